@@ -28,7 +28,12 @@ public enum ErasureBackend {
         };
     }
 
-    /** Returns the backend {@link ReedSolomon#of(int, int)} uses in this JVM. */
+    /**
+     * Returns the backend {@link ReedSolomon#of(int, int)} uses in this JVM.
+     *
+     * @throws IllegalArgumentException if {@code oe.erasure.backend} names no backend
+     * @throws IllegalStateException if it names one that cannot run here
+     */
     public static ErasureBackend active() {
         return Kernels.defaultBackend();
     }

@@ -3,6 +3,7 @@ package io.oecloud.erasure;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -102,14 +103,26 @@ final class IsalKernel implements CodingKernel {
     private static final class Stage {
         MemorySegment pointers = MemorySegment.NULL;
         MemorySegment data = MemorySegment.NULL;
+        private final MemorySegment[] outPointers = new MemorySegment[ReedSolomon.MAX_TOTAL_SHARDS + 1];
 
         void ensure(int shards, long stageBytes) {
             if (pointers.byteSize() < shards * ADDRESS.byteSize()) {
-                pointers = Arena.ofAuto().allocate(ADDRESS, 256);
+                pointers = Arena.ofAuto().allocate(ADDRESS, ReedSolomon.MAX_TOTAL_SHARDS);
+                java.util.Arrays.fill(outPointers, null);
             }
             if (data.byteSize() < stageBytes) {
                 data = Arena.ofAuto().allocate(stageBytes, 64);
             }
+        }
+
+        /** The pointer array's tail from entry {@code cols}: the outputs. Cached per offset. */
+        MemorySegment outPointers(int cols) {
+            MemorySegment s = outPointers[cols];
+            if (s == null) {
+                s = pointers.asSlice(cols * ADDRESS.byteSize());
+                outPointers[cols] = s;
+            }
+            return s;
         }
     }
 
@@ -138,16 +151,15 @@ final class IsalKernel implements CodingKernel {
             Stage st = STAGE.get();
             st.ensure(rows + cols, (long) (rows + cols) * block);
             MemorySegment ptrs = st.pointers;
-            MemorySegment outPtrs = ptrs.asSlice(cols * ADDRESS.byteSize());
             for (int i = 0; i < rows + cols; i++) {
-                ptrs.setAtIndex(ADDRESS, i, st.data.asSlice((long) i * block, block));
+                ptrs.setAtIndex(JAVA_LONG, i, st.data.address() + (long) i * block);
             }
             for (int from = 0; from < len; from += block) {
                 int n = Math.min(block, len - from);
                 for (int c = 0; c < cols; c++) {
                     MemorySegment.copy(src[srcIdx[c]], srcOff + from, st.data, JAVA_BYTE, (long) c * block, n);
                 }
-                encode(n, ptrs, outPtrs);
+                encode(n, ptrs, st.outPointers(cols));
                 for (int r = 0; r < rows; r++) {
                     MemorySegment.copy(st.data, JAVA_BYTE, (long) (cols + r) * block, dst[dstIdx[r]], dstOff + from, n);
                 }
@@ -171,27 +183,28 @@ final class IsalKernel implements CodingKernel {
             if (native_) {
                 st.ensure(rows + cols, 0);
                 MemorySegment ptrs = st.pointers;
+                // Raw addresses (bounds were checked by ReedSolomon): no slice objects per call.
                 for (int c = 0; c < cols; c++) {
-                    ptrs.setAtIndex(ADDRESS, c, src[srcIdx[c]].asSlice(srcOff, len));
+                    ptrs.setAtIndex(JAVA_LONG, c, src[srcIdx[c]].address() + srcOff);
                 }
                 for (int r = 0; r < rows; r++) {
-                    ptrs.setAtIndex(ADDRESS, cols + r, dst[dstIdx[r]].asSlice(dstOff, len));
+                    ptrs.setAtIndex(JAVA_LONG, cols + r, dst[dstIdx[r]].address() + dstOff);
                 }
-                encode(len, ptrs, ptrs.asSlice(cols * ADDRESS.byteSize()));
+                encode(len, ptrs, st.outPointers(cols));
                 return;
             }
             int block = Math.min(len, STAGE_BLOCK);
             st.ensure(rows + cols, (long) (rows + cols) * block);
             MemorySegment ptrs = st.pointers;
             for (int i = 0; i < rows + cols; i++) {
-                ptrs.setAtIndex(ADDRESS, i, st.data.asSlice((long) i * block, block));
+                ptrs.setAtIndex(JAVA_LONG, i, st.data.address() + (long) i * block);
             }
             for (int from = 0; from < len; from += block) {
                 int n = Math.min(block, len - from);
                 for (int c = 0; c < cols; c++) {
                     MemorySegment.copy(src[srcIdx[c]], srcOff + from, st.data, (long) c * block, n);
                 }
-                encode(n, ptrs, ptrs.asSlice(cols * ADDRESS.byteSize()));
+                encode(n, ptrs, st.outPointers(cols));
                 for (int r = 0; r < rows; r++) {
                     MemorySegment.copy(st.data, (long) (cols + r) * block, dst[dstIdx[r]], dstOff + from, n);
                 }

@@ -28,8 +28,19 @@ final class Kernels {
         };
     }
 
+    private static volatile ErasureBackend defaultBackend;
+
+    /**
+     * The backend chosen from {@code oe.erasure.backend} on first use. A bad value fails every call
+     * with the same clear message (never a class-initialization error).
+     */
     static ErasureBackend defaultBackend() {
-        return DefaultHolder.BACKEND;
+        ErasureBackend b = defaultBackend;
+        if (b == null) {
+            b = choose(System.getProperty(ErasureBackend.PROPERTY));
+            defaultBackend = b; // a racing second computation gives the same answer
+        }
+        return b;
     }
 
     /** Keeps VectorKernel (and the incubator classes it links) unloaded unless it is used. */
@@ -37,10 +48,6 @@ final class Kernels {
         static CodingKernel kernel() {
             return VectorKernel.INSTANCE;
         }
-    }
-
-    private static final class DefaultHolder {
-        static final ErasureBackend BACKEND = choose(System.getProperty(ErasureBackend.PROPERTY));
     }
 
     /** The default for a value of {@code oe.erasure.backend} (null or blank: the fastest available). */

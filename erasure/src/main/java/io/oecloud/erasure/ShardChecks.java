@@ -68,8 +68,9 @@ final class ShardChecks {
         }
         MemorySegment[] segs = new MemorySegment[n];
         for (int i = 0; i < n; i++) {
-            // ofBuffer views [position, limit); views of the whole buffer keep offsets absolute.
-            segs[i] = MemorySegment.ofBuffer(shards[i].duplicate().clear().limit(shards[i].limit()));
+            // ofBuffer views [position, limit); a view from 0 keeps offsets absolute.
+            ByteBuffer b = shards[i];
+            segs[i] = MemorySegment.ofBuffer(b.position() == 0 ? b : b.duplicate().position(0));
         }
         return segs;
     }

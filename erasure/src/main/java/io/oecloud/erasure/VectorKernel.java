@@ -94,13 +94,17 @@ final class VectorKernel implements CodingKernel {
             for (int from = 0; from < vecLen; from += block) {
                 int to = Math.min(vecLen, from + block);
                 int r = 0;
-                for (; r < rows; r += 2) {
-                    if (rows - r >= 2) {
-                        rows2(t, r, cols, src, srcIdx, srcOff, dst[dstIdx[r]], dst[dstIdx[r + 1]],
-                                dstOff, from, to);
-                    } else {
-                        rows1(t, r, cols, src, srcIdx, srcOff, dst[dstIdx[r]], dstOff, from, to);
-                    }
+                for (; rows - r >= 4; r += 4) {
+                    rows4(t, r, cols, src, srcIdx, srcOff, dst[dstIdx[r]], dst[dstIdx[r + 1]],
+                            dst[dstIdx[r + 2]], dst[dstIdx[r + 3]], dstOff, from, to);
+                }
+                switch (rows - r) {
+                    case 3 -> rows3(t, r, cols, src, srcIdx, srcOff, dst[dstIdx[r]], dst[dstIdx[r + 1]],
+                            dst[dstIdx[r + 2]], dstOff, from, to);
+                    case 2 -> rows2(t, r, cols, src, srcIdx, srcOff, dst[dstIdx[r]], dst[dstIdx[r + 1]],
+                            dstOff, from, to);
+                    case 1 -> rows1(t, r, cols, src, srcIdx, srcOff, dst[dstIdx[r]], dstOff, from, to);
+                    default -> { }
                 }
             }
             Gf256Tail.code(tail, rows, cols, src, srcIdx, srcOff, dst, dstIdx, dstOff, vecLen, len);
@@ -195,10 +199,52 @@ final class VectorKernel implements CodingKernel {
         }
     }
 
-    // Buffers and native memory: two rows per pass (inputs are read ceil(rows / 2) times per block).
+    // The same loops over memory segments (heap or direct buffers, native memory).
 
     private static ByteVector load(MemorySegment s, long off) {
         return ByteVector.fromMemorySegment(SPECIES, s, off, ORDER);
+    }
+
+    private static void rows4(byte[] t, int r, int cols, MemorySegment[] src, int[] srcIdx, long srcOff,
+                              MemorySegment o0, MemorySegment o1, MemorySegment o2, MemorySegment o3, long dstOff, int from, int to) {
+        int stride = cols * 2 * V;
+        int base = r * stride;
+        for (int i = from; i < to; i += V) {
+            ByteVector a0 = ByteVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0;
+            for (int c = 0; c < cols; c++) {
+                ByteVector in = load(src[srcIdx[c]], srcOff + i);
+                ByteVector lo = low(in), hi = high(in);
+                int tc = base + c * 2 * V;
+                a0 = mulAdd(a0, lo, hi, t, tc);
+                a1 = mulAdd(a1, lo, hi, t, tc + stride);
+                a2 = mulAdd(a2, lo, hi, t, tc + 2 * stride);
+                a3 = mulAdd(a3, lo, hi, t, tc + 3 * stride);
+            }
+            a0.intoMemorySegment(o0, dstOff + i, ORDER);
+            a1.intoMemorySegment(o1, dstOff + i, ORDER);
+            a2.intoMemorySegment(o2, dstOff + i, ORDER);
+            a3.intoMemorySegment(o3, dstOff + i, ORDER);
+        }
+    }
+
+    private static void rows3(byte[] t, int r, int cols, MemorySegment[] src, int[] srcIdx, long srcOff,
+                              MemorySegment o0, MemorySegment o1, MemorySegment o2, long dstOff, int from, int to) {
+        int stride = cols * 2 * V;
+        int base = r * stride;
+        for (int i = from; i < to; i += V) {
+            ByteVector a0 = ByteVector.zero(SPECIES), a1 = a0, a2 = a0;
+            for (int c = 0; c < cols; c++) {
+                ByteVector in = load(src[srcIdx[c]], srcOff + i);
+                ByteVector lo = low(in), hi = high(in);
+                int tc = base + c * 2 * V;
+                a0 = mulAdd(a0, lo, hi, t, tc);
+                a1 = mulAdd(a1, lo, hi, t, tc + stride);
+                a2 = mulAdd(a2, lo, hi, t, tc + 2 * stride);
+            }
+            a0.intoMemorySegment(o0, dstOff + i, ORDER);
+            a1.intoMemorySegment(o1, dstOff + i, ORDER);
+            a2.intoMemorySegment(o2, dstOff + i, ORDER);
+        }
     }
 
     private static void rows2(byte[] t, int r, int cols, MemorySegment[] src, int[] srcIdx, long srcOff,

@@ -65,6 +65,8 @@ public final class Blake3 {
     private final int[] words = new int[16];
     private final int[] out = new int[16];
     private final int[] parentMsg = new int[16];
+    private final int[] rootCv = new int[8];
+    private final int[] rootMsg = new int[16];
     private static final boolean SIMD = detectSimd();
     private final Blake3Simd simd;
 
@@ -178,8 +180,8 @@ public final class Blake3 {
     /** Writes {@code len} bytes of extendable output (the first 32 are the digest). */
     public void digest(byte[] dst, int off, int len) {
         // The root node, not yet compressed: (cv, msg, counter, blockLen, flags).
-        int[] cv = new int[8];
-        int[] msg = new int[16];
+        int[] cv = rootCv;
+        int[] msg = rootMsg;
         long counter = 0;
         int bLen = BLOCK_LEN;
         int flags = PARENT;
@@ -196,7 +198,7 @@ public final class Blake3 {
             System.arraycopy(stack, (remaining - 2) * 8, msg, 0, 16);
             remaining -= 2;
         }
-        int[] node = new int[16];
+        int[] node = out;
         while (remaining > 0) {
             compress(cv, msg, counter, bLen, flags, node);
             System.arraycopy(stack, (remaining - 1) * 8, msg, 0, 8);

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Runs the JMH benchmarks (and the native baselines they are compared with), writes the raw
+# results under benchmarks/results/ and prints a summary table with the targets' ratios.
+#
+#   benchmarks/run.sh erasure [--quick]   Reed-Solomon: Java vector/scalar/ISA-L-through-FFM vs ISA-L's C
+#   benchmarks/run.sh hash [--quick]      SHA-256, BLAKE3 (ours and Bouncy Castle's), CIDs vs openssl speed
+#   benchmarks/run.sh all [--quick]
+#
+# --quick shortens warm-up and measurement (for trying things; record full runs only).
+set -euo pipefail
+source "$(dirname "$(readlink -f "$0")")/../bin/env.sh"
+suite=${1:-all}
+quick=${2:-}
+case "$suite" in erasure|hash|all) ;; *) echo "usage: benchmarks/run.sh erasure|hash|all [--quick]" >&2; exit 2 ;; esac
+
+cd "$OE_ROOT"
+results=benchmarks/results
+mkdir -p "$results"
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+
+echo "building benchmarks (mvn package)..." >&2
+mvn -B -q -DskipTests -pl benchmarks -am package
+
+cp="benchmarks/target/oe-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*"
+if [ "$quick" = --quick ]; then
+  timing=(-f 1 -wi 1 -w 500ms -i 3 -r 500ms)
+else
+  timing=(-f 1 -wi 3 -w 1s -i 5 -r 1s)
+fi
+jmh() {
+  "$JAVA" "${OE_JVM_FLAGS[@]}" -cp "$cp" org.openjdk.jmh.Main "${timing[@]}" \
+    -jvmArgsAppend "${OE_JVM_FLAGS[*]}" "$@" 2> >(grep -v '^WARNING: Using incubator modules' >&2)
+}
+
+machine="$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; $("$JAVA" -version 2>&1 | head -1)"
+files=()
+
+if [ "$suite" = erasure ] || [ "$suite" = all ]; then
+  if [ ! -f /usr/include/isa-l/erasure_code.h ]; then
+    echo "installing libisal-dev for the ISA-L baseline..." >&2
+    if [ "$(id -u)" = 0 ]; then apt-get install -y -qq libisal-dev >/dev/null || { apt-get update -qq && apt-get install -y -qq libisal-dev >/dev/null; }
+    else sudo apt-get install -y -qq libisal-dev >/dev/null; fi
+  fi
+  mkdir -p benchmarks/target/native
+  gcc -O2 -o benchmarks/target/native/ec_bench benchmarks/isal/ec_bench.c -lisal
+  echo "ISA-L C baseline..." >&2
+  benchmarks/target/native/ec_bench | tee "$results/isal-$stamp.txt" >&2
+  files+=("$results/isal-$stamp.txt")
+  echo "JMH ErasureBenchmark (vector and isal, heap and direct; scalar on heap)..." >&2
+  jmh ErasureBenchmark -p backend=vector,isal -prof gc -rf json -rff "$results/erasure-$stamp.json"
+  jmh ErasureBenchmark -p backend=scalar -p memory=heap -prof gc -rf json -rff "$results/erasure-scalar-$stamp.json"
+  files+=("$results/erasure-$stamp.json" "$results/erasure-scalar-$stamp.json")
+fi
+
+if [ "$suite" = hash ] || [ "$suite" = all ]; then
+  echo "openssl speed -evp sha256 (1 MiB blocks, one core)..." >&2
+  openssl speed -evp sha256 -bytes 1048576 -seconds 3 2>/dev/null | tail -1 | tee "$results/openssl-sha256-$stamp.txt" >&2
+  files+=("$results/openssl-sha256-$stamp.txt")
+  echo "JMH HashBenchmark..." >&2
+  jmh HashBenchmark -prof gc -rf json -rff "$results/hash-$stamp.json"
+  files+=("$results/hash-$stamp.json")
+fi
+
+python3 benchmarks/summarize.py --machine "$machine" "${files[@]}" | tee "$results/summary-$suite-$stamp.txt"

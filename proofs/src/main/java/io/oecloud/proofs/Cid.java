@@ -1,0 +1,188 @@
+package io.oecloud.proofs;
+
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.util.Arrays;
+
+/**
+ * A content identifier: CIDv1 = version 1, content codec, multihash (function, length, digest),
+ * written as multibase base32 lower case ({@code b...}).
+ *
+ * <p>The raw SHA-256 CID of some bytes is what IPFS prints for them as a CIDv1 raw leaf
+ * ({@code ipfs add --cid-version 1 --raw-leaves}); with BLAKE3 it is what
+ * {@code --hash blake3} prints. Inside the network shards and manifests are named with BLAKE3.
+ *
+ * <p>Immutable; equal when codec, function and digest are equal; ordered by binary form.
+ */
+public final class Cid implements Comparable<Cid> {
+    /** No CID we accept is longer: bounds parsing work on hostile input. */
+    public static final int MAX_STRING_LENGTH = 128;
+
+    private final ContentCodec codec;
+    private final HashFunction function;
+    private final byte[] digest;
+    private final byte[] bytes;
+    private String string;
+
+    private Cid(ContentCodec codec, HashFunction function, byte[] digest) {
+        this.codec = codec;
+        this.function = function;
+        this.digest = digest;
+        byte[] b = new byte[1 + Varint.size(codec.code()) + Varint.size(function.code()) + 1 + digest.length];
+        int o = Varint.write(1, b, 0);
+        o = Varint.write(codec.code(), b, o);
+        o = Varint.write(function.code(), b, o);
+        o = Varint.write(digest.length, b, o);
+        System.arraycopy(digest, 0, b, o, digest.length);
+        this.bytes = b;
+    }
+
+    /**
+     * Returns the CID with the given digest.
+     *
+     * @throws IllegalArgumentException if the digest is not 32 bytes
+     */
+    public static Cid of(ContentCodec codec, HashFunction function, byte[] digest) {
+        if (codec == null || function == null || digest == null) {
+            throw new IllegalArgumentException("codec, function and digest must not be null");
+        }
+        if (digest.length != HashFunction.DIGEST_LENGTH) {
+            throw new CidFormatException(CidFormatException.Part.DIGEST_LENGTH, function.label()
+                    + " digest must be " + HashFunction.DIGEST_LENGTH + " bytes, was " + digest.length);
+        }
+        return new Cid(codec, function, digest.clone());
+    }
+
+    /** Hashes {@code data} and returns its CID. */
+    public static Cid compute(ContentCodec codec, HashFunction function, byte[] data) {
+        return new Cid(codec, function, function.digest(data));
+    }
+
+    /** The raw CID with SHA-256, as IPFS names the same bytes by default. */
+    public static Cid raw(byte[] data) {
+        return compute(ContentCodec.RAW, HashFunction.SHA2_256, data);
+    }
+
+    /**
+     * Parses the multibase base32 form.
+     *
+     * @throws CidFormatException naming the part that is wrong
+     */
+    public static Cid parse(String s) {
+        if (s == null || s.isEmpty()) {
+            throw new CidFormatException(CidFormatException.Part.MULTIBASE, "empty CID");
+        }
+        if (s.length() > MAX_STRING_LENGTH) {
+            throw new CidFormatException(CidFormatException.Part.DIGEST_LENGTH,
+                    "CID is " + s.length() + " characters, longer than any supported CID (" + MAX_STRING_LENGTH + ")");
+        }
+        char prefix = s.charAt(0);
+        if (prefix != 'b' && prefix != 'B') {
+            throw new CidFormatException(CidFormatException.Part.MULTIBASE, "multibase prefix '" + prefix + "'"
+                    + multibaseName(s) + " is not supported; CIDs are base32 and start with 'b'");
+        }
+        return fromBytes(Base32.decode(s, 1));
+    }
+
+    private static String multibaseName(String s) {
+        if (s.startsWith("Qm") && s.length() == 46) {
+            return " (a CIDv0; convert it with 'ipfs cid base32')";
+        }
+        return switch (s.charAt(0)) {
+            case 'z' -> " (base58btc)";
+            case 'f', 'F' -> " (base16)";
+            case 'm', 'M', 'u', 'U' -> " (base64)";
+            case 'k', 'K' -> " (base36)";
+            default -> "";
+        };
+    }
+
+    /**
+     * Parses the binary form.
+     *
+     * @throws CidFormatException naming the part that is wrong
+     */
+    public static Cid fromBytes(byte[] b) {
+        int[] pos = {0};
+        long version = Varint.read(b, pos, "version");
+        if (version != 1) {
+            throw new CidFormatException(CidFormatException.Part.VERSION,
+                    "CID version " + version + " is not supported; only CIDv1");
+        }
+        ContentCodec codec = ContentCodec.ofCode(Varint.read(b, pos, "codec"));
+        HashFunction function = HashFunction.ofCode(Varint.read(b, pos, "multihash function"));
+        long length = Varint.read(b, pos, "digest length");
+        int left = b.length - pos[0];
+        if (length != HashFunction.DIGEST_LENGTH) {
+            throw new CidFormatException(CidFormatException.Part.DIGEST_LENGTH, function.label()
+                    + " digest length must be " + HashFunction.DIGEST_LENGTH + ", the multihash says " + length);
+        }
+        if (left != length) {
+            throw new CidFormatException(CidFormatException.Part.DIGEST_LENGTH, (left < length ? "truncated" : "overlong")
+                    + " digest: " + left + " bytes follow, the multihash says " + length);
+        }
+        return new Cid(codec, function, Arrays.copyOfRange(b, pos[0], b.length));
+    }
+
+    public ContentCodec codec() {
+        return codec;
+    }
+
+    public HashFunction function() {
+        return function;
+    }
+
+    /** A copy of the digest. */
+    public byte[] digest() {
+        return digest.clone();
+    }
+
+    /** A copy of the binary form. */
+    public byte[] toBytes() {
+        return bytes.clone();
+    }
+
+    /** Returns whether {@code data} hashes to this CID's digest. */
+    public boolean verify(byte[] data) {
+        return MessageDigest.isEqual(digest, function.digest(data));
+    }
+
+    /** Returns whether the buffer's remaining bytes hash to this CID's digest; the buffer is not moved. */
+    public boolean verify(ByteBuffer data) {
+        StreamingHasher h = function.newHasher();
+        h.update(data.duplicate());
+        return MessageDigest.isEqual(digest, h.digest());
+    }
+
+    /** Returns whether a hasher that has seen all the bytes produced this CID's digest. */
+    public boolean verify(StreamingHasher hasher) {
+        return hasher.function() == function && MessageDigest.isEqual(digest, hasher.digest());
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Cid c && Arrays.equals(bytes, c.bytes);
+    }
+
+    @Override
+    public int hashCode() {
+        // The digest is uniformly distributed already.
+        return (digest[0] & 0xff) << 24 | (digest[1] & 0xff) << 16 | (digest[2] & 0xff) << 8 | (digest[3] & 0xff);
+    }
+
+    @Override
+    public int compareTo(Cid o) {
+        return Arrays.compareUnsigned(bytes, o.bytes);
+    }
+
+    /** The multibase base32 form, {@code b...}. */
+    @Override
+    public String toString() {
+        String s = string;
+        if (s == null) {
+            s = "b" + Base32.encode(bytes);
+            string = s;
+        }
+        return s;
+    }
+}

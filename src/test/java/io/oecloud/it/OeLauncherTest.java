@@ -1,0 +1,84 @@
+package io.oecloud.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.oecloud.proofs.Cid;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** bin/oe as a user runs it: a real process, its JDK found by the script. */
+class OeLauncherTest {
+    static final Path ROOT = Path.of(System.getProperty("oe.repo.root", "../..")).toAbsolutePath().normalize();
+
+    @TempDir
+    Path dir;
+
+    record Run(int code, String out, String err) {}
+
+    static Run oe(Map<String, String> env, String... args) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder();
+        pb.command().add(ROOT.resolve("bin/oe").toString());
+        pb.command().addAll(List.of(args));
+        pb.environment().putAll(env);
+        Path out = Files.createTempFile("oe-out", ".txt");
+        Path err = Files.createTempFile("oe-err", ".txt");
+        pb.redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE);
+        Process p = pb.start();
+        p.getOutputStream().close();
+        if (!p.waitFor(5, TimeUnit.MINUTES)) { // a first run may build the project
+            p.destroyForcibly();
+            throw new AssertionError("bin/oe " + String.join(" ", args) + " did not finish");
+        }
+        Run r = new Run(p.exitValue(), Files.readString(out).strip(), Files.readString(err).strip());
+        Files.delete(out);
+        Files.delete(err);
+        return r;
+    }
+
+    @Test
+    void binOe_withJavaHomeAtJdk17_stillRunsOnJdk25() throws Exception {
+        Run r = oe(Map.of("JAVA_HOME", "/usr/lib/jvm/java-17-openjdk-amd64"), "version");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("java: 25"), r.out());
+        assertTrue(r.out().contains("erasure backend: "), r.out());
+        assertTrue(!r.err().contains("Using incubator modules"), "launcher hides the incubator notice: " + r.err());
+    }
+
+    @Test
+    void binOe_cid_printsTheRawCidOfAFile() throws Exception {
+        byte[] data = new byte[5_000_000];
+        new Random(4).nextBytes(data);
+        Path f = Files.write(dir.resolve("data.bin"), data);
+        Run r = oe(Map.of(), "cid", f.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(Cid.raw(data).toString(), r.out());
+        Run b3 = oe(Map.of(), "cid", "--hash", "blake3", f.toString());
+        assertTrue(b3.out().startsWith("bafkr4i"), b3.out());
+    }
+
+    @Test
+    void binOe_backendForcedBySystemProperty_isReportedOrRejectedClearly() throws Exception {
+        Run scalar = oe(Map.of("OE_JAVA_OPTS", "-Doe.erasure.backend=scalar"), "version");
+        assertTrue(scalar.out().contains("erasure backend: scalar"), scalar.out());
+        Run bogus = oe(Map.of("OE_JAVA_OPTS", "-Doe.erasure.backend=gpu"), "version");
+        assertEquals(2, bogus.code());
+        assertTrue(bogus.err().contains("oe.erasure.backend must be one of isal, vector, scalar, was: 'gpu'"), bogus.err());
+    }
+
+    @Test
+    void binOe_cidOfMissingFile_exitsNonZeroWithTheName() throws Exception {
+        Run r = oe(Map.of(), "cid", dir.resolve("absent").toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("no such file: " + dir.resolve("absent")), r.err());
+        assertEquals("", new String(new byte[0], StandardCharsets.UTF_8) + r.out());
+    }
+}

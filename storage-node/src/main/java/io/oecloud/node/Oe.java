@@ -1,0 +1,37 @@
+package io.oecloud.node;
+
+import io.oecloud.erasure.ErasureBackend;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code oe} program: one binary, one subcommand per role or client action. */
+@Command(
+        name = "oe",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionCommand.Provider.class,
+        description = "OE Cloud: decentralized storage and CDN.",
+        subcommands = {VersionCommand.class, CidCommand.class, CommandLine.HelpCommand.class})
+public final class Oe implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the program and returns its exit code (tests call this instead of {@link #main}). */
+    public static int run(String... args) {
+        try {
+            ErasureBackend.active(); // a bad -Doe.erasure.backend is reported once, up front
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            System.err.println("oe: " + e.getMessage());
+            return 2;
+        }
+        return new CommandLine(new Oe()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+}
