@@ -75,6 +75,44 @@ class OeLauncherTest {
     }
 
     @Test
+    void binOeNode_runsUntilKilled_andClientCommandsFindItThroughTheDataDir() throws Exception {
+        Path data = dir.resolve("node");
+        Process node = new ProcessBuilder(ROOT.resolve("bin/oe").toString(), "node", "--data-dir", data.toString(),
+                "--listen", "/ip4/127.0.0.1/tcp/0", "--api", "127.0.0.1:0")
+                .redirectErrorStream(true).redirectOutput(dir.resolve("node.log").toFile()).start();
+        try {
+            java.io.BufferedReader log = Files.newBufferedReader(dir.resolve("node.log"));
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            String line;
+            StringBuilder seen = new StringBuilder();
+            while (true) { // follow the log until the node says it is ready
+                line = log.readLine();
+                if (line == null) {
+                    if (!node.isAlive() || System.nanoTime() > end) {
+                        throw new AssertionError("node did not start: " + seen);
+                    }
+                    Thread.sleep(50);
+                    continue;
+                }
+                seen.append(line).append('\n');
+                if (line.endsWith("ready")) {
+                    break;
+                }
+            }
+            String peer = io.oecloud.dht.Identity.loadOrCreate(data).peerId().toString();
+            assertTrue(seen.toString().contains("peer ID " + peer), seen.toString());
+            Run id = oe(Map.of(), "id", "--data-dir", data.toString());
+            assertEquals(0, id.code(), id.err());
+            assertTrue(id.out().startsWith("ID        " + peer), id.out());
+        } finally {
+            node.destroy(); // SIGTERM: the shutdown hook closes the node and removes DATA_DIR/api
+            assertTrue(node.waitFor(30, TimeUnit.SECONDS));
+        }
+        assertTrue(!Files.exists(data.resolve("api")), "api file removed on stop");
+        assertTrue(Files.exists(data.resolve("peers.txt")), "peer store saved on stop");
+    }
+
+    @Test
     void binOe_cidOfMissingFile_exitsNonZeroWithTheName() throws Exception {
         Run r = oe(Map.of(), "cid", dir.resolve("absent").toString());
         assertEquals(1, r.code());

@@ -124,6 +124,15 @@ public final class Validators {
             }
         }
 
+        /**
+         * Verifies a {@code /oe/} record against the signer named in its key and returns its payload.
+         *
+         * @throws IllegalArgumentException if the record is malformed or not signed by that peer
+         */
+        public static byte[] payload(byte[] key, byte[] value) {
+            return verify(key, value).value();
+        }
+
         /** Checks the record's signature against the signer named in the key. */
         static SignedRecord verify(byte[] key, byte[] value) {
             String k = new String(key, StandardCharsets.UTF_8);

@@ -1,0 +1,276 @@
+package io.oecloud.node;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.timeout.ReadTimeoutHandler;
+import io.oecloud.dht.Multiaddr;
+import io.oecloud.dht.PeerId;
+import io.oecloud.dht.Provider;
+import io.oecloud.proofs.Cid;
+import io.oecloud.proofs.CidFormatException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The node's HTTP API, the part that serves the {@code oe id/ping/dht} commands (the object API
+ * joins it with the storage node). JSON in and out; errors are {@code {"error": "..."}} with 400
+ * for malformed input, 404 for what the DHT does not have, 413 for oversized bodies, 504 when the
+ * network does not answer within the deadline.
+ *
+ * <pre>
+ *   GET  /v1/id                          this node: peer ID, addresses, protocols
+ *   POST /v1/ping?addr=MULTIADDR         {"peerId", "rttMs"}
+ *   POST /v1/dht/provide/{cid}           {"cid", "peers"}   (peers told)
+ *   GET  /v1/dht/providers/{cid}?max=N   {"providers": [{"peerId", "addrs"}]}
+ *   GET  /v1/dht/peers/{peerId}          {"peerId", "addrs"}
+ *   PUT  /v1/dht/values/{name}           body = value; signed as /oe/PEER/name; {"key"}
+ *   GET  /v1/dht/values?key=KEY          the value's bytes
+ * </pre>
+ */
+final class NodeApiServer implements AutoCloseable {
+    static final int MAX_BODY = 64 * 1024;
+    static final long DEADLINE_SECONDS = 60;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final DhtOps ops;
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private Channel channel;
+
+    NodeApiServer(DhtOps ops) {
+        this.ops = ops;
+    }
+
+    NodeApiServer start(InetSocketAddress bind) throws IOException {
+        ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new ReadTimeoutHandler(60))
+                                .addLast(new HttpServerCodec(4096, 8192, 8192))
+                                .addLast(new HttpObjectAggregator(MAX_BODY))
+                                .addLast(new Handler());
+                    }
+                });
+        try {
+            channel = b.bind(bind).sync().channel();
+        } catch (Exception e) {
+            group.shutdownGracefully();
+            throw new IOException("cannot listen for the API on " + bind + ": " + e.getMessage(), e);
+        }
+        return this;
+    }
+
+    InetSocketAddress address() {
+        return (InetSocketAddress) channel.localAddress();
+    }
+
+    @Override
+    public void close() {
+        if (channel != null) {
+            channel.close().syncUninterruptibly();
+        }
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    /** A request the API refuses; carries its status. */
+    static final class ApiException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final HttpResponseStatus status;
+
+        ApiException(HttpResponseStatus status, String message) {
+            super(message);
+            this.status = status;
+        }
+    }
+
+    private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+            boolean keepAlive = HttpUtil.isKeepAlive(req);
+            CompletableFuture<FullHttpResponse> f;
+            try {
+                f = route(req);
+            } catch (RuntimeException e) {
+                f = CompletableFuture.failedFuture(e);
+            }
+            f.orTimeout(DEADLINE_SECONDS, TimeUnit.SECONDS)
+                    .exceptionally(NodeApiServer::error)
+                    .thenAccept(resp -> {
+                        HttpUtil.setContentLength(resp, resp.content().readableBytes());
+                        if (keepAlive) {
+                            HttpUtil.setKeepAlive(resp, true);
+                            ctx.writeAndFlush(resp);
+                        } else {
+                            ctx.writeAndFlush(resp).addListener(ChannelFutureListener.CLOSE);
+                        }
+                    });
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            FullHttpResponse resp = json(cause instanceof io.netty.handler.codec.TooLongFrameException
+                    ? HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE : HttpResponseStatus.BAD_REQUEST,
+                    Map.of("error", String.valueOf(cause.getMessage())));
+            HttpUtil.setContentLength(resp, resp.content().readableBytes());
+            ctx.writeAndFlush(resp).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    private CompletableFuture<FullHttpResponse> route(FullHttpRequest req) {
+        QueryStringDecoder q = new QueryStringDecoder(req.uri());
+        String path = q.path();
+        HttpMethod m = req.method();
+        if (m.equals(HttpMethod.GET) && path.equals("/v1/id")) {
+            return ops.id().thenApply(i -> json(HttpResponseStatus.OK, Map.of(
+                    "peerId", i.peerId(), "addrs", i.addrs(), "protocols", i.protocols(), "agentVersion", i.agentVersion())));
+        }
+        if (m.equals(HttpMethod.POST) && path.equals("/v1/ping")) {
+            Multiaddr addr = multiaddr(param(q, "addr"));
+            return ops.ping(addr).thenApply(d -> json(HttpResponseStatus.OK, Map.of(
+                    "peerId", addr.peerId().toString(), "rttMs", d.toNanos() / 1e6)));
+        }
+        if (m.equals(HttpMethod.POST) && path.startsWith("/v1/dht/provide/")) {
+            Cid cid = cid(path.substring("/v1/dht/provide/".length()));
+            return ops.provide(cid).thenApply(n -> json(HttpResponseStatus.OK, Map.of("cid", cid.toString(), "peers", n)));
+        }
+        if (m.equals(HttpMethod.GET) && path.startsWith("/v1/dht/providers/")) {
+            Cid cid = cid(path.substring("/v1/dht/providers/".length()));
+            int max = q.parameters().containsKey("max") ? intParam(param(q, "max")) : 20;
+            return ops.findProviders(cid, max).thenApply(ps -> json(HttpResponseStatus.OK, Map.of("providers", providers(ps))));
+        }
+        if (m.equals(HttpMethod.GET) && path.startsWith("/v1/dht/peers/")) {
+            PeerId p = peerId(path.substring("/v1/dht/peers/".length()));
+            return ops.findPeer(p).thenApply(a -> json(HttpResponseStatus.OK, Map.of(
+                    "peerId", p.toString(), "addrs", a.stream().map(Multiaddr::toString).toList())));
+        }
+        if (m.equals(HttpMethod.PUT) && path.startsWith("/v1/dht/values/")) {
+            String name = path.substring("/v1/dht/values/".length());
+            byte[] body = new byte[req.content().readableBytes()];
+            req.content().readBytes(body);
+            return ops.put(name, body).thenApply(k -> json(HttpResponseStatus.OK, Map.of("key", k)));
+        }
+        if (m.equals(HttpMethod.GET) && path.equals("/v1/dht/values")) {
+            String key = param(q, "key");
+            return ops.get(key).thenApply(v -> {
+                FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                        Unpooled.wrappedBuffer(v));
+                r.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM);
+                return r;
+            });
+        }
+        throw new ApiException(HttpResponseStatus.NOT_FOUND, "no route for " + m + " " + path);
+    }
+
+    private static List<Map<String, Object>> providers(List<Provider> ps) {
+        return ps.stream().map(p -> {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("peerId", p.peer().toString());
+            e.put("addrs", p.addrs().stream().map(Multiaddr::toString).toList());
+            return e;
+        }).toList();
+    }
+
+    private static String param(QueryStringDecoder q, String name) {
+        List<String> v = q.parameters().get(name);
+        if (v == null || v.isEmpty()) {
+            throw new ApiException(HttpResponseStatus.BAD_REQUEST, "missing query parameter '" + name + "'");
+        }
+        return v.get(0);
+    }
+
+    private static int intParam(String s) {
+        try {
+            int v = Integer.parseInt(s);
+            if (v < 1 || v > 1000) {
+                throw new NumberFormatException();
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw new ApiException(HttpResponseStatus.BAD_REQUEST, "max must be a number from 1 to 1000, was '" + s + "'");
+        }
+    }
+
+    private static Cid cid(String s) {
+        try {
+            return Cid.parse(s);
+        } catch (CidFormatException e) {
+            throw new ApiException(HttpResponseStatus.BAD_REQUEST, "malformed CID '" + s + "': " + e.getMessage());
+        }
+    }
+
+    private static PeerId peerId(String s) {
+        try {
+            return PeerId.parse(s);
+        } catch (IllegalArgumentException e) {
+            throw new ApiException(HttpResponseStatus.BAD_REQUEST, "malformed peer ID '" + s + "': " + e.getMessage());
+        }
+    }
+
+    private static Multiaddr multiaddr(String s) {
+        try {
+            return Multiaddr.parse(s);
+        } catch (IllegalArgumentException e) {
+            throw new ApiException(HttpResponseStatus.BAD_REQUEST, "malformed multiaddr '" + s + "': " + e.getMessage());
+        }
+    }
+
+    static FullHttpResponse json(HttpResponseStatus status, Object body) {
+        byte[] bytes;
+        try {
+            bytes = JSON.writeValueAsBytes(body);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+        return r;
+    }
+
+    private static FullHttpResponse error(Throwable t) {
+        Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+        HttpResponseStatus status;
+        if (c instanceof ApiException a) {
+            status = a.status;
+        } else if (c instanceof TimeoutException) {
+            status = HttpResponseStatus.GATEWAY_TIMEOUT;
+        } else if (c instanceof IllegalArgumentException) {
+            status = HttpResponseStatus.BAD_REQUEST;
+        } else if (c instanceof IOException && String.valueOf(c.getMessage()).contains("not found")
+                || String.valueOf(c.getMessage()).startsWith("no record")) {
+            status = HttpResponseStatus.NOT_FOUND;
+        } else {
+            status = HttpResponseStatus.BAD_GATEWAY;
+        }
+        return json(status, Map.of("error", String.valueOf(c.getMessage())));
+    }
+}

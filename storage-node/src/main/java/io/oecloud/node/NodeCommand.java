@@ -1,0 +1,102 @@
+package io.oecloud.node;
+
+import io.oecloud.dht.Identity;
+import io.oecloud.dht.Multiaddr;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code oe node}: runs a node until it is stopped. Today: the libp2p host, the Kademlia DHT
+ * (server mode) and the HTTP API's identity, ping and DHT routes; storage joins it next.
+ */
+@Command(name = "node", description = "Run a node: libp2p host, Kademlia DHT and HTTP API, until stopped (Ctrl-C).")
+final class NodeCommand implements Callable<Integer> {
+    /** The file in the data directory that tells client commands where the API listens. */
+    static final String API_FILE = "api";
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "Identity, peer store and state (default: ${DEFAULT-VALUE}).",
+            defaultValue = "${sys:user.home}/.oecloud")
+    Path dataDir;
+
+    @Option(names = "--listen", paramLabel = "MULTIADDR", description = "p2p listen address, repeatable (default: ${DEFAULT-VALUE}).",
+            defaultValue = "/ip4/127.0.0.1/tcp/4001", split = ",")
+    List<String> listen;
+
+    @Option(names = "--api", paramLabel = "HOST:PORT", description = "HTTP API address (default: ${DEFAULT-VALUE}; port 0 picks one).",
+            defaultValue = "127.0.0.1:8080")
+    String api;
+
+    @Option(names = "--bootstrap", paramLabel = "MULTIADDR", description = "Peers to join through, repeatable (default: the peers of the last run).")
+    List<String> bootstrap = List.of();
+
+    @Option(names = "--dht-client", description = "Ask the DHT but do not serve it.")
+    boolean dhtClient;
+
+    private final CountDownLatch stop = new CountDownLatch(1);
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        List<Multiaddr> listenAddrs = Options.multiaddrs(listen, "--listen");
+        List<Multiaddr> boot = Options.multiaddrs(bootstrap, "--bootstrap");
+        InetSocketAddress apiAddr = Options.hostPort(api, "--api");
+        Identity id = Identity.loadOrCreate(dataDir);
+        P2pNode node = P2pNode.start(id, listenAddrs, dataDir, !dhtClient);
+        DhtService service = node.service(() -> { });
+        NodeApiServer server;
+        try {
+            server = new NodeApiServer(service).start(apiAddr);
+        } catch (IOException e) {
+            node.close();
+            throw e;
+        }
+        Path apiFile = dataDir.resolve(API_FILE);
+        InetSocketAddress bound = server.address();
+        writeAtomically(apiFile, bound.getHostString() + ":" + bound.getPort() + "\n");
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                Files.deleteIfExists(apiFile);
+            } catch (IOException ignored) {
+                // best effort: a stale file only makes clients say no node answers
+            }
+            server.close();
+            node.close();
+            stop.countDown();
+        }, "oe-node-shutdown"));
+        out.println("peer ID " + id.peerId());
+        for (Multiaddr a : node.host.listenAddresses()) {
+            out.println("listening on " + a.withPeerId(id.peerId()));
+        }
+        out.println("API on http://" + bound.getHostString() + ":" + bound.getPort() + " (written to " + apiFile + ")");
+        out.flush();
+        List<?> reached = node.bootstrap(boot, err);
+        if (!boot.isEmpty() && reached.isEmpty()) {
+            err.println("warning: no bootstrap peer reached; running alone");
+        }
+        out.println("DHT " + (dhtClient ? "client" : "server") + ", routing table " + node.dht.routingTableSize() + " peers; ready");
+        out.flush();
+        stop.await();
+        return 0;
+    }
+
+    static void writeAtomically(Path file, String content) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.writeString(tmp, content, StandardCharsets.UTF_8);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+}

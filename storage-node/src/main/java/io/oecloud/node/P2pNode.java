@@ -1,0 +1,92 @@
+package io.oecloud.node;
+
+import io.oecloud.dht.DhtConfig;
+import io.oecloud.dht.Host;
+import io.oecloud.dht.HostConfig;
+import io.oecloud.dht.HostKadNetwork;
+import io.oecloud.dht.Identity;
+import io.oecloud.dht.KadDht;
+import io.oecloud.dht.Multiaddr;
+import io.oecloud.dht.PeerId;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/** A libp2p host with its DHT: the network side of a node, or a transient one for a command. */
+final class P2pNode implements AutoCloseable {
+    final Host host;
+    final KadDht dht;
+    private final ScheduledExecutorService scheduler;
+
+    private P2pNode(Host host, KadDht dht, ScheduledExecutorService scheduler) {
+        this.host = host;
+        this.dht = dht;
+        this.scheduler = scheduler;
+    }
+
+    static P2pNode start(Identity id, List<Multiaddr> listen, Path dataDir, boolean dhtServer) throws IOException {
+        Host host = new Host(id, HostConfig.defaults().withListen(listen).withDataDir(dataDir)).start();
+        ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "dht-maintenance");
+            t.setDaemon(true);
+            return t;
+        });
+        KadDht dht = HostKadNetwork.attach(host, DhtConfig.defaults().withServer(dhtServer),
+                KadDht.defaultValidators(), scheduler);
+        return new P2pNode(host, dht, scheduler);
+    }
+
+    /**
+     * Dials the bootstrap peers (and, when none are given, the peers remembered from the last run)
+     * and looks ourselves up. Peers that fail are reported, not fatal, while one succeeds.
+     *
+     * @return the peers reached
+     */
+    List<PeerId> bootstrap(List<Multiaddr> addrs, java.io.PrintWriter err) {
+        List<PeerId> reached = new ArrayList<>();
+        List<Multiaddr> targets = new ArrayList<>(addrs);
+        if (targets.isEmpty()) {
+            for (PeerId p : host.peerStore().peers()) {
+                host.peerStore().addrs(p).stream().findFirst().ifPresent(a -> targets.add(a.withPeerId(p)));
+            }
+        }
+        for (Multiaddr a : targets) {
+            try {
+                reached.add(host.dial(a).get(host.config().dialTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS).remotePeer());
+            } catch (Exception e) {
+                err.println("bootstrap " + a + ": " + rootMessage(e));
+            }
+        }
+        if (!reached.isEmpty()) {
+            try {
+                dht.bootstrap(reached).get(60, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                err.println("DHT bootstrap: " + rootMessage(e));
+            }
+        }
+        return reached;
+    }
+
+    static String rootMessage(Throwable t) {
+        while ((t instanceof java.util.concurrent.ExecutionException || t instanceof java.util.concurrent.CompletionException)
+                && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getMessage() == null ? t.toString() : t.getMessage();
+    }
+
+    DhtService service(Runnable onClose) {
+        return new DhtService(host, dht, onClose);
+    }
+
+    @Override
+    public void close() {
+        dht.close();
+        host.close();
+        scheduler.shutdownNow();
+    }
+}
