@@ -173,9 +173,17 @@ public final class HostKadNetwork implements KadNetwork {
                             s.write(LengthPrefixed.encode(s.alloc(), reply.toByteArray()));
                         }
                     }
+                    if (!s.isWritable()) {
+                        s.pauseReading(); // an asker that pipelines without reading gets no more answers queued
+                    }
                 } catch (Exception e) { // malformed or refused: reset this stream only
                     s.reset();
                 }
+            }
+
+            @Override
+            public void onWritable(P2pStream s) {
+                s.resumeReading();
             }
 
             @Override

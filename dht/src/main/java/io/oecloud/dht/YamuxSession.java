@@ -72,7 +72,7 @@ final class YamuxSession extends ChannelDuplexHandler implements Connection {
 
     @Override
     public InetSocketAddress remoteAddress() {
-        return (InetSocketAddress) ctx.channel().remoteAddress();
+        return ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a : null;
     }
 
     @Override

@@ -217,6 +217,61 @@ class KadDhtTest {
     }
 
     @Test
+    void floodOfStreamsFromOnePeer_isCappedPerPeer_andOthersAreStillServed() throws Exception {
+        Host target = nodes.get(4);
+        Host flooder = nodes.get(1);
+        Connection c = flooder.connect(target.peerId()).get(10, TimeUnit.SECONDS);
+        List<java.util.concurrent.CompletableFuture<P2pStream>> opened = new ArrayList<>();
+        java.util.concurrent.CountDownLatch resets = new java.util.concurrent.CountDownLatch(200 - 64);
+        java.util.concurrent.atomic.AtomicInteger resetCount = new java.util.concurrent.atomic.AtomicInteger();
+        for (int i = 0; i < 200; i++) { // streams that never send a request: they only hold a slot
+            opened.add(c.newStream(HostKadNetwork.PROTOCOL_ID, new StreamHandler() {
+                @Override
+                public void onData(P2pStream s, io.netty.buffer.ByteBuf data) {
+                    data.release();
+                }
+
+                @Override
+                public void onClose(P2pStream s, Throwable error) {
+                    if (error != null) {
+                        resetCount.incrementAndGet();
+                        resets.countDown();
+                    }
+                }
+            }));
+        }
+        for (var f : opened) {
+            f.get(10, TimeUnit.SECONDS);
+        }
+        // another peer's request is answered at once
+        Kad.Message ping = Kad.Message.newBuilder().setType(Kad.Message.MessageType.FIND_NODE)
+                .setKey(ByteString.copyFrom(target.peerId().toBytes())).build();
+        assertEquals(Kad.Message.MessageType.FIND_NODE,
+                new HostKadNetwork(nodes.get(2), 64).request(target.peerId(), ping).get(5, TimeUnit.SECONDS).getType());
+        assertTrue(resets.await(10, TimeUnit.SECONDS), "streams beyond the per-peer limit are reset");
+        assertEquals(200 - 64, resetCount.get(), "and only those");
+    }
+
+    @Test
+    void providerRecords_areCappedPerProviderPeer() throws Exception {
+        KadDht strict = add(CONFIG.withLimits(5, 1000, 64));
+        Host announcer = nodes.get(3);
+        HostKadNetwork net = new HostKadNetwork(announcer, 64);
+        for (int i = 0; i < 12; i++) {
+            Kad.Message.Peer me = Kad.Message.Peer.newBuilder().setId(ByteString.copyFrom(announcer.peerId().toBytes()))
+                    .addAddrs(ByteString.copyFrom(announcer.listenAddresses().get(0).toBytes())).build();
+            Kad.Message add = Kad.Message.newBuilder().setType(Kad.Message.MessageType.ADD_PROVIDER)
+                    .setKey(ByteString.copyFrom(sha256Multihash("k" + i))).addProviderPeers(me).build();
+            net.send(nodes.get(nodes.size() - 1).peerId(), add).get(10, TimeUnit.SECONDS);
+        }
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (strict.providersHeldFor(announcer.peerId()) < 5 && System.nanoTime() < end) {
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000); // ADD_PROVIDER has no reply to wait on
+        }
+        assertEquals(5, strict.providersHeldFor(announcer.peerId()));
+    }
+
+    @Test
     void keysLongerThanTheLimit_areRefused() {
         byte[] key = new byte[KadDht.MAX_KEY + 1];
         ExecutionException e = assertThrows(ExecutionException.class, () -> dhts.get(0).findProviders(key, 1).get());
