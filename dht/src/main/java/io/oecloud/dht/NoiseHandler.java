@@ -30,7 +30,12 @@ import java.util.List;
  */
 final class NoiseHandler extends ChannelDuplexHandler {
     static final int MAX_FRAME = 65535;
-    static final int MAX_PLAINTEXT = MAX_FRAME - NoiseCipher.TAG;
+    /**
+     * What we put in one frame: 2 + 65,518 + 16 = 65,536 bytes on the wire, so the transport's
+     * thread-local 64 KiB direct buffer carries it to the socket (a byte more and Netty allocates
+     * and zeroes a fresh direct buffer per frame).
+     */
+    static final int MAX_PLAINTEXT = 65536 - 2 - NoiseCipher.TAG;
     private static final byte[] SIG_PREFIX = "noise-libp2p-static-key:".getBytes(StandardCharsets.US_ASCII);
 
     /** What the handshake proved about the remote side. */
@@ -133,6 +138,10 @@ final class NoiseHandler extends ChannelDuplexHandler {
             if (cumulation != null && !cumulation.isReadable()) {
                 cumulation.release();
                 cumulation = null;
+            } else if (cumulation != null && cumulation.refCnt() == 1) {
+                // Reclaim consumed bytes, or the buffer grows with every read that ends mid-frame.
+                // Not while slices handed out still share it (refCnt > 1): moving bytes would change them.
+                cumulation.discardSomeReadBytes();
             }
         }
     }

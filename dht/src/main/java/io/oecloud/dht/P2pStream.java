@@ -36,6 +36,8 @@ public final class P2pStream {
 
     int sendWindow = Yamux.INITIAL_WINDOW;
     int recvWindow = Yamux.INITIAL_WINDOW;
+    /** The credit we grant this stream: starts at 256 KiB, doubles while the data is consumed. */
+    int recvWindowMax = Yamux.INITIAL_WINDOW;
     private int unacked; // consumed bytes not yet returned to the peer as credit
     private final ArrayDeque<PendingWrite> pending = new ArrayDeque<>();
     private long pendingBytes;
@@ -174,9 +176,13 @@ public final class P2pStream {
         int n = data.readableBytes();
         handler.onData(this, data);
         unacked += n;
-        if (unacked >= Yamux.INITIAL_WINDOW / 2 && !done) {
-            session.sendWindowUpdate(this, unacked);
-            recvWindow += unacked;
+        if (unacked >= recvWindowMax / 2 && !done) {
+            // A stream whose data keeps being consumed gets a larger window (fewer round trips
+            // waiting for credit); paused streams grant nothing, so what they hold stays bounded.
+            int grow = recvWindowMax < Yamux.MAX_WINDOW && session.reserveWindow(recvWindowMax) ? recvWindowMax : 0;
+            recvWindowMax += grow;
+            session.sendWindowUpdate(this, unacked + grow);
+            recvWindow += unacked + grow;
             unacked = 0;
         }
     }

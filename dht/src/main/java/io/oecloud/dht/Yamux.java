@@ -19,6 +19,10 @@ final class Yamux {
 
     /** Every stream starts with this much credit in each direction. */
     static final int INITIAL_WINDOW = 256 * 1024;
+    /** A busy stream's receive window doubles up to this (go-yamux grows to 16 MiB too). */
+    static final int MAX_WINDOW = 16 * 1024 * 1024;
+    /** Receive windows of one connection together never exceed this. */
+    static final long MAX_CONNECTION_WINDOW = 64L * 1024 * 1024;
 
     static final int GO_AWAY_NORMAL = 0;
     static final int GO_AWAY_PROTOCOL_ERROR = 1;

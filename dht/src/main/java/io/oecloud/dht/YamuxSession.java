@@ -49,6 +49,8 @@ final class YamuxSession extends ChannelDuplexHandler implements Connection {
     private int skipBytes; // rest of a data frame for a stream we no longer know
     private ScheduledFuture<?> ticker;
     private long pingSentNanos;
+    /** Sum of the streams' receive windows beyond their initial 256 KiB. */
+    private long grownWindows;
     private int pingId;
 
     YamuxSession(ConnectionSetup setup, PeerId remotePeer) {
@@ -83,6 +85,11 @@ final class YamuxSession extends ChannelDuplexHandler implements Connection {
     @Override
     public boolean isOpen() {
         return !closed && ctx.channel().isActive();
+    }
+
+    /** Capacity of the decode buffer (tests check that it stays bounded). */
+    int bufferedCapacity() {
+        return cumulation == null ? 0 : cumulation.capacity();
     }
 
     @Override
@@ -172,6 +179,10 @@ final class YamuxSession extends ChannelDuplexHandler implements Connection {
             if (cumulation != null && !cumulation.isReadable()) {
                 cumulation.release();
                 cumulation = null;
+            } else if (cumulation != null && cumulation.refCnt() == 1) {
+                // Reclaim consumed bytes, or the buffer grows with every read that ends mid-frame.
+                // Not while slices handed out still share it (refCnt > 1): moving bytes would change them.
+                cumulation.discardSomeReadBytes();
             }
             ctx.flush();
         }
@@ -377,6 +388,15 @@ final class YamuxSession extends ChannelDuplexHandler implements Connection {
         ctx.write(frame, promise == null ? ctx.voidPromise() : promise);
     }
 
+    /** Reserves {@code bytes} more receive window if the connection's budget allows. */
+    boolean reserveWindow(int bytes) {
+        if ((long) streams.size() * Yamux.INITIAL_WINDOW + grownWindows + bytes > Yamux.MAX_CONNECTION_WINDOW) {
+            return false;
+        }
+        grownWindows += bytes;
+        return true;
+    }
+
     void sendWindowUpdate(P2pStream s, int delta) {
         ByteBuf h = ctx.alloc().buffer(Yamux.HEADER);
         Yamux.writeHeader(h, Yamux.TYPE_WINDOW_UPDATE, 0, s.id, delta);
@@ -402,7 +422,9 @@ final class YamuxSession extends ChannelDuplexHandler implements Connection {
     }
 
     void streamDone(P2pStream s, Throwable error) {
-        streams.remove(s.id);
+        if (streams.remove(s.id) != null) {
+            grownWindows -= s.recvWindowMax - Yamux.INITIAL_WINDOW;
+        }
         blocked.remove(s);
         if (!s.isOutbound()) {
             inboundStreams--;

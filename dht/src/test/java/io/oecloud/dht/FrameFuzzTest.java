@@ -200,6 +200,46 @@ class FrameFuzzTest {
     }
 
     @Test
+    void yamuxSession_readsEndingMidFrame_doNotGrowTheBuffer() throws Exception {
+        ConnectionSetup setup = new ConnectionSetup(host, true, null);
+        EmbeddedChannel ch = yamux(setup);
+        YamuxSession session = (YamuxSession) ch.pipeline().first();
+        long[] received = {0};
+        var opened = session.newStream("/oe/test/sink", new StreamHandler() {
+            @Override
+            public void onData(P2pStream s, ByteBuf data) {
+                received[0] += data.readableBytes();
+                data.release();
+            }
+        });
+        ch.runPendingTasks();
+        ByteBuf agree = Unpooled.buffer();
+        Multistream.write(agree, Multistream.PROTOCOL_ID);
+        Multistream.write(agree, "/oe/test/sink");
+        ByteBuf all = Unpooled.buffer();
+        int id = 3; // stream 1 is the identify request every new connection opens
+        Yamux.writeHeader(all, Yamux.TYPE_DATA, Yamux.ACK, id, agree.readableBytes());
+        all.writeBytes(agree);
+        agree.release();
+        for (int i = 0; i < 2000; i++) { // 2 MB in 1000-byte frames; the sink consumes, so credit flows back
+            Yamux.writeHeader(all, Yamux.TYPE_DATA, 0, id, 1000);
+            all.writeBytes(new byte[1000]);
+        }
+        int maxCapacity = 0;
+        while (all.isReadable()) { // pieces that end mid-header and mid-frame, in buffers the session owns
+            ch.writeInbound(ch.alloc().buffer().writeBytes(all, Math.min(all.readableBytes(), 7 + rnd.nextInt(3000))));
+            maxCapacity = Math.max(maxCapacity, session.bufferedCapacity());
+            drain(ch);
+        }
+        all.release();
+        assertTrue(opened.isDone() && !opened.isCompletedExceptionally(), () -> "stream not agreed: " + opened + " open=" + ch.isOpen() + " " + (opened.isCompletedExceptionally() ? opened.exceptionNow() : ""));
+        assertEquals(2_000_000, received[0]);
+        assertTrue(ch.isOpen());
+        assertTrue(maxCapacity < 64 * 1024, "decode buffer grew to " + maxCapacity + " bytes for 2 MB of input");
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
     void yamuxSession_dataBeyondTheWindow_isRefusedFromItsHeader() {
         ConnectionSetup setup = new ConnectionSetup(host, true, null);
         EmbeddedChannel ch = yamux(setup);
