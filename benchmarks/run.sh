@@ -4,14 +4,16 @@
 #
 #   benchmarks/run.sh erasure [--quick]   Reed-Solomon: Java vector/scalar/ISA-L-through-FFM vs ISA-L's C
 #   benchmarks/run.sh hash [--quick]      SHA-256, BLAKE3 (ours and Bouncy Castle's), CIDs vs openssl speed
-#   benchmarks/run.sh all [--quick]
+#   benchmarks/run.sh p2p [--quick]       libp2p host on loopback: one stream, 64 streams, dial and identify latency
+#   benchmarks/run.sh dht [--quick]       the Kademlia DHT on 1,000 and 10,000 simulated nodes (hops, messages, churn)
+#   benchmarks/run.sh all [--quick]       erasure and hash (p2p and dht run on their own)
 #
 # --quick shortens warm-up and measurement (for trying things; record full runs only).
 set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/../bin/env.sh"
 suite=${1:-all}
 quick=${2:-}
-case "$suite" in erasure|hash|all) ;; *) echo "usage: benchmarks/run.sh erasure|hash|all [--quick]" >&2; exit 2 ;; esac
+case "$suite" in erasure|hash|p2p|dht|all) ;; *) echo "usage: benchmarks/run.sh erasure|hash|p2p|dht|all [--quick]" >&2; exit 2 ;; esac
 
 cd "$OE_ROOT"
 results=benchmarks/results
@@ -59,6 +61,26 @@ if [ "$suite" = hash ] || [ "$suite" = all ]; then
   echo "JMH HashBenchmark..." >&2
   jmh HashBenchmark -prof gc -rf json -rff "$results/hash-$stamp.json"
   files+=("$results/hash-$stamp.json")
+fi
+
+if [ "$suite" = p2p ]; then
+  mib=2048; runs=5
+  [ "$quick" = --quick ] && { mib=256; runs=2; }
+  echo "libp2p host throughput on loopback ($runs runs of $mib MiB)..." >&2
+  { echo "machine: $machine"; "$JAVA" "${OE_JVM_FLAGS[@]}" -cp "$cp" io.oecloud.benchmarks.HostThroughput "$mib" "$runs" 2> >(grep -v '^WARNING: Using incubator' >&2); } \
+    | tee "$results/summary-p2p-$stamp.txt"
+  exit 0
+fi
+
+if [ "$suite" = dht ]; then
+  sizes=(1000 10000)
+  [ "$quick" = --quick ] && sizes=(1000)
+  { echo "machine: $machine"
+    for n in "${sizes[@]}"; do
+      keys=$(( n < 5000 ? 200 : 500 ))
+      "$JAVA" -Xmx8g "${OE_JVM_FLAGS[@]}" -cp "$cp" io.oecloud.benchmarks.DhtSimulation "$n" "$keys" 2000 1 2> >(grep -v '^WARNING: Using incubator' >&2)
+    done; } | tee "$results/summary-dht-$stamp.txt"
+  exit 0
 fi
 
 python3 benchmarks/summarize.py --machine "$machine" "${files[@]}" | tee "$results/summary-$suite-$stamp.txt"
