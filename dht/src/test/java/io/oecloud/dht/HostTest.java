@@ -97,6 +97,22 @@ class HostTest {
     }
 
     @Test
+    void ipv6Loopback_listenAndDial() throws Exception {
+        Host a = hosts.start();
+        Host b;
+        try {
+            b = hosts.start(HostConfig.defaults().withListen(List.of(Multiaddr.parse("/ip6/::1/tcp/0"))));
+        } catch (java.io.IOException e) {
+            org.junit.jupiter.api.Assumptions.abort("no IPv6 loopback on this machine: " + e.getMessage());
+            return;
+        }
+        Multiaddr addr = TestHosts.addr(b);
+        assertTrue(addr.toString().startsWith("/ip6/::1/tcp/"), addr.toString());
+        assertEquals(b.peerId(), a.dial(addr).get(10, TimeUnit.SECONDS).remotePeer());
+        assertTrue(a.ping(b.peerId()).get(10, TimeUnit.SECONDS).toMillis() < 5000);
+    }
+
+    @Test
     void ping_roundTripsInBothDirections() throws Exception {
         Host a = hosts.start();
         Host b = hosts.start();
