@@ -6,14 +6,15 @@
 #   benchmarks/run.sh hash [--quick]      SHA-256, BLAKE3 (ours and Bouncy Castle's), CIDs vs openssl speed
 #   benchmarks/run.sh p2p [--quick]       libp2p host on loopback: one stream, 64 streams, dial and identify latency
 #   benchmarks/run.sh dht [--quick]       the Kademlia DHT on 1,000 and 10,000 simulated nodes (hops, messages, churn)
-#   benchmarks/run.sh all [--quick]       erasure and hash (p2p and dht run on their own)
+#   benchmarks/run.sh store [--quick]     shard store layouts: RocksDB BlobDB vs files indexed by RocksDB
+#   benchmarks/run.sh all [--quick]       erasure and hash (p2p, dht and store run on their own)
 #
 # --quick shortens warm-up and measurement (for trying things; record full runs only).
 set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/../bin/env.sh"
 suite=${1:-all}
 quick=${2:-}
-case "$suite" in erasure|hash|p2p|dht|all) ;; *) echo "usage: benchmarks/run.sh erasure|hash|p2p|dht|all [--quick]" >&2; exit 2 ;; esac
+case "$suite" in erasure|hash|p2p|dht|store|all) ;; *) echo "usage: benchmarks/run.sh erasure|hash|p2p|dht|store|all [--quick]" >&2; exit 2 ;; esac
 
 cd "$OE_ROOT"
 results=benchmarks/results
@@ -69,6 +70,14 @@ if [ "$suite" = p2p ]; then
   echo "libp2p host throughput on loopback ($runs runs of $mib MiB)..." >&2
   { echo "machine: $machine"; "$JAVA" "${OE_JVM_FLAGS[@]}" -cp "$cp" io.oecloud.benchmarks.HostThroughput "$mib" "$runs" 2> >(grep -v '^WARNING: Using incubator' >&2); } \
     | tee "$results/summary-p2p-$stamp.txt"
+  exit 0
+fi
+
+if [ "$suite" = store ]; then
+  shards=512; [ "$quick" = --quick ] && shards=64
+  { echo "machine: $machine, disk: $(df -h benchmarks | tail -1 | awk '{print $1}')"
+    "$JAVA" "${OE_JVM_FLAGS[@]}" -cp "$cp" io.oecloud.benchmarks.ShardStoreLayouts benchmarks/target/store-bench "$shards" 1024 \
+      2> >(grep -v '^WARNING: Using incubator' >&2); } | tee "$results/summary-store-$stamp.txt"
   exit 0
 fi
 

@@ -1,0 +1,189 @@
+package io.oecloud.node.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.oecloud.proofs.Cid;
+import io.oecloud.proofs.ContentCodec;
+import io.oecloud.proofs.HashFunction;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The shard store on a real RocksDB in a temporary directory. */
+class ShardStoreTest {
+    @TempDir
+    Path dir;
+
+    private final Random rnd = new Random(1);
+
+    private byte[] bytes(int n) {
+        byte[] b = new byte[n];
+        rnd.nextBytes(b);
+        return b;
+    }
+
+    private static Cid cid(byte[] b) {
+        return Cid.compute(ContentCodec.RAW, HashFunction.BLAKE3, b);
+    }
+
+    @Test
+    void put_get_range_has_list_delete() throws Exception {
+        try (ShardStore store = ShardStore.open(dir, 10 << 20)) {
+            byte[] a = bytes(300_000);
+            byte[] b = bytes(5000);
+            StoredShard sa = store.put(cid(a), a);
+            store.put(cid(b), b);
+            assertEquals(300_000, sa.size());
+            assertTrue(sa.holding() instanceof Holding.Raw);
+            assertArrayEquals(a, store.get(cid(a)));
+            assertArrayEquals(java.util.Arrays.copyOfRange(a, 1000, 1100), store.get(cid(a), 1000, 100));
+            assertTrue(store.has(cid(b)));
+            assertEquals(2, store.list().size());
+            assertEquals(305_000, store.used());
+            assertTrue(store.delete(cid(b)));
+            assertFalse(store.delete(cid(b)));
+            assertFalse(store.has(cid(b)));
+            assertEquals(300_000, store.used());
+            assertEquals(StoreException.Code.NOT_FOUND, assertThrows(StoreException.class, () -> store.get(cid(b))).code());
+        }
+    }
+
+    @Test
+    void put_bytesThatDoNotMatchTheCid_areRefused() throws Exception {
+        try (ShardStore store = ShardStore.open(dir, 1 << 20)) {
+            byte[] a = bytes(1000);
+            byte[] other = bytes(1000);
+            StoreException e = assertThrows(StoreException.class, () -> store.put(cid(a), other));
+            assertEquals(StoreException.Code.CID_MISMATCH, e.code());
+            assertTrue(e.getMessage().contains(cid(a).toString()));
+            assertEquals(0, store.used());
+        }
+    }
+
+    @Test
+    void put_beyondCapacity_isRefused_andRepeatingAPutIsFree() throws Exception {
+        try (ShardStore store = ShardStore.open(dir, 10_000)) {
+            byte[] a = bytes(6000);
+            store.put(cid(a), a);
+            store.put(cid(a), a); // already held: no double counting
+            assertEquals(6000, store.used());
+            byte[] b = bytes(6000);
+            StoreException e = assertThrows(StoreException.class, () -> store.put(cid(b), b));
+            assertEquals(StoreException.Code.FULL, e.code());
+            assertTrue(e.getMessage().contains("6000 of 10000"), e.getMessage());
+        }
+    }
+
+    @Test
+    void acknowledgedShards_surviveReopen() throws Exception {
+        List<byte[]> data = new ArrayList<>();
+        try (ShardStore store = ShardStore.open(dir, 100 << 20)) {
+            for (int i = 0; i < 20; i++) {
+                byte[] d = bytes(10_000 + i * 1000);
+                data.add(d);
+                store.put(cid(d), d);
+            }
+        } // no flush: the synced WAL carries them
+        try (ShardStore store = ShardStore.open(dir, 100 << 20)) {
+            for (byte[] d : data) {
+                assertArrayEquals(d, store.get(cid(d)));
+            }
+            assertEquals(data.stream().mapToLong(d -> d.length).sum(), store.used());
+        }
+    }
+
+    private void flipByte(Path f, long at) throws Exception {
+        try (RandomAccessFile r = new RandomAccessFile(f.toFile(), "rw")) {
+            r.seek(at);
+            int x = r.read();
+            r.seek(at);
+            r.write(x ^ 0xff);
+        }
+    }
+
+    @Test
+    void shardCorruptedOnDisk_isNeverServed_droppedAndReported() throws Exception {
+        byte[] a = bytes(200_000);
+        try (ShardStore store = ShardStore.open(dir, 10 << 20)) {
+            store.put(cid(a), a);
+            flipByte(store.file(cid(a)), 100_000);
+            List<Cid> reported = new ArrayList<>();
+            store.onCorrupt(reported::add);
+            StoreException e = assertThrows(StoreException.class, () -> store.get(cid(a)));
+            assertEquals(StoreException.Code.CORRUPT, e.code());
+            assertEquals(List.of(cid(a)), reported);
+            assertFalse(store.has(cid(a)));
+            assertEquals(0, store.list().size());
+            assertEquals(0, store.used());
+            assertFalse(Files.exists(store.file(cid(a))));
+        }
+    }
+
+    @Test
+    void scrub_findsCorruptAndMissingShards_andKeepsGoodOnes() throws Exception {
+        byte[] good = bytes(50_000);
+        byte[] bad = bytes(50_000);
+        byte[] gone = bytes(50_000);
+        try (ShardStore store = ShardStore.open(dir, 10 << 20)) {
+            store.put(cid(good), good);
+            store.put(cid(bad), bad);
+            store.put(cid(gone), gone);
+            flipByte(store.file(cid(bad)), 7);
+            Files.delete(store.file(cid(gone)));
+            List<Cid> corrupt = store.scrub();
+            assertEquals(java.util.Set.of(cid(bad), cid(gone)), java.util.Set.copyOf(corrupt));
+            assertArrayEquals(good, store.get(cid(good)));
+            assertNotNull(store.metadata(cid(good)));
+            assertEquals(50_000, store.used());
+        }
+    }
+
+    @Test
+    void unacknowledgedFiles_areRemovedAtOpen() throws Exception {
+        byte[] a = bytes(1000);
+        Path stray;
+        try (ShardStore store = ShardStore.open(dir, 1 << 20)) {
+            store.put(cid(a), a);
+            stray = store.file(cid(a)).resolveSibling("bafkr4istray.tmp");
+            Files.write(stray, new byte[10]); // a put that crashed before its index entry
+        }
+        try (ShardStore store = ShardStore.open(dir, 1 << 20)) {
+            assertFalse(Files.exists(stray));
+            assertArrayEquals(a, store.get(cid(a)));
+        }
+    }
+
+    @Test
+    void rangeOutsideTheShard_isRefused() throws Exception {
+        try (ShardStore store = ShardStore.open(dir, 1 << 20)) {
+            byte[] a = bytes(100);
+            store.put(cid(a), a);
+            assertEquals(StoreException.Code.BAD_RANGE, assertThrows(StoreException.class, () -> store.get(cid(a), 90, 20)).code());
+            assertEquals(StoreException.Code.BAD_RANGE, assertThrows(StoreException.class, () -> store.get(cid(a), -1, 2)).code());
+        }
+        assertThrows(IllegalArgumentException.class, () -> ShardStore.open(dir, 0));
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+}
