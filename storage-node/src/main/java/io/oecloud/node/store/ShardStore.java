@@ -124,13 +124,22 @@ public final class ShardStore implements AutoCloseable {
         return used.get();
     }
 
+    /** {@link #put(Cid, byte[], byte[])} without an owner (nothing pins it; tests and repair staging). */
+    public StoredShard put(Cid cid, byte[] data) throws StoreException {
+        return put(cid, data, null);
+    }
+
     /**
-     * Stores {@code data} under {@code cid} after checking that it hashes to it; returns once it is
-     * durable. Storing a shard already held is a no-op.
+     * Stores {@code data} under {@code cid} after checking that it hashes to it, pinned by
+     * {@code owner} (an Ed25519 public key, or null); returns once it is durable. Storing a shard
+     * already held only adds the pin.
      *
      * @throws StoreException CID_MISMATCH, FULL or IO
      */
-    public StoredShard put(Cid cid, byte[] data) throws StoreException {
+    public StoredShard put(Cid cid, byte[] data, byte[] owner) throws StoreException {
+        if (owner != null && owner.length != StoredShard.KEY) {
+            throw new IllegalArgumentException("owner must be a 32-byte Ed25519 key, was " + owner.length + " bytes");
+        }
         if (!cid.verify(data)) {
             throw new StoreException(StoreException.Code.CID_MISMATCH,
                     "refusing " + data.length + " bytes that do not hash to " + cid);
@@ -138,7 +147,7 @@ public final class ShardStore implements AutoCloseable {
         synchronized (writeLock) {
             StoredShard existing = metadata(cid);
             if (existing != null) {
-                return existing;
+                return owner == null ? existing : writeMeta(existing.withOwner(owner));
             }
             if (used.get() + data.length > capacity) {
                 throw new StoreException(StoreException.Code.FULL, "store is full: " + used.get() + " of " + capacity
@@ -168,15 +177,50 @@ public final class ShardStore implements AutoCloseable {
                 throw new StoreException(StoreException.Code.IO, "cannot write shard " + cid + " to " + f + ": " + e.getMessage(), e);
             }
             long now = System.currentTimeMillis();
-            StoredShard s = new StoredShard(cid, data.length, new Holding.Raw(), now, now);
-            try {
-                index.put(durable, cid.toBytes(), s.encode());
-            } catch (RocksDBException e) {
-                throw io("index " + cid, e);
-            }
+            StoredShard s = new StoredShard(cid, data.length, new Holding.Raw(), now, now,
+                    owner == null ? List.of() : List.of(owner.clone()), owner == null ? now : 0);
+            writeMeta(s);
             used.addAndGet(data.length);
             return s;
         }
+    }
+
+    private StoredShard writeMeta(StoredShard s) throws StoreException {
+        try {
+            index.put(durable, s.cid().toBytes(), s.encode());
+            return s;
+        } catch (RocksDBException e) {
+            throw io("index " + s.cid(), e);
+        }
+    }
+
+    /**
+     * Removes {@code owner}'s pin; a shard no one pins any more becomes garbage, collected by
+     * {@link #collectGarbage} after the grace period.
+     *
+     * @return false if the shard is not here or that owner did not pin it
+     */
+    public boolean unpin(Cid cid, byte[] owner) throws StoreException {
+        synchronized (writeLock) {
+            StoredShard s = metadata(cid);
+            if (s == null || !s.isPinnedBy(owner)) {
+                return false;
+            }
+            writeMeta(s.withoutOwner(owner, System.currentTimeMillis()));
+            return true;
+        }
+    }
+
+    /** Deletes shards unpinned for longer than {@code graceMillis}; returns how many. */
+    public int collectGarbage(long graceMillis) throws StoreException {
+        long now = System.currentTimeMillis();
+        int n = 0;
+        for (StoredShard s : list()) {
+            if (s.owners().isEmpty() && s.unpinnedAtMillis() > 0 && now - s.unpinnedAtMillis() >= graceMillis) {
+                n += delete(s.cid()) ? 1 : 0;
+            }
+        }
+        return n;
     }
 
     /** What the store records about {@code cid}, or null. */
@@ -284,8 +328,7 @@ public final class ShardStore implements AutoCloseable {
         for (StoredShard s : list()) {
             try {
                 get(s.cid());
-                StoredShard v = new StoredShard(s.cid(), s.size(), s.holding(), s.storedAtMillis(), System.currentTimeMillis());
-                index.put(s.cid().toBytes(), v.encode());
+                index.put(s.cid().toBytes(), s.verifiedAt(System.currentTimeMillis()).encode());
             } catch (StoreException e) {
                 if (e.code() == StoreException.Code.CORRUPT) {
                     corrupt.add(s.cid());

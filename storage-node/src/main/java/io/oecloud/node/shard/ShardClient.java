@@ -1,0 +1,161 @@
+package io.oecloud.node.shard;
+
+import com.google.protobuf.ByteString;
+import io.netty.buffer.ByteBuf;
+import io.oecloud.dht.Host;
+import io.oecloud.dht.Identity;
+import io.oecloud.dht.P2pStream;
+import io.oecloud.dht.PeerId;
+import io.oecloud.dht.StreamHandler;
+import io.oecloud.node.pb.ShardProto.ShardRequest;
+import io.oecloud.node.pb.ShardProto.ShardResponse;
+import io.oecloud.node.pb.ShardProto.ShardResponse.Status;
+import io.oecloud.proofs.Cid;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Asks other nodes for shards over {@code /oe/shard/1.0.0}. Every call has a deadline; a GET of a
+ * whole shard is checked against its CID before it is returned (a range cannot be, and says so).
+ */
+public final class ShardClient {
+    private final Host host;
+    private final long timeoutMillis;
+
+    public ShardClient(Host host, long timeoutMillis) {
+        this.host = host;
+        this.timeoutMillis = timeoutMillis;
+    }
+
+    /** Stores a shard on {@code peer}, pinned by {@code owner} (32-byte Ed25519 key, or null); completes once durable there. */
+    public CompletableFuture<Void> put(PeerId peer, Cid cid, byte[] data, byte[] owner) {
+        ShardRequest.Builder r = ShardRequest.newBuilder().setOp(ShardRequest.Op.PUT)
+                .setCid(ByteString.copyFrom(cid.toBytes())).setSize(data.length);
+        if (owner != null) {
+            r.setOwner(ByteString.copyFrom(owner));
+        }
+        return call(peer, r.build(), data).thenApply(a -> null);
+    }
+
+    /** The whole shard, verified against its CID. */
+    public CompletableFuture<byte[]> get(PeerId peer, Cid cid) {
+        return call(peer, ShardRequest.newBuilder().setOp(ShardRequest.Op.GET)
+                .setCid(ByteString.copyFrom(cid.toBytes())).build(), null).thenApply(a -> {
+                    if (!cid.verify(a.data)) {
+                        throw new CompletionException(new ShardException(Status.CORRUPT,
+                                peer + " answered bytes that do not match " + cid));
+                    }
+                    return a.data;
+                });
+    }
+
+    /** {@code length} bytes of the shard from {@code offset} (not verifiable on their own). */
+    public CompletableFuture<byte[]> getRange(PeerId peer, Cid cid, long offset, long length) {
+        return call(peer, ShardRequest.newBuilder().setOp(ShardRequest.Op.GET)
+                .setCid(ByteString.copyFrom(cid.toBytes())).setOffset(offset).setLength(length).build(), null)
+                .thenApply(a -> a.data);
+    }
+
+    /** The shard's size at {@code peer}, or -1 when it does not hold a good copy. */
+    public CompletableFuture<Long> has(PeerId peer, Cid cid) {
+        return call(peer, ShardRequest.newBuilder().setOp(ShardRequest.Op.HAS)
+                .setCid(ByteString.copyFrom(cid.toBytes())).build(), null)
+                .thenApply(a -> a.response.getSize())
+                .exceptionally(e -> {
+                    Throwable c = e instanceof CompletionException ? e.getCause() : e;
+                    if (c instanceof ShardException se && se.status() == Status.NOT_FOUND) {
+                        return -1L;
+                    }
+                    throw e instanceof CompletionException ce ? ce : new CompletionException(e);
+                });
+    }
+
+    /** Removes {@code owner}'s pin of the shard at {@code peer}, signed with the owner's key. */
+    public CompletableFuture<Void> unpin(PeerId peer, Cid cid, Identity owner) {
+        long notAfter = System.currentTimeMillis() + TimeUnit.MINUTES.toMillis(5);
+        byte[] sig = owner.sign(ShardServer.deleteMessage(cid, notAfter));
+        return call(peer, ShardRequest.newBuilder().setOp(ShardRequest.Op.DELETE)
+                .setCid(ByteString.copyFrom(cid.toBytes())).setOwner(ByteString.copyFrom(owner.publicKey()))
+                .setSignature(ByteString.copyFrom(sig)).setNotAfter(notAfter).build(), null).thenApply(a -> null);
+    }
+
+    private record Answer(ShardResponse response, byte[] data) {}
+
+    private CompletableFuture<Answer> call(PeerId peer, ShardRequest request, byte[] body) {
+        CompletableFuture<Answer> result = new CompletableFuture<>();
+        host.newStream(peer, ShardServer.PROTOCOL_ID, new StreamHandler() {
+            private ByteBuf buf;
+            private ShardResponse response;
+            private byte[] data;
+            private int at;
+
+            @Override
+            public void onOpen(P2pStream s) {
+                s.write(Frames.encode(s.alloc(), request.toByteArray(), body));
+                s.closeWrite();
+            }
+
+            @Override
+            public void onData(P2pStream s, ByteBuf in) {
+                try {
+                    if (response == null) {
+                        if (buf == null) {
+                            buf = s.alloc().buffer(256);
+                        }
+                        buf.writeBytes(in);
+                        byte[] m = Frames.read(buf, ShardServer.MAX_REQUEST);
+                        if (m == null) {
+                            return;
+                        }
+                        response = ShardResponse.parseFrom(m);
+                        if (response.getStatus() != Status.OK) {
+                            result.completeExceptionally(new ShardException(response.getStatus(), response.getMessage()));
+                            s.reset();
+                            return;
+                        }
+                        boolean withBody = request.getOp() == ShardRequest.Op.GET;
+                        if (withBody && response.getSize() > ShardServer.MAX_SHARD) {
+                            throw new IllegalArgumentException("answer of " + response.getSize() + " bytes exceeds " + ShardServer.MAX_SHARD);
+                        }
+                        data = new byte[withBody ? (int) response.getSize() : 0];
+                        take(s, buf);
+                    } else {
+                        take(s, in);
+                    }
+                } catch (Exception e) {
+                    result.completeExceptionally(e);
+                    s.reset();
+                } finally {
+                    in.release();
+                }
+            }
+
+            private void take(P2pStream s, ByteBuf from) {
+                int n = Math.min(from.readableBytes(), data.length - at);
+                from.readBytes(data, at, n);
+                at += n;
+                if (at == data.length) {
+                    result.complete(new Answer(response, data));
+                }
+            }
+
+            @Override
+            public void onClose(P2pStream s, Throwable error) {
+                if (buf != null) {
+                    buf.release();
+                    buf = null;
+                }
+                if (!result.isDone()) {
+                    result.completeExceptionally(error != null ? error
+                            : new ShardException(Status.ERROR, peer + " closed the stream before answering"));
+                }
+            }
+        }).whenComplete((s, e) -> {
+            if (e != null) {
+                result.completeExceptionally(e);
+            }
+        });
+        return result.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS);
+    }
+}

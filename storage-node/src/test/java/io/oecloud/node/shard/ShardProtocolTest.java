@@ -1,0 +1,184 @@
+package io.oecloud.node.shard;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.buffer.ByteBuf;
+import io.oecloud.dht.Host;
+import io.oecloud.dht.HostConfig;
+import io.oecloud.dht.Identity;
+import io.oecloud.dht.P2pStream;
+import io.oecloud.dht.PeerId;
+import io.oecloud.dht.StreamHandler;
+import io.oecloud.node.pb.ShardProto.ShardResponse;
+import io.oecloud.node.pb.ShardProto.ShardResponse.Status;
+import io.oecloud.node.store.ShardStore;
+import io.oecloud.proofs.Cid;
+import io.oecloud.proofs.ContentCodec;
+import io.oecloud.proofs.HashFunction;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** /oe/shard/1.0.0 between two hosts on loopback, the server on a real store. */
+@Timeout(60)
+class ShardProtocolTest {
+    @TempDir
+    Path dir;
+
+    private Host client;
+    private Host server;
+    private ShardStore store;
+    private ExecutorService io;
+    private ShardClient shards;
+    private PeerId serverId;
+    private final Random rnd = new Random(3);
+    private final Identity owner = Identity.generate();
+
+    @BeforeEach
+    void start() throws Exception {
+        store = ShardStore.open(dir.resolve("store"), 8 << 20);
+        io = Executors.newFixedThreadPool(2);
+        server = new Host(Identity.generate(), HostConfig.defaults());
+        ShardServer ss = new ShardServer(store, io);
+        server.setStreamHandler(ShardServer.PROTOCOL_ID, ss::newHandler);
+        server.start();
+        client = new Host(Identity.generate(), HostConfig.defaults()).start();
+        client.dial(server.listenAddresses().get(0).withPeerId(server.peerId())).get(10, TimeUnit.SECONDS);
+        serverId = server.peerId();
+        shards = new ShardClient(client, 10_000);
+    }
+
+    @AfterEach
+    void stop() {
+        client.close();
+        server.close();
+        io.shutdownNow();
+        store.close();
+    }
+
+    private byte[] bytes(int n) {
+        byte[] b = new byte[n];
+        rnd.nextBytes(b);
+        return b;
+    }
+
+    private static Cid cid(byte[] b) {
+        return Cid.compute(ContentCodec.RAW, HashFunction.BLAKE3, b);
+    }
+
+    private static Status status(ExecutionException e) {
+        assertInstanceOf(ShardException.class, e.getCause(), e.toString());
+        return ((ShardException) e.getCause()).status();
+    }
+
+    @Test
+    void put_thenHasGetAndRange() throws Exception {
+        byte[] a = bytes(2_000_000);
+        shards.put(serverId, cid(a), a, owner.publicKey()).get(10, TimeUnit.SECONDS);
+        assertTrue(store.has(cid(a)), "durable on the server once acknowledged");
+        assertEquals(2_000_000L, shards.has(serverId, cid(a)).get(10, TimeUnit.SECONDS));
+        assertArrayEquals(a, shards.get(serverId, cid(a)).get(10, TimeUnit.SECONDS));
+        assertArrayEquals(java.util.Arrays.copyOfRange(a, 1_500_000, 1_500_100),
+                shards.getRange(serverId, cid(a), 1_500_000, 100).get(10, TimeUnit.SECONDS));
+        assertArrayEquals(java.util.Arrays.copyOfRange(a, 1_999_000, 2_000_000),
+                shards.getRange(serverId, cid(a), 1_999_000, 0).get(10, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void put_withBytesNotMatchingTheCid_isRefused_andNothingIsStored() throws Exception {
+        byte[] a = bytes(1000);
+        byte[] lie = bytes(1000);
+        assertEquals(Status.CID_MISMATCH, status(assertThrows(ExecutionException.class,
+                () -> shards.put(serverId, cid(a), lie, null).get(10, TimeUnit.SECONDS))));
+        assertEquals(0, store.list().size());
+    }
+
+    @Test
+    void oversizedAndOverCapacityPuts_areRefused() throws Exception {
+        byte[] big = new byte[ShardServer.MAX_SHARD + 1];
+        assertEquals(Status.TOO_LARGE, status(assertThrows(ExecutionException.class,
+                () -> shards.put(serverId, cid(big), big, null).get(20, TimeUnit.SECONDS))));
+        byte[] a = bytes(5 << 20);
+        shards.put(serverId, cid(a), a, null).get(10, TimeUnit.SECONDS);
+        byte[] b = bytes(5 << 20);
+        assertEquals(Status.FULL, status(assertThrows(ExecutionException.class,
+                () -> shards.put(serverId, cid(b), b, null).get(10, TimeUnit.SECONDS))));
+    }
+
+    @Test
+    void unknownShards_areNotFound() throws Exception {
+        Cid absent = cid(bytes(10));
+        assertEquals(-1L, shards.has(serverId, absent).get(10, TimeUnit.SECONDS));
+        assertEquals(Status.NOT_FOUND, status(assertThrows(ExecutionException.class,
+                () -> shards.get(serverId, absent).get(10, TimeUnit.SECONDS))));
+    }
+
+    @Test
+    void unpin_needsTheOwnersSignature_thenGarbageIsCollected() throws Exception {
+        byte[] a = bytes(10_000);
+        shards.put(serverId, cid(a), a, owner.publicKey()).get(10, TimeUnit.SECONDS);
+        assertEquals(Status.FORBIDDEN, status(assertThrows(ExecutionException.class,
+                () -> shards.unpin(serverId, cid(a), Identity.generate()).get(10, TimeUnit.SECONDS))));
+        assertEquals(0, store.collectGarbage(0));
+        shards.unpin(serverId, cid(a), owner).get(10, TimeUnit.SECONDS);
+        assertEquals(0, store.collectGarbage(TimeUnit.HOURS.toMillis(1)), "kept during the grace period");
+        assertEquals(1, store.collectGarbage(0));
+        assertEquals(-1L, shards.has(serverId, cid(a)).get(10, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void shardCorruptedOnTheServersDisk_isNeverServed() throws Exception {
+        byte[] a = bytes(100_000);
+        shards.put(serverId, cid(a), a, null).get(10, TimeUnit.SECONDS);
+        Path f;
+        try (Stream<Path> files = Files.walk(dir.resolve("store/shards"))) {
+            f = files.filter(Files::isRegularFile).findFirst().orElseThrow();
+        }
+        try (RandomAccessFile r = new RandomAccessFile(f.toFile(), "rw")) {
+            r.seek(5000);
+            r.write(r.read() ^ 1);
+        }
+        assertEquals(Status.CORRUPT, status(assertThrows(ExecutionException.class,
+                () -> shards.get(serverId, cid(a)).get(10, TimeUnit.SECONDS))));
+        assertEquals(-1L, shards.has(serverId, cid(a)).get(10, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void aPeerAnsweringWrongBytes_isCaughtByTheCidCheck() throws Exception {
+        Host liar = new Host(Identity.generate(), HostConfig.defaults());
+        liar.setStreamHandler(ShardServer.PROTOCOL_ID, () -> new StreamHandler() {
+            @Override
+            public void onData(P2pStream s, ByteBuf data) {
+                data.release();
+                byte[] junk = new byte[64];
+                ShardResponse r = ShardResponse.newBuilder().setStatus(Status.OK).setSize(junk.length).build();
+                s.write(Frames.encode(s.alloc(), r.toByteArray(), junk));
+                s.closeWrite();
+            }
+        });
+        liar.start();
+        try {
+            client.dial(liar.listenAddresses().get(0).withPeerId(liar.peerId())).get(10, TimeUnit.SECONDS);
+            Cid wanted = cid(bytes(64));
+            assertEquals(Status.CORRUPT, status(assertThrows(ExecutionException.class,
+                    () -> shards.get(liar.peerId(), wanted).get(10, TimeUnit.SECONDS))));
+        } finally {
+            liar.close();
+        }
+    }
+}
