@@ -42,10 +42,16 @@ public final class ShardServer {
     private final ShardStore store;
     private final ExecutorService io;
     private final Map<PeerId, AtomicLong> inflight = new ConcurrentHashMap<>();
+    private volatile java.util.function.Consumer<Cid> stored = c -> { };
 
     public ShardServer(ShardStore store, ExecutorService io) {
         this.store = store;
         this.io = io;
+    }
+
+    /** Called (on an I/O thread) with every shard a PUT stored; the node announces it in the DHT. */
+    public void onStored(java.util.function.Consumer<Cid> listener) {
+        this.stored = listener;
     }
 
     /** What a DELETE's owner signs. */
@@ -214,6 +220,7 @@ public final class ShardServer {
             run(s, () -> {
                 store.put(cid, data, owner);
                 answer(s, Status.OK, "", data.length, null);
+                stored.accept(cid);
             });
         }
 

@@ -1,0 +1,69 @@
+package io.oecloud.node;
+
+import io.oecloud.dht.Identity;
+import io.oecloud.dht.Multiaddr;
+import io.oecloud.node.object.ObjectService;
+import io.oecloud.node.shard.ShardClient;
+import io.oecloud.node.shard.ShardServer;
+import io.oecloud.node.store.ShardStore;
+import io.oecloud.node.store.StoreException;
+import io.oecloud.proofs.Cid;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * A storage node: the libp2p host and DHT ({@link P2pNode}), the shard store, the shard protocol,
+ * and the object service that uploads and downloads through the network. Built with {@code new},
+ * started in dependency order, closed in reverse.
+ */
+final class StorageNode implements AutoCloseable {
+    final P2pNode p2p;
+    final ShardStore store;
+    final ShardServer server;
+    final ObjectService objects;
+    private final ExecutorService io;
+
+    private StorageNode(P2pNode p2p, ShardStore store, ExecutorService io, ObjectService.Config config) {
+        this.p2p = p2p;
+        this.store = store;
+        this.io = io;
+        this.server = new ShardServer(store, io);
+        // Every stored shard and manifest is announced, so it can be found after repair moves it.
+        server.onStored(this::provide);
+        p2p.host.setStreamHandler(ShardServer.PROTOCOL_ID, server::newHandler);
+        this.objects = new ObjectService(p2p.host, p2p.dht, store, new ShardClient(p2p.host, 60_000),
+                p2p.host.identity(), config, io, this::provide);
+    }
+
+    static StorageNode start(Identity id, List<Multiaddr> listen, Path dataDir, long capacity,
+                             ObjectService.Config config) throws IOException, StoreException {
+        ShardStore store = ShardStore.open(dataDir.resolve("store"), capacity);
+        P2pNode p2p;
+        try {
+            p2p = P2pNode.start(id, listen, dataDir, true);
+        } catch (IOException e) {
+            store.close();
+            throw e;
+        }
+        ExecutorService io = Executors.newFixedThreadPool(4, r -> {
+            Thread t = new Thread(r, "storage-io");
+            t.setDaemon(true);
+            return t;
+        });
+        return new StorageNode(p2p, store, io, config);
+    }
+
+    private void provide(Cid cid) {
+        p2p.dht.provide(DhtService.providerKey(cid));
+    }
+
+    @Override
+    public void close() {
+        p2p.close();
+        io.shutdownNow();
+        store.close();
+    }
+}

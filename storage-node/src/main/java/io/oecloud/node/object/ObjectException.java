@@ -1,0 +1,31 @@
+package io.oecloud.node.object;
+
+/** An object operation that failed; {@link #code()} maps to an HTTP status once, at the API. */
+public final class ObjectException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    /** What went wrong. */
+    public enum Code {
+        /** No manifest for that CID could be found. */
+        NOT_FOUND,
+        /** Fewer than k shards of a segment are reachable (503 with the counts). */
+        NOT_ENOUGH_SHARDS,
+        /** Not enough nodes took the shards of a segment. */
+        PLACEMENT_FAILED,
+        /** A range outside the object. */
+        BAD_RANGE,
+        /** Bytes that did not match their CID after every retry. */
+        CORRUPT
+    }
+
+    private final Code code;
+
+    public ObjectException(Code code, String message) {
+        super(message);
+        this.code = code;
+    }
+
+    public Code code() {
+        return code;
+    }
+}
