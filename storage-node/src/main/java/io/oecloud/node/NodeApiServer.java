@@ -63,11 +63,20 @@ final class NodeApiServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final DhtOps ops;
+    private final io.oecloud.node.object.ObjectService objects;
+    private final java.util.concurrent.ExecutorService objectIo;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private Channel channel;
 
     NodeApiServer(DhtOps ops) {
+        this(ops, null, null);
+    }
+
+    /** With the object routes (POST/GET/HEAD /v1/objects) served by {@code objects} on {@code io}. */
+    NodeApiServer(DhtOps ops, io.oecloud.node.object.ObjectService objects, java.util.concurrent.ExecutorService io) {
         this.ops = ops;
+        this.objects = objects;
+        this.objectIo = io;
     }
 
     NodeApiServer start(InetSocketAddress bind) throws IOException {
@@ -75,9 +84,12 @@ final class NodeApiServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new ReadTimeoutHandler(60))
-                                .addLast(new HttpServerCodec(4096, 8192, 8192))
-                                .addLast(new HttpObjectAggregator(MAX_BODY))
+                        ch.pipeline().addLast(new ReadTimeoutHandler(120))
+                                .addLast(new HttpServerCodec(4096, 8192, 8192));
+                        if (objects != null) {
+                            ch.pipeline().addLast(new ObjectsHttpHandler(objects, objectIo));
+                        }
+                        ch.pipeline().addLast(new HttpObjectAggregator(MAX_BODY))
                                 .addLast(new Handler());
                     }
                 });

@@ -17,10 +17,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code oe node}: runs a node until it is stopped. Today: the libp2p host, the Kademlia DHT
- * (server mode) and the HTTP API's identity, ping and DHT routes; storage joins it next.
+ * {@code oe node}: runs a storage node until it is stopped: the libp2p host, the Kademlia DHT
+ * (server mode), the shard store and protocol, and the HTTP API (objects, identity, ping, DHT).
  */
-@Command(name = "node", description = "Run a node: libp2p host, Kademlia DHT and HTTP API, until stopped (Ctrl-C).")
+@Command(name = "node", description = "Run a storage node: libp2p host, DHT, shard store, HTTP API, until stopped (Ctrl-C).")
 final class NodeCommand implements Callable<Integer> {
     /** The file in the data directory that tells client commands where the API listens. */
     static final String API_FILE = "api";
@@ -43,8 +43,15 @@ final class NodeCommand implements Callable<Integer> {
     @Option(names = "--bootstrap", paramLabel = "MULTIADDR", description = "Peers to join through, repeatable (default: the peers of the last run).")
     List<String> bootstrap = List.of();
 
-    @Option(names = "--dht-client", description = "Ask the DHT but do not serve it.")
-    boolean dhtClient;
+    @Option(names = "--k", defaultValue = "4", description = "Data shards per segment (default: ${DEFAULT-VALUE}).")
+    int k;
+
+    @Option(names = "--m", defaultValue = "2", description = "Parity shards per segment (default: ${DEFAULT-VALUE}).")
+    int m;
+
+    @Option(names = "--capacity", paramLabel = "BYTES", defaultValue = "107374182400",
+            description = "Disk space for shards (default: ${DEFAULT-VALUE}, 100 GiB).")
+    long capacity;
 
     private final CountDownLatch stop = new CountDownLatch(1);
 
@@ -56,13 +63,16 @@ final class NodeCommand implements Callable<Integer> {
         List<Multiaddr> boot = Options.multiaddrs(bootstrap, "--bootstrap");
         InetSocketAddress apiAddr = Options.hostPort(api, "--api");
         Identity id = Identity.loadOrCreate(dataDir);
-        P2pNode node = P2pNode.start(id, listenAddrs, dataDir, !dhtClient);
+        io.oecloud.node.object.ObjectService.Config objectConfig =
+                new io.oecloud.node.object.ObjectService.Config(k, m, 8 << 20, 64 * 1024, 3);
+        StorageNode storage = StorageNode.start(id, listenAddrs, dataDir, capacity, objectConfig);
+        P2pNode node = storage.p2p;
         DhtService service = node.service(() -> { });
         NodeApiServer server;
         try {
-            server = new NodeApiServer(service).start(apiAddr);
+            server = new NodeApiServer(service, storage.objects, storage.io).start(apiAddr);
         } catch (IOException e) {
-            node.close();
+            storage.close();
             throw e;
         }
         Path apiFile = dataDir.resolve(API_FILE);
@@ -75,7 +85,7 @@ final class NodeCommand implements Callable<Integer> {
                 // best effort: a stale file only makes clients say no node answers
             }
             server.close();
-            node.close();
+            storage.close();
             stop.countDown();
         }, "oe-node-shutdown"));
         out.println("peer ID " + id.peerId());
@@ -88,7 +98,8 @@ final class NodeCommand implements Callable<Integer> {
         if (!boot.isEmpty() && reached.isEmpty()) {
             err.println("warning: no bootstrap peer reached; running alone");
         }
-        out.println("DHT " + (dhtClient ? "client" : "server") + ", routing table " + node.dht.routingTableSize() + " peers; ready");
+        out.println("RS(" + k + "," + m + "), store " + dataDir.resolve("store") + " (" + capacity + " bytes)");
+        out.println("DHT server, routing table " + node.dht.routingTableSize() + " peers; ready");
         out.flush();
         stop.await();
         return 0;

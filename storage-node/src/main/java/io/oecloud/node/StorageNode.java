@@ -24,7 +24,7 @@ final class StorageNode implements AutoCloseable {
     final ShardStore store;
     final ShardServer server;
     final ObjectService objects;
-    private final ExecutorService io;
+    final ExecutorService io;
 
     private StorageNode(P2pNode p2p, ShardStore store, ExecutorService io, ObjectService.Config config) {
         this.p2p = p2p;

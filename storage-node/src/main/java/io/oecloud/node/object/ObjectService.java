@@ -250,7 +250,9 @@ public final class ObjectService {
     private Cid storeManifest(Manifest m) throws ObjectException {
         byte[] bytes = m.toByteArray();
         Cid cid = Cid.compute(ContentCodec.MANIFEST, HashFunction.BLAKE3, bytes);
-        List<PeerId> cands = candidates(cid.toBytes());
+        List<PeerId> cands = new ArrayList<>(candidates(cid.toBytes()));
+        cands.remove(host.peerId());
+        cands.add(0, host.peerId()); // the uploading node keeps a copy of what it was given
         int r = Math.min(config.manifestReplicas(), cands.size());
         List<Cid> cids = new ArrayList<>();
         List<byte[]> blocks = new ArrayList<>();

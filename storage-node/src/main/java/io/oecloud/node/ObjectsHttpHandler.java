@@ -1,0 +1,349 @@
+package io.oecloud.node;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.oecloud.node.object.ObjectException;
+import io.oecloud.node.object.ObjectService;
+import io.oecloud.node.pb.ManifestProto.Manifest;
+import io.oecloud.proofs.Cid;
+import io.oecloud.proofs.CidFormatException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The object routes of the HTTP API, streamed both ways (placed before the aggregator that the
+ * small JSON routes use):
+ *
+ * <pre>
+ *   POST   /v1/objects          body = the object (streamed; Content-Type kept) -> 201 {"cid": ...}
+ *   GET    /v1/objects/{cid}    the bytes; Range (one range); ETag = CID; immutable caching
+ *   HEAD   /v1/objects/{cid}    the headers
+ * </pre>
+ *
+ * Uploads read the body through a bounded queue (the socket stops being read when it is full), so
+ * heap stays bounded whatever the size. Downloads fetch the first segment before answering, so a
+ * missing object or too few shards is a clean 404 or 503; a failure later aborts the connection
+ * (a client sees fewer bytes than Content-Length, never a complete-looking truncated 200).
+ */
+final class ObjectsHttpHandler extends ChannelDuplexHandler {
+    static final long MAX_OBJECT = 1L << 40;
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern OBJECT_PATH = Pattern.compile("^/v1/objects/([^/?]+)$");
+    private static final Pattern RANGE = Pattern.compile("^bytes=(\\d*)-(\\d*)$");
+    private static final int QUEUE_CHUNKS = 64;
+
+    private final ObjectService objects;
+    private final ExecutorService io;
+    private BodyStream upload; // non-null while a POST body streams in
+
+    ObjectsHttpHandler(ObjectService objects, ExecutorService io) {
+        this.objects = objects;
+        this.io = io;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpRequest req) {
+            String path = req.uri().split("\\?", 2)[0];
+            if (req.method().equals(HttpMethod.POST) && path.equals("/v1/objects")) {
+                startUpload(ctx, req);
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            Matcher m = OBJECT_PATH.matcher(path);
+            if (m.matches() && (req.method().equals(HttpMethod.GET) || req.method().equals(HttpMethod.HEAD))) {
+                boolean head = req.method().equals(HttpMethod.HEAD);
+                String range = req.headers().get(HttpHeaderNames.RANGE);
+                boolean keepAlive = HttpUtil.isKeepAlive(req);
+                ReferenceCountUtil.release(msg);
+                io.execute(() -> serve(ctx, m.group(1), range, head, keepAlive));
+                return;
+            }
+        }
+        if (upload != null && msg instanceof HttpContent c) {
+            upload.offer(ctx, c);
+            return;
+        }
+        ctx.fireChannelRead(msg); // other routes; the aggregator drops the empty ends of GETs we took
+    }
+
+    private void startUpload(ChannelHandlerContext ctx, HttpRequest req) {
+        long length = HttpUtil.getContentLength(req, -1L);
+        if (length > MAX_OBJECT) {
+            respond(ctx, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, Map.of("error",
+                    "object of " + length + " bytes exceeds the limit of " + MAX_OBJECT), false);
+            return;
+        }
+        String type = req.headers().get(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream");
+        BodyStream body = new BodyStream(ctx);
+        upload = body;
+        io.execute(() -> {
+            try {
+                Cid cid = objects.upload(body, type);
+                body.drain();
+                respond(ctx, HttpResponseStatus.CREATED, Map.of("cid", cid.toString()), true);
+            } catch (ObjectException e) {
+                body.drain();
+                respond(ctx, statusOf(e), Map.of("error", e.getMessage()), false);
+            } catch (IOException | RuntimeException e) {
+                body.drain();
+                respond(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, Map.of("error", String.valueOf(e.getMessage())), false);
+            } finally {
+                ctx.executor().execute(() -> upload = null);
+            }
+        });
+    }
+
+    static HttpResponseStatus statusOf(ObjectException e) {
+        return switch (e.code()) {
+            case NOT_FOUND -> HttpResponseStatus.NOT_FOUND;
+            case NOT_ENOUGH_SHARDS, PLACEMENT_FAILED -> HttpResponseStatus.SERVICE_UNAVAILABLE;
+            case BAD_RANGE -> HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE;
+            case CORRUPT -> HttpResponseStatus.BAD_GATEWAY;
+        };
+    }
+
+    private void serve(ChannelHandlerContext ctx, String cidText, String range, boolean head, boolean keepAlive) {
+        Cid cid;
+        try {
+            cid = Cid.parse(cidText);
+        } catch (CidFormatException e) {
+            respond(ctx, HttpResponseStatus.BAD_REQUEST, Map.of("error", "malformed CID '" + cidText + "': " + e.getMessage()), keepAlive);
+            return;
+        }
+        try {
+            Manifest m = objects.manifest(cid);
+            long size = m.getSize();
+            long from = 0;
+            long to = size;
+            HttpResponseStatus status = HttpResponseStatus.OK;
+            if (range != null) {
+                Matcher r = RANGE.matcher(range.trim());
+                boolean ok = r.matches() && !(r.group(1).isEmpty() && r.group(2).isEmpty());
+                if (ok) {
+                    if (r.group(1).isEmpty()) { // suffix: the last N bytes
+                        from = Math.max(0, size - Long.parseLong(r.group(2)));
+                    } else {
+                        from = Long.parseLong(r.group(1));
+                        to = r.group(2).isEmpty() ? size : Math.min(size, Long.parseLong(r.group(2)) + 1);
+                    }
+                    ok = from < size && from < to;
+                }
+                if (!ok) {
+                    FullHttpResponse resp = json(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
+                            Map.of("error", "range '" + range + "' is not satisfiable for " + size + " bytes"));
+                    resp.headers().set(HttpHeaderNames.CONTENT_RANGE, "bytes */" + size);
+                    send(ctx, resp, keepAlive);
+                    return;
+                }
+                status = HttpResponseStatus.PARTIAL_CONTENT;
+            }
+            HttpResponse resp = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status);
+            resp.headers().set(HttpHeaderNames.CONTENT_TYPE, m.getContentType())
+                    .set(HttpHeaderNames.CONTENT_LENGTH, to - from)
+                    .set(HttpHeaderNames.ETAG, "\"" + cid + "\"")
+                    .set(HttpHeaderNames.CACHE_CONTROL, "public, max-age=31536000, immutable")
+                    .set(HttpHeaderNames.ACCEPT_RANGES, "bytes");
+            if (status == HttpResponseStatus.PARTIAL_CONTENT) {
+                resp.headers().set(HttpHeaderNames.CONTENT_RANGE, "bytes " + from + "-" + (to - 1) + "/" + size);
+            }
+            if (head) {
+                HttpUtil.setKeepAlive(resp, keepAlive);
+                ctx.writeAndFlush(resp);
+                ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+                return;
+            }
+            ChannelOutput out = new ChannelOutput(ctx, resp);
+            try {
+                objects.download(m, from, to, out);
+            } catch (ObjectException | IOException e) {
+                if (!out.started) {
+                    throw e; // nothing sent yet: a clean error answer
+                }
+                ctx.executor().execute(ctx::close); // mid-body: abort, never a complete-looking 200
+                return;
+            }
+            out.finish(keepAlive);
+        } catch (ObjectException e) {
+            respond(ctx, statusOf(e), Map.of("error", e.getMessage()), keepAlive);
+        } catch (IOException | RuntimeException e) {
+            respond(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, Map.of("error", String.valueOf(e.getMessage())), keepAlive);
+        }
+    }
+
+    private static FullHttpResponse json(HttpResponseStatus status, Object body) {
+        try {
+            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                    Unpooled.wrappedBuffer(JSON.writeValueAsBytes(body)));
+            r.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+            HttpUtil.setContentLength(r, r.content().readableBytes());
+            return r;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void send(ChannelHandlerContext ctx, FullHttpResponse r, boolean keepAlive) {
+        HttpUtil.setKeepAlive(r, keepAlive);
+        ChannelFuture f = ctx.writeAndFlush(r);
+        if (!keepAlive) {
+            f.addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    private static void respond(ChannelHandlerContext ctx, HttpResponseStatus status, Object body, boolean keepAlive) {
+        send(ctx, json(status, body), keepAlive);
+    }
+
+    /** Writes the response head on the first bytes, then chunks, waiting while the socket is full. */
+    private static final class ChannelOutput extends OutputStream {
+        private final ChannelHandlerContext ctx;
+        private final HttpResponse head;
+        boolean started;
+
+        ChannelOutput(ChannelHandlerContext ctx, HttpResponse head) {
+            this.ctx = ctx;
+            this.head = head;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            if (!started) {
+                started = true;
+                ctx.writeAndFlush(head);
+            }
+            ChannelFuture f = ctx.writeAndFlush(new DefaultHttpContent(Unpooled.copiedBuffer(b, off, len)));
+            try { // back-pressure: a slow client holds at most one segment here
+                if (!f.await(120, TimeUnit.SECONDS) || !f.isSuccess()) {
+                    throw new IOException("client stopped reading");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+        }
+
+        void finish(boolean keepAlive) {
+            if (!started) {
+                started = true;
+                ctx.writeAndFlush(head);
+            }
+            ChannelFuture f = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+            if (!keepAlive) {
+                f.addListener(ChannelFutureListener.CLOSE);
+            }
+        }
+    }
+
+    /** The request body as an InputStream for the uploader, fed from the event loop, bounded. */
+    private static final class BodyStream extends InputStream {
+        private static final ByteBuf EOF = Unpooled.EMPTY_BUFFER;
+        private final ChannelHandlerContext ctx;
+        private final LinkedBlockingQueue<ByteBuf> queue = new LinkedBlockingQueue<>();
+        private ByteBuf current;
+        private boolean eof;
+
+        BodyStream(ChannelHandlerContext ctx) {
+            this.ctx = ctx;
+        }
+
+        /** Event loop: queue a chunk; stop reading the socket while the uploader is behind. */
+        void offer(ChannelHandlerContext c, HttpContent content) {
+            ByteBuf b = content.content();
+            if (b.isReadable()) {
+                queue.add(b.retain());
+            }
+            if (content instanceof LastHttpContent) {
+                queue.add(EOF);
+            }
+            content.release();
+            if (queue.size() > QUEUE_CHUNKS) {
+                c.channel().config().setAutoRead(false);
+            }
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            while (current == null || !current.isReadable()) {
+                if (eof) {
+                    return -1;
+                }
+                if (current != null) {
+                    current.release();
+                }
+                try {
+                    current = queue.poll(120, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted", e);
+                }
+                if (current == null) {
+                    throw new IOException("the client sent nothing for 120 s");
+                }
+                if (queue.size() <= QUEUE_CHUNKS / 2 && !ctx.channel().config().isAutoRead()) {
+                    ctx.channel().config().setAutoRead(true);
+                }
+                if (current == EOF) {
+                    current = null;
+                    eof = true;
+                    return -1;
+                }
+            }
+            int n = Math.min(len, current.readableBytes());
+            current.readBytes(b, off, n);
+            return n;
+        }
+
+        /** Releases what the uploader did not read (after an error). */
+        void drain() {
+            if (current != null && current != EOF) {
+                current.release();
+                current = null;
+            }
+            for (ByteBuf x; (x = queue.poll()) != null; ) {
+                if (x != EOF) {
+                    x.release();
+                }
+            }
+            ctx.channel().config().setAutoRead(true);
+        }
+    }
+}
