@@ -1,0 +1,186 @@
+package io.oecloud.node;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code oe devnet}: N storage nodes on loopback, each its own OS process (so one can be killed),
+ * sharing one data directory. Node 0 listens on the base ports (p2p 4001, API 8080) and the
+ * others join through it. {@code devnet.json} records each node's pid, ports, peer ID and data
+ * directory. Ctrl-C stops them all; the next start reuses the same identities and shards.
+ */
+@Command(name = "devnet", description = "Run a local network of storage nodes, one process each, until Ctrl-C.")
+final class DevnetCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--nodes", defaultValue = "6", description = "Storage nodes (default: ${DEFAULT-VALUE}).")
+    int nodes;
+
+    @Option(names = "--k", defaultValue = "4", description = "Data shards per segment (default: ${DEFAULT-VALUE}).")
+    int k;
+
+    @Option(names = "--m", defaultValue = "2", description = "Parity shards per segment (default: ${DEFAULT-VALUE}).")
+    int m;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "${sys:user.home}/.oecloud/devnet",
+            description = "Where the nodes keep their state (default: ${DEFAULT-VALUE}).")
+    Path dataDir;
+
+    @Option(names = "--p2p-port", defaultValue = "4001", description = "Node i listens on this + i (0: free ports).")
+    int p2pPort;
+
+    @Option(names = "--api-port", defaultValue = "8080", description = "Node i's HTTP API on this + i (0: free ports).")
+    int apiPort;
+
+    @Option(names = "--capacity", paramLabel = "BYTES", defaultValue = "10737418240",
+            description = "Shard space per node (default: ${DEFAULT-VALUE}, 10 GiB).")
+    long capacity;
+
+    record Started(int index, Process process, String peerId, String p2p, String api, Path dir) {}
+
+    private final List<Started> started = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        if (nodes < k + m) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--nodes " + nodes + " is fewer than k + m = " + (k + m) + ": a segment's shards need distinct nodes");
+        }
+        Files.createDirectories(dataDir);
+        Runtime.getRuntime().addShutdownHook(new Thread(this::stopAll, "devnet-stop"));
+        String bootstrap = null;
+        for (int i = 0; i < nodes; i++) {
+            Started s = startNode(i, bootstrap);
+            started.add(s);
+            if (i == 0) {
+                bootstrap = s.p2p();
+            }
+            out.printf("node %d  peer %s  p2p %s  API http://%s  (pid %d)%n", i, s.peerId(), s.p2p(), s.api(), s.process().pid());
+            out.flush();
+        }
+        writeDevnetJson();
+        out.println("devnet of " + nodes + " nodes, RS(" + k + "," + m + "), data in " + dataDir);
+        out.println("upload:   curl --data-binary @FILE http://" + started.get(0).api() + "/v1/objects");
+        out.println("download: curl -o OUT http://" + started.get(0).api() + "/v1/objects/CID");
+        out.println("nodes are listed in " + dataDir.resolve("devnet.json") + "; Ctrl-C stops them");
+        out.flush();
+        CountDownLatch forever = new CountDownLatch(1);
+        forever.await();
+        return 0;
+    }
+
+    private Started startNode(int i, String bootstrap) throws IOException, InterruptedException {
+        Path dir = dataDir.resolve("node-" + i);
+        Files.createDirectories(dir);
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        cmd.addAll(List.of("--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "--sun-misc-unsafe-memory-access=allow", "-Xmx512m",
+                "-cp", System.getProperty("java.class.path"), Oe.class.getName(), "node",
+                "--data-dir", dir.toString(),
+                "--listen", "/ip4/127.0.0.1/tcp/" + (p2pPort == 0 ? 0 : p2pPort + i),
+                "--api", "127.0.0.1:" + (apiPort == 0 ? 0 : apiPort + i),
+                "--k", String.valueOf(k), "--m", String.valueOf(m), "--capacity", String.valueOf(capacity)));
+        if (bootstrap != null) {
+            cmd.addAll(List.of("--bootstrap", bootstrap));
+        }
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        Path log = dir.resolve("node.log");
+        String peer = null;
+        String p2p = null;
+        String api = null;
+        BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        List<String> seen = new ArrayList<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        String line;
+        while ((line = r.readLine()) != null) {
+            seen.add(line);
+            if (line.startsWith("peer ID ")) {
+                peer = line.substring("peer ID ".length());
+            } else if (line.startsWith("listening on ") && p2p == null) {
+                p2p = line.substring("listening on ".length());
+            } else if (line.startsWith("API on http://")) {
+                api = line.substring("API on http://".length()).split(" ")[0];
+            } else if (line.endsWith("; ready")) {
+                break;
+            }
+            if (System.nanoTime() > deadline) {
+                break;
+            }
+        }
+        if (peer == null || p2p == null || api == null || !p.isAlive()) {
+            p.destroyForcibly();
+            throw new IOException("node " + i + " did not start:\n" + String.join("\n", seen));
+        }
+        Files.write(log, seen, StandardCharsets.UTF_8);
+        // keep draining its output into node.log so the pipe never fills
+        Thread drain = new Thread(() -> {
+            try (var w = Files.newBufferedWriter(log, StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND)) {
+                for (String l; (l = r.readLine()) != null; ) {
+                    w.write(l);
+                    w.newLine();
+                    w.flush();
+                }
+            } catch (IOException ignored) {
+                // the node is gone
+            }
+        }, "devnet-log-" + i);
+        drain.setDaemon(true);
+        drain.start();
+        return new Started(i, p, peer, p2p, api, dir);
+    }
+
+    private void writeDevnetJson() throws IOException {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("k", k);
+        doc.put("m", m);
+        List<Map<String, Object>> list = new ArrayList<>();
+        for (Started s : started) {
+            Map<String, Object> n = new LinkedHashMap<>();
+            n.put("index", s.index());
+            n.put("pid", s.process().pid());
+            n.put("peerId", s.peerId());
+            n.put("p2p", s.p2p());
+            n.put("api", "http://" + s.api());
+            n.put("dataDir", s.dir().toString());
+            list.add(n);
+        }
+        doc.put("nodes", list);
+        NodeCommand.writeAtomically(dataDir.resolve("devnet.json"),
+                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc) + "\n");
+    }
+
+    private void stopAll() {
+        for (Started s : started) {
+            s.process().destroy(); // SIGTERM: each node closes its store and saves its peers
+        }
+        for (Started s : started) {
+            try {
+                if (!s.process().waitFor(20, TimeUnit.SECONDS)) {
+                    s.process().destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                s.process().destroyForcibly();
+            }
+        }
+    }
+}
