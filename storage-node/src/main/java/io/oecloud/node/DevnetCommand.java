@@ -94,7 +94,7 @@ final class DevnetCommand implements Callable<Integer> {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.addAll(List.of("--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "--sun-misc-unsafe-memory-access=allow", "-Xmx512m",
+                "--sun-misc-unsafe-memory-access=allow", "-Xmx1g",
                 "-cp", System.getProperty("java.class.path"), Oe.class.getName(), "node",
                 "--data-dir", dir.toString(),
                 "--listen", "/ip4/127.0.0.1/tcp/" + (p2pPort == 0 ? 0 : p2pPort + i),
