@@ -56,6 +56,15 @@ class DevnetTest {
 
             assertArrayEquals(object, download(api3, cid).body());
 
+            // the same through the CLI: oe put on one node, oe get from another
+            Path file = Files.write(dir.resolve("cli.bin"), java.util.Arrays.copyOf(object, 3_000_001));
+            OeLauncherTest.Run put = OeLauncherTest.oe(java.util.Map.of(), "put", "--api", api0.substring("http://".length()), file.toString());
+            assertEquals(0, put.code(), put.err());
+            Path got = dir.resolve("cli.out");
+            OeLauncherTest.Run get = OeLauncherTest.oe(java.util.Map.of(), "get", "--api", api3.substring("http://".length()), put.out(), "-o", got.toString());
+            assertEquals(0, get.code(), get.err());
+            assertArrayEquals(Files.readAllBytes(file), Files.readAllBytes(got));
+
             kill(nodes.get(1));
             kill(nodes.get(4));
             HttpResponse<byte[]> afterTwo = download(api3, cid);

@@ -24,6 +24,7 @@ class OeLauncherTest {
 
     record Run(int code, String out, String err) {}
 
+
     static Run oe(Map<String, String> env, String... args) throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder();
         pb.command().add(ROOT.resolve("bin/oe").toString());

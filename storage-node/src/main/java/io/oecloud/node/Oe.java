@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = VersionCommand.Provider.class,
         description = "OE Cloud: decentralized storage and CDN.",
-        subcommands = {VersionCommand.class, CidCommand.class, NodeCommand.class, DevnetCommand.class, IdCommand.class,
+        subcommands = {VersionCommand.class, CidCommand.class, NodeCommand.class, DevnetCommand.class,
+            ObjectCommands.Put.class, ObjectCommands.Get.class, IdCommand.class,
             PingCommand.class, DhtCommand.class, CommandLine.HelpCommand.class})
 public final class Oe implements Runnable {
     @CommandLine.Spec

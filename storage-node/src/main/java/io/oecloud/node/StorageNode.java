@@ -25,6 +25,17 @@ final class StorageNode implements AutoCloseable {
     final ShardServer server;
     final ObjectService objects;
     final ExecutorService io;
+    private final java.util.concurrent.ScheduledExecutorService upkeep =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "storage-upkeep");
+                t.setDaemon(true);
+                return t;
+            });
+    private static final System.Logger LOG = System.getLogger(StorageNode.class.getName());
+    /** Re-hash every stored shard this often. */
+    static final long SCRUB_INTERVAL_MINUTES = 60;
+    /** Delete unpinned shards this long after their last pin went. */
+    static final long GARBAGE_GRACE_MILLIS = java.util.concurrent.TimeUnit.HOURS.toMillis(24);
 
     private StorageNode(P2pNode p2p, ShardStore store, ExecutorService io, ObjectService.Config config) {
         this.p2p = p2p;
@@ -36,6 +47,26 @@ final class StorageNode implements AutoCloseable {
         p2p.host.setStreamHandler(ShardServer.PROTOCOL_ID, server::newHandler);
         this.objects = new ObjectService(p2p.host, p2p.dht, store, new ShardClient(p2p.host, 60_000),
                 p2p.host.identity(), config, io, this::provide);
+        // A corrupt shard is dropped by the store (never served); repair rebuilds it from the other shards.
+        store.onCorrupt(cid -> LOG.log(System.Logger.Level.WARNING, "shard {0} was corrupt and is dropped; it needs repair", cid));
+        upkeep.scheduleWithFixedDelay(this::scrub, SCRUB_INTERVAL_MINUTES, SCRUB_INTERVAL_MINUTES, java.util.concurrent.TimeUnit.MINUTES);
+        upkeep.scheduleWithFixedDelay(this::collectGarbage, 10, 10, java.util.concurrent.TimeUnit.MINUTES);
+    }
+
+    private void scrub() {
+        try {
+            store.scrub();
+        } catch (StoreException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "scrub failed: {0}", e.getMessage());
+        }
+    }
+
+    private void collectGarbage() {
+        try {
+            store.collectGarbage(GARBAGE_GRACE_MILLIS);
+        } catch (StoreException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "garbage collection failed: {0}", e.getMessage());
+        }
     }
 
     static StorageNode start(Identity id, List<Multiaddr> listen, Path dataDir, long capacity,
@@ -62,6 +93,7 @@ final class StorageNode implements AutoCloseable {
 
     @Override
     public void close() {
+        upkeep.shutdownNow();
         p2p.close();
         io.shutdownNow();
         store.close();

@@ -1,0 +1,298 @@
+package io.oecloud.node;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.HttpChunkedInput;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.stream.ChunkedNioFile;
+import io.netty.handler.stream.ChunkedWriteHandler;
+import io.netty.handler.timeout.ReadTimeoutHandler;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code oe put FILE} and {@code oe get CID}: objects through a running node's HTTP API, streamed
+ * from and to disk (constant memory whatever the size), with a progress line on a terminal.
+ */
+final class ObjectCommands {
+    private ObjectCommands() {}
+
+    /** Options both commands share: which node to talk to. */
+    static final class Target {
+        @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "${sys:user.home}/.oecloud",
+                description = "The node's data directory (default: ${DEFAULT-VALUE}).")
+        Path dataDir;
+
+        @Option(names = "--api", paramLabel = "HOST:PORT", description = "A running node's HTTP API (default: from DATA_DIR/api).")
+        String api;
+
+        InetSocketAddress address() throws IOException {
+            String a = api;
+            if (a == null) {
+                Path f = dataDir.resolve(NodeCommand.API_FILE);
+                if (!Files.exists(f)) {
+                    throw new IOException("no running node found (no " + f + "); start one with 'oe node' or 'oe devnet', or pass --api");
+                }
+                a = Files.readString(f).strip();
+            }
+            return Options.hostPort(a, "--api");
+        }
+    }
+
+    /** Progress on stderr when it is a terminal, at most a few times a second. */
+    static final class Progress {
+        private final PrintStream err = System.err;
+        private final boolean tty = System.console() != null;
+        private final long total;
+        private long last;
+
+        Progress(long total) {
+            this.total = total;
+        }
+
+        void update(long done) {
+            long now = System.nanoTime();
+            if (!tty || now - last < 200_000_000L) {
+                return;
+            }
+            last = now;
+            err.print("\r" + (total > 0 ? String.format("%5.1f%% ", 100.0 * done / total) : "") + (done >> 20) + " MiB");
+            err.flush();
+        }
+
+        void done() {
+            if (tty) {
+                err.print("\r\033[K");
+                err.flush();
+            }
+        }
+    }
+
+    /**
+     * One HTTP exchange over Netty; the response body goes to the stream {@code sinkFor} gives for
+     * the status (the object for a 200, an error message otherwise).
+     */
+    static int exchange(InetSocketAddress api, HttpRequest req, Object body,
+                        java.util.function.IntFunction<OutputStream> sinkFor, Progress progress) throws Exception {
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        CompletableFuture<Integer> status = new CompletableFuture<>();
+        try {
+            long[] got = {0};
+            Bootstrap b = new Bootstrap().group(group).channel(NioSocketChannel.class)
+                    .handler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            ch.pipeline().addLast(new ReadTimeoutHandler(300)).addLast(new HttpClientCodec())
+                                    .addLast(new ChunkedWriteHandler())
+                                    .addLast(new SimpleChannelInboundHandler<HttpObject>() {
+                                        private int code;
+                                        private OutputStream sink;
+
+                                        @Override
+                                        protected void channelRead0(ChannelHandlerContext ctx, HttpObject msg) throws Exception {
+                                            if (msg instanceof HttpResponse r) {
+                                                code = r.status().code();
+                                                sink = sinkFor.apply(code);
+                                            }
+                                            if (msg instanceof HttpContent c) {
+                                                ByteBuf content = c.content();
+                                                got[0] += content.readableBytes();
+                                                content.readBytes(sink, content.readableBytes());
+                                                if (progress != null) {
+                                                    progress.update(got[0]);
+                                                }
+                                                if (msg instanceof LastHttpContent) {
+                                                    status.complete(code);
+                                                    ctx.close();
+                                                }
+                                            }
+                                        }
+
+                                        @Override
+                                        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                                            status.completeExceptionally(cause);
+                                            ctx.close();
+                                        }
+
+                                        @Override
+                                        public void channelInactive(ChannelHandlerContext ctx) {
+                                            status.completeExceptionally(new IOException("the node closed the connection after "
+                                                    + got[0] + " bytes (the object could not be read completely)"));
+                                        }
+                                    });
+                        }
+                    });
+            io.netty.channel.ChannelFuture connected = b.connect(api).await();
+            if (!connected.isSuccess()) {
+                throw new IOException("no node answers at " + api.getHostString() + ":" + api.getPort()
+                        + " (" + connected.cause().getMessage() + ")");
+            }
+            var ch = connected.channel();
+            ch.write(req);
+            ch.writeAndFlush(body == null ? LastHttpContent.EMPTY_LAST_CONTENT : body);
+            return status.get(24, TimeUnit.HOURS);
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
+    }
+
+    @Command(name = "put", description = "Upload FILE through the running node; prints the object's CID.")
+    static final class Put implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @CommandLine.Mixin
+        Target target;
+
+        @Parameters(paramLabel = "FILE")
+        Path file;
+
+        @Option(names = "--type", paramLabel = "MIME", description = "Content-Type to record (default: guessed from the name).")
+        String type;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter err = spec.commandLine().getErr();
+            if (!Files.isRegularFile(file)) {
+                err.println("oe put: " + file + " is not a readable file");
+                return 1;
+            }
+            try (FileChannel fc = FileChannel.open(file, StandardOpenOption.READ)) {
+                long size = fc.size();
+                HttpRequest req = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/v1/objects");
+                String mime = type != null ? type : Files.probeContentType(file);
+                req.headers().set(HttpHeaderNames.CONTENT_TYPE, mime == null ? "application/octet-stream" : mime)
+                        .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+                InetSocketAddress api = target.address();
+                req.headers().set(HttpHeaderNames.HOST, api.getHostString());
+                HttpUtil.setContentLength(req, size);
+                ByteArrayOutputStream answer = new ByteArrayOutputStream();
+                int code = exchange(api, req, new HttpChunkedInput(new ChunkedNioFile(fc, 0, size, 1 << 20)), c -> answer, null);
+                var json = new ObjectMapper().readTree(answer.toByteArray());
+                if (code != 201) {
+                    err.println("oe put: " + json.path("error").asText("HTTP " + code));
+                    return 1;
+                }
+                spec.commandLine().getOut().println(json.path("cid").asText());
+                return 0;
+            } catch (IOException e) {
+                err.println("oe put: " + e.getMessage());
+                return 1;
+            }
+        }
+    }
+
+    @Command(name = "get", description = "Download the object CID through the running node (to stdout, or -o FILE).")
+    static final class Get implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @CommandLine.Mixin
+        Target target;
+
+        @Parameters(paramLabel = "CID")
+        String cid;
+
+        @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write here instead of stdout.")
+        Path output;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter err = spec.commandLine().getErr();
+            try {
+                io.oecloud.proofs.Cid.parse(cid);
+            } catch (IllegalArgumentException e) {
+                err.println("oe get: malformed CID '" + cid + "': " + e.getMessage());
+                return 1;
+            }
+            InetSocketAddress api;
+            try {
+                api = target.address();
+            } catch (IOException e) {
+                err.println("oe get: " + e.getMessage());
+                return 1;
+            }
+            Path tmp = output == null ? null : output.resolveSibling(output.getFileName() + ".part");
+            HttpRequest req = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/v1/objects/" + cid);
+            req.headers().set(HttpHeaderNames.HOST, api.getHostString()).set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            ByteArrayOutputStream error = new ByteArrayOutputStream();
+            OutputStream[] opened = {null};
+            int code;
+            try {
+                code = exchange(api, req, null, status -> {
+                    if (status != 200) {
+                        return error;
+                    }
+                    try {
+                        opened[0] = tmp == null ? System.out : Files.newOutputStream(tmp);
+                        return opened[0];
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }, new Progress(-1));
+            } catch (Exception e) {
+                err.println("oe get: " + P2pNode.rootMessage(e));
+                if (tmp != null) {
+                    Files.deleteIfExists(tmp);
+                }
+                return 1;
+            } finally {
+                if (opened[0] != null) {
+                    opened[0].flush();
+                    if (tmp != null) {
+                        opened[0].close();
+                    }
+                }
+            }
+            if (code != 200) {
+                String msg;
+                try {
+                    msg = new ObjectMapper().readTree(error.toByteArray()).path("error").asText();
+                } catch (IOException e) {
+                    msg = error.toString();
+                }
+                err.println("oe get: " + msg + " (HTTP " + code + ")");
+                return 1;
+            }
+            if (tmp != null) {
+                Files.move(tmp, output, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+            return 0;
+        }
+    }
+}
