@@ -49,6 +49,8 @@ import java.util.concurrent.TimeoutException;
  *
  * <pre>
  *   GET  /v1/id                          this node: peer ID, addresses, protocols
+ *   GET  /v1/status                      shards, bytes used and capacity, connections, RS parameters
+ *   GET  /metrics                        Prometheus (Micrometer): store, connections, DHT, JVM memory
  *   POST /v1/ping?addr=MULTIADDR         {"peerId", "rttMs"}
  *   POST /v1/dht/provide/{cid}           {"cid", "peers"}   (peers told)
  *   GET  /v1/dht/providers/{cid}?max=N   {"providers": [{"peerId", "addrs"}]}
@@ -62,7 +64,16 @@ final class NodeApiServer implements AutoCloseable {
     static final long DEADLINE_SECONDS = 60;
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** What /v1/status and /metrics report. */
+    interface StatusSource {
+        Map<String, Object> status();
+
+        /** Prometheus text format. */
+        String metrics();
+    }
+
     private final DhtOps ops;
+    private StatusSource status;
     private final io.oecloud.node.object.ObjectService objects;
     private final java.util.concurrent.ExecutorService objectIo;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
@@ -77,6 +88,12 @@ final class NodeApiServer implements AutoCloseable {
         this.ops = ops;
         this.objects = objects;
         this.objectIo = io;
+    }
+
+    /** Serves /v1/status and /metrics from {@code s}. */
+    NodeApiServer withStatus(StatusSource s) {
+        this.status = s;
+        return this;
     }
 
     NodeApiServer start(InetSocketAddress bind) throws IOException {
@@ -165,6 +182,15 @@ final class NodeApiServer implements AutoCloseable {
         if (m.equals(HttpMethod.GET) && path.equals("/v1/id")) {
             return ops.id().thenApply(i -> json(HttpResponseStatus.OK, Map.of(
                     "peerId", i.peerId(), "addrs", i.addrs(), "protocols", i.protocols(), "agentVersion", i.agentVersion())));
+        }
+        if (m.equals(HttpMethod.GET) && path.equals("/v1/status") && status != null) {
+            return CompletableFuture.completedFuture(json(HttpResponseStatus.OK, status.status()));
+        }
+        if (m.equals(HttpMethod.GET) && path.equals("/metrics") && status != null) {
+            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                    Unpooled.copiedBuffer(status.metrics(), java.nio.charset.StandardCharsets.UTF_8));
+            r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+            return CompletableFuture.completedFuture(r);
         }
         if (m.equals(HttpMethod.POST) && path.equals("/v1/ping")) {
             Multiaddr addr = multiaddr(param(q, "addr"));

@@ -70,7 +70,7 @@ final class NodeCommand implements Callable<Integer> {
         DhtService service = node.service(() -> { });
         NodeApiServer server;
         try {
-            server = new NodeApiServer(service, storage.objects, storage.io).start(apiAddr);
+            server = new NodeApiServer(service, storage.objects, storage.io).withStatus(storage).start(apiAddr);
         } catch (IOException e) {
             storage.close();
             throw e;

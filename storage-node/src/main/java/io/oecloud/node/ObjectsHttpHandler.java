@@ -45,6 +45,7 @@ import java.util.regex.Pattern;
  *   POST   /v1/objects          body = the object (streamed; Content-Type kept) -> 201 {"cid": ...}
  *   GET    /v1/objects/{cid}    the bytes; Range (one range); ETag = CID; immutable caching
  *   HEAD   /v1/objects/{cid}    the headers
+ *   DELETE /v1/objects/{cid}    unpin (this node's key must be the owner) -> {"cid", "unpinned"}
  * </pre>
  *
  * Uploads read the body through a bounded queue (the socket stops being read when it is full), so
@@ -78,6 +79,12 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
                 return;
             }
             Matcher m = OBJECT_PATH.matcher(path);
+            if (m.matches() && req.method().equals(HttpMethod.DELETE)) {
+                boolean keepAlive = HttpUtil.isKeepAlive(req);
+                ReferenceCountUtil.release(msg);
+                io.execute(() -> unpin(ctx, m.group(1), keepAlive));
+                return;
+            }
             if (m.matches() && (req.method().equals(HttpMethod.GET) || req.method().equals(HttpMethod.HEAD))) {
                 boolean head = req.method().equals(HttpMethod.HEAD);
                 String range = req.headers().get(HttpHeaderNames.RANGE);
@@ -127,7 +134,22 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
             case NOT_ENOUGH_SHARDS, PLACEMENT_FAILED -> HttpResponseStatus.SERVICE_UNAVAILABLE;
             case BAD_RANGE -> HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE;
             case CORRUPT -> HttpResponseStatus.BAD_GATEWAY;
+            case NOT_OWNER -> HttpResponseStatus.FORBIDDEN;
         };
+    }
+
+    private void unpin(ChannelHandlerContext ctx, String cidText, boolean keepAlive) {
+        try {
+            Cid cid = Cid.parse(cidText);
+            int n = objects.unpin(cid);
+            respond(ctx, HttpResponseStatus.OK, Map.of("cid", cid.toString(), "unpinned", n), keepAlive);
+        } catch (CidFormatException e) {
+            respond(ctx, HttpResponseStatus.BAD_REQUEST, Map.of("error", "malformed CID '" + cidText + "': " + e.getMessage()), keepAlive);
+        } catch (ObjectException e) {
+            respond(ctx, statusOf(e), Map.of("error", e.getMessage()), keepAlive);
+        } catch (RuntimeException e) {
+            respond(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, Map.of("error", String.valueOf(e.getMessage())), keepAlive);
+        }
     }
 
     private void serve(ChannelHandlerContext ctx, String cidText, String range, boolean head, boolean keepAlive) {

@@ -1,5 +1,9 @@
 package io.oecloud.node;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.oecloud.dht.Identity;
 import io.oecloud.dht.Multiaddr;
 import io.oecloud.node.object.ObjectService;
@@ -19,12 +23,15 @@ import java.util.concurrent.Executors;
  * and the object service that uploads and downloads through the network. Built with {@code new},
  * started in dependency order, closed in reverse.
  */
-final class StorageNode implements AutoCloseable {
+final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
     final P2pNode p2p;
     final ShardStore store;
     final ShardServer server;
     final ObjectService objects;
     final ExecutorService io;
+    final PrometheusMeterRegistry metrics =
+            new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final ObjectService.Config config;
     private final java.util.concurrent.ScheduledExecutorService upkeep =
             java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "storage-upkeep");
@@ -41,6 +48,18 @@ final class StorageNode implements AutoCloseable {
         this.p2p = p2p;
         this.store = store;
         this.io = io;
+        this.config = config;
+        Gauge.builder("oe_store_used_bytes", store, ShardStore::used)
+                .description("Bytes of shards held").register(metrics);
+        Gauge.builder("oe_store_capacity_bytes", store, ShardStore::capacity)
+                .description("Configured shard capacity").register(metrics);
+        Gauge.builder("oe_store_shards", store, ShardStore::count)
+                .description("Shards held").register(metrics);
+        Gauge.builder("oe_p2p_connections", p2p.host, h -> h.connections().size())
+                .description("Open libp2p connections").register(metrics);
+        Gauge.builder("oe_dht_routing_table_peers", p2p.dht, d -> d.routingTableSize())
+                .description("Peers in the Kademlia routing table").register(metrics);
+        new JvmMemoryMetrics().bindTo(metrics);
         this.server = new ShardServer(store, io);
         // Every stored shard and manifest is announced, so it can be found after repair moves it.
         server.onStored(this::provide);
@@ -85,6 +104,27 @@ final class StorageNode implements AutoCloseable {
             return t;
         });
         return new StorageNode(p2p, store, io, config);
+    }
+
+    @Override
+    public java.util.Map<String, Object> status() {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("peerId", p2p.host.peerId().toString());
+        m.put("addrs", p2p.host.listenAddresses().stream().map(Object::toString).toList());
+        m.put("shards", store.count());
+        m.put("usedBytes", store.used());
+        m.put("capacityBytes", store.capacity());
+        m.put("connections", p2p.host.connections().size());
+        m.put("routingTablePeers", p2p.dht.routingTableSize());
+        m.put("k", config.k());
+        m.put("m", config.m());
+        m.put("segmentSize", config.segmentSize());
+        return m;
+    }
+
+    @Override
+    public String metrics() {
+        return metrics.scrape();
     }
 
     private void provide(Cid cid) {

@@ -58,7 +58,8 @@ class ObjectsHttpTest {
             }
         }
         StorageNode first = nodes.get(0);
-        api = new NodeApiServer(first.p2p.service(() -> { }), first.objects, first.io).start(new InetSocketAddress("127.0.0.1", 0));
+        api = new NodeApiServer(first.p2p.service(() -> { }), first.objects, first.io).withStatus(first)
+                .start(new InetSocketAddress("127.0.0.1", 0));
         base = "http://127.0.0.1:" + api.address().getPort();
     }
 
@@ -105,6 +106,42 @@ class ObjectsHttpTest {
                 .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
         assertEquals(200, head.statusCode());
         assertEquals(String.valueOf(data.length), head.headers().firstValue("content-length").orElseThrow());
+    }
+
+    @Test
+    void delete_unpinsEveryShard_andGarbageCollectionThenRemovesThem() throws Exception {
+        byte[] data = new byte[2 << 20];
+        new Random(7).nextBytes(data);
+        String body = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/objects"))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(data)).build(), HttpResponse.BodyHandlers.ofString()).body();
+        String cid = body.replaceAll(".*\"cid\":\"([^\"]+)\".*", "$1");
+        int before = nodes.stream().mapToInt(n -> n.store.count()).sum();
+        assertEquals(2 * 6 + 3, before, "2 segments of 6 shards, 3 manifest copies");
+        HttpResponse<String> del = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/objects/" + cid)).DELETE().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, del.statusCode(), del.body());
+        assertTrue(del.body().contains("\"unpinned\":15"), del.body());
+        for (StorageNode n : nodes) {
+            assertEquals(0, n.store.collectGarbage(java.util.concurrent.TimeUnit.HOURS.toMillis(1)), "kept during the grace period");
+            n.store.collectGarbage(0);
+        }
+        assertEquals(0, nodes.stream().mapToInt(n -> n.store.count()).sum());
+        assertEquals(404, get("/v1/objects/" + cid, null).statusCode());
+        assertEquals(404, http.send(HttpRequest.newBuilder(URI.create(base + "/v1/objects/" + cid)).DELETE().build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode());
+    }
+
+    @Test
+    void status_andPrometheusMetrics() throws Exception {
+        HttpResponse<byte[]> status = get("/v1/status", null);
+        assertEquals(200, status.statusCode());
+        String s = new String(status.body());
+        assertTrue(s.contains("\"peerId\":\"" + nodes.get(0).p2p.host.peerId() + "\""), s);
+        assertTrue(s.contains("\"k\":4") && s.contains("\"connections\":5"), s);
+        HttpResponse<byte[]> metrics = get("/metrics", null);
+        assertEquals(200, metrics.statusCode());
+        String m = new String(metrics.body());
+        assertTrue(m.contains("oe_store_shards") && m.contains("oe_p2p_connections 5.0") && m.contains("jvm_memory_used_bytes"), m);
     }
 
     @Test

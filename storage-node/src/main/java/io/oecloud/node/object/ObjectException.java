@@ -15,7 +15,9 @@ public final class ObjectException extends Exception {
         /** A range outside the object. */
         BAD_RANGE,
         /** Bytes that did not match their CID after every retry. */
-        CORRUPT
+        CORRUPT,
+        /** Only the owner's key may unpin an object. */
+        NOT_OWNER
     }
 
     private final Code code;

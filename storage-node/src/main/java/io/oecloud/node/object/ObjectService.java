@@ -313,6 +313,59 @@ public final class ObjectService {
         }
     }
 
+    /**
+     * Removes this node's pins from every shard of the object and from its manifest copies; the
+     * holders collect them after their grace period.
+     *
+     * @return how many pins were removed
+     * @throws ObjectException NOT_FOUND for an unknown object; PLACEMENT_FAILED (403 at the API)
+     *     when this node's key is not the object's owner
+     */
+    public int unpin(Cid cid) throws ObjectException {
+        Manifest m = manifest(cid);
+        if (!Arrays.equals(m.getOwner().toByteArray(), owner.publicKey())) {
+            throw new ObjectException(ObjectException.Code.NOT_OWNER, cid + " was not uploaded by this node's key");
+        }
+        List<CompletableFuture<Boolean>> all = new ArrayList<>();
+        for (Segment seg : m.getSegmentsList()) {
+            for (Shard sh : seg.getShardsList()) {
+                Cid c = Cid.fromBytes(sh.getCid().toByteArray());
+                for (ByteString h : sh.getHoldersList()) {
+                    all.add(unpinAt(PeerId.fromBytes(h.toByteArray()), c));
+                }
+            }
+        }
+        Set<PeerId> manifestHolders = new LinkedHashSet<>(candidates(cid.toBytes()));
+        try {
+            for (Provider p : dht.findProviders(multihash(cid), 20).get(30, TimeUnit.SECONDS)) {
+                manifestHolders.add(p.peer());
+            }
+        } catch (Exception e) {
+            // the known nodes were asked anyway
+        }
+        for (PeerId p : manifestHolders) {
+            all.add(unpinAt(p, cid));
+        }
+        int n = 0;
+        for (CompletableFuture<Boolean> f : all) {
+            n += f.join() ? 1 : 0;
+        }
+        return n;
+    }
+
+    private CompletableFuture<Boolean> unpinAt(PeerId peer, Cid cid) {
+        if (peer.equals(host.peerId())) {
+            return CompletableFuture.supplyAsync(() -> {
+                try {
+                    return local.unpin(cid, owner.publicKey());
+                } catch (StoreException e) {
+                    return false;
+                }
+            }, io);
+        }
+        return shards.unpin(peer, cid, owner).handle((ok, e) -> e == null);
+    }
+
     static byte[] multihash(Cid cid) {
         byte[] b = cid.toBytes();
         int at = 1;

@@ -57,6 +57,7 @@ public final class ShardStore implements AutoCloseable {
     private final RocksDB index;
     private final WriteOptions durable = new WriteOptions().setSync(true);
     private final AtomicLong used = new AtomicLong();
+    private final java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
     private final List<Consumer<Cid>> corruptionListeners = new CopyOnWriteArrayList<>();
     private final Object writeLock = new Object();
 
@@ -94,6 +95,7 @@ public final class ShardStore implements AutoCloseable {
         for (StoredShard s : list()) {
             known.add(file(s.cid()));
             used.addAndGet(s.size());
+            count.incrementAndGet();
         }
         try (Stream<Path> files = Files.walk(shardsDir)) {
             for (Path f : files.filter(Files::isRegularFile).toList()) {
@@ -122,6 +124,11 @@ public final class ShardStore implements AutoCloseable {
 
     public long used() {
         return used.get();
+    }
+
+    /** Shards held. */
+    public int count() {
+        return count.get();
     }
 
     /** {@link #put(Cid, byte[], byte[])} without an owner (nothing pins it; tests and repair staging). */
@@ -181,6 +188,7 @@ public final class ShardStore implements AutoCloseable {
                     owner == null ? List.of() : List.of(owner.clone()), owner == null ? now : 0);
             writeMeta(s);
             used.addAndGet(data.length);
+            count.incrementAndGet();
             return s;
         }
     }
@@ -298,6 +306,7 @@ public final class ShardStore implements AutoCloseable {
                 throw io("delete " + cid, e);
             }
             used.addAndGet(-s.size());
+            count.decrementAndGet();
             try {
                 Files.deleteIfExists(file(cid));
             } catch (IOException e) {
