@@ -42,7 +42,8 @@ import java.util.concurrent.TimeUnit;
  * the manifest, fetches the first k shards of each segment that verify, decodes, checks the
  * segment's CID and streams it out; a range fetches only the segments it touches.
  *
- * <p>Memory: one segment (plus its shards) in flight per upload or download. Small objects are
+ * <p>Memory: two segments (plus their shards) in flight per upload, coded on virtual threads while
+ * the next is read; one per download. Small objects are
  * kept inline in the manifest. Not yet here: encryption, long-tail cancellation and hedged
  * requests (transfers fail over to the next node instead), and read-ahead.
  */
@@ -213,13 +214,47 @@ public final class ObjectService {
             mb.setSize(first).setInlineData(ByteString.copyFrom(segment, 0, first));
             return storeManifest(mb.build());
         }
-        int len = first;
-        while (len > 0) {
-            mb.addSegments(uploadSegment(segment, len));
-            total += len;
-            len = in.readNBytes(segment, 0, segment.length);
+        // Segments are coded and placed on virtual threads while the next one is read: at most
+        // PIPELINE segments (and their shards) in memory at once.
+        java.util.ArrayDeque<java.util.concurrent.Future<Segment>> inflight = new java.util.ArrayDeque<>();
+        try (var segments = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            int len = first;
+            byte[] current = segment;
+            while (len > 0) {
+                if (inflight.size() >= PIPELINE) {
+                    mb.addSegments(await(inflight.poll()));
+                }
+                byte[] data = current;
+                int n = len;
+                inflight.add(segments.submit(() -> uploadSegment(data, n)));
+                total += len;
+                current = new byte[config.segmentSize()];
+                len = in.readNBytes(current, 0, current.length);
+            }
+            while (!inflight.isEmpty()) {
+                mb.addSegments(await(inflight.poll()));
+            }
+        } finally {
+            inflight.forEach(f -> f.cancel(true));
         }
         return storeManifest(mb.setSize(total).build());
+    }
+
+    /** Segments coded and in transit at once during one upload. */
+    static final int PIPELINE = 2;
+
+    private static Segment await(java.util.concurrent.Future<Segment> f) throws ObjectException, IOException {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof ObjectException oe) {
+                throw oe;
+            }
+            throw new IOException(e.getCause());
+        }
     }
 
     private Segment uploadSegment(byte[] data, int len) throws ObjectException {
