@@ -41,6 +41,8 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
     private static final System.Logger LOG = System.getLogger(StorageNode.class.getName());
     /** Re-hash every stored shard this often. */
     static final long SCRUB_INTERVAL_MINUTES = 60;
+    /** Check the health of the segments of the manifests held here this often (repair). */
+    static final long REPAIR_INTERVAL_MINUTES = 5;
     /** Delete unpinned shards this long after their last pin went. */
     static final long GARBAGE_GRACE_MILLIS = java.util.concurrent.TimeUnit.HOURS.toMillis(24);
 
@@ -70,6 +72,19 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
         store.onCorrupt(cid -> LOG.log(System.Logger.Level.WARNING, "shard {0} was corrupt and is dropped; it needs repair", cid));
         upkeep.scheduleWithFixedDelay(this::scrub, SCRUB_INTERVAL_MINUTES, SCRUB_INTERVAL_MINUTES, java.util.concurrent.TimeUnit.MINUTES);
         upkeep.scheduleWithFixedDelay(this::collectGarbage, 10, 10, java.util.concurrent.TimeUnit.MINUTES);
+        this.repair = new io.oecloud.node.object.RepairService(objects, 1);
+        upkeep.scheduleWithFixedDelay(this::repair, REPAIR_INTERVAL_MINUTES, REPAIR_INTERVAL_MINUTES,
+                java.util.concurrent.TimeUnit.MINUTES);
+    }
+
+    private final io.oecloud.node.object.RepairService repair;
+
+    private void repair() {
+        try {
+            repair.repairOnce();
+        } catch (StoreException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "repair pass failed: {0}", e.getMessage());
+        }
     }
 
     private void scrub() {

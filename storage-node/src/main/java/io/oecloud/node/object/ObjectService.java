@@ -491,14 +491,85 @@ public final class ObjectService {
         return data;
     }
 
-    /** The shard from its first holder that answers with bytes matching its CID. */
-    private CompletableFuture<byte[]> fetchShard(Shard shard) {
+    /**
+     * The shard from its first holder that answers with bytes matching its CID: the holders the
+     * manifest lists, then the providers the DHT knows (repair moves shards to new nodes).
+     */
+    CompletableFuture<byte[]> fetchShard(Shard shard) {
         Cid cid = Cid.fromBytes(shard.getCid().toByteArray());
+        Set<PeerId> tried = new HashSet<>();
         CompletableFuture<byte[]> f = CompletableFuture.failedFuture(new IOException("no holder of " + cid));
         for (ByteString h : shard.getHoldersList()) {
             PeerId p = PeerId.fromBytes(h.toByteArray());
+            tried.add(p);
             f = f.exceptionallyCompose(e -> getFrom(p, cid));
         }
-        return f;
+        return f.exceptionallyCompose(e -> fromProviders(cid, tried));
+    }
+
+    private CompletableFuture<byte[]> fromProviders(Cid cid, Set<PeerId> tried) {
+        return dht.findProviders(multihash(cid), 8).thenCompose(providers -> {
+            CompletableFuture<byte[]> f = CompletableFuture.failedFuture(
+                    new IOException("no reachable holder of " + cid + " (asked the DHT too)"));
+            for (Provider p : providers) {
+                if (tried.add(p.peer())) {
+                    host.peerStore().addAddrs(p.peer(), p.addrs());
+                    f = f.exceptionallyCompose(e -> getFrom(p.peer(), cid));
+                }
+            }
+            return f;
+        });
+    }
+
+    /** Whether {@code peer} holds a good copy of {@code cid} (HAS probe; local store for this node). */
+    CompletableFuture<Boolean> holds(PeerId peer, Cid cid) {
+        if (peer.equals(host.peerId())) {
+            return CompletableFuture.supplyAsync(() -> {
+                try {
+                    return local.has(cid);
+                } catch (StoreException e) {
+                    return false;
+                }
+            }, io);
+        }
+        return shards.has(peer, cid).handle((size, e) -> e == null && size >= 0);
+    }
+
+    /** Providers of {@code cid} the DHT knows, best effort. */
+    List<PeerId> providersOf(Cid cid) {
+        try {
+            return dht.findProviders(multihash(cid), 20).get(30, TimeUnit.SECONDS).stream().map(Provider::peer).toList();
+        } catch (Exception e) {
+            return List.of();
+        }
+    }
+
+    /** Stores {@code block} on one node from {@code candidates} not in {@code avoid}, pinned by {@code pinOwner}. */
+    PeerId placeOne(Cid cid, byte[] block, List<PeerId> candidates, Set<PeerId> avoid, byte[] pinOwner) {
+        for (PeerId p : candidates) {
+            if (avoid.contains(p)) {
+                continue;
+            }
+            try {
+                if (p.equals(host.peerId())) {
+                    local.put(cid, block, pinOwner);
+                    storedLocally.accept(cid);
+                } else {
+                    shards.put(p, cid, block, pinOwner).get(60, TimeUnit.SECONDS);
+                }
+                return p;
+            } catch (Exception e) {
+                avoid.add(p); // unreachable or full: the next one
+            }
+        }
+        return null;
+    }
+
+    PeerId self() {
+        return host.peerId();
+    }
+
+    ShardStore localStore() {
+        return local;
     }
 }
