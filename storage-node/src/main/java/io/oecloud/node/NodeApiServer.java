@@ -25,7 +25,6 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.oecloud.dht.Multiaddr;
 import io.oecloud.dht.PeerId;
 import io.oecloud.dht.Provider;
@@ -101,7 +100,18 @@ final class NodeApiServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new ReadTimeoutHandler(120))
+                        // Idle in both directions for 2 minutes closes; a long download keeps writing, so it stays.
+                        ch.pipeline().addLast(new io.netty.handler.timeout.IdleStateHandler(0, 0, 120))
+                                .addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
+                                    @Override
+                                    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                                        if (evt instanceof io.netty.handler.timeout.IdleStateEvent) {
+                                            ctx.close();
+                                        } else {
+                                            ctx.fireUserEventTriggered(evt);
+                                        }
+                                    }
+                                })
                                 .addLast(new HttpServerCodec(4096, 8192, 8192));
                         if (objects != null) {
                             ch.pipeline().addLast(new ObjectsHttpHandler(objects, objectIo));

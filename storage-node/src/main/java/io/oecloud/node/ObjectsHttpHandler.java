@@ -109,6 +109,10 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
             return;
         }
         String type = req.headers().get(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream");
+        if (HttpUtil.is100ContinueExpected(req)) {
+            // curl asks before sending large bodies and would otherwise wait a second for this
+            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+        }
         BodyStream body = new BodyStream(ctx);
         upload = body;
         io.execute(() -> {
