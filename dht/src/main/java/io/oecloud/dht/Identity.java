@@ -103,6 +103,20 @@ public final class Identity {
         return peerId;
     }
 
+    /**
+     * A 32-byte secret for {@code purpose} that only the holder of this identity can derive
+     * (HMAC-SHA256 keyed by the seed), so callers get keys without ever seeing the seed.
+     */
+    public byte[] deriveSecret(String purpose) {
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(seed, "HmacSHA256"));
+            return mac.doFinal(("oe-identity-derive/v1/" + purpose).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is part of every JDK", e);
+        }
+    }
+
     public byte[] sign(byte[] message) {
         return Crypto.ed25519Sign(seed, publicKey, message);
     }

@@ -42,7 +42,7 @@ import java.util.concurrent.TimeUnit;
 /** {@link DhtOps} against a running node's HTTP API (one request per connection, on Netty). */
 final class ApiClient implements DhtOps {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int MAX_RESPONSE = 1 << 20;
+    private static final int MAX_RESPONSE = 16 << 20;
 
     private final InetSocketAddress api;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());

@@ -54,6 +54,22 @@ final class DevnetCommand implements Callable<Integer> {
             description = "Shard space per node (default: ${DEFAULT-VALUE}, 10 GiB).")
     long capacity;
 
+    @Option(names = "--capacity-of", paramLabel = "INDEX=BYTES",
+            description = "Shard space of one node, overriding --capacity (repeatable), e.g. 2=1000000.")
+    Map<Integer, Long> capacityOf = new LinkedHashMap<>();
+
+    @Option(names = "--repair-interval", paramLabel = "DURATION", defaultValue = "5m",
+            description = "Each node's segment health check and repair period (default: ${DEFAULT-VALUE}).")
+    String repairInterval;
+
+    @Option(names = "--scrub-interval", paramLabel = "DURATION", defaultValue = "1h",
+            description = "Each node re-hashes its shards this often (default: ${DEFAULT-VALUE}).")
+    String scrubInterval;
+
+    @Option(names = "--node-heap", paramLabel = "SIZE", defaultValue = "512m",
+            description = "Java heap of each node process (-Xmx; default: ${DEFAULT-VALUE}).")
+    String nodeHeap;
+
     record Started(int index, Process process, String peerId, String p2p, String api, Path dir) {}
 
     private final List<Started> started = new ArrayList<>();
@@ -64,6 +80,11 @@ final class DevnetCommand implements Callable<Integer> {
         if (nodes < k + m) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--nodes " + nodes + " is fewer than k + m = " + (k + m) + ": a segment's shards need distinct nodes");
+        }
+        Options.duration(repairInterval, "--repair-interval"); // checked here, once, rather than by six nodes
+        Options.duration(scrubInterval, "--scrub-interval");
+        if (!nodeHeap.matches("\\d+[kmgKMG]?")) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--node-heap must be like 512m or 1g, was '" + nodeHeap + "'");
         }
         Files.createDirectories(dataDir);
         Runtime.getRuntime().addShutdownHook(new Thread(this::stopAll, "devnet-stop"));
@@ -94,12 +115,14 @@ final class DevnetCommand implements Callable<Integer> {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.addAll(List.of("--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "--sun-misc-unsafe-memory-access=allow", "-Xmx1g",
+                "--sun-misc-unsafe-memory-access=allow", "-Xmx" + nodeHeap,
                 "-cp", System.getProperty("java.class.path"), Oe.class.getName(), "node",
                 "--data-dir", dir.toString(),
                 "--listen", "/ip4/127.0.0.1/tcp/" + (p2pPort == 0 ? 0 : p2pPort + i),
                 "--api", "127.0.0.1:" + (apiPort == 0 ? 0 : apiPort + i),
-                "--k", String.valueOf(k), "--m", String.valueOf(m), "--capacity", String.valueOf(capacity)));
+                "--k", String.valueOf(k), "--m", String.valueOf(m),
+                "--capacity", String.valueOf(capacityOf.getOrDefault(i, capacity)),
+                "--repair-interval", repairInterval, "--scrub-interval", scrubInterval));
         if (bootstrap != null) {
             cmd.addAll(List.of("--bootstrap", bootstrap));
         }

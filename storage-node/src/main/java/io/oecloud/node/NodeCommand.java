@@ -53,6 +53,22 @@ final class NodeCommand implements Callable<Integer> {
             description = "Disk space for shards (default: ${DEFAULT-VALUE}, 100 GiB).")
     long capacity;
 
+    @Option(names = "--scrub-interval", paramLabel = "DURATION", defaultValue = "1h",
+            description = "Re-hash every stored shard this often (default: ${DEFAULT-VALUE}).")
+    String scrubInterval;
+
+    @Option(names = "--repair-interval", paramLabel = "DURATION", defaultValue = "5m",
+            description = "Check segment health and repair this often (default: ${DEFAULT-VALUE}).")
+    String repairInterval;
+
+    @Option(names = "--gc-interval", paramLabel = "DURATION", defaultValue = "10m",
+            description = "Collect unpinned shards this often (default: ${DEFAULT-VALUE}).")
+    String gcInterval;
+
+    @Option(names = "--gc-grace", paramLabel = "DURATION", defaultValue = "24h",
+            description = "Keep an unpinned shard this long before collecting it (default: ${DEFAULT-VALUE}).")
+    String gcGrace;
+
     private final CountDownLatch stop = new CountDownLatch(1);
 
     @Override
@@ -65,7 +81,10 @@ final class NodeCommand implements Callable<Integer> {
         Identity id = Identity.loadOrCreate(dataDir);
         io.oecloud.node.object.ObjectService.Config objectConfig =
                 new io.oecloud.node.object.ObjectService.Config(k, m, 8 << 20, 64 * 1024, 3);
-        StorageNode storage = StorageNode.start(id, listenAddrs, dataDir, capacity, objectConfig);
+        StorageNode.Upkeep upkeep = new StorageNode.Upkeep(Options.duration(scrubInterval, "--scrub-interval"),
+                Options.duration(repairInterval, "--repair-interval"), Options.duration(gcInterval, "--gc-interval"),
+                Options.duration(gcGrace, "--gc-grace"));
+        StorageNode storage = StorageNode.start(id, listenAddrs, dataDir, capacity, objectConfig, upkeep);
         P2pNode node = storage.p2p;
         DhtService service = node.service(() -> { });
         NodeApiServer server;

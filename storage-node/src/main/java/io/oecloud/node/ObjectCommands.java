@@ -37,6 +37,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -171,7 +172,7 @@ final class ObjectCommands {
         }
     }
 
-    @Command(name = "put", description = "Upload FILE through the running node; prints the object's CID.")
+    @Command(name = "put", description = "Upload FILE (or, with -r, the directory DIR) through the running node; prints the object's CID.")
     static final class Put implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -179,41 +180,200 @@ final class ObjectCommands {
         @CommandLine.Mixin
         Target target;
 
-        @Parameters(paramLabel = "FILE")
+        @Parameters(paramLabel = "FILE|DIR")
         Path file;
+
+        @Option(names = {"-r", "--recursive"}, description = "Upload a directory: every file, then a directory object naming them.")
+        boolean recursive;
 
         @Option(names = "--type", paramLabel = "MIME", description = "Content-Type to record (default: guessed from the name).")
         String type;
 
+        @Option(names = "--encrypt", description = "Encrypt the segments (AES-256-GCM); only this node can read the object back.")
+        boolean encrypt;
+
+        private int files;
+        private int directories;
+
         @Override
         public Integer call() throws Exception {
             PrintWriter err = spec.commandLine().getErr();
-            if (!Files.isRegularFile(file)) {
-                err.println("oe put: " + file + " is not a readable file");
+            try {
+                InetSocketAddress api = target.address();
+                String cid;
+                if (recursive) {
+                    if (!Files.isDirectory(file)) {
+                        err.println("oe put: " + file + " is not a directory (-r uploads directories)");
+                        return 1;
+                    }
+                    try (ApiClient client = new ApiClient(api)) {
+                        cid = putTree(api, client, file, err);
+                    }
+                    err.println(files + " files, " + directories + " directories");
+                } else {
+                    if (Files.isDirectory(file)) {
+                        err.println("oe put: " + file + " is a directory; use oe put -r to upload it");
+                        return 1;
+                    }
+                    if (!Files.isRegularFile(file)) {
+                        err.println("oe put: " + file + " is not a readable file");
+                        return 1;
+                    }
+                    cid = putFile(api, file, type);
+                }
+                spec.commandLine().getOut().println(cid);
+                return 0;
+            } catch (IOException e) {
+                err.println("oe put: " + e.getMessage());
                 return 1;
             }
-            try (FileChannel fc = FileChannel.open(file, StandardOpenOption.READ)) {
+        }
+
+        /** Uploads the files under {@code dir} (depth first, by name), then the directory naming them. */
+        private String putTree(InetSocketAddress api, ApiClient client, Path dir, PrintWriter err) throws Exception {
+            List<Path> children;
+            try (var s = Files.list(dir)) {
+                children = s.sorted().toList();
+            }
+            List<java.util.Map<String, String>> entries = new java.util.ArrayList<>();
+            for (Path c : children) {
+                String cid;
+                if (Files.isSymbolicLink(c)) {
+                    err.println("skipped symbolic link " + c);
+                    continue;
+                } else if (Files.isDirectory(c)) {
+                    cid = putTree(api, client, c, err);
+                } else if (Files.isRegularFile(c)) {
+                    cid = putFile(api, c, null);
+                    files++;
+                } else {
+                    err.println("skipped " + c + " (not a regular file)");
+                    continue;
+                }
+                entries.add(java.util.Map.of("name", c.getFileName().toString(), "cid", cid));
+            }
+            byte[] body = new ObjectMapper().writeValueAsBytes(java.util.Map.of("entries", entries));
+            ApiClient.Answer a = client.call(HttpMethod.POST, "/v1/directories", body).get(10, TimeUnit.MINUTES);
+            var json = new ObjectMapper().readTree(a.body());
+            if (a.status() != 201) {
+                throw new IOException(dir + ": " + json.path("error").asText("HTTP " + a.status()));
+            }
+            directories++;
+            return json.path("cid").asText();
+        }
+
+        private String putFile(InetSocketAddress api, Path f, String mimeType) throws Exception {
+            try (FileChannel fc = FileChannel.open(f, StandardOpenOption.READ)) {
                 long size = fc.size();
-                HttpRequest req = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/v1/objects");
-                String mime = type != null ? type : Files.probeContentType(file);
+                HttpRequest req = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST,
+                        encrypt ? "/v1/objects?encrypt=true" : "/v1/objects");
+                String mime = mimeType != null ? mimeType : Files.probeContentType(f);
                 req.headers().set(HttpHeaderNames.CONTENT_TYPE, mime == null ? "application/octet-stream" : mime)
                         .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-                InetSocketAddress api = target.address();
                 req.headers().set(HttpHeaderNames.HOST, api.getHostString());
                 HttpUtil.setContentLength(req, size);
                 ByteArrayOutputStream answer = new ByteArrayOutputStream();
                 int code = exchange(api, req, new HttpChunkedInput(new ChunkedNioFile(fc, 0, size, 1 << 20)), c -> answer, null);
                 var json = new ObjectMapper().readTree(answer.toByteArray());
                 if (code != 201) {
-                    err.println("oe put: " + json.path("error").asText("HTTP " + code));
-                    return 1;
+                    throw new IOException(f + ": " + json.path("error").asText("HTTP " + code));
                 }
-                spec.commandLine().getOut().println(json.path("cid").asText());
-                return 0;
-            } catch (IOException e) {
-                err.println("oe put: " + e.getMessage());
+                return json.path("cid").asText();
+            }
+        }
+    }
+
+    /** {@code oe ls}: the objects uploaded through the node. */
+    @Command(name = "ls", description = "List the objects uploaded through the running node (newest first).")
+    static final class Ls implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @CommandLine.Mixin
+        Target target;
+
+        @Option(names = "--json", description = "Print the node's JSON answer.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            return simple(spec, target, HttpMethod.GET, "/v1/objects", doc -> {
+                PrintWriter out = spec.commandLine().getOut();
+                if (json) {
+                    out.println(doc.toPrettyString());
+                    return;
+                }
+                for (var o : doc.path("objects")) {
+                    out.printf("%s  %12d  %-24s  %s%s%n", o.path("cid").asText(), o.path("size").asLong(),
+                            o.path("type").asText(), o.path("stored").asText(),
+                            o.path("encrypted").asBoolean() ? "  encrypted" : "");
+                }
+            });
+        }
+    }
+
+    /** {@code oe rm CID}: unpin an object. */
+    @Command(name = "rm", description = "Unpin an object uploaded through the running node; its shards are collected after the grace period.")
+    static final class Rm implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @CommandLine.Mixin
+        Target target;
+
+        @Parameters(paramLabel = "CID")
+        String cid;
+
+        @Override
+        public Integer call() throws Exception {
+            try {
+                io.oecloud.proofs.Cid.parse(cid);
+            } catch (IllegalArgumentException e) {
+                spec.commandLine().getErr().println("oe rm: malformed CID '" + cid + "': " + e.getMessage());
                 return 1;
             }
+            return simple(spec, target, HttpMethod.DELETE, "/v1/objects/" + cid, doc ->
+                    spec.commandLine().getOut().println("unpinned " + doc.path("cid").asText() + " (" + doc.path("unpinned").asInt() + " pins removed)"));
+        }
+    }
+
+    /** {@code oe status}: the node's state. */
+    @Command(name = "status", description = "Show the running node's state: shards, space, connections, RS parameters.")
+    static final class Status implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @CommandLine.Mixin
+        Target target;
+
+        @Override
+        public Integer call() throws Exception {
+            return simple(spec, target, HttpMethod.GET, "/v1/status", doc -> {
+                PrintWriter out = spec.commandLine().getOut();
+                doc.fields().forEachRemaining(e -> out.printf("%-18s %s%n", e.getKey(),
+                        e.getValue().isValueNode() ? e.getValue().asText() : e.getValue().toString()));
+            });
+        }
+    }
+
+    /** One JSON request to the node; non-2xx answers become "oe CMD: message". */
+    private static int simple(CommandLine.Model.CommandSpec spec, Target target, HttpMethod method, String uri,
+                              java.util.function.Consumer<com.fasterxml.jackson.databind.JsonNode> show) {
+        PrintWriter err = spec.commandLine().getErr();
+        String name = spec.name();
+        try (ApiClient client = new ApiClient(target.address())) {
+            ApiClient.Answer a = client.call(method, uri, null).get(5, TimeUnit.MINUTES);
+            var doc = new ObjectMapper().readTree(a.body());
+            if (a.status() / 100 != 2) {
+                err.println("oe " + name + ": " + doc.path("error").asText("HTTP " + a.status()));
+                return 1;
+            }
+            show.accept(doc);
+            spec.commandLine().getOut().flush();
+            return 0;
+        } catch (Exception e) {
+            err.println("oe " + name + ": " + P2pNode.rootMessage(e));
+            return 1;
         }
     }
 
@@ -225,7 +385,7 @@ final class ObjectCommands {
         @CommandLine.Mixin
         Target target;
 
-        @Parameters(paramLabel = "CID")
+        @Parameters(paramLabel = "CID[/PATH]", description = "The object, or a path inside a directory object.")
         String cid;
 
         @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write here instead of stdout.")
@@ -234,11 +394,18 @@ final class ObjectCommands {
         @Override
         public Integer call() throws Exception {
             PrintWriter err = spec.commandLine().getErr();
+            String[] parts = cid.split("/");
             try {
-                io.oecloud.proofs.Cid.parse(cid);
+                io.oecloud.proofs.Cid.parse(parts[0]);
             } catch (IllegalArgumentException e) {
-                err.println("oe get: malformed CID '" + cid + "': " + e.getMessage());
+                err.println("oe get: malformed CID '" + parts[0] + "': " + e.getMessage());
                 return 1;
+            }
+            StringBuilder uri = new StringBuilder("/v1/objects/").append(parts[0]);
+            for (int i = 1; i < parts.length; i++) {
+                if (!parts[i].isEmpty()) {
+                    uri.append('/').append(java.net.URLEncoder.encode(parts[i], java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20"));
+                }
             }
             InetSocketAddress api;
             try {
@@ -248,7 +415,7 @@ final class ObjectCommands {
                 return 1;
             }
             Path tmp = output == null ? null : output.resolveSibling(output.getFileName() + ".part");
-            HttpRequest req = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/v1/objects/" + cid);
+            HttpRequest req = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, uri.toString());
             req.headers().set(HttpHeaderNames.HOST, api.getHostString()).set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             ByteArrayOutputStream error = new ByteArrayOutputStream();
             OutputStream[] opened = {null};

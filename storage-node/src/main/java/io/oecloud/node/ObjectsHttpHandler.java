@@ -21,15 +21,20 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.ReferenceCountUtil;
 import io.oecloud.node.object.ObjectException;
 import io.oecloud.node.object.ObjectService;
+import io.oecloud.node.pb.ManifestProto.Entry;
+import io.oecloud.node.pb.ManifestProto.Kind;
 import io.oecloud.node.pb.ManifestProto.Manifest;
+import io.oecloud.node.store.StoreException;
 import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.CidFormatException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -42,10 +47,13 @@ import java.util.regex.Pattern;
  * small JSON routes use):
  *
  * <pre>
- *   POST   /v1/objects          body = the object (streamed; Content-Type kept) -> 201 {"cid": ...}
- *   GET    /v1/objects/{cid}    the bytes; Range (one range); ETag = CID; immutable caching
- *   HEAD   /v1/objects/{cid}    the headers
- *   DELETE /v1/objects/{cid}    unpin (this node's key must be the owner) -> {"cid", "unpinned"}
+ *   POST   /v1/objects[?encrypt=true]  body = the object (streamed; Content-Type kept) -> 201 {"cid": ...}
+ *   GET    /v1/objects                 the objects uploaded through this node -> {"objects": [...]}
+ *   GET    /v1/objects/{cid}[/path]    the bytes (Range, one range; ETag = CID; immutable caching);
+ *                                      a directory answers its entries as JSON
+ *   HEAD   /v1/objects/{cid}[/path]    the headers
+ *   DELETE /v1/objects/{cid}           unpin (this node's key must be the owner) -> {"cid", "unpinned"}
+ *   POST   /v1/directories             {"entries": [{"name", "cid"}]} -> 201 {"cid": ...}
  * </pre>
  *
  * Uploads read the body through a bounded queue (the socket stops being read when it is full), so
@@ -56,13 +64,17 @@ import java.util.regex.Pattern;
 final class ObjectsHttpHandler extends ChannelDuplexHandler {
     static final long MAX_OBJECT = 1L << 40;
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern OBJECT_PATH = Pattern.compile("^/v1/objects/([^/?]+)$");
+    private static final Pattern OBJECT_PATH = Pattern.compile("^/v1/objects/([^/?]+)((?:/[^/?]+)*)/?$");
+    /** Directory listings sent in one request (100,000 entries of long names fit). */
+    static final int MAX_DIRECTORY_BODY = 32 << 20;
     private static final Pattern RANGE = Pattern.compile("^bytes=(\\d*)-(\\d*)$");
     private static final int QUEUE_CHUNKS = 64;
 
     private final ObjectService objects;
     private final ExecutorService io;
     private BodyStream upload; // non-null while a POST body streams in
+    private ByteBuf directory; // non-null while a POST /v1/directories body comes in
+    private boolean directoryKeepAlive;
 
     ObjectsHttpHandler(ObjectService objects, ExecutorService io) {
         this.objects = objects;
@@ -78,7 +90,33 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
                 ReferenceCountUtil.release(msg);
                 return;
             }
+            if (req.method().equals(HttpMethod.GET) && path.equals("/v1/objects")) {
+                boolean keepAlive = HttpUtil.isKeepAlive(req);
+                ReferenceCountUtil.release(msg);
+                io.execute(() -> list(ctx, keepAlive));
+                return;
+            }
+            if (req.method().equals(HttpMethod.POST) && path.equals("/v1/directories")) {
+                directoryKeepAlive = HttpUtil.isKeepAlive(req);
+                if (HttpUtil.getContentLength(req, 0L) > MAX_DIRECTORY_BODY) {
+                    ReferenceCountUtil.release(msg);
+                    respond(ctx, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, Map.of("error",
+                            "directory listing exceeds " + MAX_DIRECTORY_BODY + " bytes"), false);
+                    return;
+                }
+                if (HttpUtil.is100ContinueExpected(req)) {
+                    ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+                }
+                directory = ctx.alloc().heapBuffer();
+                ReferenceCountUtil.release(msg);
+                return;
+            }
             Matcher m = OBJECT_PATH.matcher(path);
+            if (m.matches() && !m.group(2).isEmpty() && req.method().equals(HttpMethod.DELETE)) {
+                ReferenceCountUtil.release(msg);
+                respond(ctx, HttpResponseStatus.BAD_REQUEST, Map.of("error", "DELETE takes an object CID, not a path inside a directory"), false);
+                return;
+            }
             if (m.matches() && req.method().equals(HttpMethod.DELETE)) {
                 boolean keepAlive = HttpUtil.isKeepAlive(req);
                 ReferenceCountUtil.release(msg);
@@ -90,7 +128,13 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
                 String range = req.headers().get(HttpHeaderNames.RANGE);
                 boolean keepAlive = HttpUtil.isKeepAlive(req);
                 ReferenceCountUtil.release(msg);
-                io.execute(() -> serve(ctx, m.group(1), range, head, keepAlive));
+                List<String> names = new java.util.ArrayList<>();
+                for (String part : m.group(2).split("/")) {
+                    if (!part.isEmpty()) {
+                        names.add(QueryStringDecoder.decodeComponent(part));
+                    }
+                }
+                io.execute(() -> serve(ctx, m.group(1), names, range, head, keepAlive));
                 return;
             }
         }
@@ -98,7 +142,36 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
             upload.offer(ctx, c);
             return;
         }
+        if (directory != null && msg instanceof HttpContent c) {
+            if (directory.readableBytes() + c.content().readableBytes() > MAX_DIRECTORY_BODY) {
+                c.release();
+                directory.release();
+                directory = null;
+                respond(ctx, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, Map.of("error",
+                        "directory listing exceeds " + MAX_DIRECTORY_BODY + " bytes"), false);
+                return;
+            }
+            directory.writeBytes(c.content());
+            boolean last = c instanceof LastHttpContent;
+            c.release();
+            if (last) {
+                ByteBuf body = directory;
+                directory = null;
+                boolean keepAlive = directoryKeepAlive;
+                io.execute(() -> putDirectory(ctx, body, keepAlive));
+            }
+            return;
+        }
         ctx.fireChannelRead(msg); // other routes; the aggregator drops the empty ends of GETs we took
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        if (directory != null) {
+            directory.release();
+            directory = null;
+        }
+        super.channelInactive(ctx);
     }
 
     private void startUpload(ChannelHandlerContext ctx, HttpRequest req) {
@@ -109,6 +182,8 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
             return;
         }
         String type = req.headers().get(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream");
+        List<String> enc = new QueryStringDecoder(req.uri()).parameters().getOrDefault("encrypt", List.of());
+        boolean encrypt = enc.contains("true") || "true".equalsIgnoreCase(req.headers().get("X-OE-Encrypt"));
         if (HttpUtil.is100ContinueExpected(req)) {
             // curl asks before sending large bodies and would otherwise wait a second for this
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
@@ -117,7 +192,7 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
         upload = body;
         io.execute(() -> {
             try {
-                Cid cid = objects.upload(body, type);
+                Cid cid = objects.upload(body, type, encrypt);
                 body.drain();
                 respond(ctx, HttpResponseStatus.CREATED, Map.of("cid", cid.toString()), true);
             } catch (ObjectException e) {
@@ -139,6 +214,7 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
             case BAD_RANGE -> HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE;
             case CORRUPT -> HttpResponseStatus.BAD_GATEWAY;
             case NOT_OWNER -> HttpResponseStatus.FORBIDDEN;
+            case BAD_INPUT -> HttpResponseStatus.BAD_REQUEST;
         };
     }
 
@@ -156,16 +232,83 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
         }
     }
 
-    private void serve(ChannelHandlerContext ctx, String cidText, String range, boolean head, boolean keepAlive) {
-        Cid cid;
+    private void list(ChannelHandlerContext ctx, boolean keepAlive) {
         try {
-            cid = Cid.parse(cidText);
+            List<Map<String, Object>> out = new java.util.ArrayList<>();
+            for (ObjectService.ObjectInfo i : objects.list()) {
+                Map<String, Object> o = new java.util.LinkedHashMap<>();
+                o.put("cid", i.cid().toString());
+                o.put("size", i.size());
+                o.put("type", i.contentType());
+                o.put("directory", i.directory());
+                o.put("encrypted", i.encrypted());
+                o.put("stored", java.time.Instant.ofEpochMilli(i.storedAtMillis()).toString());
+                out.add(o);
+            }
+            respond(ctx, HttpResponseStatus.OK, Map.of("objects", out), keepAlive);
+        } catch (StoreException | RuntimeException e) {
+            respond(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, Map.of("error", String.valueOf(e.getMessage())), keepAlive);
+        }
+    }
+
+    private void putDirectory(ChannelHandlerContext ctx, ByteBuf body, boolean keepAlive) {
+        try {
+            com.fasterxml.jackson.databind.JsonNode doc;
+            try {
+                doc = JSON.readTree(new io.netty.buffer.ByteBufInputStream(body));
+            } catch (IOException e) {
+                respond(ctx, HttpResponseStatus.BAD_REQUEST, Map.of("error", "directory body is not JSON: " + e.getMessage()), keepAlive);
+                return;
+            }
+            if (doc == null || !doc.path("entries").isArray()) {
+                respond(ctx, HttpResponseStatus.BAD_REQUEST, Map.of("error", "directory body must be {\"entries\": [{\"name\", \"cid\"}, ...]}"), keepAlive);
+                return;
+            }
+            List<ObjectService.NewEntry> entries = new java.util.ArrayList<>();
+            for (com.fasterxml.jackson.databind.JsonNode e : doc.get("entries")) {
+                String name = e.path("name").asText(null);
+                String cidText = e.path("cid").asText("");
+                try {
+                    entries.add(new ObjectService.NewEntry(name, Cid.parse(cidText)));
+                } catch (CidFormatException x) {
+                    respond(ctx, HttpResponseStatus.BAD_REQUEST, Map.of("error", "entry '" + name + "': malformed CID '"
+                            + cidText + "': " + x.getMessage()), keepAlive);
+                    return;
+                }
+            }
+            Cid cid = objects.putDirectory(entries);
+            respond(ctx, HttpResponseStatus.CREATED, Map.of("cid", cid.toString()), keepAlive);
+        } catch (ObjectException e) {
+            respond(ctx, statusOf(e), Map.of("error", e.getMessage()), keepAlive);
+        } catch (RuntimeException e) {
+            respond(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, Map.of("error", String.valueOf(e.getMessage())), keepAlive);
+        } finally {
+            body.release();
+        }
+    }
+
+    private void serve(ChannelHandlerContext ctx, String cidText, List<String> path, String range, boolean head, boolean keepAlive) {
+        Cid root;
+        try {
+            root = Cid.parse(cidText);
         } catch (CidFormatException e) {
             respond(ctx, HttpResponseStatus.BAD_REQUEST, Map.of("error", "malformed CID '" + cidText + "': " + e.getMessage()), keepAlive);
             return;
         }
         try {
-            Manifest m = objects.manifest(cid);
+            ObjectService.Resolved target = objects.resolve(root, path);
+            Cid cid = target.cid();
+            Manifest m = target.manifest();
+            if (m.getKind() == Kind.DIRECTORY) {
+                FullHttpResponse listing = json(HttpResponseStatus.OK, directoryListing(cid, m));
+                listing.headers().set(HttpHeaderNames.ETAG, "\"" + cid + "\"")
+                        .set(HttpHeaderNames.CACHE_CONTROL, "public, max-age=31536000, immutable");
+                if (head) {
+                    listing.content().clear();
+                }
+                send(ctx, listing, keepAlive);
+                return;
+            }
             long size = m.getSize();
             long from = 0;
             long to = size;
@@ -224,6 +367,24 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
         }
     }
 
+    private static Map<String, Object> directoryListing(Cid cid, Manifest m) {
+        List<Map<String, Object>> entries = new java.util.ArrayList<>();
+        for (Entry e : m.getEntriesList()) {
+            Map<String, Object> o = new java.util.LinkedHashMap<>();
+            o.put("name", e.getName());
+            o.put("cid", Cid.fromBytes(e.getCid().toByteArray()).toString());
+            o.put("size", e.getSize());
+            o.put("type", e.getContentType());
+            o.put("directory", e.getKind() == Kind.DIRECTORY);
+            entries.add(o);
+        }
+        Map<String, Object> out = new java.util.LinkedHashMap<>();
+        out.put("cid", cid.toString());
+        out.put("size", m.getSize());
+        out.put("entries", entries);
+        return out;
+    }
+
     private static FullHttpResponse json(HttpResponseStatus status, Object body) {
         try {
             FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
@@ -270,7 +431,8 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
                 started = true;
                 ctx.writeAndFlush(head);
             }
-            ChannelFuture f = ctx.writeAndFlush(new DefaultHttpContent(Unpooled.copiedBuffer(b, off, len)));
+            // Wrapped, not copied: the bytes are not touched again before the write completes below.
+            ChannelFuture f = ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(b, off, len)));
             try { // back-pressure: a slow client holds at most one segment here
                 if (!f.await(120, TimeUnit.SECONDS) || !f.isSuccess()) {
                     throw new IOException("client stopped reading");

@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
         versionProvider = VersionCommand.Provider.class,
         description = "OE Cloud: decentralized storage and CDN.",
         subcommands = {VersionCommand.class, CidCommand.class, NodeCommand.class, DevnetCommand.class,
-            ObjectCommands.Put.class, ObjectCommands.Get.class, IdCommand.class,
+            ObjectCommands.Put.class, ObjectCommands.Get.class, ObjectCommands.Ls.class, ObjectCommands.Rm.class,
+            ObjectCommands.Status.class, IdCommand.class,
             PingCommand.class, DhtCommand.class, CommandLine.HelpCommand.class})
 public final class Oe implements Runnable {
     @CommandLine.Spec

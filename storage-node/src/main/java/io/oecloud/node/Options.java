@@ -82,4 +82,24 @@ final class Options {
             throw new IllegalArgumentException(option + " must be HOST:PORT, was '" + v + "'");
         }
     }
+
+    /** "500ms", "30s", "5m", "2h", "1d", or ISO-8601 ("PT5M"). */
+    static java.time.Duration duration(String v, String option) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(\\d{1,9})(ms|s|m|h|d)$").matcher(v.trim());
+        try {
+            if (m.matches()) {
+                long n = Long.parseLong(m.group(1));
+                return switch (m.group(2)) {
+                    case "ms" -> java.time.Duration.ofMillis(n);
+                    case "s" -> java.time.Duration.ofSeconds(n);
+                    case "m" -> java.time.Duration.ofMinutes(n);
+                    case "h" -> java.time.Duration.ofHours(n);
+                    default -> java.time.Duration.ofDays(n);
+                };
+            }
+            return java.time.Duration.parse(v.trim());
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new IllegalArgumentException(option + " must be a duration like 30s, 5m or 24h, was '" + v + "'");
+        }
+    }
 }

@@ -39,14 +39,34 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
                 return t;
             });
     private static final System.Logger LOG = System.getLogger(StorageNode.class.getName());
-    /** Re-hash every stored shard this often. */
-    static final long SCRUB_INTERVAL_MINUTES = 60;
-    /** Check the health of the segments of the manifests held here this often (repair). */
-    static final long REPAIR_INTERVAL_MINUTES = 5;
-    /** Delete unpinned shards this long after their last pin went. */
-    static final long GARBAGE_GRACE_MILLIS = java.util.concurrent.TimeUnit.HOURS.toMillis(24);
 
-    private StorageNode(P2pNode p2p, ShardStore store, ExecutorService io, ObjectService.Config config) {
+    /**
+     * How often the node looks after what it holds.
+     *
+     * @param scrub re-hash every stored shard this often
+     * @param repair check the health of the segments of the manifests held here this often
+     * @param garbage collect unpinned shards this often
+     * @param grace delete an unpinned shard this long after its last pin went
+     */
+    record Upkeep(java.time.Duration scrub, java.time.Duration repair, java.time.Duration garbage, java.time.Duration grace) {
+        Upkeep {
+            for (java.time.Duration d : List.of(scrub, repair, garbage)) {
+                if (d.isNegative() || d.isZero()) {
+                    throw new IllegalArgumentException("upkeep intervals must be positive, was " + d);
+                }
+            }
+        }
+
+        static Upkeep defaults() {
+            return new Upkeep(java.time.Duration.ofHours(1), java.time.Duration.ofMinutes(5),
+                    java.time.Duration.ofMinutes(10), java.time.Duration.ofHours(24));
+        }
+    }
+
+    private final Upkeep schedule;
+
+    private StorageNode(P2pNode p2p, ShardStore store, ExecutorService io, ObjectService.Config config, Upkeep schedule) {
+        this.schedule = schedule;
         this.p2p = p2p;
         this.store = store;
         this.io = io;
@@ -67,14 +87,18 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
         server.onStored(this::provide);
         p2p.host.setStreamHandler(ShardServer.PROTOCOL_ID, server::newHandler);
         this.objects = new ObjectService(p2p.host, p2p.dht, store, new ShardClient(p2p.host, 60_000),
-                p2p.host.identity(), config, io, this::provide);
+                p2p.host.identity(), config, io, this::provide, metrics);
         // A corrupt shard is dropped by the store (never served); repair rebuilds it from the other shards.
         store.onCorrupt(cid -> LOG.log(System.Logger.Level.WARNING, "shard {0} was corrupt and is dropped; it needs repair", cid));
-        upkeep.scheduleWithFixedDelay(this::scrub, SCRUB_INTERVAL_MINUTES, SCRUB_INTERVAL_MINUTES, java.util.concurrent.TimeUnit.MINUTES);
-        upkeep.scheduleWithFixedDelay(this::collectGarbage, 10, 10, java.util.concurrent.TimeUnit.MINUTES);
         this.repair = new io.oecloud.node.object.RepairService(objects, 1);
-        upkeep.scheduleWithFixedDelay(this::repair, REPAIR_INTERVAL_MINUTES, REPAIR_INTERVAL_MINUTES,
-                java.util.concurrent.TimeUnit.MINUTES);
+        every(schedule.scrub(), this::scrub);
+        every(schedule.garbage(), this::collectGarbage);
+        every(schedule.repair(), this::repair);
+    }
+
+    private void every(java.time.Duration d, Runnable task) {
+        long ms = d.toMillis();
+        upkeep.scheduleWithFixedDelay(task, ms, ms, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     private final io.oecloud.node.object.RepairService repair;
@@ -97,7 +121,7 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
 
     private void collectGarbage() {
         try {
-            store.collectGarbage(GARBAGE_GRACE_MILLIS);
+            store.collectGarbage(schedule.grace().toMillis());
         } catch (StoreException | RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "garbage collection failed: {0}", e.getMessage());
         }
@@ -105,6 +129,11 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
 
     static StorageNode start(Identity id, List<Multiaddr> listen, Path dataDir, long capacity,
                              ObjectService.Config config) throws IOException, StoreException {
+        return start(id, listen, dataDir, capacity, config, Upkeep.defaults());
+    }
+
+    static StorageNode start(Identity id, List<Multiaddr> listen, Path dataDir, long capacity,
+                             ObjectService.Config config, Upkeep schedule) throws IOException, StoreException {
         ShardStore store = ShardStore.open(dataDir.resolve("store"), capacity);
         P2pNode p2p;
         try {
@@ -118,7 +147,7 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
             t.setDaemon(true);
             return t;
         });
-        return new StorageNode(p2p, store, io, config);
+        return new StorageNode(p2p, store, io, config, schedule);
     }
 
     @Override

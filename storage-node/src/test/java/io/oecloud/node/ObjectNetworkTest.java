@@ -133,4 +133,154 @@ class ObjectNetworkTest {
         assertEquals(ObjectException.Code.BAD_RANGE, assertThrows(ObjectException.class,
                 () -> nodes.get(1).objects.download(m, 10, 100_001, new ByteArrayOutputStream())).code());
     }
+
+    @Test
+    void encryptedObjects_readBackOnlyThroughTheOwner_andShardsHoldNoPlaintext() throws Exception {
+        byte[] data = new byte[2 * (1 << 20) + 77];
+        new Random(3).nextBytes(data);
+        Arrays.fill(data, 0, 4096, (byte) 'A'); // a recognisable run
+        Cid cid = nodes.get(0).objects.upload(new ByteArrayInputStream(data), "text/plain", true);
+        Manifest m = nodes.get(0).objects.manifest(cid);
+        assertTrue(m.hasEncryption());
+        assertArrayEquals(data, download(nodes.get(0), cid));
+        ByteArrayOutputStream part = new ByteArrayOutputStream();
+        nodes.get(0).objects.download(m, (1 << 20) - 5, (1 << 20) + 5, part);
+        assertArrayEquals(Arrays.copyOfRange(data, (1 << 20) - 5, (1 << 20) + 5), part.toByteArray());
+        byte[] run = new byte[64];
+        Arrays.fill(run, (byte) 'A');
+        for (StorageNode n : nodes) {
+            for (var held : n.store.list()) {
+                byte[] bytes = n.store.get(held.cid());
+                assertTrue(indexOf(bytes, run) < 0, "a stored block contains plaintext");
+            }
+        }
+        ObjectException e = assertThrows(ObjectException.class, () -> download(nodes.get(3), cid));
+        assertEquals(ObjectException.Code.NOT_OWNER, e.code());
+        // an empty encrypted object still round-trips
+        Cid empty = nodes.get(1).objects.upload(new ByteArrayInputStream(new byte[0]), null, true);
+        assertEquals(0, download(nodes.get(1), empty).length);
+    }
+
+    /** A counter's value in the node's Prometheus text. */
+    static double metric(StorageNode n, String name) {
+        for (String line : n.metrics().split("\n")) {
+            if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        throw new AssertionError("no metric " + name);
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
+    @Test
+    void directories_nameObjects_andPathsResolveThroughNestedDirectories() throws Exception {
+        ObjectService o = nodes.get(0).objects;
+        byte[] page = "<h1>hi</h1>".getBytes();
+        byte[] big = new byte[300_000];
+        new Random(4).nextBytes(big);
+        Cid pageCid = o.upload(new ByteArrayInputStream(page), "text/html");
+        Cid bigCid = o.upload(new ByteArrayInputStream(big), "application/octet-stream");
+        Cid sub = o.putDirectory(List.of(new ObjectService.NewEntry("data.bin", bigCid)));
+        Cid root = o.putDirectory(List.of(new ObjectService.NewEntry("index.html", pageCid),
+                new ObjectService.NewEntry("assets", sub)));
+        Manifest rm = nodes.get(4).objects.manifest(root);
+        assertEquals(List.of("assets", "index.html"), rm.getEntriesList().stream().map(e -> e.getName()).toList());
+        assertEquals(page.length + big.length, rm.getSize());
+
+        ObjectService.Resolved r = nodes.get(4).objects.resolve(root, List.of("assets", "data.bin"));
+        assertEquals(bigCid, r.cid());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        nodes.get(4).objects.download(r.manifest(), 0, r.manifest().getSize(), out);
+        assertArrayEquals(big, out.toByteArray());
+
+        assertEquals(ObjectException.Code.NOT_FOUND, assertThrows(ObjectException.class,
+                () -> o.resolve(root, List.of("assets", "missing"))).code());
+        ObjectException through = assertThrows(ObjectException.class, () -> o.resolve(root, List.of("index.html", "x")));
+        assertEquals(ObjectException.Code.BAD_INPUT, through.code());
+        assertTrue(through.getMessage().contains("is a file"), through.getMessage());
+        for (String bad : List.of("", "a/b", "..", ".")) {
+            ObjectException e = assertThrows(ObjectException.class, () -> o.putDirectory(List.of(new ObjectService.NewEntry(bad, pageCid))));
+            assertEquals(ObjectException.Code.BAD_INPUT, e.code(), bad);
+        }
+        assertEquals(ObjectException.Code.BAD_INPUT, assertThrows(ObjectException.class, () -> o.putDirectory(List.of(
+                new ObjectService.NewEntry("x", pageCid), new ObjectService.NewEntry("x", bigCid)))).code());
+        Cid unknown = Cid.compute(ContentCodec.MANIFEST, io.oecloud.proofs.HashFunction.BLAKE3, new byte[] {7});
+        ObjectException e = assertThrows(ObjectException.class, () -> o.putDirectory(List.of(new ObjectService.NewEntry("ghost", unknown))));
+        assertEquals(ObjectException.Code.BAD_INPUT, e.code());
+        assertTrue(e.getMessage().startsWith("entry 'ghost'"), e.getMessage());
+
+        List<Cid> mine = o.list().stream().map(ObjectService.ObjectInfo::cid).toList();
+        assertTrue(mine.containsAll(List.of(pageCid, bigCid, sub, root)), mine.toString());
+        assertTrue(nodes.get(1).objects.list().stream().noneMatch(i -> mine.contains(i.cid())),
+                "another node lists only what was uploaded through it");
+    }
+
+    @Test
+    void aNodeThatAnswersWrongBytes_isCaughtByCidChecks_andAvoidedAfterwards() throws Exception {
+        byte[] data = new byte[3 * (1 << 20)];
+        new Random(5).nextBytes(data);
+        Cid cid = nodes.get(0).objects.upload(new ByteArrayInputStream(data), null);
+        Manifest m = nodes.get(0).objects.manifest(cid);
+        // the holder of the first segment's first data shard turns liar
+        io.oecloud.dht.PeerId liarId = io.oecloud.dht.PeerId.fromBytes(m.getSegments(0).getShards(0).getHolders(0).toByteArray());
+        StorageNode liar = nodes.stream().filter(n -> n.p2p.host.peerId().equals(liarId)).findFirst().orElseThrow();
+        StorageNode reader = nodes.stream().filter(n -> n != liar).findFirst().orElseThrow();
+        java.util.concurrent.atomic.AtomicInteger gets = new java.util.concurrent.atomic.AtomicInteger();
+        liar.p2p.host.setStreamHandler(io.oecloud.node.shard.ShardServer.PROTOCOL_ID,
+                io.oecloud.node.shard.FaultyShardServers.liar(liar.server, liar.store, gets));
+        assertArrayEquals(data, download(reader, cid));
+        int asked = gets.get();
+        assertTrue(asked >= 1, "the liar was asked and its bytes refused");
+        assertArrayEquals(data, download(reader, cid));
+        assertEquals(asked, gets.get(), "the liar is not asked again while others have the shards");
+        assertTrue(metric(reader, "oe_shard_failed_gets_total") >= 1, "failed GETs are counted");
+    }
+
+    @Test
+    void aSlowNode_doesNotHoldUpAnUpload_itsShardsGoElsewhere() throws Exception {
+        // Seven nodes, so a spare exists for the slow node's shards.
+        StorageNode extra = StorageNode.start(Identity.generate(), List.of(Multiaddr.parse("/ip4/127.0.0.1/tcp/0")),
+                dir.resolve("node6"), 1L << 30, config);
+        nodes.add(extra);
+        for (StorageNode o : nodes.subList(0, 6)) {
+            extra.p2p.host.dial(o.p2p.host.listenAddresses().get(0).withPeerId(o.p2p.host.peerId())).get();
+            extra.p2p.host.identified(extra.p2p.host.connection(o.p2p.host.peerId())).get();
+            o.p2p.host.dial(extra.p2p.host.listenAddresses().get(0).withPeerId(extra.p2p.host.peerId())).get();
+            o.p2p.host.identified(o.p2p.host.connection(extra.p2p.host.peerId())).get();
+        }
+        StorageNode slow = nodes.get(2);
+        java.util.concurrent.atomic.AtomicInteger puts = new java.util.concurrent.atomic.AtomicInteger();
+        slow.p2p.host.setStreamHandler(io.oecloud.node.shard.ShardServer.PROTOCOL_ID,
+                io.oecloud.node.shard.FaultyShardServers.slowPuts(slow.server, 30_000, puts));
+        byte[] data = new byte[4 * (1 << 20)];
+        new Random(6).nextBytes(data);
+        long t0 = System.nanoTime();
+        Cid cid = nodes.get(0).objects.upload(new ByteArrayInputStream(data), null);
+        long seconds = java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
+        assertTrue(seconds < 20, "the upload waited " + seconds + " s for a node that takes 30 s");
+        assertTrue(puts.get() > 0, "the slow node was asked");
+        Manifest m = nodes.get(0).objects.manifest(cid);
+        for (var seg : m.getSegmentsList()) {
+            for (var sh : seg.getShardsList()) {
+                assertTrue(!io.oecloud.dht.PeerId.fromBytes(sh.getHolders(0).toByteArray()).equals(slow.p2p.host.peerId()),
+                        "no shard is recorded on the node that never finished");
+            }
+        }
+        assertArrayEquals(data, download(nodes.get(5), cid));
+        assertTrue(metric(nodes.get(0), "oe_shard_long_tail_transfers_total") >= 1, "second transfers are counted");
+        assertEquals(1.0, metric(nodes.get(0), "oe_uploads_total"));
+        assertEquals(data.length, metric(nodes.get(0), "oe_upload_bytes_total"));
+    }
 }

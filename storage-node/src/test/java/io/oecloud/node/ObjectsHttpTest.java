@@ -172,4 +172,114 @@ class ObjectsHttpTest {
         assertEquals(503, r503.statusCode(), new String(r503.body()));
         assertTrue(new String(r503.body()).contains("3 of its shards were found, 4 are needed"), new String(r503.body()));
     }
+
+    private HttpResponse<String> post(String path, byte[] body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(base + path)).POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String cidOf(HttpResponse<String> r) throws Exception {
+        assertEquals(201, r.statusCode(), r.body());
+        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body()).get("cid").asText();
+    }
+
+    @Test
+    void directories_overHttp_resolvePaths_listAsJson_andRefuseBadListings() throws Exception {
+        byte[] a = new byte[200_000];
+        new Random(7).nextBytes(a);
+        String fileA = cidOf(post("/v1/objects", a));
+        String fileB = cidOf(post("/v1/objects", "second".getBytes()));
+        String sub = cidOf(post("/v1/directories", ("{\"entries\":[{\"name\":\"my file.bin\",\"cid\":\"" + fileA + "\"}]}").getBytes()));
+        String root = cidOf(post("/v1/directories", ("{\"entries\":[{\"name\":\"b.txt\",\"cid\":\"" + fileB
+                + "\"},{\"name\":\"sub\",\"cid\":\"" + sub + "\"}]}").getBytes()));
+
+        HttpResponse<byte[]> got = get("/v1/objects/" + root + "/sub/my%20file.bin", null);
+        assertEquals(200, got.statusCode());
+        assertArrayEquals(a, got.body());
+        HttpResponse<byte[]> ranged = get("/v1/objects/" + root + "/sub/my%20file.bin", "bytes=10-19");
+        assertEquals(206, ranged.statusCode());
+        assertArrayEquals(Arrays.copyOfRange(a, 10, 20), ranged.body());
+
+        HttpResponse<byte[]> listing = get("/v1/objects/" + root, null);
+        assertEquals(200, listing.statusCode());
+        var doc = new com.fasterxml.jackson.databind.ObjectMapper().readTree(listing.body());
+        assertEquals("b.txt", doc.at("/entries/0/name").asText());
+        assertEquals("sub", doc.at("/entries/1/name").asText());
+        assertTrue(doc.at("/entries/1/directory").asBoolean());
+        assertEquals(a.length + 6, doc.get("size").asLong());
+
+        assertEquals(404, get("/v1/objects/" + root + "/sub/nope", null).statusCode());
+        assertEquals(400, get("/v1/objects/" + root + "/b.txt/deeper", null).statusCode());
+        assertEquals(400, post("/v1/directories", "not json".getBytes()).statusCode());
+        assertEquals(400, post("/v1/directories", "{\"entries\":[{\"name\":\"x\",\"cid\":\"bogus\"}]}".getBytes()).statusCode());
+        HttpResponse<String> slash = post("/v1/directories", ("{\"entries\":[{\"name\":\"a/b\",\"cid\":\"" + fileB + "\"}]}").getBytes());
+        assertEquals(400, slash.statusCode());
+        assertTrue(slash.body().contains("contains '/'"), slash.body());
+        HttpResponse<String> del = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/objects/" + root + "/b.txt")).DELETE().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(400, del.statusCode());
+
+        HttpResponse<byte[]> list = get("/v1/objects", null);
+        assertEquals(200, list.statusCode());
+        String body = new String(list.body());
+        for (String c : List.of(fileA, fileB, sub, root)) {
+            assertTrue(body.contains(c), body);
+        }
+    }
+
+    @Test
+    void encryptedUpload_overHttp_roundTrips_andCountersMove() throws Exception {
+        byte[] data = new byte[1_500_000];
+        new Random(8).nextBytes(data);
+        String cid = cidOf(post("/v1/objects?encrypt=true", data));
+        HttpResponse<byte[]> got = get("/v1/objects/" + cid, null);
+        assertEquals(200, got.statusCode());
+        assertArrayEquals(data, got.body());
+        String metrics = new String(get("/metrics", null).body());
+        assertTrue(metrics.contains("oe_uploads_total 1.0"), metrics);
+        assertTrue(metrics.contains("oe_download_bytes_total " + (double) data.length), metrics);
+    }
+
+    @Test
+    void cli_putRecursive_ls_get_path_rm_andStatus() throws Exception {
+        Path tree = dir.resolve("site");
+        java.nio.file.Files.createDirectories(tree.resolve("css"));
+        java.nio.file.Files.writeString(tree.resolve("index.html"), "<h1>home</h1>");
+        byte[] big = new byte[150_000];
+        new Random(9).nextBytes(big);
+        java.nio.file.Files.write(tree.resolve("css/site.bin"), big);
+        String apiAddr = "127.0.0.1:" + api.address().getPort();
+
+        DhtCommandsTest.Result put = DhtCommandsTest.oe("put", "-r", tree.toString(), "--api", apiAddr);
+        assertEquals(0, put.code(), put.err());
+        assertTrue(put.err().contains("2 files, 2 directories"), put.err());
+        String root = put.out();
+
+        Path out = dir.resolve("got.bin");
+        DhtCommandsTest.Result get = DhtCommandsTest.oe("get", root + "/css/site.bin", "-o", out.toString(), "--api", apiAddr);
+        assertEquals(0, get.code(), get.err());
+        assertArrayEquals(big, java.nio.file.Files.readAllBytes(out));
+
+        DhtCommandsTest.Result notDir = DhtCommandsTest.oe("put", tree.toString(), "--api", apiAddr);
+        assertEquals(1, notDir.code());
+        assertTrue(notDir.err().contains("use oe put -r"), notDir.err());
+
+        DhtCommandsTest.Result ls = DhtCommandsTest.oe("ls", "--api", apiAddr);
+        assertEquals(0, ls.code(), ls.err());
+        assertEquals(4, ls.out().lines().count(), ls.out());
+        assertTrue(ls.out().contains(root), ls.out());
+
+        DhtCommandsTest.Result status = DhtCommandsTest.oe("status", "--api", apiAddr);
+        assertEquals(0, status.code(), status.err());
+        assertTrue(status.out().contains("peerId") && status.out().contains("shards"), status.out());
+
+        DhtCommandsTest.Result rm = DhtCommandsTest.oe("rm", root, "--api", apiAddr);
+        assertEquals(0, rm.code(), rm.err());
+        assertTrue(rm.out().startsWith("unpinned " + root), rm.out());
+        DhtCommandsTest.Result after = DhtCommandsTest.oe("ls", "--api", apiAddr);
+        assertTrue(!after.out().contains(root), "an unpinned object is no longer listed: " + after.out());
+        DhtCommandsTest.Result bad = DhtCommandsTest.oe("rm", "nonsense", "--api", apiAddr);
+        assertEquals(1, bad.code());
+        assertTrue(bad.err().contains("malformed CID"), bad.err());
+    }
 }

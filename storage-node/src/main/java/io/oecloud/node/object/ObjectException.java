@@ -16,8 +16,10 @@ public final class ObjectException extends Exception {
         BAD_RANGE,
         /** Bytes that did not match their CID after every retry. */
         CORRUPT,
-        /** Only the owner's key may unpin an object. */
-        NOT_OWNER
+        /** Only the owner's key may unpin an object (or open an encrypted one). */
+        NOT_OWNER,
+        /** A malformed request: a bad directory entry name, a path through a file (400). */
+        BAD_INPUT
     }
 
     private final Code code;

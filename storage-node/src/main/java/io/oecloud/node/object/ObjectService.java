@@ -20,10 +20,24 @@ import io.oecloud.node.store.StoreException;
 import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.ContentCodec;
 import io.oecloud.proofs.HashFunction;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.oecloud.dht.Connection;
+import io.oecloud.node.pb.ManifestProto.Encryption;
+import io.oecloud.node.pb.ManifestProto.Entry;
+import io.oecloud.node.pb.ManifestProto.Kind;
+import io.oecloud.node.store.StoredShard;
+import io.oecloud.proofs.StreamingHasher;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -31,8 +45,13 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -43,9 +62,14 @@ import java.util.concurrent.TimeUnit;
  * segment's CID and streams it out; a range fetches only the segments it touches.
  *
  * <p>Memory: two segments (plus their shards) in flight per upload, coded on virtual threads while
- * the next is read; one per download. Small objects are
- * kept inline in the manifest. Not yet here: encryption, long-tail cancellation and hedged
- * requests (transfers fail over to the next node instead), and read-ahead.
+ * the next is read; two per download (the one being written and the next, read ahead). Small
+ * objects are kept inline in the manifest.
+ *
+ * <p>Tails: uploads start a second transfer of every shard still in flight once the others are
+ * placed and it runs late, keep whichever finishes first and cancel the other (long-tail
+ * cancellation); downloads ask one more holder whenever the k they asked are slower than usual
+ * (hedged requests) and take the first k shards that verify. Nodes that failed or were full are
+ * tried last for a minute.
  */
 public final class ObjectService {
     /**
@@ -82,13 +106,42 @@ public final class ObjectService {
     private final ExecutorService io;
     private final ReedSolomon rs;
     private final java.util.function.Consumer<Cid> storedLocally;
+    /** Peers that failed a transfer or were full recently: placed last. */
+    private final Cache<PeerId, String> troubled = Caffeine.newBuilder()
+            .expireAfterWrite(Duration.ofMinutes(1)).maximumSize(10_000).build();
+    /** Smoothed time of one successful shard GET, for the hedging delay. */
+    private volatile double shardFetchNanos = TimeUnit.MILLISECONDS.toNanos(50);
+    private final Counter uploads;
+    private final Counter uploadFailures;
+    private final Counter uploadBytes;
+    private final Counter downloads;
+    private final Counter downloadFailures;
+    private final Counter downloadBytes;
+    private final Counter hedges;
+    private final Counter longTails;
+    private final Counter badAnswers;
+    private final Timer uploadTime;
+    private final Timer downloadTime;
 
     /**
      * @param storedLocally called with each block this node stores for an upload (to announce it)
+     * @param metrics where upload and download counters go
      */
     public ObjectService(Host host, KadDht dht, ShardStore local, ShardClient shards, Identity owner,
-                         Config config, ExecutorService io, java.util.function.Consumer<Cid> storedLocally) {
+                         Config config, ExecutorService io, java.util.function.Consumer<Cid> storedLocally,
+                         MeterRegistry metrics) {
         this.storedLocally = storedLocally;
+        this.uploads = Counter.builder("oe_uploads").description("Objects uploaded through this node").register(metrics);
+        this.uploadFailures = Counter.builder("oe_upload_failures").description("Uploads that failed").register(metrics);
+        this.uploadBytes = Counter.builder("oe_upload_bytes").description("Object bytes uploaded through this node").register(metrics);
+        this.downloads = Counter.builder("oe_downloads").description("Downloads served (whole objects and ranges)").register(metrics);
+        this.downloadFailures = Counter.builder("oe_download_failures").description("Downloads that failed").register(metrics);
+        this.downloadBytes = Counter.builder("oe_download_bytes").description("Object bytes served").register(metrics);
+        this.hedges = Counter.builder("oe_shard_hedged_requests").description("Extra shard GETs started because the first ones ran late").register(metrics);
+        this.longTails = Counter.builder("oe_shard_long_tail_transfers").description("Second transfers started for shards whose first was late").register(metrics);
+        this.badAnswers = Counter.builder("oe_shard_failed_gets").description("Shard GETs from peers that failed: wrong bytes, errors, timeouts").register(metrics);
+        this.uploadTime = Timer.builder("oe_upload_duration").description("Time to store an object").register(metrics);
+        this.downloadTime = Timer.builder("oe_download_duration").description("Time to serve an object or range").register(metrics);
         this.host = host;
         this.dht = dht;
         this.local = local;
@@ -157,79 +210,208 @@ public final class ObjectService {
                 }
             }, io);
         }
-        return shards.get(peer, cid);
+        CompletableFuture<byte[]> f = shards.get(peer, cid); // returned itself, so cancelling it ends the transfer
+        f.whenComplete((b, e) -> {
+            if (e != null && !(e instanceof java.util.concurrent.CancellationException)) {
+                // wrong bytes (caught by the CID check), an error or no answer: ask others first for a while
+                troubled.put(peer, String.valueOf(e.getMessage()));
+                badAnswers.increment();
+            }
+        });
+        return f;
+    }
+
+    /** Whether every listed holder of {@code shard} failed us recently. */
+    private boolean troubled(Shard shard) {
+        for (ByteString h : shard.getHoldersList()) {
+            if (troubled.getIfPresent(PeerId.fromBytes(h.toByteArray())) == null) {
+                return false;
+            }
+        }
+        return shard.getHoldersCount() > 0;
     }
 
     /**
-     * Places each block on a distinct node, failing over to the next candidate; completes with the
-     * holder of each block.
+     * The nodes to try for a segment's n shards: nearest to {@code key} first, subnet-diverse
+     * among the first n, recently troubled nodes last.
+     */
+    List<PeerId> placementOrder(byte[] key, int n) {
+        return Placement.order(candidates(key), this::subnetOf, p -> troubled.getIfPresent(p) != null, n);
+    }
+
+    private String subnetOf(PeerId p) {
+        Connection c = p.equals(host.peerId()) ? null : host.connection(p);
+        if (c == null || c.remoteAddress() == null || c.remoteAddress().getAddress() == null) {
+            return null;
+        }
+        return Placement.subnetOf(c.remoteAddress().getAddress());
+    }
+
+    /** One transfer of block {@code index} to {@code peer}, and how it ended. */
+    private record Attempt(int index, PeerId peer, CompletableFuture<Void> transfer) {}
+
+    /**
+     * Places block i on a node of its own (distinct nodes for all blocks), failing over to the
+     * next candidate when a transfer fails. Once half the blocks are placed, a block whose
+     * transfer has taken twice as long as those gets a second transfer to a spare node; the first
+     * to finish is kept and the other cancelled. Returns the holder of each block.
      */
     private List<PeerId> place(List<Cid> cids, List<byte[]> blocks, List<PeerId> candidates) throws ObjectException {
         int n = cids.size();
         PeerId[] holders = new PeerId[n];
-        Set<PeerId> used = new HashSet<>();
-        List<Integer> pending = new ArrayList<>();
+        List<List<Attempt>> attempts = new ArrayList<>();
+        BlockingQueue<Attempt> finished = new LinkedBlockingQueue<>();
+        ArrayDeque<PeerId> spare = new ArrayDeque<>(candidates);
         for (int i = 0; i < n; i++) {
-            pending.add(i);
+            attempts.add(new ArrayList<>());
         }
-        int next = 0;
-        while (!pending.isEmpty()) {
-            List<CompletableFuture<Boolean>> round = new ArrayList<>();
-            List<Integer> tried = new ArrayList<>(pending);
-            for (int i : tried) {
-                while (next < candidates.size() && used.contains(candidates.get(next))) {
-                    next++;
-                }
-                if (next >= candidates.size()) {
-                    throw new ObjectException(ObjectException.Code.PLACEMENT_FAILED, "could place only "
-                            + (n - pending.size()) + " of " + n + " shards: " + candidates.size() + " nodes known");
-                }
-                PeerId p = candidates.get(next++);
-                used.add(p);
-                int idx = i;
-                round.add(putOn(p, cids.get(i), blocks.get(i)).handle((ok, e) -> {
-                    if (e == null) {
-                        holders[idx] = p;
-                    }
-                    return e == null;
-                }));
+        java.util.function.IntPredicate launch = i -> {
+            PeerId p = spare.poll();
+            if (p == null) {
+                return false;
             }
-            CompletableFuture.allOf(round.toArray(CompletableFuture[]::new)).join();
-            pending.removeIf(i -> holders[i] != null);
+            CompletableFuture<Void> t = putOn(p, cids.get(i), blocks.get(i));
+            Attempt a = new Attempt(i, p, t);
+            attempts.get(i).add(a);
+            t.whenComplete((ok, e) -> finished.add(a));
+            return true;
+        };
+        long start = System.nanoTime();
+        long deadline = start + TimeUnit.SECONDS.toNanos(120);
+        long hedgeAt = Long.MAX_VALUE;
+        boolean hedged = false;
+        int placed = 0;
+        try {
+            for (int i = 0; i < n; i++) {
+                if (!launch.test(i)) {
+                    throw new ObjectException(ObjectException.Code.PLACEMENT_FAILED, "could place only "
+                            + i + " of " + n + " shards: " + candidates.size() + " nodes known");
+                }
+            }
+            while (placed < n) {
+                long now = System.nanoTime();
+                if (now >= deadline) {
+                    throw new ObjectException(ObjectException.Code.PLACEMENT_FAILED, "placed " + placed + " of " + n
+                            + " shards in 120 s; the other transfers did not finish");
+                }
+                Attempt a = finished.poll(Math.max(0, Math.min(deadline, hedgeAt) - now), TimeUnit.NANOSECONDS);
+                if (a == null) {
+                    if (!hedged && System.nanoTime() >= hedgeAt) {
+                        hedged = true;
+                        for (int i = 0; i < n; i++) {
+                            if (holders[i] == null && launch.test(i)) {
+                                longTails.increment();
+                            }
+                        }
+                    }
+                    continue;
+                }
+                Throwable error = a.transfer().handle((ok, e) -> e).join();
+                if (error == null && holders[a.index()] == null) {
+                    holders[a.index()] = a.peer();
+                    placed++;
+                    for (Attempt other : attempts.get(a.index())) {
+                        other.transfer().cancel(true); // the slower copy of the same shard
+                    }
+                    if (placed * 2 >= n && hedgeAt == Long.MAX_VALUE && placed < n) {
+                        long elapsed = System.nanoTime() - start;
+                        hedgeAt = start + Math.max(2 * elapsed, elapsed + TimeUnit.MILLISECONDS.toNanos(50));
+                    }
+                } else if (error != null && holders[a.index()] == null) {
+                    troubled.put(a.peer(), String.valueOf(error.getMessage()));
+                    boolean running = attempts.get(a.index()).stream().anyMatch(x -> !x.transfer().isDone());
+                    if (!running && !launch.test(a.index())) {
+                        throw new ObjectException(ObjectException.Code.PLACEMENT_FAILED, "could place only " + placed
+                                + " of " + n + " shards: every one of the " + candidates.size() + " known nodes was tried");
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ObjectException(ObjectException.Code.PLACEMENT_FAILED, "interrupted while placing shards");
+        } finally {
+            for (List<Attempt> l : attempts) {
+                for (Attempt a : l) {
+                    if (!a.peer().equals(holders[a.index()])) {
+                        a.transfer().cancel(true);
+                    }
+                }
+            }
         }
         return Arrays.asList(holders);
     }
 
     // ---- upload ----
 
-    /** Reads {@code in} to its end and stores it; returns the object's CID (its manifest's). */
+    /** Reads {@code in} to its end and stores it as public content; returns the object's CID (its manifest's). */
     public Cid upload(InputStream in, String contentType) throws IOException, ObjectException {
+        return upload(in, contentType, false);
+    }
+
+    /**
+     * Reads {@code in} to its end and stores it; returns the object's CID (its manifest's).
+     *
+     * @param encrypt encrypt the segments (AES-256-GCM) with a key only this node's identity can open
+     */
+    public Cid upload(InputStream in, String contentType, boolean encrypt) throws IOException, ObjectException {
+        long t0 = System.nanoTime();
+        try {
+            UploadResult r = doUpload(in, contentType, encrypt);
+            uploads.increment();
+            uploadBytes.increment(r.size());
+            return r.cid();
+        } catch (IOException | ObjectException | RuntimeException e) {
+            uploadFailures.increment();
+            throw e;
+        } finally {
+            uploadTime.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private record UploadResult(Cid cid, long size) {}
+
+    private UploadResult doUpload(InputStream in, String contentType, boolean encrypt) throws IOException, ObjectException {
         Manifest.Builder mb = Manifest.newBuilder().setContentType(contentType == null ? "application/octet-stream" : contentType)
-                .setSegmentSize(config.segmentSize()).setK(config.k()).setM(config.m())
+                .setSegmentSize(config.segmentSize()).setK(config.k()).setM(config.m()).setKind(Kind.FILE)
                 .setOwner(ByteString.copyFrom(owner.publicKey()));
         byte[] segment = new byte[config.segmentSize()];
         long total = 0;
         int first = in.readNBytes(segment, 0, segment.length);
-        if (first < config.inlineThreshold()) {
+        if (first < config.inlineThreshold() && !encrypt) {
             mb.setSize(first).setInlineData(ByteString.copyFrom(segment, 0, first));
-            return storeManifest(mb.build());
+            return new UploadResult(storeManifest(mb.build()), first);
+        }
+        SegmentCipher cipher = null;
+        if (encrypt) {
+            Encryption.Builder eb = Encryption.newBuilder();
+            cipher = SegmentCipher.create(owner, eb);
+            mb.setEncryption(eb);
         }
         // Segments are coded and placed on virtual threads while the next one is read: at most
         // PIPELINE segments (and their shards) in memory at once.
-        java.util.ArrayDeque<java.util.concurrent.Future<Segment>> inflight = new java.util.ArrayDeque<>();
-        try (var segments = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+        ArrayDeque<Future<Segment>> inflight = new ArrayDeque<>();
+        try (var segments = Executors.newVirtualThreadPerTaskExecutor()) {
             int len = first;
             byte[] current = segment;
-            while (len > 0) {
+            long index = 0;
+            while (len > 0 || (index == 0 && cipher != null)) {
                 if (inflight.size() >= PIPELINE) {
                     mb.addSegments(await(inflight.poll()));
                 }
                 byte[] data = current;
                 int n = len;
-                inflight.add(segments.submit(() -> uploadSegment(data, n)));
+                long idx = index++;
+                SegmentCipher c = cipher;
+                inflight.add(segments.submit(() -> uploadSegment(idx, data, n, c)));
                 total += len;
+                if (len < current.length) {
+                    break; // a short read is the end of the stream
+                }
                 current = new byte[config.segmentSize()];
                 len = in.readNBytes(current, 0, current.length);
+                if (len == 0) {
+                    break;
+                }
             }
             while (!inflight.isEmpty()) {
                 mb.addSegments(await(inflight.poll()));
@@ -237,27 +419,32 @@ public final class ObjectService {
         } finally {
             inflight.forEach(f -> f.cancel(true));
         }
-        return storeManifest(mb.setSize(total).build());
+        return new UploadResult(storeManifest(mb.setSize(total).build()), total);
     }
 
     /** Segments coded and in transit at once during one upload. */
     static final int PIPELINE = 2;
 
-    private static Segment await(java.util.concurrent.Future<Segment> f) throws ObjectException, IOException {
+    private static <T> T await(Future<T> f) throws ObjectException, IOException {
         try {
             return f.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             if (e.getCause() instanceof ObjectException oe) {
                 throw oe;
+            }
+            if (e.getCause() instanceof IOException io) {
+                throw io;
             }
             throw new IOException(e.getCause());
         }
     }
 
-    private Segment uploadSegment(byte[] data, int len) throws ObjectException {
+    private Segment uploadSegment(long index, byte[] plain, int plainLen, SegmentCipher cipher) throws ObjectException {
+        byte[] data = cipher == null ? plain : cipher.seal(index, plain, plainLen);
+        int len = cipher == null ? plainLen : data.length;
         int k = config.k();
         int n = k + config.m();
         int shardSize = (len + k - 1) / k;
@@ -272,9 +459,11 @@ public final class ObjectService {
         for (byte[] shard : s) {
             cids.add(Cid.compute(ContentCodec.RAW, HashFunction.BLAKE3, shard));
         }
-        Cid segCid = Cid.compute(ContentCodec.RAW, HashFunction.BLAKE3, Arrays.copyOf(data, len));
-        List<PeerId> holders = place(cids, Arrays.asList(s), candidates(segCid.toBytes()));
-        Segment.Builder sb = Segment.newBuilder().setSize(len).setCid(ByteString.copyFrom(segCid.toBytes()));
+        StreamingHasher h = HashFunction.BLAKE3.newHasher();
+        h.update(data, 0, len);
+        Cid segCid = Cid.of(ContentCodec.RAW, HashFunction.BLAKE3, h.digest());
+        List<PeerId> holders = place(cids, Arrays.asList(s), placementOrder(segCid.toBytes(), n));
+        Segment.Builder sb = Segment.newBuilder().setSize(plainLen).setCid(ByteString.copyFrom(segCid.toBytes()));
         for (int i = 0; i < n; i++) {
             sb.addShards(Shard.newBuilder().setCid(ByteString.copyFrom(cids.get(i).toBytes()))
                     .addHolders(ByteString.copyFrom(holders.get(i).toBytes())));
@@ -284,6 +473,10 @@ public final class ObjectService {
 
     private Cid storeManifest(Manifest m) throws ObjectException {
         byte[] bytes = m.toByteArray();
+        if (bytes.length > ShardServer.MAX_SHARD) {
+            throw new ObjectException(ObjectException.Code.BAD_INPUT, "the manifest would be " + bytes.length
+                    + " bytes, over the block limit of " + ShardServer.MAX_SHARD);
+        }
         Cid cid = Cid.compute(ContentCodec.MANIFEST, HashFunction.BLAKE3, bytes);
         List<PeerId> cands = new ArrayList<>(candidates(cid.toBytes()));
         cands.remove(host.peerId());
@@ -401,6 +594,121 @@ public final class ObjectService {
         return shards.unpin(peer, cid, owner).handle((ok, e) -> e == null);
     }
 
+    // ---- directories and listings ----
+
+    /** Content type of directory objects. */
+    public static final String DIRECTORY_TYPE = "inode/directory";
+    /** Entries one directory may hold (its manifest stays a few MiB at most). */
+    public static final int MAX_ENTRIES = 100_000;
+
+    /** A directory entry as asked for: a name and the object (file or directory) it names. */
+    public record NewEntry(String name, Cid cid) {}
+
+    /**
+     * Stores a directory of existing objects and returns its CID. Every entry's object is looked up
+     * (never trusted from the request): its size, type and kind come from its own manifest.
+     *
+     * @throws ObjectException BAD_INPUT for a bad or repeated name, too many entries or an unknown object
+     */
+    public Cid putDirectory(List<NewEntry> entries) throws ObjectException {
+        if (entries.size() > MAX_ENTRIES) {
+            throw new ObjectException(ObjectException.Code.BAD_INPUT, "a directory holds at most " + MAX_ENTRIES
+                    + " entries, was given " + entries.size());
+        }
+        List<Entry> out = new ArrayList<>();
+        Set<String> names = new HashSet<>();
+        long total = 0;
+        for (NewEntry e : entries) {
+            checkName(e.name());
+            if (!names.add(e.name())) {
+                throw new ObjectException(ObjectException.Code.BAD_INPUT, "entry name '" + e.name() + "' appears twice");
+            }
+            if (e.cid().codec() != ContentCodec.MANIFEST) {
+                throw new ObjectException(ObjectException.Code.BAD_INPUT, "entry '" + e.name() + "': " + e.cid()
+                        + " is not an object CID (codec " + e.cid().codec().label() + ")");
+            }
+            Manifest child;
+            try {
+                child = manifest(e.cid());
+            } catch (ObjectException x) {
+                throw new ObjectException(ObjectException.Code.BAD_INPUT, "entry '" + e.name() + "': " + x.getMessage());
+            }
+            out.add(Entry.newBuilder().setName(e.name()).setCid(ByteString.copyFrom(e.cid().toBytes()))
+                    .setSize(child.getSize()).setContentType(child.getContentType()).setKind(child.getKind()).build());
+            total = Math.addExact(total, child.getSize());
+        }
+        out.sort(Comparator.comparing((Entry e) -> e.getName().getBytes(StandardCharsets.UTF_8), Arrays::compareUnsigned));
+        Manifest m = Manifest.newBuilder().setKind(Kind.DIRECTORY).setContentType(DIRECTORY_TYPE).setSize(total)
+                .setOwner(ByteString.copyFrom(owner.publicKey())).addAllEntries(out).build();
+        return storeManifest(m);
+    }
+
+    static void checkName(String name) throws ObjectException {
+        byte[] b = name == null ? new byte[0] : name.getBytes(StandardCharsets.UTF_8);
+        String why = b.length == 0 ? "is empty" : b.length > 255 ? "is longer than 255 bytes"
+                : name.indexOf('/') >= 0 ? "contains '/'" : name.indexOf('\0') >= 0 ? "contains NUL"
+                : name.equals(".") || name.equals("..") ? "is '.' or '..'" : null;
+        if (why != null) {
+            throw new ObjectException(ObjectException.Code.BAD_INPUT, "entry name '" + name + "' " + why);
+        }
+    }
+
+    /** An object reached from a root by a path. */
+    public record Resolved(Cid cid, Manifest manifest) {}
+
+    /**
+     * The object at {@code path} (names, outermost first) under the directory {@code root}.
+     *
+     * @throws ObjectException NOT_FOUND when a name is missing; BAD_INPUT when the path runs through a file
+     */
+    public Resolved resolve(Cid root, List<String> path) throws ObjectException {
+        Cid at = root;
+        Manifest m = manifest(root);
+        StringBuilder walked = new StringBuilder(root.toString());
+        for (String name : path) {
+            if (m.getKind() != Kind.DIRECTORY) {
+                throw new ObjectException(ObjectException.Code.BAD_INPUT, walked + " is a file, so it has no '" + name + "' inside");
+            }
+            Entry found = null;
+            for (Entry e : m.getEntriesList()) {
+                if (e.getName().equals(name)) {
+                    found = e;
+                    break;
+                }
+            }
+            if (found == null) {
+                throw new ObjectException(ObjectException.Code.NOT_FOUND, "directory " + walked + " has no entry '" + name + "'");
+            }
+            walked.append('/').append(name);
+            at = Cid.fromBytes(found.getCid().toByteArray());
+            m = manifest(at);
+        }
+        return new Resolved(at, m);
+    }
+
+    /** An object this node's key owns, as {@code oe ls} shows it. */
+    public record ObjectInfo(Cid cid, long size, String contentType, boolean directory, boolean encrypted, long storedAtMillis) {}
+
+    /** The objects uploaded through this node (manifests here pinned by its key), newest first. */
+    public List<ObjectInfo> list() throws StoreException {
+        byte[] me = owner.publicKey();
+        List<ObjectInfo> out = new ArrayList<>();
+        for (StoredShard s : local.list()) {
+            if (s.cid().codec() != ContentCodec.MANIFEST || s.owners().stream().noneMatch(o -> Arrays.equals(o, me))) {
+                continue;
+            }
+            try {
+                Manifest m = Manifest.parseFrom(local.get(s.cid()));
+                out.add(new ObjectInfo(s.cid(), m.getSize(), m.getContentType(), m.getKind() == Kind.DIRECTORY,
+                        m.hasEncryption(), s.storedAtMillis()));
+            } catch (StoreException | InvalidProtocolBufferException e) {
+                // corrupt or just collected: not listed; the scrubber and repair deal with it
+            }
+        }
+        out.sort(Comparator.comparingLong(ObjectInfo::storedAtMillis).reversed().thenComparing(i -> i.cid().toString()));
+        return out;
+    }
+
     static byte[] multihash(Cid cid) {
         byte[] b = cid.toBytes();
         int at = 1;
@@ -412,60 +720,135 @@ public final class ObjectService {
 
     /** Writes bytes [from, to) of the object to {@code out}, fetching only the segments they touch. */
     public void download(Manifest m, long from, long to, OutputStream out) throws IOException, ObjectException {
+        long t0 = System.nanoTime();
+        try {
+            doDownload(m, from, to, out);
+            downloads.increment();
+        } catch (IOException | ObjectException | RuntimeException e) {
+            downloadFailures.increment();
+            throw e;
+        } finally {
+            downloadTime.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Segments fetched at once by one download: the one being written and the next. */
+    static final int READ_AHEAD = 2;
+
+    private void doDownload(Manifest m, long from, long to, OutputStream out) throws IOException, ObjectException {
+        if (m.getKind() == Kind.DIRECTORY) {
+            throw new ObjectException(ObjectException.Code.BAD_INPUT, "this object is a directory: list it, or name a path inside it");
+        }
         if (from < 0 || to > m.getSize() || from > to) {
             throw new ObjectException(ObjectException.Code.BAD_RANGE, "range " + from + "-" + to
                     + " is outside the object of " + m.getSize() + " bytes");
         }
         if (!m.getInlineData().isEmpty() || m.getSegmentsCount() == 0) {
             out.write(m.getInlineData().toByteArray(), (int) from, (int) (to - from));
+            downloadBytes.increment(to - from);
             return;
         }
+        SegmentCipher cipher = m.hasEncryption() ? SegmentCipher.open(owner, m.getEncryption(), "this object") : null;
+        record Part(long index, Segment seg, int a, int b) {}
+        List<Part> parts = new ArrayList<>();
         long segStart = 0;
-        for (Segment seg : m.getSegmentsList()) {
+        for (int i = 0; i < m.getSegmentsCount() && segStart < to; i++) {
+            Segment seg = m.getSegments(i);
             long segEnd = segStart + seg.getSize();
-            if (segEnd > from && segStart < to) {
-                byte[] data = fetchSegment(m, seg);
-                int a = (int) Math.max(0, from - segStart);
-                int b = (int) Math.min(seg.getSize(), to - segStart);
-                out.write(data, a, b - a);
+            if (segEnd > from) {
+                parts.add(new Part(i, seg, (int) Math.max(0, from - segStart), (int) Math.min(seg.getSize(), to - segStart)));
             }
             segStart = segEnd;
-            if (segStart >= to) {
-                break;
+        }
+        // Read-ahead: the next segment is fetched and decoded while this one is written out.
+        ArrayDeque<Future<byte[]>> ahead = new ArrayDeque<>();
+        try (var fetchers = Executors.newVirtualThreadPerTaskExecutor()) {
+            int next = 0;
+            for (Part p : parts) {
+                while (next < parts.size() && ahead.size() < READ_AHEAD) {
+                    Part q = parts.get(next++);
+                    ahead.add(fetchers.submit(() -> fetchSegment(m, q.index(), q.seg(), cipher)));
+                }
+                byte[] data = await(ahead.poll());
+                out.write(data, p.a(), p.b() - p.a());
+                downloadBytes.increment(p.b() - p.a());
             }
+        } finally {
+            ahead.forEach(f -> f.cancel(true));
         }
     }
 
-    private byte[] fetchSegment(Manifest m, Segment seg) throws ObjectException {
+    /** A shard GET that ended: its index and bytes, or the error. */
+    private record Fetched(int index, byte[] data, Throwable error, long nanos) {}
+
+    private byte[] fetchSegment(Manifest m, long index, Segment seg, SegmentCipher cipher) throws ObjectException {
         int k = m.getK();
         int n = k + m.getM();
-        int shardSize = (int) ((seg.getSize() + k - 1) / k);
+        long coded = seg.getSize() + (cipher == null ? 0 : SegmentCipher.TAG);
+        int shardSize = (int) ((coded + k - 1) / k);
         byte[][] s = new byte[n][];
         boolean[] present = new boolean[n];
-        int next = 0;
+        Cid segCid = Cid.fromBytes(seg.getCid().toByteArray());
+        // Data shards first (with all of them no decoding is needed); a failure asks the next
+        // shard; when the ones asked run late, one more is asked (hedging); the first k win.
+        BlockingQueue<Fetched> done = new LinkedBlockingQueue<>();
+        List<CompletableFuture<byte[]>> asked = new ArrayList<>();
+        int[] next = {0};
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            order.add(i);
+        }
+        order.sort(Comparator.comparing((Integer i) -> troubled(seg.getShards(i)))); // stable: data first among the good
+        java.util.function.BooleanSupplier ask = () -> {
+            if (next[0] >= n) {
+                return false;
+            }
+            int i = order.get(next[0]++);
+            long t = System.nanoTime();
+            CompletableFuture<byte[]> f = fetchShard(seg.getShards(i));
+            asked.add(f);
+            f.whenComplete((b, e) -> done.add(new Fetched(i, b, e, System.nanoTime() - t)));
+            return true;
+        };
         int got = 0;
-        // Data shards first: with all of them no decoding is needed. Fetch k at a time, then fill gaps.
-        while (got < k && next < n) {
-            List<Integer> batch = new ArrayList<>();
-            while (batch.size() < k - got && next < n) {
-                batch.add(next++);
+        int running = 0;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        try {
+            for (int i = 0; i < k; i++) {
+                running += ask.getAsBoolean() ? 1 : 0;
             }
-            List<CompletableFuture<byte[]>> fs = new ArrayList<>();
-            for (int i : batch) {
-                fs.add(fetchShard(seg.getShards(i)));
-            }
-            for (int j = 0; j < batch.size(); j++) {
-                try {
-                    s[batch.get(j)] = fs.get(j).get(60, TimeUnit.SECONDS);
-                    present[batch.get(j)] = true;
+            long hedgeDelay = Math.clamp((long) (4 * shardFetchNanos), TimeUnit.MILLISECONDS.toNanos(20), TimeUnit.SECONDS.toNanos(2));
+            while (got < k && running > 0) {
+                long now = System.nanoTime();
+                if (now >= deadline) {
+                    break;
+                }
+                Fetched f = done.poll(Math.min(hedgeDelay, deadline - now), TimeUnit.NANOSECONDS);
+                if (f == null) {
+                    if (ask.getAsBoolean()) {
+                        running++;
+                        hedges.increment();
+                    }
+                    continue;
+                }
+                running--;
+                if (f.error() == null) {
+                    s[f.index()] = f.data();
+                    present[f.index()] = true;
                     got++;
-                } catch (Exception e) {
-                    // unreachable or corrupt: the next shard takes its place
+                    shardFetchNanos = 0.9 * shardFetchNanos + 0.1 * f.nanos();
+                } else if (got + running < k) {
+                    running += ask.getAsBoolean() ? 1 : 0; // unreachable or corrupt: the next shard takes its place
                 }
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ObjectException(ObjectException.Code.NOT_ENOUGH_SHARDS, "interrupted while fetching segment " + segCid);
+        } finally {
+            asked.forEach(f -> f.cancel(true));
         }
         if (got < k) {
-            throw new ObjectException(ObjectException.Code.NOT_ENOUGH_SHARDS, "segment " + Cid.fromBytes(seg.getCid().toByteArray())
+            throw new ObjectException(ObjectException.Code.NOT_ENOUGH_SHARDS, "segment " + segCid
                     + ": " + got + " of its shards were found, " + k + " are needed");
         }
         for (int i = 0; i < n; i++) {
@@ -473,22 +856,27 @@ public final class ObjectService {
                 s[i] = new byte[shardSize];
             }
         }
-        try {
-            ReedSolomon.of(k, m.getM()).reconstruct(s, present, 0, shardSize);
-        } catch (ErasureException e) {
-            throw new ObjectException(ObjectException.Code.NOT_ENOUGH_SHARDS, e.getMessage());
+        boolean allData = true;
+        for (int i = 0; i < k; i++) {
+            allData &= present[i];
         }
-        byte[] data = new byte[(int) seg.getSize()];
+        if (!allData) {
+            try {
+                ReedSolomon.of(k, m.getM()).reconstruct(s, present, 0, shardSize);
+            } catch (ErasureException e) {
+                throw new ObjectException(ObjectException.Code.NOT_ENOUGH_SHARDS, e.getMessage());
+            }
+        }
+        byte[] data = new byte[(int) coded];
         for (int i = 0, at = 0; i < k && at < data.length; i++) {
             int c = Math.min(shardSize, data.length - at);
             System.arraycopy(s[i], 0, data, at, c);
             at += c;
         }
-        Cid segCid = Cid.fromBytes(seg.getCid().toByteArray());
         if (!segCid.verify(data)) {
             throw new ObjectException(ObjectException.Code.CORRUPT, "segment " + segCid + " decoded to the wrong bytes");
         }
-        return data;
+        return cipher == null ? data : cipher.open(index, data, data.length, segCid.toString());
     }
 
     /**
@@ -497,27 +885,57 @@ public final class ObjectService {
      */
     CompletableFuture<byte[]> fetchShard(Shard shard) {
         Cid cid = Cid.fromBytes(shard.getCid().toByteArray());
-        Set<PeerId> tried = new HashSet<>();
-        CompletableFuture<byte[]> f = CompletableFuture.failedFuture(new IOException("no holder of " + cid));
+        List<PeerId> holders = new ArrayList<>();
         for (ByteString h : shard.getHoldersList()) {
-            PeerId p = PeerId.fromBytes(h.toByteArray());
-            tried.add(p);
-            f = f.exceptionallyCompose(e -> getFrom(p, cid));
+            holders.add(PeerId.fromBytes(h.toByteArray()));
         }
-        return f.exceptionallyCompose(e -> fromProviders(cid, tried));
+        CompletableFuture<byte[]> result = new CompletableFuture<>();
+        java.util.concurrent.atomic.AtomicReference<CompletableFuture<?>> current = new java.util.concurrent.atomic.AtomicReference<>();
+        result.whenComplete((b, e) -> { // cancelled by a hedging caller: stop the transfer under way
+            CompletableFuture<?> c = current.get();
+            if (e != null && c != null) {
+                c.cancel(true);
+            }
+        });
+        tryHolders(cid, holders, 0, new HashSet<>(), result, current, true);
+        return result;
     }
 
-    private CompletableFuture<byte[]> fromProviders(Cid cid, Set<PeerId> tried) {
-        return dht.findProviders(multihash(cid), 8).thenCompose(providers -> {
-            CompletableFuture<byte[]> f = CompletableFuture.failedFuture(
-                    new IOException("no reachable holder of " + cid + " (asked the DHT too)"));
-            for (Provider p : providers) {
-                if (tried.add(p.peer())) {
-                    host.peerStore().addAddrs(p.peer(), p.addrs());
-                    f = f.exceptionallyCompose(e -> getFrom(p.peer(), cid));
-                }
+    /** Asks holders[i..] one after another, then (once) the DHT's providers of the CID. */
+    private void tryHolders(Cid cid, List<PeerId> holders, int i, Set<PeerId> tried, CompletableFuture<byte[]> result,
+                            java.util.concurrent.atomic.AtomicReference<CompletableFuture<?>> current, boolean askDht) {
+        if (result.isDone()) {
+            return;
+        }
+        while (i < holders.size() && !tried.add(holders.get(i))) {
+            i++;
+        }
+        if (i == holders.size()) {
+            if (!askDht) {
+                result.completeExceptionally(new IOException("no reachable holder of " + cid + " (asked the DHT too)"));
+                return;
             }
-            return f;
+            CompletableFuture<List<Provider>> lookup = dht.findProviders(multihash(cid), 8);
+            current.set(lookup);
+            lookup.whenComplete((providers, e) -> {
+                List<PeerId> more = new ArrayList<>();
+                for (Provider p : providers == null ? List.<Provider>of() : providers) {
+                    host.peerStore().addAddrs(p.peer(), p.addrs());
+                    more.add(p.peer());
+                }
+                tryHolders(cid, more, 0, tried, result, current, false);
+            });
+            return;
+        }
+        int at = i;
+        CompletableFuture<byte[]> f = getFrom(holders.get(at), cid);
+        current.set(f);
+        f.whenComplete((bytes, e) -> {
+            if (e == null) {
+                result.complete(bytes);
+            } else {
+                tryHolders(cid, holders, at + 1, tried, result, current, askDht);
+            }
         });
     }
 

@@ -35,13 +35,40 @@ public final class ShardClient {
         if (owner != null) {
             r.setOwner(ByteString.copyFrom(owner));
         }
-        return call(peer, r.build(), data).thenApply(a -> null);
+        return linked(call(peer, r.build(), data), a -> null);
+    }
+
+    /**
+     * {@code fn} applied to {@code src}'s result, as a future whose cancellation reaches
+     * {@code src} (and so resets the stream), unlike {@code thenApply}'s.
+     */
+    private static <A, B> CompletableFuture<B> linked(CompletableFuture<A> src, java.util.function.Function<A, B> fn) {
+        CompletableFuture<B> out = new CompletableFuture<>();
+        src.whenComplete((a, e) -> {
+            if (e != null) {
+                out.completeExceptionally(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
+                return;
+            }
+            try {
+                out.complete(fn.apply(a));
+            } catch (CompletionException x) {
+                out.completeExceptionally(x.getCause() != null ? x.getCause() : x);
+            } catch (RuntimeException x) {
+                out.completeExceptionally(x);
+            }
+        });
+        out.whenComplete((b, e) -> {
+            if (e != null) {
+                src.cancel(true);
+            }
+        });
+        return out;
     }
 
     /** The whole shard, verified against its CID. */
     public CompletableFuture<byte[]> get(PeerId peer, Cid cid) {
-        return call(peer, ShardRequest.newBuilder().setOp(ShardRequest.Op.GET)
-                .setCid(ByteString.copyFrom(cid.toBytes())).build(), null).thenApply(a -> {
+        return linked(call(peer, ShardRequest.newBuilder().setOp(ShardRequest.Op.GET)
+                .setCid(ByteString.copyFrom(cid.toBytes())).build(), null), a -> {
                     if (!cid.verify(a.data)) {
                         throw new CompletionException(new ShardException(Status.CORRUPT,
                                 peer + " answered bytes that do not match " + cid));
@@ -52,9 +79,8 @@ public final class ShardClient {
 
     /** {@code length} bytes of the shard from {@code offset} (not verifiable on their own). */
     public CompletableFuture<byte[]> getRange(PeerId peer, Cid cid, long offset, long length) {
-        return call(peer, ShardRequest.newBuilder().setOp(ShardRequest.Op.GET)
-                .setCid(ByteString.copyFrom(cid.toBytes())).setOffset(offset).setLength(length).build(), null)
-                .thenApply(a -> a.data);
+        return linked(call(peer, ShardRequest.newBuilder().setOp(ShardRequest.Op.GET)
+                .setCid(ByteString.copyFrom(cid.toBytes())).setOffset(offset).setLength(length).build(), null), a -> a.data);
     }
 
     /** The shard's size at {@code peer}, or -1 when it does not hold a good copy. */
@@ -92,6 +118,12 @@ public final class ShardClient {
 
             @Override
             public void onOpen(P2pStream s) {
+                // A caller that cancels (or times out) ends the transfer: the peer drops a partial PUT.
+                result.whenComplete((a, e) -> {
+                    if (e != null) {
+                        s.reset();
+                    }
+                });
                 s.write(Frames.encode(s.alloc(), request.toByteArray(), body));
                 s.closeWrite();
             }
