@@ -283,4 +283,23 @@ class ObjectNetworkTest {
         assertEquals(1.0, metric(nodes.get(0), "oe_uploads_total"));
         assertEquals(data.length, metric(nodes.get(0), "oe_upload_bytes_total"));
     }
+
+    @Test
+    void deletingAnObject_keepsShardsAnotherObjectShares_andASecondDeleteIsRefused() throws Exception {
+        byte[] a = new byte[2 * (1 << 20)];
+        new Random(10).nextBytes(a);
+        byte[] b = Arrays.copyOf(a, 3 * (1 << 20) + 5); // A's two segments, then more
+        new Random(11).nextBytes(Arrays.copyOfRange(b, a.length, b.length));
+        ObjectService o = nodes.get(0).objects;
+        Cid ca = o.upload(new ByteArrayInputStream(a), null);
+        Cid cb = o.upload(new ByteArrayInputStream(b), null);
+        assertEquals(o.manifest(ca).getSegments(0).getShards(0).getCid(), o.manifest(cb).getSegments(0).getShards(0).getCid(),
+                "the objects share their first segment's shards");
+        assertTrue(o.unpin(ca) > 0);
+        assertEquals(ObjectException.Code.NOT_FOUND, assertThrows(ObjectException.class, () -> o.unpin(ca)).code());
+        for (StorageNode n : nodes) {
+            n.store.collectGarbage(0);
+        }
+        assertArrayEquals(b, download(nodes.get(3), cb));
+    }
 }

@@ -139,7 +139,7 @@ public final class ShardStore implements AutoCloseable {
     /**
      * Stores {@code data} under {@code cid} after checking that it hashes to it, pinned by
      * {@code owner} (an Ed25519 public key, or null); returns once it is durable. Storing a shard
-     * already held only adds the pin.
+     * already held only adds a pin (pins are counted: each needs its own unpin).
      *
      * @throws StoreException CID_MISMATCH, FULL or IO
      */
@@ -185,7 +185,7 @@ public final class ShardStore implements AutoCloseable {
             }
             long now = System.currentTimeMillis();
             StoredShard s = new StoredShard(cid, data.length, new Holding.Raw(), now, now,
-                    owner == null ? List.of() : List.of(owner.clone()), owner == null ? now : 0);
+                    owner == null ? List.of() : List.of(new StoredShard.Pin(owner.clone(), 1)), owner == null ? now : 0);
             writeMeta(s);
             used.addAndGet(data.length);
             count.incrementAndGet();
@@ -203,7 +203,7 @@ public final class ShardStore implements AutoCloseable {
     }
 
     /**
-     * Removes {@code owner}'s pin; a shard no one pins any more becomes garbage, collected by
+     * Removes one of {@code owner}'s pins; a shard no one pins any more becomes garbage, collected by
      * {@link #collectGarbage} after the grace period.
      *
      * @return false if the shard is not here or that owner did not pin it
@@ -224,7 +224,7 @@ public final class ShardStore implements AutoCloseable {
         long now = System.currentTimeMillis();
         int n = 0;
         for (StoredShard s : list()) {
-            if (s.owners().isEmpty() && s.unpinnedAtMillis() > 0 && now - s.unpinnedAtMillis() >= graceMillis) {
+            if (s.pins().isEmpty() && s.unpinnedAtMillis() > 0 && now - s.unpinnedAtMillis() >= graceMillis) {
                 n += delete(s.cid()) ? 1 : 0;
             }
         }

@@ -9,52 +9,89 @@ import java.util.List;
 /**
  * What the store knows of one shard it holds.
  *
+ * <p>Pins are counted per owner: two objects of one owner may share a shard (a file and a longer
+ * version of it share their first segments), so each stored upload adds a pin and each unpin
+ * removes one; the shard becomes garbage only when no pin is left. A count that reaches
+ * {@link #MAX_PINS} stays there for good: a shard that popular is kept rather than risk losing it
+ * to an unpin that outnumbers the pins that were counted.
+ *
  * @param cid the shard's name (and, through its digest, its data commitment)
  * @param size bytes
  * @param holding how this node holds it (raw today; sealed later)
  * @param storedAtMillis when it was stored
  * @param verifiedAtMillis when its bytes last matched the CID (store or scrub)
- * @param owners Ed25519 public keys (32 bytes each) of the owners that pin it
- * @param unpinnedAtMillis when the last owner unpinned it (0 while pinned); garbage after a grace period
+ * @param pins the owners (Ed25519 public keys) that pin it, with how many pins each holds
+ * @param unpinnedAtMillis when the last pin went (0 while pinned); garbage after a grace period
  */
 public record StoredShard(Cid cid, long size, Holding holding, long storedAtMillis, long verifiedAtMillis,
-                          List<byte[]> owners, long unpinnedAtMillis) {
+                          List<Pin> pins, long unpinnedAtMillis) {
     static final int KEY = 32;
+    /** Pins one owner can hold on one shard; reaching it makes the pin permanent. */
+    static final int MAX_PINS = 1 << 20;
+    /** Set in the owner count of the encoding when each owner key is followed by its pin count. */
+    private static final int COUNTED = 0x8000;
+
+    /** {@code count} pins of {@code owner} (a 32-byte Ed25519 key). */
+    public record Pin(byte[] owner, int count) {}
 
     public StoredShard {
-        owners = List.copyOf(owners);
+        pins = List.copyOf(pins);
+    }
+
+    /** The keys that pin it. */
+    public List<byte[]> owners() {
+        return pins.stream().map(Pin::owner).toList();
     }
 
     boolean isPinnedBy(byte[] owner) {
-        return owners.stream().anyMatch(o -> Arrays.equals(o, owner));
+        return pins.stream().anyMatch(p -> Arrays.equals(p.owner(), owner));
     }
 
+    /** One more pin of {@code owner}. */
     StoredShard withOwner(byte[] owner) {
-        if (isPinnedBy(owner)) {
-            return this;
+        List<Pin> o = new ArrayList<>();
+        boolean found = false;
+        for (Pin p : pins) {
+            if (Arrays.equals(p.owner(), owner)) {
+                o.add(new Pin(p.owner(), Math.min(MAX_PINS, p.count() + 1)));
+                found = true;
+            } else {
+                o.add(p);
+            }
         }
-        List<byte[]> o = new ArrayList<>(owners);
-        o.add(owner.clone());
+        if (!found) {
+            o.add(new Pin(owner.clone(), 1));
+        }
         return new StoredShard(cid, size, holding, storedAtMillis, verifiedAtMillis, o, 0);
     }
 
+    /** One pin of {@code owner} fewer. */
     StoredShard withoutOwner(byte[] owner, long now) {
-        List<byte[]> o = new ArrayList<>(owners);
-        o.removeIf(x -> Arrays.equals(x, owner));
+        List<Pin> o = new ArrayList<>();
+        for (Pin p : pins) {
+            if (!Arrays.equals(p.owner(), owner) || p.count() >= MAX_PINS) {
+                o.add(p);
+            } else if (p.count() > 1) {
+                o.add(new Pin(p.owner(), p.count() - 1));
+            }
+        }
         return new StoredShard(cid, size, holding, storedAtMillis, verifiedAtMillis, o,
                 o.isEmpty() ? (unpinnedAtMillis == 0 ? now : unpinnedAtMillis) : 0);
     }
 
     StoredShard verifiedAt(long now) {
-        return new StoredShard(cid, size, holding, storedAtMillis, now, owners, unpinnedAtMillis);
+        return new StoredShard(cid, size, holding, storedAtMillis, now, pins, unpinnedAtMillis);
     }
 
     byte[] encode() {
-        ByteBuffer b = ByteBuffer.allocate(1 + 8 + 8 + 8 + 8 + 2 + owners.size() * KEY);
+        if (pins.size() >= COUNTED) {
+            throw new IllegalStateException("too many owners pin " + cid);
+        }
+        ByteBuffer b = ByteBuffer.allocate(1 + 8 + 8 + 8 + 8 + 2 + pins.size() * (KEY + 4));
         b.put(holding.tag()).putLong(size).putLong(storedAtMillis).putLong(verifiedAtMillis).putLong(unpinnedAtMillis);
-        b.putShort((short) owners.size());
-        for (byte[] o : owners) {
-            b.put(o);
+        b.putShort((short) (pins.size() | COUNTED));
+        for (Pin p : pins) {
+            b.put(p.owner()).putInt(p.count());
         }
         return b.array();
     }
@@ -69,13 +106,15 @@ public record StoredShard(Cid cid, long size, Holding holding, long storedAtMill
         long stored = b.getLong();
         long verified = b.getLong();
         long unpinned = b.getLong();
-        int n = b.getShort();
-        List<byte[]> owners = new ArrayList<>(n);
+        int n = b.getShort() & 0xffff;
+        boolean counted = (n & COUNTED) != 0; // entries written before pins were counted hold one pin each
+        n &= ~COUNTED;
+        List<Pin> pins = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             byte[] o = new byte[KEY];
             b.get(o);
-            owners.add(o);
+            pins.add(new Pin(o, counted ? b.getInt() : 1));
         }
-        return new StoredShard(cid, size, new Holding.Raw(), stored, verified, owners, unpinned);
+        return new StoredShard(cid, size, new Holding.Raw(), stored, verified, pins, unpinned);
     }
 }

@@ -186,4 +186,37 @@ class ShardStoreTest {
         }
         return -1;
     }
+
+    @Test
+    void pinsAreCounted_aShardTwoObjectsShare_survivesUnpinningOne() throws Exception {
+        byte[] owner = new byte[32];
+        owner[0] = 7;
+        byte[] data = bytes(10_000);
+        Cid c = cid(data);
+        try (ShardStore s = ShardStore.open(dir, 1 << 20)) {
+            s.put(c, data, owner); // object A
+            s.put(c, data, owner); // object B shares the shard
+            assertTrue(s.unpin(c, owner)); // A deleted
+            assertEquals(0, s.collectGarbage(0));
+            assertTrue(s.has(c), "B still needs it");
+            assertTrue(s.unpin(c, owner)); // B deleted
+            assertFalse(s.unpin(c, owner), "no pin left to remove");
+            assertEquals(1, s.collectGarbage(0));
+            assertFalse(s.has(c));
+        }
+    }
+
+    @Test
+    void metadataWrittenBeforePinsWereCounted_readsAsOnePinEach() {
+        byte[] owner = new byte[32];
+        owner[5] = 9;
+        java.nio.ByteBuffer old = java.nio.ByteBuffer.allocate(1 + 32 + 2 + 32);
+        old.put((byte) 0).putLong(123).putLong(1).putLong(2).putLong(0).putShort((short) 1).put(owner);
+        StoredShard s = StoredShard.decode(cid(new byte[] {1}), old.array());
+        assertEquals(1, s.pins().size());
+        assertEquals(1, s.pins().get(0).count());
+        assertArrayEquals(owner, s.pins().get(0).owner());
+        StoredShard twice = StoredShard.decode(s.cid(), s.withOwner(owner).encode());
+        assertEquals(2, twice.pins().get(0).count());
+    }
 }
