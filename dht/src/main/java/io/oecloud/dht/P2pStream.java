@@ -31,6 +31,8 @@ public final class P2pStream {
     private StreamHandler handler;
     private String protocol;
     Negotiation negotiation; // non-null while multistream-select runs on this stream
+    /** Resets the stream if negotiation runs too long; cancelled once it is over, so it does not keep the stream (and its handler's buffers) alive. */
+    java.util.concurrent.ScheduledFuture<?> negotiationDeadline;
     ByteBuf negotiationBuffer;
     CompletableFuture<P2pStream> opened; // outbound: completes on agreement
 
@@ -151,12 +153,20 @@ public final class P2pStream {
 
     // ---- event-loop side, called by YamuxSession ----
 
+    void cancelNegotiationDeadline() {
+        if (negotiationDeadline != null) {
+            negotiationDeadline.cancel(false);
+            negotiationDeadline = null;
+        }
+    }
+
     void agreed(String protocol, StreamHandler h) {
         this.protocol = protocol;
         if (h != null) {
             this.handler = h;
         }
         negotiation = null;
+        cancelNegotiationDeadline();
         handler.onOpen(this);
         if (opened != null) {
             opened.complete(this);

@@ -353,7 +353,7 @@ final class YamuxSession extends ChannelDuplexHandler implements Connection {
     }
 
     private void scheduleNegotiationDeadline(P2pStream s) {
-        ctx.executor().schedule(() -> {
+        s.negotiationDeadline = ctx.executor().schedule(() -> {
             if (s.negotiation != null && !s.isDone()) {
                 resetStream(s, new StreamResetException("protocol negotiation timed out"), true);
             }
@@ -422,6 +422,7 @@ final class YamuxSession extends ChannelDuplexHandler implements Connection {
     }
 
     void streamDone(P2pStream s, Throwable error) {
+        s.cancelNegotiationDeadline();
         if (streams.remove(s.id) != null) {
             grownWindows -= s.recvWindowMax - Yamux.INITIAL_WINDOW;
         }

@@ -70,7 +70,7 @@ final class DevnetCommand implements Callable<Integer> {
             description = "Java heap of each node process (-Xmx; default: ${DEFAULT-VALUE}).")
     String nodeHeap;
 
-    record Started(int index, Process process, String peerId, String p2p, String api, Path dir) {}
+    record Started(int index, Process process, String peerId, String p2p, String api, Path dir, List<String> cmd) {}
 
     private final List<Started> started = new ArrayList<>();
 
@@ -114,8 +114,12 @@ final class DevnetCommand implements Callable<Integer> {
         Files.createDirectories(dir);
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        String extra = System.getenv("OE_NODE_JAVA_OPTS"); // e.g. GC flags for experiments
+        if (extra != null && !extra.isBlank()) {
+            cmd.addAll(List.of(extra.trim().split("\\s+")));
+        }
         cmd.addAll(List.of("--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "--sun-misc-unsafe-memory-access=allow", "-Xmx" + nodeHeap,
+                "--sun-misc-unsafe-memory-access=allow", "-Xmx" + nodeHeap, "-Xms" + nodeHeap,
                 "-cp", System.getProperty("java.class.path"), Oe.class.getName(), "node",
                 "--data-dir", dir.toString(),
                 "--listen", "/ip4/127.0.0.1/tcp/" + (p2pPort == 0 ? 0 : p2pPort + i),
@@ -169,7 +173,11 @@ final class DevnetCommand implements Callable<Integer> {
         }, "devnet-log-" + i);
         drain.setDaemon(true);
         drain.start();
-        return new Started(i, p, peer, p2p, api, dir);
+        List<String> again = new ArrayList<>(cmd); // restarting it by hand: same ports, same identity and data
+        int at = again.indexOf("--listen");
+        again.set(at + 1, p2p.replaceFirst("/p2p/.*$", ""));
+        again.set(again.indexOf("--api") + 1, api);
+        return new Started(i, p, peer, p2p, api, dir, again);
     }
 
     private void writeDevnetJson() throws IOException {
@@ -185,6 +193,7 @@ final class DevnetCommand implements Callable<Integer> {
             n.put("p2p", s.p2p());
             n.put("api", "http://" + s.api());
             n.put("dataDir", s.dir().toString());
+            n.put("cmd", s.cmd());
             list.add(n);
         }
         doc.put("nodes", list);

@@ -50,6 +50,7 @@ import java.util.concurrent.TimeoutException;
  *   GET  /v1/id                          this node: peer ID, addresses, protocols
  *   GET  /v1/status                      shards, bytes used and capacity, connections, RS parameters
  *   GET  /metrics                        Prometheus (Micrometer): store, connections, DHT, JVM memory
+ *   POST /v1/repair                      scrub and repair now -> {"corrupt", "rebuilt"}
  *   POST /v1/ping?addr=MULTIADDR         {"peerId", "rttMs"}
  *   POST /v1/dht/provide/{cid}           {"cid", "peers"}   (peers told)
  *   GET  /v1/dht/providers/{cid}?max=N   {"providers": [{"peerId", "addrs"}]}
@@ -69,6 +70,9 @@ final class NodeApiServer implements AutoCloseable {
 
         /** Prometheus text format. */
         String metrics();
+
+        /** Scrubs and repairs now rather than on the schedule; says what it did. */
+        Map<String, Object> upkeepNow();
     }
 
     private final DhtOps ops;
@@ -201,6 +205,9 @@ final class NodeApiServer implements AutoCloseable {
                     Unpooled.copiedBuffer(status.metrics(), java.nio.charset.StandardCharsets.UTF_8));
             r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
             return CompletableFuture.completedFuture(r);
+        }
+        if (m.equals(HttpMethod.POST) && path.equals("/v1/repair") && status != null) {
+            return CompletableFuture.supplyAsync(() -> json(HttpResponseStatus.OK, status.upkeepNow()));
         }
         if (m.equals(HttpMethod.POST) && path.equals("/v1/ping")) {
             Multiaddr addr = multiaddr(param(q, "addr"));

@@ -54,6 +54,7 @@ import java.util.regex.Pattern;
  *   HEAD   /v1/objects/{cid}[/path]    the headers
  *   DELETE /v1/objects/{cid}           unpin (this node's key must be the owner) -> {"cid", "unpinned"}
  *   POST   /v1/directories             {"entries": [{"name", "cid"}]} -> 201 {"cid": ...}
+ *   GET    /v1/health/{cid}            healthy shards per segment (HAS probes) -> {"k", "m", "weakest", "healthy": [...]}
  * </pre>
  *
  * Uploads read the body through a bounded queue (the socket stops being read when it is full), so
@@ -109,6 +110,12 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
                 }
                 directory = ctx.alloc().heapBuffer();
                 ReferenceCountUtil.release(msg);
+                return;
+            }
+            if (req.method().equals(HttpMethod.GET) && path.startsWith("/v1/health/")) {
+                boolean keepAlive = HttpUtil.isKeepAlive(req);
+                ReferenceCountUtil.release(msg);
+                io.execute(() -> health(ctx, path.substring("/v1/health/".length()), keepAlive));
                 return;
             }
             Matcher m = OBJECT_PATH.matcher(path);
@@ -210,7 +217,7 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
     static HttpResponseStatus statusOf(ObjectException e) {
         return switch (e.code()) {
             case NOT_FOUND -> HttpResponseStatus.NOT_FOUND;
-            case NOT_ENOUGH_SHARDS, PLACEMENT_FAILED -> HttpResponseStatus.SERVICE_UNAVAILABLE;
+            case NOT_ENOUGH_SHARDS, PLACEMENT_FAILED, BUSY -> HttpResponseStatus.SERVICE_UNAVAILABLE;
             case BAD_RANGE -> HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE;
             case CORRUPT -> HttpResponseStatus.BAD_GATEWAY;
             case NOT_OWNER -> HttpResponseStatus.FORBIDDEN;
@@ -247,6 +254,26 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
             }
             respond(ctx, HttpResponseStatus.OK, Map.of("objects", out), keepAlive);
         } catch (StoreException | RuntimeException e) {
+            respond(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, Map.of("error", String.valueOf(e.getMessage())), keepAlive);
+        }
+    }
+
+    private void health(ChannelHandlerContext ctx, String cidText, boolean keepAlive) {
+        try {
+            ObjectService.Health h = objects.health(Cid.parse(cidText));
+            Map<String, Object> out = new java.util.LinkedHashMap<>();
+            out.put("cid", h.cid().toString());
+            out.put("k", h.k());
+            out.put("m", h.m());
+            out.put("segments", h.healthyPerSegment().size());
+            out.put("weakest", h.weakest());
+            out.put("healthy", h.healthyPerSegment());
+            respond(ctx, HttpResponseStatus.OK, out, keepAlive);
+        } catch (CidFormatException e) {
+            respond(ctx, HttpResponseStatus.BAD_REQUEST, Map.of("error", "malformed CID '" + cidText + "': " + e.getMessage()), keepAlive);
+        } catch (ObjectException e) {
+            respond(ctx, statusOf(e), Map.of("error", e.getMessage()), keepAlive);
+        } catch (RuntimeException e) {
             respond(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, Map.of("error", String.valueOf(e.getMessage())), keepAlive);
         }
     }

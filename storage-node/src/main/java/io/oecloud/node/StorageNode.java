@@ -82,6 +82,10 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
         Gauge.builder("oe_dht_routing_table_peers", p2p.dht, d -> d.routingTableSize())
                 .description("Peers in the Kademlia routing table").register(metrics);
         new JvmMemoryMetrics().bindTo(metrics);
+        Gauge.builder("oe_jvm_heap_peak_used_bytes", () -> java.lang.management.ManagementFactory.getMemoryPoolMXBeans().stream()
+                        .filter(p -> p.getType() == java.lang.management.MemoryType.HEAP)
+                        .mapToLong(p -> p.getPeakUsage().getUsed()).sum())
+                .description("Highest heap use since the node started (sum of the pools' peaks)").register(metrics);
         this.server = new ShardServer(store, io);
         // Every stored shard and manifest is announced, so it can be found after repair moves it.
         server.onStored(this::provide);
@@ -105,7 +109,9 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
 
     private void repair() {
         try {
-            repair.repairOnce();
+            synchronized (upkeepLock) {
+                repair.repairOnce();
+            }
         } catch (StoreException | RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "repair pass failed: {0}", e.getMessage());
         }
@@ -113,7 +119,9 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
 
     private void scrub() {
         try {
-            store.scrub();
+            synchronized (upkeepLock) {
+                store.scrub();
+            }
         } catch (StoreException | RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "scrub failed: {0}", e.getMessage());
         }
@@ -165,6 +173,23 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
         m.put("segmentSize", config.segmentSize());
         return m;
     }
+
+    @Override
+    public java.util.Map<String, Object> upkeepNow() {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        synchronized (upkeepLock) {
+            try {
+                m.put("corrupt", store.scrub().stream().map(Cid::toString).toList());
+                m.put("rebuilt", repair.repairOnce());
+            } catch (StoreException e) {
+                m.put("error", e.getMessage());
+            }
+        }
+        return m;
+    }
+
+    /** One scrub or repair at a time, scheduled or asked for. */
+    private final Object upkeepLock = new Object();
 
     @Override
     public String metrics() {

@@ -302,4 +302,36 @@ class ObjectNetworkTest {
         }
         assertArrayEquals(b, download(nodes.get(3), cb));
     }
+
+    @Test
+    void manyUploadsAndDownloadsAtOnce_throughOneSegmentSlot_allComplete() throws Exception {
+        StorageNode tight = StorageNode.start(Identity.generate(), List.of(Multiaddr.parse("/ip4/127.0.0.1/tcp/0")),
+                dir.resolve("tight"), 1L << 30, new ObjectService.Config(4, 2, 1 << 20, 64 * 1024, 3, 1));
+        nodes.add(tight);
+        for (StorageNode o : nodes.subList(0, 6)) {
+            tight.p2p.host.identified(tight.p2p.host.dial(o.p2p.host.listenAddresses().get(0).withPeerId(o.p2p.host.peerId())).get()).get();
+        }
+        List<byte[]> objects = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            byte[] b = new byte[(1 << 20) * 3 + i * 1000];
+            new Random(20 + i).nextBytes(b);
+            objects.add(b);
+        }
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            List<java.util.concurrent.Future<Cid>> ups = new ArrayList<>();
+            for (byte[] b : objects) {
+                ups.add(pool.submit(() -> tight.objects.upload(new ByteArrayInputStream(b), null)));
+            }
+            List<java.util.concurrent.Future<byte[]>> downs = new ArrayList<>();
+            for (var up : ups) {
+                Cid c = up.get();
+                downs.add(pool.submit(() -> download(tight, c)));
+                downs.add(pool.submit(() -> download(tight, c)));
+            }
+            for (int i = 0; i < downs.size(); i++) {
+                assertArrayEquals(objects.get(i / 2), downs.get(i).get());
+            }
+        }
+        assertEquals(1.0, metric(tight, "oe_segment_slots_free"), "every slot is given back");
+    }
 }

@@ -19,7 +19,9 @@ public final class ObjectException extends Exception {
         /** Only the owner's key may unpin an object (or open an encrypted one). */
         NOT_OWNER,
         /** A malformed request: a bad directory entry name, a path through a file (400). */
-        BAD_INPUT
+        BAD_INPUT,
+        /** The node's memory budget stayed full: try again later or elsewhere (503). */
+        BUSY
     }
 
     private final Code code;

@@ -13,7 +13,9 @@ import io.oecloud.erasure.ReedSolomon;
 import io.oecloud.node.pb.ManifestProto.Manifest;
 import io.oecloud.node.pb.ManifestProto.Segment;
 import io.oecloud.node.pb.ManifestProto.Shard;
+import io.oecloud.node.pb.ShardProto.ShardResponse;
 import io.oecloud.node.shard.ShardClient;
+import io.oecloud.node.shard.ShardException;
 import io.oecloud.node.shard.ShardServer;
 import io.oecloud.node.store.ShardStore;
 import io.oecloud.node.store.StoreException;
@@ -23,6 +25,7 @@ import io.oecloud.proofs.HashFunction;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.oecloud.dht.Connection;
@@ -78,9 +81,17 @@ public final class ObjectService {
      * @param segmentSize S, bytes per segment (8 MiB by default)
      * @param inlineThreshold objects smaller than this live inside their manifest
      * @param manifestReplicas nodes that hold each manifest
+     * @param segmentSlots segments in memory at once across all requests (0: half the heap's worth)
      */
-    public record Config(int k, int m, int segmentSize, int inlineThreshold, int manifestReplicas) {
+    public record Config(int k, int m, int segmentSize, int inlineThreshold, int manifestReplicas, int segmentSlots) {
+        public Config(int k, int m, int segmentSize, int inlineThreshold, int manifestReplicas) {
+            this(k, m, segmentSize, inlineThreshold, manifestReplicas, 0);
+        }
+
         public Config {
+            if (segmentSlots < 0) {
+                throw new IllegalArgumentException("segmentSlots must be >= 0, was " + segmentSlots);
+            }
             if (k < 1 || m < 0 || k + m > ReedSolomon.MAX_TOTAL_SHARDS) {
                 throw new IllegalArgumentException("RS(" + k + ", " + m + ") is out of range");
             }
@@ -121,6 +132,7 @@ public final class ObjectService {
     private final Counter longTails;
     private final Counter badAnswers;
     private final Timer uploadTime;
+    private final MemoryBudget budget;
     private final Timer downloadTime;
 
     /**
@@ -150,6 +162,10 @@ public final class ObjectService {
         this.config = config;
         this.io = io;
         this.rs = ReedSolomon.of(config.k(), config.m());
+        this.budget = config.segmentSlots() > 0 ? new MemoryBudget(config.segmentSlots())
+                : MemoryBudget.forHeap(Runtime.getRuntime().maxMemory(), config.segmentSize(), config.k(), config.m());
+        Gauge.builder("oe_segment_slots_free", budget, MemoryBudget::available)
+                .description("Segments that may still enter memory (of the node's budget)").register(metrics);
     }
 
     // ---- placement ----
@@ -197,7 +213,40 @@ public final class ObjectService {
                 }
             }, io);
         }
-        return shards.put(peer, cid, data, owner.publicKey());
+        CompletableFuture<Void> result = new CompletableFuture<>();
+        java.util.concurrent.atomic.AtomicReference<CompletableFuture<?>> current = new java.util.concurrent.atomic.AtomicReference<>();
+        result.whenComplete((v, e) -> { // cancelled (long tail): stop the transfer under way
+            CompletableFuture<?> c = current.get();
+            if (e != null && c != null) {
+                c.cancel(true);
+            }
+        });
+        putRemote(peer, cid, data, 0, result, current);
+        return result;
+    }
+
+    /** A PUT that a busy peer refused is tried again after 0.1, 0.2, 0.4, 0.8 and 1.6 s. */
+    private void putRemote(PeerId peer, Cid cid, byte[] data, int attempt, CompletableFuture<Void> result,
+                           java.util.concurrent.atomic.AtomicReference<CompletableFuture<?>> current) {
+        if (result.isDone()) {
+            return;
+        }
+        CompletableFuture<Void> f = shards.put(peer, cid, data, owner.publicKey());
+        current.set(f);
+        f.whenComplete((v, e) -> {
+            if (e == null) {
+                result.complete(null);
+                return;
+            }
+            Throwable c = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+            if (c instanceof ShardException se
+                    && se.status() == ShardResponse.Status.BUSY && attempt < 5) {
+                CompletableFuture.delayedExecutor(100L << attempt, TimeUnit.MILLISECONDS)
+                        .execute(() -> putRemote(peer, cid, data, attempt + 1, result, current));
+            } else {
+                result.completeExceptionally(c);
+            }
+        });
     }
 
     private CompletableFuture<byte[]> getFrom(PeerId peer, Cid cid) {
@@ -374,52 +423,92 @@ public final class ObjectService {
         Manifest.Builder mb = Manifest.newBuilder().setContentType(contentType == null ? "application/octet-stream" : contentType)
                 .setSegmentSize(config.segmentSize()).setK(config.k()).setM(config.m()).setKind(Kind.FILE)
                 .setOwner(ByteString.copyFrom(owner.publicKey()));
-        byte[] segment = new byte[config.segmentSize()];
-        long total = 0;
-        int first = in.readNBytes(segment, 0, segment.length);
-        if (first < config.inlineThreshold() && !encrypt) {
-            mb.setSize(first).setInlineData(ByteString.copyFrom(segment, 0, first));
-            return new UploadResult(storeManifest(mb.build()), first);
-        }
-        SegmentCipher cipher = null;
-        if (encrypt) {
-            Encryption.Builder eb = Encryption.newBuilder();
-            cipher = SegmentCipher.create(owner, eb);
-            mb.setEncryption(eb);
-        }
-        // Segments are coded and placed on virtual threads while the next one is read: at most
-        // PIPELINE segments (and their shards) in memory at once.
+        acquireSlot();
+        boolean holding = true; // the slot of the segment buffer being read
         ArrayDeque<Future<Segment>> inflight = new ArrayDeque<>();
-        try (var segments = Executors.newVirtualThreadPerTaskExecutor()) {
-            int len = first;
-            byte[] current = segment;
-            long index = 0;
-            while (len > 0 || (index == 0 && cipher != null)) {
-                if (inflight.size() >= PIPELINE) {
-                    mb.addSegments(await(inflight.poll()));
-                }
-                byte[] data = current;
-                int n = len;
-                long idx = index++;
-                SegmentCipher c = cipher;
-                inflight.add(segments.submit(() -> uploadSegment(idx, data, n, c)));
-                total += len;
-                if (len < current.length) {
-                    break; // a short read is the end of the stream
-                }
-                current = new byte[config.segmentSize()];
-                len = in.readNBytes(current, 0, current.length);
-                if (len == 0) {
-                    break;
-                }
+        long total = 0;
+        try {
+            byte[] segment = new byte[config.segmentSize()];
+            int first = in.readNBytes(segment, 0, segment.length);
+            if (first < config.inlineThreshold() && !encrypt) {
+                budget.release();
+                holding = false;
+                mb.setSize(first).setInlineData(ByteString.copyFrom(segment, 0, first));
+                return new UploadResult(storeManifest(mb.build()), first);
             }
-            while (!inflight.isEmpty()) {
-                mb.addSegments(await(inflight.poll()));
+            SegmentCipher cipher = null;
+            if (encrypt) {
+                Encryption.Builder eb = Encryption.newBuilder();
+                cipher = SegmentCipher.create(owner, eb);
+                mb.setEncryption(eb);
+            }
+            // Segments are coded and placed on virtual threads while the next one is read: at most
+            // PIPELINE per upload, and only while the node's memory budget has slots to spare.
+            try (var segments = Executors.newVirtualThreadPerTaskExecutor()) {
+                try {
+                    int len = first;
+                    byte[] current = segment;
+                    long index = 0;
+                    while (len > 0 || (index == 0 && cipher != null)) {
+                        byte[] data = current;
+                        int n = len;
+                        long idx = index++;
+                        SegmentCipher c = cipher;
+                        inflight.add(segments.submit(() -> {
+                            try {
+                                return uploadSegment(idx, data, n, c);
+                            } finally {
+                                budget.release();
+                            }
+                        }));
+                        holding = false; // the task releases it
+                        total += len;
+                        if (len < current.length) {
+                            break; // a short read is the end of the stream
+                        }
+                        while (true) { // a slot for the next buffer; while we hold others, wait for our oldest
+                            if (inflight.size() < PIPELINE && budget.tryAcquire()) {
+                                break;
+                            }
+                            if (inflight.isEmpty()) {
+                                acquireSlot();
+                                break;
+                            }
+                            mb.addSegments(await(inflight.poll()));
+                        }
+                        holding = true;
+                        current = new byte[config.segmentSize()];
+                        len = in.readNBytes(current, 0, current.length);
+                        if (len == 0) {
+                            break;
+                        }
+                    }
+                    while (!inflight.isEmpty()) {
+                        mb.addSegments(await(inflight.poll()));
+                    }
+                } finally {
+                    inflight.forEach(f -> f.cancel(true)); // on failure: stop the others before waiting for them
+                }
             }
         } finally {
-            inflight.forEach(f -> f.cancel(true));
+            if (holding) {
+                budget.release();
+            }
         }
         return new UploadResult(storeManifest(mb.setSize(total).build()), total);
+    }
+
+    /** Waits up to a minute for a segment slot of the node's memory budget. */
+    private void acquireSlot() throws ObjectException {
+        try {
+            if (!budget.acquire(60)) {
+                throw new ObjectException(ObjectException.Code.BUSY, "node busy: all " + budget.total()
+                        + " segment slots stayed in use for 60 s; try again or use another node");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ObjectException(ObjectException.Code.BUSY, "interrupted while waiting for memory");
+        }
     }
 
     /** Segments coded and in transit at once during one upload. */
@@ -775,21 +864,36 @@ public final class ObjectService {
             }
             segStart = segEnd;
         }
-        // Read-ahead: the next segment is fetched and decoded while this one is written out.
+        // Read-ahead: the next segment is fetched and decoded while this one is written out, when
+        // the node's memory budget has a slot to spare; each fetched segment holds a slot until written.
         ArrayDeque<Future<byte[]>> ahead = new ArrayDeque<>();
         try (var fetchers = Executors.newVirtualThreadPerTaskExecutor()) {
-            int next = 0;
-            for (Part p : parts) {
-                while (next < parts.size() && ahead.size() < READ_AHEAD) {
-                    Part q = parts.get(next++);
-                    ahead.add(fetchers.submit(() -> fetchSegment(m, q.index(), q.seg(), cipher)));
+            try {
+                int next = 0;
+                for (Part p : parts) {
+                    while (next < parts.size() && ahead.size() < READ_AHEAD) {
+                        if (ahead.isEmpty()) {
+                            acquireSlot();
+                        } else if (!budget.tryAcquire()) {
+                            break;
+                        }
+                        Part q = parts.get(next++);
+                        ahead.add(fetchers.submit(() -> fetchSegment(m, q.index(), q.seg(), cipher)));
+                    }
+                    try {
+                        byte[] data = await(ahead.poll());
+                        out.write(data, p.a(), p.b() - p.a());
+                        downloadBytes.increment(p.b() - p.a());
+                    } finally {
+                        budget.release();
+                    }
                 }
-                byte[] data = await(ahead.poll());
-                out.write(data, p.a(), p.b() - p.a());
-                downloadBytes.increment(p.b() - p.a());
+            } finally {
+                for (Future<byte[]> f : ahead) {
+                    f.cancel(true);
+                    budget.release();
+                }
             }
-        } finally {
-            ahead.forEach(f -> f.cancel(true));
         }
     }
 
@@ -966,6 +1070,78 @@ public final class ObjectService {
             }, io);
         }
         return shards.has(peer, cid).handle((size, e) -> e == null && size >= 0);
+    }
+
+    /** Bytes that were erasure-coded for a segment: the object's bytes, plus the GCM tag when encrypted. */
+    static long codedSize(Manifest m, Segment seg) {
+        return seg.getSize() + (m.hasEncryption() ? SegmentCipher.TAG : 0);
+    }
+
+    /**
+     * For each shard of the segment, the nodes that answer HAS for a good copy: the holders the
+     * manifest lists, and, for a shard none of them still has, the DHT's providers (repair moved it).
+     */
+    List<Set<PeerId>> probe(Segment seg) {
+        int n = seg.getShardsCount();
+        List<Set<PeerId>> alive = new ArrayList<>();
+        List<CompletableFuture<Void>> checks = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Shard sh = seg.getShards(i);
+            Cid cid = Cid.fromBytes(sh.getCid().toByteArray());
+            Set<PeerId> found = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            alive.add(found);
+            List<PeerId> listed = sh.getHoldersList().stream().map(h -> PeerId.fromBytes(h.toByteArray())).toList();
+            checks.add(probeAll(listed, cid, found).thenCompose(v -> found.isEmpty()
+                    ? CompletableFuture.supplyAsync(() -> providersOf(cid), io).thenCompose(ps -> probeAll(ps, cid, found))
+                    : CompletableFuture.completedFuture(null)));
+        }
+        CompletableFuture.allOf(checks.toArray(CompletableFuture[]::new)).orTimeout(60, TimeUnit.SECONDS)
+                .exceptionally(e -> null).join();
+        return alive;
+    }
+
+    private CompletableFuture<Void> probeAll(List<PeerId> peers, Cid cid, Set<PeerId> found) {
+        List<CompletableFuture<Boolean>> fs = new ArrayList<>();
+        for (PeerId p : peers) {
+            fs.add(holds(p, cid).thenApply(ok -> ok && found.add(p)).exceptionally(e -> false));
+        }
+        return CompletableFuture.allOf(fs.toArray(CompletableFuture[]::new));
+    }
+
+    /** How many shards of each segment of an object are held by a node that answers. */
+    public record Health(Cid cid, int k, int m, List<Integer> healthyPerSegment) {
+        /** The fewest healthy shards of any segment (k + m for an object without segments). */
+        public int weakest() {
+            return healthyPerSegment.stream().mapToInt(Integer::intValue).min().orElse(k + m);
+        }
+    }
+
+    /** Probes every shard of the object (eight segments at a time). */
+    public Health health(Cid cid) throws ObjectException {
+        Manifest m = manifest(cid);
+        List<Integer> counts = new ArrayList<>();
+        try (var probes = Executors.newVirtualThreadPerTaskExecutor()) {
+            java.util.concurrent.Semaphore window = new java.util.concurrent.Semaphore(8);
+            List<Future<Integer>> fs = new ArrayList<>();
+            for (Segment seg : m.getSegmentsList()) {
+                fs.add(probes.submit(() -> {
+                    window.acquire();
+                    try {
+                        return (int) probe(seg).stream().filter(s -> !s.isEmpty()).count();
+                    } finally {
+                        window.release();
+                    }
+                }));
+            }
+            for (Future<Integer> f : fs) {
+                try {
+                    counts.add(await(f));
+                } catch (IOException e) {
+                    throw new ObjectException(ObjectException.Code.NOT_ENOUGH_SHARDS, "health probe failed: " + e.getMessage());
+                }
+            }
+        }
+        return new Health(cid, m.getK(), m.getM(), counts);
     }
 
     /** Providers of {@code cid} the DHT knows, best effort. */

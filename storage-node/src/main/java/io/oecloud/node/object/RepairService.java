@@ -1,6 +1,5 @@
 package io.oecloud.node.object;
 
-import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.oecloud.dht.PeerId;
 import io.oecloud.erasure.ReedSolomon;
@@ -12,11 +11,9 @@ import io.oecloud.node.store.StoredShard;
 import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.ContentCodec;
 import java.util.ArrayList;
-
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -88,30 +85,8 @@ public final class RepairService {
     private int repairSegment(Manifest m, Segment seg) {
         int k = m.getK();
         int n = k + m.getM();
-        List<Set<PeerId>> holders = new ArrayList<>();
-        List<CompletableFuture<Boolean>> probes = new ArrayList<>();
         boolean[] healthy = new boolean[n];
-        for (int i = 0; i < n; i++) {
-            Shard sh = seg.getShards(i);
-            Cid cid = Cid.fromBytes(sh.getCid().toByteArray());
-            Set<PeerId> hs = new HashSet<>();
-            for (ByteString h : sh.getHoldersList()) {
-                hs.add(PeerId.fromBytes(h.toByteArray()));
-            }
-            hs.addAll(objects.providersOf(cid));
-            Set<PeerId> alive = java.util.concurrent.ConcurrentHashMap.newKeySet();
-            holders.add(alive);
-            for (PeerId p : hs) {
-                probes.add(objects.holds(p, cid).thenApply(ok -> {
-                    if (ok) {
-                        alive.add(p);
-                    }
-                    return ok;
-                }));
-            }
-        }
-        CompletableFuture.allOf(probes.toArray(CompletableFuture[]::new)).orTimeout(60, TimeUnit.SECONDS)
-                .exceptionally(e -> null).join();
+        List<Set<PeerId>> holders = objects.probe(seg);
         int count = 0;
         for (int i = 0; i < n; i++) {
             healthy[i] = !holders.get(i).isEmpty();
@@ -124,7 +99,7 @@ public final class RepairService {
             }
             return 0;
         }
-        int shardSize = (int) ((seg.getSize() + k - 1) / k);
+        int shardSize = (int) ((ObjectService.codedSize(m, seg) + k - 1) / k);
         byte[][] s = new byte[n][];
         boolean[] present = new boolean[n];
         int got = 0;

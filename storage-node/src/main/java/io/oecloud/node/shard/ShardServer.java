@@ -42,6 +42,9 @@ public final class ShardServer {
     private final ShardStore store;
     private final ExecutorService io;
     private final Map<PeerId, AtomicLong> inflight = new ConcurrentHashMap<>();
+    /** PUT bodies held in memory from all peers together: a quarter of the heap. */
+    private final long maxInflightTotal = Math.max(MAX_SHARD, Runtime.getRuntime().maxMemory() / 4);
+    private final AtomicLong inflightTotal = new AtomicLong();
     private volatile java.util.function.Consumer<Cid> stored = c -> { };
 
     public ShardServer(ShardStore store, ExecutorService io) {
@@ -146,6 +149,12 @@ public final class ShardServer {
                     if (mine.addAndGet(size) > MAX_INFLIGHT_PER_PEER) {
                         mine.addAndGet(-size);
                         answer(s, Status.BUSY, "too many bytes in flight from " + s.remotePeer(), 0, null);
+                        return false;
+                    }
+                    if (inflightTotal.addAndGet(size) > maxInflightTotal) {
+                        inflightTotal.addAndGet(-size);
+                        mine.addAndGet(-size);
+                        answer(s, Status.BUSY, "this node holds " + maxInflightTotal + " bytes of incoming shards already", 0, null);
                         return false;
                     }
                     reserved = size;
@@ -280,6 +289,7 @@ public final class ShardServer {
             answered = true;
             release();
             if (reserved > 0) {
+                inflightTotal.addAndGet(-reserved);
                 AtomicLong mine = inflight.get(s.remotePeer());
                 if (mine != null && mine.addAndGet(-reserved) <= 0) {
                     inflight.remove(s.remotePeer(), mine);

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# One large object through a real devnet (six `oe node` processes on loopback, RS(4,2)), with curl
+# as the client:
+#   upload MB/s      curl --data-binary @object to node 0
+#   download MB/s    curl from node 3 (a node that did not take the upload), bytes checked by SHA-256
+#   peak heap        of node 0 (it took the uploads), sampled from /metrics every 0.2 s, and the
+#                    JVM's own peak; every node runs with -Xmx512m (--node-heap), so finishing at
+#                    all shows the bound holds
+#   repair           node 5 is killed -9, its store wiped and restarted (a replaced disk); every node
+#                    is asked to repair now (POST /v1/repair) and the time until every segment has
+#                    k + m healthy shards again is measured
+#
+#   benchmarks/devnet.sh [SIZE_MIB] [RUNS]      defaults: 1024 MiB, 3 runs (median reported)
+set -euo pipefail
+source "$(dirname "$(readlink -f "$0")")/../bin/env.sh"
+size_mib=${1:-1024}
+runs=${2:-3}
+cd "$OE_ROOT"
+
+work=$(mktemp -d /tmp/oe-devnet-bench.XXXXXX)
+devnet_pid=
+cleanup() {
+  [ -n "$devnet_pid" ] && kill "$devnet_pid" 2>/dev/null && wait "$devnet_pid" 2>/dev/null
+  [ -n "${sampler:-}" ] && kill "$sampler" 2>/dev/null
+  [ -n "${restarted:-}" ] && kill "$restarted" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+bin/oe version >/dev/null # builds once, before anything is timed
+echo "starting a 6-node devnet in $work ..." >&2
+bin/oe devnet --data-dir "$work/devnet" --p2p-port 0 --api-port 0 --repair-interval 1h --node-heap 512m \
+  > "$work/devnet.log" 2>&1 &
+devnet_pid=$!
+for _ in $(seq 1 600); do
+  [ -f "$work/devnet/devnet.json" ] && break
+  kill -0 "$devnet_pid" 2>/dev/null || { cat "$work/devnet.log" >&2; exit 1; }
+  sleep 0.2
+done
+[ -f "$work/devnet/devnet.json" ] || { echo "devnet did not start" >&2; exit 1; }
+node() { python3 -c "import json,sys; print(json.load(open('$work/devnet/devnet.json'))['nodes'][$1]['$2'])"; }
+api0=$(node 0 api); api3=$(node 3 api)
+
+bytes=$((size_mib << 20))
+
+heap_sample() { # max of the heap in use on node 0, sampled until killed
+  local max=0
+  while true; do
+    v=$(curl -s "$api0/metrics" | awk '/^jvm_memory_used_bytes\{area="heap"/ {s+=$2} END {printf "%d", s}')
+    [ "${v:-0}" -gt "$max" ] && max=$v && echo "$max" > "$work/heap.max"
+    sleep 0.2
+  done
+}
+echo 0 > "$work/heap.max"
+heap_sample & sampler=$!
+
+ups=(); downs=(); cid=
+for r in $(seq 1 "$runs"); do
+  # new random bytes every run: an object already stored would only add pins
+  head -c "$bytes" /dev/urandom > "$work/object.bin"
+  t=$(curl -sS -o "$work/up.json" -w '%{time_total}' --data-binary @"$work/object.bin" "$api0/v1/objects")
+  cid=$(python3 -c "import json; print(json.load(open('$work/up.json'))['cid'])")
+  ups+=("$(python3 -c "print(f'{$bytes / $t / 1e6:.0f}')")")
+  t=$(curl -sS -o /dev/null -w '%{time_total}' "$api3/v1/objects/$cid")
+  downs+=("$(python3 -c "print(f'{$bytes / $t / 1e6:.0f}')")")
+  echo "run $r: upload ${ups[-1]} MB/s, download ${downs[-1]} MB/s" >&2
+done
+kill "$sampler"; sampler=
+want=$(sha256sum "$work/object.bin" | cut -d' ' -f1)
+got=$(curl -sS "$api3/v1/objects/$cid" | sha256sum | cut -d' ' -f1)
+[ "$got" = "$want" ] || { echo "downloaded bytes differ from the upload" >&2; exit 1; }
+heap_max=$(cat "$work/heap.max")
+heap_peak=$(curl -s "$api0/metrics" | awk '/^oe_jvm_heap_peak_used_bytes/ {printf "%d", $2}')
+
+echo "repair: kill -9 node 5, wipe its store, restart it..." >&2
+pid5=$(node 5 pid); dir5=$(node 5 dataDir)
+kill -9 "$pid5"; while kill -0 "$pid5" 2>/dev/null; do sleep 0.1; done
+rm -rf "$dir5/store"
+mapfile -t cmd5 < <(python3 -c "import json; print('\n'.join(json.load(open('$work/devnet/devnet.json'))['nodes'][5]['cmd']))")
+"${cmd5[@]}" > "$work/node5-again.log" 2>&1 & restarted=$!
+for _ in $(seq 1 300); do grep -q '; ready' "$work/node5-again.log" && break; sleep 0.2; done
+t0=$(date +%s.%N)
+for i in 0 1 2 3 4 5; do curl -sS -X POST "$(node $i api)/v1/repair" -o /dev/null & done
+wait $(jobs -p | grep -v "^$devnet_pid\$" | grep -v "^$restarted\$") 2>/dev/null || true
+weakest=0
+for _ in $(seq 1 120); do
+  weakest=$(curl -sS "$api0/v1/health/$cid" | python3 -c "import json,sys; print(json.load(sys.stdin)['weakest'])")
+  [ "$weakest" = 6 ] && break
+  sleep 0.5
+done
+t1=$(date +%s.%N)
+repair_s=$(python3 -c "print(f'{$t1 - $t0:.1f}')")
+[ "$weakest" = 6 ] || echo "warning: weakest segment has $weakest of 6 healthy shards after repair" >&2
+
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+machine="$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; $("$JAVA" -version 2>&1 | head -1)"
+echo
+echo "devnet, 6 nodes, RS(4,2), $size_mib MiB object, $runs runs ($machine)"
+echo "upload   MB/s: ${ups[*]}  -> median $(median "${ups[@]}")"
+echo "download MB/s: ${downs[*]}  -> median $(median "${downs[@]}")"
+echo "node 0 heap in use, sampled max: $((heap_max >> 20)) MiB; JVM peak: $((heap_peak >> 20)) MiB (-Xmx512m)"
+echo "repair of one wiped node (weakest segment back to $weakest of 6): $repair_s s"
