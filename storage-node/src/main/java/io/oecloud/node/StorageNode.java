@@ -82,10 +82,6 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
         Gauge.builder("oe_dht_routing_table_peers", p2p.dht, d -> d.routingTableSize())
                 .description("Peers in the Kademlia routing table").register(metrics);
         new JvmMemoryMetrics().bindTo(metrics);
-        Gauge.builder("oe_jvm_heap_peak_used_bytes", () -> java.lang.management.ManagementFactory.getMemoryPoolMXBeans().stream()
-                        .filter(p -> p.getType() == java.lang.management.MemoryType.HEAP)
-                        .mapToLong(p -> p.getPeakUsage().getUsed()).sum())
-                .description("Highest heap use since the node started (sum of the pools' peaks)").register(metrics);
         this.server = new ShardServer(store, io);
         // Every stored shard and manifest is announced, so it can be found after repair moves it.
         server.onStored(this::provide);

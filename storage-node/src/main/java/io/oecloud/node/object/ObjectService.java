@@ -170,13 +170,17 @@ public final class ObjectService {
 
     // ---- placement ----
 
-    /** Nodes that store shards (this one, and peers whose identify lists the shard protocol), nearest to {@code key} first. */
+    /**
+     * Nodes that store shards (this one, and peers whose identify listed the shard protocol, connected
+     * now or not: a transfer dials them, and one that does not answer is tried last for a while),
+     * nearest to {@code key} first.
+     */
     List<PeerId> candidates(byte[] key) {
         Set<PeerId> all = new LinkedHashSet<>();
         all.add(host.peerId());
         for (PeerId p : host.peerStore().peers()) {
             PeerStore.Identified id = host.peerStore().identified(p);
-            if (id != null && id.protocols().contains(ShardServer.PROTOCOL_ID) && host.connection(p) != null) {
+            if (id != null && id.protocols().contains(ShardServer.PROTOCOL_ID)) {
                 all.add(p);
             }
         }
