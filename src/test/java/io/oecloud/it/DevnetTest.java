@@ -7,95 +7,288 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** bin/oe devnet as a user runs it: six node processes, uploads and downloads over HTTP, kill -9. */
-@Timeout(300)
+/**
+ * bin/oe devnet as a user runs it: node processes on loopback, objects over HTTP, nodes killed
+ * with SIGKILL, restarted, their disks wiped and corrupted, the whole network restarted.
+ */
+@Timeout(600)
 class DevnetTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     @TempDir
     Path dir;
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final List<Process> started = new ArrayList<>();
 
-    @Test
-    void sixNodeDevnet_survivesTwoKilledNodes_andSays503WithCountsAfterThree() throws Exception {
-        Path data = dir.resolve("devnet");
-        Process devnet = new ProcessBuilder(OeLauncherTest.ROOT.resolve("bin/oe").toString(), "devnet",
-                "--data-dir", data.toString(), "--p2p-port", "0", "--api-port", "0", "--capacity", String.valueOf(1L << 30))
-                .redirectErrorStream(true).redirectOutput(dir.resolve("devnet.log").toFile()).start();
-        try {
-            Path json = data.resolve("devnet.json");
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-            while (!Files.exists(json)) { // written once all six nodes are up
-                assertTrue(devnet.isAlive(), "devnet exited: " + Files.readString(dir.resolve("devnet.log")));
-                assertTrue(System.nanoTime() < end, "devnet did not start: " + Files.readString(dir.resolve("devnet.log")));
-                Thread.sleep(200);
+    @AfterEach
+    void stopEverything() throws Exception {
+        for (Process p : started) {
+            p.destroy();
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
             }
-            JsonNode nodes = new ObjectMapper().readTree(json.toFile()).get("nodes");
-            assertEquals(6, nodes.size());
-            String api0 = nodes.get(0).get("api").asText();
-            String api3 = nodes.get(3).get("api").asText();
-
-            byte[] object = new byte[32 << 20];
-            new Random(9).nextBytes(object);
-            HttpResponse<String> up = http.send(HttpRequest.newBuilder(URI.create(api0 + "/v1/objects"))
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(object)).build(), HttpResponse.BodyHandlers.ofString());
-            assertEquals(201, up.statusCode(), up.body());
-            String cid = new ObjectMapper().readTree(up.body()).get("cid").asText();
-
-            assertArrayEquals(object, download(api3, cid).body());
-
-            // the same through the CLI: oe put on one node, oe get from another
-            Path file = Files.write(dir.resolve("cli.bin"), java.util.Arrays.copyOf(object, 3_000_001));
-            OeLauncherTest.Run put = OeLauncherTest.oe(java.util.Map.of(), "put", "--api", api0.substring("http://".length()), file.toString());
-            assertEquals(0, put.code(), put.err());
-            Path got = dir.resolve("cli.out");
-            OeLauncherTest.Run get = OeLauncherTest.oe(java.util.Map.of(), "get", "--api", api3.substring("http://".length()), put.out(), "-o", got.toString());
-            assertEquals(0, get.code(), get.err());
-            assertArrayEquals(Files.readAllBytes(file), Files.readAllBytes(got));
-
-            kill(nodes.get(1));
-            kill(nodes.get(4));
-            HttpResponse<byte[]> afterTwo = download(api3, cid);
-            assertEquals(200, afterTwo.statusCode());
-            assertArrayEquals(object, afterTwo.body());
-
-            kill(nodes.get(5));
-            long t0 = System.nanoTime();
-            HttpResponse<byte[]> afterThree = download(api3, cid);
-            assertEquals(503, afterThree.statusCode());
-            assertTrue(new String(afterThree.body()).contains("of its shards were found, 4 are needed"), new String(afterThree.body()));
-            assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(30), "503 promptly, not after a hang");
-        } finally {
-            devnet.destroy(); // SIGTERM: the devnet stops every node it started
-            assertTrue(devnet.waitFor(60, TimeUnit.SECONDS));
-        }
-        JsonNode nodes = new ObjectMapper().readTree(data.resolve("devnet.json").toFile()).get("nodes");
-        for (JsonNode n : nodes) {
-            assertFalse(ProcessHandle.of(n.get("pid").asLong()).map(ProcessHandle::isAlive).orElse(false),
-                    "node " + n.get("index") + " still running after the devnet stopped");
         }
     }
 
-    private HttpResponse<byte[]> download(String api, String cid) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(api + "/v1/objects/" + cid)).timeout(Duration.ofSeconds(120)).build(),
-                HttpResponse.BodyHandlers.ofByteArray());
+    /** Starts bin/oe devnet and waits for devnet.json (written once every node is up). */
+    private Process devnet(Path data, String... extra) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(OeLauncherTest.ROOT.resolve("bin/oe").toString(), "devnet",
+                "--data-dir", data.toString(), "--p2p-port", "0", "--api-port", "0"));
+        cmd.addAll(List.of(extra));
+        Files.deleteIfExists(data.resolve("devnet.json"));
+        Path log = dir.resolve("devnet-" + started.size() + ".log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        started.add(p);
+        awaitTrue(() -> Files.exists(data.resolve("devnet.json")) || !p.isAlive(), 180, "devnet start");
+        assertTrue(p.isAlive(), "devnet exited: " + Files.readString(log));
+        return p;
+    }
+
+    private static JsonNode nodes(Path data) throws Exception {
+        return JSON.readTree(data.resolve("devnet.json").toFile()).get("nodes");
+    }
+
+    interface Check {
+        boolean ok() throws Exception;
+    }
+
+    /** Polls an external process's state, every 200 ms, up to {@code seconds}. */
+    private static void awaitTrue(Check c, long seconds, String what) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!c.ok()) {
+            assertTrue(System.nanoTime() < end, what + " did not happen within " + seconds + " s");
+            Thread.sleep(200);
+        }
+    }
+
+    private static Path randomFile(Path f, long size, long seed) throws Exception {
+        Random r = new Random(seed);
+        byte[] buf = new byte[1 << 20];
+        try (OutputStream out = Files.newOutputStream(f)) {
+            for (long left = size; left > 0; left -= buf.length) {
+                r.nextBytes(buf);
+                out.write(buf, 0, (int) Math.min(buf.length, left));
+            }
+        }
+        return f;
+    }
+
+    private static String sha256(InputStream in) throws Exception {
+        MessageDigest d = MessageDigest.getInstance("SHA-256");
+        byte[] buf = new byte[1 << 20];
+        for (int n; (n = in.read(buf)) > 0; ) {
+            d.update(buf, 0, n);
+        }
+        return HexFormat.of().formatHex(d.digest());
+    }
+
+    private String upload(String api, Path file) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(api + "/v1/objects")).timeout(Duration.ofMinutes(5))
+                .POST(HttpRequest.BodyPublishers.ofFile(file)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(201, r.statusCode(), r.body());
+        return JSON.readTree(r.body()).get("cid").asText();
+    }
+
+    /** Status and SHA-256 of the body (or the body itself when it is not a 200). */
+    private record Got(int status, String sha256, String error) {}
+
+    private Got download(String api, String cid) throws Exception {
+        HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(URI.create(api + "/v1/objects/" + cid))
+                .timeout(Duration.ofMinutes(5)).build(), HttpResponse.BodyHandlers.ofInputStream());
+        try (InputStream in = r.body()) {
+            return r.statusCode() == 200 ? new Got(200, sha256(in), null) : new Got(r.statusCode(), null, new String(in.readAllBytes()));
+        }
+    }
+
+    private JsonNode get(String api, String path) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(api + path)).timeout(Duration.ofMinutes(2)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        return JSON.readTree(r.body());
     }
 
     private static void kill(JsonNode node) throws Exception {
         ProcessHandle p = ProcessHandle.of(node.get("pid").asLong()).orElseThrow();
         p.destroyForcibly(); // SIGKILL: no goodbye
         p.onExit().get(30, TimeUnit.SECONDS);
+    }
+
+    /** Starts a node again with the command devnet.json records (same identity, ports and data). */
+    private void restart(JsonNode node) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        node.get("cmd").forEach(c -> cmd.add(c.asText()));
+        Path log = dir.resolve("restart-" + node.get("index").asInt() + "-" + started.size() + ".log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        started.add(p);
+        awaitTrue(() -> Files.readString(log).contains("; ready") || !p.isAlive(), 120, "node restart");
+        assertTrue(p.isAlive(), Files.readString(log));
+    }
+
+    private int weakest(String api, String cid) throws Exception {
+        return get(api, "/v1/health/" + cid).get("weakest").asInt();
+    }
+
+    @Test
+    void devnet_256MiB_survivesKills_says503_repairsAWipedDisk_andACorruptShard_andRestartsWhole() throws Exception {
+        Path data = dir.resolve("devnet");
+        Process net = devnet(data, "--repair-interval", "3s", "--scrub-interval", "3s");
+        JsonNode nodes = nodes(data);
+        assertEquals(6, nodes.size());
+        String api0 = nodes.get(0).get("api").asText();
+        String api3 = nodes.get(3).get("api").asText();
+
+        Path big = randomFile(dir.resolve("big.bin"), 256L << 20, 1);
+        String want;
+        try (InputStream in = Files.newInputStream(big)) {
+            want = sha256(in);
+        }
+        String cid = upload(api0, big);
+        Files.delete(big);
+        assertEquals(new Got(200, want, null), download(api3, cid));
+
+        kill(nodes.get(1));
+        kill(nodes.get(4));
+        assertEquals(new Got(200, want, null), download(api3, cid), "any two nodes down: the same bytes");
+
+        kill(nodes.get(5));
+        long t0 = System.nanoTime();
+        Got three = download(api3, cid);
+        assertEquals(503, three.status());
+        assertTrue(three.error().contains("of its shards were found, 4 are needed"), three.error());
+        assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(30), "503 promptly, not after a hang");
+
+        // node 5 comes back with an empty disk: repair rebuilds what it held
+        deleteTree(Path.of(nodes.get(5).get("dataDir").asText()).resolve("store"));
+        restart(nodes.get(1));
+        restart(nodes.get(4));
+        restart(nodes.get(5));
+        awaitTrue(() -> weakest(api0, cid) == 6, 120, "repair back to 6 healthy shards in every segment");
+        assertTrue(get(nodes.get(5).get("api").asText(), "/v1/status").get("shards").asInt() > 0,
+                "the wiped node holds rebuilt shards");
+
+        // a shard corrupted on disk is never served, dropped by the scrub, and rebuilt
+        Path shards = Path.of(nodes.get(2).get("dataDir").asText()).resolve("store/shards");
+        Path victim;
+        try (Stream<Path> s = Files.walk(shards)) {
+            victim = s.filter(f -> f.toFile().length() == (8L << 20) / 4).findFirst().orElseThrow();
+        }
+        byte original = Files.readAllBytes(victim)[1000];
+        try (var f = new java.io.RandomAccessFile(victim.toFile(), "rw")) {
+            f.seek(1000);
+            f.write(original ^ 0xff);
+        }
+        assertEquals(new Got(200, want, null), download(nodes.get(2).get("api").asText(), cid), "the corrupt shard is not used");
+        // dropped by the scrub (the file goes), then rebuilt by repair (here again, or on another node)
+        awaitTrue(() -> !Files.exists(victim) || Files.readAllBytes(victim)[1000] == original, 60, "the corrupt shard dropped");
+        awaitTrue(() -> weakest(api0, cid) == 6, 120, "the corrupt shard rebuilt");
+
+        // the whole devnet stops and starts again on the same data: the object is still there
+        String small = upload(api0, Files.write(dir.resolve("small.txt"), "still here".getBytes()));
+        for (Process p : List.copyOf(started)) {
+            if (p != net) {
+                p.destroy();
+                assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+            }
+        }
+        net.destroy();
+        assertTrue(net.waitFor(60, TimeUnit.SECONDS));
+        for (JsonNode n : nodes) {
+            assertFalse(ProcessHandle.of(n.get("pid").asLong()).map(ProcessHandle::isAlive).orElse(false),
+                    "node " + n.get("index") + " still running after the devnet stopped");
+        }
+        devnet(data, "--repair-interval", "3s", "--scrub-interval", "3s");
+        JsonNode again = nodes(data);
+        assertEquals(nodes.get(0).get("peerId"), again.get(0).get("peerId"), "identities are reused");
+        String api4 = again.get(4).get("api").asText();
+        assertEquals(new Got(200, want, null), download(api4, cid));
+        assertEquals(new Got(200, sha256(new java.io.ByteArrayInputStream("still here".getBytes())), null), download(api4, small));
+    }
+
+    @Test
+    void devnet_16ConcurrentUploadsAndDownloads_goAroundAFullNode_andTheCliWorks() throws Exception {
+        Path data = dir.resolve("devnet");
+        devnet(data, "--nodes", "7", "--capacity-of", "2=12000000");
+        JsonNode nodes = nodes(data);
+        List<Path> files = new ArrayList<>();
+        List<String> wants = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            Path f = randomFile(dir.resolve("o" + i), (6L << 20) + i * 12345L, 100 + i);
+            files.add(f);
+            try (InputStream in = Files.newInputStream(f)) {
+                wants.add(sha256(in));
+            }
+        }
+        List<String> cids = new ArrayList<>();
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<String>> ups = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                String api = nodes.get(i % 7).get("api").asText();
+                Path f = files.get(i);
+                ups.add(pool.submit(() -> upload(api, f)));
+            }
+            for (Future<String> u : ups) {
+                cids.add(u.get());
+            }
+            List<Future<Got>> downs = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                String api = nodes.get((i + 3) % 7).get("api").asText();
+                String c = cids.get(i);
+                downs.add(pool.submit(() -> download(api, c)));
+            }
+            for (int i = 0; i < 16; i++) {
+                assertEquals(new Got(200, wants.get(i), null), downs.get(i).get());
+            }
+        }
+        JsonNode full = get(nodes.get(2).get("api").asText(), "/v1/status");
+        assertTrue(full.get("usedBytes").asLong() <= 12_000_000, full.toString());
+
+        // the CLI: oe put on one node, oe get from another, oe ls on the first
+        String api0 = nodes.get(0).get("api").asText().substring("http://".length());
+        String api3 = nodes.get(3).get("api").asText().substring("http://".length());
+        Path file = files.get(5);
+        OeLauncherTest.Run put = OeLauncherTest.oe(Map.of(), "put", "--api", api0, file.toString());
+        assertEquals(0, put.code(), put.err());
+        Path got = dir.resolve("cli.out");
+        OeLauncherTest.Run get = OeLauncherTest.oe(Map.of(), "get", "--api", api3, put.out(), "-o", got.toString());
+        assertEquals(0, get.code(), get.err());
+        assertArrayEquals(Files.readAllBytes(file), Files.readAllBytes(got));
+        OeLauncherTest.Run ls = OeLauncherTest.oe(Map.of(), "ls", "--api", api0);
+        assertEquals(0, ls.code(), ls.err());
+        assertTrue(ls.out().contains(put.out()), ls.out());
+    }
+
+    private static void deleteTree(Path p) throws Exception {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path f : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(f);
+            }
+        }
     }
 }

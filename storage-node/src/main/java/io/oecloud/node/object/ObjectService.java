@@ -318,17 +318,28 @@ public final class ObjectService {
         for (int i = 0; i < n; i++) {
             attempts.add(new ArrayList<>());
         }
+        ArrayDeque<PeerId> again = new ArrayDeque<>(); // failed for a passing reason (busy, slow): one more try each
+        Set<PeerId> retried = new HashSet<>();
+        Set<PeerId> taken = new HashSet<>(); // holding a block of this placement, or trying to
         java.util.function.IntPredicate launch = i -> {
             PeerId p = spare.poll();
+            while (p == null && !again.isEmpty()) {
+                PeerId q = again.poll();
+                if (!taken.contains(q) && retried.add(q)) {
+                    p = q;
+                }
+            }
             if (p == null) {
                 return false;
             }
+            taken.add(p);
             CompletableFuture<Void> t = putOn(p, cids.get(i), blocks.get(i));
             Attempt a = new Attempt(i, p, t);
             attempts.get(i).add(a);
             t.whenComplete((ok, e) -> finished.add(a));
             return true;
         };
+        java.util.Map<PeerId, String> failures = new java.util.LinkedHashMap<>();
         long start = System.nanoTime();
         long deadline = start + TimeUnit.SECONDS.toNanos(120);
         long hedgeAt = Long.MAX_VALUE;
@@ -370,12 +381,26 @@ public final class ObjectService {
                         long elapsed = System.nanoTime() - start;
                         hedgeAt = start + Math.max(2 * elapsed, elapsed + TimeUnit.MILLISECONDS.toNanos(50));
                     }
-                } else if (error != null && holders[a.index()] == null) {
-                    troubled.put(a.peer(), String.valueOf(error.getMessage()));
+                } else if (error != null && holders[a.index()] != null) {
+                    if (!Arrays.asList(holders).contains(a.peer())) {
+                        taken.remove(a.peer()); // the cancelled slower copy: that node is free again
+                    }
+                } else if (error != null) {
+                    Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
+                    troubled.put(a.peer(), String.valueOf(cause.getMessage()));
+                    failures.put(a.peer(), String.valueOf(cause.getMessage()));
+                    taken.remove(a.peer());
+                    if (passing(cause)) {
+                        again.add(a.peer());
+                    }
                     boolean running = attempts.get(a.index()).stream().anyMatch(x -> !x.transfer().isDone());
                     if (!running && !launch.test(a.index())) {
+                        StringBuilder why = new StringBuilder();
+                        failures.forEach((p, m) -> why.append(why.isEmpty() ? "" : "; ").append(p.toString(), 0, Math.min(16, p.toString().length()))
+                                .append("…: ").append(m));
                         throw new ObjectException(ObjectException.Code.PLACEMENT_FAILED, "could place only " + placed
-                                + " of " + n + " shards: every one of the " + candidates.size() + " known nodes was tried");
+                                + " of " + n + " shards: every one of the " + candidates.size() + " known nodes was tried ("
+                                + why + ")");
                     }
                 }
             }
@@ -392,6 +417,17 @@ public final class ObjectService {
             }
         }
         return Arrays.asList(holders);
+    }
+
+    /** Whether a failed PUT may succeed when tried again: not when the node is full or refused the request itself. */
+    private static boolean passing(Throwable e) {
+        if (e instanceof ShardException se) {
+            return switch (se.status()) {
+                case FULL, CID_MISMATCH, TOO_LARGE, FORBIDDEN, BAD_REQUEST -> false;
+                default -> true;
+            };
+        }
+        return !(e instanceof StoreException);
     }
 
     // ---- upload ----
@@ -1180,6 +1216,10 @@ public final class ObjectService {
 
     PeerId self() {
         return host.peerId();
+    }
+
+    int manifestReplicas() {
+        return config.manifestReplicas();
     }
 
     ShardStore localStore() {

@@ -44,8 +44,8 @@ public final class RepairService {
     public int repairOnce() throws StoreException {
         int rebuilt = 0;
         for (StoredShard s : objects.localStore().list()) {
-            if (s.cid().codec() != ContentCodec.MANIFEST) {
-                continue;
+            if (s.cid().codec() != ContentCodec.MANIFEST || s.pins().isEmpty()) {
+                continue; // an unpinned manifest is a deleted object: its shards are left to the collector
             }
             Manifest m;
             try {
@@ -53,10 +53,11 @@ public final class RepairService {
             } catch (StoreException | InvalidProtocolBufferException e) {
                 continue; // the scrub reports corrupt manifests
             }
-            List<PeerId> manifestHolders = new ArrayList<>(objects.providersOf(s.cid()));
+            List<PeerId> manifestHolders = liveHolders(s.cid());
             if (!manifestHolders.contains(objects.self())) {
                 manifestHolders.add(objects.self());
             }
+            rebuilt += keepManifestCopies(s.cid(), m, manifestHolders);
             for (Segment seg : m.getSegmentsList()) {
                 if (!actsFor(seg, manifestHolders)) {
                     continue;
@@ -69,6 +70,49 @@ public final class RepairService {
             }
         }
         return rebuilt;
+    }
+
+    /**
+     * The DHT's providers of {@code cid} that answer HAS for it now: provider records outlive
+     * wiped disks, and a holder that lost its copy must not be the one trusted to act.
+     */
+    private List<PeerId> liveHolders(Cid cid) {
+        List<PeerId> out = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<java.util.concurrent.CompletableFuture<Boolean>> probes = new ArrayList<>();
+        for (PeerId p : objects.providersOf(cid)) {
+            probes.add(objects.holds(p, cid).thenApply(ok -> ok && out.add(p)).exceptionally(e -> false));
+        }
+        java.util.concurrent.CompletableFuture.allOf(probes.toArray(java.util.concurrent.CompletableFuture[]::new))
+                .orTimeout(60, TimeUnit.SECONDS).exceptionally(e -> null).join();
+        return new ArrayList<>(out);
+    }
+
+    /**
+     * When fewer live nodes hold the manifest than the object's replica count, the closest live
+     * holder to the manifest's key stores another copy on a node without one.
+     */
+    private int keepManifestCopies(Cid cid, Manifest m, List<PeerId> live) {
+        if (live.size() >= objects.manifestReplicas()) {
+            return 0;
+        }
+        List<PeerId> order = objects.candidates(cid.toBytes());
+        PeerId acting = order.stream().filter(live::contains).findFirst().orElse(null);
+        if (!objects.self().equals(acting)) {
+            return 0;
+        }
+        byte[] bytes = m.toByteArray();
+        Set<PeerId> avoid = new HashSet<>(live);
+        int added = 0;
+        for (int i = live.size(); i < objects.manifestReplicas(); i++) {
+            PeerId at = objects.placeOne(cid, bytes, order, avoid, m.getOwner().toByteArray());
+            if (at == null) {
+                break;
+            }
+            avoid.add(at);
+            added++;
+            LOG.log(System.Logger.Level.INFO, "stored another copy of manifest {0} on {1}", cid, at);
+        }
+        return added;
     }
 
     /** Whether this node is the closest live manifest holder to the segment key. */
