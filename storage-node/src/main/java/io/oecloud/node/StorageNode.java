@@ -176,7 +176,9 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
         synchronized (upkeepLock) {
             try {
                 m.put("corrupt", store.scrub().stream().map(Cid::toString).toList());
-                m.put("rebuilt", repair.repairOnce());
+                var r = repair.repairOnce();
+                m.put("rebuilt", r.shards());
+                m.put("manifestCopies", r.manifestCopies());
             } catch (StoreException e) {
                 m.put("error", e.getMessage());
             }

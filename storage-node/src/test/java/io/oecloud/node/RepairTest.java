@@ -97,12 +97,21 @@ class RepairTest {
 
         int rebuilt = 0;
         for (StorageNode n : nodes) {
-            rebuilt += new RepairService(n.objects, 1).repairOnce();
+            rebuilt += new RepairService(n.objects, 1).repairOnce().shards();
         }
         assertEquals(2, rebuilt, "exactly the two lost shards are rebuilt, once");
         for (StorageNode n : nodes) {
-            assertEquals(0, new RepairService(n.objects, 1).repairOnce(), "a healthy segment needs nothing");
+            assertEquals(new RepairService.Repaired(0, 0), new RepairService(n.objects, 1).repairOnce(),
+                    "a healthy segment and enough manifest copies need nothing");
         }
+        long copies = nodes.stream().filter(n -> {
+            try {
+                return n.store.has(cid);
+            } catch (Exception e) {
+                return false;
+            }
+        }).count();
+        assertTrue(copies >= 3, "the manifest is on 3 live nodes again, was on " + copies);
 
         // a third original holder goes: without the repair only 3 of 6 would remain
         victims.get(2).close();
@@ -128,8 +137,24 @@ class RepairTest {
         }
         victims.forEach(StorageNode::close);
         nodes.removeAll(victims);
-        assertEquals(0, new RepairService(uploader.objects, 1).repairOnce());
+        assertEquals(0, new RepairService(uploader.objects, 1).repairOnce().shards());
         ObjectException e = org.junit.jupiter.api.Assertions.assertThrows(ObjectException.class, () -> read(uploader, cid));
         assertEquals(ObjectException.Code.NOT_ENOUGH_SHARDS, e.code());
+    }
+
+    @Test
+    void deletedObjects_areNotRepaired() throws Exception {
+        byte[] data = new byte[600_000];
+        new Random(13).nextBytes(data);
+        StorageNode uploader = nodes.get(0);
+        Cid cid = uploader.objects.upload(new ByteArrayInputStream(data), null);
+        Segment seg = uploader.objects.manifest(cid).getSegments(0);
+        uploader.objects.unpin(cid);
+        StorageNode victim = nodeOf(seg, 0) != uploader ? nodeOf(seg, 0) : nodeOf(seg, 1);
+        victim.close();
+        nodes.remove(victim);
+        for (StorageNode n : nodes) {
+            assertEquals(0, new RepairService(n.objects, 1).repairOnce().shards(), "nothing is rebuilt for a deleted object");
+        }
     }
 }

@@ -40,9 +40,13 @@ public final class RepairService {
         this.r = r;
     }
 
-    /** One pass over the manifests this node holds; returns how many shards it rebuilt. */
-    public int repairOnce() throws StoreException {
+    /** What one pass did: shards rebuilt and placed, manifest copies added. */
+    public record Repaired(int shards, int manifestCopies) {}
+
+    /** One pass over the manifests this node holds. */
+    public Repaired repairOnce() throws StoreException {
         int rebuilt = 0;
+        int copies = 0;
         for (StoredShard s : objects.localStore().list()) {
             if (s.cid().codec() != ContentCodec.MANIFEST || s.pins().isEmpty()) {
                 continue; // an unpinned manifest is a deleted object: its shards are left to the collector
@@ -57,7 +61,7 @@ public final class RepairService {
             if (!manifestHolders.contains(objects.self())) {
                 manifestHolders.add(objects.self());
             }
-            rebuilt += keepManifestCopies(s.cid(), m, manifestHolders);
+            copies += keepManifestCopies(s.cid(), m, manifestHolders);
             for (Segment seg : m.getSegmentsList()) {
                 if (!actsFor(seg, manifestHolders)) {
                     continue;
@@ -69,7 +73,7 @@ public final class RepairService {
                 }
             }
         }
-        return rebuilt;
+        return new Repaired(rebuilt, copies);
     }
 
     /**
