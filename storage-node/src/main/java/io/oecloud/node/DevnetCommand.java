@@ -100,7 +100,7 @@ final class DevnetCommand implements Callable<Integer> {
         }
         writeDevnetJson();
         out.println("devnet of " + nodes + " nodes, RS(" + k + "," + m + "), data in " + dataDir);
-        out.println("upload:   curl --data-binary @FILE http://" + started.get(0).api() + "/v1/objects");
+        out.println("upload:   curl -X POST -T FILE http://" + started.get(0).api() + "/v1/objects");
         out.println("download: curl -o OUT http://" + started.get(0).api() + "/v1/objects/CID");
         out.println("nodes are listed in " + dataDir.resolve("devnet.json") + "; Ctrl-C stops them");
         out.flush();

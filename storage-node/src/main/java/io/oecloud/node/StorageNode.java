@@ -64,6 +64,7 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
     }
 
     private final Upkeep schedule;
+    private final Announcer announcer;
 
     private StorageNode(P2pNode p2p, ShardStore store, ExecutorService io, ObjectService.Config config, Upkeep schedule) {
         this.schedule = schedule;
@@ -82,6 +83,9 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
         Gauge.builder("oe_dht_routing_table_peers", p2p.dht, d -> d.routingTableSize())
                 .description("Peers in the Kademlia routing table").register(metrics);
         new JvmMemoryMetrics().bindTo(metrics);
+        this.announcer = new Announcer(p2p.dht, 2);
+        Gauge.builder("oe_dht_announcements_queued", announcer, Announcer::queued)
+                .description("Stored blocks waiting to be announced in the DHT").register(metrics);
         this.server = new ShardServer(store, io);
         // Every stored shard and manifest is announced, so it can be found after repair moves it.
         server.onStored(this::provide);
@@ -195,12 +199,13 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
     }
 
     private void provide(Cid cid) {
-        p2p.dht.provide(DhtService.providerKey(cid));
+        announcer.announce(cid);
     }
 
     @Override
     public void close() {
         upkeep.shutdownNow();
+        announcer.close();
         p2p.close();
         io.shutdownNow();
         store.close();
