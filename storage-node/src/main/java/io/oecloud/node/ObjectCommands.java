@@ -273,13 +273,56 @@ final class ObjectCommands {
                 req.headers().set(HttpHeaderNames.HOST, api.getHostString());
                 HttpUtil.setContentLength(req, size);
                 ByteArrayOutputStream answer = new ByteArrayOutputStream();
-                int code = exchange(api, req, new HttpChunkedInput(new ChunkedNioFile(fc, 0, size, 1 << 20)), c -> answer, null);
+                Progress progress = new Progress(size);
+                int code;
+                try {
+                    code = exchange(api, req, new HttpChunkedInput(new Counting(new ChunkedNioFile(fc, 0, size, 1 << 20), progress)),
+                            c -> answer, null);
+                } finally {
+                    progress.done();
+                }
                 var json = new ObjectMapper().readTree(answer.toByteArray());
                 if (code != 201) {
                     throw new IOException(f + ": " + json.path("error").asText("HTTP " + code));
                 }
                 return json.path("cid").asText();
             }
+        }
+    }
+
+    /** A file being sent, reporting how far it got. */
+    private record Counting(ChunkedNioFile in, Progress bar) implements io.netty.handler.stream.ChunkedInput<ByteBuf> {
+        @Override
+        public boolean isEndOfInput() throws Exception {
+            return in.isEndOfInput();
+        }
+
+        @Override
+        public void close() throws Exception {
+            in.close();
+        }
+
+        @Override
+        @Deprecated
+        public ByteBuf readChunk(ChannelHandlerContext ctx) throws Exception {
+            return readChunk(ctx.alloc());
+        }
+
+        @Override
+        public ByteBuf readChunk(io.netty.buffer.ByteBufAllocator alloc) throws Exception {
+            ByteBuf b = in.readChunk(alloc);
+            bar.update(in.progress());
+            return b;
+        }
+
+        @Override
+        public long length() {
+            return in.length();
+        }
+
+        @Override
+        public long progress() {
+            return in.progress();
         }
     }
 
