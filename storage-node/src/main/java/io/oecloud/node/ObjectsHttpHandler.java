@@ -85,6 +85,13 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest req) {
+            // A new request means the previous one's body has ended (HTTP/1.1 sends them in order):
+            // its content must never be taken for this one's, even before its upload task has finished.
+            upload = null;
+            if (directory != null) {
+                directory.release();
+                directory = null;
+            }
             String path = req.uri().split("\\?", 2)[0];
             if (req.method().equals(HttpMethod.POST) && path.equals("/v1/objects")) {
                 startUpload(ctx, req);
@@ -94,7 +101,7 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
             if (req.method().equals(HttpMethod.GET) && path.equals("/v1/objects")) {
                 boolean keepAlive = HttpUtil.isKeepAlive(req);
                 ReferenceCountUtil.release(msg);
-                io.execute(() -> list(ctx, keepAlive));
+                io.execute(guarded(ctx, () -> list(ctx, keepAlive)));
                 return;
             }
             if (req.method().equals(HttpMethod.POST) && path.equals("/v1/directories")) {
@@ -115,7 +122,7 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
             if (req.method().equals(HttpMethod.GET) && path.startsWith("/v1/health/")) {
                 boolean keepAlive = HttpUtil.isKeepAlive(req);
                 ReferenceCountUtil.release(msg);
-                io.execute(() -> health(ctx, path.substring("/v1/health/".length()), keepAlive));
+                io.execute(guarded(ctx, () -> health(ctx, path.substring("/v1/health/".length()), keepAlive)));
                 return;
             }
             Matcher m = OBJECT_PATH.matcher(path);
@@ -127,7 +134,7 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
             if (m.matches() && req.method().equals(HttpMethod.DELETE)) {
                 boolean keepAlive = HttpUtil.isKeepAlive(req);
                 ReferenceCountUtil.release(msg);
-                io.execute(() -> unpin(ctx, m.group(1), keepAlive));
+                io.execute(guarded(ctx, () -> unpin(ctx, m.group(1), keepAlive)));
                 return;
             }
             if (m.matches() && (req.method().equals(HttpMethod.GET) || req.method().equals(HttpMethod.HEAD))) {
@@ -141,7 +148,7 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
                         names.add(QueryStringDecoder.decodeComponent(part));
                     }
                 }
-                io.execute(() -> serve(ctx, m.group(1), names, range, head, keepAlive));
+                io.execute(guarded(ctx, () -> serve(ctx, m.group(1), names, range, head, keepAlive)));
                 return;
             }
         }
@@ -165,11 +172,25 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
                 ByteBuf body = directory;
                 directory = null;
                 boolean keepAlive = directoryKeepAlive;
-                io.execute(() -> putDirectory(ctx, body, keepAlive));
+                io.execute(guarded(ctx, () -> putDirectory(ctx, body, keepAlive)));
             }
             return;
         }
         ctx.fireChannelRead(msg); // other routes; the aggregator drops the empty ends of GETs we took
+    }
+
+    private static final System.Logger LOG = System.getLogger(ObjectsHttpHandler.class.getName());
+
+    /** Runs {@code task}; anything it throws becomes a 500 and a log line, never a silent hang. */
+    private static Runnable guarded(ChannelHandlerContext ctx, Runnable task) {
+        return () -> {
+            try {
+                task.run();
+            } catch (Throwable t) {
+                LOG.log(System.Logger.Level.ERROR, "request failed", t);
+                respond(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, Map.of("error", String.valueOf(t)), false);
+            }
+        };
     }
 
     @Override
@@ -208,8 +229,15 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
             } catch (IOException | RuntimeException e) {
                 body.drain();
                 respond(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, Map.of("error", String.valueOf(e.getMessage())), false);
+            } catch (Throwable t) { // never leave a client waiting for an answer that will not come
+                body.drain();
+                respond(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, Map.of("error", String.valueOf(t)), false);
             } finally {
-                ctx.executor().execute(() -> upload = null);
+                ctx.executor().execute(() -> {
+                    if (upload == body) {
+                        upload = null;
+                    }
+                });
             }
         });
     }
