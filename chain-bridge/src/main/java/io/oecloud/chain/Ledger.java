@@ -1,0 +1,151 @@
+package io.oecloud.chain;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.oecloud.chain.pb.ChainProto.Transfer;
+import io.oecloud.chain.pb.ChainProto.Tx;
+import io.oecloud.chain.pb.ChainProto.TxBody;
+import io.oecloud.dht.Identity;
+import io.oecloud.dht.PeerId;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import org.bouncycastle.math.ec.rfc8032.Ed25519;
+
+/**
+ * The ledger's rules: a pure function from (state, transaction bytes) to (new state, result).
+ * Deterministic by construction: no clock, no randomness, no floating point, sorted state, and
+ * the signature is checked over the exact bytes that were sent.
+ */
+public final class Ledger {
+    /** Transactions larger than this are refused before they are parsed. */
+    public static final int MAX_TX_BYTES = 64 * 1024;
+    static final byte[] SIGN_DOMAIN = "oechain/tx/v1".getBytes(StandardCharsets.US_ASCII);
+
+    /** Result codes (0 is success), as CheckTx and FinalizeBlock report them. */
+    public enum Code {
+        OK, MALFORMED, BAD_SIGNATURE, WRONG_CHAIN, BAD_NONCE, INSUFFICIENT_FUNDS, FEE_TOO_LOW, BAD_AMOUNT, TOO_LARGE,
+        UNKNOWN_TYPE, BAD_ADDRESS;
+
+        public int value() {
+            return ordinal();
+        }
+    }
+
+    /** What applying a transaction did. */
+    public record Result(Code code, String log) {
+        static final Result OK = new Result(Code.OK, "");
+
+        public boolean ok() {
+            return code == Code.OK;
+        }
+    }
+
+    private final String chainId;
+    private final BigInteger minFee;
+
+    public Ledger(String chainId, BigInteger minFee) {
+        this.chainId = chainId;
+        this.minFee = minFee;
+    }
+
+    public String chainId() {
+        return chainId;
+    }
+
+    /** The account address of an Ed25519 public key: its libp2p peer ID, as the node's identity. */
+    public static String address(byte[] ed25519PublicKey) {
+        return PeerId.fromEd25519(ed25519PublicKey).toString();
+    }
+
+    /** Signs a transaction body with {@code key}. */
+    public static byte[] sign(Identity key, TxBody body) {
+        byte[] b = body.toByteArray();
+        return Tx.newBuilder().setBody(ByteString.copyFrom(b)).setSignature(ByteString.copyFrom(key.sign(signed(b))))
+                .build().toByteArray();
+    }
+
+    private static byte[] signed(byte[] body) {
+        byte[] m = new byte[SIGN_DOMAIN.length + body.length];
+        System.arraycopy(SIGN_DOMAIN, 0, m, 0, SIGN_DOMAIN.length);
+        System.arraycopy(body, 0, m, SIGN_DOMAIN.length, body.length);
+        return m;
+    }
+
+    /** Applies {@code txBytes} to {@code s} when valid (the state is untouched otherwise). */
+    public Result apply(LedgerState s, byte[] txBytes) {
+        if (txBytes.length > MAX_TX_BYTES) {
+            return new Result(Code.TOO_LARGE, "transaction of " + txBytes.length + " bytes exceeds " + MAX_TX_BYTES);
+        }
+        Tx tx;
+        TxBody body;
+        try {
+            tx = Tx.parseFrom(txBytes);
+            body = TxBody.parseFrom(tx.getBody());
+        } catch (InvalidProtocolBufferException e) {
+            return new Result(Code.MALFORMED, "not a transaction: " + e.getMessage());
+        }
+        byte[] pk = body.getSender().toByteArray();
+        if (pk.length != 32 || tx.getSignature().size() != 64) {
+            return new Result(Code.MALFORMED, "sender must be a 32-byte Ed25519 key and the signature 64 bytes");
+        }
+        byte[] msg = signed(tx.getBody().toByteArray());
+        boolean valid;
+        try {
+            valid = Ed25519.verify(tx.getSignature().toByteArray(), 0, pk, 0, msg, 0, msg.length);
+        } catch (RuntimeException e) {
+            valid = false;
+        }
+        if (!valid) {
+            return new Result(Code.BAD_SIGNATURE, "signature does not verify for the sender's key");
+        }
+        if (!chainId.equals(body.getChainId())) {
+            return new Result(Code.WRONG_CHAIN, "transaction is for chain '" + body.getChainId() + "', this is '" + chainId + "'");
+        }
+        String from = address(pk);
+        LedgerState.Account sender = s.account(from);
+        if (body.getNonce() != sender.nonce()) {
+            return new Result(Code.BAD_NONCE, "nonce " + body.getNonce() + " but the account's next nonce is " + sender.nonce()
+                    + (body.getNonce() < sender.nonce() ? " (a replay)" : ""));
+        }
+        BigInteger fee;
+        try {
+            fee = Amounts.decode(body.getFee().toByteArray(), "fee");
+        } catch (Amounts.AmountException e) {
+            return new Result(Code.BAD_AMOUNT, e.getMessage());
+        }
+        if (fee.compareTo(minFee) < 0) {
+            return new Result(Code.FEE_TOO_LOW, "fee " + fee + " is below the minimum of " + minFee);
+        }
+        return switch (body.getKindCase()) {
+            case TRANSFER -> transfer(s, from, sender, fee, body.getTransfer());
+            default -> new Result(Code.UNKNOWN_TYPE, "unknown transaction type " + body.getKindCase());
+        };
+    }
+
+    private Result transfer(LedgerState s, String from, LedgerState.Account sender, BigInteger fee, Transfer t) {
+        BigInteger amount;
+        try {
+            amount = Amounts.decode(t.getAmount().toByteArray(), "amount");
+            PeerId.parse(t.getTo());
+        } catch (Amounts.AmountException e) {
+            return new Result(Code.BAD_AMOUNT, e.getMessage());
+        } catch (IllegalArgumentException e) {
+            return new Result(Code.BAD_ADDRESS, "receiver '" + t.getTo() + "' is not an address: " + e.getMessage());
+        }
+        BigInteger cost;
+        try {
+            cost = Amounts.add(amount, fee);
+        } catch (Amounts.AmountException e) {
+            return new Result(Code.BAD_AMOUNT, e.getMessage());
+        }
+        if (sender.balance().compareTo(cost) < 0) {
+            return new Result(Code.INSUFFICIENT_FUNDS, from + " holds " + sender.balance() + ", needs " + cost + " (amount + fee)");
+        }
+        // Every check is done: from here on the state changes, and nothing can fail half-way.
+        s.accounts.put(from, new LedgerState.Account(sender.balance().subtract(cost), sender.nonce() + 1));
+        LedgerState.Account to = s.account(t.getTo());
+        s.accounts.put(t.getTo(), new LedgerState.Account(to.balance().add(amount), to.nonce()));
+        s.feePool = s.feePool.add(fee);
+        return Result.OK;
+    }
+}

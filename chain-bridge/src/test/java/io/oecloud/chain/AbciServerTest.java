@@ -1,0 +1,130 @@
+package io.oecloud.chain;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.oecloud.chain.abci.AbciTypesProto.Request;
+import io.oecloud.chain.abci.AbciTypesProto.RequestEcho;
+import io.oecloud.chain.abci.AbciTypesProto.RequestFlush;
+import io.oecloud.chain.abci.AbciTypesProto.Response;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The ABCI socket server over a real socket: framing, order, bad input. */
+@Timeout(120)
+class AbciServerTest {
+    @TempDir
+    Path dir;
+
+    private LedgerStore store;
+    private AbciServer server;
+
+    @BeforeEach
+    void start() throws Exception {
+        store = LedgerStore.open(dir.resolve("ledger"));
+        server = new AbciServer(new LedgerApp(store)).start(new InetSocketAddress("127.0.0.1", 0));
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+        store.close();
+    }
+
+    private Socket connect() throws IOException {
+        Socket s = new Socket("127.0.0.1", server.address().getPort());
+        s.setSoTimeout(10_000);
+        return s;
+    }
+
+    private static void writeFrame(OutputStream out, byte[] body) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        long v = body.length;
+        while ((v & ~0x7fL) != 0) {
+            b.write((int) ((v & 0x7f) | 0x80));
+            v >>>= 7;
+        }
+        b.write((int) v);
+        b.write(body);
+        out.write(b.toByteArray());
+        out.flush();
+    }
+
+    private static Response readFrame(InputStream in) throws IOException {
+        long len = 0;
+        for (int shift = 0; ; shift += 7) {
+            int b = in.read();
+            if (b < 0) {
+                return null;
+            }
+            len |= (long) (b & 0x7f) << shift;
+            if ((b & 0x80) == 0) {
+                break;
+            }
+        }
+        byte[] body = new byte[(int) len];
+        new DataInputStream(in).readFully(body);
+        return Response.parseFrom(body);
+    }
+
+    @Test
+    void requestsAreAnsweredInOrder_overOneConnection() throws Exception {
+        try (Socket s = connect()) {
+            for (int i = 0; i < 50; i++) {
+                writeFrame(s.getOutputStream(), Request.newBuilder().setEcho(RequestEcho.newBuilder().setMessage("m" + i)).build().toByteArray());
+            }
+            writeFrame(s.getOutputStream(), Request.newBuilder().setFlush(RequestFlush.getDefaultInstance()).build().toByteArray());
+            for (int i = 0; i < 50; i++) {
+                assertEquals("m" + i, readFrame(s.getInputStream()).getEcho().getMessage());
+            }
+            assertTrue(readFrame(s.getInputStream()).hasFlush());
+        }
+    }
+
+    @Test
+    void anOversizedLengthPrefix_closesTheConnection_beforeAnythingIsRead() throws Exception {
+        try (Socket s = connect()) {
+            // 1 GiB announced: refused from the prefix
+            s.getOutputStream().write(new byte[] {(byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, 0x04});
+            s.getOutputStream().flush();
+            assertEquals(-1, s.getInputStream().read());
+        }
+        try (Socket s = connect()) { // the server still serves others
+            writeFrame(s.getOutputStream(), Request.newBuilder().setEcho(RequestEcho.newBuilder().setMessage("still here")).build().toByteArray());
+            assertEquals("still here", readFrame(s.getInputStream()).getEcho().getMessage());
+        }
+    }
+
+    @Test
+    void fuzzedFrames_getAnExceptionAnswer_orACleanClose_neverACrash() throws Exception {
+        Random rnd = new Random(3);
+        for (int round = 0; round < 200; round++) {
+            try (Socket s = connect()) {
+                byte[] junk = new byte[rnd.nextInt(400)];
+                rnd.nextBytes(junk);
+                writeFrame(s.getOutputStream(), junk);
+                Response r = readFrame(s.getInputStream());
+                assertTrue(r == null || r.hasException() || r.getValueCase() != Response.ValueCase.VALUE_NOT_SET,
+                        "a junk frame gets an answer or a close");
+            } catch (java.net.SocketException e) {
+                // the server closed the connection on a junk frame: fine
+            }
+        }
+        try (Socket s = connect()) {
+            writeFrame(s.getOutputStream(), Request.newBuilder().setEcho(RequestEcho.newBuilder().setMessage("ok")).build().toByteArray());
+            assertEquals("ok", readFrame(s.getInputStream()).getEcho().getMessage());
+        }
+    }
+}

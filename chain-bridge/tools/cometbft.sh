@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the pinned CometBFT (chain-bridge/cometbft.version) into the project, once, and prints
+# the binary's path:   chain-bridge/tools/cometbft.sh            -> .tools/cometbft-vX/cometbft
+#                      chain-bridge/tools/cometbft.sh --source   -> its Go module directory (the .proto files)
+set -euo pipefail
+root=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
+version=$(tr -d '[:space:]' < "$root/chain-bridge/cometbft.version")
+module=github.com/cometbft/cometbft
+dir="$root/.tools/cometbft-$version"
+command -v go >/dev/null || { echo "cometbft: Go is needed to install CometBFT $version (https://go.dev/dl/)" >&2; exit 1; }
+export GOFLAGS=-mod=mod GOTOOLCHAIN=local
+if [ "${1:-}" = --source ]; then
+  src=$(cd "$(mktemp -d)" && go mod download -json "$module@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -n "$src" ] && [ -d "$src/proto" ] || { echo "cometbft: go mod download $module@$version failed" >&2; exit 1; }
+  echo "$src"
+  exit 0
+fi
+if [ ! -x "$dir/cometbft" ]; then
+  echo "installing CometBFT $version (go install, about a minute, once)..." >&2
+  mkdir -p "$dir"
+  GOBIN="$dir" go install "$module/cmd/cometbft@$version" >"$dir/install.log" 2>&1 \
+    || { cat "$dir/install.log" >&2; exit 1; }
+fi
+echo "$dir/cometbft"
