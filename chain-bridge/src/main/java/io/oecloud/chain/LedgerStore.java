@@ -117,9 +117,14 @@ public final class LedgerStore implements AutoCloseable {
         }
     }
 
+    private boolean closed;
+
     @Override
-    public void close() {
-        durable.close();
-        db.close();
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            durable.close();
+            db.close();
+        }
     }
 }

@@ -48,8 +48,15 @@ class CometBftChainTest {
     private final List<AutoCloseable> open = new ArrayList<>();
     private Process engine;
 
+    static Path cometbftPath() {
+        return cometbft;
+    }
+
     @BeforeAll
     static void install() throws Exception {
+        if (cometbft != null) {
+            return;
+        }
         Path script = Path.of("tools/cometbft.sh").toAbsolutePath();
         Process p = new ProcessBuilder("bash", script.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();

@@ -1,0 +1,183 @@
+package io.oecloud.chain;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A network of N CometBFT validators on loopback, each driving its own ledger (own RocksDB,
+ * own ABCI server in this JVM): made with {@code cometbft testnet}, then given free ports, each
+ * other as persistent peers, a short commit timeout and the ledger's genesis.
+ */
+final class LocalNet implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    final Path cometbft;
+    final Path dir;
+    final int n;
+    final int[] rpc;
+    final int[] abci;
+    private final Process[] engines;
+    private final LedgerStore[] stores;
+    private final AbciServer[] servers;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    LocalNet(Path cometbft, Path dir, int n, String chainId, ObjectNode appState) throws Exception {
+        this.cometbft = cometbft;
+        this.dir = dir;
+        this.n = n;
+        this.rpc = new int[n];
+        this.abci = new int[n];
+        this.engines = new Process[n];
+        this.stores = new LedgerStore[n];
+        this.servers = new AbciServer[n];
+        run(cometbft.toString(), "testnet", "--v", String.valueOf(n), "--o", dir.toString(), "--starting-ip-address", "127.0.0.1");
+        int[] p2p = new int[n];
+        String[] ids = new String[n];
+        for (int i = 0; i < n; i++) {
+            p2p[i] = freePort();
+            rpc[i] = freePort();
+            abci[i] = freePort();
+            ids[i] = run(cometbft.toString(), "show-node-id", "--home", home(i).toString()).strip();
+        }
+        ObjectNode genesis = (ObjectNode) JSON.readTree(home(0).resolve("config/genesis.json").toFile());
+        genesis.put("chain_id", chainId);
+        genesis.set("app_state", appState);
+        String g = JSON.writeValueAsString(genesis);
+        for (int i = 0; i < n; i++) {
+            List<String> peers = new ArrayList<>();
+            for (int j = 0; j < n; j++) {
+                if (j != i) {
+                    peers.add(ids[j] + "@127.0.0.1:" + p2p[j]);
+                }
+            }
+            Path c = home(i).resolve("config/config.toml");
+            CometBftChainTest.toml(c, "", "proxy_app", "\"tcp://127.0.0.1:" + abci[i] + "\"");
+            CometBftChainTest.toml(c, "rpc", "laddr", "\"tcp://127.0.0.1:" + rpc[i] + "\"");
+            CometBftChainTest.toml(c, "rpc", "pprof_laddr", "\"\"");
+            CometBftChainTest.toml(c, "p2p", "laddr", "\"tcp://127.0.0.1:" + p2p[i] + "\"");
+            CometBftChainTest.toml(c, "p2p", "persistent_peers", "\"" + String.join(",", peers) + "\"");
+            CometBftChainTest.toml(c, "p2p", "allow_duplicate_ip", "true");
+            CometBftChainTest.toml(c, "p2p", "addr_book_strict", "false");
+            CometBftChainTest.toml(c, "consensus", "timeout_commit", "\"300ms\"");
+            Files.writeString(home(i).resolve("config/genesis.json"), g);
+        }
+    }
+
+    Path home(int i) {
+        return dir.resolve("node" + i);
+    }
+
+    private static String run(String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), String.join(" ", cmd) + ": " + out);
+        return out;
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** Starts node i's ledger (on its data) and its CometBFT. */
+    void start(int i) throws Exception {
+        stores[i] = LedgerStore.open(dir.resolve("ledger" + i));
+        servers[i] = new AbciServer(new LedgerApp(stores[i])).start(new InetSocketAddress("127.0.0.1", abci[i]));
+        engines[i] = new ProcessBuilder(cometbft.toString(), "start", "--home", home(i).toString())
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("node" + i + ".log").toFile()))
+                .start();
+    }
+
+    void startAll() throws Exception {
+        for (int i = 0; i < n; i++) {
+            start(i);
+        }
+    }
+
+    /** SIGKILL to node i's CometBFT, and its ledger stops as if its process had died with it. */
+    void kill(int i) throws Exception {
+        engines[i].destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        servers[i].close();
+        stores[i].close();
+    }
+
+    JsonNode rpc(int i, String path) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + rpc[i] + path))
+                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        return JSON.readTree(r.body());
+    }
+
+    long height(int i) {
+        try {
+            return rpc(i, "/status").at("/result/sync_info/latest_block_height").asLong();
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    void awaitHeight(int i, long h, long seconds) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (height(i) < h) {
+            assertTrue(System.nanoTime() < end, "node " + i + " did not reach height " + h + " (at " + height(i) + ")");
+            Thread.sleep(100); // polling another process's RPC
+        }
+    }
+
+    /** The app hash node i's ledger reported for block h (in the header of block h + 1). */
+    String appHashAfter(int i, long h) throws Exception {
+        return rpc(i, "/block?height=" + (h + 1)).at("/result/block/header/app_hash").asText();
+    }
+
+    JsonNode account(int i, String address) throws Exception {
+        String hex = HexFormat.of().formatHex(address.getBytes(StandardCharsets.UTF_8));
+        JsonNode r = rpc(i, "/abci_query?path=%22/account%22&data=0x" + hex);
+        return JSON.readTree(Base64.getDecoder().decode(r.at("/result/response/value").asText()));
+    }
+
+    /** What node i's own ledger says its last committed height and app hash are. */
+    JsonNode info(int i) throws Exception {
+        return rpc(i, "/abci_info").at("/result/response");
+    }
+
+    @Override
+    public void close() {
+        for (int i = 0; i < n; i++) {
+            if (engines[i] != null) {
+                engines[i].destroyForcibly();
+                try {
+                    engines[i].waitFor(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            if (servers[i] != null) {
+                servers[i].close();
+            }
+            if (stores[i] != null) {
+                stores[i].close();
+            }
+        }
+    }
+}
