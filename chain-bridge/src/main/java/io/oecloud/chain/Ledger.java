@@ -24,7 +24,7 @@ public final class Ledger {
     /** Result codes (0 is success), as CheckTx and FinalizeBlock report them. */
     public enum Code {
         OK, MALFORMED, BAD_SIGNATURE, WRONG_CHAIN, BAD_NONCE, INSUFFICIENT_FUNDS, FEE_TOO_LOW, BAD_AMOUNT, TOO_LARGE,
-        UNKNOWN_TYPE, BAD_ADDRESS;
+        UNKNOWN_TYPE, BAD_ADDRESS, BAD_CID, CID_TAKEN, NOT_CID_OWNER, UNKNOWN_CID;
 
         public int value() {
             return ordinal();
@@ -118,8 +118,65 @@ public final class Ledger {
         }
         return switch (body.getKindCase()) {
             case TRANSFER -> transfer(s, from, sender, fee, body.getTransfer());
+            case REGISTER_CID -> registerCid(s, from, sender, fee, body.getRegisterCid());
+            case TRANSFER_CID -> transferCid(s, from, sender, fee, body.getTransferCid());
             default -> new Result(Code.UNKNOWN_TYPE, "unknown transaction type " + body.getKindCase());
         };
+    }
+
+    /** Charges the fee and takes the nonce; the caller has checked that the operation can be done. */
+    private static Result charge(LedgerState s, String from, LedgerState.Account sender, BigInteger fee) {
+        if (sender.balance().compareTo(fee) < 0) {
+            return new Result(Code.INSUFFICIENT_FUNDS, from + " holds " + sender.balance() + ", the fee is " + fee);
+        }
+        s.accounts.put(from, new LedgerState.Account(sender.balance().subtract(fee), sender.nonce() + 1));
+        s.feePool = s.feePool.add(fee);
+        return Result.OK;
+    }
+
+    private Result registerCid(LedgerState s, String from, LedgerState.Account sender, BigInteger fee,
+                               io.oecloud.chain.pb.ChainProto.RegisterCid r) {
+        String cid;
+        try {
+            cid = io.oecloud.proofs.Cid.fromBytes(r.getCid().toByteArray()).toString();
+        } catch (IllegalArgumentException e) {
+            return new Result(Code.BAD_CID, "not a CID: " + e.getMessage());
+        }
+        if (r.getTitle().getBytes(StandardCharsets.UTF_8).length > 256 || r.getLicense().getBytes(StandardCharsets.UTF_8).length > 128) {
+            return new Result(Code.MALFORMED, "title is limited to 256 bytes and license to 128");
+        }
+        LedgerState.CidRecord held = s.cid(cid);
+        if (held != null) {
+            return new Result(Code.CID_TAKEN, cid + " is registered to " + held.owner() + " since height " + held.sinceHeight());
+        }
+        Result paid = charge(s, from, sender, fee);
+        if (paid.ok()) {
+            s.cids.put(cid, new LedgerState.CidRecord(from, s.height, s.timeMillis, r.getTitle(), r.getLicense()));
+        }
+        return paid;
+    }
+
+    private Result transferCid(LedgerState s, String from, LedgerState.Account sender, BigInteger fee,
+                               io.oecloud.chain.pb.ChainProto.TransferCid t) {
+        String cid;
+        try {
+            cid = io.oecloud.proofs.Cid.fromBytes(t.getCid().toByteArray()).toString();
+            PeerId.parse(t.getTo());
+        } catch (IllegalArgumentException e) {
+            return new Result(Code.BAD_CID, "bad CID or receiver: " + e.getMessage());
+        }
+        LedgerState.CidRecord held = s.cid(cid);
+        if (held == null) {
+            return new Result(Code.UNKNOWN_CID, cid + " is not registered");
+        }
+        if (!held.owner().equals(from)) {
+            return new Result(Code.NOT_CID_OWNER, cid + " is registered to " + held.owner() + ", not to " + from);
+        }
+        Result paid = charge(s, from, sender, fee);
+        if (paid.ok()) {
+            s.cids.put(cid, new LedgerState.CidRecord(t.getTo(), s.height, s.timeMillis, held.title(), held.license()));
+        }
+        return paid;
     }
 
     private Result transfer(LedgerState s, String from, LedgerState.Account sender, BigInteger fee, Transfer t) {

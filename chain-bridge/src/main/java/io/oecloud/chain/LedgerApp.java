@@ -146,6 +146,7 @@ public final class LedgerApp {
     private ResponseFinalizeBlock finalizeBlock(RequestFinalizeBlock r) {
         working = committed.copy();
         working.height = r.getHeight();
+        working.timeMillis = r.getTime().getSeconds() * 1000 + r.getTime().getNanos() / 1_000_000; // block time, never the clock
         ResponseFinalizeBlock.Builder b = ResponseFinalizeBlock.newBuilder();
         for (ByteString tx : r.getTxsList()) {
             Ledger.Result res = ledger.apply(working, tx.toByteArray());
@@ -180,6 +181,17 @@ public final class LedgerApp {
             return ResponseQuery.newBuilder().setCode(0).setKey(r.getData()).setValue(ByteString.copyFrom(value))
                     .setHeight(committed.height()).build();
         }
-        return ResponseQuery.newBuilder().setCode(1).setLog("unknown query path '" + r.getPath() + "' (known: /account)").build();
+        if (r.getPath().equals("/cid")) {
+            String cid = r.getData().toString(StandardCharsets.UTF_8);
+            LedgerState.CidRecord c = committed.cid(cid);
+            if (c == null) {
+                return ResponseQuery.newBuilder().setCode(2).setLog(cid + " is not registered").setHeight(committed.height()).build();
+            }
+            byte[] value = JSON.writeValueAsBytes(Map.of("cid", cid, "owner", c.owner(), "sinceHeight", c.sinceHeight(),
+                    "sinceTime", java.time.Instant.ofEpochMilli(c.sinceMillis()).toString(), "title", c.title(), "license", c.license()));
+            return ResponseQuery.newBuilder().setCode(0).setKey(r.getData()).setValue(ByteString.copyFrom(value))
+                    .setHeight(committed.height()).build();
+        }
+        return ResponseQuery.newBuilder().setCode(1).setLog("unknown query path '" + r.getPath() + "' (known: /account, /cid)").build();
     }
 }

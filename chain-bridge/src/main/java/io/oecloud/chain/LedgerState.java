@@ -34,7 +34,34 @@ public final class LedgerState {
         }
     }
 
+    /** Who holds a CID since when (height and block time), with its title and license. */
+    public record CidRecord(String owner, long sinceHeight, long sinceMillis, String title, String license) {
+        byte[] encode() {
+            byte[] o = owner.getBytes(StandardCharsets.UTF_8);
+            byte[] t = title.getBytes(StandardCharsets.UTF_8);
+            byte[] l = license.getBytes(StandardCharsets.UTF_8);
+            return ByteBuffer.allocate(8 + 8 + 6 + o.length + t.length + l.length).putLong(sinceHeight).putLong(sinceMillis)
+                    .putShort((short) o.length).put(o).putShort((short) t.length).put(t).putShort((short) l.length).put(l).array();
+        }
+
+        static CidRecord decode(byte[] bytes) {
+            ByteBuffer in = ByteBuffer.wrap(bytes);
+            long h = in.getLong();
+            long ms = in.getLong();
+            return new CidRecord(string(in), h, ms, string(in), string(in));
+        }
+
+        private static String string(ByteBuffer in) {
+            byte[] b = new byte[in.getShort() & 0xffff];
+            in.get(b);
+            return new String(b, StandardCharsets.UTF_8);
+        }
+    }
+
     final TreeMap<String, Account> accounts;
+    final TreeMap<String, CidRecord> cids = new TreeMap<>();
+    /** The block being applied: its time (from CometBFT, never the clock). */
+    long timeMillis;
     BigInteger feePool;
     /** Base units created at genesis (the supply invariant's starting point). */
     BigInteger genesisSupply;
@@ -52,7 +79,15 @@ public final class LedgerState {
     }
 
     LedgerState copy() {
-        return new LedgerState(new TreeMap<>(accounts), feePool, genesisSupply, height);
+        LedgerState s = new LedgerState(new TreeMap<>(accounts), feePool, genesisSupply, height);
+        s.cids.putAll(cids);
+        s.timeMillis = timeMillis;
+        return s;
+    }
+
+    /** The record of a CID (its string form), or null. */
+    public CidRecord cid(String cid) {
+        return cids.get(cid);
     }
 
     public Account account(String address) {
@@ -85,6 +120,9 @@ public final class LedgerState {
         TreeMap<String, byte[]> m = new TreeMap<>();
         for (Map.Entry<String, Account> e : accounts.entrySet()) {
             m.put("account/" + e.getKey(), e.getValue().encode());
+        }
+        for (Map.Entry<String, CidRecord> e : cids.entrySet()) {
+            m.put("cid/" + e.getKey(), e.getValue().encode());
         }
         m.put("pool/fees", Amounts.encode(feePool));
         m.put("supply/genesis", Amounts.encode(genesisSupply));

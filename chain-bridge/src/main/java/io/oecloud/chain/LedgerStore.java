@@ -54,6 +54,8 @@ public final class LedgerStore implements AutoCloseable {
                 String k = new String(it.key(), StandardCharsets.UTF_8);
                 if (k.startsWith(ACCOUNT)) {
                     s.accounts.put(k.substring(ACCOUNT.length()), LedgerState.Account.decode(it.value()));
+                } else if (k.startsWith("cid/")) {
+                    s.cids.put(k.substring("cid/".length()), LedgerState.CidRecord.decode(it.value()));
                 } else if (k.equals("pool/fees")) {
                     s.feePool = new BigInteger(1, it.value());
                 } else if (k.equals("supply/genesis")) {
@@ -81,6 +83,9 @@ public final class LedgerStore implements AutoCloseable {
         try (WriteBatch b = new WriteBatch()) {
             for (Map.Entry<String, LedgerState.Account> e : s.accounts.entrySet()) {
                 b.put((ACCOUNT + e.getKey()).getBytes(StandardCharsets.UTF_8), e.getValue().encode());
+            }
+            for (Map.Entry<String, LedgerState.CidRecord> e : s.cids.entrySet()) {
+                b.put(("cid/" + e.getKey()).getBytes(StandardCharsets.UTF_8), e.getValue().encode());
             }
             b.put("pool/fees".getBytes(StandardCharsets.UTF_8), s.feePool.toByteArray());
             b.put("supply/genesis".getBytes(StandardCharsets.UTF_8), s.genesisSupply.toByteArray());

@@ -194,6 +194,23 @@ class CometBftChainTest {
         assertEquals(Ledger.Code.BAD_NONCE.value(), replay.at("/result/code").asInt(), replay.toString());
         assertTrue(replay.at("/result/log").asText().contains("replay"), replay.toString());
 
+        // "OE copyright": register a CID, then ask who holds it
+        io.oecloud.proofs.Cid work = io.oecloud.proofs.Cid.raw("a registered work".getBytes(StandardCharsets.UTF_8));
+        byte[] reg = Ledger.sign(alice, TxBody.newBuilder().setChainId(CHAIN).setSender(ByteString.copyFrom(alice.publicKey()))
+                .setNonce(1).setFee(ByteString.copyFrom(Amounts.encode(BigInteger.valueOf(1000))))
+                .setRegisterCid(io.oecloud.chain.pb.ChainProto.RegisterCid.newBuilder().setCid(ByteString.copyFrom(work.toBytes()))
+                        .setTitle("A work")).build());
+        JsonNode registered = rpc(rpc, "/broadcast_tx_commit?tx=0x" + HexFormat.of().formatHex(reg));
+        assertEquals(0, registered.at("/result/tx_result/code").asInt(), registered.toString());
+        long regHeight = registered.at("/result/height").asLong();
+        awaitHeight(rpc, regHeight + 1);
+        String hexCid = HexFormat.of().formatHex(work.toString().getBytes(StandardCharsets.UTF_8));
+        JsonNode whois = JSON.readTree(Base64.getDecoder().decode(
+                rpc(rpc, "/abci_query?path=%22/cid%22&data=0x" + hexCid).at("/result/response/value").asText()));
+        assertEquals(Ledger.address(alice.publicKey()), whois.get("owner").asText());
+        assertEquals(regHeight, whois.get("sinceHeight").asLong());
+        assertTrue(whois.get("sinceTime").asText().startsWith("20"), "the block's time: " + whois);
+
         // kill -9 the engine, restart app and engine on the same data: the handshake lines them up
         engine.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
         for (AutoCloseable c : open.reversed()) {

@@ -166,4 +166,50 @@ class LedgerTest {
         }
         assertEquals(Tx.class, Tx.getDefaultInstance().getClass());
     }
+
+    @Test
+    void theFirstRegistrationOfACidWins_andOnlyItsOwnerCanTransferIt() {
+        LedgerState s = genesis(3, Amounts.PASS);
+        s.height = 7;
+        s.timeMillis = 1_700_000_000_000L;
+        Identity a = keys.get(0);
+        Identity b = keys.get(1);
+        Identity c = keys.get(2);
+        io.oecloud.proofs.Cid cid = io.oecloud.proofs.Cid.raw("a work".getBytes());
+        java.util.function.BiFunction<Identity, Long, TxBody.Builder> base = (k, n) -> TxBody.newBuilder().setChainId(CHAIN)
+                .setSender(ByteString.copyFrom(k.publicKey())).setNonce(n).setFee(ByteString.copyFrom(Amounts.encode(MIN_FEE)));
+        Ledger.Result first = ledger.apply(s, Ledger.sign(a, base.apply(a, 0L).setRegisterCid(
+                io.oecloud.chain.pb.ChainProto.RegisterCid.newBuilder().setCid(ByteString.copyFrom(cid.toBytes()))
+                        .setTitle("A work").setLicense("CC-BY-4.0")).build()));
+        assertEquals(Ledger.Code.OK, first.code(), first.log());
+        LedgerState.CidRecord r = s.cid(cid.toString());
+        assertEquals(addr(a), r.owner());
+        assertEquals(7, r.sinceHeight());
+        assertEquals(1_700_000_000_000L, r.sinceMillis());
+        assertEquals(Amounts.PASS.subtract(MIN_FEE), s.account(addr(a)).balance(), "the fee is charged");
+
+        Ledger.Result second = ledger.apply(s, Ledger.sign(b, base.apply(b, 0L).setRegisterCid(
+                io.oecloud.chain.pb.ChainProto.RegisterCid.newBuilder().setCid(ByteString.copyFrom(cid.toBytes()))).build()));
+        assertEquals(Ledger.Code.CID_TAKEN, second.code());
+        assertTrue(second.log().contains(addr(a)), second.log());
+
+        Ledger.Result stolen = ledger.apply(s, Ledger.sign(b, base.apply(b, 0L).setTransferCid(
+                io.oecloud.chain.pb.ChainProto.TransferCid.newBuilder().setCid(ByteString.copyFrom(cid.toBytes())).setTo(addr(b))).build()));
+        assertEquals(Ledger.Code.NOT_CID_OWNER, stolen.code());
+
+        s.height = 9;
+        Ledger.Result moved = ledger.apply(s, Ledger.sign(a, base.apply(a, 1L).setTransferCid(
+                io.oecloud.chain.pb.ChainProto.TransferCid.newBuilder().setCid(ByteString.copyFrom(cid.toBytes())).setTo(addr(c))).build()));
+        assertEquals(Ledger.Code.OK, moved.code(), moved.log());
+        assertEquals(addr(c), s.cid(cid.toString()).owner());
+        assertEquals(9, s.cid(cid.toString()).sinceHeight());
+        assertEquals("A work", s.cid(cid.toString()).title());
+
+        io.oecloud.proofs.Cid other = io.oecloud.proofs.Cid.raw("unknown".getBytes());
+        assertEquals(Ledger.Code.UNKNOWN_CID, ledger.apply(s, Ledger.sign(a, base.apply(a, 2L).setTransferCid(
+                io.oecloud.chain.pb.ChainProto.TransferCid.newBuilder().setCid(ByteString.copyFrom(other.toBytes())).setTo(addr(c))).build())).code());
+        assertEquals(Ledger.Code.BAD_CID, ledger.apply(s, Ledger.sign(a, base.apply(a, 2L).setRegisterCid(
+                io.oecloud.chain.pb.ChainProto.RegisterCid.newBuilder().setCid(ByteString.copyFrom(new byte[] {1, 2, 3}))).build())).code());
+        assertEquals(s.genesisSupply(), s.supply());
+    }
 }
