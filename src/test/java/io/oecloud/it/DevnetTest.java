@@ -55,10 +55,13 @@ class DevnetTest {
     }
 
     /** Starts bin/oe devnet and waits for devnet.json (written once every node is up). */
-    private Process devnet(Path data, String... extra) throws Exception {
+    Process devnet(Path data, String... extra) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(OeLauncherTest.ROOT.resolve("bin/oe").toString(), "devnet",
                 "--data-dir", data.toString(), "--p2p-port", "0", "--api-port", "0"));
         cmd.addAll(List.of(extra));
+        if (!cmd.remove("--with-chain")) {
+            cmd.add("--no-chain"); // the storage tests; DevnetChainTest runs the chain
+        }
         Files.deleteIfExists(data.resolve("devnet.json"));
         Path log = dir.resolve("devnet-" + started.size() + ".log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();

@@ -177,7 +177,11 @@ public final class LedgerApp {
         if (r.getPath().equals("/account")) {
             String addr = r.getData().toString(StandardCharsets.UTF_8);
             LedgerState.Account a = committed.account(addr);
-            byte[] value = JSON.writeValueAsBytes(Map.of("address", addr, "balance", a.balance().toString(), "nonce", a.nonce()));
+            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            m.put("address", addr);
+            m.put("balance", a.balance().toString());
+            m.put("nonce", a.nonce());
+            byte[] value = JSON.writeValueAsBytes(m);
             return ResponseQuery.newBuilder().setCode(0).setKey(r.getData()).setValue(ByteString.copyFrom(value))
                     .setHeight(committed.height()).build();
         }
@@ -187,8 +191,14 @@ public final class LedgerApp {
             if (c == null) {
                 return ResponseQuery.newBuilder().setCode(2).setLog(cid + " is not registered").setHeight(committed.height()).build();
             }
-            byte[] value = JSON.writeValueAsBytes(Map.of("cid", cid, "owner", c.owner(), "sinceHeight", c.sinceHeight(),
-                    "sinceTime", java.time.Instant.ofEpochMilli(c.sinceMillis()).toString(), "title", c.title(), "license", c.license()));
+            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            m.put("cid", cid);
+            m.put("owner", c.owner());
+            m.put("sinceHeight", c.sinceHeight());
+            m.put("sinceTime", java.time.Instant.ofEpochMilli(c.sinceMillis()).toString());
+            m.put("title", c.title());
+            m.put("license", c.license());
+            byte[] value = JSON.writeValueAsBytes(m);
             return ResponseQuery.newBuilder().setCode(0).setKey(r.getData()).setValue(ByteString.copyFrom(value))
                     .setHeight(committed.height()).build();
         }

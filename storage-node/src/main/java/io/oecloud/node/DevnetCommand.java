@@ -70,6 +70,15 @@ final class DevnetCommand implements Callable<Integer> {
             description = "Java heap of each node process (-Xmx; default: ${DEFAULT-VALUE}).")
     String nodeHeap;
 
+    @Option(names = "--no-chain", description = "Storage nodes only: no OEChain super-nodes.")
+    boolean noChain;
+
+    @Option(names = "--chain-port", defaultValue = "26656",
+            description = "Super-node i's CometBFT p2p on this + 2i, RPC on this + 2i + 1, ABCI on this + 100 + i (default: ${DEFAULT-VALUE}; with --p2p-port 0, free ports).")
+    int chainPort;
+
+    private DevnetChain chain;
+
     record Started(int index, Process process, String peerId, String p2p, String api, Path dir, List<String> cmd) {}
 
     private final List<Started> started = new ArrayList<>();
@@ -87,6 +96,10 @@ final class DevnetCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--node-heap must be like 512m or 1g, was '" + nodeHeap + "'");
         }
         Files.createDirectories(dataDir);
+        if (!noChain && nodes >= DevnetChain.SUPER_NODES) {
+            chain = new DevnetChain(dataDir, Cometbft.binary(null));
+            chain.prepare(dataDir, p2pPort == 0 ? 0 : chainPort);
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(this::stopAll, "devnet-stop"));
         String bootstrap = null;
         for (int i = 0; i < nodes; i++) {
@@ -102,6 +115,13 @@ final class DevnetCommand implements Callable<Integer> {
         out.println("devnet of " + nodes + " nodes, RS(" + k + "," + m + "), data in " + dataDir);
         out.println("upload:   curl -X POST -T FILE http://" + started.get(0).api() + "/v1/objects");
         out.println("download: curl -o OUT http://" + started.get(0).api() + "/v1/objects/CID");
+        if (chain != null) {
+            Map<String, Object> c = chain.describe();
+            out.println("OEChain " + DevnetChain.CHAIN_ID + ": nodes 0-3 are super-nodes (CometBFT RPC "
+                    + ((List<?>) c.get("validators")).stream().map(v -> ((Map<?, ?>) v).get("rpc").toString()).toList() + ")");
+            out.println("a funded key (" + c.get("devnetPasses") + " passes): " + c.get("devnetKey") + " = " + c.get("devnetAddress"));
+            out.println("send:     bin/oe wallet send --key " + c.get("devnetKey") + " --api " + started.get(0).api() + " ADDRESS 5");
+        }
         out.println("nodes are listed in " + dataDir.resolve("devnet.json") + "; Ctrl-C stops them");
         out.flush();
         CountDownLatch forever = new CountDownLatch(1);
@@ -129,6 +149,9 @@ final class DevnetCommand implements Callable<Integer> {
                 "--repair-interval", repairInterval, "--scrub-interval", scrubInterval));
         if (bootstrap != null) {
             cmd.addAll(List.of("--bootstrap", bootstrap));
+        }
+        if (chain != null && i < DevnetChain.SUPER_NODES) {
+            cmd.addAll(List.of("--super-node", "--chain-home", chain.home(i).toString(), "--cometbft", chain.cometbft.toString()));
         }
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         Path log = dir.resolve("node.log");
@@ -197,6 +220,9 @@ final class DevnetCommand implements Callable<Integer> {
             list.add(n);
         }
         doc.put("nodes", list);
+        if (chain != null) {
+            doc.put("chain", chain.describe());
+        }
         NodeCommand.writeAtomically(dataDir.resolve("devnet.json"),
                 new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc) + "\n");
     }

@@ -93,6 +93,14 @@ final class NodeApiServer implements AutoCloseable {
         this.objectIo = io;
     }
 
+    private io.oecloud.chain.CometRpc chain;
+
+    /** Serves /v1/chain/* through this super-node's CometBFT RPC. */
+    NodeApiServer withChain(io.oecloud.chain.CometRpc rpc) {
+        this.chain = rpc;
+        return this;
+    }
+
     /** Serves /v1/status and /metrics from {@code s}. */
     NodeApiServer withStatus(StatusSource s) {
         this.status = s;
@@ -243,6 +251,9 @@ final class NodeApiServer implements AutoCloseable {
                 return r;
             });
         }
+        if (path.startsWith("/v1/chain/")) {
+            return chainRoute(m, path, q, req);
+        }
         throw new ApiException(HttpResponseStatus.NOT_FOUND, "no route for " + m + " " + path);
     }
 
@@ -296,6 +307,79 @@ final class NodeApiServer implements AutoCloseable {
             return Multiaddr.parse(s);
         } catch (IllegalArgumentException e) {
             throw new ApiException(HttpResponseStatus.BAD_REQUEST, "malformed multiaddr '" + s + "': " + e.getMessage());
+        }
+    }
+
+    /**
+     * OEChain through this super-node's CometBFT:
+     * GET /v1/chain/status, /v1/chain/accounts/{addr}, /v1/chain/cids/{cid};
+     * POST /v1/chain/txs (body = signed transaction bytes; ?wait=commit waits for the block).
+     */
+    private CompletableFuture<FullHttpResponse> chainRoute(HttpMethod m, String path, QueryStringDecoder q, FullHttpRequest req) {
+        if (chain == null) {
+            throw new ApiException(HttpResponseStatus.NOT_FOUND, "this node is not a super-node: OEChain is served by nodes started with --super-node");
+        }
+        if (m.equals(HttpMethod.GET) && path.equals("/v1/chain/status")) {
+            return chain.get("/status").thenApply(r -> {
+                Map<String, Object> out = new LinkedHashMap<>();
+                out.put("chainId", r.at("/result/node_info/network").asText());
+                out.put("height", r.at("/result/sync_info/latest_block_height").asLong());
+                out.put("appHash", r.at("/result/sync_info/latest_app_hash").asText());
+                out.put("blockTime", r.at("/result/sync_info/latest_block_time").asText());
+                out.put("catchingUp", r.at("/result/sync_info/catching_up").asBoolean());
+                out.put("validatorAddress", r.at("/result/validator_info/address").asText());
+                out.put("votingPower", r.at("/result/validator_info/voting_power").asLong());
+                return json(HttpResponseStatus.OK, out);
+            });
+        }
+        if (m.equals(HttpMethod.GET) && path.startsWith("/v1/chain/accounts/")) {
+            String addr = path.substring("/v1/chain/accounts/".length());
+            peerId(addr); // 400 for a malformed address
+            return chain.query("/account", addr).thenApply(v -> json(HttpResponseStatus.OK, v));
+        }
+        if (m.equals(HttpMethod.GET) && path.startsWith("/v1/chain/cids/")) {
+            Cid c = cid(path.substring("/v1/chain/cids/".length()));
+            return chain.query("/cid", c.toString()).thenApply(v -> v == null
+                    ? json(HttpResponseStatus.NOT_FOUND, Map.of("error", c + " is not registered"))
+                    : json(HttpResponseStatus.OK, v));
+        }
+        if (m.equals(HttpMethod.POST) && path.equals("/v1/chain/txs")) {
+            byte[] tx = new byte[req.content().readableBytes()];
+            req.content().readBytes(tx);
+            if (tx.length == 0 || tx.length > io.oecloud.chain.Ledger.MAX_TX_BYTES) {
+                throw new ApiException(HttpResponseStatus.BAD_REQUEST, "a transaction is 1 to " + io.oecloud.chain.Ledger.MAX_TX_BYTES + " bytes, was " + tx.length);
+            }
+            boolean commit = q.parameters().getOrDefault("wait", List.of()).contains("commit");
+            return chain.broadcast(tx, commit).thenApply(r -> {
+                if (r.has("error")) {
+                    return json(HttpResponseStatus.BAD_REQUEST, Map.of("error", r.at("/error/data").asText(r.at("/error/message").asText())));
+                }
+                JsonNodeView v = new JsonNodeView(r.path("result"), commit);
+                Map<String, Object> out = new LinkedHashMap<>();
+                out.put("hash", r.at("/result/hash").asText());
+                out.put("code", v.code());
+                out.put("log", v.log());
+                if (commit) {
+                    out.put("height", r.at("/result/height").asLong());
+                }
+                return json(v.code() == 0 ? HttpResponseStatus.OK : HttpResponseStatus.UNPROCESSABLE_ENTITY, out);
+            });
+        }
+        throw new ApiException(HttpResponseStatus.NOT_FOUND, "no route for " + m + " " + path);
+    }
+
+    /** The result of a broadcast: CheckTx's code, or the block's when it was committed. */
+    private record JsonNodeView(com.fasterxml.jackson.databind.JsonNode result, boolean commit) {
+        int code() {
+            int check = commit ? result.at("/check_tx/code").asInt() : result.path("code").asInt();
+            return check != 0 || !commit ? check : result.at("/tx_result/code").asInt();
+        }
+
+        String log() {
+            if (!commit) {
+                return result.path("log").asText();
+            }
+            return result.at("/check_tx/code").asInt() != 0 ? result.at("/check_tx/log").asText() : result.at("/tx_result/log").asText();
         }
     }
 

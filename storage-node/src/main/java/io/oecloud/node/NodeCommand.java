@@ -69,6 +69,15 @@ final class NodeCommand implements Callable<Integer> {
             description = "Keep an unpinned shard this long before collecting it (default: ${DEFAULT-VALUE}).")
     String gcGrace;
 
+    @Option(names = "--super-node", description = "Also run OEChain: the ledger and its CometBFT as a child process.")
+    boolean superNode;
+
+    @Option(names = "--chain-home", paramLabel = "DIR", description = "CometBFT's home (config, keys, blocks) for --super-node (default: DATA_DIR/cometbft).")
+    Path chainHome;
+
+    @Option(names = "--cometbft", paramLabel = "PATH", description = "The CometBFT binary (default: the project's pinned one, installed on first use).")
+    Path cometbftBinary;
+
     private final CountDownLatch stop = new CountDownLatch(1);
 
     @Override
@@ -87,10 +96,28 @@ final class NodeCommand implements Callable<Integer> {
         StorageNode storage = StorageNode.start(id, listenAddrs, dataDir, capacity, objectConfig, upkeep);
         P2pNode node = storage.p2p;
         DhtService service = node.service(() -> { });
+        io.oecloud.chain.ChainNode chain = null;
+        if (superNode) {
+            try {
+                chain = io.oecloud.chain.ChainNode.start(Cometbft.binary(cometbftBinary),
+                        chainHome != null ? chainHome : dataDir.resolve("cometbft"), dataDir.resolve("ledger"));
+            } catch (IOException e) {
+                storage.close();
+                throw e;
+            }
+        }
+        io.oecloud.chain.ChainNode chainNode = chain;
         NodeApiServer server;
         try {
-            server = new NodeApiServer(service, storage.objects, storage.io).withStatus(storage).start(apiAddr);
+            server = new NodeApiServer(service, storage.objects, storage.io).withStatus(storage);
+            if (chainNode != null) {
+                server.withChain(chainNode.rpc());
+            }
+            server.start(apiAddr);
         } catch (IOException e) {
+            if (chainNode != null) {
+                chainNode.close();
+            }
             storage.close();
             throw e;
         }
@@ -104,6 +131,9 @@ final class NodeCommand implements Callable<Integer> {
                 // best effort: a stale file only makes clients say no node answers
             }
             server.close();
+            if (chainNode != null) {
+                chainNode.close();
+            }
             storage.close();
             stop.countDown();
         }, "oe-node-shutdown"));
@@ -118,6 +148,10 @@ final class NodeCommand implements Callable<Integer> {
             err.println("warning: no bootstrap peer reached; running alone");
         }
         out.println("RS(" + k + "," + m + "), store " + dataDir.resolve("store") + " (" + capacity + " bytes)");
+        if (chainNode != null) {
+            out.println("super-node: OEChain RPC on http://" + chainNode.rpcAddress().getHostString() + ":"
+                    + chainNode.rpcAddress().getPort() + " (CometBFT pid " + chainNode.enginePid() + ")");
+        }
         out.println("DHT server, routing table " + node.dht.routingTableSize() + " peers; ready");
         out.flush();
         stop.await();

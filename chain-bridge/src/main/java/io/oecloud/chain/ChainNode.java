@@ -1,0 +1,100 @@
+package io.oecloud.chain;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A super-node's chain side: the ledger (RocksDB under {@code dataDir}), its ABCI server on the
+ * address CometBFT's config names as {@code proxy_app}, and CometBFT itself as a supervised
+ * child on {@code home}. Started in that order (CometBFT needs the app listening), closed in
+ * reverse.
+ */
+public final class ChainNode implements AutoCloseable {
+    private final LedgerStore store;
+    private final AbciServer abci;
+    private final CometBftProcess engine;
+    private final CometRpc rpc;
+    private final InetSocketAddress rpcAddress;
+
+    private ChainNode(LedgerStore store, AbciServer abci, CometBftProcess engine, InetSocketAddress rpcAddress) {
+        this.store = store;
+        this.abci = abci;
+        this.engine = engine;
+        this.rpcAddress = rpcAddress;
+        this.rpc = new CometRpc(rpcAddress, 30_000);
+    }
+
+    public static ChainNode start(Path cometbft, Path home, Path dataDir) throws IOException {
+        Path config = home.resolve("config/config.toml");
+        if (!Files.exists(config)) {
+            throw new IOException("no CometBFT configuration at " + config + " (run 'cometbft init --home " + home + "' or use oe devnet)");
+        }
+        InetSocketAddress proxy = address(tomlValue(config, "", "proxy_app"), "proxy_app");
+        InetSocketAddress rpcAt = address(tomlValue(config, "rpc", "laddr"), "rpc.laddr");
+        LedgerStore store = LedgerStore.open(dataDir);
+        AbciServer abci;
+        try {
+            abci = new AbciServer(new LedgerApp(store)).start(proxy);
+        } catch (IOException e) {
+            store.close();
+            throw e;
+        }
+        CometBftProcess engine;
+        try {
+            engine = CometBftProcess.start(cometbft, home);
+        } catch (IOException e) {
+            abci.close();
+            store.close();
+            throw e;
+        }
+        return new ChainNode(store, abci, engine, rpcAt);
+    }
+
+    /** A value of {@code key} in {@code [section]} ("" for the top) of a TOML file, unquoted. */
+    public static String tomlValue(Path file, String section, String key) throws IOException {
+        String current = "";
+        List<String> lines = Files.readAllLines(file);
+        for (String raw : lines) {
+            String l = raw.strip();
+            if (l.startsWith("[") && l.endsWith("]")) {
+                current = l.substring(1, l.length() - 1);
+            } else if (current.equals(section) && l.startsWith(key + " =")) {
+                return l.substring(l.indexOf('=') + 1).strip().replaceAll("^\"|\"$", "");
+            }
+        }
+        throw new IOException("no " + key + " in [" + section + "] of " + file);
+    }
+
+    private static InetSocketAddress address(String url, String what) throws IOException {
+        try {
+            URI u = URI.create(url);
+            return new InetSocketAddress(u.getHost(), u.getPort());
+        } catch (IllegalArgumentException e) {
+            throw new IOException(what + " '" + url + "' is not tcp://HOST:PORT");
+        }
+    }
+
+    public CometRpc rpc() {
+        return rpc;
+    }
+
+    public InetSocketAddress rpcAddress() {
+        return rpcAddress;
+    }
+
+    public long enginePid() {
+        return engine.pid();
+    }
+
+    @Override
+    public void close() {
+        rpc.close();
+        engine.close();
+        abci.close();
+        store.close();
+    }
+}

@@ -1,0 +1,129 @@
+package io.oecloud.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** bin/oe devnet with its OEChain, as a user meets it: a funded key, oe wallet, oe chain. */
+@Timeout(400)
+class DevnetChainTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    private final List<Process> started = new ArrayList<>();
+
+    @AfterEach
+    void stop() throws Exception {
+        for (Process p : started) {
+            p.destroy();
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+        }
+    }
+
+    private static void awaitTrue(DevnetTest.Check c, long seconds, String what) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!c.ok()) {
+            assertTrue(System.nanoTime() < end, what + " did not happen within " + seconds + " s");
+            Thread.sleep(200); // polling other processes
+        }
+    }
+
+    private static OeLauncherTest.Run oe(String... args) throws Exception {
+        return OeLauncherTest.oe(Map.of(), args);
+    }
+
+    private static long height(String api) throws Exception {
+        OeLauncherTest.Run r = oe("chain", "status", "--api", api);
+        if (r.code() != 0) {
+            return -1;
+        }
+        for (String line : r.out().lines().toList()) {
+            if (line.startsWith("height")) {
+                return Long.parseLong(line.substring("height".length()).strip());
+            }
+        }
+        return -1;
+    }
+
+    @Test
+    void devnet_runsFourSuperNodes_aUserSendsPasses_andRegistersACid_andAKilledSuperNodeLeavesNoCometBft() throws Exception {
+        Path data = dir.resolve("devnet");
+        Path log = dir.resolve("devnet.log");
+        Process net = new ProcessBuilder(OeLauncherTest.ROOT.resolve("bin/oe").toString(), "devnet",
+                "--data-dir", data.toString(), "--p2p-port", "0", "--api-port", "0")
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        started.add(net);
+        awaitTrue(() -> Files.exists(data.resolve("devnet.json")) || !net.isAlive(), 240, "devnet start");
+        assertTrue(net.isAlive(), Files.readString(log));
+        JsonNode doc = JSON.readTree(data.resolve("devnet.json").toFile());
+        JsonNode chain = doc.get("chain");
+        assertEquals("oe-devnet", chain.get("chainId").asText());
+        assertEquals(4, chain.get("validators").size());
+        assertTrue(Files.readString(log).contains("a funded key"), Files.readString(log));
+        String api = doc.at("/nodes/0/api").asText().substring("http://".length());
+        String api2 = doc.at("/nodes/2/api").asText().substring("http://".length());
+        awaitTrue(() -> height(api) >= 2, 60, "first blocks");
+
+        // a new user's key, passes from the devnet's funded key, a CID registered
+        Path wallet = dir.resolve("wallet");
+        OeLauncherTest.Run created = oe("wallet", "new", "--wallet-dir", wallet.toString(), "--name", "me", "--no-passphrase");
+        assertEquals(0, created.code(), created.err());
+        String me = created.out();
+        OeLauncherTest.Run sent = oe("wallet", "send", "--key", chain.get("devnetKey").asText(), "--api", api, me, "5");
+        assertEquals(0, sent.code(), sent.err());
+        assertTrue(sent.out().startsWith("sent 5 passes"), sent.out());
+        OeLauncherTest.Run balance = oe("wallet", "balance", "--wallet-dir", wallet.toString(), "--name", "me", "--api", api2);
+        assertEquals(0, balance.code(), balance.err());
+        assertEquals("5 passes (5000000000000000000 base units)", balance.out(), "another super-node sees the transfer");
+
+        Path work = Files.writeString(dir.resolve("work.txt"), "a work of mine");
+        String cid = oe("cid", work.toString()).out().split("\\s+")[0];
+        OeLauncherTest.Run reg = oe("chain", "register-cid", cid, "--title", "my work", "--wallet-dir", wallet.toString(), "--name", "me", "--api", api);
+        assertEquals(0, reg.code(), reg.err());
+        OeLauncherTest.Run whois = oe("chain", "whois", cid, "--api", api2);
+        assertEquals(0, whois.code(), whois.err());
+        assertTrue(whois.out().contains("owner        " + me), whois.out());
+        OeLauncherTest.Run again = oe("chain", "register-cid", cid, "--key", chain.get("devnetKey").asText(), "--api", api);
+        assertEquals(1, again.code());
+        assertTrue(again.err().contains("is registered to " + me), again.err());
+        OeLauncherTest.Run poor = oe("wallet", "send", "--wallet-dir", wallet.toString(), "--name", "me", "--api", api, me, "6");
+        assertEquals(1, poor.code());
+        assertTrue(poor.err().contains("holds"), poor.err());
+
+        // a super-node killed with SIGKILL: its CometBFT goes too (its ABCI connection is gone); the rest go on
+        JsonNode node1 = doc.at("/nodes/1");
+        long engine = Long.parseLong(Files.readString(Path.of(chain.at("/validators/1/home").asText(), "cometbft.pid")).strip());
+        ProcessHandle.of(node1.get("pid").asLong()).orElseThrow().destroyForcibly();
+        awaitTrue(() -> ProcessHandle.of(engine).map(h -> !h.isAlive()).orElse(true), 60, "the orphaned CometBFT exits");
+        long h = height(api);
+        awaitTrue(() -> height(api) >= h + 3, 60, "blocks with three of four super-nodes");
+
+        // the whole devnet stops: no node and no CometBFT is left
+        net.destroy();
+        assertTrue(net.waitFor(60, TimeUnit.SECONDS));
+        for (JsonNode v : chain.get("validators")) {
+            Path pid = Path.of(v.get("home").asText(), "cometbft.pid");
+            if (Files.exists(pid)) {
+                long p = Long.parseLong(Files.readString(pid).strip());
+                assertFalse(ProcessHandle.of(p).map(ProcessHandle::isAlive).orElse(false), "CometBFT " + p + " still runs");
+            }
+        }
+    }
+}

@@ -1,0 +1,158 @@
+package io.oecloud.node;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.oecloud.chain.Amounts;
+import io.oecloud.chain.ChainNode;
+import io.oecloud.chain.Ledger;
+import io.oecloud.dht.Identity;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The devnet's OEChain: four super-nodes (devnet nodes 0-3) with one genesis, made once under
+ * {@code D/chain} with {@code cometbft testnet} and reused on later starts. The genesis funds the
+ * four super-nodes' accounts (their peer IDs) and a devnet key, {@code D/wallet/devnet.key}
+ * (unencrypted, for trying things), so passes can be sent at once.
+ */
+final class DevnetChain {
+    static final int SUPER_NODES = 4;
+    static final String CHAIN_ID = "oe-devnet";
+    static final BigInteger SUPER_NODE_FUNDS = Amounts.PASS.multiply(BigInteger.valueOf(1_000));
+    static final BigInteger DEVNET_FUNDS = Amounts.PASS.multiply(BigInteger.valueOf(1_000_000));
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    final Path dir;
+    final Path cometbft;
+    final Path walletKey;
+
+    DevnetChain(Path dataDir, Path cometbft) {
+        this.dir = dataDir.resolve("chain");
+        this.cometbft = cometbft;
+        this.walletKey = dataDir.resolve("wallet").resolve("devnet.key");
+    }
+
+    Path home(int i) {
+        return dir.resolve("node" + i);
+    }
+
+    /** Creates the chain's homes and genesis unless they exist. {@code basePort} 0 picks free ports. */
+    void prepare(Path dataDir, int basePort) throws IOException {
+        if (Files.exists(home(SUPER_NODES - 1).resolve("config/genesis.json"))) {
+            return;
+        }
+        run(cometbft.toString(), "testnet", "--v", String.valueOf(SUPER_NODES), "--o", dir.toString(), "--starting-ip-address", "127.0.0.1");
+        if (!Files.exists(walletKey)) {
+            byte[] seed = new byte[32];
+            new SecureRandom().nextBytes(seed);
+            WalletKey.write(walletKey, seed, null);
+        }
+        ObjectNode app = JSON.createObjectNode().put("minFee", "1000");
+        ArrayNode accounts = app.putArray("accounts");
+        for (int i = 0; i < SUPER_NODES; i++) {
+            Identity id = Identity.loadOrCreate(dataDir.resolve("node-" + i));
+            accounts.addObject().put("address", Ledger.address(id.publicKey())).put("balance", SUPER_NODE_FUNDS.toString());
+        }
+        accounts.addObject().put("address", WalletKey.address(walletKey)).put("balance", DEVNET_FUNDS.toString());
+        ObjectNode genesis = (ObjectNode) JSON.readTree(home(0).resolve("config/genesis.json").toFile());
+        genesis.put("chain_id", CHAIN_ID).set("app_state", app);
+        String g = JSON.writerWithDefaultPrettyPrinter().writeValueAsString(genesis);
+        int[] p2p = new int[SUPER_NODES];
+        int[] rpc = new int[SUPER_NODES];
+        int[] abci = new int[SUPER_NODES];
+        String[] ids = new String[SUPER_NODES];
+        for (int i = 0; i < SUPER_NODES; i++) {
+            p2p[i] = basePort == 0 ? freePort() : basePort + 2 * i;
+            rpc[i] = basePort == 0 ? freePort() : basePort + 1 + 2 * i;
+            abci[i] = basePort == 0 ? freePort() : basePort + 100 + i;
+            ids[i] = run(cometbft.toString(), "show-node-id", "--home", home(i).toString()).strip();
+        }
+        for (int i = 0; i < SUPER_NODES; i++) {
+            List<String> peers = new ArrayList<>();
+            for (int j = 0; j < SUPER_NODES; j++) {
+                if (j != i) {
+                    peers.add(ids[j] + "@127.0.0.1:" + p2p[j]);
+                }
+            }
+            Path c = home(i).resolve("config/config.toml");
+            toml(c, "", "proxy_app", "\"tcp://127.0.0.1:" + abci[i] + "\"");
+            toml(c, "", "moniker", "\"oe-devnet-" + i + "\"");
+            toml(c, "rpc", "laddr", "\"tcp://127.0.0.1:" + rpc[i] + "\"");
+            toml(c, "rpc", "pprof_laddr", "\"\"");
+            toml(c, "p2p", "laddr", "\"tcp://127.0.0.1:" + p2p[i] + "\"");
+            toml(c, "p2p", "persistent_peers", "\"" + String.join(",", peers) + "\"");
+            toml(c, "p2p", "allow_duplicate_ip", "true");
+            toml(c, "p2p", "addr_book_strict", "false");
+            toml(c, "consensus", "timeout_commit", "\"500ms\"");
+            Files.writeString(home(i).resolve("config/genesis.json"), g, StandardCharsets.UTF_8);
+        }
+    }
+
+    /** What devnet.json says of the chain. */
+    Map<String, Object> describe() throws IOException {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("chainId", CHAIN_ID);
+        List<Map<String, Object>> validators = new ArrayList<>();
+        for (int i = 0; i < SUPER_NODES; i++) {
+            Map<String, Object> v = new LinkedHashMap<>();
+            v.put("node", i);
+            v.put("rpc", ChainNode.tomlValue(home(i).resolve("config/config.toml"), "rpc", "laddr").replace("tcp://", "http://"));
+            v.put("validatorAddress", JSON.readTree(home(i).resolve("config/priv_validator_key.json").toFile()).path("address").asText());
+            v.put("home", home(i).toString());
+            validators.add(v);
+        }
+        m.put("validators", validators);
+        m.put("devnetKey", walletKey.toString());
+        m.put("devnetAddress", WalletKey.address(walletKey));
+        m.put("devnetPasses", DEVNET_FUNDS.divide(Amounts.PASS).toString());
+        m.put("superNodePasses", SUPER_NODE_FUNDS.divide(Amounts.PASS).toString());
+        return m;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    static void toml(Path file, String section, String key, String value) throws IOException {
+        List<String> lines = new ArrayList<>(Files.readAllLines(file));
+        String current = "";
+        for (int i = 0; i < lines.size(); i++) {
+            String l = lines.get(i).strip();
+            if (l.startsWith("[") && l.endsWith("]")) {
+                current = l.substring(1, l.length() - 1);
+            } else if (current.equals(section) && l.startsWith(key + " =")) {
+                lines.set(i, key + " = " + value);
+                Files.write(file, lines);
+                return;
+            }
+        }
+        throw new IOException("no " + key + " in [" + section + "] of " + file);
+    }
+
+    private static String run(String... cmd) throws IOException {
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IOException(String.join(" ", cmd) + " failed: " + out);
+            }
+            return out;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+    }
+}
