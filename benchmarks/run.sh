@@ -7,6 +7,7 @@
 #   benchmarks/run.sh p2p [--quick]       libp2p host on loopback: one stream, 64 streams, dial and identify latency
 #   benchmarks/run.sh dht [--quick]       the Kademlia DHT on 1,000 and 10,000 simulated nodes (hops, messages, churn)
 #   benchmarks/run.sh store [--quick]     shard store layouts: RocksDB BlobDB vs files indexed by RocksDB
+#   benchmarks/run.sh chain [--quick]     OEChain on 4 CometBFT validators vs CometBFT's kvstore: tx/s, commit latency
 #   benchmarks/run.sh all [--quick]       erasure and hash (p2p, dht and store run on their own)
 #
 # --quick shortens warm-up and measurement (for trying things; record full runs only).
@@ -14,7 +15,7 @@ set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/../bin/env.sh"
 suite=${1:-all}
 quick=${2:-}
-case "$suite" in erasure|hash|p2p|dht|store|all) ;; *) echo "usage: benchmarks/run.sh erasure|hash|p2p|dht|store|all [--quick]" >&2; exit 2 ;; esac
+case "$suite" in erasure|hash|p2p|dht|store|chain|all) ;; *) echo "usage: benchmarks/run.sh erasure|hash|p2p|dht|store|chain|all [--quick]" >&2; exit 2 ;; esac
 
 cd "$OE_ROOT"
 results=benchmarks/results
@@ -70,6 +71,16 @@ if [ "$suite" = p2p ]; then
   echo "libp2p host throughput on loopback ($runs runs of $mib MiB)..." >&2
   { echo "machine: $machine"; "$JAVA" "${OE_JVM_FLAGS[@]}" -cp "$cp" io.oecloud.benchmarks.HostThroughput "$mib" "$runs" 2> >(grep -v '^WARNING: Using incubator' >&2); } \
     | tee "$results/summary-p2p-$stamp.txt"
+  exit 0
+fi
+
+if [ "$suite" = chain ]; then
+  secs=20; [ "$quick" = --quick ] && secs=8
+  bin=$(chain-bridge/tools/cometbft.sh)
+  rm -rf benchmarks/target/chain-bench
+  { echo "machine: $machine"
+    "$JAVA" "${OE_JVM_FLAGS[@]}" -cp "$cp" io.oecloud.benchmarks.ChainThroughput "$bin" benchmarks/target/chain-bench "$secs" \
+      2> >(grep -v '^WARNING: Using incubator' >&2); } | tee "$results/summary-chain-$stamp.txt"
   exit 0
 fi
 

@@ -62,6 +62,18 @@ class DevnetChainTest {
         return -1;
     }
 
+    private static double metric(String api, String name) throws Exception {
+        var http = java.net.http.HttpClient.newHttpClient();
+        String text = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + api + "/metrics"))
+                .timeout(java.time.Duration.ofSeconds(10)).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        for (String line : text.split("\n")) {
+            if (line.startsWith(name + " ")) {
+                return Double.parseDouble(line.substring(name.length() + 1).strip());
+            }
+        }
+        return Double.NaN;
+    }
+
     @Test
     void devnet_runsFourSuperNodes_aUserSendsPasses_andRegistersACid_andAKilledSuperNodeLeavesNoCometBft() throws Exception {
         Path data = dir.resolve("devnet");
@@ -106,6 +118,12 @@ class DevnetChainTest {
         OeLauncherTest.Run poor = oe("wallet", "send", "--wallet-dir", wallet.toString(), "--name", "me", "--api", api, me, "6");
         assertEquals(1, poor.code());
         assertTrue(poor.err().contains("holds"), poor.err());
+
+        OeLauncherTest.Run vals = oe("chain", "validators", "--api", api);
+        assertEquals(0, vals.code(), vals.err());
+        assertEquals(4, vals.out().lines().filter(l -> l.contains("power 1")).count(), vals.out());
+        awaitTrue(() -> metric(api, "oe_chain_height") > 2 && metric(api, "oe_chain_validators") == 4, 30, "chain metrics");
+        assertTrue(metric(api, "oe_chain_txs_total") >= 2, "the transfer and the registration were counted");
 
         // a super-node killed with SIGKILL: its CometBFT goes too (its ABCI connection is gone); the rest go on
         JsonNode node1 = doc.at("/nodes/1");

@@ -15,13 +15,15 @@ import java.util.List;
  */
 public final class ChainNode implements AutoCloseable {
     private final LedgerStore store;
+    private final LedgerApp app;
     private final AbciServer abci;
     private final CometBftProcess engine;
     private final CometRpc rpc;
     private final InetSocketAddress rpcAddress;
 
-    private ChainNode(LedgerStore store, AbciServer abci, CometBftProcess engine, InetSocketAddress rpcAddress) {
+    private ChainNode(LedgerStore store, LedgerApp app, AbciServer abci, CometBftProcess engine, InetSocketAddress rpcAddress) {
         this.store = store;
+        this.app = app;
         this.abci = abci;
         this.engine = engine;
         this.rpcAddress = rpcAddress;
@@ -37,8 +39,10 @@ public final class ChainNode implements AutoCloseable {
         InetSocketAddress rpcAt = address(tomlValue(config, "rpc", "laddr"), "rpc.laddr");
         LedgerStore store = LedgerStore.open(dataDir);
         AbciServer abci;
+        LedgerApp app;
         try {
-            abci = new AbciServer(new LedgerApp(store)).start(proxy);
+            app = new LedgerApp(store);
+            abci = new AbciServer(app).start(proxy);
         } catch (IOException e) {
             store.close();
             throw e;
@@ -51,7 +55,7 @@ public final class ChainNode implements AutoCloseable {
             store.close();
             throw e;
         }
-        return new ChainNode(store, abci, engine, rpcAt);
+        return new ChainNode(store, app, abci, engine, rpcAt);
     }
 
     /** A value of {@code key} in {@code [section]} ("" for the top) of a TOML file, unquoted. */
@@ -76,6 +80,10 @@ public final class ChainNode implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new IOException(what + " '" + url + "' is not tcp://HOST:PORT");
         }
+    }
+
+    public LedgerApp app() {
+        return app;
     }
 
     public CometRpc rpc() {

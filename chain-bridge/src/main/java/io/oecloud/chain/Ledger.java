@@ -42,6 +42,14 @@ public final class Ledger {
 
     private final String chainId;
     private final BigInteger minFee;
+    /**
+     * Signatures already checked, by the SHA-256 of the signed message and signature: a
+     * transaction is verified once (usually at CheckTx), not again at every recheck and in
+     * FinalizeBlock. Only valid results are kept, and a hit means the very same bytes verified
+     * before, so the outcome is the same as verifying again.
+     */
+    private final com.github.benmanes.caffeine.cache.Cache<java.nio.ByteBuffer, Boolean> verified =
+            com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(200_000).build();
 
     public Ledger(String chainId, BigInteger minFee) {
         this.chainId = chainId;
@@ -62,6 +70,17 @@ public final class Ledger {
         byte[] b = body.toByteArray();
         return Tx.newBuilder().setBody(ByteString.copyFrom(b)).setSignature(ByteString.copyFrom(key.sign(signed(b))))
                 .build().toByteArray();
+    }
+
+    private static byte[] digest(byte[] msg, byte[] sig) {
+        try {
+            java.security.MessageDigest d = java.security.MessageDigest.getInstance("SHA-256");
+            d.update(msg);
+            d.update(sig);
+            return d.digest();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static byte[] signed(byte[] body) {
@@ -89,11 +108,17 @@ public final class Ledger {
             return new Result(Code.MALFORMED, "sender must be a 32-byte Ed25519 key and the signature 64 bytes");
         }
         byte[] msg = signed(tx.getBody().toByteArray());
-        boolean valid;
-        try {
-            valid = Ed25519.verify(tx.getSignature().toByteArray(), 0, pk, 0, msg, 0, msg.length);
-        } catch (RuntimeException e) {
-            valid = false;
+        java.nio.ByteBuffer key = java.nio.ByteBuffer.wrap(digest(msg, tx.getSignature().toByteArray()));
+        boolean valid = verified.getIfPresent(key) != null;
+        if (!valid) {
+            try {
+                valid = Ed25519.verify(tx.getSignature().toByteArray(), 0, pk, 0, msg, 0, msg.length);
+            } catch (RuntimeException e) {
+                valid = false;
+            }
+            if (valid) {
+                verified.put(key, Boolean.TRUE);
+            }
         }
         if (!valid) {
             return new Result(Code.BAD_SIGNATURE, "signature does not verify for the sender's key");

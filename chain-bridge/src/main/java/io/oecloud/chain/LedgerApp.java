@@ -45,6 +45,20 @@ public final class LedgerApp {
     private LedgerState working;
     private LedgerState check;
     private byte[] workingHash;
+    private final java.util.concurrent.atomic.AtomicLong txsCommitted = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong txsRefused = new java.util.concurrent.atomic.AtomicLong();
+    private int workingTxs;
+    private int workingRefused;
+
+    /** Transactions applied in committed blocks since this process started. */
+    public long txsCommitted() {
+        return txsCommitted.get();
+    }
+
+    /** Transactions in committed blocks that the ledger refused (their fee was not taken). */
+    public long txsRefused() {
+        return txsRefused.get();
+    }
 
     public LedgerApp(LedgerStore store) throws IOException {
         this.store = store;
@@ -148,8 +162,12 @@ public final class LedgerApp {
         working.height = r.getHeight();
         working.timeMillis = r.getTime().getSeconds() * 1000 + r.getTime().getNanos() / 1_000_000; // block time, never the clock
         ResponseFinalizeBlock.Builder b = ResponseFinalizeBlock.newBuilder();
+        workingTxs = 0;
+        workingRefused = 0;
         for (ByteString tx : r.getTxsList()) {
             Ledger.Result res = ledger.apply(working, tx.toByteArray());
+            workingTxs += res.ok() ? 1 : 0;
+            workingRefused += res.ok() ? 0 : 1;
             b.addTxResults(ExecTxResult.newBuilder().setCode(res.code().value()).setLog(res.log())
                     .setCodespace(res.ok() ? "" : "oechain"));
         }
@@ -168,6 +186,8 @@ public final class LedgerApp {
         store.commit(working, workingHash); // atomically, with its height: a crash before this replays the block
         committed = working;
         working = null;
+        txsCommitted.addAndGet(workingTxs);
+        txsRefused.addAndGet(workingRefused);
         check = committed.copy(); // CometBFT rechecks the mempool against the new state
         return ResponseCommit.getDefaultInstance();
     }

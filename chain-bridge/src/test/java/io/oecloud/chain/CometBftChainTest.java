@@ -80,25 +80,6 @@ class CometBftChainTest {
         }
     }
 
-    /** Sets {@code key = value} in one [section] of a TOML file (top level when section is ""). */
-    static void toml(Path file, String section, String key, String value) throws IOException {
-        List<String> lines = new ArrayList<>(Files.readAllLines(file));
-        String current = "";
-        boolean done = false;
-        for (int i = 0; i < lines.size(); i++) {
-            String l = lines.get(i).strip();
-            if (l.startsWith("[") && l.endsWith("]")) {
-                current = l.substring(1, l.length() - 1);
-            } else if (current.equals(section) && l.startsWith(key + " =")) {
-                lines.set(i, key + " = " + value);
-                done = true;
-                break;
-            }
-        }
-        assertTrue(done, "no " + key + " in [" + section + "] of " + file);
-        Files.write(file, lines);
-    }
-
     private JsonNode rpc(int port, String path) throws Exception {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
@@ -147,11 +128,11 @@ class CometBftChainTest {
         int rpc = freePort();
         int p2p = freePort();
         Path config = home.resolve("config/config.toml");
-        toml(config, "", "proxy_app", "\"tcp://127.0.0.1:" + abci + "\"");
-        toml(config, "rpc", "laddr", "\"tcp://127.0.0.1:" + rpc + "\"");
-        toml(config, "p2p", "laddr", "\"tcp://127.0.0.1:" + p2p + "\"");
-        toml(config, "rpc", "pprof_laddr", "\"\"");
-        toml(config, "consensus", "timeout_commit", "\"300ms\"");
+        LocalTestnet.toml(config, "", "proxy_app", "\"tcp://127.0.0.1:" + abci + "\"");
+        LocalTestnet.toml(config, "rpc", "laddr", "\"tcp://127.0.0.1:" + rpc + "\"");
+        LocalTestnet.toml(config, "p2p", "laddr", "\"tcp://127.0.0.1:" + p2p + "\"");
+        LocalTestnet.toml(config, "rpc", "pprof_laddr", "\"\"");
+        LocalTestnet.toml(config, "consensus", "timeout_commit", "\"300ms\"");
 
         Identity alice = Identity.generate();
         Identity bob = Identity.generate();

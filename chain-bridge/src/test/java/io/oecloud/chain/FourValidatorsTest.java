@@ -36,7 +36,7 @@ class FourValidatorsTest {
     @TempDir
     Path dir;
 
-    private LocalNet net;
+    private LocalTestnet net;
     private final List<Identity> keys = new ArrayList<>();
 
     @BeforeAll
@@ -77,7 +77,7 @@ class FourValidatorsTest {
     /** Waits until no validator has transactions waiting, then for two more blocks. */
     private void drain() throws Exception {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        for (int i = 0; i < net.n; i++) {
+        for (int i = 0; i < net.size(); i++) {
             while (net.rpc(i, "/num_unconfirmed_txs").at("/result/total").asInt() > 0) {
                 assertTrue(System.nanoTime() < end, "mempools did not drain");
                 Thread.sleep(100); // polling another process's RPC
@@ -88,7 +88,7 @@ class FourValidatorsTest {
 
     /** Each validator's own ledger reports the app hash the network signed for its last height. */
     private void assertSameAppHash() throws Exception {
-        for (int i = 0; i < net.n; i++) {
+        for (int i = 0; i < net.size(); i++) {
             JsonNode info = net.info(i);
             long h = info.path("last_block_height").asLong();
             String mine = HexFormat.of().formatHex(java.util.Base64.getDecoder().decode(info.path("last_block_app_hash").asText()))
@@ -103,7 +103,7 @@ class FourValidatorsTest {
         ObjectNode app = genesis(8, Amounts.PASS.multiply(BigInteger.valueOf(1000)));
         Identity spender = Identity.generate();
         ((ArrayNode) app.get("accounts")).addObject().put("address", addr(spender)).put("balance", Amounts.PASS.multiply(BigInteger.TEN).toString());
-        net = new LocalNet(cometbft, dir.resolve("net"), 4, CHAIN, app);
+        net = new LocalTestnet(cometbft, dir.resolve("net"), 4, CHAIN, app, false);
         net.startAll();
         for (int i = 0; i < 4; i++) {
             net.awaitHeight(i, 2, 90);
@@ -165,7 +165,7 @@ class FourValidatorsTest {
     @Test
     void oneOfFourKilled_blocksGoOn_twoKilled_halts_bothBack_catchUpToTheSameAppHash() throws Exception {
         ObjectNode app = genesis(2, Amounts.PASS.multiply(BigInteger.valueOf(1000)));
-        net = new LocalNet(cometbft, dir.resolve("net"), 4, CHAIN, app);
+        net = new LocalTestnet(cometbft, dir.resolve("net"), 4, CHAIN, app, false);
         net.startAll();
         net.awaitHeight(0, 3, 90);
 

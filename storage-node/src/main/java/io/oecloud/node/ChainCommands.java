@@ -221,7 +221,7 @@ final class ChainCommands {
     }
 
     @Command(name = "chain", description = "OEChain: status, accounts, the CID registry.",
-            subcommands = {ChainStatus.class, ChainAccount.class, RegisterCidCmd.class, Whois.class})
+            subcommands = {ChainStatus.class, ChainValidators.class, ChainAccount.class, RegisterCidCmd.class, Whois.class})
     static final class Chain implements Runnable {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -238,6 +238,18 @@ final class ChainCommands {
         void run() throws Exception {
             JsonNode s = request(target, HttpMethod.GET, "/v1/chain/status", null);
             s.fields().forEachRemaining(e -> out().printf("%-17s %s%n", e.getKey(), e.getValue().asText()));
+        }
+    }
+
+    @Command(name = "validators", description = "The current validator set: address and voting power.")
+    static final class ChainValidators extends Base {
+        @Override
+        void run() throws Exception {
+            JsonNode r = request(target, HttpMethod.GET, "/v1/chain/validators", null);
+            out().println("at height " + r.path("height").asLong());
+            for (JsonNode v : r.path("validators")) {
+                out().printf("%s  power %d%n", v.path("address").asText(), v.path("power").asLong());
+            }
         }
     }
 

@@ -9,7 +9,6 @@ import io.oecloud.chain.Ledger;
 import io.oecloud.dht.Identity;
 import java.io.IOException;
 import java.math.BigInteger;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,9 +72,9 @@ final class DevnetChain {
         int[] abci = new int[SUPER_NODES];
         String[] ids = new String[SUPER_NODES];
         for (int i = 0; i < SUPER_NODES; i++) {
-            p2p[i] = basePort == 0 ? freePort() : basePort + 2 * i;
-            rpc[i] = basePort == 0 ? freePort() : basePort + 1 + 2 * i;
-            abci[i] = basePort == 0 ? freePort() : basePort + 100 + i;
+            p2p[i] = basePort == 0 ? io.oecloud.chain.LocalTestnet.freePort() : basePort + 2 * i;
+            rpc[i] = basePort == 0 ? io.oecloud.chain.LocalTestnet.freePort() : basePort + 1 + 2 * i;
+            abci[i] = basePort == 0 ? io.oecloud.chain.LocalTestnet.freePort() : basePort + 100 + i;
             ids[i] = run(cometbft.toString(), "show-node-id", "--home", home(i).toString()).strip();
         }
         for (int i = 0; i < SUPER_NODES; i++) {
@@ -86,15 +85,15 @@ final class DevnetChain {
                 }
             }
             Path c = home(i).resolve("config/config.toml");
-            toml(c, "", "proxy_app", "\"tcp://127.0.0.1:" + abci[i] + "\"");
-            toml(c, "", "moniker", "\"oe-devnet-" + i + "\"");
-            toml(c, "rpc", "laddr", "\"tcp://127.0.0.1:" + rpc[i] + "\"");
-            toml(c, "rpc", "pprof_laddr", "\"\"");
-            toml(c, "p2p", "laddr", "\"tcp://127.0.0.1:" + p2p[i] + "\"");
-            toml(c, "p2p", "persistent_peers", "\"" + String.join(",", peers) + "\"");
-            toml(c, "p2p", "allow_duplicate_ip", "true");
-            toml(c, "p2p", "addr_book_strict", "false");
-            toml(c, "consensus", "timeout_commit", "\"500ms\"");
+            io.oecloud.chain.LocalTestnet.toml(c, "", "proxy_app", "\"tcp://127.0.0.1:" + abci[i] + "\"");
+            io.oecloud.chain.LocalTestnet.toml(c, "", "moniker", "\"oe-devnet-" + i + "\"");
+            io.oecloud.chain.LocalTestnet.toml(c, "rpc", "laddr", "\"tcp://127.0.0.1:" + rpc[i] + "\"");
+            io.oecloud.chain.LocalTestnet.toml(c, "rpc", "pprof_laddr", "\"\"");
+            io.oecloud.chain.LocalTestnet.toml(c, "p2p", "laddr", "\"tcp://127.0.0.1:" + p2p[i] + "\"");
+            io.oecloud.chain.LocalTestnet.toml(c, "p2p", "persistent_peers", "\"" + String.join(",", peers) + "\"");
+            io.oecloud.chain.LocalTestnet.toml(c, "p2p", "allow_duplicate_ip", "true");
+            io.oecloud.chain.LocalTestnet.toml(c, "p2p", "addr_book_strict", "false");
+            io.oecloud.chain.LocalTestnet.toml(c, "consensus", "timeout_commit", "\"500ms\"");
             Files.writeString(home(i).resolve("config/genesis.json"), g, StandardCharsets.UTF_8);
         }
     }
@@ -118,28 +117,6 @@ final class DevnetChain {
         m.put("devnetPasses", DEVNET_FUNDS.divide(Amounts.PASS).toString());
         m.put("superNodePasses", SUPER_NODE_FUNDS.divide(Amounts.PASS).toString());
         return m;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
-
-    static void toml(Path file, String section, String key, String value) throws IOException {
-        List<String> lines = new ArrayList<>(Files.readAllLines(file));
-        String current = "";
-        for (int i = 0; i < lines.size(); i++) {
-            String l = lines.get(i).strip();
-            if (l.startsWith("[") && l.endsWith("]")) {
-                current = l.substring(1, l.length() - 1);
-            } else if (current.equals(section) && l.startsWith(key + " =")) {
-                lines.set(i, key + " = " + value);
-                Files.write(file, lines);
-                return;
-            }
-        }
-        throw new IOException("no " + key + " in [" + section + "] of " + file);
     }
 
     private static String run(String... cmd) throws IOException {

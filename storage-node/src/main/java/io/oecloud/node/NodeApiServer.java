@@ -332,6 +332,19 @@ final class NodeApiServer implements AutoCloseable {
                 return json(HttpResponseStatus.OK, out);
             });
         }
+        if (m.equals(HttpMethod.GET) && path.equals("/v1/chain/validators")) {
+            return chain.get("/validators").thenApply(r -> {
+                List<Map<String, Object>> vs = new java.util.ArrayList<>();
+                for (com.fasterxml.jackson.databind.JsonNode v : r.at("/result/validators")) {
+                    Map<String, Object> o = new LinkedHashMap<>();
+                    o.put("address", v.path("address").asText());
+                    o.put("power", v.path("voting_power").asLong());
+                    o.put("pubKey", v.at("/pub_key/value").asText());
+                    vs.add(o);
+                }
+                return json(HttpResponseStatus.OK, Map.of("height", r.at("/result/block_height").asLong(), "validators", vs));
+            });
+        }
         if (m.equals(HttpMethod.GET) && path.startsWith("/v1/chain/accounts/")) {
             String addr = path.substring("/v1/chain/accounts/".length());
             peerId(addr); // 400 for a malformed address

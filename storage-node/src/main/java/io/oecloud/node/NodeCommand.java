@@ -107,6 +107,7 @@ final class NodeCommand implements Callable<Integer> {
             }
         }
         io.oecloud.chain.ChainNode chainNode = chain;
+        ChainGauges chainGauges = chain == null ? null : new ChainGauges(chain, storage.metrics);
         NodeApiServer server;
         try {
             server = new NodeApiServer(service, storage.objects, storage.io).withStatus(storage);
@@ -132,6 +133,7 @@ final class NodeCommand implements Callable<Integer> {
             }
             server.close();
             if (chainNode != null) {
+                chainGauges.close();
                 chainNode.close();
             }
             storage.close();

@@ -1,8 +1,5 @@
 package io.oecloud.chain;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -24,24 +21,27 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A network of N CometBFT validators on loopback, each driving its own ledger (own RocksDB,
- * own ABCI server in this JVM): made with {@code cometbft testnet}, then given free ports, each
- * other as persistent peers, a short commit timeout and the ledger's genesis.
+ * A network of N CometBFT validators on loopback for tests and benchmarks, each driving its own
+ * ledger (own RocksDB, own ABCI server in this JVM) or CometBFT's built-in kvstore app: made with
+ * {@code cometbft testnet}, then given free ports, each other as persistent peers, a short commit
+ * timeout and the ledger's genesis.
  */
-final class LocalNet implements AutoCloseable {
+public final class LocalTestnet implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    private final boolean kvstore;
     final Path cometbft;
     final Path dir;
     final int n;
-    final int[] rpc;
+    public final int[] rpc;
     final int[] abci;
     private final Process[] engines;
     private final LedgerStore[] stores;
     private final AbciServer[] servers;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    LocalNet(Path cometbft, Path dir, int n, String chainId, ObjectNode appState) throws Exception {
+    public LocalTestnet(Path cometbft, Path dir, int n, String chainId, ObjectNode appState, boolean kvstore) throws Exception {
+        this.kvstore = kvstore;
         this.cometbft = cometbft;
         this.dir = dir;
         this.n = n;
@@ -71,65 +71,91 @@ final class LocalNet implements AutoCloseable {
                 }
             }
             Path c = home(i).resolve("config/config.toml");
-            CometBftChainTest.toml(c, "", "proxy_app", "\"tcp://127.0.0.1:" + abci[i] + "\"");
-            CometBftChainTest.toml(c, "rpc", "laddr", "\"tcp://127.0.0.1:" + rpc[i] + "\"");
-            CometBftChainTest.toml(c, "rpc", "pprof_laddr", "\"\"");
-            CometBftChainTest.toml(c, "p2p", "laddr", "\"tcp://127.0.0.1:" + p2p[i] + "\"");
-            CometBftChainTest.toml(c, "p2p", "persistent_peers", "\"" + String.join(",", peers) + "\"");
-            CometBftChainTest.toml(c, "p2p", "allow_duplicate_ip", "true");
-            CometBftChainTest.toml(c, "p2p", "addr_book_strict", "false");
-            CometBftChainTest.toml(c, "consensus", "timeout_commit", "\"300ms\"");
+            toml(c, "", "proxy_app", kvstore ? "\"kvstore\"" : "\"tcp://127.0.0.1:" + abci[i] + "\"");
+            toml(c, "rpc", "laddr", "\"tcp://127.0.0.1:" + rpc[i] + "\"");
+            toml(c, "rpc", "pprof_laddr", "\"\"");
+            toml(c, "p2p", "laddr", "\"tcp://127.0.0.1:" + p2p[i] + "\"");
+            toml(c, "p2p", "persistent_peers", "\"" + String.join(",", peers) + "\"");
+            toml(c, "p2p", "allow_duplicate_ip", "true");
+            toml(c, "p2p", "addr_book_strict", "false");
+            toml(c, "consensus", "timeout_commit", "\"300ms\"");
             Files.writeString(home(i).resolve("config/genesis.json"), g);
         }
     }
 
-    Path home(int i) {
+    /** Sets {@code key = value} in one [section] ("" for the top) of a TOML file. */
+    public static void toml(Path file, String section, String key, String value) throws IOException {
+        List<String> lines = new ArrayList<>(Files.readAllLines(file));
+        String current = "";
+        for (int i = 0; i < lines.size(); i++) {
+            String l = lines.get(i).strip();
+            if (l.startsWith("[") && l.endsWith("]")) {
+                current = l.substring(1, l.length() - 1);
+            } else if (current.equals(section) && l.startsWith(key + " =")) {
+                lines.set(i, key + " = " + value);
+                Files.write(file, lines);
+                return;
+            }
+        }
+        throw new IOException("no " + key + " in [" + section + "] of " + file);
+    }
+
+    public int size() {
+        return n;
+    }
+
+    public Path home(int i) {
         return dir.resolve("node" + i);
     }
 
     private static String run(String... cmd) throws Exception {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        assertEquals(0, p.exitValue(), String.join(" ", cmd) + ": " + out);
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IOException(String.join(" ", cmd) + " failed: " + out);
+        }
         return out;
     }
 
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }
     }
 
     /** Starts node i's ledger (on its data) and its CometBFT. */
-    void start(int i) throws Exception {
-        stores[i] = LedgerStore.open(dir.resolve("ledger" + i));
-        servers[i] = new AbciServer(new LedgerApp(stores[i])).start(new InetSocketAddress("127.0.0.1", abci[i]));
+    public void start(int i) throws Exception {
+        if (!kvstore) {
+            stores[i] = LedgerStore.open(dir.resolve("ledger" + i));
+            servers[i] = new AbciServer(new LedgerApp(stores[i])).start(new InetSocketAddress("127.0.0.1", abci[i]));
+        }
         engines[i] = new ProcessBuilder(cometbft.toString(), "start", "--home", home(i).toString())
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("node" + i + ".log").toFile()))
                 .start();
     }
 
-    void startAll() throws Exception {
+    public void startAll() throws Exception {
         for (int i = 0; i < n; i++) {
             start(i);
         }
     }
 
     /** SIGKILL to node i's CometBFT, and its ledger stops as if its process had died with it. */
-    void kill(int i) throws Exception {
+    public void kill(int i) throws Exception {
         engines[i].destroyForcibly().waitFor(30, TimeUnit.SECONDS);
-        servers[i].close();
-        stores[i].close();
+        if (servers[i] != null) {
+            servers[i].close();
+            stores[i].close();
+        }
     }
 
-    JsonNode rpc(int i, String path) throws Exception {
+    public JsonNode rpc(int i, String path) throws Exception {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + rpc[i] + path))
                 .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
         return JSON.readTree(r.body());
     }
 
-    long height(int i) {
+    public long height(int i) {
         try {
             return rpc(i, "/status").at("/result/sync_info/latest_block_height").asLong();
         } catch (Exception e) {
@@ -137,27 +163,29 @@ final class LocalNet implements AutoCloseable {
         }
     }
 
-    void awaitHeight(int i, long h, long seconds) throws Exception {
+    public void awaitHeight(int i, long h, long seconds) throws Exception {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (height(i) < h) {
-            assertTrue(System.nanoTime() < end, "node " + i + " did not reach height " + h + " (at " + height(i) + ")");
+            if (System.nanoTime() > end) {
+                throw new java.util.concurrent.TimeoutException("node " + i + " did not reach height " + h + " (at " + height(i) + ")");
+            }
             Thread.sleep(100); // polling another process's RPC
         }
     }
 
     /** The app hash node i's ledger reported for block h (in the header of block h + 1). */
-    String appHashAfter(int i, long h) throws Exception {
+    public String appHashAfter(int i, long h) throws Exception {
         return rpc(i, "/block?height=" + (h + 1)).at("/result/block/header/app_hash").asText();
     }
 
-    JsonNode account(int i, String address) throws Exception {
+    public JsonNode account(int i, String address) throws Exception {
         String hex = HexFormat.of().formatHex(address.getBytes(StandardCharsets.UTF_8));
         JsonNode r = rpc(i, "/abci_query?path=%22/account%22&data=0x" + hex);
         return JSON.readTree(Base64.getDecoder().decode(r.at("/result/response/value").asText()));
     }
 
     /** What node i's own ledger says its last committed height and app hash are. */
-    JsonNode info(int i) throws Exception {
+    public JsonNode info(int i) throws Exception {
         return rpc(i, "/abci_info").at("/result/response");
     }
 

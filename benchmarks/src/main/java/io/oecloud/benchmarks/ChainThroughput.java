@@ -1,0 +1,183 @@
+package io.oecloud.benchmarks;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.ByteString;
+import io.oecloud.chain.Amounts;
+import io.oecloud.chain.Ledger;
+import io.oecloud.chain.LocalTestnet;
+import io.oecloud.chain.pb.ChainProto.Transfer;
+import io.oecloud.chain.pb.ChainProto.TxBody;
+import io.oecloud.dht.Identity;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * OEChain on four CometBFT validators on loopback, against CometBFT's built-in kvstore app on the
+ * same layout (the engine's own ceiling). Saturation: senders submit with broadcast_tx_sync to
+ * all four validators for a fixed time; throughput is the transactions in the blocks committed in
+ * that window. Latency: at half the measured rate, a sample of transactions is submitted with
+ * broadcast_tx_commit, which returns once the block holding it is committed.
+ *
+ * <pre>java ... ChainThroughput COMETBFT_BINARY WORK_DIR [SECONDS]</pre>
+ */
+public final class ChainThroughput {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String CHAIN = "oechain-bench";
+    private static final BigInteger FEE = BigInteger.valueOf(1000);
+
+    private ChainThroughput() {}
+
+    public static void main(String[] args) throws Exception {
+        Path cometbft = Path.of(args[0]);
+        Path work = Path.of(args[1]);
+        int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 20;
+        double kv = saturate(cometbft, work.resolve("kvstore"), true, seconds);
+        System.out.printf("kvstore: %.0f tx/s%n", kv);
+        Result oe = run(cometbft, work.resolve("oechain"), seconds);
+        System.out.printf("oechain: %.0f tx/s = %.2fx kvstore; commit latency at %.0f tx/s: median %.0f ms, p99 %.0f ms (%d samples)%n",
+                oe.tps(), oe.tps() / kv, oe.tps() / 2, oe.medianMs(), oe.p99Ms(), oe.samples());
+    }
+
+    record Result(double tps, double medianMs, double p99Ms, int samples) {}
+
+    private static final int SENDERS = 32;
+
+    private static LocalTestnet net(Path cometbft, Path dir, boolean kvstore, List<Identity> keys) throws Exception {
+        ObjectNode app = JSON.createObjectNode().put("minFee", FEE.toString());
+        ArrayNode accounts = app.putArray("accounts");
+        for (int i = 0; i < SENDERS + 1; i++) {
+            Identity k = Identity.generate();
+            keys.add(k);
+            accounts.addObject().put("address", Ledger.address(k.publicKey())).put("balance", Amounts.PASS.multiply(BigInteger.valueOf(1_000_000)).toString());
+        }
+        Files.createDirectories(dir);
+        LocalTestnet net = new LocalTestnet(cometbft, dir, 4, CHAIN, app, kvstore);
+        net.startAll();
+        for (int i = 0; i < 4; i++) {
+            net.awaitHeight(i, 2, 120);
+        }
+        return net;
+    }
+
+    private static byte[] transfer(Identity from, long nonce, Identity to) {
+        return Ledger.sign(from, TxBody.newBuilder().setChainId(CHAIN).setSender(ByteString.copyFrom(from.publicKey())).setNonce(nonce)
+                .setFee(ByteString.copyFrom(Amounts.encode(FEE))).setTransfer(Transfer.newBuilder()
+                        .setTo(Ledger.address(to.publicKey())).setAmount(ByteString.copyFrom(Amounts.encode(BigInteger.ONE)))).build());
+    }
+
+    /** Transactions committed in blocks (from, to]. */
+    private static long committed(LocalTestnet net, long from, long to) throws Exception {
+        long n = 0;
+        for (long h = from + 1; h <= to; h += 20) {
+            JsonNode r = net.rpc(0, "/blockchain?minHeight=" + h + "&maxHeight=" + Math.min(to, h + 19));
+            for (JsonNode meta : r.at("/result/block_metas")) {
+                n += meta.path("num_txs").asLong();
+            }
+        }
+        return n;
+    }
+
+    /** Senders each with their own account (kvstore: random keys), as fast as CheckTx admits, for {@code seconds}. */
+    private static double saturate(Path cometbft, Path dir, boolean kvstore, int seconds) throws Exception {
+        List<Identity> keys = new ArrayList<>();
+        try (LocalTestnet net = net(cometbft, dir, kvstore, keys)) {
+            return load(net, kvstore, keys, new long[keys.size()], seconds, 0);
+        }
+    }
+
+    /** Sends for {@code seconds} (at most {@code ratePerSecond} when > 0); returns committed tx/s in the window. */
+    private static double load(LocalTestnet net, boolean kvstore, List<Identity> keys, long[] nonces, int seconds,
+                               double ratePerSecond) throws Exception {
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong permits = new AtomicLong();
+        ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+        long h0 = net.height(0);
+        long t0 = System.nanoTime();
+        for (int s = 0; s < SENDERS; s++) {
+            int me = s;
+            pool.submit(() -> {
+                Random rnd = new Random(me);
+                int node = me % 4;
+                while (!stop.get()) {
+                    if (ratePerSecond > 0) {
+                        long allowed = (long) ((System.nanoTime() - t0) / 1e9 * ratePerSecond);
+                        if (permits.incrementAndGet() > allowed) {
+                            permits.decrementAndGet();
+                            Thread.sleep(2);
+                            continue;
+                        }
+                    }
+                    byte[] tx = kvstore ? ("k" + me + "-" + rnd.nextLong() + "=v").getBytes(StandardCharsets.UTF_8)
+                            : transfer(keys.get(me), nonces[me], keys.get((me + 1) % SENDERS));
+                    JsonNode r = net.rpc(node, "/broadcast_tx_sync?tx=0x" + HexFormat.of().formatHex(tx));
+                    if (r.at("/result/code").asInt(-1) == 0) {
+                        nonces[me]++;
+                    } else {
+                        Thread.sleep(20); // mempool full: back off a little
+                    }
+                }
+                return null;
+            });
+        }
+        Thread.sleep(seconds * 1000L);
+        long h1 = net.height(0);
+        double elapsed = (System.nanoTime() - t0) / 1e9;
+        stop.set(true);
+        pool.shutdown();
+        pool.awaitTermination(60, TimeUnit.SECONDS);
+        // blocks between h0 and h1 hold what committed in the window (first block's txs were sent in it too)
+        return committed(net, h0, h1) / elapsed;
+    }
+
+    private static Result run(Path cometbft, Path dir, int seconds) throws Exception {
+        List<Identity> keys = new ArrayList<>();
+        try (LocalTestnet net = net(cometbft, dir, false, keys)) {
+            long[] nonces = new long[keys.size()];
+            double tps = load(net, false, keys, nonces, seconds, 0);
+            net.awaitHeight(0, net.height(0) + 3, 60); // let the mempools drain
+            // half the load in the background, timed samples from the spare account
+            Identity sampler = keys.get(SENDERS);
+            List<Double> ms = Collections.synchronizedList(new ArrayList<>());
+            Thread bg = Thread.ofVirtual().start(() -> {
+                try {
+                    load(net, false, keys, nonces, seconds, tps / 2);
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            Thread.sleep(2000);
+            long nonce = 0;
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds - 4);
+            while (System.nanoTime() < end) {
+                byte[] tx = transfer(sampler, nonce, keys.get(0));
+                long t = System.nanoTime();
+                JsonNode r = net.rpc((int) (nonce % 4), "/broadcast_tx_commit?tx=0x" + HexFormat.of().formatHex(tx));
+                if (r.at("/result/tx_result/code").asInt(-1) == 0) {
+                    ms.add((System.nanoTime() - t) / 1e6);
+                    nonce++;
+                }
+            }
+            bg.join();
+            List<Double> sorted = new ArrayList<>(ms);
+            Collections.sort(sorted);
+            double median = sorted.isEmpty() ? Double.NaN : sorted.get(sorted.size() / 2);
+            double p99 = sorted.isEmpty() ? Double.NaN : sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(sorted.size() * 0.99) - 1));
+            return new Result(tps, median, p99, sorted.size());
+        }
+    }
+}
