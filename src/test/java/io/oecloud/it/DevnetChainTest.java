@@ -144,4 +144,94 @@ class DevnetChainTest {
             }
         }
     }
+
+    private static JsonNode getJson(String url) throws Exception {
+        var http = java.net.http.HttpClient.newHttpClient();
+        return JSON.readTree(http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+                .timeout(java.time.Duration.ofSeconds(20)).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body());
+    }
+
+    private static long chainHeight(String rpc) {
+        try {
+            return getJson(rpc + "/status").at("/result/sync_info/latest_block_height").asLong();
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    @Test
+    void aSuperNodeKilledWithSigkillThreeTimesUnderLoad_alwaysComesBackToTheSameState() throws Exception {
+        Path data = dir.resolve("devnet");
+        Path log = dir.resolve("devnet.log");
+        Process net = new ProcessBuilder(OeLauncherTest.ROOT.resolve("bin/oe").toString(), "devnet",
+                "--data-dir", data.toString(), "--p2p-port", "0", "--api-port", "0")
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        started.add(net);
+        awaitTrue(() -> Files.exists(data.resolve("devnet.json")) || !net.isAlive(), 240, "devnet start");
+        JsonNode doc = JSON.readTree(data.resolve("devnet.json").toFile());
+        String rpc0 = doc.at("/chain/validators/0/rpc").asText();
+        String rpc2 = doc.at("/chain/validators/2/rpc").asText();
+        awaitTrue(() -> chainHeight(rpc0) >= 2, 60, "first blocks");
+        io.oecloud.dht.Identity devnet = io.oecloud.dht.Identity.fromSeed(java.util.HexFormat.of().parseHex(
+                JSON.readTree(Path.of(doc.at("/chain/devnetKey").asText()).toFile()).get("seed").asText()));
+        String to = io.oecloud.chain.Ledger.address(io.oecloud.dht.Identity.generate().publicKey());
+
+        // load: a transfer every 100 ms through node 0's CometBFT while node 2 is killed and restarted
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicLong accepted = new java.util.concurrent.atomic.AtomicLong();
+        Thread load = Thread.ofVirtual().start(() -> {
+            long nonce = 0;
+            while (!stop.get()) {
+                byte[] tx = io.oecloud.chain.Ledger.sign(devnet, io.oecloud.chain.pb.ChainProto.TxBody.newBuilder().setChainId("oe-devnet")
+                        .setSender(com.google.protobuf.ByteString.copyFrom(devnet.publicKey())).setNonce(nonce)
+                        .setFee(com.google.protobuf.ByteString.copyFrom(io.oecloud.chain.Amounts.encode(java.math.BigInteger.valueOf(1000))))
+                        .setTransfer(io.oecloud.chain.pb.ChainProto.Transfer.newBuilder().setTo(to)
+                                .setAmount(com.google.protobuf.ByteString.copyFrom(io.oecloud.chain.Amounts.encode(java.math.BigInteger.ONE)))).build());
+                try {
+                    JsonNode r = getJson(rpc0 + "/broadcast_tx_sync?tx=0x" + java.util.HexFormat.of().formatHex(tx));
+                    if (r.at("/result/code").asInt(-1) == 0) {
+                        nonce++;
+                        accepted.incrementAndGet();
+                    }
+                    Thread.sleep(100);
+                } catch (Exception e) {
+                    // node 0 busy for a moment: try again
+                }
+            }
+        });
+        JsonNode node2 = doc.at("/nodes/2");
+        List<String> cmd = new ArrayList<>();
+        node2.get("cmd").forEach(c -> cmd.add(c.asText()));
+        long pid = node2.get("pid").asLong();
+        for (int round = 0; round < 3; round++) {
+            ProcessHandle victim = ProcessHandle.of(pid).orElseThrow();
+            victim.destroyForcibly(); // SIGKILL
+            victim.onExit().get(30, TimeUnit.SECONDS);
+            Thread.sleep(1000); // the others go on without it
+            Path nodeLog = dir.resolve("node2-" + round + ".log");
+            Process again = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(nodeLog.toFile()).start();
+            started.add(again);
+            awaitTrue(() -> Files.readString(nodeLog).contains("; ready") || !again.isAlive(), 120, "node 2 restart");
+            pid = again.pid();
+            long target = chainHeight(rpc0);
+            awaitTrue(() -> chainHeight(rpc2) >= target, 120, "node 2 catching up to height " + target);
+        }
+        stop.set(true);
+        load.join();
+        assertTrue(accepted.get() > 10, "the load ran: " + accepted.get());
+        awaitTrue(() -> getJson(rpc0 + "/num_unconfirmed_txs").at("/result/total").asInt() == 0, 60, "mempool drained");
+        long h = chainHeight(rpc0) + 2;
+        awaitTrue(() -> chainHeight(rpc2) >= h && chainHeight(rpc0) >= h, 60, "both past " + h);
+        // node 2's own ledger reports the app hash the network signed, and holds every transfer
+        JsonNode info = getJson(rpc2 + "/abci_info").at("/result/response");
+        long mine = info.path("last_block_height").asLong();
+        awaitTrue(() -> chainHeight(rpc0) > mine, 30, "the next block");
+        String signed = getJson(rpc0 + "/block?height=" + (mine + 1)).at("/result/block/header/app_hash").asText();
+        assertEquals(signed, java.util.HexFormat.of().formatHex(java.util.Base64.getDecoder()
+                .decode(info.path("last_block_app_hash").asText())).toUpperCase());
+        String hex = java.util.HexFormat.of().formatHex(to.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        JsonNode account = JSON.readTree(java.util.Base64.getDecoder().decode(
+                getJson(rpc2 + "/abci_query?path=%22/account%22&data=0x" + hex).at("/result/response/value").asText()));
+        assertEquals(String.valueOf(accepted.get()), account.get("balance").asText(), "every admitted transfer, once");
+    }
 }

@@ -53,10 +53,11 @@ public final class LocalTestnet implements AutoCloseable {
         run(cometbft.toString(), "testnet", "--v", String.valueOf(n), "--o", dir.toString(), "--starting-ip-address", "127.0.0.1");
         int[] p2p = new int[n];
         String[] ids = new String[n];
+        int[] ports = freePorts(3 * n);
         for (int i = 0; i < n; i++) {
-            p2p[i] = freePort();
-            rpc[i] = freePort();
-            abci[i] = freePort();
+            p2p[i] = ports[3 * i];
+            rpc[i] = ports[3 * i + 1];
+            abci[i] = ports[3 * i + 2];
             ids[i] = run(cometbft.toString(), "show-node-id", "--home", home(i).toString()).strip();
         }
         ObjectNode genesis = (ObjectNode) JSON.readTree(home(0).resolve("config/genesis.json").toFile());
@@ -117,6 +118,37 @@ public final class LocalTestnet implements AutoCloseable {
         return out;
     }
 
+    /**
+     * {@code count} distinct free ports for processes that bind them later. They are taken below
+     * Linux's ephemeral range (32768 and up), where the outgoing connections of the nodes already
+     * running cannot occupy them in the meantime, and held open together so none is given twice.
+     */
+    public static int[] freePorts(int count) throws IOException {
+        List<ServerSocket> held = new ArrayList<>();
+        java.util.Random rnd = new java.util.Random();
+        try {
+            int[] ports = new int[count];
+            for (int i = 0, tries = 0; i < count; tries++) {
+                if (tries > 10_000) {
+                    throw new IOException("no free ports below 32768");
+                }
+                int port = 20_000 + rnd.nextInt(12_000);
+                try {
+                    ServerSocket s = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress());
+                    held.add(s);
+                    ports[i++] = port;
+                } catch (IOException inUse) {
+                    // taken: another
+                }
+            }
+            return ports;
+        } finally {
+            for (ServerSocket s : held) {
+                s.close();
+            }
+        }
+    }
+
     public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
@@ -166,8 +198,12 @@ public final class LocalTestnet implements AutoCloseable {
     public void awaitHeight(int i, long h, long seconds) throws Exception {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (height(i) < h) {
-            if (System.nanoTime() > end) {
-                throw new java.util.concurrent.TimeoutException("node " + i + " did not reach height " + h + " (at " + height(i) + ")");
+            if (System.nanoTime() > end || (engines[i] != null && !engines[i].isAlive())) {
+                Path log = dir.resolve("node" + i + ".log");
+                List<String> lines = Files.exists(log) ? Files.readAllLines(log) : List.of();
+                throw new java.util.concurrent.TimeoutException("node " + i + " did not reach height " + h + " (at " + height(i)
+                        + (engines[i] != null && !engines[i].isAlive() ? ", CometBFT exited" : "") + "); its log ends:\n"
+                        + String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size())));
             }
             Thread.sleep(100); // polling another process's RPC
         }

@@ -74,12 +74,6 @@ class CometBftChainTest {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
-
     private JsonNode rpc(int port, String path) throws Exception {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
@@ -124,9 +118,10 @@ class CometBftChainTest {
         Process init = new ProcessBuilder(cometbft.toString(), "init", "--home", home.toString()).redirectErrorStream(true).start();
         init.getInputStream().readAllBytes();
         assertEquals(0, init.waitFor());
-        int abci = freePort();
-        int rpc = freePort();
-        int p2p = freePort();
+        int[] ports = LocalTestnet.freePorts(3);
+        int abci = ports[0];
+        int rpc = ports[1];
+        int p2p = ports[2];
         Path config = home.resolve("config/config.toml");
         LocalTestnet.toml(config, "", "proxy_app", "\"tcp://127.0.0.1:" + abci + "\"");
         LocalTestnet.toml(config, "rpc", "laddr", "\"tcp://127.0.0.1:" + rpc + "\"");

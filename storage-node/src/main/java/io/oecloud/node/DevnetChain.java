@@ -71,10 +71,11 @@ final class DevnetChain {
         int[] rpc = new int[SUPER_NODES];
         int[] abci = new int[SUPER_NODES];
         String[] ids = new String[SUPER_NODES];
+        int[] free = basePort == 0 ? io.oecloud.chain.LocalTestnet.freePorts(3 * SUPER_NODES) : null;
         for (int i = 0; i < SUPER_NODES; i++) {
-            p2p[i] = basePort == 0 ? io.oecloud.chain.LocalTestnet.freePort() : basePort + 2 * i;
-            rpc[i] = basePort == 0 ? io.oecloud.chain.LocalTestnet.freePort() : basePort + 1 + 2 * i;
-            abci[i] = basePort == 0 ? io.oecloud.chain.LocalTestnet.freePort() : basePort + 100 + i;
+            p2p[i] = basePort == 0 ? free[3 * i] : basePort + 2 * i;
+            rpc[i] = basePort == 0 ? free[3 * i + 1] : basePort + 1 + 2 * i;
+            abci[i] = basePort == 0 ? free[3 * i + 2] : basePort + 100 + i;
             ids[i] = run(cometbft.toString(), "show-node-id", "--home", home(i).toString()).strip();
         }
         for (int i = 0; i < SUPER_NODES; i++) {
