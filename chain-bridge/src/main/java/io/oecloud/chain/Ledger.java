@@ -60,9 +60,23 @@ public final class Ledger {
         return chainId;
     }
 
+    /** Addresses by key, and addresses known to parse: base58 is the ledger's costliest string work. */
+    private static final com.github.benmanes.caffeine.cache.Cache<java.nio.ByteBuffer, String> ADDRESSES =
+            com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(100_000).build();
+    private static final com.github.benmanes.caffeine.cache.Cache<String, Boolean> VALID_ADDRESSES =
+            com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(100_000).build();
+
     /** The account address of an Ed25519 public key: its libp2p peer ID, as the node's identity. */
     public static String address(byte[] ed25519PublicKey) {
-        return PeerId.fromEd25519(ed25519PublicKey).toString();
+        return ADDRESSES.get(java.nio.ByteBuffer.wrap(ed25519PublicKey.clone()), k -> PeerId.fromEd25519(ed25519PublicKey).toString());
+    }
+
+    /** Throws IllegalArgumentException unless {@code address} is a peer ID. */
+    static void checkAddress(String address) {
+        if (VALID_ADDRESSES.getIfPresent(address) == null) {
+            PeerId.parse(address);
+            VALID_ADDRESSES.put(address, Boolean.TRUE);
+        }
     }
 
     /** Signs a transaction body with {@code key}. */
@@ -186,7 +200,7 @@ public final class Ledger {
         String cid;
         try {
             cid = io.oecloud.proofs.Cid.fromBytes(t.getCid().toByteArray()).toString();
-            PeerId.parse(t.getTo());
+            checkAddress(t.getTo());
         } catch (IllegalArgumentException e) {
             return new Result(Code.BAD_CID, "bad CID or receiver: " + e.getMessage());
         }
@@ -208,7 +222,7 @@ public final class Ledger {
         BigInteger amount;
         try {
             amount = Amounts.decode(t.getAmount().toByteArray(), "amount");
-            PeerId.parse(t.getTo());
+            checkAddress(t.getTo());
         } catch (Amounts.AmountException e) {
             return new Result(Code.BAD_AMOUNT, e.getMessage());
         } catch (IllegalArgumentException e) {
