@@ -111,7 +111,6 @@ final class DevnetCommand implements Callable<Integer> {
             out.printf("node %d  peer %s  p2p %s  API http://%s  (pid %d)%n", i, s.peerId(), s.p2p(), s.api(), s.process().pid());
             out.flush();
         }
-        writeDevnetJson();
         out.println("devnet of " + nodes + " nodes, RS(" + k + "," + m + "), data in " + dataDir);
         out.println("upload:   curl -X POST -T FILE http://" + started.get(0).api() + "/v1/objects");
         out.println("download: curl -o OUT http://" + started.get(0).api() + "/v1/objects/CID");
@@ -124,6 +123,7 @@ final class DevnetCommand implements Callable<Integer> {
         }
         out.println("nodes are listed in " + dataDir.resolve("devnet.json") + "; Ctrl-C stops them");
         out.flush();
+        writeDevnetJson(); // last: its appearance tells scripts that everything is up and printed
         CountDownLatch forever = new CountDownLatch(1);
         forever.await();
         return 0;
