@@ -38,11 +38,20 @@ class DevnetChainTest {
     }
 
     private static void awaitTrue(DevnetTest.Check c, long seconds, String what) throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!c.ok()) {
-            assertTrue(System.nanoTime() < end, what + " did not happen within " + seconds + " s");
-            Thread.sleep(200); // polling other processes
-        }
+        DevnetTest.awaitTrue(c, seconds, what);
+    }
+
+    /** bin/oe devnet with its chain (free ports); waits for devnet.json, written once all is up. */
+    private JsonNode startDevnet(Path data) throws Exception {
+        Path log = dir.resolve("devnet.log");
+        Process net = new ProcessBuilder(OeLauncherTest.ROOT.resolve("bin/oe").toString(), "devnet",
+                "--data-dir", data.toString(), "--p2p-port", "0", "--api-port", "0")
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        started.add(net);
+        awaitTrue(() -> Files.exists(data.resolve("devnet.json")) || !net.isAlive(), 240, "devnet start");
+        assertTrue(net.isAlive(), Files.readString(log));
+        assertTrue(Files.readString(log).contains("a funded key"), Files.readString(log));
+        return JSON.readTree(data.resolve("devnet.json").toFile());
     }
 
     private static OeLauncherTest.Run oe(String... args) throws Exception {
@@ -77,18 +86,11 @@ class DevnetChainTest {
     @Test
     void devnet_runsFourSuperNodes_aUserSendsPasses_andRegistersACid_andAKilledSuperNodeLeavesNoCometBft() throws Exception {
         Path data = dir.resolve("devnet");
-        Path log = dir.resolve("devnet.log");
-        Process net = new ProcessBuilder(OeLauncherTest.ROOT.resolve("bin/oe").toString(), "devnet",
-                "--data-dir", data.toString(), "--p2p-port", "0", "--api-port", "0")
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        started.add(net);
-        awaitTrue(() -> Files.exists(data.resolve("devnet.json")) || !net.isAlive(), 240, "devnet start");
-        assertTrue(net.isAlive(), Files.readString(log));
-        JsonNode doc = JSON.readTree(data.resolve("devnet.json").toFile());
+        JsonNode doc = startDevnet(data);
+        Process net = started.get(0);
         JsonNode chain = doc.get("chain");
         assertEquals("oe-devnet", chain.get("chainId").asText());
         assertEquals(4, chain.get("validators").size());
-        assertTrue(Files.readString(log).contains("a funded key"), Files.readString(log));
         String api = doc.at("/nodes/0/api").asText().substring("http://".length());
         String api2 = doc.at("/nodes/2/api").asText().substring("http://".length());
         awaitTrue(() -> height(api) >= 2, 60, "first blocks");
@@ -118,6 +120,24 @@ class DevnetChainTest {
         OeLauncherTest.Run poor = oe("wallet", "send", "--wallet-dir", wallet.toString(), "--name", "me", "--api", api, me, "6");
         assertEquals(1, poor.code());
         assertTrue(poor.err().contains("holds"), poor.err());
+
+        // bad input over HTTP: a clear error, nothing changes
+        String balanceBefore = oe("wallet", "balance", "--wallet-dir", wallet.toString(), "--name", "me", "--api", api).out();
+        var http = java.net.http.HttpClient.newHttpClient();
+        var junk = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + api + "/v1/chain/txs?wait=commit"))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(new byte[] {1, 2, 3})).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(422, junk.statusCode(), junk.body());
+        assertTrue(junk.body().contains("not a transaction"), junk.body());
+        var badAddr = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + api + "/v1/chain/accounts/nobody")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(400, badAddr.statusCode(), badAddr.body());
+        var storageOnly = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(doc.at("/nodes/5/api").asText() + "/v1/chain/status")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(404, storageOnly.statusCode());
+        assertTrue(storageOnly.body().contains("--super-node"), storageOnly.body());
+        assertEquals(balanceBefore, oe("wallet", "balance", "--wallet-dir", wallet.toString(), "--name", "me", "--api", api).out(),
+                "refusals changed nothing");
 
         OeLauncherTest.Run vals = oe("chain", "validators", "--api", api);
         assertEquals(0, vals.code(), vals.err());
@@ -162,13 +182,7 @@ class DevnetChainTest {
     @Test
     void aSuperNodeKilledWithSigkillThreeTimesUnderLoad_alwaysComesBackToTheSameState() throws Exception {
         Path data = dir.resolve("devnet");
-        Path log = dir.resolve("devnet.log");
-        Process net = new ProcessBuilder(OeLauncherTest.ROOT.resolve("bin/oe").toString(), "devnet",
-                "--data-dir", data.toString(), "--p2p-port", "0", "--api-port", "0")
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        started.add(net);
-        awaitTrue(() -> Files.exists(data.resolve("devnet.json")) || !net.isAlive(), 240, "devnet start");
-        JsonNode doc = JSON.readTree(data.resolve("devnet.json").toFile());
+        JsonNode doc = startDevnet(data);
         String rpc0 = doc.at("/chain/validators/0/rpc").asText();
         String rpc2 = doc.at("/chain/validators/2/rpc").asText();
         awaitTrue(() -> chainHeight(rpc0) >= 2, 60, "first blocks");
@@ -193,7 +207,7 @@ class DevnetChainTest {
                         nonce++;
                         accepted.incrementAndGet();
                     }
-                    Thread.sleep(100);
+                    Thread.sleep(100); // the load's pace: ten transfers a second
                 } catch (Exception e) {
                     // node 0 busy for a moment: try again
                 }
@@ -207,7 +221,8 @@ class DevnetChainTest {
             ProcessHandle victim = ProcessHandle.of(pid).orElseThrow();
             victim.destroyForcibly(); // SIGKILL
             victim.onExit().get(30, TimeUnit.SECONDS);
-            Thread.sleep(1000); // the others go on without it
+            long before = chainHeight(rpc0);
+            awaitTrue(() -> chainHeight(rpc0) > before, 30, "blocks without node 2");
             Path nodeLog = dir.resolve("node2-" + round + ".log");
             Process again = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(nodeLog.toFile()).start();
             started.add(again);

@@ -80,7 +80,7 @@ class DevnetTest {
     }
 
     /** Polls an external process's state, every 200 ms, up to {@code seconds}. */
-    private static void awaitTrue(Check c, long seconds, String what) throws Exception {
+    static void awaitTrue(Check c, long seconds, String what) throws Exception {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (!c.ok()) {
             assertTrue(System.nanoTime() < end, what + " did not happen within " + seconds + " s");

@@ -149,11 +149,6 @@ public final class LocalTestnet implements AutoCloseable {
         }
     }
 
-    public static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 
     /** Starts node i's ledger (on its data) and its CometBFT. */
     public void start(int i) throws Exception {

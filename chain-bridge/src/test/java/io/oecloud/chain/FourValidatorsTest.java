@@ -175,10 +175,15 @@ class FourValidatorsTest {
         net.rpc(0, "/broadcast_tx_sync?tx=0x" + transfer(keys.get(0), 0, addr(keys.get(1)), BigInteger.TEN));
 
         net.kill(2);
-        Thread.sleep(1500); // let a block in flight finish
-        long stalled = net.height(0);
-        Thread.sleep(4000); // two of four cannot decide anything
-        assertTrue(net.height(0) <= stalled + 1, "no blocks without more than 2/3 of the power: " + stalled + " -> " + net.height(0));
+        // Two of four cannot decide anything. A halt is an absence of blocks, so it can only be
+        // seen over a window: the height may finish the block in flight, then must stay put
+        // for 5 s (ten block intervals at this commit timeout), watched every 100 ms.
+        long stalled = net.height(0) + 1;
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (System.nanoTime() < end) {
+            assertTrue(net.height(0) <= stalled, "a block without more than 2/3 of the power: " + net.height(0));
+            Thread.sleep(100); // polling another process's RPC
+        }
         assertEquals(net.height(0), net.height(1), "the two live validators agree; no fork");
 
         net.start(2);
