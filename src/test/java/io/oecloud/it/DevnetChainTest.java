@@ -142,8 +142,34 @@ class DevnetChainTest {
         OeLauncherTest.Run vals = oe("chain", "validators", "--api", api);
         assertEquals(0, vals.code(), vals.err());
         assertEquals(4, vals.out().lines().filter(l -> l.contains("power 1")).count(), vals.out());
+        // staking: the genesis candidates are the four super-nodes; the user votes for one with a delegation
+        OeLauncherTest.Run cands = oe("chain", "candidates", "--api", api);
+        assertEquals(0, cands.code(), cands.err());
+        assertEquals(4, cands.out().lines().filter(l -> l.contains("stake 10000 passes") && l.contains("power 10000")).count(), cands.out());
+        String operator0 = chain.at("/validators/0/operator").asText();
+        OeLauncherTest.Run delegated = oe("wallet", "delegate", "--wallet-dir", wallet.toString(), "--name", "me", "--api", api, operator0, "2");
+        assertEquals(0, delegated.code(), delegated.err());
+        String delegateTx = delegated.out().substring(delegated.out().indexOf("(tx ") + 4, delegated.out().length() - 1);
+        OeLauncherTest.Run account = oe("chain", "account", me, "--api", api2);
+        assertTrue(account.out().contains("bonded   2 passes (2000000000000000000 base units) on " + operator0), account.out());
+        OeLauncherTest.Run tooMuch = oe("wallet", "undelegate", "--wallet-dir", wallet.toString(), "--name", "me", "--api", api, operator0, "3");
+        assertEquals(1, tooMuch.code());
+        assertTrue(tooMuch.err().contains("bonded to " + operator0 + ", not"), tooMuch.err());
+        OeLauncherTest.Run undelegated = oe("wallet", "undelegate", "--wallet-dir", wallet.toString(), "--name", "me", "--api", api, operator0, "1");
+        assertEquals(0, undelegated.code(), undelegated.err());
+        assertTrue(oe("chain", "account", me, "--api", api).out().contains("unbonding 1 passes"), "one pass on its way back");
+        OeLauncherTest.Run history = oe("wallet", "history", "--wallet-dir", wallet.toString(), "--name", "me", "--api", api2);
+        assertEquals(0, history.code(), history.err());
+        List<String> lines = history.out().lines().toList();
+        assertEquals(4, lines.size(), history.out());
+        assertTrue(lines.get(0).contains("undelegate") && lines.get(1).contains("delegate") && lines.get(2).contains("register_cid")
+                && lines.get(3).contains("transfer") && lines.get(3).contains("to " + me), history.out());
+        OeLauncherTest.Run tx = oe("chain", "tx", delegateTx, "--api", api2);
+        assertEquals(0, tx.code(), tx.err());
+        assertTrue(tx.out().contains("kind          delegate") && tx.out().contains("candidate     " + operator0), tx.out());
+
         awaitTrue(() -> metric(api, "oe_chain_height") > 2 && metric(api, "oe_chain_validators") == 4, 30, "chain metrics");
-        assertTrue(metric(api, "oe_chain_txs_total") >= 2, "the transfer and the registration were counted");
+        assertTrue(metric(api, "oe_chain_txs_total") >= 4, "the transfer, the registration and the stake were counted");
 
         // a super-node killed with SIGKILL: its CometBFT goes too (its ABCI connection is gone); the rest go on
         JsonNode node1 = doc.at("/nodes/1");

@@ -24,7 +24,8 @@ public final class Ledger {
     /** Result codes (0 is success), as CheckTx and FinalizeBlock report them. */
     public enum Code {
         OK, MALFORMED, BAD_SIGNATURE, WRONG_CHAIN, BAD_NONCE, INSUFFICIENT_FUNDS, FEE_TOO_LOW, BAD_AMOUNT, TOO_LARGE,
-        UNKNOWN_TYPE, BAD_ADDRESS, BAD_CID, CID_TAKEN, NOT_CID_OWNER, UNKNOWN_CID;
+        UNKNOWN_TYPE, BAD_ADDRESS, BAD_CID, CID_TAKEN, NOT_CID_OWNER, UNKNOWN_CID, NOT_CANDIDATE, CANDIDATE_EXISTS, BAD_KEY,
+        KEY_TAKEN, INSUFFICIENT_STAKE, NOT_JAILED, TOO_SOON;
 
         public int value() {
             return ordinal();
@@ -32,8 +33,12 @@ public final class Ledger {
     }
 
     /** What applying a transaction did. */
-    public record Result(Code code, String log) {
+    public record Result(Code code, String log, java.util.Map<String, String> tags) {
         static final Result OK = new Result(Code.OK, "");
+
+        public Result(Code code, String log) {
+            this(code, log, java.util.Map.of());
+        }
 
         public boolean ok() {
             return code == Code.OK;
@@ -155,12 +160,65 @@ public final class Ledger {
         if (fee.compareTo(minFee) < 0) {
             return new Result(Code.FEE_TOO_LOW, "fee " + fee + " is below the minimum of " + minFee);
         }
-        return switch (body.getKindCase()) {
+        Result r = switch (body.getKindCase()) {
             case TRANSFER -> transfer(s, from, sender, fee, body.getTransfer());
             case REGISTER_CID -> registerCid(s, from, sender, fee, body.getRegisterCid());
             case TRANSFER_CID -> transferCid(s, from, sender, fee, body.getTransferCid());
+            case REGISTER_CANDIDATE, EDIT_CANDIDATE, BOND, UNBOND, DELEGATE, UNDELEGATE, UNJAIL -> staking(s, from, sender, fee, body);
             default -> new Result(Code.UNKNOWN_TYPE, "unknown transaction type " + body.getKindCase());
         };
+        return r.ok() ? new Result(Code.OK, "", tags(from, body)) : r;
+    }
+
+    /** What a committed transaction is indexed by (CometBFT's tx_search): its sender, receiver and kind. */
+    private static java.util.Map<String, String> tags(String from, TxBody body) {
+        String to = switch (body.getKindCase()) {
+            case TRANSFER -> body.getTransfer().getTo();
+            case TRANSFER_CID -> body.getTransferCid().getTo();
+            case DELEGATE -> body.getDelegate().getCandidate();
+            case UNDELEGATE -> body.getUndelegate().getCandidate();
+            default -> "";
+        };
+        java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
+        m.put("sender", from);
+        if (!to.isEmpty()) {
+            m.put("receiver", to);
+        }
+        m.put("kind", body.getKindCase().name().toLowerCase(java.util.Locale.ROOT));
+        return m;
+    }
+
+    /** The staking operations: checked against what the sender can spend once the fee is paid. */
+    private static Result staking(LedgerState s, String from, LedgerState.Account sender, BigInteger fee, TxBody body) {
+        if (sender.balance().compareTo(fee) < 0) {
+            return new Result(Code.INSUFFICIENT_FUNDS, from + " holds " + sender.balance() + ", the fee is " + fee);
+        }
+        BigInteger spendable = sender.balance().subtract(fee);
+        Result r;
+        try {
+            r = switch (body.getKindCase()) {
+                case REGISTER_CANDIDATE -> Staking.registerCandidate(s, from, spendable,
+                        body.getRegisterCandidate().getValidatorKey().toByteArray(), body.getRegisterCandidate().getCommissionPpm(),
+                        body.getRegisterCandidate().getMoniker(), Amounts.decode(body.getRegisterCandidate().getSelfBond().toByteArray(), "self-bond"));
+                case EDIT_CANDIDATE -> Staking.editCandidate(s, from, body.getEditCandidate().getCommissionPpm(), body.getEditCandidate().getMoniker());
+                case BOND -> Staking.delegate(s, from, spendable, from, Amounts.decode(body.getBond().getAmount().toByteArray(), "amount"));
+                case UNBOND -> Staking.undelegate(s, from, from, Amounts.decode(body.getUnbond().getAmount().toByteArray(), "amount"));
+                case DELEGATE -> Staking.delegate(s, from, spendable, body.getDelegate().getCandidate(),
+                        Amounts.decode(body.getDelegate().getAmount().toByteArray(), "amount"));
+                case UNDELEGATE -> Staking.undelegate(s, from, body.getUndelegate().getCandidate(),
+                        Amounts.decode(body.getUndelegate().getAmount().toByteArray(), "amount"));
+                case UNJAIL -> Staking.unjail(s, from);
+                default -> throw new IllegalStateException(body.getKindCase().toString());
+            };
+        } catch (Amounts.AmountException e) {
+            return new Result(Code.BAD_AMOUNT, e.getMessage());
+        }
+        if (r.ok()) {
+            LedgerState.Account now = s.account(from); // the operation may have moved the balance
+            s.accounts.put(from, new LedgerState.Account(now.balance().subtract(fee), now.nonce() + 1));
+            s.feePool = s.feePool.add(fee);
+        }
+        return r;
     }
 
     /** Charges the fee and takes the nonce; the caller has checked that the operation can be done. */

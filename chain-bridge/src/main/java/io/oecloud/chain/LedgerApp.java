@@ -3,7 +3,14 @@ package io.oecloud.chain;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.ByteString;
+import io.oecloud.chain.abci.AbciTypesProto.Event;
+import io.oecloud.chain.abci.AbciTypesProto.EventAttribute;
 import io.oecloud.chain.abci.AbciTypesProto.ExecTxResult;
+import io.oecloud.chain.abci.AbciTypesProto.Misbehavior;
+import io.oecloud.chain.abci.AbciTypesProto.ValidatorUpdate;
+import io.oecloud.chain.abci.AbciTypesProto.VoteInfo;
+import io.oecloud.chain.abci.CryptokeysProto.PublicKey;
+import io.oecloud.chain.abci.TypesvalidatorProto.BlockIDFlag;
 import io.oecloud.chain.abci.AbciTypesProto.Request;
 import io.oecloud.chain.abci.AbciTypesProto.RequestCheckTx;
 import io.oecloud.chain.abci.AbciTypesProto.RequestFinalizeBlock;
@@ -27,6 +34,8 @@ import io.oecloud.chain.abci.AbciTypesProto.ResponseVerifyVoteExtension;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -45,6 +54,8 @@ public final class LedgerApp {
     private LedgerState working;
     private LedgerState check;
     private byte[] workingHash;
+    private Map<String, byte[]> workingEntries;
+    private static final java.util.HexFormat HEX = java.util.HexFormat.of().withUpperCase();
     private final java.util.concurrent.atomic.AtomicLong txsCommitted = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong txsRefused = new java.util.concurrent.atomic.AtomicLong();
     private int workingTxs;
@@ -108,34 +119,70 @@ public final class LedgerApp {
     }
 
     /**
-     * Genesis: {@code app_state} is {"minFee": "base units", "accounts": [{"address", "balance"}]}
-     * (balances in base units as decimal strings).
+     * Genesis: {@code app_state} is {"minFee", "params": {...}, "reserve", "accounts": [{"address",
+     * "balance"}], "candidates": [{"address", "validatorKey" (base64), "selfBond", "commissionPpm",
+     * "moniker"}]}, amounts in base units as decimal strings. The candidates' self-bonds are part
+     * of the genesis supply and they make the first validator set, which replaces the one in
+     * CometBFT's genesis. Anything wrong refuses the genesis whole.
      */
     private ResponseInitChain initChain(RequestInitChain r) throws IOException {
         JsonNode doc = r.getAppStateBytes().isEmpty() ? JSON.createObjectNode() : JSON.readTree(r.getAppStateBytes().toByteArray());
         BigInteger minFee = new BigInteger(doc.path("minFee").asText("0"));
         LedgerState s = new LedgerState();
-        BigInteger total = BigInteger.ZERO;
+        s.params = StakingParams.fromJson(doc.path("params"));
+        s.height = r.getInitialHeight() - 1;
+        s.reserve = new BigInteger(doc.path("reserve").asText("0"));
         for (JsonNode a : doc.path("accounts")) {
             String addr = a.path("address").asText();
             io.oecloud.dht.PeerId.parse(addr); // a bad genesis is refused, not half-loaded
-            BigInteger b = new BigInteger(a.path("balance").asText());
-            s.accounts.put(addr, new LedgerState.Account(b, 0));
-            total = total.add(b);
+            s.accounts.put(addr, new LedgerState.Account(s.account(addr).balance().add(new BigInteger(a.path("balance").asText())), 0));
         }
+        BigInteger bonded = BigInteger.ZERO;
+        for (JsonNode c : doc.path("candidates")) {
+            String addr = c.path("address").asText();
+            io.oecloud.dht.PeerId.parse(addr);
+            BigInteger bond = new BigInteger(c.path("selfBond").asText("0"));
+            // the self-bond is created for the candidate: credit it, then bond it like a transaction would
+            s.accounts.put(addr, new LedgerState.Account(s.account(addr).balance().add(bond), 0));
+            Ledger.Result res = Staking.registerCandidate(s, addr, bond, java.util.Base64.getDecoder().decode(c.path("validatorKey").asText()),
+                    c.path("commissionPpm").asInt(0), c.path("moniker").asText(""), bond);
+            if (!res.ok()) {
+                throw new IOException("genesis candidate " + addr + ": " + res.log());
+            }
+            bonded = bonded.add(bond);
+        }
+        BigInteger total = s.supply();
         if (total.compareTo(Amounts.LIMIT) >= 0) {
             throw new IOException("genesis supply " + total + " reaches 2^128");
         }
         s.genesisSupply = total;
-        s.height = r.getInitialHeight() - 1;
+        ResponseInitChain.Builder b = ResponseInitChain.newBuilder();
+        if (!s.candidates.isEmpty()) {
+            List<Staking.Update> set = Staking.endBlockAtGenesis(s);
+            if (set.isEmpty()) {
+                throw new IOException("no genesis candidate can be a validator (each needs the minimum self-bond and one pass of stake)");
+            }
+            for (Staking.Update u : set) {
+                b.addValidators(update(u));
+            }
+        } else {
+            LOG.log(System.Logger.Level.WARNING, "genesis names no candidates: CometBFT''s genesis validators stay until candidates are elected");
+        }
         ledger = new Ledger(r.getChainId(), minFee);
         store.saveParams(Map.of("chainId", r.getChainId(), "minFee", minFee.toString()));
-        byte[] hash = s.appHash();
-        store.commit(s, hash);
+        Map<String, byte[]> entries = s.entries();
+        byte[] hash = LedgerState.appHash(entries);
+        store.commit(entries, s.height, hash);
         committed = s;
         check = s.copy();
-        LOG.log(System.Logger.Level.INFO, "genesis of {0}: {1} accounts, {2} base units", r.getChainId(), s.accounts.size(), total);
-        return ResponseInitChain.newBuilder().setAppHash(ByteString.copyFrom(hash)).build();
+        LOG.log(System.Logger.Level.INFO, "genesis of {0}: {1} accounts, {2} candidates, {3} base units ({4} bonded)",
+                r.getChainId(), s.accounts.size(), s.candidates.size(), total, bonded);
+        return b.setAppHash(ByteString.copyFrom(hash)).build();
+    }
+
+    private static ValidatorUpdate update(Staking.Update u) {
+        return ValidatorUpdate.newBuilder().setPubKey(PublicKey.newBuilder().setEd25519(ByteString.copyFrom(u.validatorKey())))
+                .setPower(u.power()).build();
     }
 
     private ResponseCheckTx checkTx(RequestCheckTx r) {
@@ -161,6 +208,16 @@ public final class LedgerApp {
         working = committed.copy();
         working.height = r.getHeight();
         working.timeMillis = r.getTime().getSeconds() * 1000 + r.getTime().getNanos() / 1_000_000; // block time, never the clock
+        List<Staking.Vote> votes = new ArrayList<>();
+        for (VoteInfo v : r.getDecidedLastCommit().getVotesList()) {
+            votes.add(new Staking.Vote(HEX.formatHex(v.getValidator().getAddress().toByteArray()), v.getValidator().getPower(),
+                    v.getBlockIdFlag() == BlockIDFlag.BLOCK_ID_FLAG_COMMIT, v.getBlockIdFlag() == BlockIDFlag.BLOCK_ID_FLAG_ABSENT));
+        }
+        List<Staking.Evidence> evidence = new ArrayList<>();
+        for (Misbehavior m : r.getMisbehaviorList()) {
+            evidence.add(new Staking.Evidence(HEX.formatHex(m.getValidator().getAddress().toByteArray()), m.getHeight()));
+        }
+        boolean jailed = Staking.beginBlock(working, votes, evidence);
         ResponseFinalizeBlock.Builder b = ResponseFinalizeBlock.newBuilder();
         workingTxs = 0;
         workingRefused = 0;
@@ -168,14 +225,24 @@ public final class LedgerApp {
             Ledger.Result res = ledger.apply(working, tx.toByteArray());
             workingTxs += res.ok() ? 1 : 0;
             workingRefused += res.ok() ? 0 : 1;
-            b.addTxResults(ExecTxResult.newBuilder().setCode(res.code().value()).setLog(res.log())
-                    .setCodespace(res.ok() ? "" : "oechain"));
+            ExecTxResult.Builder x = ExecTxResult.newBuilder().setCode(res.code().value()).setLog(res.log())
+                    .setCodespace(res.ok() ? "" : "oechain");
+            if (!res.tags().isEmpty()) {
+                Event.Builder e = Event.newBuilder().setType("oe");
+                res.tags().forEach((k, v) -> e.addAttributes(EventAttribute.newBuilder().setKey(k).setValue(v).setIndex(true)));
+                x.addEvents(e);
+            }
+            b.addTxResults(x);
         }
-        if (!working.supply().equals(working.genesisSupply())) { // the invariant, at every block
-            throw new IllegalStateException("supply invariant broken at height " + r.getHeight() + ": "
-                    + working.supply() + " != " + working.genesisSupply());
+        for (Staking.Update u : Staking.endBlock(working, jailed)) {
+            b.addValidatorUpdates(update(u));
         }
-        workingHash = working.appHash();
+        if (!working.supply().equals(working.expectedSupply())) { // the invariant, at every block
+            throw new IllegalStateException("supply invariant broken at height " + r.getHeight() + ": balances, stake and pools "
+                    + working.supply() + " != genesis + minted - slashed " + working.expectedSupply());
+        }
+        workingEntries = working.entries();
+        workingHash = LedgerState.appHash(workingEntries);
         return b.setAppHash(ByteString.copyFrom(workingHash)).build();
     }
 
@@ -183,45 +250,105 @@ public final class LedgerApp {
         if (working == null) {
             throw new IllegalStateException("Commit without FinalizeBlock");
         }
-        store.commit(working, workingHash); // atomically, with its height: a crash before this replays the block
+        store.commit(workingEntries, working.height, workingHash); // atomically, with its height: a crash before this replays the block
         committed = working;
         working = null;
+        workingEntries = null;
         txsCommitted.addAndGet(workingTxs);
         txsRefused.addAndGet(workingRefused);
         check = committed.copy(); // CometBFT rechecks the mempool against the new state
         return ResponseCommit.getDefaultInstance();
     }
 
-    /** {@code /account} with data = the address: {"address", "balance", "nonce"} at the committed height. */
+    /**
+     * Queries at the committed height: {@code /account} (data = address), {@code /cid} (data =
+     * CID), {@code /candidates}, {@code /params}. Answers are JSON.
+     */
     private ResponseQuery query(RequestQuery r) throws IOException {
-        if (r.getPath().equals("/account")) {
-            String addr = r.getData().toString(StandardCharsets.UTF_8);
-            LedgerState.Account a = committed.account(addr);
-            Map<String, Object> m = new java.util.LinkedHashMap<>();
-            m.put("address", addr);
-            m.put("balance", a.balance().toString());
-            m.put("nonce", a.nonce());
-            byte[] value = JSON.writeValueAsBytes(m);
-            return ResponseQuery.newBuilder().setCode(0).setKey(r.getData()).setValue(ByteString.copyFrom(value))
-                    .setHeight(committed.height()).build();
+        String data = r.getData().toString(StandardCharsets.UTF_8);
+        Object answer = switch (r.getPath()) {
+            case "/account" -> account(committed, data);
+            case "/cid" -> cid(committed, data);
+            case "/candidates" -> candidates(committed);
+            case "/params" -> params(committed);
+            default -> null;
+        };
+        if (answer == null) {
+            boolean known = List.of("/account", "/cid", "/candidates", "/params").contains(r.getPath());
+            return ResponseQuery.newBuilder().setCode(known ? 2 : 1).setHeight(committed.height())
+                    .setLog(known ? data + " is not registered" : "unknown query path '" + r.getPath()
+                            + "' (known: /account, /cid, /candidates, /params)").build();
         }
-        if (r.getPath().equals("/cid")) {
-            String cid = r.getData().toString(StandardCharsets.UTF_8);
-            LedgerState.CidRecord c = committed.cid(cid);
-            if (c == null) {
-                return ResponseQuery.newBuilder().setCode(2).setLog(cid + " is not registered").setHeight(committed.height()).build();
-            }
-            Map<String, Object> m = new java.util.LinkedHashMap<>();
-            m.put("cid", cid);
-            m.put("owner", c.owner());
-            m.put("sinceHeight", c.sinceHeight());
-            m.put("sinceTime", java.time.Instant.ofEpochMilli(c.sinceMillis()).toString());
-            m.put("title", c.title());
-            m.put("license", c.license());
-            byte[] value = JSON.writeValueAsBytes(m);
-            return ResponseQuery.newBuilder().setCode(0).setKey(r.getData()).setValue(ByteString.copyFrom(value))
-                    .setHeight(committed.height()).build();
+        return ResponseQuery.newBuilder().setCode(0).setKey(r.getData()).setValue(ByteString.copyFrom(JSON.writeValueAsBytes(answer)))
+                .setHeight(committed.height()).build();
+    }
+
+    static Map<String, Object> account(LedgerState s, String addr) {
+        LedgerState.Account a = s.account(addr);
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("address", addr);
+        m.put("balance", a.balance().toString());
+        m.put("nonce", a.nonce());
+        Map<String, String> bonded = new java.util.LinkedHashMap<>();
+        s.delegationsOf(addr).forEach((c, v) -> bonded.put(c, v.toString()));
+        m.put("delegations", bonded);
+        List<Map<String, Object>> unbonding = new ArrayList<>();
+        for (LedgerState.Unbonding u : s.unbondingsOf(addr)) {
+            Map<String, Object> e = new java.util.LinkedHashMap<>();
+            e.put("candidate", u.candidate());
+            e.put("amount", u.amount().toString());
+            e.put("completeHeight", u.completeHeight());
+            unbonding.add(e);
         }
-        return ResponseQuery.newBuilder().setCode(1).setLog("unknown query path '" + r.getPath() + "' (known: /account, /cid)").build();
+        m.put("unbonding", unbonding);
+        return m;
+    }
+
+    static Map<String, Object> cid(LedgerState s, String cid) {
+        LedgerState.CidRecord c = s.cid(cid);
+        if (c == null) {
+            return null;
+        }
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("cid", cid);
+        m.put("owner", c.owner());
+        m.put("sinceHeight", c.sinceHeight());
+        m.put("sinceTime", java.time.Instant.ofEpochMilli(c.sinceMillis()).toString());
+        m.put("title", c.title());
+        m.put("license", c.license());
+        return m;
+    }
+
+    /** Every candidate, by stake (largest first), with its power when it is a validator. */
+    static List<Map<String, Object>> candidates(LedgerState s) {
+        List<Map<String, Object>> l = new ArrayList<>();
+        s.candidates().forEach((op, c) -> {
+            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            m.put("address", op);
+            m.put("moniker", c.moniker());
+            m.put("validatorAddress", c.validatorAddress());
+            m.put("validatorKey", java.util.Base64.getEncoder().encodeToString(c.validatorKey()));
+            m.put("stake", c.stake().toString());
+            m.put("selfBond", s.delegation(op, op).toString());
+            m.put("delegators", s.delegationsTo(op).size());
+            m.put("commissionPpm", c.commissionPpm());
+            m.put("jailed", c.jailed());
+            m.put("jailedUntil", c.jailedUntil());
+            m.put("power", s.validators().getOrDefault(op, 0L));
+            l.add(m);
+        });
+        l.sort(java.util.Comparator.comparing((Map<String, Object> m) -> new BigInteger((String) m.get("stake"))).reversed()
+                .thenComparing(m -> (String) m.get("address")));
+        return l;
+    }
+
+    static Map<String, Object> params(LedgerState s) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>(s.params().toMap());
+        m.put("feePool", s.feePool().toString());
+        m.put("reserve", s.reserve().toString());
+        m.put("genesisSupply", s.genesisSupply().toString());
+        m.put("minted", s.minted().toString());
+        m.put("slashed", s.slashed().toString());
+        return m;
     }
 }

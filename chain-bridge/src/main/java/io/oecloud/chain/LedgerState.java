@@ -11,9 +11,10 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The ledger's state: accounts (balance, nonce) by address and the fee pool, in sorted maps so
- * every walk over it is in one order on every validator. Copied per block (the working state of
- * FinalizeBlock, the check state of the mempool) and committed whole.
+ * The ledger's state: accounts, the CID registry, candidates, delegations, unbonding stake, the
+ * validator set and its signing records, pools and supply counters, in sorted maps so every walk
+ * over it is in one order on every validator. Copied per block (the working state of
+ * FinalizeBlock, the check state of the mempool); the store keeps its {@link #entries()}.
  */
 public final class LedgerState {
     /** An account: base units held and the next nonce it must use. */
@@ -51,20 +52,152 @@ public final class LedgerState {
             return new CidRecord(string(in), h, ms, string(in), string(in));
         }
 
-        private static String string(ByteBuffer in) {
+        static String string(ByteBuffer in) {
             byte[] b = new byte[in.getShort() & 0xffff];
             in.get(b);
             return new String(b, StandardCharsets.UTF_8);
         }
     }
 
+    /**
+     * A candidate for super-node, by its operator's address: the key that signs its blocks, its
+     * commission, the sum of the stake delegated to it (its own included), and its jail.
+     */
+    public record Candidate(byte[] validatorKey, int commissionPpm, String moniker, BigInteger stake, boolean jailed,
+                            long jailedUntil, long lastPunished, long commissionHeight) {
+        Candidate withStake(BigInteger s) {
+            return new Candidate(validatorKey, commissionPpm, moniker, s, jailed, jailedUntil, lastPunished, commissionHeight);
+        }
+
+        Candidate jail(long until, long punishedAt) {
+            return new Candidate(validatorKey, commissionPpm, moniker, stake, true, until, punishedAt, commissionHeight);
+        }
+
+        Candidate unjail() {
+            return new Candidate(validatorKey, commissionPpm, moniker, stake, false, 0, lastPunished, commissionHeight);
+        }
+
+        Candidate edit(int commission, String name, long height) {
+            return new Candidate(validatorKey, commission, name, stake, jailed, jailedUntil, lastPunished,
+                    commission == commissionPpm ? commissionHeight : height);
+        }
+
+        /** CometBFT's validator address: the first 20 bytes of SHA-256 of the key, in hex. */
+        public String validatorAddress() {
+            return consensusAddress(validatorKey);
+        }
+
+        byte[] encode() {
+            byte[] m = moniker.getBytes(StandardCharsets.UTF_8);
+            byte[] st = Amounts.encode(stake);
+            return ByteBuffer.allocate(32 + 4 + 2 + m.length + 1 + st.length + 1 + 8 + 8 + 8).put(validatorKey).putInt(commissionPpm)
+                    .putShort((short) m.length).put(m).put((byte) st.length).put(st).put((byte) (jailed ? 1 : 0))
+                    .putLong(jailedUntil).putLong(lastPunished).putLong(commissionHeight).array();
+        }
+
+        static Candidate decode(byte[] bytes) {
+            ByteBuffer in = ByteBuffer.wrap(bytes);
+            byte[] key = new byte[32];
+            in.get(key);
+            int commission = in.getInt();
+            byte[] m = new byte[in.getShort() & 0xffff];
+            in.get(m);
+            byte[] st = new byte[in.get()];
+            in.get(st);
+            boolean jailed = in.get() == 1;
+            return new Candidate(key, commission, new String(m, StandardCharsets.UTF_8), new BigInteger(1, st), jailed, in.getLong(),
+                    in.getLong(), in.getLong());
+        }
+    }
+
+    /** Stake on its way back to its delegator: slashable until {@code completeHeight}, then paid. */
+    public record Unbonding(String delegator, String candidate, BigInteger amount, long createdHeight, long completeHeight) {
+        String key() {
+            return key(completeHeight, candidate, delegator);
+        }
+
+        static String key(long completeHeight, String candidate, String delegator) {
+            return String.format("%020d/%s/%s", completeHeight, candidate, delegator);
+        }
+
+        byte[] encode() {
+            byte[] d = delegator.getBytes(StandardCharsets.UTF_8);
+            byte[] c = candidate.getBytes(StandardCharsets.UTF_8);
+            byte[] a = Amounts.encode(amount);
+            return ByteBuffer.allocate(2 + d.length + 2 + c.length + 1 + a.length + 16).putShort((short) d.length).put(d)
+                    .putShort((short) c.length).put(c).put((byte) a.length).put(a).putLong(createdHeight).putLong(completeHeight).array();
+        }
+
+        static Unbonding decode(byte[] bytes) {
+            ByteBuffer in = ByteBuffer.wrap(bytes);
+            String d = CidRecord.string(in);
+            String c = CidRecord.string(in);
+            byte[] a = new byte[in.get()];
+            in.get(a);
+            return new Unbonding(d, c, new BigInteger(1, a), in.getLong(), in.getLong());
+        }
+    }
+
+    /**
+     * A validator's signing record over the downtime window: a ring of bits (1 = missed), the
+     * blocks counted so far and the misses among the last window.
+     */
+    public record Liveness(long counted, int missed, byte[] bits) {
+        static Liveness fresh(int window) {
+            return new Liveness(0, 0, new byte[(window + 7) / 8]);
+        }
+
+        Liveness record(boolean miss, int window) {
+            int i = (int) (counted % window);
+            boolean was = (bits[i >> 3] & (1 << (i & 7))) != 0;
+            byte[] b = bits.clone();
+            if (miss) {
+                b[i >> 3] |= (byte) (1 << (i & 7));
+            } else {
+                b[i >> 3] &= (byte) ~(1 << (i & 7));
+            }
+            return new Liveness(counted + 1, missed + (miss ? 1 : 0) - (was ? 1 : 0), b);
+        }
+
+        byte[] encode() {
+            return ByteBuffer.allocate(12 + bits.length).putLong(counted).putInt(missed).put(bits).array();
+        }
+
+        static Liveness decode(byte[] bytes) {
+            ByteBuffer in = ByteBuffer.wrap(bytes);
+            long c = in.getLong();
+            int m = in.getInt();
+            byte[] b = new byte[in.remaining()];
+            in.get(b);
+            return new Liveness(c, m, b);
+        }
+    }
+
     final TreeMap<String, Account> accounts;
     final TreeMap<String, CidRecord> cids = new TreeMap<>();
+    /** Candidates by operator address. */
+    final TreeMap<String, Candidate> candidates = new TreeMap<>();
+    /** Bonded stake by "candidate/delegator" (a candidate's delegations are one range). */
+    final TreeMap<String, BigInteger> delegations = new TreeMap<>();
+    /** Unbonding stake by "completeHeight/candidate/delegator" (due entries are one range). */
+    final TreeMap<String, Unbonding> unbondings = new TreeMap<>();
+    /** The validator set CometBFT was last told: operator address to voting power. */
+    final TreeMap<String, Long> validators = new TreeMap<>();
+    /** Signing records of the validators, by operator address. */
+    final TreeMap<String, Liveness> liveness = new TreeMap<>();
+    /** Operator address by CometBFT validator address (hex): derived from the candidates, not stored. */
+    final TreeMap<String, String> byValidatorAddress = new TreeMap<>();
+    StakingParams params = StakingParams.DEFAULTS;
     /** The block being applied: its time (from CometBFT, never the clock). */
     long timeMillis;
     BigInteger feePool;
+    /** The protocol's own reserve (for future development), set at genesis. */
+    BigInteger reserve = BigInteger.ZERO;
     /** Base units created at genesis (the supply invariant's starting point). */
     BigInteger genesisSupply;
+    /** Base units minted as block rewards, and burned by slashing, since genesis. */
+    BigInteger minted = BigInteger.ZERO;
+    BigInteger slashed = BigInteger.ZERO;
     long height;
 
     LedgerState() {
@@ -81,7 +214,17 @@ public final class LedgerState {
     LedgerState copy() {
         LedgerState s = new LedgerState(new TreeMap<>(accounts), feePool, genesisSupply, height);
         s.cids.putAll(cids);
+        s.candidates.putAll(candidates);
+        s.delegations.putAll(delegations);
+        s.unbondings.putAll(unbondings);
+        s.validators.putAll(validators);
+        s.liveness.putAll(liveness);
+        s.byValidatorAddress.putAll(byValidatorAddress);
+        s.params = params;
         s.timeMillis = timeMillis;
+        s.reserve = reserve;
+        s.minted = minted;
+        s.slashed = slashed;
         return s;
     }
 
@@ -94,28 +237,109 @@ public final class LedgerState {
         return accounts.getOrDefault(address, Account.EMPTY);
     }
 
+    public Candidate candidate(String operator) {
+        return candidates.get(operator);
+    }
+
+    public java.util.SortedMap<String, Candidate> candidates() {
+        return java.util.Collections.unmodifiableSortedMap(candidates);
+    }
+
+    /** The current validator set (operator address to power), as CometBFT was last told it. */
+    public java.util.SortedMap<String, Long> validators() {
+        return java.util.Collections.unmodifiableSortedMap(validators);
+    }
+
+    public StakingParams params() {
+        return params;
+    }
+
+    public BigInteger delegation(String candidate, String delegator) {
+        return delegations.getOrDefault(candidate + "/" + delegator, BigInteger.ZERO);
+    }
+
+    /** Every delegation of {@code candidate}: delegator to amount, in address order. */
+    public java.util.SortedMap<String, BigInteger> delegationsTo(String candidate) {
+        TreeMap<String, BigInteger> m = new TreeMap<>();
+        for (Map.Entry<String, BigInteger> e : delegations.subMap(candidate + "/", candidate + "0").entrySet()) {
+            m.put(e.getKey().substring(candidate.length() + 1), e.getValue());
+        }
+        return m;
+    }
+
+    /** The stake {@code delegator} has bonded, by candidate. */
+    public java.util.SortedMap<String, BigInteger> delegationsOf(String delegator) {
+        TreeMap<String, BigInteger> m = new TreeMap<>();
+        for (Map.Entry<String, BigInteger> e : delegations.entrySet()) {
+            int slash = e.getKey().indexOf('/');
+            if (e.getKey().substring(slash + 1).equals(delegator)) {
+                m.put(e.getKey().substring(0, slash), e.getValue());
+            }
+        }
+        return m;
+    }
+
+    /** {@code delegator}'s stake on its way back. */
+    public List<Unbonding> unbondingsOf(String delegator) {
+        List<Unbonding> l = new ArrayList<>();
+        for (Unbonding u : unbondings.values()) {
+            if (u.delegator().equals(delegator)) {
+                l.add(u);
+            }
+        }
+        return l;
+    }
+
     public BigInteger feePool() {
         return feePool;
+    }
+
+    public BigInteger reserve() {
+        return reserve;
+    }
+
+    public BigInteger minted() {
+        return minted;
+    }
+
+    public BigInteger slashed() {
+        return slashed;
     }
 
     public long height() {
         return height;
     }
 
-    /** Balances plus pools: equal to the genesis supply (nothing is minted, burned or slashed yet). */
+    /** What exists now: balances + bonded + unbonding + pools. */
     public BigInteger supply() {
-        BigInteger s = feePool;
+        BigInteger s = feePool.add(reserve);
         for (Account a : accounts.values()) {
             s = s.add(a.balance());
         }
+        for (BigInteger d : delegations.values()) {
+            s = s.add(d);
+        }
+        for (Unbonding u : unbondings.values()) {
+            s = s.add(u.amount());
+        }
         return s;
+    }
+
+    /** What should exist: genesis + minted - slashed. The invariant is {@code supply() == expectedSupply()}. */
+    public BigInteger expectedSupply() {
+        return genesisSupply.add(minted).subtract(slashed);
     }
 
     public BigInteger genesisSupply() {
         return genesisSupply;
     }
 
-    /** Every key and value of the state, in key order: what the app hash commits to. */
+    /** CometBFT's address of a validator key: the first 20 bytes of its SHA-256, upper-case hex. */
+    public static String consensusAddress(byte[] ed25519Key) {
+        return java.util.HexFormat.of().withUpperCase().formatHex(java.util.Arrays.copyOf(sha256().digest(ed25519Key), 20));
+    }
+
+    /** Every key and value of the state, in key order: what the app hash commits to and the store keeps. */
     Map<String, byte[]> entries() {
         TreeMap<String, byte[]> m = new TreeMap<>();
         for (Map.Entry<String, Account> e : accounts.entrySet()) {
@@ -124,9 +348,72 @@ public final class LedgerState {
         for (Map.Entry<String, CidRecord> e : cids.entrySet()) {
             m.put("cid/" + e.getKey(), e.getValue().encode());
         }
+        for (Map.Entry<String, Candidate> e : candidates.entrySet()) {
+            m.put("candidate/" + e.getKey(), e.getValue().encode());
+        }
+        for (Map.Entry<String, BigInteger> e : delegations.entrySet()) {
+            m.put("delegation/" + e.getKey(), Amounts.encode(e.getValue()));
+        }
+        for (Map.Entry<String, Unbonding> e : unbondings.entrySet()) {
+            m.put("unbonding/" + e.getKey(), e.getValue().encode());
+        }
+        for (Map.Entry<String, Long> e : validators.entrySet()) {
+            m.put("validator/" + e.getKey(), ByteBuffer.allocate(8).putLong(e.getValue()).array());
+        }
+        for (Map.Entry<String, Liveness> e : liveness.entrySet()) {
+            m.put("liveness/" + e.getKey(), e.getValue().encode());
+        }
+        for (Map.Entry<String, String> e : params.toMap().entrySet()) {
+            m.put("params/" + e.getKey(), e.getValue().getBytes(StandardCharsets.US_ASCII));
+        }
         m.put("pool/fees", Amounts.encode(feePool));
+        m.put("pool/reserve", Amounts.encode(reserve));
         m.put("supply/genesis", Amounts.encode(genesisSupply));
+        m.put("supply/minted", Amounts.encode(minted));
+        m.put("supply/slashed", Amounts.encode(slashed));
         return m;
+    }
+
+    /** The state whose {@link #entries()} these are (with the height, kept beside them). */
+    static LedgerState fromEntries(Map<String, byte[]> entries, long height) {
+        LedgerState s = new LedgerState();
+        Map<String, String> params = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, byte[]> e : entries.entrySet()) {
+            String k = e.getKey();
+            byte[] v = e.getValue();
+            int slash = k.indexOf('/');
+            String rest = k.substring(slash + 1);
+            switch (k.substring(0, slash + 1)) {
+                case "account/" -> s.accounts.put(rest, Account.decode(v));
+                case "cid/" -> s.cids.put(rest, CidRecord.decode(v));
+                case "candidate/" -> {
+                    Candidate c = Candidate.decode(v);
+                    s.candidates.put(rest, c);
+                    s.byValidatorAddress.put(c.validatorAddress(), rest);
+                }
+                case "delegation/" -> s.delegations.put(rest, new BigInteger(1, v));
+                case "unbonding/" -> s.unbondings.put(rest, Unbonding.decode(v));
+                case "validator/" -> s.validators.put(rest, ByteBuffer.wrap(v).getLong());
+                case "liveness/" -> s.liveness.put(rest, Liveness.decode(v));
+                case "params/" -> params.put(rest, new String(v, StandardCharsets.US_ASCII));
+                default -> {
+                    BigInteger n = new BigInteger(1, v);
+                    switch (k) {
+                        case "pool/fees" -> s.feePool = n;
+                        case "pool/reserve" -> s.reserve = n;
+                        case "supply/genesis" -> s.genesisSupply = n;
+                        case "supply/minted" -> s.minted = n;
+                        case "supply/slashed" -> s.slashed = n;
+                        default -> { } // a key of a later version: kept by the store, unknown here
+                    }
+                }
+            }
+        }
+        if (!params.isEmpty()) {
+            s.params = StakingParams.fromMap(params);
+        }
+        s.height = height;
+        return s;
     }
 
     /**
@@ -136,8 +423,12 @@ public final class LedgerState {
      * path to the root.
      */
     byte[] appHash() {
+        return appHash(entries());
+    }
+
+    static byte[] appHash(Map<String, byte[]> entries) {
         List<byte[]> level = new ArrayList<>();
-        for (Map.Entry<String, byte[]> e : entries().entrySet()) {
+        for (Map.Entry<String, byte[]> e : entries.entrySet()) {
             level.add(leaf(e.getKey(), e.getValue()));
         }
         if (level.isEmpty()) {
@@ -171,7 +462,7 @@ public final class LedgerState {
         return d.digest();
     }
 
-    private static MessageDigest sha256() {
+    static MessageDigest sha256() {
         try {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {

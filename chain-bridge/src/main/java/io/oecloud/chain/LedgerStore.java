@@ -1,13 +1,14 @@
 package io.oecloud.chain;
 
 import java.io.IOException;
-import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.TreeMap;
 import org.rocksdb.Options;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
@@ -16,8 +17,8 @@ import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 
 /**
- * The committed ledger in RocksDB: each block's state is written in one batch together with its
- * height and app hash, with a synced WAL, so after a crash the store holds exactly some committed
+ * The committed ledger in RocksDB: each block's changed entries are written in one batch together
+ * with its height and app hash, with a synced WAL, so after a crash the store holds exactly some committed
  * block and CometBFT's handshake (Info, then replay) brings it forward.
  */
 public final class LedgerStore implements AutoCloseable {
@@ -27,11 +28,13 @@ public final class LedgerStore implements AutoCloseable {
 
     private static final byte[] HEIGHT = "meta/height".getBytes(StandardCharsets.UTF_8);
     private static final byte[] APP_HASH = "meta/apphash".getBytes(StandardCharsets.UTF_8);
-    private static final String ACCOUNT = "account/";
+    private static final String META = "meta/";
     private static final String PARAM = "param/";
 
     private final RocksDB db;
     private final WriteOptions durable = new WriteOptions().setSync(true);
+    /** The entries of the last committed block, to write only what changed. */
+    private Map<String, byte[]> last = Map.of();
 
     private LedgerStore(RocksDB db) {
         this.db = db;
@@ -48,26 +51,22 @@ public final class LedgerStore implements AutoCloseable {
     }
 
     LedgerState load() throws IOException {
-        LedgerState s = new LedgerState();
+        TreeMap<String, byte[]> entries = new TreeMap<>();
+        long height;
         try (RocksIterator it = db.newIterator()) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 String k = new String(it.key(), StandardCharsets.UTF_8);
-                if (k.startsWith(ACCOUNT)) {
-                    s.accounts.put(k.substring(ACCOUNT.length()), LedgerState.Account.decode(it.value()));
-                } else if (k.startsWith("cid/")) {
-                    s.cids.put(k.substring("cid/".length()), LedgerState.CidRecord.decode(it.value()));
-                } else if (k.equals("pool/fees")) {
-                    s.feePool = new BigInteger(1, it.value());
-                } else if (k.equals("supply/genesis")) {
-                    s.genesisSupply = new BigInteger(1, it.value());
+                if (!k.startsWith(META) && !k.startsWith(PARAM)) {
+                    entries.put(k, it.value());
                 }
             }
             byte[] h = db.get(HEIGHT);
-            s.height = h == null ? 0 : ByteBuffer.wrap(h).getLong();
+            height = h == null ? 0 : ByteBuffer.wrap(h).getLong();
         } catch (RocksDBException e) {
             throw new IOException("cannot read the ledger store: " + e.getMessage(), e);
         }
-        return s;
+        last = entries;
+        return LedgerState.fromEntries(entries, height);
     }
 
     byte[] appHash() throws IOException {
@@ -79,21 +78,29 @@ public final class LedgerStore implements AutoCloseable {
         }
     }
 
-    void commit(LedgerState s, byte[] appHash) throws IOException {
+    /**
+     * Writes the state of block {@code height}: only the entries that changed since the last
+     * commit (and deletions of those that are gone), with the height and app hash, in one synced
+     * batch.
+     */
+    void commit(Map<String, byte[]> entries, long height, byte[] appHash) throws IOException {
         try (WriteBatch b = new WriteBatch()) {
-            for (Map.Entry<String, LedgerState.Account> e : s.accounts.entrySet()) {
-                b.put((ACCOUNT + e.getKey()).getBytes(StandardCharsets.UTF_8), e.getValue().encode());
+            for (Map.Entry<String, byte[]> e : entries.entrySet()) {
+                if (!Arrays.equals(last.get(e.getKey()), e.getValue())) {
+                    b.put(e.getKey().getBytes(StandardCharsets.UTF_8), e.getValue());
+                }
             }
-            for (Map.Entry<String, LedgerState.CidRecord> e : s.cids.entrySet()) {
-                b.put(("cid/" + e.getKey()).getBytes(StandardCharsets.UTF_8), e.getValue().encode());
+            for (String k : last.keySet()) {
+                if (!entries.containsKey(k)) {
+                    b.delete(k.getBytes(StandardCharsets.UTF_8));
+                }
             }
-            b.put("pool/fees".getBytes(StandardCharsets.UTF_8), s.feePool.toByteArray());
-            b.put("supply/genesis".getBytes(StandardCharsets.UTF_8), s.genesisSupply.toByteArray());
-            b.put(HEIGHT, ByteBuffer.allocate(8).putLong(s.height).array());
+            b.put(HEIGHT, ByteBuffer.allocate(8).putLong(height).array());
             b.put(APP_HASH, appHash);
             db.write(durable, b);
+            last = entries;
         } catch (RocksDBException e) {
-            throw new IOException("cannot commit height " + s.height + ": " + e.getMessage(), e);
+            throw new IOException("cannot commit height " + height + ": " + e.getMessage(), e);
         }
     }
 

@@ -40,7 +40,23 @@ public final class LocalTestnet implements AutoCloseable {
     private final AbciServer[] servers;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
+    /** Operators of the nodes' candidacies (validators and full nodes alike), funded with 100 passes each. */
+    private final List<io.oecloud.dht.Identity> operators = new ArrayList<>();
+    final int validators;
+
     public LocalTestnet(Path cometbft, Path dir, int n, String chainId, ObjectNode appState, boolean kvstore) throws Exception {
+        this(cometbft, dir, n, 0, chainId, appState, kvstore, null);
+    }
+
+    /**
+     * {@code validators} validators and {@code fullNodes} more nodes that follow the chain. With
+     * {@code bonds} (passes, one per validator), the ledger's genesis makes each validator a
+     * candidate with that self-bond, run by {@link #operator(int)}; every node's operator is funded.
+     */
+    public LocalTestnet(Path cometbft, Path dir, int validators, int fullNodes, String chainId, ObjectNode appState, boolean kvstore,
+                        long[] bonds) throws Exception {
+        int n = validators + fullNodes;
+        this.validators = validators;
         this.kvstore = kvstore;
         this.cometbft = cometbft;
         this.dir = dir;
@@ -50,7 +66,8 @@ public final class LocalTestnet implements AutoCloseable {
         this.engines = new Process[n];
         this.stores = new LedgerStore[n];
         this.servers = new AbciServer[n];
-        run(cometbft.toString(), "testnet", "--v", String.valueOf(n), "--o", dir.toString(), "--starting-ip-address", "127.0.0.1");
+        run(cometbft.toString(), "testnet", "--v", String.valueOf(validators), "--n", String.valueOf(fullNodes), "--o", dir.toString(),
+                "--starting-ip-address", "127.0.0.1");
         int[] p2p = new int[n];
         String[] ids = new String[n];
         int[] ports = freePorts(3 * n);
@@ -62,6 +79,22 @@ public final class LocalTestnet implements AutoCloseable {
         }
         ObjectNode genesis = (ObjectNode) JSON.readTree(home(0).resolve("config/genesis.json").toFile());
         genesis.put("chain_id", chainId);
+        if (bonds != null) {
+            appState = appState.deepCopy();
+            com.fasterxml.jackson.databind.node.ArrayNode accounts = appState.withArray("accounts");
+            com.fasterxml.jackson.databind.node.ArrayNode candidates = appState.withArray("candidates");
+            for (int i = 0; i < n; i++) {
+                io.oecloud.dht.Identity op = io.oecloud.dht.Identity.generate();
+                operators.add(op);
+                accounts.addObject().put("address", Ledger.address(op.publicKey()))
+                        .put("balance", Amounts.PASS.multiply(java.math.BigInteger.valueOf(100)).toString());
+                if (i < validators) {
+                    candidates.addObject().put("address", Ledger.address(op.publicKey())).put("moniker", "node" + i)
+                            .put("selfBond", Amounts.PASS.multiply(java.math.BigInteger.valueOf(bonds[i])).toString())
+                            .put("commissionPpm", 100_000).put("validatorKey", java.util.Base64.getEncoder().encodeToString(validatorKey(i)));
+                }
+            }
+        }
         genesis.set("app_state", appState);
         String g = JSON.writeValueAsString(genesis);
         for (int i = 0; i < n; i++) {
@@ -103,6 +136,22 @@ public final class LocalTestnet implements AutoCloseable {
 
     public int size() {
         return n;
+    }
+
+    /** The operator (account key) of node i's candidacy, when the net was made with bonds. */
+    public io.oecloud.dht.Identity operator(int i) {
+        return operators.get(i);
+    }
+
+    /** Node i's CometBFT validator public key (Ed25519, from its priv_validator_key.json). */
+    public byte[] validatorKey(int i) throws IOException {
+        JsonNode k = JSON.readTree(home(i).resolve("config/priv_validator_key.json").toFile());
+        return java.util.Base64.getDecoder().decode(k.at("/pub_key/value").asText());
+    }
+
+    /** Node i's CometBFT validator address (upper-case hex). */
+    public String validatorAddress(int i) throws IOException {
+        return JSON.readTree(home(i).resolve("config/priv_validator_key.json").toFile()).path("address").asText();
     }
 
     public Path home(int i) {

@@ -103,7 +103,7 @@ class FourValidatorsTest {
         ObjectNode app = genesis(8, Amounts.PASS.multiply(BigInteger.valueOf(1000)));
         Identity spender = Identity.generate();
         ((ArrayNode) app.get("accounts")).addObject().put("address", addr(spender)).put("balance", Amounts.PASS.multiply(BigInteger.TEN).toString());
-        net = new LocalTestnet(cometbft, dir.resolve("net"), 4, CHAIN, app, false);
+        net = new LocalTestnet(cometbft, dir.resolve("net"), 4, 0, CHAIN, app, false, new long[] {100, 100, 100, 100});
         net.startAll();
         for (int i = 0; i < 4; i++) {
             net.awaitHeight(i, 2, 90);
@@ -165,7 +165,7 @@ class FourValidatorsTest {
     @Test
     void oneOfFourKilled_blocksGoOn_twoKilled_halts_bothBack_catchUpToTheSameAppHash() throws Exception {
         ObjectNode app = genesis(2, Amounts.PASS.multiply(BigInteger.valueOf(1000)));
-        net = new LocalTestnet(cometbft, dir.resolve("net"), 4, CHAIN, app, false);
+        net = new LocalTestnet(cometbft, dir.resolve("net"), 4, 0, CHAIN, app, false, new long[] {100, 100, 100, 100});
         net.startAll();
         net.awaitHeight(0, 3, 90);
 

@@ -108,7 +108,8 @@ final class ChainCommands {
     }
 
     @Command(name = "wallet", description = "Keys and passes on OEChain.",
-            subcommands = {WalletNew.class, WalletImport.class, WalletAddress.class, WalletBalance.class, WalletSend.class})
+            subcommands = {WalletNew.class, WalletImport.class, WalletAddress.class, WalletBalance.class, WalletSend.class,
+                    WalletBond.class, WalletUnbond.class, WalletDelegate.class, WalletUndelegate.class, WalletHistory.class})
     static final class Wallet implements Runnable {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -221,7 +222,8 @@ final class ChainCommands {
     }
 
     @Command(name = "chain", description = "OEChain: status, accounts, the CID registry.",
-            subcommands = {ChainStatus.class, ChainValidators.class, ChainAccount.class, RegisterCidCmd.class, Whois.class})
+            subcommands = {ChainStatus.class, ChainValidators.class, ChainCandidates.class, ChainAccount.class, ChainTx.class,
+                    RegisterCidCmd.class, Whois.class, RegisterCandidateCmd.class, UnjailCmd.class})
     static final class Chain implements Runnable {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -264,6 +266,11 @@ final class ChainCommands {
             out().println("address  " + a.path("address").asText());
             out().println("balance  " + passes(a.path("balance").asText("0")));
             out().println("nonce    " + a.path("nonce").asLong());
+            a.path("delegations").fields().forEachRemaining(e -> out().println("bonded   " + passes(e.getValue().asText()) + " on " + e.getKey()));
+            for (JsonNode u : a.path("unbonding")) {
+                out().println("unbonding " + passes(u.path("amount").asText()) + " from " + u.path("candidate").asText()
+                        + ", back at height " + u.path("completeHeight").asLong());
+            }
         }
     }
 
@@ -303,6 +310,220 @@ final class ChainCommands {
             Cid c = Cid.parse(cid);
             JsonNode r = request(target, HttpMethod.GET, "/v1/chain/cids/" + c, null);
             r.fields().forEachRemaining(e -> out().printf("%-12s %s%n", e.getKey(), e.getValue().asText()));
+        }
+    }
+
+    /** Decimal passes to a wire amount. */
+    static ByteString amount(String passes) {
+        return ByteString.copyFrom(Amounts.encode(Amounts.parsePasses(passes)));
+    }
+
+    /** Submits a staking transaction and says what happened. */
+    abstract static class StakingTx extends Base {
+        @CommandLine.Mixin
+        KeyChoice keys;
+
+        @Option(names = "--fee", paramLabel = "BASE_UNITS", defaultValue = "1000", description = "Fee in base units (default: ${DEFAULT-VALUE}).")
+        BigInteger fee;
+
+        abstract TxBody.Builder body();
+
+        abstract String done();
+
+        @Override
+        void run() throws Exception {
+            JsonNode r = submit(target, keys.open(), fee, body());
+            out().println(done() + " in block " + r.path("height").asLong() + " (tx " + r.path("hash").asText() + ")");
+        }
+    }
+
+    @Command(name = "bond", description = "Add AMOUNT passes to your own candidacy's stake (self-bond).")
+    static final class WalletBond extends StakingTx {
+        @Parameters(paramLabel = "AMOUNT")
+        String amount;
+
+        @Override
+        TxBody.Builder body() {
+            return TxBody.newBuilder().setBond(io.oecloud.chain.pb.ChainProto.Bond.newBuilder().setAmount(amount(amount)));
+        }
+
+        @Override
+        String done() {
+            return "bonded " + amount + " passes";
+        }
+    }
+
+    @Command(name = "unbond", description = "Start unbonding AMOUNT passes of your self-bond (paid back after the unbonding period).")
+    static final class WalletUnbond extends StakingTx {
+        @Parameters(paramLabel = "AMOUNT")
+        String amount;
+
+        @Override
+        TxBody.Builder body() {
+            return TxBody.newBuilder().setUnbond(io.oecloud.chain.pb.ChainProto.Unbond.newBuilder().setAmount(amount(amount)));
+        }
+
+        @Override
+        String done() {
+            return "unbonding " + amount + " passes";
+        }
+    }
+
+    @Command(name = "delegate", description = "Stake AMOUNT passes on CANDIDATE (a stake-weighted vote; earns a share of its rewards).")
+    static final class WalletDelegate extends StakingTx {
+        @Parameters(index = "0", paramLabel = "CANDIDATE")
+        String candidate;
+
+        @Parameters(index = "1", paramLabel = "AMOUNT")
+        String amount;
+
+        @Override
+        TxBody.Builder body() {
+            io.oecloud.dht.PeerId.parse(candidate);
+            return TxBody.newBuilder().setDelegate(io.oecloud.chain.pb.ChainProto.Delegate.newBuilder().setCandidate(candidate)
+                    .setAmount(amount(amount)));
+        }
+
+        @Override
+        String done() {
+            return "delegated " + amount + " passes to " + candidate;
+        }
+    }
+
+    @Command(name = "undelegate", description = "Start taking AMOUNT passes back from CANDIDATE (paid back after the unbonding period).")
+    static final class WalletUndelegate extends StakingTx {
+        @Parameters(index = "0", paramLabel = "CANDIDATE")
+        String candidate;
+
+        @Parameters(index = "1", paramLabel = "AMOUNT")
+        String amount;
+
+        @Override
+        TxBody.Builder body() {
+            io.oecloud.dht.PeerId.parse(candidate);
+            return TxBody.newBuilder().setUndelegate(io.oecloud.chain.pb.ChainProto.Undelegate.newBuilder().setCandidate(candidate)
+                    .setAmount(amount(amount)));
+        }
+
+        @Override
+        String done() {
+            return "undelegating " + amount + " passes from " + candidate;
+        }
+    }
+
+    @Command(name = "history", description = "Committed transactions sent or received by the key's account (or ADDRESS), newest first.")
+    static final class WalletHistory extends Base {
+        @CommandLine.Mixin
+        KeyChoice keys;
+
+        @Parameters(arity = "0..1", paramLabel = "ADDRESS")
+        String address;
+
+        @Override
+        void run() throws Exception {
+            String a = address != null ? address : WalletKey.address(keys.file());
+            JsonNode r = request(target, HttpMethod.GET, "/v1/chain/accounts/" + a + "/txs", null);
+            for (JsonNode t : r.path("txs")) {
+                out().println(line(t));
+            }
+        }
+    }
+
+    /** One line of a transaction: height, kind, what moved, and whether it was refused. */
+    static String line(JsonNode t) {
+        StringBuilder b = new StringBuilder().append("height ").append(t.path("height").asLong()).append("  ").append(t.path("kind").asText());
+        b.append("  from ").append(t.path("sender").asText());
+        for (String f : new String[] {"to", "candidate"}) {
+            if (t.has(f)) {
+                b.append("  ").append(f).append(' ').append(t.path(f).asText());
+            }
+        }
+        for (String f : new String[] {"amount", "selfBond"}) {
+            if (t.has(f)) {
+                b.append("  ").append(passes(t.path(f).asText()));
+            }
+        }
+        if (t.has("cid")) {
+            b.append("  ").append(t.path("cid").asText());
+        }
+        if (t.path("code").asInt() != 0) {
+            b.append("  REFUSED (code ").append(t.path("code").asInt()).append("): ").append(t.path("log").asText());
+        }
+        return b.append("  tx ").append(t.path("hash").asText()).toString();
+    }
+
+    @Command(name = "candidates", description = "Candidates for super-node by stake: power (0 when not in the set), commission, jail.")
+    static final class ChainCandidates extends Base {
+        @Override
+        void run() throws Exception {
+            for (JsonNode c : request(target, HttpMethod.GET, "/v1/chain/candidates", null)) {
+                out().printf("%s  %-12s stake %s  power %d  commission %s%%  delegators %d%s%n", c.path("address").asText(),
+                        c.path("moniker").asText(), passes(c.path("stake").asText()), c.path("power").asLong(),
+                        new java.math.BigDecimal(c.path("commissionPpm").asInt()).movePointLeft(4).stripTrailingZeros().toPlainString(),
+                        c.path("delegators").asInt(), c.path("jailed").asBoolean() ? "  JAILED until " + c.path("jailedUntil").asLong() : "");
+            }
+        }
+    }
+
+    @Command(name = "tx", description = "A committed transaction by its hash: block, result and content.")
+    static final class ChainTx extends Base {
+        @Parameters(paramLabel = "HASH")
+        String hash;
+
+        @Override
+        void run() throws Exception {
+            JsonNode t = request(target, HttpMethod.GET, "/v1/chain/txs/" + hash, null);
+            t.fields().forEachRemaining(e -> out().printf("%-13s %s%n", e.getKey(), e.getValue().asText()));
+        }
+    }
+
+    @Command(name = "register-candidate", description = "Make the key's account a candidate for super-node, signing blocks with a CometBFT validator key.")
+    static final class RegisterCandidateCmd extends StakingTx {
+        @Option(names = "--validator-key", paramLabel = "FILE", required = true,
+                description = "CometBFT's priv_validator_key.json (only its public key is read), e.g. HOME/config/priv_validator_key.json.")
+        Path validatorKey;
+
+        @Option(names = "--commission", defaultValue = "0.1", description = "Share of delegators' rewards kept, 0 to 1 (default: ${DEFAULT-VALUE}).")
+        java.math.BigDecimal commission;
+
+        @Option(names = "--self-bond", defaultValue = "0", paramLabel = "PASSES", description = "Passes bonded at once (default: ${DEFAULT-VALUE}).")
+        String selfBond;
+
+        @Option(names = "--moniker", defaultValue = "")
+        String moniker;
+
+        @Override
+        TxBody.Builder body() {
+            byte[] key;
+            try {
+                key = java.util.Base64.getDecoder().decode(JSON.readTree(validatorKey.toFile()).at("/pub_key/value").asText());
+            } catch (IOException | IllegalArgumentException e) {
+                throw new IllegalArgumentException("cannot read a validator public key from " + validatorKey + ": " + e.getMessage());
+            }
+            if (commission.signum() < 0 || commission.compareTo(java.math.BigDecimal.ONE) > 0) {
+                throw new IllegalArgumentException("--commission is a fraction from 0 to 1, not " + commission);
+            }
+            return TxBody.newBuilder().setRegisterCandidate(io.oecloud.chain.pb.ChainProto.RegisterCandidate.newBuilder()
+                    .setValidatorKey(ByteString.copyFrom(key)).setCommissionPpm(commission.movePointRight(6).intValue())
+                    .setSelfBond(amount(selfBond)).setMoniker(moniker));
+        }
+
+        @Override
+        String done() {
+            return "registered as a candidate";
+        }
+    }
+
+    @Command(name = "unjail", description = "Ask to be chosen again after a jail term (refused before it ends).")
+    static final class UnjailCmd extends StakingTx {
+        @Override
+        TxBody.Builder body() {
+            return TxBody.newBuilder().setUnjail(io.oecloud.chain.pb.ChainProto.Unjail.getDefaultInstance());
+        }
+
+        @Override
+        String done() {
+            return "unjailed";
         }
     }
 }

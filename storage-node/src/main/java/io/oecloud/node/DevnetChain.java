@@ -1,5 +1,6 @@
 package io.oecloud.node;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -21,15 +22,21 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The devnet's OEChain: four super-nodes (devnet nodes 0-3) with one genesis, made once under
- * {@code D/chain} with {@code cometbft testnet} and reused on later starts. The genesis funds the
- * four super-nodes' accounts (their peer IDs) and a devnet key, {@code D/wallet/devnet.key}
- * (unencrypted, for trying things), so passes can be sent at once.
+ * {@code D/chain} with {@code cometbft testnet} and reused on later starts. The genesis makes the
+ * four super-nodes candidates (their peer IDs are the operators, 10,000 passes self-bonded each,
+ * epochs of 20 blocks), funds their accounts and a devnet key, {@code D/wallet/devnet.key}
+ * (unencrypted, for trying things), so passes can be sent and staked at once, and sets the
+ * protocol's reserve.
  */
 final class DevnetChain {
     static final int SUPER_NODES = 4;
     static final String CHAIN_ID = "oe-devnet";
     static final BigInteger SUPER_NODE_FUNDS = Amounts.PASS.multiply(BigInteger.valueOf(1_000));
     static final BigInteger DEVNET_FUNDS = Amounts.PASS.multiply(BigInteger.valueOf(1_000_000));
+    /** Each super-node's genesis stake, bonded to its own candidacy. */
+    static final BigInteger SELF_BOND = Amounts.PASS.multiply(BigInteger.valueOf(10_000));
+    /** The protocol's reserve for future development. */
+    static final BigInteger RESERVE = Amounts.PASS.multiply(BigInteger.valueOf(10_000_000));
     private static final ObjectMapper JSON = new ObjectMapper();
 
     final Path dir;
@@ -57,11 +64,19 @@ final class DevnetChain {
             new SecureRandom().nextBytes(seed);
             WalletKey.write(walletKey, seed, null);
         }
-        ObjectNode app = JSON.createObjectNode().put("minFee", "1000");
+        ObjectNode app = JSON.createObjectNode().put("minFee", "1000").put("reserve", RESERVE.toString());
+        app.putObject("params").put("epochBlocks", 20).put("maxValidators", 21).put("unbondingBlocks", 40)
+                .put("minSelfBond", Amounts.PASS.toString()).put("blockReward", Amounts.PASS.toString())
+                .put("downtimeWindow", 1000).put("downtimeMaxMissed", 500);
         ArrayNode accounts = app.putArray("accounts");
+        ArrayNode candidates = app.putArray("candidates");
         for (int i = 0; i < SUPER_NODES; i++) {
             Identity id = Identity.loadOrCreate(dataDir.resolve("node-" + i));
             accounts.addObject().put("address", Ledger.address(id.publicKey())).put("balance", SUPER_NODE_FUNDS.toString());
+            JsonNode key = JSON.readTree(home(i).resolve("config/priv_validator_key.json").toFile());
+            candidates.addObject().put("address", Ledger.address(id.publicKey())).put("moniker", "oe-devnet-" + i)
+                    .put("validatorKey", key.at("/pub_key/value").asText()).put("selfBond", SELF_BOND.toString())
+                    .put("commissionPpm", 100_000);
         }
         accounts.addObject().put("address", WalletKey.address(walletKey)).put("balance", DEVNET_FUNDS.toString());
         ObjectNode genesis = (ObjectNode) JSON.readTree(home(0).resolve("config/genesis.json").toFile());
@@ -101,6 +116,7 @@ final class DevnetChain {
 
     /** What devnet.json says of the chain. */
     Map<String, Object> describe() throws IOException {
+        Path dataDir = dir.getParent();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("chainId", CHAIN_ID);
         List<Map<String, Object>> validators = new ArrayList<>();
@@ -109,6 +125,7 @@ final class DevnetChain {
             v.put("node", i);
             v.put("rpc", ChainNode.tomlValue(home(i).resolve("config/config.toml"), "rpc", "laddr").replace("tcp://", "http://"));
             v.put("validatorAddress", JSON.readTree(home(i).resolve("config/priv_validator_key.json").toFile()).path("address").asText());
+            v.put("operator", Ledger.address(Identity.loadOrCreate(dataDir.resolve("node-" + i)).publicKey()));
             v.put("home", home(i).toString());
             validators.add(v);
         }
@@ -117,6 +134,8 @@ final class DevnetChain {
         m.put("devnetAddress", WalletKey.address(walletKey));
         m.put("devnetPasses", DEVNET_FUNDS.divide(Amounts.PASS).toString());
         m.put("superNodePasses", SUPER_NODE_FUNDS.divide(Amounts.PASS).toString());
+        m.put("superNodeSelfBond", SELF_BOND.divide(Amounts.PASS).toString());
+        m.put("epochBlocks", 20);
         return m;
     }
 

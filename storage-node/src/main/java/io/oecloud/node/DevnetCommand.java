@@ -120,6 +120,8 @@ final class DevnetCommand implements Callable<Integer> {
                     + ((List<?>) c.get("validators")).stream().map(v -> ((Map<?, ?>) v).get("rpc").toString()).toList() + ")");
             out.println("a funded key (" + c.get("devnetPasses") + " passes): " + c.get("devnetKey") + " = " + c.get("devnetAddress"));
             out.println("send:     bin/oe wallet send --key " + c.get("devnetKey") + " --api " + started.get(0).api() + " ADDRESS 5");
+            out.println("stake:    bin/oe wallet delegate --key " + c.get("devnetKey") + " --api " + started.get(0).api()
+                    + " CANDIDATE 100   (bin/oe chain candidates --api " + started.get(0).api() + ")");
         }
         out.println("nodes are listed in " + dataDir.resolve("devnet.json") + "; Ctrl-C stops them");
         out.flush();

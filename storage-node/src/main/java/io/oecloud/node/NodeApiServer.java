@@ -312,7 +312,8 @@ final class NodeApiServer implements AutoCloseable {
 
     /**
      * OEChain through this super-node's CometBFT:
-     * GET /v1/chain/status, /v1/chain/accounts/{addr}, /v1/chain/cids/{cid};
+     * GET /v1/chain/status, /v1/chain/validators, /v1/chain/candidates, /v1/chain/params,
+     * /v1/chain/accounts/{addr}, /v1/chain/accounts/{addr}/txs, /v1/chain/txs/{hash}, /v1/chain/cids/{cid};
      * POST /v1/chain/txs (body = signed transaction bytes; ?wait=commit waits for the block).
      */
     private CompletableFuture<FullHttpResponse> chainRoute(HttpMethod m, String path, QueryStringDecoder q, FullHttpRequest req) {
@@ -343,6 +344,38 @@ final class NodeApiServer implements AutoCloseable {
                     vs.add(o);
                 }
                 return json(HttpResponseStatus.OK, Map.of("height", r.at("/result/block_height").asLong(), "validators", vs));
+            });
+        }
+        if (m.equals(HttpMethod.GET) && path.equals("/v1/chain/candidates")) {
+            return chain.query("/candidates", "").thenApply(v -> json(HttpResponseStatus.OK, v));
+        }
+        if (m.equals(HttpMethod.GET) && path.equals("/v1/chain/params")) {
+            return chain.query("/params", "").thenApply(v -> json(HttpResponseStatus.OK, v));
+        }
+        if (m.equals(HttpMethod.GET) && path.startsWith("/v1/chain/txs/")) {
+            String hash = path.substring("/v1/chain/txs/".length());
+            if (!hash.matches("(?i)(0x)?[0-9a-f]{64}")) {
+                throw new ApiException(HttpResponseStatus.BAD_REQUEST, "a transaction hash is 64 hex digits, not '" + hash + "'");
+            }
+            return chain.get("/tx?hash=0x" + hash.replaceFirst("(?i)^0x", "")).thenApply(r -> r.has("error")
+                    ? json(HttpResponseStatus.NOT_FOUND, Map.of("error", "no committed transaction " + hash))
+                    : json(HttpResponseStatus.OK, txView(r.path("result"))));
+        }
+        if (m.equals(HttpMethod.GET) && path.startsWith("/v1/chain/accounts/") && path.endsWith("/txs")) {
+            String addr = path.substring("/v1/chain/accounts/".length(), path.length() - "/txs".length());
+            peerId(addr);
+            // CometBFT's index: as sender or as receiver; newest first, at most 100 of each
+            String sent = "/tx_search?query=%22oe.sender%3D%27" + addr + "%27%22&per_page=100&order_by=%22desc%22";
+            String received = "/tx_search?query=%22oe.receiver%3D%27" + addr + "%27%22&per_page=100&order_by=%22desc%22";
+            return chain.get(sent).thenCombine(chain.get(received), (a, b) -> {
+                java.util.TreeMap<String, Map<String, Object>> byKey = new java.util.TreeMap<>(java.util.Comparator.reverseOrder());
+                for (com.fasterxml.jackson.databind.JsonNode t : a.at("/result/txs")) {
+                    byKey.put(String.format("%020d/%06d", t.path("height").asLong(), t.path("index").asInt()), txView(t));
+                }
+                for (com.fasterxml.jackson.databind.JsonNode t : b.at("/result/txs")) {
+                    byKey.put(String.format("%020d/%06d", t.path("height").asLong(), t.path("index").asInt()), txView(t));
+                }
+                return json(HttpResponseStatus.OK, Map.of("address", addr, "txs", List.copyOf(byKey.values())));
             });
         }
         if (m.equals(HttpMethod.GET) && path.startsWith("/v1/chain/accounts/")) {
@@ -379,6 +412,21 @@ final class NodeApiServer implements AutoCloseable {
             });
         }
         throw new ApiException(HttpResponseStatus.NOT_FOUND, "no route for " + m + " " + path);
+    }
+
+    /** A committed transaction from CometBFT's /tx or /tx_search: where, its result, and what it says. */
+    private static Map<String, Object> txView(com.fasterxml.jackson.databind.JsonNode t) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("hash", t.path("hash").asText());
+        out.put("height", t.path("height").asLong());
+        out.put("code", t.at("/tx_result/code").asInt());
+        out.put("log", t.at("/tx_result/log").asText());
+        try {
+            out.putAll(io.oecloud.chain.TxView.describe(java.util.Base64.getDecoder().decode(t.path("tx").asText())));
+        } catch (com.google.protobuf.InvalidProtocolBufferException | IllegalArgumentException e) {
+            out.put("error", "not an OEChain transaction: " + e.getMessage());
+        }
+        return out;
     }
 
     /** The result of a broadcast: CheckTx's code, or the block's when it was committed. */
