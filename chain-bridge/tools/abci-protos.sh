@@ -7,7 +7,7 @@ out=${1:?usage: abci-protos.sh OUT}
 src=$("$(dirname "$(readlink -f "$0")")/cometbft.sh" --source)
 files="tendermint/abci/types.proto tendermint/crypto/proof.proto tendermint/crypto/keys.proto
 tendermint/types/params.proto tendermint/types/validator.proto tendermint/types/types.proto
-tendermint/version/types.proto"
+tendermint/version/types.proto tendermint/types/canonical.proto"
 rm -rf "$out"
 for f in $files; do
   mkdir -p "$out/$(dirname "$f")"

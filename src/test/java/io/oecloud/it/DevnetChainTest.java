@@ -114,6 +114,21 @@ class DevnetChainTest {
         OeLauncherTest.Run whois = oe("chain", "whois", cid, "--api", api2);
         assertEquals(0, whois.code(), whois.err());
         assertTrue(whois.out().contains("owner        " + me), whois.out());
+        // the same answers checked by the light client: a proof against a header signed by > 2/3 of the power
+        Path trust = dir.resolve("light.json");
+        OeLauncherTest.Run proven = oe("chain", "whois", cid, "--verify", "--trust-file", trust.toString(), "--api", api2);
+        assertEquals(0, proven.code(), proven.err());
+        assertTrue(proven.out().contains("trusting oe-devnet from its header at height 1 as first seen"), proven.out());
+        assertTrue(proven.out().contains("verified against block") && proven.out().contains("owner        " + me), proven.out());
+        OeLauncherTest.Run provenBalance = oe("wallet", "balance", me, "--verify", "--trust-file", trust.toString(), "--api", api);
+        assertEquals(0, provenBalance.code(), provenBalance.err());
+        assertTrue(provenBalance.out().startsWith("4.999999999999999 passes (") && provenBalance.out().contains(" of 40000 voting power"), provenBalance.out());
+        assertFalse(provenBalance.out().contains("first seen"), "the trusted header is kept: " + provenBalance.out());
+        Path otherWork = Files.writeString(dir.resolve("other.txt"), "nobody registered this");
+        String unregistered = oe("cid", otherWork.toString()).out().split("\\s+")[0];
+        OeLauncherTest.Run absent = oe("chain", "whois", unregistered, "--verify", "--trust-file", trust.toString(), "--api", api);
+        assertEquals(1, absent.code());
+        assertTrue(absent.err().contains("is not registered (proven absent)"), absent.err());
         OeLauncherTest.Run again = oe("chain", "register-cid", cid, "--key", chain.get("devnetKey").asText(), "--api", api);
         assertEquals(1, again.code());
         assertTrue(again.err().contains("is registered to " + me), again.err());

@@ -95,6 +95,12 @@ public final class CometRpc implements AutoCloseable {
         return get("/broadcast_tx_" + (commit ? "commit" : "sync") + "?tx=0x" + HexFormat.of().formatHex(tx));
     }
 
+    /** abci_query with a proof: CometBFT's whole {@code response} (code, value, height, proofOps). */
+    public CompletableFuture<JsonNode> queryProved(String path, String data) {
+        String hex = HexFormat.of().formatHex(data.getBytes(StandardCharsets.UTF_8));
+        return get("/abci_query?path=%22" + path + "%22&data=0x" + hex + "&prove=true").thenApply(r -> r.at("/result/response"));
+    }
+
     /** abci_query; completes with the decoded JSON value, or null when the code is not 0. */
     public CompletableFuture<JsonNode> query(String path, String data) {
         String hex = HexFormat.of().formatHex(data.getBytes(StandardCharsets.UTF_8));

@@ -10,6 +10,8 @@ import io.oecloud.chain.abci.AbciTypesProto.Misbehavior;
 import io.oecloud.chain.abci.AbciTypesProto.ValidatorUpdate;
 import io.oecloud.chain.abci.AbciTypesProto.VoteInfo;
 import io.oecloud.chain.abci.CryptokeysProto.PublicKey;
+import io.oecloud.chain.abci.CryptoproofProto.ProofOp;
+import io.oecloud.chain.abci.CryptoproofProto.ProofOps;
 import io.oecloud.chain.abci.TypesvalidatorProto.BlockIDFlag;
 import io.oecloud.chain.abci.AbciTypesProto.Request;
 import io.oecloud.chain.abci.AbciTypesProto.RequestCheckTx;
@@ -55,6 +57,9 @@ public final class LedgerApp {
     private LedgerState check;
     private byte[] workingHash;
     private Map<String, byte[]> workingEntries;
+    private StateTree workingTree;
+    /** The committed state's tree, for proofs (built on first use after a restart). */
+    private StateTree committedTree;
     private static final java.util.HexFormat HEX = java.util.HexFormat.of().withUpperCase();
     private final java.util.concurrent.atomic.AtomicLong txsCommitted = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong txsRefused = new java.util.concurrent.atomic.AtomicLong();
@@ -166,14 +171,16 @@ public final class LedgerApp {
                 b.addValidators(update(u));
             }
         } else {
-            LOG.log(System.Logger.Level.WARNING, "genesis names no candidates: CometBFT''s genesis validators stay until candidates are elected");
+            LOG.log(System.Logger.Level.WARNING, "genesis names no candidates: the validators of CometBFT genesis.json stay until candidates are elected");
         }
         ledger = new Ledger(r.getChainId(), minFee);
         store.saveParams(Map.of("chainId", r.getChainId(), "minFee", minFee.toString()));
         Map<String, byte[]> entries = s.entries();
-        byte[] hash = LedgerState.appHash(entries);
+        StateTree tree = new StateTree(entries);
+        byte[] hash = tree.root();
         store.commit(entries, s.height, hash);
         committed = s;
+        committedTree = tree;
         check = s.copy();
         LOG.log(System.Logger.Level.INFO, "genesis of {0}: {1} accounts, {2} candidates, {3} base units ({4} bonded)",
                 r.getChainId(), s.accounts.size(), s.candidates.size(), total, bonded);
@@ -186,6 +193,10 @@ public final class LedgerApp {
     }
 
     private ResponseCheckTx checkTx(RequestCheckTx r) {
+        if (ledger == null) {
+            return ResponseCheckTx.newBuilder().setCode(Ledger.Code.WRONG_CHAIN.value()).setCodespace("oechain")
+                    .setLog("this ledger has no genesis yet (InitChain has not run)").build();
+        }
         // NEW and RECHECK alike go on top of what the mempool admitted since the last commit
         Ledger.Result res = ledger.apply(check, r.getTx().toByteArray());
         return ResponseCheckTx.newBuilder().setCode(res.code().value()).setLog(res.log()).setCodespace(res.ok() ? "" : "oechain").build();
@@ -205,6 +216,9 @@ public final class LedgerApp {
     }
 
     private ResponseFinalizeBlock finalizeBlock(RequestFinalizeBlock r) {
+        if (ledger == null) {
+            throw new IllegalStateException("FinalizeBlock before InitChain");
+        }
         working = committed.copy();
         working.height = r.getHeight();
         working.timeMillis = r.getTime().getSeconds() * 1000 + r.getTime().getNanos() / 1_000_000; // block time, never the clock
@@ -242,7 +256,8 @@ public final class LedgerApp {
                     + working.supply() + " != genesis + minted - slashed " + working.expectedSupply());
         }
         workingEntries = working.entries();
-        workingHash = LedgerState.appHash(workingEntries);
+        workingTree = new StateTree(workingEntries);
+        workingHash = workingTree.root();
         return b.setAppHash(ByteString.copyFrom(workingHash)).build();
     }
 
@@ -252,8 +267,10 @@ public final class LedgerApp {
         }
         store.commit(workingEntries, working.height, workingHash); // atomically, with its height: a crash before this replays the block
         committed = working;
+        committedTree = workingTree;
         working = null;
         workingEntries = null;
+        workingTree = null;
         txsCommitted.addAndGet(workingTxs);
         txsRefused.addAndGet(workingRefused);
         check = committed.copy(); // CometBFT rechecks the mempool against the new state
@@ -273,15 +290,29 @@ public final class LedgerApp {
             case "/params" -> params(committed);
             default -> null;
         };
+        ResponseQuery.Builder b = ResponseQuery.newBuilder().setHeight(committed.height()).setKey(r.getData());
+        String stateKey = switch (r.getPath()) {
+            case "/account" -> "account/" + data;
+            case "/cid" -> "cid/" + data;
+            default -> null;
+        };
+        if (r.getProve() && stateKey != null) {
+            if (committedTree == null) {
+                committedTree = new StateTree(committed.entries());
+            }
+            b.setProofOps(ProofOps.newBuilder().addOps(ProofOp.newBuilder().setType(PROOF_TYPE)
+                    .setKey(ByteString.copyFromUtf8(stateKey)).setData(committedTree.prove(stateKey, committed.height()).toByteString())));
+        }
         if (answer == null) {
             boolean known = List.of("/account", "/cid", "/candidates", "/params").contains(r.getPath());
-            return ResponseQuery.newBuilder().setCode(known ? 2 : 1).setHeight(committed.height())
-                    .setLog(known ? data + " is not registered" : "unknown query path '" + r.getPath()
-                            + "' (known: /account, /cid, /candidates, /params)").build();
+            return b.setCode(known ? 2 : 1).setLog(known ? data + " is not registered" : "unknown query path '" + r.getPath()
+                    + "' (known: /account, /cid, /candidates, /params)").build();
         }
-        return ResponseQuery.newBuilder().setCode(0).setKey(r.getData()).setValue(ByteString.copyFrom(JSON.writeValueAsBytes(answer)))
-                .setHeight(committed.height()).build();
+        return b.setCode(0).setValue(ByteString.copyFrom(JSON.writeValueAsBytes(answer))).build();
     }
+
+    /** The proof op type of a {@link io.oecloud.chain.pb.ChainProto.StateProof} in a query answer. */
+    public static final String PROOF_TYPE = "oe/state/v1";
 
     static Map<String, Object> account(LedgerState s, String addr) {
         LedgerState.Account a = s.account(addr);

@@ -26,7 +26,7 @@ public final class LedgerState {
             return ByteBuffer.allocate(8 + 1 + b.length).putLong(nonce).put((byte) b.length).put(b).array();
         }
 
-        static Account decode(byte[] bytes) {
+        public static Account decode(byte[] bytes) {
             ByteBuffer in = ByteBuffer.wrap(bytes);
             long nonce = in.getLong();
             byte[] b = new byte[in.get()];
@@ -45,7 +45,7 @@ public final class LedgerState {
                     .putShort((short) o.length).put(o).putShort((short) t.length).put(t).putShort((short) l.length).put(l).array();
         }
 
-        static CidRecord decode(byte[] bytes) {
+        public static CidRecord decode(byte[] bytes) {
             ByteBuffer in = ByteBuffer.wrap(bytes);
             long h = in.getLong();
             long ms = in.getLong();
@@ -416,50 +416,13 @@ public final class LedgerState {
         return s;
     }
 
-    /**
-     * The app hash: a binary Merkle tree (SHA-256) over the entries in key order, leaves
-     * H(0x00 || len(key) || key || value), inner nodes H(0x01 || left || right), an odd node
-     * carried up unchanged. Sorted keys make it canonical; the tree lets a query answer with a
-     * path to the root.
-     */
+    /** The app hash: the root of the {@link StateTree} over {@link #entries()}. */
     byte[] appHash() {
         return appHash(entries());
     }
 
     static byte[] appHash(Map<String, byte[]> entries) {
-        List<byte[]> level = new ArrayList<>();
-        for (Map.Entry<String, byte[]> e : entries.entrySet()) {
-            level.add(leaf(e.getKey(), e.getValue()));
-        }
-        if (level.isEmpty()) {
-            return sha256().digest();
-        }
-        while (level.size() > 1) {
-            List<byte[]> up = new ArrayList<>();
-            for (int i = 0; i < level.size(); i += 2) {
-                if (i + 1 == level.size()) {
-                    up.add(level.get(i));
-                } else {
-                    MessageDigest d = sha256();
-                    d.update((byte) 1);
-                    d.update(level.get(i));
-                    d.update(level.get(i + 1));
-                    up.add(d.digest());
-                }
-            }
-            level = up;
-        }
-        return level.get(0);
-    }
-
-    static byte[] leaf(String key, byte[] value) {
-        byte[] k = key.getBytes(StandardCharsets.UTF_8);
-        MessageDigest d = sha256();
-        d.update((byte) 0);
-        d.update(ByteBuffer.allocate(4).putInt(k.length).array());
-        d.update(k);
-        d.update(value);
-        return d.digest();
+        return new StateTree(entries).root();
     }
 
     static MessageDigest sha256() {

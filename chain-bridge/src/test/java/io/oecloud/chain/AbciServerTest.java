@@ -127,4 +127,68 @@ class AbciServerTest {
             assertEquals("ok", readFrame(s.getInputStream()).getEcho().getMessage());
         }
     }
+
+    @Test
+    void aHundredThousandFuzzedFrames_areEachAnswered_andTheServerGoesOn() throws Exception {
+        Random rnd = new Random(17);
+        byte[][] seeds = {
+            Request.newBuilder().setEcho(RequestEcho.newBuilder().setMessage("hello")).build().toByteArray(),
+            Request.newBuilder().setCheckTx(io.oecloud.chain.abci.AbciTypesProto.RequestCheckTx.newBuilder()
+                    .setTx(com.google.protobuf.ByteString.copyFrom(new byte[120]))).build().toByteArray(),
+            Request.newBuilder().setQuery(io.oecloud.chain.abci.AbciTypesProto.RequestQuery.newBuilder().setPath("/account")
+                    .setData(com.google.protobuf.ByteString.copyFromUtf8("12D3KooWxyz"))).build().toByteArray(),
+            Request.newBuilder().setInfo(io.oecloud.chain.abci.AbciTypesProto.RequestInfo.getDefaultInstance()).build().toByteArray(),
+        };
+        int answered = 0;
+        int sent = 0;
+        int reconnects = 0;
+        while (sent < 100_000) {
+            try (Socket s = connect()) {
+                OutputStream out = new java.io.BufferedOutputStream(s.getOutputStream(), 1 << 16);
+                InputStream in = new java.io.BufferedInputStream(s.getInputStream(), 1 << 16);
+                while (sent < 100_000) {
+                    int batch = Math.min(500, 100_000 - sent);
+                    for (int i = 0; i < batch; i++) {
+                        byte[] f;
+                        if (rnd.nextInt(3) == 0) {
+                            f = new byte[rnd.nextInt(300)];
+                            rnd.nextBytes(f);
+                        } else {
+                            f = seeds[rnd.nextInt(seeds.length)].clone();
+                            for (int j = 0; j < 1 + rnd.nextInt(3); j++) {
+                                f[rnd.nextInt(f.length)] = (byte) rnd.nextInt(256);
+                            }
+                        }
+                        writeFrameNoFlush(out, f);
+                    }
+                    out.flush();
+                    sent += batch;
+                    for (int i = 0; i < batch; i++) {
+                        if (readFrame(in) == null) {
+                            throw new java.net.SocketException("closed");
+                        }
+                        answered++;
+                    }
+                }
+            } catch (java.net.SocketException e) {
+                reconnects++; // a frame the server would not answer closed the connection: start another
+                assertTrue(reconnects < 1_000, "the server closes too often");
+            }
+        }
+        assertTrue(answered > 90_000, "answered " + answered + " of 100,000 (" + reconnects + " connections closed)");
+        try (Socket s = connect()) {
+            writeFrame(s.getOutputStream(), Request.newBuilder().setEcho(RequestEcho.newBuilder().setMessage("ok")).build().toByteArray());
+            assertEquals("ok", readFrame(s.getInputStream()).getEcho().getMessage());
+        }
+    }
+
+    private static void writeFrameNoFlush(OutputStream out, byte[] body) throws IOException {
+        long v = body.length;
+        while ((v & ~0x7fL) != 0) {
+            out.write((int) ((v & 0x7f) | 0x80));
+            v >>>= 7;
+        }
+        out.write((int) v);
+        out.write(body);
+    }
 }

@@ -139,6 +139,20 @@ class DposNetworkTest {
         assertEquals(Amounts.PASS.multiply(BigInteger.valueOf(150)).toString(), top.path("stake").asText());
         assertEquals(150, top.path("power").asLong(), "power is the stake in whole passes (under a third here: no cap)");
         assertTrue(new BigInteger(query(0, "/params", "").path("minted").asText()).signum() > 0, "block rewards are minted");
+        // a light client trusting only height 1 follows the set change (more than 1/3 of the old power signs the new headers)
+        LightClient lc = new LightClient(new LightClient.Source() {
+            @Override
+            public JsonNode commit(long height) throws Exception {
+                return net.rpc(2, "/commit?height=" + height).path("result");
+            }
+
+            @Override
+            public JsonNode validators(long height) throws Exception {
+                return net.rpc(2, "/validators?height=" + height + "&per_page=100").path("result");
+            }
+        }, dir.resolve("light.json"), CHAIN, null);
+        LightClient.Verified v = lc.verify(epoch + 3);
+        assertTrue(v.validators().stream().anyMatch(x -> x.address().equals(fifth)), "verified with the new set");
         // the node that left still follows the chain and agrees on the state
         net.awaitHeight(0, epoch + 4, 60);
         assertEquals(net.appHashAfter(1, epoch + 3), net.appHashAfter(0, epoch + 3));

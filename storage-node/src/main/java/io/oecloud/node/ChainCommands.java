@@ -6,6 +6,9 @@ import com.google.protobuf.ByteString;
 import io.netty.handler.codec.http.HttpMethod;
 import io.oecloud.chain.Amounts;
 import io.oecloud.chain.Ledger;
+import io.oecloud.chain.LedgerState;
+import io.oecloud.chain.LightClient;
+import io.oecloud.chain.pb.ChainProto.StateProof;
 import io.oecloud.chain.pb.ChainProto.RegisterCid;
 import io.oecloud.chain.pb.ChainProto.Transfer;
 import io.oecloud.chain.pb.ChainProto.TxBody;
@@ -188,9 +191,19 @@ final class ChainCommands {
         @Parameters(arity = "0..1", paramLabel = "ADDRESS")
         String address;
 
+        @CommandLine.Mixin
+        VerifyOptions verify;
+
         @Override
         void run() throws Exception {
             String a = address != null ? address : WalletKey.address(keys.file());
+            if (verify.verify) {
+                java.io.StringWriter note = new java.io.StringWriter();
+                LedgerState.Account acct = verifiedAccount(target, verify, a, new PrintWriter(note));
+                out().println(passes(acct.balance().toString()));
+                out().print(note);
+                return;
+            }
             JsonNode acct = request(target, HttpMethod.GET, "/v1/chain/accounts/" + a, null);
             out().println(passes(acct.path("balance").asText("0")));
         }
@@ -210,6 +223,9 @@ final class ChainCommands {
         @Option(names = "--fee", paramLabel = "BASE_UNITS", defaultValue = "1000", description = "Fee in base units (default: ${DEFAULT-VALUE}).")
         BigInteger fee;
 
+        @CommandLine.Mixin
+        VerifyOptions verify;
+
         @Override
         void run() throws Exception {
             io.oecloud.dht.PeerId.parse(to);
@@ -218,6 +234,10 @@ final class ChainCommands {
                     .setTransfer(Transfer.newBuilder().setTo(to).setAmount(ByteString.copyFrom(Amounts.encode(base)))));
             out().println("sent " + passes(base.toString()) + " to " + to + " in block " + r.path("height").asLong()
                     + " (tx " + r.path("hash").asText() + ")");
+            if (verify.verify) {
+                LedgerState.Account a = verifiedAccount(target, verify, to, out());
+                out().println(to + " now holds " + passes(a.balance().toString()));
+            }
         }
     }
 
@@ -255,13 +275,23 @@ final class ChainCommands {
         }
     }
 
-    @Command(name = "account", description = "An account's balance and nonce.")
+    @Command(name = "account", description = "An account's balance and nonce, its stake and what is unbonding.")
     static final class ChainAccount extends Base {
         @Parameters(paramLabel = "ADDRESS")
         String address;
 
+        @CommandLine.Mixin
+        VerifyOptions verify;
+
         @Override
         void run() throws Exception {
+            if (verify.verify) {
+                LedgerState.Account a = verifiedAccount(target, verify, address, out());
+                out().println("address  " + address);
+                out().println("balance  " + passes(a.balance().toString()));
+                out().println("nonce    " + a.nonce());
+                return;
+            }
             JsonNode a = request(target, HttpMethod.GET, "/v1/chain/accounts/" + address, null);
             out().println("address  " + a.path("address").asText());
             out().println("balance  " + passes(a.path("balance").asText("0")));
@@ -291,12 +321,23 @@ final class ChainCommands {
         @Option(names = "--fee", paramLabel = "BASE_UNITS", defaultValue = "1000")
         BigInteger fee;
 
+        @CommandLine.Mixin
+        VerifyOptions verify;
+
         @Override
         void run() throws Exception {
             Cid c = Cid.parse(cid);
-            JsonNode r = submit(target, keys.open(), fee, TxBody.newBuilder().setRegisterCid(RegisterCid.newBuilder()
+            Identity key = keys.open();
+            JsonNode r = submit(target, key, fee, TxBody.newBuilder().setRegisterCid(RegisterCid.newBuilder()
                     .setCid(ByteString.copyFrom(c.toBytes())).setTitle(title).setLicense(license)));
             out().println("registered " + c + " in block " + r.path("height").asLong() + " (tx " + r.path("hash").asText() + ")");
+            if (verify.verify) {
+                byte[] v = verified(target, verify, provedAnswer(target, "/v1/chain/cids/" + c + "?prove=true"), "cid/" + c, out());
+                String me = Ledger.address(key.publicKey());
+                if (v == null || !LedgerState.CidRecord.decode(v).owner().equals(me)) {
+                    throw new IOException("the proven registry does not record " + c + " as " + me + "'s");
+                }
+            }
         }
     }
 
@@ -305,12 +346,108 @@ final class ChainCommands {
         @Parameters(paramLabel = "CID")
         String cid;
 
+        @CommandLine.Mixin
+        VerifyOptions verify;
+
         @Override
         void run() throws Exception {
             Cid c = Cid.parse(cid);
+            if (verify.verify) {
+                JsonNode answer = provedAnswer(target, "/v1/chain/cids/" + c + "?prove=true");
+                byte[] v = verified(target, verify, answer, "cid/" + c, out());
+                if (v == null) {
+                    throw new IOException(c + " is not registered (proven absent)");
+                }
+                LedgerState.CidRecord r = LedgerState.CidRecord.decode(v);
+                if (!r.owner().equals(answer.at("/value/owner").asText())) {
+                    throw new IOException("the node's answer (owner " + answer.at("/value/owner").asText()
+                            + ") differs from the proven state (owner " + r.owner() + ")");
+                }
+                out().printf("%-12s %s%n%-12s %s%n%-12s %d%n%-12s %s%n%-12s %s%n%-12s %s%n", "cid", c, "owner", r.owner(), "sinceHeight",
+                        r.sinceHeight(), "sinceTime", java.time.Instant.ofEpochMilli(r.sinceMillis()), "title", r.title(), "license", r.license());
+                return;
+            }
             JsonNode r = request(target, HttpMethod.GET, "/v1/chain/cids/" + c, null);
             r.fields().forEachRemaining(e -> out().printf("%-12s %s%n", e.getKey(), e.getValue().asText()));
         }
+    }
+
+    /** {@code --verify}: check answers with a light client instead of trusting the node. */
+    static final class VerifyOptions {
+        @Option(names = "--verify", description = "Check the answer with its Merkle proof against a header signed by more than 2/3 of "
+                + "the validators' power (a light client), instead of trusting the node.")
+        boolean verify;
+
+        @Option(names = "--trust-file", paramLabel = "FILE",
+                description = "The light client's trusted header (default: ~/.oecloud/light/CHAIN_ID.json).")
+        Path trustFile;
+
+        @Option(names = "--trust-hash", paramLabel = "HEX",
+                description = "Pin the chain's header at height 1 by its hash (otherwise it is trusted as first seen).")
+        String trustHash;
+    }
+
+    /** A node that serves headers, commits and validator sets, each checked by the light client. */
+    private record HttpSource(ObjectCommands.Target target) implements LightClient.Source {
+        @Override
+        public JsonNode commit(long height) throws Exception {
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (request(target, HttpMethod.GET, "/v1/chain/status", null).path("height").asLong() < height) {
+                if (System.nanoTime() > end) {
+                    throw new IOException("the chain did not reach height " + height + " within 20 s");
+                }
+                Thread.sleep(200); // the next block comes within a commit timeout
+            }
+            return request(target, HttpMethod.GET, "/v1/chain/light/commit/" + height, null);
+        }
+
+        @Override
+        public JsonNode validators(long height) throws Exception {
+            return request(target, HttpMethod.GET, "/v1/chain/light/validators/" + height, null);
+        }
+    }
+
+    /** GET of a proved answer: 200 and 404 both carry a proof. */
+    static JsonNode provedAnswer(ObjectCommands.Target target, String uri) throws Exception {
+        try (ApiClient client = new ApiClient(target.address())) {
+            ApiClient.Answer a = client.call(HttpMethod.GET, uri, null).get(2, TimeUnit.MINUTES);
+            JsonNode doc = JSON.readTree(a.body());
+            if (!doc.has("proof") || doc.path("proof").asText().isEmpty()) {
+                throw new IOException(doc.path("error").asText("HTTP " + a.status()) + " (no proof in the answer)");
+            }
+            return doc;
+        }
+    }
+
+    /** Checks a proved answer: returns the proven state entry (null when proven absent) and says what vouches for it. */
+    static byte[] verified(ObjectCommands.Target target, VerifyOptions o, JsonNode answer, String key, PrintWriter out) throws Exception {
+        StateProof proof = StateProof.parseFrom(java.util.Base64.getDecoder().decode(answer.path("proof").asText()));
+        String chainId = request(target, HttpMethod.GET, "/v1/chain/status", null).path("chainId").asText();
+        Path file = o.trustFile != null ? o.trustFile : Path.of(System.getProperty("user.home"), ".oecloud", "light", chainId + ".json");
+        boolean first = !java.nio.file.Files.exists(file);
+        LightClient lc = new LightClient(new HttpSource(target), file, chainId,
+                o.trustHash == null ? null : java.util.HexFormat.of().parseHex(o.trustHash));
+        byte[] value = lc.verifyEntry(proof, key);
+        LightClient.Verified h = lc.verify(proof.getHeight() + 1);
+        if (first) {
+            out.println("trusting " + chainId + " from its header at height 1 as first seen (pin it with --trust-hash); kept in " + file);
+        }
+        out.println("verified against block " + h.height() + " signed by " + h.signedPower() + " of " + h.totalPower()
+                + " voting power (state after block " + proof.getHeight() + ")");
+        return value;
+    }
+
+    /** An account's balance and nonce from a proof checked by the light client, compared with the node's answer. */
+    static LedgerState.Account verifiedAccount(ObjectCommands.Target target, VerifyOptions o, String address, PrintWriter out) throws Exception {
+        io.oecloud.dht.PeerId.parse(address);
+        JsonNode answer = provedAnswer(target, "/v1/chain/accounts/" + address + "?prove=true");
+        byte[] v = verified(target, o, answer, "account/" + address, out);
+        LedgerState.Account a = v == null ? LedgerState.Account.EMPTY : LedgerState.Account.decode(v);
+        if (!a.balance().toString().equals(answer.at("/value/balance").asText()) || a.nonce() != answer.at("/value/nonce").asLong()) {
+            throw new IOException("the node's answer (balance " + answer.at("/value/balance").asText() + ") differs from the proven state (balance "
+                    + a.balance() + ")");
+        }
+        return a;
     }
 
     /** Decimal passes to a wire amount. */

@@ -313,7 +313,8 @@ final class NodeApiServer implements AutoCloseable {
     /**
      * OEChain through this super-node's CometBFT:
      * GET /v1/chain/status, /v1/chain/validators, /v1/chain/candidates, /v1/chain/params,
-     * /v1/chain/accounts/{addr}, /v1/chain/accounts/{addr}/txs, /v1/chain/txs/{hash}, /v1/chain/cids/{cid};
+     * /v1/chain/accounts/{addr}[?prove=true], /v1/chain/accounts/{addr}/txs, /v1/chain/txs/{hash},
+     * /v1/chain/cids/{cid}[?prove=true], /v1/chain/light/commit/{height}, /v1/chain/light/validators/{height};
      * POST /v1/chain/txs (body = signed transaction bytes; ?wait=commit waits for the block).
      */
     private CompletableFuture<FullHttpResponse> chainRoute(HttpMethod m, String path, QueryStringDecoder q, FullHttpRequest req) {
@@ -378,16 +379,41 @@ final class NodeApiServer implements AutoCloseable {
                 return json(HttpResponseStatus.OK, Map.of("address", addr, "txs", List.copyOf(byKey.values())));
             });
         }
+        boolean prove = q.parameters().getOrDefault("prove", List.of()).contains("true");
         if (m.equals(HttpMethod.GET) && path.startsWith("/v1/chain/accounts/")) {
             String addr = path.substring("/v1/chain/accounts/".length());
             peerId(addr); // 400 for a malformed address
+            if (prove) {
+                return chain.queryProved("/account", addr).thenApply(r -> proved(r, HttpResponseStatus.OK));
+            }
             return chain.query("/account", addr).thenApply(v -> json(HttpResponseStatus.OK, v));
         }
         if (m.equals(HttpMethod.GET) && path.startsWith("/v1/chain/cids/")) {
             Cid c = cid(path.substring("/v1/chain/cids/".length()));
+            if (prove) {
+                return chain.queryProved("/cid", c.toString()).thenApply(r -> proved(r, r.path("code").asInt() == 0
+                        ? HttpResponseStatus.OK : HttpResponseStatus.NOT_FOUND));
+            }
             return chain.query("/cid", c.toString()).thenApply(v -> v == null
                     ? json(HttpResponseStatus.NOT_FOUND, Map.of("error", c + " is not registered"))
                     : json(HttpResponseStatus.OK, v));
+        }
+        // what a light client needs to check the answers above without trusting this node
+        if (m.equals(HttpMethod.GET) && path.startsWith("/v1/chain/light/")) {
+            String[] parts = path.substring("/v1/chain/light/".length()).split("/");
+            long height;
+            try {
+                height = parts.length == 2 ? Long.parseLong(parts[1]) : -1;
+            } catch (NumberFormatException e) {
+                height = -1;
+            }
+            if (height < 1 || !(parts[0].equals("commit") || parts[0].equals("validators"))) {
+                throw new ApiException(HttpResponseStatus.BAD_REQUEST, "use /v1/chain/light/commit/HEIGHT or /v1/chain/light/validators/HEIGHT");
+            }
+            String rpc = parts[0].equals("commit") ? "/commit?height=" + height : "/validators?height=" + height + "&per_page=100";
+            return chain.get(rpc).thenApply(r -> r.has("error")
+                    ? json(HttpResponseStatus.NOT_FOUND, Map.of("error", r.at("/error/data").asText(r.at("/error/message").asText())))
+                    : json(HttpResponseStatus.OK, r.path("result")));
         }
         if (m.equals(HttpMethod.POST) && path.equals("/v1/chain/txs")) {
             byte[] tx = new byte[req.content().readableBytes()];
@@ -413,6 +439,25 @@ final class NodeApiServer implements AutoCloseable {
         }
         throw new ApiException(HttpResponseStatus.NOT_FOUND, "no route for " + m + " " + path);
     }
+
+    /** A proved query answer: the JSON value (when there is one) and the state proof, as base64. */
+    private static FullHttpResponse proved(com.fasterxml.jackson.databind.JsonNode r, HttpResponseStatus status) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        try {
+            if (r.path("code").asInt() == 0) {
+                out.put("value", JSON_READER.readTree(java.util.Base64.getDecoder().decode(r.path("value").asText())));
+            } else {
+                out.put("error", r.path("log").asText());
+            }
+        } catch (java.io.IOException e) {
+            throw new ApiException(HttpResponseStatus.BAD_GATEWAY, "the ledger answered something that is not JSON");
+        }
+        out.put("height", r.path("height").asLong());
+        out.put("proof", r.at("/proofOps/ops/0/data").asText());
+        return json(status, out);
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON_READER = new com.fasterxml.jackson.databind.ObjectMapper();
 
     /** A committed transaction from CometBFT's /tx or /tx_search: where, its result, and what it says. */
     private static Map<String, Object> txView(com.fasterxml.jackson.databind.JsonNode t) {

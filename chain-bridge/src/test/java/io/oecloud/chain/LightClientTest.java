@@ -1,0 +1,164 @@
+package io.oecloud.chain;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.ByteString;
+import io.oecloud.chain.pb.ChainProto;
+import io.oecloud.chain.pb.ChainProto.StateProof;
+import io.oecloud.chain.pb.ChainProto.TxBody;
+import io.oecloud.dht.Identity;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The light client against four real CometBFT validators: a proven balance checks out against a
+ * header signed by more than 2/3 of the power; a tampered value, a header with too few
+ * signatures, a forged signature, a tampered header and a substituted validator set are refused.
+ */
+@Timeout(300)
+class LightClientTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String CHAIN = "oechain-light";
+    private static final BigInteger FEE = BigInteger.valueOf(1000);
+
+    @TempDir
+    static Path dir;
+
+    private static LocalTestnet net;
+    private static final Identity alice = Identity.generate();
+    private static final String bob = Ledger.address(Identity.generate().publicKey());
+
+    @BeforeAll
+    static void start() throws Exception {
+        CometBftChainTest.install();
+        ObjectNode app = JSON.createObjectNode().put("minFee", FEE.toString());
+        ArrayNode accounts = app.putArray("accounts");
+        accounts.addObject().put("address", Ledger.address(alice.publicKey())).put("balance", Amounts.PASS.multiply(BigInteger.TEN).toString());
+        net = new LocalTestnet(CometBftChainTest.cometbftPath(), dir.resolve("net"), 4, 0, CHAIN, app, false, new long[] {100, 100, 100, 100});
+        net.startAll();
+        for (int i = 0; i < 4; i++) {
+            net.awaitHeight(i, 2, 90);
+        }
+        String tx = HexFormat.of().formatHex(Ledger.sign(alice, TxBody.newBuilder().setChainId(CHAIN)
+                .setSender(ByteString.copyFrom(alice.publicKey())).setNonce(0).setFee(ByteString.copyFrom(Amounts.encode(FEE)))
+                .setTransfer(ChainProto.Transfer.newBuilder().setTo(bob).setAmount(ByteString.copyFrom(Amounts.encode(Amounts.PASS)))).build()));
+        assertEquals(0, net.rpc(0, "/broadcast_tx_commit?tx=0x" + tx).at("/result/tx_result/code").asInt());
+    }
+
+    @AfterAll
+    static void stop() {
+        if (net != null) {
+            net.close();
+        }
+    }
+
+    /** Node i as a light client's source, with {@code tamper} applied to every /commit answer. */
+    private static LightClient.Source source(int i, UnaryOperator<JsonNode> tamper, UnaryOperator<JsonNode> tamperValidators) {
+        return new LightClient.Source() {
+            @Override
+            public JsonNode commit(long height) throws Exception {
+                net.awaitHeight(i, height + 1, 30);
+                return tamper.apply(net.rpc(i, "/commit?height=" + height).path("result").deepCopy());
+            }
+
+            @Override
+            public JsonNode validators(long height) throws Exception {
+                return tamperValidators.apply(net.rpc(i, "/validators?height=" + height + "&per_page=100").path("result").deepCopy());
+            }
+        };
+    }
+
+    private static StateProof proofOf(int node, String path, String data) throws Exception {
+        String hex = HexFormat.of().formatHex(data.getBytes(StandardCharsets.UTF_8));
+        JsonNode r = net.rpc(node, "/abci_query?path=%22" + path + "%22&data=0x" + hex + "&prove=true").at("/result/response");
+        JsonNode op = r.at("/proofOps/ops/0");
+        assertEquals(LedgerApp.PROOF_TYPE, op.path("type").asText(), r.toString());
+        return StateProof.parseFrom(Base64.getDecoder().decode(op.path("data").asText()));
+    }
+
+    private static LightClient client(String name, LightClient.Source s) {
+        return new LightClient(s, dir.resolve(name + ".json"), CHAIN, null);
+    }
+
+    @Test
+    void aProvenBalance_verifiesAgainstASignedHeader_andAnAbsentAccountIsProvenAbsent() throws Exception {
+        LightClient lc = client("good", source(1, c -> c, v -> v));
+        StateProof p = proofOf(1, "/account", bob);
+        LedgerState.Account a = LedgerState.Account.decode(lc.verifyEntry(p, "account/" + bob));
+        assertEquals(Amounts.PASS, a.balance());
+        LightClient.Verified h = lc.verify(p.getHeight() + 1);
+        assertTrue(3 * h.signedPower() > 2 * h.totalPower());
+        String nobody = Ledger.address(Identity.generate().publicKey());
+        assertNull(lc.verifyEntry(proofOf(2, "/account", nobody), "account/" + nobody), "absence is proven, not assumed");
+        // a later height goes forward from the trusted header; an earlier one back through the hash links
+        net.awaitHeight(1, p.getHeight() + 6, 30);
+        assertEquals(p.getHeight() + 5, lc.verify(p.getHeight() + 5).height());
+        assertEquals(p.getHeight(), lc.verify(p.getHeight()).height());
+    }
+
+    @Test
+    void aTamperedValue_isRefused() throws Exception {
+        LightClient lc = client("value", source(0, c -> c, v -> v));
+        StateProof p = proofOf(0, "/account", bob);
+        byte[] richer = new LedgerState.Account(Amounts.PASS.multiply(BigInteger.valueOf(1000)), 0).encode();
+        StateProof forged = p.toBuilder().setEntries(0, p.getEntries(0).toBuilder().setValue(ByteString.copyFrom(richer))).build();
+        Exception e = assertThrows(LightClient.VerificationException.class, () -> lc.verifyEntry(forged, "account/" + bob));
+        assertTrue(e.getMessage().contains("does not lead to the app hash"), e.getMessage());
+    }
+
+    @Test
+    void aHeaderWithLessThanTwoThirdsOfTheSignatures_isRefused() throws Exception {
+        LightClient lc = client("few", source(0, c -> {
+            ArrayNode sigs = (ArrayNode) c.at("/signed_header/commit/signatures");
+            for (int i = 0; i < 2; i++) { // two of four validators' signatures gone: half the power
+                ((ObjectNode) sigs.get(i)).put("block_id_flag", 1).put("signature", (String) null);
+            }
+            return c;
+        }, v -> v));
+        Exception e = assertThrows(LightClient.VerificationException.class, () -> lc.verify(net.height(0) - 1));
+        assertTrue(e.getMessage().contains("not more than 2/3"), e.getMessage());
+    }
+
+    @Test
+    void aForgedSignature_aTamperedHeader_andASubstitutedValidatorSet_areRefused() throws Exception {
+        LightClient forgedSig = client("sig", source(0, c -> {
+            ObjectNode s = (ObjectNode) c.at("/signed_header/commit/signatures").get(0);
+            byte[] b = Base64.getDecoder().decode(s.path("signature").asText());
+            b[5] ^= 1;
+            s.put("signature", Base64.getEncoder().encodeToString(b));
+            return c;
+        }, v -> v));
+        assertThrows(LightClient.VerificationException.class, () -> forgedSig.verify(net.height(0) - 1));
+
+        LightClient forgedHash = client("apphash", source(0, c -> {
+            ((ObjectNode) c.at("/signed_header/header")).put("app_hash", "00".repeat(32));
+            return c;
+        }, v -> v));
+        Exception e = assertThrows(LightClient.VerificationException.class, () -> forgedHash.verify(net.height(0) - 1));
+        assertTrue(e.getMessage().contains("does not hash to the block its commit signs"), e.getMessage());
+
+        Identity impostor = Identity.generate();
+        LightClient forgedSet = client("set", source(0, c -> c, v -> {
+            ((ObjectNode) v.path("validators").get(0).path("pub_key")).put("value", Base64.getEncoder().encodeToString(impostor.publicKey()));
+            return v;
+        }));
+        e = assertThrows(LightClient.VerificationException.class, () -> forgedSet.verify(net.height(0) - 1));
+        assertTrue(e.getMessage().contains("not the one its header names"), e.getMessage());
+    }
+}
