@@ -66,7 +66,7 @@ public final class ChainThroughput {
             accounts.addObject().put("address", Ledger.address(k.publicKey())).put("balance", Amounts.PASS.multiply(BigInteger.valueOf(1_000_000)).toString());
         }
         Files.createDirectories(dir);
-        LocalTestnet net = new LocalTestnet(cometbft, dir, 4, CHAIN, app, kvstore);
+        LocalTestnet net = new LocalTestnet(cometbft, dir, 4, 0, CHAIN, app, kvstore, kvstore ? null : new long[] {100, 100, 100, 100});
         net.startAll();
         for (int i = 0; i < 4; i++) {
             net.awaitHeight(i, 2, 120);

@@ -150,7 +150,14 @@ public final class AbciServer implements AutoCloseable {
         }
         out.writeByte((int) v);
         out.writeBytes(body);
-        ctx.writeAndFlush(out);
+        // Like CometBFT's own server: responses are flushed when a Flush is answered (its client
+        // sends one whenever it waits for answers), so a burst of CheckTx answers is one write,
+        // and a write from the app thread does not wake the event loop until then.
+        if (resp.hasFlush() || resp.hasException()) {
+            ctx.writeAndFlush(out);
+        } else {
+            ctx.write(out);
+        }
     }
 
     @Override

@@ -79,6 +79,8 @@ public final class LocalTestnet implements AutoCloseable {
         }
         ObjectNode genesis = (ObjectNode) JSON.readTree(home(0).resolve("config/genesis.json").toFile());
         genesis.put("chain_id", chainId);
+        // vote extensions from height 1: super-nodes contribute to the chain's randomness beacon (ARCHITECTURE.md)
+        genesis.withObject("/consensus_params/abci").put("vote_extensions_enable_height", "1");
         if (bonds != null) {
             appState = appState.deepCopy();
             com.fasterxml.jackson.databind.node.ArrayNode accounts = appState.withArray("accounts");

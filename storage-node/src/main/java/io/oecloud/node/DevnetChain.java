@@ -81,6 +81,8 @@ final class DevnetChain {
         accounts.addObject().put("address", WalletKey.address(walletKey)).put("balance", DEVNET_FUNDS.toString());
         ObjectNode genesis = (ObjectNode) JSON.readTree(home(0).resolve("config/genesis.json").toFile());
         genesis.put("chain_id", CHAIN_ID).set("app_state", app);
+        // vote extensions from height 1: super-nodes contribute to the chain's randomness beacon (ARCHITECTURE.md)
+        genesis.withObject("/consensus_params/abci").put("vote_extensions_enable_height", "1");
         String g = JSON.writerWithDefaultPrettyPrinter().writeValueAsString(genesis);
         int[] p2p = new int[SUPER_NODES];
         int[] rpc = new int[SUPER_NODES];
