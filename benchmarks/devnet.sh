@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# One large object through a real devnet (six `oe node` processes on loopback, RS(4,2)), with curl
+# One large object through a real devnet (six `oe node` processes on loopback, RS(4,2), without
+# OEChain: this measures storage), with curl
 # as the client:
 #   upload MB/s      curl -X POST -T object (streamed from disk) to node 0
 #   download MB/s    curl from node 3 (a node that did not take the upload), bytes checked by SHA-256
@@ -34,7 +35,7 @@ bin/oe version >/dev/null # builds once, before anything is timed
 echo "starting a 6-node devnet in $work ..." >&2
 # GC log per node: the heap left after each collection is what the node really needs
 OE_NODE_JAVA_OPTS="-Xlog:gc:file=$work/gc-%p.log" \
-bin/oe devnet --data-dir "$work/devnet" --p2p-port 0 --api-port 0 --repair-interval 1h --node-heap 512m \
+bin/oe devnet --data-dir "$work/devnet" --p2p-port 0 --api-port 0 --repair-interval 1h --node-heap 512m --no-chain \
   > "$work/devnet.log" 2>&1 &
 devnet_pid=$!
 for _ in $(seq 1 600); do

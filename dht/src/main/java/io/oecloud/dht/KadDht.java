@@ -509,6 +509,9 @@ public final class KadDht implements AutoCloseable {
                 if (!accepted && m.getProviderPeersCount() > 0) {
                     throw new ProtocolException("ADD_PROVIDER from " + from + " for someone else, without addresses, or over its limit");
                 }
+                if (accepted) {
+                    announcementsAccepted.incrementAndGet();
+                }
                 return null;
             }
             case PUT_VALUE -> {
@@ -542,6 +545,13 @@ public final class KadDht implements AutoCloseable {
     int providersHeldFor(PeerId provider) {
         return providers.countFor(provider);
     }
+
+    /** ADD_PROVIDER messages this node accepted (they are fire-and-forget: tests wait on this). */
+    long announcementsAccepted() {
+        return announcementsAccepted.get();
+    }
+
+    private final java.util.concurrent.atomic.AtomicLong announcementsAccepted = new java.util.concurrent.atomic.AtomicLong();
 
     static String printable(byte[] key) {
         String s = new String(key, StandardCharsets.UTF_8);

@@ -172,12 +172,26 @@ class KadDhtTest {
         assertTrue(dhts.get(0).findProviders(key, 5).get(30, TimeUnit.SECONDS).isEmpty());
     }
 
+    private long accepted() {
+        return dhts.stream().mapToLong(KadDht::announcementsAccepted).sum();
+    }
+
+    /** Waits (10 s at most) until the nodes have accepted {@code count} announcements in all. */
+    private void awaitAccepted(long count) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (accepted() < count && System.nanoTime() < end) {
+            Thread.sleep(10); // messages in flight on loopback
+        }
+    }
+
     @Test
     void providerRecords_expire_unlessRepublished() throws Exception {
         KadDht publisher = add(CONFIG);
         PeerId me = nodes.get(nodes.size() - 1).peerId();
         byte[] key = sha256Multihash("republished");
-        publisher.provide(key).get(30, TimeUnit.SECONDS);
+        long before = accepted();
+        int told = publisher.provide(key).get(30, TimeUnit.SECONDS);
+        awaitAccepted(before + told); // ADD_PROVIDER is fire-and-forget: let it land before the clock moves
         int holders = 0;
         for (KadDht d : dhts) {
             holders += d.providersHeldFor(me) > 0 ? 1 : 0;
@@ -185,7 +199,9 @@ class KadDhtTest {
         assertTrue(holders >= 3, "records at " + holders + " peers");
         // 500 s later the publisher republishes; at 1000 s (past the first round's 600 s TTL) it is still there
         now.addAndGet(TimeUnit.SECONDS.toNanos(500));
+        before = accepted();
         publisher.maintain().get(30, TimeUnit.SECONDS);
+        awaitAccepted(before + told);
         now.addAndGet(TimeUnit.SECONDS.toNanos(500));
         assertFalse(dhts.get(0).findProviders(key, 1).get(30, TimeUnit.SECONDS).isEmpty());
         // after unprovide, no republish: a TTL later every record is gone

@@ -31,8 +31,10 @@ import org.rocksdb.WriteOptions;
  * durable write speed, reads 3x faster from the page cache, and plain files are what sealed
  * sectors and ranged proof reads will want).
  *
- * <p>Durability: a put writes {@code CID.tmp}, fsyncs it, renames it into place, fsyncs the
- * directory, and then writes the index entry with a synced WAL; only then is it acknowledged. A
+ * <p>Durability: a put writes {@code CID.N.tmp}, fsyncs it, renames it into place, fsyncs the
+ * directory, and then writes the index entry with a synced WAL; only then is it acknowledged.
+ * Puts of different shards write their files concurrently; only the index and the capacity
+ * accounting are serialised. A
  * crash before the index entry leaves a file the index does not know, which {@link #open}
  * deletes (it was never acknowledged); an index entry whose file vanished is dropped and
  * reported like a corrupt shard.
@@ -60,6 +62,11 @@ public final class ShardStore implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
     private final List<Consumer<Cid>> corruptionListeners = new CopyOnWriteArrayList<>();
     private final Object writeLock = new Object();
+    /** Bytes of puts whose files are being written (guarded by writeLock). */
+    private long reserved;
+    /** CIDs whose files are being written: never deleted meanwhile (guarded by writeLock). */
+    private final java.util.Map<Cid, Integer> writing = new java.util.HashMap<>();
+    private static final AtomicLong TMP_SEQ = new AtomicLong();
 
     private ShardStore(Path dir, long capacity) throws StoreException {
         this.dir = dir;
@@ -156,12 +163,19 @@ public final class ShardStore implements AutoCloseable {
             if (existing != null) {
                 return owner == null ? existing : writeMeta(existing.withOwner(owner));
             }
-            if (used.get() + data.length > capacity) {
-                throw new StoreException(StoreException.Code.FULL, "store is full: " + used.get() + " of " + capacity
-                        + " bytes used, shard " + cid + " needs " + data.length);
+            if (used.get() + reserved + data.length > capacity) {
+                throw new StoreException(StoreException.Code.FULL, "store is full: " + (used.get() + reserved) + " of " + capacity
+                        + " bytes used or being written, shard " + cid + " needs " + data.length);
             }
-            Path f = file(cid);
-            Path tmp = f.resolveSibling(f.getFileName() + ".tmp");
+            reserved += data.length;
+            writing.merge(cid, 1, Integer::sum);
+        }
+        // The file is written and made durable outside the lock, so puts of different shards
+        // overlap their fsyncs (and RocksDB groups their synced index writes) instead of queueing.
+        Path f = file(cid);
+        boolean written = false;
+        try {
+            Path tmp = f.resolveSibling(f.getFileName() + "." + TMP_SEQ.incrementAndGet() + ".tmp");
             try {
                 Files.createDirectories(f.getParent());
                 try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
@@ -181,7 +195,28 @@ public final class ShardStore implements AutoCloseable {
                     d.force(true); // the rename itself is durable
                 }
             } catch (IOException e) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // removed at the next start
+                }
                 throw new StoreException(StoreException.Code.IO, "cannot write shard " + cid + " to " + f + ": " + e.getMessage(), e);
+            }
+            written = true;
+        } finally {
+            if (!written) {
+                synchronized (writeLock) {
+                    reserved -= data.length;
+                    writing.computeIfPresent(cid, (k, n) -> n == 1 ? null : n - 1);
+                }
+            }
+        }
+        synchronized (writeLock) {
+            reserved -= data.length;
+            writing.computeIfPresent(cid, (k, n) -> n == 1 ? null : n - 1);
+            StoredShard existing = metadata(cid);
+            if (existing != null) { // the same shard was put meanwhile: the file is the same bytes
+                return owner == null ? existing : writeMeta(existing.withOwner(owner));
             }
             long now = System.currentTimeMillis();
             StoredShard s = new StoredShard(cid, data.length, new Holding.Raw(), now, now,
@@ -307,6 +342,9 @@ public final class ShardStore implements AutoCloseable {
             }
             used.addAndGet(-s.size());
             count.decrementAndGet();
+            if (writing.containsKey(cid)) {
+                return true; // a put is writing this shard's file anew: it stays, and the put records it again
+            }
             try {
                 Files.deleteIfExists(file(cid));
             } catch (IOException e) {

@@ -219,4 +219,79 @@ class ShardStoreTest {
         StoredShard twice = StoredShard.decode(s.cid(), s.withOwner(owner).encode());
         assertEquals(2, twice.pins().get(0).count());
     }
+
+    @Test
+    void concurrentPuts_ofDifferentAndOfTheSameShard_allLand_countOnce_andStayWithinCapacity() throws Exception {
+        int threads = 8;
+        int each = 12;
+        byte[] common = new byte[4096];
+        new java.util.Random(1).nextBytes(common);
+        Cid commonCid = cid(common);
+        try (ShardStore store = ShardStore.open(dir, 100 << 20)) {
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+            List<java.util.concurrent.Future<List<Cid>>> futures = new java.util.ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int me = t;
+                futures.add(pool.submit(() -> {
+                    List<Cid> mine = new java.util.ArrayList<>();
+                    java.util.Random rnd = new java.util.Random(100 + me);
+                    for (int i = 0; i < each; i++) {
+                        byte[] d = new byte[1000 + rnd.nextInt(5000)];
+                        rnd.nextBytes(d);
+                        mine.add(store.put(cid(d), d).cid());
+                        byte[] owner = new byte[32];
+                        owner[0] = (byte) me;
+                        owner[1] = (byte) i;
+                        store.put(commonCid, common, owner); // everyone pins the same shard too
+                    }
+                    return mine;
+                }));
+            }
+            List<Cid> all = new java.util.ArrayList<>();
+            for (var f : futures) {
+                all.addAll(f.get(60, java.util.concurrent.TimeUnit.SECONDS));
+            }
+            pool.shutdown();
+            assertEquals(threads * each + 1, store.count());
+            assertEquals(threads * each, store.metadata(commonCid).pins().size(), "one pin per owner, the file written once");
+            long sizes = common.length;
+            for (Cid c : all) {
+                sizes += store.metadata(c).size();
+                assertTrue(store.has(c));
+            }
+            assertEquals(sizes, store.used());
+        }
+        try (ShardStore store = ShardStore.open(dir, 100 << 20)) { // nothing acknowledged is lost, no stray files
+            assertEquals(threads * each + 1, store.count());
+            try (var files = java.nio.file.Files.walk(dir.resolve("shards"))) {
+                assertEquals(threads * each + 1, files.filter(java.nio.file.Files::isRegularFile).count());
+            }
+        }
+        // capacity for exactly 10 shards of 1,000 bytes, 40 put at once: 10 land, the rest are FULL
+        Path small = dir.resolve("small");
+        try (ShardStore store = ShardStore.open(small, 10_000)) {
+            java.util.concurrent.atomic.AtomicInteger stored = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.atomic.AtomicInteger full = new java.util.concurrent.atomic.AtomicInteger();
+            List<Thread> ts = new java.util.ArrayList<>();
+            for (int t = 0; t < 40; t++) {
+                byte[] d = new byte[1000];
+                new java.util.Random(500 + t).nextBytes(d);
+                ts.add(Thread.ofPlatform().start(() -> {
+                    try {
+                        store.put(cid(d), d);
+                        stored.incrementAndGet();
+                    } catch (StoreException e) {
+                        if (e.code() == StoreException.Code.FULL) {
+                            full.incrementAndGet();
+                        }
+                    }
+                }));
+            }
+            for (Thread t : ts) {
+                t.join(30_000);
+            }
+            assertTrue(stored.get() <= 10 && stored.get() + full.get() == 40, stored + " stored, " + full + " full");
+            assertTrue(store.used() <= 10_000);
+        }
+    }
 }
