@@ -40,8 +40,9 @@ import org.bouncycastle.math.ec.rfc8032.Ed25519;
  * commit's Ed25519 signatures over CometBFT's canonical vote bytes; more than 2/3 of the set's
  * power must have signed. Going forward it skips like CometBFT's light client: a later header is
  * accepted when more than 1/3 of the trusted set's power signed it too (at least one honest
- * validator vouches for it), and otherwise it bisects. The trusted header is kept in a file; the
- * first one is the chain's height 1 as first seen, unless pinned by its hash.
+ * validator vouches for it), and otherwise it bisects, never from a trusted header older than
+ * the trusting period. The trusted header is kept in a file; the first one is the chain's height
+ * 1 (or a chosen height) as first seen, unless pinned by its hash.
  */
 public final class LightClient {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -73,29 +74,51 @@ public final class LightClient {
     public record Verified(String chainId, long height, byte[] hash, byte[] appHash, byte[] nextValidatorsHash, Instant time,
                            List<Validator> validators, long signedPower, long totalPower) {}
 
+    /** The default trusting period: a trusted header older than this is not skipped from. */
+    public static final java.time.Duration DEFAULT_TRUSTING_PERIOD = java.time.Duration.ofDays(14);
+
     private final Source source;
     private final Path trustFile;
     private final String chainId;
+    private final long trustHeight;
     private final byte[] pinnedHash;
+    private final java.time.Duration trustingPeriod;
+    private final java.util.function.Supplier<Instant> now;
+
+    /** Trusts height 1 (pinned by {@code pinnedHash} when given) with the default trusting period. */
+    public LightClient(Source source, Path trustFile, String chainId, byte[] pinnedHash) {
+        this(source, trustFile, chainId, 1, pinnedHash, DEFAULT_TRUSTING_PERIOD, Instant::now);
+    }
 
     /**
-     * @param trustFile  where the latest verified header is kept between runs
-     * @param pinnedHash the hash of the chain's header at height 1, or null to trust it as first seen
+     * @param trustFile      where the latest verified header is kept between runs
+     * @param trustHeight    the header trusted first, when the file holds none
+     * @param pinnedHash     that header's hash, or null to trust it as first seen
+     * @param trustingPeriod how old a trusted header may be and still vouch for later ones: the
+     *                       stake behind an older set may have unbonded and can no longer be
+     *                       slashed for lying, so keep it well under the unbonding time
      */
-    public LightClient(Source source, Path trustFile, String chainId, byte[] pinnedHash) {
+    public LightClient(Source source, Path trustFile, String chainId, long trustHeight, byte[] pinnedHash,
+                       java.time.Duration trustingPeriod, java.util.function.Supplier<Instant> now) {
+        if (trustHeight < 1) {
+            throw new IllegalArgumentException("the trusted height must be 1 or more, was " + trustHeight);
+        }
         this.source = source;
         this.trustFile = trustFile;
         this.chainId = chainId;
+        this.trustHeight = trustHeight;
         this.pinnedHash = pinnedHash;
+        this.trustingPeriod = trustingPeriod;
+        this.now = now;
     }
 
     /** Verifies the header at {@code height} from the trusted one, and trusts it from then on. */
     public Verified verify(long height) throws Exception {
         Verified trusted = load();
         if (trusted == null) {
-            trusted = fetch(1);
+            trusted = fetch(trustHeight);
             if (pinnedHash != null && !Arrays.equals(pinnedHash, trusted.hash())) {
-                throw new VerificationException("the chain's header at height 1 is " + HEX.formatHex(trusted.hash())
+                throw new VerificationException("the chain's header at height " + trustHeight + " is " + HEX.formatHex(trusted.hash())
                         + ", not the pinned " + HEX.formatHex(pinnedHash));
             }
             save(trusted);
@@ -109,6 +132,11 @@ public final class LightClient {
         }
         if (height < trusted.height()) {
             return backward(trusted, height);
+        }
+        if (trusted.time().plus(trustingPeriod).isBefore(now.get())) {
+            throw new VerificationException("the trusted header (height " + trusted.height() + ", " + trusted.time()
+                    + ") is older than the trusting period of " + trustingPeriod + ": the stake that signed it may have left."
+                    + " Pin a recent header you have checked elsewhere (--trust-height and --trust-hash) and remove " + trustFile);
         }
         Verified v = forward(trusted, height, 0);
         save(v);

@@ -161,4 +161,26 @@ class LightClientTest {
         e = assertThrows(LightClient.VerificationException.class, () -> forgedSet.verify(net.height(0) - 1));
         assertTrue(e.getMessage().contains("not the one its header names"), e.getMessage());
     }
+
+    @Test
+    void aTrustedHeaderOlderThanTheTrustingPeriod_isNotSkippedFrom_butAPinnedRecentOneIs() throws Exception {
+        LightClient.Source src = source(3, c -> c, v -> v);
+        long h = net.height(3) - 1;
+        // a clock two weeks and a day ahead: the header trusted first (height 1) is too old to vouch
+        java.util.function.Supplier<java.time.Instant> later = () -> java.time.Instant.now().plus(java.time.Duration.ofDays(15));
+        LightClient stale = new LightClient(src, dir.resolve("stale.json"), CHAIN, 1, null, LightClient.DEFAULT_TRUSTING_PERIOD, later);
+        Exception e = assertThrows(LightClient.VerificationException.class, () -> stale.verify(h));
+        assertTrue(e.getMessage().contains("older than the trusting period"), e.getMessage());
+        // pinned at a recent height by its hash (checked elsewhere): verifies
+        byte[] recentHash = LightClient.headerHash(net.rpc(0, "/commit?height=" + (h - 1)).at("/result/signed_header/header"));
+        LightClient pinned = new LightClient(src, dir.resolve("pinned.json"), CHAIN, h - 1, recentHash,
+                LightClient.DEFAULT_TRUSTING_PERIOD, java.time.Instant::now);
+        assertEquals(h, pinned.verify(h).height());
+        byte[] wrong = recentHash.clone();
+        wrong[0] ^= 1;
+        LightClient mispinned = new LightClient(src, dir.resolve("mispinned.json"), CHAIN, h - 1, wrong,
+                LightClient.DEFAULT_TRUSTING_PERIOD, java.time.Instant::now);
+        e = assertThrows(LightClient.VerificationException.class, () -> mispinned.verify(h));
+        assertTrue(e.getMessage().contains("not the pinned"), e.getMessage());
+    }
 }

@@ -383,8 +383,16 @@ final class ChainCommands {
         Path trustFile;
 
         @Option(names = "--trust-hash", paramLabel = "HEX",
-                description = "Pin the chain's header at height 1 by its hash (otherwise it is trusted as first seen).")
+                description = "Pin the first trusted header by its hash (otherwise it is trusted as first seen).")
         String trustHash;
+
+        @Option(names = "--trust-height", paramLabel = "N", defaultValue = "1",
+                description = "The height of the first trusted header (default: ${DEFAULT-VALUE}); used when the trust file holds none.")
+        long trustHeight;
+
+        @Option(names = "--trusting-period", paramLabel = "DURATION", defaultValue = "P14D",
+                description = "How old a trusted header may be to vouch for later ones, ISO-8601 (default: ${DEFAULT-VALUE}).")
+        java.time.Duration trustingPeriod;
     }
 
     /** A node that serves headers, commits and validator sets, each checked by the light client. */
@@ -425,12 +433,13 @@ final class ChainCommands {
         String chainId = request(target, HttpMethod.GET, "/v1/chain/status", null).path("chainId").asText();
         Path file = o.trustFile != null ? o.trustFile : Path.of(System.getProperty("user.home"), ".oecloud", "light", chainId + ".json");
         boolean first = !java.nio.file.Files.exists(file);
-        LightClient lc = new LightClient(new HttpSource(target), file, chainId,
-                o.trustHash == null ? null : java.util.HexFormat.of().parseHex(o.trustHash));
+        LightClient lc = new LightClient(new HttpSource(target), file, chainId, o.trustHeight,
+                o.trustHash == null ? null : java.util.HexFormat.of().parseHex(o.trustHash), o.trustingPeriod, java.time.Instant::now);
         byte[] value = lc.verifyEntry(proof, key);
         LightClient.Verified h = lc.verify(proof.getHeight() + 1);
         if (first) {
-            out.println("trusting " + chainId + " from its header at height 1 as first seen (pin it with --trust-hash); kept in " + file);
+            out.println("trusting " + chainId + " from its header at height " + o.trustHeight
+                    + (o.trustHash == null ? " as first seen (pin it with --trust-hash)" : ", pinned by its hash") + "; kept in " + file);
         }
         out.println("verified against block " + h.height() + " signed by " + h.signedPower() + " of " + h.totalPower()
                 + " voting power (state after block " + proof.getHeight() + ")");
