@@ -70,6 +70,22 @@ final class NoiseCipher {
         }
     }
 
+    /**
+     * Encrypts the remaining bytes of {@code in}, in order, as one message into {@code out}: the
+     * pieces of a composite buffer need not be merged (copied) first.
+     */
+    void encrypt(ByteBuffer[] in, ByteBuffer out) {
+        try {
+            init(Cipher.ENCRYPT_MODE, null);
+            for (int i = 0; i < in.length - 1; i++) {
+                cipher.update(in[i], out);
+            }
+            cipher.doFinal(in[in.length - 1], out);
+        } catch (GeneralSecurityException e) {
+            throw new ProtocolException("Noise encryption failed", e);
+        }
+    }
+
     /** Decrypts {@code in}'s remaining bytes into {@code out}; throws on a bad tag. */
     void decrypt(ByteBuffer in, ByteBuffer out) {
         try {

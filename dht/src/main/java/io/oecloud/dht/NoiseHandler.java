@@ -202,8 +202,11 @@ final class NoiseHandler extends ChannelDuplexHandler {
                 int n = Math.min(buf.readableBytes(), MAX_PLAINTEXT);
                 ByteBuf out = ctx.alloc().heapBuffer(2 + n + NoiseCipher.TAG);
                 out.writeShort(n + NoiseCipher.TAG);
-                ByteBuffer src = buf.nioBuffer(buf.readerIndex(), n);
-                sender.encrypt(src, out.nioBuffer(2, n + NoiseCipher.TAG));
+                if (buf.nioBufferCount() == 1) {
+                    sender.encrypt(buf.nioBuffer(buf.readerIndex(), n), out.nioBuffer(2, n + NoiseCipher.TAG));
+                } else { // a composite (e.g. a Yamux header and its data): encrypted piece by piece, not merged
+                    sender.encrypt(buf.nioBuffers(buf.readerIndex(), n), out.nioBuffer(2, n + NoiseCipher.TAG));
+                }
                 out.writerIndex(2 + n + NoiseCipher.TAG);
                 buf.skipBytes(n);
                 ctx.write(out, buf.isReadable() ? ctx.voidPromise() : promise);

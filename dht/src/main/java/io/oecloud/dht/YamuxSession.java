@@ -380,10 +380,10 @@ final class YamuxSession extends ChannelDuplexHandler implements Connection {
 
     void writeData(P2pStream s, ByteBuf slice, ChannelPromise promise) {
         int n = slice.readableBytes();
-        ByteBuf frame = ctx.alloc().heapBuffer(Yamux.HEADER + n);
-        Yamux.writeHeader(frame, Yamux.TYPE_DATA, 0, s.id, n);
-        frame.writeBytes(slice);
-        slice.release();
+        ByteBuf header = ctx.alloc().heapBuffer(Yamux.HEADER);
+        Yamux.writeHeader(header, Yamux.TYPE_DATA, 0, s.id, n);
+        // header and data as one composite: the data is not copied here (Noise encrypts the pieces)
+        ByteBuf frame = ctx.alloc().compositeBuffer(2).addComponents(true, header, slice);
         s.lastActivityNanos = System.nanoTime();
         ctx.write(frame, promise == null ? ctx.voidPromise() : promise);
     }

@@ -1193,23 +1193,49 @@ public final class ObjectService {
         }
     }
 
-    /** Stores {@code block} on one node from {@code candidates} not in {@code avoid}, pinned by {@code pinOwner}. */
+    /**
+     * Stores {@code block} on one node from {@code candidates} not in {@code avoid}, pinned by
+     * {@code pinOwner}. Nodes that fail for a passing reason (busy with other transfers, slow)
+     * are tried again, up to three more rounds with a growing pause, before the block is given up
+     * until the next repair round; nodes that refuse (full, forbidden) are not.
+     */
     PeerId placeOne(Cid cid, byte[] block, List<PeerId> candidates, Set<PeerId> avoid, byte[] pinOwner) {
-        for (PeerId p : candidates) {
-            if (avoid.contains(p)) {
-                continue;
-            }
-            try {
-                if (p.equals(host.peerId())) {
-                    local.put(cid, block, pinOwner);
-                    storedLocally.accept(cid);
-                } else {
-                    shards.put(p, cid, block, pinOwner).get(60, TimeUnit.SECONDS);
+        List<PeerId> round = new ArrayList<>(candidates);
+        for (int attempt = 0; attempt < 4 && !round.isEmpty(); attempt++) {
+            if (attempt > 0) {
+                try {
+                    Thread.sleep(250L << (2 * (attempt - 1))); // 250 ms, 1 s, 4 s: the others' transfers drain
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return null;
                 }
-                return p;
-            } catch (Exception e) {
-                avoid.add(p); // unreachable or full: the next one
             }
+            List<PeerId> again = new ArrayList<>();
+            for (PeerId p : round) {
+                if (avoid.contains(p)) {
+                    continue;
+                }
+                try {
+                    if (p.equals(host.peerId())) {
+                        local.put(cid, block, pinOwner);
+                        storedLocally.accept(cid);
+                    } else {
+                        shards.put(p, cid, block, pinOwner).get(60, TimeUnit.SECONDS);
+                    }
+                    return p;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return null;
+                } catch (Exception e) {
+                    Throwable cause = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
+                    if (passing(cause) && !(cause instanceof java.util.concurrent.TimeoutException)) {
+                        again.add(p); // busy: maybe in the next round (a minute's silence is not retried)
+                    } else {
+                        avoid.add(p); // full or refusing: not this block
+                    }
+                }
+            }
+            round = again;
         }
         return null;
     }

@@ -2,24 +2,29 @@ package io.oecloud.node.shard;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
 
 /** uvarint-length-prefixed protobuf messages at the head of a shard stream, size-checked first. */
 final class Frames {
     private Frames() {}
 
+    /**
+     * The message, length-prefixed, followed by {@code body}. The body is wrapped, not copied: the
+     * caller must not change it afterwards (shards are fresh arrays, never reused).
+     */
     static ByteBuf encode(ByteBufAllocator alloc, byte[] message, byte[] body) {
-        ByteBuf out = alloc.buffer(10 + message.length + (body == null ? 0 : body.length));
+        ByteBuf head = alloc.heapBuffer(5 + message.length);
         long v = message.length;
         while ((v & ~0x7fL) != 0) {
-            out.writeByte((int) ((v & 0x7f) | 0x80));
+            head.writeByte((int) ((v & 0x7f) | 0x80));
             v >>>= 7;
         }
-        out.writeByte((int) v);
-        out.writeBytes(message);
-        if (body != null) {
-            out.writeBytes(body);
+        head.writeByte((int) v);
+        head.writeBytes(message);
+        if (body == null || body.length == 0) {
+            return head;
         }
-        return out;
+        return alloc.compositeBuffer(2).addComponents(true, head, Unpooled.wrappedBuffer(body));
     }
 
     /**
