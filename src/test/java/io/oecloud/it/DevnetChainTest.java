@@ -161,6 +161,10 @@ class DevnetChainTest {
         OeLauncherTest.Run cands = oe("chain", "candidates", "--api", api);
         assertEquals(0, cands.code(), cands.err());
         assertEquals(4, cands.out().lines().filter(l -> l.contains("stake 10000 passes") && l.contains("power 10000")).count(), cands.out());
+        OeLauncherTest.Run params = oe("chain", "params", "--api", api);
+        assertEquals(0, params.code(), params.err());
+        assertTrue(params.out().contains("epochBlocks           20") && params.out().contains("reserve               10000000 passes"),
+                params.out());
         String operator0 = chain.at("/validators/0/operator").asText();
         OeLauncherTest.Run delegated = oe("wallet", "delegate", "--wallet-dir", wallet.toString(), "--name", "me", "--api", api, operator0, "2");
         assertEquals(0, delegated.code(), delegated.err());

@@ -242,7 +242,7 @@ final class ChainCommands {
     }
 
     @Command(name = "chain", description = "OEChain: status, accounts, the CID registry.",
-            subcommands = {ChainStatus.class, ChainValidators.class, ChainCandidates.class, ChainAccount.class, ChainTx.class,
+            subcommands = {ChainStatus.class, ChainValidators.class, ChainCandidates.class, ChainParams.class, ChainAccount.class, ChainTx.class,
                     RegisterCidCmd.class, Whois.class, RegisterCandidateCmd.class, UnjailCmd.class})
     static final class Chain implements Runnable {
         @CommandLine.Spec
@@ -608,6 +608,17 @@ final class ChainCommands {
                         new java.math.BigDecimal(c.path("commissionPpm").asInt()).movePointLeft(4).stripTrailingZeros().toPlainString(),
                         c.path("delegators").asInt(), c.path("jailed").asBoolean() ? "  JAILED until " + c.path("jailedUntil").asLong() : "");
             }
+        }
+    }
+
+    @Command(name = "params", description = "Staking parameters (epoch, set size, unbonding, rewards, slashing), pools and supply counters.")
+    static final class ChainParams extends Base {
+        @Override
+        void run() throws Exception {
+            JsonNode p = request(target, HttpMethod.GET, "/v1/chain/params", null);
+            java.util.Set<String> amounts = java.util.Set.of("minSelfBond", "blockReward", "feePool", "reserve", "genesisSupply", "minted", "slashed");
+            p.fields().forEachRemaining(e -> out().printf("%-21s %s%n", e.getKey(),
+                    amounts.contains(e.getKey()) ? passes(e.getValue().asText()) : e.getValue().asText()));
         }
     }
 
