@@ -116,7 +116,7 @@ public final class LightClient {
     public Verified verify(long height) throws Exception {
         Verified trusted = load();
         if (trusted == null) {
-            trusted = fetch(trustHeight);
+            trusted = fetch(trustHeight).header();
             if (pinnedHash != null && !Arrays.equals(pinnedHash, trusted.hash())) {
                 throw new VerificationException("the chain's header at height " + trustHeight + " is " + HEX.formatHex(trusted.hash())
                         + ", not the pinned " + HEX.formatHex(pinnedHash));
@@ -124,7 +124,7 @@ public final class LightClient {
             save(trusted);
         }
         if (height == trusted.height()) {
-            Verified v = fetch(height);
+            Verified v = fetch(height).header();
             if (!Arrays.equals(v.hash(), trusted.hash())) {
                 throw new VerificationException("header " + height + " differs from the one trusted before (a fork)");
             }
@@ -147,7 +147,8 @@ public final class LightClient {
         if (depth > 64) {
             throw new VerificationException("bisection from " + trusted.height() + " to " + height + " did not converge");
         }
-        Verified v = fetch(height);
+        Fetched f = fetch(height);
+        Verified v = f.header();
         if (v.time().isBefore(trusted.time())) {
             throw new VerificationException("header " + height + " is older than the trusted header " + trusted.height());
         }
@@ -157,7 +158,7 @@ public final class LightClient {
             }
             return v;
         }
-        long vouched = tally(source.commit(height), trusted.validators(), v.hash(), height);
+        long vouched = tally(f.commit(), trusted.validators(), v.hash(), height);
         if (3 * vouched > total(trusted.validators())) {
             return v; // more than 1/3 of the trusted power vouches for it
         }
@@ -193,8 +194,12 @@ public final class LightClient {
      * header hashes to the commit's block ID, the set hashes to the header's validators_hash, and
      * more than 2/3 of that set's power signed. (Who that set is must still be vouched for.)
      */
-    Verified fetch(long height) throws Exception {
-        JsonNode sh = source.commit(height).path("signed_header");
+    /** A header checked for consistency, with the commit document it came in (asked for once). */
+    private record Fetched(Verified header, JsonNode commit) {}
+
+    Fetched fetch(long height) throws Exception {
+        JsonNode commitDoc = source.commit(height);
+        JsonNode sh = commitDoc.path("signed_header");
         JsonNode header = sh.path("header");
         JsonNode commit = sh.path("commit");
         if (!chainId.equals(header.path("chain_id").asText())) {
@@ -211,14 +216,14 @@ public final class LightClient {
         if (!Arrays.equals(validatorsHash(set), hex(header.path("validators_hash").asText()))) {
             throw new VerificationException("the validator set given for height " + height + " is not the one its header names");
         }
-        long signed = tally(source.commit(height), set, hash, height);
+        long signed = tally(commitDoc, set, hash, height);
         long total = total(set);
         if (3 * signed <= 2 * total) {
             throw new VerificationException("header " + height + " is signed by " + signed + " of " + total
                     + " voting power, not more than 2/3");
         }
-        return new Verified(chainId, height, hash, hex(header.path("app_hash").asText()), hex(header.path("next_validators_hash").asText()),
-                Instant.parse(header.path("time").asText()), set, signed, total);
+        return new Fetched(new Verified(chainId, height, hash, hex(header.path("app_hash").asText()),
+                hex(header.path("next_validators_hash").asText()), Instant.parse(header.path("time").asText()), set, signed, total), commitDoc);
     }
 
     /** The power of {@code set}'s members whose COMMIT signatures in {@code commitDoc} verify; a bad one fails all. */
@@ -230,6 +235,10 @@ public final class LightClient {
             throw new VerificationException("the commit at " + height + " is for another block");
         }
         long round = commit.path("round").asLong();
+        java.util.Map<String, Validator> byAddress = new java.util.HashMap<>();
+        for (Validator v : set) {
+            byAddress.put(v.address(), v);
+        }
         Set<String> counted = new HashSet<>();
         long power = 0;
         for (JsonNode sig : commit.path("signatures")) {
@@ -237,7 +246,7 @@ public final class LightClient {
                 continue; // absent or nil: not a vote for this block
             }
             String addr = sig.path("validator_address").asText();
-            Validator v = set.stream().filter(x -> x.address().equals(addr)).findFirst().orElse(null);
+            Validator v = byAddress.get(addr);
             if (v == null || !counted.add(addr)) {
                 continue;
             }
@@ -393,14 +402,17 @@ public final class LightClient {
         Files.move(tmp, trustFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
+    /** A state entry's value (null when proven absent) and the verified header whose app hash proves it. */
+    public record Proven(byte[] value, Verified header) {}
+
     /**
      * The value of {@code key} in the state a query answered from, checked against the app hash
-     * of the header after it (verified by this client); null when the proof shows it absent.
+     * of the header after it (verified by this client).
      */
-    public byte[] verifyEntry(io.oecloud.chain.pb.ChainProto.StateProof proof, String key) throws Exception {
+    public Proven verifyEntry(io.oecloud.chain.pb.ChainProto.StateProof proof, String key) throws Exception {
         Verified h = verify(proof.getHeight() + 1);
         try {
-            return StateTree.verify(proof, key, h.appHash());
+            return new Proven(StateTree.verify(proof, key, h.appHash()), h);
         } catch (StateTree.ProofException e) {
             throw new VerificationException(e.getMessage() + " of block " + h.height());
         }

@@ -100,12 +100,14 @@ class LightClientTest {
     void aProvenBalance_verifiesAgainstASignedHeader_andAnAbsentAccountIsProvenAbsent() throws Exception {
         LightClient lc = client("good", source(1, c -> c, v -> v));
         StateProof p = proofOf(1, "/account", bob);
-        LedgerState.Account a = LedgerState.Account.decode(lc.verifyEntry(p, "account/" + bob));
+        LightClient.Proven proven = lc.verifyEntry(p, "account/" + bob);
+        LedgerState.Account a = LedgerState.Account.decode(proven.value());
         assertEquals(Amounts.PASS, a.balance());
-        LightClient.Verified h = lc.verify(p.getHeight() + 1);
+        LightClient.Verified h = proven.header();
+        assertEquals(p.getHeight() + 1, h.height());
         assertTrue(3 * h.signedPower() > 2 * h.totalPower());
         String nobody = Ledger.address(Identity.generate().publicKey());
-        assertNull(lc.verifyEntry(proofOf(2, "/account", nobody), "account/" + nobody), "absence is proven, not assumed");
+        assertNull(lc.verifyEntry(proofOf(2, "/account", nobody), "account/" + nobody).value(), "absence is proven, not assumed");
         // a later height goes forward from the trusted header; an earlier one back through the hash links
         net.awaitHeight(1, p.getHeight() + 6, 30);
         assertEquals(p.getHeight() + 5, lc.verify(p.getHeight() + 5).height());

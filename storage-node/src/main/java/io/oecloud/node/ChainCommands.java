@@ -435,15 +435,15 @@ final class ChainCommands {
         boolean first = !java.nio.file.Files.exists(file);
         LightClient lc = new LightClient(new HttpSource(target), file, chainId, o.trustHeight,
                 o.trustHash == null ? null : java.util.HexFormat.of().parseHex(o.trustHash), o.trustingPeriod, java.time.Instant::now);
-        byte[] value = lc.verifyEntry(proof, key);
-        LightClient.Verified h = lc.verify(proof.getHeight() + 1);
+        LightClient.Proven proven = lc.verifyEntry(proof, key);
+        LightClient.Verified h = proven.header();
         if (first) {
             out.println("trusting " + chainId + " from its header at height " + o.trustHeight
                     + (o.trustHash == null ? " as first seen (pin it with --trust-hash)" : ", pinned by its hash") + "; kept in " + file);
         }
         out.println("verified against block " + h.height() + " signed by " + h.signedPower() + " of " + h.totalPower()
                 + " voting power (state after block " + proof.getHeight() + ")");
-        return value;
+        return proven.value();
     }
 
     /** An account's balance and nonce from a proof checked by the light client, compared with the node's answer. */
