@@ -176,12 +176,13 @@ class KadDhtTest {
         return dhts.stream().mapToLong(KadDht::announcementsAccepted).sum();
     }
 
-    /** Waits (10 s at most) until the nodes have accepted {@code count} announcements in all. */
+    /** Waits (10 s at most) until the nodes have accepted {@code count} announcements in all; fails otherwise. */
     private void awaitAccepted(long count) throws InterruptedException {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (accepted() < count && System.nanoTime() < end) {
-            Thread.sleep(10); // messages in flight on loopback
+            Thread.sleep(10); // a condition polled: ADD_PROVIDER has no reply to wait on
         }
+        assertTrue(accepted() >= count, "announcements accepted: " + accepted() + " of " + count);
     }
 
     @Test
