@@ -151,6 +151,31 @@ class DevnetChainTest {
                 java.net.http.HttpResponse.BodyHandlers.ofString());
         assertEquals(404, storageOnly.statusCode());
         assertTrue(storageOnly.body().contains("--super-node"), storageOnly.body());
+        java.util.function.Function<String, java.net.http.HttpResponse<String>> get = path -> {
+            try {
+                return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + api + path)).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        };
+        var badHash = get.apply("/v1/chain/txs/not-a-hash");
+        assertEquals(400, badHash.statusCode(), badHash.body());
+        assertTrue(badHash.body().contains("64 hex digits"), badHash.body());
+        var unknownTx = get.apply("/v1/chain/txs/" + "ab".repeat(32));
+        assertEquals(404, unknownTx.statusCode(), unknownTx.body());
+        var badHeight = get.apply("/v1/chain/light/commit/zero");
+        assertEquals(400, badHeight.statusCode(), badHeight.body());
+        assertEquals(400, get.apply("/v1/chain/accounts/nobody/txs").statusCode());
+        OeLauncherTest.Run noKey = oe("chain", "register-candidate", "--validator-key", dir.resolve("missing.json").toString(),
+                "--key", chain.get("devnetKey").asText(), "--api", api);
+        assertEquals(1, noKey.code());
+        assertTrue(noKey.err().contains("cannot read a validator public key from"), noKey.err());
+        OeLauncherTest.Run badCommission = oe("chain", "register-candidate", "--validator-key",
+                Path.of(chain.at("/validators/0/home").asText(), "config/priv_validator_key.json").toString(), "--commission", "2",
+                "--key", chain.get("devnetKey").asText(), "--api", api);
+        assertEquals(1, badCommission.code());
+        assertTrue(badCommission.err().contains("--commission is a fraction from 0 to 1"), badCommission.err());
         assertEquals(balanceBefore, oe("wallet", "balance", "--wallet-dir", wallet.toString(), "--name", "me", "--api", api).out(),
                 "refusals changed nothing");
 

@@ -194,7 +194,7 @@ public final class LedgerApp {
 
     private ResponseCheckTx checkTx(RequestCheckTx r) {
         if (ledger == null) {
-            return ResponseCheckTx.newBuilder().setCode(Ledger.Code.WRONG_CHAIN.value()).setCodespace("oechain")
+            return ResponseCheckTx.newBuilder().setCode(Ledger.Code.NO_GENESIS.value()).setCodespace("oechain")
                     .setLog("this ledger has no genesis yet (InitChain has not run)").build();
         }
         // NEW and RECHECK alike go on top of what the mempool admitted since the last commit

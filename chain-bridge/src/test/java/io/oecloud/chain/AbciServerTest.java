@@ -139,6 +139,18 @@ class AbciServerTest {
     }
 
     @Test
+    void checkTxBeforeGenesis_isRefusedWithACode() throws Exception {
+        try (Socket s = connect()) {
+            writeFrame(s.getOutputStream(), Request.newBuilder().setCheckTx(io.oecloud.chain.abci.AbciTypesProto.RequestCheckTx.newBuilder()
+                    .setTx(com.google.protobuf.ByteString.copyFrom(new byte[] {1, 2, 3}))).build().toByteArray());
+            writeFrame(s.getOutputStream(), FLUSH);
+            Response r = readFrame(s.getInputStream());
+            assertEquals(Ledger.Code.NO_GENESIS.value(), r.getCheckTx().getCode());
+            assertTrue(r.getCheckTx().getLog().contains("no genesis"), r.getCheckTx().getLog());
+        }
+    }
+
+    @Test
     void aHundredThousandFuzzedFrames_areEachAnswered_andTheServerGoesOn() throws Exception {
         Random rnd = new Random(17);
         byte[][] seeds = {
