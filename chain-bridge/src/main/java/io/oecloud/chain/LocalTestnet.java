@@ -77,10 +77,6 @@ public final class LocalTestnet implements AutoCloseable {
             abci[i] = ports[3 * i + 2];
             ids[i] = run(cometbft.toString(), "show-node-id", "--home", home(i).toString()).strip();
         }
-        ObjectNode genesis = (ObjectNode) JSON.readTree(home(0).resolve("config/genesis.json").toFile());
-        genesis.put("chain_id", chainId);
-        // vote extensions from height 1: super-nodes contribute to the chain's randomness beacon (ARCHITECTURE.md)
-        genesis.withObject("/consensus_params/abci").put("vote_extensions_enable_height", "1");
         if (bonds != null) {
             appState = appState.deepCopy();
             com.fasterxml.jackson.databind.node.ArrayNode accounts = appState.withArray("accounts");
@@ -97,26 +93,48 @@ public final class LocalTestnet implements AutoCloseable {
                 }
             }
         }
-        genesis.set("app_state", appState);
-        String g = JSON.writeValueAsString(genesis);
+        String g = JSON.writeValueAsString(genesis(home(0), chainId, appState));
         for (int i = 0; i < n; i++) {
-            List<String> peers = new ArrayList<>();
-            for (int j = 0; j < n; j++) {
-                if (j != i) {
-                    peers.add(ids[j] + "@127.0.0.1:" + p2p[j]);
-                }
-            }
-            Path c = home(i).resolve("config/config.toml");
-            toml(c, "", "proxy_app", kvstore ? "\"kvstore\"" : "\"tcp://127.0.0.1:" + abci[i] + "\"");
-            toml(c, "rpc", "laddr", "\"tcp://127.0.0.1:" + rpc[i] + "\"");
-            toml(c, "rpc", "pprof_laddr", "\"\"");
-            toml(c, "p2p", "laddr", "\"tcp://127.0.0.1:" + p2p[i] + "\"");
-            toml(c, "p2p", "persistent_peers", "\"" + String.join(",", peers) + "\"");
-            toml(c, "p2p", "allow_duplicate_ip", "true");
-            toml(c, "p2p", "addr_book_strict", "false");
-            toml(c, "consensus", "timeout_commit", "\"300ms\"");
+            configureLoopback(home(i), kvstore ? "kvstore" : "tcp://127.0.0.1:" + abci[i], rpc[i], i, ids, p2p, "300ms");
             Files.writeString(home(i).resolve("config/genesis.json"), g);
         }
+    }
+
+    /**
+     * Points node {@code self} of a {@code cometbft testnet} layout at loopback: its app
+     * ({@code proxy_app}), its RPC port, its p2p port ({@code p2p[self]}) and every other node as a
+     * persistent peer, no pprof, and the commit timeout.
+     */
+    public static void configureLoopback(Path home, String proxyApp, int rpcPort, int self, String[] ids, int[] p2p, String timeoutCommit)
+            throws IOException {
+        List<String> peers = new ArrayList<>();
+        for (int j = 0; j < ids.length; j++) {
+            if (j != self) {
+                peers.add(ids[j] + "@127.0.0.1:" + p2p[j]);
+            }
+        }
+        Path c = home.resolve("config/config.toml");
+        toml(c, "", "proxy_app", "\"" + proxyApp + "\"");
+        toml(c, "rpc", "laddr", "\"tcp://127.0.0.1:" + rpcPort + "\"");
+        toml(c, "rpc", "pprof_laddr", "\"\"");
+        toml(c, "p2p", "laddr", "\"tcp://127.0.0.1:" + p2p[self] + "\"");
+        toml(c, "p2p", "persistent_peers", "\"" + String.join(",", peers) + "\"");
+        toml(c, "p2p", "allow_duplicate_ip", "true");
+        toml(c, "p2p", "addr_book_strict", "false");
+        toml(c, "consensus", "timeout_commit", "\"" + timeoutCommit + "\"");
+    }
+
+    /**
+     * The genesis of {@code cometbft testnet}'s node 0 with the chain ID, the ledger's app state,
+     * and vote extensions from height 1 (super-nodes contribute to the chain's randomness beacon,
+     * ARCHITECTURE.md).
+     */
+    public static ObjectNode genesis(Path home0, String chainId, ObjectNode appState) throws IOException {
+        ObjectNode genesis = (ObjectNode) JSON.readTree(home0.resolve("config/genesis.json").toFile());
+        genesis.put("chain_id", chainId);
+        genesis.withObject("/consensus_params/abci").put("vote_extensions_enable_height", "1");
+        genesis.set("app_state", appState);
+        return genesis;
     }
 
     /** Sets {@code key = value} in one [section] ("" for the top) of a TOML file. */

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.oecloud.chain.Amounts;
 import io.oecloud.chain.ChainNode;
 import io.oecloud.chain.Ledger;
+import io.oecloud.chain.LocalTestnet;
 import io.oecloud.dht.Identity;
 import java.io.IOException;
 import java.math.BigInteger;
@@ -79,16 +80,12 @@ final class DevnetChain {
                     .put("commissionPpm", 100_000);
         }
         accounts.addObject().put("address", WalletKey.address(walletKey)).put("balance", DEVNET_FUNDS.toString());
-        ObjectNode genesis = (ObjectNode) JSON.readTree(home(0).resolve("config/genesis.json").toFile());
-        genesis.put("chain_id", CHAIN_ID).set("app_state", app);
-        // vote extensions from height 1: super-nodes contribute to the chain's randomness beacon (ARCHITECTURE.md)
-        genesis.withObject("/consensus_params/abci").put("vote_extensions_enable_height", "1");
-        String g = JSON.writerWithDefaultPrettyPrinter().writeValueAsString(genesis);
+        String g = JSON.writerWithDefaultPrettyPrinter().writeValueAsString(LocalTestnet.genesis(home(0), CHAIN_ID, app));
         int[] p2p = new int[SUPER_NODES];
         int[] rpc = new int[SUPER_NODES];
         int[] abci = new int[SUPER_NODES];
         String[] ids = new String[SUPER_NODES];
-        int[] free = basePort == 0 ? io.oecloud.chain.LocalTestnet.freePorts(3 * SUPER_NODES) : null;
+        int[] free = basePort == 0 ? LocalTestnet.freePorts(3 * SUPER_NODES) : null;
         for (int i = 0; i < SUPER_NODES; i++) {
             p2p[i] = basePort == 0 ? free[3 * i] : basePort + 2 * i;
             rpc[i] = basePort == 0 ? free[3 * i + 1] : basePort + 1 + 2 * i;
@@ -96,22 +93,8 @@ final class DevnetChain {
             ids[i] = run(cometbft.toString(), "show-node-id", "--home", home(i).toString()).strip();
         }
         for (int i = 0; i < SUPER_NODES; i++) {
-            List<String> peers = new ArrayList<>();
-            for (int j = 0; j < SUPER_NODES; j++) {
-                if (j != i) {
-                    peers.add(ids[j] + "@127.0.0.1:" + p2p[j]);
-                }
-            }
-            Path c = home(i).resolve("config/config.toml");
-            io.oecloud.chain.LocalTestnet.toml(c, "", "proxy_app", "\"tcp://127.0.0.1:" + abci[i] + "\"");
-            io.oecloud.chain.LocalTestnet.toml(c, "", "moniker", "\"oe-devnet-" + i + "\"");
-            io.oecloud.chain.LocalTestnet.toml(c, "rpc", "laddr", "\"tcp://127.0.0.1:" + rpc[i] + "\"");
-            io.oecloud.chain.LocalTestnet.toml(c, "rpc", "pprof_laddr", "\"\"");
-            io.oecloud.chain.LocalTestnet.toml(c, "p2p", "laddr", "\"tcp://127.0.0.1:" + p2p[i] + "\"");
-            io.oecloud.chain.LocalTestnet.toml(c, "p2p", "persistent_peers", "\"" + String.join(",", peers) + "\"");
-            io.oecloud.chain.LocalTestnet.toml(c, "p2p", "allow_duplicate_ip", "true");
-            io.oecloud.chain.LocalTestnet.toml(c, "p2p", "addr_book_strict", "false");
-            io.oecloud.chain.LocalTestnet.toml(c, "consensus", "timeout_commit", "\"500ms\"");
+            LocalTestnet.configureLoopback(home(i), "tcp://127.0.0.1:" + abci[i], rpc[i], i, ids, p2p, "500ms");
+            LocalTestnet.toml(home(i).resolve("config/config.toml"), "", "moniker", "\"oe-devnet-" + i + "\"");
             Files.writeString(home(i).resolve("config/genesis.json"), g, StandardCharsets.UTF_8);
         }
     }
