@@ -118,7 +118,7 @@ public final class ChainThroughput {
                         long allowed = (long) ((System.nanoTime() - t0) / 1e9 * ratePerSecond);
                         if (permits.incrementAndGet() > allowed) {
                             permits.decrementAndGet();
-                            Thread.sleep(2);
+                            Thread.sleep(2); // rate limit: wait for the next permit
                             continue;
                         }
                     }
@@ -134,7 +134,7 @@ public final class ChainThroughput {
                 return null;
             });
         }
-        Thread.sleep(seconds * 1000L);
+        Thread.sleep(seconds * 1000L); // the measurement window: blocks committed in it are counted
         long h1 = net.height(0);
         double elapsed = (System.nanoTime() - t0) / 1e9;
         stop.set(true);
@@ -160,7 +160,7 @@ public final class ChainThroughput {
                     throw new RuntimeException(e);
                 }
             });
-            Thread.sleep(2000);
+            Thread.sleep(2000); // the background load reaches its rate before latency is sampled
             long nonce = 0;
             long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds - 4);
             while (System.nanoTime() < end) {
