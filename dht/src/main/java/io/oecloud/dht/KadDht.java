@@ -466,14 +466,12 @@ public final class KadDht implements AutoCloseable {
         Kad.Message.Builder reply = Kad.Message.newBuilder().setType(m.getType()).setKey(m.getKey());
         switch (m.getType()) {
             case FIND_NODE -> {
-                try {
-                    PeerId target = PeerId.fromBytes(key);
+                PeerId target = PeerId.tryFromBytes(key); // null for a key that is no peer ID: closer peers only
+                if (target != null) {
                     List<Multiaddr> a = target.equals(self()) ? network.selfAddrs() : network.addrs(target);
                     if (!a.isEmpty()) {
                         reply.addCloserPeers(peerEntry(target, a));
                     }
-                } catch (IllegalArgumentException e) {
-                    // a key that is no peer ID: closer peers only
                 }
                 for (Kad.Message.Peer p : closerPeers(key, from)) {
                     if (!p.getId().equals(m.getKey())) { // the target is listed once, first

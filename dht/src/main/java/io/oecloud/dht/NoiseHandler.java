@@ -8,6 +8,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.FastThreadLocal;
 import io.oecloud.dht.pb.Keys;
 import io.oecloud.dht.pb.Noise;
 import java.nio.ByteBuffer;
@@ -123,7 +124,7 @@ final class NoiseHandler extends ChannelDuplexHandler {
                     }
                     ByteBuf plain = ctx.alloc().heapBuffer(len - NoiseCipher.TAG);
                     try {
-                        receiver.decrypt(frame.nioBuffer(), plain.nioBuffer(0, len - NoiseCipher.TAG));
+                        receiver.decrypt(arrayBacked(frame), plain.nioBuffer(0, len - NoiseCipher.TAG));
                         plain.writerIndex(len - NoiseCipher.TAG);
                     } catch (RuntimeException e) {
                         plain.release();
@@ -231,6 +232,27 @@ final class NoiseHandler extends ChannelDuplexHandler {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         setup.fail(ctx, cause);
     }
+
+    /**
+     * The frame as a heap ByteBuffer: the JDK's cipher copies a direct one into a fresh array per
+     * call, so a direct frame (as the socket delivers it) is copied into this thread's scratch.
+     */
+    private static ByteBuffer arrayBacked(ByteBuf frame) {
+        if (frame.hasArray()) {
+            return frame.nioBuffer();
+        }
+        byte[] scratch = SCRATCH.get();
+        int n = frame.readableBytes();
+        frame.getBytes(frame.readerIndex(), scratch, 0, n);
+        return ByteBuffer.wrap(scratch, 0, n);
+    }
+
+    private static final FastThreadLocal<byte[]> SCRATCH = new FastThreadLocal<>() {
+        @Override
+        protected byte[] initialValue() {
+            return new byte[MAX_FRAME];
+        }
+    };
 
     private static byte[] concat(byte[] a, byte[] b) {
         byte[] out = new byte[a.length + b.length];

@@ -53,25 +53,40 @@ public final class PeerId implements Comparable<PeerId> {
     }
 
     /**
+     * The peer ID these multihash bytes name, or null when they name none (a DHT key that is a CID,
+     * say): for callers to whom that is an expected case, not an error.
+     */
+    public static PeerId tryFromBytes(byte[] multihash) {
+        return problem(multihash) == null ? new PeerId(multihash.clone()) : null;
+    }
+
+    /**
      * Parses the multihash bytes of a peer ID.
      *
      * @throws IllegalArgumentException if they are not an identity or sha2-256 multihash
      */
     public static PeerId fromBytes(byte[] multihash) {
+        String problem = problem(multihash);
+        if (problem != null) {
+            throw new IllegalArgumentException(problem);
+        }
+        return new PeerId(multihash.clone());
+    }
+
+    /** What keeps these bytes from being a peer ID's multihash, or null if nothing does. */
+    private static String problem(byte[] multihash) {
         if (multihash.length < 2) {
-            throw new IllegalArgumentException("peer ID of " + multihash.length + " bytes is too short");
+            return "peer ID of " + multihash.length + " bytes is too short";
         }
         int code = multihash[0] & 0xff;
         int len = multihash[1] & 0xff;
         if (code != IDENTITY && code != SHA2_256) {
-            throw new IllegalArgumentException("peer ID multihash 0x" + Integer.toHexString(code)
-                    + " is neither identity (0x00) nor sha2-256 (0x12)");
+            return "peer ID multihash 0x" + Integer.toHexString(code) + " is neither identity (0x00) nor sha2-256 (0x12)";
         }
         if ((code == SHA2_256 && len != 32) || len != multihash.length - 2 || len > MAX_INLINE_KEY) {
-            throw new IllegalArgumentException("peer ID digest length " + len + " does not match its "
-                    + (multihash.length - 2) + " bytes");
+            return "peer ID digest length " + len + " does not match its " + (multihash.length - 2) + " bytes";
         }
-        return new PeerId(multihash.clone());
+        return null;
     }
 
     /**

@@ -2,6 +2,7 @@ package io.oecloud.dht;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -56,6 +57,15 @@ class PeerIdTest {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> PeerId.fromBytes(new byte[] {0x00, 9, 1, 2}))
                 .getMessage().contains("length"));
         assertThrows(IllegalArgumentException.class, () -> PeerId.parse("bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"));
+    }
+
+    @Test
+    void tryFromBytes_answersNullForKeysThatAreNoPeerId_andThePeerOtherwise() {
+        PeerId p = PeerId.parse(PEER);
+        assertEquals(p, PeerId.tryFromBytes(p.toBytes()));
+        assertNull(PeerId.tryFromBytes(new byte[] {0x1e, 32, 1, 2})); // a BLAKE3 multihash (a shard CID's)
+        assertNull(PeerId.tryFromBytes(new byte[] {0x12, 2, 1, 2})); // sha2-256 with a short digest
+        assertNull(PeerId.tryFromBytes(new byte[] {0x00}));
     }
 
     @Test

@@ -466,6 +466,7 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
 
     /** Writes the response head on the first bytes, then chunks, waiting while the socket is full. */
     private static final class ChannelOutput extends OutputStream {
+        private static final int WRITE_SLICE = 64 << 10;
         private final ChannelHandlerContext ctx;
         private final HttpResponse head;
         boolean started;
@@ -487,7 +488,16 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
                 ctx.writeAndFlush(head);
             }
             // Wrapped, not copied: the bytes are not touched again before the write completes below.
-            ChannelFuture f = ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(b, off, len)));
+            // In slices: the transport copies each into a pooled direct buffer, where one wrapper of a
+            // whole segment would make it allocate and zero a direct buffer of that size per write.
+            ChannelFuture f = null;
+            for (int at = 0; at < len; at += WRITE_SLICE) {
+                f = ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(b, off + at, Math.min(WRITE_SLICE, len - at))));
+            }
+            ctx.flush();
+            if (f == null) {
+                return;
+            }
             try { // back-pressure: a slow client holds at most one segment here
                 if (!f.await(120, TimeUnit.SECONDS) || !f.isSuccess()) {
                     throw new IOException("client stopped reading");

@@ -135,6 +135,24 @@ class ObjectNetworkTest {
     }
 
     @Test
+    void aManifestThatDisagreesWithItsShards_isRefusedAsCorrupt_andNothingIsWritten() throws Exception {
+        byte[] data = new byte[(1 << 20) + 10];
+        new Random(12).nextBytes(data);
+        Cid cid = nodes.get(0).objects.upload(new ByteArrayInputStream(data), null);
+        Manifest m = nodes.get(1).objects.manifest(cid);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Manifest wrongSize = m.toBuilder().setSegments(0, m.getSegments(0).toBuilder().setSize((1 << 20) - 4096)).build();
+        ObjectException e = assertThrows(ObjectException.class, () -> nodes.get(1).objects.download(wrongSize, 0, 100, out));
+        assertEquals(ObjectException.Code.CORRUPT, e.code());
+        assertTrue(e.getMessage().contains("the manifest's sizes give"), e.getMessage());
+        Manifest wrongCid = m.toBuilder().setSegments(0, m.getSegments(0).toBuilder().setCid(m.getSegments(1).getCid())).build();
+        e = assertThrows(ObjectException.class, () -> nodes.get(1).objects.download(wrongCid, 0, 100, out));
+        assertEquals(ObjectException.Code.CORRUPT, e.code());
+        assertTrue(e.getMessage().contains("decoded to the wrong bytes"), e.getMessage());
+        assertEquals(0, out.size(), "no byte of a segment that failed its checks is written");
+    }
+
+    @Test
     void encryptedObjects_readBackOnlyThroughTheOwner_andShardsHoldNoPlaintext() throws Exception {
         byte[] data = new byte[2 * (1 << 20) + 77];
         new Random(3).nextBytes(data);

@@ -394,7 +394,11 @@ public final class ObjectService {
                         again.add(a.peer());
                     }
                     boolean running = attempts.get(a.index()).stream().anyMatch(x -> !x.transfer().isDone());
-                    if (!running && !launch.test(a.index())) {
+                    if (running) {
+                        if (hedged && launch.test(a.index())) { // a second copy failed beside a slow first: one more spare
+                            longTails.increment();
+                        }
+                    } else if (!launch.test(a.index())) {
                         StringBuilder why = new StringBuilder();
                         failures.forEach((p, m) -> why.append(why.isEmpty() ? "" : "; ").append(p.toString(), 0, Math.min(16, p.toString().length()))
                                 .append("…: ").append(m));
@@ -468,12 +472,12 @@ public final class ObjectService {
         ArrayDeque<Future<Segment>> inflight = new ArrayDeque<>();
         long total = 0;
         try {
-            byte[] segment = new byte[config.segmentSize()];
-            int first = in.readNBytes(segment, 0, segment.length);
+            SegmentPieces segment = new SegmentPieces(config.segmentSize(), config.k());
+            int first = segment.readFrom(in);
             if (first < config.inlineThreshold() && !encrypt) {
                 budget.release();
                 holding = false;
-                mb.setSize(first).setInlineData(ByteString.copyFrom(segment, 0, first));
+                mb.setSize(first).setInlineData(ByteString.copyFrom(segment.join(first)));
                 return new UploadResult(storeManifest(mb.build()), first);
             }
             SegmentCipher cipher = null;
@@ -487,10 +491,10 @@ public final class ObjectService {
             try (var segments = Executors.newVirtualThreadPerTaskExecutor()) {
                 try {
                     int len = first;
-                    byte[] current = segment;
+                    SegmentPieces current = segment;
                     long index = 0;
                     while (len > 0 || (index == 0 && cipher != null)) {
-                        byte[] data = current;
+                        SegmentPieces data = current;
                         int n = len;
                         long idx = index++;
                         SegmentCipher c = cipher;
@@ -503,7 +507,7 @@ public final class ObjectService {
                         }));
                         holding = false; // the task releases it
                         total += len;
-                        if (len < current.length) {
+                        if (len < current.capacity) {
                             break; // a short read is the end of the stream
                         }
                         while (true) { // a slot for the next buffer; while we hold others, wait for our oldest
@@ -517,8 +521,8 @@ public final class ObjectService {
                             mb.addSegments(await(inflight.poll()));
                         }
                         holding = true;
-                        current = new byte[config.segmentSize()];
-                        len = in.readNBytes(current, 0, current.length);
+                        current = new SegmentPieces(config.segmentSize(), config.k());
+                        len = current.readFrom(in);
                         if (len == 0) {
                             break;
                         }
@@ -571,25 +575,85 @@ public final class ObjectService {
         }
     }
 
-    private Segment uploadSegment(long index, byte[] plain, int plainLen, SegmentCipher cipher) throws ObjectException {
-        byte[] data = cipher == null ? plain : cipher.seal(index, plain, plainLen);
-        int len = cipher == null ? plainLen : data.length;
+    /**
+     * One segment's bytes as they are read, laid out over k arrays of the shard size, so that a
+     * whole unencrypted segment's arrays are its data shards as they are (no copy). The arrays are
+     * fresh: past the last byte read they hold zeros, the shards' padding.
+     */
+    private static final class SegmentPieces {
+        final byte[][] pieces;
+        final int pieceSize;
+        final int capacity;
+
+        SegmentPieces(int capacity, int k) {
+            this.capacity = capacity;
+            this.pieceSize = (capacity + k - 1) / k;
+            this.pieces = new byte[k][pieceSize];
+        }
+
+        /** Reads up to the capacity; fewer bytes only at the end of the stream. */
+        int readFrom(InputStream in) throws IOException {
+            int total = 0;
+            for (byte[] p : pieces) {
+                int want = Math.min(pieceSize, capacity - total);
+                int got = in.readNBytes(p, 0, want);
+                total += got;
+                if (got < want) {
+                    break;
+                }
+            }
+            return total;
+        }
+
+        /** The first {@code len} bytes in one array (a copy). */
+        byte[] join(int len) {
+            byte[] out = new byte[len];
+            for (int i = 0, at = 0; at < len; i++) {
+                int c = Math.min(pieceSize, len - at);
+                System.arraycopy(pieces[i], 0, out, at, c);
+                at += c;
+            }
+            return out;
+        }
+    }
+
+    private Segment uploadSegment(long index, SegmentPieces plain, int plainLen, SegmentCipher cipher) throws ObjectException {
         int k = config.k();
         int n = k + config.m();
-        int shardSize = (len + k - 1) / k;
-        byte[][] s = new byte[n][shardSize];
-        for (int i = 0; i < k; i++) {
-            int from = i * shardSize;
-            int c = Math.max(0, Math.min(shardSize, len - from));
-            System.arraycopy(data, from, s[i], 0, c);
+        byte[][] s = new byte[n][];
+        int shardSize;
+        int len;
+        StreamingHasher h = HashFunction.BLAKE3.newHasher();
+        if (cipher == null && plainLen == plain.capacity) { // a whole segment: the pieces are its data shards
+            shardSize = plain.pieceSize;
+            len = plainLen;
+            for (int i = 0, at = 0; i < k; i++) {
+                s[i] = plain.pieces[i];
+                int c = Math.max(0, Math.min(shardSize, len - at));
+                h.update(s[i], 0, c);
+                at += c;
+            }
+        } else { // the last, short segment, or ciphertext: cut into shards of its own size
+            byte[] data = cipher == null ? plain.join(plainLen) : cipher.seal(index, plain.join(plainLen), plainLen);
+            len = data.length;
+            shardSize = (len + k - 1) / k;
+            for (int i = 0; i < k; i++) {
+                s[i] = new byte[shardSize];
+                int from = i * shardSize;
+                if (from < len) { // a tiny segment may leave the last shards all padding
+                    System.arraycopy(data, from, s[i], 0, Math.min(shardSize, len - from));
+                }
+            }
+            h.update(data, 0, len);
+        }
+        for (int i = k; i < n; i++) {
+            s[i] = new byte[shardSize];
         }
         rs.encode(s, 0, shardSize);
         List<Cid> cids = new ArrayList<>();
         for (byte[] shard : s) {
             cids.add(Cid.compute(ContentCodec.RAW, HashFunction.BLAKE3, shard));
         }
-        StreamingHasher h = HashFunction.BLAKE3.newHasher();
-        h.update(data, 0, len);
         Cid segCid = Cid.of(ContentCodec.RAW, HashFunction.BLAKE3, h.digest());
         List<PeerId> holders = place(cids, Arrays.asList(s), placementOrder(segCid.toBytes(), n));
         Segment.Builder sb = Segment.newBuilder().setSize(plainLen).setCid(ByteString.copyFrom(segCid.toBytes()));
@@ -906,7 +970,7 @@ public final class ObjectService {
         }
         // Read-ahead: the next segment is fetched and decoded while this one is written out, when
         // the node's memory budget has a slot to spare; each fetched segment holds a slot until written.
-        ArrayDeque<Future<byte[]>> ahead = new ArrayDeque<>();
+        ArrayDeque<Future<Decoded>> ahead = new ArrayDeque<>();
         try (var fetchers = Executors.newVirtualThreadPerTaskExecutor()) {
             try {
                 int next = 0;
@@ -921,15 +985,14 @@ public final class ObjectService {
                         ahead.add(fetchers.submit(() -> fetchSegment(m, q.index(), q.seg(), cipher)));
                     }
                     try {
-                        byte[] data = await(ahead.poll());
-                        out.write(data, p.a(), p.b() - p.a());
+                        await(ahead.poll()).writeTo(out, p.a(), p.b());
                         downloadBytes.increment(p.b() - p.a());
                     } finally {
                         budget.release();
                     }
                 }
             } finally {
-                for (Future<byte[]> f : ahead) {
+                for (Future<Decoded> f : ahead) {
                     f.cancel(true);
                     budget.release();
                 }
@@ -940,7 +1003,29 @@ public final class ObjectService {
     /** A shard GET that ended: its index and bytes, or the error. */
     private record Fetched(int index, byte[] data, Throwable error, long nanos) {}
 
-    private byte[] fetchSegment(Manifest m, long index, Segment seg, SegmentCipher cipher) throws ObjectException {
+    /**
+     * A segment's checked bytes: {@code length} bytes laid out over {@code pieces} of
+     * {@code pieceSize} bytes each (its data shards, which are not copied into one array).
+     */
+    private record Decoded(byte[][] pieces, int pieceSize, int length) {
+        static Decoded of(byte[] bytes) {
+            return new Decoded(new byte[][] {bytes}, bytes.length, bytes.length);
+        }
+
+        void writeTo(OutputStream out, int from, int to) throws IOException {
+            for (int i = 0; i < pieces.length && from < to; i++) {
+                int start = i * pieceSize;
+                int end = Math.min(start + pieceSize, length);
+                if (from < end) {
+                    int upTo = Math.min(to, end);
+                    out.write(pieces[i], from - start, upTo - from);
+                    from = upTo;
+                }
+            }
+        }
+    }
+
+    private Decoded fetchSegment(Manifest m, long index, Segment seg, SegmentCipher cipher) throws ObjectException {
         int k = m.getK();
         int n = k + m.getM();
         long coded = seg.getSize() + (cipher == null ? 0 : SegmentCipher.TAG);
@@ -991,6 +1076,11 @@ public final class ObjectService {
                     continue;
                 }
                 running--;
+                if (f.error() == null && f.data().length != shardSize) {
+                    // its CID matched, so the manifest itself is inconsistent: no shard set can decode
+                    throw new ObjectException(ObjectException.Code.CORRUPT, "segment " + segCid + ": shard " + f.index()
+                            + " is " + f.data().length + " bytes where the manifest's sizes give " + shardSize);
+                }
                 if (f.error() == null) {
                     s[f.index()] = f.data();
                     present[f.index()] = true;
@@ -1026,16 +1116,27 @@ public final class ObjectService {
                 throw new ObjectException(ObjectException.Code.NOT_ENOUGH_SHARDS, e.getMessage());
             }
         }
+        // The decoded bytes must be the ones the manifest names: shards that each match their CID
+        // can still come from an uploader that coded them inconsistently.
+        StreamingHasher h = segCid.function().newHasher();
+        for (int i = 0, at = 0; i < k && at < coded; i++) {
+            int c = (int) Math.min(shardSize, coded - at);
+            h.update(s[i], 0, c);
+            at += c;
+        }
+        if (!segCid.verify(h)) {
+            throw new ObjectException(ObjectException.Code.CORRUPT, "segment " + segCid + " decoded to the wrong bytes");
+        }
+        if (cipher == null) {
+            return new Decoded(Arrays.copyOf(s, k), shardSize, (int) coded);
+        }
         byte[] data = new byte[(int) coded];
         for (int i = 0, at = 0; i < k && at < data.length; i++) {
             int c = Math.min(shardSize, data.length - at);
             System.arraycopy(s[i], 0, data, at, c);
             at += c;
         }
-        if (!segCid.verify(data)) {
-            throw new ObjectException(ObjectException.Code.CORRUPT, "segment " + segCid + " decoded to the wrong bytes");
-        }
-        return cipher == null ? data : cipher.open(index, data, data.length, segCid.toString());
+        return Decoded.of(cipher.open(index, data, data.length, segCid.toString()));
     }
 
     /**
