@@ -7,6 +7,8 @@
 #   peak heap        of node 0 (it took the uploads): the most heap left after any collection (from
 #                    its GC log), and the most in use sampled from /metrics every 0.2 s; every node
 #                    runs with -Xmx512m (--node-heap), so finishing at all shows the bound holds
+#   node CPU         CPU seconds of the six node processes over the measured runs, and how many of
+#                    them their JIT compilers took (six JVMs warming up on two cores)
 #   repair           node 5 is killed -9, its store wiped and restarted (a replaced disk); every node
 #                    is asked to repair now (POST /v1/repair) and the time until every segment has
 #                    k + m healthy shards again is measured
@@ -64,6 +66,25 @@ echo "warm-up run (not counted)..." >&2
 head -c "$bytes" /dev/urandom > "$work/object.bin"
 cid=$(curl -sS -X POST -T "$work/object.bin" "$api0/v1/objects" | python3 -c "import json,sys; print(json.load(sys.stdin)['cid'])")
 curl -sS -o /dev/null "$api3/v1/objects/$cid"
+# CPU seconds of every node process, and of their JIT compiler threads: "total jit"
+node_cpu() {
+  python3 - "$work/devnet/devnet.json" <<'PY'
+import json, os, sys
+total = jit = 0.0
+for n in json.load(open(sys.argv[1]))['nodes']:
+    for t in os.listdir(f"/proc/{n['pid']}/task"):
+        try:
+            s = open(f"/proc/{n['pid']}/task/{t}/stat").read()
+        except OSError:
+            continue
+        f = s[s.rindex(')') + 2:].split()
+        cpu = (int(f[11]) + int(f[12])) / os.sysconf('SC_CLK_TCK')
+        total += cpu
+        jit += cpu if 'Compiler' in s[s.index('(') + 1:s.rindex(')')] else 0
+print(f"{total:.1f} {jit:.1f}")
+PY
+}
+read -r cpu_before jit_before < <(node_cpu)
 ups=(); downs=(); cid=
 for r in $(seq 1 "$runs"); do
   # new random bytes every run: an object already stored would only add pins
@@ -75,6 +96,7 @@ for r in $(seq 1 "$runs"); do
   downs+=("$(python3 -c "print(f'{$bytes / $t / 1e6:.0f}')")")
   echo "run $r: upload ${ups[-1]} MB/s, download ${downs[-1]} MB/s" >&2
 done
+read -r cpu_after jit_after < <(node_cpu)
 kill "$sampler"; sampler=
 want=$(sha256sum "$work/object.bin" | cut -d' ' -f1)
 got=$(curl -sS "$api3/v1/objects/$cid" | sha256sum | cut -d' ' -f1)
@@ -111,4 +133,5 @@ echo "devnet, 6 nodes, RS(4,2), $size_mib MiB object, $runs runs ($machine)"
 echo "upload   MB/s: ${ups[*]}  -> median $(median "${ups[@]}")"
 echo "download MB/s: ${downs[*]}  -> median $(median "${downs[@]}")"
 echo "node 0 heap: at most ${heap_after_gc} MiB left after a collection (what it needs); in use at most $((heap_max >> 20)) MiB, garbage included (-Xmx512m)"
+echo "node CPU in the measured runs: $(python3 -c "print(f'{$cpu_after - $cpu_before:.1f} s, of which JIT compiler threads {$jit_after - $jit_before:.1f} s ({100 * ($jit_after - $jit_before) / max(0.1, $cpu_after - $cpu_before):.0f} %)')")"
 echo "repair of one wiped node (weakest segment back to $weakest of 6): $repair_s s"

@@ -1069,7 +1069,9 @@ public final class ObjectService {
                 }
                 Fetched f = done.poll(Math.min(hedgeDelay, deadline - now), TimeUnit.NANOSECONDS);
                 if (f == null) {
-                    if (ask.getAsBoolean()) {
+                    // a hedge is for slowness: it never goes to a holder that failed or lied lately;
+                    // those are asked only when a shard GET fails and no one else is left
+                    if (next[0] < n && !troubled(seg.getShards(order.get(next[0]))) && ask.getAsBoolean()) {
                         running++;
                         hedges.increment();
                     }

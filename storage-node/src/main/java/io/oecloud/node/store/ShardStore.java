@@ -1,5 +1,7 @@
 package io.oecloud.node.store;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.oecloud.proofs.Cid;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -10,6 +12,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -67,6 +72,22 @@ public final class ShardStore implements AutoCloseable {
     /** CIDs whose files are being written: never deleted meanwhile (guarded by writeLock). */
     private final java.util.Map<Cid, Integer> writing = new java.util.HashMap<>();
     private static final AtomicLong TMP_SEQ = new AtomicLong();
+    /**
+     * How long a full check of a shard lets HAS answer without hashing it again, as long as its
+     * file is still the one checked (size, modification time, inode). Repair probes every shard of
+     * a segment and health queries probe every shard of an object: without this, each probe reads
+     * and hashes whole shards (a 1 GiB object's health query hashed 1.5 GiB).
+     */
+    public static final Duration HAS_TRUSTS_A_CHECK_FOR = Duration.ofSeconds(60);
+    private final Cache<Cid, Checked> checked = Caffeine.newBuilder()
+            .maximumSize(200_000).expireAfterWrite(HAS_TRUSTS_A_CHECK_FOR).build();
+
+    /** The file a full check saw. */
+    private record Checked(long size, FileTime modified, Object fileKey) {
+        static Checked of(BasicFileAttributes a) {
+            return new Checked(a.size(), a.lastModifiedTime(), a.fileKey());
+        }
+    }
 
     private ShardStore(Path dir, long capacity) throws StoreException {
         this.dir = dir;
@@ -286,7 +307,11 @@ public final class ShardStore implements AutoCloseable {
             throw new StoreException(StoreException.Code.NOT_FOUND, "no shard " + cid + " here");
         }
         byte[] data;
+        BasicFileAttributes seen;
         try {
+            // attributes first: a write between the two makes them disagree with the file later,
+            // which only costs HAS a full check
+            seen = Files.readAttributes(file(cid), BasicFileAttributes.class);
             data = Files.readAllBytes(file(cid));
         } catch (NoSuchFileException e) {
             drop(cid, "its file is gone");
@@ -298,6 +323,7 @@ public final class ShardStore implements AutoCloseable {
             drop(cid, "bytes no longer match the CID");
             throw new StoreException(StoreException.Code.CORRUPT, "shard " + cid + " is corrupt and was dropped");
         }
+        checked.put(cid, Checked.of(seen));
         return data;
     }
 
@@ -315,8 +341,21 @@ public final class ShardStore implements AutoCloseable {
         return java.util.Arrays.copyOfRange(all, (int) offset, (int) offset + length);
     }
 
-    /** Whether the shard is here and still matches its CID (a corrupt one is dropped and reported). */
+    /**
+     * Whether the shard is here and matches its CID: checked in full, unless a full check in the
+     * last {@link #HAS_TRUSTS_A_CHECK_FOR} saw the same file (a corrupt one is dropped and reported).
+     */
     public boolean has(Cid cid) throws StoreException {
+        Checked c = checked.getIfPresent(cid);
+        if (c != null && metadata(cid) != null) {
+            try {
+                if (c.equals(Checked.of(Files.readAttributes(file(cid), BasicFileAttributes.class)))) {
+                    return true;
+                }
+            } catch (IOException e) {
+                // gone or unreadable: the full check below says so
+            }
+        }
         try {
             get(cid);
             return true;
@@ -342,6 +381,7 @@ public final class ShardStore implements AutoCloseable {
             }
             used.addAndGet(-s.size());
             count.decrementAndGet();
+            checked.invalidate(cid);
             if (writing.containsKey(cid)) {
                 return true; // a put is writing this shard's file anew: it stays, and the put records it again
             }

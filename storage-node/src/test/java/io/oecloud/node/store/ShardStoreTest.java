@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,6 +14,7 @@ import io.oecloud.proofs.HashFunction;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -108,6 +110,35 @@ class ShardStoreTest {
             int x = r.read();
             r.seek(at);
             r.write(x ^ 0xff);
+        }
+    }
+
+    @Test
+    void has_reusesARecentFullCheck_onlyWhileTheFileIsTheOneChecked_andGetAlwaysHashes() throws Exception {
+        byte[] a = bytes(100_000);
+        byte[] b = bytes(100_000);
+        try (ShardStore store = ShardStore.open(dir, 10 << 20)) {
+            store.put(cid(a), a);
+            store.put(cid(b), b);
+            assertTrue(store.has(cid(a))); // a full check
+            assertTrue(store.has(cid(b)));
+            // bit rot: the bytes change, the file's attributes do not; HAS trusts the recent check,
+            // GET (and the scrub) hash again
+            Path fa = store.file(cid(a));
+            FileTime was = Files.getLastModifiedTime(fa);
+            flipByte(fa, 7);
+            Files.setLastModifiedTime(fa, was);
+            assertTrue(store.has(cid(a)));
+            assertEquals(StoreException.Code.CORRUPT, assertThrows(StoreException.class, () -> store.get(cid(a))).code());
+            assertFalse(store.has(cid(a)));
+            assertNull(store.metadata(cid(a)));
+            // a rewritten file is not the one checked: HAS hashes it and drops it
+            Path fb = store.file(cid(b));
+            FileTime before = Files.getLastModifiedTime(fb);
+            flipByte(fb, 7);
+            Files.setLastModifiedTime(fb, FileTime.fromMillis(before.toMillis() + 1000));
+            assertFalse(store.has(cid(b)));
+            assertNull(store.metadata(cid(b)));
         }
     }
 
