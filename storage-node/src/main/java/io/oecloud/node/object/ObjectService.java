@@ -607,13 +607,27 @@ public final class ObjectService {
 
         /** The first {@code len} bytes in one array (a copy). */
         byte[] join(int len) {
-            byte[] out = new byte[len];
-            for (int i = 0, at = 0; at < len; i++) {
-                int c = Math.min(pieceSize, len - at);
-                System.arraycopy(pieces[i], 0, out, at, c);
-                at += c;
-            }
-            return out;
+            return ObjectService.join(pieces, pieceSize, len);
+        }
+    }
+
+    /** The first {@code len} bytes laid end to end over {@code pieces} of {@code pieceSize}, in one array. */
+    private static byte[] join(byte[][] pieces, int pieceSize, int len) {
+        byte[] out = new byte[len];
+        for (int i = 0, at = 0; at < len; i++) {
+            int c = Math.min(pieceSize, len - at);
+            System.arraycopy(pieces[i], 0, out, at, c);
+            at += c;
+        }
+        return out;
+    }
+
+    /** Feeds {@code h} the first {@code len} bytes laid end to end over {@code pieces} of {@code pieceSize}. */
+    private static void hash(StreamingHasher h, byte[][] pieces, int pieceSize, long len) {
+        for (int i = 0, at = 0; at < len; i++) {
+            int c = (int) Math.min(pieceSize, len - at);
+            h.update(pieces[i], 0, c);
+            at += c;
         }
     }
 
@@ -627,12 +641,8 @@ public final class ObjectService {
         if (cipher == null && plainLen == plain.capacity) { // a whole segment: the pieces are its data shards
             shardSize = plain.pieceSize;
             len = plainLen;
-            for (int i = 0, at = 0; i < k; i++) {
-                s[i] = plain.pieces[i];
-                int c = Math.max(0, Math.min(shardSize, len - at));
-                h.update(s[i], 0, c);
-                at += c;
-            }
+            System.arraycopy(plain.pieces, 0, s, 0, k);
+            hash(h, s, shardSize, len);
         } else { // the last, short segment, or ciphertext: cut into shards of its own size
             byte[] data = cipher == null ? plain.join(plainLen) : cipher.seal(index, plain.join(plainLen), plainLen);
             len = data.length;
@@ -1121,23 +1131,14 @@ public final class ObjectService {
         // The decoded bytes must be the ones the manifest names: shards that each match their CID
         // can still come from an uploader that coded them inconsistently.
         StreamingHasher h = segCid.function().newHasher();
-        for (int i = 0, at = 0; i < k && at < coded; i++) {
-            int c = (int) Math.min(shardSize, coded - at);
-            h.update(s[i], 0, c);
-            at += c;
-        }
+        hash(h, s, shardSize, coded);
         if (!segCid.verify(h)) {
             throw new ObjectException(ObjectException.Code.CORRUPT, "segment " + segCid + " decoded to the wrong bytes");
         }
         if (cipher == null) {
             return new Decoded(Arrays.copyOf(s, k), shardSize, (int) coded);
         }
-        byte[] data = new byte[(int) coded];
-        for (int i = 0, at = 0; i < k && at < data.length; i++) {
-            int c = Math.min(shardSize, data.length - at);
-            System.arraycopy(s[i], 0, data, at, c);
-            at += c;
-        }
+        byte[] data = join(s, shardSize, (int) coded);
         return Decoded.of(cipher.open(index, data, data.length, segCid.toString()));
     }
 
