@@ -2,7 +2,10 @@
 # One large object through a real devnet (six `oe node` processes on loopback, RS(4,2), without
 # OEChain: this measures storage), with curl
 # as the client:
-#   upload MB/s      curl -X POST -T object (streamed from disk) to node 0
+#   first object     one object of the same size on the fresh devnet, before anything else: the six
+#                    JVMs compile their hot code while it runs (what a user sees right after start)
+#   upload MB/s      curl -X POST -T object (streamed from disk) to node 0, after a warm-up of
+#                    WARMUP (default 32) 256 MiB round trips: the steady state of a running network
 #   download MB/s    curl from node 3 (a node that did not take the upload), bytes checked by SHA-256
 #   peak heap        of node 0 (it took the uploads): the most heap left after any collection (from
 #                    its GC log), and the most in use sampled from /metrics every 0.2 s; every node
@@ -14,10 +17,12 @@
 #                    k + m healthy shards again is measured
 #
 #   benchmarks/devnet.sh [SIZE_MIB] [RUNS]      defaults: 1024 MiB, 3 runs (median reported)
+#   WARMUP=0 benchmarks/devnet.sh               measures right after the first object instead
 set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/../bin/env.sh"
 size_mib=${1:-1024}
 runs=${2:-3}
+warmup=${WARMUP:-32}
 cd "$OE_ROOT"
 
 work=$(mktemp -d /tmp/oe-devnet-bench.XXXXXX)
@@ -62,10 +67,22 @@ heap_sample() { # max of the heap in use on node 0, sampled until killed
 echo 0 > "$work/heap.max"
 heap_sample & sampler=$!
 
-echo "warm-up run (not counted)..." >&2
+echo "first object on the fresh devnet..." >&2
 head -c "$bytes" /dev/urandom > "$work/object.bin"
-cid=$(curl -sS -X POST -T "$work/object.bin" "$api0/v1/objects" | python3 -c "import json,sys; print(json.load(sys.stdin)['cid'])")
-curl -sS -o /dev/null "$api3/v1/objects/$cid"
+t=$(curl -sS -o "$work/up.json" -w '%{time_total}' -X POST -T "$work/object.bin" "$api0/v1/objects")
+first_up=$(python3 -c "print(f'{$bytes / $t / 1e6:.0f}')")
+cid=$(python3 -c "import json; print(json.load(open('$work/up.json'))['cid'])")
+t=$(curl -sS -o /dev/null -w '%{time_total}' "$api3/v1/objects/$cid")
+first_down=$(python3 -c "print(f'{$bytes / $t / 1e6:.0f}')")
+echo "first object: upload $first_up MB/s, download $first_down MB/s" >&2
+if [ "$warmup" -gt 0 ]; then
+  echo "warm-up: $warmup round trips of 256 MiB (not counted)..." >&2
+  for _ in $(seq 1 "$warmup"); do
+    head -c $((256 << 20)) /dev/urandom > "$work/warm.bin" # new bytes: nothing is already stored
+    wcid=$(curl -sS -X POST -T "$work/warm.bin" "$api0/v1/objects" | python3 -c "import json,sys; print(json.load(sys.stdin)['cid'])")
+    curl -sS -o /dev/null "$api3/v1/objects/$wcid"
+  done
+fi
 # CPU seconds of every node process, and of their JIT compiler threads: "total jit"
 node_cpu() {
   python3 - "$work/devnet/devnet.json" <<'PY'
@@ -130,6 +147,8 @@ median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1
 machine="$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; $("$JAVA" -version 2>&1 | head -1)"
 echo
 echo "devnet, 6 nodes, RS(4,2), $size_mib MiB object, $runs runs ($machine)"
+echo "first object on the fresh devnet: upload $first_up MB/s, download $first_down MB/s"
+echo "after a warm-up of $warmup round trips of 256 MiB:"
 echo "upload   MB/s: ${ups[*]}  -> median $(median "${ups[@]}")"
 echo "download MB/s: ${downs[*]}  -> median $(median "${downs[@]}")"
 echo "node 0 heap: at most ${heap_after_gc} MiB left after a collection (what it needs); in use at most $((heap_max >> 20)) MiB, garbage included (-Xmx512m)"

@@ -55,7 +55,7 @@ public final class ChainThroughput {
 
     record Result(double tps, double medianMs, double p99Ms, int samples) {}
 
-    private static final int SENDERS = 32;
+    private static final int SENDERS = Integer.getInteger("oe.bench.senders", 32);
 
     private static LocalTestnet net(Path cometbft, Path dir, boolean kvstore, List<Identity> keys) throws Exception {
         ObjectNode app = JSON.createObjectNode().put("minFee", FEE.toString());

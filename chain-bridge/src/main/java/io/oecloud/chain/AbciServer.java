@@ -3,6 +3,7 @@ package io.oecloud.chain;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
+import io.netty.buffer.ByteBufOutputStream;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
@@ -21,14 +22,12 @@ import io.oecloud.chain.abci.AbciTypesProto.ResponseException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The ABCI socket server CometBFT connects to (its consensus, mempool, query and snapshot
  * connections): uvarint-length-prefixed protobuf Requests in, Responses out, in order. Every call
- * runs on one application thread, so the ledger sees them one at a time in arrival order; a frame
+ * runs on the server's one thread, so the ledger sees them one at a time in arrival order; a frame
  * longer than the limit is refused from its length prefix, before anything is allocated.
  */
 public final class AbciServer implements AutoCloseable {
@@ -37,12 +36,9 @@ public final class AbciServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(AbciServer.class.getName());
 
     private final LedgerApp app;
-    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-    private final ExecutorService appThread = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "abci-app");
-        t.setDaemon(true);
-        return t;
-    });
+    /** One thread serves every connection: the ledger is never called concurrently. */
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
+            new io.netty.util.concurrent.DefaultThreadFactory("abci-app", true), NioIoHandler.newFactory());
     private Channel channel;
 
     public AbciServer(LedgerApp app) {
@@ -107,26 +103,61 @@ public final class AbciServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs each request where it is read: the server's one event loop serves all of CometBFT's
+     * connections, so the ledger sees calls one at a time in arrival order without a hand-off to
+     * another thread and back (two thread wake-ups per request, which cost more than most
+     * requests). Answers gather in one buffer that is written when a Flush (or an exception) is
+     * answered, as CometBFT's own server does: its client sends a Flush whenever it waits for
+     * answers, so a burst of CheckTx answers is one write. The loop is this server's alone, so a
+     * slow Commit holds up nothing but the ABCI requests that would have waited for it anyway.
+     */
     private final class Handler extends SimpleChannelInboundHandler<ByteBuf> {
+        private ByteBuf pending;
+
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
             Request req;
             try (ByteBufInputStream in = new ByteBufInputStream(frame)) {
                 req = Request.parseFrom(in);
             } catch (IOException e) {
-                write(ctx, exception("malformed ABCI request: " + e.getMessage()));
+                answer(ctx, exception("malformed ABCI request: " + e.getMessage()));
                 return;
             }
-            appThread.execute(() -> {
-                Response resp;
-                try {
-                    resp = app.handle(req);
-                } catch (Exception | Error e) { // CometBFT stops on an exception answer: that is what we want
-                    LOG.log(System.Logger.Level.ERROR, "ABCI " + req.getValueCase() + " failed", e);
-                    resp = exception(req.getValueCase() + " failed: " + e);
-                }
-                write(ctx, resp);
-            });
+            Response resp;
+            try {
+                resp = app.handle(req);
+            } catch (Exception | Error e) { // CometBFT stops on an exception answer: that is what we want
+                LOG.log(System.Logger.Level.ERROR, "ABCI " + req.getValueCase() + " failed", e);
+                resp = exception(req.getValueCase() + " failed: " + e);
+            }
+            answer(ctx, resp);
+        }
+
+        /** Appends a uvarint-length-prefixed answer; written out at a Flush. */
+        private void answer(ChannelHandlerContext ctx, Response resp) {
+            if (pending == null) {
+                pending = ctx.alloc().buffer(256);
+            }
+            try {
+                resp.writeDelimitedTo(new ByteBufOutputStream(pending));
+            } catch (IOException e) {
+                throw new IllegalStateException("a ByteBuf does not fail writes", e);
+            }
+            if (resp.hasFlush() || resp.hasException()) {
+                ByteBuf out = pending;
+                pending = null;
+                ctx.writeAndFlush(out);
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (pending != null) {
+                pending.release();
+                pending = null;
+            }
+            ctx.fireChannelInactive();
         }
 
         @Override
@@ -140,32 +171,11 @@ public final class AbciServer implements AutoCloseable {
         return Response.newBuilder().setException(ResponseException.newBuilder().setError(message)).build();
     }
 
-    private static void write(ChannelHandlerContext ctx, Response resp) {
-        byte[] body = resp.toByteArray();
-        ByteBuf out = ctx.alloc().buffer(5 + body.length);
-        long v = body.length;
-        while ((v & ~0x7fL) != 0) {
-            out.writeByte((int) ((v & 0x7f) | 0x80));
-            v >>>= 7;
-        }
-        out.writeByte((int) v);
-        out.writeBytes(body);
-        // Like CometBFT's own server: responses are flushed when a Flush is answered (its client
-        // sends one whenever it waits for answers), so a burst of CheckTx answers is one write,
-        // and a write from the app thread does not wake the event loop until then.
-        if (resp.hasFlush() || resp.hasException()) {
-            ctx.writeAndFlush(out);
-        } else {
-            ctx.write(out);
-        }
-    }
-
     @Override
     public void close() {
         if (channel != null) {
             channel.close().syncUninterruptibly();
         }
-        appThread.shutdownNow();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 }

@@ -91,15 +91,20 @@ public final class Ledger {
                 .build().toByteArray();
     }
 
-    private static byte[] digest(byte[] msg, byte[] sig) {
+    /** One SHA-256 per thread: looking the algorithm up costs more than hashing a transaction. */
+    private static final ThreadLocal<java.security.MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
         try {
-            java.security.MessageDigest d = java.security.MessageDigest.getInstance("SHA-256");
-            d.update(msg);
-            d.update(sig);
-            return d.digest();
+            return java.security.MessageDigest.getInstance("SHA-256");
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    });
+
+    private static byte[] digest(byte[] msg, byte[] sig) {
+        java.security.MessageDigest d = SHA256.get();
+        d.update(msg);
+        d.update(sig);
+        return d.digest();
     }
 
     private static byte[] signed(byte[] body) {
@@ -127,11 +132,12 @@ public final class Ledger {
             return new Result(Code.MALFORMED, "sender must be a 32-byte Ed25519 key and the signature 64 bytes");
         }
         byte[] msg = signed(tx.getBody().toByteArray());
-        java.nio.ByteBuffer key = java.nio.ByteBuffer.wrap(digest(msg, tx.getSignature().toByteArray()));
+        byte[] sig = tx.getSignature().toByteArray();
+        java.nio.ByteBuffer key = java.nio.ByteBuffer.wrap(digest(msg, sig));
         boolean valid = verified.getIfPresent(key) != null;
         if (!valid) {
             try {
-                valid = Ed25519.verify(tx.getSignature().toByteArray(), 0, pk, 0, msg, 0, msg.length);
+                valid = Ed25519.verify(sig, 0, pk, 0, msg, 0, msg.length);
             } catch (RuntimeException e) {
                 valid = false;
             }

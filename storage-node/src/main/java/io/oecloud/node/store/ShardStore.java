@@ -3,6 +3,7 @@ package io.oecloud.node.store;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.oecloud.proofs.Cid;
+import io.oecloud.proofs.StreamingHasher;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -172,23 +173,39 @@ public final class ShardStore implements AutoCloseable {
      * @throws StoreException CID_MISMATCH, FULL or IO
      */
     public StoredShard put(Cid cid, byte[] data, byte[] owner) throws StoreException {
+        return put(cid, new ByteBuffer[] {ByteBuffer.wrap(data)}, owner);
+    }
+
+    /**
+     * {@link #put(Cid, byte[], byte[])} of the remaining bytes of {@code pieces}, in order (the
+     * buffers are not moved): a shard received as many network buffers is checked and written
+     * from them, never gathered into one array first.
+     */
+    public StoredShard put(Cid cid, ByteBuffer[] pieces, byte[] owner) throws StoreException {
         if (owner != null && owner.length != StoredShard.KEY) {
             throw new IllegalArgumentException("owner must be a 32-byte Ed25519 key, was " + owner.length + " bytes");
         }
-        if (!cid.verify(data)) {
-            throw new StoreException(StoreException.Code.CID_MISMATCH,
-                    "refusing " + data.length + " bytes that do not hash to " + cid);
+        long length = 0;
+        StreamingHasher hasher = cid.function().newHasher();
+        for (ByteBuffer p : pieces) {
+            length += p.remaining();
+            hasher.update(p.duplicate());
         }
+        if (!cid.verify(hasher)) {
+            throw new StoreException(StoreException.Code.CID_MISMATCH,
+                    "refusing " + length + " bytes that do not hash to " + cid);
+        }
+        long size = length;
         synchronized (writeLock) {
             StoredShard existing = metadata(cid);
             if (existing != null) {
                 return owner == null ? existing : writeMeta(existing.withOwner(owner));
             }
-            if (used.get() + reserved + data.length > capacity) {
+            if (used.get() + reserved + size > capacity) {
                 throw new StoreException(StoreException.Code.FULL, "store is full: " + (used.get() + reserved) + " of " + capacity
-                        + " bytes used or being written, shard " + cid + " needs " + data.length);
+                        + " bytes used or being written, shard " + cid + " needs " + size);
             }
-            reserved += data.length;
+            reserved += size;
             writing.merge(cid, 1, Integer::sum);
         }
         // The file is written and made durable outside the lock, so puts of different shards
@@ -198,12 +215,17 @@ public final class ShardStore implements AutoCloseable {
         try {
             Path tmp = f.resolveSibling(f.getFileName() + "." + TMP_SEQ.incrementAndGet() + ".tmp");
             try {
-                Files.createDirectories(f.getParent());
+                if (!Files.isDirectory(f.getParent())) { // createDirectories throws inside when it exists
+                    Files.createDirectories(f.getParent());
+                }
                 try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                         StandardOpenOption.TRUNCATE_EXISTING)) {
-                    ByteBuffer b = ByteBuffer.wrap(data);
-                    while (b.hasRemaining()) {
-                        ch.write(b);
+                    ByteBuffer[] b = new ByteBuffer[pieces.length];
+                    for (int i = 0; i < b.length; i++) {
+                        b[i] = pieces[i].duplicate();
+                    }
+                    for (long left = size; left > 0; ) {
+                        left -= ch.write(b);
                     }
                     ch.force(true);
                 }
@@ -227,23 +249,23 @@ public final class ShardStore implements AutoCloseable {
         } finally {
             if (!written) {
                 synchronized (writeLock) {
-                    reserved -= data.length;
+                    reserved -= size;
                     writing.computeIfPresent(cid, (k, n) -> n == 1 ? null : n - 1);
                 }
             }
         }
         synchronized (writeLock) {
-            reserved -= data.length;
+            reserved -= size;
             writing.computeIfPresent(cid, (k, n) -> n == 1 ? null : n - 1);
             StoredShard existing = metadata(cid);
             if (existing != null) { // the same shard was put meanwhile: the file is the same bytes
                 return owner == null ? existing : writeMeta(existing.withOwner(owner));
             }
             long now = System.currentTimeMillis();
-            StoredShard s = new StoredShard(cid, data.length, new Holding.Raw(), now, now,
+            StoredShard s = new StoredShard(cid, size, new Holding.Raw(), now, now,
                     owner == null ? List.of() : List.of(new StoredShard.Pin(owner.clone(), 1)), owner == null ? now : 0);
             writeMeta(s);
-            used.addAndGet(data.length);
+            used.addAndGet(size);
             count.incrementAndGet();
             return s;
         }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.ByteString;
 import io.netty.buffer.ByteBuf;
 import io.oecloud.dht.Host;
 import io.oecloud.dht.HostConfig;
@@ -13,6 +14,7 @@ import io.oecloud.dht.Identity;
 import io.oecloud.dht.P2pStream;
 import io.oecloud.dht.PeerId;
 import io.oecloud.dht.StreamHandler;
+import io.oecloud.node.pb.ShardProto.ShardRequest;
 import io.oecloud.node.pb.ShardProto.ShardResponse;
 import io.oecloud.node.pb.ShardProto.ShardResponse.Status;
 import io.oecloud.node.store.ShardStore;
@@ -180,5 +182,78 @@ class ShardProtocolTest {
         } finally {
             liar.close();
         }
+    }
+
+    /** Opens a raw /oe/shard/1.0.0 stream to the server; the answer (if any) completes the future. */
+    private java.util.concurrent.CompletableFuture<ShardResponse> raw(java.util.function.Consumer<P2pStream> send) throws Exception {
+        var answer = new java.util.concurrent.CompletableFuture<ShardResponse>();
+        client.newStream(serverId, ShardServer.PROTOCOL_ID, new StreamHandler() {
+            private ByteBuf buf;
+
+            @Override
+            public void onOpen(P2pStream s) {
+                send.accept(s);
+            }
+
+            @Override
+            public void onData(P2pStream s, ByteBuf data) {
+                if (buf == null) {
+                    buf = s.alloc().buffer();
+                }
+                buf.writeBytes(data);
+                data.release();
+                byte[] m = Frames.read(buf, 4096);
+                if (m != null) {
+                    try {
+                        answer.complete(ShardResponse.parseFrom(m));
+                    } catch (Exception e) {
+                        answer.completeExceptionally(e);
+                    }
+                }
+            }
+
+            @Override
+            public void onClose(P2pStream s, Throwable error) {
+                if (buf != null) {
+                    buf.release();
+                }
+                answer.completeExceptionally(new IllegalStateException("closed without an answer", error));
+            }
+        }).get(10, TimeUnit.SECONDS);
+        return answer;
+    }
+
+    private static byte[] putHeader(Cid cid, long size) {
+        return ShardRequest.newBuilder().setOp(ShardRequest.Op.PUT)
+                .setCid(ByteString.copyFrom(cid.toBytes())).setSize(size).build().toByteArray();
+    }
+
+    @Test
+    void putBodyLongerThanAnnounced_isRefused_andNothingIsStored() throws Exception {
+        byte[] a = bytes(300_000);
+        byte[] more = java.util.Arrays.copyOf(a, a.length + 10);
+        ShardResponse r = raw(s -> {
+            s.write(Frames.encode(s.alloc(), putHeader(cid(a), a.length), more));
+            s.closeWrite();
+        }).get(10, TimeUnit.SECONDS);
+        assertEquals(Status.BAD_REQUEST, r.getStatus());
+        assertTrue(r.getMessage().contains("announced size"), r.getMessage());
+        assertEquals(0, store.list().size());
+    }
+
+    @Test
+    void putAbandonedMidBody_storesNothing_andTheShardCanStillBePut() throws Exception {
+        byte[] a = bytes(4 << 20);
+        var stream = new java.util.concurrent.CompletableFuture<P2pStream>();
+        var answer = raw(s -> {
+            s.write(Frames.encode(s.alloc(), putHeader(cid(a), a.length), java.util.Arrays.copyOf(a, 1 << 20)));
+            stream.complete(s);
+        });
+        stream.get(10, TimeUnit.SECONDS).reset();
+        assertThrows(ExecutionException.class, () -> answer.get(10, TimeUnit.SECONDS), "a reset PUT gets no answer");
+        Thread.sleep(200); // the server sees the reset after the client does
+        assertEquals(0, store.list().size(), "a partial body is never stored");
+        shards.put(serverId, cid(a), a, null).get(10, TimeUnit.SECONDS);
+        assertArrayEquals(a, store.get(cid(a)));
     }
 }
