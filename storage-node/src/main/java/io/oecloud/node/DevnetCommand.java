@@ -141,8 +141,8 @@ final class DevnetCommand implements Callable<Integer> {
             cmd.addAll(List.of(extra.trim().split("\\s+")));
         }
         // With a heap of 512 MiB or less, Netty's allocator would run in its low-memory mode (one
-        // shared magazine, small chunks), where many 64 KiB Noise frames get a fresh chunk each:
-        // 10-19 % more CPU per downloaded byte on the devnet (benchmarks/README.md).
+        // shared magazine, small chunks), where many 64 KiB Noise frames get a fresh chunk each;
+        // two pairs of devnet runs spent 10-19 % more CPU per downloaded byte (benchmarks/README.md).
         cmd.addAll(List.of("--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
                 "--sun-misc-unsafe-memory-access=allow", "-Xmx" + nodeHeap, "-Xms" + nodeHeap,
                 "-Dio.netty.allocator.lowMemory=false",

@@ -2,7 +2,6 @@ package io.oecloud.node.shard;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.CompositeByteBuf;
 import io.oecloud.dht.P2pStream;
 import io.oecloud.dht.PeerId;
 import io.oecloud.dht.StreamHandler;
@@ -77,9 +76,8 @@ public final class ShardServer {
     private final class Handler implements StreamHandler {
         private ByteBuf buf;
         private ShardRequest request;
-        /** A PUT's body as it arrives: the received buffers themselves, never copied into one array. */
-        private CompositeByteBuf body;
-        private long bodySize;
+        private byte[] body;
+        private int bodyAt;
         private boolean answered;
         private long reserved;
         private ScheduledFuture<?> deadline;
@@ -160,8 +158,7 @@ public final class ShardServer {
                         return false;
                     }
                     reserved = size;
-                    bodySize = size;
-                    body = s.alloc().compositeBuffer(Integer.MAX_VALUE);
+                    body = new byte[(int) size];
                     if (size == 0) {
                         finishPut(s, cid);
                     }
@@ -213,27 +210,25 @@ public final class ShardServer {
         }
 
         private void takeBody(P2pStream s, ByteBuf data) {
-            if (body.readableBytes() + (long) data.readableBytes() > bodySize) {
-                answer(s, Status.BAD_REQUEST, "more bytes than the announced size " + bodySize, 0, null);
+            int n = Math.min(data.readableBytes(), body.length - bodyAt);
+            data.readBytes(body, bodyAt, n);
+            bodyAt += n;
+            if (data.isReadable()) {
+                answer(s, Status.BAD_REQUEST, "more bytes than the announced size " + body.length, 0, null);
                 return;
             }
-            body.addComponent(true, data.readRetainedSlice(data.readableBytes()));
-            if (body.readableBytes() == bodySize) {
+            if (bodyAt == body.length) {
                 finishPut(s, Cid.fromBytes(request.getCid().toByteArray()));
             }
         }
 
         private void finishPut(P2pStream s, Cid cid) {
             byte[] owner = request.getOwner().isEmpty() ? null : request.getOwner().toByteArray();
-            CompositeByteBuf data = body;
+            byte[] data = body;
             body = null;
             run(s, () -> {
-                try {
-                    store.put(cid, data.nioBuffers(), owner);
-                } finally {
-                    data.release();
-                }
-                answer(s, Status.OK, "", bodySize, null);
+                store.put(cid, data, owner);
+                answer(s, Status.OK, "", data.length, null);
                 stored.accept(cid);
             });
         }
@@ -277,10 +272,6 @@ public final class ShardServer {
         private void release() {
             if (deadline != null) {
                 deadline.cancel(false);
-            }
-            if (body != null) { // a PUT answered or closed before its body was complete
-                body.release();
-                body = null;
             }
             if (buf != null) {
                 buf.release();

@@ -3,7 +3,6 @@ package io.oecloud.node.store;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.oecloud.proofs.Cid;
-import io.oecloud.proofs.StreamingHasher;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -173,39 +172,23 @@ public final class ShardStore implements AutoCloseable {
      * @throws StoreException CID_MISMATCH, FULL or IO
      */
     public StoredShard put(Cid cid, byte[] data, byte[] owner) throws StoreException {
-        return put(cid, new ByteBuffer[] {ByteBuffer.wrap(data)}, owner);
-    }
-
-    /**
-     * {@link #put(Cid, byte[], byte[])} of the remaining bytes of {@code pieces}, in order (the
-     * buffers are not moved): a shard received as many network buffers is checked and written
-     * from them, never gathered into one array first.
-     */
-    public StoredShard put(Cid cid, ByteBuffer[] pieces, byte[] owner) throws StoreException {
         if (owner != null && owner.length != StoredShard.KEY) {
             throw new IllegalArgumentException("owner must be a 32-byte Ed25519 key, was " + owner.length + " bytes");
         }
-        long length = 0;
-        StreamingHasher hasher = cid.function().newHasher();
-        for (ByteBuffer p : pieces) {
-            length += p.remaining();
-            hasher.update(p.duplicate());
-        }
-        if (!cid.verify(hasher)) {
+        if (!cid.verify(data)) {
             throw new StoreException(StoreException.Code.CID_MISMATCH,
-                    "refusing " + length + " bytes that do not hash to " + cid);
+                    "refusing " + data.length + " bytes that do not hash to " + cid);
         }
-        long size = length;
         synchronized (writeLock) {
             StoredShard existing = metadata(cid);
             if (existing != null) {
                 return owner == null ? existing : writeMeta(existing.withOwner(owner));
             }
-            if (used.get() + reserved + size > capacity) {
+            if (used.get() + reserved + data.length > capacity) {
                 throw new StoreException(StoreException.Code.FULL, "store is full: " + (used.get() + reserved) + " of " + capacity
-                        + " bytes used or being written, shard " + cid + " needs " + size);
+                        + " bytes used or being written, shard " + cid + " needs " + data.length);
             }
-            reserved += size;
+            reserved += data.length;
             writing.merge(cid, 1, Integer::sum);
         }
         // The file is written and made durable outside the lock, so puts of different shards
@@ -220,12 +203,9 @@ public final class ShardStore implements AutoCloseable {
                 }
                 try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                         StandardOpenOption.TRUNCATE_EXISTING)) {
-                    ByteBuffer[] b = new ByteBuffer[pieces.length];
-                    for (int i = 0; i < b.length; i++) {
-                        b[i] = pieces[i].duplicate();
-                    }
-                    for (long left = size; left > 0; ) {
-                        left -= ch.write(b);
+                    ByteBuffer b = ByteBuffer.wrap(data);
+                    while (b.hasRemaining()) {
+                        ch.write(b);
                     }
                     ch.force(true);
                 }
@@ -249,23 +229,23 @@ public final class ShardStore implements AutoCloseable {
         } finally {
             if (!written) {
                 synchronized (writeLock) {
-                    reserved -= size;
+                    reserved -= data.length;
                     writing.computeIfPresent(cid, (k, n) -> n == 1 ? null : n - 1);
                 }
             }
         }
         synchronized (writeLock) {
-            reserved -= size;
+            reserved -= data.length;
             writing.computeIfPresent(cid, (k, n) -> n == 1 ? null : n - 1);
             StoredShard existing = metadata(cid);
             if (existing != null) { // the same shard was put meanwhile: the file is the same bytes
                 return owner == null ? existing : writeMeta(existing.withOwner(owner));
             }
             long now = System.currentTimeMillis();
-            StoredShard s = new StoredShard(cid, size, new Holding.Raw(), now, now,
+            StoredShard s = new StoredShard(cid, data.length, new Holding.Raw(), now, now,
                     owner == null ? List.of() : List.of(new StoredShard.Pin(owner.clone(), 1)), owner == null ? now : 0);
             writeMeta(s);
-            used.addAndGet(size);
+            used.addAndGet(data.length);
             count.incrementAndGet();
             return s;
         }
