@@ -508,7 +508,9 @@ public final class KadDht implements AutoCloseable {
                     throw new ProtocolException("ADD_PROVIDER from " + from + " for someone else, without addresses, or over its limit");
                 }
                 if (accepted) {
-                    announcementsAccepted.incrementAndGet();
+                    for (var l : providerListeners) {
+                        l.accept(key.clone(), from);
+                    }
                 }
                 return null;
             }
@@ -544,12 +546,16 @@ public final class KadDht implements AutoCloseable {
         return providers.countFor(provider);
     }
 
-    /** ADD_PROVIDER messages this node accepted (they are fire-and-forget: tests wait on this). */
-    long announcementsAccepted() {
-        return announcementsAccepted.get();
-    }
+    private final List<java.util.function.BiConsumer<byte[], PeerId>> providerListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    private final java.util.concurrent.atomic.AtomicLong announcementsAccepted = new java.util.concurrent.atomic.AtomicLong();
+    /**
+     * Calls {@code listener} (on the network thread, so it must be quick) with the key and the
+     * provider of every ADD_PROVIDER this node accepts: the message has no answer, so this is how
+     * one knows that a peer's announcement arrived.
+     */
+    public void onProviderAccepted(java.util.function.BiConsumer<byte[], PeerId> listener) {
+        providerListeners.add(listener);
+    }
 
     static String printable(byte[] key) {
         String s = new String(key, StandardCharsets.UTF_8);

@@ -92,21 +92,19 @@ class JsLibp2pDhtInteropTest {
         try (JsPeer js = jsBootstrappedTo(a)) {
             // js provides, we find
             Cid jsCid = Cid.raw("provided by js".getBytes(StandardCharsets.UTF_8));
+            // ADD_PROVIDER has no answer: js's provide returns once the message is sent, and js does
+            // not list itself in GET_PROVIDERS replies, so we wait until our node has accepted it
+            var arrived = new java.util.concurrent.CompletableFuture<Void>();
+            a.dht().onProviderAccepted((key, from) -> {
+                if (java.util.Arrays.equals(key, multihash(jsCid)) && from.toString().equals(js.peerId())) {
+                    arrived.complete(null);
+                }
+            });
             Map<String, Object> p = js.call("provide", "cid", jsCid.toString());
             assertEquals(HexFormat.of().formatHex(multihash(jsCid)), p.get("multihashHex"));
-            // ADD_PROVIDER has no answer: js's provide returns once the message is sent, and js does
-            // not list itself in GET_PROVIDERS replies, so we may look before our node has stored it
-            List<Provider> found;
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (true) {
-                found = a.dht().findProviders(multihash(jsCid), 5).get(30, TimeUnit.SECONDS);
-                if (found.stream().anyMatch(x -> x.peer().toString().equals(js.peerId())) || System.nanoTime() > end) {
-                    break;
-                }
-                Thread.sleep(100);
-            }
-            List<Provider> last = found;
-            assertTrue(last.stream().anyMatch(x -> x.peer().toString().equals(js.peerId())), last.toString());
+            arrived.get(20, TimeUnit.SECONDS);
+            List<Provider> found = a.dht().findProviders(multihash(jsCid), 5).get(30, TimeUnit.SECONDS);
+            assertTrue(found.stream().anyMatch(x -> x.peer().toString().equals(js.peerId())), found.toString());
 
             // we provide, js finds
             Cid ours = Cid.raw("provided by java".getBytes(StandardCharsets.UTF_8));
