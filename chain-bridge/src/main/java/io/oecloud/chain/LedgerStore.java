@@ -50,7 +50,8 @@ public final class LedgerStore implements AutoCloseable {
         }
     }
 
-    LedgerState load() throws IOException {
+    synchronized LedgerState load() throws IOException {
+        requireOpen();
         TreeMap<String, byte[]> entries = new TreeMap<>();
         long height;
         try (RocksIterator it = db.newIterator()) {
@@ -69,7 +70,8 @@ public final class LedgerStore implements AutoCloseable {
         return LedgerState.fromEntries(entries, height);
     }
 
-    byte[] appHash() throws IOException {
+    synchronized byte[] appHash() throws IOException {
+        requireOpen();
         try {
             byte[] h = db.get(APP_HASH);
             return h == null ? new byte[0] : h;
@@ -83,7 +85,8 @@ public final class LedgerStore implements AutoCloseable {
      * commit (and deletions of those that are gone), with the height and app hash, in one synced
      * batch.
      */
-    void commit(Map<String, byte[]> entries, long height, byte[] appHash) throws IOException {
+    synchronized void commit(Map<String, byte[]> entries, long height, byte[] appHash) throws IOException {
+        requireOpen();
         try (WriteBatch b = new WriteBatch()) {
             for (Map.Entry<String, byte[]> e : entries.entrySet()) {
                 if (!Arrays.equals(last.get(e.getKey()), e.getValue())) {
@@ -104,7 +107,8 @@ public final class LedgerStore implements AutoCloseable {
         }
     }
 
-    Map<String, String> params() throws IOException {
+    synchronized Map<String, String> params() throws IOException {
+        requireOpen();
         Map<String, String> m = new LinkedHashMap<>();
         try (RocksIterator it = db.newIterator()) {
             for (it.seek(PARAM.getBytes(StandardCharsets.UTF_8)); it.isValid(); it.next()) {
@@ -118,7 +122,8 @@ public final class LedgerStore implements AutoCloseable {
         return m;
     }
 
-    void saveParams(Map<String, String> params) throws IOException {
+    synchronized void saveParams(Map<String, String> params) throws IOException {
+        requireOpen();
         try (WriteBatch b = new WriteBatch()) {
             for (Map.Entry<String, String> e : params.entrySet()) {
                 b.put((PARAM + e.getKey()).getBytes(StandardCharsets.UTF_8), e.getValue().getBytes(StandardCharsets.UTF_8));
@@ -129,7 +134,14 @@ public final class LedgerStore implements AutoCloseable {
         }
     }
 
+    /** Every RocksDB call holds this object's lock, as close does: a call racing close would crash the JVM. */
     private boolean closed;
+
+    private void requireOpen() throws IOException {
+        if (closed) {
+            throw new IOException("the ledger store is closed");
+        }
+    }
 
     @Override
     public synchronized void close() {

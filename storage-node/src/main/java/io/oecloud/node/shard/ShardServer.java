@@ -248,7 +248,7 @@ public final class ShardServer {
                         case FULL -> Status.FULL;
                         case CORRUPT -> Status.CORRUPT;
                         case BAD_RANGE -> Status.BAD_REQUEST;
-                        case IO -> Status.ERROR;
+                        case IO, CLOSED -> Status.ERROR;
                     }, e.getMessage(), 0, null);
                 } catch (RuntimeException e) {
                     answer(s, Status.ERROR, String.valueOf(e.getMessage()), 0, null);

@@ -67,6 +67,13 @@ public final class ShardStore implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
     private final List<Consumer<Cid>> corruptionListeners = new CopyOnWriteArrayList<>();
     private final Object writeLock = new Object();
+    /**
+     * Read-held around every RocksDB call, write-held by {@link #close}: RocksJava frees the native
+     * database on close, and a call racing it (a scrub still running while the node stops) crashes
+     * the JVM instead of failing.
+     */
+    private final java.util.concurrent.locks.ReentrantReadWriteLock life = new java.util.concurrent.locks.ReentrantReadWriteLock();
+    private boolean closed;
     /** Bytes of puts whose files are being written (guarded by writeLock). */
     private long reserved;
     /** CIDs whose files are being written: never deleted meanwhile (guarded by writeLock). */
@@ -252,12 +259,27 @@ public final class ShardStore implements AutoCloseable {
     }
 
     private StoredShard writeMeta(StoredShard s) throws StoreException {
+        enter();
         try {
             index.put(durable, s.cid().toBytes(), s.encode());
             return s;
         } catch (RocksDBException e) {
             throw io("index " + s.cid(), e);
+        } finally {
+            exit();
         }
+    }
+
+    private void enter() throws StoreException {
+        life.readLock().lock();
+        if (closed) {
+            life.readLock().unlock();
+            throw new StoreException(StoreException.Code.CLOSED, "the shard store at " + dir + " is closed");
+        }
+    }
+
+    private void exit() {
+        life.readLock().unlock();
     }
 
     /**
@@ -291,11 +313,14 @@ public final class ShardStore implements AutoCloseable {
 
     /** What the store records about {@code cid}, or null. */
     public StoredShard metadata(Cid cid) throws StoreException {
+        enter();
         try {
             byte[] m = index.get(cid.toBytes());
             return m == null ? null : StoredShard.decode(cid, m);
         } catch (RocksDBException e) {
             throw io("read the index entry of " + cid, e);
+        } finally {
+            exit();
         }
     }
 
@@ -376,10 +401,13 @@ public final class ShardStore implements AutoCloseable {
             if (s == null) {
                 return false;
             }
+            enter();
             try {
                 index.delete(durable, cid.toBytes());
             } catch (RocksDBException e) {
                 throw io("delete " + cid, e);
+            } finally {
+                exit();
             }
             used.addAndGet(-s.size());
             count.decrementAndGet();
@@ -399,10 +427,13 @@ public final class ShardStore implements AutoCloseable {
     /** Every shard held, ordered by CID bytes. */
     public List<StoredShard> list() throws StoreException {
         List<StoredShard> out = new ArrayList<>();
+        enter();
         try (RocksIterator it = index.newIterator()) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 out.add(StoredShard.decode(Cid.fromBytes(it.key()), it.value()));
             }
+        } finally {
+            exit();
         }
         return out;
     }
@@ -417,7 +448,12 @@ public final class ShardStore implements AutoCloseable {
         for (StoredShard s : list()) {
             try {
                 get(s.cid());
-                index.put(s.cid().toBytes(), s.verifiedAt(System.currentTimeMillis()).encode());
+                enter();
+                try {
+                    index.put(s.cid().toBytes(), s.verifiedAt(System.currentTimeMillis()).encode());
+                } finally {
+                    exit();
+                }
             } catch (StoreException e) {
                 if (e.code() == StoreException.Code.CORRUPT) {
                     corrupt.add(s.cid());
@@ -445,8 +481,17 @@ public final class ShardStore implements AutoCloseable {
 
     @Override
     public void close() {
-        index.close();
-        durable.close();
-        options.close();
+        life.writeLock().lock(); // waits for RocksDB calls in flight; later ones fail with CLOSED
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            index.close();
+            durable.close();
+            options.close();
+        } finally {
+            life.writeLock().unlock();
+        }
     }
 }

@@ -17,7 +17,9 @@ public final class StoreException extends Exception {
         /** A range outside the shard. */
         BAD_RANGE,
         /** The disk or RocksDB failed. */
-        IO
+        IO,
+        /** The store was closed (the node is stopping). */
+        CLOSED
     }
 
     private final Code code;

@@ -252,6 +252,64 @@ class ShardStoreTest {
     }
 
     @Test
+    void closeWhileScrubsAndPutsRun_waitsForThem_andLaterCallsFailAsClosed() throws Exception {
+        // RocksJava frees the database on close: a call racing it used to crash the whole JVM
+        ShardStore store = ShardStore.open(dir, 100 << 20);
+        for (int i = 0; i < 20; i++) {
+            byte[] d = bytes(2000);
+            store.put(cid(d), d);
+        }
+        java.util.concurrent.CountDownLatch running = new java.util.concurrent.CountDownLatch(2);
+        java.util.concurrent.ConcurrentLinkedQueue<Throwable> unexpected = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        java.util.concurrent.atomic.AtomicInteger closedSeen = new java.util.concurrent.atomic.AtomicInteger();
+        List<Thread> workers = new ArrayList<>();
+        for (int w = 0; w < 2; w++) {
+            int me = w;
+            workers.add(Thread.ofPlatform().start(() -> {
+                java.util.Random r = new java.util.Random(me);
+                running.countDown();
+                for (int i = 0; i < 100_000; i++) { // until the store is closed under it
+                    try {
+                        if (me == 0) {
+                            store.scrub();
+                        } else {
+                            byte[] d = new byte[1000];
+                            r.nextBytes(d);
+                            store.put(cid(d), d);
+                            store.metadata(cid(d));
+                        }
+                    } catch (StoreException e) {
+                        if (e.code() == StoreException.Code.CLOSED) {
+                            closedSeen.incrementAndGet();
+                            return;
+                        }
+                        unexpected.add(e);
+                        return;
+                    } catch (Throwable e) {
+                        unexpected.add(e);
+                        return;
+                    }
+                }
+            }));
+        }
+        running.await();
+        store.close();
+        for (Thread t : workers) {
+            t.join(30_000);
+            assertFalse(t.isAlive(), "a worker still runs after close");
+        }
+        assertTrue(unexpected.isEmpty(), () -> "unexpected failures: " + unexpected);
+        assertEquals(2, closedSeen.get(), "both workers were told the store is closed");
+        byte[] d = bytes(100);
+        assertEquals(StoreException.Code.CLOSED, assertThrows(StoreException.class, () -> store.put(cid(d), d)).code());
+        assertEquals(StoreException.Code.CLOSED, assertThrows(StoreException.class, store::list).code());
+        store.close(); // twice is harmless
+        try (ShardStore again = ShardStore.open(dir, 100 << 20)) {
+            assertTrue(again.count() >= 20, "acknowledged shards survive the close");
+        }
+    }
+
+    @Test
     void concurrentPuts_ofDifferentAndOfTheSameShard_allLand_countOnce_andStayWithinCapacity() throws Exception {
         int threads = 8;
         int each = 12;
