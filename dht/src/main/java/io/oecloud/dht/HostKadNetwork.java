@@ -100,14 +100,18 @@ public final class HostKadNetwork implements KadNetwork {
 
             @Override
             public void onRemoteClose(P2pStream s) {
-                reply.completeExceptionally(new ProtocolException(peer.shortString() + " closed without a reply"));
+                if (!reply.isDone()) { // the normal end of a stream that was answered: no exception to build
+                    reply.completeExceptionally(new ProtocolException(peer.shortString() + " closed without a reply"));
+                }
                 s.closeWrite();
             }
 
             @Override
             public void onClose(P2pStream s, Throwable error) {
                 framer.release();
-                reply.completeExceptionally(error != null ? error : new ProtocolException("no reply"));
+                if (!reply.isDone()) {
+                    reply.completeExceptionally(error != null ? error : new ProtocolException("no reply"));
+                }
             }
         }).whenComplete((s, e) -> {
             if (e != null) {
