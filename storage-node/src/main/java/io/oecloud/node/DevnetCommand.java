@@ -14,7 +14,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -81,7 +85,7 @@ final class DevnetCommand implements Callable<Integer> {
 
     record Started(int index, Process process, String peerId, String p2p, String api, Path dir, List<String> cmd) {}
 
-    private final List<Started> started = new ArrayList<>();
+    private final List<Started> started = new CopyOnWriteArrayList<>(); // read by the stop hook
 
     @Override
     public Integer call() throws Exception {
@@ -101,16 +105,34 @@ final class DevnetCommand implements Callable<Integer> {
             chain.prepare(dataDir, p2pPort == 0 ? 0 : chainPort);
         }
         Runtime.getRuntime().addShutdownHook(new Thread(this::stopAll, "devnet-stop"));
-        String bootstrap = null;
-        for (int i = 0; i < nodes; i++) {
-            Started s = startNode(i, bootstrap);
-            started.add(s);
-            if (i == 0) {
-                bootstrap = s.p2p();
+        // Node 0 first (the others join through it), then the rest at once: a JVM's start is mostly
+        // CPU, so waiting for each in turn left cores idle (6 nodes: 32 s one after another).
+        started.add(startNode(0, null));
+        String bootstrap = started.get(0).p2p();
+        List<Future<Started>> rest = new ArrayList<>();
+        try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 1; i < nodes; i++) {
+                int index = i;
+                rest.add(pool.submit(() -> startNode(index, bootstrap)));
             }
-            out.printf("node %d  peer %s  p2p %s  API http://%s  (pid %d)%n", i, s.peerId(), s.p2p(), s.api(), s.process().pid());
-            out.flush();
         }
+        IOException failed = null;
+        for (var f : rest) {
+            try {
+                started.add(f.get()); // every node that did start is stopped with the others on a failure
+            } catch (ExecutionException e) {
+                if (failed == null) {
+                    failed = e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+                }
+            }
+        }
+        if (failed != null) {
+            throw failed;
+        }
+        for (Started s : started) {
+            out.printf("node %d  peer %s  p2p %s  API http://%s  (pid %d)%n", s.index(), s.peerId(), s.p2p(), s.api(), s.process().pid());
+        }
+        out.flush();
         out.println("devnet of " + nodes + " nodes, RS(" + k + "," + m + "), data in " + dataDir);
         out.println("upload:   curl -X POST -T FILE http://" + started.get(0).api() + "/v1/objects");
         out.println("download: curl -o OUT http://" + started.get(0).api() + "/v1/objects/CID");
