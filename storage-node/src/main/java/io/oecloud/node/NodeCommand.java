@@ -157,7 +157,8 @@ final class NodeCommand implements Callable<Integer> {
         if (!boot.isEmpty() && reached.isEmpty()) {
             err.println("warning: no bootstrap peer reached; running alone");
         }
-        out.println("RS(" + k + "," + m + "), store " + dataDir.resolve("store") + " (" + capacity + " bytes)");
+        out.println("RS(" + k + "," + m + "), store " + dataDir.resolve("store") + " (" + capacity + " bytes, "
+                + (storage.store.directIo() ? "direct I/O" : "page cache") + ")");
         if (chainNode != null) {
             out.println("super-node: OEChain RPC on http://" + chainNode.rpcAddress().getHostString() + ":"
                     + chainNode.rpcAddress().getPort() + " (CometBFT pid " + chainNode.enginePid() + ")");

@@ -4,7 +4,6 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.oecloud.proofs.Cid;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -36,6 +35,9 @@ import org.rocksdb.WriteOptions;
  * durable write speed, reads 3x faster from the page cache, and plain files are what sealed
  * sectors and ranged proof reads will want).
  *
+ * <p>Shard files bypass the page cache where the file system allows it ({@link ShardFiles}: direct
+ * I/O; why, and the fallback).
+ *
  * <p>Durability: a put writes {@code CID.N.tmp}, fsyncs it, renames it into place, fsyncs the
  * directory, and then writes the index entry with a synced WAL; only then is it acknowledged.
  * Puts of different shards write their files concurrently; only the index and the capacity
@@ -59,6 +61,7 @@ public final class ShardStore implements AutoCloseable {
 
     private final Path dir;
     private final Path shardsDir;
+    private final ShardFiles files;
     private final long capacity;
     private final Options options;
     private final RocksDB index;
@@ -96,13 +99,14 @@ public final class ShardStore implements AutoCloseable {
         }
     }
 
-    private ShardStore(Path dir, long capacity) throws StoreException {
+    private ShardStore(Path dir, long capacity, boolean directIo) throws StoreException {
         this.dir = dir;
         this.shardsDir = dir.resolve("shards");
         this.capacity = capacity;
         this.options = new Options().setCreateIfMissing(true);
         try {
             Files.createDirectories(shardsDir);
+            this.files = directIo ? ShardFiles.open(shardsDir) : ShardFiles.buffered();
             this.index = RocksDB.open(options, dir.resolve("index").toString());
         } catch (Exception e) {
             options.close();
@@ -119,10 +123,26 @@ public final class ShardStore implements AutoCloseable {
      * @param capacityBytes refuse puts that would make the stored shards exceed this
      */
     public static ShardStore open(Path dir, long capacityBytes) throws StoreException {
+        return open(dir, capacityBytes, !"false".equals(System.getProperty(DIRECT_IO_PROPERTY)));
+    }
+
+    /** {@code -Doe.store.directIo=false} keeps shard files in the page cache (to compare, or to work around a file system). */
+    public static final String DIRECT_IO_PROPERTY = "oe.store.directIo";
+
+    /** Whether shard files bypass the page cache. */
+    public boolean directIo() {
+        return files.direct();
+    }
+
+    /**
+     * As {@link #open(Path, long)}; {@code directIo} false keeps shard files in the page cache
+     * (when true, direct I/O is used where the file system allows it: {@link ShardFiles}).
+     */
+    public static ShardStore open(Path dir, long capacityBytes, boolean directIo) throws StoreException {
         if (capacityBytes <= 0) {
             throw new IllegalArgumentException("capacity must be positive, was " + capacityBytes);
         }
-        return new ShardStore(dir, capacityBytes);
+        return new ShardStore(dir, capacityBytes, directIo);
     }
 
     private void reconcile() throws StoreException {
@@ -208,14 +228,7 @@ public final class ShardStore implements AutoCloseable {
                 if (!Files.isDirectory(f.getParent())) { // createDirectories throws inside when it exists
                     Files.createDirectories(f.getParent());
                 }
-                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                        StandardOpenOption.TRUNCATE_EXISTING)) {
-                    ByteBuffer b = ByteBuffer.wrap(data);
-                    while (b.hasRemaining()) {
-                        ch.write(b);
-                    }
-                    ch.force(true);
-                }
+                files.write(tmp, data); // forced to the device before the rename
                 try {
                     Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 } catch (AtomicMoveNotSupportedException e) {
@@ -339,7 +352,7 @@ public final class ShardStore implements AutoCloseable {
             // attributes first: a write between the two makes them disagree with the file later,
             // which only costs HAS a full check
             seen = Files.readAttributes(file(cid), BasicFileAttributes.class);
-            data = Files.readAllBytes(file(cid));
+            data = files.read(file(cid));
         } catch (NoSuchFileException e) {
             drop(cid, "its file is gone");
             throw new StoreException(StoreException.Code.CORRUPT, "shard " + cid + " lost its file and was dropped");

@@ -1,0 +1,85 @@
+package io.oecloud.node.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Shard files on the test's real disk, with and without direct I/O. */
+class ShardFilesTest {
+    @TempDir
+    Path dir;
+
+    /** Sizes around the block and buffer edges, where padding and truncation happen. */
+    private static final int[] SIZES = {0, 1, 511, 4095, 4096, 4097, ShardFiles.BUFFER - 1, ShardFiles.BUFFER,
+        ShardFiles.BUFFER + 1, 2 * ShardFiles.BUFFER + 12_345};
+
+    private static byte[] bytes(int n, long seed) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    private void roundTrips(ShardFiles files) throws Exception {
+        for (int n : SIZES) {
+            Path f = dir.resolve("shard-" + n);
+            byte[] data = bytes(n, n);
+            files.write(f, data);
+            assertEquals(n, Files.size(f), "file size after writing " + n + " bytes");
+            assertArrayEquals(data, files.read(f), "bytes read back, " + n);
+            assertArrayEquals(data, Files.readAllBytes(f), "bytes seen through the page cache, " + n);
+        }
+    }
+
+    @Test
+    void whatIsWrittenIsReadBackWithItsExactLength_directWhereTheFileSystemAllows() throws Exception {
+        roundTrips(ShardFiles.open(dir));
+    }
+
+    @Test
+    void whatIsWrittenIsReadBackWithItsExactLength_throughThePageCache() throws Exception {
+        ShardFiles files = ShardFiles.buffered();
+        assertFalse(files.direct());
+        roundTrips(files);
+    }
+
+    @Test
+    void aLongerFileIsReplacedWhole_notLeftWithItsOldTail() throws Exception {
+        ShardFiles files = ShardFiles.open(dir);
+        Path f = dir.resolve("shard");
+        files.write(f, bytes(3 * ShardFiles.BUFFER, 1));
+        byte[] shorter = bytes(5000, 2);
+        files.write(f, shorter);
+        assertArrayEquals(shorter, files.read(f));
+    }
+
+    @Test
+    void aDirectReadSeesBytesThatAnotherWriterLeftInThePageCache() throws Exception {
+        ShardFiles files = ShardFiles.open(dir);
+        assumeTrue(files.direct(), "direct I/O is not available on " + dir);
+        Path f = dir.resolve("shard");
+        byte[] data = bytes(100_000, 3);
+        files.write(f, data);
+        // as a failing disk or a careless operator would: a buffered write, not yet on the device
+        try (var raf = new java.io.RandomAccessFile(f.toFile(), "rw")) {
+            raf.seek(70_000);
+            raf.write(~data[70_000]);
+        }
+        data[70_000] = (byte) ~data[70_000];
+        assertArrayEquals(data, files.read(f));
+    }
+
+    @Test
+    void theProbeLeavesNoFileBehind() throws Exception {
+        ShardFiles.open(dir);
+        try (var s = Files.list(dir)) {
+            assertEquals(0, s.count());
+        }
+    }
+}
