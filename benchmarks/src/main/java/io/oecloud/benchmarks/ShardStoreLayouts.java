@@ -21,7 +21,8 @@ import org.rocksdb.WriteOptions;
  * Which layout the shard store should use, measured: (a) RocksDB with BlobDB (shard bytes in blob
  * files, one synced WAL write per shard) against (b) one file per shard (written, fsynced, renamed,
  * its directory fsynced) indexed by a RocksDB entry written with a synced WAL: what
- * {@link ShardStore} does. Both durable before a put returns; both verify CIDs on the way in and out.
+ * {@link ShardStore} does, with direct I/O and through the page cache. All durable before a put
+ * returns; all verify CIDs on the way in and out.
  *
  * <p>Run: {@code benchmarks/run.sh store}, or {@code java ... ShardStoreLayouts DIR [shards] [KiB]}
  */
@@ -42,9 +43,13 @@ public final class ShardStoreLayouts {
         for (int round = 0; round < 3; round++) {
             delete(root);
             double[] blob = blobDb(root.resolve("blobdb"), data, cids);
-            double[] files = filesPlusIndex(root.resolve("files"), data, cids);
-            System.out.printf("round %d, %d shards of %d KiB: BlobDB write %.0f MB/s read %.0f MB/s | files+index write %.0f MB/s read %.0f MB/s%n",
-                    round + 1, n, size / 1024, blob[0], blob[1], files[0], files[1]);
+            double[] files = filesPlusIndex(root.resolve("files"), data, cids, true);
+            double[] cached = filesPlusIndex(root.resolve("files-cached"), data, cids, false);
+            System.out.printf("round %d, %d shards of %d KiB: BlobDB write %.0f MB/s read %.0f MB/s"
+                            + " | files+index, direct I/O: write %.0f MB/s (%.2f CPU-s/GB) read %.0f MB/s (%.2f CPU-s/GB)"
+                            + " | files+index, page cache: write %.0f MB/s (%.2f CPU-s/GB) read %.0f MB/s (%.2f CPU-s/GB)%n",
+                    round + 1, n, size / 1024, blob[0], blob[1], files[0], files[2], files[1], files[3],
+                    cached[0], cached[2], cached[1], cached[3]);
         }
         delete(root);
     }
@@ -80,20 +85,33 @@ public final class ShardStoreLayouts {
         }
     }
 
-    /** What {@link ShardStore} does: a file per shard, fsynced and renamed, indexed with a synced WAL. */
-    static double[] filesPlusIndex(Path dir, List<byte[]> data, List<Cid> cids) throws Exception {
-        try (ShardStore store = ShardStore.open(dir, Long.MAX_VALUE)) {
+    /**
+     * What {@link ShardStore} does: a file per shard, fsynced and renamed, indexed with a synced WAL;
+     * with direct I/O or through the page cache. Returns write and read MB/s, then the process's
+     * CPU-seconds per GB written and read (the reads come after the writes, so with the page cache
+     * they are served from it).
+     */
+    static double[] filesPlusIndex(Path dir, List<byte[]> data, List<Cid> cids, boolean direct) throws Exception {
+        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        try (ShardStore store = ShardStore.open(dir, Long.MAX_VALUE, direct)) {
+            if (store.directIo() != direct) {
+                System.out.println("(direct I/O is not available in " + dir + ")");
+            }
+            long c0 = os.getProcessCpuTime();
             long t0 = System.nanoTime();
             for (int i = 0; i < data.size(); i++) {
                 store.put(cids.get(i), data.get(i));
             }
             long t1 = System.nanoTime();
+            long c1 = os.getProcessCpuTime();
             for (Cid c : cids) {
                 store.get(c);
             }
             long t2 = System.nanoTime();
+            long c2 = os.getProcessCpuTime();
             double mb = data.size() * (double) data.get(0).length / 1e6;
-            return new double[] {mb / ((t1 - t0) / 1e9), mb / ((t2 - t1) / 1e9)};
+            return new double[] {mb / ((t1 - t0) / 1e9), mb / ((t2 - t1) / 1e9),
+                (c1 - c0) / 1e9 / (mb / 1e3), (c2 - c1) / 1e9 / (mb / 1e3)};
         }
     }
 
