@@ -106,7 +106,7 @@ final class DevnetCommand implements Callable<Integer> {
         }
         Runtime.getRuntime().addShutdownHook(new Thread(this::stopAll, "devnet-stop"));
         // Node 0 first (the others join through it), then the rest at once: a JVM's start is mostly
-        // CPU, so waiting for each in turn left cores idle (6 nodes: 32 s one after another).
+        // CPU, so waiting for each in turn left cores idle (6 nodes with their warm-up: 50 s in turn, 11-32 s at once).
         started.add(startNode(0, null));
         String bootstrap = started.get(0).p2p();
         List<Future<Started>> rest = new ArrayList<>();

@@ -39,11 +39,14 @@ final class ShardFiles {
 
     private final boolean direct;
     private final int align;
+    /** A block of zeros: the padding of a last partial block, cut off again by the truncate. */
+    private final byte[] zeros;
     private final BlockingQueue<ByteBuffer> pool = new ArrayBlockingQueue<>(POOLED);
 
     private ShardFiles(boolean direct, int align) {
         this.direct = direct;
         this.align = align;
+        this.zeros = new byte[direct ? align : 0];
     }
 
     /** Buffered I/O through the page cache. */
@@ -108,10 +111,7 @@ final class ShardFiles {
                     int n = Math.min(BUFFER, data.length - at);
                     buf.clear();
                     buf.put(data, at, n);
-                    int padded = roundUp(n);
-                    while (buf.position() < padded) { // at most a block of zeros, cut off below
-                        buf.put((byte) 0);
-                    }
+                    buf.put(zeros, 0, roundUp(n) - n);
                     buf.flip();
                     long pos = at;
                     while (buf.hasRemaining()) {

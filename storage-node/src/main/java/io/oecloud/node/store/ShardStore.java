@@ -59,6 +59,9 @@ public final class ShardStore implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(ShardStore.class.getName());
 
+    /** {@code -Doe.store.directIo=false} keeps shard files in the page cache (to compare, or to work around a file system). */
+    public static final String DIRECT_IO_PROPERTY = "oe.store.directIo";
+
     private final Path dir;
     private final Path shardsDir;
     private final ShardFiles files;
@@ -125,9 +128,6 @@ public final class ShardStore implements AutoCloseable {
     public static ShardStore open(Path dir, long capacityBytes) throws StoreException {
         return open(dir, capacityBytes, !"false".equals(System.getProperty(DIRECT_IO_PROPERTY)));
     }
-
-    /** {@code -Doe.store.directIo=false} keeps shard files in the page cache (to compare, or to work around a file system). */
-    public static final String DIRECT_IO_PROPERTY = "oe.store.directIo";
 
     /** Whether shard files bypass the page cache. */
     public boolean directIo() {
