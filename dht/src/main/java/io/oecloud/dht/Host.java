@@ -310,8 +310,8 @@ public final class Host implements AutoCloseable {
 
     /** Opens a stream to {@code peer} (connecting first if needed). */
     public CompletableFuture<P2pStream> newStream(PeerId peer, String protocol, StreamHandler handler) {
-        return connect(peer).thenCompose(c -> c.newStream(protocol, handler))
-                .orTimeout(config.dialTimeout().toMillis() + config.negotiationTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        return Deadlines.orTimeout(connect(peer).thenCompose(c -> c.newStream(protocol, handler)),
+                config.dialTimeout().toMillis() + config.negotiationTimeout().toMillis());
     }
 
     /** Measures one ping round trip to {@code peer}. */

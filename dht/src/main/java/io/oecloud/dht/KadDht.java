@@ -125,8 +125,7 @@ public final class KadDht implements AutoCloseable {
         if (!liveness.add(old)) {
             return; // a check of it is already running
         }
-        network.isAlive(old)
-                .orTimeout(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        Deadlines.orTimeout(network.isAlive(old), config.requestTimeout().toMillis())
                 .whenComplete((alive, e) -> {
                     liveness.remove(old);
                     if (e != null || !Boolean.TRUE.equals(alive)) {
@@ -247,8 +246,7 @@ public final class KadDht implements AutoCloseable {
         return findClosestPeers(key).thenCompose(peers -> {
             List<CompletableFuture<Boolean>> sends = new ArrayList<>();
             for (PeerId p : peers) {
-                sends.add(network.send(p, add)
-                        .orTimeout(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                sends.add(Deadlines.orTimeout(network.send(p, add), config.requestTimeout().toMillis())
                         .handle((ok, e) -> e == null));
             }
             return CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new))
@@ -350,8 +348,7 @@ public final class KadDht implements AutoCloseable {
         return findClosestPeers(key).thenCompose(peers -> {
             List<CompletableFuture<Boolean>> puts = new ArrayList<>();
             for (PeerId p : peers) {
-                puts.add(network.request(p, put)
-                        .orTimeout(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                puts.add(Deadlines.orTimeout(network.request(p, put), config.requestTimeout().toMillis())
                         .handle((reply, e) -> e == null && reply.getRecord().getValue().equals(put.getRecord().getValue())));
             }
             return CompletableFuture.allOf(puts.toArray(CompletableFuture[]::new))

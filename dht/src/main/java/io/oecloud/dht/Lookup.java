@@ -106,8 +106,7 @@ final class Lookup {
             }
         }
         for (PeerId p : toAsk) {
-            dht.network().request(p, request)
-                    .orTimeout(dht.config().requestTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+            Deadlines.orTimeout(dht.network().request(p, request), dht.config().requestTimeout().toMillis())
                     .whenComplete((reply, err) -> onReply(p, reply, err));
         }
     }

@@ -179,6 +179,25 @@ class ReedSolomonTest {
         }
     }
 
+    /** Uploads reuse shard arrays without zeroing them: encoding must overwrite what parity held. */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void encode_overwritesWhateverTheParityArraysHeld(ErasureBackend backend) {
+        ReedSolomon rs = ReedSolomon.of(4, 2, backend);
+        int len = 100_003;
+        byte[][] clean = Shards.random(new Random(3), 4, 6, len);
+        byte[][] dirty = new byte[6][];
+        for (int i = 0; i < 6; i++) {
+            dirty[i] = clean[i].clone(); // the parity of random() is random bytes: stale content
+        }
+        for (int p = 4; p < 6; p++) {
+            Arrays.fill(clean[p], (byte) 0);
+        }
+        rs.encode(clean, 0, len);
+        rs.encode(dirty, 0, len);
+        assertTrue(Arrays.deepEquals(clean, dirty), backend.name());
+    }
+
     @ParameterizedTest
     @MethodSource("backends")
     void verify_anyFlippedByte_returnsFalse(ErasureBackend backend) {

@@ -33,11 +33,13 @@ import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.CidFormatException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.ArrayDeque;
 import java.io.OutputStream;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -69,7 +71,6 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
     /** Directory listings sent in one request (100,000 entries of long names fit). */
     static final int MAX_DIRECTORY_BODY = 32 << 20;
     private static final Pattern RANGE = Pattern.compile("^bytes=(\\d*)-(\\d*)$");
-    private static final int QUEUE_CHUNKS = 64;
 
     private final ObjectService objects;
     private final ExecutorService io;
@@ -218,11 +219,12 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
         }
         BodyStream body = new BodyStream(ctx);
         upload = body;
+        boolean keepAlive = HttpUtil.isKeepAlive(req);
         io.execute(() -> {
             try {
                 Cid cid = objects.upload(body, type, encrypt);
                 body.drain();
-                respond(ctx, HttpResponseStatus.CREATED, Map.of("cid", cid.toString()), true);
+                respond(ctx, HttpResponseStatus.CREATED, Map.of("cid", cid.toString()), keepAlive);
             } catch (ObjectException e) {
                 body.drain();
                 respond(ctx, statusOf(e), Map.of("error", e.getMessage()), false);
@@ -520,13 +522,28 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
         }
     }
 
-    /** The request body as an InputStream for the uploader, fed from the event loop, bounded. */
-    private static final class BodyStream extends InputStream {
-        private static final ByteBuf EOF = Unpooled.EMPTY_BUFFER;
+    /**
+     * The request body as an InputStream for the uploader, fed from the event loop, bounded in
+     * bytes (the socket stops being read above {@link #MAX_QUEUED}). The uploader copies faster
+     * than a socket fills, so woken for every chunk it would sleep and wake again thousands of
+     * times per upload; it is woken once {@link #WAKE_AT} bytes wait (or the body ends), and a
+     * slow client's bytes are taken every {@link #SLOW_CLIENT_MILLIS} all the same.
+     */
+    static final class BodyStream extends InputStream {
+        static final int MAX_QUEUED = 8 << 20;
+        static final int WAKE_AT = 1 << 20;
+        static final long SLOW_CLIENT_MILLIS = 20;
+        static final long SILENCE_SECONDS = 120;
         private final ChannelHandlerContext ctx;
-        private final LinkedBlockingQueue<ByteBuf> queue = new LinkedBlockingQueue<>();
-        private ByteBuf current;
-        private boolean eof;
+        private final ReentrantLock lock = new ReentrantLock();
+        private final Condition arrived = lock.newCondition();
+        private final ArrayDeque<ByteBuf> queue = new ArrayDeque<>(); // guarded by lock
+        private long queued; // bytes in queue, guarded by lock
+        private long wanted; // > 0 while the reader waits for that many bytes, guarded by lock
+        private boolean ended; // the last chunk arrived, guarded by lock
+        private boolean drained; // guarded by lock: chunks that arrive now are released at once
+        private ByteBuf current; // the reader's
+        private boolean eof; // the reader's
 
         BodyStream(ChannelHandlerContext ctx) {
             this.ctx = ctx;
@@ -535,14 +552,30 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
         /** Event loop: queue a chunk; stop reading the socket while the uploader is behind. */
         void offer(ChannelHandlerContext c, HttpContent content) {
             ByteBuf b = content.content();
-            if (b.isReadable()) {
-                queue.add(b.retain());
-            }
-            if (content instanceof LastHttpContent) {
-                queue.add(EOF);
+            boolean pause;
+            lock.lock();
+            try {
+                if (drained) {
+                    content.release();
+                    return;
+                }
+                if (b.isReadable()) {
+                    queue.add(b.retain());
+                    queued += b.readableBytes();
+                }
+                if (content instanceof LastHttpContent) {
+                    ended = true;
+                }
+                if (wanted > 0 && (ended || queued >= wanted)) {
+                    wanted = 0;
+                    arrived.signal();
+                }
+                pause = queued > MAX_QUEUED;
+            } finally {
+                lock.unlock();
             }
             content.release();
-            if (queue.size() > QUEUE_CHUNKS) {
+            if (pause) {
                 c.channel().config().setAutoRead(false);
             }
         }
@@ -555,27 +588,19 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
+            if (len == 0) {
+                return 0;
+            }
             while (current == null || !current.isReadable()) {
                 if (eof) {
                     return -1;
                 }
                 if (current != null) {
                     current.release();
-                }
-                try {
-                    current = queue.poll(120, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException("interrupted", e);
-                }
-                if (current == null) {
-                    throw new IOException("the client sent nothing for 120 s");
-                }
-                if (queue.size() <= QUEUE_CHUNKS / 2 && !ctx.channel().config().isAutoRead()) {
-                    ctx.channel().config().setAutoRead(true);
-                }
-                if (current == EOF) {
                     current = null;
+                }
+                current = next(len);
+                if (current == null) {
                     eof = true;
                     return -1;
                 }
@@ -585,16 +610,59 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
             return n;
         }
 
-        /** Releases what the uploader did not read (after an error). */
+        /**
+         * The next chunk; when none waits, sleeps until {@code want} bytes (at most WAKE_AT) have
+         * gathered, the body ended or SLOW_CLIENT_MILLIS passed. Null at the end.
+         */
+        private ByteBuf next(int want) throws IOException {
+            boolean resume;
+            ByteBuf chunk;
+            lock.lock();
+            try {
+                long silentSince = System.nanoTime();
+                while (queue.isEmpty() && !ended) {
+                    wanted = Math.min(want, WAKE_AT);
+                    try {
+                        arrived.await(SLOW_CLIENT_MILLIS, TimeUnit.MILLISECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IOException("interrupted", e);
+                    } finally {
+                        wanted = 0;
+                    }
+                    if (queue.isEmpty() && System.nanoTime() - silentSince > TimeUnit.SECONDS.toNanos(SILENCE_SECONDS)) {
+                        throw new IOException("the client sent nothing for " + SILENCE_SECONDS + " s");
+                    }
+                }
+                chunk = queue.poll();
+                if (chunk != null) {
+                    queued -= chunk.readableBytes();
+                }
+                resume = queued <= MAX_QUEUED / 2;
+            } finally {
+                lock.unlock();
+            }
+            if (resume && !ctx.channel().config().isAutoRead()) {
+                ctx.channel().config().setAutoRead(true);
+            }
+            return chunk; // null: ended and nothing left
+        }
+
+        /** Releases what the uploader did not read (after an error), and whatever still arrives. */
         void drain() {
-            if (current != null && current != EOF) {
+            if (current != null) {
                 current.release();
                 current = null;
             }
-            for (ByteBuf x; (x = queue.poll()) != null; ) {
-                if (x != EOF) {
+            lock.lock();
+            try {
+                drained = true;
+                for (ByteBuf x; (x = queue.poll()) != null; ) {
                     x.release();
                 }
+                queued = 0;
+            } finally {
+                lock.unlock();
             }
             ctx.channel().config().setAutoRead(true);
         }

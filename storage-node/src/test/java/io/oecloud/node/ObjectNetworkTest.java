@@ -93,6 +93,26 @@ class ObjectNetworkTest {
         assertArrayEquals(Arrays.copyOfRange(data, 1_500_000, 3_200_001), part.toByteArray());
     }
 
+    /** The shard arrays of one upload's segments are reused by the next: no object may see another's bytes. */
+    @Test
+    void consecutiveUploads_reuseShardArrays_andEachReadsBackItsOwnBytes() throws Exception {
+        Random rnd = new Random(21);
+        List<byte[]> objects = new ArrayList<>();
+        for (int size : new int[] {4 * (1 << 20) + 17, 3 * (1 << 20), 2 * (1 << 20) + 5, 100_000}) {
+            byte[] data = new byte[size];
+            rnd.nextBytes(data);
+            objects.add(data);
+        }
+        objects.add(new byte[3 * (1 << 20)]); // zeros: any stale byte would show
+        List<Cid> cids = new ArrayList<>();
+        for (byte[] data : objects) {
+            cids.add(nodes.get(0).objects.upload(new ByteArrayInputStream(data), null));
+        }
+        for (int i = 0; i < objects.size(); i++) {
+            assertArrayEquals(objects.get(i), download(nodes.get(1 + i % 5), cids.get(i)), "object " + i);
+        }
+    }
+
     @Test
     void anyTwoNodesDown_stillDownloads_threeDown_failsWithTheCounts() throws Exception {
         byte[] data = new byte[3 * (1 << 20)];

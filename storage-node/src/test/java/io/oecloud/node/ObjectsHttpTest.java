@@ -108,6 +108,46 @@ class ObjectsHttpTest {
         assertEquals(String.valueOf(data.length), head.headers().firstValue("content-length").orElseThrow());
     }
 
+    /** A client slower than the uploader: pieces of a few KiB, 10 ms apart, plain and chunked. */
+    @Test
+    void slowClient_bodyTrickledInSmallPieces_isStoredWhole() throws Exception {
+        byte[] data = new byte[(1 << 20) + 4321]; // two segments: a whole one and a short one
+        new Random(11).nextBytes(data);
+        for (boolean chunked : new boolean[] {false, true}) {
+            String cid;
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", api.address().getPort())) {
+                s.setSoTimeout(60_000);
+                var out = s.getOutputStream();
+                out.write(("POST /v1/objects HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                        + (chunked ? "Transfer-Encoding: chunked" : "Content-Length: " + data.length) + "\r\n\r\n")
+                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                int piece = data.length / 60 + 1;
+                for (int at = 0; at < data.length; at += piece) {
+                    int n = Math.min(piece, data.length - at);
+                    if (chunked) {
+                        out.write((Integer.toHexString(n) + "\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    }
+                    out.write(data, at, n);
+                    if (chunked) {
+                        out.write("\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    }
+                    out.flush();
+                    Thread.sleep(10);
+                }
+                if (chunked) {
+                    out.write("0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    out.flush();
+                }
+                String answer = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                assertTrue(answer.startsWith("HTTP/1.1 201"), answer);
+                cid = answer.replaceAll("(?s).*\"cid\":\"([^\"]+)\".*", "$1");
+            }
+            HttpResponse<byte[]> back = get("/v1/objects/" + cid, null);
+            assertEquals(200, back.statusCode());
+            assertArrayEquals(data, back.body(), chunked ? "chunked" : "content-length");
+        }
+    }
+
     @Test
     void delete_unpinsEveryShard_andGarbageCollectionThenRemovesThem() throws Exception {
         byte[] data = new byte[2 << 20];

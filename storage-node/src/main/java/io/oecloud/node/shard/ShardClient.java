@@ -2,6 +2,7 @@ package io.oecloud.node.shard;
 
 import com.google.protobuf.ByteString;
 import io.netty.buffer.ByteBuf;
+import io.oecloud.dht.Deadlines;
 import io.oecloud.dht.Host;
 import io.oecloud.dht.Identity;
 import io.oecloud.dht.P2pStream;
@@ -188,6 +189,6 @@ public final class ShardClient {
                 result.completeExceptionally(e);
             }
         });
-        return result.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS);
+        return Deadlines.orTimeout(result, timeoutMillis);
     }
 }
