@@ -19,11 +19,23 @@ public final class PeerId implements Comparable<PeerId> {
     private static final int MAX_INLINE_KEY = 42;
 
     private final byte[] multihash;
-    private final String base58;
+    /**
+     * Written out on first use: base58 is a big-number division per byte, and most IDs (parsed
+     * from DHT messages and manifests by the thousand) are compared and hashed, never printed.
+     */
+    private volatile String base58;
 
     private PeerId(byte[] multihash) {
         this.multihash = multihash;
-        this.base58 = Base58.encode(multihash);
+    }
+
+    private String base58() {
+        String s = base58;
+        if (s == null) {
+            s = Base58.encode(multihash);
+            base58 = s;
+        }
+        return s;
     }
 
     /** The peer ID of an Ed25519 public key (32 raw bytes). */
@@ -149,7 +161,7 @@ public final class PeerId implements Comparable<PeerId> {
 
     @Override
     public String toString() {
-        return base58;
+        return base58();
     }
 
     @Override
@@ -169,7 +181,8 @@ public final class PeerId implements Comparable<PeerId> {
 
     /** Short form for logs. */
     public String shortString() {
-        return base58.length() > 12 ? "…" + base58.substring(base58.length() - 8) : base58;
+        String s = base58();
+        return s.length() > 12 ? "…" + s.substring(s.length() - 8) : s;
     }
 
 }

@@ -89,6 +89,12 @@ final class NodeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (System.getProperty("io.netty.leakDetection.level") == null) {
+            // Netty's default samples one buffer in 128 and records stack traces for it: about 3 %
+            // of a devnet upload's CPU (benchmarks/README.md, 2026-12-04). Nodes that tests start
+            // inside the test JVM keep it; -Dio.netty.leakDetection.level=simple turns it on here.
+            io.netty.util.ResourceLeakDetector.setLevel(io.netty.util.ResourceLeakDetector.Level.DISABLED);
+        }
         List<Multiaddr> listenAddrs = Options.multiaddrs(listen, "--listen");
         List<Multiaddr> boot = Options.multiaddrs(bootstrap, "--bootstrap");
         InetSocketAddress apiAddr = Options.hostPort(api, "--api");

@@ -165,11 +165,25 @@ class ObjectNetworkTest {
         ObjectException e = assertThrows(ObjectException.class, () -> nodes.get(1).objects.download(wrongSize, 0, 100, out));
         assertEquals(ObjectException.Code.CORRUPT, e.code());
         assertTrue(e.getMessage().contains("the manifest's sizes give"), e.getMessage());
-        Manifest wrongCid = m.toBuilder().setSegments(0, m.getSegments(0).toBuilder().setCid(m.getSegments(1).getCid())).build();
-        e = assertThrows(ObjectException.class, () -> nodes.get(1).objects.download(wrongCid, 0, 100, out));
+        // Parity from another object of the same size: every shard matches its own CID, but they
+        // were not coded together. With a data shard lost, decoding must notice.
+        byte[] other = new byte[data.length];
+        new Random(13).nextBytes(other);
+        Manifest mo = nodes.get(1).objects.manifest(nodes.get(0).objects.upload(new ByteArrayInputStream(other), null));
+        var mixed = m.getSegments(0).toBuilder();
+        for (int i = config.k(); i < config.k() + config.m(); i++) {
+            mixed.setShards(i, mo.getSegments(0).getShards(i));
+        }
+        Manifest mixedParity = m.toBuilder().setSegments(0, mixed).build();
+        var lost = m.getSegments(0).getShards(0);
+        io.oecloud.dht.PeerId holder = io.oecloud.dht.PeerId.fromBytes(lost.getHolders(0).toByteArray());
+        StorageNode holding = nodes.stream().filter(n -> n.p2p.host.peerId().equals(holder)).findFirst().orElseThrow();
+        assertTrue(holding.store.delete(Cid.fromBytes(lost.getCid().toByteArray())));
+        e = assertThrows(ObjectException.class, () -> nodes.get(1).objects.download(mixedParity, 0, 100, out));
         assertEquals(ObjectException.Code.CORRUPT, e.code());
         assertTrue(e.getMessage().contains("decoded to the wrong bytes"), e.getMessage());
         assertEquals(0, out.size(), "no byte of a segment that failed its checks is written");
+        assertArrayEquals(data, download(nodes.get(2), cid), "its own parity rebuilds the lost shard");
     }
 
     @Test

@@ -33,7 +33,6 @@ import io.oecloud.node.pb.ManifestProto.Encryption;
 import io.oecloud.node.pb.ManifestProto.Entry;
 import io.oecloud.node.pb.ManifestProto.Kind;
 import io.oecloud.node.store.StoredShard;
-import io.oecloud.proofs.StreamingHasher;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -649,13 +648,18 @@ public final class ObjectService {
         return out;
     }
 
-    /** Feeds {@code h} the first {@code len} bytes laid end to end over {@code pieces} of {@code pieceSize}. */
-    private static void hash(StreamingHasher h, byte[][] pieces, int pieceSize, long len) {
-        for (int i = 0, at = 0; at < len; i++) {
-            int c = (int) Math.min(pieceSize, len - at);
-            h.update(pieces[i], 0, c);
-            at += c;
+    /**
+     * A segment's name (the manifest's {@code Segment.cid}): the BLAKE3 CID of its data shards'
+     * CIDs end to end. It keys placement and repair. The data shards' CIDs are what fix the
+     * segment's bytes: a decoded segment is checked against them, so no pass over the segment's
+     * own bytes is needed, on upload or download (a quarter of the hashing of each).
+     */
+    static Cid segmentKey(List<Cid> dataShards) {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        for (Cid c : dataShards) {
+            b.writeBytes(c.toBytes());
         }
+        return Cid.compute(ContentCodec.RAW, HashFunction.BLAKE3, b.toByteArray());
     }
 
     private Segment uploadSegment(long index, SegmentPieces plain, int plainLen, SegmentCipher cipher) throws ObjectException {
@@ -663,17 +667,13 @@ public final class ObjectService {
         int n = k + config.m();
         byte[][] s = new byte[n][];
         int shardSize;
-        int len;
-        StreamingHasher h = HashFunction.BLAKE3.newHasher();
         if (cipher == null && plainLen == plain.capacity) { // a whole segment: the pieces are its data shards
             shardSize = plain.pieceSize;
-            len = plainLen;
             System.arraycopy(plain.pieces, 0, s, 0, k);
-            hash(h, s, shardSize, len);
         } else { // the last, short segment, or ciphertext: cut into shards of its own size
             byte[] data = cipher == null ? plain.join(plainLen) : cipher.seal(index, plain.join(plainLen), plainLen);
             plain.giveBack(arrays); // copied out
-            len = data.length;
+            int len = data.length;
             shardSize = (len + k - 1) / k;
             for (int i = 0; i < k; i++) {
                 s[i] = new byte[shardSize];
@@ -682,7 +682,6 @@ public final class ObjectService {
                     System.arraycopy(data, from, s[i], 0, Math.min(shardSize, len - from));
                 }
             }
-            h.update(data, 0, len);
         }
         for (int i = k; i < n; i++) {
             s[i] = shardSize == arrays.size() ? arrays.take() : new byte[shardSize]; // encode writes all of it
@@ -692,7 +691,7 @@ public final class ObjectService {
         for (byte[] shard : s) {
             cids.add(Cid.compute(ContentCodec.RAW, HashFunction.BLAKE3, shard));
         }
-        Cid segCid = Cid.of(ContentCodec.RAW, HashFunction.BLAKE3, h.digest());
+        Cid segCid = segmentKey(cids.subList(0, k));
         Placed placed = place(cids, Arrays.asList(s), placementOrder(segCid.toBytes(), n));
         List<PeerId> holders = placed.holders();
         if (placed.settled()) {
@@ -1161,13 +1160,15 @@ public final class ObjectService {
             } catch (ErasureException e) {
                 throw new ObjectException(ObjectException.Code.NOT_ENOUGH_SHARDS, e.getMessage());
             }
-        }
-        // The decoded bytes must be the ones the manifest names: shards that each match their CID
-        // can still come from an uploader that coded them inconsistently.
-        StreamingHasher h = segCid.function().newHasher();
-        hash(h, s, shardSize, coded);
-        if (!segCid.verify(h)) {
-            throw new ObjectException(ObjectException.Code.CORRUPT, "segment " + segCid + " decoded to the wrong bytes");
+            // The decoded bytes must be the ones the manifest names: shards that each match their
+            // CID can still come from an uploader that coded them inconsistently. Data shards that
+            // were fetched matched their CIDs already; the rebuilt ones are checked here.
+            for (int i = 0; i < k; i++) {
+                if (!present[i] && !Cid.fromBytes(seg.getShards(i).getCid().toByteArray()).verify(s[i])) {
+                    throw new ObjectException(ObjectException.Code.CORRUPT, "segment " + segCid + " decoded to the wrong bytes: data shard "
+                            + i + " rebuilt from the others does not match its CID (its shards were not coded together)");
+                }
+            }
         }
         if (cipher == null) {
             return new Decoded(Arrays.copyOf(s, k), shardSize, (int) coded);

@@ -76,8 +76,8 @@ public final class ShardServer {
     private final class Handler implements StreamHandler {
         private ByteBuf buf;
         private ShardRequest request;
-        private byte[] body;
-        private int bodyAt;
+        /** The PUT body as it arrives: a buffer of the store's, written without another copy; ours until handed to the store. */
+        private java.nio.ByteBuffer body;
         private boolean answered;
         private long reserved;
         private ScheduledFuture<?> deadline;
@@ -158,7 +158,7 @@ public final class ShardServer {
                         return false;
                     }
                     reserved = size;
-                    body = new byte[(int) size];
+                    body = store.receiveBuffer((int) size);
                     if (size == 0) {
                         finishPut(s, cid);
                     }
@@ -210,26 +210,34 @@ public final class ShardServer {
         }
 
         private void takeBody(P2pStream s, ByteBuf data) {
-            int n = Math.min(data.readableBytes(), body.length - bodyAt);
-            data.readBytes(body, bodyAt, n);
-            bodyAt += n;
+            int n = Math.min(data.readableBytes(), body.remaining());
+            data.readBytes(body.slice(body.position(), n));
+            body.position(body.position() + n);
             if (data.isReadable()) {
-                answer(s, Status.BAD_REQUEST, "more bytes than the announced size " + body.length, 0, null);
+                answer(s, Status.BAD_REQUEST, "more bytes than the announced size " + body.limit(), 0, null);
                 return;
             }
-            if (bodyAt == body.length) {
+            if (!body.hasRemaining()) {
                 finishPut(s, Cid.fromBytes(request.getCid().toByteArray()));
             }
         }
 
         private void finishPut(P2pStream s, Cid cid) {
             byte[] owner = request.getOwner().isEmpty() ? null : request.getOwner().toByteArray();
-            byte[] data = body;
-            body = null;
-            run(s, () -> {
-                store.put(cid, data, owner);
-                answer(s, Status.OK, "", data.length, null);
-                stored.accept(cid);
+            java.nio.ByteBuffer data = body.flip();
+            body = null; // the store's task owns it now
+            io.execute(() -> {
+                try {
+                    store.put(cid, data, owner);
+                    answer(s, Status.OK, "", data.limit(), null);
+                    stored.accept(cid);
+                } catch (StoreException e) {
+                    answer(s, statusOf(e), e.getMessage(), 0, null);
+                } catch (RuntimeException e) {
+                    answer(s, Status.ERROR, String.valueOf(e.getMessage()), 0, null);
+                } finally {
+                    store.recycle(data);
+                }
             });
         }
 
@@ -242,14 +250,7 @@ public final class ShardServer {
                 try {
                     w.run();
                 } catch (StoreException e) {
-                    answer(s, switch (e.code()) {
-                        case NOT_FOUND -> Status.NOT_FOUND;
-                        case CID_MISMATCH -> Status.CID_MISMATCH;
-                        case FULL -> Status.FULL;
-                        case CORRUPT -> Status.CORRUPT;
-                        case BAD_RANGE -> Status.BAD_REQUEST;
-                        case IO, CLOSED -> Status.ERROR;
-                    }, e.getMessage(), 0, null);
+                    answer(s, statusOf(e), e.getMessage(), 0, null);
                 } catch (RuntimeException e) {
                     answer(s, Status.ERROR, String.valueOf(e.getMessage()), 0, null);
                 }
@@ -269,9 +270,24 @@ public final class ShardServer {
             });
         }
 
+        private Status statusOf(StoreException e) {
+            return switch (e.code()) {
+                case NOT_FOUND -> Status.NOT_FOUND;
+                case CID_MISMATCH -> Status.CID_MISMATCH;
+                case FULL -> Status.FULL;
+                case CORRUPT -> Status.CORRUPT;
+                case BAD_RANGE -> Status.BAD_REQUEST;
+                case IO, CLOSED -> Status.ERROR;
+            };
+        }
+
         private void release() {
             if (deadline != null) {
                 deadline.cancel(false);
+            }
+            if (body != null) { // an unfinished PUT body (never handed to the store)
+                store.recycle(body);
+                body = null;
             }
             if (buf != null) {
                 buf.release();

@@ -35,6 +35,13 @@ final class ShardFiles {
     static final int BUFFER = 1 << 20;
     /** Buffers kept for reuse; more may be allocated under load, and are then dropped. */
     private static final int POOLED = 8;
+    /**
+     * Capacity of a pooled receive buffer (see {@link #buffer}): a whole shard of segments up to
+     * 16 MiB at k = 4. Larger shards get a buffer of their own.
+     */
+    static final int RECEIVE = 4 << 20;
+    /** Receive buffers kept for reuse: 64 MiB of direct memory at most. */
+    private static final int RECEIVE_POOLED = 16;
     private static final System.Logger LOG = System.getLogger(ShardFiles.class.getName());
 
     private final boolean direct;
@@ -42,6 +49,7 @@ final class ShardFiles {
     /** A block of zeros: the padding of a last partial block, cut off again by the truncate. */
     private final byte[] zeros;
     private final BlockingQueue<ByteBuffer> pool = new ArrayBlockingQueue<>(POOLED);
+    private final BlockingQueue<ByteBuffer> receivePool = new ArrayBlockingQueue<>(RECEIVE_POOLED);
 
     private ShardFiles(boolean direct, int align) {
         this.direct = direct;
@@ -129,6 +137,58 @@ final class ShardFiles {
         }
     }
 
+    /**
+     * A direct buffer of {@code size} bytes (position 0, limit size, contents unspecified) that
+     * {@link #write(Path, ByteBuffer)} writes as it is: a shard received straight into it is
+     * written without another copy, and without the zeroing of a new array. Give it back with
+     * {@link #recycle} once nothing uses it.
+     */
+    ByteBuffer buffer(int size) {
+        int room = roundUp(size);
+        ByteBuffer b = room <= RECEIVE ? receivePool.poll() : null;
+        if (b == null) {
+            b = aligned(Math.max(room, room <= RECEIVE ? RECEIVE : room));
+        }
+        return b.clear().limit(size);
+    }
+
+    /** Keeps a buffer from {@link #buffer} for reuse; the caller must not touch it again. */
+    void recycle(ByteBuffer b) {
+        if (b.capacity() == RECEIVE) {
+            receivePool.offer(b);
+        }
+    }
+
+    /**
+     * Creates or replaces {@code file} with the bytes of {@code data} (a buffer from
+     * {@link #buffer}: position 0 to its limit; its bytes past the limit may be overwritten) and
+     * forces them to the device.
+     */
+    void write(Path file, ByteBuffer data) throws IOException {
+        int size = data.limit();
+        if (data.position() != 0 || !data.isDirect() || data.capacity() < roundUp(size)
+                || java.lang.foreign.MemorySegment.ofBuffer(data).address() % align != 0) {
+            throw new IllegalArgumentException("not a buffer from ShardFiles.buffer");
+        }
+        OpenOption[] opts = {StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING};
+        try (FileChannel ch = FileChannel.open(file, direct ? options(opts) : opts)) {
+            ByteBuffer b = data.duplicate();
+            if (direct && size % align != 0) { // pad the last block; the truncate cuts it off again
+                b.limit(roundUp(size)).position(size);
+                b.put(zeros, 0, roundUp(size) - size);
+                b.position(0);
+            }
+            long pos = 0;
+            while (b.hasRemaining()) {
+                pos += ch.write(b, pos);
+            }
+            if (direct && size % align != 0) {
+                ch.truncate(size);
+            }
+            ch.force(true);
+        }
+    }
+
     /** The whole file. */
     byte[] read(Path file) throws IOException {
         if (!direct) {
@@ -172,7 +232,11 @@ final class ShardFiles {
 
     private ByteBuffer take() {
         ByteBuffer b = pool.poll();
-        return b != null ? b : ByteBuffer.allocateDirect(BUFFER + align).alignedSlice(align).limit(BUFFER).slice();
+        return b != null ? b : aligned(BUFFER);
+    }
+
+    private ByteBuffer aligned(int capacity) {
+        return ByteBuffer.allocateDirect(capacity + align).alignedSlice(align).limit(capacity).slice();
     }
 
     private void give(ByteBuffer b) {

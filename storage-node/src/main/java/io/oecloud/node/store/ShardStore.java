@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.oecloud.proofs.Cid;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -199,23 +200,63 @@ public final class ShardStore implements AutoCloseable {
      * @throws StoreException CID_MISMATCH, FULL or IO
      */
     public StoredShard put(Cid cid, byte[] data, byte[] owner) throws StoreException {
-        if (owner != null && owner.length != StoredShard.KEY) {
-            throw new IllegalArgumentException("owner must be a 32-byte Ed25519 key, was " + owner.length + " bytes");
-        }
+        checkOwner(owner);
         if (!cid.verify(data)) {
             throw new StoreException(StoreException.Code.CID_MISMATCH,
                     "refusing " + data.length + " bytes that do not hash to " + cid);
         }
+        return store(cid, data.length, tmp -> files.write(tmp, data), owner);
+    }
+
+    /**
+     * A buffer to receive a shard of {@code size} bytes into and then {@link #put(Cid, ByteBuffer, byte[])}:
+     * a direct buffer that the store writes as it is (no copy, no zeroed array per shard). Hand it
+     * back with {@link #recycle} once done with it, whatever happened.
+     */
+    public ByteBuffer receiveBuffer(int size) {
+        return files.buffer(size);
+    }
+
+    /** Takes back a buffer of {@link #receiveBuffer}; the caller must not touch it again. */
+    public void recycle(ByteBuffer buffer) {
+        files.recycle(buffer);
+    }
+
+    /**
+     * {@link #put(Cid, byte[], byte[])} for the bytes of {@code data}, a buffer of
+     * {@link #receiveBuffer} (position 0 to its limit). The buffer stays the caller's.
+     */
+    public StoredShard put(Cid cid, ByteBuffer data, byte[] owner) throws StoreException {
+        checkOwner(owner);
+        if (!cid.verify(data.duplicate())) {
+            throw new StoreException(StoreException.Code.CID_MISMATCH,
+                    "refusing " + data.limit() + " bytes that do not hash to " + cid);
+        }
+        return store(cid, data.limit(), tmp -> files.write(tmp, data), owner);
+    }
+
+    private static void checkOwner(byte[] owner) {
+        if (owner != null && owner.length != StoredShard.KEY) {
+            throw new IllegalArgumentException("owner must be a 32-byte Ed25519 key, was " + owner.length + " bytes");
+        }
+    }
+
+    private interface FileWriter {
+        void write(Path file) throws IOException;
+    }
+
+    /** Stores verified bytes of {@code length} that {@code writer} writes and forces to a file. */
+    private StoredShard store(Cid cid, int length, FileWriter writer, byte[] owner) throws StoreException {
         synchronized (writeLock) {
             StoredShard existing = metadata(cid);
             if (existing != null) {
                 return owner == null ? existing : writeMeta(existing.withOwner(owner));
             }
-            if (used.get() + reserved + data.length > capacity) {
+            if (used.get() + reserved + length > capacity) {
                 throw new StoreException(StoreException.Code.FULL, "store is full: " + (used.get() + reserved) + " of " + capacity
-                        + " bytes used or being written, shard " + cid + " needs " + data.length);
+                        + " bytes used or being written, shard " + cid + " needs " + length);
             }
-            reserved += data.length;
+            reserved += length;
             writing.merge(cid, 1, Integer::sum);
         }
         // The file is written and made durable outside the lock, so puts of different shards
@@ -228,7 +269,7 @@ public final class ShardStore implements AutoCloseable {
                 if (!Files.isDirectory(f.getParent())) { // createDirectories throws inside when it exists
                     Files.createDirectories(f.getParent());
                 }
-                files.write(tmp, data); // forced to the device before the rename
+                writer.write(tmp); // forced to the device before the rename
                 try {
                     Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 } catch (AtomicMoveNotSupportedException e) {
@@ -249,23 +290,23 @@ public final class ShardStore implements AutoCloseable {
         } finally {
             if (!written) {
                 synchronized (writeLock) {
-                    reserved -= data.length;
+                    reserved -= length;
                     writing.computeIfPresent(cid, (k, n) -> n == 1 ? null : n - 1);
                 }
             }
         }
         synchronized (writeLock) {
-            reserved -= data.length;
+            reserved -= length;
             writing.computeIfPresent(cid, (k, n) -> n == 1 ? null : n - 1);
             StoredShard existing = metadata(cid);
             if (existing != null) { // the same shard was put meanwhile: the file is the same bytes
                 return owner == null ? existing : writeMeta(existing.withOwner(owner));
             }
             long now = System.currentTimeMillis();
-            StoredShard s = new StoredShard(cid, data.length, new Holding.Raw(), now, now,
+            StoredShard s = new StoredShard(cid, length, new Holding.Raw(), now, now,
                     owner == null ? List.of() : List.of(new StoredShard.Pin(owner.clone(), 1)), owner == null ? now : 0);
             writeMeta(s);
-            used.addAndGet(data.length);
+            used.addAndGet(length);
             count.incrementAndGet();
             return s;
         }

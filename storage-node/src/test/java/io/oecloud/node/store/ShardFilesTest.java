@@ -3,8 +3,10 @@ package io.oecloud.node.store;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
@@ -47,6 +49,34 @@ class ShardFilesTest {
         ShardFiles files = ShardFiles.buffered();
         assertFalse(files.direct());
         roundTrips(files);
+    }
+
+    /** Receive buffers are reused without zeroing: stale bytes past a shard's end must never reach its file. */
+    @Test
+    void receiveBuffers_areWrittenAsTheyAre_reusedDirty_andLargeShardsGetTheirOwn() throws Exception {
+        for (ShardFiles files : new ShardFiles[] {ShardFiles.open(dir), ShardFiles.buffered()}) {
+            int[] sizes = {0, 1, 4095, 4097, ShardFiles.RECEIVE - 1, ShardFiles.RECEIVE, ShardFiles.RECEIVE + 4097};
+            for (int n : sizes) {
+                ByteBuffer dirty = files.buffer(Math.min(n + 4096, ShardFiles.RECEIVE));
+                while (dirty.hasRemaining()) {
+                    dirty.put((byte) 0x77);
+                }
+                files.recycle(dirty);
+                ByteBuffer b = files.buffer(n);
+                assertEquals(0, b.position());
+                assertEquals(n, b.limit());
+                byte[] data = bytes(n, n + 7);
+                b.put(data).flip();
+                Path f = dir.resolve("received-" + n + (files.direct() ? "-direct" : "-buffered"));
+                files.write(f, b);
+                assertEquals(n, Files.size(f), "file size, " + n);
+                assertArrayEquals(data, Files.readAllBytes(f), "bytes on disk, " + n);
+                assertEquals(n, b.limit(), "the caller's buffer keeps its limit");
+                files.recycle(b);
+            }
+            assertThrows(IllegalArgumentException.class, () -> files.write(dir.resolve("heap"), ByteBuffer.allocate(10)),
+                    "a buffer not from buffer() is refused, not written unaligned");
+        }
     }
 
     @Test

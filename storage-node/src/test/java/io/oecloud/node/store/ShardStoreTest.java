@@ -12,6 +12,7 @@ import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.ContentCodec;
 import io.oecloud.proofs.HashFunction;
 import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -69,6 +70,27 @@ class ShardStoreTest {
             assertEquals(StoreException.Code.CID_MISMATCH, e.code());
             assertTrue(e.getMessage().contains(cid(a).toString()));
             assertEquals(0, store.used());
+        }
+    }
+
+    @Test
+    void putFromAReceiveBuffer_storesItsBytes_andRefusesBytesThatDoNotMatch() throws Exception {
+        try (ShardStore store = ShardStore.open(dir, 10 << 20)) {
+            byte[] a = bytes(2 * (1 << 20) + 3);
+            ByteBuffer in = store.receiveBuffer(a.length);
+            in.put(a).flip();
+            store.put(cid(a), in, null);
+            store.recycle(in);
+            assertArrayEquals(a, store.get(cid(a)));
+
+            byte[] other = bytes(1000);
+            ByteBuffer bad = store.receiveBuffer(other.length);
+            bad.put(other).flip();
+            StoreException e = assertThrows(StoreException.class, () -> store.put(cid(bytes(1000)), bad, null));
+            assertEquals(StoreException.Code.CID_MISMATCH, e.code());
+            store.recycle(bad);
+            assertEquals(a.length, store.used());
+            assertEquals(1, store.list().size());
         }
     }
 
