@@ -11,9 +11,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
 
 /**
- * The DHT over libp2p: each request on a new {@code /ipfs/kad/1.0.0} stream, as one
- * uvarint-length-prefixed protobuf; as server, every message on a stream is answered in turn until
- * the asker closes (go keeps one stream for many requests), ADD_PROVIDER never.
+ * The DHT over libp2p: requests as uvarint-length-prefixed protobufs on {@code /ipfs/kad/1.0.0}
+ * streams that are kept open for the next request ({@link KadStreams}, as go does); as server,
+ * every message on a stream is answered in turn until the asker closes, ADD_PROVIDER never.
  */
 public final class HostKadNetwork implements KadNetwork {
     public static final String PROTOCOL_ID = "/ipfs/kad/1.0.0";
@@ -23,10 +23,12 @@ public final class HostKadNetwork implements KadNetwork {
     private final Host host;
     private final int maxInboundPerPeer;
     private final Map<PeerId, AtomicInteger> inbound = new ConcurrentHashMap<>();
+    private final KadStreams streams;
 
     HostKadNetwork(Host host, int maxInboundPerPeer) {
         this.host = host;
         this.maxInboundPerPeer = maxInboundPerPeer;
+        this.streams = new KadStreams(host, MAX_MESSAGE);
     }
 
     /**
@@ -74,79 +76,17 @@ public final class HostKadNetwork implements KadNetwork {
 
     @Override
     public CompletableFuture<Kad.Message> request(PeerId peer, Kad.Message request) {
-        CompletableFuture<Kad.Message> reply = new CompletableFuture<>();
-        host.newStream(peer, PROTOCOL_ID, new StreamHandler() {
-            private final LengthPrefixed framer = new LengthPrefixed(MAX_MESSAGE);
-
-            @Override
-            public void onOpen(P2pStream s) {
-                s.write(LengthPrefixed.encode(s.alloc(), request.toByteArray()));
-            }
-
-            @Override
-            public void onData(P2pStream s, ByteBuf data) {
-                try {
-                    List<byte[]> msgs = framer.feed(s.alloc(), data);
-                    if (!msgs.isEmpty()) {
-                        reply.complete(Kad.Message.parseFrom(msgs.get(0)));
-                        framer.release();
-                        s.closeWrite();
-                    }
-                } catch (Exception e) {
-                    reply.completeExceptionally(e);
-                    s.reset();
-                }
-            }
-
-            @Override
-            public void onRemoteClose(P2pStream s) {
-                if (!reply.isDone()) { // the normal end of a stream that was answered: no exception to build
-                    reply.completeExceptionally(new ProtocolException(peer.shortString() + " closed without a reply"));
-                }
-                s.closeWrite();
-            }
-
-            @Override
-            public void onClose(P2pStream s, Throwable error) {
-                framer.release();
-                if (!reply.isDone()) {
-                    reply.completeExceptionally(error != null ? error : new ProtocolException("no reply"));
-                }
-            }
-        }).whenComplete((s, e) -> {
-            if (e != null) {
-                reply.completeExceptionally(e);
-            }
-        });
-        return reply;
+        return streams.request(peer, request);
     }
 
     @Override
     public CompletableFuture<Void> send(PeerId peer, Kad.Message message) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        host.newStream(peer, PROTOCOL_ID, new StreamHandler() {
-            @Override
-            public void onOpen(P2pStream s) {
-                s.write(LengthPrefixed.encode(s.alloc(), message.toByteArray())).addListener(f -> {
-                    if (f.isSuccess()) {
-                        done.complete(null);
-                    } else {
-                        done.completeExceptionally(f.cause());
-                    }
-                });
-                s.closeWrite();
-            }
+        return streams.send(peer, message);
+    }
 
-            @Override
-            public void onData(P2pStream s, ByteBuf data) {
-                data.release(); // nothing is expected back
-            }
-        }).whenComplete((s, e) -> {
-            if (e != null) {
-                done.completeExceptionally(e);
-            }
-        });
-        return done;
+    /** Idle kad streams kept for reuse (tests). */
+    int idleStreams() {
+        return streams.idleCount();
     }
 
     @Override

@@ -232,8 +232,8 @@ class KadDhtTest {
     @Test
     void floodOfStreamsFromOnePeer_isCappedPerPeer_andOthersAreStillServed() throws Exception {
         Host target = nodes.get(4);
-        Host flooder = nodes.get(1);
-        Connection c = flooder.connect(target.peerId()).get(10, TimeUnit.SECONDS);
+        Host flooder = hosts.start(); // not a DHT node: it keeps no kad streams of its own to the target
+        Connection c = flooder.dial(TestHosts.addr(target)).get(10, TimeUnit.SECONDS);
         List<java.util.concurrent.CompletableFuture<P2pStream>> opened = new ArrayList<>();
         java.util.concurrent.CountDownLatch resets = new java.util.concurrent.CountDownLatch(200 - 64);
         java.util.concurrent.atomic.AtomicInteger resetCount = new java.util.concurrent.atomic.AtomicInteger();

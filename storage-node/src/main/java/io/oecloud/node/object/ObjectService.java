@@ -330,6 +330,9 @@ public final class ObjectService {
         ArrayDeque<PeerId> again = new ArrayDeque<>(); // failed for a passing reason (busy, slow): one more try each
         Set<PeerId> retried = new HashSet<>();
         Set<PeerId> taken = new HashSet<>(); // holding a block of this placement, or trying to
+        ArrayDeque<Integer> starved = new ArrayDeque<>(); // blocks whose transfers failed, waiting for a free node
+        int[] launched = {0};
+        int processed = 0;
         java.util.function.IntPredicate launch = i -> {
             PeerId p = spare.poll();
             while (p == null && !again.isEmpty()) {
@@ -342,6 +345,7 @@ public final class ObjectService {
                 return false;
             }
             taken.add(p);
+            launched[0]++;
             CompletableFuture<Void> t = putOn(p, cids.get(i), blocks.get(i));
             Attempt a = new Attempt(i, p, t);
             attempts.get(i).add(a);
@@ -379,6 +383,7 @@ public final class ObjectService {
                     }
                     continue;
                 }
+                processed++;
                 Throwable error = a.transfer().handle((ok, e) -> e).join();
                 if (error == null && holders[a.index()] == null) {
                     holders[a.index()] = a.peer();
@@ -393,6 +398,7 @@ public final class ObjectService {
                 } else if (error != null && holders[a.index()] != null) {
                     if (!Arrays.asList(holders).contains(a.peer())) {
                         taken.remove(a.peer()); // the cancelled slower copy: that node is free again
+                        spare.addFirst(a.peer());
                     }
                 } else if (error != null) {
                     Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
@@ -408,13 +414,19 @@ public final class ObjectService {
                             longTails.increment();
                         }
                     } else if (!launch.test(a.index())) {
-                        StringBuilder why = new StringBuilder();
-                        failures.forEach((p, m) -> why.append(why.isEmpty() ? "" : "; ").append(p.toString(), 0, Math.min(16, p.toString().length()))
-                                .append("…: ").append(m));
-                        throw new ObjectException(ObjectException.Code.PLACEMENT_FAILED, "could place only " + placed
-                                + " of " + n + " shards: every one of the " + candidates.size() + " known nodes was tried ("
-                                + why + ")");
+                        starved.add(a.index()); // a node busy with a second copy may come free
                     }
+                }
+                while (!starved.isEmpty() && launch.test(starved.peek())) {
+                    starved.poll();
+                }
+                if (!starved.isEmpty() && processed == launched[0]) { // nothing under way can free a node
+                    StringBuilder why = new StringBuilder();
+                    failures.forEach((p, m) -> why.append(why.isEmpty() ? "" : "; ").append(p.toString(), 0, Math.min(16, p.toString().length()))
+                            .append("…: ").append(m));
+                    throw new ObjectException(ObjectException.Code.PLACEMENT_FAILED, "could place only " + placed
+                            + " of " + n + " shards: every one of the " + candidates.size() + " known nodes was tried ("
+                            + why + ")");
                 }
             }
         } catch (InterruptedException e) {
