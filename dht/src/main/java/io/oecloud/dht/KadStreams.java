@@ -19,10 +19,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * stream in turn, ADD_PROVIDER never.
  *
  * <p>One request at a time per stream: replies carry no request ID, so the next message to
- * arrive is the reply. A message that gets no reply (ADD_PROVIDER) frees its stream once
- * written. A stream whose request failed or timed out is reset, never reused. A reused stream
- * that the peer closed meanwhile fails with {@link StaleStream}, and the request is sent once more
- * on a new stream.
+ * arrive is the reply, and a stream is kept again only once its reply has arrived (a reply that
+ * comes after the caller's deadline still goes to its own request; a stream whose peer never
+ * answers is reset by the idle timeout). A message that gets no reply (ADD_PROVIDER) frees its
+ * stream once written. A stream that failed is reset, never reused. A reused stream that the peer
+ * closed meanwhile fails with {@link StaleStream}, and the request is sent once more on a new
+ * stream.
  */
 final class KadStreams {
     /** Idle streams kept per peer; more concurrent requests open more, closed after use. */
@@ -165,7 +167,7 @@ final class KadStreams {
                 if (reply) {
                     waiting = f;
                     f.whenComplete((r, e) -> {
-                        if (e != null) { // timed out or failed: a late reply must not be taken for the next one's
+                        if (e != null) { // failed: whatever still arrives must not be taken for a later reply
                             stream.eventLoop().execute(() -> {
                                 if (waiting == f) {
                                     waiting = null;

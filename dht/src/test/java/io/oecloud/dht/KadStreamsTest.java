@@ -115,7 +115,7 @@ class KadStreamsTest {
     }
 
     @Test
-    void aRequestThatTimesOut_isNotAnsweredByTheNextRequestsReply() throws Exception {
+    void aRequestWhoseCallerGaveUp_neverHandsItsLateReplyToAnotherRequest() throws Exception {
         Host asker = hosts.start();
         Host target = hosts.start();
         AtomicInteger streams = new AtomicInteger();
@@ -156,6 +156,10 @@ class KadStreamsTest {
         assertTrue(assertThrowsCause(slow) instanceof java.util.concurrent.TimeoutException);
         assertEquals("b", net.request(target.peerId(), msg(Kad.Message.MessageType.FIND_NODE, "b")).get(10, TimeUnit.SECONDS)
                 .getKey().toStringUtf8(), "the next request gets its own reply, on a new stream");
+        assertEquals(2, streams.get(), "the first stream still waits for its late reply, so it is not lent out");
+        Thread.sleep(1500); // the late reply arrives and goes to the request that gave up: the stream is free again
+        assertEquals("c", net.request(target.peerId(), msg(Kad.Message.MessageType.FIND_NODE, "c")).get(10, TimeUnit.SECONDS)
+                .getKey().toStringUtf8(), "a reply is never handed to a later request");
         assertEquals(2, streams.get());
     }
 

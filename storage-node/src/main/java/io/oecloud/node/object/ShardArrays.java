@@ -37,8 +37,4 @@ final class ShardArrays {
             spare.offer(a);
         }
     }
-
-    int spare() {
-        return spare.size();
-    }
 }
