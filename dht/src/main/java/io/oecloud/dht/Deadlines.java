@@ -38,4 +38,9 @@ public final class Deadlines {
         f.whenComplete((v, e) -> t.cancel());
         return f;
     }
+
+    /** Deadlines armed and not yet fired or cleared (a cancelled one leaves at the next tick). */
+    static long pending() {
+        return WHEEL.pendingTimeouts();
+    }
 }

@@ -317,9 +317,8 @@ public final class Host implements AutoCloseable {
     /** Measures one ping round trip to {@code peer}. */
     public CompletableFuture<Duration> ping(PeerId peer) {
         Ping.Dialer d = new Ping.Dialer();
-        return newStream(peer, Ping.PROTOCOL_ID, d)
-                .thenCompose(s -> d.result)
-                .orTimeout(config.dialTimeout().toMillis() * 2, TimeUnit.MILLISECONDS);
+        return Deadlines.orTimeout(newStream(peer, Ping.PROTOCOL_ID, d).thenCompose(s -> d.result),
+                config.dialTimeout().toMillis() * 2);
     }
 
     /** What identify said over {@code connection} (it runs once per connection, when it opens). */

@@ -48,32 +48,28 @@ final class KadStreams {
 
     /** Sends {@code request} and completes with the peer's reply. */
     CompletableFuture<Kad.Message> request(PeerId peer, Kad.Message request) {
-        Kept kept = takeIdle(peer);
-        if (kept == null) {
-            return open(peer).thenCompose(k -> k.ask(request, true));
-        }
-        return kept.ask(request, true).handle((reply, e) -> {
-            Throwable c = unwrap(e);
-            if (c instanceof StaleStream) {
-                return open(peer).thenCompose(k -> k.ask(request, true));
-            }
-            return e == null ? CompletableFuture.completedFuture(reply) : CompletableFuture.<Kad.Message>failedFuture(c);
-        }).thenCompose(f -> f);
+        return exchange(peer, request, true);
     }
 
     /** Sends {@code message}, which gets no reply; completes once it is written. */
     CompletableFuture<Void> send(PeerId peer, Kad.Message message) {
+        return exchange(peer, message, false).thenApply(r -> null);
+    }
+
+    /** {@code m} on a kept stream, or a new one; once more on a new one if the kept one turns out closed. */
+    private CompletableFuture<Kad.Message> exchange(PeerId peer, Kad.Message m, boolean reply) {
         Kept kept = takeIdle(peer);
         if (kept == null) {
-            return open(peer).thenCompose(k -> k.ask(message, false)).thenApply(r -> null);
+            return open(peer).thenCompose(k -> k.ask(m, reply));
         }
-        return kept.ask(message, false).handle((r, e) -> {
-            Throwable c = unwrap(e);
-            if (c instanceof StaleStream) {
-                return open(peer).thenCompose(k -> k.ask(message, false));
+        return kept.ask(m, reply).handle((r, e) -> {
+            if (e == null) {
+                return CompletableFuture.completedFuture(r);
             }
-            return e == null ? CompletableFuture.<Kad.Message>completedFuture(null) : CompletableFuture.<Kad.Message>failedFuture(c);
-        }).thenCompose(f -> f).thenApply(r -> null);
+            Throwable c = unwrap(e);
+            return c instanceof StaleStream ? open(peer).thenCompose(k -> k.ask(m, reply))
+                    : CompletableFuture.<Kad.Message>failedFuture(c);
+        }).thenCompose(f -> f);
     }
 
     /** Idle streams kept now, over all peers (tests). */
@@ -165,18 +161,7 @@ final class KadStreams {
                     return;
                 }
                 if (reply) {
-                    waiting = f;
-                    f.whenComplete((r, e) -> {
-                        if (e != null) { // failed: whatever still arrives must not be taken for a later reply
-                            stream.eventLoop().execute(() -> {
-                                if (waiting == f) {
-                                    waiting = null;
-                                }
-                                close(null);
-                                stream.reset();
-                            });
-                        }
-                    });
+                    waiting = f; // only this stream's close or its next message completes it
                     stream.write(LengthPrefixed.encode(stream.alloc(), m.toByteArray()));
                 } else {
                     stream.write(LengthPrefixed.encode(stream.alloc(), m.toByteArray())).addListener(w -> {

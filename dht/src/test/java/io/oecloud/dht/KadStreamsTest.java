@@ -114,6 +114,54 @@ class KadStreamsTest {
         assertEquals(10, seen.size());
     }
 
+    /** A peer that sends a message on a kept stream while no request waits: the stream is dropped. */
+    @Test
+    void aMessageNobodyAskedFor_dropsTheKeptStream_andTheNextRequestGoesOnANewOne() throws Exception {
+        Host asker = hosts.start();
+        Host target = hosts.start();
+        AtomicInteger streams = new AtomicInteger();
+        target.setStreamHandler(HostKadNetwork.PROTOCOL_ID, () -> {
+            streams.incrementAndGet();
+            return new StreamHandler() {
+                private final LengthPrefixed framer = new LengthPrefixed(1 << 20);
+
+                @Override
+                public void onData(P2pStream s, ByteBuf data) {
+                    try {
+                        for (byte[] m : framer.feed(s.alloc(), data)) {
+                            s.write(LengthPrefixed.encode(s.alloc(), m));
+                            if (streams.get() == 1) { // the first stream, once idle, gets a message nobody asked for
+                                s.eventLoop().schedule(() -> {
+                                    s.write(LengthPrefixed.encode(s.alloc(), msg(Kad.Message.MessageType.FIND_NODE, "extra").toByteArray()));
+                                }, 200, TimeUnit.MILLISECONDS);
+                            }
+                        }
+                    } catch (Exception e) {
+                        s.reset();
+                    }
+                }
+
+                @Override
+                public void onClose(P2pStream s, Throwable error) {
+                    framer.release();
+                }
+            };
+        });
+        asker.dial(TestHosts.addr(target)).get(10, TimeUnit.SECONDS);
+        HostKadNetwork net = new HostKadNetwork(asker, 64);
+        assertEquals("a", net.request(target.peerId(), msg(Kad.Message.MessageType.FIND_NODE, "a"))
+                .get(10, TimeUnit.SECONDS).getKey().toStringUtf8());
+        assertEquals(1, net.idleStreams());
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); // nothing is sent meanwhile
+        while (net.idleStreams() > 0 && System.nanoTime() < until) {
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+        assertEquals(0, net.idleStreams(), "the stream that carried an unasked-for message is no longer kept");
+        assertEquals("b", net.request(target.peerId(), msg(Kad.Message.MessageType.FIND_NODE, "b"))
+                .get(10, TimeUnit.SECONDS).getKey().toStringUtf8());
+        assertEquals(2, streams.get());
+    }
+
     @Test
     void aRequestWhoseCallerGaveUp_neverHandsItsLateReplyToAnotherRequest() throws Exception {
         Host asker = hosts.start();
@@ -157,7 +205,12 @@ class KadStreamsTest {
         assertEquals("b", net.request(target.peerId(), msg(Kad.Message.MessageType.FIND_NODE, "b")).get(10, TimeUnit.SECONDS)
                 .getKey().toStringUtf8(), "the next request gets its own reply, on a new stream");
         assertEquals(2, streams.get(), "the first stream still waits for its late reply, so it is not lent out");
-        Thread.sleep(1500); // the late reply arrives and goes to the request that gave up: the stream is free again
+        // the late reply arrives and goes to the request that gave up: only then is its stream kept again
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (net.idleStreams() < 2 && System.nanoTime() < until) {
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+        assertEquals(2, net.idleStreams(), "both streams kept once the late reply came");
         assertEquals("c", net.request(target.peerId(), msg(Kad.Message.MessageType.FIND_NODE, "c")).get(10, TimeUnit.SECONDS)
                 .getKey().toStringUtf8(), "a reply is never handed to a later request");
         assertEquals(2, streams.get());

@@ -175,7 +175,7 @@ final class NodeApiServer implements AutoCloseable {
             } catch (RuntimeException e) {
                 f = CompletableFuture.failedFuture(e);
             }
-            f.orTimeout(DEADLINE_SECONDS, TimeUnit.SECONDS)
+            io.oecloud.dht.Deadlines.orTimeout(f, TimeUnit.SECONDS.toMillis(DEADLINE_SECONDS))
                     .exceptionally(NodeApiServer::error)
                     .thenAccept(resp -> {
                         HttpUtil.setContentLength(resp, resp.content().readableBytes());

@@ -33,14 +33,14 @@ import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.CidFormatException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.ArrayDeque;
 import java.io.OutputStream;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -529,7 +529,7 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
      * times per upload; it is woken once {@link #WAKE_AT} bytes wait (or the body ends), and a
      * slow client's bytes are taken every {@link #SLOW_CLIENT_MILLIS} all the same.
      */
-    static final class BodyStream extends InputStream {
+    private static final class BodyStream extends InputStream {
         static final int MAX_QUEUED = 8 << 20;
         static final int WAKE_AT = 1 << 20;
         static final long SLOW_CLIENT_MILLIS = 20;

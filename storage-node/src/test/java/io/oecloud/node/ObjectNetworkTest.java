@@ -93,9 +93,9 @@ class ObjectNetworkTest {
         assertArrayEquals(Arrays.copyOfRange(data, 1_500_000, 3_200_001), part.toByteArray());
     }
 
-    /** The shard arrays of one upload's segments are reused by the next: no object may see another's bytes. */
+    /** Uploads one after another, whole and short segments, random and all-zero bytes: each reads back its own. */
     @Test
-    void consecutiveUploads_reuseShardArrays_andEachReadsBackItsOwnBytes() throws Exception {
+    void consecutiveUploads_ofWholeAndShortSegments_eachReadsBackItsOwnBytes() throws Exception {
         Random rnd = new Random(21);
         List<byte[]> objects = new ArrayList<>();
         for (int size : new int[] {4 * (1 << 20) + 17, 3 * (1 << 20), 2 * (1 << 20) + 5, 100_000}) {

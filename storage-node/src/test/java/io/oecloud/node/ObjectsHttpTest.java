@@ -132,6 +132,8 @@ class ObjectsHttpTest {
                         out.write("\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
                     }
                     out.flush();
+                    // the client's own pace, not a wait for the server: whatever the timing, the
+                    // server must store the whole body (this pace makes its reader wake on its timer)
                     Thread.sleep(10);
                 }
                 if (chunked) {

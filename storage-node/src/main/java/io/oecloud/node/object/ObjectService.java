@@ -2,6 +2,7 @@ package io.oecloud.node.object;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.oecloud.dht.Deadlines;
 import io.oecloud.dht.Host;
 import io.oecloud.dht.Identity;
 import io.oecloud.dht.KadDht;
@@ -132,7 +133,6 @@ public final class ObjectService {
     private final Counter badAnswers;
     private final Timer uploadTime;
     private final MemoryBudget budget;
-    private final ShardArrays arrays;
     private final Timer downloadTime;
 
     /**
@@ -164,8 +164,6 @@ public final class ObjectService {
         this.rs = ReedSolomon.of(config.k(), config.m());
         this.budget = config.segmentSlots() > 0 ? new MemoryBudget(config.segmentSlots())
                 : MemoryBudget.forHeap(Runtime.getRuntime().maxMemory(), config.segmentSize(), config.k(), config.m());
-        // enough for one upload's segments in flight; more concurrent uploads allocate the rest
-        this.arrays = new ShardArrays((config.segmentSize() + config.k() - 1) / config.k(), (PIPELINE + 1) * (config.k() + config.m()));
         Gauge.builder("oe_segment_slots_free", budget, MemoryBudget::available)
                 .description("Segments that may still enter memory (of the node's budget)").register(metrics);
     }
@@ -212,7 +210,7 @@ public final class ObjectService {
         if (peer.equals(host.peerId())) {
             return CompletableFuture.runAsync(() -> {
                 try {
-                    local.put(cid, data, owner.publicKey());
+                    local.putComputed(cid, data, owner.publicKey()); // place()'s callers computed cid from data
                     storedLocally.accept(cid);
                 } catch (StoreException e) {
                     throw new java.util.concurrent.CompletionException(e);
@@ -306,19 +304,13 @@ public final class ObjectService {
     private record Attempt(int index, PeerId peer, CompletableFuture<Void> transfer) {}
 
     /**
-     * @param holders the node that took each block
-     * @param settled whether every transfer started succeeded, so none can still be reading a
-     *                block (a cancelled or failed one may: its bytes could still be queued)
-     */
-    private record Placed(List<PeerId> holders, boolean settled) {}
-
-    /**
      * Places block i on a node of its own (distinct nodes for all blocks), failing over to the
      * next candidate when a transfer fails. Once half the blocks are placed, a block whose
      * transfer has taken twice as long as those gets a second transfer to a spare node; the first
-     * to finish is kept and the other cancelled.
+     * to finish is kept and the other cancelled. Each CID must have been computed here from its
+     * block: this node stores its own copy without hashing it again. Returns the holder of each block.
      */
-    private Placed place(List<Cid> cids, List<byte[]> blocks, List<PeerId> candidates) throws ObjectException {
+    private List<PeerId> place(List<Cid> cids, List<byte[]> blocks, List<PeerId> candidates) throws ObjectException {
         int n = cids.size();
         PeerId[] holders = new PeerId[n];
         List<List<Attempt>> attempts = new ArrayList<>();
@@ -441,9 +433,7 @@ public final class ObjectService {
                 }
             }
         }
-        boolean settled = attempts.stream().flatMap(List::stream)
-                .allMatch(a -> a.transfer().isDone() && !a.transfer().isCompletedExceptionally());
-        return new Placed(Arrays.asList(holders), settled);
+        return Arrays.asList(holders);
     }
 
     /** Whether a failed PUT may succeed when tried again: not when the node is full or refused the request itself. */
@@ -495,13 +485,12 @@ public final class ObjectService {
         ArrayDeque<Future<Segment>> inflight = new ArrayDeque<>();
         long total = 0;
         try {
-            SegmentPieces segment = new SegmentPieces(config.segmentSize(), config.k(), arrays);
+            SegmentPieces segment = new SegmentPieces(config.segmentSize(), config.k());
             int first = segment.readFrom(in);
             if (first < config.inlineThreshold() && !encrypt) {
                 budget.release();
                 holding = false;
                 mb.setSize(first).setInlineData(ByteString.copyFrom(segment.join(first)));
-                segment.giveBack(arrays);
                 return new UploadResult(storeManifest(mb.build()), first);
             }
             SegmentCipher cipher = null;
@@ -545,7 +534,7 @@ public final class ObjectService {
                             mb.addSegments(await(inflight.poll()));
                         }
                         holding = true;
-                        current = new SegmentPieces(config.segmentSize(), config.k(), arrays);
+                        current = new SegmentPieces(config.segmentSize(), config.k());
                         len = current.readFrom(in);
                         if (len == 0) {
                             break;
@@ -601,22 +590,18 @@ public final class ObjectService {
 
     /**
      * One segment's bytes as they are read, laid out over k arrays of the shard size, so that a
-     * whole unencrypted segment's arrays are its data shards as they are (no copy). The arrays may
-     * be reused ones: the part of a piece past the last byte read is zeroed, the shards' padding
-     * (pieces after a short one are never used as shards: a short segment is copied out).
+     * whole unencrypted segment's arrays are its data shards as they are (no copy). The arrays are
+     * fresh: past the last byte read they hold zeros, the shards' padding.
      */
     private static final class SegmentPieces {
         final byte[][] pieces;
         final int pieceSize;
         final int capacity;
 
-        SegmentPieces(int capacity, int k, ShardArrays arrays) {
+        SegmentPieces(int capacity, int k) {
             this.capacity = capacity;
             this.pieceSize = (capacity + k - 1) / k;
-            this.pieces = new byte[k][];
-            for (int i = 0; i < k; i++) {
-                pieces[i] = pieceSize == arrays.size() ? arrays.take() : new byte[pieceSize];
-            }
+            this.pieces = new byte[k][pieceSize];
         }
 
         /** Reads up to the capacity; fewer bytes only at the end of the stream. */
@@ -626,21 +611,11 @@ public final class ObjectService {
                 int want = Math.min(pieceSize, capacity - total);
                 int got = in.readNBytes(p, 0, want);
                 total += got;
-                if (got < pieceSize) {
-                    Arrays.fill(p, got, pieceSize, (byte) 0);
-                }
                 if (got < want) {
                     break;
                 }
             }
             return total;
-        }
-
-        /** Hands the pieces to the next segment (once nothing reads them any more). */
-        void giveBack(ShardArrays arrays) {
-            for (byte[] p : pieces) {
-                arrays.give(p);
-            }
         }
 
         /** The first {@code len} bytes in one array (a copy). */
@@ -684,7 +659,6 @@ public final class ObjectService {
             System.arraycopy(plain.pieces, 0, s, 0, k);
         } else { // the last, short segment, or ciphertext: cut into shards of its own size
             byte[] data = cipher == null ? plain.join(plainLen) : cipher.seal(index, plain.join(plainLen), plainLen);
-            plain.giveBack(arrays); // copied out
             int len = data.length;
             shardSize = (len + k - 1) / k;
             for (int i = 0; i < k; i++) {
@@ -696,7 +670,7 @@ public final class ObjectService {
             }
         }
         for (int i = k; i < n; i++) {
-            s[i] = shardSize == arrays.size() ? arrays.take() : new byte[shardSize]; // encode writes all of it
+            s[i] = new byte[shardSize];
         }
         rs.encode(s, 0, shardSize);
         List<Cid> cids = new ArrayList<>();
@@ -704,13 +678,7 @@ public final class ObjectService {
             cids.add(Cid.compute(ContentCodec.RAW, HashFunction.BLAKE3, shard));
         }
         Cid segCid = segmentKey(cids.subList(0, k));
-        Placed placed = place(cids, Arrays.asList(s), placementOrder(segCid.toBytes(), n));
-        List<PeerId> holders = placed.holders();
-        if (placed.settled()) {
-            for (byte[] shard : s) {
-                arrays.give(shard);
-            }
-        }
+        List<PeerId> holders = place(cids, Arrays.asList(s), placementOrder(segCid.toBytes(), n));
         Segment.Builder sb = Segment.newBuilder().setSize(plainLen).setCid(ByteString.copyFrom(segCid.toBytes()));
         for (int i = 0; i < n; i++) {
             sb.addShards(Shard.newBuilder().setCid(ByteString.copyFrom(cids.get(i).toBytes()))
@@ -1286,7 +1254,7 @@ public final class ObjectService {
                     ? CompletableFuture.supplyAsync(() -> providersOf(cid), io).thenCompose(ps -> probeAll(ps, cid, found))
                     : CompletableFuture.completedFuture(null)));
         }
-        CompletableFuture.allOf(checks.toArray(CompletableFuture[]::new)).orTimeout(60, TimeUnit.SECONDS)
+        Deadlines.orTimeout(CompletableFuture.allOf(checks.toArray(CompletableFuture[]::new)), TimeUnit.SECONDS.toMillis(60))
                 .exceptionally(e -> null).join();
         return alive;
     }

@@ -86,8 +86,9 @@ public final class RepairService {
         for (PeerId p : objects.providersOf(cid)) {
             probes.add(objects.holds(p, cid).thenApply(ok -> ok && out.add(p)).exceptionally(e -> false));
         }
-        java.util.concurrent.CompletableFuture.allOf(probes.toArray(java.util.concurrent.CompletableFuture[]::new))
-                .orTimeout(60, TimeUnit.SECONDS).exceptionally(e -> null).join();
+        io.oecloud.dht.Deadlines.orTimeout(java.util.concurrent.CompletableFuture.allOf(
+                probes.toArray(java.util.concurrent.CompletableFuture[]::new)), TimeUnit.SECONDS.toMillis(60))
+                .exceptionally(e -> null).join();
         return new ArrayList<>(out);
     }
 

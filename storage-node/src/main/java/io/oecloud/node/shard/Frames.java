@@ -10,7 +10,7 @@ final class Frames {
 
     /**
      * The message, length-prefixed, followed by {@code body}. The body is wrapped, not copied: the
-     * caller must not change it until the transfer has succeeded (an upload reuses a shard's array only then).
+     * caller must not change it afterwards (shards are fresh arrays, never reused).
      */
     static ByteBuf encode(ByteBufAllocator alloc, byte[] message, byte[] body) {
         ByteBuf head = alloc.heapBuffer(5 + message.length);

@@ -100,40 +100,23 @@ final class ShardFiles {
 
     /** Creates or replaces {@code file} with {@code data} and forces it (data and size) to the device. */
     void write(Path file, byte[] data) throws IOException {
-        if (!direct) {
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer b = ByteBuffer.wrap(data);
-                while (b.hasRemaining()) {
-                    ch.write(b);
-                }
-                ch.force(true);
-            }
-            return;
-        }
-        try (FileChannel ch = FileChannel.open(file, options(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING))) {
-            ByteBuffer buf = take();
-            try {
-                for (int at = 0; at < data.length; ) {
-                    int n = Math.min(BUFFER, data.length - at);
-                    buf.clear();
-                    buf.put(data, at, n);
-                    buf.put(zeros, 0, roundUp(n) - n);
-                    buf.flip();
-                    long pos = at;
-                    while (buf.hasRemaining()) {
-                        pos += ch.write(buf, pos);
+        try (FileChannel ch = openForWrite(file)) {
+            if (!direct) {
+                writeFully(ch, ByteBuffer.wrap(data), 0);
+            } else {
+                ByteBuffer buf = take();
+                try {
+                    for (int at = 0; at < data.length; ) {
+                        int n = Math.min(BUFFER, data.length - at);
+                        buf.clear().put(data, at, n).flip();
+                        writeFully(ch, padded(buf), at);
+                        at += n;
                     }
-                    at += n;
+                } finally {
+                    give(buf);
                 }
-            } finally {
-                give(buf);
             }
-            if (data.length % align != 0) {
-                ch.truncate(data.length);
-            }
-            ch.force(true);
+            finish(ch, data.length);
         }
     }
 
@@ -170,23 +153,38 @@ final class ShardFiles {
                 || java.lang.foreign.MemorySegment.ofBuffer(data).address() % align != 0) {
             throw new IllegalArgumentException("not a buffer from ShardFiles.buffer");
         }
-        OpenOption[] opts = {StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING};
-        try (FileChannel ch = FileChannel.open(file, direct ? options(opts) : opts)) {
-            ByteBuffer b = data.duplicate();
-            if (direct && size % align != 0) { // pad the last block; the truncate cuts it off again
-                b.limit(roundUp(size)).position(size);
-                b.put(zeros, 0, roundUp(size) - size);
-                b.position(0);
-            }
-            long pos = 0;
-            while (b.hasRemaining()) {
-                pos += ch.write(b, pos);
-            }
-            if (direct && size % align != 0) {
-                ch.truncate(size);
-            }
-            ch.force(true);
+        try (FileChannel ch = openForWrite(file)) {
+            writeFully(ch, direct ? padded(data.duplicate()) : data.duplicate(), 0);
+            finish(ch, size);
         }
+    }
+
+    private FileChannel openForWrite(Path file) throws IOException {
+        OpenOption[] opts = {StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING};
+        return FileChannel.open(file, direct ? options(opts) : opts);
+    }
+
+    /** {@code b} (position 0) with its last block filled up with zeros, which {@link #finish} cuts off again. */
+    private ByteBuffer padded(ByteBuffer b) {
+        int size = b.limit();
+        int room = roundUp(size);
+        b.limit(room).position(size);
+        b.put(zeros, 0, room - size);
+        return b.position(0);
+    }
+
+    private static void writeFully(FileChannel ch, ByteBuffer b, long pos) throws IOException {
+        while (b.hasRemaining()) {
+            pos += ch.write(b, pos);
+        }
+    }
+
+    /** Cuts a padded file to its length and forces data and size to the device. */
+    private void finish(FileChannel ch, long length) throws IOException {
+        if (direct && length % align != 0) {
+            ch.truncate(length);
+        }
+        ch.force(true);
     }
 
     /** The whole file. */

@@ -209,6 +209,16 @@ public final class ShardStore implements AutoCloseable {
     }
 
     /**
+     * {@link #put(Cid, byte[], byte[])} for bytes the caller has just computed {@code cid} from,
+     * in this process (an upload's own shards and manifest): the store does not hash them a second
+     * time. Bytes from anywhere else, a peer above all, go through {@link #put(Cid, byte[], byte[])}.
+     */
+    public StoredShard putComputed(Cid cid, byte[] data, byte[] owner) throws StoreException {
+        checkOwner(owner);
+        return store(cid, data.length, tmp -> files.write(tmp, data), owner);
+    }
+
+    /**
      * A buffer to receive a shard of {@code size} bytes into and then {@link #put(Cid, ByteBuffer, byte[])}:
      * a direct buffer that the store writes as it is (no copy, no zeroed array per shard). Hand it
      * back with {@link #recycle} once done with it, whatever happened.

@@ -95,6 +95,21 @@ class ShardStoreTest {
     }
 
     @Test
+    void putComputed_storesWithoutHashingAgain_andAWrongCidIsStillCaughtWhenRead() throws Exception {
+        try (ShardStore store = ShardStore.open(dir, 10 << 20)) {
+            byte[] a = bytes(70_000);
+            store.putComputed(cid(a), a, null);
+            assertArrayEquals(a, store.get(cid(a)));
+            byte[] other = bytes(5000);
+            Cid claimed = cid(bytes(5000)); // a caller that broke the contract
+            store.putComputed(claimed, other, null);
+            StoreException e = assertThrows(StoreException.class, () -> store.get(claimed));
+            assertEquals(StoreException.Code.CORRUPT, e.code(), "never served: every read checks the CID");
+            assertFalse(store.has(claimed));
+        }
+    }
+
+    @Test
     void put_beyondCapacity_isRefused_andRepeatingAPutIsFree() throws Exception {
         try (ShardStore store = ShardStore.open(dir, 10_000)) {
             byte[] a = bytes(6000);
