@@ -77,9 +77,10 @@ fi
 if [ "$suite" = chain ]; then
   secs=20; [ "$quick" = --quick ] && secs=8
   bin=$(chain-bridge/tools/cometbft.sh)
+  abcicli=$(chain-bridge/tools/cometbft.sh --abci-cli)
   rm -rf benchmarks/target/chain-bench
   { echo "machine: $machine"
-    "$JAVA" "${OE_JVM_FLAGS[@]}" -cp "$cp" io.oecloud.benchmarks.ChainThroughput "$bin" benchmarks/target/chain-bench "$secs" \
+    "$JAVA" "${OE_JVM_FLAGS[@]}" -cp "$cp" io.oecloud.benchmarks.ChainThroughput "$bin" benchmarks/target/chain-bench "$secs" "$abcicli" \
       2> >(grep -v '^WARNING: Using incubator' >&2); } | tee "$results/summary-chain-$stamp.txt"
   exit 0
 fi

@@ -2,6 +2,8 @@
 # Installs the pinned CometBFT (chain-bridge/cometbft.version) into the project, once, and prints
 # the binary's path:   chain-bridge/tools/cometbft.sh            -> .tools/cometbft-vX/cometbft
 #                      chain-bridge/tools/cometbft.sh --source   -> its Go module directory (the .proto files)
+#                      chain-bridge/tools/cometbft.sh --abci-cli -> .tools/cometbft-vX/abci-cli (its kvstore as an
+#                                                                   external app, for benchmarks/run.sh chain)
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
 version=$(tr -d '[:space:]' < "$root/chain-bridge/cometbft.version")
@@ -13,6 +15,16 @@ if [ "${1:-}" = --source ]; then
   src=$(cd "$(mktemp -d)" && go mod download -json "$module@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
   [ -n "$src" ] && [ -d "$src/proto" ] || { echo "cometbft: go mod download $module@$version failed" >&2; exit 1; }
   echo "$src"
+  exit 0
+fi
+if [ "${1:-}" = --abci-cli ]; then
+  if [ ! -x "$dir/abci-cli" ]; then
+    echo "installing abci-cli $version (go install, once)..." >&2
+    mkdir -p "$dir"
+    GOBIN="$dir" go install "$module/abci/cmd/abci-cli@$version" >"$dir/install-abci-cli.log" 2>&1 \
+      || { cat "$dir/install-abci-cli.log" >&2; exit 1; }
+  fi
+  echo "$dir/abci-cli"
   exit 0
 fi
 if [ ! -x "$dir/cometbft" ]; then

@@ -28,12 +28,13 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * OEChain on four CometBFT validators on loopback, against CometBFT's built-in kvstore app on the
- * same layout (the engine's own ceiling). Saturation: senders submit with broadcast_tx_sync to
- * all four validators for a fixed time; throughput is the transactions in the blocks committed in
- * that window. Latency: at half the measured rate, a sample of transactions is submitted with
+ * same layout (the engine's own ceiling) and, given abci-cli, against the same kvstore run as a
+ * separate process behind the ABCI socket (the ceiling of any application outside CometBFT).
+ * Saturation: senders submit with broadcast_tx_sync to all four validators, first for a warm-up,
+ * then for a fixed window; throughput is the transactions in the blocks committed in that window. Latency: at half the measured rate, a sample of transactions is submitted with
  * broadcast_tx_commit, which returns once the block holding it is committed.
  *
- * <pre>java ... ChainThroughput COMETBFT_BINARY WORK_DIR [SECONDS]</pre>
+ * <pre>java ... ChainThroughput COMETBFT_BINARY WORK_DIR [SECONDS [ABCI_CLI_BINARY]]</pre>
  */
 public final class ChainThroughput {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -48,14 +49,29 @@ public final class ChainThroughput {
         int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 20;
         double kv = saturate(cometbft, work.resolve("kvstore"), true, seconds);
         System.out.printf("kvstore: %.0f tx/s%n", kv);
+        double external = Double.NaN;
+        if (args.length > 3) {
+            List<Identity> none = new ArrayList<>();
+            try (LocalTestnet net = LocalTestnet.externalKvstore(cometbft, Path.of(args[3]), work.resolve("kvstore-socket"), 4, CHAIN)) {
+                net.startAll();
+                for (int i = 0; i < 4; i++) {
+                    net.awaitHeight(i, 2, 120);
+                }
+                external = load(net, true, none, new long[SENDERS], WARMUP, seconds, 0);
+            }
+            System.out.printf("kvstore over the ABCI socket: %.0f tx/s = %.2fx kvstore%n", external, external / kv);
+        }
         Result oe = run(cometbft, work.resolve("oechain"), seconds);
-        System.out.printf("oechain: %.0f tx/s = %.2fx kvstore; commit latency at %.0f tx/s: median %.0f ms, p99 %.0f ms (%d samples)%n",
-                oe.tps(), oe.tps() / kv, oe.tps() / 2, oe.medianMs(), oe.p99Ms(), oe.samples());
+        System.out.printf("oechain: %.0f tx/s = %.2fx kvstore%s; commit latency at %.0f tx/s: median %.0f ms, p99 %.0f ms (%d samples)%n",
+                oe.tps(), oe.tps() / kv, Double.isNaN(external) ? "" : String.format(" = %.2fx kvstore over the socket", oe.tps() / external),
+                oe.tps() / 2, oe.medianMs(), oe.p99Ms(), oe.samples());
     }
 
     record Result(double tps, double medianMs, double p99Ms, int samples) {}
 
     private static final int SENDERS = Integer.getInteger("oe.bench.senders", 32);
+    /** Seconds of full load before a saturation window is measured. */
+    private static final int WARMUP = Integer.getInteger("oe.bench.warmup", 10);
 
     private static LocalTestnet net(Path cometbft, Path dir, boolean kvstore, List<Identity> keys) throws Exception {
         ObjectNode app = JSON.createObjectNode().put("minFee", FEE.toString());
@@ -96,18 +112,20 @@ public final class ChainThroughput {
     private static double saturate(Path cometbft, Path dir, boolean kvstore, int seconds) throws Exception {
         List<Identity> keys = new ArrayList<>();
         try (LocalTestnet net = net(cometbft, dir, kvstore, keys)) {
-            return load(net, kvstore, keys, new long[keys.size()], seconds, 0);
+            return load(net, kvstore, keys, new long[keys.size()], WARMUP, seconds, 0);
         }
     }
 
-    /** Sends for {@code seconds} (at most {@code ratePerSecond} when > 0); returns committed tx/s in the window. */
-    private static double load(LocalTestnet net, boolean kvstore, List<Identity> keys, long[] nonces, int seconds,
+    /**
+     * Sends for {@code warmup} + {@code seconds} (at most {@code ratePerSecond} when > 0); returns
+     * the tx/s committed in the last {@code seconds}.
+     */
+    private static double load(LocalTestnet net, boolean kvstore, List<Identity> keys, long[] nonces, int warmup, int seconds,
                                double ratePerSecond) throws Exception {
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong permits = new AtomicLong();
         ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
-        long h0 = net.height(0);
-        long t0 = System.nanoTime();
+        long start = System.nanoTime();
         for (int s = 0; s < SENDERS; s++) {
             int me = s;
             pool.submit(() -> {
@@ -115,7 +133,7 @@ public final class ChainThroughput {
                 int node = me % 4;
                 while (!stop.get()) {
                     if (ratePerSecond > 0) {
-                        long allowed = (long) ((System.nanoTime() - t0) / 1e9 * ratePerSecond);
+                        long allowed = (long) ((System.nanoTime() - start) / 1e9 * ratePerSecond);
                         if (permits.incrementAndGet() > allowed) {
                             permits.decrementAndGet();
                             Thread.sleep(2); // rate limit: wait for the next permit
@@ -134,6 +152,10 @@ public final class ChainThroughput {
                 return null;
             });
         }
+        // the warm-up: the JIT compiles the hot paths (a fifth of a core for the first ~20 s) and the mempools fill
+        Thread.sleep(warmup * 1000L);
+        long h0 = net.height(0);
+        long t0 = System.nanoTime();
         Thread.sleep(seconds * 1000L); // the measurement window: blocks committed in it are counted
         long h1 = net.height(0);
         double elapsed = (System.nanoTime() - t0) / 1e9;
@@ -148,14 +170,14 @@ public final class ChainThroughput {
         List<Identity> keys = new ArrayList<>();
         try (LocalTestnet net = net(cometbft, dir, false, keys)) {
             long[] nonces = new long[keys.size()];
-            double tps = load(net, false, keys, nonces, seconds, 0);
+            double tps = load(net, false, keys, nonces, WARMUP, seconds, 0);
             net.awaitHeight(0, net.height(0) + 3, 60); // let the mempools drain
             // half the load in the background, timed samples from the spare account
             Identity sampler = keys.get(SENDERS);
             List<Double> ms = Collections.synchronizedList(new ArrayList<>());
             Thread bg = Thread.ofVirtual().start(() -> {
                 try {
-                    load(net, false, keys, nonces, seconds, tps / 2);
+                    load(net, false, keys, nonces, 0, seconds, tps / 2);
                 } catch (Exception e) {
                     throw new RuntimeException(e);
                 }

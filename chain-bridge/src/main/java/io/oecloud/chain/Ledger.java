@@ -9,7 +9,6 @@ import io.oecloud.dht.Identity;
 import io.oecloud.dht.PeerId;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
-import org.bouncycastle.math.ec.rfc8032.Ed25519;
 
 /**
  * The ledger's rules: a pure function from (state, transaction bytes) to (new state, result).
@@ -136,11 +135,7 @@ public final class Ledger {
         java.nio.ByteBuffer key = java.nio.ByteBuffer.wrap(digest(msg, sig));
         boolean valid = verified.getIfPresent(key) != null;
         if (!valid) {
-            try {
-                valid = Ed25519.verify(sig, 0, pk, 0, msg, 0, msg.length);
-            } catch (RuntimeException e) {
-                valid = false;
-            }
+            valid = TxSignatures.verify(sig, pk, msg);
             if (valid) {
                 verified.put(key, Boolean.TRUE);
             }

@@ -38,6 +38,9 @@ public final class LocalTestnet implements AutoCloseable {
     private final Process[] engines;
     private final LedgerStore[] stores;
     private final AbciServer[] servers;
+    /** abci-cli, when kvstore runs as a separate process behind the ABCI socket (null: built into CometBFT). */
+    private final Path abciCli;
+    private final Process[] apps;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     /** Operators of the nodes' candidacies (validators and full nodes alike), funded with 100 passes each. */
@@ -55,9 +58,25 @@ public final class LocalTestnet implements AutoCloseable {
      */
     public LocalTestnet(Path cometbft, Path dir, int validators, int fullNodes, String chainId, ObjectNode appState, boolean kvstore,
                         long[] bonds) throws Exception {
+        this(cometbft, dir, validators, fullNodes, chainId, appState, kvstore, bonds, null);
+    }
+
+    /**
+     * CometBFT's kvstore as an external application: {@code abci-cli kvstore} processes (one per
+     * node) that CometBFT reaches over the ABCI socket, as it reaches the ledger. The engine's
+     * ceiling for any application outside its process.
+     */
+    public static LocalTestnet externalKvstore(Path cometbft, Path abciCli, Path dir, int validators, String chainId) throws Exception {
+        return new LocalTestnet(cometbft, dir, validators, 0, chainId, JSON.createObjectNode(), true, null, abciCli);
+    }
+
+    private LocalTestnet(Path cometbft, Path dir, int validators, int fullNodes, String chainId, ObjectNode appState, boolean kvstore,
+                         long[] bonds, Path abciCli) throws Exception {
         int n = validators + fullNodes;
         this.validators = validators;
         this.kvstore = kvstore;
+        this.abciCli = abciCli;
+        this.apps = new Process[n];
         this.cometbft = cometbft;
         this.dir = dir;
         this.n = n;
@@ -95,7 +114,10 @@ public final class LocalTestnet implements AutoCloseable {
         }
         String g = JSON.writeValueAsString(genesis(home(0), chainId, appState));
         for (int i = 0; i < n; i++) {
-            configureLoopback(home(i), kvstore ? "kvstore" : "tcp://127.0.0.1:" + abci[i], rpc[i], i, ids, p2p, "300ms");
+            configureLoopback(home(i), kvstore && abciCli == null ? "kvstore" : "tcp://127.0.0.1:" + abci[i], rpc[i], i, ids, p2p, "300ms");
+            if (i == 0 && System.getProperty("oe.chain.pprof") != null) { // for profiling: go tool pprof http://127.0.0.1:PORT/debug/pprof/profile
+                toml(home(i).resolve("config/config.toml"), "rpc", "pprof_laddr", "\"127.0.0.1:" + Integer.getInteger("oe.chain.pprof") + "\"");
+            }
             Files.writeString(home(i).resolve("config/genesis.json"), g);
         }
     }
@@ -221,6 +243,11 @@ public final class LocalTestnet implements AutoCloseable {
 
     /** Starts node i's ledger (on its data) and its CometBFT. */
     public void start(int i) throws Exception {
+        if (abciCli != null) {
+            apps[i] = new ProcessBuilder(abciCli.toString(), "kvstore", "--address", "tcp://127.0.0.1:" + abci[i], "--log_level", "error")
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("app" + i + ".log").toFile())).start();
+            awaitListening(abci[i], apps[i]);
+        }
         if (!kvstore) {
             stores[i] = LedgerStore.open(dir.resolve("ledger" + i));
             servers[i] = new AbciServer(new LedgerApp(stores[i])).start(new InetSocketAddress("127.0.0.1", abci[i]));
@@ -228,6 +255,22 @@ public final class LocalTestnet implements AutoCloseable {
         engines[i] = new ProcessBuilder(cometbft.toString(), "start", "--home", home(i).toString())
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("node" + i + ".log").toFile()))
                 .start();
+    }
+
+    /** Waits (at most 10 s) until {@code app} accepts connections on {@code port}. */
+    private static void awaitListening(int port, Process app) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            try (java.net.Socket s = new java.net.Socket()) {
+                s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+                return;
+            } catch (IOException e) {
+                if (!app.isAlive() || System.nanoTime() > end) {
+                    throw new IOException("the ABCI app for port " + port + " did not start listening", e);
+                }
+                Thread.sleep(20);
+            }
+        }
     }
 
     public void startAll() throws Exception {
@@ -292,6 +335,9 @@ public final class LocalTestnet implements AutoCloseable {
     @Override
     public void close() {
         for (int i = 0; i < n; i++) {
+            if (apps[i] != null) {
+                apps[i].destroyForcibly();
+            }
             if (engines[i] != null) {
                 engines[i].destroyForcibly();
                 try {
