@@ -167,7 +167,8 @@ final class NodeCommand implements Callable<Integer> {
                 + (storage.store.directIo() ? "direct I/O" : "page cache") + ")");
         if (chainNode != null) {
             out.println("super-node: OEChain RPC on http://" + chainNode.rpcAddress().getHostString() + ":"
-                    + chainNode.rpcAddress().getPort() + " (CometBFT pid " + chainNode.enginePid() + ")");
+                    + chainNode.rpcAddress().getPort() + " (CometBFT pid " + chainNode.enginePid() + "), transaction signatures checked by "
+                    + io.oecloud.chain.TxSignatures.backend());
         }
         out.println("DHT server, routing table " + node.dht.routingTableSize() + " peers; ready");
         out.flush();
