@@ -8,6 +8,7 @@
 #   benchmarks/run.sh dht [--quick]       the Kademlia DHT on 1,000 and 10,000 simulated nodes (hops, messages, churn)
 #   benchmarks/run.sh store [--quick]     shard store layouts: RocksDB BlobDB vs files indexed by RocksDB
 #   benchmarks/run.sh chain [--quick]     OEChain on 4 CometBFT validators vs CometBFT's kvstore: tx/s, commit latency
+#   benchmarks/run.sh sig [--quick]       Ed25519 checks: Bouncy Castle vs OEChain's TxSignatures (libsodium)
 #   benchmarks/run.sh all [--quick]       erasure and hash (p2p, dht and store run on their own)
 #
 # --quick shortens warm-up and measurement (for trying things; record full runs only).
@@ -15,7 +16,7 @@ set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/../bin/env.sh"
 suite=${1:-all}
 quick=${2:-}
-case "$suite" in erasure|hash|p2p|dht|store|chain|all) ;; *) echo "usage: benchmarks/run.sh erasure|hash|p2p|dht|store|chain|all [--quick]" >&2; exit 2 ;; esac
+case "$suite" in erasure|hash|p2p|dht|store|chain|sig|all) ;; *) echo "usage: benchmarks/run.sh erasure|hash|p2p|dht|store|chain|sig|all [--quick]" >&2; exit 2 ;; esac
 
 cd "$OE_ROOT"
 results=benchmarks/results
@@ -63,6 +64,14 @@ if [ "$suite" = hash ] || [ "$suite" = all ]; then
   echo "JMH HashBenchmark..." >&2
   jmh HashBenchmark -prof gc -rf json -rff "$results/hash-$stamp.json"
   files+=("$results/hash-$stamp.json")
+fi
+
+if [ "$suite" = sig ]; then
+  { echo "machine: $machine"
+    jmh SignatureBenchmark -rf json -rff "$results/sig-$stamp.json" \
+      | sed -n 's/.*\(TxSignatures backend: .*\)/\1/p;/^Benchmark/,$p' | uniq; } \
+    | tee "$results/summary-sig-$stamp.txt"
+  exit 0
 fi
 
 if [ "$suite" = p2p ]; then

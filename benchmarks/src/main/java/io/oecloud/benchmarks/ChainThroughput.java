@@ -156,14 +156,44 @@ public final class ChainThroughput {
         Thread.sleep(warmup * 1000L);
         long h0 = net.height(0);
         long t0 = System.nanoTime();
+        Cpu before = Cpu.of(net);
         Thread.sleep(seconds * 1000L); // the measurement window: blocks committed in it are counted
         long h1 = net.height(0);
         double elapsed = (System.nanoTime() - t0) / 1e9;
+        Cpu used = Cpu.of(net).minus(before);
         stop.set(true);
         pool.shutdown();
         pool.awaitTermination(60, TimeUnit.SECONDS);
         // blocks between h0 and h1 hold what committed in the window (first block's txs were sent in it too)
-        return committed(net, h0, h1) / elapsed;
+        double tps = committed(net, h0, h1) / elapsed;
+        if (ratePerSecond == 0) {
+            System.out.printf("  cores in the window: CometBFT %.2f, external apps %.2f, ledgers' ABCI threads %.2f, rest of this JVM "
+                            + "(load generator, JIT, GC) %.2f; CometBFT %.0f us per transaction%n", used.engines() / elapsed,
+                    used.apps() / elapsed, used.ledgers() / elapsed, (used.jvm() - used.ledgers()) / elapsed, used.engines() / tps / elapsed * 1e6);
+        }
+        return tps;
+    }
+
+    /** CPU seconds used so far by the CometBFT processes, the external apps, this JVM and its ledgers' ABCI threads. */
+    record Cpu(double engines, double apps, double jvm, double ledgers) {
+        static Cpu of(LocalTestnet net) {
+            java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+            double ledgers = 0;
+            for (Thread t : Thread.getAllStackTraces().keySet()) {
+                if (t.getName().startsWith("abci-app")) {
+                    ledgers += Math.max(0, threads.getThreadCpuTime(t.threadId())) / 1e9;
+                }
+            }
+            return new Cpu(seconds(net.engineProcesses()), seconds(net.appProcesses()), seconds(List.of(ProcessHandle.current())), ledgers);
+        }
+
+        private static double seconds(List<ProcessHandle> ps) {
+            return ps.stream().mapToDouble(p -> p.info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(0.0)).sum();
+        }
+
+        Cpu minus(Cpu o) {
+            return new Cpu(engines - o.engines, apps - o.apps, jvm - o.jvm, ledgers - o.ledgers);
+        }
     }
 
     private static Result run(Path cometbft, Path dir, int seconds) throws Exception {

@@ -279,6 +279,16 @@ public final class LocalTestnet implements AutoCloseable {
         }
     }
 
+    /** The running CometBFT processes (for measuring their CPU). */
+    public List<ProcessHandle> engineProcesses() {
+        return java.util.Arrays.stream(engines).filter(p -> p != null && p.isAlive()).map(Process::toHandle).toList();
+    }
+
+    /** The running external applications (abci-cli kvstore; none for the ledger or the built-in kvstore). */
+    public List<ProcessHandle> appProcesses() {
+        return java.util.Arrays.stream(apps).filter(p -> p != null && p.isAlive()).map(Process::toHandle).toList();
+    }
+
     /** SIGKILL to node i's CometBFT, and its ledger stops as if its process had died with it. */
     public void kill(int i) throws Exception {
         engines[i].destroyForcibly().waitFor(30, TimeUnit.SECONDS);
