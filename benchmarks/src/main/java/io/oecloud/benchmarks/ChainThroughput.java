@@ -31,8 +31,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * same layout (the engine's own ceiling) and, given abci-cli, against the same kvstore run as a
  * separate process behind the ABCI socket (the ceiling of any application outside CometBFT).
  * Saturation: senders submit with broadcast_tx_sync to all four validators, first for a warm-up,
- * then for a fixed window; throughput is the transactions in the blocks committed in that window. Latency: at half the measured rate, a sample of transactions is submitted with
- * broadcast_tx_commit, which returns once the block holding it is committed.
+ * then for a fixed window; throughput is the transactions in the blocks committed in that window,
+ * the best of a fresh network per count of senders. Latency: on another fresh network, at half
+ * the measured rate, a sample of transactions is submitted with broadcast_tx_commit, which
+ * returns once the block holding it is committed.
  *
  * <pre>java ... ChainThroughput COMETBFT_BINARY WORK_DIR [SECONDS [ABCI_CLI_BINARY]]</pre>
  */
@@ -47,21 +49,21 @@ public final class ChainThroughput {
         Path cometbft = Path.of(args[0]);
         Path work = Path.of(args[1]);
         int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 20;
-        double kv = saturate(cometbft, work.resolve("kvstore"), true, seconds);
-        System.out.printf("kvstore: %.0f tx/s%n", kv);
+        double kv = bestOf("kvstore", senders -> net(cometbft, work.resolve("kvstore-" + senders), true), true, seconds)[0];
         double external = Double.NaN;
         if (args.length > 3) {
-            List<Identity> none = new ArrayList<>();
-            try (LocalTestnet net = LocalTestnet.externalKvstore(cometbft, Path.of(args[3]), work.resolve("kvstore-socket"), 4, CHAIN)) {
+            external = bestOf("kvstore over the ABCI socket", senders -> {
+                LocalTestnet net = LocalTestnet.externalKvstore(cometbft, Path.of(args[3]), work.resolve("kvstore-socket-" + senders), 4, CHAIN);
                 net.startAll();
                 for (int i = 0; i < 4; i++) {
                     net.awaitHeight(i, 2, 120);
                 }
-                external = load(net, true, none, new long[SENDERS], WARMUP, seconds, 0);
-            }
+                return net;
+            }, true, seconds)[0];
             System.out.printf("kvstore over the ABCI socket: %.0f tx/s = %.2fx kvstore%n", external, external / kv);
         }
-        Result oe = run(cometbft, work.resolve("oechain"), seconds);
+        double[] best = bestOf("oechain", senders -> net(cometbft, work.resolve("oechain-" + senders), false), false, seconds);
+        Result oe = latency(net(cometbft, work.resolve("oechain-latency"), false), best[0], (int) best[1], seconds);
         System.out.printf("oechain: %.0f tx/s = %.2fx kvstore%s; commit latency at %.0f tx/s: median %.0f ms, p99 %.0f ms (%d samples)%n",
                 oe.tps(), oe.tps() / kv, Double.isNaN(external) ? "" : String.format(" = %.2fx kvstore over the socket", oe.tps() / external),
                 oe.tps() / 2, oe.medianMs(), oe.p99Ms(), oe.samples());
@@ -69,16 +71,53 @@ public final class ChainThroughput {
 
     record Result(double tps, double medianMs, double p99Ms, int samples) {}
 
-    private static final int SENDERS = Integer.getInteger("oe.bench.senders", 32);
+    /**
+     * The numbers of concurrent senders each network is loaded with, a fresh network for each; its
+     * throughput is the best of them. A closed-loop generator offers as much load as it has
+     * senders, and the networks saturate at different counts: the built-in kvstore at 32 (more
+     * senders cost the shared cores more than they add), an application behind the ABCI socket
+     * only with more requests in flight (CometBFT's socket client then flushes several per
+     * wake-up).
+     */
+    private static final int[] SENDER_COUNTS = java.util.Arrays.stream(System.getProperty("oe.bench.senders", "32,128").split(","))
+            .mapToInt(x -> Integer.parseInt(x.strip())).toArray();
+    private static final int MAX_SENDERS = java.util.Arrays.stream(SENDER_COUNTS).max().orElseThrow();
     /** Seconds of full load before a saturation window is measured. */
     private static final int WARMUP = Integer.getInteger("oe.bench.warmup", 10);
 
-    private static LocalTestnet net(Path cometbft, Path dir, boolean kvstore, List<Identity> keys) throws Exception {
+    /** A fresh network for a number of senders. */
+    interface Network {
+        LocalTestnet start(int senders) throws Exception;
+    }
+
+    /** Saturates a fresh network with each sender count in turn; prints each, returns {best tx/s, its sender count}. */
+    private static double[] bestOf(String name, Network network, boolean kvstore, int seconds) throws Exception {
+        double best = 0;
+        int bestSenders = SENDER_COUNTS[0];
+        StringBuilder line = new StringBuilder(name + ":");
+        for (int senders : SENDER_COUNTS) {
+            double tps;
+            try (LocalTestnet net = network.start(senders)) {
+                tps = load(net, kvstore, KEYS, new long[KEYS.size()], senders, WARMUP, seconds, 0);
+            }
+            line.append(String.format(" %d senders %.0f tx/s;", senders, tps));
+            if (tps > best) {
+                best = tps;
+                bestSenders = senders;
+            }
+        }
+        System.out.println(line.append(String.format(" best %.0f tx/s", best)));
+        return new double[] {best, bestSenders};
+    }
+
+    /** The senders' accounts, funded in every genesis; the last one is the latency sampler's. */
+    private static final List<Identity> KEYS = java.util.stream.IntStream.rangeClosed(0, MAX_SENDERS)
+            .mapToObj(i -> Identity.generate()).toList();
+
+    private static LocalTestnet net(Path cometbft, Path dir, boolean kvstore) throws Exception {
         ObjectNode app = JSON.createObjectNode().put("minFee", FEE.toString());
         ArrayNode accounts = app.putArray("accounts");
-        for (int i = 0; i < SENDERS + 1; i++) {
-            Identity k = Identity.generate();
-            keys.add(k);
+        for (Identity k : KEYS) {
             accounts.addObject().put("address", Ledger.address(k.publicKey())).put("balance", Amounts.PASS.multiply(BigInteger.valueOf(1_000_000)).toString());
         }
         Files.createDirectories(dir);
@@ -108,25 +147,18 @@ public final class ChainThroughput {
         return n;
     }
 
-    /** Senders each with their own account (kvstore: random keys), as fast as CheckTx admits, for {@code seconds}. */
-    private static double saturate(Path cometbft, Path dir, boolean kvstore, int seconds) throws Exception {
-        List<Identity> keys = new ArrayList<>();
-        try (LocalTestnet net = net(cometbft, dir, kvstore, keys)) {
-            return load(net, kvstore, keys, new long[keys.size()], WARMUP, seconds, 0);
-        }
-    }
-
     /**
-     * Sends for {@code warmup} + {@code seconds} (at most {@code ratePerSecond} when > 0); returns
-     * the tx/s committed in the last {@code seconds}.
+     * {@code senders} senders, each with its own account (kvstore: random keys), send as fast as
+     * CheckTx admits (at most {@code ratePerSecond} in all when > 0) for {@code warmup} +
+     * {@code seconds}; returns the tx/s committed in the last {@code seconds}.
      */
-    private static double load(LocalTestnet net, boolean kvstore, List<Identity> keys, long[] nonces, int warmup, int seconds,
-                               double ratePerSecond) throws Exception {
+    private static double load(LocalTestnet net, boolean kvstore, List<Identity> keys, long[] nonces, int senders, int warmup,
+                               int seconds, double ratePerSecond) throws Exception {
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong permits = new AtomicLong();
         ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
         long start = System.nanoTime();
-        for (int s = 0; s < SENDERS; s++) {
+        for (int s = 0; s < senders; s++) {
             int me = s;
             pool.submit(() -> {
                 Random rnd = new Random(me);
@@ -141,7 +173,7 @@ public final class ChainThroughput {
                         }
                     }
                     byte[] tx = kvstore ? ("k" + me + "-" + rnd.nextLong() + "=v").getBytes(StandardCharsets.UTF_8)
-                            : transfer(keys.get(me), nonces[me], keys.get((me + 1) % SENDERS));
+                            : transfer(keys.get(me), nonces[me], keys.get((me + 1) % senders));
                     JsonNode r = net.rpc(node, "/broadcast_tx_sync?tx=0x" + HexFormat.of().formatHex(tx));
                     if (r.at("/result/code").asInt(-1) == 0) {
                         nonces[me]++;
@@ -167,8 +199,8 @@ public final class ChainThroughput {
         // blocks between h0 and h1 hold what committed in the window (first block's txs were sent in it too)
         double tps = committed(net, h0, h1) / elapsed;
         if (ratePerSecond == 0) {
-            System.out.printf("  cores in the window: CometBFT %.2f, external apps %.2f, ledgers' ABCI threads %.2f, rest of this JVM "
-                            + "(load generator, JIT, GC) %.2f; CometBFT %.0f us per transaction%n", used.engines() / elapsed,
+            System.out.printf("  %d senders, cores in the window: CometBFT %.2f, external apps %.2f, ledgers' ABCI threads %.2f, rest of this JVM "
+                            + "(load generator, JIT, GC) %.2f; CometBFT %.0f us per transaction%n", senders, used.engines() / elapsed,
                     used.apps() / elapsed, used.ledgers() / elapsed, (used.jvm() - used.ledgers()) / elapsed, used.engines() / tps / elapsed * 1e6);
         }
         return tps;
@@ -196,18 +228,18 @@ public final class ChainThroughput {
         }
     }
 
-    private static Result run(Path cometbft, Path dir, int seconds) throws Exception {
-        List<Identity> keys = new ArrayList<>();
-        try (LocalTestnet net = net(cometbft, dir, false, keys)) {
-            long[] nonces = new long[keys.size()];
-            double tps = load(net, false, keys, nonces, WARMUP, seconds, 0);
-            net.awaitHeight(0, net.height(0) + 3, 60); // let the mempools drain
-            // half the load in the background, timed samples from the spare account
-            Identity sampler = keys.get(SENDERS);
+    /**
+     * On a fresh network, half of {@code tps} in the background from {@code senders} senders, and
+     * transfers from the spare account timed from submit to commit, one after another.
+     */
+    private static Result latency(LocalTestnet network, double tps, int senders, int seconds) throws Exception {
+        try (LocalTestnet net = network) {
+            long[] nonces = new long[KEYS.size()];
+            Identity sampler = KEYS.get(MAX_SENDERS);
             List<Double> ms = Collections.synchronizedList(new ArrayList<>());
             Thread bg = Thread.ofVirtual().start(() -> {
                 try {
-                    load(net, false, keys, nonces, 0, seconds, tps / 2);
+                    load(net, false, KEYS, nonces, senders, 0, seconds, tps / 2);
                 } catch (Exception e) {
                     throw new RuntimeException(e);
                 }
@@ -216,7 +248,7 @@ public final class ChainThroughput {
             long nonce = 0;
             long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds - 4);
             while (System.nanoTime() < end) {
-                byte[] tx = transfer(sampler, nonce, keys.get(0));
+                byte[] tx = transfer(sampler, nonce, KEYS.get(0));
                 long t = System.nanoTime();
                 JsonNode r = net.rpc((int) (nonce % 4), "/broadcast_tx_commit?tx=0x" + HexFormat.of().formatHex(tx));
                 if (r.at("/result/tx_result/code").asInt(-1) == 0) {
