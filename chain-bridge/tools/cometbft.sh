@@ -17,20 +17,17 @@ if [ "${1:-}" = --source ]; then
   echo "$src"
   exit 0
 fi
-if [ "${1:-}" = --abci-cli ]; then
-  if [ ! -x "$dir/abci-cli" ]; then
-    echo "installing abci-cli $version (go install, once)..." >&2
+# installs $module/$2@$version as $dir/$1 unless it is there, and prints its path
+install() {
+  if [ ! -x "$dir/$1" ]; then
+    echo "installing $1 $version (go install, about a minute, once)..." >&2
     mkdir -p "$dir"
-    GOBIN="$dir" go install "$module/abci/cmd/abci-cli@$version" >"$dir/install-abci-cli.log" 2>&1 \
-      || { cat "$dir/install-abci-cli.log" >&2; exit 1; }
+    GOBIN="$dir" go install "$module/$2@$version" >"$dir/install-$1.log" 2>&1 || { cat "$dir/install-$1.log" >&2; exit 1; }
   fi
-  echo "$dir/abci-cli"
-  exit 0
+  echo "$dir/$1"
+}
+if [ "${1:-}" = --abci-cli ]; then
+  install abci-cli abci/cmd/abci-cli
+else
+  install cometbft cmd/cometbft
 fi
-if [ ! -x "$dir/cometbft" ]; then
-  echo "installing CometBFT $version (go install, about a minute, once)..." >&2
-  mkdir -p "$dir"
-  GOBIN="$dir" go install "$module/cmd/cometbft@$version" >"$dir/install.log" 2>&1 \
-    || { cat "$dir/install.log" >&2; exit 1; }
-fi
-echo "$dir/cometbft"
