@@ -1,6 +1,13 @@
 package io.oecloud.benchmarks;
 
+import com.google.protobuf.ByteString;
+import io.oecloud.chain.Amounts;
+import io.oecloud.chain.Ledger;
 import io.oecloud.chain.TxSignatures;
+import io.oecloud.chain.pb.ChainProto.Transfer;
+import io.oecloud.chain.pb.ChainProto.TxBody;
+import io.oecloud.dht.Identity;
+import java.math.BigInteger;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.bouncycastle.math.ec.rfc8032.Ed25519;
@@ -16,7 +23,8 @@ import org.openjdk.jmh.annotations.State;
  * One Ed25519 signature check of a transaction-sized message (172 bytes, a signed transfer), one
  * thread: Bouncy Castle's verify, against OEChain's rule ({@link TxSignatures}: the edge checks in
  * Java, then libsodium where it is installed). 256 different keys and messages in turn, so no
- * cache helps either.
+ * cache helps either. And what a client (the chain benchmark's load generator) spends to build
+ * and sign one transfer.
  *
  * <p>Run: {@code benchmarks/run.sh sig}
  */
@@ -29,6 +37,9 @@ public class SignatureBenchmark {
     private final byte[][] messages = new byte[N][172];
     private final byte[][] signatures = new byte[N][64];
     private int next;
+    private final Identity sender = Identity.generate();
+    private final String receiver = Ledger.address(Identity.generate().publicKey());
+    private long nonce;
 
     @Setup
     public void setup() {
@@ -53,5 +64,12 @@ public class SignatureBenchmark {
     public boolean txSignatures() {
         int i = next++ & (N - 1);
         return TxSignatures.verify(signatures[i], keys[i], messages[i]);
+    }
+
+    @Benchmark
+    public byte[] signTransfer() {
+        return Ledger.sign(sender, TxBody.newBuilder().setChainId("oechain-bench").setSender(ByteString.copyFrom(sender.publicKey()))
+                .setNonce(nonce++).setFee(ByteString.copyFrom(Amounts.encode(BigInteger.valueOf(1000))))
+                .setTransfer(Transfer.newBuilder().setTo(receiver).setAmount(ByteString.copyFrom(Amounts.encode(BigInteger.ONE)))).build());
     }
 }
