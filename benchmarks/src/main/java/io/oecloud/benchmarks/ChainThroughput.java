@@ -17,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
@@ -30,11 +29,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * OEChain on four CometBFT validators on loopback, against CometBFT's built-in kvstore app on the
  * same layout (the engine's own ceiling) and, given abci-cli, against the same kvstore run as a
  * separate process behind the ABCI socket (the ceiling of any application outside CometBFT).
- * Saturation: senders submit with broadcast_tx_sync to all four validators, first for a warm-up,
+ * Saturation: senders submit to all four validators (OEChain: POST /v1/chain/txs into the
+ * ledgers' mempool; kvstore: CometBFT's broadcast_tx_sync into its own), first for a warm-up,
  * then for a fixed window; throughput is the transactions in the blocks committed in that window,
  * the best of a fresh network per count of senders. Latency: on another fresh network, at half
- * the measured rate, a sample of transactions is submitted with broadcast_tx_commit, which
- * returns once the block holding it is committed.
+ * the measured rate, a sample of transactions is submitted with {@code ?wait=commit}, which
+ * answers once the block holding it is committed.
  *
  * <pre>java ... ChainThroughput COMETBFT_BINARY WORK_DIR [SECONDS [ABCI_CLI_BINARY]]</pre>
  */
@@ -174,8 +174,8 @@ public final class ChainThroughput {
                     }
                     byte[] tx = kvstore ? ("k" + me + "-" + rnd.nextLong() + "=v").getBytes(StandardCharsets.UTF_8)
                             : transfer(keys.get(me), nonces[me], keys.get((me + 1) % senders));
-                    JsonNode r = net.rpc(node, "/broadcast_tx_sync?tx=0x" + HexFormat.of().formatHex(tx));
-                    if (r.at("/result/code").asInt(-1) == 0) {
+                    JsonNode r = net.submit(node, tx, false);
+                    if (r.path("code").asInt(-1) == 0) {
                         nonces[me]++;
                     } else {
                         Thread.sleep(20); // mempool full: back off a little
@@ -189,30 +189,36 @@ public final class ChainThroughput {
         long h0 = net.height(0);
         long t0 = System.nanoTime();
         Cpu before = Cpu.of(net);
+        long refused0 = kvstore ? 0 : net.ledger(0).txsRefused();
         Thread.sleep(seconds * 1000L); // the measurement window: blocks committed in it are counted
         long h1 = net.height(0);
         double elapsed = (System.nanoTime() - t0) / 1e9;
         Cpu used = Cpu.of(net).minus(before);
+        long refused = kvstore ? 0 : net.ledger(0).txsRefused() - refused0;
         stop.set(true);
         pool.shutdown();
         pool.awaitTermination(60, TimeUnit.SECONDS);
         // blocks between h0 and h1 hold what committed in the window (first block's txs were sent in it too)
         double tps = committed(net, h0, h1) / elapsed;
         if (ratePerSecond == 0) {
-            System.out.printf("  %d senders, cores in the window: CometBFT %.2f, external apps %.2f, ledgers' ABCI threads %.2f, rest of this JVM "
+            System.out.printf("  %d senders, cores in the window: CometBFT %.2f, external apps %.2f, ledgers' threads (ABCI, mempool, gossip) %.2f, rest of this JVM "
                             + "(load generator, JIT, GC) %.2f; CometBFT %.0f us per transaction%n", senders, used.engines() / elapsed,
                     used.apps() / elapsed, used.ledgers() / elapsed, (used.jvm() - used.ledgers()) / elapsed, used.engines() / tps / elapsed * 1e6);
+            if (!kvstore) { // counted above are all transactions in the blocks: say how many the ledger refused
+                System.out.printf("  %d senders: transactions in the window's blocks that the ledger refused: %d%n", senders, refused);
+            }
         }
         return tps;
     }
 
-    /** CPU seconds used so far by the CometBFT processes, the external apps, this JVM and its ledgers' ABCI threads. */
+    /** CPU seconds used so far by the CometBFT processes, the external apps, this JVM and its ledgers' threads. */
     record Cpu(double engines, double apps, double jvm, double ledgers) {
         static Cpu of(LocalTestnet net) {
             java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
             double ledgers = 0;
             for (Thread t : Thread.getAllStackTraces().keySet()) {
-                if (t.getName().startsWith("abci-app")) {
+                String name = t.getName();
+                if (name.startsWith("abci-app") || name.startsWith("tx-http") || name.startsWith("tx-gossip") || name.startsWith("tx-accept")) {
                     ledgers += Math.max(0, threads.getThreadCpuTime(t.threadId())) / 1e9;
                 }
             }
@@ -250,8 +256,8 @@ public final class ChainThroughput {
             while (System.nanoTime() < end) {
                 byte[] tx = transfer(sampler, nonce, KEYS.get(0));
                 long t = System.nanoTime();
-                JsonNode r = net.rpc((int) (nonce % 4), "/broadcast_tx_commit?tx=0x" + HexFormat.of().formatHex(tx));
-                if (r.at("/result/tx_result/code").asInt(-1) == 0) {
+                JsonNode r = net.submit((int) (nonce % 4), tx, true);
+                if (r.path("code").asInt(-1) == 0) {
                     ms.add((System.nanoTime() - t) / 1e6);
                     nonce++;
                 }

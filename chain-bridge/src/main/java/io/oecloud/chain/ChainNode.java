@@ -9,22 +9,25 @@ import java.util.List;
 
 /**
  * A super-node's chain side: the ledger (RocksDB under {@code dataDir}), its ABCI server on the
- * address CometBFT's config names as {@code proxy_app}, and CometBFT itself as a supervised
- * child on {@code home}. Started in that order (CometBFT needs the app listening), closed in
- * reverse.
+ * address CometBFT's config names as {@code proxy_app}, its mempool's HTTP endpoints and gossip
+ * ({@link TxService}, from {@code HOME/config/mempool.json}), and CometBFT itself as a supervised
+ * child on {@code home}, with its own mempool off ({@code [mempool] type = "nop"}: the ledger keeps
+ * the mempool). Started in that order (CometBFT needs the app listening), closed in reverse.
  */
 public final class ChainNode implements AutoCloseable {
     private final LedgerStore store;
     private final LedgerApp app;
     private final AbciServer abci;
+    private final TxService txs;
     private final CometBftProcess engine;
     private final CometRpc rpc;
     private final InetSocketAddress rpcAddress;
 
-    private ChainNode(LedgerStore store, LedgerApp app, AbciServer abci, CometBftProcess engine, InetSocketAddress rpcAddress) {
+    private ChainNode(LedgerStore store, LedgerApp app, AbciServer abci, TxService txs, CometBftProcess engine, InetSocketAddress rpcAddress) {
         this.store = store;
         this.app = app;
         this.abci = abci;
+        this.txs = txs;
         this.engine = engine;
         this.rpcAddress = rpcAddress;
         this.rpc = new CometRpc(rpcAddress, 30_000);
@@ -37,6 +40,8 @@ public final class ChainNode implements AutoCloseable {
         }
         InetSocketAddress proxy = address(tomlValue(config, "", "proxy_app"), "proxy_app");
         InetSocketAddress rpcAt = address(tomlValue(config, "rpc", "laddr"), "rpc.laddr");
+        LocalTestnet.toml(config, "mempool", "type", "\"nop\"");
+        TxService.Config mempool = TxService.Config.read(home);
         LedgerStore store = LedgerStore.open(dataDir);
         AbciServer abci;
         LedgerApp app;
@@ -47,15 +52,24 @@ public final class ChainNode implements AutoCloseable {
             store.close();
             throw e;
         }
-        CometBftProcess engine;
+        TxService txs;
         try {
-            engine = CometBftProcess.start(cometbft, home);
+            txs = TxService.start(app, mempool);
         } catch (IOException e) {
             abci.close();
             store.close();
             throw e;
         }
-        return new ChainNode(store, app, abci, engine, rpcAt);
+        CometBftProcess engine;
+        try {
+            engine = CometBftProcess.start(cometbft, home);
+        } catch (IOException e) {
+            txs.close();
+            abci.close();
+            store.close();
+            throw e;
+        }
+        return new ChainNode(store, app, abci, txs, engine, rpcAt);
     }
 
     /** A value of {@code key} in {@code [section]} ("" for the top) of a TOML file, unquoted. */
@@ -94,6 +108,11 @@ public final class ChainNode implements AutoCloseable {
         return rpcAddress;
     }
 
+    /** Where this node takes transactions (POST /v1/chain/txs) and its peers' gossip. */
+    public InetSocketAddress txAddress() {
+        return txs.address();
+    }
+
     public long enginePid() {
         return engine.pid();
     }
@@ -102,6 +121,7 @@ public final class ChainNode implements AutoCloseable {
     public void close() {
         rpc.close();
         engine.close();
+        txs.close();
         abci.close();
         store.close();
     }

@@ -31,7 +31,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * CometBFT's RPC (URI over HTTP, JSON answers) on Netty: status, broadcasts, ABCI queries. Every
+ * CometBFT's RPC (URI over HTTP, JSON answers) on Netty: status, blocks, ABCI queries. Every
  * call has a deadline and an answer size limit.
  */
 public final class CometRpc implements AutoCloseable {
@@ -88,11 +88,6 @@ public final class CometRpc implements AutoCloseable {
             ch.writeAndFlush(req);
         });
         return result.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS);
-    }
-
-    /** broadcast_tx_sync (CheckTx's answer) or broadcast_tx_commit (waits for the block). */
-    public CompletableFuture<JsonNode> broadcast(byte[] tx, boolean commit) {
-        return get("/broadcast_tx_" + (commit ? "commit" : "sync") + "?tx=0x" + HexFormat.of().formatHex(tx));
     }
 
     /** abci_query with a proof: CometBFT's whole {@code response} (code, value, height, proofOps). */

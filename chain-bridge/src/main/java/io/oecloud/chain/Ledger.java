@@ -24,7 +24,7 @@ public final class Ledger {
     public enum Code {
         OK, MALFORMED, BAD_SIGNATURE, WRONG_CHAIN, BAD_NONCE, INSUFFICIENT_FUNDS, FEE_TOO_LOW, BAD_AMOUNT, TOO_LARGE,
         UNKNOWN_TYPE, BAD_ADDRESS, BAD_CID, CID_TAKEN, NOT_CID_OWNER, UNKNOWN_CID, NOT_CANDIDATE, CANDIDATE_EXISTS, BAD_KEY,
-        KEY_TAKEN, INSUFFICIENT_STAKE, NOT_JAILED, TOO_SOON, NO_GENESIS;
+        KEY_TAKEN, INSUFFICIENT_STAKE, NOT_JAILED, TOO_SOON, NO_GENESIS, MEMPOOL_FULL;
 
         public int value() {
             return ordinal();
@@ -113,6 +113,40 @@ public final class Ledger {
         return m;
     }
 
+    private boolean signatureValid(Tx tx, byte[] pk) {
+        byte[] msg = signed(tx.getBody().toByteArray());
+        byte[] sig = tx.getSignature().toByteArray();
+        java.nio.ByteBuffer key = java.nio.ByteBuffer.wrap(digest(msg, sig));
+        if (verified.getIfPresent(key) != null) {
+            return true;
+        }
+        boolean valid = TxSignatures.verify(sig, pk, msg);
+        if (valid) {
+            verified.put(key, Boolean.TRUE);
+        }
+        return valid;
+    }
+
+    /**
+     * Checks the signature of {@code txBytes} ahead of {@link #apply}, which then finds it in the
+     * cache: safe on any thread, so transactions arriving over HTTP are verified on the server's
+     * threads rather than while the ledger is locked. Anything wrong is left for apply to report.
+     */
+    public void preverify(byte[] txBytes) {
+        if (txBytes.length > MAX_TX_BYTES) {
+            return;
+        }
+        try {
+            Tx tx = Tx.parseFrom(txBytes);
+            byte[] pk = TxBody.parseFrom(tx.getBody()).getSender().toByteArray();
+            if (pk.length == 32 && tx.getSignature().size() == 64) {
+                signatureValid(tx, pk);
+            }
+        } catch (InvalidProtocolBufferException e) {
+            // apply reports it
+        }
+    }
+
     /** Applies {@code txBytes} to {@code s} when valid (the state is untouched otherwise). */
     public Result apply(LedgerState s, byte[] txBytes) {
         if (txBytes.length > MAX_TX_BYTES) {
@@ -130,17 +164,7 @@ public final class Ledger {
         if (pk.length != 32 || tx.getSignature().size() != 64) {
             return new Result(Code.MALFORMED, "sender must be a 32-byte Ed25519 key and the signature 64 bytes");
         }
-        byte[] msg = signed(tx.getBody().toByteArray());
-        byte[] sig = tx.getSignature().toByteArray();
-        java.nio.ByteBuffer key = java.nio.ByteBuffer.wrap(digest(msg, sig));
-        boolean valid = verified.getIfPresent(key) != null;
-        if (!valid) {
-            valid = TxSignatures.verify(sig, pk, msg);
-            if (valid) {
-                verified.put(key, Boolean.TRUE);
-            }
-        }
-        if (!valid) {
+        if (!signatureValid(tx, pk)) {
             return new Result(Code.BAD_SIGNATURE, "signature does not verify for the sender's key");
         }
         if (!chainId.equals(body.getChainId())) {

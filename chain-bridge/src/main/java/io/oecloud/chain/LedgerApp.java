@@ -37,21 +37,42 @@ import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * The ledger as CometBFT sees it over ABCI 2.0. Three states, as every ABCI application keeps:
  * the committed one (in RocksDB), the one FinalizeBlock builds for the block being decided, and
- * the mempool's check state (committed + the transactions CheckTx admitted since). Calls arrive
- * one at a time (the server serialises them), so no locking is needed here.
+ * the mempool's check state (committed + the transactions admitted since).
+ *
+ * <p>The mempool is the ledger's own ({@link TxPool}; CometBFT runs with {@code mempool.type =
+ * "nop"}): clients {@link #submit} transactions, which are checked against the check state, kept
+ * in arrival order, handed to the gossip for the other super-nodes, and put into blocks by
+ * PrepareProposal when this node proposes. After each commit the included ones leave the pool and
+ * the rest are checked again on the new state. ABCI calls arrive one at a time from the server's
+ * thread; submissions come from HTTP threads; the monitor of this object orders the two.
  */
 public final class LedgerApp {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final System.Logger LOG = System.getLogger(LedgerApp.class.getName());
 
+    /** Bounds of the mempool: what a few seconds of the network's best rate brings. */
+    static final int MAX_PENDING_TXS = 20_000;
+    static final long MAX_PENDING_BYTES = 64L << 20;
+
     private final LedgerStore store;
-    private Ledger ledger;
+    private volatile Ledger ledger;
+    private final TxPool pool = new TxPool(MAX_PENDING_TXS, MAX_PENDING_BYTES);
+    /** Clients waiting for their transaction's block, by transaction hash. */
+    private final Map<String, List<CompletableFuture<Committed>>> waiters = new HashMap<>();
+    /** Completions to run once the monitor is released (a waiter's continuation must not run under it). */
+    private List<Runnable> afterCall = new ArrayList<>();
+    private volatile Consumer<byte[]> gossip = tx -> { };
+    private List<String> workingHashes;
+    private List<ExecTxResult> workingResults;
     private LedgerState committed;
     private LedgerState working;
     private LedgerState check;
@@ -91,7 +112,114 @@ public final class LedgerApp {
         return committed;
     }
 
+    /** What {@link #submit} made of a transaction: its hash, and code 0 when it waits in the mempool. */
+    public record Admission(String hash, Ledger.Code code, String log) {
+        public boolean ok() {
+            return code == Ledger.Code.OK;
+        }
+    }
+
+    /** A transaction in a committed block: where, and the ledger's result (code 0: applied). */
+    public record Committed(String hash, long height, int code, String log) {
+    }
+
+    /** A transaction that left the mempool without a block: a block changed the state under it. */
+    public static final class DroppedException extends RuntimeException {
+        public final Ledger.Code code;
+
+        DroppedException(Ledger.Code code, String message) {
+            super(message);
+            this.code = code;
+        }
+    }
+
+    /**
+     * Checks {@code tx} against the check state and, when valid, keeps it for a block. With
+     * {@code fromClient} it is also handed to the gossip (transactions from other super-nodes are
+     * not passed on: super-nodes gossip to each other directly). With {@code await}, the future
+     * completes when a block holding it commits (fails when it leaves the mempool otherwise);
+     * null when not admitted.
+     */
+    public Submission submit(byte[] tx, boolean fromClient, boolean await) {
+        Ledger l = ledger;
+        if (l != null) {
+            l.preverify(tx); // outside the monitor: the signature is the expensive part
+        }
+        String hash = hash(tx);
+        synchronized (this) {
+            if (ledger == null) {
+                return new Submission(new Admission(hash, Ledger.Code.NO_GENESIS, "this ledger has no genesis yet (InitChain has not run)"), null);
+            }
+            Admission a;
+            if (pool.contains(hash)) {
+                a = new Admission(hash, Ledger.Code.OK, "already pending");
+            } else if (!pool.fits(tx.length)) {
+                return new Submission(new Admission(hash, Ledger.Code.MEMPOOL_FULL, "the mempool is full (" + pool.size() + " transactions, "
+                        + pool.bytes() + " bytes): try again after the next block"), null);
+            } else {
+                Ledger.Result res = ledger.apply(check, tx);
+                if (!res.ok()) {
+                    return new Submission(new Admission(hash, res.code(), res.log()), null);
+                }
+                pool.add(hash, tx);
+                if (fromClient) {
+                    gossip.accept(tx);
+                }
+                a = new Admission(hash, Ledger.Code.OK, "");
+            }
+            CompletableFuture<Committed> f = null;
+            if (await) {
+                f = new CompletableFuture<>();
+                waiters.computeIfAbsent(hash, h -> new ArrayList<>(1)).add(f);
+            }
+            return new Submission(a, f);
+        }
+    }
+
+    /** The answer of {@link #submit}: the admission, and the block's outcome when asked to wait. */
+    public record Submission(Admission admission, CompletableFuture<Committed> committed) {
+    }
+
+    /** Stops waiting for {@code hash} (a client gave up). */
+    public synchronized void forget(String hash, CompletableFuture<Committed> f) {
+        List<CompletableFuture<Committed>> l = waiters.get(hash);
+        if (l != null && l.remove(f) && l.isEmpty()) {
+            waiters.remove(hash);
+        }
+    }
+
+    /** Where every transaction this node admits from its own clients goes (the gossip). */
+    public void onAdmitted(Consumer<byte[]> gossip) {
+        this.gossip = gossip;
+    }
+
+    /** Transactions waiting in the mempool. */
+    public synchronized int pending() {
+        return pool.size();
+    }
+
+    /** A transaction's hash as CometBFT names it: SHA-256 of its bytes, upper-case hex. */
+    public static String hash(byte[] tx) {
+        try {
+            return HEX.formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(tx));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     public Response handle(Request r) throws IOException {
+        Response resp;
+        List<Runnable> after;
+        synchronized (this) {
+            resp = dispatch(r);
+            after = afterCall;
+            afterCall = after.isEmpty() ? after : new ArrayList<>();
+        }
+        after.forEach(Runnable::run);
+        return resp;
+    }
+
+    private Response dispatch(Request r) throws IOException {
         return switch (r.getValueCase()) {
             case ECHO -> Response.newBuilder().setEcho(ResponseEcho.newBuilder().setMessage(r.getEcho().getMessage())).build();
             case FLUSH -> Response.newBuilder().setFlush(ResponseFlush.getDefaultInstance()).build();
@@ -202,15 +330,26 @@ public final class LedgerApp {
         return ResponseCheckTx.newBuilder().setCode(res.code().value()).setLog(res.log()).setCodespace(res.ok() ? "" : "oechain").build();
     }
 
+    /**
+     * The proposal: what CometBFT's own mempool offers (nothing with the nop mempool), then the
+     * ledger's mempool, oldest first, up to the block's byte limit.
+     */
     private ResponsePrepareProposal prepare(RequestPrepareProposal r) {
         ResponsePrepareProposal.Builder b = ResponsePrepareProposal.newBuilder();
         long size = 0;
+        java.util.Set<String> offered = new java.util.HashSet<>();
         for (ByteString tx : r.getTxsList()) {
-            size += tx.size();
+            size += TxPool.blockBytes(tx.size());
             if (size > r.getMaxTxBytes()) {
-                break;
+                return b.build();
             }
             b.addTxs(tx);
+            offered.add(hash(tx.toByteArray()));
+        }
+        for (byte[] tx : pool.reap(r.getMaxTxBytes() - size)) {
+            if (offered.isEmpty() || !offered.contains(hash(tx))) {
+                b.addTxs(ByteString.copyFrom(tx));
+            }
         }
         return b.build();
     }
@@ -235,8 +374,11 @@ public final class LedgerApp {
         ResponseFinalizeBlock.Builder b = ResponseFinalizeBlock.newBuilder();
         workingTxs = 0;
         workingRefused = 0;
+        workingHashes = new ArrayList<>(r.getTxsCount());
         for (ByteString tx : r.getTxsList()) {
-            Ledger.Result res = ledger.apply(working, tx.toByteArray());
+            byte[] bytes = tx.toByteArray();
+            workingHashes.add(hash(bytes));
+            Ledger.Result res = ledger.apply(working, bytes);
             workingTxs += res.ok() ? 1 : 0;
             workingRefused += res.ok() ? 0 : 1;
             ExecTxResult.Builder x = ExecTxResult.newBuilder().setCode(res.code().value()).setLog(res.log())
@@ -258,6 +400,7 @@ public final class LedgerApp {
         workingEntries = working.entries();
         workingTree = new StateTree(workingEntries);
         workingHash = workingTree.root();
+        workingResults = b.getTxResultsList();
         return b.setAppHash(ByteString.copyFrom(workingHash)).build();
     }
 
@@ -273,7 +416,31 @@ public final class LedgerApp {
         workingTree = null;
         txsCommitted.addAndGet(workingTxs);
         txsRefused.addAndGet(workingRefused);
-        check = committed.copy(); // CometBFT rechecks the mempool against the new state
+        for (int i = 0; i < workingHashes.size(); i++) {
+            String h = workingHashes.get(i);
+            pool.remove(h);
+            List<CompletableFuture<Committed>> w = waiters.remove(h);
+            if (w != null) {
+                ExecTxResult x = workingResults.get(i);
+                Committed c = new Committed(h, committed.height(), x.getCode(), x.getLog());
+                afterCall.add(() -> w.forEach(f -> f.complete(c)));
+            }
+        }
+        workingHashes = null;
+        workingResults = null;
+        // the mempool again on the new state (CometBFT rechecks its own, if it has one, with CheckTx)
+        check = committed.copy();
+        for (TxPool.Pending p : pool.all()) {
+            Ledger.Result res = ledger.apply(check, p.tx());
+            if (!res.ok()) {
+                pool.remove(p.hash());
+                List<CompletableFuture<Committed>> w = waiters.remove(p.hash());
+                if (w != null) {
+                    DroppedException e = new DroppedException(res.code(), "left the mempool without a block: " + res.log());
+                    afterCall.add(() -> w.forEach(f -> f.completeExceptionally(e)));
+                }
+            }
+        }
         return ResponseCommit.getDefaultInstance();
     }
 

@@ -35,9 +35,13 @@ public final class LocalTestnet implements AutoCloseable {
     final int n;
     public final int[] rpc;
     final int[] abci;
+    /** Each ledger's mempool endpoint ({@link TxServer}); the ledgers gossip to each other. */
+    public final int[] tx;
     private final Process[] engines;
     private final LedgerStore[] stores;
     private final AbciServer[] servers;
+    private final TxService[] txServices;
+    private final LedgerApp[] ledgers;
     /** abci-cli, when kvstore runs as a separate process behind the ABCI socket (null: built into CometBFT). */
     private final Path abciCli;
     private final Process[] apps;
@@ -82,18 +86,22 @@ public final class LocalTestnet implements AutoCloseable {
         this.n = n;
         this.rpc = new int[n];
         this.abci = new int[n];
+        this.tx = new int[n];
         this.engines = new Process[n];
         this.stores = new LedgerStore[n];
         this.servers = new AbciServer[n];
+        this.txServices = new TxService[n];
+        this.ledgers = new LedgerApp[n];
         run(cometbft.toString(), "testnet", "--v", String.valueOf(validators), "--n", String.valueOf(fullNodes), "--o", dir.toString(),
                 "--starting-ip-address", "127.0.0.1");
         int[] p2p = new int[n];
         String[] ids = new String[n];
-        int[] ports = freePorts(3 * n);
+        int[] ports = freePorts(4 * n);
         for (int i = 0; i < n; i++) {
-            p2p[i] = ports[3 * i];
-            rpc[i] = ports[3 * i + 1];
-            abci[i] = ports[3 * i + 2];
+            p2p[i] = ports[4 * i];
+            rpc[i] = ports[4 * i + 1];
+            abci[i] = ports[4 * i + 2];
+            tx[i] = ports[4 * i + 3];
             ids[i] = run(cometbft.toString(), "show-node-id", "--home", home(i).toString()).strip();
         }
         if (bonds != null) {
@@ -119,6 +127,16 @@ public final class LocalTestnet implements AutoCloseable {
                 toml(home(i).resolve("config/config.toml"), "rpc", "pprof_laddr", "\"127.0.0.1:" + Integer.getInteger("oe.chain.pprof") + "\"");
             }
             Files.writeString(home(i).resolve("config/genesis.json"), g);
+            if (!kvstore) { // the ledger keeps the mempool and gossips it; kvstore has only CometBFT's
+                toml(home(i).resolve("config/config.toml"), "mempool", "type", "\"nop\"");
+                List<InetSocketAddress> peers = new ArrayList<>();
+                for (int j = 0; j < n; j++) {
+                    if (j != i) {
+                        peers.add(new InetSocketAddress("127.0.0.1", tx[j]));
+                    }
+                }
+                new TxService.Config(new InetSocketAddress("127.0.0.1", tx[i]), peers).write(home(i));
+            }
         }
     }
 
@@ -250,7 +268,10 @@ public final class LocalTestnet implements AutoCloseable {
         }
         if (!kvstore) {
             stores[i] = LedgerStore.open(dir.resolve("ledger" + i));
-            servers[i] = new AbciServer(new LedgerApp(stores[i])).start(new InetSocketAddress("127.0.0.1", abci[i]));
+            LedgerApp app = new LedgerApp(stores[i]);
+            ledgers[i] = app;
+            servers[i] = new AbciServer(app).start(new InetSocketAddress("127.0.0.1", abci[i]));
+            txServices[i] = TxService.start(app, TxService.Config.read(home(i)));
         }
         engines[i] = new ProcessBuilder(cometbft.toString(), "start", "--home", home(i).toString())
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("node" + i + ".log").toFile()))
@@ -293,6 +314,7 @@ public final class LocalTestnet implements AutoCloseable {
     public void kill(int i) throws Exception {
         engines[i].destroyForcibly().waitFor(30, TimeUnit.SECONDS);
         if (servers[i] != null) {
+            txServices[i].close();
             servers[i].close();
             stores[i].close();
         }
@@ -302,6 +324,40 @@ public final class LocalTestnet implements AutoCloseable {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + rpc[i] + path))
                 .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
         return JSON.readTree(r.body());
+    }
+
+    /**
+     * POST /v1/chain/txs to node i's ledger: {hash, code, log}, and with {@code commit} (waiting
+     * for the block) its height too. For the kvstore networks: CometBFT's broadcast_tx_sync or
+     * _commit, answered in the same shape.
+     */
+    public JsonNode submit(int i, byte[] transaction, boolean commit) throws Exception {
+        if (kvstore) {
+            JsonNode r = rpc(i, "/broadcast_tx_" + (commit ? "commit" : "sync") + "?tx=0x" + HexFormat.of().formatHex(transaction));
+            JsonNode res = commit ? r.at("/result/tx_result") : r.path("result");
+            ObjectNode out = JSON.createObjectNode().put("hash", r.at("/result/hash").asText()).put("code", res.path("code").asInt())
+                    .put("log", r.has("error") ? r.at("/error/data").asText() : res.path("log").asText());
+            return commit ? out.put("height", r.at("/result/height").asLong()) : out;
+        }
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + tx[i] + "/v1/chain/txs"
+                        + (commit ? "?wait=commit" : ""))).timeout(Duration.ofSeconds(60))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(transaction)).build(), HttpResponse.BodyHandlers.ofString());
+        return JSON.readTree(r.body());
+    }
+
+    /** Node i's ledger (null for kvstore networks). */
+    public LedgerApp ledger(int i) {
+        return ledgers[i];
+    }
+
+    /** Transactions waiting in node i's mempool (the ledger's, or CometBFT's for kvstore). */
+    public int pending(int i) throws Exception {
+        if (kvstore) {
+            return rpc(i, "/num_unconfirmed_txs").at("/result/total").asInt();
+        }
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + tx[i] + "/v1/chain/mempool"))
+                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        return JSON.readTree(r.body()).path("pending").asInt();
     }
 
     public long height(int i) {
@@ -355,6 +411,9 @@ public final class LocalTestnet implements AutoCloseable {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
+            }
+            if (txServices[i] != null) {
+                txServices[i].close();
             }
             if (servers[i] != null) {
                 servers[i].close();

@@ -67,9 +67,9 @@ class DposNetworkTest {
     }
 
     private JsonNode commitTx(int node, String hex) throws Exception {
-        JsonNode r = net.rpc(node, "/broadcast_tx_commit?tx=0x" + hex).path("result");
-        assertEquals(0, r.at("/check_tx/code").asInt(), r.toString());
-        assertEquals(0, r.at("/tx_result/code").asInt(), r.toString());
+        JsonNode r = net.submit(node, HexFormat.of().parseHex(hex), true);
+        assertEquals(0, r.path("code").asInt(-1), r.toString());
+        assertTrue(r.path("height").asLong() > 0, r.toString());
         return r;
     }
 

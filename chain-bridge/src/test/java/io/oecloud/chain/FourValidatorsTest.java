@@ -78,7 +78,7 @@ class FourValidatorsTest {
     private void drain() throws Exception {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         for (int i = 0; i < net.size(); i++) {
-            while (net.rpc(i, "/num_unconfirmed_txs").at("/result/total").asInt() > 0) {
+            while (net.pending(i) > 0) {
                 assertTrue(System.nanoTime() < end, "mempools did not drain");
                 Thread.sleep(100); // polling another process's RPC
             }
@@ -118,8 +118,8 @@ class FourValidatorsTest {
             boolean invalid = rnd.nextInt(10) == 0;
             BigInteger amount = invalid ? Amounts.PASS.multiply(BigInteger.valueOf(100_000)) : BigInteger.valueOf(1 + rnd.nextInt(1_000_000));
             String tx = transfer(keys.get(from), nonce[from], addr(keys.get(to)), amount);
-            JsonNode r = net.rpc(from % 4, "/broadcast_tx_sync?tx=0x" + tx); // each sender through "its" validator
-            if (r.at("/result/code").asInt(-1) == 0) {
+            JsonNode r = net.submit(from % 4, HexFormat.of().parseHex(tx), false); // each sender through "its" validator
+            if (r.path("code").asInt(-1) == 0) {
                 nonce[from]++;
                 sent++;
             } else {
@@ -140,8 +140,8 @@ class FourValidatorsTest {
         Identity y = Identity.generate();
         Identity z = Identity.generate();
         BigInteger eight = Amounts.PASS.multiply(BigInteger.valueOf(8));
-        CompletableFuture<JsonNode> one = CompletableFuture.supplyAsync(() -> call(0, "/broadcast_tx_sync?tx=0x" + transfer(spender, 0, addr(y), eight)));
-        CompletableFuture<JsonNode> two = CompletableFuture.supplyAsync(() -> call(2, "/broadcast_tx_sync?tx=0x" + transfer(spender, 0, addr(z), eight)));
+        CompletableFuture<JsonNode> one = CompletableFuture.supplyAsync(() -> call(0, transfer(spender, 0, addr(y), eight)));
+        CompletableFuture<JsonNode> two = CompletableFuture.supplyAsync(() -> call(2, transfer(spender, 0, addr(z), eight)));
         one.join();
         two.join();
         drain();
@@ -154,9 +154,9 @@ class FourValidatorsTest {
         assertSameAppHash();
     }
 
-    private JsonNode call(int node, String path) {
+    private JsonNode call(int node, String txHex) {
         try {
-            return net.rpc(node, path);
+            return net.submit(node, HexFormat.of().parseHex(txHex), false);
         } catch (Exception e) {
             throw new java.util.concurrent.CompletionException(e);
         }
@@ -172,7 +172,8 @@ class FourValidatorsTest {
         net.kill(3);
         long h = net.height(0);
         net.awaitHeight(0, h + 3, 30); // three of four: more than 2/3 of the power signs
-        net.rpc(0, "/broadcast_tx_sync?tx=0x" + transfer(keys.get(0), 0, addr(keys.get(1)), BigInteger.TEN));
+        assertEquals(0, net.submit(0, HexFormat.of().parseHex(transfer(keys.get(0), 0, addr(keys.get(1)), BigInteger.TEN)), false)
+                .path("code").asInt(-1));
 
         net.kill(2);
         // Two of four cannot decide anything. A halt is an absence of blocks, so it can only be

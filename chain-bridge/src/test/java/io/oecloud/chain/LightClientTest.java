@@ -58,7 +58,7 @@ class LightClientTest {
         String tx = HexFormat.of().formatHex(Ledger.sign(alice, TxBody.newBuilder().setChainId(CHAIN)
                 .setSender(ByteString.copyFrom(alice.publicKey())).setNonce(0).setFee(ByteString.copyFrom(Amounts.encode(FEE)))
                 .setTransfer(ChainProto.Transfer.newBuilder().setTo(bob).setAmount(ByteString.copyFrom(Amounts.encode(Amounts.PASS)))).build()));
-        assertEquals(0, net.rpc(0, "/broadcast_tx_commit?tx=0x" + tx).at("/result/tx_result/code").asInt());
+        assertEquals(0, net.submit(0, HexFormat.of().parseHex(tx), true).path("code").asInt(-1));
     }
 
     @AfterAll

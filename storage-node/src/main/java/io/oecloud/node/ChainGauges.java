@@ -23,7 +23,6 @@ final class ChainGauges implements AutoCloseable {
     });
     private volatile double height = Double.NaN;
     private volatile double lastBlockTime = Double.NaN;
-    private volatile double mempool = Double.NaN;
     private volatile double validators = Double.NaN;
     private volatile double power = Double.NaN;
 
@@ -31,7 +30,7 @@ final class ChainGauges implements AutoCloseable {
         this.chain = chain;
         Gauge.builder("oe_chain_height", this, g -> g.height).description("Latest block height").register(registry);
         Gauge.builder("oe_chain_last_block_time_seconds", this, g -> g.lastBlockTime).description("Time of the latest block (unix seconds)").register(registry);
-        Gauge.builder("oe_chain_mempool_txs", this, g -> g.mempool).description("Transactions waiting in this node's mempool").register(registry);
+        Gauge.builder("oe_chain_mempool_txs", chain.app(), a -> a.pending()).description("Transactions waiting in this node's mempool").register(registry);
         Gauge.builder("oe_chain_validators", this, g -> g.validators).description("Validators in the current set").register(registry);
         Gauge.builder("oe_chain_voting_power", this, g -> g.power).description("This super-node's voting power").register(registry);
         FunctionCounter.builder("oe_chain_txs", chain.app(), a -> a.txsCommitted()).description("Transactions applied in committed blocks").register(registry);
@@ -45,7 +44,6 @@ final class ChainGauges implements AutoCloseable {
             height = s.at("/sync_info/latest_block_height").asDouble();
             lastBlockTime = Instant.parse(s.at("/sync_info/latest_block_time").asText()).toEpochMilli() / 1000.0;
             power = s.at("/validator_info/voting_power").asDouble();
-            mempool = chain.rpc().get("/num_unconfirmed_txs").get(5, TimeUnit.SECONDS).at("/result/total").asDouble();
             validators = chain.rpc().get("/validators").get(5, TimeUnit.SECONDS).at("/result/total").asDouble();
         } catch (Exception e) {
             // CometBFT restarting or busy: the gauges keep their last values until the next poll

@@ -57,6 +57,14 @@ final class DevnetChain {
     /** Creates the chain's homes and genesis unless they exist. {@code basePort} 0 picks free ports. */
     void prepare(Path dataDir, int basePort) throws IOException {
         if (Files.exists(home(SUPER_NODES - 1).resolve("config/genesis.json"))) {
+            if (!Files.exists(home(0).resolve(io.oecloud.chain.TxService.CONFIG))) { // a devnet made before the ledger kept the mempool
+                int[] free = basePort == 0 ? LocalTestnet.freePorts(SUPER_NODES) : null;
+                int[] txs = new int[SUPER_NODES];
+                for (int i = 0; i < SUPER_NODES; i++) {
+                    txs[i] = basePort == 0 ? free[i] : basePort + 144 + i;
+                }
+                writeMempoolConfigs(txs);
+            }
             return;
         }
         run(cometbft.toString(), "testnet", "--v", String.valueOf(SUPER_NODES), "--o", dir.toString(), "--starting-ip-address", "127.0.0.1");
@@ -84,18 +92,34 @@ final class DevnetChain {
         int[] p2p = new int[SUPER_NODES];
         int[] rpc = new int[SUPER_NODES];
         int[] abci = new int[SUPER_NODES];
+        int[] txs = new int[SUPER_NODES];
         String[] ids = new String[SUPER_NODES];
-        int[] free = basePort == 0 ? LocalTestnet.freePorts(3 * SUPER_NODES) : null;
+        int[] free = basePort == 0 ? LocalTestnet.freePorts(4 * SUPER_NODES) : null;
         for (int i = 0; i < SUPER_NODES; i++) {
-            p2p[i] = basePort == 0 ? free[3 * i] : basePort + 2 * i;
-            rpc[i] = basePort == 0 ? free[3 * i + 1] : basePort + 1 + 2 * i;
-            abci[i] = basePort == 0 ? free[3 * i + 2] : basePort + 100 + i;
+            p2p[i] = basePort == 0 ? free[4 * i] : basePort + 2 * i;
+            rpc[i] = basePort == 0 ? free[4 * i + 1] : basePort + 1 + 2 * i;
+            abci[i] = basePort == 0 ? free[4 * i + 2] : basePort + 100 + i;
+            txs[i] = basePort == 0 ? free[4 * i + 3] : basePort + 144 + i;
             ids[i] = run(cometbft.toString(), "show-node-id", "--home", home(i).toString()).strip();
         }
         for (int i = 0; i < SUPER_NODES; i++) {
             LocalTestnet.configureLoopback(home(i), "tcp://127.0.0.1:" + abci[i], rpc[i], i, ids, p2p, "500ms");
             LocalTestnet.toml(home(i).resolve("config/config.toml"), "", "moniker", "\"oe-devnet-" + i + "\"");
             Files.writeString(home(i).resolve("config/genesis.json"), g, StandardCharsets.UTF_8);
+        }
+        writeMempoolConfigs(txs);
+    }
+
+    /** Each super-node's mempool endpoint on {@code txs[i]}, gossiping to the other three. */
+    private void writeMempoolConfigs(int[] txs) throws IOException {
+        for (int i = 0; i < SUPER_NODES; i++) {
+            List<java.net.InetSocketAddress> peers = new ArrayList<>();
+            for (int j = 0; j < SUPER_NODES; j++) {
+                if (j != i) {
+                    peers.add(new java.net.InetSocketAddress("127.0.0.1", txs[j]));
+                }
+            }
+            new io.oecloud.chain.TxService.Config(new java.net.InetSocketAddress("127.0.0.1", txs[i]), peers).write(home(i));
         }
     }
 
@@ -109,6 +133,8 @@ final class DevnetChain {
             Map<String, Object> v = new LinkedHashMap<>();
             v.put("node", i);
             v.put("rpc", ChainNode.tomlValue(home(i).resolve("config/config.toml"), "rpc", "laddr").replace("tcp://", "http://"));
+            java.net.InetSocketAddress mempool = io.oecloud.chain.TxService.Config.read(home(i)).listen();
+            v.put("mempool", "http://" + mempool.getHostString() + ":" + mempool.getPort());
             v.put("validatorAddress", JSON.readTree(home(i).resolve("config/priv_validator_key.json").toFile()).path("address").asText());
             v.put("operator", Ledger.address(Identity.loadOrCreate(dataDir.resolve("node-" + i)).publicKey()));
             v.put("home", home(i).toString());

@@ -78,7 +78,7 @@ final class DevnetCommand implements Callable<Integer> {
     boolean noChain;
 
     @Option(names = "--chain-port", defaultValue = "26656",
-            description = "Super-node i's CometBFT p2p on this + 2i, RPC on this + 2i + 1, ABCI on this + 100 + i (default: ${DEFAULT-VALUE}; with --p2p-port 0, free ports).")
+            description = "Super-node i's CometBFT p2p on this + 2i, RPC on this + 2i + 1, ABCI on this + 100 + i, mempool and gossip on this + 144 + i (default: ${DEFAULT-VALUE}; with --p2p-port 0, free ports).")
     int chainPort;
 
     private DevnetChain chain;

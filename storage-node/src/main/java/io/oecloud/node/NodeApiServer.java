@@ -94,10 +94,12 @@ final class NodeApiServer implements AutoCloseable {
     }
 
     private io.oecloud.chain.CometRpc chain;
+    private io.oecloud.chain.LedgerApp ledger;
 
-    /** Serves /v1/chain/* through this super-node's CometBFT RPC. */
-    NodeApiServer withChain(io.oecloud.chain.CometRpc rpc) {
+    /** Serves /v1/chain/* through this super-node's CometBFT RPC, and transactions into its ledger's mempool. */
+    NodeApiServer withChain(io.oecloud.chain.CometRpc rpc, io.oecloud.chain.LedgerApp ledger) {
         this.chain = rpc;
+        this.ledger = ledger;
         return this;
     }
 
@@ -316,7 +318,8 @@ final class NodeApiServer implements AutoCloseable {
      * GET /v1/chain/status, /v1/chain/validators, /v1/chain/candidates, /v1/chain/params,
      * /v1/chain/accounts/{addr}[?prove=true], /v1/chain/accounts/{addr}/txs, /v1/chain/txs/{hash},
      * /v1/chain/cids/{cid}[?prove=true], /v1/chain/light/commit/{height}, /v1/chain/light/validators/{height};
-     * POST /v1/chain/txs (body = signed transaction bytes; ?wait=commit waits for the block).
+     * POST /v1/chain/txs (body = signed transaction bytes, into the ledger's mempool; ?wait=commit
+     * waits for the block), GET /v1/chain/mempool.
      */
     private CompletableFuture<FullHttpResponse> chainRoute(HttpMethod m, String path, QueryStringDecoder q, FullHttpRequest req) {
         if (chain == null) {
@@ -419,24 +422,11 @@ final class NodeApiServer implements AutoCloseable {
         if (m.equals(HttpMethod.POST) && path.equals("/v1/chain/txs")) {
             byte[] tx = new byte[req.content().readableBytes()];
             req.content().readBytes(tx);
-            if (tx.length == 0 || tx.length > io.oecloud.chain.Ledger.MAX_TX_BYTES) {
-                throw new ApiException(HttpResponseStatus.BAD_REQUEST, "a transaction is 1 to " + io.oecloud.chain.Ledger.MAX_TX_BYTES + " bytes, was " + tx.length);
-            }
             boolean commit = q.parameters().getOrDefault("wait", List.of()).contains("commit");
-            return chain.broadcast(tx, commit).thenApply(r -> {
-                if (r.has("error")) {
-                    return json(HttpResponseStatus.BAD_REQUEST, Map.of("error", r.at("/error/data").asText(r.at("/error/message").asText())));
-                }
-                JsonNodeView v = new JsonNodeView(r.path("result"), commit);
-                Map<String, Object> out = new LinkedHashMap<>();
-                out.put("hash", r.at("/result/hash").asText());
-                out.put("code", v.code());
-                out.put("log", v.log());
-                if (commit) {
-                    out.put("height", r.at("/result/height").asLong());
-                }
-                return json(v.code() == 0 ? HttpResponseStatus.OK : HttpResponseStatus.UNPROCESSABLE_ENTITY, out);
-            });
+            return io.oecloud.chain.TxServer.submit(ledger, tx, commit).thenApply(a -> json(HttpResponseStatus.valueOf(a.status()), a.body()));
+        }
+        if (m.equals(HttpMethod.GET) && path.equals("/v1/chain/mempool")) {
+            return CompletableFuture.completedFuture(json(HttpResponseStatus.OK, Map.of("pending", ledger.pending())));
         }
         throw new ApiException(HttpResponseStatus.NOT_FOUND, "no route for " + m + " " + path);
     }
@@ -473,21 +463,6 @@ final class NodeApiServer implements AutoCloseable {
             out.put("error", "not an OEChain transaction: " + e.getMessage());
         }
         return out;
-    }
-
-    /** The result of a broadcast: CheckTx's code, or the block's when it was committed. */
-    private record JsonNodeView(com.fasterxml.jackson.databind.JsonNode result, boolean commit) {
-        int code() {
-            int check = commit ? result.at("/check_tx/code").asInt() : result.path("code").asInt();
-            return check != 0 || !commit ? check : result.at("/tx_result/code").asInt();
-        }
-
-        String log() {
-            if (!commit) {
-                return result.path("log").asText();
-            }
-            return result.at("/check_tx/code").asInt() != 0 ? result.at("/check_tx/log").asText() : result.at("/tx_result/log").asText();
-        }
     }
 
     static FullHttpResponse json(HttpResponseStatus status, Object body) {

@@ -126,7 +126,7 @@ final class NodeCommand implements Callable<Integer> {
         try {
             server = new NodeApiServer(service, storage.objects, storage.io).withStatus(storage);
             if (chainNode != null) {
-                server.withChain(chainNode.rpc());
+                server.withChain(chainNode.rpc(), chainNode.app());
             }
             server.start(apiAddr);
         } catch (IOException e) {
@@ -167,7 +167,8 @@ final class NodeCommand implements Callable<Integer> {
                 + (storage.store.directIo() ? "direct I/O" : "page cache") + ")");
         if (chainNode != null) {
             out.println("super-node: OEChain RPC on http://" + chainNode.rpcAddress().getHostString() + ":"
-                    + chainNode.rpcAddress().getPort() + " (CometBFT pid " + chainNode.enginePid() + "), transaction signatures checked by "
+                    + chainNode.rpcAddress().getPort() + " (CometBFT pid " + chainNode.enginePid() + "), mempool and gossip on http://"
+                    + chainNode.txAddress().getHostString() + ":" + chainNode.txAddress().getPort() + ", transaction signatures checked by "
                     + io.oecloud.chain.TxSignatures.backend());
         }
         out.println("DHT server, routing table " + node.dht.routingTableSize() + " peers; ready");

@@ -1,0 +1,241 @@
+package io.oecloud.chain;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.timeout.ReadTimeoutHandler;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Hands the transactions this super-node admits from its clients to the other super-nodes, so
+ * whichever of them proposes next can put them in its block. One keep-alive HTTP connection per
+ * peer with one request in flight: what arrives while a request is out goes in the next one, so
+ * batches grow with the load and no timer is needed. The body of {@code POST /v1/chain/mempool}
+ * is {uvarint length, transaction bytes} repeated ({@link TxServer} reads it).
+ *
+ * <p>A peer that cannot be reached loses what was queued for it (the transactions still reach
+ * blocks through this node's own proposals) and is tried again after a second; a peer that does
+ * not answer within the deadline is treated the same way.
+ */
+public final class TxGossip implements AutoCloseable {
+    /** Largest batch body; {@link TxServer#MAX_BODY} leaves room above it. */
+    static final int MAX_BATCH_BYTES = 4 << 20;
+    /** Transactions queued for one peer at most; more are dropped for that peer. */
+    static final int MAX_QUEUED = 20_000;
+    static final long DEADLINE_SECONDS = 10;
+    private static final long RETRY_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final System.Logger LOG = System.getLogger(TxGossip.class.getName());
+
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
+            new io.netty.util.concurrent.DefaultThreadFactory("tx-gossip", true), NioIoHandler.newFactory());
+    private final List<Peer> peers;
+
+    public TxGossip(List<InetSocketAddress> peers) {
+        this.peers = peers.stream().map(Peer::new).toList();
+    }
+
+    /** Queues {@code tx} for every peer. */
+    public void offer(byte[] tx) {
+        for (Peer p : peers) {
+            p.offer(tx);
+        }
+    }
+
+    /** Transactions sent to peers and acknowledged, over all peers. */
+    public long delivered() {
+        return peers.stream().mapToLong(p -> p.delivered).sum();
+    }
+
+    @Override
+    public void close() {
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    private final class Peer {
+        private final InetSocketAddress address;
+        private final EventLoop loop = group.next();
+        private final ConcurrentLinkedQueue<byte[]> queue = new ConcurrentLinkedQueue<>();
+        private final AtomicInteger queued = new AtomicInteger();
+        /** A batch is being sent (or about to be): only one at a time. */
+        private final AtomicBoolean busy = new AtomicBoolean();
+        private volatile long retryAfter = System.nanoTime();
+        private volatile long delivered;
+        // event loop only
+        private Channel channel;
+        private int inFlight;
+
+        Peer(InetSocketAddress address) {
+            this.address = address;
+        }
+
+        void offer(byte[] tx) {
+            if (System.nanoTime() - retryAfter < 0) {
+                return; // unreachable a moment ago
+            }
+            if (queued.incrementAndGet() > MAX_QUEUED) {
+                queued.decrementAndGet();
+                return;
+            }
+            queue.add(tx);
+            pump();
+        }
+
+        private void pump() {
+            if (busy.compareAndSet(false, true)) {
+                loop.execute(this::send);
+            }
+        }
+
+        private void send() {
+            ByteBuf body = null;
+            int n = 0;
+            for (byte[] tx; (tx = queue.peek()) != null; ) {
+                if (body == null) {
+                    body = io.netty.buffer.PooledByteBufAllocator.DEFAULT.buffer(64 << 10);
+                } else if (body.readableBytes() + tx.length + 5 > MAX_BATCH_BYTES) {
+                    break;
+                }
+                queue.poll();
+                queued.decrementAndGet();
+                writeUvarint(body, tx.length);
+                body.writeBytes(tx);
+                n++;
+            }
+            if (body == null) {
+                idle();
+                return;
+            }
+            DefaultFullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/v1/chain/mempool", body);
+            req.headers().set(HttpHeaderNames.HOST, address.getHostString())
+                    .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM)
+                    .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+            inFlight = n;
+            if (channel != null && channel.isActive()) {
+                write(req);
+                return;
+            }
+            new Bootstrap().group(loop).channel(NioSocketChannel.class).option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 2000)
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    .handler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            ch.pipeline().addLast(new ReadTimeoutHandler(DEADLINE_SECONDS, TimeUnit.SECONDS))
+                                    .addLast(new HttpClientCodec()).addLast(new HttpObjectAggregator(64 << 10))
+                                    .addLast(new Answers());
+                        }
+                    }).connect(address).addListener(f -> {
+                        if (f.isSuccess()) {
+                            channel = ((io.netty.channel.ChannelFuture) f).channel();
+                            write(req);
+                        } else {
+                            req.release();
+                            failed("cannot connect: " + f.cause().getMessage());
+                        }
+                    });
+        }
+
+        private void write(DefaultFullHttpRequest req) {
+            channel.writeAndFlush(req).addListener(f -> {
+                if (!f.isSuccess()) {
+                    failed("cannot send: " + f.cause().getMessage());
+                }
+            });
+        }
+
+        /** On the event loop, when the batch in flight has its answer. */
+        private void answered(int status) {
+            if (inFlight == 0) {
+                return;
+            }
+            if (status == 200) {
+                delivered += inFlight;
+            } else {
+                LOG.log(System.Logger.Level.DEBUG, "super-node {0} refused a gossip batch with HTTP {1}", address, status);
+            }
+            inFlight = 0;
+            idle();
+        }
+
+        /** On the event loop: the peer is unreachable; what was queued for it is dropped. */
+        private void failed(String why) {
+            if (channel != null) {
+                channel.close();
+                channel = null;
+            }
+            if (inFlight == 0 && !busy.get()) {
+                return;
+            }
+            LOG.log(System.Logger.Level.DEBUG, "gossip to super-node {0}: {1}", address, why);
+            inFlight = 0;
+            retryAfter = System.nanoTime() + RETRY_NANOS;
+            for (int dropped = queued.getAndSet(0); dropped > 0 && queue.poll() != null; dropped--) {
+                // the queue and its count are emptied together
+            }
+            idle();
+        }
+
+        private void idle() {
+            busy.set(false);
+            if (!queue.isEmpty()) {
+                pump(); // offered while the flag was still up
+            }
+        }
+
+        private final class Answers extends SimpleChannelInboundHandler<FullHttpResponse> {
+            @Override
+            protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse r) {
+                answered(r.status().code());
+            }
+
+            @Override
+            public void channelInactive(ChannelHandlerContext ctx) {
+                if (ctx.channel() == channel) {
+                    channel = null;
+                    if (inFlight > 0) {
+                        failed("the connection closed before the answer");
+                    }
+                }
+            }
+
+            @Override
+            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                if (ctx.channel() == channel && inFlight > 0) {
+                    failed(cause.toString());
+                } else {
+                    ctx.close();
+                }
+            }
+        }
+    }
+
+    static void writeUvarint(ByteBuf out, int v) {
+        while ((v & ~0x7F) != 0) {
+            out.writeByte((v & 0x7F) | 0x80);
+            v >>>= 7;
+        }
+        out.writeByte(v);
+    }
+}
