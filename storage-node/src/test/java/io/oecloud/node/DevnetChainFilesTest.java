@@ -1,0 +1,59 @@
+package io.oecloud.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.oecloud.chain.TxService;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What {@code oe devnet} writes for its chain: each super-node's mempool endpoint and peers, also for a devnet made before. */
+@Timeout(600)
+class DevnetChainFilesTest {
+    @TempDir
+    Path dir;
+
+    private static Path cometbft() throws Exception {
+        Path script = Path.of("../chain-bridge/tools/cometbft.sh").toAbsolutePath().normalize();
+        Process p = new ProcessBuilder("bash", script.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertTrue(p.waitFor(10, TimeUnit.MINUTES) && p.exitValue() == 0, "CometBFT install failed");
+        return Path.of(out);
+    }
+
+    @Test
+    void eachSuperNodeGossipsToTheOtherThree_andADevnetWithoutTheFilesGetsThemOnItsNextStart() throws Exception {
+        DevnetChain chain = new DevnetChain(dir, cometbft());
+        chain.prepare(dir, 30_000);
+        for (int i = 0; i < DevnetChain.SUPER_NODES; i++) {
+            TxService.Config c = TxService.Config.read(chain.home(i));
+            assertEquals(new InetSocketAddress("127.0.0.1", 30_144 + i), c.listen());
+            assertEquals(3, c.peers().size());
+            for (int j = 0; j < DevnetChain.SUPER_NODES; j++) {
+                assertEquals(j != i, c.peers().contains(new InetSocketAddress("127.0.0.1", 30_144 + j)), "node " + i + ", peer " + j);
+            }
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> v0 = ((List<Map<String, Object>>) chain.describe().get("validators")).get(0);
+        assertEquals("http://127.0.0.1:30144", v0.get("mempool"));
+
+        String genesis = Files.readString(chain.home(0).resolve("config/genesis.json"));
+        for (int i = 0; i < DevnetChain.SUPER_NODES; i++) {
+            Files.delete(chain.home(i).resolve(TxService.CONFIG));
+        }
+        chain.prepare(dir, 30_000);
+        assertEquals(genesis, Files.readString(chain.home(0).resolve("config/genesis.json")), "the chain itself is reused");
+        for (int i = 0; i < DevnetChain.SUPER_NODES; i++) {
+            assertEquals(new InetSocketAddress("127.0.0.1", 30_144 + i), TxService.Config.read(chain.home(i)).listen());
+            assertEquals(3, TxService.Config.read(chain.home(i)).peers().size());
+        }
+    }
+}
