@@ -269,6 +269,49 @@ class MempoolTest {
     }
 
     @Test
+    void twentyThousandFuzzedGossipBatches_neverThrow_andEachGetsAStatus() throws Exception {
+        LedgerApp a = ledger("a");
+        java.util.Random rnd = new java.util.Random(9);
+        byte[] valid = transfer(0, BigInteger.ONE);
+        int ok = 0;
+        for (int n = 0; n < 20_000; n++) {
+            io.netty.buffer.ByteBuf b = io.netty.buffer.Unpooled.buffer();
+            int entries = rnd.nextInt(4);
+            for (int e = 0; e < entries; e++) {
+                switch (rnd.nextInt(4)) {
+                    case 0 -> { // junk bytes, no framing
+                        byte[] junk = new byte[rnd.nextInt(40)];
+                        rnd.nextBytes(junk);
+                        b.writeBytes(junk);
+                    }
+                    case 1 -> { // a length that lies
+                        TxGossip.writeUvarint(b, rnd.nextInt(1 << 20));
+                        b.writeBytes(new byte[rnd.nextInt(20)]);
+                    }
+                    case 2 -> { // a framed transaction with bits flipped
+                        byte[] t = valid.clone();
+                        t[rnd.nextInt(t.length)] ^= (byte) (1 << rnd.nextInt(8));
+                        TxGossip.writeUvarint(b, t.length);
+                        b.writeBytes(t);
+                    }
+                    default -> { // framed random bytes
+                        byte[] t = new byte[1 + rnd.nextInt(200)];
+                        rnd.nextBytes(t);
+                        TxGossip.writeUvarint(b, t.length);
+                        b.writeBytes(t);
+                    }
+                }
+            }
+            TxServer.Answer answer = TxServer.receiveBatch(a, b);
+            assertTrue(answer.status() == 200 || answer.status() == 400, answer.toString());
+            ok += answer.status() == 200 ? 1 : 0;
+        }
+        assertTrue(ok > 1000, "well-framed batches were read to the end: " + ok);
+        assertEquals(0, a.pending(), "no flipped bit still verifies, nothing random parses as a signed transfer");
+        assertTrue(a.submit(valid, true, false).admission().ok(), "the ledger is unharmed: the untouched transfer is admitted");
+    }
+
+    @Test
     void anUnreachablePeerCostsOnlyItsOwnCopy_andGetsLaterTransactionsOnceItIsBack() throws Exception {
         LedgerApp a = ledger("a");
         int port = LocalTestnet.freePorts(1)[0];
