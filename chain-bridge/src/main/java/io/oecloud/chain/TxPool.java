@@ -8,7 +8,7 @@ import java.util.Map;
 /**
  * The ledger's mempool: transactions admitted against the check state and not yet in a block, in
  * the order they were admitted (an account's nonces stay in order), bounded by count and bytes.
- * Not thread-safe: {@link LedgerApp} guards it.
+ * Not thread-safe: {@link LedgerApp} guards it (only {@link #size} may be read from any thread).
  */
 final class TxPool {
     /** A pending transaction and its hash (SHA-256 of its bytes, upper-case hex, as CometBFT names it). */
@@ -19,6 +19,8 @@ final class TxPool {
     private final int maxTxs;
     private final long maxBytes;
     private long bytes;
+    /** The count, for readers that do not hold the ledger's lock (metrics, GET /v1/chain/mempool). */
+    private volatile int count;
 
     TxPool(int maxTxs, long maxBytes) {
         this.maxTxs = maxTxs;
@@ -37,6 +39,7 @@ final class TxPool {
     void add(String hash, byte[] tx) {
         if (pending.putIfAbsent(hash, tx) == null) {
             bytes += tx.length;
+            count = pending.size();
         }
     }
 
@@ -44,11 +47,12 @@ final class TxPool {
         byte[] tx = pending.remove(hash);
         if (tx != null) {
             bytes -= tx.length;
+            count = pending.size();
         }
     }
 
     int size() {
-        return pending.size();
+        return count;
     }
 
     long bytes() {

@@ -109,6 +109,10 @@ class FourValidatorsTest {
             net.awaitHeight(i, 2, 90);
         }
 
+        // CometBFT's own mempool is off: the ledger keeps it (its broadcast RPC says so)
+        String direct = net.rpc(0, "/broadcast_tx_sync?tx=0x" + transfer(keys.get(0), 0, addr(keys.get(1)), BigInteger.ONE)).toString();
+        assertTrue(direct.contains("not allowed with `nop` mempool"), direct);
+
         Random rnd = new Random(5);
         long[] nonce = new long[keys.size()];
         int sent = 0;
