@@ -9,6 +9,7 @@
 #   benchmarks/run.sh store [--quick]     shard store layouts: RocksDB BlobDB vs files indexed by RocksDB
 #   benchmarks/run.sh chain [--quick]     OEChain on 4 CometBFT validators vs CometBFT's kvstore: tx/s, commit latency
 #   benchmarks/run.sh sig [--quick]       Ed25519 checks: Bouncy Castle vs OEChain's TxSignatures (libsodium); signing a transfer
+#   benchmarks/run.sh ledger [--quick]    OEChain's ledger: one block of 100 transfers at 1,000 / 10,000 / 100,000 accounts
 #   benchmarks/run.sh all [--quick]       erasure and hash (p2p, dht and store run on their own)
 #
 # --quick shortens warm-up and measurement (for trying things; record full runs only).
@@ -16,7 +17,7 @@ set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/../bin/env.sh"
 suite=${1:-all}
 quick=${2:-}
-case "$suite" in erasure|hash|p2p|dht|store|chain|sig|all) ;; *) echo "usage: benchmarks/run.sh erasure|hash|p2p|dht|store|chain|sig|all [--quick]" >&2; exit 2 ;; esac
+case "$suite" in erasure|hash|p2p|dht|store|chain|sig|ledger|all) ;; *) echo "usage: benchmarks/run.sh erasure|hash|p2p|dht|store|chain|sig|ledger|all [--quick]" >&2; exit 2 ;; esac
 
 cd "$OE_ROOT"
 results=benchmarks/results
@@ -71,6 +72,13 @@ if [ "$suite" = sig ]; then
     jmh SignatureBenchmark -rf json -rff "$results/sig-$stamp.json" \
       | sed -n 's/.*\(TxSignatures backend: .*\)/\1/p;/^Benchmark/,$p' | uniq; } \
     | tee "$results/summary-sig-$stamp.txt"
+  exit 0
+fi
+
+if [ "$suite" = ledger ]; then
+  { echo "machine: $machine"
+    jmh LedgerBlockBenchmark -rf json -rff "$results/ledger-$stamp.json" | sed -n '/^Benchmark/,$p'; } \
+    | tee "$results/summary-ledger-$stamp.txt"
   exit 0
 fi
 
