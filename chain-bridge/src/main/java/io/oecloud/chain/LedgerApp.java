@@ -68,6 +68,9 @@ public final class LedgerApp {
     private final TxPool pool = new TxPool(MAX_PENDING_TXS, MAX_PENDING_BYTES);
     /** Clients waiting for their transaction's block, by transaction hash. */
     private final Map<String, List<CompletableFuture<Committed>>> waiters = new HashMap<>();
+    /** Clients waiting at most (each holds a request open): the same bytes posted a million times must not hold a million. */
+    static final int MAX_WAITERS = 2 * MAX_PENDING_TXS;
+    private int waiting;
     /** Completions to run once the monitor is released (a waiter's continuation must not run under it). */
     private List<Runnable> afterCall = new ArrayList<>();
     private volatile Consumer<byte[]> gossip = tx -> { };
@@ -168,11 +171,21 @@ public final class LedgerApp {
                 a = new Admission(hash, Ledger.Code.OK, "");
             }
             CompletableFuture<Committed> f = null;
-            if (await) {
+            if (await && waiting >= MAX_WAITERS) {
+                f = CompletableFuture.failedFuture(new TooManyWaitersException(waiting));
+            } else if (await) {
                 f = new CompletableFuture<>();
                 waiters.computeIfAbsent(hash, h -> new ArrayList<>(1)).add(f);
+                waiting++;
             }
             return new Submission(a, f);
+        }
+    }
+
+    /** A transaction was admitted, but too many clients already wait for blocks to wait for this one too. */
+    public static final class TooManyWaitersException extends RuntimeException {
+        TooManyWaitersException(int waiting) {
+            super("admitted, but " + waiting + " clients already wait for blocks: not waiting for this one");
         }
     }
 
@@ -183,8 +196,11 @@ public final class LedgerApp {
     /** Stops waiting for {@code hash} (a client gave up). */
     public synchronized void forget(String hash, CompletableFuture<Committed> f) {
         List<CompletableFuture<Committed>> l = waiters.get(hash);
-        if (l != null && l.remove(f) && l.isEmpty()) {
-            waiters.remove(hash);
+        if (l != null && l.remove(f)) {
+            waiting--;
+            if (l.isEmpty()) {
+                waiters.remove(hash);
+            }
         }
     }
 
@@ -421,6 +437,7 @@ public final class LedgerApp {
             pool.remove(h);
             List<CompletableFuture<Committed>> w = waiters.remove(h);
             if (w != null) {
+                waiting -= w.size();
                 ExecTxResult x = workingResults.get(i);
                 Committed c = new Committed(h, committed.height(), x.getCode(), x.getLog());
                 afterCall.add(() -> w.forEach(f -> f.complete(c)));
@@ -436,6 +453,7 @@ public final class LedgerApp {
                 pool.remove(p.hash());
                 List<CompletableFuture<Committed>> w = waiters.remove(p.hash());
                 if (w != null) {
+                    waiting -= w.size();
                     DroppedException e = new DroppedException(res.code(), "left the mempool without a block: " + res.log());
                     afterCall.add(() -> w.forEach(f -> f.completeExceptionally(e)));
                 }

@@ -45,7 +45,8 @@ import java.util.concurrent.TimeoutException;
  *   <li>{@code POST /v1/chain/txs[?wait=commit]}: a client's signed transaction (1 byte to 64 KiB);
  *       answers {hash, code, log} once the mempool has it, or with {@code wait=commit} once its block
  *       is committed (adding {height}). 200 when admitted (or applied), 422 with the ledger's code
- *       and message when refused, 503 when the mempool is full, 504 when no block took it within
+ *       and message when refused, 503 when the mempool is full (or, admitted, too many clients
+ *       already wait for blocks to wait for this one), 504 when no block took it within
  *       30 s (it may still come: {@code GET /v1/chain/txs/HASH}).</li>
  *   <li>{@code POST /v1/chain/mempool}: a batch gossiped by another super-node ({@link TxGossip}),
  *       up to 8 MiB; answers {received, admitted}.</li>
@@ -130,6 +131,10 @@ public final class TxServer implements AutoCloseable {
                 out.put("code", d.code.value());
                 out.put("log", d.getMessage());
                 return new Answer(422, out);
+            }
+            if (cause instanceof LedgerApp.TooManyWaitersException) {
+                out.put("log", cause.getMessage() + " (GET /v1/chain/txs/" + a.hash() + " tells when it is committed)");
+                return new Answer(503, out);
             }
             app.forget(a.hash(), wait);
             out.put("log", cause instanceof TimeoutException ? "no block took it within " + COMMIT_WAIT_MILLIS / 1000

@@ -1,6 +1,7 @@
 package io.oecloud.chain;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -181,6 +182,30 @@ class MempoolTest {
         block(app, propose(app, 1 << 20));
         assertTrue(app.pending() < LedgerApp.MAX_PENDING_TXS);
         assertTrue(app.submit(transfer(LedgerApp.MAX_PENDING_TXS, BigInteger.ONE), true, false).admission().ok());
+    }
+
+    @Test
+    void theSameTransactionWaitedForTooOften_isAdmittedButNotWaitedForBeyondTheLimit() throws Exception {
+        LedgerApp app = ledger("a");
+        byte[] tx = transfer(0, BigInteger.ONE);
+        List<CompletableFuture<LedgerApp.Committed>> waits = new ArrayList<>();
+        for (int n = 0; n < LedgerApp.MAX_WAITERS; n++) {
+            waits.add(app.submit(tx, true, true).committed());
+        }
+        LedgerApp.Submission over = app.submit(tx, true, true);
+        assertTrue(over.admission().ok());
+        ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class, () -> over.committed().get());
+        assertInstanceOf(LedgerApp.TooManyWaitersException.class, e.getCause());
+        assertEquals(1, app.pending());
+
+        // a client that gives up frees its place; a block answers every other waiter and frees theirs
+        app.forget(LedgerApp.hash(tx), waits.get(0));
+        assertFalse(app.submit(tx, true, true).committed().isDone(), "one place was free again");
+        block(app, propose(app, 1 << 20));
+        for (int n = 1; n < waits.size(); n++) {
+            assertEquals(height, waits.get(n).get(1, TimeUnit.SECONDS).height());
+        }
+        assertFalse(app.submit(transfer(1, BigInteger.ONE), true, true).committed().isDone(), "the places are free after the block");
     }
 
     private JsonNode post(InetSocketAddress at, String path, byte[] body, int expectStatus) throws Exception {
