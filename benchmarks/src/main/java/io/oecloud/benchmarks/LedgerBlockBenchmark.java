@@ -35,9 +35,9 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * What one block costs the ledger as its state grows: FinalizeBlock and Commit of a block of 100
  * signed transfers (signatures not cached: as on a validator that never saw them) on a ledger
- * whose genesis holds {@code accounts} funded accounts, in RocksDB on disk. The state is copied,
- * serialised and hashed whole each block (chain-bridge/README.md, "App hash"), so this is the
- * figure that says when an incremental tree is due.
+ * whose genesis holds {@code accounts} funded accounts, in RocksDB on disk; the transfers go to
+ * one known account, or ({@code newAccounts}) each to an account that did not exist, which adds
+ * keys to the state tree (chain-bridge/README.md, "App hash").
  *
  * <p>Run: {@code benchmarks/run.sh ledger}
  */
@@ -51,6 +51,9 @@ public class LedgerBlockBenchmark {
 
     @Param({"1000", "10000", "100000"})
     public int accounts;
+
+    @Param({"false", "true"})
+    public boolean newAccounts;
 
     private Path dir;
     private LedgerStore store;
@@ -91,7 +94,8 @@ public class LedgerBlockBenchmark {
             Identity from = senders.get(i);
             b.addTxs(ByteString.copyFrom(Ledger.sign(from, TxBody.newBuilder().setChainId(CHAIN)
                     .setSender(ByteString.copyFrom(from.publicKey())).setNonce(nonces[i]++)
-                    .setFee(ByteString.copyFrom(Amounts.encode(FEE))).setTransfer(Transfer.newBuilder().setTo(receiver)
+                    .setFee(ByteString.copyFrom(Amounts.encode(FEE))).setTransfer(Transfer.newBuilder()
+                            .setTo(newAccounts ? Ledger.address(Identity.generate().publicKey()) : receiver)
                             .setAmount(ByteString.copyFrom(Amounts.encode(BigInteger.ONE)))).build())));
         }
         finalize = Request.newBuilder().setFinalizeBlock(b).build();

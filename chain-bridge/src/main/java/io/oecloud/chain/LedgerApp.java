@@ -80,8 +80,17 @@ public final class LedgerApp {
     private LedgerState working;
     private LedgerState check;
     private byte[] workingHash;
-    private Map<String, byte[]> workingEntries;
+    private java.util.TreeMap<String, byte[]> workingEntries;
+    /** The entry keys the working block wrote or removed (with the pools and counters, always written). */
+    private java.util.Set<String> workingChanged;
     private StateTree workingTree;
+    /** The committed state's entries (null after a restart until the first block needs them). */
+    private java.util.TreeMap<String, byte[]> committedEntries;
+    /**
+     * Tests set {@code -Doe.ledger.crossCheck=true}: each block's entries and app hash, built from
+     * what the block changed, are compared with ones built from the whole state.
+     */
+    private static final boolean CROSS_CHECK = Boolean.getBoolean("oe.ledger.crossCheck");
     /** The committed state's tree, for proofs (built on first use after a restart). */
     private StateTree committedTree;
     private static final java.util.HexFormat HEX = java.util.HexFormat.of().withUpperCase();
@@ -323,6 +332,7 @@ public final class LedgerApp {
         StateTree tree = new StateTree(entries);
         byte[] hash = tree.root();
         store.commit(entries, s.height, hash);
+        committedEntries = new java.util.TreeMap<>(entries);
         committed = s;
         committedTree = tree;
         check = s.copy();
@@ -375,6 +385,7 @@ public final class LedgerApp {
             throw new IllegalStateException("FinalizeBlock before InitChain");
         }
         working = committed.copy();
+        java.util.Set<String> changed = working.track(); // what this block writes: the entries, tree and store follow only that
         working.height = r.getHeight();
         working.timeMillis = r.getTime().getSeconds() * 1000 + r.getTime().getNanos() / 1_000_000; // block time, never the clock
         List<Staking.Vote> votes = new ArrayList<>();
@@ -413,22 +424,65 @@ public final class LedgerApp {
             throw new IllegalStateException("supply invariant broken at height " + r.getHeight() + ": balances, stake and pools "
                     + working.supply() + " != genesis + minted - slashed " + working.expectedSupply());
         }
-        workingEntries = working.entries();
-        workingTree = new StateTree(workingEntries);
+        working.untrack();
+        if (committedEntries == null) { // the first block after a restart
+            committedEntries = new java.util.TreeMap<>(committed.entries());
+        }
+        if (committedTree == null) {
+            committedTree = new StateTree(committedEntries);
+        }
+        workingEntries = new java.util.TreeMap<>(committedEntries);
+        for (String k : changed) {
+            byte[] v = working.entry(k);
+            if (v == null) {
+                workingEntries.remove(k);
+            } else {
+                workingEntries.put(k, v);
+            }
+        }
+        Map<String, byte[]> scalars = working.scalarEntries();
+        workingEntries.putAll(scalars);
+        workingChanged = new java.util.HashSet<>(changed);
+        workingChanged.addAll(scalars.keySet());
+        workingTree = StateTree.next(committedTree, workingEntries, workingChanged);
         workingHash = workingTree.root();
+        if (CROSS_CHECK) {
+            crossCheck(r.getHeight());
+        }
         workingResults = b.getTxResultsList();
         return b.setAppHash(ByteString.copyFrom(workingHash)).build();
+    }
+
+    /** The block's entries and app hash as the whole state gives them, against what was built from the changes. */
+    private void crossCheck(long height) {
+        Map<String, byte[]> full = working.entries();
+        boolean same = full.size() == workingEntries.size();
+        for (Map.Entry<String, byte[]> e : full.entrySet()) {
+            if (!same) {
+                break;
+            }
+            same = java.util.Arrays.equals(e.getValue(), workingEntries.get(e.getKey()));
+        }
+        if (!same || !java.util.Arrays.equals(new StateTree(full).root(), workingHash)) {
+            java.util.Set<String> differ = new java.util.TreeSet<>(full.keySet());
+            differ.addAll(workingEntries.keySet());
+            differ.removeIf(k -> java.util.Arrays.equals(full.get(k), workingEntries.get(k)));
+            throw new IllegalStateException("block " + height + ": the entries or app hash built from the block's changes differ from the"
+                    + " whole state's; entries that differ: " + differ.stream().limit(10).toList());
+        }
     }
 
     private ResponseCommit commit() throws IOException {
         if (working == null) {
             throw new IllegalStateException("Commit without FinalizeBlock");
         }
-        store.commit(workingEntries, working.height, workingHash); // atomically, with its height: a crash before this replays the block
+        store.commit(workingEntries, workingChanged, working.height, workingHash); // atomically, with its height: a crash before this replays the block
+        committedEntries = workingEntries;
         committed = working;
         committedTree = workingTree;
         working = null;
         workingEntries = null;
+        workingChanged = null;
         workingTree = null;
         txsCommitted.addAndGet(workingTxs);
         txsRefused.addAndGet(workingRefused);

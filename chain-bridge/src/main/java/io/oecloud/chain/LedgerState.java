@@ -173,18 +173,18 @@ public final class LedgerState {
         }
     }
 
-    final TreeMap<String, Account> accounts;
-    final TreeMap<String, CidRecord> cids = new TreeMap<>();
+    final Tracked<Account> accounts = new Tracked<>("account/");
+    final Tracked<CidRecord> cids = new Tracked<>("cid/");
     /** Candidates by operator address. */
-    final TreeMap<String, Candidate> candidates = new TreeMap<>();
+    final Tracked<Candidate> candidates = new Tracked<>("candidate/");
     /** Bonded stake by "candidate/delegator" (a candidate's delegations are one range). */
-    final TreeMap<String, BigInteger> delegations = new TreeMap<>();
+    final Tracked<BigInteger> delegations = new Tracked<>("delegation/");
     /** Unbonding stake by "completeHeight/candidate/delegator" (due entries are one range). */
-    final TreeMap<String, Unbonding> unbondings = new TreeMap<>();
+    final Tracked<Unbonding> unbondings = new Tracked<>("unbonding/");
     /** The validator set CometBFT was last told: operator address to voting power. */
-    final TreeMap<String, Long> validators = new TreeMap<>();
+    final Tracked<Long> validators = new Tracked<>("validator/");
     /** Signing records of the validators, by operator address. */
-    final TreeMap<String, Liveness> liveness = new TreeMap<>();
+    final Tracked<Liveness> liveness = new Tracked<>("liveness/");
     /** Operator address by CometBFT validator address (hex): derived from the candidates, not stored. */
     final TreeMap<String, String> byValidatorAddress = new TreeMap<>();
     StakingParams params = StakingParams.DEFAULTS;
@@ -201,24 +201,25 @@ public final class LedgerState {
     long height;
 
     LedgerState() {
-        this(new TreeMap<>(), BigInteger.ZERO, BigInteger.ZERO, 0);
+        this(BigInteger.ZERO, BigInteger.ZERO, 0);
     }
 
-    private LedgerState(TreeMap<String, Account> accounts, BigInteger feePool, BigInteger genesisSupply, long height) {
-        this.accounts = accounts;
+    private LedgerState(BigInteger feePool, BigInteger genesisSupply, long height) {
         this.feePool = feePool;
         this.genesisSupply = genesisSupply;
         this.height = height;
     }
 
+    /** A copy that records nothing (until {@link #track}). */
     LedgerState copy() {
-        LedgerState s = new LedgerState(new TreeMap<>(accounts), feePool, genesisSupply, height);
-        s.cids.putAll(cids);
-        s.candidates.putAll(candidates);
-        s.delegations.putAll(delegations);
-        s.unbondings.putAll(unbondings);
-        s.validators.putAll(validators);
-        s.liveness.putAll(liveness);
+        LedgerState s = new LedgerState(feePool, genesisSupply, height);
+        s.accounts.load(accounts);
+        s.cids.load(cids);
+        s.candidates.load(candidates);
+        s.delegations.load(delegations);
+        s.unbondings.load(unbondings);
+        s.validators.load(validators);
+        s.liveness.load(liveness);
         s.byValidatorAddress.putAll(byValidatorAddress);
         s.params = params;
         s.timeMillis = timeMillis;
@@ -337,6 +338,226 @@ public final class LedgerState {
     /** CometBFT's address of a validator key: the first 20 bytes of its SHA-256, upper-case hex. */
     public static String consensusAddress(byte[] ed25519Key) {
         return java.util.HexFormat.of().withUpperCase().formatHex(java.util.Arrays.copyOf(sha256().digest(ed25519Key), 20));
+    }
+
+    /**
+     * From now on, records the {@link #entries()} key of every map entry written or removed (the
+     * pools, supply counters and parameters are few and always written): what a block changed,
+     * so the entries, the tree and the store need not be rebuilt whole. Returns the live set.
+     */
+    java.util.Set<String> track() {
+        java.util.Set<String> changed = new java.util.HashSet<>();
+        for (Tracked<?> m : List.of(accounts, cids, candidates, delegations, unbondings, validators, liveness)) {
+            m.changed = changed;
+        }
+        return changed;
+    }
+
+    /** Stops recording (the state is committed). */
+    void untrack() {
+        for (Tracked<?> m : List.of(accounts, cids, candidates, delegations, unbondings, validators, liveness)) {
+            m.changed = null;
+        }
+    }
+
+    /** The entries that are not in the maps: pools, supply counters, parameters. Always written. */
+    Map<String, byte[]> scalarEntries() {
+        TreeMap<String, byte[]> m = new TreeMap<>();
+        for (Map.Entry<String, String> e : params.toMap().entrySet()) {
+            m.put("params/" + e.getKey(), e.getValue().getBytes(StandardCharsets.US_ASCII));
+        }
+        m.put("pool/fees", Amounts.encode(feePool));
+        m.put("pool/reserve", Amounts.encode(reserve));
+        m.put("supply/genesis", Amounts.encode(genesisSupply));
+        m.put("supply/minted", Amounts.encode(minted));
+        m.put("supply/slashed", Amounts.encode(slashed));
+        return m;
+    }
+
+    /** The value {@link #entries()} holds for a map entry's key ("account/ADDR", ...), or null when absent. */
+    byte[] entry(String key) {
+        int slash = key.indexOf('/');
+        String rest = key.substring(slash + 1);
+        return switch (key.substring(0, slash + 1)) {
+            case "account/" -> accounts.containsKey(rest) ? accounts.get(rest).encode() : null;
+            case "cid/" -> cids.containsKey(rest) ? cids.get(rest).encode() : null;
+            case "candidate/" -> candidates.containsKey(rest) ? candidates.get(rest).encode() : null;
+            case "delegation/" -> delegations.containsKey(rest) ? Amounts.encode(delegations.get(rest)) : null;
+            case "unbonding/" -> unbondings.containsKey(rest) ? unbondings.get(rest).encode() : null;
+            case "validator/" -> validators.containsKey(rest) ? ByteBuffer.allocate(8).putLong(validators.get(rest)).array() : null;
+            case "liveness/" -> liveness.containsKey(rest) ? liveness.get(rest).encode() : null;
+            default -> throw new IllegalArgumentException("not a map entry: " + key);
+        };
+    }
+
+    /**
+     * A sorted map that, while a set is attached, records the entry key ({@code prefix + key}) of
+     * every key written or removed. Its views are read-only, so no write can go around the record.
+     */
+    static final class Tracked<V> extends TreeMap<String, V> {
+        private static final long serialVersionUID = 1L;
+        private final String prefix;
+        private transient java.util.Set<String> changed;
+
+        Tracked(String prefix) {
+            this.prefix = prefix;
+        }
+
+        /** Fills an empty map from another, recording nothing. */
+        void load(java.util.SortedMap<String, V> from) {
+            super.putAll(from);
+        }
+
+        private void mark(Object key) {
+            if (changed != null) {
+                changed.add(prefix + key);
+            }
+        }
+
+        @Override
+        public V put(String key, V value) {
+            mark(key);
+            return super.put(key, value);
+        }
+
+        @Override
+        public V remove(Object key) {
+            if (containsKey(key)) {
+                mark(key);
+            }
+            return super.remove(key);
+        }
+
+        @Override
+        public void putAll(Map<? extends String, ? extends V> m) {
+            m.keySet().forEach(this::mark);
+            super.putAll(m);
+        }
+
+        @Override
+        public void clear() {
+            super.keySet().forEach(this::mark);
+            super.clear();
+        }
+
+        @Override
+        public V putIfAbsent(String key, V value) {
+            mark(key);
+            return super.putIfAbsent(key, value);
+        }
+
+        @Override
+        public V computeIfAbsent(String key, java.util.function.Function<? super String, ? extends V> f) {
+            mark(key);
+            return super.computeIfAbsent(key, f);
+        }
+
+        @Override
+        public V computeIfPresent(String key, java.util.function.BiFunction<? super String, ? super V, ? extends V> f) {
+            mark(key);
+            return super.computeIfPresent(key, f);
+        }
+
+        @Override
+        public V compute(String key, java.util.function.BiFunction<? super String, ? super V, ? extends V> f) {
+            mark(key);
+            return super.compute(key, f);
+        }
+
+        @Override
+        public V merge(String key, V value, java.util.function.BiFunction<? super V, ? super V, ? extends V> f) {
+            mark(key);
+            return super.merge(key, value, f);
+        }
+
+        @Override
+        public V replace(String key, V value) {
+            mark(key);
+            return super.replace(key, value);
+        }
+
+        @Override
+        public boolean replace(String key, V oldValue, V newValue) {
+            mark(key);
+            return super.replace(key, oldValue, newValue);
+        }
+
+        @Override
+        public void replaceAll(java.util.function.BiFunction<? super String, ? super V, ? extends V> f) {
+            super.keySet().forEach(this::mark);
+            super.replaceAll(f);
+        }
+
+        @Override
+        public Map.Entry<String, V> pollFirstEntry() {
+            throw new UnsupportedOperationException("remove by key: the change must be recorded");
+        }
+
+        @Override
+        public Map.Entry<String, V> pollLastEntry() {
+            throw new UnsupportedOperationException("remove by key: the change must be recorded");
+        }
+
+        @Override
+        public java.util.Set<Map.Entry<String, V>> entrySet() {
+            // through an unmodifiable map, whose entries refuse setValue too ("" is below every key)
+            return java.util.Collections.unmodifiableNavigableMap(super.tailMap("", true)).entrySet();
+        }
+
+        @Override
+        public java.util.Set<String> keySet() {
+            return java.util.Collections.unmodifiableSet(super.keySet());
+        }
+
+        @Override
+        public java.util.NavigableSet<String> navigableKeySet() {
+            return java.util.Collections.unmodifiableNavigableSet(super.navigableKeySet());
+        }
+
+        @Override
+        public java.util.NavigableSet<String> descendingKeySet() {
+            return java.util.Collections.unmodifiableNavigableSet(super.descendingKeySet());
+        }
+
+        @Override
+        public java.util.Collection<V> values() {
+            return java.util.Collections.unmodifiableCollection(super.values());
+        }
+
+        @Override
+        public java.util.NavigableMap<String, V> descendingMap() {
+            return java.util.Collections.unmodifiableNavigableMap(super.descendingMap());
+        }
+
+        @Override
+        public java.util.NavigableMap<String, V> subMap(String from, boolean fromIn, String to, boolean toIn) {
+            return java.util.Collections.unmodifiableNavigableMap(super.subMap(from, fromIn, to, toIn));
+        }
+
+        @Override
+        public java.util.SortedMap<String, V> subMap(String from, String to) {
+            return subMap(from, true, to, false);
+        }
+
+        @Override
+        public java.util.NavigableMap<String, V> headMap(String to, boolean inclusive) {
+            return java.util.Collections.unmodifiableNavigableMap(super.headMap(to, inclusive));
+        }
+
+        @Override
+        public java.util.SortedMap<String, V> headMap(String to) {
+            return headMap(to, false);
+        }
+
+        @Override
+        public java.util.NavigableMap<String, V> tailMap(String from, boolean inclusive) {
+            return java.util.Collections.unmodifiableNavigableMap(super.tailMap(from, inclusive));
+        }
+
+        @Override
+        public java.util.SortedMap<String, V> tailMap(String from) {
+            return tailMap(from, true);
+        }
     }
 
     /** Every key and value of the state, in key order: what the app hash commits to and the store keeps. */

@@ -107,6 +107,31 @@ public final class LedgerStore implements AutoCloseable {
         }
     }
 
+    /**
+     * Writes the state of block {@code height} when the caller knows what changed: the entries
+     * named in {@code changed} (written, or deleted when {@code entries} no longer holds them),
+     * with the height and app hash, in one synced batch.
+     */
+    synchronized void commit(Map<String, byte[]> entries, java.util.Set<String> changed, long height, byte[] appHash) throws IOException {
+        requireOpen();
+        try (WriteBatch b = new WriteBatch()) {
+            for (String k : changed) {
+                byte[] v = entries.get(k);
+                if (v == null) {
+                    b.delete(k.getBytes(StandardCharsets.UTF_8));
+                } else {
+                    b.put(k.getBytes(StandardCharsets.UTF_8), v);
+                }
+            }
+            b.put(HEIGHT, ByteBuffer.allocate(8).putLong(height).array());
+            b.put(APP_HASH, appHash);
+            db.write(durable, b);
+            last = entries;
+        } catch (RocksDBException e) {
+            throw new IOException("cannot commit height " + height + ": " + e.getMessage(), e);
+        }
+    }
+
     synchronized Map<String, String> params() throws IOException {
         requireOpen();
         Map<String, String> m = new LinkedHashMap<>();

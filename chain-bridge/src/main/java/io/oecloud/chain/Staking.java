@@ -297,11 +297,11 @@ final class Staking {
      * someone was jailed) chooses the validator set. Returns the changes CometBFT must apply.
      */
     static List<Update> endBlock(LedgerState s, boolean jailedNow) {
-        Map<String, Unbonding> due = s.unbondings.headMap(String.format("%020d0", s.height));
-        for (Unbonding u : new ArrayList<>(due.values())) {
+        Map<String, Unbonding> due = new TreeMap<>(s.unbondings.headMap(String.format("%020d0", s.height)));
+        for (Unbonding u : due.values()) {
             credit(s, u.delegator(), u.amount());
         }
-        due.clear();
+        due.keySet().forEach(s.unbondings::remove);
         if (s.height % s.params.epochBlocks() == 0) {
             return apply(s, elect(s));
         }

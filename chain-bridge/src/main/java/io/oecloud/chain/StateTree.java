@@ -19,7 +19,10 @@ import java.util.Map;
  * H(0x02 || number of leaves || top), so a proof cannot lie about the tree's size. A sorted tree rebuilt per
  * block is the simplest structure whose root is canonical (one state, one hash, whatever the
  * order of the changes) and which proves absence as well as presence (two adjacent leaves
- * around the missing key); its cost, linear in the state, is fine at today's sizes.
+ * around the missing key). Block to block it is updated ({@link #next}): a block that only
+ * changes values hashes the changed leaves and their paths; one that adds or removes keys
+ * rehashes the inner nodes (every position after the first new key moves) but keeps every
+ * unchanged leaf's hash.
  */
 public final class StateTree {
     private final List<String> keys;
@@ -34,6 +37,75 @@ public final class StateTree {
         for (int i = 0; i < level.length; i++) {
             level[i] = leaf(keys.get(i), values.get(i));
         }
+        buildInner(level);
+    }
+
+    private StateTree(List<String> keys, List<byte[]> values) {
+        this.keys = keys;
+        this.values = values;
+    }
+
+    /**
+     * The tree of {@code sortedEntries}, which differ from {@code previous}'s only at the keys in
+     * {@code changed} (changed values, new keys, removed keys): the same tree, and root, as
+     * {@code new StateTree(sortedEntries)}, without hashing what did not change.
+     */
+    public static StateTree next(StateTree previous, java.util.SortedMap<String, byte[]> sortedEntries, java.util.Set<String> changed) {
+        boolean sameKeys = sortedEntries.size() == previous.keys.size();
+        for (String k : changed) {
+            if (!sameKeys) {
+                break;
+            }
+            sameKeys = sortedEntries.containsKey(k) == (Collections.binarySearch(previous.keys, k) >= 0);
+        }
+        if (sameKeys) { // positions stay: new leaves, and the paths above them
+            StateTree t = new StateTree(previous.keys, new ArrayList<>(previous.values));
+            java.util.TreeSet<Integer> dirty = new java.util.TreeSet<>();
+            byte[][] level = previous.levels.get(0).clone();
+            for (String k : changed) {
+                int i = Collections.binarySearch(t.keys, k);
+                if (i >= 0) {
+                    byte[] v = sortedEntries.get(k);
+                    t.values.set(i, v);
+                    level[i] = leaf(k, v);
+                    dirty.add(i);
+                }
+            }
+            t.levels.add(level);
+            for (int l = 1; l < previous.levels.size(); l++) {
+                byte[][] below = level;
+                level = previous.levels.get(l).clone();
+                java.util.TreeSet<Integer> up = new java.util.TreeSet<>();
+                for (int i : dirty) {
+                    int p = i / 2;
+                    if (up.add(p)) {
+                        level[p] = 2 * p + 1 == below.length ? below[2 * p] : inner(below[2 * p], below[2 * p + 1]);
+                    }
+                }
+                t.levels.add(level);
+                dirty = up;
+            }
+            return t;
+        }
+        // keys came or went: unchanged leaves keep their hashes, the inner nodes are hashed again
+        StateTree t = new StateTree(new ArrayList<>(sortedEntries.keySet()), new ArrayList<>(sortedEntries.values()));
+        byte[][] leaves = new byte[t.keys.size()][];
+        byte[][] old = previous.levels.get(0);
+        int j = 0;
+        for (int i = 0; i < leaves.length; i++) {
+            String k = t.keys.get(i);
+            while (j < previous.keys.size() && previous.keys.get(j).compareTo(k) < 0) {
+                j++;
+            }
+            boolean kept = j < previous.keys.size() && previous.keys.get(j).equals(k) && !changed.contains(k);
+            leaves[i] = kept ? old[j] : leaf(k, t.values.get(i));
+        }
+        t.buildInner(leaves);
+        return t;
+    }
+
+    private void buildInner(byte[][] leaves) {
+        byte[][] level = leaves;
         levels.add(level);
         while (level.length > 1) {
             byte[][] up = new byte[(level.length + 1) / 2][];

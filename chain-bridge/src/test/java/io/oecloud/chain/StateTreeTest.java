@@ -60,4 +60,37 @@ class StateTreeTest {
         StateProof wrongTotal = good.toBuilder().setTotal(14).build();
         assertThrows(StateTree.ProofException.class, () -> StateTree.verify(wrongTotal, "k/0010", root));
     }
+
+    @Test
+    void aTreeUpdatedFromTheChanges_isTheTreeBuiltWhole_forValueChangesInsertsAndDeletes() throws Exception {
+        java.util.Random rnd = new java.util.Random(3);
+        TreeMap<String, byte[]> m = new TreeMap<>();
+        StateTree t = new StateTree(m);
+        for (int block = 0; block < 400; block++) {
+            java.util.Set<String> changed = new java.util.HashSet<>();
+            int kind = rnd.nextInt(3); // values only; also inserts; also deletes
+            for (int c = rnd.nextInt(6); c > 0; c--) {
+                String k = String.format("k/%03d", rnd.nextInt(60));
+                if (kind == 0 && !m.containsKey(k)) {
+                    continue; // a value-only block touches existing keys
+                }
+                if (kind == 2 && rnd.nextBoolean()) {
+                    m.remove(k);
+                } else {
+                    m.put(k, ("v" + rnd.nextInt()).getBytes(StandardCharsets.UTF_8));
+                }
+                changed.add(k);
+            }
+            if (rnd.nextInt(10) == 0) {
+                changed.add("k/999"); // named as changed but absent before and after
+            }
+            t = StateTree.next(t, m, changed);
+            StateTree whole = new StateTree(m);
+            assertArrayEquals(whole.root(), t.root(), "block " + block + ", " + m.size() + " entries");
+            for (var e : m.entrySet()) {
+                assertArrayEquals(e.getValue(), StateTree.verify(t.prove(e.getKey(), block), e.getKey(), t.root()), "block " + block + " " + e.getKey());
+            }
+            assertNull(StateTree.verify(t.prove("k/9999", block), "k/9999", t.root()));
+        }
+    }
 }
