@@ -490,12 +490,18 @@ public final class LedgerState {
 
         @Override
         public Map.Entry<String, V> pollFirstEntry() {
-            throw new UnsupportedOperationException("remove by key: the change must be recorded");
+            if (!isEmpty()) {
+                mark(firstKey());
+            }
+            return super.pollFirstEntry();
         }
 
         @Override
         public Map.Entry<String, V> pollLastEntry() {
-            throw new UnsupportedOperationException("remove by key: the change must be recorded");
+            if (!isEmpty()) {
+                mark(lastKey());
+            }
+            return super.pollLastEntry();
         }
 
         @Override

@@ -24,6 +24,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -38,7 +39,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>A peer that cannot be reached loses what was queued for it (the transactions still reach
  * blocks through this node's own proposals) and is tried again after a second; a peer that does
- * not answer within the deadline is treated the same way.
+ * not answer within the deadline is treated the same way. {@link #settled} tells when what was
+ * offered has been delivered or given up on.
  */
 public final class TxGossip implements AutoCloseable {
     /** Largest batch body; {@link TxServer#MAX_BODY} leaves room above it. */
@@ -46,22 +48,64 @@ public final class TxGossip implements AutoCloseable {
     /** Transactions queued for one peer at most; more are dropped for that peer. */
     static final int MAX_QUEUED = 20_000;
     static final long DEADLINE_SECONDS = 10;
-    private static final long RETRY_NANOS = TimeUnit.SECONDS.toNanos(1);
+    static final java.time.Duration RETRY = java.time.Duration.ofSeconds(1);
     private static final System.Logger LOG = System.getLogger(TxGossip.class.getName());
 
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
             new io.netty.util.concurrent.DefaultThreadFactory("tx-gossip", true), NioIoHandler.newFactory());
     private final List<Peer> peers;
+    private final long retryNanos;
+    private final java.util.concurrent.atomic.AtomicLong offered = new java.util.concurrent.atomic.AtomicLong();
+    /** Futures of {@link #settled}, by the count they wait for. */
+    private final java.util.List<java.util.Map.Entry<Long, CompletableFuture<Void>>> waiting = new java.util.ArrayList<>();
 
     public TxGossip(List<InetSocketAddress> peers) {
+        this(peers, RETRY);
+    }
+
+    /** With {@code retry}: how long an unreachable peer is left alone before the next try. */
+    public TxGossip(List<InetSocketAddress> peers, java.time.Duration retry) {
+        this.retryNanos = retry.toNanos();
         this.peers = peers.stream().map(Peer::new).toList();
     }
 
     /** Queues {@code tx} for every peer. */
     public void offer(byte[] tx) {
+        offered.incrementAndGet();
         for (Peer p : peers) {
             p.offer(tx);
         }
+    }
+
+    /** Transactions offered since the start. */
+    public long offered() {
+        return offered.get();
+    }
+
+    /**
+     * Completes once every peer has settled the first {@code count} transactions offered: each
+     * delivered (answered), or given up on (dropped while the peer was unreachable or its queue
+     * full). What a caller waits for instead of the clock.
+     */
+    public CompletableFuture<Void> settled(long count) {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        synchronized (waiting) {
+            waiting.add(java.util.Map.entry(count, f));
+        }
+        checkWaiting();
+        return f;
+    }
+
+    private void checkWaiting() {
+        List<CompletableFuture<Void>> done = new java.util.ArrayList<>();
+        synchronized (waiting) {
+            if (waiting.isEmpty()) {
+                return;
+            }
+            long least = peers.stream().mapToLong(p -> p.settled.get()).min().orElse(Long.MAX_VALUE);
+            waiting.removeIf(w -> w.getKey() <= least && done.add(w.getValue()));
+        }
+        done.forEach(f -> f.complete(null));
     }
 
     /** Transactions sent to peers and acknowledged, over all peers. */
@@ -83,6 +127,8 @@ public final class TxGossip implements AutoCloseable {
         private final AtomicBoolean busy = new AtomicBoolean();
         private volatile long retryAfter = System.nanoTime();
         private volatile long delivered;
+        /** Offered transactions delivered or given up on: each is counted once. */
+        private final java.util.concurrent.atomic.AtomicLong settled = new java.util.concurrent.atomic.AtomicLong();
         // event loop only
         private Channel channel;
         private int inFlight;
@@ -93,10 +139,12 @@ public final class TxGossip implements AutoCloseable {
 
         void offer(byte[] tx) {
             if (System.nanoTime() - retryAfter < 0) {
-                return; // unreachable a moment ago
+                settle(1); // unreachable a moment ago: given up on
+                return;
             }
             if (queued.incrementAndGet() > MAX_QUEUED) {
                 queued.decrementAndGet();
+                settle(1);
                 return;
             }
             queue.add(tx);
@@ -175,8 +223,10 @@ public final class TxGossip implements AutoCloseable {
             } else {
                 LOG.log(System.Logger.Level.DEBUG, "super-node {0} refused a gossip batch with HTTP {1}", address, status);
             }
+            int n = inFlight;
             inFlight = 0;
             idle();
+            settle(n);
         }
 
         /** On the event loop: the peer is unreachable; what was queued for it is dropped. */
@@ -189,12 +239,20 @@ public final class TxGossip implements AutoCloseable {
                 return;
             }
             LOG.log(System.Logger.Level.DEBUG, "gossip to super-node {0}: {1}", address, why);
+            int n = inFlight;
             inFlight = 0;
-            retryAfter = System.nanoTime() + RETRY_NANOS;
-            for (int dropped = queued.getAndSet(0); dropped > 0 && queue.poll() != null; dropped--) {
-                // the queue and its count are emptied together
+            retryAfter = System.nanoTime() + retryNanos;
+            while (queue.poll() != null) { // what waited for this peer is dropped with the batch
+                queued.decrementAndGet();
+                n++;
             }
             idle();
+            settle(n);
+        }
+
+        private void settle(int n) {
+            settled.addAndGet(n);
+            checkWaiting();
         }
 
         private void idle() {

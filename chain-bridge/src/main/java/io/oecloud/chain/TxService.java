@@ -62,7 +62,12 @@ public final class TxService implements AutoCloseable {
     }
 
     public static TxService start(LedgerApp app, Config config) throws IOException {
-        TxGossip gossip = new TxGossip(config.peers());
+        return start(app, config, TxGossip.RETRY);
+    }
+
+    /** With the gossip's retry interval for unreachable peers (tests take 0: every offer tries again). */
+    static TxService start(LedgerApp app, Config config, java.time.Duration gossipRetry) throws IOException {
+        TxGossip gossip = new TxGossip(config.peers(), gossipRetry);
         TxServer server;
         try {
             server = new TxServer(app).start(config.listen());
