@@ -202,6 +202,16 @@ public final class LedgerApp {
     public record Submission(Admission admission, CompletableFuture<Committed> committed) {
     }
 
+    /** The clients waiting for {@code hash}, no longer counted as waiting. */
+    private List<CompletableFuture<Committed>> takeWaiters(String hash) {
+        List<CompletableFuture<Committed>> w = waiters.remove(hash);
+        if (w == null) {
+            return List.of();
+        }
+        waiting -= w.size();
+        return w;
+    }
+
     /** Stops waiting for {@code hash} (a client gave up). */
     public synchronized void forget(String hash, CompletableFuture<Committed> f) {
         List<CompletableFuture<Committed>> l = waiters.get(hash);
@@ -331,7 +341,7 @@ public final class LedgerApp {
         Map<String, byte[]> entries = s.entries();
         StateTree tree = new StateTree(entries);
         byte[] hash = tree.root();
-        store.commit(entries, s.height, hash);
+        store.commit(entries, entries.keySet(), s.height, hash); // InitChain runs on an empty store
         committedEntries = new java.util.TreeMap<>(entries);
         committed = s;
         committedTree = tree;
@@ -489,9 +499,8 @@ public final class LedgerApp {
         for (int i = 0; i < workingHashes.size(); i++) {
             String h = workingHashes.get(i);
             pool.remove(h);
-            List<CompletableFuture<Committed>> w = waiters.remove(h);
-            if (w != null) {
-                waiting -= w.size();
+            List<CompletableFuture<Committed>> w = takeWaiters(h);
+            if (!w.isEmpty()) {
                 ExecTxResult x = workingResults.get(i);
                 Committed c = new Committed(h, committed.height(), x.getCode(), x.getLog());
                 afterCall.add(() -> w.forEach(f -> f.complete(c)));
@@ -505,9 +514,8 @@ public final class LedgerApp {
             Ledger.Result res = ledger.apply(check, p.tx());
             if (!res.ok()) {
                 pool.remove(p.hash());
-                List<CompletableFuture<Committed>> w = waiters.remove(p.hash());
-                if (w != null) {
-                    waiting -= w.size();
+                List<CompletableFuture<Committed>> w = takeWaiters(p.hash());
+                if (!w.isEmpty()) {
                     DroppedException e = new DroppedException(res.code(), "left the mempool without a block: " + res.log());
                     afterCall.add(() -> w.forEach(f -> f.completeExceptionally(e)));
                 }

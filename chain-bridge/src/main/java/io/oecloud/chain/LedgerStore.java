@@ -5,7 +5,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
@@ -33,8 +32,6 @@ public final class LedgerStore implements AutoCloseable {
 
     private final RocksDB db;
     private final WriteOptions durable = new WriteOptions().setSync(true);
-    /** The entries of the last committed block, to write only what changed. */
-    private Map<String, byte[]> last = Map.of();
 
     private LedgerStore(RocksDB db) {
         this.db = db;
@@ -66,7 +63,6 @@ public final class LedgerStore implements AutoCloseable {
         } catch (RocksDBException e) {
             throw new IOException("cannot read the ledger store: " + e.getMessage(), e);
         }
-        last = entries;
         return LedgerState.fromEntries(entries, height);
     }
 
@@ -77,33 +73,6 @@ public final class LedgerStore implements AutoCloseable {
             return h == null ? new byte[0] : h;
         } catch (RocksDBException e) {
             throw new IOException(e.getMessage(), e);
-        }
-    }
-
-    /**
-     * Writes the state of block {@code height}: only the entries that changed since the last
-     * commit (and deletions of those that are gone), with the height and app hash, in one synced
-     * batch.
-     */
-    synchronized void commit(Map<String, byte[]> entries, long height, byte[] appHash) throws IOException {
-        requireOpen();
-        try (WriteBatch b = new WriteBatch()) {
-            for (Map.Entry<String, byte[]> e : entries.entrySet()) {
-                if (!Arrays.equals(last.get(e.getKey()), e.getValue())) {
-                    b.put(e.getKey().getBytes(StandardCharsets.UTF_8), e.getValue());
-                }
-            }
-            for (String k : last.keySet()) {
-                if (!entries.containsKey(k)) {
-                    b.delete(k.getBytes(StandardCharsets.UTF_8));
-                }
-            }
-            b.put(HEIGHT, ByteBuffer.allocate(8).putLong(height).array());
-            b.put(APP_HASH, appHash);
-            db.write(durable, b);
-            last = entries;
-        } catch (RocksDBException e) {
-            throw new IOException("cannot commit height " + height + ": " + e.getMessage(), e);
         }
     }
 
@@ -126,7 +95,6 @@ public final class LedgerStore implements AutoCloseable {
             b.put(HEIGHT, ByteBuffer.allocate(8).putLong(height).array());
             b.put(APP_HASH, appHash);
             db.write(durable, b);
-            last = entries;
         } catch (RocksDBException e) {
             throw new IOException("cannot commit height " + height + ": " + e.getMessage(), e);
         }
