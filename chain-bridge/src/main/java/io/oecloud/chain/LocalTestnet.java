@@ -129,13 +129,7 @@ public final class LocalTestnet implements AutoCloseable {
             Files.writeString(home(i).resolve("config/genesis.json"), g);
             if (!kvstore) { // the ledger keeps the mempool and gossips it; kvstore has only CometBFT's
                 toml(home(i).resolve("config/config.toml"), "mempool", "type", "\"nop\"");
-                List<InetSocketAddress> peers = new ArrayList<>();
-                for (int j = 0; j < n; j++) {
-                    if (j != i) {
-                        peers.add(new InetSocketAddress("127.0.0.1", tx[j]));
-                    }
-                }
-                new TxService.Config(new InetSocketAddress("127.0.0.1", tx[i]), peers).write(home(i));
+                TxService.Config.loopbackMesh(tx, i).write(home(i));
             }
         }
     }

@@ -40,6 +40,17 @@ public final class TxService implements AutoCloseable {
             return new Config(hostPort(doc.path("listen").asText("127.0.0.1:0"), f), List.copyOf(peers));
         }
 
+        /** Node {@code self} of a loopback mesh whose node i listens on {@code ports[i]}: every other node is a peer. */
+        public static Config loopbackMesh(int[] ports, int self) {
+            List<InetSocketAddress> peers = new ArrayList<>();
+            for (int j = 0; j < ports.length; j++) {
+                if (j != self) {
+                    peers.add(new InetSocketAddress("127.0.0.1", ports[j]));
+                }
+            }
+            return new Config(new InetSocketAddress("127.0.0.1", ports[self]), List.copyOf(peers));
+        }
+
         public void write(Path home) throws IOException {
             ObjectNode doc = JSON.createObjectNode().put("listen", listen.getHostString() + ":" + listen.getPort());
             peers.forEach(p -> doc.withArray("peers").add(p.getHostString() + ":" + p.getPort()));

@@ -113,13 +113,7 @@ final class DevnetChain {
     /** Each super-node's mempool endpoint on {@code txs[i]}, gossiping to the other three. */
     private void writeMempoolConfigs(int[] txs) throws IOException {
         for (int i = 0; i < SUPER_NODES; i++) {
-            List<java.net.InetSocketAddress> peers = new ArrayList<>();
-            for (int j = 0; j < SUPER_NODES; j++) {
-                if (j != i) {
-                    peers.add(new java.net.InetSocketAddress("127.0.0.1", txs[j]));
-                }
-            }
-            new io.oecloud.chain.TxService.Config(new java.net.InetSocketAddress("127.0.0.1", txs[i]), peers).write(home(i));
+            io.oecloud.chain.TxService.Config.loopbackMesh(txs, i).write(home(i));
         }
     }
 
