@@ -56,6 +56,11 @@ import java.util.function.Supplier;
  */
 public final class Host implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Host.class.getName());
+    /**
+     * Peers whose failed dials we remember for backoff. Lookups dial peers that strangers name,
+     * under IDs that cost nothing, so without a bound every bogus ID would stay here for good.
+     */
+    static final int MAX_BACKOFF = 10_000;
 
     private final Identity identity;
     private final HostConfig config;
@@ -247,9 +252,31 @@ public final class Host implements AutoCloseable {
                             config.backoffBase().toNanos() << Math.min(20, failures - 1));
                     return new long[] {failures, System.nanoTime() + wait};
                 });
+                if (backoff.size() > MAX_BACKOFF) {
+                    trimBackoff();
+                }
             }
         });
         return result;
+    }
+
+    /**
+     * Forgets failures whose wait is over (the peer may be dialed again; only its count for the
+     * next wait is lost), then, if still too many, any until three quarters of {@link #MAX_BACKOFF}
+     * remain (so the scan runs once per quarter of the bound, not once per failed dial).
+     */
+    private void trimBackoff() {
+        long now = System.nanoTime();
+        backoff.values().removeIf(b -> b[1] - now <= 0);
+        for (var it = backoff.keySet().iterator(); backoff.size() > MAX_BACKOFF * 3 / 4 && it.hasNext(); ) {
+            it.next();
+            it.remove();
+        }
+    }
+
+    /** Peers whose dial failures are remembered (tests). */
+    int backoffSize() {
+        return backoff.size();
     }
 
     /** Forgets dial failures of {@code peer} (for tests and operator commands). */

@@ -99,7 +99,7 @@ final class Identify {
                 host.peerStore().addAddrs(s.remotePeer(), addrs);
                 PeerStore.Identified info = new PeerStore.Identified(
                         List.copyOf(id.getProtocolsList()), id.getAgentVersion(), id.getProtocolVersion());
-                host.peerStore().setIdentified(s.remotePeer(), info);
+                host.peerStore().identified(s.remotePeer(), info, PeerStore.reached(s.connection(), addrs));
                 result.complete(info);
             } catch (InvalidProtocolBufferException | ProtocolException e) {
                 result.completeExceptionally(e);

@@ -33,18 +33,30 @@ public final class KadDht implements AutoCloseable {
     static final int MAX_KEY = 80;
     /** Longest record value we store. */
     static final int MAX_VALUE = 64 * 1024;
+    /** Bytes a stored value costs beyond its key and value (map entry, record, arrays), for {@link DhtConfig#maxRecordBytes}. */
+    static final int RECORD_OVERHEAD = 200;
+    /**
+     * Providers in one GET_PROVIDERS answer, oldest records first. Each takes at most ~1.1 KB
+     * (ID and {@link ProviderStore#MAX_ADDR_BYTES}), so with k closer peers (16 addresses of at most
+     * 1 KiB each) an answer stays well inside the 1 MiB message limit, however many peers announced
+     * the key; an asker wants a few (kubo asks for 20).
+     */
+    static final int MAX_PROVIDERS_PER_REPLY = 100;
 
     /** Statistics of one lookup, for the scale simulation. */
     public record LookupStats(int hops, int messages, boolean found) {}
 
-    private record StoredRecord(byte[] value, long expiresAtNanos, String timeReceived) {}
+    private record StoredRecord(byte[] value, long expiresAtNanos, String timeReceived, long cost) {}
 
     private final KadNetwork network;
     private final DhtConfig config;
     private final Map<String, RecordValidator> validators;
     private final RoutingTable table;
     private final ProviderStore providers;
+    /** Values we hold; read freely, changed only under its own lock (with {@link #recordBytes}). */
     private final Map<ByteBuffer, StoredRecord> records = new ConcurrentHashMap<>();
+    private long recordBytes;
+    private long lastFullRecordExpire = Long.MIN_VALUE;
     private final Map<ByteBuffer, byte[]> provided = new ConcurrentHashMap<>();
     private final ScheduledExecutorService scheduler;
     private final List<ScheduledFuture<?>> tasks = new ArrayList<>();
@@ -68,7 +80,7 @@ public final class KadDht implements AutoCloseable {
         this.config = config;
         this.validators = Map.copyOf(validators);
         this.table = new RoutingTable(network.self(), config.k());
-        this.providers = new ProviderStore(config.maxProvidersPerPeer(), clock);
+        this.providers = new ProviderStore(ProviderStore.Limits.of(config), clock);
         this.scheduler = scheduler;
         if (config.server()) {
             network.serve(this::handle);
@@ -231,7 +243,6 @@ public final class KadDht implements AutoCloseable {
      */
     public CompletableFuture<Integer> provide(byte[] key) {
         provided.put(ByteBuffer.wrap(key.clone()), key.clone());
-        providers.add(key, self(), network.selfAddrs(), config.providerTtl().toNanos());
         return announce(key);
     }
 
@@ -257,7 +268,6 @@ public final class KadDht implements AutoCloseable {
     private CompletableFuture<Void> republish() {
         List<CompletableFuture<Integer>> all = new ArrayList<>();
         for (byte[] key : provided.values()) {
-            providers.add(key, self(), network.selfAddrs(), config.providerTtl().toNanos());
             all.add(announce(key));
         }
         return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
@@ -271,8 +281,36 @@ public final class KadDht implements AutoCloseable {
 
     private void expire() {
         providers.expire();
+        expireRecords();
+    }
+
+    private void expireRecords() {
         long now = clock.getAsLong();
-        records.values().removeIf(r -> r.expiresAtNanos <= now);
+        synchronized (records) {
+            for (var it = records.values().iterator(); it.hasNext(); ) {
+                StoredRecord r = it.next();
+                if (r.expiresAtNanos <= now) {
+                    it.remove();
+                    recordBytes -= r.cost;
+                }
+            }
+        }
+    }
+
+    /**
+     * Providers of {@code key} we know without asking: ourselves while we provide it (our own
+     * records are not in the provider store, so they never compete with strangers' for room),
+     * then the records peers gave us, oldest first.
+     */
+    private List<Provider> localProviders(byte[] key, int max) {
+        List<Provider> out = new ArrayList<>();
+        if (provided.containsKey(ByteBuffer.wrap(key))) {
+            out.add(new Provider(self(), network.selfAddrs()));
+        }
+        if (out.size() < max) {
+            out.addAll(providers.get(key, max - out.size()));
+        }
+        return out;
     }
 
     /** Providers of {@code key}, local ones first; stops once {@code max} are known. */
@@ -285,7 +323,7 @@ public final class KadDht implements AutoCloseable {
 
     public CompletableFuture<ProvidersFound> findProvidersWithStats(byte[] key, int max) {
         Map<PeerId, Provider> found = new LinkedHashMap<>();
-        for (Provider p : providers.get(key)) {
+        for (Provider p : localProviders(key, Math.max(max, 0))) {
             found.put(p.peer(), p);
         }
         if (found.size() >= max) {
@@ -294,6 +332,9 @@ public final class KadDht implements AutoCloseable {
         Lookup.Visitor v = (from, reply, hops) -> {
             synchronized (found) {
                 for (Kad.Message.Peer pp : reply.getProviderPeersList()) {
+                    if (found.size() >= max) {
+                        break; // the rest of a long list is neither needed nor learned
+                    }
                     try {
                         PeerId id = PeerId.fromBytes(pp.getId().toByteArray());
                         learn(id, pp);
@@ -414,18 +455,45 @@ public final class KadDht implements AutoCloseable {
         validatorFor(key).validate(key, value);
     }
 
+    /**
+     * Keeps {@code value} unless the one we hold is better. Bounded in count and in bytes: values
+     * are free to make (any fresh identity signs its own {@code /oe/} records), so when the store is
+     * full, expired values are dropped first (at most once a second) and then a new value is
+     * refused; held values stay until they expire.
+     *
+     * @throws IllegalArgumentException if the store is full
+     */
     private void storeIfBetter(byte[] key, byte[] value) {
         ByteBuffer k = ByteBuffer.wrap(key.clone());
-        StoredRecord old = records.get(k);
-        if (old != null && !java.util.Arrays.equals(old.value, value)
-                && validatorFor(key).select(key, List.of(old.value, value)) == 0) {
-            return; // ours is better
+        long cost = (long) key.length + value.length + RECORD_OVERHEAD;
+        synchronized (records) {
+            StoredRecord old = records.get(k);
+            if (old != null && !java.util.Arrays.equals(old.value, value)
+                    && validatorFor(key).select(key, List.of(old.value, value)) == 0) {
+                return; // ours is better
+            }
+            if (full(old, cost)) {
+                long now = clock.getAsLong();
+                if (lastFullRecordExpire == Long.MIN_VALUE || now - lastFullRecordExpire >= 1_000_000_000L) {
+                    lastFullRecordExpire = now;
+                    expireRecords();
+                    old = records.get(k);
+                }
+                if (full(old, cost)) {
+                    throw new IllegalArgumentException("record store is full (" + records.size() + " values, "
+                            + recordBytes + " of " + config.maxRecordBytes() + " bytes)");
+                }
+            }
+            StoredRecord r = new StoredRecord(value.clone(), clock.getAsLong() + config.recordTtl().toNanos(),
+                    Instant.now().toString(), cost);
+            records.put(k, r);
+            recordBytes += cost - (old == null ? 0 : old.cost);
         }
-        if (old == null && records.size() >= config.maxRecords()) {
-            throw new IllegalArgumentException("record store is full");
-        }
-        records.put(k, new StoredRecord(value.clone(), clock.getAsLong() + config.recordTtl().toNanos(),
-                Instant.now().toString()));
+    }
+
+    private boolean full(StoredRecord old, long cost) {
+        return (old == null && records.size() >= config.maxRecords())
+                || recordBytes + cost - (old == null ? 0 : old.cost) > config.maxRecordBytes();
     }
 
     private static Kad.Record record(byte[] key, byte[] value, String time) {
@@ -459,6 +527,9 @@ public final class KadDht implements AutoCloseable {
      * @throws ProtocolException to reset the stream without a reply (invalid records, bad keys)
      */
     Kad.Message handle(PeerId from, Kad.Message m) {
+        if (m.getType() == Kad.Message.MessageType.UNRECOGNIZED) { // before anything reads it: its enum has no number
+            throw new ProtocolException("unknown kad message type " + m.getTypeValue());
+        }
         byte[] key = m.getKey().toByteArray();
         Kad.Message.Builder reply = Kad.Message.newBuilder().setType(m.getType()).setKey(m.getKey());
         switch (m.getType()) {
@@ -481,7 +552,7 @@ public final class KadDht implements AutoCloseable {
                 if (key.length > MAX_KEY) {
                     throw new ProtocolException("GET_PROVIDERS key of " + key.length + " bytes");
                 }
-                for (Provider p : providers.get(key)) {
+                for (Provider p : localProviders(key, MAX_PROVIDERS_PER_REPLY)) {
                     reply.addProviderPeers(peerEntry(p.peer(), p.addrs()));
                 }
                 reply.addAllCloserPeers(closerPeers(key, from));
@@ -491,23 +562,34 @@ public final class KadDht implements AutoCloseable {
                 if (key.length > MAX_KEY) {
                     throw new ProtocolException("ADD_PROVIDER key of " + key.length + " bytes");
                 }
-                boolean accepted = false;
+                ByteString sender = ByteString.copyFrom(from.toBytes());
+                Kad.Message.Peer own = null;
                 for (Kad.Message.Peer p : m.getProviderPeersList()) {
                     // The spec: only the sender may announce itself; entries without addresses are useless.
-                    if (!p.getId().equals(ByteString.copyFrom(from.toBytes())) || p.getAddrsCount() == 0) {
-                        continue;
+                    if (p.getId().equals(sender) && p.getAddrsCount() > 0) {
+                        own = p;
+                        break;
                     }
-                    List<Multiaddr> addrs = addrsOf(p);
-                    network.learn(from, addrs);
-                    accepted |= providers.add(key, from, addrs, config.providerTtl().toNanos());
                 }
-                if (!accepted && m.getProviderPeersCount() > 0) {
-                    throw new ProtocolException("ADD_PROVIDER from " + from + " for someone else, without addresses, or over its limit");
-                }
-                if (accepted) {
-                    for (var l : providerListeners) {
-                        l.accept(key.clone(), from);
+                if (own == null) {
+                    if (m.getProviderPeersCount() > 0) {
+                        throw new ProtocolException("ADD_PROVIDER from " + from + " names someone else or no address");
                     }
+                    return null;
+                }
+                List<Multiaddr> addrs = ProviderStore.bounded(addrsOf(own)); // may be empty: kinds we do not parse
+                network.learn(from, addrs);
+                ProviderStore.Outcome outcome = providers.add(key, from, addrs, config.providerTtl().toNanos());
+                if (!outcome.accepted()) {
+                    throw new ProtocolException("ADD_PROVIDER from " + from + " refused: " + switch (outcome) {
+                        case PROVIDER_FULL -> "it has " + config.maxProvidersPerPeer() + " records here already";
+                        case RECORDS_FULL -> "the store holds " + config.maxProviderRecords() + " records";
+                        case KEYS_FULL -> "the store holds records for " + config.maxProviderKeys() + " keys";
+                        default -> "the store holds records of " + config.maxProviderPeers() + " peers";
+                    });
+                }
+                for (var l : providerListeners) {
+                    l.accept(key.clone(), from);
                 }
                 return null;
             }
@@ -541,6 +623,18 @@ public final class KadDht implements AutoCloseable {
 
     int providersHeldFor(PeerId provider) {
         return providers.countFor(provider);
+    }
+
+    /** Provider records, keys and provider peers held (tests). */
+    int[] providerStoreSizes() {
+        return providers.sizes();
+    }
+
+    /** Values held and their bytes as {@link DhtConfig#maxRecordBytes} counts them (tests). */
+    long[] recordStoreSizes() {
+        synchronized (records) {
+            return new long[] {records.size(), recordBytes};
+        }
     }
 
     private final List<java.util.function.BiConsumer<byte[], PeerId>> providerListeners = new java.util.concurrent.CopyOnWriteArrayList<>();

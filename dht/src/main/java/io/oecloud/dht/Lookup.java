@@ -123,7 +123,11 @@ final class Lookup {
             } else {
                 state.put(p, State.DONE);
                 int d = depth.getOrDefault(p, 0);
+                int read = 0;
                 for (Kad.Message.Peer cp : reply.getCloserPeersList()) {
+                    if (++read > maxCloserPerReply()) {
+                        break; // an honest server names k (+1: the target); more only floods our peer store
+                    }
                     try {
                         PeerId id = PeerId.fromBytes(cp.getId().toByteArray());
                         dht.learn(id, cp);
@@ -148,6 +152,11 @@ final class Lookup {
             return;
         }
         step();
+    }
+
+    /** Closer peers read from one reply: 2k, lenient towards servers with larger buckets. */
+    private int maxCloserPerReply() {
+        return 2 * dht.config().k();
     }
 
     private void finish(boolean early) {

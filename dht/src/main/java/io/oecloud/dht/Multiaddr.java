@@ -293,6 +293,11 @@ public final class Multiaddr {
         return bytes.clone();
     }
 
+    /** Bytes of the binary form (what limits count). */
+    int length() {
+        return bytes.length;
+    }
+
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder();

@@ -246,7 +246,8 @@ class HostTest {
         Host b = hosts.start();
         Identity ida = Identity.loadOrCreate(dir);
         Host a = new Host(ida, HostConfig.defaults().withDataDir(dir)).start();
-        a.dial(TestHosts.addr(b)).get(10, TimeUnit.SECONDS);
+        Connection c = a.dial(TestHosts.addr(b)).get(10, TimeUnit.SECONDS);
+        a.identified(c).get(10, TimeUnit.SECONDS); // only identified peers are saved
         a.close();
         Host again = new Host(Identity.loadOrCreate(dir), HostConfig.defaults().withDataDir(dir)).start();
         try {
@@ -256,5 +257,27 @@ class HostTest {
         } finally {
             again.close();
         }
+    }
+
+    @Test
+    void failedDials_toManyFreshPeerIds_keepTheBackoffTableBounded() throws Exception {
+        Host h = hosts.start();
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort(); // closed again: every dial is refused at once
+        }
+        Random rnd = new Random(11);
+        int dials = Host.MAX_BACKOFF + 2_000;
+        for (int done = 0; done < dials; ) {
+            List<CompletableFuture<Connection>> batch = new ArrayList<>();
+            for (int i = 0; i < 500 && done < dials; i++, done++) {
+                PeerId named = FakeKadNetwork.randomPeer(rnd); // as a stranger's DHT reply names them
+                batch.add(h.dial(Multiaddr.parse("/ip4/127.0.0.1/tcp/" + port).withPeerId(named)));
+            }
+            for (CompletableFuture<Connection> f : batch) {
+                assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
+            }
+        }
+        assertTrue(h.backoffSize() <= Host.MAX_BACKOFF, h.backoffSize() + " peers remembered");
     }
 }

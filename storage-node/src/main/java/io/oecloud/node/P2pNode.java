@@ -1,5 +1,6 @@
 package io.oecloud.node;
 
+import io.oecloud.dht.Connection;
 import io.oecloud.dht.DhtConfig;
 import io.oecloud.dht.Host;
 import io.oecloud.dht.HostConfig;
@@ -12,6 +13,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -40,25 +42,36 @@ final class P2pNode implements AutoCloseable {
         return new P2pNode(host, dht, scheduler);
     }
 
+    /** Remembered peers dialed at a start without bootstrap addresses: the most recently identified. */
+    static final int REMEMBERED_BOOTSTRAP_PEERS = 32;
+
     /**
-     * Dials the bootstrap peers (and, when none are given, the peers remembered from the last run)
-     * and looks ourselves up. Peers that fail are reported, not fatal, while one succeeds.
+     * Dials the bootstrap peers and looks ourselves up. When none are given, the peers of the last
+     * run are dialed, but only those that connected and identified then, at an address shown to
+     * reach them ({@link io.oecloud.dht.PeerStore#bootstrapPeers}): never an address some peer
+     * merely told us, or a stranger's DHT reply could make every restart dial whom it likes.
+     * All dials run at once, so a start waits one dial deadline, not one per dead peer. Peers
+     * that fail are reported, not fatal, while one succeeds.
      *
      * @return the peers reached
      */
     List<PeerId> bootstrap(List<Multiaddr> addrs, java.io.PrintWriter err) {
         List<PeerId> reached = new ArrayList<>();
-        List<Multiaddr> targets = new ArrayList<>(addrs);
-        if (targets.isEmpty()) {
-            for (PeerId p : host.peerStore().peers()) {
-                host.peerStore().addrs(p).stream().findFirst().ifPresent(a -> targets.add(a.withPeerId(p)));
-            }
-        }
+        List<Multiaddr> targets = addrs.isEmpty()
+                ? host.peerStore().bootstrapPeers(REMEMBERED_BOOTSTRAP_PEERS) : List.copyOf(addrs);
+        List<CompletableFuture<Connection>> dials = new ArrayList<>();
         for (Multiaddr a : targets) {
             try {
-                reached.add(host.dial(a).get(host.config().dialTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS).remotePeer());
+                dials.add(host.dial(a));
+            } catch (RuntimeException e) {
+                dials.add(CompletableFuture.failedFuture(e));
+            }
+        }
+        for (int i = 0; i < targets.size(); i++) {
+            try {
+                reached.add(dials.get(i).get(host.config().dialTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS).remotePeer());
             } catch (Exception e) {
-                err.println("bootstrap " + a + ": " + rootMessage(e));
+                err.println("bootstrap " + targets.get(i) + ": " + rootMessage(e));
             }
         }
         if (!reached.isEmpty()) {
