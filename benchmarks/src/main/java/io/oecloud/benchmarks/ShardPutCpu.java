@@ -38,12 +38,12 @@ public final class ShardPutCpu {
         ShardStore store = ShardStore.open(dir.resolve("store"), 64L << 30);
         ExecutorService io = Executors.newFixedThreadPool(4);
         Host server = new Host(Identity.generate(), HostConfig.defaults());
-        server.setStreamHandler(ShardServer.PROTOCOL_ID, new ShardServer(store, io)::newHandler);
+        server.setStreamHandler(ShardServer.PROTOCOL_ID, new ShardServer(store, io, server.peerId())::newHandler);
         server.start();
         Host client = new Host(Identity.generate(), HostConfig.defaults()).start();
         try {
             client.dial(server.listenAddresses().get(0).withPeerId(server.peerId())).get(10, TimeUnit.SECONDS);
-            ShardClient shards = new ShardClient(client, 30_000);
+            ShardClient shards = new ShardClient(client, client.identity(), 30_000);
             byte[] base = new byte[2 << 20];
             new Random(1).nextBytes(base);
             var os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
@@ -59,7 +59,7 @@ public final class ShardPutCpu {
                     for (int k = 0; k < 8; k++) {
                         shard[k] = (byte) (s >>> (8 * k)); // a new shard every time
                     }
-                    inFlight.add(shards.put(server.peerId(), Cid.compute(ContentCodec.RAW, HashFunction.BLAKE3, shard), shard, null));
+                    inFlight.add(shards.put(server.peerId(), Cid.compute(ContentCodec.RAW, HashFunction.BLAKE3, shard), shard));
                     if (inFlight.size() >= 4) {
                         inFlight.remove(0).get(30, TimeUnit.SECONDS);
                     }

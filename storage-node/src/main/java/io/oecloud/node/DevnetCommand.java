@@ -86,6 +86,8 @@ final class DevnetCommand implements Callable<Integer> {
     record Started(int index, Process process, String peerId, String p2p, String api, Path dir, List<String> cmd) {}
 
     private final List<Started> started = new CopyOnWriteArrayList<>(); // read by the stop hook
+    /** Each node's peer ID, by index. */
+    private final List<String> peers = new ArrayList<>();
 
     @Override
     public Integer call() throws Exception {
@@ -100,6 +102,11 @@ final class DevnetCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--node-heap must be like 512m or 1g, was '" + nodeHeap + "'");
         }
         Files.createDirectories(dataDir);
+        // Every node's identity up front, so each can be told to trust the others' shard pins
+        // (without it they would be strangers to each other, each within a quota).
+        for (int i = 0; i < nodes; i++) {
+            peers.add(io.oecloud.dht.Identity.loadOrCreate(dataDir.resolve("node-" + i)).peerId().toString());
+        }
         if (!noChain && nodes >= DevnetChain.SUPER_NODES) {
             chain = new DevnetChain(dataDir, Cometbft.binary(null));
             chain.prepare(dataDir, p2pPort == 0 ? 0 : chainPort);
@@ -177,6 +184,11 @@ final class DevnetCommand implements Callable<Integer> {
                 "--repair-interval", repairInterval, "--scrub-interval", scrubInterval));
         if (bootstrap != null) {
             cmd.addAll(List.of("--bootstrap", bootstrap));
+        }
+        for (int j = 0; j < peers.size(); j++) {
+            if (j != i) {
+                cmd.addAll(List.of("--trust-owner", peers.get(j)));
+            }
         }
         if (chain != null && i < DevnetChain.SUPER_NODES) {
             cmd.addAll(List.of("--super-node", "--chain-home", chain.home(i).toString(), "--cometbft", chain.cometbft.toString()));

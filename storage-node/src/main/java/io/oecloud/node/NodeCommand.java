@@ -69,6 +69,18 @@ final class NodeCommand implements Callable<Integer> {
             description = "Keep an unpinned shard this long before collecting it (default: ${DEFAULT-VALUE}).")
     String gcGrace;
 
+    @Option(names = "--trust-owner", paramLabel = "PEERID",
+            description = "An owner key (peer ID) whose shard pins this node admits without a quota, repeatable; the node's own key is always trusted.")
+    List<String> trustOwners = List.of();
+
+    @Option(names = "--owner-quota", paramLabel = "BYTES", defaultValue = "1073741824",
+            description = "Space each other owner key may pin here, counted in 4 KiB blocks plus 4 KiB per shard (default: ${DEFAULT-VALUE}, 1 GiB).")
+    long ownerQuota;
+
+    @Option(names = "--strangers-quota", paramLabel = "BYTES",
+            description = "Space all untrusted owner keys together may pin here (default: half of --capacity).")
+    Long strangersQuota;
+
     @Option(names = "--super-node", description = "Also run OEChain: the ledger and its CometBFT as a child process.")
     boolean superNode;
 
@@ -104,7 +116,7 @@ final class NodeCommand implements Callable<Integer> {
         StorageNode.Upkeep upkeep = new StorageNode.Upkeep(Options.duration(scrubInterval, "--scrub-interval"),
                 Options.duration(repairInterval, "--repair-interval"), Options.duration(gcInterval, "--gc-interval"),
                 Options.duration(gcGrace, "--gc-grace"));
-        StorageNode storage = StorageNode.start(id, listenAddrs, dataDir, capacity, objectConfig, upkeep);
+        StorageNode storage = StorageNode.start(id, listenAddrs, dataDir, capacity, objectConfig, upkeep, quotas());
         if (warmUp) {
             Warmup.start(k, m, objectConfig.segmentSize());
         }
@@ -175,6 +187,29 @@ final class NodeCommand implements Callable<Integer> {
         out.flush();
         stop.await();
         return 0;
+    }
+
+    /** The quotas of --trust-owner, --owner-quota and --strangers-quota. */
+    private io.oecloud.node.store.Quotas quotas() {
+        List<byte[]> trusted = new java.util.ArrayList<>();
+        for (String t : trustOwners) {
+            byte[] key;
+            try {
+                key = io.oecloud.dht.PeerId.parse(t).ed25519PublicKey();
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--trust-owner " + t + " is not a peer ID: " + e.getMessage());
+            }
+            if (key == null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--trust-owner " + t + " is not an Ed25519 peer ID (12D3KooW...)");
+            }
+            trusted.add(key);
+        }
+        long strangers = strangersQuota != null ? strangersQuota : capacity / 2;
+        if (ownerQuota < 0 || strangers < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--owner-quota and --strangers-quota must not be negative, were "
+                    + ownerQuota + " and " + strangers);
+        }
+        return io.oecloud.node.store.Quotas.of(ownerQuota, strangers, trusted);
     }
 
     static void writeAtomically(Path file, String content) throws IOException {

@@ -9,6 +9,7 @@ import io.oecloud.dht.Multiaddr;
 import io.oecloud.node.object.ObjectService;
 import io.oecloud.node.shard.ShardClient;
 import io.oecloud.node.shard.ShardServer;
+import io.oecloud.node.store.Quotas;
 import io.oecloud.node.store.ShardStore;
 import io.oecloud.node.store.StoreException;
 import io.oecloud.proofs.Cid;
@@ -86,11 +87,11 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
         this.announcer = new Announcer(p2p.dht, 2);
         Gauge.builder("oe_dht_announcements_queued", announcer, Announcer::queued)
                 .description("Stored blocks waiting to be announced in the DHT").register(metrics);
-        this.server = new ShardServer(store, io);
+        this.server = new ShardServer(store, io, p2p.host.peerId());
         // Every stored shard and manifest is announced, so it can be found after repair moves it.
         server.onStored(this::provide);
         p2p.host.setStreamHandler(ShardServer.PROTOCOL_ID, server::newHandler);
-        this.objects = new ObjectService(p2p.host, p2p.dht, store, new ShardClient(p2p.host, 60_000),
+        this.objects = new ObjectService(p2p.host, p2p.dht, store, new ShardClient(p2p.host, p2p.host.identity(), 60_000),
                 p2p.host.identity(), config, io, this::provide, metrics);
         // A corrupt shard is dropped by the store (never served); repair rebuilds it from the other shards.
         store.onCorrupt(cid -> LOG.log(System.Logger.Level.WARNING, "shard {0} was corrupt and is dropped; it needs repair", cid));
@@ -142,7 +143,18 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
 
     static StorageNode start(Identity id, List<Multiaddr> listen, Path dataDir, long capacity,
                              ObjectService.Config config, Upkeep schedule) throws IOException, StoreException {
-        ShardStore store = ShardStore.open(dataDir.resolve("store"), capacity);
+        return start(id, listen, dataDir, capacity, config, schedule, defaultQuotas(capacity));
+    }
+
+    /** 1 GiB for each key the node does not trust, half the capacity for all of them together. */
+    static Quotas defaultQuotas(long capacity) {
+        return Quotas.of(Quotas.DEFAULT_PER_STRANGER, capacity / 2, List.of());
+    }
+
+    /** @param quotas what other owners' pins may take here; the node's own key is trusted in any case */
+    static StorageNode start(Identity id, List<Multiaddr> listen, Path dataDir, long capacity,
+                             ObjectService.Config config, Upkeep schedule, Quotas quotas) throws IOException, StoreException {
+        ShardStore store = ShardStore.open(dataDir.resolve("store"), capacity, quotas.trusting(id.publicKey()));
         P2pNode p2p;
         try {
             p2p = P2pNode.start(id, listen, dataDir, true);

@@ -235,7 +235,7 @@ public final class ObjectService {
         if (result.isDone()) {
             return;
         }
-        CompletableFuture<Void> f = shards.put(peer, cid, data, owner.publicKey());
+        CompletableFuture<Void> f = shards.put(peer, cid, data);
         current.set(f);
         f.whenComplete((v, e) -> {
             if (e == null) {
@@ -822,7 +822,7 @@ public final class ObjectService {
                 }
             }, io);
         }
-        return shards.unpin(peer, cid, owner).handle((ok, e) -> e == null);
+        return shards.unpin(peer, cid).handle((ok, e) -> e == null);
     }
 
     // ---- directories and listings ----
@@ -1314,7 +1314,8 @@ public final class ObjectService {
 
     /**
      * Stores {@code block} on one node from {@code candidates} not in {@code avoid}, pinned by
-     * {@code pinOwner}. Nodes that fail for a passing reason (busy with other transfers, slow)
+     * {@code pinOwner} when that node is this one, else by this node's key (a pin on another node
+     * must be signed, and only the owner could sign for the owner). Nodes that fail for a passing reason (busy with other transfers, slow)
      * are tried again, up to three more rounds with a growing pause, before the block is given up
      * until the next repair round; nodes that refuse (full, forbidden) are not.
      */
@@ -1339,7 +1340,7 @@ public final class ObjectService {
                         local.put(cid, block, pinOwner);
                         storedLocally.accept(cid);
                     } else {
-                        shards.put(p, cid, block, pinOwner).get(60, TimeUnit.SECONDS);
+                        shards.put(p, cid, block).get(60, TimeUnit.SECONDS); // pinned by this node's key: it cannot sign for the owner
                     }
                     return p;
                 } catch (InterruptedException e) {

@@ -12,6 +12,7 @@ import io.oecloud.node.pb.ShardProto.ShardRequest;
 import io.oecloud.node.pb.ShardProto.ShardResponse;
 import io.oecloud.node.pb.ShardProto.ShardResponse.Status;
 import io.oecloud.proofs.Cid;
+import java.security.SecureRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
@@ -19,24 +20,36 @@ import java.util.concurrent.TimeUnit;
 /**
  * Asks other nodes for shards over {@code /oe/shard/1.0.0}. Every call has a deadline; a GET of a
  * whole shard is checked against its CID before it is returned (a range cannot be, and says so).
+ * Pins and deletes are signed by {@code signer} for the one holder they are sent to
+ * ({@link ShardServer#pinMessage}, {@link ShardServer#deleteMessage}).
  */
 public final class ShardClient {
+    /** How long a pin or delete signature stays valid: time for the transfer, within the holders' windows. */
+    static final long SIGNATURE_VALIDITY_MILLIS = TimeUnit.MINUTES.toMillis(5);
+    private static final SecureRandom NONCES = new SecureRandom();
+
     private final Host host;
+    private final Identity signer;
     private final long timeoutMillis;
 
-    public ShardClient(Host host, long timeoutMillis) {
+    /**
+     * @param signer the key that pins what this client puts and signs its deletes (the node's own)
+     */
+    public ShardClient(Host host, Identity signer, long timeoutMillis) {
         this.host = host;
+        this.signer = signer;
         this.timeoutMillis = timeoutMillis;
     }
 
-    /** Stores a shard on {@code peer}, pinned by {@code owner} (32-byte Ed25519 key, or null); completes once durable there. */
-    public CompletableFuture<Void> put(PeerId peer, Cid cid, byte[] data, byte[] owner) {
-        ShardRequest.Builder r = ShardRequest.newBuilder().setOp(ShardRequest.Op.PUT)
-                .setCid(ByteString.copyFrom(cid.toBytes())).setSize(data.length);
-        if (owner != null) {
-            r.setOwner(ByteString.copyFrom(owner));
-        }
-        return linked(call(peer, r.build(), data), a -> null);
+    /** Stores a shard on {@code peer}, pinned by the signer's key; completes once durable there. */
+    public CompletableFuture<Void> put(PeerId peer, Cid cid, byte[] data) {
+        long notAfter = System.currentTimeMillis() + SIGNATURE_VALIDITY_MILLIS;
+        byte[] sig = signer.sign(ShardServer.pinMessage(peer, cid, notAfter));
+        ShardRequest r = ShardRequest.newBuilder().setOp(ShardRequest.Op.PUT)
+                .setCid(ByteString.copyFrom(cid.toBytes())).setSize(data.length)
+                .setOwner(ByteString.copyFrom(signer.publicKey())).setSignature(ByteString.copyFrom(sig)).setNotAfter(notAfter)
+                .build();
+        return linked(call(peer, r, data), a -> null);
     }
 
     /**
@@ -88,7 +101,14 @@ public final class ShardClient {
     public CompletableFuture<Long> has(PeerId peer, Cid cid) {
         return call(peer, ShardRequest.newBuilder().setOp(ShardRequest.Op.HAS)
                 .setCid(ByteString.copyFrom(cid.toBytes())).build(), null)
-                .thenApply(a -> a.response.getSize())
+                .thenApply(a -> {
+                    long size = a.response.getSize();
+                    if (Long.compareUnsigned(size, ShardServer.MAX_SHARD) > 0) {
+                        throw new CompletionException(new ShardException(Status.BAD_REQUEST,
+                                peer + " claims a shard of " + Long.toUnsignedString(size) + " bytes"));
+                    }
+                    return size;
+                })
                 .exceptionally(e -> {
                     Throwable c = e instanceof CompletionException ? e.getCause() : e;
                     if (c instanceof ShardException se && se.status() == Status.NOT_FOUND) {
@@ -98,13 +118,16 @@ public final class ShardClient {
                 });
     }
 
-    /** Removes {@code owner}'s pin of the shard at {@code peer}, signed with the owner's key. */
-    public CompletableFuture<Void> unpin(PeerId peer, Cid cid, Identity owner) {
-        long notAfter = System.currentTimeMillis() + TimeUnit.MINUTES.toMillis(5);
-        byte[] sig = owner.sign(ShardServer.deleteMessage(cid, notAfter));
+    /** Removes one of the signer's pins of the shard at {@code peer}, by a delete signed for that peer and usable once. */
+    public CompletableFuture<Void> unpin(PeerId peer, Cid cid) {
+        long notAfter = System.currentTimeMillis() + SIGNATURE_VALIDITY_MILLIS;
+        byte[] nonce = new byte[ShardServer.NONCE];
+        NONCES.nextBytes(nonce);
+        byte[] sig = signer.sign(ShardServer.deleteMessage(peer, cid, notAfter, nonce));
         return call(peer, ShardRequest.newBuilder().setOp(ShardRequest.Op.DELETE)
-                .setCid(ByteString.copyFrom(cid.toBytes())).setOwner(ByteString.copyFrom(owner.publicKey()))
-                .setSignature(ByteString.copyFrom(sig)).setNotAfter(notAfter).build(), null).thenApply(a -> null);
+                .setCid(ByteString.copyFrom(cid.toBytes())).setOwner(ByteString.copyFrom(signer.publicKey()))
+                .setSignature(ByteString.copyFrom(sig)).setNotAfter(notAfter).setNonce(ByteString.copyFrom(nonce))
+                .build(), null).thenApply(a -> null);
     }
 
     private record Answer(ShardResponse response, byte[] data) {}
@@ -148,8 +171,14 @@ public final class ShardClient {
                             return;
                         }
                         boolean withBody = request.getOp() == ShardRequest.Op.GET;
-                        if (withBody && response.getSize() > ShardServer.MAX_SHARD) {
-                            throw new IllegalArgumentException("answer of " + response.getSize() + " bytes exceeds " + ShardServer.MAX_SHARD);
+                        long size = response.getSize();
+                        if (withBody && Long.compareUnsigned(size, ShardServer.MAX_SHARD) > 0) {
+                            throw new ShardException(Status.BAD_REQUEST, peer + " announced an answer of "
+                                    + Long.toUnsignedString(size) + " bytes, more than " + ShardServer.MAX_SHARD);
+                        }
+                        if (withBody && request.getLength() != 0 && size != request.getLength()) {
+                            throw new ShardException(Status.BAD_REQUEST, peer + " announced " + size + " bytes for a range of "
+                                    + Long.toUnsignedString(request.getLength()));
                         }
                         data = new byte[withBody ? (int) response.getSize() : 0];
                         take(s, buf);

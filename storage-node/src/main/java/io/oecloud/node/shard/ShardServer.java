@@ -2,6 +2,10 @@ package io.oecloud.node.shard;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
 import io.oecloud.dht.P2pStream;
 import io.oecloud.dht.PeerId;
 import io.oecloud.dht.StreamHandler;
@@ -10,308 +14,655 @@ import io.oecloud.node.pb.ShardProto.ShardResponse;
 import io.oecloud.node.pb.ShardProto.ShardResponse.Status;
 import io.oecloud.node.store.ShardStore;
 import io.oecloud.node.store.StoreException;
+import io.oecloud.node.store.StoredShard;
 import io.oecloud.proofs.Cid;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.time.Duration;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.bouncycastle.math.ec.rfc8032.Ed25519;
 
 /**
- * Serves {@code /oe/shard/1.0.0}: PUT (the CID is checked before the answer, so OK means stored
- * and durable), GET with a byte range, HAS, DELETE (unpin, signed by the owner who pinned it).
+ * Serves {@code /oe/shard/1.0.0}: PUT (pins the shard for the key that signed it; the CID is
+ * checked before the answer, so OK means stored and durable), GET with a byte range, HAS, and
+ * DELETE (removes one pin, signed by the key that holds it, usable once).
+ *
+ * <p>Who may do what: anyone may GET and HAS. A PUT must carry its owner's Ed25519 signature over
+ * {@link #pinMessage} (this node's peer ID, the CID and an expiry at most an hour ahead); a PUT
+ * without one is refused (FORBIDDEN), nothing is stored unpinned. The store admits the pin within
+ * the owner's quota ({@link io.oecloud.node.store.Quotas}). A DELETE must carry the signature of the
+ * key whose pin it removes over {@link #deleteMessage} (this node's peer ID, the CID, an expiry at
+ * most 10 minutes ahead and a 16-byte nonce); the store remembers the nonce until the expiry, across
+ * restarts, so a delete removes one pin once.
  *
  * <p>Limits: a request header of 4 KiB; shards of at most {@link #MAX_SHARD} bytes (refused from
- * the header, before the body is buffered); per peer at most {@link #MAX_INFLIGHT_PER_PEER} bytes of
- * PUT bodies in flight (else BUSY); every request done within {@link #DEADLINE_SECONDS} or reset.
- * Disk work runs on {@code io}, never on the event loop.
+ * the header, before any body byte is taken). Memory is taken from the node's budget as bytes
+ * arrive, never for what a header merely declares: PUT bodies and GET answers together at most
+ * {@link Limits#inflightTotal} bytes, one peer at most {@link Limits#inflightPerPeer} (beyond:
+ * BUSY, which uploaders retry); a request whose bytes stop for {@link Limits#stall} is reset, and
+ * every request must be answered within {@link Limits#deadline}. Every integer of a request is read
+ * as unsigned and range-checked. Disk work runs on {@code io}, never on the event loop. Errors are
+ * answered in words; the store's internal failures are logged here and answered as "internal".
  */
 public final class ShardServer {
     public static final String PROTOCOL_ID = "/oe/shard/1.0.0";
     public static final int MAX_SHARD = 32 << 20;
     static final int MAX_REQUEST = 4096;
-    static final long MAX_INFLIGHT_PER_PEER = 256L << 20;
-    static final long DEADLINE_SECONDS = 60;
-    /** A delete signature may not be valid for longer than this. */
-    static final long MAX_SIGNATURE_WINDOW_MILLIS = TimeUnit.HOURS.toMillis(1);
-    static final byte[] DELETE_DOMAIN = "oe-shard-delete:".getBytes(StandardCharsets.US_ASCII);
+    /** A pin signature may not be valid for longer than this. */
+    static final long MAX_PIN_WINDOW_MILLIS = TimeUnit.HOURS.toMillis(1);
+    /** A delete signature may not be valid for longer than this: its nonce is remembered that long. */
+    static final long MAX_DELETE_WINDOW_MILLIS = TimeUnit.MINUTES.toMillis(10);
+    static final int KEY = 32;
+    static final int SIGNATURE = 64;
+    static final int NONCE = 16;
+    static final byte[] PIN_DOMAIN = "oe-shard-pin:v1\n".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] DELETE_DOMAIN = "oe-shard-delete:v2\n".getBytes(StandardCharsets.US_ASCII);
+    private static final System.Logger LOG = System.getLogger(ShardServer.class.getName());
+
+    /**
+     * How much one node takes in and how long it waits.
+     *
+     * @param stall a request that sends no byte for this long before it is complete is reset
+     * @param deadline a request not answered within this is reset
+     * @param inflightTotal bytes of PUT bodies and GET answers in memory, all peers together
+     * @param inflightPerPeer the same, one peer
+     */
+    public record Limits(Duration stall, Duration deadline, long inflightTotal, long inflightPerPeer) {
+        public Limits {
+            if (stall.isNegative() || stall.isZero() || deadline.isNegative() || deadline.isZero()) {
+                throw new IllegalArgumentException("stall and deadline must be positive, were " + stall + " and " + deadline);
+            }
+            if (inflightTotal < MAX_SHARD || inflightPerPeer < MAX_SHARD || inflightPerPeer > inflightTotal) {
+                throw new IllegalArgumentException("in-flight limits must hold one shard (" + MAX_SHARD
+                        + " bytes) and a peer's no more than the total, were " + inflightTotal + " in all and " + inflightPerPeer + " per peer");
+            }
+        }
+
+        /**
+         * 10 s without a byte, 60 s in all; a quarter of the heap in flight (128 MiB at
+         * {@code -Xmx512m}), half of that from one peer.
+         */
+        public static Limits defaults() {
+            long total = Math.max(MAX_SHARD, Runtime.getRuntime().maxMemory() / 4);
+            return new Limits(Duration.ofSeconds(10), Duration.ofSeconds(60), total, Math.max(MAX_SHARD, total / 2));
+        }
+
+        public Limits withStall(Duration d) {
+            return new Limits(d, deadline, inflightTotal, inflightPerPeer);
+        }
+
+        public Limits withInflight(long total, long perPeer) {
+            return new Limits(stall, deadline, total, perPeer);
+        }
+    }
 
     private final ShardStore store;
     private final ExecutorService io;
-    private final Map<PeerId, AtomicLong> inflight = new ConcurrentHashMap<>();
-    /** PUT bodies held in memory from all peers together: a quarter of the heap. */
-    private final long maxInflightTotal = Math.max(MAX_SHARD, Runtime.getRuntime().maxMemory() / 4);
-    private final AtomicLong inflightTotal = new AtomicLong();
-    private volatile java.util.function.Consumer<Cid> stored = c -> { };
+    private final PeerId self;
+    private final Limits limits;
+    private final IncomingBudget budget;
+    private volatile Consumer<Cid> stored = c -> { };
 
-    public ShardServer(ShardStore store, ExecutorService io) {
+    /**
+     * @param self this node's peer ID: the holder that pin and delete signatures must name
+     */
+    public ShardServer(ShardStore store, ExecutorService io, PeerId self) {
+        this(store, io, self, Limits.defaults());
+    }
+
+    public ShardServer(ShardStore store, ExecutorService io, PeerId self, Limits limits) {
         this.store = store;
         this.io = io;
+        this.self = self;
+        this.limits = limits;
+        this.budget = new IncomingBudget(limits.inflightTotal(), limits.inflightPerPeer());
     }
 
     /** Called (on an I/O thread) with every shard a PUT stored; the node announces it in the DHT. */
-    public void onStored(java.util.function.Consumer<Cid> listener) {
+    public void onStored(Consumer<Cid> listener) {
         this.stored = listener;
     }
 
-    /** What a DELETE's owner signs. */
-    public static byte[] deleteMessage(Cid cid, long notAfter) {
-        byte[] c = cid.toBytes();
-        byte[] m = new byte[DELETE_DOMAIN.length + c.length + 8];
-        System.arraycopy(DELETE_DOMAIN, 0, m, 0, DELETE_DOMAIN.length);
-        System.arraycopy(c, 0, m, DELETE_DOMAIN.length, c.length);
-        for (int i = 0; i < 8; i++) {
-            m[DELETE_DOMAIN.length + c.length + i] = (byte) (notAfter >>> (56 - 8 * i));
+    /** Bytes of requests held in memory now (for tests and metrics). */
+    public long inflightBytes() {
+        return budget.used();
+    }
+
+    /** What the owner signs to pin {@code cid} on {@code holder} until {@code notAfter} (unix ms). */
+    public static byte[] pinMessage(PeerId holder, Cid cid, long notAfter) {
+        return signed(PIN_DOMAIN, holder, cid, notAfter, new byte[0]);
+    }
+
+    /** What the owner signs to remove one of its pins of {@code cid} on {@code holder}, once ({@code nonce}: 16 random bytes). */
+    public static byte[] deleteMessage(PeerId holder, Cid cid, long notAfter, byte[] nonce) {
+        if (nonce.length != NONCE) {
+            throw new IllegalArgumentException("a delete nonce has " + NONCE + " bytes, not " + nonce.length);
         }
-        return m;
+        return signed(DELETE_DOMAIN, holder, cid, notAfter, nonce);
+    }
+
+    private static byte[] signed(byte[] domain, PeerId holder, Cid cid, long notAfter, byte[] tail) {
+        byte[] h = holder.toBytes();
+        byte[] c = cid.toBytes();
+        return ByteBuffer.allocate(domain.length + 2 + h.length + 2 + c.length + 8 + tail.length)
+                .put(domain).putShort((short) h.length).put(h).putShort((short) c.length).put(c).putLong(notAfter).put(tail)
+                .array();
     }
 
     public StreamHandler newHandler() {
-        return new Handler();
+        Exchange x = new Exchange();
+        return new StreamHandler() {
+            @Override
+            public void onOpen(P2pStream s) {
+                x.open(new StreamWire(s));
+            }
+
+            @Override
+            public void onData(P2pStream s, ByteBuf data) {
+                x.data(data);
+            }
+
+            @Override
+            public void onRemoteClose(P2pStream s) {
+                x.remoteClosed();
+            }
+
+            @Override
+            public void onClose(P2pStream s, Throwable error) {
+                x.closed();
+            }
+        };
     }
 
-    private final class Handler implements StreamHandler {
-        private ByteBuf buf;
-        private ShardRequest request;
-        /** The PUT body as it arrives: a buffer of the store's, written without another copy; ours until handed to the store. */
-        private java.nio.ByteBuffer body;
-        private boolean answered;
-        private long reserved;
-        private ScheduledFuture<?> deadline;
+    /** One request's exchange, driven through a {@link Wire} (tests drive it without a socket). */
+    Exchange newExchange() {
+        return new Exchange();
+    }
 
+    /** What an exchange needs of its stream. All calls into an exchange run on {@link #eventLoop()}. */
+    interface Wire {
+        PeerId remotePeer();
+
+        EventExecutor eventLoop();
+
+        ByteBufAllocator alloc();
+
+        /** Queues {@code data} (ownership passes); the future completes once it is written or the stream is gone. */
+        Future<?> write(ByteBuf data);
+
+        void closeWrite();
+
+        void reset();
+    }
+
+    private record StreamWire(P2pStream s) implements Wire {
         @Override
-        public void onOpen(P2pStream s) {
-            deadline = s.eventLoop().schedule(() -> {
-                if (!answered) {
-                    s.reset();
-                }
-            }, DEADLINE_SECONDS, TimeUnit.SECONDS);
+        public PeerId remotePeer() {
+            return s.remotePeer();
         }
 
         @Override
-        public void onData(P2pStream s, ByteBuf data) {
+        public EventExecutor eventLoop() {
+            return s.eventLoop();
+        }
+
+        @Override
+        public ByteBufAllocator alloc() {
+            return s.alloc();
+        }
+
+        @Override
+        public Future<?> write(ByteBuf data) {
+            return s.write(data);
+        }
+
+        @Override
+        public void closeWrite() {
+            s.closeWrite();
+        }
+
+        @Override
+        public void reset() {
+            s.reset();
+        }
+    }
+
+    /** A failure answered to the asker in words. */
+    private static final class Refused extends Exception {
+        private static final long serialVersionUID = 1L;
+        final Status status;
+
+        Refused(Status status, String message) {
+            super(message, null, false, false);
+            this.status = status;
+        }
+    }
+
+    private static String unsigned(long v) {
+        return Long.toUnsignedString(v);
+    }
+
+    /**
+     * Null if {@code notAfter} (unix ms, unsigned) lies between now and {@code window} ahead, else
+     * what is wrong with it.
+     */
+    static String checkExpiry(long notAfter, long window, long now) {
+        if (Long.compareUnsigned(notAfter, now) < 0) {
+            return "its signature expired at " + unsigned(notAfter) + " (unix ms), it is " + now + " here";
+        }
+        if (Long.compareUnsigned(notAfter, now + window) > 0) {
+            return "its signature is valid until " + unsigned(notAfter) + " (unix ms), more than " + window / 1000
+                    + " s ahead of " + now;
+        }
+        return null;
+    }
+
+    private static boolean verify(byte[] signature, byte[] key, byte[] message) {
+        try {
+            return Ed25519.verify(signature, 0, key, 0, message, 0, message.length);
+        } catch (RuntimeException e) {
+            return false; // a key that is no curve point
+        }
+    }
+
+    /**
+     * One stream's request and answer. Runs on the stream's event loop, except the store work posted
+     * to {@code io}, which comes back through {@link #answer}.
+     */
+    final class Exchange {
+        private Wire w;
+        /** The request's header as it arrives; ours until released. */
+        private ByteBuf head;
+        private ShardRequest request;
+        private Cid cid;
+        /** The PUT body as it arrives, copied out of the stream's buffers; ours until handed to the store's task. */
+        private CompositeByteBuf body;
+        private long size;
+        private long received;
+        /** Waiting for bytes of the request (header, or PUT body). */
+        private boolean receiving = true;
+        private boolean answered;
+        /** Bytes of the budget this exchange holds (taken on the loop for PUT, on an I/O thread for GET). */
+        private final AtomicLong held = new AtomicLong();
+        private long lastByteNanos;
+        private ScheduledFuture<?> deadline;
+        private ScheduledFuture<?> stallCheck;
+
+        void open(Wire wire) {
+            this.w = wire;
+            lastByteNanos = System.nanoTime();
+            deadline = w.eventLoop().schedule(() -> drop("not answered within " + limits.deadline()),
+                    limits.deadline().toNanos(), TimeUnit.NANOSECONDS);
+            stallCheck = w.eventLoop().schedule(this::checkStall, limits.stall().toNanos(), TimeUnit.NANOSECONDS);
+        }
+
+        private void checkStall() {
+            if (answered || !receiving) {
+                return;
+            }
+            long idle = System.nanoTime() - lastByteNanos;
+            long stall = limits.stall().toNanos();
+            if (idle >= stall) {
+                drop("no byte for " + limits.stall() + " (" + (request == null ? "inside the header" : received + " of " + size + " body bytes") + ")");
+            } else {
+                stallCheck = w.eventLoop().schedule(this::checkStall, stall - idle, TimeUnit.NANOSECONDS);
+            }
+        }
+
+        void data(ByteBuf data) {
             try {
-                if (answered || (request != null && body == null)) {
+                if (w == null || answered || !receiving) {
                     return; // nothing more is expected; extra bytes are dropped
                 }
+                lastByteNanos = System.nanoTime();
                 if (request == null) {
-                    if (buf == null) {
-                        buf = s.alloc().buffer(256);
+                    if (head == null) {
+                        head = w.alloc().buffer(Math.min(data.readableBytes(), 64 * 1024));
                     }
-                    buf.writeBytes(data);
+                    head.writeBytes(data);
                     byte[] m;
                     try {
-                        m = Frames.read(buf, MAX_REQUEST);
-                    } catch (IllegalArgumentException e) {
-                        answer(s, Status.BAD_REQUEST, e.getMessage(), 0, null);
-                        return;
+                        m = Frames.read(head, MAX_REQUEST);
+                    } catch (IllegalArgumentException e) { // a length over the limit, in our words
+                        throw new Refused(Status.BAD_REQUEST, e.getMessage());
                     }
                     if (m == null) {
                         return;
                     }
-                    request = ShardRequest.parseFrom(m);
-                    if (!start(s)) {
-                        return;
+                    try {
+                        request = ShardRequest.parseFrom(m);
+                    } catch (InvalidProtocolBufferException e) {
+                        throw new Refused(Status.BAD_REQUEST, "malformed request: " + m.length + " bytes that are not a ShardRequest");
                     }
-                    if (body != null && buf.isReadable()) {
-                        takeBody(s, buf);
+                    start();
+                    if (body != null && head != null && head.isReadable()) {
+                        takeBody(head);
+                    }
+                    if (head != null) {
+                        head.release();
+                        head = null;
                     }
                 } else {
-                    takeBody(s, data);
+                    takeBody(data);
                 }
-            } catch (InvalidProtocolBufferException e) {
-                answer(s, Status.BAD_REQUEST, "malformed request: " + e.getMessage(), 0, null);
+            } catch (Refused r) {
+                answer(r.status, r.getMessage(), 0, null);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "shard request from " + w.remotePeer() + " failed", e);
+                answer(Status.ERROR, "internal error", 0, null);
             } finally {
                 data.release();
             }
         }
 
-        /** Validates the request; for PUT, reserves the body. Returns false once answered. */
-        private boolean start(P2pStream s) {
-            Cid cid;
+        /** Validates the request and starts it. */
+        private void start() throws Refused {
             try {
                 cid = Cid.fromBytes(request.getCid().toByteArray());
-            } catch (IllegalArgumentException e) {
-                answer(s, Status.BAD_REQUEST, "malformed CID: " + e.getMessage(), 0, null);
-                return false;
+            } catch (RuntimeException e) {
+                throw new Refused(Status.BAD_REQUEST, "malformed CID (" + request.getCid().size() + " bytes)"
+                        + (e instanceof IllegalArgumentException && e.getMessage() != null ? ": " + e.getMessage() : ""));
             }
             switch (request.getOp()) {
-                case PUT -> {
-                    long size = request.getSize();
-                    if (size > MAX_SHARD) {
-                        answer(s, Status.TOO_LARGE, "shard of " + size + " bytes exceeds " + MAX_SHARD, 0, null);
-                        return false;
-                    }
-                    AtomicLong mine = inflight.computeIfAbsent(s.remotePeer(), p -> new AtomicLong());
-                    if (mine.addAndGet(size) > MAX_INFLIGHT_PER_PEER) {
-                        mine.addAndGet(-size);
-                        answer(s, Status.BUSY, "too many bytes in flight from " + s.remotePeer(), 0, null);
-                        return false;
-                    }
-                    if (inflightTotal.addAndGet(size) > maxInflightTotal) {
-                        inflightTotal.addAndGet(-size);
-                        mine.addAndGet(-size);
-                        answer(s, Status.BUSY, "this node holds " + maxInflightTotal + " bytes of incoming shards already", 0, null);
-                        return false;
-                    }
-                    reserved = size;
-                    body = store.receiveBuffer((int) size);
-                    if (size == 0) {
-                        finishPut(s, cid);
-                    }
+                case PUT -> startPut();
+                case GET -> {
+                    receiving = false;
+                    run(this::get);
                 }
-                case GET -> run(s, () -> {
-                    var m = store.metadata(cid);
-                    if (m == null) {
-                        throw new StoreException(StoreException.Code.NOT_FOUND, "no shard " + cid + " here");
-                    }
-                    long offset = request.getOffset();
-                    long len = request.getLength() == 0 ? m.size() - offset : request.getLength();
-                    if (offset < 0 || len < 0 || offset + len > m.size()) {
-                        throw new StoreException(StoreException.Code.BAD_RANGE, "range " + offset + "+" + len
-                                + " is outside shard " + cid + " of " + m.size() + " bytes");
-                    }
-                    byte[] d = offset == 0 && len == m.size() ? store.get(cid) : store.get(cid, offset, (int) len);
-                    answer(s, Status.OK, "", d.length, d);
-                });
-                case HAS -> run(s, () -> {
-                    var m = store.has(cid) ? store.metadata(cid) : null;
-                    if (m == null) {
-                        answer(s, Status.NOT_FOUND, "no shard " + cid, 0, null);
-                    } else {
-                        answer(s, Status.OK, "", m.size(), null);
-                    }
-                });
-                case DELETE -> {
-                    byte[] owner = request.getOwner().toByteArray();
-                    long notAfter = request.getNotAfter();
-                    long now = System.currentTimeMillis();
-                    if (owner.length != 32 || request.getSignature().size() != 64
-                            || notAfter < now || notAfter > now + MAX_SIGNATURE_WINDOW_MILLIS
-                            || !Ed25519.verify(request.getSignature().toByteArray(), 0, owner, 0,
-                            deleteMessage(cid, notAfter), 0, deleteMessage(cid, notAfter).length)) {
-                        answer(s, Status.FORBIDDEN, "delete of " + cid + " is not signed by a valid, current owner key", 0, null);
-                        return false;
-                    }
-                    run(s, () -> {
-                        if (store.unpin(cid, owner)) {
-                            answer(s, Status.OK, "", 0, null);
+                case HAS -> {
+                    receiving = false;
+                    run(() -> {
+                        StoredShard m = store.has(cid) ? store.metadata(cid) : null;
+                        if (m == null) {
+                            answer(Status.NOT_FOUND, "no shard " + cid + " here", 0, null);
                         } else {
-                            answer(s, Status.FORBIDDEN, cid + " is not pinned here by that owner", 0, null);
+                            answer(Status.OK, "", m.size(), null);
                         }
                     });
                 }
-                default -> answer(s, Status.BAD_REQUEST, "unknown op " + request.getOpValue(), 0, null);
-            }
-            return true;
-        }
-
-        private void takeBody(P2pStream s, ByteBuf data) {
-            int n = Math.min(data.readableBytes(), body.remaining());
-            data.readBytes(body.slice(body.position(), n));
-            body.position(body.position() + n);
-            if (data.isReadable()) {
-                answer(s, Status.BAD_REQUEST, "more bytes than the announced size " + body.limit(), 0, null);
-                return;
-            }
-            if (!body.hasRemaining()) {
-                finishPut(s, Cid.fromBytes(request.getCid().toByteArray()));
+                case DELETE -> startDelete();
+                default -> throw new Refused(Status.BAD_REQUEST, "unknown op " + request.getOpValue());
             }
         }
 
-        private void finishPut(P2pStream s, Cid cid) {
-            byte[] owner = request.getOwner().isEmpty() ? null : request.getOwner().toByteArray();
-            java.nio.ByteBuffer data = body.flip();
+        private void startPut() throws Refused {
+            long declared = request.getSize();
+            if (Long.compareUnsigned(declared, MAX_SHARD) > 0) {
+                throw new Refused(Status.TOO_LARGE, "shard of " + unsigned(declared) + " bytes exceeds " + MAX_SHARD);
+            }
+            byte[] owner = signer("PUT");
+            String late = checkExpiry(request.getNotAfter(), MAX_PIN_WINDOW_MILLIS, System.currentTimeMillis());
+            if (late != null) {
+                throw new Refused(Status.FORBIDDEN, "pin of " + cid + " refused: " + late);
+            }
+            if (!verify(request.getSignature().toByteArray(), owner, pinMessage(self, cid, request.getNotAfter()))) {
+                throw new Refused(Status.FORBIDDEN, "pin of " + cid + " refused: the signature is not "
+                        + PeerId.fromEd25519(owner) + "'s over this CID for this node (" + self + ")");
+            }
+            size = declared;
+            body = w.alloc().compositeBuffer(Integer.MAX_VALUE); // grows as bytes arrive, never to what the header says
+            if (size == 0) {
+                finishPut();
+            }
+        }
+
+        /** The 32-byte key that signed the request, once the signature has the right length. */
+        private byte[] signer(String op) throws Refused {
+            if (request.getOwner().size() != KEY) {
+                throw new Refused(Status.FORBIDDEN, "a " + op + " must name the key that signs it (32 bytes), had "
+                        + request.getOwner().size());
+            }
+            if (request.getSignature().size() != SIGNATURE) {
+                throw new Refused(Status.FORBIDDEN, "a " + op + " must carry its owner's Ed25519 signature (64 bytes), had "
+                        + request.getSignature().size());
+            }
+            return request.getOwner().toByteArray();
+        }
+
+        private void takeBody(ByteBuf in) throws Refused {
+            int n = (int) Math.min(in.readableBytes(), size - received);
+            if (n > 0) {
+                if (!budget.take(w.remotePeer(), n)) {
+                    throw new Refused(Status.BUSY, "this node holds " + budget.used() + " of its " + budget.total()
+                            + " bytes of incoming shards (" + budget.used(w.remotePeer()) + " of " + budget.perPeer() + " from you)");
+                }
+                held.addAndGet(n);
+                ByteBuf chunk = w.alloc().buffer(n);
+                chunk.writeBytes(in, n);
+                body.addComponent(true, chunk);
+                received += n;
+            }
+            if (in.isReadable()) {
+                throw new Refused(Status.BAD_REQUEST, "more bytes than the announced size " + size);
+            }
+            if (received == size) {
+                finishPut();
+            }
+        }
+
+        private void finishPut() {
+            receiving = false;
+            CompositeByteBuf data = body;
             body = null; // the store's task owns it now
-            io.execute(() -> {
-                try {
-                    store.put(cid, data, owner);
-                    answer(s, Status.OK, "", data.limit(), null);
-                    stored.accept(cid);
-                } catch (StoreException e) {
-                    answer(s, statusOf(e), e.getMessage(), 0, null);
-                } catch (RuntimeException e) {
-                    answer(s, Status.ERROR, String.valueOf(e.getMessage()), 0, null);
-                } finally {
-                    store.recycle(data);
+            byte[] owner = request.getOwner().toByteArray();
+            Cid c = cid;
+            int n = (int) size;
+            try {
+                io.execute(() -> {
+                    ByteBuffer buf = null;
+                    try {
+                        buf = store.receiveBuffer(n);
+                        data.getBytes(0, buf.duplicate());
+                        store.put(c, buf, owner);
+                        answer(Status.OK, "", n, null);
+                        stored.accept(c);
+                    } catch (StoreException e) {
+                        answer(statusOf(e), words(e), 0, null);
+                    } catch (RuntimeException e) {
+                        LOG.log(System.Logger.Level.WARNING, "storing shard " + c + " failed", e);
+                        answer(Status.ERROR, "internal error", 0, null);
+                    } finally {
+                        data.release();
+                        if (buf != null) {
+                            store.recycle(buf);
+                        }
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                data.release();
+                answer(Status.ERROR, "the node is stopping", 0, null);
+            }
+        }
+
+        private void get() throws StoreException, Refused {
+            StoredShard m = store.metadata(cid);
+            if (m == null) {
+                throw new Refused(Status.NOT_FOUND, "no shard " + cid + " here");
+            }
+            long total = m.size();
+            long offset = request.getOffset();
+            if (Long.compareUnsigned(offset, total) > 0) {
+                throw new Refused(Status.BAD_REQUEST, "range from " + unsigned(offset) + " starts past the end of shard "
+                        + cid + " of " + total + " bytes");
+            }
+            long rest = total - offset;
+            long len = request.getLength() == 0 ? rest : request.getLength();
+            if (Long.compareUnsigned(len, rest) > 0) {
+                throw new Refused(Status.BAD_REQUEST, "range " + offset + "+" + unsigned(len) + " is outside shard "
+                        + cid + " of " + total + " bytes");
+            }
+            // The whole shard is read (and checked against its CID) even for a range; it stays counted
+            // until the answer is written (or the stream is gone).
+            if (!budget.take(w.remotePeer(), total)) {
+                throw new Refused(Status.BUSY, "this node holds " + budget.used() + " of its " + budget.total()
+                        + " bytes of shard transfers; try again shortly");
+            }
+            held.addAndGet(total);
+            byte[] d = offset == 0 && len == total ? store.get(cid) : store.get(cid, offset, (int) len);
+            answer(Status.OK, "", d.length, d);
+        }
+
+        private void startDelete() throws Refused {
+            receiving = false;
+            byte[] owner = signer("DELETE");
+            byte[] nonce = request.getNonce().toByteArray();
+            if (nonce.length != NONCE) {
+                throw new Refused(Status.FORBIDDEN, "a DELETE must carry a " + NONCE + "-byte nonce, had " + nonce.length);
+            }
+            long notAfter = request.getNotAfter();
+            String late = checkExpiry(notAfter, MAX_DELETE_WINDOW_MILLIS, System.currentTimeMillis());
+            if (late != null) {
+                throw new Refused(Status.FORBIDDEN, "delete of " + cid + " refused: " + late);
+            }
+            if (!verify(request.getSignature().toByteArray(), owner, deleteMessage(self, cid, notAfter, nonce))) {
+                throw new Refused(Status.FORBIDDEN, "delete of " + cid + " refused: the signature is not "
+                        + PeerId.fromEd25519(owner) + "'s over this CID, expiry and nonce for this node (" + self + ")");
+            }
+            run(() -> {
+                switch (store.unpinOnce(cid, owner, nonce, notAfter)) {
+                    case UNPINNED -> answer(Status.OK, "", 0, null);
+                    case NOT_PINNED -> answer(Status.FORBIDDEN, cid + " is not pinned here by " + PeerId.fromEd25519(owner), 0, null);
+                    case REPLAYED -> answer(Status.FORBIDDEN, "this delete of " + cid + " was used before (its nonce was seen)", 0, null);
+                    case BUSY -> answer(Status.BUSY, "too many recent deletes are remembered here; try again in a few minutes", 0, null);
                 }
             });
         }
 
         private interface Work {
-            void run() throws StoreException;
+            void run() throws StoreException, Refused;
         }
 
-        private void run(P2pStream s, Work w) {
-            io.execute(() -> {
-                try {
-                    w.run();
-                } catch (StoreException e) {
-                    answer(s, statusOf(e), e.getMessage(), 0, null);
-                } catch (RuntimeException e) {
-                    answer(s, Status.ERROR, String.valueOf(e.getMessage()), 0, null);
-                }
-            });
+        private void run(Work work) {
+            try {
+                io.execute(() -> {
+                    try {
+                        work.run();
+                    } catch (Refused r) {
+                        answer(r.status, r.getMessage(), 0, null);
+                    } catch (StoreException e) {
+                        answer(statusOf(e), words(e), 0, null);
+                    } catch (RuntimeException e) {
+                        LOG.log(System.Logger.Level.WARNING, "shard request for " + cid + " failed", e);
+                        answer(Status.ERROR, "internal error", 0, null);
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                answer(Status.ERROR, "the node is stopping", 0, null);
+            }
         }
 
-        private void answer(P2pStream s, Status status, String message, long size, byte[] data) {
-            s.eventLoop().execute(() -> {
+        /**
+         * Sends the one answer and ends this side: at once on the event loop, else posted to it.
+         * Budget held for a GET's bytes goes back once they are written.
+         */
+        private void answer(Status status, String message, long answerSize, byte[] data) {
+            Runnable send = () -> {
+                long h = held.getAndSet(0);
                 if (answered) {
+                    if (h > 0) {
+                        budget.give(w.remotePeer(), h);
+                    }
                     return;
                 }
                 answered = true;
+                receiving = false;
                 release();
-                ShardResponse r = ShardResponse.newBuilder().setStatus(status).setMessage(message).setSize(size).build();
-                s.write(Frames.encode(s.alloc(), r.toByteArray(), data));
-                s.closeWrite();
-            });
+                ShardResponse r = ShardResponse.newBuilder().setStatus(status).setMessage(message).setSize(answerSize).build();
+                Future<?> sent = w.write(Frames.encode(w.alloc(), r.toByteArray(), data));
+                if (h > 0) {
+                    sent.addListener(f -> budget.give(w.remotePeer(), h));
+                }
+                w.closeWrite();
+            };
+            if (w.eventLoop().inEventLoop()) {
+                send.run();
+                return;
+            }
+            try {
+                w.eventLoop().execute(send);
+            } catch (RejectedExecutionException e) {
+                long h = held.getAndSet(0); // the connection's loop is gone, and the stream with it
+                if (h > 0) {
+                    budget.give(w.remotePeer(), h);
+                }
+            }
         }
 
-        private Status statusOf(StoreException e) {
-            return switch (e.code()) {
-                case NOT_FOUND -> Status.NOT_FOUND;
-                case CID_MISMATCH -> Status.CID_MISMATCH;
-                case FULL -> Status.FULL;
-                case CORRUPT -> Status.CORRUPT;
-                case BAD_RANGE -> Status.BAD_REQUEST;
-                case IO, CLOSED -> Status.ERROR;
-            };
+        /** Abandons the request: resets the stream and gives everything back. */
+        private void drop(String why) {
+            if (answered) {
+                return;
+            }
+            LOG.log(System.Logger.Level.DEBUG, "dropping a shard request from {0}: {1}", w.remotePeer(), why);
+            answered = true;
+            receiving = false;
+            release();
+            w.reset();
+        }
+
+        void remoteClosed() {
+            // The asker half-closes after its request; our side closes once the answer is written.
+            if (receiving && !answered && w != null) {
+                answer(Status.BAD_REQUEST, request == null ? "the stream ended inside the request header"
+                        : "the stream ended after " + received + " of " + size + " body bytes", 0, null);
+            }
+        }
+
+        void closed() {
+            answered = true;
+            receiving = false;
+            release();
         }
 
         private void release() {
             if (deadline != null) {
                 deadline.cancel(false);
+                deadline = null;
+            }
+            if (stallCheck != null) {
+                stallCheck.cancel(false);
+                stallCheck = null;
             }
             if (body != null) { // an unfinished PUT body (never handed to the store)
-                store.recycle(body);
+                body.release();
                 body = null;
             }
-            if (buf != null) {
-                buf.release();
-                buf = null;
+            if (head != null) {
+                head.release();
+                head = null;
+            }
+            long h = held.getAndSet(0);
+            if (h > 0) {
+                budget.give(w.remotePeer(), h);
             }
         }
+    }
 
-        @Override
-        public void onRemoteClose(P2pStream s) {
-            // The asker half-closes after its request; our side closes once the answer is written.
-        }
+    private static Status statusOf(StoreException e) {
+        return switch (e.code()) {
+            case NOT_FOUND -> Status.NOT_FOUND;
+            case CID_MISMATCH -> Status.CID_MISMATCH;
+            case FULL, OVER_QUOTA -> Status.FULL;
+            case CORRUPT -> Status.CORRUPT;
+            case BAD_RANGE -> Status.BAD_REQUEST;
+            case IO, CLOSED -> Status.ERROR;
+        };
+    }
 
-        @Override
-        public void onClose(P2pStream s, Throwable error) {
-            answered = true;
-            release();
-            if (reserved > 0) {
-                inflightTotal.addAndGet(-reserved);
-                AtomicLong mine = inflight.get(s.remotePeer());
-                if (mine != null && mine.addAndGet(-reserved) <= 0) {
-                    inflight.remove(s.remotePeer(), mine);
-                }
-                reserved = 0;
+    /** The store's message when it names what was wrong; for its internal failures, words without local details. */
+    private static String words(StoreException e) {
+        return switch (e.code()) {
+            case IO -> {
+                LOG.log(System.Logger.Level.WARNING, "shard store failure: {0}", e.getMessage());
+                yield "internal error: the node could not read or write its store";
             }
-        }
+            case CLOSED -> "the node is stopping";
+            default -> e.getMessage();
+        };
     }
 }

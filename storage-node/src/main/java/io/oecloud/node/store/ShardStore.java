@@ -23,10 +23,18 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
-import org.rocksdb.Options;
+import io.oecloud.dht.PeerId;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.DBOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 
 /**
@@ -40,7 +48,9 @@ import org.rocksdb.WriteOptions;
  * I/O; why, and the fallback).
  *
  * <p>Durability: a put writes {@code CID.N.tmp}, fsyncs it, renames it into place, fsyncs the
- * directory, and then writes the index entry with a synced WAL; only then is it acknowledged.
+ * directory (and, the first time a sub-directory {@code XY/} is used, {@code shards/} too, so the
+ * new directory's own entry survives a power loss), and then writes the index entry with a synced
+ * WAL; only then is it acknowledged.
  * Puts of different shards write their files concurrently; only the index and the capacity
  * accounting are serialised. A
  * crash before the index entry leaves a file the index does not know, which {@link #open}
@@ -50,6 +60,15 @@ import org.rocksdb.WriteOptions;
  * <p>Every shard is checked against its CID when it is stored, before it is served, and when it
  * is reported as held; {@link #scrub()} re-hashes everything on a schedule. A shard whose bytes no
  * longer match is dropped, never served, and reported to the corruption listeners (repair).
+ *
+ * <p>Every change of an index entry reads the entry and writes it back under one lock
+ * ({@code writeLock}): the garbage collector and the scrubber work from a snapshot of the index,
+ * but re-read each entry under the lock before they delete or rewrite it, so a pin added meanwhile
+ * (an acknowledged upload) is never lost or deleted.
+ *
+ * <p>Space is counted in allocated blocks ({@link #allocated}), for the capacity and for the
+ * owners' {@link Quotas}. Signed shard deletes are single-use: {@link #unpinOnce} remembers each
+ * one's nonce, in the same synced write as the unpin, until the signature expires.
  *
  * <p>Thread-safe. Owns its RocksDB handles; {@link #close()} releases them.
  */
@@ -63,13 +82,43 @@ public final class ShardStore implements AutoCloseable {
     /** {@code -Doe.store.directIo=false} keeps shard files in the page cache (to compare, or to work around a file system). */
     public static final String DIRECT_IO_PROPERTY = "oe.store.directIo";
 
+    /** The block a file system allocates: a shard's file is counted in whole blocks. */
+    public static final int BLOCK = 4096;
+    /** What a shard costs beyond its blocks: its inode and index entry, counted as one more block. */
+    public static final int PER_SHARD_OVERHEAD = 4096;
+    /** Signed deletes remembered at once (each until its signature expires, at most an hour); beyond, deletes are refused. */
+    static final int MAX_REMEMBERED_DELETES = 1_000_000;
+    private static final byte[] DELETES_FAMILY = "used-deletes".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
     private final Path dir;
     private final Path shardsDir;
     private final ShardFiles files;
     private final long capacity;
-    private final Options options;
+    private final Quotas quotas;
+    private final DBOptions dbOptions;
+    private final ColumnFamilyOptions familyOptions;
     private final RocksDB index;
+    private final ColumnFamilyHandle shardFamily;
+    /** Signed deletes used: owner key || nonce -> the signature's expiry (8 bytes, big-endian). */
+    private final ColumnFamilyHandle deletesFamily;
     private final WriteOptions durable = new WriteOptions().setSync(true);
+    private final WriteOptions relaxed = new WriteOptions();
+    /** Space charged to each owner key, in allocated bytes, puts in progress included (guarded by writeLock). */
+    private final Map<ByteBuffer, Long> charged = new HashMap<>();
+    /** The part of {@link #charged} that untrusted keys hold together (guarded by writeLock). */
+    private long strangersCharged;
+    /** Entries in the deletes family (guarded by writeLock). */
+    private long rememberedDeletes;
+    /** Shard sub-directories known to be durable in {@code shards/}. */
+    private final Set<Path> durableDirs = ConcurrentHashMap.newKeySet();
+
+    // Test seams: each runs at a point where a concurrent change was once lost. No-ops in production.
+    /** Runs in {@link #collectGarbage} between reading the index and deleting a shard it found unpinned. */
+    volatile Runnable beforeGarbageDelete = () -> { };
+    /** Runs in {@link #scrub} between checking a shard and recording the check. */
+    volatile Runnable beforeScrubRecord = () -> { };
+    /** Runs with every directory forced to the device. */
+    volatile Consumer<Path> directoryForced = d -> { };
     private final AtomicLong used = new AtomicLong();
     private final java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
     private final List<Consumer<Cid>> corruptionListeners = new CopyOnWriteArrayList<>();
@@ -81,7 +130,7 @@ public final class ShardStore implements AutoCloseable {
      */
     private final java.util.concurrent.locks.ReentrantReadWriteLock life = new java.util.concurrent.locks.ReentrantReadWriteLock();
     private boolean closed;
-    /** Bytes of puts whose files are being written (guarded by writeLock). */
+    /** Allocated bytes of puts whose files are being written (guarded by writeLock). */
     private long reserved;
     /** CIDs whose files are being written: never deleted meanwhile (guarded by writeLock). */
     private final java.util.Map<Cid, Integer> writing = new java.util.HashMap<>();
@@ -103,21 +152,36 @@ public final class ShardStore implements AutoCloseable {
         }
     }
 
-    private ShardStore(Path dir, long capacity, boolean directIo) throws StoreException {
+    private ShardStore(Path dir, long capacity, boolean directIo, Quotas quotas) throws StoreException {
         this.dir = dir;
         this.shardsDir = dir.resolve("shards");
         this.capacity = capacity;
-        this.options = new Options().setCreateIfMissing(true);
+        this.quotas = quotas;
+        this.dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
+        this.familyOptions = new ColumnFamilyOptions();
+        List<ColumnFamilyHandle> handles = new ArrayList<>();
         try {
             Files.createDirectories(shardsDir);
             this.files = directIo ? ShardFiles.open(shardsDir) : ShardFiles.buffered();
-            this.index = RocksDB.open(options, dir.resolve("index").toString());
+            this.index = RocksDB.open(dbOptions, dir.resolve("index").toString(), List.of(
+                    new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, familyOptions),
+                    new ColumnFamilyDescriptor(DELETES_FAMILY, familyOptions)), handles);
         } catch (Exception e) {
-            options.close();
+            handles.forEach(ColumnFamilyHandle::close);
+            familyOptions.close();
+            dbOptions.close();
             durable.close();
+            relaxed.close();
             throw new StoreException(StoreException.Code.IO, "cannot open the shard store at " + dir + ": " + e.getMessage(), e);
         }
-        reconcile();
+        this.shardFamily = handles.get(0);
+        this.deletesFamily = handles.get(1);
+        try {
+            reconcile();
+        } catch (StoreException | RuntimeException e) {
+            close();
+            throw e;
+        }
     }
 
     /**
@@ -140,18 +204,40 @@ public final class ShardStore implements AutoCloseable {
      * (when true, direct I/O is used where the file system allows it: {@link ShardFiles}).
      */
     public static ShardStore open(Path dir, long capacityBytes, boolean directIo) throws StoreException {
+        return open(dir, capacityBytes, directIo, Quotas.unlimited());
+    }
+
+    /** As {@link #open(Path, long)}, admitting pins within {@code quotas}. */
+    public static ShardStore open(Path dir, long capacityBytes, Quotas quotas) throws StoreException {
+        return open(dir, capacityBytes, !"false".equals(System.getProperty(DIRECT_IO_PROPERTY)), quotas);
+    }
+
+    /** As {@link #open(Path, long, boolean)}, admitting pins within {@code quotas}. */
+    public static ShardStore open(Path dir, long capacityBytes, boolean directIo, Quotas quotas) throws StoreException {
         if (capacityBytes <= 0) {
             throw new IllegalArgumentException("capacity must be positive, was " + capacityBytes);
         }
-        return new ShardStore(dir, capacityBytes, directIo);
+        return new ShardStore(dir, capacityBytes, directIo, java.util.Objects.requireNonNull(quotas, "quotas"));
+    }
+
+    /**
+     * The space a shard of {@code size} bytes takes: its file in whole {@link #BLOCK}s plus
+     * {@link #PER_SHARD_OVERHEAD} for its inode and index entry. A 64-byte shard costs 8 KiB.
+     */
+    public static long allocated(long size) {
+        return (size + BLOCK - 1) / BLOCK * BLOCK + PER_SHARD_OVERHEAD;
     }
 
     private void reconcile() throws StoreException {
         Set<Path> known = new HashSet<>();
-        for (StoredShard s : list()) {
-            known.add(file(s.cid()));
-            used.addAndGet(s.size());
-            count.incrementAndGet();
+        synchronized (writeLock) {
+            for (StoredShard s : list()) {
+                known.add(file(s.cid()));
+                used.addAndGet(allocated(s.size()));
+                count.incrementAndGet();
+                recharge(null, s);
+            }
+            rememberedDeletes = countDeletes();
         }
         try (Stream<Path> files = Files.walk(shardsDir)) {
             for (Path f : files.filter(Files::isRegularFile).toList()) {
@@ -161,6 +247,36 @@ public final class ShardStore implements AutoCloseable {
             }
         } catch (IOException e) {
             throw new StoreException(StoreException.Code.IO, "cannot scan " + shardsDir + ": " + e.getMessage(), e);
+        }
+        try (Stream<Path> subs = Files.list(shardsDir)) {
+            // A sub-directory made by a process that was killed before it forced shards/ may still be
+            // only in the page cache: one force here makes every one present durable.
+            List<Path> present = subs.filter(Files::isDirectory).toList();
+            forceDirectory(shardsDir);
+            forceDirectory(dir);
+            durableDirs.addAll(present);
+        } catch (IOException e) {
+            throw new StoreException(StoreException.Code.IO, "cannot make " + shardsDir + " durable: " + e.getMessage(), e);
+        }
+    }
+
+    private void forceDirectory(Path d) throws IOException {
+        try (FileChannel c = FileChannel.open(d, StandardOpenOption.READ)) {
+            c.force(true);
+        }
+        directoryForced.accept(d);
+    }
+
+    private long countDeletes() throws StoreException {
+        enter();
+        try (RocksIterator it = index.newIterator(deletesFamily)) {
+            long n = 0;
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                n++;
+            }
+            return n;
+        } finally {
+            exit();
         }
     }
 
@@ -178,8 +294,21 @@ public final class ShardStore implements AutoCloseable {
         return capacity;
     }
 
+    /** Allocated bytes of the shards held ({@link #allocated} of each). */
     public long used() {
         return used.get();
+    }
+
+    /** The quotas pins are admitted within. */
+    public Quotas quotas() {
+        return quotas;
+    }
+
+    /** Allocated bytes charged to {@code owner} (a 32-byte key): the shards it pins, and those it unpinned last until they are collected. */
+    public long chargedTo(byte[] owner) {
+        synchronized (writeLock) {
+            return charged.getOrDefault(ByteBuffer.wrap(owner), 0L);
+        }
     }
 
     /** Shards held. */
@@ -195,9 +324,10 @@ public final class ShardStore implements AutoCloseable {
     /**
      * Stores {@code data} under {@code cid} after checking that it hashes to it, pinned by
      * {@code owner} (an Ed25519 public key, or null); returns once it is durable. Storing a shard
-     * already held only adds a pin (pins are counted: each needs its own unpin).
+     * already held only adds a pin (pins are counted: each needs its own unpin). A pin is admitted
+     * within the store's {@link Quotas}.
      *
-     * @throws StoreException CID_MISMATCH, FULL or IO
+     * @throws StoreException CID_MISMATCH, FULL, OVER_QUOTA or IO
      */
     public StoredShard put(Cid cid, byte[] data, byte[] owner) throws StoreException {
         checkOwner(owner);
@@ -257,16 +387,21 @@ public final class ShardStore implements AutoCloseable {
 
     /** Stores verified bytes of {@code length} that {@code writer} writes and forces to a file. */
     private StoredShard store(Cid cid, int length, FileWriter writer, byte[] owner) throws StoreException {
+        long cost = allocated(length);
         synchronized (writeLock) {
             StoredShard existing = metadata(cid);
             if (existing != null) {
-                return owner == null ? existing : writeMeta(existing.withOwner(owner));
+                return owner == null ? existing : pinLocked(existing, owner);
             }
-            if (used.get() + reserved + length > capacity) {
+            if (used.get() + reserved + cost > capacity) {
                 throw new StoreException(StoreException.Code.FULL, "store is full: " + (used.get() + reserved) + " of " + capacity
-                        + " bytes used or being written, shard " + cid + " needs " + length);
+                        + " bytes used or being written, shard " + cid + " needs " + cost);
             }
-            reserved += length;
+            if (owner != null) {
+                admit(owner, cid, cost);
+                charge(owner, cost); // held while the file is written, so concurrent puts cannot overshoot the quota
+            }
+            reserved += cost;
             writing.merge(cid, 1, Integer::sum);
         }
         // The file is written and made durable outside the lock, so puts of different shards
@@ -276,8 +411,13 @@ public final class ShardStore implements AutoCloseable {
         try {
             Path tmp = f.resolveSibling(f.getFileName() + "." + TMP_SEQ.incrementAndGet() + ".tmp");
             try {
-                if (!Files.isDirectory(f.getParent())) { // createDirectories throws inside when it exists
-                    Files.createDirectories(f.getParent());
+                Path sub = f.getParent();
+                if (!durableDirs.contains(sub)) {
+                    if (!Files.isDirectory(sub)) { // createDirectories throws inside when it exists
+                        Files.createDirectories(sub);
+                    }
+                    forceDirectory(shardsDir); // the new directory's entry, before any shard in it is acknowledged
+                    durableDirs.add(sub);
                 }
                 writer.write(tmp); // forced to the device before the rename
                 try {
@@ -285,9 +425,7 @@ public final class ShardStore implements AutoCloseable {
                 } catch (AtomicMoveNotSupportedException e) {
                     Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING);
                 }
-                try (FileChannel d = FileChannel.open(f.getParent(), StandardOpenOption.READ)) {
-                    d.force(true); // the rename itself is durable
-                }
+                forceDirectory(sub); // the rename itself is durable
             } catch (IOException e) {
                 try {
                     Files.deleteIfExists(tmp);
@@ -300,32 +438,110 @@ public final class ShardStore implements AutoCloseable {
         } finally {
             if (!written) {
                 synchronized (writeLock) {
-                    reserved -= length;
+                    reserved -= cost;
                     writing.computeIfPresent(cid, (k, n) -> n == 1 ? null : n - 1);
+                    if (owner != null) {
+                        charge(owner, -cost);
+                    }
                 }
             }
         }
         synchronized (writeLock) {
-            reserved -= length;
+            reserved -= cost;
             writing.computeIfPresent(cid, (k, n) -> n == 1 ? null : n - 1);
+            if (owner != null) {
+                charge(owner, -cost); // the entry written below is charged instead
+            }
             StoredShard existing = metadata(cid);
             if (existing != null) { // the same shard was put meanwhile: the file is the same bytes
-                return owner == null ? existing : writeMeta(existing.withOwner(owner));
+                return owner == null ? existing : pinLocked(existing, owner);
             }
             long now = System.currentTimeMillis();
             StoredShard s = new StoredShard(cid, length, new Holding.Raw(), now, now,
                     owner == null ? List.of() : List.of(new StoredShard.Pin(owner.clone(), 1)), owner == null ? now : 0);
-            writeMeta(s);
-            used.addAndGet(length);
+            update(null, s);
+            used.addAndGet(cost);
             count.incrementAndGet();
             return s;
         }
     }
 
+    /** One more pin of {@code owner} on a shard held (guarded by writeLock). */
+    private StoredShard pinLocked(StoredShard existing, byte[] owner) throws StoreException {
+        if (!containsKey(existing.charged(), owner)) {
+            admit(owner, existing.cid(), allocated(existing.size()));
+        }
+        return update(existing, existing.withOwner(owner));
+    }
+
+    private static boolean containsKey(List<byte[]> keys, byte[] key) {
+        for (byte[] k : keys) {
+            if (java.util.Arrays.equals(k, key)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Refuses a pin that would take {@code owner} (or the strangers together) beyond its quota (guarded by writeLock). */
+    private void admit(byte[] owner, Cid cid, long cost) throws StoreException {
+        if (quotas.trusts(owner)) {
+            return;
+        }
+        long mine = charged.getOrDefault(ByteBuffer.wrap(owner), 0L);
+        if (mine + cost > quotas.perStranger()) {
+            throw new StoreException(StoreException.Code.OVER_QUOTA, "owner " + PeerId.fromEd25519(owner) + " holds " + mine
+                    + " of its " + quotas.perStranger() + " bytes here; shard " + cid + " needs " + cost + " more");
+        }
+        if (strangersCharged + cost > quotas.allStrangers()) {
+            throw new StoreException(StoreException.Code.OVER_QUOTA, "untrusted owners hold " + strangersCharged + " of the "
+                    + quotas.allStrangers() + " bytes they may share here; shard " + cid + " needs " + cost + " more");
+        }
+    }
+
+    /** Adds {@code delta} allocated bytes to {@code owner}'s charge (guarded by writeLock). */
+    private void charge(byte[] owner, long delta) {
+        ByteBuffer k = ByteBuffer.wrap(owner.clone());
+        long now = charged.merge(k, delta, Long::sum);
+        if (now == 0) {
+            charged.remove(k);
+        }
+        if (!quotas.trusts(owner)) {
+            strangersCharged += delta;
+        }
+    }
+
+    /** Moves the charges of an entry from what {@code before} says to what {@code after} says (guarded by writeLock). */
+    private void recharge(StoredShard before, StoredShard after) {
+        List<byte[]> was = before == null ? List.of() : before.charged();
+        List<byte[]> is = after == null ? List.of() : after.charged();
+        for (byte[] k : was) {
+            if (!containsKey(is, k)) {
+                charge(k, -allocated(before.size()));
+            }
+        }
+        for (byte[] k : is) {
+            if (!containsKey(was, k)) {
+                charge(k, allocated(after.size()));
+            }
+        }
+    }
+
+    /** Writes {@code after} (synced) over {@code before}, its entry as read under writeLock, and moves the charges. */
+    private StoredShard update(StoredShard before, StoredShard after) throws StoreException {
+        writeMeta(after);
+        recharge(before, after);
+        return after;
+    }
+
     private StoredShard writeMeta(StoredShard s) throws StoreException {
+        return writeMeta(s, durable);
+    }
+
+    private StoredShard writeMeta(StoredShard s, WriteOptions how) throws StoreException {
         enter();
         try {
-            index.put(durable, s.cid().toBytes(), s.encode());
+            index.put(shardFamily, how, s.cid().toBytes(), s.encode());
             return s;
         } catch (RocksDBException e) {
             throw io("index " + s.cid(), e);
@@ -358,28 +574,136 @@ public final class ShardStore implements AutoCloseable {
             if (s == null || !s.isPinnedBy(owner)) {
                 return false;
             }
-            writeMeta(s.withoutOwner(owner, System.currentTimeMillis()));
+            update(s, s.withoutOwner(owner, System.currentTimeMillis()));
             return true;
         }
     }
 
-    /** Deletes shards unpinned for longer than {@code graceMillis}; returns how many. */
+    /** What {@link #unpinOnce} did. */
+    public enum Unpin {
+        /** One pin of the owner was removed and the nonce remembered. */
+        UNPINNED,
+        /** The shard is not here, or that owner does not pin it: nothing changed (and the nonce stays unused). */
+        NOT_PINNED,
+        /** This owner used this nonce before: nothing changed. */
+        REPLAYED,
+        /** Too many signed deletes are remembered right now: nothing changed, try later. */
+        BUSY
+    }
+
+    /**
+     * {@link #unpin} for a signed request that must be used once: the pin goes and {@code nonce} is
+     * remembered for {@code owner} until {@code notAfterMillis}, both in one synced write, so a
+     * replay is refused also after a crash or restart. Nonces of deletes that changed nothing are not
+     * kept: replaying those changes nothing either.
+     */
+    public Unpin unpinOnce(Cid cid, byte[] owner, byte[] nonce, long notAfterMillis) throws StoreException {
+        byte[] key = new byte[owner.length + nonce.length];
+        System.arraycopy(owner, 0, key, 0, owner.length);
+        System.arraycopy(nonce, 0, key, owner.length, nonce.length);
+        synchronized (writeLock) {
+            enter();
+            try {
+                if (index.get(deletesFamily, key) != null) {
+                    return Unpin.REPLAYED;
+                }
+                StoredShard s = metadata(cid);
+                if (s == null || !s.isPinnedBy(owner)) {
+                    return Unpin.NOT_PINNED;
+                }
+                if (rememberedDeletes >= MAX_REMEMBERED_DELETES) {
+                    return Unpin.BUSY;
+                }
+                StoredShard after = s.withoutOwner(owner, System.currentTimeMillis());
+                try (WriteBatch batch = new WriteBatch()) {
+                    batch.put(shardFamily, cid.toBytes(), after.encode());
+                    batch.put(deletesFamily, key, ByteBuffer.allocate(8).putLong(notAfterMillis).array());
+                    index.write(durable, batch);
+                }
+                rememberedDeletes++;
+                recharge(s, after);
+                return Unpin.UNPINNED;
+            } catch (RocksDBException e) {
+                throw io("unpin " + cid, e);
+            } finally {
+                exit();
+            }
+        }
+    }
+
+    /** Signed deletes remembered now. */
+    long rememberedDeletes() {
+        synchronized (writeLock) {
+            return rememberedDeletes;
+        }
+    }
+
+    private static boolean isGarbage(StoredShard s, long now, long graceMillis) {
+        return s.pins().isEmpty() && s.unpinnedAtMillis() > 0 && now - s.unpinnedAtMillis() >= graceMillis;
+    }
+
+    /**
+     * Deletes shards unpinned for longer than {@code graceMillis}, and forgets signed deletes whose
+     * signatures expired; returns how many shards went. Each shard is re-read under the lock before it
+     * is deleted: one pinned again since the pass read the index stays. A shard that cannot be deleted
+     * is logged and skipped.
+     */
     public int collectGarbage(long graceMillis) throws StoreException {
         long now = System.currentTimeMillis();
         int n = 0;
         for (StoredShard s : list()) {
-            if (s.pins().isEmpty() && s.unpinnedAtMillis() > 0 && now - s.unpinnedAtMillis() >= graceMillis) {
-                n += delete(s.cid()) ? 1 : 0;
+            if (!isGarbage(s, now, graceMillis)) {
+                continue;
+            }
+            beforeGarbageDelete.run();
+            try {
+                synchronized (writeLock) {
+                    StoredShard current = metadata(s.cid());
+                    if (current != null && isGarbage(current, now, graceMillis)) {
+                        n += deleteLocked(current) ? 1 : 0;
+                    }
+                }
+            } catch (StoreException e) {
+                if (e.code() == StoreException.Code.CLOSED) {
+                    throw e;
+                }
+                LOG.log(System.Logger.Level.WARNING, "garbage collection skipped {0}: {1}", s.cid(), e.getMessage());
             }
         }
+        forgetExpiredDeletes(now);
         return n;
+    }
+
+    private void forgetExpiredDeletes(long now) throws StoreException {
+        synchronized (writeLock) {
+            enter();
+            try (RocksIterator it = index.newIterator(deletesFamily); WriteBatch batch = new WriteBatch()) {
+                int n = 0;
+                for (it.seekToFirst(); it.isValid(); it.next()) {
+                    byte[] v = it.value();
+                    // a minute after expiry: a delete checked just before its expiry may still be on its way here
+                    if (v.length != 8 || ByteBuffer.wrap(v).getLong() < now - 60_000) {
+                        batch.delete(deletesFamily, it.key());
+                        n++;
+                    }
+                }
+                if (n > 0) {
+                    index.write(relaxed, batch); // forgetting is safe to lose: expired signatures are refused anyway
+                    rememberedDeletes -= n;
+                }
+            } catch (RocksDBException e) {
+                throw io("forget expired deletes", e);
+            } finally {
+                exit();
+            }
+        }
     }
 
     /** What the store records about {@code cid}, or null. */
     public StoredShard metadata(Cid cid) throws StoreException {
         enter();
         try {
-            byte[] m = index.get(cid.toBytes());
+            byte[] m = index.get(shardFamily, cid.toBytes());
             return m == null ? null : StoredShard.decode(cid, m);
         } catch (RocksDBException e) {
             throw io("read the index entry of " + cid, e);
@@ -425,7 +749,7 @@ public final class ShardStore implements AutoCloseable {
      */
     public byte[] get(Cid cid, long offset, int length) throws StoreException {
         byte[] all = get(cid);
-        if (offset < 0 || length < 0 || offset + length > all.length) {
+        if (offset < 0 || length < 0 || offset > all.length - (long) length) {
             throw new StoreException(StoreException.Code.BAD_RANGE, "range " + offset + "+" + length
                     + " is outside shard " + cid + " of " + all.length + " bytes");
         }
@@ -458,41 +782,45 @@ public final class ShardStore implements AutoCloseable {
         }
     }
 
-    /** Removes a shard (index entry first, then its file); returns whether it was here. */
+    /** Removes a shard (index entry first, then its file), whatever pins it; returns whether it was here. */
     public boolean delete(Cid cid) throws StoreException {
         synchronized (writeLock) {
             StoredShard s = metadata(cid);
-            if (s == null) {
-                return false;
-            }
-            enter();
-            try {
-                index.delete(durable, cid.toBytes());
-            } catch (RocksDBException e) {
-                throw io("delete " + cid, e);
-            } finally {
-                exit();
-            }
-            used.addAndGet(-s.size());
-            count.decrementAndGet();
-            checked.invalidate(cid);
-            if (writing.containsKey(cid)) {
-                return true; // a put is writing this shard's file anew: it stays, and the put records it again
-            }
-            try {
-                Files.deleteIfExists(file(cid));
-            } catch (IOException e) {
-                LOG.log(System.Logger.Level.WARNING, "cannot delete {0}: {1} (removed at the next start)", file(cid), e.getMessage());
-            }
-            return true;
+            return s != null && deleteLocked(s);
         }
+    }
+
+    /** Deletes {@code s}, its entry as just read under writeLock. */
+    private boolean deleteLocked(StoredShard s) throws StoreException {
+        Cid cid = s.cid();
+        enter();
+        try {
+            index.delete(shardFamily, durable, cid.toBytes());
+        } catch (RocksDBException e) {
+            throw io("delete " + cid, e);
+        } finally {
+            exit();
+        }
+        recharge(s, null);
+        used.addAndGet(-allocated(s.size()));
+        count.decrementAndGet();
+        checked.invalidate(cid);
+        if (writing.containsKey(cid)) {
+            return true; // a put is writing this shard's file anew: it stays, and the put records it again
+        }
+        try {
+            Files.deleteIfExists(file(cid));
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot delete {0}: {1} (removed at the next start)", file(cid), e.getMessage());
+        }
+        return true;
     }
 
     /** Every shard held, ordered by CID bytes. */
     public List<StoredShard> list() throws StoreException {
         List<StoredShard> out = new ArrayList<>();
         enter();
-        try (RocksIterator it = index.newIterator()) {
+        try (RocksIterator it = index.newIterator(shardFamily)) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 out.add(StoredShard.decode(Cid.fromBytes(it.key()), it.value()));
             }
@@ -503,7 +831,10 @@ public final class ShardStore implements AutoCloseable {
     }
 
     /**
-     * Re-hashes every shard; drops and reports those that no longer match.
+     * Re-hashes every shard; drops and reports those that no longer match. The time of each good
+     * check is recorded into the entry as it is then (re-read under the lock), never into the
+     * snapshot the pass started from, which would undo pins added meanwhile. A shard that cannot be
+     * read (an I/O error, not a mismatch) is logged and skipped.
      *
      * @return the CIDs found corrupt or missing
      */
@@ -512,20 +843,22 @@ public final class ShardStore implements AutoCloseable {
         for (StoredShard s : list()) {
             try {
                 get(s.cid());
-                enter();
-                try {
-                    index.put(s.cid().toBytes(), s.verifiedAt(System.currentTimeMillis()).encode());
-                } finally {
-                    exit();
+                beforeScrubRecord.run();
+                synchronized (writeLock) {
+                    StoredShard current = metadata(s.cid());
+                    if (current != null) {
+                        // Not synced: losing it in a crash loses only the time of this check, since
+                        // every change of the pins was itself synced before.
+                        writeMeta(current.verifiedAt(System.currentTimeMillis()), relaxed);
+                    }
                 }
             } catch (StoreException e) {
-                if (e.code() == StoreException.Code.CORRUPT) {
-                    corrupt.add(s.cid());
-                } else if (e.code() != StoreException.Code.NOT_FOUND) {
-                    throw e;
+                switch (e.code()) {
+                    case CORRUPT -> corrupt.add(s.cid());
+                    case NOT_FOUND -> { } // deleted meanwhile
+                    case CLOSED -> throw e;
+                    default -> LOG.log(System.Logger.Level.WARNING, "scrub skipped {0}: {1}", s.cid(), e.getMessage());
                 }
-            } catch (RocksDBException e) {
-                throw io("record the scrub of " + s.cid(), e);
             }
         }
         return corrupt;
@@ -551,9 +884,13 @@ public final class ShardStore implements AutoCloseable {
                 return;
             }
             closed = true;
+            deletesFamily.close();
+            shardFamily.close();
             index.close();
             durable.close();
-            options.close();
+            relaxed.close();
+            familyOptions.close();
+            dbOptions.close();
         } finally {
             life.writeLock().unlock();
         }

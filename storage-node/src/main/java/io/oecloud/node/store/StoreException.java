@@ -8,6 +8,8 @@ public final class StoreException extends Exception {
     public enum Code {
         /** Storing would exceed the configured capacity. */
         FULL,
+        /** Pinning would take the owner key (or all untrusted keys together) beyond its quota ({@link Quotas}). */
+        OVER_QUOTA,
         /** The bytes do not hash to the CID they were offered under. */
         CID_MISMATCH,
         /** No such shard here. */

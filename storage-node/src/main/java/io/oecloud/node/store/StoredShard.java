@@ -22,9 +22,12 @@ import java.util.List;
  * @param verifiedAtMillis when its bytes last matched the CID (store or scrub)
  * @param pins the owners (Ed25519 public keys) that pin it, with how many pins each holds
  * @param unpinnedAtMillis when the last pin went (0 while pinned); garbage after a grace period
+ * @param chargedTo while no pin is left: the key whose last pin went, still charged for the shard's
+ *     space until it is collected (so unpinning and pinning again cannot fill a disk with garbage
+ *     beyond a quota); null while pinned or for a shard no one ever pinned
  */
 public record StoredShard(Cid cid, long size, Holding holding, long storedAtMillis, long verifiedAtMillis,
-                          List<Pin> pins, long unpinnedAtMillis) {
+                          List<Pin> pins, long unpinnedAtMillis, byte[] chargedTo) {
     static final int KEY = 32;
     /** Pins one owner can hold on one shard; reaching it makes the pin permanent. */
     static final int MAX_PINS = 1 << 20;
@@ -36,6 +39,23 @@ public record StoredShard(Cid cid, long size, Holding holding, long storedAtMill
 
     public StoredShard {
         pins = List.copyOf(pins);
+        if (chargedTo != null && (chargedTo.length != KEY || !pins.isEmpty())) {
+            throw new IllegalArgumentException("chargedTo must be a 32-byte key and only set while unpinned, was "
+                    + chargedTo.length + " bytes with " + pins.size() + " pins");
+        }
+    }
+
+    /** A shard no one has pinned. */
+    StoredShard(Cid cid, long size, Holding holding, long storedAtMillis, long verifiedAtMillis, List<Pin> pins, long unpinnedAtMillis) {
+        this(cid, size, holding, storedAtMillis, verifiedAtMillis, pins, unpinnedAtMillis, null);
+    }
+
+    /**
+     * The keys charged for this shard's space: those that pin it, or while none does, the key whose
+     * last pin went (until the shard is collected).
+     */
+    List<byte[]> charged() {
+        return !pins.isEmpty() ? owners() : chargedTo != null ? List.of(chargedTo) : List.of();
     }
 
     /** The keys that pin it. */
@@ -62,7 +82,7 @@ public record StoredShard(Cid cid, long size, Holding holding, long storedAtMill
         if (!found) {
             o.add(new Pin(owner.clone(), 1));
         }
-        return new StoredShard(cid, size, holding, storedAtMillis, verifiedAtMillis, o, 0);
+        return new StoredShard(cid, size, holding, storedAtMillis, verifiedAtMillis, o, 0, null);
     }
 
     /** One pin of {@code owner} fewer. */
@@ -76,22 +96,26 @@ public record StoredShard(Cid cid, long size, Holding holding, long storedAtMill
             }
         }
         return new StoredShard(cid, size, holding, storedAtMillis, verifiedAtMillis, o,
-                o.isEmpty() ? (unpinnedAtMillis == 0 ? now : unpinnedAtMillis) : 0);
+                o.isEmpty() ? (unpinnedAtMillis == 0 ? now : unpinnedAtMillis) : 0,
+                o.isEmpty() ? (pins.isEmpty() ? chargedTo : owner.clone()) : null);
     }
 
     StoredShard verifiedAt(long now) {
-        return new StoredShard(cid, size, holding, storedAtMillis, now, pins, unpinnedAtMillis);
+        return new StoredShard(cid, size, holding, storedAtMillis, now, pins, unpinnedAtMillis, chargedTo);
     }
 
     byte[] encode() {
         if (pins.size() >= COUNTED) {
             throw new IllegalStateException("too many owners pin " + cid);
         }
-        ByteBuffer b = ByteBuffer.allocate(1 + 8 + 8 + 8 + 8 + 2 + pins.size() * (KEY + 4));
+        ByteBuffer b = ByteBuffer.allocate(1 + 8 + 8 + 8 + 8 + 2 + pins.size() * (KEY + 4) + (chargedTo == null ? 0 : KEY));
         b.put(holding.tag()).putLong(size).putLong(storedAtMillis).putLong(verifiedAtMillis).putLong(unpinnedAtMillis);
         b.putShort((short) (pins.size() | COUNTED));
         for (Pin p : pins) {
             b.put(p.owner()).putInt(p.count());
+        }
+        if (chargedTo != null) {
+            b.put(chargedTo); // after the pins: entries written before it existed simply end there
         }
         return b.array();
     }
@@ -115,6 +139,11 @@ public record StoredShard(Cid cid, long size, Holding holding, long storedAtMill
             b.get(o);
             pins.add(new Pin(o, counted ? b.getInt() : 1));
         }
-        return new StoredShard(cid, size, new Holding.Raw(), stored, verified, pins, unpinned);
+        byte[] charged = null;
+        if (pins.isEmpty() && b.remaining() >= KEY) {
+            charged = new byte[KEY];
+            b.get(charged);
+        }
+        return new StoredShard(cid, size, new Holding.Raw(), stored, verified, pins, unpinned, charged);
     }
 }

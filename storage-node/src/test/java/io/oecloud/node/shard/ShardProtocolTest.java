@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.oecloud.dht.Host;
 import io.oecloud.dht.HostConfig;
 import io.oecloud.dht.Identity;
@@ -47,6 +48,7 @@ class ShardProtocolTest {
     private ShardStore store;
     private ExecutorService io;
     private ShardClient shards;
+    private ShardServer ss;
     private PeerId serverId;
     private final Random rnd = new Random(3);
     private final Identity owner = Identity.generate();
@@ -56,13 +58,13 @@ class ShardProtocolTest {
         store = ShardStore.open(dir.resolve("store"), 8 << 20);
         io = Executors.newFixedThreadPool(2);
         server = new Host(Identity.generate(), HostConfig.defaults());
-        ShardServer ss = new ShardServer(store, io);
+        ss = new ShardServer(store, io, server.peerId());
         server.setStreamHandler(ShardServer.PROTOCOL_ID, ss::newHandler);
         server.start();
         client = new Host(Identity.generate(), HostConfig.defaults()).start();
         client.dial(server.listenAddresses().get(0).withPeerId(server.peerId())).get(10, TimeUnit.SECONDS);
         serverId = server.peerId();
-        shards = new ShardClient(client, 10_000);
+        shards = new ShardClient(client, owner, 10_000);
     }
 
     @AfterEach
@@ -91,7 +93,7 @@ class ShardProtocolTest {
     @Test
     void put_thenHasGetAndRange() throws Exception {
         byte[] a = bytes(2_000_000);
-        shards.put(serverId, cid(a), a, owner.publicKey()).get(10, TimeUnit.SECONDS);
+        shards.put(serverId, cid(a), a).get(10, TimeUnit.SECONDS);
         assertTrue(store.has(cid(a)), "durable on the server once acknowledged");
         assertEquals(2_000_000L, shards.has(serverId, cid(a)).get(10, TimeUnit.SECONDS));
         assertArrayEquals(a, shards.get(serverId, cid(a)).get(10, TimeUnit.SECONDS));
@@ -106,7 +108,7 @@ class ShardProtocolTest {
         byte[] a = bytes(1000);
         byte[] lie = bytes(1000);
         assertEquals(Status.CID_MISMATCH, status(assertThrows(ExecutionException.class,
-                () -> shards.put(serverId, cid(a), lie, null).get(10, TimeUnit.SECONDS))));
+                () -> shards.put(serverId, cid(a), lie).get(10, TimeUnit.SECONDS))));
         assertEquals(0, store.list().size());
     }
 
@@ -114,12 +116,12 @@ class ShardProtocolTest {
     void oversizedAndOverCapacityPuts_areRefused() throws Exception {
         byte[] big = new byte[ShardServer.MAX_SHARD + 1];
         assertEquals(Status.TOO_LARGE, status(assertThrows(ExecutionException.class,
-                () -> shards.put(serverId, cid(big), big, null).get(20, TimeUnit.SECONDS))));
+                () -> shards.put(serverId, cid(big), big).get(20, TimeUnit.SECONDS))));
         byte[] a = bytes(5 << 20);
-        shards.put(serverId, cid(a), a, null).get(10, TimeUnit.SECONDS);
+        shards.put(serverId, cid(a), a).get(10, TimeUnit.SECONDS);
         byte[] b = bytes(5 << 20);
         assertEquals(Status.FULL, status(assertThrows(ExecutionException.class,
-                () -> shards.put(serverId, cid(b), b, null).get(10, TimeUnit.SECONDS))));
+                () -> shards.put(serverId, cid(b), b).get(10, TimeUnit.SECONDS))));
     }
 
     @Test
@@ -133,11 +135,11 @@ class ShardProtocolTest {
     @Test
     void unpin_needsTheOwnersSignature_thenGarbageIsCollected() throws Exception {
         byte[] a = bytes(10_000);
-        shards.put(serverId, cid(a), a, owner.publicKey()).get(10, TimeUnit.SECONDS);
+        shards.put(serverId, cid(a), a).get(10, TimeUnit.SECONDS);
         assertEquals(Status.FORBIDDEN, status(assertThrows(ExecutionException.class,
-                () -> shards.unpin(serverId, cid(a), Identity.generate()).get(10, TimeUnit.SECONDS))));
+                () -> new ShardClient(client, Identity.generate(), 10_000).unpin(serverId, cid(a)).get(10, TimeUnit.SECONDS))));
         assertEquals(0, store.collectGarbage(0));
-        shards.unpin(serverId, cid(a), owner).get(10, TimeUnit.SECONDS);
+        shards.unpin(serverId, cid(a)).get(10, TimeUnit.SECONDS);
         assertEquals(0, store.collectGarbage(TimeUnit.HOURS.toMillis(1)), "kept during the grace period");
         assertEquals(1, store.collectGarbage(0));
         assertEquals(-1L, shards.has(serverId, cid(a)).get(10, TimeUnit.SECONDS));
@@ -146,7 +148,7 @@ class ShardProtocolTest {
     @Test
     void shardCorruptedOnTheServersDisk_isNeverServed() throws Exception {
         byte[] a = bytes(100_000);
-        shards.put(serverId, cid(a), a, null).get(10, TimeUnit.SECONDS);
+        shards.put(serverId, cid(a), a).get(10, TimeUnit.SECONDS);
         Path f;
         try (Stream<Path> files = Files.walk(dir.resolve("store/shards"))) {
             f = files.filter(Files::isRegularFile).findFirst().orElseThrow();
@@ -223,9 +225,9 @@ class ShardProtocolTest {
         return answer;
     }
 
-    private static byte[] putHeader(Cid cid, long size) {
-        return ShardRequest.newBuilder().setOp(ShardRequest.Op.PUT)
-                .setCid(ByteString.copyFrom(cid.toBytes())).setSize(size).build().toByteArray();
+    /** A PUT header pinned (signed) by {@code owner} for the server. */
+    private byte[] putHeader(Cid cid, long size) {
+        return Requests.put(owner, serverId, cid, size).toByteArray();
     }
 
     @Test
@@ -253,10 +255,113 @@ class ShardProtocolTest {
         assertThrows(ExecutionException.class, () -> answer.get(10, TimeUnit.SECONDS), "a reset PUT gets no answer");
         // Yamux delivers in order: the server has seen the reset before it acknowledges this put
         byte[] other = bytes(1000);
-        shards.put(serverId, cid(other), other, null).get(10, TimeUnit.SECONDS);
+        shards.put(serverId, cid(other), other).get(10, TimeUnit.SECONDS);
         assertEquals(java.util.List.of(cid(other)), store.list().stream().map(x -> x.cid()).toList(),
                 "a partial body is never stored");
-        shards.put(serverId, cid(a), a, null).get(10, TimeUnit.SECONDS);
+        shards.put(serverId, cid(a), a).get(10, TimeUnit.SECONDS);
         assertArrayEquals(a, store.get(cid(a)));
+    }
+
+    private ShardResponse rawRequest(byte[] frame) throws Exception {
+        return raw(s -> {
+            s.write(Unpooled.wrappedBuffer(frame));
+            s.closeWrite();
+        }).get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void put_withoutAPinSignature_isForbidden_andNothingIsStored() throws Exception {
+        byte[] a = bytes(1000);
+        byte[] unsigned = ShardRequest.newBuilder().setOp(ShardRequest.Op.PUT).setCid(ByteString.copyFrom(cid(a).toBytes()))
+                .setSize(a.length).setOwner(ByteString.copyFrom(owner.publicKey())).build().toByteArray();
+        ShardResponse r = raw(s -> {
+            s.write(Frames.encode(s.alloc(), unsigned, a));
+            s.closeWrite();
+        }).get(10, TimeUnit.SECONDS);
+        assertEquals(Status.FORBIDDEN, r.getStatus());
+        assertTrue(r.getMessage().contains("signature"), r.getMessage());
+        assertEquals(0, store.count(), "no shard is stored unpinned either");
+    }
+
+    @Test
+    void put_pinnedUnderTheServersOwnKey_signedBySomeoneElse_isForbidden_soNoOneCanAddToItsObjectList() throws Exception {
+        // `oe ls` lists the manifests pinned by the node's own key: a stranger used to put one there.
+        byte[] manifest = bytes(300);
+        Cid c = Cid.compute(ContentCodec.MANIFEST, HashFunction.BLAKE3, manifest);
+        Identity stranger = Identity.generate();
+        long notAfter = Requests.soon();
+        ShardRequest forged = ShardRequest.newBuilder().setOp(ShardRequest.Op.PUT).setCid(ByteString.copyFrom(c.toBytes()))
+                .setSize(manifest.length).setOwner(ByteString.copyFrom(server.identity().publicKey())).setNotAfter(notAfter)
+                .setSignature(ByteString.copyFrom(stranger.sign(ShardServer.pinMessage(serverId, c, notAfter)))).build();
+        ShardResponse r = rawRequest(Requests.framed(forged, manifest));
+        assertEquals(Status.FORBIDDEN, r.getStatus());
+        assertTrue(r.getMessage().contains(server.peerId().toString()), r.getMessage());
+        assertEquals(0, store.count());
+    }
+
+    @Test
+    void put_signedForAnotherHolder_isForbidden() throws Exception {
+        byte[] a = bytes(1000);
+        PeerId elsewhere = Identity.generate().peerId();
+        ShardResponse r = rawRequest(Requests.framed(Requests.put(owner, elsewhere, cid(a), a.length), a));
+        assertEquals(Status.FORBIDDEN, r.getStatus());
+        assertEquals(0, store.count());
+    }
+
+    @Test
+    void put_withAnExpiredOrFarFutureSignature_isForbidden() throws Exception {
+        byte[] a = bytes(1000);
+        long now = System.currentTimeMillis();
+        for (long notAfter : new long[] {now - 1000, now + TimeUnit.HOURS.toMillis(2), -1L}) {
+            ShardResponse r = rawRequest(Requests.framed(Requests.put(owner, serverId, cid(a), a.length, notAfter), a));
+            assertEquals(Status.FORBIDDEN, r.getStatus(), r.getMessage());
+            assertTrue(r.getMessage().contains(Long.toUnsignedString(notAfter)), r.getMessage());
+        }
+        assertEquals(0, store.count());
+    }
+
+    @Test
+    void delete_replayed_removesOnlyOnePin() throws Exception {
+        // Two objects share the shard (two pins); one signed delete used to remove both when sent twice.
+        byte[] a = bytes(5000);
+        shards.put(serverId, cid(a), a).get(10, TimeUnit.SECONDS);
+        shards.put(serverId, cid(a), a).get(10, TimeUnit.SECONDS);
+        assertEquals(2, store.metadata(cid(a)).pins().get(0).count());
+        byte[] once = Requests.framed(Requests.delete(owner, serverId, cid(a), rnd), null);
+        assertEquals(Status.OK, rawRequest(once).getStatus());
+        ShardResponse again = rawRequest(once);
+        assertEquals(Status.FORBIDDEN, again.getStatus());
+        assertTrue(again.getMessage().contains("used before"), again.getMessage());
+        assertEquals(1, store.metadata(cid(a)).pins().get(0).count(), "the other object's pin stays");
+    }
+
+    @Test
+    void delete_signedForAnotherHolder_isForbidden_andRemovesNothing() throws Exception {
+        byte[] a = bytes(5000);
+        shards.put(serverId, cid(a), a).get(10, TimeUnit.SECONDS);
+        ShardResponse r = rawRequest(Requests.framed(Requests.delete(owner, Identity.generate().peerId(), cid(a), rnd), null));
+        assertEquals(Status.FORBIDDEN, r.getStatus());
+        assertEquals(1, store.metadata(cid(a)).pins().size());
+    }
+
+    @Test
+    void twentyHeaderOnlyPuts_overRealStreams_holdNothing_areReset_andUploadsStillLand() throws Exception {
+        // The devnet finding: 20 header-only PUTs declaring 32 MiB made every upload fail with 503.
+        ShardServer limited = new ShardServer(store, io, serverId,
+                ShardServer.Limits.defaults().withStall(java.time.Duration.ofMillis(500)).withInflight(64L << 20, 64L << 20));
+        server.setStreamHandler(ShardServer.PROTOCOL_ID, limited::newHandler);
+        java.util.List<java.util.concurrent.CompletableFuture<ShardResponse>> empty = new java.util.ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            byte[] never = bytes(8);
+            byte[] head = putHeader(cid(never), ShardServer.MAX_SHARD);
+            empty.add(raw(s -> s.write(Frames.encode(s.alloc(), head, null))));
+        }
+        byte[] a = bytes(1 << 20);
+        shards.put(serverId, cid(a), a).get(10, TimeUnit.SECONDS);
+        assertArrayEquals(a, store.get(cid(a)));
+        for (var f : empty) {
+            assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS), "reset once silent for 0.5 s");
+        }
+        assertEquals(0, limited.inflightBytes());
     }
 }

@@ -52,11 +52,11 @@ class ShardStoreTest {
             assertArrayEquals(java.util.Arrays.copyOfRange(a, 1000, 1100), store.get(cid(a), 1000, 100));
             assertTrue(store.has(cid(b)));
             assertEquals(2, store.list().size());
-            assertEquals(305_000, store.used());
+            assertEquals(ShardStore.allocated(300_000) + ShardStore.allocated(5000), store.used());
             assertTrue(store.delete(cid(b)));
             assertFalse(store.delete(cid(b)));
             assertFalse(store.has(cid(b)));
-            assertEquals(300_000, store.used());
+            assertEquals(ShardStore.allocated(300_000), store.used());
             assertEquals(StoreException.Code.NOT_FOUND, assertThrows(StoreException.class, () -> store.get(cid(b))).code());
         }
     }
@@ -89,7 +89,7 @@ class ShardStoreTest {
             StoreException e = assertThrows(StoreException.class, () -> store.put(cid(bytes(1000)), bad, null));
             assertEquals(StoreException.Code.CID_MISMATCH, e.code());
             store.recycle(bad);
-            assertEquals(a.length, store.used());
+            assertEquals(ShardStore.allocated(a.length), store.used());
             assertEquals(1, store.list().size());
         }
     }
@@ -111,15 +111,15 @@ class ShardStoreTest {
 
     @Test
     void put_beyondCapacity_isRefused_andRepeatingAPutIsFree() throws Exception {
-        try (ShardStore store = ShardStore.open(dir, 10_000)) {
+        try (ShardStore store = ShardStore.open(dir, 20_000)) {
             byte[] a = bytes(6000);
             store.put(cid(a), a);
             store.put(cid(a), a); // already held: no double counting
-            assertEquals(6000, store.used());
+            assertEquals(12_288, store.used(), "two 4 KiB blocks and one for the inode and index entry");
             byte[] b = bytes(6000);
             StoreException e = assertThrows(StoreException.class, () -> store.put(cid(b), b));
             assertEquals(StoreException.Code.FULL, e.code());
-            assertTrue(e.getMessage().contains("6000 of 10000"), e.getMessage());
+            assertTrue(e.getMessage().contains("12288 of 20000"), e.getMessage());
         }
     }
 
@@ -137,7 +137,7 @@ class ShardStoreTest {
             for (byte[] d : data) {
                 assertArrayEquals(d, store.get(cid(d)));
             }
-            assertEquals(data.stream().mapToLong(d -> d.length).sum(), store.used());
+            assertEquals(data.stream().mapToLong(d -> ShardStore.allocated(d.length)).sum(), store.used());
         }
     }
 
@@ -212,7 +212,7 @@ class ShardStoreTest {
             assertEquals(java.util.Set.of(cid(bad), cid(gone)), java.util.Set.copyOf(corrupt));
             assertArrayEquals(good, store.get(cid(good)));
             assertNotNull(store.metadata(cid(good)));
-            assertEquals(50_000, store.used());
+            assertEquals(ShardStore.allocated(50_000), store.used());
         }
     }
 
@@ -380,9 +380,9 @@ class ShardStoreTest {
             pool.shutdown();
             assertEquals(threads * each + 1, store.count());
             assertEquals(threads * each, store.metadata(commonCid).pins().size(), "one pin per owner, the file written once");
-            long sizes = common.length;
+            long sizes = ShardStore.allocated(common.length);
             for (Cid c : all) {
-                sizes += store.metadata(c).size();
+                sizes += ShardStore.allocated(store.metadata(c).size());
                 assertTrue(store.has(c));
             }
             assertEquals(sizes, store.used());
@@ -395,7 +395,7 @@ class ShardStoreTest {
         }
         // capacity for exactly 10 shards of 1,000 bytes, 40 put at once: 10 land, the rest are FULL
         Path small = dir.resolve("small");
-        try (ShardStore store = ShardStore.open(small, 10_000)) {
+        try (ShardStore store = ShardStore.open(small, 10 * ShardStore.allocated(1000))) {
             java.util.concurrent.atomic.AtomicInteger stored = new java.util.concurrent.atomic.AtomicInteger();
             java.util.concurrent.atomic.AtomicInteger full = new java.util.concurrent.atomic.AtomicInteger();
             List<Thread> ts = new java.util.ArrayList<>();
@@ -417,7 +417,114 @@ class ShardStoreTest {
                 t.join(30_000);
             }
             assertTrue(stored.get() <= 10 && stored.get() + full.get() == 40, stored + " stored, " + full + " full");
-            assertTrue(store.used() <= 10_000);
+            assertTrue(store.used() <= 10 * ShardStore.allocated(1000));
+        }
+    }
+
+    @Test
+    void collectGarbage_aShardPinnedAgainDuringThePass_isKept() throws Exception {
+        // The pass read the index, found the shard unpinned, then deleted it although an upload had
+        // pinned it again (and been acknowledged) meanwhile: HAS said OK, then NOT_FOUND.
+        byte[] owner = new byte[32];
+        owner[0] = 3;
+        byte[] data = bytes(10_000);
+        Cid c = cid(data);
+        try (ShardStore s = ShardStore.open(dir, 1 << 20)) {
+            s.put(c, data, owner);
+            assertTrue(s.unpin(c, owner));
+            java.util.concurrent.atomic.AtomicInteger repins = new java.util.concurrent.atomic.AtomicInteger();
+            s.beforeGarbageDelete = () -> {
+                try {
+                    s.put(c, data, owner); // an upload acknowledged between the snapshot and the delete
+                    repins.incrementAndGet();
+                } catch (StoreException e) {
+                    throw new AssertionError(e);
+                }
+            };
+            assertEquals(0, s.collectGarbage(0), "nothing is collected");
+            assertEquals(1, repins.get());
+            assertTrue(s.has(c), "the acknowledged shard is still here");
+            assertArrayEquals(owner, s.metadata(c).pins().get(0).owner());
+            s.beforeGarbageDelete = () -> { };
+            assertTrue(s.unpin(c, owner));
+            assertEquals(1, s.collectGarbage(0), "and garbage is still collected");
+        }
+    }
+
+    @Test
+    void scrub_aPinAddedWhileTheShardIsChecked_isKept() throws Exception {
+        // The scrub wrote back the entry it read before hashing the shard, dropping pins added meanwhile.
+        byte[] owner = new byte[32];
+        owner[0] = 4;
+        byte[] data = bytes(20_000);
+        Cid c = cid(data);
+        try (ShardStore s = ShardStore.open(dir, 1 << 20)) {
+            s.put(c, data); // held, no pin yet
+            s.beforeScrubRecord = () -> {
+                try {
+                    s.put(c, data, owner);
+                } catch (StoreException e) {
+                    throw new AssertionError(e);
+                }
+            };
+            long before = s.metadata(c).verifiedAtMillis();
+            assertEquals(List.of(), s.scrub());
+            StoredShard after = s.metadata(c);
+            assertEquals(1, after.pins().size(), "the pin added during the scrub is kept");
+            assertTrue(after.verifiedAtMillis() >= before);
+            assertEquals(0, s.collectGarbage(0), "so it is not garbage");
+        }
+        try (ShardStore s = ShardStore.open(dir, 1 << 20)) {
+            assertEquals(1, s.metadata(c).pins().size(), "and it is durable");
+        }
+    }
+
+    @Test
+    void put_theFirstShardOfANewSubdirectory_forcesTheShardsDirectory_beforeItIsAcknowledged() throws Exception {
+        // shards/XY/ appeared in shards/ only in the page cache: a power loss could take the
+        // directory, and the indexed shard in it, away.
+        try (ShardStore s = ShardStore.open(dir, 1 << 20)) {
+            List<Path> forced = java.util.Collections.synchronizedList(new ArrayList<>());
+            s.directoryForced = forced::add;
+            byte[] a = bytes(1000);
+            Path sub = s.file(cid(a)).getParent();
+            assertFalse(Files.exists(sub));
+            s.put(cid(a), a);
+            assertEquals(List.of(dir.resolve("shards"), sub), forced, "the new directory's parent, then the rename in it");
+            forced.clear();
+            byte[] b;
+            do {
+                b = bytes(1000);
+            } while (!s.file(cid(b)).getParent().equals(sub));
+            s.put(cid(b), b);
+            assertEquals(List.of(sub), forced, "a directory already made durable is not forced again");
+        }
+        try (ShardStore s = ShardStore.open(dir, 1 << 20)) {
+            assertEquals(2, s.count());
+        }
+    }
+
+    @Test
+    void capacity_isCountedInAllocatedBlocks_soTinyShardsCostWhatTheyTake() throws Exception {
+        // 64-byte shards take a 4 KiB block and an inode each; counted as 64 bytes, a node admitted
+        // 64 times more of them than its disk holds.
+        assertEquals(8192, ShardStore.allocated(64));
+        assertEquals(4096, ShardStore.allocated(0));
+        assertEquals(8192, ShardStore.allocated(4096));
+        assertEquals(12_288, ShardStore.allocated(4097));
+        try (ShardStore s = ShardStore.open(dir, 10 * 8192)) {
+            int stored = 0;
+            for (int i = 0; i < 20; i++) {
+                byte[] d = bytes(64);
+                try {
+                    s.put(cid(d), d);
+                    stored++;
+                } catch (StoreException e) {
+                    assertEquals(StoreException.Code.FULL, e.code());
+                }
+            }
+            assertEquals(10, stored);
+            assertEquals(10 * 8192, s.used());
         }
     }
 }
