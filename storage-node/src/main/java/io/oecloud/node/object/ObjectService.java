@@ -73,6 +73,11 @@ import java.util.concurrent.TimeUnit;
  * cancellation); downloads ask one more holder whenever the k they asked are slower than usual
  * (hedged requests) and take the first k shards that verify. Nodes that failed or were full are
  * tried last for a minute.
+ *
+ * <p>Write quorum: a segment whose other shards no node could take (every candidate tried or
+ * failed) is stored with {@link Config#writeQuorum()} shards (k + 1 by default) and the missing
+ * ones recorded as shards without holders; the object is handed to {@link #onDegraded} for repair
+ * to catch up. An upload that fails takes back every pin it placed ({@link #release}).
  */
 public final class ObjectService {
     private static final System.Logger LOG = System.getLogger(ObjectService.class.getName());
