@@ -44,6 +44,14 @@ final class DevnetCommand implements Callable<Integer> {
     @Option(names = "--m", defaultValue = "2", description = "Parity shards per segment (default: ${DEFAULT-VALUE}).")
     int m;
 
+    @Option(names = "--write-quorum", paramLabel = "N",
+            description = "Shards of each segment that must be durable before an upload succeeds when the others cannot be "
+                    + "placed (default: k + 1; see oe node --help).")
+    Integer writeQuorum;
+
+    @Option(names = "--allow-weak-write-quorum", description = "Accept --write-quorum k (uploads with no spare shard).")
+    boolean allowWeakWriteQuorum;
+
     @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "${sys:user.home}/.oecloud/devnet",
             description = "Where the nodes keep their state (default: ${DEFAULT-VALUE}).")
     Path dataDir;
@@ -96,6 +104,7 @@ final class DevnetCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--nodes " + nodes + " is fewer than k + m = " + (k + m) + ": a segment's shards need distinct nodes");
         }
+        int quorum = NodeCommand.writeQuorum(writeQuorum, allowWeakWriteQuorum, k, m, spec.commandLine());
         Options.duration(repairInterval, "--repair-interval"); // checked here, once, rather than by six nodes
         Options.duration(scrubInterval, "--scrub-interval");
         if (!nodeHeap.matches("\\d+[kmgKMG]?")) {
@@ -140,7 +149,7 @@ final class DevnetCommand implements Callable<Integer> {
             out.printf("node %d  peer %s  p2p %s  API http://%s  (pid %d)%n", s.index(), s.peerId(), s.p2p(), s.api(), s.process().pid());
         }
         out.flush();
-        out.println("devnet of " + nodes + " nodes, RS(" + k + "," + m + "), data in " + dataDir);
+        out.println("devnet of " + nodes + " nodes, RS(" + k + "," + m + "), write quorum " + quorum + ", data in " + dataDir);
         out.println("upload:   curl -X POST -T FILE http://" + started.get(0).api() + "/v1/objects");
         out.println("download: curl -o OUT http://" + started.get(0).api() + "/v1/objects/CID");
         if (chain != null) {
@@ -182,6 +191,12 @@ final class DevnetCommand implements Callable<Integer> {
                 "--k", String.valueOf(k), "--m", String.valueOf(m),
                 "--capacity", String.valueOf(capacityOf.getOrDefault(i, capacity)),
                 "--repair-interval", repairInterval, "--scrub-interval", scrubInterval));
+        if (writeQuorum != null) {
+            cmd.addAll(List.of("--write-quorum", String.valueOf(writeQuorum)));
+        }
+        if (allowWeakWriteQuorum) {
+            cmd.add("--allow-weak-write-quorum");
+        }
         if (bootstrap != null) {
             cmd.addAll(List.of("--bootstrap", bootstrap));
         }

@@ -49,6 +49,16 @@ final class NodeCommand implements Callable<Integer> {
     @Option(names = "--m", defaultValue = "2", description = "Parity shards per segment (default: ${DEFAULT-VALUE}).")
     int m;
 
+    @Option(names = "--write-quorum", paramLabel = "N",
+            description = "Shards of each segment that must be durable on distinct nodes before an upload succeeds, "
+                    + "when the others cannot be placed on any node (default: k + 1); what is missing is recorded and repaired.")
+    Integer writeQuorum;
+
+    @Option(names = "--allow-weak-write-quorum",
+            description = "Accept --write-quorum k: an upload may then succeed with no spare shard in a segment, "
+                    + "so one more lost node before repair loses data.")
+    boolean allowWeakWriteQuorum;
+
     @Option(names = "--capacity", paramLabel = "BYTES", defaultValue = "107374182400",
             description = "Disk space for shards (default: ${DEFAULT-VALUE}, 100 GiB).")
     long capacity;
@@ -110,9 +120,10 @@ final class NodeCommand implements Callable<Integer> {
         List<Multiaddr> listenAddrs = Options.multiaddrs(listen, "--listen");
         List<Multiaddr> boot = Options.multiaddrs(bootstrap, "--bootstrap");
         InetSocketAddress apiAddr = Options.hostPort(api, "--api");
+        int quorum = writeQuorum(writeQuorum, allowWeakWriteQuorum, k, m, spec.commandLine());
         Identity id = Identity.loadOrCreate(dataDir);
         io.oecloud.node.object.ObjectService.Config objectConfig =
-                new io.oecloud.node.object.ObjectService.Config(k, m, 8 << 20, 64 * 1024, 3);
+                new io.oecloud.node.object.ObjectService.Config(k, m, 8 << 20, 64 * 1024, 3).withWriteQuorum(quorum);
         StorageNode.Upkeep upkeep = new StorageNode.Upkeep(Options.duration(scrubInterval, "--scrub-interval"),
                 Options.duration(repairInterval, "--repair-interval"), Options.duration(gcInterval, "--gc-interval"),
                 Options.duration(gcGrace, "--gc-grace"));
@@ -175,7 +186,11 @@ final class NodeCommand implements Callable<Integer> {
         if (!boot.isEmpty() && reached.isEmpty()) {
             err.println("warning: no bootstrap peer reached; running alone");
         }
-        out.println("RS(" + k + "," + m + "), store " + dataDir.resolve("store") + " (" + capacity + " bytes, "
+        if (quorum == k) {
+            err.println("warning: write quorum " + quorum + " = k: an upload may succeed with no spare shard in a segment; "
+                    + "until repair restores it, one more lost node loses data");
+        }
+        out.println("RS(" + k + "," + m + "), write quorum " + quorum + " of " + (k + m) + " shards, store " + dataDir.resolve("store") + " (" + capacity + " bytes, "
                 + (storage.store.directIo() ? "direct I/O" : "page cache") + ")");
         if (chainNode != null) {
             out.println("super-node: OEChain RPC on http://" + chainNode.rpcAddress().getHostString() + ":"
@@ -210,6 +225,27 @@ final class NodeCommand implements Callable<Integer> {
                     + ownerQuota + " and " + strangers);
         }
         return io.oecloud.node.store.Quotas.of(ownerQuota, strangers, trusted);
+    }
+
+    /**
+     * The write quorum asked for, checked: from k + 1 to k + m (k only with {@code weak}, which
+     * says the user accepts uploads that may have no spare shard); the default k + 1.
+     */
+    static int writeQuorum(Integer asked, boolean weak, int k, int m, CommandLine cl) {
+        int q = asked == null ? io.oecloud.node.object.ObjectService.Config.defaultWriteQuorum(k, m) : asked;
+        String why = null;
+        if (q < k) {
+            why = "--write-quorum " + q + " is fewer than k = " + k + ": a segment cannot be read back from fewer than k shards";
+        } else if (q > k + m) {
+            why = "--write-quorum " + q + " is more than the k + m = " + (k + m) + " shards of a segment";
+        } else if (q == k && m > 0 && !weak) {
+            why = "--write-quorum " + q + " is k: an upload could succeed with no spare shard in a segment, so one more lost node "
+                    + "before repair would lose data; use " + (k + 1) + " or more, or add --allow-weak-write-quorum to accept that";
+        }
+        if (why != null) {
+            throw new CommandLine.ParameterException(cl, why);
+        }
+        return q;
     }
 
     static void writeAtomically(Path file, String content) throws IOException {

@@ -7,6 +7,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.oecloud.dht.Identity;
 import io.oecloud.dht.Multiaddr;
 import io.oecloud.node.object.ObjectService;
+import io.oecloud.node.object.RepairQueue;
 import io.oecloud.node.shard.ShardClient;
 import io.oecloud.node.shard.ShardServer;
 import io.oecloud.node.store.Quotas;
@@ -96,6 +97,11 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
         // A corrupt shard is dropped by the store (never served); repair rebuilds it from the other shards.
         store.onCorrupt(cid -> LOG.log(System.Logger.Level.WARNING, "shard {0} was corrupt and is dropped; it needs repair", cid));
         this.repair = new io.oecloud.node.object.RepairService(objects, 1);
+        // Objects acknowledged with their write quorum are repaired as soon as a node can take
+        // what is missing; a new connection is often the missing node coming back.
+        this.catchUp = RepairQueue.of(repair);
+        objects.onDegraded(catchUp::add);
+        p2p.host.onConnection(c -> catchUp.wake());
         every(schedule.scrub(), this::scrub);
         every(schedule.garbage(), this::collectGarbage);
         every(schedule.repair(), this::repair);
@@ -107,6 +113,8 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
     }
 
     private final io.oecloud.node.object.RepairService repair;
+    /** Objects stored short of full redundancy, retried until whole. */
+    final RepairQueue catchUp;
 
     private void repair() {
         try {
@@ -183,6 +191,8 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
         m.put("k", config.k());
         m.put("m", config.m());
         m.put("segmentSize", config.segmentSize());
+        m.put("writeQuorum", config.writeQuorum());
+        m.put("repairQueue", catchUp.size());
         return m;
     }
 
@@ -216,6 +226,7 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
 
     @Override
     public void close() {
+        catchUp.close();
         upkeep.shutdownNow();
         announcer.close();
         p2p.close();

@@ -73,8 +73,15 @@ import java.util.concurrent.TimeUnit;
  * cancellation); downloads ask one more holder whenever the k they asked are slower than usual
  * (hedged requests) and take the first k shards that verify. Nodes that failed or were full are
  * tried last for a minute.
+ *
+ * <p>Write quorum: a segment whose other shards no node could take (every candidate tried or
+ * failed) is stored with {@link Config#writeQuorum()} shards (k + 1 by default) and the missing
+ * ones recorded as shards without holders; the object is handed to {@link #onDegraded} for repair
+ * to catch up. An upload that fails takes back every pin it placed ({@link #release}).
  */
 public final class ObjectService {
+    private static final System.Logger LOG = System.getLogger(ObjectService.class.getName());
+
     /**
      * @param k data shards per segment
      * @param m parity shards per segment
@@ -82,10 +89,20 @@ public final class ObjectService {
      * @param inlineThreshold objects smaller than this live inside their manifest
      * @param manifestReplicas nodes that hold each manifest
      * @param segmentSlots segments in memory at once across all requests (0: half the heap's worth)
+     * @param writeQuorum shards of each segment that must be durable on distinct nodes before an
+     *     upload is acknowledged, from k to k + m (default k + 1: one loss survivable at once). It
+     *     is used only when the other shards could not be placed on any node; the missing ones are
+     *     recorded and repair restores them. k means a segment may be acknowledged with no spare
+     *     shard: the commands accept it only with an explicit flag.
      */
-    public record Config(int k, int m, int segmentSize, int inlineThreshold, int manifestReplicas, int segmentSlots) {
+    public record Config(int k, int m, int segmentSize, int inlineThreshold, int manifestReplicas, int segmentSlots,
+                         int writeQuorum) {
         public Config(int k, int m, int segmentSize, int inlineThreshold, int manifestReplicas) {
             this(k, m, segmentSize, inlineThreshold, manifestReplicas, 0);
+        }
+
+        public Config(int k, int m, int segmentSize, int inlineThreshold, int manifestReplicas, int segmentSlots) {
+            this(k, m, segmentSize, inlineThreshold, manifestReplicas, segmentSlots, defaultWriteQuorum(k, m));
         }
 
         public Config {
@@ -101,10 +118,33 @@ public final class ObjectService {
             if (inlineThreshold < 0 || manifestReplicas < 1) {
                 throw new IllegalArgumentException("inlineThreshold >= 0 and manifestReplicas >= 1 required");
             }
+            if (writeQuorum < k || writeQuorum > k + m) {
+                throw new IllegalArgumentException("write quorum must be from k = " + k + " to k + m = " + (k + m)
+                        + " shards, was " + writeQuorum);
+            }
         }
 
         public static Config defaults() {
             return new Config(4, 2, 8 << 20, 64 * 1024, 3);
+        }
+
+        /** k + 1 (one shard to spare while repair catches up), or k when there is no parity at all. */
+        public static int defaultWriteQuorum(int k, int m) {
+            return k + Math.min(1, m);
+        }
+
+        /** The same configuration with another write quorum. */
+        public Config withWriteQuorum(int quorum) {
+            return new Config(k, m, segmentSize, inlineThreshold, manifestReplicas, segmentSlots, quorum);
+        }
+
+        /**
+         * Manifest copies an upload needs before it is acknowledged: as many losses survivable as
+         * each segment survives (a segment with q shards survives q - k; the manifest with c copies
+         * survives c - 1), so c = q - k + 1, at most {@link #manifestReplicas}: 2 of 3 by default.
+         */
+        public int manifestQuorum() {
+            return Math.min(manifestReplicas, writeQuorum - k + 1);
         }
     }
 
@@ -125,6 +165,7 @@ public final class ObjectService {
     private final Counter uploads;
     private final Counter uploadFailures;
     private final Counter uploadBytes;
+    private final Counter degradedUploads;
     private final Counter downloads;
     private final Counter downloadFailures;
     private final Counter downloadBytes;
@@ -146,6 +187,8 @@ public final class ObjectService {
         this.uploads = Counter.builder("oe_uploads").description("Objects uploaded through this node").register(metrics);
         this.uploadFailures = Counter.builder("oe_upload_failures").description("Uploads that failed").register(metrics);
         this.uploadBytes = Counter.builder("oe_upload_bytes").description("Object bytes uploaded through this node").register(metrics);
+        this.degradedUploads = Counter.builder("oe_uploads_degraded").description(
+                "Objects stored with some shards or manifest copies missing (no node could take them), queued for repair").register(metrics);
         this.downloads = Counter.builder("oe_downloads").description("Downloads served (whole objects and ranges)").register(metrics);
         this.downloadFailures = Counter.builder("oe_download_failures").description("Downloads that failed").register(metrics);
         this.downloadBytes = Counter.builder("oe_download_bytes").description("Object bytes served").register(metrics);
@@ -208,14 +251,31 @@ public final class ObjectService {
 
     private CompletableFuture<Void> putOn(PeerId peer, Cid cid, byte[] data) {
         if (peer.equals(host.peerId())) {
-            return CompletableFuture.runAsync(() -> {
-                try {
-                    local.putComputed(cid, data, owner.publicKey()); // place()'s callers computed cid from data
-                    storedLocally.accept(cid);
-                } catch (StoreException e) {
-                    throw new java.util.concurrent.CompletionException(e);
-                }
-            }, io);
+            // Not CompletableFuture.runAsync: cancelling that does not stop the write, and a copy
+            // written after its placement gave it up would keep a pin nobody knows of. Here the
+            // write that finds its future cancelled takes its own pin back.
+            CompletableFuture<Void> result = new CompletableFuture<>();
+            try {
+                io.execute(() -> {
+                    if (result.isDone()) {
+                        return; // cancelled before it started
+                    }
+                    try {
+                        local.putComputed(cid, data, owner.publicKey()); // place()'s callers computed cid from data
+                    } catch (StoreException | RuntimeException e) {
+                        result.completeExceptionally(e);
+                        return;
+                    }
+                    if (result.complete(null)) {
+                        storedLocally.accept(cid);
+                    } else {
+                        unpinQuietly(cid);
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                result.completeExceptionally(new StoreException(StoreException.Code.CLOSED, "this node is shutting down"));
+            }
+            return result;
         }
         CompletableFuture<Void> result = new CompletableFuture<>();
         java.util.concurrent.atomic.AtomicReference<CompletableFuture<?>> current = new java.util.concurrent.atomic.AtomicReference<>();
@@ -227,6 +287,14 @@ public final class ObjectService {
         });
         putRemote(peer, cid, data, 0, result, current);
         return result;
+    }
+
+    private void unpinQuietly(Cid cid) {
+        try {
+            local.unpin(cid, owner.publicKey());
+        } catch (StoreException e) {
+            LOG.log(System.Logger.Level.WARNING, "could not take back this node''s pin of {0}: {1}", cid, e.getMessage());
+        }
     }
 
     /** A PUT that a busy peer refused is tried again after 0.1, 0.2, 0.4, 0.8 and 1.6 s. */
@@ -303,14 +371,28 @@ public final class ObjectService {
     /** One transfer of block {@code index} to {@code peer}, and how it ended. */
     private record Attempt(int index, PeerId peer, CompletableFuture<Void> transfer) {}
 
+    /** A pin this node's key holds on {@code cid} at {@code peer}: one PUT that completed there. */
+    record Pin(PeerId peer, Cid cid) {}
+
     /**
      * Places block i on a node of its own (distinct nodes for all blocks), failing over to the
      * next candidate when a transfer fails. Once half the blocks are placed, a block whose
      * transfer has taken twice as long as those gets a second transfer to a spare node; the first
      * to finish is kept and the other cancelled. Each CID must have been computed here from its
-     * block: this node stores its own copy without hashing it again. Returns the holder of each block.
+     * block: this node stores its own copy without hashing it again.
+     *
+     * <p>Write quorum: placement goes on while any transfer runs or any candidate is untried, so
+     * slowness alone never leaves a block out. Only when every candidate was tried or failed and
+     * nothing under way could free one may it end with blocks unplaced, and only if at least
+     * {@code quorum} were placed; otherwise it fails with the counts and each node's reason.
+     *
+     * @param what what the blocks are, for messages ("segment 3", "the manifest")
+     * @param pinned receives every placed block's pin (also those of a placement that then fails),
+     *     so that an upload that fails can take them back
+     * @return the holder of each block, null for a block no node took
      */
-    private List<PeerId> place(List<Cid> cids, List<byte[]> blocks, List<PeerId> candidates) throws ObjectException {
+    private List<PeerId> place(String what, List<Cid> cids, List<byte[]> blocks, List<PeerId> candidates, int quorum,
+                               java.util.Queue<Pin> pinned) throws ObjectException {
         int n = cids.size();
         PeerId[] holders = new PeerId[n];
         List<List<Attempt>> attempts = new ArrayList<>();
@@ -353,15 +435,26 @@ public final class ObjectService {
         try {
             for (int i = 0; i < n; i++) {
                 if (!launch.test(i)) {
-                    throw new ObjectException(ObjectException.Code.PLACEMENT_FAILED, "could place only "
-                            + i + " of " + n + " shards: " + candidates.size() + " nodes known");
+                    starved.add(i); // fewer candidates than blocks: it waits for a node to come free
                 }
             }
             while (placed < n) {
+                while (!starved.isEmpty() && launch.test(starved.peek())) {
+                    starved.poll();
+                }
+                if (!starved.isEmpty() && processed == launched[0]) { // nothing under way can free a node
+                    if (placed >= quorum) {
+                        break; // every candidate was tried: the missing blocks are recorded, and repaired later
+                    }
+                    throw new ObjectException(ObjectException.Code.PLACEMENT_FAILED, what + ": placed " + placed + " of "
+                            + n + (n == 1 ? " copy" : " shards") + ", " + quorum + " needed (write quorum); "
+                            + tried(candidates.size(), failures));
+                }
                 long now = System.nanoTime();
                 if (now >= deadline) {
-                    throw new ObjectException(ObjectException.Code.PLACEMENT_FAILED, "placed " + placed + " of " + n
-                            + " shards in 120 s; the other transfers did not finish");
+                    throw new ObjectException(ObjectException.Code.PLACEMENT_FAILED, what + ": placed " + placed + " of " + n
+                            + " in 120 s, " + quorum + " needed (write quorum); the other transfers did not finish; "
+                            + tried(candidates.size(), failures));
                 }
                 Attempt a = finished.poll(Math.max(0, Math.min(deadline, hedgeAt) - now), TimeUnit.NANOSECONDS);
                 if (a == null) {
@@ -394,8 +487,8 @@ public final class ObjectService {
                     }
                 } else if (error != null) {
                     Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
-                    troubled.put(a.peer(), String.valueOf(cause.getMessage()));
-                    failures.put(a.peer(), String.valueOf(cause.getMessage()));
+                    troubled.put(a.peer(), reason(cause));
+                    failures.put(a.peer(), reason(cause));
                     taken.remove(a.peer());
                     if (passing(cause)) {
                         again.add(a.peer());
@@ -409,31 +502,69 @@ public final class ObjectService {
                         starved.add(a.index()); // a node busy with a second copy may come free
                     }
                 }
-                while (!starved.isEmpty() && launch.test(starved.peek())) {
-                    starved.poll();
-                }
-                if (!starved.isEmpty() && processed == launched[0]) { // nothing under way can free a node
-                    StringBuilder why = new StringBuilder();
-                    failures.forEach((p, m) -> why.append(why.isEmpty() ? "" : "; ").append(p.toString(), 0, Math.min(16, p.toString().length()))
-                            .append("…: ").append(m));
-                    throw new ObjectException(ObjectException.Code.PLACEMENT_FAILED, "could place only " + placed
-                            + " of " + n + " shards: every one of the " + candidates.size() + " known nodes was tried ("
-                            + why + ")");
-                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ObjectException(ObjectException.Code.PLACEMENT_FAILED, "interrupted while placing shards");
         } finally {
+            List<Pin> extra = new ArrayList<>();
             for (List<Attempt> l : attempts) {
                 for (Attempt a : l) {
                     if (!a.peer().equals(holders[a.index()])) {
                         a.transfer().cancel(true);
                     }
+                    // Every transfer has ended now (cancelled or done). One that completed holds a
+                    // pin of ours: the kept copy is the block's; a second copy that finished too
+                    // is extra and its pin is given back (a cancelled one the peer had stored
+                    // already cannot be known, and stays: garbage kept, never data lost).
+                    if (a.transfer().isDone() && !a.transfer().isCompletedExceptionally()) {
+                        Pin pin = new Pin(a.peer(), cids.get(a.index()));
+                        if (a.peer().equals(holders[a.index()])) {
+                            pinned.add(pin);
+                        } else {
+                            extra.add(pin);
+                        }
+                    }
                 }
             }
+            release(extra, "second copies");
         }
         return Arrays.asList(holders);
+    }
+
+    /** "6 nodes known; 2 failed (12D3KooWabcd…: busy; ...)" for a placement's error message. */
+    private static String tried(int known, java.util.Map<PeerId, String> failures) {
+        StringBuilder why = new StringBuilder();
+        failures.forEach((p, m) -> why.append(why.isEmpty() ? "" : "; ").append(p.toString(), 0, Math.min(16, p.toString().length()))
+                .append("…: ").append(m));
+        return known + (known == 1 ? " node" : " nodes") + " known, every one tried"
+                + (failures.isEmpty() ? "" : "; " + failures.size() + " failed (" + why + ")");
+    }
+
+    /** Why a PUT failed, in words (never a Java exception's text): it goes into answers to clients. */
+    static String reason(Throwable e) {
+        if (e instanceof ShardException se) {
+            String said = se.getMessage() == null ? "" : se.getMessage();
+            return switch (se.status()) {
+                case BUSY -> "busy";
+                case FULL -> "full";
+                default -> se.status().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ')
+                        + (said.isEmpty() ? "" : " (" + (said.length() > 80 ? said.substring(0, 80) + "…" : said) + ")");
+            };
+        }
+        if (e instanceof StoreException se) {
+            return "this node's store: " + se.getMessage();
+        }
+        if (e instanceof java.util.concurrent.TimeoutException) {
+            return "no answer in time";
+        }
+        if (e instanceof java.util.concurrent.CancellationException) {
+            return "cancelled";
+        }
+        if (e instanceof IOException || e instanceof IllegalStateException) {
+            return "unreachable, or the connection closed";
+        }
+        return "failed (" + e.getClass().getSimpleName() + ")";
     }
 
     /** Whether a failed PUT may succeed when tried again: not when the node is full or refused the request itself. */
@@ -476,7 +607,28 @@ public final class ObjectService {
 
     private record UploadResult(Cid cid, long size) {}
 
+    /**
+     * Stores the object, or nothing: when anything fails (the body ends early or breaks off, a
+     * segment cannot reach its write quorum, the manifest cannot be placed) every pin the upload
+     * had already placed is taken back, in the background ({@link #release}), so an upload that
+     * was not acknowledged leaves no pinned shards behind.
+     */
     private UploadResult doUpload(InputStream in, String contentType, boolean encrypt) throws IOException, ObjectException {
+        java.util.Queue<Pin> pinned = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        boolean stored = false;
+        try {
+            UploadResult r = storeObject(in, contentType, encrypt, pinned);
+            stored = true;
+            return r;
+        } finally {
+            if (!stored) {
+                release(pinned, "a failed upload");
+            }
+        }
+    }
+
+    private UploadResult storeObject(InputStream in, String contentType, boolean encrypt, java.util.Queue<Pin> pinned)
+            throws IOException, ObjectException {
         Manifest.Builder mb = Manifest.newBuilder().setContentType(contentType == null ? "application/octet-stream" : contentType)
                 .setSegmentSize(config.segmentSize()).setK(config.k()).setM(config.m()).setKind(Kind.FILE)
                 .setOwner(ByteString.copyFrom(owner.publicKey()));
@@ -491,7 +643,7 @@ public final class ObjectService {
                 budget.release();
                 holding = false;
                 mb.setSize(first).setInlineData(ByteString.copyFrom(segment.join(first)));
-                return new UploadResult(storeManifest(mb.build()), first);
+                return new UploadResult(storeManifest(mb.build(), pinned), first);
             }
             SegmentCipher cipher = null;
             if (encrypt) {
@@ -502,6 +654,11 @@ public final class ObjectService {
             // Segments are coded and placed on virtual threads while the next one is read: at most
             // PIPELINE per upload, and only while the node's memory budget has slots to spare.
             try (var segments = Executors.newVirtualThreadPerTaskExecutor()) {
+                // On a failure (the body broke off, a segment missed its quorum) the segments
+                // already under way finish rather than being cancelled: a cancelled transfer that
+                // the peer had just stored would leave a pin nobody knows of, while every finished
+                // one is taken back with the rest. They are bounded (placement gives up after
+                // 120 s) and at most PIPELINE of them; only an interrupt cancels them.
                 try {
                     int len = first;
                     SegmentPieces current = segment;
@@ -513,7 +670,7 @@ public final class ObjectService {
                         SegmentCipher c = cipher;
                         inflight.add(segments.submit(() -> {
                             try {
-                                return uploadSegment(idx, data, n, c);
+                                return uploadSegment(idx, data, n, c, pinned);
                             } finally {
                                 budget.release();
                             }
@@ -544,7 +701,9 @@ public final class ObjectService {
                         mb.addSegments(await(inflight.poll()));
                     }
                 } finally {
-                    inflight.forEach(f -> f.cancel(true)); // on failure: stop the others before waiting for them
+                    if (Thread.currentThread().isInterrupted()) {
+                        inflight.forEach(f -> f.cancel(true)); // the node is stopping: stop the others before waiting for them
+                    }
                 }
             }
         } finally {
@@ -552,7 +711,7 @@ public final class ObjectService {
                 budget.release();
             }
         }
-        return new UploadResult(storeManifest(mb.setSize(total).build()), total);
+        return new UploadResult(storeManifest(mb.setSize(total).build(), pinned), total);
     }
 
     /** Waits up to a minute for a segment slot of the node's memory budget. */
@@ -649,7 +808,8 @@ public final class ObjectService {
         return Cid.compute(ContentCodec.RAW, HashFunction.BLAKE3, b.toByteArray());
     }
 
-    private Segment uploadSegment(long index, SegmentPieces plain, int plainLen, SegmentCipher cipher) throws ObjectException {
+    private Segment uploadSegment(long index, SegmentPieces plain, int plainLen, SegmentCipher cipher, java.util.Queue<Pin> pinned)
+            throws ObjectException {
         int k = config.k();
         int n = k + config.m();
         byte[][] s = new byte[n][];
@@ -678,16 +838,28 @@ public final class ObjectService {
             cids.add(Cid.compute(ContentCodec.RAW, HashFunction.BLAKE3, shard));
         }
         Cid segCid = segmentKey(cids.subList(0, k));
-        List<PeerId> holders = place(cids, Arrays.asList(s), placementOrder(segCid.toBytes(), n));
+        List<PeerId> holders = place("segment " + index, cids, Arrays.asList(s), placementOrder(segCid.toBytes(), n),
+                config.writeQuorum(), pinned);
+        // A shard no node could take is recorded with no holders: the manifest says what is
+        // missing, downloads take any k of the others, and repair rebuilds it (RepairService).
         Segment.Builder sb = Segment.newBuilder().setSize(plainLen).setCid(ByteString.copyFrom(segCid.toBytes()));
         for (int i = 0; i < n; i++) {
-            sb.addShards(Shard.newBuilder().setCid(ByteString.copyFrom(cids.get(i).toBytes()))
-                    .addHolders(ByteString.copyFrom(holders.get(i).toBytes())));
+            Shard.Builder shard = Shard.newBuilder().setCid(ByteString.copyFrom(cids.get(i).toBytes()));
+            if (holders.get(i) != null) {
+                shard.addHolders(ByteString.copyFrom(holders.get(i).toBytes()));
+            }
+            sb.addShards(shard);
         }
         return sb.build();
     }
 
-    private Cid storeManifest(Manifest m) throws ObjectException {
+    /**
+     * Stores the manifest on up to {@code manifestReplicas} nodes, this one first, and returns
+     * its CID (the object's). It needs {@link Config#manifestQuorum()} copies (all the known
+     * nodes when fewer are known). An object stored short of full redundancy (a segment with a
+     * shard no node took, or fewer manifest copies) is reported to {@link #onDegraded}.
+     */
+    private Cid storeManifest(Manifest m, java.util.Queue<Pin> pinned) throws ObjectException {
         byte[] bytes = m.toByteArray();
         if (bytes.length > ShardServer.MAX_SHARD) {
             throw new ObjectException(ObjectException.Code.BAD_INPUT, "the manifest would be " + bytes.length
@@ -704,8 +876,128 @@ public final class ObjectService {
             cids.add(cid);
             blocks.add(bytes);
         }
-        place(cids, blocks, cands);
+        List<PeerId> copies = place("the manifest", cids, blocks, cands, Math.min(config.manifestQuorum(), r), pinned);
+        int missingShards = 0;
+        for (Segment seg : m.getSegmentsList()) {
+            for (Shard sh : seg.getShardsList()) {
+                missingShards += sh.getHoldersCount() == 0 ? 1 : 0;
+            }
+        }
+        int missingCopies = (int) copies.stream().filter(java.util.Objects::isNull).count();
+        if (missingShards > 0 || missingCopies > 0) {
+            degradedUploads.increment();
+            LOG.log(System.Logger.Level.WARNING, "{0} stored short of full redundancy: {1} shards and {2} manifest copies "
+                    + "could not be placed (every known node was tried); queued for repair", cid, missingShards, missingCopies);
+            java.util.function.Consumer<Cid> l = degraded;
+            if (l != null) {
+                l.accept(cid);
+            }
+        }
         return cid;
+    }
+
+    /** A manifest stored alone (a directory): its copies are taken back when it cannot reach its quorum. */
+    private Cid storeManifest(Manifest m) throws ObjectException {
+        java.util.Queue<Pin> pinned = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        boolean stored = false;
+        try {
+            Cid cid = storeManifest(m, pinned);
+            stored = true;
+            return cid;
+        } finally {
+            if (!stored) {
+                release(pinned, "a failed manifest");
+            }
+        }
+    }
+
+    /** Called with each object stored short of full redundancy, for repair to catch up on it at once. */
+    public void onDegraded(java.util.function.Consumer<Cid> listener) {
+        this.degraded = listener;
+    }
+
+    private volatile java.util.function.Consumer<Cid> degraded;
+
+    /** Node-wide bounds on taking back the pins of failed uploads: unpin requests at once, and uploads waiting. */
+    private static final int RELEASE_PARALLEL = 16;
+    private static final int RELEASE_BACKLOG = 1_000;
+    private final java.util.concurrent.Semaphore releaseSlots = new java.util.concurrent.Semaphore(RELEASE_PARALLEL);
+    private final Set<CompletableFuture<Void>> releasing = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * Takes back {@code pins} (this node's key's pins that an upload placed and will not use) in
+     * the background, best effort: at most {@value #RELEASE_PARALLEL} unpin requests at once
+     * node-wide, each bounded by the shard client's deadline (60 s); beyond
+     * {@value #RELEASE_BACKLOG} batches waiting, a batch is dropped with a warning (its shards stay
+     * pinned: garbage kept, never data lost). Only pins known to have been placed are taken back:
+     * unpinning where our PUT had not landed would remove another object's pin of the same shard.
+     */
+    private void release(java.util.Collection<Pin> pins, String what) {
+        if (pins.isEmpty()) {
+            return;
+        }
+        List<Pin> all = List.copyOf(pins);
+        if (releasing.size() >= RELEASE_BACKLOG) {
+            LOG.log(System.Logger.Level.WARNING, "{0} pins of {1} left in place: {2} batches are already being taken back",
+                    all.size(), what, releasing.size());
+            return;
+        }
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        releasing.add(done);
+        Thread.ofVirtual().name("oe-unpin").start(() -> {
+            int failed = 0;
+            try {
+                List<CompletableFuture<Boolean>> fs = new ArrayList<>();
+                for (Pin p : all) {
+                    releaseSlots.acquire();
+                    CompletableFuture<Boolean> f;
+                    try {
+                        f = unpinAt(p.peer(), p.cid());
+                    } catch (RuntimeException e) {
+                        f = CompletableFuture.completedFuture(false);
+                    }
+                    fs.add(f.whenComplete((ok, e) -> releaseSlots.release()));
+                }
+                for (CompletableFuture<Boolean> f : fs) {
+                    failed += f.handle((ok, e) -> e == null && ok ? 0 : 1).join();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                if (failed > 0) {
+                    LOG.log(System.Logger.Level.WARNING, "{0} of {1} pins of {2} could not be taken back (node unreachable?)",
+                            failed, all.size(), what);
+                }
+                releasing.remove(done);
+                done.complete(null);
+            }
+        });
+    }
+
+    /**
+     * Waits until every pin that failed uploads placed (and second copies of long-tail transfers)
+     * has been taken back, or tried; for tests and orderly shutdown.
+     *
+     * @return false if some were still under way after {@code timeout}
+     */
+    public boolean awaitReleases(Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (!releasing.isEmpty()) {
+            long left = end - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            CompletableFuture<?>[] now = releasing.toArray(CompletableFuture[]::new);
+            if (now.length == 0) {
+                break;
+            }
+            try {
+                CompletableFuture.anyOf(now).get(left, TimeUnit.NANOSECONDS);
+            } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+                // checked again above
+            }
+        }
+        return true;
     }
 
     // ---- download ----
@@ -1065,7 +1357,9 @@ public final class ObjectService {
         for (int i = 0; i < n; i++) {
             order.add(i);
         }
-        order.sort(Comparator.comparing((Integer i) -> troubled(seg.getShards(i)))); // stable: data first among the good
+        // stable: data first among the good; then shards whose holders failed lately; last the
+        // shards an upload could not place (no holders listed: only the DHT knows where repair put them)
+        order.sort(Comparator.comparingInt((Integer i) -> seg.getShards(i).getHoldersCount() == 0 ? 2 : troubled(seg.getShards(i)) ? 1 : 0));
         java.util.function.BooleanSupplier ask = () -> {
             if (next[0] >= n) {
                 return false;
@@ -1229,6 +1523,39 @@ public final class ObjectService {
             }, io);
         }
         return shards.has(peer, cid).handle((size, e) -> e == null && size >= 0);
+    }
+
+    /**
+     * Whether any of the first 16 of {@code peers} answers a HAS for {@code cid}, whatever it says:
+     * a node that could take a shard now. Repair asks before it fetches and decodes k shards.
+     */
+    boolean anyAnswers(List<PeerId> peers, Cid cid) {
+        List<PeerId> ask = peers.subList(0, Math.min(16, peers.size()));
+        if (ask.isEmpty()) {
+            return false;
+        }
+        if (ask.contains(host.peerId())) {
+            return true;
+        }
+        CompletableFuture<Boolean> any = new CompletableFuture<>();
+        java.util.concurrent.atomic.AtomicInteger left = new java.util.concurrent.atomic.AtomicInteger(ask.size());
+        for (PeerId p : ask) {
+            shards.has(p, cid).whenComplete((size, e) -> {
+                if (e == null) {
+                    any.complete(true);
+                } else if (left.decrementAndGet() == 0) {
+                    any.complete(false);
+                }
+            });
+        }
+        try {
+            return any.get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            return false;
+        }
     }
 
     /** Bytes that were erasure-coded for a segment: the object's bytes, plus the GCM tag when encrypted. */

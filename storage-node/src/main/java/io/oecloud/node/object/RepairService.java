@@ -24,6 +24,11 @@ import java.util.concurrent.TimeUnit;
  * k + r it fetches any k, rebuilds the missing shards and places each on a node that holds no
  * other shard of the segment, pinned by the object's owner key. The new holders announce the
  * shards in the DHT, which is where downloads look when a manifest's holder list is stale.
+ *
+ * <p>A segment whose manifest records a shard with no holder (an upload acknowledged with its
+ * write quorum because no node could take that shard) is repaired whenever it is short, whatever
+ * r is: it was never whole. Such objects are also handed to {@link RepairQueue}, which calls
+ * {@link #catchUp} until they are whole instead of waiting for the next pass.
  */
 public final class RepairService {
     private static final System.Logger LOG = System.getLogger(RepairService.class.getName());
@@ -83,7 +88,12 @@ public final class RepairService {
     private List<PeerId> liveHolders(Cid cid) {
         List<PeerId> out = java.util.Collections.synchronizedList(new ArrayList<>());
         List<java.util.concurrent.CompletableFuture<Boolean>> probes = new ArrayList<>();
-        for (PeerId p : objects.providersOf(cid)) {
+        // The nearest candidates too: an upload places its manifest there, and their provider
+        // records may not be out yet (a catch-up right after the upload would add needless copies).
+        Set<PeerId> ask = new java.util.LinkedHashSet<>(objects.providersOf(cid));
+        List<PeerId> nearest = objects.candidates(cid.toBytes());
+        ask.addAll(nearest.subList(0, Math.min(nearest.size(), 2 * objects.manifestReplicas())));
+        for (PeerId p : ask) {
             probes.add(objects.holds(p, cid).thenApply(ok -> ok && out.add(p)).exceptionally(e -> false));
         }
         io.oecloud.dht.Deadlines.orTimeout(java.util.concurrent.CompletableFuture.allOf(
@@ -97,27 +107,39 @@ public final class RepairService {
      * holder to the manifest's key stores another copy on a node without one.
      */
     private int keepManifestCopies(Cid cid, Manifest m, List<PeerId> live) {
+        return keepManifestCopies(cid, m, live, false);
+    }
+
+    /** @param always act even when another live holder is closer to the manifest's key (catch-up) */
+    private int keepManifestCopies(Cid cid, Manifest m, List<PeerId> live, boolean always) {
         if (live.size() >= objects.manifestReplicas()) {
             return 0;
         }
         List<PeerId> order = objects.candidates(cid.toBytes());
         PeerId acting = order.stream().filter(live::contains).findFirst().orElse(null);
-        if (!objects.self().equals(acting)) {
+        if (!always && !objects.self().equals(acting)) {
             return 0;
         }
-        byte[] bytes = m.toByteArray();
-        Set<PeerId> avoid = new HashSet<>(live);
-        int added = 0;
-        for (int i = live.size(); i < objects.manifestReplicas(); i++) {
-            PeerId at = objects.placeOne(cid, bytes, order, avoid, m.getOwner().toByteArray());
-            if (at == null) {
-                break;
-            }
-            avoid.add(at);
-            added++;
-            LOG.log(System.Logger.Level.INFO, "stored another copy of manifest {0} on {1}", cid, at);
+        if (!busy.add(cid)) {
+            return 0; // a pass and a catch-up of the same object at once: one is enough
         }
-        return added;
+        try {
+            byte[] bytes = m.toByteArray();
+            Set<PeerId> avoid = new HashSet<>(live);
+            int added = 0;
+            for (int i = live.size(); i < objects.manifestReplicas(); i++) {
+                PeerId at = objects.placeOne(cid, bytes, order, avoid, m.getOwner().toByteArray());
+                if (at == null) {
+                    break;
+                }
+                avoid.add(at);
+                added++;
+                LOG.log(System.Logger.Level.INFO, "stored another copy of manifest {0} on {1}", cid, at);
+            }
+            return added;
+        } finally {
+            busy.remove(cid);
+        }
     }
 
     /** Whether this node is the closest live manifest holder to the segment key. */
@@ -132,6 +154,38 @@ public final class RepairService {
     }
 
     private int repairSegment(Manifest m, Segment seg) {
+        return mend(m, seg).rebuilt();
+    }
+
+    /** What repairing a segment did: shards rebuilt and placed, shards still missing (-1: not looked at). */
+    private record Mended(int rebuilt, int missing) {}
+
+    /** Segments and manifest copies being repaired on this node now (a pass and a catch-up may meet). */
+    private final Set<Cid> busy = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    private Mended mend(Manifest m, Segment seg) {
+        Cid segCid = Cid.fromBytes(seg.getCid().toByteArray());
+        if (!busy.add(segCid)) {
+            return new Mended(0, -1);
+        }
+        try {
+            return rebuild(m, seg, segCid);
+        } finally {
+            busy.remove(segCid);
+        }
+    }
+
+    /** Whether the manifest records a shard of the segment that no node took at upload. */
+    static boolean recordedMissing(Segment seg) {
+        for (Shard sh : seg.getShardsList()) {
+            if (sh.getHoldersCount() == 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private Mended rebuild(Manifest m, Segment seg, Cid segCid) {
         int k = m.getK();
         int n = k + m.getM();
         boolean[] healthy = new boolean[n];
@@ -141,12 +195,26 @@ public final class RepairService {
             healthy[i] = !holders.get(i).isEmpty();
             count += healthy[i] ? 1 : 0;
         }
-        if (count == n || count > k + r || count < k) {
-            if (count < k) {
-                LOG.log(System.Logger.Level.WARNING, "segment {0}: {1} healthy shards, {2} needed: cannot repair",
-                        Cid.fromBytes(seg.getCid().toByteArray()), count, k);
-            }
-            return 0;
+        if (count == n) {
+            return new Mended(0, 0);
+        }
+        if (count < k) {
+            LOG.log(System.Logger.Level.WARNING, "segment {0}: {1} healthy shards, {2} needed: cannot repair", segCid, count, k);
+            return new Mended(0, n - count);
+        }
+        if (count > k + r && !recordedMissing(seg)) {
+            return new Mended(0, n - count); // healthy enough for the threshold; a segment never whole is not
+        }
+        Set<PeerId> used = new HashSet<>();
+        for (Set<PeerId> hs : holders) {
+            used.addAll(hs);
+        }
+        List<PeerId> candidates = objects.candidates(seg.getCid().toByteArray());
+        // Fetching and decoding k shards is wasted while no node could take the result (the one
+        // missing is down, and every other holds a shard of this segment already): ask first.
+        List<PeerId> targets = candidates.stream().filter(p -> !used.contains(p)).toList();
+        if (!objects.anyAnswers(targets, segCid)) {
+            return new Mended(0, n - count);
         }
         int shardSize = (int) ((ObjectService.codedSize(m, seg) + k - 1) / k);
         byte[][] s = new byte[n][];
@@ -165,7 +233,7 @@ public final class RepairService {
             }
         }
         if (got < k) {
-            return 0;
+            return new Mended(0, n - count);
         }
         for (int i = 0; i < n; i++) {
             if (!present[i]) {
@@ -173,11 +241,6 @@ public final class RepairService {
             }
         }
         ReedSolomon.of(k, m.getM()).reconstruct(s, present, 0, shardSize);
-        Set<PeerId> used = new HashSet<>();
-        for (Set<PeerId> hs : holders) {
-            used.addAll(hs);
-        }
-        List<PeerId> candidates = objects.candidates(seg.getCid().toByteArray());
         int rebuilt = 0;
         for (int i = 0; i < n; i++) {
             if (healthy[i]) {
@@ -195,7 +258,80 @@ public final class RepairService {
                 LOG.log(System.Logger.Level.INFO, "rebuilt shard {0} onto {1}", cid, at);
             }
         }
-        return rebuilt;
+        return new Mended(rebuilt, n - count - rebuilt);
     }
 
+    /**
+     * What an object still lacks: the indexes of segments short of k + m shards, and whether
+     * its manifest has fewer live copies than it should.
+     */
+    public record Shortfall(Set<Integer> segments, boolean manifest) {
+        public static final Shortfall NONE = new Shortfall(Set.of(), false);
+
+        public Shortfall {
+            segments = Set.copyOf(segments);
+        }
+
+        public boolean none() {
+            return segments.isEmpty() && !manifest;
+        }
+    }
+
+    /**
+     * Repairs one object stored short of full redundancy, on the node that stored it, whatever
+     * its distance to the keys (it knows what is missing): adds manifest copies up to the
+     * replica count and rebuilds the segments' missing shards where a node can take them.
+     *
+     * @param todo what was still short after the last attempt; null the first time (then: every
+     *     segment that records a missing shard, and the manifest copies)
+     * @return what is still short: {@link Shortfall#NONE} once whole, or when the object was
+     *     deleted (unpinned here) or is not held here
+     */
+    public Shortfall catchUp(Cid cid, Shortfall todo) throws StoreException {
+        StoredShard s = objects.localStore().metadata(cid);
+        if (s == null || s.pins().isEmpty()) {
+            return Shortfall.NONE; // deleted: nothing to keep whole
+        }
+        Manifest m;
+        try {
+            m = Manifest.parseFrom(objects.localStore().get(cid));
+        } catch (StoreException | InvalidProtocolBufferException e) {
+            return Shortfall.NONE; // the scrub reports corrupt manifests; the next pass looks again
+        }
+        Set<Integer> segments = new java.util.TreeSet<>();
+        if (todo == null) {
+            for (int i = 0; i < m.getSegmentsCount(); i++) {
+                if (recordedMissing(m.getSegments(i))) {
+                    segments.add(i);
+                }
+            }
+        } else {
+            segments.addAll(todo.segments());
+        }
+        boolean manifestShort = false;
+        if (todo == null || todo.manifest()) {
+            List<PeerId> live = liveHolders(cid);
+            if (!live.contains(objects.self())) {
+                live.add(objects.self());
+            }
+            int added = keepManifestCopies(cid, m, live, true);
+            int want = Math.min(objects.manifestReplicas(), objects.candidates(cid.toBytes()).size());
+            manifestShort = live.size() + added < want;
+        }
+        Set<Integer> still = new java.util.TreeSet<>();
+        for (int i : segments) {
+            if (i < 0 || i >= m.getSegmentsCount()) {
+                continue;
+            }
+            try {
+                if (mend(m, m.getSegments(i)).missing() != 0) {
+                    still.add(i);
+                }
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "repair of segment {0} of {1} failed: {2}", i, cid, e.getMessage());
+                still.add(i);
+            }
+        }
+        return new Shortfall(still, manifestShort);
+    }
 }
