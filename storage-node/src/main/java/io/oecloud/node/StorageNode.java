@@ -1,5 +1,6 @@
 package io.oecloud.node;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -95,14 +96,38 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
         // A corrupt shard is dropped by the store (never served); repair rebuilds it from the other shards.
         store.onCorrupt(cid -> LOG.log(System.Logger.Level.WARNING, "shard {0} was corrupt and is dropped; it needs repair", cid));
         this.repair = new io.oecloud.node.object.RepairService(objects, 1);
-        every(schedule.scrub(), this::scrub);
-        every(schedule.garbage(), this::collectGarbage);
-        every(schedule.repair(), this::repair);
+        every(schedule.scrub(), "scrub", this::scrub);
+        every(schedule.garbage(), "gc", this::collectGarbage);
+        every(schedule.repair(), "repair", this::repair);
     }
 
-    private void every(java.time.Duration d, Runnable task) {
+    /**
+     * Runs {@code task} every {@code d} on the upkeep thread, for the node's life. A run that
+     * throws anything, an Error included, is logged and counted ({@code oe_upkeep_failures_total}
+     * by task) and the next run comes on schedule: a ScheduledExecutorService silently cancels a
+     * task whose run throws, which is how one poisoned manifest once stopped repair for good.
+     * Interruption while the node closes is passed on, not logged as a failure.
+     */
+    void every(java.time.Duration d, String name, Runnable task) {
+        Counter runs = Counter.builder("oe_upkeep_runs")
+                .tag("task", name).description("Upkeep task runs that completed").register(metrics);
+        Counter failures = Counter.builder("oe_upkeep_failures")
+                .tag("task", name).description("Upkeep task runs that threw (the task runs again on schedule)").register(metrics);
         long ms = d.toMillis();
-        upkeep.scheduleWithFixedDelay(task, ms, ms, java.util.concurrent.TimeUnit.MILLISECONDS);
+        upkeep.scheduleWithFixedDelay(() -> {
+            try {
+                task.run();
+                runs.increment();
+            } catch (Throwable t) {
+                if (upkeep.isShutdown() || Thread.currentThread().isInterrupted()) {
+                    Thread.currentThread().interrupt(); // closing: let the executor see it
+                    return;
+                }
+                failures.increment();
+                LOG.log(System.Logger.Level.WARNING, "upkeep task {0} failed ({1}{2}); it runs again in {3}", name,
+                        t.getClass().getSimpleName(), t.getMessage() == null ? "" : ": " + t.getMessage(), d);
+            }
+        }, ms, ms, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     private final io.oecloud.node.object.RepairService repair;
@@ -183,6 +208,7 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
                 var r = repair.repairOnce();
                 m.put("rebuilt", r.shards());
                 m.put("manifestCopies", r.manifestCopies());
+                m.put("failed", r.failed());
             } catch (StoreException e) {
                 m.put("error", e.getMessage());
             }

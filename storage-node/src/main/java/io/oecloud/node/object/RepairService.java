@@ -1,6 +1,7 @@
 package io.oecloud.node.object;
 
-import com.google.protobuf.InvalidProtocolBufferException;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.oecloud.dht.PeerId;
 import io.oecloud.erasure.ReedSolomon;
 import io.oecloud.node.pb.ManifestProto.Manifest;
@@ -10,11 +11,14 @@ import io.oecloud.node.store.StoreException;
 import io.oecloud.node.store.StoredShard;
 import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.ContentCodec;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * Repair without a coordinator. Every node that holds a manifest looks at its segments; for each
@@ -24,12 +28,23 @@ import java.util.concurrent.TimeUnit;
  * k + r it fetches any k, rebuilds the missing shards and places each on a node that holds no
  * other shard of the segment, pinned by the object's owner key. The new holders announce the
  * shards in the DHT, which is where downloads look when a manifest's holder list is stale.
+ *
+ * <p>Every manifest passes {@link Manifests#parse} before anything acts on it, and only one that
+ * carries its owner's valid signature is copied to another node. One that was written before
+ * signatures is repaired (its segments, never its copies) only by the node whose key it names and
+ * pins it. A manifest or segment whose repair fails, with any exception or Error, is logged and
+ * counted, and the pass goes on with the next one: a single bad item never stops the pass, nor the
+ * passes after.
  */
 public final class RepairService {
     private static final System.Logger LOG = System.getLogger(RepairService.class.getName());
 
     private final ObjectService objects;
     private final int r;
+    private volatile Consumer<Cid> beforeManifest = cid -> {};
+    /** Manifests refused lately, so each is logged once a day, not at every pass. */
+    private final Cache<Cid, Boolean> refused = Caffeine.newBuilder().maximumSize(10_000)
+            .expireAfterWrite(Duration.ofDays(1)).build();
 
     /** @param r repair when healthy shards fall to k + r or fewer (1 by default) */
     public RepairService(ObjectService objects, int r) {
@@ -40,40 +55,105 @@ public final class RepairService {
         this.r = r;
     }
 
-    /** What one pass did: shards rebuilt and placed, manifest copies added. */
-    public record Repaired(int shards, int manifestCopies) {}
+    /**
+     * What one pass did: shards rebuilt and placed, manifest copies added, and items that failed
+     * (manifests refused as invalid, manifests and segments whose repair threw).
+     */
+    public record Repaired(int shards, int manifestCopies, int failed) {
+        public Repaired(int shards, int manifestCopies) {
+            this(shards, manifestCopies, 0);
+        }
+    }
+
+    /**
+     * Called with each manifest's CID before it is looked at, inside that manifest's error
+     * handling: tests inject failures here (an exception or Error from deep inside a pass).
+     */
+    public RepairService beforeManifest(Consumer<Cid> hook) {
+        this.beforeManifest = hook;
+        return this;
+    }
 
     /** One pass over the manifests this node holds. */
     public Repaired repairOnce() throws StoreException {
-        int rebuilt = 0;
-        int copies = 0;
+        int[] done = new int[3]; // shards rebuilt, manifest copies, failures
         for (StoredShard s : objects.localStore().list()) {
+            if (Thread.currentThread().isInterrupted()) {
+                break; // the node is closing
+            }
             if (s.cid().codec() != ContentCodec.MANIFEST || s.pins().isEmpty()) {
                 continue; // an unpinned manifest is a deleted object: its shards are left to the collector
             }
-            Manifest m;
             try {
-                m = Manifest.parseFrom(objects.localStore().get(s.cid()));
-            } catch (StoreException | InvalidProtocolBufferException e) {
-                continue; // the scrub reports corrupt manifests
-            }
-            List<PeerId> manifestHolders = liveHolders(s.cid());
-            if (!manifestHolders.contains(objects.self())) {
-                manifestHolders.add(objects.self());
-            }
-            copies += keepManifestCopies(s.cid(), m, manifestHolders);
-            for (Segment seg : m.getSegmentsList()) {
-                if (!actsFor(seg, manifestHolders)) {
-                    continue;
-                }
-                try {
-                    rebuilt += repairSegment(m, seg);
-                } catch (RuntimeException e) {
-                    LOG.log(System.Logger.Level.WARNING, "repair of a segment of {0} failed: {1}", s.cid(), e.getMessage());
-                }
+                beforeManifest.accept(s.cid());
+                repairManifest(s, done);
+            } catch (RuntimeException | Error e) { // one manifest never stops the pass (an Error included: OOM was the poison)
+                done[2]++;
+                LOG.log(System.Logger.Level.WARNING, "repair of manifest {0} failed ({1}); the pass goes on",
+                        s.cid(), describe(e));
             }
         }
-        return new Repaired(rebuilt, copies);
+        return new Repaired(done[0], done[1], done[2]);
+    }
+
+    private void repairManifest(StoredShard stored, int[] done) {
+        Cid cid = stored.cid();
+        byte[] bytes;
+        Manifests.Checked checked;
+        try {
+            bytes = objects.localStore().get(cid);
+            checked = Manifests.parse(bytes);
+        } catch (StoreException e) {
+            return; // vanished or corrupt: the scrub reports corrupt blocks
+        } catch (ObjectException e) {
+            done[2]++;
+            logOnce(cid, "manifest {0} is not repaired and never copied: {1}", e);
+            return;
+        }
+        Manifest m = checked.manifest();
+        byte[] me = objects.ownerKey();
+        // Unsigned (written before signatures): anyone can name any owner in it, so only a manifest
+        // naming this node's key and pinned by it here is taken as this node's own upload.
+        boolean mine = Arrays.equals(m.getOwner().toByteArray(), me) && stored.owners().stream().anyMatch(o -> Arrays.equals(o, me));
+        if (!checked.signed() && !mine) {
+            return; // another key's, or nobody's: its owner's node repairs it
+        }
+        List<PeerId> manifestHolders = liveHolders(cid);
+        if (!manifestHolders.contains(objects.self())) {
+            manifestHolders.add(objects.self());
+        }
+        if (checked.signed()) {
+            done[1] += keepManifestCopies(cid, bytes, m, manifestHolders);
+        }
+        try {
+            objects.checkReadable(m); // segments this node has the memory to rebuild
+        } catch (ObjectException e) {
+            done[2]++;
+            logOnce(cid, "the segments of manifest {0} are not repaired here: {1}", e);
+            return;
+        }
+        for (Segment seg : m.getSegmentsList()) {
+            // An unsigned manifest reaches here only on its owner's node, which acts alone for it.
+            if (checked.signed() && !actsFor(seg, manifestHolders)) {
+                continue;
+            }
+            try {
+                done[0] += repairSegment(m, seg);
+            } catch (RuntimeException | Error e) {
+                done[2]++;
+                LOG.log(System.Logger.Level.WARNING, "repair of a segment of {0} failed ({1}); the pass goes on", cid, describe(e));
+            }
+        }
+    }
+
+    /** A warning once a day per manifest, then debug: a peer must not be able to fill the log by storing junk. */
+    private void logOnce(Cid cid, String format, ObjectException e) {
+        boolean first = refused.asMap().putIfAbsent(cid, Boolean.TRUE) == null;
+        LOG.log(first ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG, format, cid, e.getMessage());
+    }
+
+    private static String describe(Throwable e) {
+        return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
     }
 
     /**
@@ -94,9 +174,10 @@ public final class RepairService {
 
     /**
      * When fewer live nodes hold the manifest than the object's replica count, the closest live
-     * holder to the manifest's key stores another copy on a node without one.
+     * holder to the manifest's key stores another copy on a node without one: the block as it was
+     * checked (validated and signed), byte for byte.
      */
-    private int keepManifestCopies(Cid cid, Manifest m, List<PeerId> live) {
+    private int keepManifestCopies(Cid cid, byte[] bytes, Manifest m, List<PeerId> live) {
         if (live.size() >= objects.manifestReplicas()) {
             return 0;
         }
@@ -105,7 +186,6 @@ public final class RepairService {
         if (!objects.self().equals(acting)) {
             return 0;
         }
-        byte[] bytes = m.toByteArray();
         Set<PeerId> avoid = new HashSet<>(live);
         int added = 0;
         for (int i = live.size(); i < objects.manifestReplicas(); i++) {
@@ -131,6 +211,7 @@ public final class RepairService {
         return false;
     }
 
+    /** Rebuilds a segment's missing shards; {@code m} passed {@link Manifests#check}, so its sizes and counts are in range. */
     private int repairSegment(Manifest m, Segment seg) {
         int k = m.getK();
         int n = k + m.getM();
@@ -148,7 +229,7 @@ public final class RepairService {
             }
             return 0;
         }
-        int shardSize = (int) ((ObjectService.codedSize(m, seg) + k - 1) / k);
+        int shardSize = Manifests.shardSize(m, seg);
         byte[][] s = new byte[n][];
         boolean[] present = new boolean[n];
         int got = 0;
@@ -157,9 +238,18 @@ public final class RepairService {
                 continue;
             }
             try {
-                s[i] = objects.fetchShard(seg.getShards(i)).get(60, TimeUnit.SECONDS);
+                byte[] b = objects.fetchShard(seg.getShards(i)).get(60, TimeUnit.SECONDS);
+                if (b.length != shardSize) { // it matched its CID: the manifest's sizes are wrong, nothing can be rebuilt
+                    LOG.log(System.Logger.Level.WARNING, "segment {0}: shard {1} is {2} bytes where the manifest''s sizes give {3}",
+                            Cid.fromBytes(seg.getCid().toByteArray()), i, b.length, shardSize);
+                    return 0;
+                }
+                s[i] = b;
                 present[i] = true;
                 got++;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return 0;
             } catch (Exception e) {
                 // counted healthy a moment ago; another one may do
             }
