@@ -1,11 +1,13 @@
 package io.oecloud.node;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.oecloud.dht.Identity;
 import io.oecloud.dht.Multiaddr;
+import io.oecloud.node.object.Manifests;
 import io.oecloud.node.object.ObjectService;
 import io.oecloud.node.object.RepairQueue;
 import io.oecloud.node.shard.ShardClient;
@@ -14,6 +16,7 @@ import io.oecloud.node.store.Quotas;
 import io.oecloud.node.store.ShardStore;
 import io.oecloud.node.store.StoreException;
 import io.oecloud.proofs.Cid;
+import io.oecloud.proofs.ContentCodec;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -91,6 +94,17 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
         this.server = new ShardServer(store, io, p2p.host.peerId());
         // Every stored shard and manifest is announced, so it can be found after repair moves it.
         server.onStored(this::provide);
+        // A manifest from a peer is validated (structure and owner signature) before it is stored,
+        // one at a time: parsing the largest block accepted holds about 2.4 times its 32 MiB.
+        Object manifestChecks = new Object();
+        server.checkBlocks((cid, bytes) -> {
+            if (cid.codec() != ContentCodec.MANIFEST) {
+                return null;
+            }
+            synchronized (manifestChecks) {
+                return Manifests.problem(bytes);
+            }
+        });
         p2p.host.setStreamHandler(ShardServer.PROTOCOL_ID, server::newHandler);
         this.objects = new ObjectService(p2p.host, p2p.dht, store, new ShardClient(p2p.host, p2p.host.identity(), 60_000),
                 p2p.host.identity(), config, io, this::provide, metrics);
@@ -102,14 +116,38 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
         this.catchUp = RepairQueue.of(repair);
         objects.onDegraded(catchUp::add);
         p2p.host.onConnection(c -> catchUp.wake());
-        every(schedule.scrub(), this::scrub);
-        every(schedule.garbage(), this::collectGarbage);
-        every(schedule.repair(), this::repair);
+        every(schedule.scrub(), "scrub", this::scrub);
+        every(schedule.garbage(), "gc", this::collectGarbage);
+        every(schedule.repair(), "repair", this::repair);
     }
 
-    private void every(java.time.Duration d, Runnable task) {
+    /**
+     * Runs {@code task} every {@code d} on the upkeep thread, for the node's life. A run that
+     * throws anything, an Error included, is logged and counted ({@code oe_upkeep_failures_total}
+     * by task) and the next run comes on schedule: a ScheduledExecutorService silently cancels a
+     * task whose run throws, which is how one poisoned manifest once stopped repair for good.
+     * Interruption while the node closes is passed on, not logged as a failure.
+     */
+    void every(java.time.Duration d, String name, Runnable task) {
+        Counter runs = Counter.builder("oe_upkeep_runs")
+                .tag("task", name).description("Upkeep task runs that completed").register(metrics);
+        Counter failures = Counter.builder("oe_upkeep_failures")
+                .tag("task", name).description("Upkeep task runs that threw (the task runs again on schedule)").register(metrics);
         long ms = d.toMillis();
-        upkeep.scheduleWithFixedDelay(task, ms, ms, java.util.concurrent.TimeUnit.MILLISECONDS);
+        upkeep.scheduleWithFixedDelay(() -> {
+            try {
+                task.run();
+                runs.increment();
+            } catch (Throwable t) {
+                if (upkeep.isShutdown() || Thread.currentThread().isInterrupted()) {
+                    Thread.currentThread().interrupt(); // closing: let the executor see it
+                    return;
+                }
+                failures.increment();
+                LOG.log(System.Logger.Level.WARNING, "upkeep task {0} failed ({1}{2}); it runs again in {3}", name,
+                        t.getClass().getSimpleName(), t.getMessage() == null ? "" : ": " + t.getMessage(), d);
+            }
+        }, ms, ms, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     private final io.oecloud.node.object.RepairService repair;
@@ -205,6 +243,7 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
                 var r = repair.repairOnce();
                 m.put("rebuilt", r.shards());
                 m.put("manifestCopies", r.manifestCopies());
+                m.put("failed", r.failed());
             } catch (StoreException e) {
                 m.put("error", e.getMessage());
             }

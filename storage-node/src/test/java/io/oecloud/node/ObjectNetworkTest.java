@@ -161,8 +161,9 @@ class ObjectNetworkTest {
         Cid cid = nodes.get(0).objects.upload(new ByteArrayInputStream(data), null);
         Manifest m = nodes.get(1).objects.manifest(cid);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        Manifest wrongSize = m.toBuilder().setSegments(0, m.getSegments(0).toBuilder().setSize((1 << 20) - 4096)).build();
-        ObjectException e = assertThrows(ObjectException.class, () -> nodes.get(1).objects.download(wrongSize, 0, 100, out));
+        // consistent in itself (a 20-byte last segment) but not with its shards (coded from 10 bytes)
+        Manifest wrongSize = m.toBuilder().setSize((1 << 20) + 20).setSegments(1, m.getSegments(1).toBuilder().setSize(20)).build();
+        ObjectException e = assertThrows(ObjectException.class, () -> nodes.get(1).objects.download(wrongSize, 1 << 20, (1 << 20) + 5, out));
         assertEquals(ObjectException.Code.CORRUPT, e.code());
         assertTrue(e.getMessage().contains("the manifest's sizes give"), e.getMessage());
         // Parity from another object of the same size: every shard matches its own CID, but they

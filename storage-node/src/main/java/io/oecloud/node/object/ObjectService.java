@@ -160,6 +160,13 @@ public final class ObjectService {
     /** Peers that failed a transfer or were full recently: placed last. */
     private final Cache<PeerId, String> troubled = Caffeine.newBuilder()
             .expireAfterWrite(Duration.ofMinutes(1)).maximumSize(10_000).build();
+    /**
+     * Manifests whose bytes passed {@link Manifests#parse}, with whether they were signed. A CID
+     * names its bytes and every read checks them against it, so bytes that passed once pass
+     * again: a hit skips the checks and the signature (which cost a 100,000-entry directory's
+     * reader several times its plain parse, at every request).
+     */
+    private final Cache<Cid, Boolean> checkedManifests = Caffeine.newBuilder().maximumSize(20_000).build();
     /** Smoothed time of one successful shard GET, for the hedging delay. */
     private volatile double shardFetchNanos = TimeUnit.MILLISECONDS.toNanos(50);
     private final Counter uploads;
@@ -591,6 +598,10 @@ public final class ObjectService {
      * @param encrypt encrypt the segments (AES-256-GCM) with a key only this node's identity can open
      */
     public Cid upload(InputStream in, String contentType, boolean encrypt) throws IOException, ObjectException {
+        String badType = contentType == null ? null : Manifests.contentTypeProblem(contentType);
+        if (badType != null) { // refused before any byte is read or placed: the manifest could not carry it
+            throw new ObjectException(ObjectException.Code.BAD_INPUT, "content type " + badType);
+        }
         long t0 = System.nanoTime();
         try {
             UploadResult r = doUpload(in, contentType, encrypt);
@@ -860,10 +871,14 @@ public final class ObjectService {
      * shard no node took, or fewer manifest copies) is reported to {@link #onDegraded}.
      */
     private Cid storeManifest(Manifest m, java.util.Queue<Pin> pinned) throws ObjectException {
-        byte[] bytes = m.toByteArray();
+        byte[] bytes = Manifests.sign(m, owner); // signed by this node's key (its owner), checked below as every receiver will
         if (bytes.length > ShardServer.MAX_SHARD) {
             throw new ObjectException(ObjectException.Code.BAD_INPUT, "the manifest would be " + bytes.length
                     + " bytes, over the block limit of " + ShardServer.MAX_SHARD);
+        }
+        String problem = Manifests.problem(bytes);
+        if (problem != null) {
+            throw new ObjectException(ObjectException.Code.BAD_INPUT, "the nodes would refuse this object's " + problem);
         }
         Cid cid = Cid.compute(ContentCodec.MANIFEST, HashFunction.BLAKE3, bytes);
         List<PeerId> cands = new ArrayList<>(candidates(cid.toBytes()));
@@ -1042,11 +1057,29 @@ public final class ObjectService {
         if (bytes == null) {
             throw new ObjectException(ObjectException.Code.NOT_FOUND, "no node has the manifest of " + cid);
         }
+        // The CID proved these are the bytes asked for, not that they make sense: checked before
+        // anything acts on them. A manifest without a signature (written before signatures) is
+        // still served: the CID is what the reader trusts here.
         try {
-            return Manifest.parseFrom(bytes);
-        } catch (InvalidProtocolBufferException e) {
-            throw new ObjectException(ObjectException.Code.CORRUPT, "manifest of " + cid + " is malformed");
+            return checked(cid, bytes).manifest();
+        } catch (ObjectException e) {
+            throw new ObjectException(e.code(), cid + ": " + e.getMessage());
         }
+    }
+
+    /** {@link Manifests#parse} of {@code bytes}, which must have been checked against {@code cid} (every store and shard read does). */
+    private Manifests.Checked checked(Cid cid, byte[] bytes) throws ObjectException {
+        Boolean signed = checkedManifests.getIfPresent(cid);
+        if (signed != null) {
+            try {
+                return new Manifests.Checked(Manifest.parseFrom(bytes), signed);
+            } catch (InvalidProtocolBufferException e) {
+                checkedManifests.invalidate(cid); // cannot be: they parsed before; check them again
+            }
+        }
+        Manifests.Checked c = Manifests.parse(bytes);
+        checkedManifests.put(cid, c.signed());
+        return c;
     }
 
     /**
@@ -1061,6 +1094,14 @@ public final class ObjectService {
         Manifest m = manifest(cid);
         if (!Arrays.equals(m.getOwner().toByteArray(), owner.publicKey())) {
             throw new ObjectException(ObjectException.Code.NOT_OWNER, cid + " was not uploaded by this node's key");
+        }
+        try { // anyone can write this node's key into an unsigned manifest: only its own copy vouches for one
+            if (m.getSignature().isEmpty() && local.metadata(cid) == null) {
+                throw new ObjectException(ObjectException.Code.NOT_OWNER, cid + " carries no owner signature and this node"
+                        + " holds no copy of it: nothing shows this node's key wrote it");
+            }
+        } catch (StoreException e) {
+            throw new ObjectException(ObjectException.Code.NOT_FOUND, "cannot read this node's copy of " + cid + ": " + e.getMessage());
         }
         // This node's own copy of the manifest carries one pin per upload: it is unpinned first and
         // refuses when no pin is left, so deleting twice cannot take pins that other objects
@@ -1212,7 +1253,12 @@ public final class ObjectService {
     /** An object this node's key owns, as {@code oe ls} shows it. */
     public record ObjectInfo(Cid cid, long size, String contentType, boolean directory, boolean encrypted, long storedAtMillis) {}
 
-    /** The objects uploaded through this node (manifests here pinned by its key), newest first. */
+    /**
+     * The objects uploaded through this node, newest first: manifests here pinned by its key whose
+     * owner signature verifies with its key. A node also holds copies of others' manifests (repair
+     * places them), and a pin names a key without proving anything: only the signature does.
+     * Unsigned manifests (written before signatures) are not listed.
+     */
     public List<ObjectInfo> list() throws StoreException {
         byte[] me = owner.publicKey();
         List<ObjectInfo> out = new ArrayList<>();
@@ -1221,11 +1267,14 @@ public final class ObjectService {
                 continue;
             }
             try {
-                Manifest m = Manifest.parseFrom(local.get(s.cid()));
-                out.add(new ObjectInfo(s.cid(), m.getSize(), m.getContentType(), m.getKind() == Kind.DIRECTORY,
-                        m.hasEncryption(), s.storedAtMillis()));
-            } catch (StoreException | InvalidProtocolBufferException e) {
-                // corrupt or just collected: not listed; the scrubber and repair deal with it
+                Manifests.Checked c = checked(s.cid(), local.get(s.cid()));
+                Manifest m = c.manifest();
+                if (c.signed() && Arrays.equals(m.getOwner().toByteArray(), me)) {
+                    out.add(new ObjectInfo(s.cid(), m.getSize(), m.getContentType(), m.getKind() == Kind.DIRECTORY,
+                            m.hasEncryption(), s.storedAtMillis()));
+                }
+            } catch (StoreException | ObjectException e) {
+                // corrupt, invalid or just collected: not listed; the scrubber and repair deal with it
             }
         }
         out.sort(Comparator.comparingLong(ObjectInfo::storedAtMillis).reversed().thenComparing(i -> i.cid().toString()));
@@ -1245,6 +1294,7 @@ public final class ObjectService {
     public void download(Manifest m, long from, long to, OutputStream out) throws IOException, ObjectException {
         long t0 = System.nanoTime();
         try {
+            checkReadable(m);
             doDownload(m, from, to, out);
             downloads.increment();
         } catch (IOException | ObjectException | RuntimeException e) {
@@ -1252,6 +1302,26 @@ public final class ObjectService {
             throw e;
         } finally {
             downloadTime.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /**
+     * Checks a manifest handed to {@link #download} (the one {@link #manifest} returned passed
+     * already; a caller may have built or changed it) and that its segments fit this node's memory
+     * budget, whose slots are counted in segments of its own size and RS parameters: a segment may
+     * take up to twice what a slot stands for, not more (64 MiB segments from another node would
+     * otherwise take 8 times what a default node's slot counts).
+     *
+     * @throws ObjectException CORRUPT for a malformed manifest; BUSY (503) for segments too large for this node
+     */
+    void checkReadable(Manifest m) throws ObjectException {
+        Manifests.check(m);
+        long slot = Manifests.segmentMemory(config.segmentSize(), config.k(), config.m());
+        if (m.getSegmentsCount() > 0 && Manifests.segmentMemory(m) > 2 * slot) {
+            throw new ObjectException(ObjectException.Code.BUSY, "this object's segments of " + m.getSegmentSize()
+                    + " bytes at RS(" + m.getK() + ", " + m.getM() + ") need " + Manifests.segmentMemory(m)
+                    + " bytes of memory each; this node reads at most " + 2 * slot
+                    + " (twice a slot of its own segments): read it through a node configured for larger segments");
         }
     }
 
@@ -1341,10 +1411,10 @@ public final class ObjectService {
     }
 
     private Decoded fetchSegment(Manifest m, long index, Segment seg, SegmentCipher cipher) throws ObjectException {
-        int k = m.getK();
+        int k = m.getK(); // checked: 1 <= k, k + m <= 256, shards within the limits (download checked the manifest)
         int n = k + m.getM();
         long coded = seg.getSize() + (cipher == null ? 0 : SegmentCipher.TAG);
-        int shardSize = (int) ((coded + k - 1) / k);
+        int shardSize = Manifests.shardSize(m, seg);
         byte[][] s = new byte[n][];
         boolean[] present = new boolean[n];
         Cid segCid = Cid.fromBytes(seg.getCid().toByteArray());
@@ -1558,11 +1628,6 @@ public final class ObjectService {
         }
     }
 
-    /** Bytes that were erasure-coded for a segment: the object's bytes, plus the GCM tag when encrypted. */
-    static long codedSize(Manifest m, Segment seg) {
-        return seg.getSize() + (m.hasEncryption() ? SegmentCipher.TAG : 0);
-    }
-
     /**
      * For each shard of the segment, the nodes that answer HAS for a good copy: the holders the
      * manifest lists, and, for a shard none of them still has, the DHT's providers (repair moved it).
@@ -1689,6 +1754,11 @@ public final class ObjectService {
 
     PeerId self() {
         return host.peerId();
+    }
+
+    /** This node's key: the owner of what it uploads. */
+    byte[] ownerKey() {
+        return owner.publicKey();
     }
 
     int manifestReplicas() {

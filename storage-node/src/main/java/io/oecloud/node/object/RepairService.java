@@ -1,6 +1,7 @@
 package io.oecloud.node.object;
 
-import com.google.protobuf.InvalidProtocolBufferException;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.oecloud.dht.PeerId;
 import io.oecloud.erasure.ReedSolomon;
 import io.oecloud.node.pb.ManifestProto.Manifest;
@@ -10,11 +11,14 @@ import io.oecloud.node.store.StoreException;
 import io.oecloud.node.store.StoredShard;
 import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.ContentCodec;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * Repair without a coordinator. Every node that holds a manifest looks at its segments; for each
@@ -29,12 +33,23 @@ import java.util.concurrent.TimeUnit;
  * write quorum because no node could take that shard) is repaired whenever it is short, whatever
  * r is: it was never whole. Such objects are also handed to {@link RepairQueue}, which calls
  * {@link #catchUp} until they are whole instead of waiting for the next pass.
+ *
+ * <p>Every manifest passes {@link Manifests#parse} before anything acts on it, and only one that
+ * carries its owner's valid signature is copied to another node. One that was written before
+ * signatures is repaired (its segments, never its copies) only by the node whose key it names and
+ * pins it. A manifest or segment whose repair fails, with any exception or Error, is logged and
+ * counted, and the pass goes on with the next one: a single bad item never stops the pass, nor the
+ * passes after.
  */
 public final class RepairService {
     private static final System.Logger LOG = System.getLogger(RepairService.class.getName());
 
     private final ObjectService objects;
     private final int r;
+    private volatile Consumer<Cid> beforeManifest = cid -> {};
+    /** Manifests refused lately, so each is logged once a day, not at every pass. */
+    private final Cache<Cid, Boolean> refused = Caffeine.newBuilder().maximumSize(10_000)
+            .expireAfterWrite(Duration.ofDays(1)).build();
 
     /** @param r repair when healthy shards fall to k + r or fewer (1 by default) */
     public RepairService(ObjectService objects, int r) {
@@ -45,40 +60,105 @@ public final class RepairService {
         this.r = r;
     }
 
-    /** What one pass did: shards rebuilt and placed, manifest copies added. */
-    public record Repaired(int shards, int manifestCopies) {}
+    /**
+     * What one pass did: shards rebuilt and placed, manifest copies added, and items that failed
+     * (manifests refused as invalid, manifests and segments whose repair threw).
+     */
+    public record Repaired(int shards, int manifestCopies, int failed) {
+        public Repaired(int shards, int manifestCopies) {
+            this(shards, manifestCopies, 0);
+        }
+    }
+
+    /**
+     * Called with each manifest's CID before it is looked at, inside that manifest's error
+     * handling: tests inject failures here (an exception or Error from deep inside a pass).
+     */
+    public RepairService beforeManifest(Consumer<Cid> hook) {
+        this.beforeManifest = hook;
+        return this;
+    }
 
     /** One pass over the manifests this node holds. */
     public Repaired repairOnce() throws StoreException {
-        int rebuilt = 0;
-        int copies = 0;
+        int[] done = new int[3]; // shards rebuilt, manifest copies, failures
         for (StoredShard s : objects.localStore().list()) {
+            if (Thread.currentThread().isInterrupted()) {
+                break; // the node is closing
+            }
             if (s.cid().codec() != ContentCodec.MANIFEST || s.pins().isEmpty()) {
                 continue; // an unpinned manifest is a deleted object: its shards are left to the collector
             }
-            Manifest m;
             try {
-                m = Manifest.parseFrom(objects.localStore().get(s.cid()));
-            } catch (StoreException | InvalidProtocolBufferException e) {
-                continue; // the scrub reports corrupt manifests
-            }
-            List<PeerId> manifestHolders = liveHolders(s.cid());
-            if (!manifestHolders.contains(objects.self())) {
-                manifestHolders.add(objects.self());
-            }
-            copies += keepManifestCopies(s.cid(), m, manifestHolders);
-            for (Segment seg : m.getSegmentsList()) {
-                if (!actsFor(seg, manifestHolders)) {
-                    continue;
-                }
-                try {
-                    rebuilt += repairSegment(m, seg);
-                } catch (RuntimeException e) {
-                    LOG.log(System.Logger.Level.WARNING, "repair of a segment of {0} failed: {1}", s.cid(), e.getMessage());
-                }
+                beforeManifest.accept(s.cid());
+                repairManifest(s, done);
+            } catch (RuntimeException | Error e) { // one manifest never stops the pass (an Error included: OOM was the poison)
+                done[2]++;
+                LOG.log(System.Logger.Level.WARNING, "repair of manifest {0} failed ({1}); the pass goes on",
+                        s.cid(), describe(e));
             }
         }
-        return new Repaired(rebuilt, copies);
+        return new Repaired(done[0], done[1], done[2]);
+    }
+
+    private void repairManifest(StoredShard stored, int[] done) {
+        Cid cid = stored.cid();
+        byte[] bytes;
+        Manifests.Checked checked;
+        try {
+            bytes = objects.localStore().get(cid);
+            checked = Manifests.parse(bytes);
+        } catch (StoreException e) {
+            return; // vanished or corrupt: the scrub reports corrupt blocks
+        } catch (ObjectException e) {
+            done[2]++;
+            logOnce(cid, "manifest {0} is not repaired and never copied: {1}", e);
+            return;
+        }
+        Manifest m = checked.manifest();
+        byte[] me = objects.ownerKey();
+        // Unsigned (written before signatures): anyone can name any owner in it, so only a manifest
+        // naming this node's key and pinned by it here is taken as this node's own upload.
+        boolean mine = Arrays.equals(m.getOwner().toByteArray(), me) && stored.owners().stream().anyMatch(o -> Arrays.equals(o, me));
+        if (!checked.signed() && !mine) {
+            return; // another key's, or nobody's: its owner's node repairs it
+        }
+        List<PeerId> manifestHolders = liveHolders(cid);
+        if (!manifestHolders.contains(objects.self())) {
+            manifestHolders.add(objects.self());
+        }
+        if (checked.signed()) {
+            done[1] += keepManifestCopies(cid, bytes, m, manifestHolders);
+        }
+        try {
+            objects.checkReadable(m); // segments this node has the memory to rebuild
+        } catch (ObjectException e) {
+            done[2]++;
+            logOnce(cid, "the segments of manifest {0} are not repaired here: {1}", e);
+            return;
+        }
+        for (Segment seg : m.getSegmentsList()) {
+            // An unsigned manifest reaches here only on its owner's node, which acts alone for it.
+            if (checked.signed() && !actsFor(seg, manifestHolders)) {
+                continue;
+            }
+            try {
+                done[0] += repairSegment(m, seg);
+            } catch (RuntimeException | Error e) {
+                done[2]++;
+                LOG.log(System.Logger.Level.WARNING, "repair of a segment of {0} failed ({1}); the pass goes on", cid, describe(e));
+            }
+        }
+    }
+
+    /** A warning once a day per manifest, then debug: a peer must not be able to fill the log by storing junk. */
+    private void logOnce(Cid cid, String format, ObjectException e) {
+        boolean first = refused.asMap().putIfAbsent(cid, Boolean.TRUE) == null;
+        LOG.log(first ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG, format, cid, e.getMessage());
+    }
+
+    private static String describe(Throwable e) {
+        return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
     }
 
     /**
@@ -104,14 +184,15 @@ public final class RepairService {
 
     /**
      * When fewer live nodes hold the manifest than the object's replica count, the closest live
-     * holder to the manifest's key stores another copy on a node without one.
+     * holder to the manifest's key stores another copy on a node without one: the block as it was
+     * checked (validated and signed), byte for byte.
      */
-    private int keepManifestCopies(Cid cid, Manifest m, List<PeerId> live) {
-        return keepManifestCopies(cid, m, live, false);
+    private int keepManifestCopies(Cid cid, byte[] bytes, Manifest m, List<PeerId> live) {
+        return keepManifestCopies(cid, bytes, m, live, false);
     }
 
     /** @param always act even when another live holder is closer to the manifest's key (catch-up) */
-    private int keepManifestCopies(Cid cid, Manifest m, List<PeerId> live, boolean always) {
+    private int keepManifestCopies(Cid cid, byte[] bytes, Manifest m, List<PeerId> live, boolean always) {
         if (live.size() >= objects.manifestReplicas()) {
             return 0;
         }
@@ -124,7 +205,6 @@ public final class RepairService {
             return 0; // a pass and a catch-up of the same object at once: one is enough
         }
         try {
-            byte[] bytes = m.toByteArray();
             Set<PeerId> avoid = new HashSet<>(live);
             int added = 0;
             for (int i = live.size(); i < objects.manifestReplicas(); i++) {
@@ -153,6 +233,7 @@ public final class RepairService {
         return false;
     }
 
+    /** Rebuilds a segment's missing shards; {@code m} passed {@link Manifests#check}, so its sizes and counts are in range. */
     private int repairSegment(Manifest m, Segment seg) {
         return mend(m, seg).rebuilt();
     }
@@ -216,7 +297,7 @@ public final class RepairService {
         if (!objects.anyAnswers(targets, segCid)) {
             return new Mended(0, n - count);
         }
-        int shardSize = (int) ((ObjectService.codedSize(m, seg) + k - 1) / k);
+        int shardSize = Manifests.shardSize(m, seg);
         byte[][] s = new byte[n][];
         boolean[] present = new boolean[n];
         int got = 0;
@@ -225,9 +306,18 @@ public final class RepairService {
                 continue;
             }
             try {
-                s[i] = objects.fetchShard(seg.getShards(i)).get(60, TimeUnit.SECONDS);
+                byte[] b = objects.fetchShard(seg.getShards(i)).get(60, TimeUnit.SECONDS);
+                if (b.length != shardSize) { // it matched its CID: the manifest's sizes are wrong, nothing can be rebuilt
+                    LOG.log(System.Logger.Level.WARNING, "segment {0}: shard {1} is {2} bytes where the manifest''s sizes give {3}",
+                            segCid, i, b.length, shardSize);
+                    return new Mended(0, n - count);
+                }
+                s[i] = b;
                 present[i] = true;
                 got++;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return new Mended(0, n - count);
             } catch (Exception e) {
                 // counted healthy a moment ago; another one may do
             }
@@ -292,12 +382,15 @@ public final class RepairService {
         if (s == null || s.pins().isEmpty()) {
             return Shortfall.NONE; // deleted: nothing to keep whole
         }
-        Manifest m;
+        byte[] bytes;
+        Manifests.Checked checked;
         try {
-            m = Manifest.parseFrom(objects.localStore().get(cid));
-        } catch (StoreException | InvalidProtocolBufferException e) {
-            return Shortfall.NONE; // the scrub reports corrupt manifests; the next pass looks again
+            bytes = objects.localStore().get(cid);
+            checked = Manifests.parse(bytes);
+        } catch (StoreException | ObjectException e) {
+            return Shortfall.NONE; // the scrub reports corrupt blocks; an invalid manifest is never acted on
         }
+        Manifest m = checked.manifest();
         Set<Integer> segments = new java.util.TreeSet<>();
         if (todo == null) {
             for (int i = 0; i < m.getSegmentsCount(); i++) {
@@ -314,7 +407,7 @@ public final class RepairService {
             if (!live.contains(objects.self())) {
                 live.add(objects.self());
             }
-            int added = keepManifestCopies(cid, m, live, true);
+            int added = checked.signed() ? keepManifestCopies(cid, bytes, m, live, true) : 0; // only a signed manifest is copied
             int want = Math.min(objects.manifestReplicas(), objects.candidates(cid.toBytes()).size());
             manifestShort = live.size() + added < want;
         }
@@ -327,8 +420,8 @@ public final class RepairService {
                 if (mend(m, m.getSegments(i)).missing() != 0) {
                     still.add(i);
                 }
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "repair of segment {0} of {1} failed: {2}", i, cid, e.getMessage());
+            } catch (RuntimeException | Error e) {
+                LOG.log(System.Logger.Level.WARNING, "repair of segment {0} of {1} failed ({2})", i, cid, describe(e));
                 still.add(i);
             }
         }

@@ -107,6 +107,17 @@ public final class ShardServer {
     private final Limits limits;
     private final IncomingBudget budget;
     private volatile Consumer<Cid> stored = c -> { };
+    private volatile BlockCheck blockCheck = (cid, bytes) -> null;
+
+    /** A check of a block's meaning, beyond its CID, before it is stored (manifests: {@code object.Manifests}). */
+    @FunctionalInterface
+    public interface BlockCheck {
+        /**
+         * @param bytes the block (position to limit); not to be moved or kept
+         * @return null when the block may be stored, else why not, in words
+         */
+        String problem(Cid cid, ByteBuffer bytes);
+    }
 
     /**
      * @param self this node's peer ID: the holder that pin and delete signatures must name
@@ -126,6 +137,14 @@ public final class ShardServer {
     /** Called (on an I/O thread) with every shard a PUT stored; the node announces it in the DHT. */
     public void onStored(Consumer<Cid> listener) {
         this.stored = listener;
+    }
+
+    /**
+     * Checks every PUT's block with {@code check} before storing it; a block it refuses is answered
+     * BAD_REQUEST with its words and never stored (a node never keeps a manifest it has not validated).
+     */
+    public void checkBlocks(BlockCheck check) {
+        this.blockCheck = check;
     }
 
     /** Bytes of requests held in memory now (for tests and metrics). */
@@ -458,6 +477,11 @@ public final class ShardServer {
                     try {
                         buf = store.receiveBuffer(n);
                         data.getBytes(0, buf.duplicate());
+                        String problem = blockCheck.problem(c, buf.duplicate());
+                        if (problem != null) {
+                            answer(Status.BAD_REQUEST, "refused " + c + ": " + problem, 0, null);
+                            return;
+                        }
                         store.put(c, buf, owner);
                         answer(Status.OK, "", n, null);
                         stored.accept(c);

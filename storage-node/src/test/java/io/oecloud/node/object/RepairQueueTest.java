@@ -74,8 +74,9 @@ class RepairQueueTest {
         AtomicBoolean nodeBack = new AtomicBoolean();
         CountDownLatch tried = new CountDownLatch(1);
         try (RepairQueue q = new RepairQueue((c, todo) -> {
-            tried.countDown();
-            return nodeBack.get() ? RepairService.Shortfall.NONE : SHORT;
+            RepairService.Shortfall left = nodeBack.get() ? RepairService.Shortfall.NONE : SHORT;
+            tried.countDown(); // after the answer is decided: the test flips nodeBack only then
+            return left;
         }, Duration.ofHours(1), Duration.ofHours(1), 100)) {
             q.add(cid(1));
             q.wake();

@@ -1,0 +1,70 @@
+package io.oecloud.node;
+
+import io.oecloud.dht.Identity;
+import io.oecloud.dht.Multiaddr;
+import io.oecloud.dht.PeerId;
+import io.oecloud.node.object.ObjectService;
+import io.oecloud.node.pb.ManifestProto.Manifest;
+import io.oecloud.proofs.Cid;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** In-JVM storage networks on loopback for tests, and what the manifest tests share. */
+final class TestNetworks {
+    private TestNetworks() {}
+
+    /** {@code n} storage nodes, each connected to and identified by every other. */
+    static List<StorageNode> start(Path dir, int n, ObjectService.Config config) throws Exception {
+        PrintWriter quiet = new PrintWriter(new StringWriter());
+        List<StorageNode> nodes = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            StorageNode node = StorageNode.start(Identity.generate(), List.of(Multiaddr.parse("/ip4/127.0.0.1/tcp/0")),
+                    dir.resolve("n" + i), 1L << 30, config);
+            List<Multiaddr> boot = new ArrayList<>();
+            for (StorageNode o : nodes) {
+                boot.add(o.p2p.host.listenAddresses().get(0).withPeerId(o.p2p.host.peerId()));
+            }
+            node.p2p.bootstrap(boot, quiet);
+            nodes.add(node);
+        }
+        for (StorageNode a : nodes) {
+            for (StorageNode b : nodes) {
+                if (a != b) {
+                    a.p2p.host.identified(a.p2p.host.dial(b.p2p.host.listenAddresses().get(0).withPeerId(b.p2p.host.peerId())).get()).get();
+                }
+            }
+        }
+        return nodes;
+    }
+
+    static StorageNode holderOf(List<StorageNode> nodes, com.google.protobuf.ByteString peer) {
+        PeerId p = PeerId.fromBytes(peer.toByteArray());
+        return nodes.stream().filter(n -> n.p2p.host.peerId().equals(p)).findFirst().orElseThrow();
+    }
+
+    static byte[] read(StorageNode n, Cid cid) throws Exception {
+        Manifest m = n.objects.manifest(cid);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        n.objects.download(m, 0, m.getSize(), out);
+        return out.toByteArray();
+    }
+
+    /**
+     * The manifest block as its owner signs it, written here from the format's description
+     * (manifest.proto, field 12), not with the node's code: Ed25519 by {@code owner} over
+     * "oe-manifest:" || the canonical bytes of the manifest without its signature.
+     */
+    static byte[] sign(Manifest m, Identity owner) {
+        byte[] body = m.toBuilder().clearSignature().build().toByteArray();
+        byte[] domain = "oe-manifest:".getBytes(StandardCharsets.US_ASCII);
+        byte[] msg = new byte[domain.length + body.length];
+        System.arraycopy(domain, 0, msg, 0, domain.length);
+        System.arraycopy(body, 0, msg, domain.length, body.length);
+        return m.toBuilder().setSignature(com.google.protobuf.ByteString.copyFrom(owner.sign(msg))).build().toByteArray();
+    }
+}
