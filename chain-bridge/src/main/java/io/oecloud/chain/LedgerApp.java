@@ -224,7 +224,7 @@ public final class LedgerApp {
                         told.add(() -> w.forEach(f -> f.completeExceptionally(e)));
                     }
                 }
-                evicted += plan.victims().size();
+                evicted.addAndGet(plan.victims().size());
                 pool.add(hash, checked);
                 if (fromClient) {
                     gossip.accept(tx);
@@ -246,11 +246,11 @@ public final class LedgerApp {
     }
 
     /** Transactions dropped from the full mempool for better-paying ones, since this process started. */
-    private long evicted;
+    private final java.util.concurrent.atomic.AtomicLong evicted = new java.util.concurrent.atomic.AtomicLong();
 
-    /** Transactions dropped from the full mempool for better-paying ones, since this process started. */
-    public synchronized long evicted() {
-        return evicted;
+    /** Transactions dropped from the full mempool for better-paying ones, since this process started (without the lock). */
+    public long evicted() {
+        return evicted.get();
     }
 
     /** A transaction was admitted, but too many clients already wait for blocks to wait for this one too. */
