@@ -122,7 +122,8 @@ class DevnetChainTest {
         assertTrue(proven.out().contains("verified against block") && proven.out().contains("owner        " + me), proven.out());
         OeLauncherTest.Run provenBalance = oe("wallet", "balance", me, "--verify", "--trust-file", trust.toString(), "--api", api);
         assertEquals(0, provenBalance.code(), provenBalance.err());
-        assertTrue(provenBalance.out().startsWith("4.999999999999999 passes (") && provenBalance.out().contains(" of 40000 voting power"), provenBalance.out());
+        // 5 passes less the registration's fee: 1,000 + 1,000 per byte of the signed transaction (a few hundred bytes)
+        assertTrue(provenBalance.out().startsWith("4.99999999999") && provenBalance.out().contains(" of 40000 voting power"), provenBalance.out());
         assertFalse(provenBalance.out().contains("first seen"), "the trusted header is kept: " + provenBalance.out());
         Path otherWork = Files.writeString(dir.resolve("other.txt"), "nobody registered this");
         String unregistered = oe("cid", otherWork.toString()).out().split("\\s+")[0];
@@ -268,11 +269,12 @@ class DevnetChainTest {
         Thread load = Thread.ofVirtual().start(() -> {
             long nonce = 0;
             while (!stop.get()) {
-                byte[] tx = io.oecloud.chain.Ledger.sign(devnet, io.oecloud.chain.pb.ChainProto.TxBody.newBuilder().setChainId("oe-devnet")
+                // the devnet's genesis: 1,000 base units a transaction plus 1,000 per byte of it
+                byte[] tx = new io.oecloud.chain.Fees(java.math.BigInteger.valueOf(1000), io.oecloud.chain.Fees.DEFAULT_PER_BYTE).sign(devnet,
+                        io.oecloud.chain.pb.ChainProto.TxBody.newBuilder().setChainId("oe-devnet")
                         .setSender(com.google.protobuf.ByteString.copyFrom(devnet.publicKey())).setNonce(nonce)
-                        .setFee(com.google.protobuf.ByteString.copyFrom(io.oecloud.chain.Amounts.encode(java.math.BigInteger.valueOf(1000))))
                         .setTransfer(io.oecloud.chain.pb.ChainProto.Transfer.newBuilder().setTo(to)
-                                .setAmount(com.google.protobuf.ByteString.copyFrom(io.oecloud.chain.Amounts.encode(java.math.BigInteger.ONE)))).build());
+                                .setAmount(com.google.protobuf.ByteString.copyFrom(io.oecloud.chain.Amounts.encode(java.math.BigInteger.ONE)))));
                 try {
                     JsonNode r = JSON.readTree(java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
                             java.net.URI.create(api0 + "/v1/chain/txs")).timeout(java.time.Duration.ofSeconds(20))

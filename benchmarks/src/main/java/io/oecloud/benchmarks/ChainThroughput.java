@@ -41,7 +41,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class ChainThroughput {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String CHAIN = "oechain-bench";
-    private static final BigInteger FEE = BigInteger.valueOf(1000);
+    /** The genesis' fees: every transfer pays 1,000 base units plus 1,000 per byte of the signed transaction. */
+    private static final io.oecloud.chain.Fees FEES = new io.oecloud.chain.Fees(BigInteger.valueOf(1000), io.oecloud.chain.Fees.DEFAULT_PER_BYTE);
 
     private ChainThroughput() {}
 
@@ -115,7 +116,7 @@ public final class ChainThroughput {
             .mapToObj(i -> Identity.generate()).toList();
 
     private static LocalTestnet net(Path cometbft, Path dir, boolean kvstore) throws Exception {
-        ObjectNode app = JSON.createObjectNode().put("minFee", FEE.toString());
+        ObjectNode app = JSON.createObjectNode().put("minFee", FEES.minimum().toString()).put("feePerByte", FEES.perByte().toString());
         ArrayNode accounts = app.putArray("accounts");
         for (Identity k : KEYS) {
             accounts.addObject().put("address", Ledger.address(k.publicKey())).put("balance", Amounts.PASS.multiply(BigInteger.valueOf(1_000_000)).toString());
@@ -130,9 +131,9 @@ public final class ChainThroughput {
     }
 
     private static byte[] transfer(Identity from, long nonce, Identity to) {
-        return Ledger.sign(from, TxBody.newBuilder().setChainId(CHAIN).setSender(ByteString.copyFrom(from.publicKey())).setNonce(nonce)
-                .setFee(ByteString.copyFrom(Amounts.encode(FEE))).setTransfer(Transfer.newBuilder()
-                        .setTo(Ledger.address(to.publicKey())).setAmount(ByteString.copyFrom(Amounts.encode(BigInteger.ONE)))).build());
+        return FEES.sign(from, TxBody.newBuilder().setChainId(CHAIN).setSender(ByteString.copyFrom(from.publicKey())).setNonce(nonce)
+                .setTransfer(Transfer.newBuilder()
+                        .setTo(Ledger.address(to.publicKey())).setAmount(ByteString.copyFrom(Amounts.encode(BigInteger.ONE)))));
     }
 
     /** Transactions committed in blocks (from, to]. */

@@ -46,7 +46,8 @@ import org.openjdk.jmh.annotations.TearDown;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 public class LedgerBlockBenchmark {
     private static final String CHAIN = "oechain-ledger-bench";
-    private static final BigInteger FEE = BigInteger.valueOf(1000);
+    /** 1,000 base units a transfer plus 1,000 per byte of it, as the genesis says. */
+    private static final io.oecloud.chain.Fees FEES = new io.oecloud.chain.Fees(BigInteger.valueOf(1000), io.oecloud.chain.Fees.DEFAULT_PER_BYTE);
     private static final int TXS = 100;
 
     @Param({"1000", "10000", "100000"})
@@ -70,7 +71,7 @@ public class LedgerBlockBenchmark {
         store = LedgerStore.open(dir.resolve("ledger"));
         app = new LedgerApp(store);
         ObjectMapper json = new ObjectMapper();
-        ObjectNode state = json.createObjectNode().put("minFee", FEE.toString());
+        ObjectNode state = json.createObjectNode().put("minFee", FEES.minimum().toString()).put("feePerByte", FEES.perByte().toString());
         ArrayNode list = state.putArray("accounts");
         String balance = Amounts.PASS.multiply(BigInteger.valueOf(1000)).toString();
         for (int i = 0; i < accounts; i++) {
@@ -92,11 +93,11 @@ public class LedgerBlockBenchmark {
                 .setTime(com.google.protobuf.Timestamp.newBuilder().setSeconds(1_800_000_000L + height));
         for (int i = 0; i < TXS; i++) {
             Identity from = senders.get(i);
-            b.addTxs(ByteString.copyFrom(Ledger.sign(from, TxBody.newBuilder().setChainId(CHAIN)
+            b.addTxs(ByteString.copyFrom(FEES.sign(from, TxBody.newBuilder().setChainId(CHAIN)
                     .setSender(ByteString.copyFrom(from.publicKey())).setNonce(nonces[i]++)
-                    .setFee(ByteString.copyFrom(Amounts.encode(FEE))).setTransfer(Transfer.newBuilder()
+                    .setTransfer(Transfer.newBuilder()
                             .setTo(newAccounts ? Ledger.address(Identity.generate().publicKey()) : receiver)
-                            .setAmount(ByteString.copyFrom(Amounts.encode(BigInteger.ONE)))).build())));
+                            .setAmount(ByteString.copyFrom(Amounts.encode(BigInteger.ONE)))))));
         }
         finalize = Request.newBuilder().setFinalizeBlock(b).build();
     }

@@ -33,7 +33,11 @@ public final class ChainNode implements AutoCloseable {
         this.rpc = new CometRpc(rpcAddress, 30_000);
     }
 
-    public static ChainNode start(Path cometbft, Path home, Path dataDir) throws IOException {
+    /**
+     * @param self the node's key: its peer ID is its operator account, and it signs the mempool
+     *     gossip to the other super-nodes
+     */
+    public static ChainNode start(Path cometbft, Path home, Path dataDir, io.oecloud.dht.Identity self) throws IOException {
         Path config = home.resolve("config/config.toml");
         if (!Files.exists(config)) {
             throw new IOException("no CometBFT configuration at " + config + " (run 'cometbft init --home " + home + "' or use oe devnet)");
@@ -54,7 +58,7 @@ public final class ChainNode implements AutoCloseable {
         }
         TxService txs;
         try {
-            txs = TxService.start(app, mempool);
+            txs = TxService.start(app, mempool, self);
         } catch (IOException e) {
             abci.close();
             store.close();

@@ -45,23 +45,40 @@ public final class Ledger {
     }
 
     private final String chainId;
-    private final BigInteger minFee;
+    private final Fees fees;
+    private final Verifier verifier;
     /**
      * Signatures already checked, by the SHA-256 of the signed message and signature: a
-     * transaction is verified once (usually at CheckTx), not again at every recheck and in
+     * transaction is verified once (usually at admission), not again at every recheck and in
      * FinalizeBlock. Only valid results are kept, and a hit means the very same bytes verified
      * before, so the outcome is the same as verifying again.
      */
     private final com.github.benmanes.caffeine.cache.Cache<java.nio.ByteBuffer, Boolean> verified =
             com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(200_000).build();
 
-    public Ledger(String chainId, BigInteger minFee) {
+    /** The signature check (tests count its calls and the locks held during them). */
+    @FunctionalInterface
+    interface Verifier {
+        boolean verify(byte[] signature, byte[] publicKey, byte[] message);
+    }
+
+    public Ledger(String chainId, Fees fees) {
+        this(chainId, fees, TxSignatures::verify);
+    }
+
+    Ledger(String chainId, Fees fees, Verifier verifier) {
         this.chainId = chainId;
-        this.minFee = minFee;
+        this.fees = fees;
+        this.verifier = verifier;
     }
 
     public String chainId() {
         return chainId;
+    }
+
+    /** What a transaction must pay on this chain. */
+    public Fees fees() {
+        return fees;
     }
 
     /** Addresses by key, and addresses known to parse: base58 is the ledger's costliest string work. */
@@ -83,7 +100,7 @@ public final class Ledger {
         }
     }
 
-    /** Signs a transaction body with {@code key}. */
+    /** Signs a transaction body with {@code key} (the fee as the body says: {@link Fees#sign} fills it in). */
     public static byte[] sign(Identity key, TxBody body) {
         byte[] b = body.toByteArray();
         return Tx.newBuilder().setBody(ByteString.copyFrom(b)).setSignature(ByteString.copyFrom(key.sign(signed(b))))
@@ -120,7 +137,7 @@ public final class Ledger {
         if (verified.getIfPresent(key) != null) {
             return true;
         }
-        boolean valid = TxSignatures.verify(sig, pk, msg);
+        boolean valid = verifier.verify(sig, pk, msg);
         if (valid) {
             verified.put(key, Boolean.TRUE);
         }
@@ -128,29 +145,62 @@ public final class Ledger {
     }
 
     /**
-     * Checks the signature of {@code txBytes} ahead of {@link #apply}, which then finds it in the
-     * cache: safe on any thread, so transactions arriving over HTTP are verified on the server's
-     * threads rather than while the ledger is locked. Anything wrong is left for apply to report.
+     * A transaction after the checks that need no state: size, encoding, signature, chain. Made by
+     * {@link #check} on any thread, so the signature is verified where the bytes arrive (HTTP
+     * threads, or before the ABCI call takes the ledger's lock) and carried into {@link #apply},
+     * which never verifies it again. Either {@link #refusal} is set, or the parsed parts are.
      */
-    public void preverify(byte[] txBytes) {
-        if (txBytes.length > MAX_TX_BYTES) {
-            return;
+    public static final class Checked {
+        final byte[] bytes;
+        final Result refusal;
+        final TxBody body;
+        final String sender;
+        final BigInteger fee;
+
+        private Checked(byte[] bytes, Result refusal, TxBody body, String sender, BigInteger fee) {
+            this.bytes = bytes;
+            this.refusal = refusal;
+            this.body = body;
+            this.sender = sender;
+            this.fee = fee;
         }
-        try {
-            Tx tx = Tx.parseFrom(txBytes);
-            byte[] pk = TxBody.parseFrom(tx.getBody()).getSender().toByteArray();
-            if (pk.length == 32 && tx.getSignature().size() == 64) {
-                signatureValid(tx, pk);
-            }
-        } catch (InvalidProtocolBufferException e) {
-            // apply reports it
+
+        static Checked refused(byte[] bytes, Code code, String log) {
+            return new Checked(bytes, new Result(code, log), null, null, BigInteger.ZERO);
+        }
+
+        /** The refusal, or null when the transaction may be applied to a state. */
+        public Result refusal() {
+            return refusal;
+        }
+
+        public byte[] bytes() {
+            return bytes;
+        }
+
+        /** The sender's address (null when refused). */
+        public String sender() {
+            return sender;
+        }
+
+        /** The fee offered (0 when refused or not a valid amount: {@link #apply} reports that). */
+        public BigInteger fee() {
+            return fee;
+        }
+
+        public long nonce() {
+            return body == null ? -1 : body.getNonce();
         }
     }
 
-    /** Applies {@code txBytes} to {@code s} when valid (the state is untouched otherwise). */
-    public Result apply(LedgerState s, byte[] txBytes) {
+    /**
+     * The state-free checks of {@code txBytes}, in the order {@link #apply} reports them: size,
+     * encoding (no field this ledger does not know: nothing unsigned or unpriced rides along),
+     * key and signature lengths, the signature, the chain.
+     */
+    public Checked check(byte[] txBytes) {
         if (txBytes.length > MAX_TX_BYTES) {
-            return new Result(Code.TOO_LARGE, "transaction of " + txBytes.length + " bytes exceeds " + MAX_TX_BYTES);
+            return Checked.refused(txBytes, Code.TOO_LARGE, "transaction of " + txBytes.length + " bytes exceeds " + MAX_TX_BYTES);
         }
         Tx tx;
         TxBody body;
@@ -158,23 +208,78 @@ public final class Ledger {
             tx = Tx.parseFrom(txBytes);
             body = TxBody.parseFrom(tx.getBody());
         } catch (InvalidProtocolBufferException e) {
-            return new Result(Code.MALFORMED, "not a transaction: " + e.getMessage());
+            return Checked.refused(txBytes, Code.MALFORMED, "not a transaction: " + e.getMessage());
+        }
+        String unknown = unknownFields(tx, body);
+        if (unknown != null) {
+            return Checked.refused(txBytes, Code.MALFORMED, unknown);
         }
         byte[] pk = body.getSender().toByteArray();
         if (pk.length != 32 || tx.getSignature().size() != 64) {
-            return new Result(Code.MALFORMED, "sender must be a 32-byte Ed25519 key and the signature 64 bytes");
+            return Checked.refused(txBytes, Code.MALFORMED, "sender must be a 32-byte Ed25519 key and the signature 64 bytes");
         }
         if (!signatureValid(tx, pk)) {
-            return new Result(Code.BAD_SIGNATURE, "signature does not verify for the sender's key");
+            return Checked.refused(txBytes, Code.BAD_SIGNATURE, "signature does not verify for the sender's key");
         }
         if (!chainId.equals(body.getChainId())) {
-            return new Result(Code.WRONG_CHAIN, "transaction is for chain '" + body.getChainId() + "', this is '" + chainId + "'");
+            return Checked.refused(txBytes, Code.WRONG_CHAIN, "transaction is for chain '" + body.getChainId() + "', this is '" + chainId + "'");
         }
-        String from = address(pk);
+        BigInteger fee;
+        try {
+            fee = Amounts.decode(body.getFee().toByteArray(), "fee");
+        } catch (Amounts.AmountException e) {
+            fee = BigInteger.ZERO; // apply reports it after the nonce, as it always has
+        }
+        return new Checked(txBytes, null, body, address(pk), fee);
+    }
+
+    /**
+     * A field this ledger does not know, in the transaction, its body or its operation, named;
+     * null when there is none. Such fields would ride along signed but meaningless (padding, or
+     * a second encoding of the same transaction).
+     */
+    private static String unknownFields(Tx tx, TxBody body) {
+        if (!tx.getUnknownFields().asMap().isEmpty()) {
+            return "transaction has unknown field(s) " + tx.getUnknownFields().asMap().keySet();
+        }
+        if (!body.getUnknownFields().asMap().isEmpty()) {
+            return "transaction body has unknown field(s) " + body.getUnknownFields().asMap().keySet();
+        }
+        com.google.protobuf.Message op = switch (body.getKindCase()) {
+            case TRANSFER -> body.getTransfer();
+            case REGISTER_CID -> body.getRegisterCid();
+            case TRANSFER_CID -> body.getTransferCid();
+            case REGISTER_CANDIDATE -> body.getRegisterCandidate();
+            case EDIT_CANDIDATE -> body.getEditCandidate();
+            case BOND -> body.getBond();
+            case UNBOND -> body.getUnbond();
+            case DELEGATE -> body.getDelegate();
+            case UNDELEGATE -> body.getUndelegate();
+            case UNJAIL -> body.getUnjail();
+            case KIND_NOT_SET -> null;
+        };
+        if (op != null && !op.getUnknownFields().asMap().isEmpty()) {
+            return body.getKindCase().name().toLowerCase(java.util.Locale.ROOT) + " has unknown field(s) " + op.getUnknownFields().asMap().keySet();
+        }
+        return null;
+    }
+
+    /** Applies {@code txBytes} to {@code s} when valid (the state is untouched otherwise). */
+    public Result apply(LedgerState s, byte[] txBytes) {
+        return apply(s, check(txBytes));
+    }
+
+    /** Applies a checked transaction to {@code s} when valid (the state is untouched otherwise); never verifies a signature. */
+    public Result apply(LedgerState s, Checked c) {
+        if (c.refusal != null) {
+            return c.refusal;
+        }
+        TxBody body = c.body;
+        String from = c.sender;
         LedgerState.Account sender = s.account(from);
         if (body.getNonce() != sender.nonce()) {
-            return new Result(Code.BAD_NONCE, "nonce " + body.getNonce() + " but the account's next nonce is " + sender.nonce()
-                    + (body.getNonce() < sender.nonce() ? " (a replay)" : ""));
+            return new Result(Code.BAD_NONCE, "nonce " + Long.toUnsignedString(body.getNonce()) + " but the account's next nonce is "
+                    + sender.nonce() + (Long.compareUnsigned(body.getNonce(), sender.nonce()) < 0 ? " (a replay)" : ""));
         }
         BigInteger fee;
         try {
@@ -182,8 +287,10 @@ public final class Ledger {
         } catch (Amounts.AmountException e) {
             return new Result(Code.BAD_AMOUNT, e.getMessage());
         }
-        if (fee.compareTo(minFee) < 0) {
-            return new Result(Code.FEE_TOO_LOW, "fee " + fee + " is below the minimum of " + minFee);
+        BigInteger required = fees.required(c.bytes.length);
+        if (fee.compareTo(required) < 0) {
+            return new Result(Code.FEE_TOO_LOW, "fee " + fee + " is below the " + required + " this transaction must pay ("
+                    + fees.minimum() + " + " + fees.perByte() + " per byte x " + c.bytes.length + " bytes)");
         }
         Result r = switch (body.getKindCase()) {
             case TRANSFER -> transfer(s, from, sender, fee, body.getTransfer());
@@ -305,6 +412,10 @@ public final class Ledger {
         BigInteger amount;
         try {
             amount = Amounts.decode(t.getAmount().toByteArray(), "amount");
+            if (amount.signum() == 0) {
+                // it would move nothing, yet a fresh receiver would become a permanent account entry
+                return new Result(Code.BAD_AMOUNT, "a transfer moves at least 1 base unit (this one moves 0)");
+            }
             checkAddress(t.getTo());
         } catch (Amounts.AmountException e) {
             return new Result(Code.BAD_AMOUNT, e.getMessage());

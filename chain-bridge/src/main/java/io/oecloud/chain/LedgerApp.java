@@ -50,10 +50,12 @@ import java.util.function.Consumer;
  *
  * <p>The mempool is the ledger's own ({@link TxPool}; CometBFT runs with {@code mempool.type =
  * "nop"}): clients {@link #submit} transactions, which are checked against the check state, kept
- * in arrival order, handed to the gossip for the other super-nodes, and put into blocks by
- * PrepareProposal when this node proposes. After each commit the included ones leave the pool and
- * the rest are checked again on the new state. ABCI calls arrive one at a time from the server's
- * thread; submissions come from HTTP threads; the monitor of this object orders the two.
+ * by fee per byte (a full pool drops its cheapest for a better-paying one), handed to the gossip
+ * for the other super-nodes, and put into blocks by PrepareProposal when this node proposes,
+ * best paying first. After each commit the included ones leave the pool and the rest are checked
+ * again on the new state. ABCI calls arrive one at a time from the server's thread; submissions
+ * come from HTTP threads; the monitor of this object orders the two. No signature is verified
+ * under the monitor: {@link Ledger#check} runs before it is taken and its result is carried in.
  */
 public final class LedgerApp {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -115,8 +117,42 @@ public final class LedgerApp {
         this.check = committed.copy();
         Map<String, String> params = store.params();
         if (params.containsKey("chainId")) {
-            this.ledger = new Ledger(params.get("chainId"), new BigInteger(params.get("minFee")));
+            // a ledger made before feePerByte was a parameter gets the default, as its genesis would now
+            this.ledger = new Ledger(params.get("chainId"), new Fees(new BigInteger(params.get("minFee")),
+                    params.containsKey("feePerByte") ? new BigInteger(params.get("feePerByte")) : Fees.DEFAULT_PER_BYTE), verifier);
         }
+        this.validatorOperators = java.util.Set.copyOf(committed.validators().keySet());
+    }
+
+    /** The signature check the ledgers of this app use (tests count its calls and the locks held during them). */
+    private volatile Ledger.Verifier verifier = TxSignatures::verify;
+
+    /** Replaces the signature check (tests only: a counting hook), for the current ledger and any made later. */
+    synchronized void verifier(Ledger.Verifier v) {
+        verifier = v;
+        if (ledger != null) {
+            ledger = new Ledger(ledger.chainId(), ledger.fees(), v);
+        }
+    }
+
+    /** The operators (account addresses = peer IDs) of the committed validator set: the super-nodes that may gossip. */
+    private volatile java.util.Set<String> validatorOperators;
+
+    /** The operators of the committed validator set (read without the lock). */
+    public java.util.Set<String> validatorOperators() {
+        return validatorOperators;
+    }
+
+    /** The chain's ID, or null before InitChain. */
+    public String chainId() {
+        Ledger l = ledger;
+        return l == null ? null : l.chainId();
+    }
+
+    /** What a transaction must pay on this chain, or null before InitChain. */
+    public Fees fees() {
+        Ledger l = ledger;
+        return l == null ? null : l.fees();
     }
 
     /** The committed state (for tests and queries). */
@@ -153,27 +189,43 @@ public final class LedgerApp {
      * null when not admitted.
      */
     public Submission submit(byte[] tx, boolean fromClient, boolean await) {
-        Ledger l = ledger;
-        if (l != null) {
-            l.preverify(tx); // outside the monitor: the signature is the expensive part
-        }
         String hash = hash(tx);
+        Ledger l = ledger;
+        if (l == null) {
+            return new Submission(new Admission(hash, Ledger.Code.NO_GENESIS, "this ledger has no genesis yet (InitChain has not run)"), null);
+        }
+        // outside the monitor: parsing and the signature are the expensive part, and a transaction
+        // refused for them (a bad signature, a wrong chain) never takes the ledger's lock at all
+        Ledger.Checked checked = l.check(tx);
+        if (checked.refusal() != null) {
+            return new Submission(new Admission(hash, checked.refusal().code(), checked.refusal().log()), null);
+        }
+        List<Runnable> told = new ArrayList<>(0);
+        Submission out;
         synchronized (this) {
-            if (ledger == null) {
-                return new Submission(new Admission(hash, Ledger.Code.NO_GENESIS, "this ledger has no genesis yet (InitChain has not run)"), null);
-            }
             Admission a;
             if (pool.contains(hash)) {
                 a = new Admission(hash, Ledger.Code.OK, "already pending");
-            } else if (!pool.fits(tx.length)) {
-                return new Submission(new Admission(hash, Ledger.Code.MEMPOOL_FULL, "the mempool is full (" + pool.size() + " transactions, "
-                        + pool.bytes() + " bytes): try again after the next block"), null);
             } else {
-                Ledger.Result res = ledger.apply(check, tx);
+                TxPool.Plan plan = pool.plan(checked.sender(), checked.fee(), tx.length);
+                if (plan.refused()) {
+                    return new Submission(new Admission(hash, Ledger.Code.MEMPOOL_FULL, plan.refusal()), null);
+                }
+                Ledger.Result res = ledger.apply(check, checked);
                 if (!res.ok()) {
                     return new Submission(new Admission(hash, res.code(), res.log()), null);
                 }
-                pool.add(hash, tx);
+                for (TxPool.Entry victim : plan.victims()) {
+                    pool.evict(victim);
+                    List<CompletableFuture<Committed>> w = takeWaiters(victim.hash);
+                    if (!w.isEmpty()) {
+                        DroppedException e = new DroppedException(Ledger.Code.MEMPOOL_FULL, "dropped from the full mempool for a transaction"
+                                + " paying more per byte (this one paid " + victim.rate() + " base units per byte)");
+                        told.add(() -> w.forEach(f -> f.completeExceptionally(e)));
+                    }
+                }
+                evicted.addAndGet(plan.victims().size());
+                pool.add(hash, checked);
                 if (fromClient) {
                     gossip.accept(tx);
                 }
@@ -187,8 +239,18 @@ public final class LedgerApp {
                 waiters.computeIfAbsent(hash, h -> new ArrayList<>(1)).add(f);
                 waiting++;
             }
-            return new Submission(a, f);
+            out = new Submission(a, f);
         }
+        told.forEach(Runnable::run); // a waiter's continuation never runs under the monitor
+        return out;
+    }
+
+    /** Transactions dropped from the full mempool for better-paying ones, since this process started. */
+    private final java.util.concurrent.atomic.AtomicLong evicted = new java.util.concurrent.atomic.AtomicLong();
+
+    /** Transactions dropped from the full mempool for better-paying ones, since this process started (without the lock). */
+    public long evicted() {
+        return evicted.get();
     }
 
     /** A transaction was admitted, but too many clients already wait for blocks to wait for this one too. */
@@ -243,10 +305,22 @@ public final class LedgerApp {
     }
 
     public Response handle(Request r) throws IOException {
+        // signatures are checked before the monitor is taken (submissions are not held up by them)
+        // and carried in: nothing is verified while the ledger is locked
+        Ledger l = ledger;
+        List<Ledger.Checked> prechecked = null;
+        if (l != null && r.hasFinalizeBlock()) {
+            prechecked = new ArrayList<>(r.getFinalizeBlock().getTxsCount());
+            for (ByteString tx : r.getFinalizeBlock().getTxsList()) {
+                prechecked.add(l.check(tx.toByteArray()));
+            }
+        } else if (l != null && r.hasCheckTx()) {
+            prechecked = List.of(l.check(r.getCheckTx().getTx().toByteArray()));
+        }
         Response resp;
         List<Runnable> after;
         synchronized (this) {
-            resp = dispatch(r);
+            resp = dispatch(r, ledger == l ? prechecked : null);
             after = afterCall;
             afterCall = after.isEmpty() ? after : new ArrayList<>();
         }
@@ -254,7 +328,7 @@ public final class LedgerApp {
         return resp;
     }
 
-    private Response dispatch(Request r) throws IOException {
+    private Response dispatch(Request r, List<Ledger.Checked> prechecked) throws IOException {
         return switch (r.getValueCase()) {
             case ECHO -> Response.newBuilder().setEcho(ResponseEcho.newBuilder().setMessage(r.getEcho().getMessage())).build();
             case FLUSH -> Response.newBuilder().setFlush(ResponseFlush.getDefaultInstance()).build();
@@ -262,14 +336,14 @@ public final class LedgerApp {
                     .setAppVersion(1).setLastBlockHeight(committed.height())
                     .setLastBlockAppHash(ByteString.copyFrom(committed.height() == 0 ? new byte[0] : store.appHash()))).build();
             case INIT_CHAIN -> Response.newBuilder().setInitChain(initChain(r.getInitChain())).build();
-            case CHECK_TX -> Response.newBuilder().setCheckTx(checkTx(r.getCheckTx())).build();
+            case CHECK_TX -> Response.newBuilder().setCheckTx(checkTx(r.getCheckTx(), prechecked)).build();
             case PREPARE_PROPOSAL -> Response.newBuilder().setPrepareProposal(prepare(r.getPrepareProposal())).build();
             case PROCESS_PROPOSAL -> Response.newBuilder().setProcessProposal(ResponseProcessProposal.newBuilder()
                     .setStatus(ResponseProcessProposal.ProposalStatus.ACCEPT)).build();
             case EXTEND_VOTE -> Response.newBuilder().setExtendVote(ResponseExtendVote.getDefaultInstance()).build();
             case VERIFY_VOTE_EXTENSION -> Response.newBuilder().setVerifyVoteExtension(ResponseVerifyVoteExtension.newBuilder()
                     .setStatus(ResponseVerifyVoteExtension.VerifyStatus.ACCEPT)).build();
-            case FINALIZE_BLOCK -> Response.newBuilder().setFinalizeBlock(finalizeBlock(r.getFinalizeBlock())).build();
+            case FINALIZE_BLOCK -> Response.newBuilder().setFinalizeBlock(finalizeBlock(r.getFinalizeBlock(), prechecked)).build();
             case COMMIT -> Response.newBuilder().setCommit(commit()).build();
             case QUERY -> Response.newBuilder().setQuery(query(r.getQuery())).build();
             case LIST_SNAPSHOTS -> Response.newBuilder().setListSnapshots(ResponseListSnapshots.getDefaultInstance()).build();
@@ -295,7 +369,12 @@ public final class LedgerApp {
      */
     private ResponseInitChain initChain(RequestInitChain r) throws IOException {
         JsonNode doc = r.getAppStateBytes().isEmpty() ? JSON.createObjectNode() : JSON.readTree(r.getAppStateBytes().toByteArray());
-        BigInteger minFee = new BigInteger(doc.path("minFee").asText("0"));
+        Fees fees;
+        try {
+            fees = Fees.fromGenesis(doc);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(e.getMessage());
+        }
         LedgerState s = new LedgerState();
         s.params = StakingParams.fromJson(doc.path("params"));
         s.height = r.getInitialHeight() - 1;
@@ -336,8 +415,8 @@ public final class LedgerApp {
         } else {
             LOG.log(System.Logger.Level.WARNING, "genesis names no candidates: the validators of CometBFT genesis.json stay until candidates are elected");
         }
-        ledger = new Ledger(r.getChainId(), minFee);
-        store.saveParams(Map.of("chainId", r.getChainId(), "minFee", minFee.toString()));
+        ledger = new Ledger(r.getChainId(), fees, verifier);
+        store.saveParams(Map.of("chainId", r.getChainId(), "minFee", fees.minimum().toString(), "feePerByte", fees.perByte().toString()));
         Map<String, byte[]> entries = s.entries();
         StateTree tree = new StateTree(entries);
         byte[] hash = tree.root();
@@ -346,6 +425,7 @@ public final class LedgerApp {
         committed = s;
         committedTree = tree;
         check = s.copy();
+        validatorOperators = java.util.Set.copyOf(s.validators().keySet());
         LOG.log(System.Logger.Level.INFO, "genesis of {0}: {1} accounts, {2} candidates, {3} base units ({4} bonded)",
                 r.getChainId(), s.accounts.size(), s.candidates.size(), total, bonded);
         return b.setAppHash(ByteString.copyFrom(hash)).build();
@@ -356,41 +436,56 @@ public final class LedgerApp {
                 .setPower(u.power()).build();
     }
 
-    private ResponseCheckTx checkTx(RequestCheckTx r) {
+    private ResponseCheckTx checkTx(RequestCheckTx r, List<Ledger.Checked> prechecked) {
         if (ledger == null) {
             return ResponseCheckTx.newBuilder().setCode(Ledger.Code.NO_GENESIS.value()).setCodespace("oechain")
                     .setLog("this ledger has no genesis yet (InitChain has not run)").build();
         }
         // NEW and RECHECK alike go on top of what the mempool admitted since the last commit
-        Ledger.Result res = ledger.apply(check, r.getTx().toByteArray());
+        Ledger.Result res = ledger.apply(check, prechecked != null ? prechecked.get(0) : ledger.check(r.getTx().toByteArray()));
         return ResponseCheckTx.newBuilder().setCode(res.code().value()).setLog(res.log()).setCodespace(res.ok() ? "" : "oechain").build();
     }
 
     /**
      * The proposal: what CometBFT's own mempool offers (nothing with the nop mempool), then the
-     * ledger's mempool, oldest first, up to the block's byte limit.
+     * ledger's mempool, best paying per byte first with each account's nonces in order
+     * ({@link TxPool#reap}), up to the block's byte limit. Each candidate is applied to a scratch
+     * copy of the committed state in the block's order: the pool was checked in arrival order, and
+     * a transaction that spends what an earlier-arrived, cheaper one brings would fail in this
+     * order; such a one waits for a later block instead (with its account's later nonces).
      */
     private ResponsePrepareProposal prepare(RequestPrepareProposal r) {
         ResponsePrepareProposal.Builder b = ResponsePrepareProposal.newBuilder();
         long size = 0;
         java.util.Set<String> offered = new java.util.HashSet<>();
+        LedgerState scratch = ledger == null ? null : committed.copy();
+        if (scratch != null) {
+            scratch.height = r.getHeight();
+            scratch.timeMillis = r.getTime().getSeconds() * 1000 + r.getTime().getNanos() / 1_000_000;
+        }
         for (ByteString tx : r.getTxsList()) {
             size += TxPool.blockBytes(tx.size());
             if (size > r.getMaxTxBytes()) {
                 return b.build();
             }
             b.addTxs(tx);
-            offered.add(hash(tx.toByteArray()));
-        }
-        for (byte[] tx : pool.reap(r.getMaxTxBytes() - size)) {
-            if (offered.isEmpty() || !offered.contains(hash(tx))) {
-                b.addTxs(ByteString.copyFrom(tx));
+            byte[] bytes = tx.toByteArray();
+            offered.add(hash(bytes));
+            if (scratch != null) {
+                ledger.apply(scratch, bytes);
             }
+        }
+        if (scratch == null) {
+            return b.build();
+        }
+        for (TxPool.Entry e : pool.reap(r.getMaxTxBytes() - size,
+                e -> (offered.isEmpty() || !offered.contains(e.hash)) && ledger.apply(scratch, e.checked).ok())) {
+            b.addTxs(ByteString.copyFrom(e.tx()));
         }
         return b.build();
     }
 
-    private ResponseFinalizeBlock finalizeBlock(RequestFinalizeBlock r) {
+    private ResponseFinalizeBlock finalizeBlock(RequestFinalizeBlock r, List<Ledger.Checked> prechecked) {
         if (ledger == null) {
             throw new IllegalStateException("FinalizeBlock before InitChain");
         }
@@ -412,10 +507,10 @@ public final class LedgerApp {
         workingTxs = 0;
         workingRefused = 0;
         workingHashes = new ArrayList<>(r.getTxsCount());
-        for (ByteString tx : r.getTxsList()) {
-            byte[] bytes = tx.toByteArray();
+        for (int i = 0; i < r.getTxsCount(); i++) {
+            byte[] bytes = r.getTxs(i).toByteArray();
             workingHashes.add(hash(bytes));
-            Ledger.Result res = ledger.apply(working, bytes);
+            Ledger.Result res = ledger.apply(working, prechecked != null ? prechecked.get(i) : ledger.check(bytes));
             workingTxs += res.ok() ? 1 : 0;
             workingRefused += res.ok() ? 0 : 1;
             ExecTxResult.Builder x = ExecTxResult.newBuilder().setCode(res.code().value()).setLog(res.log())
@@ -508,13 +603,14 @@ public final class LedgerApp {
         }
         workingHashes = null;
         workingResults = null;
-        // the mempool again on the new state (CometBFT rechecks its own, if it has one, with CheckTx)
+        validatorOperators = java.util.Set.copyOf(committed.validators().keySet());
+        // the mempool again on the new state, in arrival order (CometBFT rechecks its own, if it has one, with CheckTx)
         check = committed.copy();
-        for (TxPool.Pending p : pool.all()) {
-            Ledger.Result res = ledger.apply(check, p.tx());
+        for (TxPool.Entry p : pool.all()) {
+            Ledger.Result res = ledger.apply(check, p.checked);
             if (!res.ok()) {
-                pool.remove(p.hash());
-                List<CompletableFuture<Committed>> w = takeWaiters(p.hash());
+                pool.remove(p.hash);
+                List<CompletableFuture<Committed>> w = takeWaiters(p.hash);
                 if (!w.isEmpty()) {
                     DroppedException e = new DroppedException(res.code(), "left the mempool without a block: " + res.log());
                     afterCall.add(() -> w.forEach(f -> f.completeExceptionally(e)));
@@ -534,7 +630,7 @@ public final class LedgerApp {
             case "/account" -> account(committed, data);
             case "/cid" -> cid(committed, data);
             case "/candidates" -> candidates(committed);
-            case "/params" -> params(committed);
+            case "/params" -> params(committed, ledger == null ? null : ledger.fees());
             default -> null;
         };
         ResponseQuery.Builder b = ResponseQuery.newBuilder().setHeight(committed.height()).setKey(r.getData());
@@ -620,8 +716,11 @@ public final class LedgerApp {
         return l;
     }
 
-    static Map<String, Object> params(LedgerState s) {
+    static Map<String, Object> params(LedgerState s, Fees fees) {
         Map<String, Object> m = new java.util.LinkedHashMap<>(s.params().toMap());
+        if (fees != null) {
+            m.putAll(fees.toMap());
+        }
         m.put("feePool", s.feePool().toString());
         m.put("reserve", s.reserve().toString());
         m.put("genesisSupply", s.genesisSupply().toString());

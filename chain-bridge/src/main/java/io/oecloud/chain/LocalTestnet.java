@@ -47,7 +47,10 @@ public final class LocalTestnet implements AutoCloseable {
     private final Process[] apps;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    /** Operators of the nodes' candidacies (validators and full nodes alike), funded with 100 passes each. */
+    /**
+     * Each node's key (its peer ID signs its mempool gossip), and with bonds the operator of its
+     * candidacy (validators and full nodes alike), funded with 100 passes each.
+     */
     private final List<io.oecloud.dht.Identity> operators = new ArrayList<>();
     final int validators;
 
@@ -104,13 +107,18 @@ public final class LocalTestnet implements AutoCloseable {
             tx[i] = ports[4 * i + 3];
             ids[i] = run(cometbft.toString(), "show-node-id", "--home", home(i).toString()).strip();
         }
+        for (int i = 0; i < n; i++) {
+            operators.add(io.oecloud.dht.Identity.generate());
+        }
+        if (!kvstore && !appState.has("feePerByte")) { // every genesis made here prices transactions by size
+            appState = appState.deepCopy().put("feePerByte", Fees.DEFAULT_PER_BYTE.toString());
+        }
         if (bonds != null) {
             appState = appState.deepCopy();
             com.fasterxml.jackson.databind.node.ArrayNode accounts = appState.withArray("accounts");
             com.fasterxml.jackson.databind.node.ArrayNode candidates = appState.withArray("candidates");
             for (int i = 0; i < n; i++) {
-                io.oecloud.dht.Identity op = io.oecloud.dht.Identity.generate();
-                operators.add(op);
+                io.oecloud.dht.Identity op = operators.get(i);
                 accounts.addObject().put("address", Ledger.address(op.publicKey()))
                         .put("balance", Amounts.PASS.multiply(java.math.BigInteger.valueOf(100)).toString());
                 if (i < validators) {
@@ -129,7 +137,7 @@ public final class LocalTestnet implements AutoCloseable {
             Files.writeString(home(i).resolve("config/genesis.json"), g);
             if (!kvstore) { // the ledger keeps the mempool and gossips it; kvstore has only CometBFT's
                 toml(home(i).resolve("config/config.toml"), "mempool", "type", "\"nop\"");
-                TxService.Config.loopbackMesh(tx, i).write(home(i));
+                TxService.Config.loopbackMesh(tx, peerIds(), i).write(home(i));
             }
         }
     }
@@ -192,7 +200,16 @@ public final class LocalTestnet implements AutoCloseable {
         return n;
     }
 
-    /** The operator (account key) of node i's candidacy, when the net was made with bonds. */
+    private String[] peerIds() {
+        return operators.stream().map(k -> k.peerId().toString()).toArray(String[]::new);
+    }
+
+    /** What a transaction must pay on this network (its genesis' fees). */
+    public Fees fees() throws IOException {
+        return Fees.fromGenesis(JSON.readTree(home(0).resolve("config/genesis.json").toFile()).path("app_state"));
+    }
+
+    /** Node i's key (its peer ID); with bonds, the operator (account key) of node i's candidacy. */
     public io.oecloud.dht.Identity operator(int i) {
         return operators.get(i);
     }
@@ -265,7 +282,7 @@ public final class LocalTestnet implements AutoCloseable {
             LedgerApp app = new LedgerApp(stores[i]);
             ledgers[i] = app;
             servers[i] = new AbciServer(app).start(new InetSocketAddress("127.0.0.1", abci[i]));
-            txServices[i] = TxService.start(app, TxService.Config.read(home(i)));
+            txServices[i] = TxService.start(app, TxService.Config.read(home(i)), operators.get(i));
         }
         engines[i] = new ProcessBuilder(cometbft.toString(), "start", "--home", home(i).toString())
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("node" + i + ".log").toFile()))

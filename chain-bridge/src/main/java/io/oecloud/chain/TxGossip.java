@@ -35,7 +35,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * whichever of them proposes next can put them in its block. One keep-alive HTTP connection per
  * peer with one request in flight: what arrives while a request is out goes in the next one, so
  * batches grow with the load and no timer is needed. The body of {@code POST /v1/chain/mempool}
- * is {uvarint length, transaction bytes} repeated ({@link TxServer} reads it).
+ * is {uvarint length, transaction bytes} repeated ({@link TxServer} reads it), at most 4 MiB and
+ * {@link #MAX_BATCH_TXS} transactions, signed by this node's key for its receiver
+ * ({@link GossipAuth}: receivers accept batches from known super-nodes only).
  *
  * <p>A peer that cannot be reached loses what was queued for it (the transactions still reach
  * blocks through this node's own proposals) and is tried again after a second; a peer that does
@@ -43,8 +45,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * offered has been delivered or given up on.
  */
 public final class TxGossip implements AutoCloseable {
-    /** Largest batch body; {@link TxServer#MAX_BODY} leaves room above it. */
+    /** Largest batch body: what {@link TxServer#MAX_BODY} accepts. */
     static final int MAX_BATCH_BYTES = 4 << 20;
+    /** Most transactions in one batch: what {@link TxServer} accepts. */
+    static final int MAX_BATCH_TXS = 20_000;
     /** Transactions queued for one peer at most; more are dropped for that peer. */
     static final int MAX_QUEUED = 20_000;
     static final long DEADLINE_SECONDS = 10;
@@ -55,18 +59,27 @@ public final class TxGossip implements AutoCloseable {
             new io.netty.util.concurrent.DefaultThreadFactory("tx-gossip", true), NioIoHandler.newFactory());
     private final List<Peer> peers;
     private final long retryNanos;
+    private final io.oecloud.dht.Identity self;
+    private final java.util.function.Supplier<String> chainId;
+    private final java.util.function.LongSupplier clock;
     private final java.util.concurrent.atomic.AtomicLong offered = new java.util.concurrent.atomic.AtomicLong();
     /** Futures of {@link #settled}, by the count they wait for. */
     private final java.util.List<java.util.Map.Entry<Long, CompletableFuture<Void>>> waiting = new java.util.ArrayList<>();
 
-    public TxGossip(List<InetSocketAddress> peers) {
-        this(peers, RETRY);
-    }
-
-    /** With {@code retry}: how long an unreachable peer is left alone before the next try. */
-    public TxGossip(List<InetSocketAddress> peers, java.time.Duration retry) {
+    /**
+     * Gossip to {@code peers}, signed with {@code self} (this node's key) for each receiver.
+     *
+     * @param chainId the chain's ID when batches are signed (known once the ledger has its genesis)
+     * @param retry how long an unreachable peer is left alone before the next try
+     * @param clock milliseconds since 1970, the time each batch is signed with
+     */
+    public TxGossip(List<TxService.Peer> peers, io.oecloud.dht.Identity self, java.util.function.Supplier<String> chainId,
+                    java.time.Duration retry, java.util.function.LongSupplier clock) {
         this.retryNanos = retry.toNanos();
-        this.peers = peers.stream().map(Peer::new).toList();
+        this.self = self;
+        this.chainId = chainId;
+        this.clock = clock;
+        this.peers = peers.stream().map(p -> new Peer(p.address(), p.peerId())).toList();
     }
 
     /** Queues {@code tx} for every peer. */
@@ -120,6 +133,7 @@ public final class TxGossip implements AutoCloseable {
 
     private final class Peer {
         private final InetSocketAddress address;
+        private final String peerId;
         private final EventLoop loop = group.next();
         private final ConcurrentLinkedQueue<byte[]> queue = new ConcurrentLinkedQueue<>();
         private final AtomicInteger queued = new AtomicInteger();
@@ -132,9 +146,12 @@ public final class TxGossip implements AutoCloseable {
         // event loop only
         private Channel channel;
         private int inFlight;
+        /** The last answer's status (a refusal is logged when it starts, not for every batch). */
+        private int lastRefusal = 200;
 
-        Peer(InetSocketAddress address) {
+        Peer(InetSocketAddress address, String peerId) {
             this.address = address;
+            this.peerId = peerId;
         }
 
         void offer(byte[] tx) {
@@ -163,7 +180,7 @@ public final class TxGossip implements AutoCloseable {
             for (byte[] tx; (tx = queue.peek()) != null; ) {
                 if (body == null) {
                     body = io.netty.buffer.PooledByteBufAllocator.DEFAULT.buffer(64 << 10);
-                } else if (body.readableBytes() + tx.length + 5 > MAX_BATCH_BYTES) {
+                } else if (body.readableBytes() + tx.length + 5 > MAX_BATCH_BYTES || n >= MAX_BATCH_TXS) {
                     break;
                 }
                 queue.poll();
@@ -180,6 +197,21 @@ public final class TxGossip implements AutoCloseable {
             req.headers().set(HttpHeaderNames.HOST, address.getHostString())
                     .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM)
                     .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+            String chain = chainId.get();
+            if (chain == null) { // nothing is admitted before the genesis, so nothing is queued: kept for safety
+                req.release();
+                inFlight = n;
+                failed("no genesis yet");
+                return;
+            }
+            java.security.MessageDigest sha;
+            try {
+                sha = java.security.MessageDigest.getInstance("SHA-256");
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+            sha.update(body.nioBuffer());
+            GossipAuth.sign(req.headers(), self, chain, peerId, sha.digest(), clock.getAsLong());
             inFlight = n;
             if (channel != null && channel.isActive()) {
                 write(req);
@@ -220,9 +252,15 @@ public final class TxGossip implements AutoCloseable {
             }
             if (status == 200) {
                 delivered += inFlight;
+            } else if ((status == 401 || status == 403) && lastRefusal != status) {
+                // not ours to fix by retrying: its configuration or ours names the wrong key, or a clock is off
+                LOG.log(System.Logger.Level.WARNING, "super-node {0} refuses this node''s gossip (HTTP {1}): check that its "
+                        + "mempool.json names this node''s peer ID {2}, that {3} is its peer ID, and both clocks", address, status,
+                        self.peerId(), peerId);
             } else {
                 LOG.log(System.Logger.Level.DEBUG, "super-node {0} refused a gossip batch with HTTP {1}", address, status);
             }
+            lastRefusal = status;
             int n = inFlight;
             inFlight = 0;
             idle();

@@ -134,7 +134,8 @@ class CometBftChainTest {
         ObjectNode genesis = (ObjectNode) JSON.readTree(home.resolve("config/genesis.json").toFile());
         genesis.put("chain_id", CHAIN);
         ObjectNode app = genesis.putObject("app_state");
-        app.put("minFee", "1000");
+        Fees fees = new Fees(BigInteger.valueOf(1000), Fees.DEFAULT_PER_BYTE);
+        app.put("minFee", fees.minimum().toString()).put("feePerByte", fees.perByte().toString());
         ArrayNode accounts = app.putArray("accounts");
         accounts.addObject().put("address", Ledger.address(alice.publicKey())).put("balance", Amounts.PASS.multiply(BigInteger.TEN).toString());
         Files.writeString(home.resolve("config/genesis.json"), JSON.writeValueAsString(genesis));
@@ -144,10 +145,9 @@ class CometBftChainTest {
         awaitHeight(rpc, 2);
 
         BigInteger amount = Amounts.parsePasses("2.5");
-        byte[] tx = Ledger.sign(alice, TxBody.newBuilder().setChainId(CHAIN).setSender(ByteString.copyFrom(alice.publicKey()))
-                .setNonce(0).setFee(ByteString.copyFrom(Amounts.encode(BigInteger.valueOf(1000))))
-                .setTransfer(Transfer.newBuilder().setTo(Ledger.address(bob.publicKey())).setAmount(ByteString.copyFrom(Amounts.encode(amount))))
-                .build());
+        byte[] tx = fees.sign(alice, TxBody.newBuilder().setChainId(CHAIN).setSender(ByteString.copyFrom(alice.publicKey()))
+                .setNonce(0)
+                .setTransfer(Transfer.newBuilder().setTo(Ledger.address(bob.publicKey())).setAmount(ByteString.copyFrom(Amounts.encode(amount)))));
         String hex = HexFormat.of().formatHex(tx);
         JsonNode committed = rpc(rpc, "/broadcast_tx_commit?tx=0x" + hex);
         assertEquals(0, committed.at("/result/check_tx/code").asInt(), committed.toString());
@@ -162,20 +162,19 @@ class CometBftChainTest {
         // the same bytes again stop at CometBFT's mempool cache; a new transaction reusing the nonce at the ledger
         JsonNode again = rpc(rpc, "/broadcast_tx_sync?tx=0x" + hex);
         assertTrue(again.toString().contains("already exists in cache"), again.toString());
-        byte[] reuse = Ledger.sign(alice, TxBody.newBuilder().setChainId(CHAIN).setSender(ByteString.copyFrom(alice.publicKey()))
-                .setNonce(0).setFee(ByteString.copyFrom(Amounts.encode(BigInteger.valueOf(1000))))
-                .setTransfer(Transfer.newBuilder().setTo(Ledger.address(bob.publicKey())).setAmount(ByteString.copyFrom(Amounts.encode(BigInteger.TWO))))
-                .build());
+        byte[] reuse = fees.sign(alice, TxBody.newBuilder().setChainId(CHAIN).setSender(ByteString.copyFrom(alice.publicKey()))
+                .setNonce(0)
+                .setTransfer(Transfer.newBuilder().setTo(Ledger.address(bob.publicKey())).setAmount(ByteString.copyFrom(Amounts.encode(BigInteger.TWO)))));
         JsonNode replay = rpc(rpc, "/broadcast_tx_sync?tx=0x" + HexFormat.of().formatHex(reuse));
         assertEquals(Ledger.Code.BAD_NONCE.value(), replay.at("/result/code").asInt(), replay.toString());
         assertTrue(replay.at("/result/log").asText().contains("replay"), replay.toString());
 
         // "OE copyright": register a CID, then ask who holds it
         io.oecloud.proofs.Cid work = io.oecloud.proofs.Cid.raw("a registered work".getBytes(StandardCharsets.UTF_8));
-        byte[] reg = Ledger.sign(alice, TxBody.newBuilder().setChainId(CHAIN).setSender(ByteString.copyFrom(alice.publicKey()))
-                .setNonce(1).setFee(ByteString.copyFrom(Amounts.encode(BigInteger.valueOf(1000))))
+        byte[] reg = fees.sign(alice, TxBody.newBuilder().setChainId(CHAIN).setSender(ByteString.copyFrom(alice.publicKey()))
+                .setNonce(1)
                 .setRegisterCid(io.oecloud.chain.pb.ChainProto.RegisterCid.newBuilder().setCid(ByteString.copyFrom(work.toBytes()))
-                        .setTitle("A work")).build());
+                        .setTitle("A work")));
         JsonNode registered = rpc(rpc, "/broadcast_tx_commit?tx=0x" + HexFormat.of().formatHex(reg));
         assertEquals(0, registered.at("/result/tx_result/code").asInt(), registered.toString());
         long regHeight = registered.at("/result/height").asLong();

@@ -35,7 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
 class DposNetworkTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String CHAIN = "oechain-dpos";
-    private static final BigInteger FEE = BigInteger.valueOf(1000);
+    /** 1,000 base units a transaction plus 1,000 per byte of it, as the genesis says. */
+    private static final Fees FEES = new Fees(BigInteger.valueOf(1000), Fees.DEFAULT_PER_BYTE);
     private static final int EPOCH = 15;
     private static Path cometbft;
 
@@ -58,8 +59,8 @@ class DposNetworkTest {
     }
 
     private static String hexTx(Identity from, long nonce, UnaryOperator<TxBody.Builder> kind) {
-        return HexFormat.of().formatHex(Ledger.sign(from, kind.apply(TxBody.newBuilder().setChainId(CHAIN)
-                .setSender(ByteString.copyFrom(from.publicKey())).setNonce(nonce).setFee(ByteString.copyFrom(Amounts.encode(FEE)))).build()));
+        return HexFormat.of().formatHex(FEES.sign(from, kind.apply(TxBody.newBuilder().setChainId(CHAIN)
+                .setSender(ByteString.copyFrom(from.publicKey())).setNonce(nonce))));
     }
 
     private static ByteString passes(long n) {
@@ -90,7 +91,7 @@ class DposNetworkTest {
     @Test
     void aFifthCandidateWithMoreVotes_becomesAValidatorAtTheEpoch_andSigns_whileTheWeakestLeaves() throws Exception {
         Identity voter = Identity.generate();
-        ObjectNode app = JSON.createObjectNode().put("minFee", FEE.toString())
+        ObjectNode app = JSON.createObjectNode().put("minFee", FEES.minimum().toString()).put("feePerByte", FEES.perByte().toString())
                 .put("reserve", Amounts.PASS.multiply(BigInteger.valueOf(1_000)).toString());
         app.putObject("params").put("epochBlocks", EPOCH).put("maxValidators", 4).put("unbondingBlocks", 10)
                 .put("blockReward", Amounts.PASS.toString());

@@ -30,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 class FourValidatorsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String CHAIN = "oechain-four";
-    private static final BigInteger FEE = BigInteger.valueOf(1000);
+    /** 1,000 base units a transaction plus 1,000 per byte of it, as the genesis says. */
+    private static final Fees FEES = new Fees(BigInteger.valueOf(1000), Fees.DEFAULT_PER_BYTE);
     private static Path cometbft;
 
     @TempDir
@@ -54,7 +55,7 @@ class FourValidatorsTest {
 
     private ObjectNode genesis(int accounts, BigInteger each) {
         ObjectNode app = JSON.createObjectNode();
-        app.put("minFee", FEE.toString());
+        app.put("minFee", FEES.minimum().toString()).put("feePerByte", FEES.perByte().toString());
         ArrayNode a = app.putArray("accounts");
         for (int i = 0; i < accounts; i++) {
             Identity k = Identity.generate();
@@ -65,9 +66,9 @@ class FourValidatorsTest {
     }
 
     private static String transfer(Identity from, long nonce, String to, BigInteger amount) {
-        return HexFormat.of().formatHex(Ledger.sign(from, TxBody.newBuilder().setChainId(CHAIN)
-                .setSender(ByteString.copyFrom(from.publicKey())).setNonce(nonce).setFee(ByteString.copyFrom(Amounts.encode(FEE)))
-                .setTransfer(Transfer.newBuilder().setTo(to).setAmount(ByteString.copyFrom(Amounts.encode(amount)))).build()));
+        return HexFormat.of().formatHex(FEES.sign(from, TxBody.newBuilder().setChainId(CHAIN)
+                .setSender(ByteString.copyFrom(from.publicKey())).setNonce(nonce)
+                .setTransfer(Transfer.newBuilder().setTo(to).setAmount(ByteString.copyFrom(Amounts.encode(amount))))));
     }
 
     private static String addr(Identity k) {

@@ -21,7 +21,8 @@ class LedgerTest {
     private static final BigInteger MIN_FEE = BigInteger.valueOf(1000);
 
     private final List<Identity> keys = new ArrayList<>();
-    private final Ledger ledger = new Ledger(CHAIN, MIN_FEE);
+    /** A fixed fee per transaction here (the exact amounts below follow it); the per-byte part has its own tests. */
+    private final Ledger ledger = new Ledger(CHAIN, new Fees(MIN_FEE, BigInteger.ZERO));
 
     private LedgerState genesis(int accounts, BigInteger each) {
         LedgerState s = new LedgerState();

@@ -35,7 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
 class LightClientTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String CHAIN = "oechain-light";
-    private static final BigInteger FEE = BigInteger.valueOf(1000);
+    /** 1,000 base units a transaction plus 1,000 per byte of it, as the genesis says. */
+    private static final Fees FEES = new Fees(BigInteger.valueOf(1000), Fees.DEFAULT_PER_BYTE);
 
     @TempDir
     static Path dir;
@@ -47,7 +48,7 @@ class LightClientTest {
     @BeforeAll
     static void start() throws Exception {
         CometBftChainTest.install();
-        ObjectNode app = JSON.createObjectNode().put("minFee", FEE.toString());
+        ObjectNode app = JSON.createObjectNode().put("minFee", FEES.minimum().toString()).put("feePerByte", FEES.perByte().toString());
         ArrayNode accounts = app.putArray("accounts");
         accounts.addObject().put("address", Ledger.address(alice.publicKey())).put("balance", Amounts.PASS.multiply(BigInteger.TEN).toString());
         net = new LocalTestnet(CometBftChainTest.cometbftPath(), dir.resolve("net"), 4, 0, CHAIN, app, false, new long[] {100, 100, 100, 100});
@@ -55,9 +56,9 @@ class LightClientTest {
         for (int i = 0; i < 4; i++) {
             net.awaitHeight(i, 2, 90);
         }
-        String tx = HexFormat.of().formatHex(Ledger.sign(alice, TxBody.newBuilder().setChainId(CHAIN)
-                .setSender(ByteString.copyFrom(alice.publicKey())).setNonce(0).setFee(ByteString.copyFrom(Amounts.encode(FEE)))
-                .setTransfer(ChainProto.Transfer.newBuilder().setTo(bob).setAmount(ByteString.copyFrom(Amounts.encode(Amounts.PASS)))).build()));
+        String tx = HexFormat.of().formatHex(FEES.sign(alice, TxBody.newBuilder().setChainId(CHAIN)
+                .setSender(ByteString.copyFrom(alice.publicKey())).setNonce(0)
+                .setTransfer(ChainProto.Transfer.newBuilder().setTo(bob).setAmount(ByteString.copyFrom(Amounts.encode(Amounts.PASS))))));
         assertEquals(0, net.submit(0, HexFormat.of().parseHex(tx), true).path("code").asInt(-1));
     }
 

@@ -81,7 +81,8 @@ class StakingTest {
     }
 
     private void start(ObjectNode params, long... bonds) throws Exception {
-        ObjectNode app = JSON.createObjectNode().put("minFee", FEE.toString()).put("reserve", PASS.multiply(BigInteger.valueOf(500)).toString());
+        // a fixed fee per transaction (no per-byte part): the exact reward and fee amounts below follow it
+        ObjectNode app = JSON.createObjectNode().put("minFee", FEE.toString()).put("feePerByte", "0").put("reserve", PASS.multiply(BigInteger.valueOf(500)).toString());
         app.set("params", params);
         ArrayNode accounts = app.putArray("accounts");
         ArrayNode candidates = app.putArray("candidates");
@@ -256,7 +257,7 @@ class StakingTest {
         long unbondedAt = height;
         assertEquals(BigInteger.ZERO, state().delegation(addr(op), addr(op)));
         assertEquals(1, state().unbondingsOf(addr(op)).size());
-        Ledger.Result tooMuch = new Ledger(CHAIN, FEE).apply(state().copy(), tx(op, b -> b.setUnbond(ChainProto.Unbond.newBuilder().setAmount(amount(1)))));
+        Ledger.Result tooMuch = new Ledger(CHAIN, new Fees(FEE, BigInteger.ZERO)).apply(state().copy(), tx(op, b -> b.setUnbond(ChainProto.Unbond.newBuilder().setAmount(amount(1)))));
         nonces.put(addr(op), nonces.get(addr(op)) - 1);
         assertEquals(Ledger.Code.INSUFFICIENT_STAKE, tooMuch.code(), tooMuch.log());
         blocksUntil(unbondedAt + 4);
@@ -297,7 +298,7 @@ class StakingTest {
         block(List.of(), List.of(), List.of(ev));
         assertEquals(PASS.multiply(BigInteger.valueOf(270)), state().delegation(target, target));
         // unjail: refused during the term, accepted after, back in the set at the next epoch
-        Ledger.Result early = new Ledger(CHAIN, FEE).apply(state().copy(), tx(operators.get(2), b -> b.setUnjail(ChainProto.Unjail.getDefaultInstance())));
+        Ledger.Result early = new Ledger(CHAIN, new Fees(FEE, BigInteger.ZERO)).apply(state().copy(), tx(operators.get(2), b -> b.setUnjail(ChainProto.Unjail.getDefaultInstance())));
         nonces.put(target, nonces.get(target) - 1);
         assertEquals(Ledger.Code.TOO_SOON, early.code(), early.log());
         blocksUntil(state().candidate(target).jailedUntil());
@@ -328,7 +329,7 @@ class StakingTest {
     @Test
     void badStakingTransactions_areRefusedWithACode_andChangeNothing() throws Exception {
         start(200, 250, 300, 350);
-        Ledger ledger = new Ledger(CHAIN, FEE);
+        Ledger ledger = new Ledger(CHAIN, new Fees(FEE, BigInteger.ZERO));
         Identity a = operators.get(4);
         LedgerState s = state().copy();
         byte[] before = s.appHash();

@@ -66,14 +66,26 @@ final class ChainCommands {
         }
     }
 
-    /** Signs and submits {@code body} (nonce and chain ID filled in from the chain), waiting for its block. */
+    /**
+     * Signs and submits {@code body} (nonce and chain ID filled in from the chain), waiting for its
+     * block. The fee is what the chain asks for the signed transaction's size (minFee + feePerByte
+     * x bytes, from /v1/chain/params), or {@code fee} when given (refused here when below that).
+     */
     static JsonNode submit(ObjectCommands.Target target, Identity key, BigInteger fee, TxBody.Builder body) throws Exception {
         String me = Ledger.address(key.publicKey());
         JsonNode acct = request(target, HttpMethod.GET, "/v1/chain/accounts/" + me, null);
         JsonNode status = request(target, HttpMethod.GET, "/v1/chain/status", null);
+        JsonNode params = request(target, HttpMethod.GET, "/v1/chain/params", null);
+        io.oecloud.chain.Fees fees = new io.oecloud.chain.Fees(new BigInteger(params.path("minFee").asText("0")),
+                new BigInteger(params.path("feePerByte").asText("0")));
         body.setChainId(status.path("chainId").asText()).setSender(ByteString.copyFrom(key.publicKey()))
-                .setNonce(acct.path("nonce").asLong()).setFee(ByteString.copyFrom(Amounts.encode(fee)));
-        return request(target, HttpMethod.POST, "/v1/chain/txs?wait=commit", Ledger.sign(key, body.build()));
+                .setNonce(acct.path("nonce").asLong()).setFee(ByteString.copyFrom(Amounts.encode(fee == null ? BigInteger.ZERO : fee)));
+        byte[] tx = fees.sign(key, body);
+        if (fee != null && fee.compareTo(fees.required(tx.length)) < 0) {
+            throw new IOException("--fee " + fee + " is below the " + fees.required(tx.length) + " base units this transaction must pay ("
+                    + fees.minimum() + " + " + fees.perByte() + " per byte x " + tx.length + " bytes)");
+        }
+        return request(target, HttpMethod.POST, "/v1/chain/txs?wait=commit", tx);
     }
 
     /** Base units as passes: "2.5 passes (2500000000000000000)". */
@@ -220,7 +232,7 @@ final class ChainCommands {
         @Parameters(index = "1", paramLabel = "AMOUNT")
         String amount;
 
-        @Option(names = "--fee", paramLabel = "BASE_UNITS", defaultValue = "1000", description = "Fee in base units (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--fee", paramLabel = "BASE_UNITS", description = "Fee in base units (default: what the chain asks for the transaction's size: minFee + feePerByte x bytes).")
         BigInteger fee;
 
         @CommandLine.Mixin
@@ -318,7 +330,7 @@ final class ChainCommands {
         @Option(names = "--license", description = "e.g. an SPDX identifier")
         String license = "";
 
-        @Option(names = "--fee", paramLabel = "BASE_UNITS", defaultValue = "1000")
+        @Option(names = "--fee", paramLabel = "BASE_UNITS", description = "Fee in base units (default: what the chain asks for the transaction's size: minFee + feePerByte x bytes).")
         BigInteger fee;
 
         @CommandLine.Mixin
@@ -469,7 +481,7 @@ final class ChainCommands {
         @CommandLine.Mixin
         KeyChoice keys;
 
-        @Option(names = "--fee", paramLabel = "BASE_UNITS", defaultValue = "1000", description = "Fee in base units (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--fee", paramLabel = "BASE_UNITS", description = "Fee in base units (default: what the chain asks for the transaction's size: minFee + feePerByte x bytes).")
         BigInteger fee;
 
         abstract TxBody.Builder body();
@@ -616,7 +628,7 @@ final class ChainCommands {
         @Override
         void run() throws Exception {
             JsonNode p = request(target, HttpMethod.GET, "/v1/chain/params", null);
-            java.util.Set<String> amounts = java.util.Set.of("minSelfBond", "blockReward", "feePool", "reserve", "genesisSupply", "minted", "slashed");
+            java.util.Set<String> amounts = java.util.Set.of("minSelfBond", "blockReward", "minFee", "feePool", "reserve", "genesisSupply", "minted", "slashed");
             p.fields().forEachRemaining(e -> out().printf("%-21s %s%n", e.getKey(),
                     amounts.contains(e.getKey()) ? passes(e.getValue().asText()) : e.getValue().asText()));
         }

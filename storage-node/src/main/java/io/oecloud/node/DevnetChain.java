@@ -36,6 +36,9 @@ final class DevnetChain {
     static final BigInteger DEVNET_FUNDS = Amounts.PASS.multiply(BigInteger.valueOf(1_000_000));
     /** Each super-node's genesis stake, bonded to its own candidacy. */
     static final BigInteger SELF_BOND = Amounts.PASS.multiply(BigInteger.valueOf(10_000));
+    /** What every devnet transaction pays, plus {@link #FEE_PER_BYTE} per byte of the signed transaction (base units). */
+    static final BigInteger MIN_FEE = BigInteger.valueOf(1000);
+    static final BigInteger FEE_PER_BYTE = io.oecloud.chain.Fees.DEFAULT_PER_BYTE;
     /** The protocol's reserve for future development. */
     static final BigInteger RESERVE = Amounts.PASS.multiply(BigInteger.valueOf(10_000_000));
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -63,7 +66,13 @@ final class DevnetChain {
                 for (int i = 0; i < SUPER_NODES; i++) {
                     txs[i] = basePort == 0 ? free[i] : basePort + 144 + i;
                 }
-                writeMempoolConfigs(txs);
+                writeMempoolConfigs(dataDir, txs);
+            } else if (!mempoolConfigsComplete()) { // made before gossip was signed: same ports, the peers' IDs added
+                int[] txs = new int[SUPER_NODES];
+                for (int i = 0; i < SUPER_NODES; i++) {
+                    txs[i] = io.oecloud.chain.TxService.Config.read(home(i)).listen().getPort();
+                }
+                writeMempoolConfigs(dataDir, txs);
             }
             return;
         }
@@ -73,7 +82,8 @@ final class DevnetChain {
             new SecureRandom().nextBytes(seed);
             WalletKey.write(walletKey, seed, null);
         }
-        ObjectNode app = JSON.createObjectNode().put("minFee", "1000").put("reserve", RESERVE.toString());
+        ObjectNode app = JSON.createObjectNode().put("minFee", MIN_FEE.toString()).put("feePerByte", FEE_PER_BYTE.toString())
+                .put("reserve", RESERVE.toString());
         app.putObject("params").put("epochBlocks", 20).put("maxValidators", 21).put("unbondingBlocks", 40)
                 .put("minSelfBond", Amounts.PASS.toString()).put("blockReward", Amounts.PASS.toString())
                 .put("downtimeWindow", 1000).put("downtimeMaxMissed", 500);
@@ -107,14 +117,28 @@ final class DevnetChain {
             LocalTestnet.toml(home(i).resolve("config/config.toml"), "", "moniker", "\"oe-devnet-" + i + "\"");
             Files.writeString(home(i).resolve("config/genesis.json"), g, StandardCharsets.UTF_8);
         }
-        writeMempoolConfigs(txs);
+        writeMempoolConfigs(dataDir, txs);
     }
 
-    /** Each super-node's mempool endpoint on {@code txs[i]}, gossiping to the other three. */
-    private void writeMempoolConfigs(int[] txs) throws IOException {
+    /** Each super-node's mempool endpoint on {@code txs[i]}, gossiping to the other three (named by their node keys). */
+    private void writeMempoolConfigs(Path dataDir, int[] txs) throws IOException {
+        String[] ids = new String[SUPER_NODES];
         for (int i = 0; i < SUPER_NODES; i++) {
-            io.oecloud.chain.TxService.Config.loopbackMesh(txs, i).write(home(i));
+            ids[i] = Identity.loadOrCreate(dataDir.resolve("node-" + i)).peerId().toString();
         }
+        for (int i = 0; i < SUPER_NODES; i++) {
+            io.oecloud.chain.TxService.Config.loopbackMesh(txs, ids, i).write(home(i));
+        }
+    }
+
+    private boolean mempoolConfigsComplete() throws IOException {
+        for (int i = 0; i < SUPER_NODES; i++) {
+            if (!Files.exists(home(i).resolve(io.oecloud.chain.TxService.CONFIG))
+                    || !io.oecloud.chain.TxService.Config.read(home(i)).complete()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** What devnet.json says of the chain. */

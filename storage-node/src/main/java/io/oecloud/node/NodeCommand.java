@@ -137,7 +137,7 @@ final class NodeCommand implements Callable<Integer> {
         if (superNode) {
             try {
                 chain = io.oecloud.chain.ChainNode.start(Cometbft.binary(cometbftBinary),
-                        chainHome != null ? chainHome : dataDir.resolve("cometbft"), dataDir.resolve("ledger"));
+                        chainHome != null ? chainHome : dataDir.resolve("cometbft"), dataDir.resolve("ledger"), id);
             } catch (IOException e) {
                 storage.close();
                 throw e;

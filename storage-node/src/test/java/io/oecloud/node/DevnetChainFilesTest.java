@@ -38,7 +38,10 @@ class DevnetChainFilesTest {
             assertEquals(new InetSocketAddress("127.0.0.1", 30_144 + i), c.listen());
             assertEquals(3, c.peers().size());
             for (int j = 0; j < DevnetChain.SUPER_NODES; j++) {
-                assertEquals(j != i, c.peers().contains(new InetSocketAddress("127.0.0.1", 30_144 + j)), "node " + i + ", peer " + j);
+                // each peer named by its node key: batches are signed for their receiver, and accepted from known super-nodes only
+                TxService.Peer peer = new TxService.Peer(new InetSocketAddress("127.0.0.1", 30_144 + j),
+                        io.oecloud.dht.Identity.loadOrCreate(dir.resolve("node-" + j)).peerId().toString());
+                assertEquals(j != i, c.peers().contains(peer), "node " + i + ", peer " + j);
             }
         }
         @SuppressWarnings("unchecked")
@@ -54,6 +57,33 @@ class DevnetChainFilesTest {
         for (int i = 0; i < DevnetChain.SUPER_NODES; i++) {
             assertEquals(new InetSocketAddress("127.0.0.1", 30_144 + i), TxService.Config.read(chain.home(i)).listen());
             assertEquals(3, TxService.Config.read(chain.home(i)).peers().size());
+            assertTrue(TxService.Config.read(chain.home(i)).complete());
+        }
+    }
+
+    @Test
+    void aDevnetWhoseGossipPeersHaveNoIdentities_getsThemOnItsNextStart_onTheSamePorts() throws Exception {
+        DevnetChain chain = new DevnetChain(dir, cometbft());
+        chain.prepare(dir, 30_000);
+        String genesis = Files.readString(chain.home(0).resolve("config/genesis.json"));
+        assertTrue(genesis.contains("\"feePerByte\""), "the devnet's genesis prices transactions by size");
+        for (int i = 0; i < DevnetChain.SUPER_NODES; i++) { // the file as oe devnet wrote it before gossip was signed
+            StringBuilder peers = new StringBuilder();
+            for (int j = 0; j < DevnetChain.SUPER_NODES; j++) {
+                if (j != i) {
+                    peers.append(peers.isEmpty() ? "" : ", ").append("\"127.0.0.1:").append(30_144 + j).append('"');
+                }
+            }
+            Files.writeString(chain.home(i).resolve(TxService.CONFIG), "{\"listen\": \"127.0.0.1:" + (30_144 + i) + "\", \"peers\": [" + peers + "]}");
+            assertTrue(!TxService.Config.read(chain.home(i)).complete());
+        }
+        chain.prepare(dir, 0); // free ports asked for: the existing ones are kept all the same
+        assertEquals(genesis, Files.readString(chain.home(0).resolve("config/genesis.json")));
+        for (int i = 0; i < DevnetChain.SUPER_NODES; i++) {
+            TxService.Config c = TxService.Config.read(chain.home(i));
+            assertTrue(c.complete(), "node " + i);
+            assertEquals(new InetSocketAddress("127.0.0.1", 30_144 + i), c.listen());
+            assertEquals(3, c.peers().size());
         }
     }
 }
