@@ -151,14 +151,17 @@ record ApiAccess(ApiToken token, boolean publicReads, List<String> hosts, List<S
             }
             e.add(literal + ":" + port);
             if (bound.getAddress().isLoopbackAddress() || bound.getAddress().isAnyLocalAddress()) {
-                for (String l : List.of("localhost", "127.0.0.1", "[::1]")) {
+                for (String l : List.of("localhost", "127.0.0.1", canonical("[::1]"))) {
                     e.add(l + ":" + port);
                 }
             }
             this.anyIpLiteral = bound.getAddress().isAnyLocalAddress();
             for (String c : configured) {
                 if (c.startsWith("[") ? c.contains("]:") : c.contains(":")) {
-                    e.add(c);
+                    String name = hostPart(c);
+                    e.add(canonical(name) + c.substring(name.length()));
+                } else if (c.startsWith("[")) {
+                    a.add(canonical(c));
                 } else {
                     a.add(c.endsWith(".") ? c.substring(0, c.length() - 1) : c);
                 }
@@ -186,8 +189,23 @@ record ApiAccess(ApiToken token, boolean publicReads, List<String> hosts, List<S
             if (name.endsWith(".")) {
                 name = name.substring(0, name.length() - 1);
             }
+            name = canonical(name);
             return exact.contains(name + ":" + p) || anyPort.contains(name)
                     || anyIpLiteral && p == port && IP_LITERAL.matcher(name).matches();
+        }
+
+        /** An IPv6 literal in one spelling ([::1] and [0:0:0:0:0:0:0:1] are one address); anything else as it is. */
+        private static String canonical(String name) {
+            if (name.length() > 2 && name.startsWith("[") && name.endsWith("]")) {
+                try {
+                    String a = java.net.InetAddress.ofLiteral(name.substring(1, name.length() - 1)).getHostAddress();
+                    int zone = a.indexOf('%');
+                    return "[" + (zone < 0 ? a : a.substring(0, zone)) + "]";
+                } catch (IllegalArgumentException notAnAddress) {
+                    return name;
+                }
+            }
+            return name;
         }
 
         /** The names listed in a refusal, so the operator sees what would be accepted. */

@@ -234,6 +234,16 @@ final class NodeApiServer implements AutoCloseable {
         return this;
     }
 
+    /** Bytes of request bodies held whole right now (directory listings), node-wide. */
+    long bufferedBodyBytes() {
+        return buffered.used();
+    }
+
+    /** Uploads streaming in right now. */
+    int uploadsRunning() {
+        return uploads.running();
+    }
+
     /** Whether the API is reachable from other machines (anything but a loopback address). */
     static boolean exposed(InetSocketAddress bind) {
         return bind.getAddress() == null || !bind.getAddress().isLoopbackAddress();

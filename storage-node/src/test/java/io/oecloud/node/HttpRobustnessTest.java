@@ -64,8 +64,13 @@ class HttpRobustnessTest {
     }
 
     private String head(String method, String path, String... headers) {
+        return head(port, method, path, headers);
+    }
+
+    /** A request head with the Host and token the server at {@code p} wants. */
+    static String head(int p, String method, String path, String... headers) {
         StringBuilder b = new StringBuilder(method).append(' ').append(path).append(" HTTP/1.1\r\nHost: 127.0.0.1:")
-                .append(port).append("\r\nAuthorization: Bearer ").append(ApiAccessTest.TOKEN).append("\r\n");
+                .append(p).append("\r\nAuthorization: Bearer ").append(ApiAccessTest.TOKEN).append("\r\n");
         for (String h : headers) {
             b.append(h).append("\r\n");
         }
@@ -180,6 +185,103 @@ class HttpRobustnessTest {
                 assertEquals(400, r.status(), length + ": " + r.body());
                 assertTrue(r.body().contains("Content-Length"), r.body());
             }
+        }
+    }
+
+    @Test
+    void upload_silentForTheLimit_is408_andStoresNothing() throws Exception {
+        try (NodeApiServer quick = server(NodeApiServer.Limits.defaults().withBodySilence(Duration.ofMillis(300)))) {
+            int p = quick.address().getPort();
+            int blocks = net.blocks();
+            int listed = objectsListed();
+            double failures = uploadFailures();
+            try (RawHttp c = new RawHttp(p, 10_000)) {
+                c.send(head(p, "POST", "/v1/objects", "Content-Length: 100000") + "0123456789"); // then nothing
+                RawHttp.Response r = c.read();
+                assertEquals(408, r.status(), r.body());
+                assertTrue(r.body().contains("nothing arrived for"), r.body());
+                assertTrue(c.closedByServer());
+            }
+            awaitUploadFailures(failures + 1, 10);
+            assertNothingStored(blocks, listed);
+            assertEquals(0, quick.uploadsRunning(), "the upload's admission is given back");
+        }
+    }
+
+    @Test
+    void directoryBody_silentForTheLimit_is408() throws Exception {
+        try (NodeApiServer quick = server(NodeApiServer.Limits.defaults().withBodySilence(Duration.ofMillis(300)))) {
+            int p = quick.address().getPort();
+            try (RawHttp c = new RawHttp(p, 10_000)) {
+                c.send(head(p, "POST", "/v1/directories", "Content-Length: 1000") + "{\"entries\": [");
+                RawHttp.Response r = c.read();
+                assertEquals(408, r.status(), r.body());
+                assertTrue(c.closedByServer());
+            }
+            awaitTrue(() -> quick.bufferedBodyBytes() == 0, "the stalled listing's bytes given back");
+        }
+    }
+
+    // ---- bodies held whole (finding: fourteen unfinished directory listings held 448 MiB)
+
+    @Test
+    void unfinishedDirectoryBodies_beyondTheNodeWideBudget_are503() throws Exception {
+        try (NodeApiServer small = server(new NodeApiServer.Limits(4, 8, 1 << 20, Duration.ofSeconds(60), Duration.ofSeconds(10), 512))) {
+            int p = small.address().getPort();
+            byte[] part = new byte[600_000];
+            Arrays.fill(part, (byte) ' ');
+            try (RawHttp a = new RawHttp(p, 10_000); RawHttp b = new RawHttp(p, 10_000)) {
+                a.send(head(p, "POST", "/v1/directories", "Content-Length: 900000")).send(part);
+                awaitTrue(() -> small.bufferedBodyBytes() == part.length, "the first listing's bytes held");
+                b.send(head(p, "POST", "/v1/directories", "Content-Length: 900000")).sendQuietly(part);
+                RawHttp.Response refused = b.read();
+                assertEquals(503, refused.status(), refused.body());
+                assertTrue(refused.body().contains("1 MiB of unfinished request bodies"), refused.body());
+                assertTrue(b.closedByServer());
+                assertEquals(part.length, small.bufferedBodyBytes(), "the refused body's bytes are not kept");
+                // the first one finishes: it is answered, and its bytes are given back
+                byte[] rest = new byte[300_000];
+                Arrays.fill(rest, (byte) ' ');
+                rest[0] = '{';
+                rest[rest.length - 1] = '}';
+                a.send(rest);
+                RawHttp.Response answered = a.read();
+                assertEquals(400, answered.status(), answered.body());
+            }
+            awaitTrue(() -> small.bufferedBodyBytes() == 0, "every byte given back");
+        }
+    }
+
+    /** Polls a condition of the server every 10 ms for up to 10 s. */
+    private static void awaitTrue(java.util.function.BooleanSupplier c, String what) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!c.getAsBoolean()) {
+            assertTrue(System.nanoTime() < end, what + " did not happen within 10 s");
+            Thread.sleep(10);
+        }
+    }
+
+    @Test
+    void connections_beyondTheLimit_are503AndClosed() throws Exception {
+        try (NodeApiServer two = server(new NodeApiServer.Limits(4, 8, 64 << 20, Duration.ofSeconds(15), Duration.ofSeconds(10), 2))) {
+            int p = two.address().getPort();
+            try (RawHttp a = new RawHttp(p, 10_000); RawHttp b = new RawHttp(p, 10_000)) {
+                for (RawHttp c : List.of(a, b)) { // each accepted and answered, and kept open
+                    assertEquals(200, c.send(head(p, "GET", "/v1/id")).read().status());
+                }
+                try (RawHttp third = new RawHttp(p, 10_000)) {
+                    RawHttp.Response r = third.read();
+                    assertEquals(503, r.status(), r.body());
+                    assertTrue(r.body().contains("too many connections"), r.body());
+                }
+            }
+            awaitTrue(() -> { // the two closed: room again
+                try (RawHttp c = new RawHttp(p, 10_000)) {
+                    return c.send(head(p, "GET", "/v1/id")).read().status() == 200;
+                } catch (Exception e) {
+                    return false;
+                }
+            }, "a connection accepted once the others closed");
         }
     }
 
