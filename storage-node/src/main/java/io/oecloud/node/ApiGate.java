@@ -41,7 +41,8 @@ import java.util.function.Supplier;
  *       without its CR LF) with 400 and closes, after telling the handlers behind it with
  *       {@link BodyAborted} so an upload in progress is abandoned, never stored;</li>
  *   <li>drops a request body that stalls for {@code bodySilence} (408; an upload's own reader
- *       measures its stalls, since it pauses the socket itself);</li>
+ *       measures its stalls, since it pauses the socket itself), and tells {@link HeadDeadline}
+ *       when a head is complete and when the next may start;</li>
  *   <li>checks Host, Origin and the API token ({@link ApiAccess}): 400, 403, 401 in words;</li>
  *   <li>takes one request at a time: reading pauses once a request is complete until its answer
  *       is written, and a client that pipelines gets its first answer and a closed connection
@@ -66,7 +67,8 @@ final class ApiGate extends ChannelDuplexHandler {
 
     private final ApiAccess access;
     private final Supplier<ApiAccess.Hosts> hosts;
-    private final long bodySilenceSeconds;
+    private final String bodySilence;
+    private final HeadDeadline headDeadline;
 
     private boolean requestOpen; // a head arrived, its last content not yet
     private boolean streamed; // the open request's body streams to its handler (an upload)
@@ -77,10 +79,11 @@ final class ApiGate extends ChannelDuplexHandler {
     private boolean paused; // this handler stopped reading until the answer is written
     private String corsOrigin; // the request's Origin when it gets CORS headers
 
-    ApiGate(ApiAccess access, Supplier<ApiAccess.Hosts> hosts, long bodySilenceSeconds) {
+    ApiGate(ApiAccess access, Supplier<ApiAccess.Hosts> hosts, java.time.Duration bodySilence, HeadDeadline headDeadline) {
         this.access = access;
         this.hosts = hosts;
-        this.bodySilenceSeconds = bodySilenceSeconds;
+        this.bodySilence = words(bodySilence);
+        this.headDeadline = headDeadline;
     }
 
     @Override
@@ -114,6 +117,7 @@ final class ApiGate extends ChannelDuplexHandler {
     }
 
     private void head(ChannelHandlerContext ctx, HttpRequest req) {
+        headDeadline.arrived();
         if (req.decoderResult().isFailure()) {
             ReferenceCountUtil.release(req);
             Throwable cause = req.decoderResult().cause();
@@ -211,7 +215,7 @@ final class ApiGate extends ChannelDuplexHandler {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof IdleStateEvent e && e.state() == IdleState.READER_IDLE) {
             if (requestOpen && !streamed && !discarding) {
-                String why = "the request body stalled: nothing arrived for " + bodySilenceSeconds + " s";
+                String why = "the request body stalled: nothing arrived for " + bodySilence;
                 ctx.fireUserEventTriggered(new BodyAborted(why));
                 refuse(ctx, HttpResponseStatus.REQUEST_TIMEOUT, why);
             }
@@ -244,9 +248,12 @@ final class ApiGate extends ChannelDuplexHandler {
             if (closeAfterResponse) {
                 promise = promise.unvoid();
                 promise.addListener(ChannelFutureListener.CLOSE);
-            } else if (paused && !requestOpen) {
-                paused = false;
-                ctx.channel().config().setAutoRead(true);
+            } else if (!requestOpen) {
+                headDeadline.expect();
+                if (paused) {
+                    paused = false;
+                    ctx.channel().config().setAutoRead(true);
+                }
             }
         }
         ctx.write(msg, promise);
@@ -279,6 +286,11 @@ final class ApiGate extends ChannelDuplexHandler {
         // through this handler's own write: it adds the security headers and closes after the answer
         write(ctx, r, ctx.newPromise());
         ctx.flush();
+    }
+
+    /** "15 s" or "250 ms". */
+    static String words(java.time.Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
     }
 
     /** Words for a request head the decoder refused (the decoder's own message never reaches the client). */

@@ -50,6 +50,7 @@ import java.util.concurrent.TimeoutException;
  * <p>The pipeline of each connection:
  * <pre>
  *   IdleStateHandler     reader idle after Limits.bodySilence (a stalled body), all idle after 120 s (close)
+ *   HeadDeadline         a request head whole within Limits.bodySilence of its first byte (408 and close)
  *   HttpServerCodec      request line at most 4096 bytes, headers 8192, body chunks up to 1 MiB
  *   ApiGate              decoder failures answered (400/414/431) and closed; Host, Origin, token; one
  *                        request at a time; nosniff and CSP sandbox on every answer
@@ -200,7 +201,8 @@ final class NodeApiServer implements AutoCloseable {
                         }
                         ch.closeFuture().addListener(f -> connections.decrementAndGet());
                         // A body that stalls is the gate's business (reader idle); idle both ways for 2 minutes closes,
-                        // while a long download keeps writing, so it stays.
+                        // while a long download keeps writing, so it stays. A head must be whole within the silence limit.
+                        HeadDeadline headDeadline = new HeadDeadline(silence);
                         ch.pipeline().addLast(new io.netty.handler.timeout.IdleStateHandler(silence, 0, 120_000, TimeUnit.MILLISECONDS))
                                 .addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
                                     @Override
@@ -213,9 +215,10 @@ final class NodeApiServer implements AutoCloseable {
                                         }
                                     }
                                 })
+                                .addLast(headDeadline)
                                 // body chunks as large as a socket read: 8 KiB ones cost an upload 32,768 per 256 MiB
                                 .addLast(new HttpServerCodec(MAX_LINE, MAX_HEADERS, 1 << 20))
-                                .addLast(new ApiGate(access, () -> hosts, TimeUnit.MILLISECONDS.toSeconds(silence)));
+                                .addLast(new ApiGate(access, () -> hosts, limits.bodySilence(), headDeadline));
                         if (objects != null) {
                             ch.pipeline().addLast(new ObjectsHttpHandler(objects, work, uploads, buffered, limits.bodySilence()));
                         }

@@ -793,8 +793,8 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
                         wanted = 0;
                     }
                     if (queue.isEmpty() && failure == null && System.nanoTime() - silentSince > silenceNanos) {
-                        failure = new Aborted("the upload stalled: nothing arrived for " + TimeUnit.NANOSECONDS.toSeconds(silenceNanos)
-                                + " s", HttpResponseStatus.REQUEST_TIMEOUT);
+                        failure = new Aborted("the upload stalled: nothing arrived for "
+                                + ApiGate.words(java.time.Duration.ofNanos(silenceNanos)), HttpResponseStatus.REQUEST_TIMEOUT);
                     }
                 }
                 if (failure != null) { // queued bytes of a body that will not end are worth nothing

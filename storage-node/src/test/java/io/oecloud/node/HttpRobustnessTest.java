@@ -222,6 +222,41 @@ class HttpRobustnessTest {
         }
     }
 
+    @Test
+    void partialHead_orOneSentAByteAtATime_is408WithinTheLimit() throws Exception {
+        try (NodeApiServer quick = server(NodeApiServer.Limits.defaults().withBodySilence(Duration.ofMillis(300)))) {
+            int p = quick.address().getPort();
+            try (RawHttp c = new RawHttp(p, 10_000)) {
+                c.send("GET /v1/id HTTP/1.1\r\nHost: 127.0.0.1:" + p + "\r\n"); // no blank line: the head never ends
+                RawHttp.Response r = c.read();
+                assertEquals(408, r.status(), r.body());
+                assertTrue(c.closedByServer());
+            }
+            try (RawHttp c = new RawHttp(p, 10_000)) { // slowloris: a byte every 100 ms, never silent that long
+                byte[] head = ("GET /v1/id HTTP/1.1\r\nHost: 127.0.0.1:" + p + "\r\nX-Slow: " + "s".repeat(200) + "\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII);
+                long t0 = System.nanoTime();
+                boolean closed = false;
+                for (int i = 0; i < head.length && !closed; i++) {
+                    try {
+                        c.send(new byte[] {head[i]});
+                    } catch (java.io.IOException e) {
+                        closed = true;
+                    }
+                    Thread.sleep(100);
+                    closed |= TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0) > 8;
+                }
+                RawHttp.Response r = c.read();
+                assertEquals(408, r.status(), r.body());
+            }
+            try (RawHttp c = new RawHttp(p, 10_000)) { // an idle keep-alive connection is not a late head
+                assertEquals(200, c.send(head(p, "GET", "/v1/id")).read().status());
+                Thread.sleep(600);
+                assertEquals(200, c.send(head(p, "GET", "/v1/id")).read().status());
+            }
+        }
+    }
+
     // ---- bodies held whole (finding: fourteen unfinished directory listings held 448 MiB)
 
     @Test
