@@ -301,8 +301,11 @@ final class NodeApiServer implements AutoCloseable {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            // a handler failed on the event loop: a bug, or an I/O error. Logged; the client sees a closed connection.
-            if (!(cause instanceof IOException)) {
+            // a handler failed on the event loop: a bug (logged), or the client went away (an I/O error, or
+            // the aggregator's "closed while still aggregating"); either way the connection ends here
+            if (cause instanceof IOException || cause instanceof io.netty.handler.codec.PrematureChannelClosureException) {
+                LOG.log(System.Logger.Level.DEBUG, "API client went away", cause);
+            } else {
                 LOG.log(System.Logger.Level.ERROR, "API request failed", cause);
             }
             ctx.close();

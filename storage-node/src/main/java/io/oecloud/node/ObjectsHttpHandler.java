@@ -287,7 +287,14 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
         }
         String declared = req.headers().get(HttpHeaderNames.CONTENT_TYPE);
         String type = declared == null || !MEDIA_TYPE.matcher(declared).matches() ? "application/octet-stream" : declared;
-        List<String> enc = new QueryStringDecoder(req.uri()).parameters().getOrDefault("encrypt", List.of());
+        List<String> enc;
+        try {
+            enc = new QueryStringDecoder(req.uri()).parameters().getOrDefault("encrypt", List.of());
+        } catch (IllegalArgumentException e) {
+            uploads.release(client);
+            respond(ctx, HttpResponseStatus.BAD_REQUEST, Map.of("error", "the query has malformed percent-encoding"), false);
+            return;
+        }
         boolean encrypt = enc.contains("true") || "true".equalsIgnoreCase(req.headers().get("X-OE-Encrypt"));
         if (HttpUtil.is100ContinueExpected(req)) {
             // curl asks before sending large bodies and would otherwise wait a second for this

@@ -45,7 +45,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code Random(SEED + i)}, so a failure names the request that caused it and rebuilds it alone.
  *
  * <p>Every request is answered or its connection closed within {@link #DEADLINE_MS}; no answer is
- * a 500 or any 5xx but 503 (a limit); no error body carries Java exception text. Afterwards the
+ * a 500 or any 5xx but 503 (a limit); no error body carries Java exception text; the node logs no
+ * error (the API logs every internal error and every handler failure at that level). Afterwards the
  * node has given back every buffered byte and upload slot, Netty found no leaked buffer (leak
  * detection paranoid for this test), and the API serves valid requests. About 10-20 s on two
  * cores.
@@ -259,14 +260,19 @@ class HttpFuzzTest {
         return b.size() == 0 ? null : b.toString(StandardCharsets.ISO_8859_1);
     }
 
-    /** Netty's leak reports (it logs them through java.util.logging here). */
+    /** Netty's leak reports (it logs them through java.util.logging here), or the node's own errors. */
     private static final class Leaks extends Handler {
         final List<String> seen = new CopyOnWriteArrayList<>();
+        private final String marker;
+
+        Leaks(String marker) {
+            this.marker = marker;
+        }
 
         @Override
         public void publish(LogRecord r) {
-            if (r.getMessage() != null && r.getMessage().contains("LEAK")) {
-                seen.add(r.getMessage());
+            if (r.getMessage() != null && r.getMessage().contains(marker) || marker.isEmpty() && r.getLevel() == java.util.logging.Level.SEVERE) {
+                seen.add(r.getMessage() + (r.getThrown() == null ? "" : ": " + r.getThrown()));
             }
         }
 
@@ -282,8 +288,11 @@ class HttpFuzzTest {
         ResourceLeakDetector.Level level = ResourceLeakDetector.getLevel();
         ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
         Logger leakLog = Logger.getLogger(ResourceLeakDetector.class.getName());
-        Leaks leaks = new Leaks();
+        Leaks leaks = new Leaks("LEAK");
         leakLog.addHandler(leaks);
+        Logger nodeLog = Logger.getLogger("io.oecloud.node");
+        Leaks errors = new Leaks(""); // the API's "internal error" and "request failed" log lines
+        nodeLog.addHandler(errors);
         leakDetectionReportsHere(leaks);
         try (TestNetwork net = TestNetwork.start(dir, 6)) {
             StorageNode first = net.get(0);
@@ -360,8 +369,10 @@ class HttpFuzzTest {
             collectAndReport();
             ResourceLeakDetector.setLevel(level);
             leakLog.removeHandler(leaks);
+            nodeLog.removeHandler(errors);
         }
         assertTrue(leaks.seen.isEmpty(), "Netty reported leaked buffers:\n" + String.join("\n", leaks.seen));
+        assertTrue(errors.seen.isEmpty(), "the node logged errors (a bug met on the way):\n" + String.join("\n", errors.seen));
     }
 
     /** Leaked buffers are reported once collected, when the detector next tracks a buffer. */
