@@ -620,7 +620,7 @@ final class NodeApiServer implements AutoCloseable {
      */
     private static FullHttpResponse error(Throwable t) {
         Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
-        String ours = ours(c) ? c.getMessage() : null;
+        String ours = ours(c) ? withoutCause(c) : null;
         HttpResponseStatus status;
         String words;
         if (c instanceof ApiException a) {
@@ -646,6 +646,21 @@ final class NodeApiServer implements AutoCloseable {
             }
         }
         return json(status, Map.of("error", words == null ? "the request failed" : words));
+    }
+
+    /**
+     * Our message without the text of a foreign cause that it quotes at its end ("cannot connect to
+     * ADDR: " + Netty's words): the first part is ours, the rest goes to the log only.
+     */
+    private static String withoutCause(Throwable t) {
+        String m = t.getMessage();
+        Throwable cause = t.getCause();
+        if (cause != null && !ours(cause) && cause.getMessage() != null && m.endsWith(": " + cause.getMessage())) {
+            LOG.log(System.Logger.Level.DEBUG, "API request failed: {0}", m);
+            return m.substring(0, m.length() - cause.getMessage().length() - 2)
+                    + (cause instanceof java.net.ConnectException ? ": the connection was refused or failed" : "");
+        }
+        return m;
     }
 
     /** Whether {@code t}'s message was written by this project (thrown from io.oecloud code). */

@@ -178,4 +178,14 @@ class ApiAccessTest {
         IOException none = assertThrows(IOException.class, () -> ApiEndpoint.find(dir.resolve("empty"), null, null));
         assertTrue(none.getMessage().contains("no running node found"), none.getMessage());
     }
+
+    @Test
+    void exposed_anyAddressButLoopback_andTheresNoAccessWithoutAToken() {
+        assertFalse(NodeApiServer.exposed(new InetSocketAddress("127.0.0.1", 8080)));
+        assertFalse(NodeApiServer.exposed(new InetSocketAddress("::1", 8080)));
+        assertTrue(NodeApiServer.exposed(new InetSocketAddress("0.0.0.0", 8080)), "the warning names how to expose a node safely");
+        assertTrue(NodeApiServer.exposed(new InetSocketAddress("10.1.2.3", 8080)));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ApiAccess(null, true, List.of(), List.of()));
+        assertTrue(e.getMessage().contains("no way to run it without one"), e.getMessage());
+    }
 }

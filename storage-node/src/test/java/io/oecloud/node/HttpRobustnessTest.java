@@ -415,6 +415,15 @@ class HttpRobustnessTest {
             assertTrue(r.body().contains("percent"), r.body());
             assertFalse(r.body().contains("invalid hex byte"), r.body());
         }
+        // a dial that fails deep in Netty: its exception's text ("Connection refused: /127.0.0.1:1") stays in the log
+        String peer = io.oecloud.dht.Identity.generate().peerId().toString(); // a stranger: no connection to reuse
+        try (RawHttp c = raw()) {
+            c.send(head("POST", "/v1/ping?addr=/ip4/127.0.0.1/tcp/1/p2p/" + peer, "Content-Length: 0"));
+            RawHttp.Response r = c.read();
+            assertEquals(502, r.status(), r.body());
+            assertTrue(r.body().contains("cannot connect to /ip4/127.0.0.1/tcp/1/p2p/" + peer + ": the connection was refused or failed"), r.body());
+            assertFalse(r.body().contains("finishConnect") || r.body().contains("Connection refused: /127.0.0.1:1"), r.body());
+        }
     }
 
     // ---- threads (finding: ten stalled uploads held the API for minutes)
