@@ -53,13 +53,16 @@ done
 [ -f "$work/devnet/devnet.json" ] || { echo "devnet did not start" >&2; exit 1; }
 node() { python3 -c "import json,sys; print(json.load(open('$work/devnet/devnet.json'))['nodes'][$1]['$2'])"; }
 api0=$(node 0 api); api3=$(node 3 api)
+# the API token of node $1 (devnet.json names the file, mode 0600): uploads, /metrics, repair and health need it
+auth() { echo "Authorization: Bearer $(cat "$(node "$1" apiToken)")"; }
+auth0=$(auth 0)
 
 bytes=$((size_mib << 20))
 
 heap_sample() { # max of the heap in use on node 0, sampled until killed
   local max=0
   while true; do
-    v=$(curl -s "$api0/metrics" | awk '/^jvm_memory_used_bytes.area="heap"/ {s+=$NF} END {printf "%d", s}')
+    v=$(curl -s -H "$auth0" "$api0/metrics" | awk '/^jvm_memory_used_bytes.area="heap"/ {s+=$NF} END {printf "%d", s}')
     [ "${v:-0}" -gt "$max" ] && max=$v && echo "$max" > "$work/heap.max"
     sleep 0.2
   done
@@ -69,7 +72,7 @@ heap_sample & sampler=$!
 
 echo "first object on the fresh devnet..." >&2
 head -c "$bytes" /dev/urandom > "$work/object.bin"
-t=$(curl -sS -o "$work/up.json" -w '%{time_total}' -X POST -T "$work/object.bin" "$api0/v1/objects")
+t=$(curl -sS -o "$work/up.json" -w '%{time_total}' -H "$auth0" -X POST -T "$work/object.bin" "$api0/v1/objects")
 first_up=$(python3 -c "print(f'{$bytes / $t / 1e6:.0f}')")
 cid=$(python3 -c "import json; print(json.load(open('$work/up.json'))['cid'])")
 t=$(curl -sS -o /dev/null -w '%{time_total}' "$api3/v1/objects/$cid")
@@ -79,7 +82,7 @@ if [ "$warmup" -gt 0 ]; then
   echo "warm-up: $warmup round trips of 256 MiB (not counted)..." >&2
   for _ in $(seq 1 "$warmup"); do
     head -c $((256 << 20)) /dev/urandom > "$work/warm.bin" # new bytes: nothing is already stored
-    wcid=$(curl -sS -X POST -T "$work/warm.bin" "$api0/v1/objects" | python3 -c "import json,sys; print(json.load(sys.stdin)['cid'])")
+    wcid=$(curl -sS -H "$auth0" -X POST -T "$work/warm.bin" "$api0/v1/objects" | python3 -c "import json,sys; print(json.load(sys.stdin)['cid'])")
     curl -sS -o /dev/null "$api3/v1/objects/$wcid"
   done
 fi
@@ -106,7 +109,7 @@ ups=(); downs=(); cid=
 for r in $(seq 1 "$runs"); do
   # new random bytes every run: an object already stored would only add pins
   head -c "$bytes" /dev/urandom > "$work/object.bin"
-  t=$(curl -sS -o "$work/up.json" -w '%{time_total}' -X POST -T "$work/object.bin" "$api0/v1/objects")
+  t=$(curl -sS -o "$work/up.json" -w '%{time_total}' -H "$auth0" -X POST -T "$work/object.bin" "$api0/v1/objects")
   cid=$(python3 -c "import json; print(json.load(open('$work/up.json'))['cid'])")
   ups+=("$(python3 -c "print(f'{$bytes / $t / 1e6:.0f}')")")
   t=$(curl -sS -o /dev/null -w '%{time_total}' "$api3/v1/objects/$cid")
@@ -131,11 +134,11 @@ mapfile -t cmd5 < <(python3 -c "import json; print('\n'.join(json.load(open('$wo
 "${cmd5[@]}" > "$work/node5-again.log" 2>&1 & restarted=$!
 for _ in $(seq 1 300); do grep -q '; ready' "$work/node5-again.log" && break; sleep 0.2; done
 t0=$(date +%s.%N)
-for i in 0 1 2 3 4 5; do curl -sS -X POST "$(node $i api)/v1/repair" -o /dev/null & done
+for i in 0 1 2 3 4 5; do curl -sS -H "$(auth $i)" -X POST "$(node $i api)/v1/repair" -o /dev/null & done
 wait $(jobs -p | grep -v "^$devnet_pid\$" | grep -v "^$restarted\$") 2>/dev/null || true
 weakest=0
 for _ in $(seq 1 120); do
-  weakest=$(curl -sS "$api0/v1/health/$cid" | python3 -c "import json,sys; print(json.load(sys.stdin)['weakest'])")
+  weakest=$(curl -sS -H "$auth0" "$api0/v1/health/$cid" | python3 -c "import json,sys; print(json.load(sys.stdin)['weakest'])")
   [ "$weakest" = 6 ] && break
   sleep 0.5
 done

@@ -71,9 +71,11 @@ class DevnetChainTest {
         return -1;
     }
 
-    private static double metric(String api, String name) throws Exception {
+    /** A Prometheus value from the node's /metrics, which needs its API token (the file devnet.json names). */
+    private static double metric(String api, Path tokenFile, String name) throws Exception {
         var http = java.net.http.HttpClient.newHttpClient();
         String text = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + api + "/metrics"))
+                .header("Authorization", "Bearer " + Files.readString(tokenFile).strip())
                 .timeout(java.time.Duration.ofSeconds(10)).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
         for (String line : text.split("\n")) {
             if (line.startsWith(name + " ")) {
@@ -213,8 +215,9 @@ class DevnetChainTest {
         assertEquals(0, tx.code(), tx.err());
         assertTrue(tx.out().contains("kind          delegate") && tx.out().contains("candidate     " + operator0), tx.out());
 
-        awaitTrue(() -> metric(api, "oe_chain_height") > 2 && metric(api, "oe_chain_validators") == 4, 30, "chain metrics");
-        assertTrue(metric(api, "oe_chain_txs_total") >= 4, "the transfer, the registration and the stake were counted");
+        Path token0 = Path.of(doc.at("/nodes/0/apiToken").asText());
+        awaitTrue(() -> metric(api, token0, "oe_chain_height") > 2 && metric(api, token0, "oe_chain_validators") == 4, 30, "chain metrics");
+        assertTrue(metric(api, token0, "oe_chain_txs_total") >= 4, "the transfer, the registration and the stake were counted");
 
         // a super-node killed with SIGKILL: its CometBFT goes too (its ABCI connection is gone); the rest go on
         JsonNode node1 = doc.at("/nodes/1");

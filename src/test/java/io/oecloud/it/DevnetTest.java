@@ -71,8 +71,12 @@ class DevnetTest {
         return p;
     }
 
-    private static JsonNode nodes(Path data) throws Exception {
-        return JSON.readTree(data.resolve("devnet.json").toFile()).get("nodes");
+    private JsonNode nodes(Path data) throws Exception {
+        JsonNode nodes = JSON.readTree(data.resolve("devnet.json").toFile()).get("nodes");
+        for (JsonNode n : nodes) {
+            tokens.put(n.get("api").asText(), Files.readString(Path.of(n.get("apiToken").asText())).strip());
+        }
+        return nodes;
     }
 
     interface Check {
@@ -109,8 +113,15 @@ class DevnetTest {
         return HexFormat.of().formatHex(d.digest());
     }
 
+    /** Each node's API token, by API URL (devnet.json names the file; uploads and status need it). */
+    private final Map<String, String> tokens = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private HttpRequest.Builder authed(String api, String path) {
+        return HttpRequest.newBuilder(URI.create(api + path)).header("Authorization", "Bearer " + tokens.get(api));
+    }
+
     private String upload(String api, Path file) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(api + "/v1/objects")).timeout(Duration.ofMinutes(5))
+        HttpResponse<String> r = http.send(authed(api, "/v1/objects").timeout(Duration.ofMinutes(5))
                 .POST(HttpRequest.BodyPublishers.ofFile(file)).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(201, r.statusCode(), r.body());
         return JSON.readTree(r.body()).get("cid").asText();
@@ -128,7 +139,7 @@ class DevnetTest {
     }
 
     private JsonNode get(String api, String path) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(api + path)).timeout(Duration.ofMinutes(2)).build(),
+        HttpResponse<String> r = http.send(authed(api, path).timeout(Duration.ofMinutes(2)).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode(), r.body());
         return JSON.readTree(r.body());
@@ -269,17 +280,18 @@ class DevnetTest {
         JsonNode full = get(nodes.get(2).get("api").asText(), "/v1/status");
         assertTrue(full.get("usedBytes").asLong() <= 12_000_000, full.toString());
 
-        // the CLI: oe put on one node, oe get from another, oe ls on the first
         String api0 = nodes.get(0).get("api").asText().substring("http://".length());
         String api3 = nodes.get(3).get("api").asText().substring("http://".length());
         Path file = files.get(5);
-        OeLauncherTest.Run put = OeLauncherTest.oe(Map.of(), "put", "--api", api0, file.toString());
+        // the CLI: oe put on one node, oe get from another, oe ls on the first; each finds its node's token in the data directory
+        String dir0 = nodes.get(0).get("dataDir").asText();
+        OeLauncherTest.Run put = OeLauncherTest.oe(Map.of(), "put", "--data-dir", dir0, file.toString());
         assertEquals(0, put.code(), put.err());
         Path got = dir.resolve("cli.out");
         OeLauncherTest.Run get = OeLauncherTest.oe(Map.of(), "get", "--api", api3, put.out(), "-o", got.toString());
         assertEquals(0, get.code(), get.err());
         assertArrayEquals(Files.readAllBytes(file), Files.readAllBytes(got));
-        OeLauncherTest.Run ls = OeLauncherTest.oe(Map.of(), "ls", "--api", api0);
+        OeLauncherTest.Run ls = OeLauncherTest.oe(Map.of(), "ls", "--data-dir", dir0, "--api", api0);
         assertEquals(0, ls.code(), ls.err());
         assertTrue(ls.out().contains(put.out()), ls.out());
     }

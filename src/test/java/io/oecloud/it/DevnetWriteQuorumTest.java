@@ -63,8 +63,16 @@ class DevnetWriteQuorumTest {
      * an {@code Authorization} header) is added in one place.
      */
     private <T> HttpResponse<T> call(HttpRequest.Builder request, HttpResponse.BodyHandler<T> body) throws Exception {
-        return http.send(request.build(), body);
+        HttpRequest r = request.build();
+        String token = tokens.get(r.uri().getScheme() + "://" + r.uri().getAuthority());
+        if (token != null) { // each node's API token (devnet.json names its file): uploads and health need it
+            r = HttpRequest.newBuilder(r, (name, value) -> true).header("Authorization", "Bearer " + token).build();
+        }
+        return http.send(r, body);
     }
+
+    /** Each node's API token, by API URL. */
+    private final java.util.Map<String, String> tokens = new java.util.concurrent.ConcurrentHashMap<>();
 
     private Process devnet(Path data) throws Exception {
         List<String> cmd = List.of(OeLauncherTest.ROOT.resolve("bin/oe").toString(), "devnet", "--data-dir", data.toString(),
@@ -79,8 +87,12 @@ class DevnetWriteQuorumTest {
         return p;
     }
 
-    private static JsonNode nodes(Path data) throws Exception {
-        return JSON.readTree(data.resolve("devnet.json").toFile()).get("nodes");
+    private JsonNode nodes(Path data) throws Exception {
+        JsonNode nodes = JSON.readTree(data.resolve("devnet.json").toFile()).get("nodes");
+        for (JsonNode n : nodes) {
+            tokens.put(n.get("api").asText(), Files.readString(Path.of(n.get("apiToken").asText())).strip());
+        }
+        return nodes;
     }
 
     private static String api(JsonNode node) {

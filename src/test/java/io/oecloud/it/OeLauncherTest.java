@@ -105,6 +105,16 @@ class OeLauncherTest {
             Run id = oe(Map.of(), "id", "--data-dir", data.toString());
             assertEquals(0, id.code(), id.err());
             assertTrue(id.out().startsWith("ID        " + peer), id.out());
+            // the API token: created at the first start, readable by its owner only; the CLI reads it itself
+            Path token = data.resolve("api-token");
+            assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(token)));
+            assertTrue(Files.readString(token).strip().matches("[0-9a-f]{64}"));
+            Run status = oe(Map.of(), "status", "--data-dir", data.toString());
+            assertEquals(0, status.code(), status.err());
+            String api = Files.readString(data.resolve("api")).strip();
+            Run stranger = oe(Map.of(), "status", "--api", api, "--data-dir", dir.resolve("elsewhere").toString());
+            assertEquals(1, stranger.code(), "without the token: refused");
+            assertTrue(stranger.err().contains("API token"), stranger.err());
         } finally {
             node.destroy(); // SIGTERM: the shutdown hook closes the node and removes DATA_DIR/api
             assertTrue(node.waitFor(30, TimeUnit.SECONDS));

@@ -39,16 +39,21 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-/** {@link DhtOps} against a running node's HTTP API (one request per connection, on Netty). */
+/**
+ * {@link DhtOps} against a running node's HTTP API (one request per connection, on Netty), with
+ * the endpoint's Host header and, when it has one, its API token.
+ */
 final class ApiClient implements DhtOps {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_RESPONSE = 16 << 20;
 
+    private final ApiEndpoint endpoint;
     private final InetSocketAddress api;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
 
-    ApiClient(InetSocketAddress api) {
-        this.api = api;
+    ApiClient(ApiEndpoint endpoint) {
+        this.endpoint = endpoint;
+        this.api = endpoint.address();
     }
 
     /** An HTTP answer: status and body. */
@@ -93,7 +98,10 @@ final class ApiClient implements DhtOps {
             Channel ch = ((io.netty.channel.ChannelFuture) f).channel();
             FullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, uri,
                     body == null ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
-            req.headers().set(HttpHeaderNames.HOST, api.getHostString() + ":" + api.getPort());
+            req.headers().set(HttpHeaderNames.HOST, endpoint.hostHeader());
+            if (endpoint.authorization() != null) {
+                req.headers().set(HttpHeaderNames.AUTHORIZATION, endpoint.authorization());
+            }
             req.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             HttpUtil.setContentLength(req, req.content().readableBytes());
             ch.writeAndFlush(req);
@@ -102,20 +110,31 @@ final class ApiClient implements DhtOps {
     }
 
     private CompletableFuture<JsonNode> json(HttpMethod method, String uri) {
-        return call(method, uri, null).thenApply(ApiClient::parse);
+        return call(method, uri, null).thenApply(this::parse);
     }
 
-    private static JsonNode parse(Answer a) {
+    private JsonNode parse(Answer a) {
         JsonNode n;
         try {
             n = JSON.readTree(a.body());
         } catch (IOException e) {
-            throw new java.util.concurrent.CompletionException(new IOException("the node sent a malformed answer"));
+            throw new java.util.concurrent.CompletionException(new IOException("the node sent a malformed answer (HTTP " + a.status() + ")"));
         }
         if (a.status() != 200) {
-            throw new java.util.concurrent.CompletionException(new ApiError(a.status(), n.path("error").asText()));
+            throw new java.util.concurrent.CompletionException(new ApiError(a.status(), endpoint.explain(a.status(), n.path("error").asText())));
         }
         return n;
+    }
+
+    /** The error text of a non-2xx answer, with the endpoint's hint about tokens. */
+    String errorOf(Answer a) {
+        String text;
+        try {
+            text = JSON.readTree(a.body()).path("error").asText("HTTP " + a.status());
+        } catch (IOException e) {
+            text = "HTTP " + a.status();
+        }
+        return endpoint.explain(a.status(), text);
     }
 
     /** A non-200 answer from the node. */
@@ -178,7 +197,7 @@ final class ApiClient implements DhtOps {
 
     @Override
     public CompletableFuture<String> put(String name, byte[] value) {
-        return call(HttpMethod.PUT, "/v1/dht/values/" + name, value).thenApply(ApiClient::parse)
+        return call(HttpMethod.PUT, "/v1/dht/values/" + name, value).thenApply(this::parse)
                 .thenApply(n -> n.path("key").asText());
     }
 

@@ -55,7 +55,7 @@ final class ChainCommands {
 
     /** One JSON exchange with the node; a non-2xx answer becomes an IOException with its message. */
     static JsonNode request(ObjectCommands.Target target, HttpMethod method, String uri, byte[] body) throws Exception {
-        try (ApiClient client = new ApiClient(target.address())) {
+        try (ApiClient client = new ApiClient(target.endpoint())) {
             ApiClient.Answer a = client.call(method, uri, body).get(2, TimeUnit.MINUTES);
             JsonNode doc = JSON.readTree(a.body());
             if (a.status() / 100 != 2) {
@@ -429,7 +429,7 @@ final class ChainCommands {
 
     /** GET of a proved answer: 200 and 404 both carry a proof. */
     static JsonNode provedAnswer(ObjectCommands.Target target, String uri) throws Exception {
-        try (ApiClient client = new ApiClient(target.address())) {
+        try (ApiClient client = new ApiClient(target.endpoint())) {
             ApiClient.Answer a = client.call(HttpMethod.GET, uri, null).get(2, TimeUnit.MINUTES);
             JsonNode doc = JSON.readTree(a.body());
             if (!doc.has("proof") || doc.path("proof").asText().isEmpty()) {

@@ -27,8 +27,9 @@ import picocli.CommandLine.Option;
 /**
  * {@code oe devnet}: N storage nodes on loopback, each its own OS process (so one can be killed),
  * sharing one data directory. Node 0 listens on the base ports (p2p 4001, API 8080) and the
- * others join through it. {@code devnet.json} records each node's pid, ports, peer ID and data
- * directory. Ctrl-C stops them all; the next start reuses the same identities and shards.
+ * others join through it. {@code devnet.json} records each node's pid, ports, peer ID, data
+ * directory and API token file. Ctrl-C stops them all; the next start reuses the same identities,
+ * tokens and shards.
  */
 @Command(name = "devnet", description = "Run a local network of storage nodes, one process each, until Ctrl-C.")
 final class DevnetCommand implements Callable<Integer> {
@@ -150,7 +151,10 @@ final class DevnetCommand implements Callable<Integer> {
         }
         out.flush();
         out.println("devnet of " + nodes + " nodes, RS(" + k + "," + m + "), write quorum " + quorum + ", data in " + dataDir);
-        out.println("upload:   curl -X POST -T FILE http://" + started.get(0).api() + "/v1/objects");
+        // the API wants each node's token (DATA_DIR/api-token, mode 0600) for everything but public reads
+        Path token0 = started.get(0).dir().resolve(ApiToken.FILE);
+        out.println("upload:   curl -H \"Authorization: Bearer $(cat " + token0 + ")\" -X POST -T FILE http://" + started.get(0).api() + "/v1/objects");
+        out.println("          or: bin/oe put FILE --data-dir " + started.get(0).dir());
         out.println("download: curl -o OUT http://" + started.get(0).api() + "/v1/objects/CID");
         if (chain != null) {
             Map<String, Object> c = chain.describe();
@@ -271,6 +275,7 @@ final class DevnetCommand implements Callable<Integer> {
             n.put("p2p", s.p2p());
             n.put("api", "http://" + s.api());
             n.put("dataDir", s.dir().toString());
+            n.put("apiToken", s.dir().resolve(ApiToken.FILE).toString()); // the file, never the token itself
             n.put("cmd", s.cmd());
             list.add(n);
         }

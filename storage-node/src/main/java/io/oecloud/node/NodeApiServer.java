@@ -42,9 +42,22 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * The node's HTTP API, the part that serves the {@code oe id/ping/dht} commands (the object API
- * joins it with the storage node). JSON in and out; errors are {@code {"error": "..."}} with 400
- * for malformed input, 404 for what the DHT does not have, 413 for oversized bodies, 504 when the
- * network does not answer within the deadline.
+ * joins it with the storage node). JSON in and out; errors are {@code {"error": "..."}} in words
+ * (never a Java exception's text) with 400 for malformed input, 401 without the API token, 403 for
+ * a foreign Host or Origin, 404 for what the DHT does not have, 413 for oversized bodies, 429 when a
+ * rate limit says wait, 504 when the network does not answer within the deadline.
+ *
+ * <p>The pipeline of each connection:
+ * <pre>
+ *   IdleStateHandler     reader idle after Limits.bodySilence (a stalled body), all idle after 120 s (close)
+ *   HeadDeadline         a request head whole within Limits.bodySilence of its first byte (408 and close)
+ *   HttpServerCodec      request line at most 4096 bytes, headers 8192, body chunks up to 1 MiB
+ *   ApiGate              decoder failures answered (400/414/431) and closed; Host, Origin, token; one
+ *                        request at a time; nosniff and CSP sandbox on every answer
+ *   ObjectsHttpHandler   /v1/objects, /v1/directories, /v1/health: streamed, on virtual threads
+ *   HttpObjectAggregator the other routes' bodies, at most 64 KiB
+ *   Handler              the routes below
+ * </pre>
  *
  * <pre>
  *   GET  /v1/id                          this node: peer ID, addresses, protocols
@@ -61,8 +74,59 @@ import java.util.concurrent.TimeoutException;
  */
 final class NodeApiServer implements AutoCloseable {
     static final int MAX_BODY = 64 * 1024;
+    static final int MAX_LINE = 4096;
+    static final int MAX_HEADERS = 8192;
     static final long DEADLINE_SECONDS = 60;
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final System.Logger LOG = System.getLogger(NodeApiServer.class.getName());
+    private static final String TOO_MANY_CONNECTIONS_BODY = "{\"error\":\"too many connections to this API; try again shortly\"}";
+    /** Written raw to a connection over the limit, before anything of it is read. */
+    private static final String TOO_MANY_CONNECTIONS = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+            + "Connection: close\r\nContent-Length: " + TOO_MANY_CONNECTIONS_BODY.length() + "\r\n\r\n" + TOO_MANY_CONNECTIONS_BODY;
+
+    /**
+     * How much the API takes on at once, so no client can hold what others need.
+     *
+     * @param uploadsPerAddress uploads streaming in at once from one client address (429 beyond)
+     * @param uploads uploads streaming in at once in all (503 beyond); each holds up to 8 MiB of
+     *                queued body and a segment of the node's memory budget
+     * @param bufferedBodies bytes of request bodies held whole at once, node-wide (directory listings; 503 beyond)
+     * @param bodySilence a request body that sends nothing for this long is dropped (408) and, for an upload, abandoned
+     * @param repairEvery {@code POST /v1/repair} (a scrub re-reads every stored byte) at most once in this
+     *                    long, and one at a time (429 otherwise)
+     * @param connections connections open at once; more are answered 503 and closed (with the 64 KiB
+     *                    limit of the small routes' bodies, at most 32 MiB of those at the default)
+     */
+    record Limits(int uploadsPerAddress, int uploads, long bufferedBodies, java.time.Duration bodySilence,
+                  java.time.Duration repairEvery, int connections) {
+        Limits {
+            if (uploadsPerAddress < 1 || uploads < uploadsPerAddress) {
+                throw new IllegalArgumentException("need 1 <= uploads per address <= uploads, were " + uploadsPerAddress + " and " + uploads);
+            }
+            if (bufferedBodies < MAX_BODY) {
+                throw new IllegalArgumentException("the buffered body budget must be at least " + MAX_BODY + " bytes, was " + bufferedBodies);
+            }
+            if (bodySilence.toMillis() < 1 || repairEvery.isNegative()) {
+                throw new IllegalArgumentException("body silence must be positive and the repair interval not negative, were "
+                        + bodySilence + " and " + repairEvery);
+            }
+            if (connections < 1) {
+                throw new IllegalArgumentException("connections must be at least 1, was " + connections);
+            }
+        }
+
+        /**
+         * 4 uploads per client address and 8 in all, 64 MiB of buffered bodies, 15 s of body
+         * silence, a scrub and repair at most every 10 s, 512 connections.
+         */
+        static Limits defaults() {
+            return new Limits(4, 8, 64 << 20, java.time.Duration.ofSeconds(15), java.time.Duration.ofSeconds(10), 512);
+        }
+
+        Limits withBodySilence(java.time.Duration d) {
+            return new Limits(uploadsPerAddress, uploads, bufferedBodies, d, repairEvery, connections);
+        }
+    }
 
     /** What /v1/status and /metrics report. */
     interface StatusSource {
@@ -78,19 +142,33 @@ final class NodeApiServer implements AutoCloseable {
     private final DhtOps ops;
     private StatusSource status;
     private final io.oecloud.node.object.ObjectService objects;
-    private final java.util.concurrent.ExecutorService objectIo;
+    private final ApiAccess access;
+    private final Limits limits;
+    private final UploadLimits uploads;
+    private final BodyBudget buffered;
+    /** Request work: a virtual thread each, apart from the event loop and from the shard protocol's disk threads. */
+    private final java.util.concurrent.ExecutorService work = java.util.concurrent.Executors.newThreadPerTaskExecutor(
+            Thread.ofVirtual().name("api-work-", 0).factory());
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicBoolean repairing = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile long lastRepairNanos = System.nanoTime() - java.time.Duration.ofDays(1).toNanos();
+    private volatile ApiAccess.Hosts hosts; // set once bound
     private Channel channel;
 
-    NodeApiServer(DhtOps ops) {
-        this(ops, null, null);
+    /** The identity, ping and DHT routes only. */
+    NodeApiServer(DhtOps ops, ApiAccess access) {
+        this(ops, null, access, Limits.defaults());
     }
 
-    /** With the object routes (POST/GET/HEAD /v1/objects) served by {@code objects} on {@code io}. */
-    NodeApiServer(DhtOps ops, io.oecloud.node.object.ObjectService objects, java.util.concurrent.ExecutorService io) {
+    /** With the object routes (/v1/objects, /v1/directories, /v1/health) served by {@code objects}. */
+    NodeApiServer(DhtOps ops, io.oecloud.node.object.ObjectService objects, ApiAccess access, Limits limits) {
         this.ops = ops;
         this.objects = objects;
-        this.objectIo = io;
+        this.access = access;
+        this.limits = limits;
+        this.uploads = new UploadLimits(limits.uploadsPerAddress(), limits.uploads());
+        this.buffered = new BodyBudget(limits.bufferedBodies());
     }
 
     private io.oecloud.chain.CometRpc chain;
@@ -110,26 +188,39 @@ final class NodeApiServer implements AutoCloseable {
     }
 
     NodeApiServer start(InetSocketAddress bind) throws IOException {
+        long silence = Math.max(1, limits.bodySilence().toMillis());
         ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        // Idle in both directions for 2 minutes closes; a long download keeps writing, so it stays.
-                        ch.pipeline().addLast(new io.netty.handler.timeout.IdleStateHandler(0, 0, 120))
+                        if (connections.incrementAndGet() > limits.connections()) {
+                            connections.decrementAndGet();
+                            ch.writeAndFlush(Unpooled.copiedBuffer(TOO_MANY_CONNECTIONS, java.nio.charset.StandardCharsets.US_ASCII))
+                                    .addListener(ChannelFutureListener.CLOSE);
+                            return;
+                        }
+                        ch.closeFuture().addListener(f -> connections.decrementAndGet());
+                        // A body that stalls is the gate's business (reader idle); idle both ways for 2 minutes closes,
+                        // while a long download keeps writing, so it stays. A head must be whole within the silence limit.
+                        HeadDeadline headDeadline = new HeadDeadline(silence);
+                        ch.pipeline().addLast(new io.netty.handler.timeout.IdleStateHandler(silence, 0, 120_000, TimeUnit.MILLISECONDS))
                                 .addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
                                     @Override
                                     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-                                        if (evt instanceof io.netty.handler.timeout.IdleStateEvent) {
+                                        if (evt instanceof io.netty.handler.timeout.IdleStateEvent e
+                                                && e.state() == io.netty.handler.timeout.IdleState.ALL_IDLE) {
                                             ctx.close();
                                         } else {
                                             ctx.fireUserEventTriggered(evt);
                                         }
                                     }
                                 })
+                                .addLast(headDeadline)
                                 // body chunks as large as a socket read: 8 KiB ones cost an upload 32,768 per 256 MiB
-                                .addLast(new HttpServerCodec(4096, 8192, 1 << 20));
+                                .addLast(new HttpServerCodec(MAX_LINE, MAX_HEADERS, 1 << 20))
+                                .addLast(new ApiGate(access, () -> hosts, limits.bodySilence(), headDeadline));
                         if (objects != null) {
-                            ch.pipeline().addLast(new ObjectsHttpHandler(objects, objectIo));
+                            ch.pipeline().addLast(new ObjectsHttpHandler(objects, work, uploads, buffered, limits.bodySilence()));
                         }
                         ch.pipeline().addLast(new HttpObjectAggregator(MAX_BODY))
                                 .addLast(new Handler());
@@ -139,9 +230,26 @@ final class NodeApiServer implements AutoCloseable {
             channel = b.bind(bind).sync().channel();
         } catch (Exception e) {
             group.shutdownGracefully();
+            work.shutdownNow();
             throw new IOException("cannot listen for the API on " + bind + ": " + e.getMessage(), e);
         }
+        hosts = access.hostsFor((InetSocketAddress) channel.localAddress());
         return this;
+    }
+
+    /** Bytes of request bodies held whole right now (directory listings), node-wide. */
+    long bufferedBodyBytes() {
+        return buffered.used();
+    }
+
+    /** Uploads streaming in right now. */
+    int uploadsRunning() {
+        return uploads.running();
+    }
+
+    /** Whether the API is reachable from other machines (anything but a loopback address). */
+    static boolean exposed(InetSocketAddress bind) {
+        return bind.getAddress() == null || !bind.getAddress().isLoopbackAddress();
     }
 
     InetSocketAddress address() {
@@ -154,6 +262,7 @@ final class NodeApiServer implements AutoCloseable {
             channel.close().syncUninterruptibly();
         }
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        work.shutdownNow();
     }
 
     /** A request the API refuses; carries its status. */
@@ -192,11 +301,14 @@ final class NodeApiServer implements AutoCloseable {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            FullHttpResponse resp = json(cause instanceof io.netty.handler.codec.TooLongFrameException
-                    ? HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE : HttpResponseStatus.BAD_REQUEST,
-                    Map.of("error", String.valueOf(cause.getMessage())));
-            HttpUtil.setContentLength(resp, resp.content().readableBytes());
-            ctx.writeAndFlush(resp).addListener(ChannelFutureListener.CLOSE);
+            // a handler failed on the event loop: a bug (logged), or the client went away (an I/O error, or
+            // the aggregator's "closed while still aggregating"); either way the connection ends here
+            if (cause instanceof IOException || cause instanceof io.netty.handler.codec.PrematureChannelClosureException) {
+                LOG.log(System.Logger.Level.DEBUG, "API client went away", cause);
+            } else {
+                LOG.log(System.Logger.Level.ERROR, "API request failed", cause);
+            }
+            ctx.close();
         }
     }
 
@@ -218,7 +330,7 @@ final class NodeApiServer implements AutoCloseable {
             return CompletableFuture.completedFuture(r);
         }
         if (m.equals(HttpMethod.POST) && path.equals("/v1/repair") && status != null) {
-            return CompletableFuture.supplyAsync(() -> json(HttpResponseStatus.OK, status.upkeepNow()));
+            return repairNow();
         }
         if (m.equals(HttpMethod.POST) && path.equals("/v1/ping")) {
             Multiaddr addr = multiaddr(param(q, "addr"));
@@ -258,6 +370,30 @@ final class NodeApiServer implements AutoCloseable {
             return chainRoute(m, path, q, req);
         }
         throw new ApiException(HttpResponseStatus.NOT_FOUND, "no route for " + m + " " + path);
+    }
+
+    /**
+     * Scrub and repair now: one at a time and at most once per {@link Limits#repairEvery} (a scrub
+     * re-reads every stored byte), on its own thread, 429 with Retry-After otherwise.
+     */
+    private CompletableFuture<FullHttpResponse> repairNow() {
+        long wait = limits.repairEvery().toNanos() - (System.nanoTime() - lastRepairNanos);
+        if (wait > 0 || !repairing.compareAndSet(false, true)) {
+            FullHttpResponse r = json(HttpResponseStatus.TOO_MANY_REQUESTS, Map.of("error", repairing.get()
+                    ? "a scrub and repair is running; one runs at a time"
+                    : "a scrub and repair ran moments ago; at most one every " + limits.repairEvery().toSeconds() + " s"));
+            r.headers().set(HttpHeaderNames.RETRY_AFTER, String.valueOf(Math.max(1, TimeUnit.NANOSECONDS.toSeconds(Math.max(wait, 0)) + 1)));
+            return CompletableFuture.completedFuture(r);
+        }
+        lastRepairNanos = System.nanoTime();
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return json(HttpResponseStatus.OK, status.upkeepNow());
+            } finally {
+                lastRepairNanos = System.nanoTime();
+                repairing.set(false);
+            }
+        }, work);
     }
 
     private static List<Map<String, Object>> providers(List<Provider> ps) {
@@ -460,7 +596,7 @@ final class NodeApiServer implements AutoCloseable {
         try {
             out.putAll(io.oecloud.chain.TxView.describe(java.util.Base64.getDecoder().decode(t.path("tx").asText())));
         } catch (com.google.protobuf.InvalidProtocolBufferException | IllegalArgumentException e) {
-            out.put("error", "not an OEChain transaction: " + e.getMessage());
+            out.put("error", "not an OEChain transaction");
         }
         return out;
     }
@@ -477,21 +613,59 @@ final class NodeApiServer implements AutoCloseable {
         return r;
     }
 
+    /**
+     * The answer to a failed request: the status its cause calls for, and words. A message is
+     * passed on only when this project wrote it (its exception was thrown from io.oecloud code);
+     * anything else is logged and answered with words of our own.
+     */
     private static FullHttpResponse error(Throwable t) {
         Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+        String ours = ours(c) ? withoutCause(c) : null;
         HttpResponseStatus status;
+        String words;
         if (c instanceof ApiException a) {
             status = a.status;
+            words = a.getMessage();
         } else if (c instanceof TimeoutException) {
             status = HttpResponseStatus.GATEWAY_TIMEOUT;
+            words = "no answer from the network within " + DEADLINE_SECONDS + " s";
         } else if (c instanceof IllegalArgumentException) {
             status = HttpResponseStatus.BAD_REQUEST;
-        } else if (c instanceof IOException && String.valueOf(c.getMessage()).contains("not found")
-                || String.valueOf(c.getMessage()).startsWith("no record")) {
+            words = ours != null ? ours : "the request is malformed";
+        } else if (ours != null && (c instanceof IOException && ours.contains("not found") || ours.startsWith("no record"))) {
             status = HttpResponseStatus.NOT_FOUND;
+            words = ours;
+        } else if (c instanceof java.net.ConnectException) {
+            status = HttpResponseStatus.BAD_GATEWAY;
+            words = "could not connect to the peer";
         } else {
             status = HttpResponseStatus.BAD_GATEWAY;
+            words = ours != null ? ours : "the request failed in the network; see the node's log";
+            if (ours == null) {
+                LOG.log(System.Logger.Level.WARNING, "API request failed", c);
+            }
         }
-        return json(status, Map.of("error", String.valueOf(c.getMessage())));
+        return json(status, Map.of("error", words == null ? "the request failed" : words));
+    }
+
+    /**
+     * Our message without the text of a foreign cause that it quotes at its end ("cannot connect to
+     * ADDR: " + Netty's words): the first part is ours, the rest goes to the log only.
+     */
+    private static String withoutCause(Throwable t) {
+        String m = t.getMessage();
+        Throwable cause = t.getCause();
+        if (cause != null && !ours(cause) && cause.getMessage() != null && m.endsWith(": " + cause.getMessage())) {
+            LOG.log(System.Logger.Level.DEBUG, "API request failed: {0}", m);
+            return m.substring(0, m.length() - cause.getMessage().length() - 2)
+                    + (cause instanceof java.net.ConnectException ? ": the connection was refused or failed" : "");
+        }
+        return m;
+    }
+
+    /** Whether {@code t}'s message was written by this project (thrown from io.oecloud code). */
+    private static boolean ours(Throwable t) {
+        StackTraceElement[] st = t.getStackTrace();
+        return t.getMessage() != null && st.length > 0 && st[0].getClassName().startsWith("io.oecloud.");
     }
 }

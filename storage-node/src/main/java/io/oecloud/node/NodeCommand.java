@@ -40,6 +40,24 @@ final class NodeCommand implements Callable<Integer> {
             defaultValue = "127.0.0.1:8080")
     String api;
 
+    @Option(names = "--api-public-reads", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Let anyone who reaches the API read unencrypted objects by CID without the API token (default: ${DEFAULT-VALUE}).")
+    boolean apiPublicReads;
+
+    @Option(names = "--api-host", paramLabel = "NAME[:PORT]",
+            description = "Another name the API answers to in the Host header (repeatable), e.g. the name a TLS reverse proxy forwards;"
+                    + " requests naming any other host are refused (DNS rebinding).")
+    List<String> apiHosts = List.of();
+
+    @Option(names = "--api-cors-origin", paramLabel = "ORIGIN",
+            description = "A web origin allowed to call the API from a browser, with CORS headers (repeatable), e.g. https://app.example.com;"
+                    + " by default none is.")
+    List<String> apiCorsOrigins = List.of();
+
+    @Option(names = "--api-body-silence", paramLabel = "DURATION", defaultValue = "15s",
+            description = "Drop an upload or other request body that sends nothing for this long (default: ${DEFAULT-VALUE}).")
+    String apiBodySilence;
+
     @Option(names = "--bootstrap", paramLabel = "MULTIADDR", description = "Peers to join through, repeatable (default: the peers of the last run).")
     List<String> bootstrap = List.of();
 
@@ -121,6 +139,25 @@ final class NodeCommand implements Callable<Integer> {
         List<Multiaddr> boot = Options.multiaddrs(bootstrap, "--bootstrap");
         InetSocketAddress apiAddr = Options.hostPort(api, "--api");
         int quorum = writeQuorum(writeQuorum, allowWeakWriteQuorum, k, m, spec.commandLine());
+        if (apiAddr.isUnresolved()) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--api " + api + ": the host name does not resolve");
+        }
+        NodeApiServer.Limits apiLimits = NodeApiServer.Limits.defaults()
+                .withBodySilence(Options.duration(apiBodySilence, "--api-body-silence"));
+        ApiAccess access;
+        try {
+            access = new ApiAccess(ApiToken.loadOrCreate(dataDir), apiPublicReads, apiHosts, apiCorsOrigins);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        if (NodeApiServer.exposed(apiAddr)) {
+            err.println("warning: the HTTP API listens on " + api + ", reachable from other machines. Every route that changes state"
+                    + " or reveals private data needs the token in " + dataDir.resolve(ApiToken.FILE) + ", and plain HTTP carries it in"
+                    + " clear: to expose a node, keep --api on 127.0.0.1 behind a TLS reverse proxy (name it with --api-host), or reach it"
+                    + " through an SSH tunnel" + (apiPublicReads ? "; unencrypted objects are readable by anyone who knows their CID"
+                    + " (--no-api-public-reads closes that)" : "") + ".");
+            err.flush();
+        }
         Identity id = Identity.loadOrCreate(dataDir);
         io.oecloud.node.object.ObjectService.Config objectConfig =
                 new io.oecloud.node.object.ObjectService.Config(k, m, 8 << 20, 64 * 1024, 3).withWriteQuorum(quorum);
@@ -147,7 +184,7 @@ final class NodeCommand implements Callable<Integer> {
         ChainGauges chainGauges = chain == null ? null : new ChainGauges(chain, storage.metrics);
         NodeApiServer server;
         try {
-            server = new NodeApiServer(service, storage.objects, storage.io).withStatus(storage);
+            server = new NodeApiServer(service, storage.objects, access, apiLimits).withStatus(storage);
             if (chainNode != null) {
                 server.withChain(chainNode.rpc(), chainNode.app());
             }
@@ -180,7 +217,8 @@ final class NodeCommand implements Callable<Integer> {
         for (Multiaddr a : node.host.listenAddresses()) {
             out.println("listening on " + a.withPeerId(id.peerId()));
         }
-        out.println("API on http://" + bound.getHostString() + ":" + bound.getPort() + " (written to " + apiFile + ")");
+        out.println("API on http://" + bound.getHostString() + ":" + bound.getPort() + " (written to " + apiFile + "; its token is in "
+                + dataDir.resolve(ApiToken.FILE) + ")");
         out.flush();
         List<?> reached = node.bootstrap(boot, err);
         if (!boot.isEmpty() && reached.isEmpty()) {

@@ -62,16 +62,13 @@ final class ObjectCommands {
         @Option(names = "--api", paramLabel = "HOST:PORT", description = "A running node's HTTP API (default: from DATA_DIR/api).")
         String api;
 
-        InetSocketAddress address() throws IOException {
-            String a = api;
-            if (a == null) {
-                Path f = dataDir.resolve(NodeCommand.API_FILE);
-                if (!Files.exists(f)) {
-                    throw new IOException("no running node found (no " + f + "); start one with 'oe node' or 'oe devnet', or pass --api");
-                }
-                a = Files.readString(f).strip();
-            }
-            return Options.hostPort(a, "--api");
+        @Option(names = "--token-file", paramLabel = "FILE",
+                description = "The node's API token (default: $OE_API_TOKEN, else DATA_DIR/api-token for DATA_DIR's node).")
+        Path tokenFile;
+
+        /** The node's API and the token to send it. */
+        ApiEndpoint endpoint() throws IOException {
+            return ApiEndpoint.find(dataDir, api, tokenFile);
         }
     }
 
@@ -108,8 +105,13 @@ final class ObjectCommands {
      * One HTTP exchange over Netty; the response body goes to the stream {@code sinkFor} gives for
      * the status (the object for a 200, an error message otherwise).
      */
-    static int exchange(InetSocketAddress api, HttpRequest req, Object body,
+    static int exchange(ApiEndpoint endpoint, HttpRequest req, Object body,
                         java.util.function.IntFunction<OutputStream> sinkFor, Progress progress) throws Exception {
+        InetSocketAddress api = endpoint.address();
+        req.headers().set(HttpHeaderNames.HOST, endpoint.hostHeader());
+        if (endpoint.authorization() != null) {
+            req.headers().set(HttpHeaderNames.AUTHORIZATION, endpoint.authorization());
+        }
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         CompletableFuture<Integer> status = new CompletableFuture<>();
         try {
@@ -199,7 +201,7 @@ final class ObjectCommands {
         public Integer call() throws Exception {
             PrintWriter err = spec.commandLine().getErr();
             try {
-                InetSocketAddress api = target.address();
+                ApiEndpoint api = target.endpoint();
                 String cid;
                 if (recursive) {
                     if (!Files.isDirectory(file)) {
@@ -230,7 +232,7 @@ final class ObjectCommands {
         }
 
         /** Uploads the files under {@code dir} (depth first, by name), then the directory naming them. */
-        private String putTree(InetSocketAddress api, ApiClient client, Path dir, PrintWriter err) throws Exception {
+        private String putTree(ApiEndpoint api, ApiClient client, Path dir, PrintWriter err) throws Exception {
             List<Path> children;
             try (var s = Files.list(dir)) {
                 children = s.sorted().toList();
@@ -254,15 +256,15 @@ final class ObjectCommands {
             }
             byte[] body = new ObjectMapper().writeValueAsBytes(java.util.Map.of("entries", entries));
             ApiClient.Answer a = client.call(HttpMethod.POST, "/v1/directories", body).get(10, TimeUnit.MINUTES);
-            var json = new ObjectMapper().readTree(a.body());
             if (a.status() != 201) {
-                throw new IOException(dir + ": " + json.path("error").asText("HTTP " + a.status()));
+                throw new IOException(dir + ": " + client.errorOf(a));
             }
+            var json = new ObjectMapper().readTree(a.body());
             directories++;
             return json.path("cid").asText();
         }
 
-        private String putFile(InetSocketAddress api, Path f, String mimeType) throws Exception {
+        private String putFile(ApiEndpoint api, Path f, String mimeType) throws Exception {
             try (FileChannel fc = FileChannel.open(f, StandardOpenOption.READ)) {
                 long size = fc.size();
                 HttpRequest req = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST,
@@ -270,7 +272,6 @@ final class ObjectCommands {
                 String mime = mimeType != null ? mimeType : Files.probeContentType(f);
                 req.headers().set(HttpHeaderNames.CONTENT_TYPE, mime == null ? "application/octet-stream" : mime)
                         .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-                req.headers().set(HttpHeaderNames.HOST, api.getHostString());
                 HttpUtil.setContentLength(req, size);
                 ByteArrayOutputStream answer = new ByteArrayOutputStream();
                 Progress progress = new Progress(size);
@@ -281,9 +282,14 @@ final class ObjectCommands {
                 } finally {
                     progress.done();
                 }
-                var json = new ObjectMapper().readTree(answer.toByteArray());
+                com.fasterxml.jackson.databind.JsonNode json;
+                try {
+                    json = new ObjectMapper().readTree(answer.toByteArray());
+                } catch (IOException e) {
+                    throw new IOException(f + ": the node sent a malformed answer (HTTP " + code + ")");
+                }
                 if (code != 201) {
-                    throw new IOException(f + ": " + json.path("error").asText("HTTP " + code));
+                    throw new IOException(f + ": " + api.explain(code, json.path("error").asText("HTTP " + code)));
                 }
                 return json.path("cid").asText();
             }
@@ -404,13 +410,13 @@ final class ObjectCommands {
                               java.util.function.Consumer<com.fasterxml.jackson.databind.JsonNode> show) {
         PrintWriter err = spec.commandLine().getErr();
         String name = spec.name();
-        try (ApiClient client = new ApiClient(target.address())) {
+        try (ApiClient client = new ApiClient(target.endpoint())) {
             ApiClient.Answer a = client.call(method, uri, null).get(5, TimeUnit.MINUTES);
-            var doc = new ObjectMapper().readTree(a.body());
             if (a.status() / 100 != 2) {
-                err.println("oe " + name + ": " + doc.path("error").asText("HTTP " + a.status()));
+                err.println("oe " + name + ": " + client.errorOf(a));
                 return 1;
             }
+            var doc = new ObjectMapper().readTree(a.body());
             show.accept(doc);
             spec.commandLine().getOut().flush();
             return 0;
@@ -450,16 +456,16 @@ final class ObjectCommands {
                     uri.append('/').append(java.net.URLEncoder.encode(parts[i], java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20"));
                 }
             }
-            InetSocketAddress api;
+            ApiEndpoint api;
             try {
-                api = target.address();
+                api = target.endpoint();
             } catch (IOException e) {
                 err.println("oe get: " + e.getMessage());
                 return 1;
             }
             Path tmp = output == null ? null : output.resolveSibling(output.getFileName() + ".part");
             HttpRequest req = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, uri.toString());
-            req.headers().set(HttpHeaderNames.HOST, api.getHostString()).set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            req.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             ByteArrayOutputStream error = new ByteArrayOutputStream();
             OutputStream[] opened = {null};
             int code;
@@ -496,7 +502,7 @@ final class ObjectCommands {
                 } catch (IOException e) {
                     msg = error.toString();
                 }
-                err.println("oe get: " + msg + " (HTTP " + code + ")");
+                err.println("oe get: " + api.explain(code, msg) + " (HTTP " + code + ")");
                 return 1;
             }
             if (tmp != null) {

@@ -37,7 +37,6 @@ import java.io.OutputStream;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -60,9 +59,20 @@ import java.util.regex.Pattern;
  * </pre>
  *
  * Uploads read the body through a bounded queue (the socket stops being read when it is full), so
- * heap stays bounded whatever the size. Downloads fetch the first segment before answering, so a
- * missing object or too few shards is a clean 404 or 503; a failure later aborts the connection
- * (a client sees fewer bytes than Content-Length, never a complete-looking truncated 200).
+ * heap stays bounded whatever the size. An upload ends only with its body: a body whose framing
+ * breaks ({@link ApiGate.BodyAborted}), a client that closes the connection, or one that sends
+ * nothing for {@code bodySilence} makes the stream throw, so the upload fails and stores nothing.
+ * Uploads are admitted per client address and in all ({@link UploadLimits}); directory listings
+ * are held whole within a node-wide {@link BodyBudget}. Work runs on {@code work} (virtual
+ * threads), never on the event loop and never on the shard protocol's disk threads.
+ *
+ * <p>Downloads fetch the first segment before answering, so a missing object or too few shards is a
+ * clean 404 or 503; a failure later aborts the connection (a client sees fewer bytes than
+ * Content-Length, never a complete-looking truncated 200). Object answers carry
+ * {@code Content-Disposition: attachment} unless their type is known to be inert (images, audio,
+ * video, plain text, CSS, JSON, PDF, fonts); with the gate's {@code nosniff} and
+ * {@code Content-Security-Policy: sandbox} nothing served from the API's origin runs script there.
+ * An encrypted object is decrypted only for a request that carried the API token.
  */
 final class ObjectsHttpHandler extends ChannelDuplexHandler {
     static final long MAX_OBJECT = 1L << 40;
@@ -70,17 +80,29 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
     private static final Pattern OBJECT_PATH = Pattern.compile("^/v1/objects/([^/?]+)((?:/[^/?]+)*)/?$");
     /** Directory listings sent in one request (100,000 entries of long names fit). */
     static final int MAX_DIRECTORY_BODY = 32 << 20;
-    private static final Pattern RANGE = Pattern.compile("^bytes=(\\d*)-(\\d*)$");
+    /** A media type with parameters, as RFC 9110 spells it; anything else is served as octet-stream. */
+    private static final Pattern MEDIA_TYPE = Pattern.compile(
+            "[A-Za-z0-9!#$&^_.+-]{1,64}/[A-Za-z0-9!#$&^_.+-]{1,128}(\\s*;\\s*[A-Za-z0-9!#$&^_.+-]{1,64}=(\"[^\"\\\\\\x00-\\x1f\\x7f]{0,128}\"|[A-Za-z0-9!#$&^_.+-]{1,128})){0,8}");
+    private static final java.util.Set<String> INERT_TYPES = java.util.Set.of("image/png", "image/jpeg", "image/gif",
+            "image/webp", "image/avif", "image/bmp", "image/x-icon", "image/vnd.microsoft.icon", "text/plain", "text/csv",
+            "text/css", "application/json", "application/pdf");
 
     private final ObjectService objects;
-    private final ExecutorService io;
+    private final java.util.concurrent.Executor work;
+    private final UploadLimits uploads;
+    private final BodyBudget buffered;
+    private final long silenceMillis;
     private BodyStream upload; // non-null while a POST body streams in
     private ByteBuf directory; // non-null while a POST /v1/directories body comes in
     private boolean directoryKeepAlive;
 
-    ObjectsHttpHandler(ObjectService objects, ExecutorService io) {
+    ObjectsHttpHandler(ObjectService objects, java.util.concurrent.Executor work, UploadLimits uploads, BodyBudget buffered,
+                       java.time.Duration bodySilence) {
         this.objects = objects;
-        this.io = io;
+        this.work = work;
+        this.uploads = uploads;
+        this.buffered = buffered;
+        this.silenceMillis = bodySilence.toMillis();
     }
 
     @Override
@@ -89,10 +111,7 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
             // A new request means the previous one's body has ended (HTTP/1.1 sends them in order):
             // its content must never be taken for this one's, even before its upload task has finished.
             upload = null;
-            if (directory != null) {
-                directory.release();
-                directory = null;
-            }
+            dropDirectory();
             String path = req.uri().split("\\?", 2)[0];
             if (req.method().equals(HttpMethod.POST) && path.equals("/v1/objects")) {
                 startUpload(ctx, req);
@@ -102,7 +121,7 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
             if (req.method().equals(HttpMethod.GET) && path.equals("/v1/objects")) {
                 boolean keepAlive = HttpUtil.isKeepAlive(req);
                 ReferenceCountUtil.release(msg);
-                io.execute(guarded(ctx, () -> list(ctx, keepAlive)));
+                work.execute(guarded(ctx, () -> list(ctx, keepAlive)));
                 return;
             }
             if (req.method().equals(HttpMethod.POST) && path.equals("/v1/directories")) {
@@ -123,7 +142,7 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
             if (req.method().equals(HttpMethod.GET) && path.startsWith("/v1/health/")) {
                 boolean keepAlive = HttpUtil.isKeepAlive(req);
                 ReferenceCountUtil.release(msg);
-                io.execute(guarded(ctx, () -> health(ctx, path.substring("/v1/health/".length()), keepAlive)));
+                work.execute(guarded(ctx, () -> health(ctx, path.substring("/v1/health/".length()), keepAlive)));
                 return;
             }
             Matcher m = OBJECT_PATH.matcher(path);
@@ -135,7 +154,7 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
             if (m.matches() && req.method().equals(HttpMethod.DELETE)) {
                 boolean keepAlive = HttpUtil.isKeepAlive(req);
                 ReferenceCountUtil.release(msg);
-                io.execute(guarded(ctx, () -> unpin(ctx, m.group(1), keepAlive)));
+                work.execute(guarded(ctx, () -> unpin(ctx, m.group(1), keepAlive)));
                 return;
             }
             if (m.matches() && (req.method().equals(HttpMethod.GET) || req.method().equals(HttpMethod.HEAD))) {
@@ -146,10 +165,17 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
                 List<String> names = new java.util.ArrayList<>();
                 for (String part : m.group(2).split("/")) {
                     if (!part.isEmpty()) {
-                        names.add(QueryStringDecoder.decodeComponent(part));
+                        try {
+                            names.add(QueryStringDecoder.decodeComponent(part));
+                        } catch (IllegalArgumentException e) {
+                            respond(ctx, HttpResponseStatus.BAD_REQUEST, Map.of("error", "the path element '" + shorten(part)
+                                    + "' has malformed percent-encoding (% must be followed by two hex digits)"), keepAlive);
+                            return;
+                        }
                     }
                 }
-                io.execute(guarded(ctx, () -> serve(ctx, m.group(1), names, range, head, keepAlive)));
+                boolean authenticated = Boolean.TRUE.equals(ctx.channel().attr(ApiGate.AUTHENTICATED).get());
+                work.execute(guarded(ctx, () -> serve(ctx, m.group(1), names, range, head, keepAlive, authenticated)));
                 return;
             }
         }
@@ -158,12 +184,19 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
             return;
         }
         if (directory != null && msg instanceof HttpContent c) {
-            if (directory.readableBytes() + c.content().readableBytes() > MAX_DIRECTORY_BODY) {
+            int n = c.content().readableBytes();
+            if (directory.readableBytes() + n > MAX_DIRECTORY_BODY) {
                 c.release();
-                directory.release();
-                directory = null;
+                dropDirectory();
                 respond(ctx, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, Map.of("error",
                         "directory listing exceeds " + MAX_DIRECTORY_BODY + " bytes"), false);
+                return;
+            }
+            if (!buffered.tryReserve(n)) {
+                c.release();
+                dropDirectory();
+                respond(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, Map.of("error", "the node is holding "
+                        + (buffered.limit() >> 20) + " MiB of unfinished request bodies, its limit; try again shortly"), false);
                 return;
             }
             directory.writeBytes(c.content());
@@ -173,7 +206,14 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
                 ByteBuf body = directory;
                 directory = null;
                 boolean keepAlive = directoryKeepAlive;
-                io.execute(guarded(ctx, () -> putDirectory(ctx, body, keepAlive)));
+                work.execute(guarded(ctx, () -> {
+                    try {
+                        putDirectory(ctx, body, keepAlive);
+                    } finally {
+                        buffered.release(body.writerIndex());
+                        body.release();
+                    }
+                }));
             }
             return;
         }
@@ -188,17 +228,44 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
             try {
                 task.run();
             } catch (Throwable t) {
-                LOG.log(System.Logger.Level.ERROR, "request failed", t);
-                respond(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, Map.of("error", String.valueOf(t)), false);
+                internalError(ctx, t, false);
             }
         };
     }
 
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    /** A bug: the detail goes to the log, the client gets words without Java in them. */
+    private static void internalError(ChannelHandlerContext ctx, Throwable t, boolean keepAlive) {
+        LOG.log(System.Logger.Level.ERROR, "request failed", t);
+        respond(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, Map.of("error", "internal error; see the node's log"), keepAlive);
+    }
+
+    /** The unfinished directory listing, if any, and its share of the budget go. */
+    private void dropDirectory() {
         if (directory != null) {
+            buffered.release(directory.writerIndex());
             directory.release();
             directory = null;
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof ApiGate.BodyAborted aborted) { // the gate answers the client
+            if (upload != null) {
+                upload.abort(new BodyStream.Aborted(aborted.reason(), null));
+                upload = null;
+            }
+            dropDirectory();
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        dropDirectory();
+        if (upload != null) { // nobody is left to answer
+            upload.abort(new BodyStream.Aborted("the client closed the connection before the body ended", null));
+            upload = null;
         }
         super.channelInactive(ctx);
     }
@@ -210,31 +277,51 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
                     "object of " + length + " bytes exceeds the limit of " + MAX_OBJECT), false);
             return;
         }
-        String type = req.headers().get(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream");
-        List<String> enc = new QueryStringDecoder(req.uri()).parameters().getOrDefault("encrypt", List.of());
+        java.net.InetAddress client = ((java.net.InetSocketAddress) ctx.channel().remoteAddress()).getAddress();
+        UploadLimits.Refusal refused = uploads.admit(client);
+        if (refused != null) {
+            FullHttpResponse r = json(refused.status(), Map.of("error", refused.reason()));
+            r.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+            send(ctx, r, false);
+            return;
+        }
+        String declared = req.headers().get(HttpHeaderNames.CONTENT_TYPE);
+        String type = declared == null || !MEDIA_TYPE.matcher(declared).matches() ? "application/octet-stream" : declared;
+        List<String> enc;
+        try {
+            enc = new QueryStringDecoder(req.uri()).parameters().getOrDefault("encrypt", List.of());
+        } catch (IllegalArgumentException e) {
+            uploads.release(client);
+            respond(ctx, HttpResponseStatus.BAD_REQUEST, Map.of("error", "the query has malformed percent-encoding"), false);
+            return;
+        }
         boolean encrypt = enc.contains("true") || "true".equalsIgnoreCase(req.headers().get("X-OE-Encrypt"));
         if (HttpUtil.is100ContinueExpected(req)) {
             // curl asks before sending large bodies and would otherwise wait a second for this
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
         }
-        BodyStream body = new BodyStream(ctx);
+        BodyStream body = new BodyStream(ctx, silenceMillis);
         upload = body;
         boolean keepAlive = HttpUtil.isKeepAlive(req);
-        io.execute(() -> {
+        work.execute(() -> {
             try {
                 Cid cid = objects.upload(body, type, encrypt);
                 body.drain();
                 respond(ctx, HttpResponseStatus.CREATED, Map.of("cid", cid.toString()), keepAlive);
-            } catch (ObjectException e) {
-                body.drain();
-                respond(ctx, statusOf(e), Map.of("error", e.getMessage()), false);
-            } catch (IOException | RuntimeException e) {
-                body.drain();
-                respond(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, Map.of("error", String.valueOf(e.getMessage())), false);
             } catch (Throwable t) { // never leave a client waiting for an answer that will not come
                 body.drain();
-                respond(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, Map.of("error", String.valueOf(t)), false);
+                BodyStream.Aborted aborted = body.failure();
+                if (aborted != null) { // the body never ended: answer only if someone is there to hear it
+                    if (aborted.status != null) {
+                        respond(ctx, aborted.status, Map.of("error", aborted.getMessage()), false);
+                    }
+                } else if (t instanceof ObjectException e) {
+                    respond(ctx, statusOf(e), Map.of("error", e.getMessage()), false);
+                } else {
+                    internalError(ctx, t, false);
+                }
             } finally {
+                uploads.release(client);
                 ctx.executor().execute(() -> {
                     if (upload == body) {
                         upload = null;
@@ -261,11 +348,11 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
             int n = objects.unpin(cid);
             respond(ctx, HttpResponseStatus.OK, Map.of("cid", cid.toString(), "unpinned", n), keepAlive);
         } catch (CidFormatException e) {
-            respond(ctx, HttpResponseStatus.BAD_REQUEST, Map.of("error", "malformed CID '" + cidText + "': " + e.getMessage()), keepAlive);
+            respond(ctx, HttpResponseStatus.BAD_REQUEST, Map.of("error", "malformed CID '" + shorten(cidText) + "': " + e.getMessage()), keepAlive);
         } catch (ObjectException e) {
             respond(ctx, statusOf(e), Map.of("error", e.getMessage()), keepAlive);
         } catch (RuntimeException e) {
-            respond(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, Map.of("error", String.valueOf(e.getMessage())), keepAlive);
+            internalError(ctx, e, keepAlive);
         }
     }
 
@@ -284,7 +371,7 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
             }
             respond(ctx, HttpResponseStatus.OK, Map.of("objects", out), keepAlive);
         } catch (StoreException | RuntimeException e) {
-            respond(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, Map.of("error", String.valueOf(e.getMessage())), keepAlive);
+            internalError(ctx, e, keepAlive);
         }
     }
 
@@ -300,11 +387,11 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
             out.put("healthy", h.healthyPerSegment());
             respond(ctx, HttpResponseStatus.OK, out, keepAlive);
         } catch (CidFormatException e) {
-            respond(ctx, HttpResponseStatus.BAD_REQUEST, Map.of("error", "malformed CID '" + cidText + "': " + e.getMessage()), keepAlive);
+            respond(ctx, HttpResponseStatus.BAD_REQUEST, Map.of("error", "malformed CID '" + shorten(cidText) + "': " + e.getMessage()), keepAlive);
         } catch (ObjectException e) {
             respond(ctx, statusOf(e), Map.of("error", e.getMessage()), keepAlive);
         } catch (RuntimeException e) {
-            respond(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, Map.of("error", String.valueOf(e.getMessage())), keepAlive);
+            internalError(ctx, e, keepAlive);
         }
     }
 
@@ -313,8 +400,13 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
             com.fasterxml.jackson.databind.JsonNode doc;
             try {
                 doc = JSON.readTree(new io.netty.buffer.ByteBufInputStream(body));
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                var at = e.getLocation();
+                respond(ctx, HttpResponseStatus.BAD_REQUEST, Map.of("error", "directory body is not JSON"
+                        + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")")), keepAlive);
+                return;
             } catch (IOException e) {
-                respond(ctx, HttpResponseStatus.BAD_REQUEST, Map.of("error", "directory body is not JSON: " + e.getMessage()), keepAlive);
+                respond(ctx, HttpResponseStatus.BAD_REQUEST, Map.of("error", "directory body is not JSON"), keepAlive);
                 return;
             }
             if (doc == null || !doc.path("entries").isArray()) {
@@ -338,24 +430,30 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
         } catch (ObjectException e) {
             respond(ctx, statusOf(e), Map.of("error", e.getMessage()), keepAlive);
         } catch (RuntimeException e) {
-            respond(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, Map.of("error", String.valueOf(e.getMessage())), keepAlive);
-        } finally {
-            body.release();
+            internalError(ctx, e, keepAlive);
         }
     }
 
-    private void serve(ChannelHandlerContext ctx, String cidText, List<String> path, String range, boolean head, boolean keepAlive) {
+    private void serve(ChannelHandlerContext ctx, String cidText, List<String> path, String range, boolean head, boolean keepAlive,
+                       boolean authenticated) {
         Cid root;
         try {
             root = Cid.parse(cidText);
         } catch (CidFormatException e) {
-            respond(ctx, HttpResponseStatus.BAD_REQUEST, Map.of("error", "malformed CID '" + cidText + "': " + e.getMessage()), keepAlive);
+            respond(ctx, HttpResponseStatus.BAD_REQUEST, Map.of("error", "malformed CID '" + shorten(cidText) + "': " + e.getMessage()), keepAlive);
             return;
         }
         try {
             ObjectService.Resolved target = objects.resolve(root, path);
             Cid cid = target.cid();
             Manifest m = target.manifest();
+            if (m.hasEncryption() && !authenticated) {
+                FullHttpResponse r = json(HttpResponseStatus.UNAUTHORIZED, Map.of("error", cid + " is encrypted: reading it needs the node's"
+                        + " API token ('Authorization: Bearer TOKEN'; the token is the file api-token in the node's data directory)"));
+                r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"oe\"");
+                send(ctx, r, keepAlive);
+                return;
+            }
             if (m.getKind() == Kind.DIRECTORY) {
                 FullHttpResponse listing = json(HttpResponseStatus.OK, directoryListing(cid, m));
                 listing.headers().set(HttpHeaderNames.ETAG, "\"" + cid + "\"")
@@ -370,40 +468,40 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
             long from = 0;
             long to = size;
             HttpResponseStatus status = HttpResponseStatus.OK;
-            if (range != null) {
-                Matcher r = RANGE.matcher(range.trim());
-                boolean ok = r.matches() && !(r.group(1).isEmpty() && r.group(2).isEmpty());
-                if (ok) {
-                    if (r.group(1).isEmpty()) { // suffix: the last N bytes
-                        from = Math.max(0, size - Long.parseLong(r.group(2)));
-                    } else {
-                        from = Long.parseLong(r.group(1));
-                        to = r.group(2).isEmpty() ? size : Math.min(size, Long.parseLong(r.group(2)) + 1);
-                    }
-                    ok = from < size && from < to;
+            switch (ByteRange.parse(range, size)) {
+                case ByteRange.Slice slice -> {
+                    from = slice.from();
+                    to = slice.to();
+                    status = HttpResponseStatus.PARTIAL_CONTENT;
                 }
-                if (!ok) {
-                    FullHttpResponse resp = json(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
-                            Map.of("error", "range '" + range + "' is not satisfiable for " + size + " bytes"));
+                case ByteRange.Unsatisfiable u -> {
+                    FullHttpResponse resp = json(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, Map.of("error", u.reason()));
                     resp.headers().set(HttpHeaderNames.CONTENT_RANGE, "bytes */" + size);
                     send(ctx, resp, keepAlive);
                     return;
                 }
-                status = HttpResponseStatus.PARTIAL_CONTENT;
+                case ByteRange.Whole w -> { }
             }
+            String type = servedType(m.getContentType());
             HttpResponse resp = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status);
-            resp.headers().set(HttpHeaderNames.CONTENT_TYPE, m.getContentType())
+            resp.headers().set(HttpHeaderNames.CONTENT_TYPE, type)
                     .set(HttpHeaderNames.CONTENT_LENGTH, to - from)
                     .set(HttpHeaderNames.ETAG, "\"" + cid + "\"")
                     .set(HttpHeaderNames.CACHE_CONTROL, "public, max-age=31536000, immutable")
                     .set(HttpHeaderNames.ACCEPT_RANGES, "bytes");
+            if (!inert(type)) { // websites are the edge's job, on their own origins
+                resp.headers().set(HttpHeaderNames.CONTENT_DISPOSITION, "attachment");
+            }
             if (status == HttpResponseStatus.PARTIAL_CONTENT) {
                 resp.headers().set(HttpHeaderNames.CONTENT_RANGE, "bytes " + from + "-" + (to - 1) + "/" + size);
             }
             if (head) {
                 HttpUtil.setKeepAlive(resp, keepAlive);
                 ctx.writeAndFlush(resp);
-                ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+                ChannelFuture f = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+                if (!keepAlive) {
+                    f.addListener(ChannelFutureListener.CLOSE);
+                }
                 return;
             }
             ChannelOutput out = new ChannelOutput(ctx, resp);
@@ -419,9 +517,34 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
             out.finish(keepAlive);
         } catch (ObjectException e) {
             respond(ctx, statusOf(e), Map.of("error", e.getMessage()), keepAlive);
-        } catch (IOException | RuntimeException e) {
-            respond(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, Map.of("error", String.valueOf(e.getMessage())), keepAlive);
+        } catch (IOException e) { // the client stopped reading before the first byte
+            LOG.log(System.Logger.Level.DEBUG, "download of {0} failed: {1}", cidText, e.getMessage());
+            ctx.executor().execute(ctx::close);
+        } catch (RuntimeException e) {
+            internalError(ctx, e, keepAlive);
         }
+    }
+
+    /** The type to answer with: the recorded one when it is a well-formed media type, else octet-stream. */
+    static String servedType(String recorded) {
+        return recorded == null || !MEDIA_TYPE.matcher(recorded).matches() ? "application/octet-stream" : recorded;
+    }
+
+    /** Whether a browser shows this type without running anything in it (else it is served as an attachment). */
+    static boolean inert(String type) {
+        int semi = type.indexOf(';');
+        String base = (semi < 0 ? type : type.substring(0, semi)).strip().toLowerCase(java.util.Locale.ROOT);
+        return INERT_TYPES.contains(base) || base.startsWith("audio/") || base.startsWith("video/") || base.startsWith("font/");
+    }
+
+    static String shorten(String s) {
+        String t = s.length() > 100 ? s.substring(0, 100) + "..." : s;
+        StringBuilder b = new StringBuilder(t.length());
+        for (int i = 0; i < t.length(); i++) {
+            char c = t.charAt(i);
+            b.append(c < 0x20 || c > 0x7e ? '?' : c);
+        }
+        return b.toString();
     }
 
     private static Map<String, Object> directoryListing(Cid cid, Manifest m) {
@@ -528,13 +651,30 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
      * than a socket fills, so woken for every chunk it would sleep and wake again thousands of
      * times per upload; it is woken once {@link #WAKE_AT} bytes wait (or the body ends), and a
      * slow client's bytes are taken every {@link #SLOW_CLIENT_MILLIS} all the same.
+     *
+     * <p>The stream ends (-1) only after the body's last chunk. When the body will never end (its
+     * framing broke, the client closed the connection, or sent nothing for the silence limit while
+     * the socket was being read) every read throws {@link Aborted}, so the upload fails and
+     * nothing is stored.
      */
     private static final class BodyStream extends InputStream {
         static final int MAX_QUEUED = 8 << 20;
         static final int WAKE_AT = 1 << 20;
         static final long SLOW_CLIENT_MILLIS = 20;
-        static final long SILENCE_SECONDS = 120;
+
+        /** Why the body ended early; {@code status} is the answer to send, null when there is none to send. */
+        static final class Aborted extends IOException {
+            private static final long serialVersionUID = 1L;
+            final transient HttpResponseStatus status;
+
+            Aborted(String message, HttpResponseStatus status) {
+                super(message);
+                this.status = status;
+            }
+        }
+
         private final ChannelHandlerContext ctx;
+        private final long silenceNanos;
         private final ReentrantLock lock = new ReentrantLock();
         private final Condition arrived = lock.newCondition();
         private final ArrayDeque<ByteBuf> queue = new ArrayDeque<>(); // guarded by lock
@@ -542,11 +682,13 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
         private long wanted; // > 0 while the reader waits for that many bytes, guarded by lock
         private boolean ended; // the last chunk arrived, guarded by lock
         private boolean drained; // guarded by lock: chunks that arrive now are released at once
+        private Aborted failure; // guarded by lock: the body will not end
         private ByteBuf current; // the reader's
         private boolean eof; // the reader's
 
-        BodyStream(ChannelHandlerContext ctx) {
+        BodyStream(ChannelHandlerContext ctx, long silenceMillis) {
             this.ctx = ctx;
+            this.silenceNanos = TimeUnit.MILLISECONDS.toNanos(silenceMillis);
         }
 
         /** Event loop: queue a chunk; stop reading the socket while the uploader is behind. */
@@ -555,7 +697,7 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
             boolean pause;
             lock.lock();
             try {
-                if (drained) {
+                if (drained || failure != null) {
                     content.release();
                     return;
                 }
@@ -577,6 +719,29 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
             content.release();
             if (pause) {
                 c.channel().config().setAutoRead(false);
+            }
+        }
+
+        /** The body will never end: every read from now on throws {@code why} (once the reader sees it). */
+        void abort(Aborted why) {
+            lock.lock();
+            try {
+                if (failure == null && !ended) {
+                    failure = why;
+                    arrived.signalAll();
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** Why the body ended early, or null. */
+        Aborted failure() {
+            lock.lock();
+            try {
+                return failure;
+            } finally {
+                lock.unlock();
             }
         }
 
@@ -612,7 +777,8 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
 
         /**
          * The next chunk; when none waits, sleeps until {@code want} bytes (at most WAKE_AT) have
-         * gathered, the body ended or SLOW_CLIENT_MILLIS passed. Null at the end.
+         * gathered, the body ended or SLOW_CLIENT_MILLIS passed. Null at the end. Silence counts
+         * only while the socket is being read: a pause of our own is not the client's.
          */
         private ByteBuf next(int want) throws IOException {
             boolean resume;
@@ -621,6 +787,9 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
             try {
                 long silentSince = System.nanoTime();
                 while (queue.isEmpty() && !ended) {
+                    if (failure != null) {
+                        throw failure;
+                    }
                     wanted = Math.min(want, WAKE_AT);
                     try {
                         arrived.await(SLOW_CLIENT_MILLIS, TimeUnit.MILLISECONDS);
@@ -630,20 +799,24 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
                     } finally {
                         wanted = 0;
                     }
-                    if (queue.isEmpty() && System.nanoTime() - silentSince > TimeUnit.SECONDS.toNanos(SILENCE_SECONDS)) {
-                        throw new IOException("the client sent nothing for " + SILENCE_SECONDS + " s");
+                    if (queue.isEmpty() && failure == null && System.nanoTime() - silentSince > silenceNanos) {
+                        failure = new Aborted("the upload stalled: nothing arrived for "
+                                + ApiGate.words(java.time.Duration.ofNanos(silenceNanos)), HttpResponseStatus.REQUEST_TIMEOUT);
                     }
+                }
+                if (failure != null) { // queued bytes of a body that will not end are worth nothing
+                    throw failure;
                 }
                 chunk = queue.poll();
                 if (chunk != null) {
                     queued -= chunk.readableBytes();
                 }
-                resume = queued <= MAX_QUEUED / 2;
+                resume = queued <= MAX_QUEUED / 2 && !ended; // after the end the gate decides when to read
             } finally {
                 lock.unlock();
             }
             if (resume && !ctx.channel().config().isAutoRead()) {
-                ctx.channel().config().setAutoRead(true);
+                ctx.channel().eventLoop().execute(() -> ctx.channel().config().setAutoRead(true));
             }
             return chunk; // null: ended and nothing left
         }
@@ -654,6 +827,7 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
                 current.release();
                 current = null;
             }
+            boolean resume;
             lock.lock();
             try {
                 drained = true;
@@ -661,10 +835,13 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
                     x.release();
                 }
                 queued = 0;
+                resume = !ended; // the rest of an unfinished body is read and dropped
             } finally {
                 lock.unlock();
             }
-            ctx.channel().config().setAutoRead(true);
+            if (resume) {
+                ctx.channel().eventLoop().execute(() -> ctx.channel().config().setAutoRead(true));
+            }
         }
     }
 }

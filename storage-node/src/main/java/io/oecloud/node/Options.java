@@ -5,7 +5,6 @@ import io.oecloud.dht.Multiaddr;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,7 +16,7 @@ import picocli.CommandLine.Option;
  * Options shared by the client commands ({@code oe id}, {@code oe ping}, {@code oe dht ...}) and
  * how they find a node: {@code --bootstrap} starts a transient node for the command; otherwise
  * the command talks to the running node whose API address is in {@code DATA_DIR/api} (or given
- * with {@code --api}).
+ * with {@code --api}), with the API token found as {@link ApiEndpoint} says.
  */
 final class Options {
     @Option(names = "--data-dir", paramLabel = "DIR", description = "The node's data directory (default: ${DEFAULT-VALUE}).",
@@ -26,6 +25,10 @@ final class Options {
 
     @Option(names = "--api", paramLabel = "HOST:PORT", description = "A running node's HTTP API (default: from DATA_DIR/api).")
     String api;
+
+    @Option(names = "--token-file", paramLabel = "FILE",
+            description = "The node's API token (default: $OE_API_TOKEN, else DATA_DIR/api-token for DATA_DIR's node).")
+    Path tokenFile;
 
     @Option(names = "--bootstrap", paramLabel = "MULTIADDR",
             description = "Start a transient node joined through these peers instead of using a running node.")
@@ -44,15 +47,11 @@ final class Options {
             }
             return node.service(node::close);
         }
-        String address = api;
-        if (address == null) {
-            Path file = dataDir.resolve(NodeCommand.API_FILE);
-            if (!Files.exists(file)) {
-                throw new IOException("no running node found (no " + file + "); start one with 'oe node' or pass --bootstrap MULTIADDR");
-            }
-            address = Files.readString(file, StandardCharsets.UTF_8).strip();
+        if (api == null && !Files.exists(dataDir.resolve(NodeCommand.API_FILE))) {
+            throw new IOException("no running node found (no " + dataDir.resolve(NodeCommand.API_FILE)
+                    + "); start one with 'oe node' or pass --bootstrap MULTIADDR");
         }
-        return new ApiClient(hostPort(address, "--api"));
+        return new ApiClient(ApiEndpoint.find(dataDir, api, tokenFile));
     }
 
     static List<Multiaddr> multiaddrs(List<String> values, String option) {

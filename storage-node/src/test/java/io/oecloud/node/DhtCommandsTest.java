@@ -33,11 +33,18 @@ class DhtCommandsTest {
 
     private final List<Running> nodes = new ArrayList<>();
 
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path dir;
+
+    private String token() throws java.io.IOException {
+        return ApiAccessTest.tokenFile(dir).toString();
+    }
+
     @BeforeEach
     void network() throws Exception {
         for (int i = 0; i < 4; i++) {
             P2pNode n = P2pNode.start(Identity.generate(), List.of(Multiaddr.parse("/ip4/127.0.0.1/tcp/0")), null, true);
-            NodeApiServer api = new NodeApiServer(n.service(() -> { })).start(new InetSocketAddress("127.0.0.1", 0));
+            NodeApiServer api = new NodeApiServer(n.service(() -> { }), ApiAccessTest.access()).start(new InetSocketAddress("127.0.0.1", 0));
             Running r = new Running(n, api);
             if (!nodes.isEmpty()) {
                 n.bootstrap(List.of(Multiaddr.parse(nodes.get(0).p2p())), new PrintWriter(new StringWriter()));
@@ -70,51 +77,51 @@ class DhtCommandsTest {
     }
 
     @Test
-    void id_showsTheRunningNode() {
+    void id_showsTheRunningNode() throws Exception {
         Running a = nodes.get(0);
-        Result r = oe("id", "--api", a.apiAddr());
+        Result r = oe("id", "--api", a.apiAddr(), "--token-file", token());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("ID        " + a.node.host.peerId()), r.out());
         assertTrue(r.out().contains("Protocol  /ipfs/kad/1.0.0"), r.out());
     }
 
     @Test
-    void ping_fromTheRunningNodeToAnother() {
-        Result r = oe("ping", "--api", nodes.get(0).apiAddr(), "-n", "2", nodes.get(2).p2p());
+    void ping_fromTheRunningNodeToAnother() throws Exception {
+        Result r = oe("ping", "--api", nodes.get(0).apiAddr(), "--token-file", token(), "-n", "2", nodes.get(2).p2p());
         assertEquals(0, r.code(), r.err());
         assertEquals(2, r.out().lines().filter(l -> l.startsWith("Pong from " + nodes.get(2).node.host.peerId())).count(), r.out());
     }
 
     @Test
-    void provide_onOneNode_findprovs_onAnother() {
+    void provide_onOneNode_findprovs_onAnother() throws Exception {
         Cid cid = Cid.raw("cli content".getBytes(StandardCharsets.UTF_8));
-        Result p = oe("dht", "provide", "--api", nodes.get(1).apiAddr(), cid.toString());
+        Result p = oe("dht", "provide", "--api", nodes.get(1).apiAddr(), "--token-file", token(), cid.toString());
         assertEquals(0, p.code(), p.err());
-        Result f = oe("dht", "findprovs", "--api", nodes.get(3).apiAddr(), cid.toString());
+        Result f = oe("dht", "findprovs", "--api", nodes.get(3).apiAddr(), "--token-file", token(), cid.toString());
         assertEquals(0, f.code(), f.err());
         assertTrue(f.out().startsWith(nodes.get(1).node.host.peerId().toString()), f.out());
     }
 
     @Test
-    void findpeer_and_putGet_throughTheApi() {
-        Result fp = oe("dht", "findpeer", "--api", nodes.get(3).apiAddr(), nodes.get(1).node.host.peerId().toString());
+    void findpeer_and_putGet_throughTheApi() throws Exception {
+        Result fp = oe("dht", "findpeer", "--api", nodes.get(3).apiAddr(), "--token-file", token(), nodes.get(1).node.host.peerId().toString());
         assertEquals(0, fp.code(), fp.err());
         assertTrue(fp.out().contains(nodes.get(1).node.host.listenAddresses().get(0).toString()), fp.out());
 
-        Result put = oe("dht", "put", "--api", nodes.get(2).apiAddr(), "homepage", "v1");
+        Result put = oe("dht", "put", "--api", nodes.get(2).apiAddr(), "--token-file", token(), "homepage", "v1");
         assertEquals(0, put.code(), put.err());
         String key = put.out();
         assertEquals("/oe/" + nodes.get(2).node.host.peerId() + "/homepage", key);
-        assertEquals(0, oe("dht", "put", "--api", nodes.get(2).apiAddr(), "homepage", "v2").code());
-        Result get = oe("dht", "get", "--api", nodes.get(0).apiAddr(), key);
+        assertEquals(0, oe("dht", "put", "--api", nodes.get(2).apiAddr(), "--token-file", token(), "homepage", "v2").code());
+        Result get = oe("dht", "get", "--api", nodes.get(0).apiAddr(), "--token-file", token(), key);
         assertEquals(0, get.code(), get.err());
         assertEquals("v2", get.out());
     }
 
     @Test
-    void transientNode_withBootstrap_findsWhatRunningNodesProvide() {
+    void transientNode_withBootstrap_findsWhatRunningNodesProvide() throws Exception {
         Cid cid = Cid.raw("transient".getBytes(StandardCharsets.UTF_8));
-        assertEquals(0, oe("dht", "provide", "--api", nodes.get(1).apiAddr(), cid.toString()).code());
+        assertEquals(0, oe("dht", "provide", "--api", nodes.get(1).apiAddr(), "--token-file", token(), cid.toString()).code());
         Result f = oe("dht", "findprovs", "--bootstrap", nodes.get(0).p2p(), cid.toString());
         assertEquals(0, f.code(), f.err());
         assertTrue(f.out().startsWith(nodes.get(1).node.host.peerId().toString()), f.out());
@@ -123,11 +130,11 @@ class DhtCommandsTest {
     }
 
     @Test
-    void badInput_andMissingNode_failWithOneClearLine() {
-        Result badCid = oe("dht", "findprovs", "--api", nodes.get(0).apiAddr(), "bnotacid");
+    void badInput_andMissingNode_failWithOneClearLine() throws Exception {
+        Result badCid = oe("dht", "findprovs", "--api", nodes.get(0).apiAddr(), "--token-file", token(), "bnotacid");
         assertEquals(1, badCid.code());
         assertTrue(badCid.err().contains("oe dht findprovs:"), badCid.err());
-        Result noRecord = oe("dht", "get", "--api", nodes.get(0).apiAddr(), "/oe/" + nodes.get(1).node.host.peerId() + "/absent");
+        Result noRecord = oe("dht", "get", "--api", nodes.get(0).apiAddr(), "--token-file", token(), "/oe/" + nodes.get(1).node.host.peerId() + "/absent");
         assertEquals(1, noRecord.code());
         assertTrue(noRecord.err().contains("no record"), noRecord.err());
         Result noNode = oe("id", "--data-dir", "/nonexistent-oe-dir");

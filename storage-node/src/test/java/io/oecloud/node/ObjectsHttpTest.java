@@ -58,8 +58,8 @@ class ObjectsHttpTest {
             }
         }
         StorageNode first = nodes.get(0);
-        api = new NodeApiServer(first.p2p.service(() -> { }), first.objects, first.io).withStatus(first)
-                .start(new InetSocketAddress("127.0.0.1", 0));
+        api = new NodeApiServer(first.p2p.service(() -> { }), first.objects, ApiAccessTest.access(), NodeApiServer.Limits.defaults())
+                .withStatus(first).start(new InetSocketAddress("127.0.0.1", 0));
         base = "http://127.0.0.1:" + api.address().getPort();
     }
 
@@ -69,8 +69,13 @@ class ObjectsHttpTest {
         nodes.forEach(StorageNode::close);
     }
 
+    /** A request with the API token. */
+    private static HttpRequest.Builder authed(URI uri) {
+        return HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + ApiAccessTest.TOKEN);
+    }
+
     private HttpResponse<byte[]> get(String path, String range) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(java.time.Duration.ofSeconds(60));
+        HttpRequest.Builder b = authed(URI.create(base + path)).timeout(java.time.Duration.ofSeconds(60));
         if (range != null) {
             b.header("Range", range);
         }
@@ -81,7 +86,7 @@ class ObjectsHttpTest {
     void postThenGet_returnsTheSameBytes_withRangesAndCacheHeaders() throws Exception {
         byte[] data = new byte[3 * (1 << 20) + 77];
         new Random(5).nextBytes(data);
-        HttpResponse<String> post = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/objects"))
+        HttpResponse<String> post = http.send(authed(URI.create(base + "/v1/objects"))
                 .header("Content-Type", "image/png").POST(HttpRequest.BodyPublishers.ofByteArray(data)).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(201, post.statusCode(), post.body());
@@ -102,7 +107,7 @@ class ObjectsHttpTest {
         HttpResponse<byte[]> tail = get("/v1/objects/" + cid, "bytes=-10");
         assertArrayEquals(Arrays.copyOfRange(data, data.length - 10, data.length), tail.body());
 
-        HttpResponse<Void> head = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/objects/" + cid))
+        HttpResponse<Void> head = http.send(authed(URI.create(base + "/v1/objects/" + cid))
                 .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
         assertEquals(200, head.statusCode());
         assertEquals(String.valueOf(data.length), head.headers().firstValue("content-length").orElseThrow());
@@ -118,7 +123,8 @@ class ObjectsHttpTest {
             try (java.net.Socket s = new java.net.Socket("127.0.0.1", api.address().getPort())) {
                 s.setSoTimeout(60_000);
                 var out = s.getOutputStream();
-                out.write(("POST /v1/objects HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                out.write(("POST /v1/objects HTTP/1.1\r\nHost: 127.0.0.1:" + api.address().getPort() + "\r\nConnection: close\r\n"
+                        + "Authorization: Bearer " + ApiAccessTest.TOKEN + "\r\n"
                         + (chunked ? "Transfer-Encoding: chunked" : "Content-Length: " + data.length) + "\r\n\r\n")
                         .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
                 int piece = data.length / 60 + 1;
@@ -154,12 +160,12 @@ class ObjectsHttpTest {
     void delete_unpinsEveryShard_andGarbageCollectionThenRemovesThem() throws Exception {
         byte[] data = new byte[2 << 20];
         new Random(7).nextBytes(data);
-        String body = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/objects"))
+        String body = http.send(authed(URI.create(base + "/v1/objects"))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(data)).build(), HttpResponse.BodyHandlers.ofString()).body();
         String cid = body.replaceAll(".*\"cid\":\"([^\"]+)\".*", "$1");
         int before = nodes.stream().mapToInt(n -> n.store.count()).sum();
         assertEquals(2 * 6 + 3, before, "2 segments of 6 shards, 3 manifest copies");
-        HttpResponse<String> del = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/objects/" + cid)).DELETE().build(),
+        HttpResponse<String> del = http.send(authed(URI.create(base + "/v1/objects/" + cid)).DELETE().build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(200, del.statusCode(), del.body());
         assertTrue(del.body().contains("\"unpinned\":15"), del.body());
@@ -169,7 +175,7 @@ class ObjectsHttpTest {
         }
         assertEquals(0, nodes.stream().mapToInt(n -> n.store.count()).sum());
         assertEquals(404, get("/v1/objects/" + cid, null).statusCode());
-        assertEquals(404, http.send(HttpRequest.newBuilder(URI.create(base + "/v1/objects/" + cid)).DELETE().build(),
+        assertEquals(404, http.send(authed(URI.create(base + "/v1/objects/" + cid)).DELETE().build(),
                 HttpResponse.BodyHandlers.ofString()).statusCode());
     }
 
@@ -197,7 +203,7 @@ class ObjectsHttpTest {
 
         byte[] data = new byte[2 << 20];
         new Random(6).nextBytes(data);
-        String body = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/objects"))
+        String body = http.send(authed(URI.create(base + "/v1/objects"))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(data)).build(), HttpResponse.BodyHandlers.ofString()).body();
         String cid = body.replaceAll(".*\"cid\":\"([^\"]+)\".*", "$1");
         HttpResponse<byte[]> r416 = get("/v1/objects/" + cid, "bytes=" + data.length + "-");
@@ -216,7 +222,7 @@ class ObjectsHttpTest {
     }
 
     private HttpResponse<String> post(String path, byte[] body) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(java.time.Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+        return http.send(authed(URI.create(base + path)).timeout(java.time.Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
@@ -257,7 +263,7 @@ class ObjectsHttpTest {
         HttpResponse<String> slash = post("/v1/directories", ("{\"entries\":[{\"name\":\"a/b\",\"cid\":\"" + fileB + "\"}]}").getBytes());
         assertEquals(400, slash.statusCode());
         assertTrue(slash.body().contains("contains '/'"), slash.body());
-        HttpResponse<String> del = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/objects/" + root + "/b.txt")).DELETE().build(),
+        HttpResponse<String> del = http.send(authed(URI.create(base + "/v1/objects/" + root + "/b.txt")).DELETE().build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(400, del.statusCode());
 
@@ -291,36 +297,37 @@ class ObjectsHttpTest {
         new Random(9).nextBytes(big);
         java.nio.file.Files.write(tree.resolve("css/site.bin"), big);
         String apiAddr = "127.0.0.1:" + api.address().getPort();
+        String token = ApiAccessTest.tokenFile(dir).toString();
 
-        DhtCommandsTest.Result put = DhtCommandsTest.oe("put", "-r", tree.toString(), "--api", apiAddr);
+        DhtCommandsTest.Result put = DhtCommandsTest.oe("put", "-r", tree.toString(), "--api", apiAddr, "--token-file", token);
         assertEquals(0, put.code(), put.err());
         assertTrue(put.err().contains("2 files, 2 directories"), put.err());
         String root = put.out();
 
         Path out = dir.resolve("got.bin");
-        DhtCommandsTest.Result get = DhtCommandsTest.oe("get", root + "/css/site.bin", "-o", out.toString(), "--api", apiAddr);
+        DhtCommandsTest.Result get = DhtCommandsTest.oe("get", root + "/css/site.bin", "-o", out.toString(), "--api", apiAddr, "--token-file", token);
         assertEquals(0, get.code(), get.err());
         assertArrayEquals(big, java.nio.file.Files.readAllBytes(out));
 
-        DhtCommandsTest.Result notDir = DhtCommandsTest.oe("put", tree.toString(), "--api", apiAddr);
+        DhtCommandsTest.Result notDir = DhtCommandsTest.oe("put", tree.toString(), "--api", apiAddr, "--token-file", token);
         assertEquals(1, notDir.code());
         assertTrue(notDir.err().contains("use oe put -r"), notDir.err());
 
-        DhtCommandsTest.Result ls = DhtCommandsTest.oe("ls", "--api", apiAddr);
+        DhtCommandsTest.Result ls = DhtCommandsTest.oe("ls", "--api", apiAddr, "--token-file", token);
         assertEquals(0, ls.code(), ls.err());
         assertEquals(4, ls.out().lines().count(), ls.out());
         assertTrue(ls.out().contains(root), ls.out());
 
-        DhtCommandsTest.Result status = DhtCommandsTest.oe("status", "--api", apiAddr);
+        DhtCommandsTest.Result status = DhtCommandsTest.oe("status", "--api", apiAddr, "--token-file", token);
         assertEquals(0, status.code(), status.err());
         assertTrue(status.out().contains("peerId") && status.out().contains("shards"), status.out());
 
-        DhtCommandsTest.Result rm = DhtCommandsTest.oe("rm", root, "--api", apiAddr);
+        DhtCommandsTest.Result rm = DhtCommandsTest.oe("rm", root, "--api", apiAddr, "--token-file", token);
         assertEquals(0, rm.code(), rm.err());
         assertTrue(rm.out().startsWith("unpinned " + root), rm.out());
-        DhtCommandsTest.Result after = DhtCommandsTest.oe("ls", "--api", apiAddr);
+        DhtCommandsTest.Result after = DhtCommandsTest.oe("ls", "--api", apiAddr, "--token-file", token);
         assertTrue(!after.out().contains(root), "an unpinned object is no longer listed: " + after.out());
-        DhtCommandsTest.Result bad = DhtCommandsTest.oe("rm", "nonsense", "--api", apiAddr);
+        DhtCommandsTest.Result bad = DhtCommandsTest.oe("rm", "nonsense", "--api", apiAddr, "--token-file", token);
         assertEquals(1, bad.code());
         assertTrue(bad.err().contains("malformed CID"), bad.err());
     }

@@ -1,0 +1,100 @@
+package io.oecloud.node;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A {@code Range} header (RFC 9110, section 14) against an object of {@code size} bytes: one range
+ * is served (206), a header in another unit is ignored (200, as the RFC says a server must), and
+ * everything else is unsatisfiable (416, with words saying why): several ranges, a malformed one,
+ * one that starts past the end. Numbers are decimal digits of any length: past 18 digits they
+ * count as "more than any object" (an end is clamped to the object, a start is past it), so no
+ * header can overflow a {@code long}.
+ */
+sealed interface ByteRange {
+    /** Serve bytes {@code from} (inclusive) to {@code to} (exclusive). */
+    record Slice(long from, long to) implements ByteRange {
+        public Slice {
+            if (from < 0 || to <= from) {
+                throw new IllegalArgumentException("a slice is from <= to, was " + from + "-" + to);
+            }
+        }
+    }
+
+    /** Serve the whole object, as if there were no Range header. */
+    record Whole() implements ByteRange {}
+
+    /** Answer 416 with {@code reason}. */
+    record Unsatisfiable(String reason) implements ByteRange {}
+
+    /** Digits beyond this many may not fit a long: they mean "beyond any object". */
+    int MAX_DIGITS = 18;
+
+    static ByteRange parse(String header, long size) {
+        if (header == null) {
+            return new Whole();
+        }
+        String h = header.strip();
+        String shown = h.length() > 80 ? h.substring(0, 80) + "..." : h;
+        int eq = h.indexOf('=');
+        if (eq < 0) {
+            return new Unsatisfiable("range '" + shown + "' is malformed: use bytes=FIRST-LAST, bytes=FIRST- or bytes=-SUFFIX");
+        }
+        if (!h.substring(0, eq).strip().equalsIgnoreCase("bytes")) {
+            return new Whole();
+        }
+        List<String> specs = new ArrayList<>();
+        for (String s : h.substring(eq + 1).split(",", -1)) {
+            if (!s.isBlank()) {
+                specs.add(s.strip());
+            }
+        }
+        if (specs.size() != 1) {
+            return new Unsatisfiable(specs.isEmpty() ? "range '" + shown + "' names no bytes"
+                    : "range '" + shown + "' asks for " + specs.size() + " ranges; this API serves one range per request");
+        }
+        String spec = specs.get(0);
+        int dash = spec.indexOf('-');
+        String first = dash < 0 ? spec : spec.substring(0, dash).strip();
+        String last = dash < 0 ? "" : spec.substring(dash + 1).strip();
+        if (dash < 0 || !digitsOrEmpty(first) || !digitsOrEmpty(last) || first.isEmpty() && last.isEmpty()) {
+            return new Unsatisfiable("range '" + shown + "' is malformed: use bytes=FIRST-LAST, bytes=FIRST- or bytes=-SUFFIX");
+        }
+        if (first.isEmpty()) { // the last N bytes
+            long n = number(last);
+            if (n == 0 || size == 0) {
+                return new Unsatisfiable("range '" + shown + "' asks for no bytes of an object of " + size);
+            }
+            return new Slice(Math.max(0, size - n), size);
+        }
+        long from = number(first);
+        if (!last.isEmpty() && number(last) < from) {
+            return new Unsatisfiable("range '" + shown + "' ends before it starts");
+        }
+        if (from >= size) {
+            return new Unsatisfiable("range '" + shown + "' starts past the end of the object's " + size + " bytes");
+        }
+        long to = last.isEmpty() || number(last) >= size - 1 ? size : number(last) + 1;
+        return new Slice(from, to);
+    }
+
+    private static boolean digitsOrEmpty(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < '0' || c > '9') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A run of digits as a long; longer than {@link #MAX_DIGITS} digits (leading zeros aside): Long.MAX_VALUE. */
+    private static long number(String digits) {
+        int start = 0;
+        while (start < digits.length() - 1 && digits.charAt(start) == '0') {
+            start++;
+        }
+        String d = digits.substring(start);
+        return d.length() > MAX_DIGITS ? Long.MAX_VALUE : Long.parseLong(d);
+    }
+}
