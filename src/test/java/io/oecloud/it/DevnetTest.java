@@ -92,7 +92,7 @@ class DevnetTest {
         }
     }
 
-    private static Path randomFile(Path f, long size, long seed) throws Exception {
+    static Path randomFile(Path f, long size, long seed) throws Exception {
         Random r = new Random(seed);
         byte[] buf = new byte[1 << 20];
         try (OutputStream out = Files.newOutputStream(f)) {
@@ -104,7 +104,7 @@ class DevnetTest {
         return f;
     }
 
-    private static String sha256(InputStream in) throws Exception {
+    static String sha256(InputStream in) throws Exception {
         MessageDigest d = MessageDigest.getInstance("SHA-256");
         byte[] buf = new byte[1 << 20];
         for (int n; (n = in.read(buf)) > 0; ) {

@@ -8,17 +8,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -158,7 +155,7 @@ class DevnetWriteQuorumTest {
         HttpResponse<InputStream> r = call(HttpRequest.newBuilder(URI.create(api + "/v1/objects/" + cid)).timeout(Duration.ofMinutes(5)),
                 HttpResponse.BodyHandlers.ofInputStream());
         try (InputStream in = r.body()) {
-            return r.statusCode() == 200 ? sha256(in) : r.statusCode() + " " + new String(in.readAllBytes());
+            return r.statusCode() == 200 ? DevnetTest.sha256(in) : r.statusCode() + " " + new String(in.readAllBytes());
         }
     }
 
@@ -166,27 +163,6 @@ class DevnetWriteQuorumTest {
         HttpResponse<String> r = call(HttpRequest.newBuilder(URI.create(api + "/v1/health/" + cid)).timeout(Duration.ofMinutes(2)),
                 HttpResponse.BodyHandlers.ofString());
         return r.statusCode() == 200 ? JSON.readTree(r.body()).get("weakest").asInt() : -1;
-    }
-
-    private static Path randomFile(Path f, long size, long seed) throws Exception {
-        Random r = new Random(seed);
-        byte[] buf = new byte[1 << 20];
-        try (OutputStream out = Files.newOutputStream(f)) {
-            for (long left = size; left > 0; left -= buf.length) {
-                r.nextBytes(buf);
-                out.write(buf, 0, (int) Math.min(buf.length, left));
-            }
-        }
-        return f;
-    }
-
-    private static String sha256(InputStream in) throws Exception {
-        MessageDigest d = MessageDigest.getInstance("SHA-256");
-        byte[] buf = new byte[1 << 20];
-        for (int n; (n = in.read(buf)) > 0; ) {
-            d.update(buf, 0, n);
-        }
-        return HexFormat.of().formatHex(d.digest());
     }
 
     @Test
@@ -207,10 +183,10 @@ class DevnetWriteQuorumTest {
             long killAt = (long) (sizes[round] * (0.1 + 0.8 * rnd.nextDouble()));
             String what = "round " + round + ": " + (sizes[round] >> 20) + " MiB through node " + via + ", node " + victim
                     + " killed after " + killAt + " bytes";
-            Path file = randomFile(dir.resolve("o" + round), sizes[round], 300 + round);
+            Path file = DevnetTest.randomFile(dir.resolve("o" + round), sizes[round], 300 + round);
             String want;
             try (InputStream in = Files.newInputStream(file)) {
-                want = sha256(in);
+                want = DevnetTest.sha256(in);
             }
             long t0 = System.nanoTime();
             Upload up = upload(api(nodes.get(via)), file, killAt, nodes.get(victim));

@@ -344,7 +344,8 @@ final class ApiGate extends ChannelDuplexHandler {
         return "malformed chunked body";
     }
 
-    private static String shorten(String s) {
+    /** At most 100 printable ASCII characters of {@code s} (others as '?'): a client's text quoted back in an error. */
+    static String shorten(String s) {
         if (s == null) {
             return "";
         }

@@ -168,7 +168,7 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
                         try {
                             names.add(QueryStringDecoder.decodeComponent(part));
                         } catch (IllegalArgumentException e) {
-                            respond(ctx, HttpResponseStatus.BAD_REQUEST, Map.of("error", "the path element '" + shorten(part)
+                            respond(ctx, HttpResponseStatus.BAD_REQUEST, Map.of("error", "the path element '" + ApiGate.shorten(part)
                                     + "' has malformed percent-encoding (% must be followed by two hex digits)"), keepAlive);
                             return;
                         }
@@ -348,7 +348,7 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
             int n = objects.unpin(cid);
             respond(ctx, HttpResponseStatus.OK, Map.of("cid", cid.toString(), "unpinned", n), keepAlive);
         } catch (CidFormatException e) {
-            respond(ctx, HttpResponseStatus.BAD_REQUEST, Map.of("error", "malformed CID '" + shorten(cidText) + "': " + e.getMessage()), keepAlive);
+            respond(ctx, HttpResponseStatus.BAD_REQUEST, Map.of("error", "malformed CID '" + ApiGate.shorten(cidText) + "': " + e.getMessage()), keepAlive);
         } catch (ObjectException e) {
             respond(ctx, statusOf(e), Map.of("error", e.getMessage()), keepAlive);
         } catch (RuntimeException e) {
@@ -387,7 +387,7 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
             out.put("healthy", h.healthyPerSegment());
             respond(ctx, HttpResponseStatus.OK, out, keepAlive);
         } catch (CidFormatException e) {
-            respond(ctx, HttpResponseStatus.BAD_REQUEST, Map.of("error", "malformed CID '" + shorten(cidText) + "': " + e.getMessage()), keepAlive);
+            respond(ctx, HttpResponseStatus.BAD_REQUEST, Map.of("error", "malformed CID '" + ApiGate.shorten(cidText) + "': " + e.getMessage()), keepAlive);
         } catch (ObjectException e) {
             respond(ctx, statusOf(e), Map.of("error", e.getMessage()), keepAlive);
         } catch (RuntimeException e) {
@@ -440,7 +440,7 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
         try {
             root = Cid.parse(cidText);
         } catch (CidFormatException e) {
-            respond(ctx, HttpResponseStatus.BAD_REQUEST, Map.of("error", "malformed CID '" + shorten(cidText) + "': " + e.getMessage()), keepAlive);
+            respond(ctx, HttpResponseStatus.BAD_REQUEST, Map.of("error", "malformed CID '" + ApiGate.shorten(cidText) + "': " + e.getMessage()), keepAlive);
             return;
         }
         try {
@@ -535,16 +535,6 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
         int semi = type.indexOf(';');
         String base = (semi < 0 ? type : type.substring(0, semi)).strip().toLowerCase(java.util.Locale.ROOT);
         return INERT_TYPES.contains(base) || base.startsWith("audio/") || base.startsWith("video/") || base.startsWith("font/");
-    }
-
-    static String shorten(String s) {
-        String t = s.length() > 100 ? s.substring(0, 100) + "..." : s;
-        StringBuilder b = new StringBuilder(t.length());
-        for (int i = 0; i < t.length(); i++) {
-            char c = t.charAt(i);
-            b.append(c < 0x20 || c > 0x7e ? '?' : c);
-        }
-        return b.toString();
     }
 
     private static Map<String, Object> directoryListing(Cid cid, Manifest m) {

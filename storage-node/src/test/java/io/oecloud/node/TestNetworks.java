@@ -1,45 +1,22 @@
 package io.oecloud.node;
 
 import io.oecloud.dht.Identity;
-import io.oecloud.dht.Multiaddr;
 import io.oecloud.dht.PeerId;
 import io.oecloud.node.object.ObjectService;
 import io.oecloud.node.pb.ManifestProto.Manifest;
 import io.oecloud.proofs.Cid;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /** In-JVM storage networks on loopback for tests, and what the manifest tests share. */
 final class TestNetworks {
     private TestNetworks() {}
 
-    /** {@code n} storage nodes, each connected to and identified by every other. */
+    /** {@code n} storage nodes, each connected to and identified by every other ({@link TestNetwork}). */
     static List<StorageNode> start(Path dir, int n, ObjectService.Config config) throws Exception {
-        PrintWriter quiet = new PrintWriter(new StringWriter());
-        List<StorageNode> nodes = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            StorageNode node = StorageNode.start(Identity.generate(), List.of(Multiaddr.parse("/ip4/127.0.0.1/tcp/0")),
-                    dir.resolve("n" + i), 1L << 30, config);
-            List<Multiaddr> boot = new ArrayList<>();
-            for (StorageNode o : nodes) {
-                boot.add(o.p2p.host.listenAddresses().get(0).withPeerId(o.p2p.host.peerId()));
-            }
-            node.p2p.bootstrap(boot, quiet);
-            nodes.add(node);
-        }
-        for (StorageNode a : nodes) {
-            for (StorageNode b : nodes) {
-                if (a != b) {
-                    a.p2p.host.identified(a.p2p.host.dial(b.p2p.host.listenAddresses().get(0).withPeerId(b.p2p.host.peerId())).get()).get();
-                }
-            }
-        }
-        return nodes;
+        return TestNetwork.start(dir, n, config).nodes;
     }
 
     static StorageNode holderOf(List<StorageNode> nodes, com.google.protobuf.ByteString peer) {
