@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The per-transaction shortcuts that won back the CPU the chain's hardening cost (benchmarks/README.md,
- * "After the hardening"): each gives the answer the long way gives. Rates compared on long products,
+ * "2026-12-06: what the hardening cost, and what was won back"): each gives the answer the long way gives. Rates compared on long products,
  * fees checked without BigInteger products, a block's transactions taken over from the mempool's
  * checks; the fee's decoding error, found once by {@link Ledger#check}, still reported after the nonce.
  */
