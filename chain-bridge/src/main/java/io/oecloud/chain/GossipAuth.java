@@ -7,8 +7,6 @@ import io.oecloud.dht.Identity;
 import io.oecloud.dht.PeerId;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Base64;
@@ -169,11 +167,7 @@ public final class GossipAuth {
     }
 
     static byte[] sha256(byte[] body) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(body);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Ledger.sha256().digest(body);
     }
 
     private static Verdict refuse(int status, String reason) {

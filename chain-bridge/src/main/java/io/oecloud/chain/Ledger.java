@@ -116,8 +116,20 @@ public final class Ledger {
         }
     });
 
-    private static byte[] digest(byte[] msg, byte[] sig) {
+    /**
+     * This thread's SHA-256, reset: for the hashes taken per transaction or per gossip batch
+     * ({@link LedgerApp#hash}, {@link GossipAuth}, {@link TxGossip}), where
+     * {@code MessageDigest.getInstance} (a provider lookup) cost more than hashing ~180 bytes.
+     * The caller finishes with {@code digest()} before anything else on the thread uses it.
+     */
+    static java.security.MessageDigest sha256() {
         java.security.MessageDigest d = SHA256.get();
+        d.reset();
+        return d;
+    }
+
+    private static byte[] digest(byte[] msg, byte[] sig) {
+        java.security.MessageDigest d = sha256();
         d.update(msg);
         d.update(sig);
         return d.digest();
@@ -156,17 +168,20 @@ public final class Ledger {
         final TxBody body;
         final String sender;
         final BigInteger fee;
+        /** Why the fee field is not a valid amount (null when it is): {@link #apply} reports it after the nonce. */
+        final String feeError;
 
-        private Checked(byte[] bytes, Result refusal, TxBody body, String sender, BigInteger fee) {
+        private Checked(byte[] bytes, Result refusal, TxBody body, String sender, BigInteger fee, String feeError) {
             this.bytes = bytes;
             this.refusal = refusal;
             this.body = body;
             this.sender = sender;
             this.fee = fee;
+            this.feeError = feeError;
         }
 
         static Checked refused(byte[] bytes, Code code, String log) {
-            return new Checked(bytes, new Result(code, log), null, null, BigInteger.ZERO);
+            return new Checked(bytes, new Result(code, log), null, null, BigInteger.ZERO, null);
         }
 
         /** The refusal, or null when the transaction may be applied to a state. */
@@ -225,12 +240,14 @@ public final class Ledger {
             return Checked.refused(txBytes, Code.WRONG_CHAIN, "transaction is for chain '" + body.getChainId() + "', this is '" + chainId + "'");
         }
         BigInteger fee;
+        String feeError = null;
         try {
             fee = Amounts.decode(body.getFee().toByteArray(), "fee");
         } catch (Amounts.AmountException e) {
             fee = BigInteger.ZERO; // apply reports it after the nonce, as it always has
+            feeError = e.getMessage();
         }
-        return new Checked(txBytes, null, body, address(pk), fee);
+        return new Checked(txBytes, null, body, address(pk), fee, feeError);
     }
 
     /**
@@ -281,14 +298,12 @@ public final class Ledger {
             return new Result(Code.BAD_NONCE, "nonce " + Long.toUnsignedString(body.getNonce()) + " but the account's next nonce is "
                     + sender.nonce() + (Long.compareUnsigned(body.getNonce(), sender.nonce()) < 0 ? " (a replay)" : ""));
         }
-        BigInteger fee;
-        try {
-            fee = Amounts.decode(body.getFee().toByteArray(), "fee");
-        } catch (Amounts.AmountException e) {
-            return new Result(Code.BAD_AMOUNT, e.getMessage());
+        if (c.feeError != null) { // decoded once, by check
+            return new Result(Code.BAD_AMOUNT, c.feeError);
         }
-        BigInteger required = fees.required(c.bytes.length);
-        if (fee.compareTo(required) < 0) {
+        BigInteger fee = c.fee;
+        if (!fees.covers(fee, c.bytes.length)) {
+            BigInteger required = fees.required(c.bytes.length);
             return new Result(Code.FEE_TOO_LOW, "fee " + fee + " is below the " + required + " this transaction must pay ("
                     + fees.minimum() + " + " + fees.perByte() + " per byte x " + c.bytes.length + " bytes)");
         }

@@ -297,11 +297,7 @@ public final class LedgerApp {
 
     /** A transaction's hash as CometBFT names it: SHA-256 of its bytes, upper-case hex. */
     public static String hash(byte[] tx) {
-        try {
-            return HEX.formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(tx));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return HEX.formatHex(Ledger.sha256().digest(tx));
     }
 
     public Response handle(Request r) throws IOException {
@@ -309,10 +305,19 @@ public final class LedgerApp {
         // and carried in: nothing is verified while the ledger is locked
         Ledger l = ledger;
         List<Ledger.Checked> prechecked = null;
+        List<String> hashes = null;
         if (l != null && r.hasFinalizeBlock()) {
-            prechecked = new ArrayList<>(r.getFinalizeBlock().getTxsCount());
-            for (ByteString tx : r.getFinalizeBlock().getTxsList()) {
-                prechecked.add(l.check(tx.toByteArray()));
+            int n = r.getFinalizeBlock().getTxsCount();
+            byte[][] txs = new byte[n][];
+            hashes = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                txs[i] = r.getFinalizeBlock().getTxs(i).toByteArray();
+                hashes.add(hash(txs[i]));
+            }
+            Ledger.Checked[] pooled = pooled(hashes, txs);
+            prechecked = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                prechecked.add(pooled[i] != null ? pooled[i] : l.check(txs[i]));
             }
         } else if (l != null && r.hasCheckTx()) {
             prechecked = List.of(l.check(r.getCheckTx().getTx().toByteArray()));
@@ -320,7 +325,8 @@ public final class LedgerApp {
         Response resp;
         List<Runnable> after;
         synchronized (this) {
-            resp = dispatch(r, ledger == l ? prechecked : null);
+            boolean same = ledger == l;
+            resp = dispatch(r, same ? prechecked : null, same ? hashes : null);
             after = afterCall;
             afterCall = after.isEmpty() ? after : new ArrayList<>();
         }
@@ -328,7 +334,25 @@ public final class LedgerApp {
         return resp;
     }
 
-    private Response dispatch(Request r, List<Ledger.Checked> prechecked) throws IOException {
+    /**
+     * The mempool's checks of a block's transactions that it holds, by hash and the very same
+     * bytes (null for the others): a block's transactions are mostly ones this node admitted,
+     * and what {@link Ledger#check} found for them (parse, signature, chain, sender, fee) does not
+     * depend on the state, so FinalizeBlock takes it over instead of parsing and hashing each
+     * transaction again (~3 % of the ledgers' CPU at saturation). The rest are checked as before.
+     */
+    private synchronized Ledger.Checked[] pooled(List<String> hashes, byte[][] txs) {
+        Ledger.Checked[] out = new Ledger.Checked[txs.length];
+        for (int i = 0; i < txs.length; i++) {
+            TxPool.Entry e = pool.get(hashes.get(i));
+            if (e != null && java.util.Arrays.equals(e.tx(), txs[i])) {
+                out[i] = e.checked;
+            }
+        }
+        return out;
+    }
+
+    private Response dispatch(Request r, List<Ledger.Checked> prechecked, List<String> hashes) throws IOException {
         return switch (r.getValueCase()) {
             case ECHO -> Response.newBuilder().setEcho(ResponseEcho.newBuilder().setMessage(r.getEcho().getMessage())).build();
             case FLUSH -> Response.newBuilder().setFlush(ResponseFlush.getDefaultInstance()).build();
@@ -343,7 +367,7 @@ public final class LedgerApp {
             case EXTEND_VOTE -> Response.newBuilder().setExtendVote(ResponseExtendVote.getDefaultInstance()).build();
             case VERIFY_VOTE_EXTENSION -> Response.newBuilder().setVerifyVoteExtension(ResponseVerifyVoteExtension.newBuilder()
                     .setStatus(ResponseVerifyVoteExtension.VerifyStatus.ACCEPT)).build();
-            case FINALIZE_BLOCK -> Response.newBuilder().setFinalizeBlock(finalizeBlock(r.getFinalizeBlock(), prechecked)).build();
+            case FINALIZE_BLOCK -> Response.newBuilder().setFinalizeBlock(finalizeBlock(r.getFinalizeBlock(), prechecked, hashes)).build();
             case COMMIT -> Response.newBuilder().setCommit(commit()).build();
             case QUERY -> Response.newBuilder().setQuery(query(r.getQuery())).build();
             case LIST_SNAPSHOTS -> Response.newBuilder().setListSnapshots(ResponseListSnapshots.getDefaultInstance()).build();
@@ -485,7 +509,8 @@ public final class LedgerApp {
         return b.build();
     }
 
-    private ResponseFinalizeBlock finalizeBlock(RequestFinalizeBlock r, List<Ledger.Checked> prechecked) {
+    /** {@code prechecked} and {@code hashes}, when given, are the block's transactions' checks and hashes, in order. */
+    private ResponseFinalizeBlock finalizeBlock(RequestFinalizeBlock r, List<Ledger.Checked> prechecked, List<String> hashes) {
         if (ledger == null) {
             throw new IllegalStateException("FinalizeBlock before InitChain");
         }
@@ -508,9 +533,15 @@ public final class LedgerApp {
         workingRefused = 0;
         workingHashes = new ArrayList<>(r.getTxsCount());
         for (int i = 0; i < r.getTxsCount(); i++) {
-            byte[] bytes = r.getTxs(i).toByteArray();
-            workingHashes.add(hash(bytes));
-            Ledger.Result res = ledger.apply(working, prechecked != null ? prechecked.get(i) : ledger.check(bytes));
+            Ledger.Result res;
+            if (prechecked != null && hashes != null) {
+                workingHashes.add(hashes.get(i));
+                res = ledger.apply(working, prechecked.get(i));
+            } else {
+                byte[] bytes = r.getTxs(i).toByteArray();
+                workingHashes.add(hash(bytes));
+                res = ledger.apply(working, ledger.check(bytes));
+            }
             workingTxs += res.ok() ? 1 : 0;
             workingRefused += res.ok() ? 0 : 1;
             ExecTxResult.Builder x = ExecTxResult.newBuilder().setCode(res.code().value()).setLog(res.log())

@@ -204,12 +204,7 @@ public final class TxGossip implements AutoCloseable {
                 failed("no genesis yet");
                 return;
             }
-            java.security.MessageDigest sha;
-            try {
-                sha = java.security.MessageDigest.getInstance("SHA-256");
-            } catch (java.security.NoSuchAlgorithmException e) {
-                throw new IllegalStateException(e);
-            }
+            java.security.MessageDigest sha = Ledger.sha256();
             sha.update(body.nioBuffer());
             GossipAuth.sign(req.headers(), self, chain, peerId, sha.digest(), clock.getAsLong());
             inFlight = n;

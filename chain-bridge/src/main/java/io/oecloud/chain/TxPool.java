@@ -44,6 +44,8 @@ final class TxPool {
         final String hash;
         final Ledger.Checked checked;
         final BigInteger fee;
+        /** The fee when it is below 2^63 (always, in practice), else -1: for {@link #compareRate(Entry, Entry)}. */
+        final long smallFee;
         final int size;
         /** Arrival number: ties go to the older. */
         final long seq;
@@ -54,6 +56,7 @@ final class TxPool {
             this.hash = hash;
             this.checked = checked;
             this.fee = checked.fee();
+            this.smallFee = fee.signum() >= 0 && fee.bitLength() < 63 ? fee.longValue() : -1;
             this.size = checked.bytes().length;
             this.seq = seq;
         }
@@ -75,11 +78,27 @@ final class TxPool {
 
     /** Whether a pays less per byte than b (fee_a / size_a vs fee_b / size_b, exactly). */
     static int compareRate(BigInteger feeA, int sizeA, BigInteger feeB, int sizeB) {
+        if (feeA.bitLength() < 63 && feeB.bitLength() < 63 && sizeA >= 0 && sizeB >= 0) {
+            return compareRate(feeA.longValue(), sizeA, feeB.longValue(), sizeB);
+        }
         return feeA.multiply(BigInteger.valueOf(sizeB)).compareTo(feeB.multiply(BigInteger.valueOf(sizeA)));
     }
 
+    /**
+     * The same comparison for fees of 0 to 2^63 - 1 and sizes of 0 to 2^31 - 1, on the exact
+     * 128-bit products (high halves, then the low halves unsigned): no allocation. The pool
+     * compares on every admission (its eviction index), every reap step and every eviction plan,
+     * ~20 times per transaction; with BigInteger products that was ~2 % of the ledgers' CPU.
+     */
+    static int compareRate(long feeA, int sizeA, long feeB, int sizeB) {
+        long highA = Math.multiplyHigh(feeA, sizeB);
+        long highB = Math.multiplyHigh(feeB, sizeA);
+        return highA != highB ? Long.compare(highA, highB) : Long.compareUnsigned(feeA * sizeB, feeB * sizeA);
+    }
+
     private static int compareRate(Entry a, Entry b) {
-        return compareRate(a.fee, a.size, b.fee, b.size);
+        return a.smallFee >= 0 && b.smallFee >= 0 ? compareRate(a.smallFee, a.size, b.smallFee, b.size)
+                : compareRate(a.fee, a.size, b.fee, b.size);
     }
 
     /** An account's pending transactions, in nonce (= arrival) order. */
