@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
 public final class AbciServer implements AutoCloseable {
     /** Largest request accepted: CometBFT's default maximum block is 21 MiB. */
     public static final int MAX_FRAME = 64 << 20;
-    /** 64 MiB fits in four bytes of varint; a fifth still ending none is no ABCI length. */
+    /** Five bytes of varint hold any int (64 MiB takes four); a longer prefix is no length at all. */
     private static final int MAX_PREFIX = 5;
     private static final System.Logger LOG = System.getLogger(AbciServer.class.getName());
 

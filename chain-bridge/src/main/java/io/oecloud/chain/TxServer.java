@@ -227,7 +227,10 @@ public final class TxServer implements AutoCloseable {
         return new Answer(200, Map.of("received", received, "admitted", admitted));
     }
 
-    /** An entry's length prefix, or -1 where the body ends inside it or it runs past 5 bytes (no 32-bit length does). */
+    /**
+     * An entry's length prefix, or -1 (answered as a bad length) where the body ends inside it or
+     * it runs past the 5 bytes that hold any int.
+     */
     private static long entryLength(ByteBuf body) {
         try {
             return LengthPrefix.readUvarint(body, 5);
