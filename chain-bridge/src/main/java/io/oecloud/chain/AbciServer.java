@@ -13,15 +13,12 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.codec.ByteToMessageDecoder;
-import io.netty.handler.codec.CorruptedFrameException;
-import io.netty.handler.codec.TooLongFrameException;
 import io.oecloud.chain.abci.AbciTypesProto.Request;
 import io.oecloud.chain.abci.AbciTypesProto.Response;
 import io.oecloud.chain.abci.AbciTypesProto.ResponseException;
+import io.oecloud.wire.LengthPrefixDecoder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -33,6 +30,8 @@ import java.util.concurrent.TimeUnit;
 public final class AbciServer implements AutoCloseable {
     /** Largest request accepted: CometBFT's default maximum block is 21 MiB. */
     public static final int MAX_FRAME = 64 << 20;
+    /** Five bytes of varint hold any int (64 MiB takes four); a longer prefix is no length at all. */
+    private static final int MAX_PREFIX = 5;
     private static final System.Logger LOG = System.getLogger(AbciServer.class.getName());
 
     private final LedgerApp app;
@@ -50,7 +49,7 @@ public final class AbciServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new UvarintFrames(MAX_FRAME)).addLast(new Handler());
+                        ch.pipeline().addLast(new LengthPrefixDecoder("ABCI", MAX_PREFIX, MAX_FRAME)).addLast(new Handler());
                     }
                 });
         try {
@@ -64,43 +63,6 @@ public final class AbciServer implements AutoCloseable {
 
     public InetSocketAddress address() {
         return (InetSocketAddress) channel.localAddress();
-    }
-
-    /** Splits the stream into frames by their uvarint length prefix. */
-    static final class UvarintFrames extends ByteToMessageDecoder {
-        private final int max;
-
-        UvarintFrames(int max) {
-            this.max = max;
-        }
-
-        @Override
-        protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-            in.markReaderIndex();
-            long len = 0;
-            for (int shift = 0; ; shift += 7) {
-                if (!in.isReadable()) {
-                    in.resetReaderIndex();
-                    return;
-                }
-                if (shift > 35) {
-                    throw new CorruptedFrameException("ABCI length prefix longer than 5 bytes");
-                }
-                int b = in.readUnsignedByte();
-                len |= (long) (b & 0x7f) << shift;
-                if ((b & 0x80) == 0) {
-                    break;
-                }
-            }
-            if (len > max) {
-                throw new TooLongFrameException("ABCI frame of " + len + " bytes exceeds " + max);
-            }
-            if (in.readableBytes() < len) {
-                in.resetReaderIndex();
-                return;
-            }
-            out.add(in.readRetainedSlice((int) len));
-        }
     }
 
     /**

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.ByteString;
 import io.oecloud.chain.pb.ChainProto.TxBody;
 import io.oecloud.dht.Identity;
+import io.oecloud.wire.Uvarint;
 import java.math.BigInteger;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -70,16 +71,7 @@ public record Fees(BigInteger minimum, BigInteger perByte) {
 
     /** The length of the signed {@code Tx} holding {@code body}: field tags, lengths, body, 64-byte signature. */
     static int signedSize(int bodyBytes) {
-        return 1 + uvarintSize(bodyBytes) + bodyBytes + 1 + 1 + 64;
-    }
-
-    private static int uvarintSize(int v) {
-        int n = 1;
-        while ((v & ~0x7F) != 0) {
-            v >>>= 7;
-            n++;
-        }
-        return n;
+        return 1 + Uvarint.size(bodyBytes) + bodyBytes + 1 + 1 + 64;
     }
 
     /**

@@ -22,6 +22,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.timeout.ReadTimeoutHandler;
+import io.oecloud.wire.LengthPrefix;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -185,7 +186,7 @@ public final class TxGossip implements AutoCloseable {
                 }
                 queue.poll();
                 queued.decrementAndGet();
-                writeUvarint(body, tx.length);
+                LengthPrefix.writeUvarint(body, tx.length);
                 body.writeBytes(tx);
                 n++;
             }
@@ -320,13 +321,5 @@ public final class TxGossip implements AutoCloseable {
                 }
             }
         }
-    }
-
-    static void writeUvarint(ByteBuf out, int v) {
-        while ((v & ~0x7F) != 0) {
-            out.writeByte((v & 0x7F) | 0x80);
-            v >>>= 7;
-        }
-        out.writeByte(v);
     }
 }

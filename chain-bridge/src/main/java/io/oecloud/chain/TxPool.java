@@ -1,5 +1,6 @@
 package io.oecloud.chain;
 
+import io.oecloud.wire.Uvarint;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -360,10 +361,6 @@ final class TxPool {
 
     /** A transaction's size inside a block's data: field tag, uvarint length, bytes. */
     static long blockBytes(int length) {
-        int prefix = 1;
-        for (int v = length; v >= 0x80; v >>>= 7) {
-            prefix++;
-        }
-        return 1 + prefix + (long) length;
+        return 1 + Uvarint.size(length) + (long) length;
     }
 }

@@ -32,6 +32,8 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.timeout.ReadTimeoutHandler;
+import io.oecloud.wire.LengthPrefix;
+import io.oecloud.wire.WireException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.LinkedHashMap;
@@ -212,7 +214,7 @@ public final class TxServer implements AutoCloseable {
                 return new Answer(400, Map.of("error", "a gossip batch holds at most " + MAX_BATCH_TXS + " transactions",
                         "received", received, "admitted", admitted));
             }
-            long len = readUvarint(body);
+            long len = entryLength(body);
             if (len < 1 || len > Ledger.MAX_TX_BYTES || len > body.readableBytes()) {
                 return new Answer(400, Map.of("error", "gossip batch entry " + received + " has length " + len
                         + " (1 to " + Ledger.MAX_TX_BYTES + ", within the body)", "received", received, "admitted", admitted));
@@ -225,19 +227,16 @@ public final class TxServer implements AutoCloseable {
         return new Answer(200, Map.of("received", received, "admitted", admitted));
     }
 
-    private static long readUvarint(ByteBuf in) {
-        long v = 0;
-        for (int shift = 0; shift < 35; shift += 7) {
-            if (!in.isReadable()) {
-                return -1;
-            }
-            byte b = in.readByte();
-            v |= (long) (b & 0x7F) << shift;
-            if ((b & 0x80) == 0) {
-                return v;
-            }
+    /**
+     * An entry's length prefix, or -1 (answered as a bad length) where the body ends inside it or
+     * it runs past the 5 bytes that hold any int.
+     */
+    private static long entryLength(ByteBuf body) {
+        try {
+            return LengthPrefix.readUvarint(body, 5);
+        } catch (WireException e) {
+            return -1;
         }
-        return -1;
     }
 
     private enum Route { TXS, GOSSIP, PENDING, NOT_FOUND }

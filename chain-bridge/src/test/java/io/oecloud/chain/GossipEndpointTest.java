@@ -17,6 +17,7 @@ import io.oecloud.chain.abci.AbciTypesProto.RequestInitChain;
 import io.oecloud.chain.pb.ChainProto.Transfer;
 import io.oecloud.chain.pb.ChainProto.TxBody;
 import io.oecloud.dht.Identity;
+import io.oecloud.wire.LengthPrefix;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -100,7 +101,7 @@ class GossipEndpointTest {
     private static byte[] batch(byte[]... txs) {
         io.netty.buffer.ByteBuf b = io.netty.buffer.Unpooled.buffer();
         for (byte[] tx : txs) {
-            TxGossip.writeUvarint(b, tx.length);
+            LengthPrefix.writeUvarint(b, tx.length);
             b.writeBytes(tx);
         }
         byte[] out = new byte[b.readableBytes()];

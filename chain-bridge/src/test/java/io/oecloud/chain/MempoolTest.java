@@ -18,6 +18,7 @@ import io.oecloud.chain.abci.AbciTypesProto.RequestPrepareProposal;
 import io.oecloud.chain.pb.ChainProto.Transfer;
 import io.oecloud.chain.pb.ChainProto.TxBody;
 import io.oecloud.dht.Identity;
+import io.oecloud.wire.LengthPrefix;
 import java.math.BigInteger;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -270,9 +271,9 @@ class MempoolTest {
         // a gossip batch whose entry claims more bytes than the body holds stops there
         byte[] tx = transfer(0, BigInteger.ONE);
         io.netty.buffer.ByteBuf batch = io.netty.buffer.Unpooled.buffer();
-        TxGossip.writeUvarint(batch, tx.length);
+        LengthPrefix.writeUvarint(batch, tx.length);
         batch.writeBytes(tx);
-        TxGossip.writeUvarint(batch, 1000);
+        LengthPrefix.writeUvarint(batch, 1000);
         batch.writeBytes(new byte[10]);
         byte[] body = new byte[batch.readableBytes()];
         batch.readBytes(body);
@@ -308,19 +309,19 @@ class MempoolTest {
                         b.writeBytes(junk);
                     }
                     case 1 -> { // a length that lies
-                        TxGossip.writeUvarint(b, rnd.nextInt(1 << 20));
+                        LengthPrefix.writeUvarint(b, rnd.nextInt(1 << 20));
                         b.writeBytes(new byte[rnd.nextInt(20)]);
                     }
                     case 2 -> { // a framed transaction with bits flipped
                         byte[] t = valid.clone();
                         t[rnd.nextInt(t.length)] ^= (byte) (1 << rnd.nextInt(8));
-                        TxGossip.writeUvarint(b, t.length);
+                        LengthPrefix.writeUvarint(b, t.length);
                         b.writeBytes(t);
                     }
                     default -> { // framed random bytes
                         byte[] t = new byte[1 + rnd.nextInt(200)];
                         rnd.nextBytes(t);
-                        TxGossip.writeUvarint(b, t.length);
+                        LengthPrefix.writeUvarint(b, t.length);
                         b.writeBytes(t);
                     }
                 }

@@ -19,6 +19,7 @@ import io.oecloud.chain.abci.AbciTypesProto.RequestPrepareProposal;
 import io.oecloud.chain.pb.ChainProto;
 import io.oecloud.chain.pb.ChainProto.TxBody;
 import io.oecloud.dht.Identity;
+import io.oecloud.wire.LengthPrefix;
 import java.math.BigInteger;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -233,7 +234,7 @@ class TxFuzzTest {
                 }
             } else if (path < 90) { // the gossip parser, with a framing mistake now and then
                 io.netty.buffer.ByteBuf b = io.netty.buffer.Unpooled.buffer();
-                TxGossip.writeUvarint(b, rnd.nextInt(20) == 0 ? rnd.nextInt(1 << 20) : tx.length);
+                LengthPrefix.writeUvarint(b, rnd.nextInt(20) == 0 ? rnd.nextInt(1 << 20) : tx.length);
                 b.writeBytes(tx);
                 int status = TxServer.receiveBatch(app, b).status();
                 assertTrue(status == 200 || status == 400, "gossip batch answered " + status);
@@ -292,7 +293,7 @@ class TxFuzzTest {
     private static byte[] batch(byte[]... txs) {
         io.netty.buffer.ByteBuf b = io.netty.buffer.Unpooled.buffer();
         for (byte[] tx : txs) {
-            TxGossip.writeUvarint(b, tx.length);
+            LengthPrefix.writeUvarint(b, tx.length);
             b.writeBytes(tx);
         }
         byte[] out = new byte[b.readableBytes()];

@@ -2,6 +2,7 @@ package io.oecloud.dht;
 
 import io.netty.buffer.ByteBuf;
 import io.oecloud.dht.pb.Kad;
+import io.oecloud.wire.LengthPrefix;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -114,7 +115,7 @@ public final class HostKadNetwork implements KadNetwork {
                     for (byte[] m : framer.feed(s.alloc(), data)) {
                         Kad.Message reply = server.apply(s.remotePeer(), Kad.Message.parseFrom(m));
                         if (reply != null) {
-                            s.write(LengthPrefixed.encode(s.alloc(), reply.toByteArray()));
+                            s.write(LengthPrefix.encode(s.alloc(), reply.toByteArray()));
                         }
                     }
                     if (!s.isWritable()) {

@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.netty.buffer.ByteBuf;
 import io.oecloud.dht.pb.IdentifyProto;
+import io.oecloud.wire.LengthPrefix;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -39,7 +40,7 @@ final class Identify {
                 if (s.connection().remoteAddress() != null) {
                     b.setObservedAddr(ByteString.copyFrom(Multiaddr.tcp(s.connection().remoteAddress()).toBytes()));
                 }
-                s.write(LengthPrefixed.encode(s.alloc(), b.build().toByteArray()));
+                s.write(LengthPrefix.encode(s.alloc(), b.build().toByteArray()));
                 s.closeWrite();
             }
 

@@ -2,6 +2,7 @@ package io.oecloud.dht;
 
 import io.netty.buffer.ByteBuf;
 import io.oecloud.dht.pb.Kad;
+import io.oecloud.wire.LengthPrefix;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -162,9 +163,9 @@ final class KadStreams {
                 }
                 if (reply) {
                     waiting = f; // only this stream's close or its next message completes it
-                    stream.write(LengthPrefixed.encode(stream.alloc(), m.toByteArray()));
+                    stream.write(LengthPrefix.encode(stream.alloc(), m.toByteArray()));
                 } else {
-                    stream.write(LengthPrefixed.encode(stream.alloc(), m.toByteArray())).addListener(w -> {
+                    stream.write(LengthPrefix.encode(stream.alloc(), m.toByteArray())).addListener(w -> {
                         if (w.isSuccess()) {
                             giveBack(this);
                             f.complete(null);

@@ -2,12 +2,17 @@ package io.oecloud.dht;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.oecloud.wire.LengthPrefix;
+import io.oecloud.wire.Uvarint;
+import io.oecloud.wire.WireException;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * uvarint-length-prefixed messages on a stream (identify, kad, our own protocols). The length is
- * checked against the limit before any message byte is buffered.
+ * The messages of one stream (identify, kad, our own protocols), gathered from its data as it
+ * arrives: {@code wire}'s uvarint-length-prefixed frames ({@link LengthPrefix#encode} writes
+ * them). The length is checked against the limit before any message byte is buffered; a bad
+ * frame is this stream's {@link ProtocolException}, which resets it.
  */
 final class LengthPrefixed {
     private final int maxMessage;
@@ -15,13 +20,6 @@ final class LengthPrefixed {
 
     LengthPrefixed(int maxMessage) {
         this.maxMessage = maxMessage;
-    }
-
-    static ByteBuf encode(ByteBufAllocator alloc, byte[] message) {
-        ByteBuf out = alloc.buffer(Varints.size(message.length) + message.length);
-        Varints.write(out, message.length);
-        out.writeBytes(message);
-        return out;
     }
 
     /**
@@ -37,20 +35,17 @@ final class LengthPrefixed {
         data.release();
         List<byte[]> out = new ArrayList<>(1);
         while (buffer.isReadable()) {
-            int start = buffer.readerIndex();
-            long len = Varints.read(buffer);
-            if (len == Varints.INCOMPLETE) {
-                break;
-            }
-            if (len > maxMessage) {
+            int len;
+            try {
+                len = LengthPrefix.frameLength(buffer, Uvarint.MAX_BYTES, maxMessage);
+            } catch (WireException e) {
                 release();
-                throw new ProtocolException("message of " + len + " bytes exceeds the limit of " + maxMessage);
+                throw new ProtocolException(e.getMessage(), e);
             }
-            if (buffer.readableBytes() < len) {
-                buffer.readerIndex(start);
+            if (len == LengthPrefix.INCOMPLETE) {
                 break;
             }
-            byte[] m = new byte[(int) len];
+            byte[] m = new byte[len];
             buffer.readBytes(m);
             out.add(m);
         }

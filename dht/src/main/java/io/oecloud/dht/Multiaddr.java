@@ -1,5 +1,6 @@
 package io.oecloud.dht;
 
+import io.oecloud.wire.Uvarint;
 import java.io.ByteArrayOutputStream;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
@@ -69,9 +70,9 @@ public final class Multiaddr {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         byte[] v = new byte[10];
         for (Component c : components) {
-            out.write(v, 0, Varints.write(v, 0, c.proto.code));
+            out.write(v, 0, Uvarint.write(v, 0, c.proto.code));
             if (c.proto.size < 0) {
-                out.write(v, 0, Varints.write(v, 0, c.value.length));
+                out.write(v, 0, Uvarint.write(v, 0, c.value.length));
             }
             out.writeBytes(c.value);
         }
@@ -124,8 +125,8 @@ public final class Multiaddr {
         List<Component> cs = new ArrayList<>();
         int[] pos = {0};
         while (pos[0] < b.length) {
-            Proto p = Proto.ofCode(Varints.read(b, pos));
-            int len = p.size >= 0 ? p.size : (int) Math.min(Varints.read(b, pos), MAX_LENGTH + 1L);
+            Proto p = Proto.ofCode(Uvarint.read(b, pos));
+            int len = p.size >= 0 ? p.size : (int) Math.min(Uvarint.read(b, pos), MAX_LENGTH + 1L);
             if (pos[0] + len > b.length) {
                 throw new IllegalArgumentException("truncated /" + p.label + " value in multiaddr");
             }

@@ -1,6 +1,9 @@
 package io.oecloud.dht;
 
 import io.netty.buffer.ByteBuf;
+import io.oecloud.wire.LengthPrefix;
+import io.oecloud.wire.Uvarint;
+import io.oecloud.wire.WireException;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -20,7 +23,7 @@ final class Multistream {
 
     static void write(ByteBuf out, String line) {
         byte[] b = line.getBytes(StandardCharsets.UTF_8);
-        Varints.write(out, b.length + 1L);
+        LengthPrefix.writeUvarint(out, b.length + 1L);
         out.writeBytes(b);
         out.writeByte('\n');
     }
@@ -32,8 +35,13 @@ final class Multistream {
      */
     static String read(ByteBuf in) {
         int start = in.readerIndex();
-        long len = Varints.read(in);
-        if (len == Varints.INCOMPLETE) {
+        long len;
+        try {
+            len = LengthPrefix.readUvarint(in, Uvarint.MAX_BYTES);
+        } catch (WireException e) {
+            throw new ProtocolException("multistream " + e.getMessage(), e);
+        }
+        if (len == LengthPrefix.INCOMPLETE) {
             return null;
         }
         if (len < 1 || len > MAX_MESSAGE) {

@@ -3,6 +3,10 @@ package io.oecloud.dht;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.oecloud.dht.pb.Keys;
+import io.oecloud.wire.Base32;
+import io.oecloud.wire.Multihash;
+import io.oecloud.wire.Uvarint;
+import io.oecloud.wire.WireException;
 import java.util.Arrays;
 
 /**
@@ -12,8 +16,8 @@ import java.util.Arrays;
  * as base58btc ({@code 12D3KooW...}); also parsed from the CIDv1 form (codec libp2p-key 0x72).
  */
 public final class PeerId implements Comparable<PeerId> {
-    private static final int IDENTITY = 0x00;
-    private static final int SHA2_256 = 0x12;
+    private static final int IDENTITY = Multihash.IDENTITY;
+    private static final int SHA2_256 = Multihash.SHA2_256;
     private static final int LIBP2P_KEY = 0x72;
     /** go and js refuse inlined keys above 42 bytes; larger keys are hashed. */
     private static final int MAX_INLINE_KEY = 42;
@@ -49,19 +53,9 @@ public final class PeerId implements Comparable<PeerId> {
 
     /** The peer ID of a public key in libp2p's protobuf encoding. */
     public static PeerId fromPublicKeyProto(byte[] proto) {
-        byte[] mh;
-        if (proto.length <= MAX_INLINE_KEY) {
-            mh = new byte[2 + proto.length];
-            mh[0] = IDENTITY;
-            mh[1] = (byte) proto.length;
-            System.arraycopy(proto, 0, mh, 2, proto.length);
-        } else {
-            mh = new byte[34];
-            mh[0] = SHA2_256;
-            mh[1] = 32;
-            System.arraycopy(Crypto.sha256(proto), 0, mh, 2, 32);
-        }
-        return new PeerId(mh);
+        return new PeerId(proto.length <= MAX_INLINE_KEY
+                ? Multihash.encode(IDENTITY, proto)
+                : Multihash.encode(SHA2_256, Crypto.sha256(proto)));
     }
 
     /**
@@ -114,27 +108,21 @@ public final class PeerId implements Comparable<PeerId> {
             throw new IllegalArgumentException("peer ID of " + s.length() + " characters is too long");
         }
         if (s.charAt(0) == 'b') {
-            byte[] cid = base32(s.substring(1));
+            byte[] cid;
+            try {
+                cid = Base32.decode(s, 1);
+            } catch (WireException e) {
+                throw new IllegalArgumentException("peer ID CID is not valid base32: " + e.getMessage(), e);
+            }
             int[] pos = {0};
-            long version = Varints.read(cid, pos);
-            long codec = Varints.read(cid, pos);
+            long version = Uvarint.read(cid, pos);
+            long codec = Uvarint.read(cid, pos);
             if (version != 1 || codec != LIBP2P_KEY) {
                 throw new IllegalArgumentException("CID " + s + " is not a CIDv1 with codec libp2p-key (0x72)");
             }
             return fromBytes(Arrays.copyOfRange(cid, pos[0], cid.length));
         }
         return fromBytes(Base58.decode(s));
-    }
-
-    private static byte[] base32(String s) {
-        String upper = s.toUpperCase(java.util.Locale.ROOT);
-        int pad = (8 - upper.length() % 8) % 8;
-        try {
-            // RFC 4648 base32 through a small table; java.util has none, so decode by hand.
-            return Base32Codec.decode(upper + "=".repeat(pad));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("peer ID CID is not valid base32: " + e.getMessage(), e);
-        }
     }
 
     /** The Ed25519 public key inlined in this ID, or null when the ID only holds a hash of the key. */

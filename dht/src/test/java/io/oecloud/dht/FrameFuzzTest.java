@@ -11,6 +11,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.ReferenceCountUtil;
+import io.oecloud.wire.LengthPrefix;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
@@ -65,7 +66,7 @@ class FrameFuzzTest {
         }
         // a length far beyond the limit fails at once, with nothing of the body buffered
         ByteBuf huge = Unpooled.buffer();
-        Varints.write(huge, 1L << 40);
+        LengthPrefix.writeUvarint(huge, 1L << 40);
         assertThrows(ProtocolException.class, () -> Multistream.read(huge));
     }
 
@@ -90,7 +91,7 @@ class FrameFuzzTest {
     void lengthPrefixed_oversizedLength_isRefusedBeforeBuffering() {
         LengthPrefixed framer = new LengthPrefixed(1024);
         ByteBuf claim = Unpooled.buffer();
-        Varints.write(claim, 1L << 33);
+        LengthPrefix.writeUvarint(claim, 1L << 33);
         claim.writeBytes(new byte[10]);
         assertThrows(ProtocolException.class, () -> framer.feed(ByteBufAllocator.DEFAULT, claim));
         for (int i = 0; i < ROUNDS; i++) {

@@ -8,6 +8,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.netty.buffer.ByteBuf;
 import io.oecloud.dht.pb.Kad;
+import io.oecloud.wire.LengthPrefix;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -297,7 +298,7 @@ class KadMessageFuzzTest {
                     byte[] bytes = next(attacker.peerId());
                     st.write(rnd.nextInt(10) == 0
                             ? st.alloc().buffer().writeBytes(bytes) // unframed: a length prefix from the message's bytes
-                            : LengthPrefixed.encode(st.alloc(), bytes));
+                            : LengthPrefix.encode(st.alloc(), bytes));
                 }
                 st.closeWrite();
                 closed.add(done);

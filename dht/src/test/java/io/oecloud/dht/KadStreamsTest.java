@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.ByteString;
 import io.netty.buffer.ByteBuf;
 import io.oecloud.dht.pb.Kad;
+import io.oecloud.wire.LengthPrefix;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -48,7 +49,7 @@ class KadStreamsTest {
                         }
                         seen.add(msg.getType() + " " + msg.getKey().toStringUtf8());
                         if (msg.getType() == Kad.Message.MessageType.FIND_NODE) {
-                            s.write(LengthPrefixed.encode(s.alloc(), msg.toByteArray()));
+                            s.write(LengthPrefix.encode(s.alloc(), msg.toByteArray()));
                         }
                     }
                 } catch (Exception e) {
@@ -129,10 +130,10 @@ class KadStreamsTest {
                 public void onData(P2pStream s, ByteBuf data) {
                     try {
                         for (byte[] m : framer.feed(s.alloc(), data)) {
-                            s.write(LengthPrefixed.encode(s.alloc(), m));
+                            s.write(LengthPrefix.encode(s.alloc(), m));
                             if (streams.get() == 1) { // the first stream, once idle, gets a message nobody asked for
                                 s.eventLoop().schedule(() -> {
-                                    s.write(LengthPrefixed.encode(s.alloc(), msg(Kad.Message.MessageType.FIND_NODE, "extra").toByteArray()));
+                                    s.write(LengthPrefix.encode(s.alloc(), msg(Kad.Message.MessageType.FIND_NODE, "extra").toByteArray()));
                                 }, 200, TimeUnit.MILLISECONDS);
                             }
                         }
@@ -181,7 +182,7 @@ class KadStreamsTest {
                             Kad.Message msg = Kad.Message.parseFrom(m);
                             seen.add(msg.getKey().toStringUtf8());
                             long delay = msg.getKey().toStringUtf8().equals("slow") ? 1500 : 0;
-                            s.eventLoop().schedule(() -> { s.write(LengthPrefixed.encode(s.alloc(), msg.toByteArray())); },
+                            s.eventLoop().schedule(() -> { s.write(LengthPrefix.encode(s.alloc(), msg.toByteArray())); },
                                     delay, TimeUnit.MILLISECONDS);
                         }
                     } catch (Exception e) {

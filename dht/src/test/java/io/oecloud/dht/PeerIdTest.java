@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.oecloud.wire.Base32;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
@@ -42,7 +43,7 @@ class PeerIdTest {
         cid[0] = 1;
         cid[1] = 0x72;
         System.arraycopy(p.toBytes(), 0, cid, 2, p.toBytes().length);
-        String cidForm = "b" + Base32Codec.encodeLower(cid);
+        String cidForm = "b" + Base32.encode(cid);
         assertTrue(cidForm.startsWith("bafz"), cidForm);
         assertEquals(p, PeerId.parse(cidForm));
         assertEquals(p, PeerId.fromBytes(p.toBytes()));

@@ -1,5 +1,9 @@
 package io.oecloud.proofs;
 
+import io.oecloud.wire.Base32;
+import io.oecloud.wire.Multihash;
+import io.oecloud.wire.Uvarint;
+import io.oecloud.wire.WireException;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.util.Arrays;
@@ -28,12 +32,10 @@ public final class Cid implements Comparable<Cid> {
         this.codec = codec;
         this.function = function;
         this.digest = digest;
-        byte[] b = new byte[1 + Varint.size(codec.code()) + Varint.size(function.code()) + 1 + digest.length];
-        int o = Varint.write(1, b, 0);
-        o = Varint.write(codec.code(), b, o);
-        o = Varint.write(function.code(), b, o);
-        o = Varint.write(digest.length, b, o);
-        System.arraycopy(digest, 0, b, o, digest.length);
+        byte[] b = new byte[1 + Uvarint.size(codec.code()) + Multihash.size(function.code(), digest.length)];
+        int o = Uvarint.write(b, 0, 1);
+        o = Uvarint.write(b, o, codec.code());
+        Multihash.write(b, o, function.code(), digest);
         this.bytes = b;
     }
 
@@ -81,7 +83,13 @@ public final class Cid implements Comparable<Cid> {
             throw new CidFormatException(CidFormatException.Part.MULTIBASE, "multibase prefix '" + prefix + "'"
                     + multibaseName(s) + " is not supported; CIDs are base32 and start with 'b'");
         }
-        return fromBytes(Base32.decode(s, 1));
+        byte[] b;
+        try {
+            b = Base32.decode(s, 1);
+        } catch (WireException e) {
+            throw new CidFormatException(CidFormatException.Part.BASE32, e.getMessage(), e);
+        }
+        return fromBytes(b);
     }
 
     private static String multibaseName(String s) {
@@ -104,14 +112,14 @@ public final class Cid implements Comparable<Cid> {
      */
     public static Cid fromBytes(byte[] b) {
         int[] pos = {0};
-        long version = Varint.read(b, pos, "version");
+        long version = varint(b, pos, "version");
         if (version != 1) {
             throw new CidFormatException(CidFormatException.Part.VERSION,
                     "CID version " + version + " is not supported; only CIDv1");
         }
-        ContentCodec codec = ContentCodec.ofCode(Varint.read(b, pos, "codec"));
-        HashFunction function = HashFunction.ofCode(Varint.read(b, pos, "multihash function"));
-        long length = Varint.read(b, pos, "digest length");
+        ContentCodec codec = ContentCodec.ofCode(varint(b, pos, "codec"));
+        HashFunction function = HashFunction.ofCode(varint(b, pos, "multihash function"));
+        long length = varint(b, pos, "digest length");
         int left = b.length - pos[0];
         if (length != HashFunction.DIGEST_LENGTH) {
             throw new CidFormatException(CidFormatException.Part.DIGEST_LENGTH, function.label()
@@ -122,6 +130,15 @@ public final class Cid implements Comparable<Cid> {
                     + " digest: " + left + " bytes follow, the multihash says " + length);
         }
         return new Cid(codec, function, Arrays.copyOfRange(b, pos[0], b.length));
+    }
+
+    /** A varint in its shortest form, as multiformats requires; {@code what} names the field. */
+    private static long varint(byte[] b, int[] pos, String what) {
+        try {
+            return Uvarint.readMinimal(b, pos);
+        } catch (WireException e) {
+            throw new CidFormatException(CidFormatException.Part.VARINT, what + " " + e.getMessage(), e);
+        }
     }
 
     public ContentCodec codec() {
@@ -140,6 +157,14 @@ public final class Cid implements Comparable<Cid> {
     /** A copy of the binary form. */
     public byte[] toBytes() {
         return bytes.clone();
+    }
+
+    /**
+     * The multihash (function, length, digest) this CID ends with, in a new array: the key the DHT
+     * files the CID's providers under, as go- and js-libp2p do.
+     */
+    public byte[] multihash() {
+        return Multihash.encode(function.code(), digest);
     }
 
     /** Returns whether {@code data} hashes to this CID's digest. */

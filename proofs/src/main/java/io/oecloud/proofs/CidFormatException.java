@@ -29,6 +29,11 @@ public final class CidFormatException extends IllegalArgumentException {
         this.part = part;
     }
 
+    CidFormatException(Part part, String message, Throwable cause) {
+        super(message, cause);
+        this.part = part;
+    }
+
     public Part part() {
         return part;
     }

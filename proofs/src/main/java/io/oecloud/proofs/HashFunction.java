@@ -1,11 +1,13 @@
 package io.oecloud.proofs;
 
+import io.oecloud.wire.Multihash;
+
 /** The multihash functions CIDs may use. */
 public enum HashFunction {
     /** SHA-256 (multihash 0x12): what IPFS names raw blocks with by default. */
-    SHA2_256(0x12, "sha2-256"),
+    SHA2_256(Multihash.SHA2_256, "sha2-256"),
     /** BLAKE3 with a 32-byte digest (multihash 0x1e): the network's own names and commitments. */
-    BLAKE3(0x1e, "blake3");
+    BLAKE3(Multihash.BLAKE3, "blake3");
 
     /** Both functions' digests are 32 bytes. */
     public static final int DIGEST_LENGTH = 32;

@@ -63,6 +63,17 @@ class CidTest {
     }
 
     @Test
+    void multihash_isWhatFollowsVersionAndCodec_forOneAndFourByteCodecs() {
+        byte[] data = "manifest".getBytes(StandardCharsets.UTF_8);
+        Cid r = Cid.raw(data);
+        assertArrayEquals(java.util.Arrays.copyOfRange(r.toBytes(), 2, 36), r.multihash());
+        assertEquals("1220", HexFormat.of().formatHex(r.multihash(), 0, 2));
+        Cid m = Cid.compute(ContentCodec.MANIFEST, HashFunction.BLAKE3, data);
+        assertArrayEquals(java.util.Arrays.copyOfRange(m.toBytes(), 5, 39), m.multihash());
+        assertEquals("1e20", HexFormat.of().formatHex(m.multihash(), 0, 2));
+    }
+
+    @Test
     void parse_upperCaseBase32_isAccepted() {
         String s = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku";
         assertEquals(Cid.parse(s), Cid.parse("B" + s.substring(1).toUpperCase()));

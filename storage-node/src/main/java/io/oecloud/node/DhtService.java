@@ -9,7 +9,6 @@ import io.oecloud.dht.Validators;
 import io.oecloud.proofs.Cid;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
@@ -34,12 +33,7 @@ final class DhtService implements DhtOps {
 
     /** The multihash a CID's providers are filed under (what js and go use as the kad key). */
     static byte[] providerKey(Cid cid) {
-        byte[] b = cid.toBytes();
-        int at = 1; // skip version (1 byte) and the codec varint
-        while ((b[at] & 0x80) != 0) {
-            at++;
-        }
-        return Arrays.copyOfRange(b, at + 1, b.length);
+        return cid.multihash();
     }
 
     @Override

@@ -1282,12 +1282,7 @@ public final class ObjectService {
     }
 
     static byte[] multihash(Cid cid) {
-        byte[] b = cid.toBytes();
-        int at = 1;
-        while ((b[at] & 0x80) != 0) {
-            at++;
-        }
-        return Arrays.copyOfRange(b, at + 1, b.length);
+        return cid.multihash();
     }
 
     /** Writes bytes [from, to) of the object to {@code out}, fetching only the segments they touch. */

@@ -3,9 +3,16 @@ package io.oecloud.node.shard;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import io.oecloud.wire.LengthPrefix;
 
-/** uvarint-length-prefixed protobuf messages at the head of a shard stream, size-checked first. */
+/**
+ * The head of a shard stream: a uvarint-length-prefixed protobuf message ({@code wire}'s
+ * {@link LengthPrefix}), size-checked first, then the shard's bytes for a PUT or a GET's answer.
+ */
 final class Frames {
+    /** A head is at most {@link ShardServer#MAX_REQUEST} bytes: 5 bytes of varint cover any int. */
+    private static final int MAX_PREFIX = 5;
+
     private Frames() {}
 
     /**
@@ -13,13 +20,8 @@ final class Frames {
      * caller must not change it afterwards (shards are fresh arrays, never reused).
      */
     static ByteBuf encode(ByteBufAllocator alloc, byte[] message, byte[] body) {
-        ByteBuf head = alloc.heapBuffer(5 + message.length);
-        long v = message.length;
-        while ((v & ~0x7fL) != 0) {
-            head.writeByte((int) ((v & 0x7f) | 0x80));
-            v >>>= 7;
-        }
-        head.writeByte((int) v);
+        ByteBuf head = alloc.heapBuffer(MAX_PREFIX + message.length);
+        LengthPrefix.writeUvarint(head, message.length);
         head.writeBytes(message);
         if (body == null || body.length == 0) {
             return head;
@@ -31,34 +33,14 @@ final class Frames {
      * Reads one length-prefixed message from {@code in}, or returns null (buffer untouched) while
      * it is incomplete.
      *
-     * @throws IllegalArgumentException when the length exceeds {@code max}
+     * @throws io.oecloud.wire.WireException when the length exceeds {@code max} or its prefix 5 bytes
      */
     static byte[] read(ByteBuf in, int max) {
-        int start = in.readerIndex();
-        long len = 0;
-        int i = 0;
-        while (true) {
-            if (!in.isReadable()) {
-                in.readerIndex(start);
-                return null;
-            }
-            int b = in.readUnsignedByte();
-            len |= (long) (b & 0x7f) << (7 * i++);
-            if ((b & 0x80) == 0) {
-                break;
-            }
-            if (i == 5) {
-                throw new IllegalArgumentException("message length varint too long");
-            }
-        }
-        if (len > max) {
-            throw new IllegalArgumentException("message of " + len + " bytes exceeds " + max);
-        }
-        if (in.readableBytes() < len) {
-            in.readerIndex(start);
+        int len = LengthPrefix.frameLength(in, MAX_PREFIX, max);
+        if (len == LengthPrefix.INCOMPLETE) {
             return null;
         }
-        byte[] m = new byte[(int) len];
+        byte[] m = new byte[len];
         in.readBytes(m);
         return m;
     }

@@ -16,6 +16,7 @@ import io.oecloud.node.store.ShardStore;
 import io.oecloud.node.store.StoreException;
 import io.oecloud.node.store.StoredShard;
 import io.oecloud.proofs.Cid;
+import io.oecloud.wire.WireException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -347,8 +348,8 @@ public final class ShardServer {
                     byte[] m;
                     try {
                         m = Frames.read(head, MAX_REQUEST);
-                    } catch (IllegalArgumentException e) { // a length over the limit, in our words
-                        throw new Refused(Status.BAD_REQUEST, e.getMessage());
+                    } catch (WireException e) { // a length over the limit, in our words
+                        throw new Refused(Status.BAD_REQUEST, "request " + e.getMessage());
                     }
                     if (m == null) {
                         return;
