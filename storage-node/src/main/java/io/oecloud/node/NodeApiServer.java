@@ -171,11 +171,11 @@ final class NodeApiServer implements AutoCloseable {
         this.buffered = new BodyBudget(limits.bufferedBodies());
     }
 
-    private io.oecloud.chain.CometRpc chain;
-    private io.oecloud.chain.LedgerApp ledger;
+    private io.oecloud.chain.client.CometRpc chain;
+    private io.oecloud.chain.node.LedgerApp ledger;
 
     /** Serves /v1/chain/* through this super-node's CometBFT RPC, and transactions into its ledger's mempool. */
-    NodeApiServer withChain(io.oecloud.chain.CometRpc rpc, io.oecloud.chain.LedgerApp ledger) {
+    NodeApiServer withChain(io.oecloud.chain.client.CometRpc rpc, io.oecloud.chain.node.LedgerApp ledger) {
         this.chain = rpc;
         this.ledger = ledger;
         return this;
@@ -559,7 +559,7 @@ final class NodeApiServer implements AutoCloseable {
             byte[] tx = new byte[req.content().readableBytes()];
             req.content().readBytes(tx);
             boolean commit = q.parameters().getOrDefault("wait", List.of()).contains("commit");
-            return io.oecloud.chain.TxServer.submit(ledger, tx, commit).thenApply(a -> json(HttpResponseStatus.valueOf(a.status()), a.body()));
+            return io.oecloud.chain.node.TxServer.submit(ledger, tx, commit).thenApply(a -> json(HttpResponseStatus.valueOf(a.status()), a.body()));
         }
         if (m.equals(HttpMethod.GET) && path.equals("/v1/chain/mempool")) {
             return CompletableFuture.completedFuture(json(HttpResponseStatus.OK, Map.of("pending", ledger.pending())));
@@ -594,7 +594,7 @@ final class NodeApiServer implements AutoCloseable {
         out.put("code", t.at("/tx_result/code").asInt());
         out.put("log", t.at("/tx_result/log").asText());
         try {
-            out.putAll(io.oecloud.chain.TxView.describe(java.util.Base64.getDecoder().decode(t.path("tx").asText())));
+            out.putAll(io.oecloud.chain.client.TxView.describe(java.util.Base64.getDecoder().decode(t.path("tx").asText())));
         } catch (com.google.protobuf.InvalidProtocolBufferException | IllegalArgumentException e) {
             out.put("error", "not an OEChain transaction");
         }
