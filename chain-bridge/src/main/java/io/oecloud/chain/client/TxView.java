@@ -17,10 +17,10 @@ import java.util.Map;
  * (amounts in base units as decimal strings, CIDs in their text form, keys in base64). For
  * {@code oe chain tx} and account histories; never used to decide anything.
  */
-public final class TxView {
+final class TxView {
     private TxView() {}
 
-    public static Map<String, Object> describe(byte[] txBytes) throws InvalidProtocolBufferException {
+    static Map<String, Object> describe(byte[] txBytes) throws InvalidProtocolBufferException {
         Tx tx = Tx.parseFrom(txBytes);
         TxBody body = TxBody.parseFrom(tx.getBody());
         Map<String, Object> m = new LinkedHashMap<>();
