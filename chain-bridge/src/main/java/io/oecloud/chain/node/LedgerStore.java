@@ -20,6 +20,9 @@ import org.rocksdb.WriteOptions;
  * The committed ledger in RocksDB: each block's changed entries are written in one batch together
  * with its height and app hash, with a synced WAL, so after a crash the store holds exactly some committed
  * block and CometBFT's handshake (Info, then replay) brings it forward.
+ *
+ * <p>Ownership: this store owns its native handles (the database, its options and the write
+ * options) and {@link #close} releases them, the database first; whoever opened the store closes it.
  */
 public final class LedgerStore implements AutoCloseable {
     static {
@@ -31,19 +34,22 @@ public final class LedgerStore implements AutoCloseable {
     private static final String META = "meta/";
     private static final String PARAM = "param/";
 
+    private final Options options;
     private final RocksDB db;
     private final WriteOptions durable = new WriteOptions().setSync(true);
 
-    private LedgerStore(RocksDB db) {
+    private LedgerStore(Options options, RocksDB db) {
+        this.options = options;
         this.db = db;
     }
 
     public static LedgerStore open(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Options o = new Options().setCreateIfMissing(true);
         try {
-            Files.createDirectories(dir);
-            Options o = new Options().setCreateIfMissing(true);
-            return new LedgerStore(RocksDB.open(o, dir.toString()));
+            return new LedgerStore(o, RocksDB.open(o, dir.toString()));
         } catch (RocksDBException e) {
+            o.close();
             throw new IOException("cannot open the ledger store in " + dir + ": " + e.getMessage(), e);
         }
     }
@@ -143,6 +149,7 @@ public final class LedgerStore implements AutoCloseable {
             closed = true;
             durable.close();
             db.close();
+            options.close(); // after the database, which uses it until closed
         }
     }
 }
