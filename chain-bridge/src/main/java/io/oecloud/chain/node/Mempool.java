@@ -11,10 +11,14 @@ import io.oecloud.chain.node.LedgerApp.DroppedException;
 import io.oecloud.chain.node.LedgerApp.Submission;
 import io.oecloud.chain.node.LedgerApp.TooManyWaitersException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -41,7 +45,7 @@ final class Mempool {
     private LedgerState check;
     private volatile Consumer<byte[]> gossip = tx -> { };
     /** Transactions dropped from the full mempool for better-paying ones, since this process started. */
-    private final java.util.concurrent.atomic.AtomicLong evicted = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong evicted = new AtomicLong();
 
     Mempool(LedgerState committed) {
         this.check = committed.copy();
@@ -145,7 +149,7 @@ final class Mempool {
         Ledger.Checked[] out = new Ledger.Checked[txs.length];
         for (int i = 0; i < txs.length; i++) {
             TxPool.Entry e = pool.get(hashes.get(i));
-            if (e != null && java.util.Arrays.equals(e.tx(), txs[i])) {
+            if (e != null && Arrays.equals(e.tx(), txs[i])) {
                 out[i] = e.checked;
             }
         }
@@ -165,7 +169,7 @@ final class Mempool {
     ResponsePrepareProposal propose(RequestPrepareProposal r, long timeMillis, LedgerState committed, Ledger ledger) {
         ResponsePrepareProposal.Builder b = ResponsePrepareProposal.newBuilder();
         long size = 0;
-        java.util.Set<String> offered = new java.util.HashSet<>();
+        Set<String> offered = new HashSet<>();
         LedgerState scratch = ledger == null ? null : committed.copyAt(r.getHeight(), timeMillis);
         for (ByteString tx : r.getTxsList()) {
             size += TxPool.blockBytes(tx.size());
