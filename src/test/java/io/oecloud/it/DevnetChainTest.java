@@ -263,7 +263,7 @@ class DevnetChainTest {
         awaitTrue(() -> chainHeight(rpc0) >= 2, 60, "first blocks");
         io.oecloud.dht.Identity devnet = io.oecloud.dht.Identity.fromSeed(java.util.HexFormat.of().parseHex(
                 JSON.readTree(Path.of(doc.at("/chain/devnetKey").asText()).toFile()).get("seed").asText()));
-        String to = io.oecloud.chain.Ledger.address(io.oecloud.dht.Identity.generate().publicKey());
+        String to = io.oecloud.chain.ledger.Ledger.address(io.oecloud.dht.Identity.generate().publicKey());
 
         String api0 = doc.at("/nodes/0/api").asText();
         // load: a transfer every 100 ms through node 0's API (its ledger's mempool) while node 2 is killed and restarted
@@ -273,11 +273,11 @@ class DevnetChainTest {
             long nonce = 0;
             while (!stop.get()) {
                 // the devnet's genesis: 1,000 base units a transaction plus 1,000 per byte of it
-                byte[] tx = new io.oecloud.chain.Fees(java.math.BigInteger.valueOf(1000), io.oecloud.chain.Fees.DEFAULT_PER_BYTE).sign(devnet,
+                byte[] tx = new io.oecloud.chain.ledger.Fees(java.math.BigInteger.valueOf(1000), io.oecloud.chain.ledger.Fees.DEFAULT_PER_BYTE).sign(devnet,
                         io.oecloud.chain.pb.ChainProto.TxBody.newBuilder().setChainId("oe-devnet")
                         .setSender(com.google.protobuf.ByteString.copyFrom(devnet.publicKey())).setNonce(nonce)
                         .setTransfer(io.oecloud.chain.pb.ChainProto.Transfer.newBuilder().setTo(to)
-                                .setAmount(com.google.protobuf.ByteString.copyFrom(io.oecloud.chain.Amounts.encode(java.math.BigInteger.ONE)))));
+                                .setAmount(com.google.protobuf.ByteString.copyFrom(io.oecloud.chain.ledger.Amounts.encode(java.math.BigInteger.ONE)))));
                 try {
                     JsonNode r = JSON.readTree(java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
                             java.net.URI.create(api0 + "/v1/chain/txs")).timeout(java.time.Duration.ofSeconds(20))

@@ -5,11 +5,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.ByteString;
-import io.oecloud.chain.Amounts;
-import io.oecloud.chain.Ledger;
-import io.oecloud.chain.LocalTestnet;
+import io.oecloud.chain.ledger.Amounts;
+import io.oecloud.chain.ledger.Ledger;
 import io.oecloud.chain.pb.ChainProto.Transfer;
 import io.oecloud.chain.pb.ChainProto.TxBody;
+import io.oecloud.chain.testnet.LocalTestnet;
 import io.oecloud.dht.Identity;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -42,7 +42,7 @@ public final class ChainThroughput {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String CHAIN = "oechain-bench";
     /** The genesis' fees: every transfer pays 1,000 base units plus 1,000 per byte of the signed transaction. */
-    private static final io.oecloud.chain.Fees FEES = new io.oecloud.chain.Fees(BigInteger.valueOf(1000), io.oecloud.chain.Fees.DEFAULT_PER_BYTE);
+    private static final io.oecloud.chain.ledger.Fees FEES = new io.oecloud.chain.ledger.Fees(BigInteger.valueOf(1000), io.oecloud.chain.ledger.Fees.DEFAULT_PER_BYTE);
 
     private ChainThroughput() {}
 

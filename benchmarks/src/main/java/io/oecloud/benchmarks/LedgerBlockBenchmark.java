@@ -4,14 +4,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.ByteString;
-import io.oecloud.chain.Amounts;
-import io.oecloud.chain.Ledger;
-import io.oecloud.chain.LedgerApp;
-import io.oecloud.chain.LedgerStore;
 import io.oecloud.chain.abci.AbciTypesProto.Request;
 import io.oecloud.chain.abci.AbciTypesProto.RequestCommit;
 import io.oecloud.chain.abci.AbciTypesProto.RequestFinalizeBlock;
 import io.oecloud.chain.abci.AbciTypesProto.RequestInitChain;
+import io.oecloud.chain.ledger.Amounts;
+import io.oecloud.chain.ledger.Ledger;
+import io.oecloud.chain.node.LedgerApp;
+import io.oecloud.chain.node.LedgerStore;
 import io.oecloud.chain.pb.ChainProto.Transfer;
 import io.oecloud.chain.pb.ChainProto.TxBody;
 import io.oecloud.dht.Identity;
@@ -47,7 +47,7 @@ import org.openjdk.jmh.annotations.TearDown;
 public class LedgerBlockBenchmark {
     private static final String CHAIN = "oechain-ledger-bench";
     /** 1,000 base units a transfer plus 1,000 per byte of it, as the genesis says. */
-    private static final io.oecloud.chain.Fees FEES = new io.oecloud.chain.Fees(BigInteger.valueOf(1000), io.oecloud.chain.Fees.DEFAULT_PER_BYTE);
+    private static final io.oecloud.chain.ledger.Fees FEES = new io.oecloud.chain.ledger.Fees(BigInteger.valueOf(1000), io.oecloud.chain.ledger.Fees.DEFAULT_PER_BYTE);
     private static final int TXS = 100;
 
     @Param({"1000", "10000", "100000"})

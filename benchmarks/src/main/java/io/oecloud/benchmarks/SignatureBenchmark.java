@@ -1,9 +1,9 @@
 package io.oecloud.benchmarks;
 
 import com.google.protobuf.ByteString;
-import io.oecloud.chain.Amounts;
-import io.oecloud.chain.Ledger;
-import io.oecloud.chain.TxSignatures;
+import io.oecloud.chain.ledger.Amounts;
+import io.oecloud.chain.ledger.Ledger;
+import io.oecloud.chain.ledger.TxSignatures;
 import io.oecloud.chain.pb.ChainProto.Transfer;
 import io.oecloud.chain.pb.ChainProto.TxBody;
 import io.oecloud.dht.Identity;

@@ -4,12 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.ByteString;
 import io.netty.handler.codec.http.HttpMethod;
-import io.oecloud.chain.Amounts;
-import io.oecloud.chain.Ledger;
-import io.oecloud.chain.LedgerState;
-import io.oecloud.chain.LightClient;
-import io.oecloud.chain.pb.ChainProto.StateProof;
+import io.oecloud.chain.client.LightClient;
+import io.oecloud.chain.ledger.Amounts;
+import io.oecloud.chain.ledger.Ledger;
+import io.oecloud.chain.ledger.LedgerState;
 import io.oecloud.chain.pb.ChainProto.RegisterCid;
+import io.oecloud.chain.pb.ChainProto.StateProof;
 import io.oecloud.chain.pb.ChainProto.Transfer;
 import io.oecloud.chain.pb.ChainProto.TxBody;
 import io.oecloud.dht.Identity;
@@ -76,7 +76,7 @@ final class ChainCommands {
         JsonNode acct = request(target, HttpMethod.GET, "/v1/chain/accounts/" + me, null);
         JsonNode status = request(target, HttpMethod.GET, "/v1/chain/status", null);
         JsonNode params = request(target, HttpMethod.GET, "/v1/chain/params", null);
-        io.oecloud.chain.Fees fees = new io.oecloud.chain.Fees(new BigInteger(params.path("minFee").asText("0")),
+        io.oecloud.chain.ledger.Fees fees = new io.oecloud.chain.ledger.Fees(new BigInteger(params.path("minFee").asText("0")),
                 new BigInteger(params.path("feePerByte").asText("0")));
         body.setChainId(status.path("chainId").asText()).setSender(ByteString.copyFrom(key.publicKey()))
                 .setNonce(acct.path("nonce").asLong()).setFee(ByteString.copyFrom(Amounts.encode(fee == null ? BigInteger.ZERO : fee)));

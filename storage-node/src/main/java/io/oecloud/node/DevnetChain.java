@@ -4,10 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.oecloud.chain.Amounts;
-import io.oecloud.chain.ChainNode;
-import io.oecloud.chain.Ledger;
-import io.oecloud.chain.LocalTestnet;
+import io.oecloud.chain.ledger.Amounts;
+import io.oecloud.chain.ledger.Ledger;
+import io.oecloud.chain.node.CometConfig;
 import io.oecloud.dht.Identity;
 import java.io.IOException;
 import java.math.BigInteger;
@@ -19,7 +18,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The devnet's OEChain: four super-nodes (devnet nodes 0-3) with one genesis, made once under
@@ -38,7 +36,7 @@ final class DevnetChain {
     static final BigInteger SELF_BOND = Amounts.PASS.multiply(BigInteger.valueOf(10_000));
     /** What every devnet transaction pays, plus {@link #FEE_PER_BYTE} per byte of the signed transaction (base units). */
     static final BigInteger MIN_FEE = BigInteger.valueOf(1000);
-    static final BigInteger FEE_PER_BYTE = io.oecloud.chain.Fees.DEFAULT_PER_BYTE;
+    static final BigInteger FEE_PER_BYTE = io.oecloud.chain.ledger.Fees.DEFAULT_PER_BYTE;
     /** The protocol's reserve for future development. */
     static final BigInteger RESERVE = Amounts.PASS.multiply(BigInteger.valueOf(10_000_000));
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -60,8 +58,8 @@ final class DevnetChain {
     /** Creates the chain's homes and genesis unless they exist. {@code basePort} 0 picks free ports. */
     void prepare(Path dataDir, int basePort) throws IOException {
         if (Files.exists(home(SUPER_NODES - 1).resolve("config/genesis.json"))) {
-            if (!Files.exists(home(0).resolve(io.oecloud.chain.TxService.CONFIG))) { // a devnet made before the ledger kept the mempool
-                int[] free = basePort == 0 ? LocalTestnet.freePorts(SUPER_NODES) : null;
+            if (!Files.exists(home(0).resolve(io.oecloud.chain.node.TxService.CONFIG))) { // a devnet made before the ledger kept the mempool
+                int[] free = basePort == 0 ? CometConfig.freePorts(SUPER_NODES) : null;
                 int[] txs = new int[SUPER_NODES];
                 for (int i = 0; i < SUPER_NODES; i++) {
                     txs[i] = basePort == 0 ? free[i] : basePort + 144 + i;
@@ -70,13 +68,13 @@ final class DevnetChain {
             } else if (!mempoolConfigsComplete()) { // made before gossip was signed: same ports, the peers' IDs added
                 int[] txs = new int[SUPER_NODES];
                 for (int i = 0; i < SUPER_NODES; i++) {
-                    txs[i] = io.oecloud.chain.TxService.Config.read(home(i)).listen().getPort();
+                    txs[i] = io.oecloud.chain.node.TxService.Config.read(home(i)).listen().getPort();
                 }
                 writeMempoolConfigs(dataDir, txs);
             }
             return;
         }
-        run(cometbft.toString(), "testnet", "--v", String.valueOf(SUPER_NODES), "--o", dir.toString(), "--starting-ip-address", "127.0.0.1");
+        CometConfig.testnet(cometbft, dir, SUPER_NODES, 0);
         if (!Files.exists(walletKey)) {
             byte[] seed = new byte[32];
             new SecureRandom().nextBytes(seed);
@@ -98,23 +96,23 @@ final class DevnetChain {
                     .put("commissionPpm", 100_000);
         }
         accounts.addObject().put("address", WalletKey.address(walletKey)).put("balance", DEVNET_FUNDS.toString());
-        String g = JSON.writerWithDefaultPrettyPrinter().writeValueAsString(LocalTestnet.genesis(home(0), CHAIN_ID, app));
+        String g = JSON.writerWithDefaultPrettyPrinter().writeValueAsString(CometConfig.genesis(home(0), CHAIN_ID, app));
         int[] p2p = new int[SUPER_NODES];
         int[] rpc = new int[SUPER_NODES];
         int[] abci = new int[SUPER_NODES];
         int[] txs = new int[SUPER_NODES];
         String[] ids = new String[SUPER_NODES];
-        int[] free = basePort == 0 ? LocalTestnet.freePorts(4 * SUPER_NODES) : null;
+        int[] free = basePort == 0 ? CometConfig.freePorts(4 * SUPER_NODES) : null;
         for (int i = 0; i < SUPER_NODES; i++) {
             p2p[i] = basePort == 0 ? free[4 * i] : basePort + 2 * i;
             rpc[i] = basePort == 0 ? free[4 * i + 1] : basePort + 1 + 2 * i;
             abci[i] = basePort == 0 ? free[4 * i + 2] : basePort + 100 + i;
             txs[i] = basePort == 0 ? free[4 * i + 3] : basePort + 144 + i;
-            ids[i] = run(cometbft.toString(), "show-node-id", "--home", home(i).toString()).strip();
+            ids[i] = CometConfig.nodeId(cometbft, home(i));
         }
         for (int i = 0; i < SUPER_NODES; i++) {
-            LocalTestnet.configureLoopback(home(i), "tcp://127.0.0.1:" + abci[i], rpc[i], i, ids, p2p, "500ms");
-            LocalTestnet.toml(home(i).resolve("config/config.toml"), "", "moniker", "\"oe-devnet-" + i + "\"");
+            CometConfig.configureLoopback(home(i), "tcp://127.0.0.1:" + abci[i], rpc[i], i, ids, p2p, "500ms");
+            CometConfig.toml(home(i).resolve("config/config.toml"), "", "moniker", "\"oe-devnet-" + i + "\"");
             Files.writeString(home(i).resolve("config/genesis.json"), g, StandardCharsets.UTF_8);
         }
         writeMempoolConfigs(dataDir, txs);
@@ -127,14 +125,14 @@ final class DevnetChain {
             ids[i] = Identity.loadOrCreate(dataDir.resolve("node-" + i)).peerId().toString();
         }
         for (int i = 0; i < SUPER_NODES; i++) {
-            io.oecloud.chain.TxService.Config.loopbackMesh(txs, ids, i).write(home(i));
+            io.oecloud.chain.node.TxService.Config.loopbackMesh(txs, ids, i).write(home(i));
         }
     }
 
     private boolean mempoolConfigsComplete() throws IOException {
         for (int i = 0; i < SUPER_NODES; i++) {
-            if (!Files.exists(home(i).resolve(io.oecloud.chain.TxService.CONFIG))
-                    || !io.oecloud.chain.TxService.Config.read(home(i)).complete()) {
+            if (!Files.exists(home(i).resolve(io.oecloud.chain.node.TxService.CONFIG))
+                    || !io.oecloud.chain.node.TxService.Config.read(home(i)).complete()) {
                 return false;
             }
         }
@@ -150,8 +148,8 @@ final class DevnetChain {
         for (int i = 0; i < SUPER_NODES; i++) {
             Map<String, Object> v = new LinkedHashMap<>();
             v.put("node", i);
-            v.put("rpc", ChainNode.tomlValue(home(i).resolve("config/config.toml"), "rpc", "laddr").replace("tcp://", "http://"));
-            java.net.InetSocketAddress mempool = io.oecloud.chain.TxService.Config.read(home(i)).listen();
+            v.put("rpc", CometConfig.tomlValue(home(i).resolve("config/config.toml"), "rpc", "laddr").replace("tcp://", "http://"));
+            java.net.InetSocketAddress mempool = io.oecloud.chain.node.TxService.Config.read(home(i)).listen();
             v.put("mempool", "http://" + mempool.getHostString() + ":" + mempool.getPort());
             v.put("validatorAddress", JSON.readTree(home(i).resolve("config/priv_validator_key.json").toFile()).path("address").asText());
             v.put("operator", Ledger.address(Identity.loadOrCreate(dataDir.resolve("node-" + i)).publicKey()));
@@ -166,19 +164,5 @@ final class DevnetChain {
         m.put("superNodeSelfBond", SELF_BOND.divide(Amounts.PASS).toString());
         m.put("epochBlocks", 20);
         return m;
-    }
-
-    private static String run(String... cmd) throws IOException {
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new IOException(String.join(" ", cmd) + " failed: " + out);
-            }
-            return out;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
-        }
     }
 }

@@ -171,12 +171,12 @@ final class NodeApiServer implements AutoCloseable {
         this.buffered = new BodyBudget(limits.bufferedBodies());
     }
 
-    private io.oecloud.chain.CometRpc chain;
-    private io.oecloud.chain.LedgerApp ledger;
+    private io.oecloud.chain.client.ChainViews chain;
+    private io.oecloud.chain.node.LedgerApp ledger;
 
     /** Serves /v1/chain/* through this super-node's CometBFT RPC, and transactions into its ledger's mempool. */
-    NodeApiServer withChain(io.oecloud.chain.CometRpc rpc, io.oecloud.chain.LedgerApp ledger) {
-        this.chain = rpc;
+    NodeApiServer withChain(io.oecloud.chain.client.CometRpc rpc, io.oecloud.chain.node.LedgerApp ledger) {
+        this.chain = new io.oecloud.chain.client.ChainViews(rpc);
         this.ledger = ledger;
         return this;
     }
@@ -462,81 +462,38 @@ final class NodeApiServer implements AutoCloseable {
             throw new ApiException(HttpResponseStatus.NOT_FOUND, "this node is not a super-node: OEChain is served by nodes started with --super-node");
         }
         if (m.equals(HttpMethod.GET) && path.equals("/v1/chain/status")) {
-            return chain.get("/status").thenApply(r -> {
-                Map<String, Object> out = new LinkedHashMap<>();
-                out.put("chainId", r.at("/result/node_info/network").asText());
-                out.put("height", r.at("/result/sync_info/latest_block_height").asLong());
-                out.put("appHash", r.at("/result/sync_info/latest_app_hash").asText());
-                out.put("blockTime", r.at("/result/sync_info/latest_block_time").asText());
-                out.put("catchingUp", r.at("/result/sync_info/catching_up").asBoolean());
-                out.put("validatorAddress", r.at("/result/validator_info/address").asText());
-                out.put("votingPower", r.at("/result/validator_info/voting_power").asLong());
-                return json(HttpResponseStatus.OK, out);
-            });
+            return view(chain.status());
         }
         if (m.equals(HttpMethod.GET) && path.equals("/v1/chain/validators")) {
-            return chain.get("/validators").thenApply(r -> {
-                List<Map<String, Object>> vs = new java.util.ArrayList<>();
-                for (com.fasterxml.jackson.databind.JsonNode v : r.at("/result/validators")) {
-                    Map<String, Object> o = new LinkedHashMap<>();
-                    o.put("address", v.path("address").asText());
-                    o.put("power", v.path("voting_power").asLong());
-                    o.put("pubKey", v.at("/pub_key/value").asText());
-                    vs.add(o);
-                }
-                return json(HttpResponseStatus.OK, Map.of("height", r.at("/result/block_height").asLong(), "validators", vs));
-            });
+            return view(chain.validators());
         }
         if (m.equals(HttpMethod.GET) && path.equals("/v1/chain/candidates")) {
-            return chain.query("/candidates", "").thenApply(v -> json(HttpResponseStatus.OK, v));
+            return view(chain.candidates());
         }
         if (m.equals(HttpMethod.GET) && path.equals("/v1/chain/params")) {
-            return chain.query("/params", "").thenApply(v -> json(HttpResponseStatus.OK, v));
+            return view(chain.params());
         }
         if (m.equals(HttpMethod.GET) && path.startsWith("/v1/chain/txs/")) {
             String hash = path.substring("/v1/chain/txs/".length());
             if (!hash.matches("(?i)(0x)?[0-9a-f]{64}")) {
                 throw new ApiException(HttpResponseStatus.BAD_REQUEST, "a transaction hash is 64 hex digits, not '" + hash + "'");
             }
-            return chain.get("/tx?hash=0x" + hash.replaceFirst("(?i)^0x", "")).thenApply(r -> r.has("error")
-                    ? json(HttpResponseStatus.NOT_FOUND, Map.of("error", "no committed transaction " + hash))
-                    : json(HttpResponseStatus.OK, txView(r.path("result"))));
+            return view(chain.tx(hash));
         }
         if (m.equals(HttpMethod.GET) && path.startsWith("/v1/chain/accounts/") && path.endsWith("/txs")) {
             String addr = path.substring("/v1/chain/accounts/".length(), path.length() - "/txs".length());
             peerId(addr);
-            // CometBFT's index: as sender or as receiver; newest first, at most 100 of each
-            String sent = "/tx_search?query=%22oe.sender%3D%27" + addr + "%27%22&per_page=100&order_by=%22desc%22";
-            String received = "/tx_search?query=%22oe.receiver%3D%27" + addr + "%27%22&per_page=100&order_by=%22desc%22";
-            return chain.get(sent).thenCombine(chain.get(received), (a, b) -> {
-                java.util.TreeMap<String, Map<String, Object>> byKey = new java.util.TreeMap<>(java.util.Comparator.reverseOrder());
-                for (com.fasterxml.jackson.databind.JsonNode t : a.at("/result/txs")) {
-                    byKey.put(String.format("%020d/%06d", t.path("height").asLong(), t.path("index").asInt()), txView(t));
-                }
-                for (com.fasterxml.jackson.databind.JsonNode t : b.at("/result/txs")) {
-                    byKey.put(String.format("%020d/%06d", t.path("height").asLong(), t.path("index").asInt()), txView(t));
-                }
-                return json(HttpResponseStatus.OK, Map.of("address", addr, "txs", List.copyOf(byKey.values())));
-            });
+            return view(chain.history(addr));
         }
         boolean prove = q.parameters().getOrDefault("prove", List.of()).contains("true");
         if (m.equals(HttpMethod.GET) && path.startsWith("/v1/chain/accounts/")) {
             String addr = path.substring("/v1/chain/accounts/".length());
             peerId(addr); // 400 for a malformed address
-            if (prove) {
-                return chain.queryProved("/account", addr).thenApply(r -> proved(r, HttpResponseStatus.OK));
-            }
-            return chain.query("/account", addr).thenApply(v -> json(HttpResponseStatus.OK, v));
+            return view(chain.account(addr, prove));
         }
         if (m.equals(HttpMethod.GET) && path.startsWith("/v1/chain/cids/")) {
             Cid c = cid(path.substring("/v1/chain/cids/".length()));
-            if (prove) {
-                return chain.queryProved("/cid", c.toString()).thenApply(r -> proved(r, r.path("code").asInt() == 0
-                        ? HttpResponseStatus.OK : HttpResponseStatus.NOT_FOUND));
-            }
-            return chain.query("/cid", c.toString()).thenApply(v -> v == null
-                    ? json(HttpResponseStatus.NOT_FOUND, Map.of("error", c + " is not registered"))
-                    : json(HttpResponseStatus.OK, v));
+            return view(chain.cid(c.toString(), prove));
         }
         // what a light client needs to check the answers above without trusting this node
         if (m.equals(HttpMethod.GET) && path.startsWith("/v1/chain/light/")) {
@@ -550,16 +507,13 @@ final class NodeApiServer implements AutoCloseable {
             if (height < 1 || !(parts[0].equals("commit") || parts[0].equals("validators"))) {
                 throw new ApiException(HttpResponseStatus.BAD_REQUEST, "use /v1/chain/light/commit/HEIGHT or /v1/chain/light/validators/HEIGHT");
             }
-            String rpc = parts[0].equals("commit") ? "/commit?height=" + height : "/validators?height=" + height + "&per_page=100";
-            return chain.get(rpc).thenApply(r -> r.has("error")
-                    ? json(HttpResponseStatus.NOT_FOUND, Map.of("error", r.at("/error/data").asText(r.at("/error/message").asText())))
-                    : json(HttpResponseStatus.OK, r.path("result")));
+            return view(parts[0].equals("commit") ? chain.lightCommit(height) : chain.lightValidators(height));
         }
         if (m.equals(HttpMethod.POST) && path.equals("/v1/chain/txs")) {
             byte[] tx = new byte[req.content().readableBytes()];
             req.content().readBytes(tx);
             boolean commit = q.parameters().getOrDefault("wait", List.of()).contains("commit");
-            return io.oecloud.chain.TxServer.submit(ledger, tx, commit).thenApply(a -> json(HttpResponseStatus.valueOf(a.status()), a.body()));
+            return io.oecloud.chain.node.TxServer.submit(ledger, tx, commit).thenApply(a -> json(HttpResponseStatus.valueOf(a.status()), a.body()));
         }
         if (m.equals(HttpMethod.GET) && path.equals("/v1/chain/mempool")) {
             return CompletableFuture.completedFuture(json(HttpResponseStatus.OK, Map.of("pending", ledger.pending())));
@@ -567,38 +521,9 @@ final class NodeApiServer implements AutoCloseable {
         throw new ApiException(HttpResponseStatus.NOT_FOUND, "no route for " + m + " " + path);
     }
 
-    /** A proved query answer: the JSON value (when there is one) and the state proof, as base64. */
-    private static FullHttpResponse proved(com.fasterxml.jackson.databind.JsonNode r, HttpResponseStatus status) {
-        Map<String, Object> out = new LinkedHashMap<>();
-        try {
-            if (r.path("code").asInt() == 0) {
-                out.put("value", JSON_READER.readTree(java.util.Base64.getDecoder().decode(r.path("value").asText())));
-            } else {
-                out.put("error", r.path("log").asText());
-            }
-        } catch (java.io.IOException e) {
-            throw new ApiException(HttpResponseStatus.BAD_GATEWAY, "the ledger answered something that is not JSON");
-        }
-        out.put("height", r.path("height").asLong());
-        out.put("proof", r.at("/proofOps/ops/0/data").asText());
-        return json(status, out);
-    }
-
-    private static final com.fasterxml.jackson.databind.ObjectMapper JSON_READER = new com.fasterxml.jackson.databind.ObjectMapper();
-
-    /** A committed transaction from CometBFT's /tx or /tx_search: where, its result, and what it says. */
-    private static Map<String, Object> txView(com.fasterxml.jackson.databind.JsonNode t) {
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("hash", t.path("hash").asText());
-        out.put("height", t.path("height").asLong());
-        out.put("code", t.at("/tx_result/code").asInt());
-        out.put("log", t.at("/tx_result/log").asText());
-        try {
-            out.putAll(io.oecloud.chain.TxView.describe(java.util.Base64.getDecoder().decode(t.path("tx").asText())));
-        } catch (com.google.protobuf.InvalidProtocolBufferException | IllegalArgumentException e) {
-            out.put("error", "not an OEChain transaction");
-        }
-        return out;
+    /** A chain view answered with its status and JSON body. */
+    private static CompletableFuture<FullHttpResponse> view(CompletableFuture<io.oecloud.chain.client.ChainViews.View> v) {
+        return v.thenApply(x -> json(HttpResponseStatus.valueOf(x.status()), x.body()));
     }
 
     static FullHttpResponse json(HttpResponseStatus status, Object body) {

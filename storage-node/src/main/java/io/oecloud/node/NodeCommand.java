@@ -170,17 +170,17 @@ final class NodeCommand implements Callable<Integer> {
         }
         P2pNode node = storage.p2p;
         DhtService service = node.service(() -> { });
-        io.oecloud.chain.ChainNode chain = null;
+        io.oecloud.chain.node.ChainNode chain = null;
         if (superNode) {
             try {
-                chain = io.oecloud.chain.ChainNode.start(Cometbft.binary(cometbftBinary),
+                chain = io.oecloud.chain.node.ChainNode.start(Cometbft.binary(cometbftBinary),
                         chainHome != null ? chainHome : dataDir.resolve("cometbft"), dataDir.resolve("ledger"), id);
             } catch (IOException e) {
                 storage.close();
                 throw e;
             }
         }
-        io.oecloud.chain.ChainNode chainNode = chain;
+        io.oecloud.chain.node.ChainNode chainNode = chain;
         ChainGauges chainGauges = chain == null ? null : new ChainGauges(chain, storage.metrics);
         NodeApiServer server;
         try {
@@ -234,7 +234,7 @@ final class NodeCommand implements Callable<Integer> {
             out.println("super-node: OEChain RPC on http://" + chainNode.rpcAddress().getHostString() + ":"
                     + chainNode.rpcAddress().getPort() + " (CometBFT pid " + chainNode.enginePid() + "), mempool and gossip on http://"
                     + chainNode.txAddress().getHostString() + ":" + chainNode.txAddress().getPort() + ", transaction signatures checked by "
-                    + io.oecloud.chain.TxSignatures.backend());
+                    + io.oecloud.chain.ledger.TxSignatures.backend());
         }
         out.println("DHT server, routing table " + node.dht.routingTableSize() + " peers; ready");
         out.flush();

@@ -3,7 +3,7 @@ package io.oecloud.node;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.oecloud.chain.Ledger;
+import io.oecloud.chain.ledger.Ledger;
 import io.oecloud.dht.Identity;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -3,7 +3,7 @@ package io.oecloud.node;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.oecloud.chain.TxService;
+import io.oecloud.chain.node.TxService;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

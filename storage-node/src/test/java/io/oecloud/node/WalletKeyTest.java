@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.oecloud.chain.Ledger;
+import io.oecloud.chain.ledger.Ledger;
 import io.oecloud.dht.Identity;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,0 +1,80 @@
+package io.oecloud.chain.ledger;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * One block under the ledger's rules, on a copy of the committed state: {@link #begin} (the last
+ * commit's signers paid, liveness counted, evidence punished), the transactions in the block's
+ * order ({@link #apply}), then {@link #end} (matured unbondings paid back, the validator set
+ * chosen at an epoch or after a jail) and the supply invariant. The committed state is never
+ * touched: the caller commits {@link #state()} or drops it.
+ *
+ * <p>Usage, as FinalizeBlock runs it:
+ * <pre>{@code
+ * Block b = Block.begin(committed, height, blockTimeMillis, lastCommitVotes, misbehavior);
+ * for (Ledger.Checked tx : txs) results.add(b.apply(ledger, tx));
+ * List<Block.Update> validatorUpdates = b.end(); // throws when the supply invariant breaks
+ * }</pre>
+ *
+ * <p>Not thread-safe: one thread drives a block from begin to end.
+ */
+public final class Block {
+    /** A vote of the last block's commit: the validator (its CometBFT address), its power, what it did. */
+    public record Vote(String validatorAddress, long power, boolean signedBlock, boolean absent) {}
+
+    /** Evidence of misbehavior (double-signing or a light-client attack) at {@code height}. */
+    public record Evidence(String validatorAddress, long height) {}
+
+    /** A change of the validator set for CometBFT: power 0 removes. */
+    public record Update(String operator, byte[] validatorKey, long power) {}
+
+    private final LedgerState state;
+    private final Set<String> changed;
+    private final boolean jailed;
+
+    private Block(LedgerState state, Set<String> changed, boolean jailed) {
+        this.state = state;
+        this.changed = changed;
+        this.jailed = jailed;
+    }
+
+    /**
+     * Starts block {@code height} on a copy of {@code committed}: its time is the block's (from
+     * CometBFT, never the clock), and from here on every entry written or removed is recorded.
+     */
+    public static Block begin(LedgerState committed, long height, long timeMillis, List<Vote> lastCommit, List<Evidence> evidence) {
+        LedgerState working = committed.copyAt(height, timeMillis);
+        Set<String> changed = working.track(); // what this block writes: the entries, tree and store follow only that
+        return new Block(working, changed, Staking.beginBlock(working, lastCommit, evidence));
+    }
+
+    /** Applies one of the block's transactions (refused ones change nothing and pay nothing). */
+    public Ledger.Result apply(Ledger ledger, Ledger.Checked tx) {
+        return ledger.apply(state, tx);
+    }
+
+    /**
+     * Ends the block: the validator set changes CometBFT must apply. Throws IllegalStateException
+     * when the supply invariant is broken, so the chain stops rather than commit such a block.
+     */
+    public List<Update> end() {
+        List<Update> updates = Staking.endBlock(state, jailed);
+        if (!state.supply().equals(state.expectedSupply())) { // the invariant, at every block
+            throw new IllegalStateException("supply invariant broken at height " + state.height + ": balances, stake and pools "
+                    + state.supply() + " != genesis + minted - slashed " + state.expectedSupply());
+        }
+        state.untrack();
+        return updates;
+    }
+
+    /** The state after the block (after {@link #end}: what is committed). */
+    public LedgerState state() {
+        return state;
+    }
+
+    /** The entry keys the block wrote or removed (the pools and counters are always written, and not listed). */
+    public Set<String> changed() {
+        return changed;
+    }
+}

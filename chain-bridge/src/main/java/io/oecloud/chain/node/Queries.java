@@ -1,0 +1,133 @@
+package io.oecloud.chain.node;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.ByteString;
+import io.oecloud.chain.abci.AbciTypesProto.RequestQuery;
+import io.oecloud.chain.abci.AbciTypesProto.ResponseQuery;
+import io.oecloud.chain.abci.CryptoproofProto.ProofOp;
+import io.oecloud.chain.abci.CryptoproofProto.ProofOps;
+import io.oecloud.chain.ledger.Fees;
+import io.oecloud.chain.ledger.LedgerState;
+import io.oecloud.chain.ledger.StateTree;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * ABCI queries, answered at the committed height in JSON: {@code /account} (data = address),
+ * {@code /cid} (data = CID), {@code /candidates}, {@code /params}. With {@code prove}, the
+ * {@code /account} and {@code /cid} answers carry a {@link StateTree} proof of the state entry
+ * (its presence, or its absence) as proof op {@link StateTree#PROOF_TYPE}.
+ *
+ * <p>Threading: called under the {@link LedgerApp}'s monitor (the committed tree is built lazily).
+ */
+final class Queries {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final List<String> PATHS = List.of("/account", "/cid", "/candidates", "/params");
+
+    private Queries() {}
+
+    /** The answer to {@code r} from the committed state of {@code blocks}; {@code fees} is null before InitChain. */
+    static ResponseQuery answer(RequestQuery r, BlockCommitter blocks, Fees fees) throws IOException {
+        LedgerState committed = blocks.committed();
+        String data = r.getData().toString(StandardCharsets.UTF_8);
+        Object answer = switch (r.getPath()) {
+            case "/account" -> account(committed, data);
+            case "/cid" -> cid(committed, data);
+            case "/candidates" -> candidates(committed);
+            case "/params" -> params(committed, fees);
+            default -> null;
+        };
+        ResponseQuery.Builder b = ResponseQuery.newBuilder().setHeight(committed.height()).setKey(r.getData());
+        String stateKey = switch (r.getPath()) {
+            case "/account" -> "account/" + data;
+            case "/cid" -> "cid/" + data;
+            default -> null;
+        };
+        if (r.getProve() && stateKey != null) {
+            b.setProofOps(ProofOps.newBuilder().addOps(ProofOp.newBuilder().setType(StateTree.PROOF_TYPE)
+                    .setKey(ByteString.copyFromUtf8(stateKey)).setData(blocks.tree().prove(stateKey, committed.height()).toByteString())));
+        }
+        if (answer == null) {
+            boolean known = PATHS.contains(r.getPath());
+            return b.setCode(known ? 2 : 1).setLog(known ? data + " is not registered" : "unknown query path '" + r.getPath()
+                    + "' (known: /account, /cid, /candidates, /params)").build();
+        }
+        return b.setCode(0).setValue(ByteString.copyFrom(JSON.writeValueAsBytes(answer))).build();
+    }
+
+    static Map<String, Object> account(LedgerState s, String addr) {
+        LedgerState.Account a = s.account(addr);
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("address", addr);
+        m.put("balance", a.balance().toString());
+        m.put("nonce", a.nonce());
+        Map<String, String> bonded = new java.util.LinkedHashMap<>();
+        s.delegationsOf(addr).forEach((c, v) -> bonded.put(c, v.toString()));
+        m.put("delegations", bonded);
+        List<Map<String, Object>> unbonding = new ArrayList<>();
+        for (LedgerState.Unbonding u : s.unbondingsOf(addr)) {
+            Map<String, Object> e = new java.util.LinkedHashMap<>();
+            e.put("candidate", u.candidate());
+            e.put("amount", u.amount().toString());
+            e.put("completeHeight", u.completeHeight());
+            unbonding.add(e);
+        }
+        m.put("unbonding", unbonding);
+        return m;
+    }
+
+    static Map<String, Object> cid(LedgerState s, String cid) {
+        LedgerState.CidRecord c = s.cid(cid);
+        if (c == null) {
+            return null;
+        }
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("cid", cid);
+        m.put("owner", c.owner());
+        m.put("sinceHeight", c.sinceHeight());
+        m.put("sinceTime", java.time.Instant.ofEpochMilli(c.sinceMillis()).toString());
+        m.put("title", c.title());
+        m.put("license", c.license());
+        return m;
+    }
+
+    /** Every candidate, by stake (largest first), with its power when it is a validator. */
+    static List<Map<String, Object>> candidates(LedgerState s) {
+        List<Map<String, Object>> l = new ArrayList<>();
+        s.candidates().forEach((op, c) -> {
+            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            m.put("address", op);
+            m.put("moniker", c.moniker());
+            m.put("validatorAddress", c.validatorAddress());
+            m.put("validatorKey", java.util.Base64.getEncoder().encodeToString(c.validatorKey()));
+            m.put("stake", c.stake().toString());
+            m.put("selfBond", s.delegation(op, op).toString());
+            m.put("delegators", s.delegationsTo(op).size());
+            m.put("commissionPpm", c.commissionPpm());
+            m.put("jailed", c.jailed());
+            m.put("jailedUntil", c.jailedUntil());
+            m.put("power", s.validators().getOrDefault(op, 0L));
+            l.add(m);
+        });
+        l.sort(java.util.Comparator.comparing((Map<String, Object> m) -> new BigInteger((String) m.get("stake"))).reversed()
+                .thenComparing(m -> (String) m.get("address")));
+        return l;
+    }
+
+    static Map<String, Object> params(LedgerState s, Fees fees) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>(s.params().toMap());
+        if (fees != null) {
+            m.putAll(fees.toMap());
+        }
+        m.put("feePool", s.feePool().toString());
+        m.put("reserve", s.reserve().toString());
+        m.put("genesisSupply", s.genesisSupply().toString());
+        m.put("minted", s.minted().toString());
+        m.put("slashed", s.slashed().toString());
+        return m;
+    }
+}
