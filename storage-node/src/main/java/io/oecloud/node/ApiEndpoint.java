@@ -56,12 +56,9 @@ record ApiEndpoint(InetSocketAddress address, ApiToken token) {
 
     /** As {@link #find(Path, String, Path)}, reading environment variables through {@code env} (tests). */
     static ApiEndpoint find(Path dataDir, String api, Path tokenFile, UnaryOperator<String> env) throws IOException {
-        String address = api;
-        String source = "--api";
-        if (address == null && !blank(env.apply(API_ENV))) {
-            address = env.apply(API_ENV).strip();
-            source = API_ENV;
-        }
+        String fromEnv = env.apply(API_ENV);
+        boolean viaEnv = api == null && !blank(fromEnv);
+        String address = viaEnv ? fromEnv.strip() : api;
         Path home = null; // the candidate whose api file names the address
         for (Path dir : candidates(dataDir)) {
             String written = written(dir);
@@ -76,11 +73,11 @@ record ApiEndpoint(InetSocketAddress address, ApiToken token) {
                     + dataDir.resolve(DEVNET_FILE) + " or " + dataDir.resolve(DEVNET_DIR).resolve(DEVNET_FILE)
                     + "); start one with 'oe node' or 'oe devnet', or pass --api HOST:PORT (or set " + API_ENV + ")");
         }
-        return new ApiEndpoint(Options.hostPort(address, source), token(home, tokenFile, env));
+        return new ApiEndpoint(Options.hostPort(address, viaEnv ? API_ENV : "--api"), token(home, tokenFile, env));
     }
 
     /** The node directories to look in, in the order {@link ApiEndpoint} describes. */
-    static List<Path> candidates(Path dataDir) throws IOException {
+    private static List<Path> candidates(Path dataDir) throws IOException {
         List<Path> dirs = new ArrayList<>();
         dirs.add(dataDir);
         devnetNodes(dataDir, dirs);

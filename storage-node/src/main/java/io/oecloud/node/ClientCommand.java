@@ -24,7 +24,7 @@ abstract class ClientCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Mixin
-    NodeChoice target;
+    NodeChoice nodeChoice;
 
     @Option(names = "--bootstrap", paramLabel = "MULTIADDR",
             description = "Start a transient node joined through these peers instead of using a running node.")
@@ -47,14 +47,14 @@ abstract class ClientCommand implements Callable<Integer> {
     private DhtOps open(PrintWriter err) throws IOException {
         if (bootstrap.isEmpty()) {
             try {
-                return new ApiClient(target.endpoint());
+                return new ApiClient(nodeChoice.endpoint());
             } catch (ApiEndpoint.NoNodeFound e) {
                 throw new ApiEndpoint.NoNodeFound(e.getMessage() + ", or --bootstrap MULTIADDR for a transient node");
             }
         }
         List<Multiaddr> boot = Options.multiaddrs(bootstrap, "--bootstrap");
         // Records are signed by the data directory's identity when there is one.
-        Path dataDir = target.dataDir;
+        Path dataDir = nodeChoice.dataDir;
         Identity id = Files.exists(dataDir.resolve(Identity.KEY_FILE)) ? Identity.loadOrCreate(dataDir) : Identity.generate();
         P2pNode node = P2pNode.start(id, List.of(Multiaddr.parse("/ip4/127.0.0.1/tcp/0")), null, false);
         if (node.bootstrap(boot, err).isEmpty()) {
