@@ -294,6 +294,10 @@ class DevnetTest {
         OeLauncherTest.Run ls = OeLauncherTest.oe(Map.of(), "ls", "--data-dir", dir0, "--api", api0);
         assertEquals(0, ls.code(), ls.err());
         assertTrue(ls.out().contains(put.out()), ls.out());
+        // the devnet's own directory: its node 0, found through devnet.json, with node 0's token
+        OeLauncherTest.Run lsDevnet = OeLauncherTest.oe(Map.of(), "ls", "--data-dir", data.toString());
+        assertEquals(0, lsDevnet.code(), lsDevnet.err());
+        assertTrue(lsDevnet.out().contains(put.out()), lsDevnet.out());
     }
 
     private static void deleteTree(Path p) throws Exception {

@@ -115,12 +115,28 @@ class OeLauncherTest {
             Run stranger = oe(Map.of(), "status", "--api", api, "--data-dir", dir.resolve("elsewhere").toString());
             assertEquals(1, stranger.code(), "without the token: refused");
             assertTrue(stranger.err().contains("API token"), stranger.err());
+            // OE_API and OE_API_TOKEN name the node and its token instead of --api and --token-file
+            Run fromEnv = oe(Map.of("OE_API", api, "OE_API_TOKEN", Files.readString(token).strip()),
+                    "status", "--data-dir", dir.resolve("elsewhere").toString());
+            assertEquals(0, fromEnv.code(), fromEnv.err());
+            assertTrue(fromEnv.out().contains(peer), fromEnv.out());
         } finally {
             node.destroy(); // SIGTERM: the shutdown hook closes the node and removes DATA_DIR/api
             assertTrue(node.waitFor(30, TimeUnit.SECONDS));
         }
         assertTrue(!Files.exists(data.resolve("api")), "api file removed on stop");
         assertTrue(Files.exists(data.resolve("peers.txt")), "peer store saved on stop");
+    }
+
+    @Test
+    void binOe_helpOnASubcommand_printsItsUsage() throws Exception {
+        for (List<String> cmd : List.of(List.of("node"), List.of("wallet", "new"))) { // both said "Unknown option" once
+            List<String> args = new java.util.ArrayList<>(cmd);
+            args.add("--help");
+            Run r = oe(Map.of(), args.toArray(String[]::new));
+            assertEquals(0, r.code(), r.err());
+            assertTrue(r.out().startsWith("Usage: oe " + String.join(" ", cmd) + " "), r.out());
+        }
     }
 
     @Test

@@ -54,7 +54,7 @@ final class ChainCommands {
     }
 
     /** One JSON exchange with the node; a non-2xx answer becomes an IOException with its message. */
-    static JsonNode request(ObjectCommands.Target target, HttpMethod method, String uri, byte[] body) throws Exception {
+    static JsonNode request(NodeChoice target, HttpMethod method, String uri, byte[] body) throws Exception {
         try (ApiClient client = new ApiClient(target.endpoint())) {
             ApiClient.Answer a = client.call(method, uri, body).get(2, TimeUnit.MINUTES);
             JsonNode doc = JSON.readTree(a.body());
@@ -71,7 +71,7 @@ final class ChainCommands {
      * block. The fee is what the chain asks for the signed transaction's size (minFee + feePerByte
      * x bytes, from /v1/chain/params), or {@code fee} when given (refused here when below that).
      */
-    static JsonNode submit(ObjectCommands.Target target, Identity key, BigInteger fee, TxBody.Builder body) throws Exception {
+    static JsonNode submit(NodeChoice target, Identity key, BigInteger fee, TxBody.Builder body) throws Exception {
         String me = Ledger.address(key.publicKey());
         JsonNode acct = request(target, HttpMethod.GET, "/v1/chain/accounts/" + me, null);
         JsonNode status = request(target, HttpMethod.GET, "/v1/chain/status", null);
@@ -100,7 +100,7 @@ final class ChainCommands {
         CommandLine.Model.CommandSpec spec;
 
         @CommandLine.Mixin
-        ObjectCommands.Target target;
+        NodeChoice target;
 
         PrintWriter out() {
             return spec.commandLine().getOut();
@@ -408,7 +408,7 @@ final class ChainCommands {
     }
 
     /** A node that serves headers, commits and validator sets, each checked by the light client. */
-    private record HttpSource(ObjectCommands.Target target) implements LightClient.Source {
+    private record HttpSource(NodeChoice target) implements LightClient.Source {
         @Override
         public JsonNode commit(long height) throws Exception {
             long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
@@ -428,7 +428,7 @@ final class ChainCommands {
     }
 
     /** GET of a proved answer: 200 and 404 both carry a proof. */
-    static JsonNode provedAnswer(ObjectCommands.Target target, String uri) throws Exception {
+    static JsonNode provedAnswer(NodeChoice target, String uri) throws Exception {
         try (ApiClient client = new ApiClient(target.endpoint())) {
             ApiClient.Answer a = client.call(HttpMethod.GET, uri, null).get(2, TimeUnit.MINUTES);
             JsonNode doc = JSON.readTree(a.body());
@@ -440,7 +440,7 @@ final class ChainCommands {
     }
 
     /** Checks a proved answer: returns the proven state entry (null when proven absent) and says what vouches for it. */
-    static byte[] verified(ObjectCommands.Target target, VerifyOptions o, JsonNode answer, String key, PrintWriter out) throws Exception {
+    static byte[] verified(NodeChoice target, VerifyOptions o, JsonNode answer, String key, PrintWriter out) throws Exception {
         StateProof proof = StateProof.parseFrom(java.util.Base64.getDecoder().decode(answer.path("proof").asText()));
         String chainId = request(target, HttpMethod.GET, "/v1/chain/status", null).path("chainId").asText();
         Path file = o.trustFile != null ? o.trustFile : Path.of(System.getProperty("user.home"), ".oecloud", "light", chainId + ".json");
@@ -459,7 +459,7 @@ final class ChainCommands {
     }
 
     /** An account's balance and nonce from a proof checked by the light client, compared with the node's answer. */
-    static LedgerState.Account verifiedAccount(ObjectCommands.Target target, VerifyOptions o, String address, PrintWriter out) throws Exception {
+    static LedgerState.Account verifiedAccount(NodeChoice target, VerifyOptions o, String address, PrintWriter out) throws Exception {
         io.oecloud.dht.PeerId.parse(address);
         JsonNode answer = provedAnswer(target, "/v1/chain/accounts/" + address + "?prove=true");
         byte[] v = verified(target, o, answer, "account/" + address, out);

@@ -53,25 +53,6 @@ import picocli.CommandLine.Parameters;
 final class ObjectCommands {
     private ObjectCommands() {}
 
-    /** Options both commands share: which node to talk to. */
-    static final class Target {
-        @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "${sys:user.home}/.oecloud",
-                description = "The node's data directory (default: ${DEFAULT-VALUE}).")
-        Path dataDir;
-
-        @Option(names = "--api", paramLabel = "HOST:PORT", description = "A running node's HTTP API (default: from DATA_DIR/api).")
-        String api;
-
-        @Option(names = "--token-file", paramLabel = "FILE",
-                description = "The node's API token (default: $OE_API_TOKEN, else DATA_DIR/api-token for DATA_DIR's node).")
-        Path tokenFile;
-
-        /** The node's API and the token to send it. */
-        ApiEndpoint endpoint() throws IOException {
-            return ApiEndpoint.find(dataDir, api, tokenFile);
-        }
-    }
-
     /** Progress on stderr when it is a terminal, at most a few times a second. */
     static final class Progress {
         private final PrintStream err = System.err;
@@ -180,7 +161,7 @@ final class ObjectCommands {
         CommandLine.Model.CommandSpec spec;
 
         @CommandLine.Mixin
-        Target target;
+        NodeChoice target;
 
         @Parameters(paramLabel = "FILE|DIR")
         Path file;
@@ -339,7 +320,7 @@ final class ObjectCommands {
         CommandLine.Model.CommandSpec spec;
 
         @CommandLine.Mixin
-        Target target;
+        NodeChoice target;
 
         @Option(names = "--json", description = "Print the node's JSON answer.")
         boolean json;
@@ -368,7 +349,7 @@ final class ObjectCommands {
         CommandLine.Model.CommandSpec spec;
 
         @CommandLine.Mixin
-        Target target;
+        NodeChoice target;
 
         @Parameters(paramLabel = "CID")
         String cid;
@@ -393,7 +374,7 @@ final class ObjectCommands {
         CommandLine.Model.CommandSpec spec;
 
         @CommandLine.Mixin
-        Target target;
+        NodeChoice target;
 
         @Override
         public Integer call() throws Exception {
@@ -406,7 +387,7 @@ final class ObjectCommands {
     }
 
     /** One JSON request to the node; non-2xx answers become "oe CMD: message". */
-    private static int simple(CommandLine.Model.CommandSpec spec, Target target, HttpMethod method, String uri,
+    private static int simple(CommandLine.Model.CommandSpec spec, NodeChoice target, HttpMethod method, String uri,
                               java.util.function.Consumer<com.fasterxml.jackson.databind.JsonNode> show) {
         PrintWriter err = spec.commandLine().getErr();
         String name = spec.name();
@@ -432,7 +413,7 @@ final class ObjectCommands {
         CommandLine.Model.CommandSpec spec;
 
         @CommandLine.Mixin
-        Target target;
+        NodeChoice target;
 
         @Parameters(paramLabel = "CID[/PATH]", description = "The object, or a path inside a directory object.")
         String cid;

@@ -4,9 +4,14 @@ import io.oecloud.erasure.ErasureBackend;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code oe} program: one binary, one subcommand per role or client action. */
+/**
+ * The {@code oe} program: one binary, one subcommand per role or client action. Its attributes are
+ * inherited by every subcommand at any depth ({@code scope = INHERIT}), so {@code -h/--help} and
+ * {@code -V/--version} work on each of them ({@code OeHelpTest} walks the tree).
+ */
 @Command(
         name = "oe",
+        scope = CommandLine.ScopeType.INHERIT,
         mixinStandardHelpOptions = true,
         versionProvider = VersionCommand.Provider.class,
         description = "OE Cloud: decentralized storage and CDN.",
@@ -30,7 +35,12 @@ public final class Oe implements Runnable {
             System.err.println("oe: " + e.getMessage());
             return 2;
         }
-        return new CommandLine(new Oe()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+        return commandLine().execute(args);
+    }
+
+    /** The command tree as {@link #run} executes it (tests set its output streams). */
+    static CommandLine commandLine() {
+        return new CommandLine(new Oe()).setCaseInsensitiveEnumValuesAllowed(true);
     }
 
     @Override

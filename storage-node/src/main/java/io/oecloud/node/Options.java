@@ -1,58 +1,18 @@
 package io.oecloud.node;
 
-import io.oecloud.dht.Identity;
 import io.oecloud.dht.Multiaddr;
-import java.io.IOException;
-import java.io.PrintWriter;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine;
-import picocli.CommandLine.Option;
 
 /**
- * Options shared by the client commands ({@code oe id}, {@code oe ping}, {@code oe dht ...}) and
- * how they find a node: {@code --bootstrap} starts a transient node for the command; otherwise
- * the command talks to the running node whose API address is in {@code DATA_DIR/api} (or given
- * with {@code --api}), with the API token found as {@link ApiEndpoint} says.
+ * Parsers of option values shared by {@code oe node}, {@code oe devnet} and the client commands;
+ * each error names the option and the value. Which node a client command talks to is
+ * {@link NodeChoice}'s.
  */
 final class Options {
-    @Option(names = "--data-dir", paramLabel = "DIR", description = "The node's data directory (default: ${DEFAULT-VALUE}).",
-            defaultValue = "${sys:user.home}/.oecloud")
-    Path dataDir;
-
-    @Option(names = "--api", paramLabel = "HOST:PORT", description = "A running node's HTTP API (default: from DATA_DIR/api).")
-    String api;
-
-    @Option(names = "--token-file", paramLabel = "FILE",
-            description = "The node's API token (default: $OE_API_TOKEN, else DATA_DIR/api-token for DATA_DIR's node).")
-    Path tokenFile;
-
-    @Option(names = "--bootstrap", paramLabel = "MULTIADDR",
-            description = "Start a transient node joined through these peers instead of using a running node.")
-    List<String> bootstrap = List.of();
-
-    /** Opens the node the command talks to. */
-    DhtOps open(PrintWriter err) throws IOException {
-        if (!bootstrap.isEmpty()) {
-            List<Multiaddr> boot = multiaddrs(bootstrap, "--bootstrap");
-            // Records are signed by the data directory's identity when there is one.
-            Identity id = Files.exists(dataDir.resolve(Identity.KEY_FILE)) ? Identity.loadOrCreate(dataDir) : Identity.generate();
-            P2pNode node = P2pNode.start(id, List.of(Multiaddr.parse("/ip4/127.0.0.1/tcp/0")), null, false);
-            if (node.bootstrap(boot, err).isEmpty()) {
-                node.close();
-                throw new IOException("no bootstrap peer could be reached");
-            }
-            return node.service(node::close);
-        }
-        if (api == null && !Files.exists(dataDir.resolve(NodeCommand.API_FILE))) {
-            throw new IOException("no running node found (no " + dataDir.resolve(NodeCommand.API_FILE)
-                    + "); start one with 'oe node' or pass --bootstrap MULTIADDR");
-        }
-        return new ApiClient(ApiEndpoint.find(dataDir, api, tokenFile));
-    }
+    private Options() {}
 
     static List<Multiaddr> multiaddrs(List<String> values, String option) {
         List<Multiaddr> out = new ArrayList<>();
