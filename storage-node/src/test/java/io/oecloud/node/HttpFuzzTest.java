@@ -296,10 +296,8 @@ class HttpFuzzTest {
         nodeLog.addHandler(errors);
         leakDetectionReportsHere(leaks);
         try (TestNetwork net = TestNetwork.start(dir, 6)) {
-            StorageNode first = net.get(0);
-            try (NodeApiServer api = new NodeApiServer(first.p2p.service(() -> { }), first.objects, ApiAccessTest.access(),
-                    new NodeApiServer.Limits(4, 8, 8 << 20, Duration.ofMillis(250), Duration.ofHours(1), 512))
-                    .withStatus(first).start(new InetSocketAddress("127.0.0.1", 0))) {
+            try (NodeApiServer api = net.api(0, ApiAccessTest.access(),
+                    new NodeApiServer.Limits(4, 8, 8 << 20, Duration.ofMillis(250), Duration.ofHours(1), 512))) {
                 int port = api.address().getPort();
                 String host = "127.0.0.1:" + port;
                 HttpClient http = HttpClient.newHttpClient();
