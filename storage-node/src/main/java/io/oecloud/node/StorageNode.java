@@ -19,6 +19,7 @@ import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.ContentCodec;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -117,7 +118,7 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
             }
         });
         p2p.host.setStreamHandler(ShardServer.PROTOCOL_ID, server::newHandler);
-        this.objects = new ObjectService(p2p.host, p2p.dht, store, new ShardClient(p2p.host, p2p.host.identity(), 60_000),
+        this.objects = new ObjectService(p2p.host, p2p.dht, store, new ShardClient(p2p.host, p2p.host.identity(), 60_000, store.clock()),
                 p2p.host.identity(), config, io, this::provide, metrics);
         // A corrupt shard is dropped by the store (never served); repair rebuilds it from the other shards.
         store.onCorrupt(cid -> LOG.log(System.Logger.Level.WARNING, "shard {0} was corrupt and is dropped; it needs repair", cid));
@@ -211,7 +212,16 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
     /** @param quotas what other owners' pins may take here; the node's own key is trusted in any case */
     static StorageNode start(Identity id, List<Multiaddr> listen, Path dataDir, long capacity,
                              ObjectService.Config config, Upkeep schedule, Quotas quotas) throws IOException, StoreException {
-        ShardStore store = ShardStore.open(dataDir.resolve("store"), capacity, quotas.trusting(id.publicKey()));
+        return start(id, listen, dataDir, capacity, config, schedule, quotas, InstantSource.system());
+    }
+
+    /**
+     * @param clock the node's now: the times its store records, its garbage grace, the signature
+     *     windows it admits and signs (tests move it instead of waiting)
+     */
+    static StorageNode start(Identity id, List<Multiaddr> listen, Path dataDir, long capacity, ObjectService.Config config,
+                             Upkeep schedule, Quotas quotas, InstantSource clock) throws IOException, StoreException {
+        ShardStore store = ShardStore.open(dataDir.resolve("store"), capacity, quotas.trusting(id.publicKey()), clock);
         P2pNode p2p;
         try {
             p2p = P2pNode.start(id, listen, dataDir, true);

@@ -50,9 +50,7 @@ class HttpAccessTest {
     }
 
     private NodeApiServer server(ApiAccess access) throws Exception {
-        StorageNode first = net.get(0);
-        return new NodeApiServer(first.p2p.service(() -> { }), first.objects, access, NodeApiServer.Limits.defaults())
-                .withStatus(first).start(new InetSocketAddress("127.0.0.1", 0));
+        return net.api(0, access, NodeApiServer.Limits.defaults());
     }
 
     @AfterAll

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -48,9 +47,7 @@ class HttpRobustnessTest {
     }
 
     private NodeApiServer server(NodeApiServer.Limits limits) throws Exception {
-        StorageNode first = net.get(0);
-        return new NodeApiServer(first.p2p.service(() -> { }), first.objects, ApiAccessTest.access(), limits)
-                .withStatus(first).start(new InetSocketAddress("127.0.0.1", 0));
+        return net.api(0, ApiAccessTest.access(), limits);
     }
 
     @AfterAll

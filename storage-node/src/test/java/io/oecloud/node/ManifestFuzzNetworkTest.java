@@ -51,17 +51,21 @@ class ManifestFuzzNetworkTest {
     @TempDir
     Path dir;
 
-    private List<StorageNode> nodes = new ArrayList<>();
+    private TestNetwork net;
+    private List<StorageNode> nodes;
     private final ObjectService.Config config = new ObjectService.Config(4, 2, S, 1024, 3);
 
     @BeforeEach
     void start() throws Exception {
-        nodes = TestNetworks.start(dir, 6, config);
+        net = TestNetwork.start(dir, 6, config);
+        nodes = net.nodes();
     }
 
     @AfterEach
     void stop() {
-        nodes.forEach(StorageNode::close);
+        if (net != null) {
+            net.close();
+        }
     }
 
     @Test
@@ -94,7 +98,7 @@ class ManifestFuzzNetworkTest {
             for (int ops = 1 + rnd.nextInt(3); ops > 0; ops--) {
                 m = mutate(m, bases, objects, rnd);
             }
-            byte[] block = TestNetworks.sign(m, id);
+            byte[] block = TestManifests.sign(m, id);
             String problem = Manifests.problem(block);
             if (problem != null) {
                 outcomes.merge("refused by the validator", 1, Integer::sum);
@@ -115,17 +119,17 @@ class ManifestFuzzNetworkTest {
 
         // healthy afterwards: the real object reads back everywhere, and a lost shard is rebuilt
         for (StorageNode n : nodes) {
-            assertArrayEquals(a, TestNetworks.read(n, ca));
+            assertArrayEquals(a, TestNetwork.read(n, ca));
         }
         Segment seg = owner.objects.manifest(ca).getSegments(1);
-        StorageNode holder = TestNetworks.holderOf(nodes, seg.getShards(5).getHolders(0));
+        StorageNode holder = net.holderOf(seg.getShards(5).getHolders(0));
         assertTrue(holder.store.delete(Cid.fromBytes(seg.getShards(5).getCid().toByteArray())));
         int rebuilt = 0;
         for (StorageNode n : nodes) {
             rebuilt += new RepairService(n.objects, 1).repairOnce().shards();
         }
         assertTrue(rebuilt >= 1, "the lost shard is rebuilt");
-        assertArrayEquals(a, TestNetworks.read(nodes.get(3), ca));
+        assertArrayEquals(a, TestNetwork.read(nodes.get(3), ca));
     }
 
     /** Downloads a random range (or walks into a directory): bytes or an ObjectException, nothing else. */

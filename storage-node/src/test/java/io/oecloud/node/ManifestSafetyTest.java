@@ -44,18 +44,22 @@ class ManifestSafetyTest {
     @TempDir
     Path dir;
 
-    private List<StorageNode> nodes = new ArrayList<>();
+    private TestNetwork net;
+    private List<StorageNode> nodes;
     private final ObjectService.Config config = new ObjectService.Config(4, 2, 1 << 20, 64 * 1024, 3);
     private final byte[] stranger = Identity.generate().publicKey();
 
     @BeforeEach
     void start() throws Exception {
-        nodes = TestNetworks.start(dir, 8, config);
+        net = TestNetwork.start(dir, 8, config);
+        nodes = net.nodes();
     }
 
     @AfterEach
     void stop() {
-        nodes.forEach(StorageNode::close);
+        if (net != null) {
+            net.close();
+        }
     }
 
     private static Cid cidOf(byte[] manifest) {
@@ -68,7 +72,7 @@ class ManifestSafetyTest {
         Cid cid = uploader.objects.upload(new ByteArrayInputStream(data), null);
         Segment seg = uploader.objects.manifest(cid).getSegments(0);
         for (int i = 0; i < seg.getShardsCount(); i++) {
-            StorageNode holder = TestNetworks.holderOf(nodes, seg.getShards(i).getHolders(0));
+            StorageNode holder = net.holderOf(seg.getShards(i).getHolders(0));
             if (holder != uploader) {
                 assertTrue(holder.store.delete(Cid.fromBytes(seg.getShards(i).getCid().toByteArray())));
                 return cid;
@@ -120,7 +124,7 @@ class ManifestSafetyTest {
         Map<String, Object> now = nodes.get(1).upkeepNow();
         assertFalse(now.containsKey("error"), now.toString());
         assertEquals(2, now.get("failed"), "both poisons on node 1 refused: " + now);
-        assertArrayEquals(data, TestNetworks.read(nodes.get(5), healthy));
+        assertArrayEquals(data, TestNetwork.read(nodes.get(5), healthy));
     }
 
     /** The hook throws an Error from inside one manifest's repair, as an OutOfMemoryError would. */
@@ -155,8 +159,8 @@ class ManifestSafetyTest {
             rebuilt += r.repairOnce().shards();
         }
         assertEquals(1, rebuilt, "the next pass repairs what the failed one could not");
-        assertArrayEquals(data, TestNetworks.read(nodes.get(6), lossy));
-        assertArrayEquals(other, TestNetworks.read(nodes.get(7), alsoLossy));
+        assertArrayEquals(data, TestNetwork.read(nodes.get(6), lossy));
+        assertArrayEquals(other, TestNetwork.read(nodes.get(7), alsoLossy));
     }
 
     @Test
@@ -167,7 +171,7 @@ class ManifestSafetyTest {
         Cid mine = me.objects.upload(new ByteArrayInputStream(data), "application/x-mine");
         byte[] block = me.store.get(mine);
         assertTrue(Manifests.parse(block).signed(), "an upload's manifest carries its owner's signature");
-        assertArrayEquals(block, TestNetworks.sign(Manifests.parse(block).manifest(), me.p2p.host.identity()),
+        assertArrayEquals(block, TestManifests.sign(Manifests.parse(block).manifest(), me.p2p.host.identity()),
                 "signed as manifest.proto describes");
         Manifest real = Manifests.parse(block).manifest();
         byte[] myKey = me.p2p.host.identity().publicKey();
@@ -178,7 +182,7 @@ class ManifestSafetyTest {
         byte[] forged = real.toBuilder().setContentType("application/x-forged").build().toByteArray();
         // a stranger's valid manifest pinned under this node's key (it would show in `oe ls`)
         Identity strangerId = Identity.generate();
-        byte[] foreign = TestNetworks.sign(real.toBuilder().setOwner(ByteString.copyFrom(strangerId.publicKey())).build(), strangerId);
+        byte[] foreign = TestManifests.sign(real.toBuilder().setOwner(ByteString.copyFrom(strangerId.publicKey())).build(), strangerId);
         for (byte[] b : List.of(unsigned, forged, foreign)) {
             me.store.put(cidOf(b), b, myKey);
         }
@@ -193,7 +197,7 @@ class ManifestSafetyTest {
         assertEquals(1, holdersOf(cidOf(forged)), "a manifest whose signature fails is never copied");
         assertTrue(holdersOf(cidOf(foreign)) >= 3, "a stranger's signed, valid manifest is copied like any other");
 
-        assertArrayEquals(data, TestNetworks.read(nodes.get(3), cidOf(unsigned)), "the CID anchors an unsigned manifest: it downloads");
+        assertArrayEquals(data, TestNetwork.read(nodes.get(3), cidOf(unsigned)), "the CID anchors an unsigned manifest: it downloads");
 
         // an unsigned manifest in this node's name on another node cannot make it unpin the shards it names
         byte[] bait = real.toBuilder().clearSignature().setContentType("application/x-bait").build().toByteArray();
@@ -203,7 +207,7 @@ class ManifestSafetyTest {
         for (StorageNode n : nodes) {
             n.store.collectGarbage(0);
         }
-        assertArrayEquals(data, TestNetworks.read(nodes.get(2), mine), "the real object keeps its pins");
+        assertArrayEquals(data, TestNetwork.read(nodes.get(2), mine), "the real object keeps its pins");
         ObjectException e = assertThrows(ObjectException.class, () -> nodes.get(3).objects.manifest(cidOf(forged)));
         assertEquals(ObjectException.Code.CORRUPT, e.code());
         assertTrue(e.getMessage().contains("signature does not verify against its owner key"), e.getMessage());
@@ -215,13 +219,13 @@ class ManifestSafetyTest {
         Identity id = me.p2p.host.identity();
         Cid file = me.objects.upload(new ByteArrayInputStream(new byte[300_000]), null);
         Manifest real = me.objects.manifest(file);
-        byte[] poison = TestNetworks.sign(real.toBuilder().setSegments(0, real.getSegments(0).toBuilder().setSize(-1)).build(), id);
+        byte[] poison = TestManifests.sign(real.toBuilder().setSegments(0, real.getSegments(0).toBuilder().setSize(-1)).build(), id);
         me.store.put(cidOf(poison), poison, id.publicKey());
         Manifest dir = Manifest.newBuilder().setKind(Kind.DIRECTORY).setContentType(ObjectService.DIRECTORY_TYPE)
                 .setOwner(ByteString.copyFrom(id.publicKey())).setSize(real.getSize())
                 .addEntries(Entry.newBuilder().setName("bad").setCid(ByteString.copyFrom(cidOf(poison).toBytes()))
                         .setSize(real.getSize())).build();
-        byte[] dirBlock = TestNetworks.sign(dir, id);
+        byte[] dirBlock = TestManifests.sign(dir, id);
         me.store.put(cidOf(dirBlock), dirBlock, id.publicKey());
         ObjectException e = assertThrows(ObjectException.class, () -> nodes.get(4).objects.resolve(cidOf(dirBlock), List.of("bad")));
         assertEquals(ObjectException.Code.CORRUPT, e.code());
@@ -245,7 +249,7 @@ class ManifestSafetyTest {
         io.oecloud.node.shard.ShardClient peer = new io.oecloud.node.shard.ShardClient(nodes.get(0).p2p.host, peerKey, 20_000);
         io.oecloud.dht.PeerId holder = nodes.get(1).p2p.host.peerId();
 
-        byte[] poison = TestNetworks.sign(real.toBuilder().setK(Integer.MAX_VALUE).setM(0).build(), peerKey);
+        byte[] poison = TestManifests.sign(real.toBuilder().setK(Integer.MAX_VALUE).setM(0).build(), peerKey);
         byte[] unsigned = real.toBuilder().clearSignature().setContentType("x/y").build().toByteArray();
         byte[] forged = real.toBuilder().setContentType("x/z").build().toByteArray(); // the owner's old signature
         for (byte[] bad : List.of(poison, unsigned, forged)) {
@@ -257,7 +261,7 @@ class ManifestSafetyTest {
             assertEquals(null, nodes.get(1).store.metadata(cidOf(bad)), "a refused manifest is not stored");
         }
         // a manifest that validates, signed by the key it names, is taken from the same peer
-        byte[] good = TestNetworks.sign(real.toBuilder().setContentType("x/w").setOwner(ByteString.copyFrom(peerKey.publicKey())).build(), peerKey);
+        byte[] good = TestManifests.sign(real.toBuilder().setContentType("x/w").setOwner(ByteString.copyFrom(peerKey.publicKey())).build(), peerKey);
         peer.put(holder, cidOf(good), good).get(20, java.util.concurrent.TimeUnit.SECONDS);
         assertTrue(nodes.get(1).store.has(cidOf(good)));
     }

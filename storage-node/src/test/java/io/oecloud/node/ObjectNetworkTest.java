@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.oecloud.dht.Identity;
-import io.oecloud.dht.Multiaddr;
 import io.oecloud.node.object.ObjectException;
 import io.oecloud.node.object.ObjectService;
 import io.oecloud.node.pb.ManifestProto.Manifest;
@@ -14,8 +12,6 @@ import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.ContentCodec;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -35,41 +31,25 @@ class ObjectNetworkTest {
     @TempDir
     Path dir;
 
-    private final List<StorageNode> nodes = new ArrayList<>();
-    private final ObjectService.Config config = new ObjectService.Config(4, 2, 1 << 20, 64 * 1024, 3);
+    private final ObjectService.Config config = TestNetwork.CONFIG;
+    private TestNetwork net;
+    private List<StorageNode> nodes;
 
     @BeforeEach
     void start() throws Exception {
-        PrintWriter quiet = new PrintWriter(new StringWriter());
-        for (int i = 0; i < 6; i++) {
-            StorageNode n = StorageNode.start(Identity.generate(), List.of(Multiaddr.parse("/ip4/127.0.0.1/tcp/0")),
-                    dir.resolve("node" + i), 1L << 30, config);
-            if (!nodes.isEmpty()) {
-                StorageNode first = nodes.get(0);
-                n.p2p.bootstrap(List.of(first.p2p.host.listenAddresses().get(0).withPeerId(first.p2p.host.peerId())), quiet);
-            }
-            nodes.add(n);
-        }
-        for (StorageNode n : nodes) { // everyone connects to everyone (a devnet is small)
-            for (StorageNode o : nodes) {
-                if (n != o) {
-                    n.p2p.host.dial(o.p2p.host.listenAddresses().get(0).withPeerId(o.p2p.host.peerId())).get();
-                    n.p2p.host.identified(n.p2p.host.connection(o.p2p.host.peerId())).get();
-                }
-            }
-        }
+        net = TestNetwork.start(dir, 6, config);
+        nodes = net.nodes();
     }
 
     @AfterEach
     void stop() {
-        nodes.forEach(StorageNode::close);
+        if (net != null) {
+            net.close();
+        }
     }
 
-    private byte[] download(StorageNode n, Cid cid) throws Exception {
-        Manifest m = n.objects.manifest(cid);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        n.objects.download(m, 0, m.getSize(), out);
-        return out.toByteArray();
+    private static byte[] download(StorageNode n, Cid cid) throws Exception {
+        return TestNetwork.read(n, cid);
     }
 
     @Test
@@ -119,12 +99,12 @@ class ObjectNetworkTest {
         new Random(2).nextBytes(data);
         Cid cid = nodes.get(1).objects.upload(new ByteArrayInputStream(data), null);
         Manifest m = nodes.get(0).objects.manifest(cid);
-        nodes.get(2).close();
-        nodes.get(5).close();
+        net.stop(2);
+        net.stop(5);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         nodes.get(0).objects.download(m, 0, m.getSize(), out);
         assertArrayEquals(data, out.toByteArray());
-        nodes.get(3).close();
+        net.stop(3);
         ObjectException e = assertThrows(ObjectException.class,
                 () -> nodes.get(0).objects.download(m, 0, m.getSize(), new ByteArrayOutputStream()));
         assertEquals(ObjectException.Code.NOT_ENOUGH_SHARDS, e.code());
@@ -304,15 +284,7 @@ class ObjectNetworkTest {
     @Test
     void aSlowNode_doesNotHoldUpAnUpload_itsShardsGoElsewhere() throws Exception {
         // Seven nodes, so a spare exists for the slow node's shards.
-        StorageNode extra = StorageNode.start(Identity.generate(), List.of(Multiaddr.parse("/ip4/127.0.0.1/tcp/0")),
-                dir.resolve("node6"), 1L << 30, config);
-        nodes.add(extra);
-        for (StorageNode o : nodes.subList(0, 6)) {
-            extra.p2p.host.dial(o.p2p.host.listenAddresses().get(0).withPeerId(o.p2p.host.peerId())).get();
-            extra.p2p.host.identified(extra.p2p.host.connection(o.p2p.host.peerId())).get();
-            o.p2p.host.dial(extra.p2p.host.listenAddresses().get(0).withPeerId(extra.p2p.host.peerId())).get();
-            o.p2p.host.identified(o.p2p.host.connection(extra.p2p.host.peerId())).get();
-        }
+        net.add(config);
         StorageNode slow = nodes.get(2);
         java.util.concurrent.atomic.AtomicInteger puts = new java.util.concurrent.atomic.AtomicInteger();
         slow.p2p.host.setStreamHandler(io.oecloud.node.shard.ShardServer.PROTOCOL_ID,
@@ -358,12 +330,7 @@ class ObjectNetworkTest {
 
     @Test
     void manyUploadsAndDownloadsAtOnce_throughOneSegmentSlot_allComplete() throws Exception {
-        StorageNode tight = StorageNode.start(Identity.generate(), List.of(Multiaddr.parse("/ip4/127.0.0.1/tcp/0")),
-                dir.resolve("tight"), 1L << 30, new ObjectService.Config(4, 2, 1 << 20, 64 * 1024, 3, 1));
-        nodes.add(tight);
-        for (StorageNode o : nodes.subList(0, 6)) {
-            tight.p2p.host.identified(tight.p2p.host.dial(o.p2p.host.listenAddresses().get(0).withPeerId(o.p2p.host.peerId())).get()).get();
-        }
+        StorageNode tight = net.add(new ObjectService.Config(4, 2, 1 << 20, 64 * 1024, 3, 1));
         List<byte[]> objects = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
             byte[] b = new byte[(1 << 20) * 3 + i * 1000];

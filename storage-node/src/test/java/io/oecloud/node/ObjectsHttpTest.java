@@ -4,18 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.oecloud.dht.Identity;
-import io.oecloud.dht.Multiaddr;
-import io.oecloud.node.object.ObjectService;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -31,42 +24,28 @@ class ObjectsHttpTest {
     @TempDir
     Path dir;
 
-    private final List<StorageNode> nodes = new ArrayList<>();
+    private TestNetwork net;
+    private List<StorageNode> nodes;
     private NodeApiServer api;
     private String base;
     private final HttpClient http = HttpClient.newHttpClient();
 
     @BeforeEach
     void start() throws Exception {
-        ObjectService.Config config = new ObjectService.Config(4, 2, 1 << 20, 64 * 1024, 3);
-        PrintWriter quiet = new PrintWriter(new StringWriter());
-        for (int i = 0; i < 6; i++) {
-            StorageNode n = StorageNode.start(Identity.generate(), List.of(Multiaddr.parse("/ip4/127.0.0.1/tcp/0")),
-                    dir.resolve("n" + i), 1L << 30, config);
-            List<Multiaddr> boot = new ArrayList<>();
-            for (StorageNode o : nodes) {
-                boot.add(o.p2p.host.listenAddresses().get(0).withPeerId(o.p2p.host.peerId()));
-            }
-            n.p2p.bootstrap(boot, quiet);
-            nodes.add(n);
-        }
-        for (StorageNode n : nodes) {
-            for (StorageNode o : nodes) {
-                if (n != o) {
-                    n.p2p.host.identified(n.p2p.host.dial(o.p2p.host.listenAddresses().get(0).withPeerId(o.p2p.host.peerId())).get()).get();
-                }
-            }
-        }
-        StorageNode first = nodes.get(0);
-        api = new NodeApiServer(first.p2p.service(() -> { }), first.objects, ApiAccessTest.access(), NodeApiServer.Limits.defaults())
-                .withStatus(first).start(new InetSocketAddress("127.0.0.1", 0));
+        net = TestNetwork.start(dir, 6);
+        nodes = net.nodes();
+        api = net.api(0, ApiAccessTest.access(), NodeApiServer.Limits.defaults());
         base = "http://127.0.0.1:" + api.address().getPort();
     }
 
     @AfterEach
     void stop() {
-        api.close();
-        nodes.forEach(StorageNode::close);
+        if (api != null) {
+            api.close();
+        }
+        if (net != null) {
+            net.close();
+        }
     }
 
     /** A request with the API token. */
@@ -213,7 +192,7 @@ class ObjectsHttpTest {
         // lose three of six nodes (not the one serving the API): fewer than k shards per segment
         int closed = 0;
         for (int i = 1; i < 6 && closed < 3; i++) {
-            nodes.get(i).close();
+            net.stop(i);
             closed++;
         }
         HttpResponse<byte[]> r503 = get("/v1/objects/" + cid, null);

@@ -5,11 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.oecloud.dht.Identity;
-import io.oecloud.dht.Multiaddr;
 import io.oecloud.dht.PeerId;
 import io.oecloud.node.object.ObjectException;
-import io.oecloud.node.object.ObjectService;
 import io.oecloud.node.object.RepairService;
 import io.oecloud.node.pb.ManifestProto.Manifest;
 import io.oecloud.node.pb.ManifestProto.Segment;
@@ -17,12 +14,9 @@ import io.oecloud.node.pb.ManifestProto.Shard;
 import io.oecloud.node.store.StoredShard;
 import io.oecloud.proofs.Cid;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -54,65 +48,20 @@ class WriteQuorumTest {
     Path dir;
 
     private static final int NODES = 6;
-    private final ObjectService.Config config = new ObjectService.Config(4, 2, 1 << 20, 64 * 1024, 3);
-    private final List<Identity> ids = new ArrayList<>();
-    private final List<StorageNode> nodes = new ArrayList<>();
-    private final Set<Integer> down = new HashSet<>();
+    private TestNetwork net;
+    private List<StorageNode> nodes;
 
     @BeforeEach
     void start() throws Exception {
-        for (int i = 0; i < NODES; i++) {
-            ids.add(Identity.generate());
-            nodes.add(startNode(i));
-        }
-        for (int i = 0; i < NODES; i++) {
-            connect(i);
-        }
+        net = TestNetwork.start(dir, NODES);
+        nodes = net.nodes();
     }
 
     @AfterEach
-    void stop() throws Exception {
-        for (StorageNode n : nodes) {
-            quietClose(n);
+    void stop() {
+        if (net != null) {
+            net.close();
         }
-    }
-
-    private StorageNode startNode(int i) throws Exception {
-        return StorageNode.start(ids.get(i), List.of(Multiaddr.parse("/ip4/127.0.0.1/tcp/0")), dir.resolve("node" + i), 1L << 30, config);
-    }
-
-    /** Node i dials every other live node and both sides identify (a devnet is small: everyone knows everyone). */
-    private void connect(int i) throws Exception {
-        StorageNode n = nodes.get(i);
-        for (int j = 0; j < NODES; j++) {
-            if (j == i || down.contains(j)) {
-                continue;
-            }
-            StorageNode o = nodes.get(j);
-            var c = n.p2p.host.dial(o.p2p.host.listenAddresses().get(0).withPeerId(o.p2p.host.peerId())).get(30, TimeUnit.SECONDS);
-            n.p2p.host.identified(c).get(30, TimeUnit.SECONDS);
-            o.p2p.host.identified(o.p2p.host.connection(n.p2p.host.peerId())).get(30, TimeUnit.SECONDS);
-        }
-    }
-
-    /** As kill -9 looks to the others: the node's connections drop at once and it answers nothing more. */
-    private void kill(int i) {
-        down.add(i);
-        nodes.get(i).p2p.close();
-    }
-
-    /** The killed node comes back: same identity, same disk (its shards), and dials the others. */
-    private void restart(int i) throws Exception {
-        quietClose(nodes.get(i));
-        nodes.set(i, startNode(i));
-        down.remove(i);
-        connect(i);
-    }
-
-    private static void quietClose(StorageNode n) throws InterruptedException {
-        n.io.shutdown(); // shard writes under way finish before the store closes
-        n.io.awaitTermination(30, TimeUnit.SECONDS);
-        n.close();
     }
 
     /** Reads {@code data}, calling {@code at} once when {@code offset} bytes have been read: the moment of a fault. */
@@ -161,11 +110,8 @@ class WriteQuorumTest {
         };
     }
 
-    private byte[] download(StorageNode n, Cid cid) throws Exception {
-        Manifest m = n.objects.manifest(cid);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        n.objects.download(m, 0, m.getSize(), out);
-        return out.toByteArray();
+    private static byte[] download(StorageNode n, Cid cid) throws Exception {
+        return TestNetwork.read(n, cid);
     }
 
     private static int missing(Manifest m) {
@@ -190,10 +136,10 @@ class WriteQuorumTest {
             for (int i = 0; i < seg.getShardsCount(); i++) {
                 Cid c = Cid.fromBytes(seg.getShards(i).getCid().toByteArray());
                 boolean held = false;
-                for (int j = 0; j < NODES; j++) {
-                    if (!down.contains(j) && nodes.get(j).store.has(c)) {
+                for (StorageNode n : net.live()) {
+                    if (n.store.has(c)) {
                         held = true;
-                        nodesOfSegment.add(nodes.get(j).p2p.host.peerId());
+                        nodesOfSegment.add(n.p2p.host.peerId());
                     }
                 }
                 assertTrue(held, what + ": shard " + i + " of segment " + s + " is held by no node");
@@ -206,13 +152,10 @@ class WriteQuorumTest {
     /** Shards and manifests on live nodes that {@code owner}'s key still pins. */
     private List<String> pinsOf(byte[] owner) throws Exception {
         List<String> out = new ArrayList<>();
-        for (int j = 0; j < NODES; j++) {
-            if (down.contains(j)) {
-                continue;
-            }
-            for (StoredShard s : nodes.get(j).store.list()) {
+        for (StorageNode n : net.live()) {
+            for (StoredShard s : n.store.list()) {
                 if (s.owners().stream().anyMatch(o -> Arrays.equals(o, owner))) {
-                    out.add("node " + j + ": " + s.cid());
+                    out.add("node " + net.indexOf(n) + ": " + s.cid());
                 }
             }
         }
@@ -233,28 +176,20 @@ class WriteQuorumTest {
             String what = "round " + round + " (node " + victim + " lost after " + moment + " of " + data.length + " bytes)";
             StorageNode up = nodes.get(uploader);
             double degradedBefore = ObjectNetworkTest.metric(up, "oe_uploads_degraded_total");
-            Cid cid = up.objects.upload(faultAt(data, moment, () -> kill(victim)), null);
+            Cid cid = up.objects.upload(faultAt(data, moment, () -> net.kill(victim)), null);
             assertEquals(degradedBefore + 1, ObjectNetworkTest.metric(up, "oe_uploads_degraded_total"), what + ": counted as degraded");
             acknowledged.put(cid, data);
             Manifest m = up.objects.manifest(cid);
             assertTrue(missing(m) >= 1, what + ": the manifest records the shards no node could take");
             assertTrue(missing(m) <= m.getSegmentsCount(), what + ": at most one shard is missing per segment");
             assertArrayEquals(data, download(nodes.get((victim + 1) % NODES), cid), what + ": reads back while the node is down");
-            restart(victim);
+            net.restart(victim);
             assertTrue(up.catchUp.awaitEmpty(Duration.ofSeconds(60)), what + ": repair caught up within 60 s");
             assertWhole(m, what);
             assertArrayEquals(data, download(nodes.get(victim), cid), what + ": reads back from the node that returned");
         }
         // the whole network stops and starts again on the same disks: everything reads back
-        for (int i = 0; i < NODES; i++) {
-            quietClose(nodes.get(i));
-        }
-        for (int i = 0; i < NODES; i++) {
-            nodes.set(i, startNode(i));
-        }
-        for (int i = 0; i < NODES; i++) {
-            connect(i);
-        }
+        net.restartAll();
         int i = 0;
         for (Map.Entry<Cid, byte[]> e : acknowledged.entrySet()) {
             assertArrayEquals(e.getValue(), download(nodes.get(i++ % NODES), e.getKey()), "after a full restart: " + e.getKey());
@@ -263,8 +198,8 @@ class WriteQuorumTest {
 
     @Test
     void anUploadThatCannotReachItsWriteQuorum_failsPromptlyWithTheCounts_andLeavesNoPins() throws Exception {
-        kill(4);
-        kill(5);
+        net.kill(4);
+        net.kill(5);
         byte[] data = new byte[3 << 20];
         new Random(23).nextBytes(data);
         StorageNode up = nodes.get(0);
@@ -300,11 +235,11 @@ class WriteQuorumTest {
         up.catchUp.close(); // only the periodic pass acts here
         byte[] data = new byte[(2 << 20) + 5];
         new Random(25).nextBytes(data);
-        kill(3);
+        net.kill(3);
         Cid cid = up.objects.upload(new ByteArrayInputStream(data), null);
         Manifest m = up.objects.manifest(cid);
         assertEquals(m.getSegmentsCount(), missing(m), "one shard of each segment had nowhere to go");
-        restart(3);
+        net.restart(3);
         // r = 0 would leave a segment with 5 of 6 healthy shards alone; one that was never whole is not
         int rebuilt = 0;
         for (int i = 0; i < NODES; i++) {

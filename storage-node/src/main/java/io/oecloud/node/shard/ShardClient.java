@@ -13,6 +13,7 @@ import io.oecloud.node.pb.ShardProto.ShardResponse;
 import io.oecloud.node.pb.ShardProto.ShardResponse.Status;
 import io.oecloud.proofs.Cid;
 import java.security.SecureRandom;
+import java.time.InstantSource;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
@@ -31,19 +32,26 @@ public final class ShardClient {
     private final Host host;
     private final Identity signer;
     private final long timeoutMillis;
+    private final InstantSource clock;
 
     /**
      * @param signer the key that pins what this client puts and signs its deletes (the node's own)
      */
     public ShardClient(Host host, Identity signer, long timeoutMillis) {
+        this(host, signer, timeoutMillis, InstantSource.system());
+    }
+
+    /** @param clock what signatures' expiries count from (the node's clock) */
+    public ShardClient(Host host, Identity signer, long timeoutMillis, InstantSource clock) {
         this.host = host;
         this.signer = signer;
         this.timeoutMillis = timeoutMillis;
+        this.clock = clock;
     }
 
     /** Stores a shard on {@code peer}, pinned by the signer's key; completes once durable there. */
     public CompletableFuture<Void> put(PeerId peer, Cid cid, byte[] data) {
-        long notAfter = System.currentTimeMillis() + SIGNATURE_VALIDITY_MILLIS;
+        long notAfter = clock.millis() + SIGNATURE_VALIDITY_MILLIS;
         byte[] sig = signer.sign(ShardServer.pinMessage(peer, cid, notAfter));
         ShardRequest r = ShardRequest.newBuilder().setOp(ShardRequest.Op.PUT)
                 .setCid(ByteString.copyFrom(cid.toBytes())).setSize(data.length)
@@ -120,7 +128,7 @@ public final class ShardClient {
 
     /** Removes one of the signer's pins of the shard at {@code peer}, by a delete signed for that peer and usable once. */
     public CompletableFuture<Void> unpin(PeerId peer, Cid cid) {
-        long notAfter = System.currentTimeMillis() + SIGNATURE_VALIDITY_MILLIS;
+        long notAfter = clock.millis() + SIGNATURE_VALIDITY_MILLIS;
         byte[] nonce = new byte[ShardServer.NONCE];
         NONCES.nextBytes(nonce);
         byte[] sig = signer.sign(ShardServer.deleteMessage(peer, cid, notAfter, nonce));

@@ -54,7 +54,10 @@ public final class ShardServer {
     public static final String PROTOCOL_ID = "/oe/shard/1.0.0";
     public static final int MAX_SHARD = 32 << 20;
     static final int MAX_REQUEST = 4096;
-    /** A pin signature may not be valid for longer than this. */
+    /**
+     * A pin signature may not be valid for longer than this. Windows are judged by the store's clock
+     * ({@link ShardStore#clock()}): the node's one notion of now, which also times the nonces it keeps.
+     */
     static final long MAX_PIN_WINDOW_MILLIS = TimeUnit.HOURS.toMillis(1);
     /** A delete signature may not be valid for longer than this: its nonce is remembered that long. */
     static final long MAX_DELETE_WINDOW_MILLIS = TimeUnit.MINUTES.toMillis(10);
@@ -416,7 +419,7 @@ public final class ShardServer {
                 throw new Refused(Status.TOO_LARGE, "shard of " + unsigned(declared) + " bytes exceeds " + MAX_SHARD);
             }
             byte[] owner = signer("PUT");
-            String late = checkExpiry(request.getNotAfter(), MAX_PIN_WINDOW_MILLIS, System.currentTimeMillis());
+            String late = checkExpiry(request.getNotAfter(), MAX_PIN_WINDOW_MILLIS, store.clock().millis());
             if (late != null) {
                 throw new Refused(Status.FORBIDDEN, "pin of " + cid + " refused: " + late);
             }
@@ -540,7 +543,7 @@ public final class ShardServer {
                 throw new Refused(Status.FORBIDDEN, "a DELETE must carry a " + NONCE + "-byte nonce, had " + nonce.length);
             }
             long notAfter = request.getNotAfter();
-            String late = checkExpiry(notAfter, MAX_DELETE_WINDOW_MILLIS, System.currentTimeMillis());
+            String late = checkExpiry(notAfter, MAX_DELETE_WINDOW_MILLIS, store.clock().millis());
             if (late != null) {
                 throw new Refused(Status.FORBIDDEN, "delete of " + cid + " refused: " + late);
             }

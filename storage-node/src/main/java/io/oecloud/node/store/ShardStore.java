@@ -15,6 +15,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -95,6 +96,12 @@ public final class ShardStore implements AutoCloseable {
     private final ShardFiles files;
     private final long capacity;
     private final Quotas quotas;
+    /**
+     * What "now" is for the times the store records (stored, verified, unpinned), the garbage grace
+     * and the expiry of remembered delete nonces: tests move it instead of waiting. The HAS trust
+     * window ({@link #HAS_TRUSTS_A_CHECK_FOR}) runs on Caffeine's own ticker: it only saves work.
+     */
+    private final InstantSource clock;
     private final DBOptions dbOptions;
     private final ColumnFamilyOptions familyOptions;
     private final RocksDB index;
@@ -152,11 +159,12 @@ public final class ShardStore implements AutoCloseable {
         }
     }
 
-    private ShardStore(Path dir, long capacity, boolean directIo, Quotas quotas) throws StoreException {
+    private ShardStore(Path dir, long capacity, boolean directIo, Quotas quotas, InstantSource clock) throws StoreException {
         this.dir = dir;
         this.shardsDir = dir.resolve("shards");
         this.capacity = capacity;
         this.quotas = quotas;
+        this.clock = clock;
         this.dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
         this.familyOptions = new ColumnFamilyOptions();
         List<ColumnFamilyHandle> handles = new ArrayList<>();
@@ -209,15 +217,26 @@ public final class ShardStore implements AutoCloseable {
 
     /** As {@link #open(Path, long)}, admitting pins within {@code quotas}. */
     public static ShardStore open(Path dir, long capacityBytes, Quotas quotas) throws StoreException {
-        return open(dir, capacityBytes, !"false".equals(System.getProperty(DIRECT_IO_PROPERTY)), quotas);
+        return open(dir, capacityBytes, quotas, InstantSource.system());
+    }
+
+    /** As {@link #open(Path, long, Quotas)}, its times read from {@code clock} (a node's clock; tests move theirs). */
+    public static ShardStore open(Path dir, long capacityBytes, Quotas quotas, InstantSource clock) throws StoreException {
+        return open(dir, capacityBytes, !"false".equals(System.getProperty(DIRECT_IO_PROPERTY)), quotas, clock);
     }
 
     /** As {@link #open(Path, long, boolean)}, admitting pins within {@code quotas}. */
     public static ShardStore open(Path dir, long capacityBytes, boolean directIo, Quotas quotas) throws StoreException {
+        return open(dir, capacityBytes, directIo, quotas, InstantSource.system());
+    }
+
+    private static ShardStore open(Path dir, long capacityBytes, boolean directIo, Quotas quotas, InstantSource clock)
+            throws StoreException {
         if (capacityBytes <= 0) {
             throw new IllegalArgumentException("capacity must be positive, was " + capacityBytes);
         }
-        return new ShardStore(dir, capacityBytes, directIo, java.util.Objects.requireNonNull(quotas, "quotas"));
+        return new ShardStore(dir, capacityBytes, directIo, java.util.Objects.requireNonNull(quotas, "quotas"),
+                java.util.Objects.requireNonNull(clock, "clock"));
     }
 
     /**
@@ -297,6 +316,11 @@ public final class ShardStore implements AutoCloseable {
     /** Allocated bytes of the shards held ({@link #allocated} of each). */
     public long used() {
         return used.get();
+    }
+
+    /** The clock the store's times are read from; the shard server checks signature windows against it too. */
+    public InstantSource clock() {
+        return clock;
     }
 
     /** The quotas pins are admitted within. */
@@ -456,7 +480,7 @@ public final class ShardStore implements AutoCloseable {
             if (existing != null) { // the same shard was put meanwhile: the file is the same bytes
                 return owner == null ? existing : pinLocked(existing, owner);
             }
-            long now = System.currentTimeMillis();
+            long now = clock.millis();
             StoredShard s = new StoredShard(cid, length, new Holding.Raw(), now, now,
                     owner == null ? List.of() : List.of(new StoredShard.Pin(owner.clone(), 1)), owner == null ? now : 0);
             update(null, s);
@@ -574,7 +598,7 @@ public final class ShardStore implements AutoCloseable {
             if (s == null || !s.isPinnedBy(owner)) {
                 return false;
             }
-            update(s, s.withoutOwner(owner, System.currentTimeMillis()));
+            update(s, s.withoutOwner(owner, clock.millis()));
             return true;
         }
     }
@@ -614,7 +638,7 @@ public final class ShardStore implements AutoCloseable {
                 if (rememberedDeletes >= MAX_REMEMBERED_DELETES) {
                     return Unpin.BUSY;
                 }
-                StoredShard after = s.withoutOwner(owner, System.currentTimeMillis());
+                StoredShard after = s.withoutOwner(owner, clock.millis());
                 try (WriteBatch batch = new WriteBatch()) {
                     batch.put(shardFamily, cid.toBytes(), after.encode());
                     batch.put(deletesFamily, key, ByteBuffer.allocate(8).putLong(notAfterMillis).array());
@@ -649,7 +673,7 @@ public final class ShardStore implements AutoCloseable {
      * is logged and skipped.
      */
     public int collectGarbage(long graceMillis) throws StoreException {
-        long now = System.currentTimeMillis();
+        long now = clock.millis();
         int n = 0;
         for (StoredShard s : list()) {
             if (!isGarbage(s, now, graceMillis)) {
@@ -849,7 +873,7 @@ public final class ShardStore implements AutoCloseable {
                     if (current != null) {
                         // Not synced: losing it in a crash loses only the time of this check, since
                         // every change of the pins was itself synced before.
-                        writeMeta(current.verifiedAt(System.currentTimeMillis()), relaxed);
+                        writeMeta(current.verifiedAt(clock.millis()), relaxed);
                     }
                 }
             } catch (StoreException e) {

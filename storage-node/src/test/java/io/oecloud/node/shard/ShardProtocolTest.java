@@ -18,13 +18,16 @@ import io.oecloud.dht.StreamHandler;
 import io.oecloud.node.pb.ShardProto.ShardRequest;
 import io.oecloud.node.pb.ShardProto.ShardResponse;
 import io.oecloud.node.pb.ShardProto.ShardResponse.Status;
+import io.oecloud.node.store.Quotas;
 import io.oecloud.node.store.ShardStore;
 import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.ContentCodec;
 import io.oecloud.proofs.HashFunction;
+import io.oecloud.testkit.ManualClock;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -52,10 +55,12 @@ class ShardProtocolTest {
     private PeerId serverId;
     private final Random rnd = new Random(3);
     private final Identity owner = Identity.generate();
+    /** The server's clock (its store's): signature windows are judged by it. */
+    private final ManualClock clock = new ManualClock();
 
     @BeforeEach
     void start() throws Exception {
-        store = ShardStore.open(dir.resolve("store"), 8 << 20);
+        store = ShardStore.open(dir.resolve("store"), 8 << 20, Quotas.unlimited(), clock);
         io = Executors.newFixedThreadPool(2);
         server = new Host(Identity.generate(), HostConfig.defaults());
         ss = new ShardServer(store, io, server.peerId());
@@ -311,13 +316,36 @@ class ShardProtocolTest {
     @Test
     void put_withAnExpiredOrFarFutureSignature_isForbidden() throws Exception {
         byte[] a = bytes(1000);
-        long now = System.currentTimeMillis();
+        long now = clock.millis();
         for (long notAfter : new long[] {now - 1000, now + TimeUnit.HOURS.toMillis(2), -1L}) {
             ShardResponse r = rawRequest(Requests.framed(Requests.put(owner, serverId, cid(a), a.length, notAfter), a));
             assertEquals(Status.FORBIDDEN, r.getStatus(), r.getMessage());
             assertTrue(r.getMessage().contains(Long.toUnsignedString(notAfter)), r.getMessage());
         }
         assertEquals(0, store.count());
+    }
+
+    @Test
+    void signaturesValidForAMinute_areAdmitted_untilTheServersClockPassesThem() throws Exception {
+        byte[] a = bytes(1000);
+        byte[] b = bytes(1000);
+        long notAfter = clock.millis() + 60_000;
+        assertEquals(Status.OK, rawRequest(Requests.framed(Requests.put(owner, serverId, cid(a), a.length, notAfter), a)).getStatus());
+        byte[] nonce = new byte[ShardServer.NONCE];
+        byte[] delete = Requests.framed(Requests.delete(owner, serverId, cid(a), notAfter, nonce), null);
+        clock.advance(Duration.ofSeconds(60));
+        assertEquals(Status.OK, rawRequest(Requests.framed(Requests.put(owner, serverId, cid(b), b.length, notAfter), b)).getStatus(),
+                "valid up to its last millisecond");
+        clock.advance(Duration.ofMillis(1));
+        byte[] c = bytes(1000);
+        ShardResponse late = rawRequest(Requests.framed(Requests.put(owner, serverId, cid(c), c.length, notAfter), c));
+        assertEquals(Status.FORBIDDEN, late.getStatus(), late.getMessage());
+        assertTrue(late.getMessage().contains("expired at " + notAfter), late.getMessage());
+        ShardResponse lateDelete = rawRequest(delete);
+        assertEquals(Status.FORBIDDEN, lateDelete.getStatus(), lateDelete.getMessage());
+        assertTrue(lateDelete.getMessage().contains("expired at " + notAfter), lateDelete.getMessage());
+        assertEquals(1, store.metadata(cid(a)).pins().size(), "the late delete changed nothing");
+        assertEquals(2, store.count());
     }
 
     @Test

@@ -9,7 +9,9 @@ import io.oecloud.dht.Identity;
 import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.ContentCodec;
 import io.oecloud.proofs.HashFunction;
+import io.oecloud.testkit.ManualClock;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -157,22 +159,29 @@ class ShardStoreAdmissionTest {
     }
 
     @Test
-    void usedNonces_areForgottenOnceTheirSignaturesExpired() throws Exception {
+    void usedNonces_areForgottenAMinuteAfterTheirSignaturesExpired_byTheStoresClock() throws Exception {
         byte[] d = bytes(1000);
         Cid c = cid(d);
-        try (ShardStore s = ShardStore.open(dir, 1 << 20)) {
+        ManualClock clock = new ManualClock();
+        long now = clock.millis();
+        try (ShardStore s = ShardStore.open(dir, 1 << 20, Quotas.unlimited(), clock)) {
             s.put(c, d, stranger);
             s.put(c, d, stranger);
-            long now = System.currentTimeMillis();
             assertEquals(ShardStore.Unpin.UNPINNED, s.unpinOnce(c, stranger, bytes(16), now - 120_000)); // expired (the server refuses these)
             assertEquals(ShardStore.Unpin.UNPINNED, s.unpinOnce(c, stranger, bytes(16), now + 600_000));
             assertEquals(2, s.rememberedDeletes());
             s.collectGarbage(0);
             assertEquals(1, s.rememberedDeletes(), "only the live signature's nonce is kept");
         }
-        try (ShardStore s = ShardStore.open(dir, 1 << 20)) {
+        try (ShardStore s = ShardStore.open(dir, 1 << 20, Quotas.unlimited(), clock)) {
             assertEquals(1, s.rememberedDeletes());
             assertFalse(s.metadata(c) != null && !s.metadata(c).pins().isEmpty(), "both pins went");
+            clock.advance(Duration.ofMillis(600_000 + 60_000));
+            s.collectGarbage(0);
+            assertEquals(1, s.rememberedDeletes(), "kept a minute past its expiry: a delete checked just before may still be on its way");
+            clock.advance(Duration.ofMillis(1));
+            s.collectGarbage(0);
+            assertEquals(0, s.rememberedDeletes());
         }
     }
 }

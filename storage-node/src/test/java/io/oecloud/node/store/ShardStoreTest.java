@@ -11,11 +11,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.ContentCodec;
 import io.oecloud.proofs.HashFunction;
+import io.oecloud.testkit.ManualClock;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -271,6 +273,44 @@ class ShardStoreTest {
             assertFalse(s.unpin(c, owner), "no pin left to remove");
             assertEquals(1, s.collectGarbage(0));
             assertFalse(s.has(c));
+        }
+    }
+
+    @Test
+    void collectGarbage_keepsAnUnpinnedShardForTheGrace_byTheStoresClock() throws Exception {
+        long hour = 3_600_000;
+        byte[] owner = new byte[32];
+        owner[0] = 3;
+        byte[] data = bytes(10_000);
+        Cid c = cid(data);
+        ManualClock clock = new ManualClock();
+        try (ShardStore s = ShardStore.open(dir, 1 << 20, Quotas.unlimited(), clock)) {
+            s.put(c, data, owner);
+            clock.advance(Duration.ofHours(5));
+            assertEquals(0, s.collectGarbage(hour), "pinned: time alone collects nothing");
+            assertTrue(s.unpin(c, owner));
+            assertEquals(clock.millis(), s.metadata(c).unpinnedAtMillis());
+            clock.advance(Duration.ofMillis(hour - 1));
+            assertEquals(0, s.collectGarbage(hour), "within the grace");
+            assertTrue(s.has(c));
+            clock.advance(Duration.ofMillis(1));
+            assertEquals(1, s.collectGarbage(hour), "the grace is over");
+            assertFalse(s.has(c));
+        }
+    }
+
+    @Test
+    void storedAndVerifiedTimes_comeFromTheStoresClock() throws Exception {
+        byte[] data = bytes(1000);
+        ManualClock clock = new ManualClock();
+        try (ShardStore s = ShardStore.open(dir, 1 << 20, Quotas.unlimited(), clock)) {
+            long stored = clock.millis();
+            s.put(cid(data), data);
+            clock.advance(Duration.ofMinutes(90));
+            assertEquals(List.of(), s.scrub());
+            StoredShard m = s.metadata(cid(data));
+            assertEquals(stored, m.storedAtMillis());
+            assertEquals(stored + 90 * 60_000, m.verifiedAtMillis());
         }
     }
 
