@@ -156,10 +156,9 @@ public final class ObjectService {
     private final Config config;
     private final ExecutorService io;
     private final ReedSolomon rs;
-    private final java.util.function.Consumer<Cid> storedLocally;
-    /** Peers that failed a transfer or were full recently: placed last. */
-    private final Cache<PeerId, String> troubled = Caffeine.newBuilder()
-            .expireAfterWrite(Duration.ofMinutes(1)).maximumSize(10_000).build();
+    private final Codecs codecs = new Codecs();
+    private final Troubled troubled;
+    private final ShardHolders holders;
     /**
      * Manifests whose bytes passed {@link Manifests#parse}, with whether they were signed. A CID
      * names its bytes and every read checks them against it, so bytes that passed once pass
@@ -178,7 +177,6 @@ public final class ObjectService {
     private final Counter downloadBytes;
     private final Counter hedges;
     private final Counter longTails;
-    private final Counter badAnswers;
     private final Timer uploadTime;
     private final MemoryBudget budget;
     private final Timer downloadTime;
@@ -190,7 +188,6 @@ public final class ObjectService {
     public ObjectService(Host host, KadDht dht, ShardStore local, ShardClient shards, Identity owner,
                          Config config, ExecutorService io, java.util.function.Consumer<Cid> storedLocally,
                          MeterRegistry metrics) {
-        this.storedLocally = storedLocally;
         this.uploads = Counter.builder("oe_uploads").description("Objects uploaded through this node").register(metrics);
         this.uploadFailures = Counter.builder("oe_upload_failures").description("Uploads that failed").register(metrics);
         this.uploadBytes = Counter.builder("oe_upload_bytes").description("Object bytes uploaded through this node").register(metrics);
@@ -201,7 +198,6 @@ public final class ObjectService {
         this.downloadBytes = Counter.builder("oe_download_bytes").description("Object bytes served").register(metrics);
         this.hedges = Counter.builder("oe_shard_hedged_requests").description("Extra shard GETs started because the first ones ran late").register(metrics);
         this.longTails = Counter.builder("oe_shard_long_tail_transfers").description("Second transfers started for shards whose first was late").register(metrics);
-        this.badAnswers = Counter.builder("oe_shard_failed_gets").description("Shard GETs from peers that failed: wrong bytes, errors, timeouts").register(metrics);
         this.uploadTime = Timer.builder("oe_upload_duration").description("Time to store an object").register(metrics);
         this.downloadTime = Timer.builder("oe_download_duration").description("Time to serve an object or range").register(metrics);
         this.host = host;
@@ -211,7 +207,9 @@ public final class ObjectService {
         this.owner = owner;
         this.config = config;
         this.io = io;
-        this.rs = ReedSolomon.of(config.k(), config.m());
+        this.rs = codecs.of(config.k(), config.m());
+        this.troubled = new Troubled(com.github.benmanes.caffeine.cache.Ticker.systemTicker(), metrics);
+        this.holders = new NodeShardHolders(host.peerId(), local, shards, owner.publicKey(), io, storedLocally, troubled);
         this.budget = config.segmentSlots() > 0 ? new MemoryBudget(config.segmentSlots())
                 : MemoryBudget.forHeap(Runtime.getRuntime().maxMemory(), config.segmentSize(), config.k(), config.m());
         Gauge.builder("oe_segment_slots_free", budget, MemoryBudget::available)
@@ -257,33 +255,6 @@ public final class ObjectService {
     }
 
     private CompletableFuture<Void> putOn(PeerId peer, Cid cid, byte[] data) {
-        if (peer.equals(host.peerId())) {
-            // Not CompletableFuture.runAsync: cancelling that does not stop the write, and a copy
-            // written after its placement gave it up would keep a pin nobody knows of. Here the
-            // write that finds its future cancelled takes its own pin back.
-            CompletableFuture<Void> result = new CompletableFuture<>();
-            try {
-                io.execute(() -> {
-                    if (result.isDone()) {
-                        return; // cancelled before it started
-                    }
-                    try {
-                        local.putComputed(cid, data, owner.publicKey()); // place()'s callers computed cid from data
-                    } catch (StoreException | RuntimeException e) {
-                        result.completeExceptionally(e);
-                        return;
-                    }
-                    if (result.complete(null)) {
-                        storedLocally.accept(cid);
-                    } else {
-                        unpinQuietly(cid);
-                    }
-                });
-            } catch (java.util.concurrent.RejectedExecutionException e) {
-                result.completeExceptionally(new StoreException(StoreException.Code.CLOSED, "this node is shutting down"));
-            }
-            return result;
-        }
         CompletableFuture<Void> result = new CompletableFuture<>();
         java.util.concurrent.atomic.AtomicReference<CompletableFuture<?>> current = new java.util.concurrent.atomic.AtomicReference<>();
         result.whenComplete((v, e) -> { // cancelled (long tail): stop the transfer under way
@@ -296,21 +267,13 @@ public final class ObjectService {
         return result;
     }
 
-    private void unpinQuietly(Cid cid) {
-        try {
-            local.unpin(cid, owner.publicKey());
-        } catch (StoreException e) {
-            LOG.log(System.Logger.Level.WARNING, "could not take back this node''s pin of {0}: {1}", cid, e.getMessage());
-        }
-    }
-
     /** A PUT that a busy peer refused is tried again after 0.1, 0.2, 0.4, 0.8 and 1.6 s. */
     private void putRemote(PeerId peer, Cid cid, byte[] data, int attempt, CompletableFuture<Void> result,
                            java.util.concurrent.atomic.AtomicReference<CompletableFuture<?>> current) {
         if (result.isDone()) {
             return;
         }
-        CompletableFuture<Void> f = shards.put(peer, cid, data);
+        CompletableFuture<Void> f = holders.put(peer, cid, data);
         current.set(f);
         f.whenComplete((v, e) -> {
             if (e == null) {
@@ -328,47 +291,16 @@ public final class ObjectService {
         });
     }
 
-    private CompletableFuture<byte[]> getFrom(PeerId peer, Cid cid) {
-        if (peer.equals(host.peerId())) {
-            return CompletableFuture.supplyAsync(() -> {
-                try {
-                    return local.get(cid);
-                } catch (StoreException e) {
-                    throw new java.util.concurrent.CompletionException(e);
-                }
-            }, io);
-        }
-        CompletableFuture<byte[]> f = shards.get(peer, cid); // returned itself, so cancelling it ends the transfer
-        f.whenComplete((b, e) -> {
-            if (e != null && !(e instanceof java.util.concurrent.CancellationException)) {
-                // wrong bytes (caught by the CID check), an error or no answer: ask others first for a while
-                troubled.put(peer, String.valueOf(e.getMessage()));
-                badAnswers.increment();
-            }
-        });
-        return f;
-    }
-
-    /** Whether every listed holder of {@code shard} failed us recently. */
-    private boolean troubled(Shard shard) {
-        for (ByteString h : shard.getHoldersList()) {
-            if (troubled.getIfPresent(PeerId.fromBytes(h.toByteArray())) == null) {
-                return false;
-            }
-        }
-        return shard.getHoldersCount() > 0;
-    }
-
     /**
      * The nodes to try for a segment's n shards: nearest to {@code key} first, subnet-diverse
      * among the first n, recently troubled nodes last.
      */
     List<PeerId> placementOrder(byte[] key, int n) {
-        return Placement.order(candidates(key), this::subnetOf, p -> troubled.getIfPresent(p) != null, n);
+        return Placement.order(candidates(key), this::subnetOf, troubled::test, n);
     }
 
     private String subnetOf(PeerId p) {
-        Connection c = p.equals(host.peerId()) ? null : host.connection(p);
+        Connection c = host.connection(p); // none to this node itself
         if (c == null || c.remoteAddress() == null || c.remoteAddress().getAddress() == null) {
             return null;
         }
@@ -494,7 +426,7 @@ public final class ObjectService {
                     }
                 } else if (error != null) {
                     Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
-                    troubled.put(a.peer(), reason(cause));
+                    troubled.mark(a.peer(), reason(cause));
                     failures.put(a.peer(), reason(cause));
                     taken.remove(a.peer());
                     if (passing(cause)) {
@@ -1042,12 +974,10 @@ public final class ObjectService {
             } catch (Exception e) {
                 // the DHT is a second source; the nodes we know came first
             }
+            sources.remove(holders.self()); // its copy was looked for above
             for (PeerId p : sources) {
-                if (p.equals(host.peerId())) {
-                    continue;
-                }
                 try {
-                    bytes = shards.get(p, cid).get(30, TimeUnit.SECONDS);
+                    bytes = holders.find(p, cid).get(30, TimeUnit.SECONDS);
                     break;
                 } catch (Exception e) {
                     // next source
@@ -1146,16 +1076,7 @@ public final class ObjectService {
     }
 
     private CompletableFuture<Boolean> unpinAt(PeerId peer, Cid cid) {
-        if (peer.equals(host.peerId())) {
-            return CompletableFuture.supplyAsync(() -> {
-                try {
-                    return local.unpin(cid, owner.publicKey());
-                } catch (StoreException e) {
-                    return false;
-                }
-            }, io);
-        }
-        return shards.unpin(peer, cid).handle((ok, e) -> e == null);
+        return holders.unpin(peer, cid);
     }
 
     // ---- directories and listings ----
@@ -1429,7 +1350,7 @@ public final class ObjectService {
         }
         // stable: data first among the good; then shards whose holders failed lately; last the
         // shards an upload could not place (no holders listed: only the DHT knows where repair put them)
-        order.sort(Comparator.comparingInt((Integer i) -> seg.getShards(i).getHoldersCount() == 0 ? 2 : troubled(seg.getShards(i)) ? 1 : 0));
+        order.sort(Comparator.comparingInt((Integer i) -> seg.getShards(i).getHoldersCount() == 0 ? 2 : troubled.allHolders(seg.getShards(i)) ? 1 : 0));
         java.util.function.BooleanSupplier ask = () -> {
             if (next[0] >= n) {
                 return false;
@@ -1458,7 +1379,7 @@ public final class ObjectService {
                 if (f == null) {
                     // a hedge is for slowness: it never goes to a holder that failed or lied lately;
                     // those are asked only when a shard GET fails and no one else is left
-                    if (next[0] < n && !troubled(seg.getShards(order.get(next[0]))) && ask.getAsBoolean()) {
+                    if (next[0] < n && !troubled.allHolders(seg.getShards(order.get(next[0]))) && ask.getAsBoolean()) {
                         running++;
                         hedges.increment();
                     }
@@ -1500,7 +1421,7 @@ public final class ObjectService {
         }
         if (!allData) {
             try {
-                ReedSolomon.of(k, m.getM()).reconstruct(s, present, 0, shardSize);
+                codecs.of(k, m.getM()).reconstruct(s, present, 0, shardSize);
             } catch (ErasureException e) {
                 throw new ObjectException(ObjectException.Code.NOT_ENOUGH_SHARDS, e.getMessage());
             }
@@ -1570,7 +1491,7 @@ public final class ObjectService {
             return;
         }
         int at = i;
-        CompletableFuture<byte[]> f = getFrom(holders.get(at), cid);
+        CompletableFuture<byte[]> f = this.holders.get(holders.get(at), cid);
         current.set(f);
         f.whenComplete((bytes, e) -> {
             if (e == null) {
@@ -1583,16 +1504,7 @@ public final class ObjectService {
 
     /** Whether {@code peer} holds a good copy of {@code cid} (HAS probe; local store for this node). */
     CompletableFuture<Boolean> holds(PeerId peer, Cid cid) {
-        if (peer.equals(host.peerId())) {
-            return CompletableFuture.supplyAsync(() -> {
-                try {
-                    return local.has(cid);
-                } catch (StoreException e) {
-                    return false;
-                }
-            }, io);
-        }
-        return shards.has(peer, cid).handle((size, e) -> e == null && size >= 0);
+        return holders.has(peer, cid);
     }
 
     /**
@@ -1600,26 +1512,8 @@ public final class ObjectService {
      * a node that could take a shard now. Repair asks before it fetches and decodes k shards.
      */
     boolean anyAnswers(List<PeerId> peers, Cid cid) {
-        List<PeerId> ask = peers.subList(0, Math.min(16, peers.size()));
-        if (ask.isEmpty()) {
-            return false;
-        }
-        if (ask.contains(host.peerId())) {
-            return true;
-        }
-        CompletableFuture<Boolean> any = new CompletableFuture<>();
-        java.util.concurrent.atomic.AtomicInteger left = new java.util.concurrent.atomic.AtomicInteger(ask.size());
-        for (PeerId p : ask) {
-            shards.has(p, cid).whenComplete((size, e) -> {
-                if (e == null) {
-                    any.complete(true);
-                } else if (left.decrementAndGet() == 0) {
-                    any.complete(false);
-                }
-            });
-        }
         try {
-            return any.get(30, TimeUnit.SECONDS);
+            return holders.anyAnswers(peers.subList(0, Math.min(16, peers.size())), cid).get(30, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
@@ -1728,12 +1622,7 @@ public final class ObjectService {
                     continue;
                 }
                 try {
-                    if (p.equals(host.peerId())) {
-                        local.put(cid, block, pinOwner);
-                        storedLocally.accept(cid);
-                    } else {
-                        shards.put(p, cid, block).get(60, TimeUnit.SECONDS); // pinned by this node's key: it cannot sign for the owner
-                    }
+                    holders.putRebuilt(p, cid, block, pinOwner).get(60, TimeUnit.SECONDS);
                     return p;
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -1753,7 +1642,7 @@ public final class ObjectService {
     }
 
     PeerId self() {
-        return host.peerId();
+        return holders.self();
     }
 
     /** This node's key: the owner of what it uploads. */
