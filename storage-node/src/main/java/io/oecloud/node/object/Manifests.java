@@ -313,7 +313,7 @@ public final class Manifests {
         for (int i = 0; i < m.getEntriesCount(); i++) {
             Entry e = m.getEntries(i);
             try {
-                ObjectService.checkName(e.getName());
+                Directories.checkName(e.getName());
             } catch (ObjectException x) {
                 throw corrupt("directory entry " + i + ": " + x.getMessage());
             }
