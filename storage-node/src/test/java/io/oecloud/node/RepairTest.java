@@ -7,10 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.oecloud.dht.Identity;
 import io.oecloud.dht.Multiaddr;
 import io.oecloud.dht.PeerId;
+import io.oecloud.node.object.ManifestAccess;
 import io.oecloud.node.object.ObjectException;
 import io.oecloud.node.object.ObjectService;
+import io.oecloud.node.object.ObjectStore;
+import io.oecloud.node.object.ObjectView;
 import io.oecloud.node.object.RepairService;
-import io.oecloud.node.pb.ManifestProto.Manifest;
 import io.oecloud.node.pb.ManifestProto.Segment;
 import io.oecloud.proofs.Cid;
 import java.io.ByteArrayInputStream;
@@ -69,9 +71,9 @@ class RepairTest {
     }
 
     private byte[] read(StorageNode n, Cid cid) throws Exception {
-        Manifest m = n.objects.manifest(cid);
+        ObjectView v = n.objects.stat(cid);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        n.objects.download(m, 0, m.getSize(), out);
+        n.objects.read(v, ObjectStore.ByteSpan.all(v.size()), out);
         return out.toByteArray();
     }
 
@@ -81,7 +83,7 @@ class RepairTest {
         new Random(11).nextBytes(data);
         StorageNode uploader = nodes.get(0);
         Cid cid = uploader.objects.upload(new ByteArrayInputStream(data), null);
-        Segment seg = uploader.objects.manifest(cid).getSegments(0);
+        Segment seg = ManifestAccess.manifest(uploader.objects, cid).getSegments(0);
 
         // lose two holders (never the uploader, which also keeps a manifest copy)
         List<StorageNode> victims = new ArrayList<>();
@@ -118,7 +120,7 @@ class RepairTest {
         nodes.remove(victims.get(2));
         StorageNode reader = nodes.stream().filter(n -> n != uploader).findFirst().orElseThrow();
         assertArrayEquals(data, read(reader, cid));
-        assertTrue(reader.objects.manifest(cid).getSegmentsCount() == 1);
+        assertTrue(ManifestAccess.manifest(reader.objects, cid).getSegmentsCount() == 1);
     }
 
     @Test
@@ -127,7 +129,7 @@ class RepairTest {
         new Random(12).nextBytes(data);
         StorageNode uploader = nodes.get(0);
         Cid cid = uploader.objects.upload(new ByteArrayInputStream(data), null);
-        Segment seg = uploader.objects.manifest(cid).getSegments(0);
+        Segment seg = ManifestAccess.manifest(uploader.objects, cid).getSegments(0);
         List<StorageNode> victims = new ArrayList<>();
         for (int i = 0; i < 6 && victims.size() < 3; i++) {
             StorageNode v = nodeOf(seg, i);
@@ -148,7 +150,7 @@ class RepairTest {
         new Random(13).nextBytes(data);
         StorageNode uploader = nodes.get(0);
         Cid cid = uploader.objects.upload(new ByteArrayInputStream(data), null);
-        Segment seg = uploader.objects.manifest(cid).getSegments(0);
+        Segment seg = ManifestAccess.manifest(uploader.objects, cid).getSegments(0);
         uploader.objects.unpin(cid);
         StorageNode victim = nodeOf(seg, 0) != uploader ? nodeOf(seg, 0) : nodeOf(seg, 1);
         victim.close();

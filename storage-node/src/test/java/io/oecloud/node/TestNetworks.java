@@ -3,6 +3,8 @@ package io.oecloud.node;
 import io.oecloud.dht.Identity;
 import io.oecloud.dht.PeerId;
 import io.oecloud.node.object.ObjectService;
+import io.oecloud.node.object.ObjectStore;
+import io.oecloud.node.object.ObjectView;
 import io.oecloud.node.pb.ManifestProto.Manifest;
 import io.oecloud.proofs.Cid;
 import java.io.ByteArrayOutputStream;
@@ -25,9 +27,9 @@ final class TestNetworks {
     }
 
     static byte[] read(StorageNode n, Cid cid) throws Exception {
-        Manifest m = n.objects.manifest(cid);
+        ObjectView v = n.objects.stat(cid);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        n.objects.download(m, 0, m.getSize(), out);
+        n.objects.read(v, ObjectStore.ByteSpan.all(v.size()), out);
         return out.toByteArray();
     }
 

@@ -8,8 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.oecloud.dht.Identity;
 import io.oecloud.dht.Multiaddr;
 import io.oecloud.dht.PeerId;
+import io.oecloud.node.object.ManifestAccess;
 import io.oecloud.node.object.ObjectException;
 import io.oecloud.node.object.ObjectService;
+import io.oecloud.node.object.ObjectStore;
+import io.oecloud.node.object.ObjectView;
 import io.oecloud.node.object.RepairService;
 import io.oecloud.node.pb.ManifestProto.Manifest;
 import io.oecloud.node.pb.ManifestProto.Segment;
@@ -162,9 +165,9 @@ class WriteQuorumTest {
     }
 
     private byte[] download(StorageNode n, Cid cid) throws Exception {
-        Manifest m = n.objects.manifest(cid);
+        ObjectView v = n.objects.stat(cid);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        n.objects.download(m, 0, m.getSize(), out);
+        n.objects.read(v, ObjectStore.ByteSpan.all(v.size()), out);
         return out.toByteArray();
     }
 
@@ -236,7 +239,7 @@ class WriteQuorumTest {
             Cid cid = up.objects.upload(faultAt(data, moment, () -> kill(victim)), null);
             assertEquals(degradedBefore + 1, ObjectNetworkTest.metric(up, "oe_uploads_degraded_total"), what + ": counted as degraded");
             acknowledged.put(cid, data);
-            Manifest m = up.objects.manifest(cid);
+            Manifest m = ManifestAccess.manifest(up.objects, cid);
             assertTrue(missing(m) >= 1, what + ": the manifest records the shards no node could take");
             assertTrue(missing(m) <= m.getSegmentsCount(), what + ": at most one shard is missing per segment");
             assertArrayEquals(data, download(nodes.get((victim + 1) % NODES), cid), what + ": reads back while the node is down");
@@ -302,7 +305,7 @@ class WriteQuorumTest {
         new Random(25).nextBytes(data);
         kill(3);
         Cid cid = up.objects.upload(new ByteArrayInputStream(data), null);
-        Manifest m = up.objects.manifest(cid);
+        Manifest m = ManifestAccess.manifest(up.objects, cid);
         assertEquals(m.getSegmentsCount(), missing(m), "one shard of each segment had nowhere to go");
         restart(3);
         // r = 0 would leave a segment with 5 of 6 healthy shards alone; one that was never whole is not

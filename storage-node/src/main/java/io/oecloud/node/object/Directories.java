@@ -35,15 +35,15 @@ final class Directories {
      *
      * @throws ObjectException BAD_INPUT for a bad or repeated name, too many entries or an unknown object
      */
-    Cid put(List<ObjectService.NewEntry> entries) throws ObjectException {
-        if (entries.size() > ObjectService.MAX_ENTRIES) {
-            throw new ObjectException(ObjectException.Code.BAD_INPUT, "a directory holds at most " + ObjectService.MAX_ENTRIES
+    Cid put(List<ObjectStore.NewEntry> entries) throws ObjectException {
+        if (entries.size() > ObjectStore.MAX_ENTRIES) {
+            throw new ObjectException(ObjectException.Code.BAD_INPUT, "a directory holds at most " + ObjectStore.MAX_ENTRIES
                     + " entries, was given " + entries.size());
         }
         List<Entry> out = new ArrayList<>();
         Set<String> names = new HashSet<>();
         long total = 0;
-        for (ObjectService.NewEntry e : entries) {
+        for (ObjectStore.NewEntry e : entries) {
             checkName(e.name());
             if (!names.add(e.name())) {
                 throw new ObjectException(ObjectException.Code.BAD_INPUT, "entry name '" + e.name() + "' appears twice");
@@ -63,7 +63,7 @@ final class Directories {
             total = Math.addExact(total, child.getSize());
         }
         out.sort(Comparator.comparing((Entry e) -> e.getName().getBytes(StandardCharsets.UTF_8), Arrays::compareUnsigned));
-        Manifest m = Manifest.newBuilder().setKind(Kind.DIRECTORY).setContentType(ObjectService.DIRECTORY_TYPE).setSize(total)
+        Manifest m = Manifest.newBuilder().setKind(Kind.DIRECTORY).setContentType(ObjectStore.DIRECTORY_TYPE).setSize(total)
                 .setOwner(ByteString.copyFrom(owner.publicKey())).addAllEntries(out).build();
         return manifests.store(m);
     }
@@ -84,11 +84,12 @@ final class Directories {
     }
 
     /**
-     * The object at {@code path} (names, outermost first) under the directory {@code root}.
+     * The object at {@code path} (names, outermost first) under the directory {@code root}
+     * ({@code root} itself for an empty path).
      *
      * @throws ObjectException NOT_FOUND when a name is missing; BAD_INPUT when the path runs through a file
      */
-    ObjectService.Resolved resolve(Cid root, List<String> path) throws ObjectException {
+    ObjectView resolve(Cid root, List<String> path) throws ObjectException {
         Cid at = root;
         Manifest m = manifests.get(root);
         StringBuilder walked = new StringBuilder(root.toString());
@@ -110,6 +111,6 @@ final class Directories {
             at = Cid.fromBytes(found.getCid().toByteArray());
             m = manifests.get(at);
         }
-        return new ObjectService.Resolved(at, m);
+        return new ObjectView(at, m);
     }
 }

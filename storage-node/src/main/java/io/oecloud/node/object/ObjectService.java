@@ -7,7 +7,6 @@ import io.oecloud.dht.Host;
 import io.oecloud.dht.Identity;
 import io.oecloud.dht.KadDht;
 import io.oecloud.erasure.ReedSolomon;
-import io.oecloud.node.pb.ManifestProto.Manifest;
 import io.oecloud.node.shard.ShardClient;
 import io.oecloud.node.store.ShardStore;
 import io.oecloud.node.store.StoreException;
@@ -21,7 +20,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.function.Consumer;
 
 /**
- * Objects over the network: upload splits a stream into segments, erasure-codes each into k + m
+ * The {@link ObjectStore} of a storage node, over the network: upload splits a stream into segments, erasure-codes each into k + m
  * shards named by BLAKE3 CIDs and places them on k + m distinct nodes; the manifest (itself a
  * block, codec oe-manifest) is stored on several nodes and its CID is the object's. Download reads
  * the manifest, fetches the first k shards of each segment that verify, decodes, checks the
@@ -61,7 +60,7 @@ import java.util.function.Consumer;
  * ones recorded as shards without holders; the object is handed to {@link #onDegraded} for repair
  * to catch up. An upload that fails takes back every pin it placed ({@link PinRelease}).
  */
-public final class ObjectService {
+public final class ObjectService implements ObjectStore {
     /**
      * @param k data shards per segment
      * @param m parity shards per segment
@@ -128,11 +127,7 @@ public final class ObjectService {
         }
     }
 
-    /** Content type of directory objects. */
-    public static final String DIRECTORY_TYPE = "inode/directory";
-    /** Entries one directory may hold (its manifest stays a few MiB at most). */
-    public static final int MAX_ENTRIES = 100_000;
-
+    // The parts, package-private: RepairService takes those it uses by name.
     final Config config;
     /** This node's key: the owner of what it uploads. */
     final byte[] ownerKey;
@@ -144,8 +139,8 @@ public final class ObjectService {
     final ShardFetcher fetcher;
     final Probes probes;
     final Download download;
+    final ManifestStore manifests;
     private final PinRelease release;
-    private final ManifestStore manifests;
     private final Upload upload;
     private final Directories directories;
     private final OwnedObjects owned;
@@ -183,18 +178,45 @@ public final class ObjectService {
         this.probes = new Probes(holders, providers, manifests, io);
     }
 
-    /** Reads {@code in} to its end and stores it as public content; returns the object's CID (its manifest's). */
-    public Cid upload(InputStream in, String contentType) throws IOException, ObjectException {
-        return upload(in, contentType, false);
+    @Override
+    public Cid upload(InputStream in, String contentType, boolean encrypt) throws IOException, ObjectException {
+        return upload.upload(in, contentType, encrypt);
+    }
+
+    @Override
+    public ObjectView resolve(Cid root, List<String> path) throws ObjectException {
+        return directories.resolve(root, path);
+    }
+
+    @Override
+    public void read(ObjectView object, ByteSpan span, OutputStream out) throws IOException, ObjectException {
+        download.download(object.manifest(), span.from(), span.to(), out);
+    }
+
+    @Override
+    public Cid putDirectory(List<NewEntry> entries) throws ObjectException {
+        return directories.put(entries);
+    }
+
+    @Override
+    public int unpin(Cid cid) throws ObjectException {
+        return owned.unpin(cid);
     }
 
     /**
-     * Reads {@code in} to its end and stores it; returns the object's CID (its manifest's).
-     *
-     * @param encrypt encrypt the segments (AES-256-GCM) with a key only this node's identity can open
+     * {@inheritDoc} Only manifests here pinned by its key whose owner signature verifies with its
+     * key: a node also holds copies of others' manifests (repair places them), and a pin names a
+     * key without proving anything. Unsigned manifests (written before signatures) are not listed.
      */
-    public Cid upload(InputStream in, String contentType, boolean encrypt) throws IOException, ObjectException {
-        return upload.upload(in, contentType, encrypt);
+    @Override
+    public List<ObjectInfo> list() throws StoreException {
+        return owned.list();
+    }
+
+    /** {@inheritDoc} Eight segments at a time. */
+    @Override
+    public Health health(Cid cid) throws ObjectException {
+        return probes.health(cid);
     }
 
     /** Called with each object stored short of full redundancy, for repair to catch up on it at once. */
@@ -210,78 +232,5 @@ public final class ObjectService {
      */
     public boolean awaitReleases(Duration timeout) throws InterruptedException {
         return release.await(timeout);
-    }
-
-    /** The object's manifest: from this node's store, else from providers found in the DHT. */
-    public Manifest manifest(Cid cid) throws ObjectException {
-        return manifests.get(cid);
-    }
-
-    /**
-     * Removes this node's pins from every shard of the object and from its manifest copies; the
-     * holders collect them after their grace period.
-     *
-     * @return how many pins were removed
-     * @throws ObjectException NOT_FOUND for an unknown object; NOT_OWNER (403 at the API)
-     *     when this node's key is not the object's owner
-     */
-    public int unpin(Cid cid) throws ObjectException {
-        return owned.unpin(cid);
-    }
-
-    /** A directory entry as asked for: a name and the object (file or directory) it names. */
-    public record NewEntry(String name, Cid cid) {}
-
-    /**
-     * Stores a directory of existing objects and returns its CID. Every entry's object is looked up
-     * (never trusted from the request): its size, type and kind come from its own manifest.
-     *
-     * @throws ObjectException BAD_INPUT for a bad or repeated name, too many entries or an unknown object
-     */
-    public Cid putDirectory(List<NewEntry> entries) throws ObjectException {
-        return directories.put(entries);
-    }
-
-    /** An object reached from a root by a path. */
-    public record Resolved(Cid cid, Manifest manifest) {}
-
-    /**
-     * The object at {@code path} (names, outermost first) under the directory {@code root}.
-     *
-     * @throws ObjectException NOT_FOUND when a name is missing; BAD_INPUT when the path runs through a file
-     */
-    public Resolved resolve(Cid root, List<String> path) throws ObjectException {
-        return directories.resolve(root, path);
-    }
-
-    /** An object this node's key owns, as {@code oe ls} shows it. */
-    public record ObjectInfo(Cid cid, long size, String contentType, boolean directory, boolean encrypted, long storedAtMillis) {}
-
-    /**
-     * The objects uploaded through this node, newest first: manifests here pinned by its key whose
-     * owner signature verifies with its key. A node also holds copies of others' manifests (repair
-     * places them), and a pin names a key without proving anything: only the signature does.
-     * Unsigned manifests (written before signatures) are not listed.
-     */
-    public List<ObjectInfo> list() throws StoreException {
-        return owned.list();
-    }
-
-    /** Writes bytes [from, to) of the object to {@code out}, fetching only the segments they touch. */
-    public void download(Manifest m, long from, long to, OutputStream out) throws IOException, ObjectException {
-        download.download(m, from, to, out);
-    }
-
-    /** How many shards of each segment of an object are held by a node that answers. */
-    public record Health(Cid cid, int k, int m, List<Integer> healthyPerSegment) {
-        /** The fewest healthy shards of any segment (k + m for an object without segments). */
-        public int weakest() {
-            return healthyPerSegment.stream().mapToInt(Integer::intValue).min().orElse(k + m);
-        }
-    }
-
-    /** Probes every shard of the object (eight segments at a time). */
-    public Health health(Cid cid) throws ObjectException {
-        return probes.health(cid);
     }
 }

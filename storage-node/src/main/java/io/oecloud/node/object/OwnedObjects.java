@@ -108,8 +108,8 @@ final class OwnedObjects {
      * owner signature verifies with its key. Unsigned manifests (written before signatures) are
      * not listed.
      */
-    List<ObjectService.ObjectInfo> list() throws StoreException {
-        List<ObjectService.ObjectInfo> out = new ArrayList<>();
+    List<ObjectStore.ObjectInfo> list() throws StoreException {
+        List<ObjectStore.ObjectInfo> out = new ArrayList<>();
         for (StoredShard s : local.list()) {
             if (s.cid().codec() != ContentCodec.MANIFEST || s.owners().stream().noneMatch(o -> Arrays.equals(o, key))) {
                 continue;
@@ -118,14 +118,14 @@ final class OwnedObjects {
                 Manifests.Checked c = manifests.checked(s.cid(), local.get(s.cid()));
                 Manifest m = c.manifest();
                 if (c.signed() && Arrays.equals(m.getOwner().toByteArray(), key)) {
-                    out.add(new ObjectService.ObjectInfo(s.cid(), m.getSize(), m.getContentType(), m.getKind() == Kind.DIRECTORY,
+                    out.add(new ObjectStore.ObjectInfo(s.cid(), m.getSize(), m.getContentType(), m.getKind() == Kind.DIRECTORY,
                             m.hasEncryption(), s.storedAtMillis()));
                 }
             } catch (StoreException | ObjectException e) {
                 // corrupt, invalid or just collected: not listed; the scrubber and repair deal with it
             }
         }
-        out.sort(Comparator.comparingLong(ObjectService.ObjectInfo::storedAtMillis).reversed().thenComparing(i -> i.cid().toString()));
+        out.sort(Comparator.comparingLong(ObjectStore.ObjectInfo::storedAtMillis).reversed().thenComparing(i -> i.cid().toString()));
         return out;
     }
 }

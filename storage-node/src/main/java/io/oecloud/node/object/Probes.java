@@ -104,7 +104,7 @@ final class Probes {
     }
 
     /** Probes every shard of the object ({@value #HEALTH_WINDOW} segments at a time). */
-    ObjectService.Health health(Cid cid) throws ObjectException {
+    ObjectStore.Health health(Cid cid) throws ObjectException {
         Manifest m = manifests.get(cid);
         List<Integer> counts = new ArrayList<>();
         try (var probes = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -128,6 +128,6 @@ final class Probes {
                 }
             }
         }
-        return new ObjectService.Health(cid, m.getK(), m.getM(), counts);
+        return new ObjectStore.Health(cid, m.getK(), m.getM(), counts);
     }
 }
