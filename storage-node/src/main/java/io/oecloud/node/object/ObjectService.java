@@ -160,7 +160,7 @@ public final class ObjectService implements ObjectStore {
         Troubled troubled = new Troubled(ticker, metrics);
         this.holders = new NodeShardHolders(host.peerId(), local, shards, ownerKey, io, storedLocally, troubled);
         this.candidates = new Candidates(host, troubled);
-        Providers providers = new Providers(dht, host);
+        Providers providers = Providers.of(dht, host);
         this.release = new PinRelease(holders);
         this.placer = new Placer(holders, troubled, release, ticker, metrics);
         this.manifests = new ManifestStore(local, holders, candidates, providers, placer, release, owner,

@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * The DHT's provider records of a block: every holder announces what it stores, so a block can be
@@ -16,22 +17,36 @@ import java.util.concurrent.TimeUnit;
  * trusted: a provider record outlives a wiped disk, so what it names is asked, and checked.
  */
 final class Providers {
-    private final KadDht dht;
-    private final Host host;
+    /** The DHT's provider lookup ({@link KadDht#findProviders}): any source of provider records will do. */
+    @FunctionalInterface
+    interface Lookup {
+        CompletableFuture<List<Provider>> find(byte[] multihash, int max);
+    }
 
-    Providers(KadDht dht, Host host) {
-        this.dht = dht;
-        this.host = host;
+    private final Lookup lookup;
+    private final Consumer<Provider> addresses;
+
+    /**
+     * @param addresses keeps a provider's addresses for the next transfer (the host's peer store)
+     */
+    Providers(Lookup lookup, Consumer<Provider> addresses) {
+        this.lookup = lookup;
+        this.addresses = addresses;
+    }
+
+    /** The providers {@code dht} knows; their addresses go to {@code host}'s peer store. */
+    static Providers of(KadDht dht, Host host) {
+        return new Providers(dht::findProviders, p -> host.peerStore().addAddrs(p.peer(), p.addrs()));
     }
 
     /** Up to {@code max} providers of {@code cid}, with their addresses. */
     CompletableFuture<List<Provider>> find(Cid cid, int max) {
-        return dht.findProviders(multihash(cid), max);
+        return lookup.find(multihash(cid), max);
     }
 
     /** Keeps a provider's addresses, so the next transfer can dial it. */
     void remember(Provider p) {
-        host.peerStore().addAddrs(p.peer(), p.addrs());
+        addresses.accept(p);
     }
 
     /** Up to {@code max} providers of {@code cid}, best effort: none when the lookup fails or takes over 30 s. */
