@@ -141,7 +141,7 @@ final class NodeApiServer implements AutoCloseable {
 
     private final DhtOps ops;
     private StatusSource status;
-    private final io.oecloud.node.object.ObjectService objects;
+    private final io.oecloud.node.object.ObjectStore objects;
     private final ApiAccess access;
     private final Limits limits;
     private final UploadLimits uploads;
@@ -162,7 +162,7 @@ final class NodeApiServer implements AutoCloseable {
     }
 
     /** With the object routes (/v1/objects, /v1/directories, /v1/health) served by {@code objects}. */
-    NodeApiServer(DhtOps ops, io.oecloud.node.object.ObjectService objects, ApiAccess access, Limits limits) {
+    NodeApiServer(DhtOps ops, io.oecloud.node.object.ObjectStore objects, ApiAccess access, Limits limits) {
         this.ops = ops;
         this.objects = objects;
         this.access = access;

@@ -24,10 +24,8 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.ReferenceCountUtil;
 import io.oecloud.node.object.ObjectException;
-import io.oecloud.node.object.ObjectService;
-import io.oecloud.node.pb.ManifestProto.Entry;
-import io.oecloud.node.pb.ManifestProto.Kind;
-import io.oecloud.node.pb.ManifestProto.Manifest;
+import io.oecloud.node.object.ObjectStore;
+import io.oecloud.node.object.ObjectView;
 import io.oecloud.node.store.StoreException;
 import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.CidFormatException;
@@ -87,7 +85,7 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
             "image/webp", "image/avif", "image/bmp", "image/x-icon", "image/vnd.microsoft.icon", "text/plain", "text/csv",
             "text/css", "application/json", "application/pdf");
 
-    private final ObjectService objects;
+    private final ObjectStore objects;
     private final java.util.concurrent.Executor work;
     private final UploadLimits uploads;
     private final BodyBudget buffered;
@@ -96,7 +94,7 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
     private ByteBuf directory; // non-null while a POST /v1/directories body comes in
     private boolean directoryKeepAlive;
 
-    ObjectsHttpHandler(ObjectService objects, java.util.concurrent.Executor work, UploadLimits uploads, BodyBudget buffered,
+    ObjectsHttpHandler(ObjectStore objects, java.util.concurrent.Executor work, UploadLimits uploads, BodyBudget buffered,
                        java.time.Duration bodySilence) {
         this.objects = objects;
         this.work = work;
@@ -359,7 +357,7 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
     private void list(ChannelHandlerContext ctx, boolean keepAlive) {
         try {
             List<Map<String, Object>> out = new java.util.ArrayList<>();
-            for (ObjectService.ObjectInfo i : objects.list()) {
+            for (ObjectStore.ObjectInfo i : objects.list()) {
                 Map<String, Object> o = new java.util.LinkedHashMap<>();
                 o.put("cid", i.cid().toString());
                 o.put("size", i.size());
@@ -377,7 +375,7 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
 
     private void health(ChannelHandlerContext ctx, String cidText, boolean keepAlive) {
         try {
-            ObjectService.Health h = objects.health(Cid.parse(cidText));
+            ObjectStore.Health h = objects.health(Cid.parse(cidText));
             Map<String, Object> out = new java.util.LinkedHashMap<>();
             out.put("cid", h.cid().toString());
             out.put("k", h.k());
@@ -413,12 +411,12 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
                 respond(ctx, HttpResponseStatus.BAD_REQUEST, Map.of("error", "directory body must be {\"entries\": [{\"name\", \"cid\"}, ...]}"), keepAlive);
                 return;
             }
-            List<ObjectService.NewEntry> entries = new java.util.ArrayList<>();
+            List<ObjectStore.NewEntry> entries = new java.util.ArrayList<>();
             for (com.fasterxml.jackson.databind.JsonNode e : doc.get("entries")) {
                 String name = e.path("name").asText(null);
                 String cidText = e.path("cid").asText("");
                 try {
-                    entries.add(new ObjectService.NewEntry(name, Cid.parse(cidText)));
+                    entries.add(new ObjectStore.NewEntry(name, Cid.parse(cidText)));
                 } catch (CidFormatException x) {
                     respond(ctx, HttpResponseStatus.BAD_REQUEST, Map.of("error", "entry '" + name + "': malformed CID '"
                             + cidText + "': " + x.getMessage()), keepAlive);
@@ -444,18 +442,17 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
             return;
         }
         try {
-            ObjectService.Resolved target = objects.resolve(root, path);
+            ObjectView target = objects.resolve(root, path);
             Cid cid = target.cid();
-            Manifest m = target.manifest();
-            if (m.hasEncryption() && !authenticated) {
+            if (target.encrypted() && !authenticated) {
                 FullHttpResponse r = json(HttpResponseStatus.UNAUTHORIZED, Map.of("error", cid + " is encrypted: reading it needs the node's"
                         + " API token ('Authorization: Bearer TOKEN'; the token is the file api-token in the node's data directory)"));
                 r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"oe\"");
                 send(ctx, r, keepAlive);
                 return;
             }
-            if (m.getKind() == Kind.DIRECTORY) {
-                FullHttpResponse listing = json(HttpResponseStatus.OK, directoryListing(cid, m));
+            if (target.directory()) {
+                FullHttpResponse listing = json(HttpResponseStatus.OK, directoryListing(target));
                 listing.headers().set(HttpHeaderNames.ETAG, "\"" + cid + "\"")
                         .set(HttpHeaderNames.CACHE_CONTROL, "public, max-age=31536000, immutable");
                 if (head) {
@@ -464,7 +461,7 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
                 send(ctx, listing, keepAlive);
                 return;
             }
-            long size = m.getSize();
+            long size = target.size();
             long from = 0;
             long to = size;
             HttpResponseStatus status = HttpResponseStatus.OK;
@@ -482,7 +479,7 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
                 }
                 case ByteRange.Whole w -> { }
             }
-            String type = servedType(m.getContentType());
+            String type = servedType(target.contentType());
             HttpResponse resp = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status);
             resp.headers().set(HttpHeaderNames.CONTENT_TYPE, type)
                     .set(HttpHeaderNames.CONTENT_LENGTH, to - from)
@@ -506,7 +503,7 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
             }
             ChannelOutput out = new ChannelOutput(ctx, resp);
             try {
-                objects.download(m, from, to, out);
+                objects.read(target, new ObjectStore.ByteSpan(from, to), out);
             } catch (ObjectException | IOException e) {
                 if (!out.started) {
                     throw e; // nothing sent yet: a clean error answer
@@ -537,20 +534,20 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
         return INERT_TYPES.contains(base) || base.startsWith("audio/") || base.startsWith("video/") || base.startsWith("font/");
     }
 
-    private static Map<String, Object> directoryListing(Cid cid, Manifest m) {
+    private static Map<String, Object> directoryListing(ObjectView dir) {
         List<Map<String, Object>> entries = new java.util.ArrayList<>();
-        for (Entry e : m.getEntriesList()) {
+        for (ObjectStore.DirectoryEntry e : dir.entries()) {
             Map<String, Object> o = new java.util.LinkedHashMap<>();
-            o.put("name", e.getName());
-            o.put("cid", Cid.fromBytes(e.getCid().toByteArray()).toString());
-            o.put("size", e.getSize());
-            o.put("type", e.getContentType());
-            o.put("directory", e.getKind() == Kind.DIRECTORY);
+            o.put("name", e.name());
+            o.put("cid", e.cid().toString());
+            o.put("size", e.size());
+            o.put("type", e.contentType());
+            o.put("directory", e.directory());
             entries.add(o);
         }
         Map<String, Object> out = new java.util.LinkedHashMap<>();
-        out.put("cid", cid.toString());
-        out.put("size", m.getSize());
+        out.put("cid", dir.cid().toString());
+        out.put("size", dir.size());
         out.put("entries", entries);
         return out;
     }

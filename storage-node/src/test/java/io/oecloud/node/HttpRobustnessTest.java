@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.oecloud.node.object.ManifestAccess;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -466,7 +467,7 @@ class HttpRobustnessTest {
                     }
                 });
                 io.oecloud.proofs.Cid placed = peerUpload.get(10, TimeUnit.SECONDS);
-                assertTrue(net.get(0).objects.manifest(placed).getSegmentsCount() == 1);
+                assertTrue(ManifestAccess.manifest(net.get(0).objects, placed).getSegmentsCount() == 1);
             } finally {
                 for (RawHttp c : stalled) {
                     c.close();

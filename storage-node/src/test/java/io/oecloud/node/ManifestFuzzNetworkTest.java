@@ -6,9 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import io.oecloud.dht.Identity;
+import io.oecloud.node.object.ManifestAccess;
 import io.oecloud.node.object.Manifests;
 import io.oecloud.node.object.ObjectException;
 import io.oecloud.node.object.ObjectService;
+import io.oecloud.node.object.ObjectStore;
+import io.oecloud.node.object.ObjectView;
 import io.oecloud.node.object.RepairService;
 import io.oecloud.node.pb.ManifestProto.Encryption;
 import io.oecloud.node.pb.ManifestProto.Entry;
@@ -86,7 +89,7 @@ class ManifestFuzzNetworkTest {
                 new ObjectService.NewEntry("z", cz)));
         List<Manifest> bases = new ArrayList<>();
         for (Cid c : List.of(ca, cz, cs, ci, cd)) {
-            bases.add(owner.objects.manifest(c).toBuilder().clearSignature().build());
+            bases.add(ManifestAccess.manifest(owner.objects, c).toBuilder().clearSignature().build());
         }
         List<Cid> objects = new ArrayList<>(List.of(ca, cz, cs, ci, cd));
 
@@ -121,7 +124,7 @@ class ManifestFuzzNetworkTest {
         for (StorageNode n : nodes) {
             assertArrayEquals(a, TestNetwork.read(n, ca));
         }
-        Segment seg = owner.objects.manifest(ca).getSegments(1);
+        Segment seg = ManifestAccess.manifest(owner.objects, ca).getSegments(1);
         StorageNode holder = net.holderOf(seg.getShards(5).getHolders(0));
         assertTrue(holder.store.delete(Cid.fromBytes(seg.getShards(5).getCid().toByteArray())));
         int rebuilt = 0;
@@ -135,20 +138,21 @@ class ManifestFuzzNetworkTest {
     /** Downloads a random range (or walks into a directory): bytes or an ObjectException, nothing else. */
     private String read(StorageNode n, Cid cid, Random rnd, String what) {
         try {
-            Manifest m = n.objects.manifest(cid);
-            if (m.getKind() == Kind.DIRECTORY) {
-                if (m.getEntriesCount() == 0) {
+            ObjectView v = n.objects.stat(cid);
+            if (v.directory()) {
+                List<ObjectStore.DirectoryEntry> entries = v.entries();
+                if (entries.isEmpty()) {
                     return "empty directory";
                 }
-                m = n.objects.resolve(cid, List.of(m.getEntries(rnd.nextInt(m.getEntriesCount())).getName())).manifest();
-                if (m.getKind() == Kind.DIRECTORY) {
+                v = n.objects.resolve(cid, List.of(entries.get(rnd.nextInt(entries.size())).name()));
+                if (v.directory()) {
                     return "directory in a directory";
                 }
             }
-            long from = m.getSize() == 0 ? 0 : Math.floorMod(rnd.nextLong(), m.getSize());
-            long to = rnd.nextBoolean() ? m.getSize() : from + Math.floorMod(rnd.nextLong(), m.getSize() - from + 1);
+            long from = v.size() == 0 ? 0 : Math.floorMod(rnd.nextLong(), v.size());
+            long to = rnd.nextBoolean() ? v.size() : from + Math.floorMod(rnd.nextLong(), v.size() - from + 1);
             long[] written = {0};
-            n.objects.download(m, from, to, new OutputStream() {
+            n.objects.read(v, new ObjectStore.ByteSpan(from, to), new OutputStream() {
                 @Override
                 public void write(int b) {
                     written[0]++;

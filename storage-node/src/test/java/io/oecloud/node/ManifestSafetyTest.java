@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import io.oecloud.dht.Identity;
+import io.oecloud.node.object.ManifestAccess;
 import io.oecloud.node.object.Manifests;
 import io.oecloud.node.object.ObjectException;
 import io.oecloud.node.object.ObjectService;
@@ -70,7 +71,7 @@ class ManifestSafetyTest {
     private Cid uploadAndLoseAShard(byte[] data) throws Exception {
         StorageNode uploader = nodes.get(0);
         Cid cid = uploader.objects.upload(new ByteArrayInputStream(data), null);
-        Segment seg = uploader.objects.manifest(cid).getSegments(0);
+        Segment seg = ManifestAccess.manifest(uploader.objects, cid).getSegments(0);
         for (int i = 0; i < seg.getShardsCount(); i++) {
             StorageNode holder = net.holderOf(seg.getShards(i).getHolders(0));
             if (holder != uploader) {
@@ -96,7 +97,7 @@ class ManifestSafetyTest {
         byte[] data = new byte[(1 << 20) - 1000];
         new Random(31).nextBytes(data);
         Cid healthy = uploadAndLoseAShard(data);
-        Manifest real = nodes.get(0).objects.manifest(healthy);
+        Manifest real = ManifestAccess.manifest(nodes.get(0).objects, healthy);
         // m = 0 so that k + m = 2^31 - 1: the largest array a JVM refuses with OutOfMemoryError
         byte[] poison = real.toBuilder().clearSignature().setK(Integer.MAX_VALUE).setM(0).build().toByteArray();
         byte[] lonePoison = real.toBuilder().clearSignature().setK(Integer.MAX_VALUE).setM(0).setContentType("x").build().toByteArray();
@@ -116,7 +117,7 @@ class ManifestSafetyTest {
         assertEquals(1, holdersOf(cidOf(lonePoison)), "the poison is never copied to another node");
         assertEquals(8, holdersOf(cidOf(poison)));
 
-        ObjectException e = assertThrows(ObjectException.class, () -> nodes.get(2).objects.manifest(cidOf(poison)));
+        ObjectException e = assertThrows(ObjectException.class, () -> nodes.get(2).objects.stat(cidOf(poison)));
         assertEquals(ObjectException.Code.CORRUPT, e.code());
         assertTrue(e.getMessage().contains("RS(2147483647, 0) is out of range"), e.getMessage());
 
@@ -208,7 +209,7 @@ class ManifestSafetyTest {
             n.store.collectGarbage(0);
         }
         assertArrayEquals(data, TestNetwork.read(nodes.get(2), mine), "the real object keeps its pins");
-        ObjectException e = assertThrows(ObjectException.class, () -> nodes.get(3).objects.manifest(cidOf(forged)));
+        ObjectException e = assertThrows(ObjectException.class, () -> nodes.get(3).objects.stat(cidOf(forged)));
         assertEquals(ObjectException.Code.CORRUPT, e.code());
         assertTrue(e.getMessage().contains("signature does not verify against its owner key"), e.getMessage());
     }
@@ -218,7 +219,7 @@ class ManifestSafetyTest {
         StorageNode me = nodes.get(0);
         Identity id = me.p2p.host.identity();
         Cid file = me.objects.upload(new ByteArrayInputStream(new byte[300_000]), null);
-        Manifest real = me.objects.manifest(file);
+        Manifest real = ManifestAccess.manifest(me.objects, file);
         byte[] poison = TestManifests.sign(real.toBuilder().setSegments(0, real.getSegments(0).toBuilder().setSize(-1)).build(), id);
         me.store.put(cidOf(poison), poison, id.publicKey());
         Manifest dir = Manifest.newBuilder().setKind(Kind.DIRECTORY).setContentType(ObjectService.DIRECTORY_TYPE)
@@ -232,7 +233,7 @@ class ManifestSafetyTest {
         assertTrue(e.getMessage().contains("segment 0 holds 18446744073709551615 bytes"), e.getMessage());
         // a manifest a caller changed is checked again by download itself
         Manifest wrong = real.toBuilder().setK(Integer.MAX_VALUE).build();
-        e = assertThrows(ObjectException.class, () -> me.objects.download(wrong, 0, 10, new java.io.ByteArrayOutputStream()));
+        e = assertThrows(ObjectException.class, () -> ManifestAccess.download(me.objects, wrong, 0, 10, new java.io.ByteArrayOutputStream()));
         assertEquals(ObjectException.Code.CORRUPT, e.code());
         // a content type no manifest may carry is refused before the upload reads a byte
         e = assertThrows(ObjectException.class, () -> me.objects.upload(new ByteArrayInputStream(new byte[10]), "text/plain\u00e9"));
@@ -244,7 +245,7 @@ class ManifestSafetyTest {
         byte[] data = new byte[(1 << 20) - 1000];
         new Random(12).nextBytes(data);
         Cid cid = nodes.get(0).objects.upload(new ByteArrayInputStream(data), null);
-        Manifest real = nodes.get(0).objects.manifest(cid);
+        Manifest real = ManifestAccess.manifest(nodes.get(0).objects, cid);
         Identity peerKey = Identity.generate(); // a stranger's key: it may pin within its quota
         io.oecloud.node.shard.ShardClient peer = new io.oecloud.node.shard.ShardClient(nodes.get(0).p2p.host, peerKey, 20_000);
         io.oecloud.dht.PeerId holder = nodes.get(1).p2p.host.peerId();

@@ -5,8 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.oecloud.node.object.ManifestAccess;
 import io.oecloud.node.object.ObjectException;
 import io.oecloud.node.object.ObjectService;
+import io.oecloud.node.object.ObjectStore;
+import io.oecloud.node.object.ObjectStore.ByteSpan;
+import io.oecloud.node.object.ObjectView;
 import io.oecloud.node.pb.ManifestProto.Manifest;
 import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.ContentCodec;
@@ -58,9 +62,10 @@ class ObjectNetworkTest {
         new Random(1).nextBytes(data);
         Cid cid = nodes.get(0).objects.upload(new ByteArrayInputStream(data), "application/x-test");
         assertEquals(ContentCodec.MANIFEST, cid.codec());
-        Manifest m = nodes.get(3).objects.manifest(cid);
-        assertEquals(data.length, m.getSize());
-        assertEquals("application/x-test", m.getContentType());
+        ObjectView v = nodes.get(3).objects.stat(cid);
+        assertEquals(data.length, v.size());
+        assertEquals("application/x-test", v.contentType());
+        Manifest m = ManifestAccess.manifest(nodes.get(3).objects, cid);
         assertEquals(6, m.getSegmentsCount());
         for (var seg : m.getSegmentsList()) {
             Set<String> holders = new HashSet<>();
@@ -69,7 +74,7 @@ class ObjectNetworkTest {
         }
         assertArrayEquals(data, download(nodes.get(4), cid));
         ByteArrayOutputStream part = new ByteArrayOutputStream();
-        nodes.get(5).objects.download(m, 1_500_000, 3_200_001, part);
+        nodes.get(5).objects.read(v, new ByteSpan(1_500_000, 3_200_001), part);
         assertArrayEquals(Arrays.copyOfRange(data, 1_500_000, 3_200_001), part.toByteArray());
     }
 
@@ -98,15 +103,15 @@ class ObjectNetworkTest {
         byte[] data = new byte[3 * (1 << 20)];
         new Random(2).nextBytes(data);
         Cid cid = nodes.get(1).objects.upload(new ByteArrayInputStream(data), null);
-        Manifest m = nodes.get(0).objects.manifest(cid);
+        ObjectView v = nodes.get(0).objects.stat(cid);
         net.stop(2);
         net.stop(5);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        nodes.get(0).objects.download(m, 0, m.getSize(), out);
+        nodes.get(0).objects.read(v, ByteSpan.all(v.size()), out);
         assertArrayEquals(data, out.toByteArray());
         net.stop(3);
         ObjectException e = assertThrows(ObjectException.class,
-                () -> nodes.get(0).objects.download(m, 0, m.getSize(), new ByteArrayOutputStream()));
+                () -> nodes.get(0).objects.read(v, ByteSpan.all(v.size()), new ByteArrayOutputStream()));
         assertEquals(ObjectException.Code.NOT_ENOUGH_SHARDS, e.code());
         assertTrue(e.getMessage().contains("3 of its shards were found, 4 are needed"), e.getMessage());
     }
@@ -115,7 +120,7 @@ class ObjectNetworkTest {
     void smallObjects_liveInsideTheirManifest() throws Exception {
         byte[] small = "a small object".getBytes();
         Cid cid = nodes.get(0).objects.upload(new ByteArrayInputStream(small), "text/plain");
-        Manifest m = nodes.get(2).objects.manifest(cid);
+        Manifest m = ManifestAccess.manifest(nodes.get(2).objects, cid);
         assertEquals(0, m.getSegmentsCount());
         assertArrayEquals(small, download(nodes.get(2), cid));
     }
@@ -124,14 +129,14 @@ class ObjectNetworkTest {
     void unknownObjects_andBadRanges_areRefusedClearly() throws Exception {
         Cid absent = Cid.compute(ContentCodec.MANIFEST, io.oecloud.proofs.HashFunction.BLAKE3, new byte[] {1});
         assertEquals(ObjectException.Code.NOT_FOUND,
-                assertThrows(ObjectException.class, () -> nodes.get(0).objects.manifest(absent)).code());
+                assertThrows(ObjectException.class, () -> nodes.get(0).objects.stat(absent)).code());
         Cid raw = Cid.raw(new byte[] {1});
         assertEquals(ObjectException.Code.NOT_FOUND,
-                assertThrows(ObjectException.class, () -> nodes.get(0).objects.manifest(raw)).code());
+                assertThrows(ObjectException.class, () -> nodes.get(0).objects.stat(raw)).code());
         Cid cid = nodes.get(0).objects.upload(new ByteArrayInputStream(new byte[100_000]), null);
-        Manifest m = nodes.get(1).objects.manifest(cid);
+        ObjectView v = nodes.get(1).objects.stat(cid);
         assertEquals(ObjectException.Code.BAD_RANGE, assertThrows(ObjectException.class,
-                () -> nodes.get(1).objects.download(m, 10, 100_001, new ByteArrayOutputStream())).code());
+                () -> nodes.get(1).objects.read(v, new ByteSpan(10, 100_001), new ByteArrayOutputStream())).code());
     }
 
     @Test
@@ -139,18 +144,18 @@ class ObjectNetworkTest {
         byte[] data = new byte[(1 << 20) + 10];
         new Random(12).nextBytes(data);
         Cid cid = nodes.get(0).objects.upload(new ByteArrayInputStream(data), null);
-        Manifest m = nodes.get(1).objects.manifest(cid);
+        Manifest m = ManifestAccess.manifest(nodes.get(1).objects, cid);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         // consistent in itself (a 20-byte last segment) but not with its shards (coded from 10 bytes)
         Manifest wrongSize = m.toBuilder().setSize((1 << 20) + 20).setSegments(1, m.getSegments(1).toBuilder().setSize(20)).build();
-        ObjectException e = assertThrows(ObjectException.class, () -> nodes.get(1).objects.download(wrongSize, 1 << 20, (1 << 20) + 5, out));
+        ObjectException e = assertThrows(ObjectException.class, () -> ManifestAccess.download(nodes.get(1).objects, wrongSize, 1 << 20, (1 << 20) + 5, out));
         assertEquals(ObjectException.Code.CORRUPT, e.code());
         assertTrue(e.getMessage().contains("the manifest's sizes give"), e.getMessage());
         // Parity from another object of the same size: every shard matches its own CID, but they
         // were not coded together. With a data shard lost, decoding must notice.
         byte[] other = new byte[data.length];
         new Random(13).nextBytes(other);
-        Manifest mo = nodes.get(1).objects.manifest(nodes.get(0).objects.upload(new ByteArrayInputStream(other), null));
+        Manifest mo = ManifestAccess.manifest(nodes.get(1).objects, nodes.get(0).objects.upload(new ByteArrayInputStream(other), null));
         var mixed = m.getSegments(0).toBuilder();
         for (int i = config.k(); i < config.k() + config.m(); i++) {
             mixed.setShards(i, mo.getSegments(0).getShards(i));
@@ -160,7 +165,7 @@ class ObjectNetworkTest {
         io.oecloud.dht.PeerId holder = io.oecloud.dht.PeerId.fromBytes(lost.getHolders(0).toByteArray());
         StorageNode holding = nodes.stream().filter(n -> n.p2p.host.peerId().equals(holder)).findFirst().orElseThrow();
         assertTrue(holding.store.delete(Cid.fromBytes(lost.getCid().toByteArray())));
-        e = assertThrows(ObjectException.class, () -> nodes.get(1).objects.download(mixedParity, 0, 100, out));
+        e = assertThrows(ObjectException.class, () -> ManifestAccess.download(nodes.get(1).objects, mixedParity, 0, 100, out));
         assertEquals(ObjectException.Code.CORRUPT, e.code());
         assertTrue(e.getMessage().contains("decoded to the wrong bytes"), e.getMessage());
         assertEquals(0, out.size(), "no byte of a segment that failed its checks is written");
@@ -173,11 +178,11 @@ class ObjectNetworkTest {
         new Random(3).nextBytes(data);
         Arrays.fill(data, 0, 4096, (byte) 'A'); // a recognisable run
         Cid cid = nodes.get(0).objects.upload(new ByteArrayInputStream(data), "text/plain", true);
-        Manifest m = nodes.get(0).objects.manifest(cid);
-        assertTrue(m.hasEncryption());
+        ObjectView v = nodes.get(0).objects.stat(cid);
+        assertTrue(v.encrypted());
         assertArrayEquals(data, download(nodes.get(0), cid));
         ByteArrayOutputStream part = new ByteArrayOutputStream();
-        nodes.get(0).objects.download(m, (1 << 20) - 5, (1 << 20) + 5, part);
+        nodes.get(0).objects.read(v, new ByteSpan((1 << 20) - 5, (1 << 20) + 5), part);
         assertArrayEquals(Arrays.copyOfRange(data, (1 << 20) - 5, (1 << 20) + 5), part.toByteArray());
         byte[] run = new byte[64];
         Arrays.fill(run, (byte) 'A');
@@ -228,14 +233,17 @@ class ObjectNetworkTest {
         Cid sub = o.putDirectory(List.of(new ObjectService.NewEntry("data.bin", bigCid)));
         Cid root = o.putDirectory(List.of(new ObjectService.NewEntry("index.html", pageCid),
                 new ObjectService.NewEntry("assets", sub)));
-        Manifest rm = nodes.get(4).objects.manifest(root);
-        assertEquals(List.of("assets", "index.html"), rm.getEntriesList().stream().map(e -> e.getName()).toList());
-        assertEquals(page.length + big.length, rm.getSize());
+        ObjectView rv = nodes.get(4).objects.stat(root);
+        assertTrue(rv.directory());
+        assertEquals(List.of("assets", "index.html"), rv.entries().stream().map(ObjectStore.DirectoryEntry::name).toList());
+        assertEquals(List.of(sub, pageCid), rv.entries().stream().map(ObjectStore.DirectoryEntry::cid).toList());
+        assertEquals(List.of(true, false), rv.entries().stream().map(ObjectStore.DirectoryEntry::directory).toList());
+        assertEquals(page.length + big.length, rv.size());
 
-        ObjectService.Resolved r = nodes.get(4).objects.resolve(root, List.of("assets", "data.bin"));
+        ObjectView r = nodes.get(4).objects.resolve(root, List.of("assets", "data.bin"));
         assertEquals(bigCid, r.cid());
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        nodes.get(4).objects.download(r.manifest(), 0, r.manifest().getSize(), out);
+        nodes.get(4).objects.read(r, ByteSpan.all(r.size()), out);
         assertArrayEquals(big, out.toByteArray());
 
         assertEquals(ObjectException.Code.NOT_FOUND, assertThrows(ObjectException.class,
@@ -265,7 +273,7 @@ class ObjectNetworkTest {
         byte[] data = new byte[3 * (1 << 20)];
         new Random(5).nextBytes(data);
         Cid cid = nodes.get(0).objects.upload(new ByteArrayInputStream(data), null);
-        Manifest m = nodes.get(0).objects.manifest(cid);
+        Manifest m = ManifestAccess.manifest(nodes.get(0).objects, cid);
         // the holder of the first segment's first data shard turns liar
         io.oecloud.dht.PeerId liarId = io.oecloud.dht.PeerId.fromBytes(m.getSegments(0).getShards(0).getHolders(0).toByteArray());
         StorageNode liar = nodes.stream().filter(n -> n.p2p.host.peerId().equals(liarId)).findFirst().orElseThrow();
@@ -296,7 +304,7 @@ class ObjectNetworkTest {
         long seconds = java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
         assertTrue(seconds < 20, "the upload waited " + seconds + " s for a node that takes 30 s");
         assertTrue(puts.get() > 0, "the slow node was asked");
-        Manifest m = nodes.get(0).objects.manifest(cid);
+        Manifest m = ManifestAccess.manifest(nodes.get(0).objects, cid);
         for (var seg : m.getSegmentsList()) {
             for (var sh : seg.getShardsList()) {
                 assertTrue(!io.oecloud.dht.PeerId.fromBytes(sh.getHolders(0).toByteArray()).equals(slow.p2p.host.peerId()),
@@ -318,7 +326,7 @@ class ObjectNetworkTest {
         ObjectService o = nodes.get(0).objects;
         Cid ca = o.upload(new ByteArrayInputStream(a), null);
         Cid cb = o.upload(new ByteArrayInputStream(b), null);
-        assertEquals(o.manifest(ca).getSegments(0).getShards(0).getCid(), o.manifest(cb).getSegments(0).getShards(0).getCid(),
+        assertEquals(ManifestAccess.manifest(o, ca).getSegments(0).getShards(0).getCid(), ManifestAccess.manifest(o, cb).getSegments(0).getShards(0).getCid(),
                 "the objects share their first segment's shards");
         assertTrue(o.unpin(ca) > 0);
         assertEquals(ObjectException.Code.NOT_FOUND, assertThrows(ObjectException.class, () -> o.unpin(ca)).code());

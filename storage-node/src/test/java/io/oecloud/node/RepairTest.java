@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.oecloud.node.object.ManifestAccess;
 import io.oecloud.node.object.ObjectException;
 import io.oecloud.node.object.RepairService;
 import io.oecloud.node.pb.ManifestProto.Segment;
@@ -50,7 +51,7 @@ class RepairTest {
         new Random(11).nextBytes(data);
         StorageNode uploader = net.get(0);
         Cid cid = uploader.objects.upload(new ByteArrayInputStream(data), null);
-        Segment seg = uploader.objects.manifest(cid).getSegments(0);
+        Segment seg = ManifestAccess.manifest(uploader.objects, cid).getSegments(0);
 
         // lose two holders (never the uploader, which also keeps a manifest copy)
         List<StorageNode> victims = new ArrayList<>();
@@ -85,7 +86,7 @@ class RepairTest {
         lose(victims.get(2));
         StorageNode reader = net.live().stream().filter(n -> n != uploader).findFirst().orElseThrow();
         assertArrayEquals(data, TestNetwork.read(reader, cid));
-        assertTrue(reader.objects.manifest(cid).getSegmentsCount() == 1);
+        assertTrue(ManifestAccess.manifest(reader.objects, cid).getSegmentsCount() == 1);
     }
 
     @Test
@@ -94,7 +95,7 @@ class RepairTest {
         new Random(12).nextBytes(data);
         StorageNode uploader = net.get(0);
         Cid cid = uploader.objects.upload(new ByteArrayInputStream(data), null);
-        Segment seg = uploader.objects.manifest(cid).getSegments(0);
+        Segment seg = ManifestAccess.manifest(uploader.objects, cid).getSegments(0);
         List<StorageNode> victims = new ArrayList<>();
         for (int i = 0; i < 6 && victims.size() < 3; i++) {
             StorageNode v = net.holderOf(seg.getShards(i).getHolders(0));
@@ -114,7 +115,7 @@ class RepairTest {
         new Random(13).nextBytes(data);
         StorageNode uploader = net.get(0);
         Cid cid = uploader.objects.upload(new ByteArrayInputStream(data), null);
-        Segment seg = uploader.objects.manifest(cid).getSegments(0);
+        Segment seg = ManifestAccess.manifest(uploader.objects, cid).getSegments(0);
         uploader.objects.unpin(cid);
         StorageNode first = net.holderOf(seg.getShards(0).getHolders(0));
         lose(first != uploader ? first : net.holderOf(seg.getShards(1).getHolders(0)));

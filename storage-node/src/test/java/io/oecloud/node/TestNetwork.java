@@ -5,6 +5,8 @@ import io.oecloud.dht.Identity;
 import io.oecloud.dht.Multiaddr;
 import io.oecloud.dht.PeerId;
 import io.oecloud.node.object.ObjectService;
+import io.oecloud.node.object.ObjectStore;
+import io.oecloud.node.object.ObjectView;
 import io.oecloud.node.pb.ManifestProto.Manifest;
 import io.oecloud.proofs.Cid;
 import java.io.ByteArrayOutputStream;
@@ -200,9 +202,9 @@ final class TestNetwork implements AutoCloseable {
 
     /** The whole object {@code cid} as node {@code n} downloads it. */
     static byte[] read(StorageNode n, Cid cid) throws Exception {
-        Manifest m = n.objects.manifest(cid);
+        ObjectView v = n.objects.stat(cid);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        n.objects.download(m, 0, m.getSize(), out);
+        n.objects.read(v, ObjectStore.ByteSpan.all(v.size()), out);
         return out.toByteArray();
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.oecloud.dht.PeerId;
+import io.oecloud.node.object.ManifestAccess;
 import io.oecloud.node.object.ObjectException;
 import io.oecloud.node.object.RepairService;
 import io.oecloud.node.pb.ManifestProto.Manifest;
@@ -179,7 +180,7 @@ class WriteQuorumTest {
             Cid cid = up.objects.upload(faultAt(data, moment, () -> net.kill(victim)), null);
             assertEquals(degradedBefore + 1, ObjectNetworkTest.metric(up, "oe_uploads_degraded_total"), what + ": counted as degraded");
             acknowledged.put(cid, data);
-            Manifest m = up.objects.manifest(cid);
+            Manifest m = ManifestAccess.manifest(up.objects, cid);
             assertTrue(missing(m) >= 1, what + ": the manifest records the shards no node could take");
             assertTrue(missing(m) <= m.getSegmentsCount(), what + ": at most one shard is missing per segment");
             assertArrayEquals(data, download(nodes.get((victim + 1) % NODES), cid), what + ": reads back while the node is down");
@@ -237,7 +238,7 @@ class WriteQuorumTest {
         new Random(25).nextBytes(data);
         net.kill(3);
         Cid cid = up.objects.upload(new ByteArrayInputStream(data), null);
-        Manifest m = up.objects.manifest(cid);
+        Manifest m = ManifestAccess.manifest(up.objects, cid);
         assertEquals(m.getSegmentsCount(), missing(m), "one shard of each segment had nowhere to go");
         net.restart(3);
         // r = 0 would leave a segment with 5 of 6 healthy shards alone; one that was never whole is not

@@ -34,7 +34,7 @@ import org.bouncycastle.math.ec.rfc8032.Ed25519;
  *   <li><b>Wire shape</b>, scanned before protobuf-java builds anything: no groups, at most
  *       {@value #MAX_UNKNOWN_FIELDS} unknown fields in all, at most {@value #MAX_HOLDERS} holders a
  *       shard, {@value ReedSolomon#MAX_TOTAL_SHARDS} shards a segment and
- *       {@value ObjectService#MAX_ENTRIES} directory entries, and every segment, shard, holder and
+ *       {@value ObjectStore#MAX_ENTRIES} directory entries, and every segment, shard, holder and
  *       entry at least as long as the CID or peer ID it must hold. Without it a 32 MiB block of
  *       two-byte empty elements parses into 16 million objects (over a GiB of heap); with it the
  *       parsed message costs a few times its bytes at most.</li>
@@ -305,15 +305,15 @@ public final class Manifests {
                 || !m.getInlineData().isEmpty() || m.hasEncryption()) {
             throw corrupt("is a directory with file fields (segments, inline bytes, encryption or RS parameters)");
         }
-        if (m.getEntriesCount() > ObjectService.MAX_ENTRIES) {
-            throw corrupt("directory has " + m.getEntriesCount() + " entries, over " + ObjectService.MAX_ENTRIES);
+        if (m.getEntriesCount() > ObjectStore.MAX_ENTRIES) {
+            throw corrupt("directory has " + m.getEntriesCount() + " entries, over " + ObjectStore.MAX_ENTRIES);
         }
         long total = 0;
         byte[] previous = null;
         for (int i = 0; i < m.getEntriesCount(); i++) {
             Entry e = m.getEntries(i);
             try {
-                ObjectService.checkName(e.getName());
+                Directories.checkName(e.getName());
             } catch (ObjectException x) {
                 throw corrupt("directory entry " + i + ": " + x.getMessage());
             }
@@ -394,7 +394,7 @@ public final class Manifests {
             new Field(BYTES, SEGMENT, 2 + RAW_CID_BYTES, Integer.MAX_VALUE, "segment", "segments"),
             Field.scalar(BYTES), Field.scalar(VARINT),
             new Field(BYTES, ENCRYPTION, 0, 1, "encryption", "encryption fields"),
-            new Field(BYTES, ENTRY, 3 + 2 + RAW_CID_BYTES + 2, ObjectService.MAX_ENTRIES, "directory entry", "directory entries"),
+            new Field(BYTES, ENTRY, 3 + 2 + RAW_CID_BYTES + 2, ObjectStore.MAX_ENTRIES, "directory entry", "directory entries"),
             Field.scalar(BYTES));
 
     /** Checks the wire shape described in the class comment, without building the message. */

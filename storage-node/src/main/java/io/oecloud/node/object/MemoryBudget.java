@@ -32,6 +32,23 @@ final class MemoryBudget {
         return new MemoryBudget((int) Math.max(1, Math.min(256, maxHeap / 2 / perSegment)));
     }
 
+    /**
+     * Waits up to a minute for a slot (a request that holds none yet).
+     *
+     * @throws ObjectException BUSY when every slot stayed in use for that minute, or on an interrupt
+     */
+    void awaitSlot() throws ObjectException {
+        try {
+            if (!acquire(60)) {
+                throw new ObjectException(ObjectException.Code.BUSY, "node busy: all " + total
+                        + " segment slots stayed in use for 60 s; try again or use another node");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ObjectException(ObjectException.Code.BUSY, "interrupted while waiting for memory");
+        }
+    }
+
     /** Waits for a slot; false after {@code seconds}. */
     boolean acquire(long seconds) throws InterruptedException {
         return slots.tryAcquire(seconds, TimeUnit.SECONDS);

@@ -3,10 +3,10 @@ package io.oecloud.node.object;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.oecloud.dht.PeerId;
-import io.oecloud.erasure.ReedSolomon;
 import io.oecloud.node.pb.ManifestProto.Manifest;
 import io.oecloud.node.pb.ManifestProto.Segment;
 import io.oecloud.node.pb.ManifestProto.Shard;
+import io.oecloud.node.store.ShardStore;
 import io.oecloud.node.store.StoreException;
 import io.oecloud.node.store.StoredShard;
 import io.oecloud.proofs.Cid;
@@ -44,19 +44,42 @@ import java.util.function.Consumer;
 public final class RepairService {
     private static final System.Logger LOG = System.getLogger(RepairService.class.getName());
 
-    private final ObjectService objects;
+    private final ShardStore local;
+    private final PeerId self;
+    private final byte[] ownerKey;
+    private final int manifestReplicas;
+    private final Candidates candidates;
+    private final Probes probes;
+    private final ShardFetcher fetcher;
+    private final Placer placer;
+    private final Download download;
+    private final Codecs codecs;
     private final int r;
     private volatile Consumer<Cid> beforeManifest = cid -> {};
     /** Manifests refused lately, so each is logged once a day, not at every pass. */
     private final Cache<Cid, Boolean> refused = Caffeine.newBuilder().maximumSize(10_000)
             .expireAfterWrite(Duration.ofDays(1)).build();
 
-    /** @param r repair when healthy shards fall to k + r or fewer (1 by default) */
+    /**
+     * Repair with the parts of {@code objects}: its store, its candidates and placement, its HAS
+     * probes, its shard fetches, its codecs.
+     *
+     * @param r repair when healthy shards fall to k + r or fewer (1 by default)
+     */
     public RepairService(ObjectService objects, int r) {
         if (r < 0) {
             throw new IllegalArgumentException("r must be >= 0, was " + r);
         }
-        this.objects = objects;
+        this.local = objects.local;
+        this.self = objects.holders.self();
+        this.ownerKey = objects.ownerKey;
+        this.manifestReplicas = objects.config.manifestReplicas();
+        this.candidates = objects.candidates;
+        this.probes = objects.probes;
+        this.fetcher = objects.fetcher;
+        this.placer = objects.placer;
+        this.download = objects.download;
+        this.codecs = objects.codecs;
         this.r = r;
     }
 
@@ -82,7 +105,7 @@ public final class RepairService {
     /** One pass over the manifests this node holds. */
     public Repaired repairOnce() throws StoreException {
         int[] done = new int[3]; // shards rebuilt, manifest copies, failures
-        for (StoredShard s : objects.localStore().list()) {
+        for (StoredShard s : local.list()) {
             if (Thread.currentThread().isInterrupted()) {
                 break; // the node is closing
             }
@@ -106,7 +129,7 @@ public final class RepairService {
         byte[] bytes;
         Manifests.Checked checked;
         try {
-            bytes = objects.localStore().get(cid);
+            bytes = local.get(cid);
             checked = Manifests.parse(bytes);
         } catch (StoreException e) {
             return; // vanished or corrupt: the scrub reports corrupt blocks
@@ -116,7 +139,7 @@ public final class RepairService {
             return;
         }
         Manifest m = checked.manifest();
-        byte[] me = objects.ownerKey();
+        byte[] me = ownerKey;
         // Unsigned (written before signatures): anyone can name any owner in it, so only a manifest
         // naming this node's key and pinned by it here is taken as this node's own upload.
         boolean mine = Arrays.equals(m.getOwner().toByteArray(), me) && stored.owners().stream().anyMatch(o -> Arrays.equals(o, me));
@@ -124,14 +147,14 @@ public final class RepairService {
             return; // another key's, or nobody's: its owner's node repairs it
         }
         List<PeerId> manifestHolders = liveHolders(cid);
-        if (!manifestHolders.contains(objects.self())) {
-            manifestHolders.add(objects.self());
+        if (!manifestHolders.contains(self)) {
+            manifestHolders.add(self);
         }
         if (checked.signed()) {
             done[1] += keepManifestCopies(cid, bytes, m, manifestHolders);
         }
         try {
-            objects.checkReadable(m); // segments this node has the memory to rebuild
+            download.checkReadable(m); // segments this node has the memory to rebuild
         } catch (ObjectException e) {
             done[2]++;
             logOnce(cid, "the segments of manifest {0} are not repaired here: {1}", e);
@@ -167,17 +190,17 @@ public final class RepairService {
      */
     private List<PeerId> liveHolders(Cid cid) {
         List<PeerId> out = java.util.Collections.synchronizedList(new ArrayList<>());
-        List<java.util.concurrent.CompletableFuture<Boolean>> probes = new ArrayList<>();
+        List<java.util.concurrent.CompletableFuture<Boolean>> asked = new ArrayList<>();
         // The nearest candidates too: an upload places its manifest there, and their provider
         // records may not be out yet (a catch-up right after the upload would add needless copies).
-        Set<PeerId> ask = new java.util.LinkedHashSet<>(objects.providersOf(cid));
-        List<PeerId> nearest = objects.candidates(cid.toBytes());
-        ask.addAll(nearest.subList(0, Math.min(nearest.size(), 2 * objects.manifestReplicas())));
+        Set<PeerId> ask = new java.util.LinkedHashSet<>(probes.providersOf(cid));
+        List<PeerId> nearest = candidates.nearest(cid.toBytes());
+        ask.addAll(nearest.subList(0, Math.min(nearest.size(), 2 * manifestReplicas)));
         for (PeerId p : ask) {
-            probes.add(objects.holds(p, cid).thenApply(ok -> ok && out.add(p)).exceptionally(e -> false));
+            asked.add(probes.holds(p, cid).thenApply(ok -> ok && out.add(p)).exceptionally(e -> false));
         }
         io.oecloud.dht.Deadlines.orTimeout(java.util.concurrent.CompletableFuture.allOf(
-                probes.toArray(java.util.concurrent.CompletableFuture[]::new)), TimeUnit.SECONDS.toMillis(60))
+                asked.toArray(java.util.concurrent.CompletableFuture[]::new)), TimeUnit.SECONDS.toMillis(60))
                 .exceptionally(e -> null).join();
         return new ArrayList<>(out);
     }
@@ -193,12 +216,12 @@ public final class RepairService {
 
     /** @param always act even when another live holder is closer to the manifest's key (catch-up) */
     private int keepManifestCopies(Cid cid, byte[] bytes, Manifest m, List<PeerId> live, boolean always) {
-        if (live.size() >= objects.manifestReplicas()) {
+        if (live.size() >= manifestReplicas) {
             return 0;
         }
-        List<PeerId> order = objects.candidates(cid.toBytes());
+        List<PeerId> order = candidates.nearest(cid.toBytes());
         PeerId acting = order.stream().filter(live::contains).findFirst().orElse(null);
-        if (!always && !objects.self().equals(acting)) {
+        if (!always && !self.equals(acting)) {
             return 0;
         }
         if (!busy.add(cid)) {
@@ -207,8 +230,8 @@ public final class RepairService {
         try {
             Set<PeerId> avoid = new HashSet<>(live);
             int added = 0;
-            for (int i = live.size(); i < objects.manifestReplicas(); i++) {
-                PeerId at = objects.placeOne(cid, bytes, order, avoid, m.getOwner().toByteArray());
+            for (int i = live.size(); i < manifestReplicas; i++) {
+                PeerId at = placer.placeOne(cid, bytes, order, avoid, m.getOwner().toByteArray());
                 if (at == null) {
                     break;
                 }
@@ -224,10 +247,10 @@ public final class RepairService {
 
     /** Whether this node is the closest live manifest holder to the segment key. */
     private boolean actsFor(Segment seg, List<PeerId> manifestHolders) {
-        List<PeerId> order = objects.candidates(seg.getCid().toByteArray());
+        List<PeerId> order = candidates.nearest(seg.getCid().toByteArray());
         for (PeerId p : order) {
             if (manifestHolders.contains(p)) {
-                return p.equals(objects.self());
+                return p.equals(self);
             }
         }
         return false;
@@ -270,7 +293,7 @@ public final class RepairService {
         int k = m.getK();
         int n = k + m.getM();
         boolean[] healthy = new boolean[n];
-        List<Set<PeerId>> holders = objects.probe(seg);
+        List<Set<PeerId>> holders = probes.probe(seg);
         int count = 0;
         for (int i = 0; i < n; i++) {
             healthy[i] = !holders.get(i).isEmpty();
@@ -290,11 +313,11 @@ public final class RepairService {
         for (Set<PeerId> hs : holders) {
             used.addAll(hs);
         }
-        List<PeerId> candidates = objects.candidates(seg.getCid().toByteArray());
+        List<PeerId> nearest = candidates.nearest(seg.getCid().toByteArray());
         // Fetching and decoding k shards is wasted while no node could take the result (the one
         // missing is down, and every other holds a shard of this segment already): ask first.
-        List<PeerId> targets = candidates.stream().filter(p -> !used.contains(p)).toList();
-        if (!objects.anyAnswers(targets, segCid)) {
+        List<PeerId> targets = nearest.stream().filter(p -> !used.contains(p)).toList();
+        if (!probes.anyAnswers(targets, segCid)) {
             return new Mended(0, n - count);
         }
         int shardSize = Manifests.shardSize(m, seg);
@@ -306,7 +329,7 @@ public final class RepairService {
                 continue;
             }
             try {
-                byte[] b = objects.fetchShard(seg.getShards(i)).get(60, TimeUnit.SECONDS);
+                byte[] b = fetcher.fetch(seg.getShards(i)).get(60, TimeUnit.SECONDS);
                 if (b.length != shardSize) { // it matched its CID: the manifest's sizes are wrong, nothing can be rebuilt
                     LOG.log(System.Logger.Level.WARNING, "segment {0}: shard {1} is {2} bytes where the manifest''s sizes give {3}",
                             segCid, i, b.length, shardSize);
@@ -330,7 +353,7 @@ public final class RepairService {
                 s[i] = new byte[shardSize];
             }
         }
-        ReedSolomon.of(k, m.getM()).reconstruct(s, present, 0, shardSize);
+        codecs.of(k, m.getM()).reconstruct(s, present, 0, shardSize);
         int rebuilt = 0;
         for (int i = 0; i < n; i++) {
             if (healthy[i]) {
@@ -341,7 +364,7 @@ public final class RepairService {
                 LOG.log(System.Logger.Level.WARNING, "rebuilt shard {0} does not match its CID", cid);
                 continue;
             }
-            PeerId at = objects.placeOne(cid, s[i], candidates, used, m.getOwner().toByteArray());
+            PeerId at = placer.placeOne(cid, s[i], nearest, used, m.getOwner().toByteArray());
             if (at != null) {
                 used.add(at);
                 rebuilt++;
@@ -378,14 +401,14 @@ public final class RepairService {
      *     deleted (unpinned here) or is not held here
      */
     public Shortfall catchUp(Cid cid, Shortfall todo) throws StoreException {
-        StoredShard s = objects.localStore().metadata(cid);
+        StoredShard s = local.metadata(cid);
         if (s == null || s.pins().isEmpty()) {
             return Shortfall.NONE; // deleted: nothing to keep whole
         }
         byte[] bytes;
         Manifests.Checked checked;
         try {
-            bytes = objects.localStore().get(cid);
+            bytes = local.get(cid);
             checked = Manifests.parse(bytes);
         } catch (StoreException | ObjectException e) {
             return Shortfall.NONE; // the scrub reports corrupt blocks; an invalid manifest is never acted on
@@ -404,11 +427,11 @@ public final class RepairService {
         boolean manifestShort = false;
         if (todo == null || todo.manifest()) {
             List<PeerId> live = liveHolders(cid);
-            if (!live.contains(objects.self())) {
-                live.add(objects.self());
+            if (!live.contains(self)) {
+                live.add(self);
             }
             int added = checked.signed() ? keepManifestCopies(cid, bytes, m, live, true) : 0; // only a signed manifest is copied
-            int want = Math.min(objects.manifestReplicas(), objects.candidates(cid.toBytes()).size());
+            int want = Math.min(manifestReplicas, candidates.nearest(cid.toBytes()).size());
             manifestShort = live.size() + added < want;
         }
         Set<Integer> still = new java.util.TreeSet<>();

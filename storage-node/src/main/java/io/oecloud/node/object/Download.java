@@ -1,0 +1,142 @@
+package io.oecloud.node.object;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.oecloud.dht.Identity;
+import io.oecloud.node.pb.ManifestProto.Kind;
+import io.oecloud.node.pb.ManifestProto.Manifest;
+import io.oecloud.node.pb.ManifestProto.Segment;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Writes a byte range of an object out, fetching only the segments it touches
+ * ({@link SegmentReader}). Read-ahead: the next segment is fetched and decoded while this one is
+ * written out, when the node's {@link MemoryBudget} has a slot to spare; each fetched segment
+ * holds a slot until written. An unencrypted segment goes out as its data shards are, never joined
+ * into one array.
+ */
+final class Download {
+    /** Segments fetched at once by one download: the one being written and the next. */
+    static final int READ_AHEAD = 2;
+
+    private final ObjectService.Config config;
+    private final Identity owner;
+    private final SegmentReader reader;
+    private final MemoryBudget budget;
+    private final Counter downloads;
+    private final Counter downloadFailures;
+    private final Counter downloadBytes;
+    private final Timer downloadTime;
+
+    /** @param owner this node's identity: the only key that opens the objects it encrypted */
+    Download(ObjectService.Config config, Identity owner, SegmentReader reader, MemoryBudget budget, MeterRegistry metrics) {
+        this.config = config;
+        this.owner = owner;
+        this.reader = reader;
+        this.budget = budget;
+        this.downloads = Counter.builder("oe_downloads").description("Downloads served (whole objects and ranges)").register(metrics);
+        this.downloadFailures = Counter.builder("oe_download_failures").description("Downloads that failed").register(metrics);
+        this.downloadBytes = Counter.builder("oe_download_bytes").description("Object bytes served").register(metrics);
+        this.downloadTime = Timer.builder("oe_download_duration").description("Time to serve an object or range").register(metrics);
+    }
+
+    /** Writes bytes [from, to) of the object to {@code out}, fetching only the segments they touch. */
+    void download(Manifest m, long from, long to, OutputStream out) throws IOException, ObjectException {
+        long t0 = System.nanoTime();
+        try {
+            checkReadable(m);
+            write(m, from, to, out);
+            downloads.increment();
+        } catch (IOException | ObjectException | RuntimeException e) {
+            downloadFailures.increment();
+            throw e;
+        } finally {
+            downloadTime.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /**
+     * Checks a manifest handed to {@link #download} (one that {@link ManifestStore#get} returned
+     * passed already; a caller may have built or changed it) and that its segments fit this node's
+     * memory budget, whose slots are counted in segments of its own size and RS parameters: a
+     * segment may take up to twice what a slot stands for, not more (64 MiB segments from another
+     * node would otherwise take 8 times what a default node's slot counts).
+     *
+     * @throws ObjectException CORRUPT for a malformed manifest; BUSY (503) for segments too large for this node
+     */
+    void checkReadable(Manifest m) throws ObjectException {
+        Manifests.check(m);
+        long slot = Manifests.segmentMemory(config.segmentSize(), config.k(), config.m());
+        if (m.getSegmentsCount() > 0 && Manifests.segmentMemory(m) > 2 * slot) {
+            throw new ObjectException(ObjectException.Code.BUSY, "this object's segments of " + m.getSegmentSize()
+                    + " bytes at RS(" + m.getK() + ", " + m.getM() + ") need " + Manifests.segmentMemory(m)
+                    + " bytes of memory each; this node reads at most " + 2 * slot
+                    + " (twice a slot of its own segments): read it through a node configured for larger segments");
+        }
+    }
+
+    private void write(Manifest m, long from, long to, OutputStream out) throws IOException, ObjectException {
+        if (m.getKind() == Kind.DIRECTORY) {
+            throw new ObjectException(ObjectException.Code.BAD_INPUT, "this object is a directory: list it, or name a path inside it");
+        }
+        if (from < 0 || to > m.getSize() || from > to) {
+            throw new ObjectException(ObjectException.Code.BAD_RANGE, "range " + from + "-" + to
+                    + " is outside the object of " + m.getSize() + " bytes");
+        }
+        if (!m.getInlineData().isEmpty() || m.getSegmentsCount() == 0) {
+            out.write(m.getInlineData().toByteArray(), (int) from, (int) (to - from));
+            downloadBytes.increment(to - from);
+            return;
+        }
+        SegmentCipher cipher = m.hasEncryption() ? SegmentCipher.open(owner, m.getEncryption(), "this object") : null;
+        record Part(long index, Segment seg, int a, int b) {}
+        List<Part> parts = new ArrayList<>();
+        long segStart = 0;
+        for (int i = 0; i < m.getSegmentsCount() && segStart < to; i++) {
+            Segment seg = m.getSegments(i);
+            long segEnd = segStart + seg.getSize();
+            if (segEnd > from) {
+                parts.add(new Part(i, seg, (int) Math.max(0, from - segStart), (int) Math.min(seg.getSize(), to - segStart)));
+            }
+            segStart = segEnd;
+        }
+        // Read-ahead: the next segment is fetched and decoded while this one is written out, when
+        // the node's memory budget has a slot to spare; each fetched segment holds a slot until written.
+        ArrayDeque<Future<Decoded>> ahead = new ArrayDeque<>();
+        try (var fetchers = Executors.newVirtualThreadPerTaskExecutor()) {
+            try {
+                int next = 0;
+                for (Part p : parts) {
+                    while (next < parts.size() && ahead.size() < READ_AHEAD) {
+                        if (ahead.isEmpty()) {
+                            budget.awaitSlot();
+                        } else if (!budget.tryAcquire()) {
+                            break;
+                        }
+                        Part q = parts.get(next++);
+                        ahead.add(fetchers.submit(() -> reader.read(m, q.index(), q.seg(), cipher)));
+                    }
+                    try {
+                        Tasks.await(ahead.poll()).writeTo(out, p.a(), p.b());
+                        downloadBytes.increment(p.b() - p.a());
+                    } finally {
+                        budget.release();
+                    }
+                }
+            } finally {
+                for (Future<Decoded> f : ahead) {
+                    f.cancel(true);
+                    budget.release();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package io.oecloud.node.object;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import com.google.protobuf.ByteString;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.oecloud.dht.PeerId;
+import io.oecloud.erasure.ReedSolomon;
+import io.oecloud.node.pb.ManifestProto.Kind;
+import io.oecloud.node.pb.ManifestProto.Manifest;
+import io.oecloud.node.pb.ManifestProto.Segment;
+import io.oecloud.node.pb.ManifestProto.Shard;
+import io.oecloud.proofs.Cid;
+import io.oecloud.proofs.ContentCodec;
+import io.oecloud.proofs.HashFunction;
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** {@link SegmentReader} against holders in memory: data shards first, hedging, decoding and its checks. */
+@Timeout(30)
+class SegmentReaderTest {
+    private static final int K = 4;
+    private static final int M = 2;
+    private static final int SIZE = 100_001; // not a multiple of k: the last data shard is padded
+
+    private final FakeHolders holders = new FakeHolders();
+    private final List<PeerId> peers = FakeHolders.peers(K + M);
+    private final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    private final Codecs codecs = new Codecs();
+    private final SegmentReader reader = new SegmentReader(
+            new ShardFetcher(holders, new Providers((mh, max) -> CompletableFuture.completedFuture(List.of()), p -> { })),
+            new Troubled(Ticker.systemTicker(), metrics), codecs, Ticker.systemTicker(), metrics);
+
+    /** The segment's bytes coded into k + m shards, each stored on a peer of its own ({@code on}), and its manifest. */
+    private Manifest store(byte[] data, List<PeerId> on) {
+        int shardSize = Math.ceilDiv(data.length, K);
+        byte[][] s = new byte[K + M][shardSize];
+        for (int i = 0; i < K; i++) {
+            System.arraycopy(data, i * shardSize, s[i], 0, Math.max(0, Math.min(shardSize, data.length - i * shardSize)));
+        }
+        codecs.of(K, M).encode(s, 0, shardSize);
+        List<Cid> cids = new ArrayList<>();
+        Segment.Builder seg = Segment.newBuilder().setSize(data.length);
+        for (int i = 0; i < K + M; i++) {
+            Cid cid = Cid.compute(ContentCodec.RAW, HashFunction.BLAKE3, s[i]);
+            cids.add(cid);
+            holders.stored.computeIfAbsent(on.get(i), p -> new java.util.concurrent.ConcurrentHashMap<>()).put(cid, s[i]);
+            seg.addShards(Shard.newBuilder().setCid(ByteString.copyFrom(cid.toBytes()))
+                    .addHolders(ByteString.copyFrom(on.get(i).toBytes())));
+        }
+        seg.setCid(ByteString.copyFrom(Upload.segmentKey(cids.subList(0, K)).toBytes()));
+        return Manifest.newBuilder().setKind(Kind.FILE).setSize(data.length).setSegmentSize(data.length).setK(K).setM(M)
+                .addSegments(seg).build();
+    }
+
+    private static byte[] random(int seed) {
+        byte[] b = new byte[SIZE];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    private static byte[] bytes(Decoded d) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        d.writeTo(out, 0, d.length());
+        return out.toByteArray();
+    }
+
+    @Test
+    void read_withEveryDataShard_returnsThemAsTheyAre_andAsksNoParity() throws Exception {
+        byte[] data = random(1);
+        Manifest m = store(data, peers);
+        Decoded d = reader.read(m, 0, m.getSegments(0), null);
+        assertArrayEquals(data, bytes(d));
+        assertEquals(K, d.pieces().length, "the data shards themselves, not one joined array");
+        assertEquals(0.0, metrics.counter("oe_shard_hedged_requests").count());
+    }
+
+    @Test
+    void read_aDataShardsHolderNeverAnswers_aHedgeAsksAParityShard_andTheSegmentIsDecoded() throws Exception {
+        byte[] data = random(2);
+        Manifest m = store(data, peers);
+        holders.set(peers.get(1), FakeHolders.Mode.SILENT);
+        assertArrayEquals(data, bytes(reader.read(m, 0, m.getSegments(0), null)));
+        assertEquals(1.0, metrics.counter("oe_shard_hedged_requests").count());
+        assertTrue(holders.silent.get(0).isCancelled(), "the GET that never answered is cancelled once k arrived");
+    }
+
+    @Test
+    void read_fewerThanKShards_failsWithTheCounts() {
+        Manifest m = store(random(3), peers);
+        for (int i = 0; i < 3; i++) {
+            holders.stored.get(peers.get(i)).clear();
+        }
+        ObjectException e = assertThrows(ObjectException.class, () -> reader.read(m, 0, m.getSegments(0), null));
+        assertEquals(ObjectException.Code.NOT_ENOUGH_SHARDS, e.code());
+        assertTrue(e.getMessage().endsWith(": 3 of its shards were found, 4 are needed"), e.getMessage());
+    }
+
+    @Test
+    void read_parityOfAnotherSegment_decodesToWrongBytes_andIsRefusedAsCorrupt() {
+        Manifest m = store(random(4), peers);
+        Manifest other = store(random(5), FakeHolders.peers(K + M));
+        Segment.Builder mixed = m.getSegments(0).toBuilder();
+        for (int i = K; i < K + M; i++) { // every shard matches its own CID; they were not coded together
+            mixed.setShards(i, other.getSegments(0).getShards(i));
+        }
+        holders.stored.get(peers.get(0)).clear(); // a data shard lost: decoding is needed
+        ObjectException e = assertThrows(ObjectException.class, () -> reader.read(m, 0, mixed.build(), null));
+        assertEquals(ObjectException.Code.CORRUPT, e.code());
+        assertTrue(e.getMessage().contains("decoded to the wrong bytes: data shard 0"), e.getMessage());
+    }
+
+    @Test
+    void codecs_areKeptOncePerShape_andShared_exceptLargeOnes() {
+        ReedSolomon a = codecs.of(K, M);
+        assertTrue(a == codecs.of(K, M), "the same codec, with its decode plans");
+        assertTrue(a != codecs.of(10, 4));
+        assertTrue(codecs.of(20, 20) != codecs.of(20, 20), "a shape whose plans could take megabytes is not kept");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> codecs.of(200, 100));
+        assertTrue(e.getMessage().contains("200 + 100"), e.getMessage());
+    }
+}
