@@ -1,4 +1,4 @@
-package io.oecloud.chain;
+package io.oecloud.chain.node;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
