@@ -28,9 +28,9 @@ import java.util.regex.Pattern;
  * <p>An operator may write a token of their own into the file (at least 32 characters of the
  * RFC 6750 token alphabet: letters, digits, {@code - . _ ~ + /}, trailing {@code =}).
  */
-final class ApiToken {
+public final class ApiToken {
     /** The file in the data directory. */
-    static final String FILE = "api-token";
+    public static final String FILE = "api-token";
     static final int MIN_LENGTH = 32;
     private static final int MAX_LENGTH = 512;
     private static final Pattern TOKEN68 = Pattern.compile("[A-Za-z0-9._~+/-]+=*");
@@ -45,7 +45,7 @@ final class ApiToken {
     }
 
     /** A token from its text (as the operator or a client holds it). */
-    static ApiToken of(String value) {
+    public static ApiToken of(String value) {
         String v = value == null ? "" : value.strip();
         if (v.length() < MIN_LENGTH || v.length() > MAX_LENGTH || !TOKEN68.matcher(v).matches()) {
             throw new IllegalArgumentException("an API token is " + MIN_LENGTH + " to " + MAX_LENGTH
@@ -62,7 +62,7 @@ final class ApiToken {
         return new ApiToken(HexFormat.of().formatHex(b));
     }
 
-    String value() {
+    public String value() {
         return value;
     }
 
@@ -131,7 +131,7 @@ final class ApiToken {
     }
 
     /** The token in {@code file} (a client reading it; no mode check, the node does that). */
-    static ApiToken read(Path file) throws IOException {
+    public static ApiToken read(Path file) throws IOException {
         String text = Files.readString(file, StandardCharsets.US_ASCII);
         try {
             return of(text);

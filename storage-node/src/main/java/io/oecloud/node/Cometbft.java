@@ -11,10 +11,10 @@ import java.util.concurrent.TimeUnit;
  * pinned one, installed on first use by {@code chain-bridge/tools/cometbft.sh} (found from
  * {@code OE_ROOT}, which bin/oe sets).
  */
-final class Cometbft {
+public final class Cometbft {
     private Cometbft() {}
 
-    static Path binary(Path explicit) throws IOException {
+    public static Path binary(Path explicit) throws IOException {
         if (explicit != null) {
             return explicit;
         }

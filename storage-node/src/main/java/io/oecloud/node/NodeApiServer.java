@@ -72,11 +72,11 @@ import java.util.concurrent.TimeoutException;
  *   GET  /v1/dht/values?key=KEY          the value's bytes
  * </pre>
  */
-final class NodeApiServer implements AutoCloseable {
+public final class NodeApiServer implements AutoCloseable {
     static final int MAX_BODY = 64 * 1024;
     static final int MAX_LINE = 4096;
     static final int MAX_HEADERS = 8192;
-    static final long DEADLINE_SECONDS = 60;
+    public static final long DEADLINE_SECONDS = 60;
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final System.Logger LOG = System.getLogger(NodeApiServer.class.getName());
     private static final String TOO_MANY_CONNECTIONS_BODY = "{\"error\":\"too many connections to this API; try again shortly\"}";

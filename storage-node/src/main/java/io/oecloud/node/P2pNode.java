@@ -19,7 +19,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /** A libp2p host with its DHT: the network side of a node, or a transient one for a command. */
-final class P2pNode implements AutoCloseable {
+public final class P2pNode implements AutoCloseable {
     final Host host;
     final KadDht dht;
     private final ScheduledExecutorService scheduler;
@@ -30,7 +30,7 @@ final class P2pNode implements AutoCloseable {
         this.scheduler = scheduler;
     }
 
-    static P2pNode start(Identity id, List<Multiaddr> listen, Path dataDir, boolean dhtServer) throws IOException {
+    public static P2pNode start(Identity id, List<Multiaddr> listen, Path dataDir, boolean dhtServer) throws IOException {
         Host host = new Host(id, HostConfig.defaults().withListen(listen).withDataDir(dataDir)).start();
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "dht-maintenance");
@@ -55,7 +55,7 @@ final class P2pNode implements AutoCloseable {
      *
      * @return the peers reached
      */
-    List<PeerId> bootstrap(List<Multiaddr> addrs, java.io.PrintWriter err) {
+    public List<PeerId> bootstrap(List<Multiaddr> addrs, java.io.PrintWriter err) {
         List<PeerId> reached = new ArrayList<>();
         List<Multiaddr> targets = addrs.isEmpty()
                 ? host.peerStore().bootstrapPeers(REMEMBERED_BOOTSTRAP_PEERS) : List.copyOf(addrs);
@@ -84,7 +84,7 @@ final class P2pNode implements AutoCloseable {
         return reached;
     }
 
-    static String rootMessage(Throwable t) {
+    public static String rootMessage(Throwable t) {
         while ((t instanceof java.util.concurrent.ExecutionException || t instanceof java.util.concurrent.CompletionException)
                 && t.getCause() != null) {
             t = t.getCause();
@@ -92,7 +92,7 @@ final class P2pNode implements AutoCloseable {
         return t.getMessage() == null ? t.toString() : t.getMessage();
     }
 
-    DhtService service(Runnable onClose) {
+    public DhtOps service(Runnable onClose) {
         return new DhtService(host, dht, onClose);
     }
 

@@ -25,14 +25,14 @@ import javax.crypto.spec.SecretKeySpec;
  * sealed with AES-256-GCM under a key stretched by PBKDF2-HMAC-SHA256 (600,000 iterations, random
  * salt); {@code --no-passphrase} stores it plain, for scripts and devnets.
  */
-final class WalletKey {
+public final class WalletKey {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final SecureRandom RANDOM = new SecureRandom();
     static final int ITERATIONS = 600_000;
 
     private WalletKey() {}
 
-    static void write(Path file, byte[] seed, char[] passphrase) throws IOException {
+    public static void write(Path file, byte[] seed, char[] passphrase) throws IOException {
         if (Files.exists(file)) {
             throw new IOException(file + " exists already; choose another --name or --key");
         }
@@ -65,11 +65,11 @@ final class WalletKey {
         Files.move(tmp, file);
     }
 
-    static String address(Path file) throws IOException {
+    public static String address(Path file) throws IOException {
         return read(file).path("address").asText();
     }
 
-    static boolean encrypted(Path file) throws IOException {
+    public static boolean encrypted(Path file) throws IOException {
         return read(file).has("ciphertext");
     }
 
@@ -81,7 +81,7 @@ final class WalletKey {
     }
 
     /** The account's key; {@code passphrase} is asked for only when the file is encrypted. */
-    static Identity open(Path file, java.util.function.Supplier<char[]> passphrase) throws IOException {
+    public static Identity open(Path file, java.util.function.Supplier<char[]> passphrase) throws IOException {
         JsonNode doc = read(file);
         byte[] seed;
         if (doc.has("seed")) {
@@ -116,7 +116,7 @@ final class WalletKey {
     }
 
     /** OE_WALLET_PASSPHRASE, else asked on the terminal. */
-    static char[] passphrase(String prompt) {
+    public static char[] passphrase(String prompt) {
         String env = System.getenv("OE_WALLET_PASSPHRASE");
         if (env != null) {
             return env.toCharArray();

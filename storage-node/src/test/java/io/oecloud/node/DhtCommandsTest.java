@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.oecloud.dht.Identity;
+import io.oecloud.node.cli.Oe;
 import io.oecloud.dht.Multiaddr;
 import io.oecloud.proofs.Cid;
 import java.io.PrintWriter;

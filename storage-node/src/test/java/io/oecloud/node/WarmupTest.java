@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 class WarmupTest {
     @Test
@@ -21,15 +20,5 @@ class WarmupTest {
         assertTrue(t.isDaemon(), "never keeps a stopping node alive");
         t.join(120_000);
         assertFalse(t.isAlive(), "the warm-up is bounded");
-    }
-
-    @Test
-    void nodeCommand_warmsUpByDefault_andNoWarmUpTurnsItOff() {
-        NodeCommand on = new NodeCommand();
-        new CommandLine(on).parseArgs();
-        assertTrue(on.warmUp);
-        NodeCommand off = new NodeCommand();
-        new CommandLine(off).parseArgs("--no-warm-up");
-        assertEquals(false, off.warmUp);
     }
 }

@@ -1,5 +1,6 @@
-package io.oecloud.node;
+package io.oecloud.node.cli;
 
+import io.oecloud.node.DhtOps;
 import picocli.CommandLine.Command;
 
 /** {@code oe id}: the node's peer ID, addresses and protocols (as {@code ipfs id}). */

@@ -1,4 +1,4 @@
-package io.oecloud.node;
+package io.oecloud.node.cli;
 
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,6 +1,7 @@
-package io.oecloud.node;
+package io.oecloud.node.devnet;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.oecloud.node.WalletKey;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

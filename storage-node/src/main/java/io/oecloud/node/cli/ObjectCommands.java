@@ -1,5 +1,6 @@
-package io.oecloud.node;
+package io.oecloud.node.cli;
 
+import io.oecloud.node.P2pNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;

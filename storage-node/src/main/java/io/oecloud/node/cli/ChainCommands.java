@@ -1,5 +1,7 @@
-package io.oecloud.node;
+package io.oecloud.node.cli;
 
+import io.oecloud.node.P2pNode;
+import io.oecloud.node.WalletKey;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.ByteString;

@@ -1,46 +1,60 @@
-package io.oecloud.node;
+package io.oecloud.node.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.oecloud.node.NodeConfig;
 import io.oecloud.node.object.ObjectService;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** --write-quorum on oe node and oe devnet: k + 1 by default, never below it without saying so, never above k + m. */
 class WriteQuorumOptionTest {
     @TempDir
     Path dir;
 
-    private static final CommandLine CL = new CommandLine(new Oe());
+    /** The write quorum oe node (and oe devnet, which checks its nodes' settings the same way) runs with. */
+    private int writeQuorum(Integer asked, boolean weak, int k, int m) {
+        Map<String, List<String>> flags = new LinkedHashMap<>();
+        flags.put("k", List.of(String.valueOf(k)));
+        flags.put("m", List.of(String.valueOf(m)));
+        if (asked != null) {
+            flags.put("write-quorum", List.of(String.valueOf(asked)));
+        }
+        if (weak) {
+            flags.put("allow-weak-write-quorum", List.of("true"));
+        }
+        return NodeConfig.ofFlags(flags, dir).writeQuorum();
+    }
 
     @Test
     void writeQuorum_default_isKPlusOne() {
-        assertEquals(5, NodeCommand.writeQuorum(null, false, 4, 2, CL));
-        assertEquals(11, NodeCommand.writeQuorum(null, false, 10, 4, CL));
-        assertEquals(3, NodeCommand.writeQuorum(null, false, 3, 0, CL), "no parity: every shard is needed");
-        assertEquals(6, NodeCommand.writeQuorum(6, false, 4, 2, CL));
+        assertEquals(5, writeQuorum(null, false, 4, 2));
+        assertEquals(11, writeQuorum(null, false, 10, 4));
+        assertEquals(3, writeQuorum(null, false, 3, 0), "no parity: every shard is needed");
+        assertEquals(6, writeQuorum(6, false, 4, 2));
     }
 
     @Test
     void writeQuorum_k_isRefusedUnlessTheWeakerDurabilityIsAcknowledged() {
-        CommandLine.ParameterException e = assertThrows(CommandLine.ParameterException.class,
-                () -> NodeCommand.writeQuorum(4, false, 4, 2, CL));
+        NodeConfig.Invalid e = assertThrows(NodeConfig.Invalid.class, () -> writeQuorum(4, false, 4, 2));
         assertTrue(e.getMessage().contains("--write-quorum 4 is k") && e.getMessage().contains("--allow-weak-write-quorum"),
                 e.getMessage());
-        assertEquals(4, NodeCommand.writeQuorum(4, true, 4, 2, CL));
+        assertEquals(4, writeQuorum(4, true, 4, 2));
     }
 
     @Test
     void writeQuorum_belowKOrAboveKPlusM_isRefusedNamingTheBounds() {
-        assertTrue(assertThrows(CommandLine.ParameterException.class, () -> NodeCommand.writeQuorum(3, true, 4, 2, CL))
+        assertTrue(assertThrows(NodeConfig.Invalid.class, () -> writeQuorum(3, true, 4, 2))
                 .getMessage().contains("--write-quorum 3 is fewer than k = 4"));
-        assertTrue(assertThrows(CommandLine.ParameterException.class, () -> NodeCommand.writeQuorum(7, false, 4, 2, CL))
+        assertTrue(assertThrows(NodeConfig.Invalid.class, () -> writeQuorum(7, false, 4, 2))
                 .getMessage().contains("--write-quorum 7 is more than the k + m = 6 shards"));
     }
 

@@ -1,10 +1,12 @@
-package io.oecloud.node;
+package io.oecloud.node.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.oecloud.node.ApiToken;
+import io.oecloud.node.Node;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,14 +26,27 @@ class ApiEndpointTest {
     @TempDir
     Path dir;
 
-    /** A running node's directory: its address in {@code api}, its token in {@code api-token}. */
+    /** The token the tests give with --token-file. */
+    static final String TOKEN = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    /** A running node's directory: its address in {@code api}, a fresh token in {@code api-token}. */
     private static ApiToken node(Path nodeDir, String address) throws IOException {
         Files.createDirectories(nodeDir);
-        Files.writeString(nodeDir.resolve(NodeCommand.API_FILE), address + "\n");
-        return ApiToken.loadOrCreate(nodeDir);
+        Files.writeString(nodeDir.resolve(Node.API_FILE), address + "\n");
+        Path file = nodeDir.resolve(ApiToken.FILE);
+        Files.writeString(file, java.util.HexFormat.of().formatHex(java.security.SecureRandom.getSeed(32)) + "\n");
+        return ApiToken.read(file);
     }
 
-    /** A devnet's list of nodes as DevnetCommand writes it (only what the CLI reads matters here). */
+    private Path tokenFile() throws IOException {
+        Path f = dir.resolve("test-token");
+        if (!Files.exists(f)) {
+            Files.writeString(f, TOKEN + "\n");
+        }
+        return f;
+    }
+
+    /** A devnet's list of nodes as Devnet writes it (only what the CLI reads matters here). */
     private static void devnetJson(Path devnetDir, int nodes) throws IOException {
         StringBuilder list = new StringBuilder();
         for (int i = 0; i < nodes; i++) {
@@ -62,7 +77,7 @@ class ApiEndpointTest {
         ApiToken t1 = node(devnet.resolve("node-1"), "127.0.0.1:8081");
         devnetJson(devnet, 2);
         assertFinds("127.0.0.1:8080", t0, find(devnet, null, NO_ENV));
-        Files.delete(devnet.resolve("node-0").resolve(NodeCommand.API_FILE)); // a node removes its api file at stop
+        Files.delete(devnet.resolve("node-0").resolve(Node.API_FILE)); // a node removes its api file at stop
         assertFinds("127.0.0.1:8081", t1, find(devnet, null, NO_ENV));
     }
 
@@ -142,9 +157,24 @@ class ApiEndpointTest {
         node(d, "127.0.0.1:1111");
         String envToken = "e".repeat(64);
         assertEquals(envToken, find(d, null, env(Map.of("OE_API_TOKEN", envToken))).token().value());
-        Path file = ApiAccessTest.tokenFile(dir);
-        assertEquals(ApiAccessTest.TOKEN, ApiEndpoint.find(d, null, file, env(Map.of("OE_API_TOKEN", envToken))).token().value());
+        Path file = tokenFile();
+        assertEquals(TOKEN, ApiEndpoint.find(d, null, file, env(Map.of("OE_API_TOKEN", envToken))).token().value());
         IOException bad = assertThrows(IOException.class, () -> find(d, null, env(Map.of("OE_API_TOKEN", "short"))));
         assertTrue(bad.getMessage().startsWith("OE_API_TOKEN: an API token is"), bad.getMessage());
+    }
+
+    @Test
+    void endpoint_dataDirsToken_isSentOnlyToThatDataDirsNode() throws Exception {
+        Path d = dir.resolve("node");
+        node(d, "127.0.0.1:1111");
+        assertTrue(ApiEndpoint.find(d, null, null).token() != null, "the data directory's own node");
+        assertTrue(ApiEndpoint.find(d, "127.0.0.1:1111", null).token() != null, "the same address given with --api");
+        assertEquals(null, ApiEndpoint.find(d, "127.0.0.1:2222", null).token(), "another address: the token stays home");
+        assertEquals(TOKEN, ApiEndpoint.find(d, "127.0.0.1:2222", tokenFile()).token().value(), "unless given with --token-file");
+        assertEquals("127.0.0.1:1111", ApiEndpoint.find(d, null, null).hostHeader());
+        // ApiAccessTest checks that the API accepts this Host header for ::1
+        assertEquals("[0:0:0:0:0:0:0:1]:8080", new ApiEndpoint(new java.net.InetSocketAddress("::1", 8080), null).hostHeader());
+        IOException none = assertThrows(IOException.class, () -> ApiEndpoint.find(dir.resolve("empty"), null, null));
+        assertTrue(none.getMessage().contains("no running node found"), none.getMessage());
     }
 }

@@ -1,4 +1,4 @@
-package io.oecloud.node;
+package io.oecloud.node.cli;
 
 import io.oecloud.erasure.ErasureBackend;
 import picocli.CommandLine;

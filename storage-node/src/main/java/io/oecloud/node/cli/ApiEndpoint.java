@@ -1,5 +1,9 @@
-package io.oecloud.node;
+package io.oecloud.node.cli;
 
+import io.oecloud.node.ApiToken;
+import io.oecloud.node.Node;
+import io.oecloud.node.NodeConfig;
+import io.oecloud.node.devnet.Devnet;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -41,7 +45,7 @@ record ApiEndpoint(InetSocketAddress address, ApiToken token) {
     static final String TOKEN_ENV = "OE_API_TOKEN";
     /** Where a bare {@code oe devnet} keeps its nodes, under the default data directory. */
     static final String DEVNET_DIR = "devnet";
-    static final String DEVNET_FILE = "devnet.json";
+    static final String DEVNET_FILE = Devnet.JSON_FILE;
 
     /** No address given and no running node among DATA_DIR's candidates. */
     static final class NoNodeFound extends IOException {
@@ -69,11 +73,11 @@ record ApiEndpoint(InetSocketAddress address, ApiToken token) {
             }
         }
         if (address == null) {
-            throw new NoNodeFound("no running node found (no " + dataDir.resolve(NodeCommand.API_FILE) + ", and no devnet with a running node in "
+            throw new NoNodeFound("no running node found (no " + dataDir.resolve(Node.API_FILE) + ", and no devnet with a running node in "
                     + dataDir.resolve(DEVNET_FILE) + " or " + dataDir.resolve(DEVNET_DIR).resolve(DEVNET_FILE)
                     + "); start one with 'oe node' or 'oe devnet', or pass --api HOST:PORT (or set " + API_ENV + ")");
         }
-        return new ApiEndpoint(Options.hostPort(address, viaEnv ? API_ENV : "--api"), token(home, tokenFile, env));
+        return new ApiEndpoint(NodeConfig.hostPort(address, viaEnv ? API_ENV : "--api"), token(home, tokenFile, env));
     }
 
     /** The node directories to look in, in the order {@link ApiEndpoint} describes. */
@@ -97,9 +101,9 @@ record ApiEndpoint(InetSocketAddress address, ApiToken token) {
         } catch (IOException e) {
             throw new IOException(list + " is not a devnet's list of nodes: " + e.getMessage());
         }
-        // DevnetCommand's layout: node i in DIR/node-i. devnet.json's dataDir is not used: it is as
+        // Devnet's layout: node i in DIR/node-i. devnet.json's dataDir is not used: it is as
         // the devnet was given it, relative to a working directory that may not be this one.
-        for (JsonNode n : nodes) { // in index order, as DevnetCommand writes them
+        for (JsonNode n : nodes) { // in index order, as Devnet writes them
             int i = n.path("index").asInt(-1);
             if (i >= 0) {
                 into.add(devnetDir.resolve("node-" + i));
@@ -109,7 +113,7 @@ record ApiEndpoint(InetSocketAddress address, ApiToken token) {
 
     /** The address a running node wrote in {@code dir}, or null. */
     private static String written(Path dir) throws IOException {
-        Path file = dir.resolve(NodeCommand.API_FILE);
+        Path file = dir.resolve(Node.API_FILE);
         if (!Files.isRegularFile(file)) {
             return null;
         }

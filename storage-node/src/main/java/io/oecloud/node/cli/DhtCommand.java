@@ -1,5 +1,6 @@
-package io.oecloud.node;
+package io.oecloud.node.cli;
 
+import io.oecloud.node.DhtOps;
 import io.oecloud.dht.Multiaddr;
 import io.oecloud.dht.PeerId;
 import io.oecloud.dht.Provider;

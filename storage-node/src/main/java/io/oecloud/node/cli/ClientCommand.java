@@ -1,5 +1,7 @@
-package io.oecloud.node;
+package io.oecloud.node.cli;
 
+import io.oecloud.node.DhtOps;
+import io.oecloud.node.P2pNode;
 import io.oecloud.dht.Identity;
 import io.oecloud.dht.Multiaddr;
 import java.io.IOException;

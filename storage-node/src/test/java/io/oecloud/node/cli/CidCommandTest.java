@@ -1,4 +1,4 @@
-package io.oecloud.node;
+package io.oecloud.node.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,5 +1,7 @@
-package io.oecloud.node;
+package io.oecloud.node.cli;
 
+import io.oecloud.node.DhtOps;
+import io.oecloud.node.NodeApiServer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.bootstrap.Bootstrap;

@@ -1,7 +1,10 @@
-package io.oecloud.node;
+package io.oecloud.node.devnet;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.oecloud.node.ApiToken;
+import io.oecloud.node.Cometbft;
+import io.oecloud.node.NodeConfig;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -13,113 +16,70 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /**
- * {@code oe devnet}: N storage nodes on loopback, each its own OS process (so one can be killed),
- * sharing one data directory. Node 0 listens on the base ports (p2p 4001, API 8080) and the
- * others join through it. {@code devnet.json} records each node's pid, ports, peer ID, data
- * directory and API token file. Ctrl-C stops them all; the next start reuses the same identities,
- * tokens and shards.
+ * N storage nodes on loopback, each its own OS process (so one can be killed), sharing one data
+ * directory: node i in {@code D/node-i}, with its settings in {@code D/node-i/node.conf} (written
+ * here, read by the node like any other's) and its ports and bootstrap peer as flags. Node 0
+ * listens on the base ports and the others join through it. {@code D/devnet.json} records each
+ * node's pid, ports, peer ID, data directory, API token file and the command that restarts it;
+ * stopping the JVM stops them all; the next start reuses the same identities, tokens and shards.
  */
-@Command(name = "devnet", description = "Run a local network of storage nodes, one process each, until Ctrl-C.")
-final class DevnetCommand implements Callable<Integer> {
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+public final class Devnet {
+    /** The devnet's list of nodes, written once all are up. */
+    public static final String JSON_FILE = "devnet.json";
 
-    @Option(names = "--nodes", defaultValue = "6", description = "Storage nodes (default: ${DEFAULT-VALUE}).")
-    int nodes;
-
-    @Option(names = "--k", defaultValue = "4", description = "Data shards per segment (default: ${DEFAULT-VALUE}).")
-    int k;
-
-    @Option(names = "--m", defaultValue = "2", description = "Parity shards per segment (default: ${DEFAULT-VALUE}).")
-    int m;
-
-    @Option(names = "--write-quorum", paramLabel = "N",
-            description = "Shards of each segment that must be durable before an upload succeeds when the others cannot be "
-                    + "placed (default: k + 1; see oe node --help).")
-    Integer writeQuorum;
-
-    @Option(names = "--allow-weak-write-quorum", description = "Accept --write-quorum k (uploads with no spare shard).")
-    boolean allowWeakWriteQuorum;
-
-    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "${sys:user.home}/.oecloud/devnet",
-            description = "Where the nodes keep their state (default: ${DEFAULT-VALUE}).")
-    Path dataDir;
-
-    @Option(names = "--p2p-port", defaultValue = "4001", description = "Node i listens on this + i (0: free ports).")
-    int p2pPort;
-
-    @Option(names = "--api-port", defaultValue = "8080", description = "Node i's HTTP API on this + i (0: free ports).")
-    int apiPort;
-
-    @Option(names = "--capacity", paramLabel = "BYTES", defaultValue = "10737418240",
-            description = "Shard space per node (default: ${DEFAULT-VALUE}, 10 GiB).")
-    long capacity;
-
-    @Option(names = "--capacity-of", paramLabel = "INDEX=BYTES",
-            description = "Shard space of one node, overriding --capacity (repeatable), e.g. 2=1000000.")
-    Map<Integer, Long> capacityOf = new LinkedHashMap<>();
-
-    @Option(names = "--repair-interval", paramLabel = "DURATION", defaultValue = "5m",
-            description = "Each node's segment health check and repair period (default: ${DEFAULT-VALUE}).")
-    String repairInterval;
-
-    @Option(names = "--scrub-interval", paramLabel = "DURATION", defaultValue = "1h",
-            description = "Each node re-hashes its shards this often (default: ${DEFAULT-VALUE}).")
-    String scrubInterval;
-
-    @Option(names = "--node-heap", paramLabel = "SIZE", defaultValue = "512m",
-            description = "Java heap of each node process (-Xmx; default: ${DEFAULT-VALUE}).")
-    String nodeHeap;
-
-    @Option(names = "--no-chain", description = "Storage nodes only: no OEChain super-nodes.")
-    boolean noChain;
-
-    @Option(names = "--chain-port", defaultValue = "26656",
-            description = "Super-node i's CometBFT p2p on this + 2i, RPC on this + 2i + 1, ABCI on this + 100 + i, mempool and gossip on this + 144 + i (default: ${DEFAULT-VALUE}; with --p2p-port 0, free ports).")
-    int chainPort;
-
-    private DevnetChain chain;
+    /**
+     * What to start.
+     *
+     * @param settings every node's settings, by {@link NodeConfig} key (k, m, capacity, ...)
+     * @param capacityOf a node's capacity in place of the settings' one, by index
+     * @param chainPort the base of the super-nodes' ports, or 0 for free ones; ignored without chain
+     * @param mainClass the {@code oe} program's main class, run with {@code node} for each node
+     */
+    public record Plan(int nodes, Path dataDir, int p2pPort, int apiPort, String nodeHeap, boolean chain, int chainPort,
+            Map<String, List<String>> settings, Map<Integer, Long> capacityOf, String mainClass) {
+        public Plan {
+            settings = Map.copyOf(settings);
+            capacityOf = Map.copyOf(capacityOf);
+        }
+    }
 
     record Started(int index, Process process, String peerId, String p2p, String api, Path dir, List<String> cmd) {}
 
+    private final Plan plan;
+    private DevnetChain chain;
     private final List<Started> started = new CopyOnWriteArrayList<>(); // read by the stop hook
     /** Each node's peer ID, by index. */
     private final List<String> peers = new ArrayList<>();
 
-    @Override
-    public Integer call() throws Exception {
-        PrintWriter out = spec.commandLine().getOut();
-        if (nodes < k + m) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--nodes " + nodes + " is fewer than k + m = " + (k + m) + ": a segment's shards need distinct nodes");
-        }
-        int quorum = NodeCommand.writeQuorum(writeQuorum, allowWeakWriteQuorum, k, m, spec.commandLine());
-        Options.duration(repairInterval, "--repair-interval"); // checked here, once, rather than by six nodes
-        Options.duration(scrubInterval, "--scrub-interval");
-        if (!nodeHeap.matches("\\d+[kmgKMG]?")) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--node-heap must be like 512m or 1g, was '" + nodeHeap + "'");
-        }
+    public Devnet(Plan plan) {
+        this.plan = plan;
+    }
+
+    /** Whether the plan has super-nodes: with the chain and at least {@link DevnetChain#SUPER_NODES} nodes. */
+    boolean hasChain() {
+        return plan.chain() && plan.nodes() >= DevnetChain.SUPER_NODES;
+    }
+
+    /** Starts every node, prints where they are and waits forever (a shutdown hook stops them). */
+    public void run(PrintWriter out, int writeQuorum) throws IOException, InterruptedException {
+        Path dataDir = plan.dataDir();
         Files.createDirectories(dataDir);
         // Every node's identity up front, so each can be told to trust the others' shard pins
         // (without it they would be strangers to each other, each within a quota).
-        for (int i = 0; i < nodes; i++) {
+        for (int i = 0; i < plan.nodes(); i++) {
             peers.add(io.oecloud.dht.Identity.loadOrCreate(dataDir.resolve("node-" + i)).peerId().toString());
         }
-        if (!noChain && nodes >= DevnetChain.SUPER_NODES) {
+        if (hasChain()) {
             chain = new DevnetChain(dataDir, Cometbft.binary(null));
-            chain.prepare(dataDir, p2pPort == 0 ? 0 : chainPort);
+            chain.prepare(dataDir, plan.p2pPort() == 0 ? 0 : plan.chainPort());
         }
         Runtime.getRuntime().addShutdownHook(new Thread(this::stopAll, "devnet-stop"));
         // Node 0 first (the others join through it), then the rest at once: a JVM's start is mostly
@@ -128,7 +88,7 @@ final class DevnetCommand implements Callable<Integer> {
         String bootstrap = started.get(0).p2p();
         List<Future<Started>> rest = new ArrayList<>();
         try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
-            for (int i = 1; i < nodes; i++) {
+            for (int i = 1; i < plan.nodes(); i++) {
                 int index = i;
                 rest.add(pool.submit(() -> startNode(index, bootstrap)));
             }
@@ -150,32 +110,64 @@ final class DevnetCommand implements Callable<Integer> {
             out.printf("node %d  peer %s  p2p %s  API http://%s  (pid %d)%n", s.index(), s.peerId(), s.p2p(), s.api(), s.process().pid());
         }
         out.flush();
-        out.println("devnet of " + nodes + " nodes, RS(" + k + "," + m + "), write quorum " + quorum + ", data in " + dataDir);
+        out.println("devnet of " + plan.nodes() + " nodes, RS(" + one("k") + "," + one("m") + "), write quorum " + writeQuorum
+                + ", data in " + dataDir);
         // the API wants each node's token (DATA_DIR/api-token, mode 0600) for everything but public reads
-        Path token0 = started.get(0).dir().resolve(ApiToken.FILE);
-        out.println("upload:   curl -H \"Authorization: Bearer $(cat " + token0 + ")\" -X POST -T FILE http://" + started.get(0).api() + "/v1/objects");
-        out.println("          or: bin/oe put FILE --data-dir " + started.get(0).dir());
-        out.println("download: curl -o OUT http://" + started.get(0).api() + "/v1/objects/CID");
+        Started first = started.get(0);
+        Path token0 = first.dir().resolve(ApiToken.FILE);
+        out.println("upload:   curl -H \"Authorization: Bearer $(cat " + token0 + ")\" -X POST -T FILE http://" + first.api() + "/v1/objects");
+        out.println("          or: bin/oe put FILE --data-dir " + first.dir());
+        out.println("download: curl -o OUT http://" + first.api() + "/v1/objects/CID");
         if (chain != null) {
             Map<String, Object> c = chain.describe();
             out.println("OEChain " + DevnetChain.CHAIN_ID + ": nodes 0-3 are super-nodes (CometBFT RPC "
                     + ((List<?>) c.get("validators")).stream().map(v -> ((Map<?, ?>) v).get("rpc").toString()).toList() + ")");
             out.println("a funded key (" + c.get("devnetPasses") + " passes): " + c.get("devnetKey") + " = " + c.get("devnetAddress"));
-            out.println("send:     bin/oe wallet send --key " + c.get("devnetKey") + " --api " + started.get(0).api() + " ADDRESS 5");
-            out.println("stake:    bin/oe wallet delegate --key " + c.get("devnetKey") + " --api " + started.get(0).api()
-                    + " CANDIDATE 100   (bin/oe chain candidates --api " + started.get(0).api() + ")");
+            out.println("send:     bin/oe wallet send --key " + c.get("devnetKey") + " --api " + first.api() + " ADDRESS 5");
+            out.println("stake:    bin/oe wallet delegate --key " + c.get("devnetKey") + " --api " + first.api()
+                    + " CANDIDATE 100   (bin/oe chain candidates --api " + first.api() + ")");
         }
-        out.println("nodes are listed in " + dataDir.resolve("devnet.json") + "; Ctrl-C stops them");
+        out.println("nodes are listed in " + dataDir.resolve(JSON_FILE) + "; Ctrl-C stops them");
         out.flush();
         writeDevnetJson(); // last: its appearance tells scripts that everything is up and printed
-        CountDownLatch forever = new CountDownLatch(1);
-        forever.await();
-        return 0;
+        new CountDownLatch(1).await();
+    }
+
+    private String one(String key) {
+        return plan.settings().getOrDefault(key, List.of(NodeConfig.DEFAULTS.get(key))).getFirst();
+    }
+
+    /**
+     * Node i's settings as its {@code node.conf} holds them: the plan's, its own capacity, trust in
+     * every other devnet node's shard pins, and for the first four the super-node's.
+     */
+    Map<String, List<String>> nodeSettings(int i) {
+        Map<String, List<String>> s = new LinkedHashMap<>(plan.settings());
+        if (plan.capacityOf().containsKey(i)) {
+            s.put("capacity", List.of(String.valueOf(plan.capacityOf().get(i))));
+        }
+        List<String> others = new ArrayList<>();
+        for (int j = 0; j < peers.size(); j++) {
+            if (j != i) {
+                others.add(peers.get(j));
+            }
+        }
+        if (!others.isEmpty()) {
+            s.put("trust-owner", others);
+        }
+        if (chain != null && i < DevnetChain.SUPER_NODES) {
+            s.put("super-node", List.of("true"));
+            s.put("chain-home", List.of(chain.home(i).toString()));
+            s.put("cometbft", List.of(chain.cometbft.toString()));
+        }
+        return s;
     }
 
     private Started startNode(int i, String bootstrap) throws IOException, InterruptedException {
-        Path dir = dataDir.resolve("node-" + i);
+        Path dir = plan.dataDir().resolve("node-" + i);
         Files.createDirectories(dir);
+        NodeConfig.write(dir.resolve(NodeConfig.FILE), "node " + i + " of the devnet in " + plan.dataDir()
+                + "; oe devnet rewrites this file at each start", nodeSettings(i));
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         String extra = System.getenv("OE_NODE_JAVA_OPTS"); // e.g. GC flags for experiments
@@ -186,31 +178,14 @@ final class DevnetCommand implements Callable<Integer> {
         // shared magazine, small chunks), where many 64 KiB Noise frames get a fresh chunk each;
         // two pairs of devnet runs spent 10-19 % more CPU per downloaded byte (benchmarks/README.md).
         cmd.addAll(List.of("--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "--sun-misc-unsafe-memory-access=allow", "-Xmx" + nodeHeap, "-Xms" + nodeHeap,
+                "--sun-misc-unsafe-memory-access=allow", "-Xmx" + plan.nodeHeap(), "-Xms" + plan.nodeHeap(),
                 "-Dio.netty.allocator.lowMemory=false",
-                "-cp", System.getProperty("java.class.path"), Oe.class.getName(), "node",
+                "-cp", System.getProperty("java.class.path"), plan.mainClass(), "node",
                 "--data-dir", dir.toString(),
-                "--listen", "/ip4/127.0.0.1/tcp/" + (p2pPort == 0 ? 0 : p2pPort + i),
-                "--api", "127.0.0.1:" + (apiPort == 0 ? 0 : apiPort + i),
-                "--k", String.valueOf(k), "--m", String.valueOf(m),
-                "--capacity", String.valueOf(capacityOf.getOrDefault(i, capacity)),
-                "--repair-interval", repairInterval, "--scrub-interval", scrubInterval));
-        if (writeQuorum != null) {
-            cmd.addAll(List.of("--write-quorum", String.valueOf(writeQuorum)));
-        }
-        if (allowWeakWriteQuorum) {
-            cmd.add("--allow-weak-write-quorum");
-        }
+                "--listen", "/ip4/127.0.0.1/tcp/" + (plan.p2pPort() == 0 ? 0 : plan.p2pPort() + i),
+                "--api", "127.0.0.1:" + (plan.apiPort() == 0 ? 0 : plan.apiPort() + i)));
         if (bootstrap != null) {
             cmd.addAll(List.of("--bootstrap", bootstrap));
-        }
-        for (int j = 0; j < peers.size(); j++) {
-            if (j != i) {
-                cmd.addAll(List.of("--trust-owner", peers.get(j)));
-            }
-        }
-        if (chain != null && i < DevnetChain.SUPER_NODES) {
-            cmd.addAll(List.of("--super-node", "--chain-home", chain.home(i).toString(), "--cometbft", chain.cometbft.toString()));
         }
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         Path log = dir.resolve("node.log");
@@ -255,7 +230,7 @@ final class DevnetCommand implements Callable<Integer> {
         }, "devnet-log-" + i);
         drain.setDaemon(true);
         drain.start();
-        List<String> again = new ArrayList<>(cmd); // restarting it by hand: same ports, same identity and data
+        List<String> again = new ArrayList<>(cmd); // restarting it by hand: same ports, same identity, data and node.conf
         int at = again.indexOf("--listen");
         again.set(at + 1, p2p.replaceFirst("/p2p/.*$", ""));
         again.set(again.indexOf("--api") + 1, api);
@@ -264,8 +239,8 @@ final class DevnetCommand implements Callable<Integer> {
 
     private void writeDevnetJson() throws IOException {
         Map<String, Object> doc = new LinkedHashMap<>();
-        doc.put("k", k);
-        doc.put("m", m);
+        doc.put("k", Integer.parseInt(one("k")));
+        doc.put("m", Integer.parseInt(one("m")));
         List<Map<String, Object>> list = new ArrayList<>();
         for (Started s : started) {
             Map<String, Object> n = new LinkedHashMap<>();
@@ -283,7 +258,7 @@ final class DevnetCommand implements Callable<Integer> {
         if (chain != null) {
             doc.put("chain", chain.describe());
         }
-        NodeCommand.writeAtomically(dataDir.resolve("devnet.json"),
+        NodeConfig.writeAtomically(plan.dataDir().resolve(JSON_FILE),
                 new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc) + "\n");
     }
 

@@ -1,0 +1,129 @@
+package io.oecloud.node;
+
+import io.oecloud.chain.ledger.TxSignatures;
+import io.oecloud.chain.node.ChainNode;
+import io.oecloud.dht.Identity;
+import io.oecloud.dht.Multiaddr;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A running node: its roles started from one {@link NodeConfig} through {@link Roles}, in
+ * dependency order: storage (store, p2p host and DHT, object service, upkeep), then the super-node
+ * (ledger and CometBFT; the API serves its routes), then the HTTP API, whose address goes to
+ * {@code DATA_DIR/api} last, for client commands to find. {@link #close} closes them in reverse.
+ */
+public final class Node implements AutoCloseable {
+    /** The file in the data directory that tells client commands where the API listens. */
+    public static final String API_FILE = "api";
+
+    private final Roles roles;
+
+    private Node(Roles roles) {
+        this.roles = roles;
+    }
+
+    /**
+     * Starts the node in {@code dataDir} and reports on {@code out} (peer ID, addresses, API, "ready"
+     * last) and {@code err} (warnings). On a failure the roles started so far are closed.
+     *
+     * @throws NodeConfig.Invalid if an API host or CORS origin is malformed (nothing started)
+     */
+    public static Node start(NodeConfig config, Path dataDir, PrintWriter out, PrintWriter err) throws Exception {
+        InetSocketAddress apiAddr = config.api();
+        String api = apiAddr.getHostString() + ":" + apiAddr.getPort();
+        NodeApiServer.Limits apiLimits = NodeApiServer.Limits.defaults().withBodySilence(config.apiBodySilence());
+        ApiToken token = ApiToken.loadOrCreate(dataDir);
+        ApiAccess access;
+        try {
+            access = new ApiAccess(token, config.apiPublicReads(), config.apiHosts(), config.apiCorsOrigins());
+        } catch (IllegalArgumentException e) {
+            throw new NodeConfig.Invalid(e.getMessage());
+        }
+        if (NodeApiServer.exposed(apiAddr)) {
+            err.println("warning: the HTTP API listens on " + api + ", reachable from other machines. Every route that changes state"
+                    + " or reveals private data needs the token in " + dataDir.resolve(ApiToken.FILE) + ", and plain HTTP carries it in"
+                    + " clear: to expose a node, keep --api on 127.0.0.1 behind a TLS reverse proxy (name it with --api-host), or reach it"
+                    + " through an SSH tunnel" + (config.apiPublicReads() ? "; unencrypted objects are readable by anyone who knows their CID"
+                    + " (--no-api-public-reads closes that)" : "") + ".");
+            err.flush();
+        }
+        Identity id = Identity.loadOrCreate(dataDir);
+        Roles roles = new Roles();
+        StorageNode storage = roles.start("storage", () -> StorageNode.start(id, config.listen(), dataDir, config.capacity(),
+                config.objectConfig(), config.upkeep(), config.quotas()));
+        if (config.warmUp()) {
+            Warmup.start(config.k(), config.m(), config.objectConfig().segmentSize());
+        }
+        P2pNode p2p = storage.p2p;
+        ChainNode chain = null;
+        if (config.superNode()) {
+            chain = roles.start("super-node", () -> ChainNode.start(Cometbft.binary(config.cometbft()), config.chainHome(),
+                    dataDir.resolve("ledger"), id));
+            ChainNode started = chain;
+            roles.start("chain gauges", () -> new ChainGauges(started, storage.metrics));
+        }
+        ChainNode chainNode = chain;
+        NodeApiServer server = roles.start("API", () -> {
+            NodeApiServer s = new NodeApiServer(p2p.service(() -> { }), storage.objects, access, apiLimits).withStatus(storage);
+            if (chainNode != null) {
+                s.withChain(chainNode.rpc(), chainNode.app());
+            }
+            s.start(apiAddr);
+            return s;
+        });
+        Path apiFile = dataDir.resolve(API_FILE);
+        InetSocketAddress bound = server.address();
+        roles.start("API file", () -> {
+            NodeConfig.writeAtomically(apiFile, bound.getHostString() + ":" + bound.getPort() + "\n");
+            // best effort at close: a stale file only makes clients say no node answers
+            return () -> Files.deleteIfExists(apiFile);
+        });
+        report(config, dataDir, id, storage, chainNode, bound, apiFile, out, err);
+        return new Node(roles);
+    }
+
+    private static void report(NodeConfig config, Path dataDir, Identity id, StorageNode storage, ChainNode chainNode,
+            InetSocketAddress bound, Path apiFile, PrintWriter out, PrintWriter err) {
+        P2pNode node = storage.p2p;
+        out.println("peer ID " + id.peerId());
+        for (Multiaddr a : node.host.listenAddresses()) {
+            out.println("listening on " + a.withPeerId(id.peerId()));
+        }
+        out.println("API on http://" + bound.getHostString() + ":" + bound.getPort() + " (written to " + apiFile + "; its token is in "
+                + dataDir.resolve(ApiToken.FILE) + ")");
+        out.flush();
+        List<Multiaddr> boot = config.bootstrap();
+        List<?> reached = node.bootstrap(boot, err);
+        if (!boot.isEmpty() && reached.isEmpty()) {
+            err.println("warning: no bootstrap peer reached; running alone");
+        }
+        int k = config.k();
+        int quorum = config.writeQuorum();
+        if (quorum == k) {
+            err.println("warning: write quorum " + quorum + " = k: an upload may succeed with no spare shard in a segment; "
+                    + "until repair restores it, one more lost node loses data");
+        }
+        out.println("RS(" + k + "," + config.m() + "), write quorum " + quorum + " of " + (k + config.m()) + " shards, store "
+                + dataDir.resolve("store") + " (" + config.capacity() + " bytes, "
+                + (storage.store.directIo() ? "direct I/O" : "page cache") + ")");
+        if (chainNode != null) {
+            out.println("super-node: OEChain RPC on http://" + chainNode.rpcAddress().getHostString() + ":"
+                    + chainNode.rpcAddress().getPort() + " (CometBFT pid " + chainNode.enginePid() + "), mempool and gossip on http://"
+                    + chainNode.txAddress().getHostString() + ":" + chainNode.txAddress().getPort() + ", transaction signatures checked by "
+                    + TxSignatures.backend());
+        }
+        out.println("DHT server, routing table " + node.dht.routingTableSize() + " peers; ready");
+        out.flush();
+    }
+
+    /** Closes the roles in reverse order of their start: the API file and API first, storage last. */
+    @Override
+    public void close() {
+        roles.close();
+    }
+}
