@@ -141,7 +141,7 @@ public final class Devnet {
      * Node i's settings as its {@code node.conf} holds them: the plan's, its own capacity, trust in
      * every other devnet node's shard pins, and for the first four the super-node's.
      */
-    Map<String, List<String>> nodeSettings(int i) {
+    static Map<String, List<String>> nodeSettings(Plan plan, int i, List<String> peers, DevnetChain chain) {
         Map<String, List<String>> s = new LinkedHashMap<>(plan.settings());
         if (plan.capacityOf().containsKey(i)) {
             s.put("capacity", List.of(String.valueOf(plan.capacityOf().get(i))));
@@ -167,7 +167,7 @@ public final class Devnet {
         Path dir = plan.dataDir().resolve("node-" + i);
         Files.createDirectories(dir);
         NodeConfig.write(dir.resolve(NodeConfig.FILE), "node " + i + " of the devnet in " + plan.dataDir()
-                + "; oe devnet rewrites this file at each start", nodeSettings(i));
+                + "; oe devnet rewrites this file at each start", nodeSettings(plan, i, peers, chain));
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         String extra = System.getenv("OE_NODE_JAVA_OPTS"); // e.g. GC flags for experiments
