@@ -45,7 +45,7 @@ public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean 
         boolean warmUp) {
     /** A setting that is refused; the message names where it came from, the key and the value. */
     public static final class Invalid extends IllegalArgumentException {
-        public Invalid(String message) {
+        Invalid(String message) {
             super(message);
         }
     }

@@ -13,7 +13,7 @@ import java.util.concurrent.Callable;
  * <p>Usage: {@code Store s = roles.start("storage", () -> Store.open(...)); roles.start("API", ...);}
  * then, at shutdown, {@code roles.close()}. One thread starts; close may come from another (a shutdown hook).
  */
-public final class Roles implements AutoCloseable {
+final class Roles implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Roles.class.getName());
 
     private record Started(String name, AutoCloseable role) {}
@@ -26,7 +26,7 @@ public final class Roles implements AutoCloseable {
      * @param name what to call it in a close failure's log line
      * @throws Exception whatever {@code start} threw, after the roles started before were closed
      */
-    public <T extends AutoCloseable> T start(String name, Callable<T> start) throws Exception {
+    <T extends AutoCloseable> T start(String name, Callable<T> start) throws Exception {
         T role;
         try {
             role = start.call();

@@ -5,37 +5,36 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.oecloud.node.NodeConfig;
 import io.oecloud.node.object.ObjectService;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /** --write-quorum on oe node and oe devnet: k + 1 by default, never below it without saying so, never above k + m. */
 class WriteQuorumOptionTest {
     @TempDir
     Path dir;
 
-    /** The write quorum oe node (and oe devnet, which checks its nodes' settings the same way) runs with. */
-    private int writeQuorum(Integer asked, boolean weak, int k, int m) {
-        Map<String, List<String>> flags = new LinkedHashMap<>();
-        flags.put("k", List.of(String.valueOf(k)));
-        flags.put("m", List.of(String.valueOf(m)));
+    /** The write quorum oe node runs with, given these flags (oe devnet checks its nodes' settings the same way). */
+    private int writeQuorum(Integer asked, boolean weak, int k, int m) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--data-dir", dir.toString(), "--k", String.valueOf(k), "--m", String.valueOf(m)));
         if (asked != null) {
-            flags.put("write-quorum", List.of(String.valueOf(asked)));
+            args.addAll(List.of("--write-quorum", String.valueOf(asked)));
         }
         if (weak) {
-            flags.put("allow-weak-write-quorum", List.of("true"));
+            args.add("--allow-weak-write-quorum");
         }
-        return NodeConfig.ofFlags(flags, dir).writeQuorum();
+        NodeCommand node = new NodeCommand();
+        new CommandLine(node).parseArgs(args.toArray(String[]::new));
+        return node.config().writeQuorum();
     }
 
     @Test
-    void writeQuorum_default_isKPlusOne() {
+    void writeQuorum_default_isKPlusOne() throws Exception {
         assertEquals(5, writeQuorum(null, false, 4, 2));
         assertEquals(11, writeQuorum(null, false, 10, 4));
         assertEquals(3, writeQuorum(null, false, 3, 0), "no parity: every shard is needed");
@@ -43,8 +42,8 @@ class WriteQuorumOptionTest {
     }
 
     @Test
-    void writeQuorum_k_isRefusedUnlessTheWeakerDurabilityIsAcknowledged() {
-        NodeConfig.Invalid e = assertThrows(NodeConfig.Invalid.class, () -> writeQuorum(4, false, 4, 2));
+    void writeQuorum_k_isRefusedUnlessTheWeakerDurabilityIsAcknowledged() throws Exception {
+        CommandLine.ParameterException e = assertThrows(CommandLine.ParameterException.class, () -> writeQuorum(4, false, 4, 2));
         assertTrue(e.getMessage().contains("--write-quorum 4 is k") && e.getMessage().contains("--allow-weak-write-quorum"),
                 e.getMessage());
         assertEquals(4, writeQuorum(4, true, 4, 2));
@@ -52,9 +51,9 @@ class WriteQuorumOptionTest {
 
     @Test
     void writeQuorum_belowKOrAboveKPlusM_isRefusedNamingTheBounds() {
-        assertTrue(assertThrows(NodeConfig.Invalid.class, () -> writeQuorum(3, true, 4, 2))
+        assertTrue(assertThrows(CommandLine.ParameterException.class, () -> writeQuorum(3, true, 4, 2))
                 .getMessage().contains("--write-quorum 3 is fewer than k = 4"));
-        assertTrue(assertThrows(NodeConfig.Invalid.class, () -> writeQuorum(7, false, 4, 2))
+        assertTrue(assertThrows(CommandLine.ParameterException.class, () -> writeQuorum(7, false, 4, 2))
                 .getMessage().contains("--write-quorum 7 is more than the k + m = 6 shards"));
     }
 
