@@ -26,6 +26,7 @@ import io.netty.handler.timeout.ReadTimeoutHandler;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -96,6 +97,14 @@ public final class HttpCaller implements AutoCloseable {
      * DecoderException) for an answer over the cap.
      */
     public CompletableFuture<Answer> call(HttpMethod method, String path, byte[] body, String contentType) {
+        return call(method, path, body, contentType, Map.of());
+    }
+
+    /**
+     * {@link #call(HttpMethod, String, byte[], String)} with {@code headers} added (they replace
+     * the defaults of the same name: {@code Host} the server's address, for one).
+     */
+    public CompletableFuture<Answer> call(HttpMethod method, String path, byte[] body, String contentType, Map<String, String> headers) {
         CompletableFuture<Answer> result = new CompletableFuture<>();
         Bootstrap b = new Bootstrap().group(group).channel(NioSocketChannel.class)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_MILLIS)
@@ -134,6 +143,7 @@ public final class HttpCaller implements AutoCloseable {
                     ? new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, path)
                     : new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, path, Unpooled.wrappedBuffer(body));
             req.headers().set(HttpHeaderNames.HOST, server.getHostString()).set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            headers.forEach((name, value) -> req.headers().set(name, value));
             if (body != null) {
                 req.headers().set(HttpHeaderNames.CONTENT_LENGTH, body.length);
                 if (contentType != null) {

@@ -38,7 +38,8 @@ class HttpServerTest {
             .add(HttpMethod.GET, "/echo/{word}", "echo")
             .add(HttpMethod.GET, "/big", "big")
             .add(HttpMethod.GET, "/slow", "slow")
-            .add(HttpMethod.POST, "/len", "len");
+            .add(HttpMethod.POST, "/len", "len")
+            .add(HttpMethod.GET, "/headers", "headers");
     private HttpServer server;
     private HttpCaller client;
 
@@ -70,6 +71,8 @@ class HttpServerTest {
                 case Router.Found<String> f when f.handler().equals("echo") -> Json.response(HttpResponseStatus.OK, Map.of("word", f.param("word")));
                 case Router.Found<String> f when f.handler().equals("big") -> Json.response(HttpResponseStatus.OK, Map.of("x", "y".repeat(100_000)));
                 case Router.Found<String> f when f.handler().equals("slow") -> null;
+                case Router.Found<String> f when f.handler().equals("headers") -> Json.response(HttpResponseStatus.OK, Map.of(
+                        "host", req.headers().get("Host"), "auth", String.valueOf(req.headers().get("Authorization"))));
                 case Router.Found<String> f -> Json.response(HttpResponseStatus.OK, Map.of("len", req.content().readableBytes()));
                 case Router.WrongMethod<String> w -> {
                     FullHttpResponse x = Json.error(HttpResponseStatus.METHOD_NOT_ALLOWED, "use " + w.allowHeader());
@@ -93,6 +96,14 @@ class HttpServerTest {
         assertEquals(404, nf.status());
         assertEquals("application/json", nf.contentType());
         assertEquals("no route", nf.json().path("error").asText());
+    }
+
+    @Test
+    void call_headers_areSent_andReplaceTheDefaults() {
+        assertEquals("127.0.0.1", client.getJson("/headers").join().path("host").asText(), "the server's address by default");
+        var a = client.call(HttpMethod.GET, "/headers", null, null, Map.of("Host", "node.example:8080", "Authorization", "Bearer t")).join().json();
+        assertEquals("node.example:8080", a.path("host").asText());
+        assertEquals("Bearer t", a.path("auth").asText());
     }
 
     @Test

@@ -48,22 +48,12 @@ final class ObjectAdmin {
     }
 
     void unpin(ChannelHandlerContext ctx, String cidText, boolean keepAlive) {
-        try {
-            Cid cid = Cid.parse(cidText);
-            int n = objects.unpin(cid);
-            Answers.json(ctx, HttpResponseStatus.OK, Map.of("cid", cid.toString(), "unpinned", n), keepAlive);
-        } catch (CidFormatException e) {
-            Answers.malformedCid(ctx, cidText, e, keepAlive);
-        } catch (ObjectException e) {
-            Answers.refused(ctx, e, keepAlive);
-        } catch (RuntimeException e) {
-            Answers.internalError(ctx, e, keepAlive);
-        }
+        byCid(ctx, cidText, keepAlive, cid -> Map.of("cid", cid.toString(), "unpinned", objects.unpin(cid)));
     }
 
     void health(ChannelHandlerContext ctx, String cidText, boolean keepAlive) {
-        try {
-            ObjectStore.Health h = objects.health(Cid.parse(cidText));
+        byCid(ctx, cidText, keepAlive, cid -> {
+            ObjectStore.Health h = objects.health(cid);
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("cid", h.cid().toString());
             out.put("k", h.k());
@@ -71,7 +61,19 @@ final class ObjectAdmin {
             out.put("segments", h.healthyPerSegment().size());
             out.put("weakest", h.weakest());
             out.put("healthy", h.healthyPerSegment());
-            Answers.json(ctx, HttpResponseStatus.OK, out, keepAlive);
+            return out;
+        });
+    }
+
+    /** What a route answers about one object. */
+    private interface ByCid {
+        Object answer(Cid cid) throws ObjectException;
+    }
+
+    /** 200 with {@code route}'s answer for the CID in {@code cidText}; 400 for a malformed CID, the code's status for a refusal. */
+    private static void byCid(ChannelHandlerContext ctx, String cidText, boolean keepAlive, ByCid route) {
+        try {
+            Answers.json(ctx, HttpResponseStatus.OK, route.answer(Cid.parse(cidText)), keepAlive);
         } catch (CidFormatException e) {
             Answers.malformedCid(ctx, cidText, e, keepAlive);
         } catch (ObjectException e) {
