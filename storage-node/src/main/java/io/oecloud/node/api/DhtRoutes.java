@@ -12,6 +12,7 @@ import io.oecloud.dht.Multiaddr;
 import io.oecloud.dht.PeerId;
 import io.oecloud.dht.Provider;
 import io.oecloud.http.Json;
+import io.oecloud.http.Route;
 import io.oecloud.http.Router;
 import io.oecloud.node.DhtOps;
 import io.oecloud.proofs.Cid;
@@ -42,21 +43,21 @@ final class DhtRoutes {
         router.add(HttpMethod.GET, "/v1/id", r -> ops.id().thenApply(i -> Json.response(HttpResponseStatus.OK, Map.of(
                         "peerId", i.peerId(), "addrs", i.addrs(), "protocols", i.protocols(), "agentVersion", i.agentVersion()))))
                 .add(HttpMethod.POST, "/v1/ping", r -> {
-                    Multiaddr addr = Route.Parse.multiaddr(r.query("addr"));
+                    Multiaddr addr = Params.multiaddr(r.query("addr"));
                     return ops.ping(addr).thenApply(d -> Json.response(HttpResponseStatus.OK, Map.of(
                             "peerId", addr.peerId().toString(), "rttMs", d.toNanos() / 1e6)));
                 })
                 .add(HttpMethod.POST, "/v1/dht/provide/{cid...}", r -> {
-                    Cid cid = Route.Parse.cid(r.param("cid"));
+                    Cid cid = Params.cid(r.param("cid"));
                     return ops.provide(cid).thenApply(n -> Json.response(HttpResponseStatus.OK, Map.of("cid", cid.toString(), "peers", n)));
                 })
                 .add(HttpMethod.GET, "/v1/dht/providers/{cid...}", r -> {
-                    Cid cid = Route.Parse.cid(r.param("cid"));
-                    int max = r.query().parameters().containsKey("max") ? Route.Parse.max(r.query("max")) : 20;
+                    Cid cid = Params.cid(r.param("cid"));
+                    int max = r.query().parameters().containsKey("max") ? Params.max(r.query("max")) : 20;
                     return ops.findProviders(cid, max).thenApply(ps -> Json.response(HttpResponseStatus.OK, Map.of("providers", providers(ps))));
                 })
                 .add(HttpMethod.GET, "/v1/dht/peers/{peer...}", r -> {
-                    PeerId p = Route.Parse.peerId(r.param("peer"));
+                    PeerId p = Params.peerId(r.param("peer"));
                     return ops.findPeer(p).thenApply(a -> Json.response(HttpResponseStatus.OK, Map.of(
                             "peerId", p.toString(), "addrs", a.stream().map(Multiaddr::toString).toList())));
                 })

@@ -3,6 +3,7 @@ package io.oecloud.node.api;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.oecloud.dht.NotFoundException;
+import io.oecloud.http.HttpError;
 import io.oecloud.http.Json;
 import io.oecloud.node.object.ObjectException;
 import java.io.IOException;
@@ -12,7 +13,7 @@ import java.util.concurrent.TimeoutException;
 /**
  * The one mapping from what went wrong to the status the API answers. The object pipeline's
  * {@link ObjectException.Code}s map by an exhaustive switch, so a new code does not compile
- * until it has a status; the JSON routes' failures map by type ({@link ApiException} carries
+ * until it has a status; the JSON routes' failures map by type ({@link HttpError} carries
  * its own, a DHT {@link NotFoundException} is 404, a deadline 504, a malformed argument 400,
  * the rest of the network 502). No status is chosen from an exception's message. The chain's
  * views and the mempool answer with statuses of their own (chain-bridge's ChainViews, TxServer).
@@ -50,8 +51,8 @@ final class Failures {
         String ours = ours(c) ? withoutCause(c) : null;
         HttpResponseStatus status;
         String words;
-        if (c instanceof ApiException a) {
-            status = a.status;
+        if (c instanceof HttpError a) {
+            status = a.status();
             words = a.getMessage();
         } else if (c instanceof TimeoutException) {
             status = HttpResponseStatus.GATEWAY_TIMEOUT;

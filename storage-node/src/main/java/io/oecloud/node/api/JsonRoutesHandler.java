@@ -9,7 +9,10 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.oecloud.chain.node.ChainRoutes;
+import io.oecloud.http.HttpError;
 import io.oecloud.http.Json;
+import io.oecloud.http.Route;
 import io.oecloud.http.Router;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -62,7 +65,7 @@ final class JsonRoutesHandler extends SimpleChannelInboundHandler<FullHttpReques
         QueryStringDecoder q = new QueryStringDecoder(req.uri());
         String path = q.path();
         if (!superNode && path.startsWith("/v1/chain/")) {
-            throw new ApiException(HttpResponseStatus.NOT_FOUND, ChainRoutes.NOT_SUPER_NODE);
+            throw new HttpError(HttpResponseStatus.NOT_FOUND, ChainRoutes.NOT_SUPER_NODE);
         }
         return switch (router.match(req.method(), path)) {
             case Router.Found<Route> found -> found.handler().handle(new Route.Request(req, q, found.params()));
@@ -72,7 +75,7 @@ final class JsonRoutesHandler extends SimpleChannelInboundHandler<FullHttpReques
                 r.headers().set(HttpHeaderNames.ALLOW, w.allowHeader());
                 yield CompletableFuture.completedFuture(r);
             }
-            case Router.NotFound<Route> n -> throw new ApiException(HttpResponseStatus.NOT_FOUND, "no route for " + req.method() + " " + path);
+            case Router.NotFound<Route> n -> throw new HttpError(HttpResponseStatus.NOT_FOUND, "no route for " + req.method() + " " + path);
         };
     }
 

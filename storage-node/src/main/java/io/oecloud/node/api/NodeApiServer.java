@@ -4,9 +4,11 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.oecloud.chain.client.ChainViews;
 import io.oecloud.chain.client.CometRpc;
+import io.oecloud.chain.node.ChainRoutes;
 import io.oecloud.chain.node.LedgerApp;
 import io.oecloud.http.HeadDeadline;
 import io.oecloud.http.HttpServer;
+import io.oecloud.http.Route;
 import io.oecloud.http.Router;
 import io.oecloud.node.DhtOps;
 import io.oecloud.node.object.ObjectStore;
@@ -35,7 +37,7 @@ import java.util.function.Supplier;
  *                        request at a time; nosniff and CSP sandbox on every answer
  *   ObjectsHttpHandler   /v1/objects, /v1/directories, /v1/health: bodies streamed, work on virtual threads
  *   HttpObjectAggregator the other routes' bodies, at most 64 KiB
- *   JsonRoutesHandler    the routes of DhtRoutes, StatusRoutes (with a StatusSource), ChainRoutes (on a super-node)
+ *   JsonRoutesHandler    the routes of DhtRoutes, StatusRoutes (with a StatusSource), chain-bridge's ChainRoutes (on a super-node)
  * </pre>
  */
 public final class NodeApiServer implements AutoCloseable {

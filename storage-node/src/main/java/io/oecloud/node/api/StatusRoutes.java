@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.oecloud.http.Json;
+import io.oecloud.http.Route;
 import io.oecloud.http.Router;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

@@ -28,7 +28,7 @@ class FailuresTest {
     void byType() throws Exception {
         assertEquals(new Answer(404, "no record for /oe/x"), answer(new CompletionException(new NotFoundException("no record for /oe/x"))));
         assertEquals(new Answer(504, "no answer from the network within 60 s"), answer(new TimeoutException()));
-        assertEquals(new Answer(429, "wait"), answer(new ApiException(HttpResponseStatus.TOO_MANY_REQUESTS, "wait")));
+        assertEquals(new Answer(429, "wait"), answer(new io.oecloud.http.HttpError(HttpResponseStatus.TOO_MANY_REQUESTS, "wait")));
         assertEquals(new Answer(400, "our words"), answer(new IllegalArgumentException("our words")));
         assertEquals(new Answer(502, "could not connect to the peer"), answer(new java.net.ConnectException("Connection refused")));
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.oecloud.chain.node.ChainRoutes;
 import io.oecloud.http.Json;
 import io.oecloud.node.object.ObjectException;
 import io.oecloud.proofs.Cid;
