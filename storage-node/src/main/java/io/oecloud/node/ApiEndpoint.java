@@ -1,5 +1,6 @@
 package io.oecloud.node;
 
+import io.oecloud.node.api.ApiToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;

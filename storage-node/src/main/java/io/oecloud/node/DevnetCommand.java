@@ -1,5 +1,6 @@
 package io.oecloud.node;
 
+import io.oecloud.node.api.ApiToken;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.BufferedReader;

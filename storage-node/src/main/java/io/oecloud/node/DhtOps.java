@@ -12,7 +12,7 @@ import java.util.concurrent.CompletableFuture;
  * What the {@code oe id/ping/dht} commands ask of a node: a running one through its HTTP API
  * ({@link ApiClient}), or one started for the command ({@link DhtService} on a transient host).
  */
-interface DhtOps extends AutoCloseable {
+public interface DhtOps extends AutoCloseable {
     record NodeInfo(String peerId, List<String> addrs, List<String> protocols, String agentVersion) {}
 
     CompletableFuture<NodeInfo> id();

@@ -1,5 +1,8 @@
 package io.oecloud.node;
 
+import io.oecloud.node.api.NodeApiServer;
+import io.oecloud.node.api.ApiAccess;
+import io.oecloud.node.api.ApiToken;
 import io.oecloud.dht.Identity;
 import io.oecloud.dht.Multiaddr;
 import java.io.IOException;

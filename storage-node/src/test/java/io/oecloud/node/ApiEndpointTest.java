@@ -1,5 +1,6 @@
 package io.oecloud.node;
 
+import io.oecloud.node.api.ApiToken;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,4 +1,4 @@
-package io.oecloud.node;
+package io.oecloud.node.api;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -28,9 +28,9 @@ import java.util.regex.Pattern;
  * <p>An operator may write a token of their own into the file (at least 32 characters of the
  * RFC 6750 token alphabet: letters, digits, {@code - . _ ~ + /}, trailing {@code =}).
  */
-final class ApiToken {
+public final class ApiToken {
     /** The file in the data directory. */
-    static final String FILE = "api-token";
+    public static final String FILE = "api-token";
     static final int MIN_LENGTH = 32;
     private static final int MAX_LENGTH = 512;
     private static final Pattern TOKEN68 = Pattern.compile("[A-Za-z0-9._~+/-]+=*");
@@ -45,7 +45,7 @@ final class ApiToken {
     }
 
     /** A token from its text (as the operator or a client holds it). */
-    static ApiToken of(String value) {
+    public static ApiToken of(String value) {
         String v = value == null ? "" : value.strip();
         if (v.length() < MIN_LENGTH || v.length() > MAX_LENGTH || !TOKEN68.matcher(v).matches()) {
             throw new IllegalArgumentException("an API token is " + MIN_LENGTH + " to " + MAX_LENGTH
@@ -56,13 +56,13 @@ final class ApiToken {
     }
 
     /** A new random token: 32 bytes from the system's strong random source, as 64 hex digits. */
-    static ApiToken random() {
+    public static ApiToken random() {
         byte[] b = new byte[32];
         new SecureRandom().nextBytes(b);
         return new ApiToken(HexFormat.of().formatHex(b));
     }
 
-    String value() {
+    public String value() {
         return value;
     }
 
@@ -80,7 +80,7 @@ final class ApiToken {
      * @throws IOException if the file cannot be created or read, is readable by other users, or
      *                     holds no valid token (each message says how to fix it)
      */
-    static ApiToken loadOrCreate(Path dataDir) throws IOException {
+    public static ApiToken loadOrCreate(Path dataDir) throws IOException {
         Path file = dataDir.resolve(FILE);
         if (!Files.exists(file)) {
             Files.createDirectories(dataDir);
@@ -115,7 +115,7 @@ final class ApiToken {
      *
      * @throws IOException naming the file and what to do
      */
-    static ApiToken load(Path file) throws IOException {
+    public static ApiToken load(Path file) throws IOException {
         try {
             Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
             Set<PosixFilePermission> others = java.util.EnumSet.copyOf(perms);
@@ -131,7 +131,7 @@ final class ApiToken {
     }
 
     /** The token in {@code file} (a client reading it; no mode check, the node does that). */
-    static ApiToken read(Path file) throws IOException {
+    public static ApiToken read(Path file) throws IOException {
         String text = Files.readString(file, StandardCharsets.US_ASCII);
         try {
             return of(text);
