@@ -3,6 +3,7 @@
 # results under benchmarks/results/ and prints a summary table with the targets' ratios.
 #
 #   benchmarks/run.sh erasure [--quick]   Reed-Solomon: Java vector/scalar/ISA-L-through-FFM vs ISA-L's C
+#   benchmarks/run.sh codec [--quick]     decoding a degraded segment: a codec kept per RS(k, m) vs one built per segment
 #   benchmarks/run.sh hash [--quick]      SHA-256, BLAKE3 (ours and Bouncy Castle's), CIDs vs openssl speed
 #   benchmarks/run.sh p2p [--quick]       libp2p host on loopback: one stream, 64 streams, dial and identify latency
 #   benchmarks/run.sh dht [--quick]       the Kademlia DHT on 1,000 and 10,000 simulated nodes (hops, messages, churn)
@@ -17,7 +18,7 @@ set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/../bin/env.sh"
 suite=${1:-all}
 quick=${2:-}
-case "$suite" in erasure|hash|p2p|dht|store|chain|sig|ledger|all) ;; *) echo "usage: benchmarks/run.sh erasure|hash|p2p|dht|store|chain|sig|ledger|all [--quick]" >&2; exit 2 ;; esac
+case "$suite" in erasure|codec|hash|p2p|dht|store|chain|sig|ledger|all) ;; *) echo "usage: benchmarks/run.sh erasure|codec|hash|p2p|dht|store|chain|sig|ledger|all [--quick]" >&2; exit 2 ;; esac
 
 cd "$OE_ROOT"
 results=benchmarks/results
@@ -65,6 +66,13 @@ if [ "$suite" = hash ] || [ "$suite" = all ]; then
   echo "JMH HashBenchmark..." >&2
   jmh HashBenchmark -prof gc -rf json -rff "$results/hash-$stamp.json"
   files+=("$results/hash-$stamp.json")
+fi
+
+if [ "$suite" = codec ]; then
+  { echo "machine: $machine"
+    jmh CodecReuseBenchmark -rf json -rff "$results/codec-$stamp.json" | sed -n '/^Benchmark/,$p'; } \
+    | tee "$results/summary-codec-$stamp.txt"
+  exit 0
 fi
 
 if [ "$suite" = sig ]; then

@@ -229,7 +229,7 @@ public final class KadDht implements AutoCloseable {
                     List<Multiaddr> a = network.addrs(peer);
                     if (a.isEmpty()) {
                         throw new java.util.concurrent.CompletionException(
-                                new java.io.IOException("peer " + peer + " not found in the DHT"));
+                                new NotFoundException("peer " + peer + " not found in the DHT"));
                     }
                     return a;
                 });
@@ -423,7 +423,7 @@ public final class KadDht implements AutoCloseable {
             synchronized (values) {
                 if (values.isEmpty()) {
                     throw new java.util.concurrent.CompletionException(
-                            new java.io.IOException("no record for " + printable(keyCopy)));
+                            new NotFoundException("no record for " + printable(keyCopy)));
                 }
                 return values.get(validatorFor(keyCopy).select(keyCopy, values));
             }

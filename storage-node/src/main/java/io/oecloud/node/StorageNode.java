@@ -1,5 +1,6 @@
 package io.oecloud.node;
 
+import io.oecloud.node.api.NodeApiServer;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;

@@ -1,5 +1,8 @@
 package io.oecloud.node;
 
+import io.oecloud.node.api.NodeApiServer;
+import io.oecloud.node.api.ApiAccess;
+import io.oecloud.node.api.ApiToken;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

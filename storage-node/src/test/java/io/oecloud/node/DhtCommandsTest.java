@@ -1,11 +1,12 @@
 package io.oecloud.node;
 
+import io.oecloud.node.api.NodeApiServer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.oecloud.dht.Identity;
-import io.oecloud.node.cli.Oe;
 import io.oecloud.dht.Multiaddr;
+import io.oecloud.node.cli.Oe;
 import io.oecloud.proofs.Cid;
 import java.io.PrintWriter;
 import java.io.StringWriter;

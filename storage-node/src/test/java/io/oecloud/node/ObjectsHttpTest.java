@@ -1,5 +1,6 @@
 package io.oecloud.node;
 
+import io.oecloud.node.api.NodeApiServer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,5 +1,7 @@
 package io.oecloud.node;
 
+import io.oecloud.node.api.NodeApiServer;
+import io.oecloud.node.api.ApiAccess;
 import com.google.protobuf.ByteString;
 import io.oecloud.dht.Identity;
 import io.oecloud.dht.Multiaddr;

@@ -7,6 +7,7 @@ import io.netty.buffer.ByteBufOutputStream;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -49,7 +50,7 @@ final class AbciServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new LengthPrefixDecoder("ABCI", MAX_PREFIX, MAX_FRAME)).addLast(new Handler());
+                        configure(ch.pipeline());
                     }
                 });
         try {
@@ -59,6 +60,11 @@ final class AbciServer implements AutoCloseable {
             throw new IOException("cannot listen for ABCI on " + bind + ": " + e.getMessage(), e);
         }
         return this;
+    }
+
+    /** The handlers of one ABCI connection: the socket's, or an {@code EmbeddedChannel}'s in tests. */
+    void configure(ChannelPipeline pipeline) {
+        pipeline.addLast(new LengthPrefixDecoder("ABCI", MAX_PREFIX, MAX_FRAME)).addLast(new Handler());
     }
 
     public InetSocketAddress address() {

@@ -1,7 +1,5 @@
 package io.oecloud.chain.node;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -22,7 +20,6 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpRequestDecoder;
@@ -33,6 +30,8 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.oecloud.chain.ledger.Ledger;
+import io.oecloud.http.Json;
+import io.oecloud.http.Router;
 import io.oecloud.wire.LengthPrefix;
 import io.oecloud.wire.WireException;
 import java.io.IOException;
@@ -76,7 +75,6 @@ public final class TxServer implements AutoCloseable {
     /** Most transactions in one gossip batch. */
     static final int MAX_BATCH_TXS = TxGossip.MAX_BATCH_TXS;
     static final long COMMIT_WAIT_MILLIS = 30_000;
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final System.Logger LOG = System.getLogger(TxServer.class.getName());
 
     /**
@@ -242,6 +240,12 @@ public final class TxServer implements AutoCloseable {
 
     private enum Route { TXS, GOSSIP, PENDING, NOT_FOUND }
 
+    /** The routes; any other method or path is NOT_FOUND (404, as this server has always answered). */
+    private static final Router<Route> ROUTES = new Router<Route>()
+            .add(HttpMethod.POST, "/v1/chain/txs", Route.TXS)
+            .add(HttpMethod.POST, "/v1/chain/mempool", Route.GOSSIP)
+            .add(HttpMethod.GET, "/v1/chain/mempool", Route.PENDING);
+
     /**
      * One request at a time per connection: the headers pick the route and its limit (and for
      * gossip, check the sender), the body is copied into an array of the declared length as it
@@ -295,22 +299,18 @@ public final class TxServer implements AutoCloseable {
             wait = false;
             QueryStringDecoder q = new QueryStringDecoder(r.uri());
             String path = q.path();
-            boolean post = r.method().equals(HttpMethod.POST);
-            if (post && path.equals("/v1/chain/txs")) {
-                route = Route.TXS;
-                limit = Ledger.MAX_TX_BYTES;
-                budget = clientBytes;
-                wait = q.parameters().getOrDefault("wait", List.of()).contains("commit");
-            } else if (post && path.equals("/v1/chain/mempool")) {
-                route = Route.GOSSIP;
-                limit = MAX_BODY;
-                budget = peerBytes;
-            } else if (r.method().equals(HttpMethod.GET) && path.equals("/v1/chain/mempool")) {
-                route = Route.PENDING;
-                limit = 0;
-            } else {
-                route = Route.NOT_FOUND;
-                limit = 0;
+            route = ROUTES.match(r.method(), path) instanceof Router.Found<Route> found ? found.handler() : Route.NOT_FOUND;
+            switch (route) {
+                case TXS -> {
+                    limit = Ledger.MAX_TX_BYTES;
+                    budget = clientBytes;
+                    wait = q.parameters().getOrDefault("wait", List.of()).contains("commit");
+                }
+                case GOSSIP -> {
+                    limit = MAX_BODY;
+                    budget = peerBytes;
+                }
+                case PENDING, NOT_FOUND -> limit = 0;
             }
             String cl = r.headers().get(HttpHeaderNames.CONTENT_LENGTH);
             boolean chunked = HttpUtil.isTransferEncodingChunked(r);
@@ -452,15 +452,7 @@ public final class TxServer implements AutoCloseable {
     }
 
     private static void reply(ChannelHandlerContext ctx, Answer a, boolean keepAlive) {
-        byte[] body;
-        try {
-            body = JSON.writeValueAsBytes(a.body());
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
-        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(a.status()),
-                Unpooled.wrappedBuffer(body));
-        r.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON).setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        FullHttpResponse r = Json.response(HttpResponseStatus.valueOf(a.status()), a.body());
         HttpUtil.setKeepAlive(r, keepAlive);
         var f = ctx.writeAndFlush(r);
         if (!keepAlive) {

@@ -1,7 +1,5 @@
 package io.oecloud.node.cli;
 
-import io.oecloud.node.DhtOps;
-import io.oecloud.node.NodeApiServer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.bootstrap.Bootstrap;
@@ -32,6 +30,8 @@ import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.oecloud.dht.Multiaddr;
 import io.oecloud.dht.PeerId;
 import io.oecloud.dht.Provider;
+import io.oecloud.node.DhtOps;
+import io.oecloud.node.api.NodeApiServer;
 import io.oecloud.proofs.Cid;
 import java.io.IOException;
 import java.net.InetSocketAddress;

@@ -1,11 +1,11 @@
 package io.oecloud.node.cli;
 
-import io.oecloud.node.ApiToken;
-import io.oecloud.node.Node;
-import io.oecloud.node.NodeConfig;
-import io.oecloud.node.devnet.Devnet;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.oecloud.node.Node;
+import io.oecloud.node.NodeConfig;
+import io.oecloud.node.api.ApiToken;
+import io.oecloud.node.devnet.Devnet;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;

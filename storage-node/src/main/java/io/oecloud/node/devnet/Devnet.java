@@ -2,9 +2,9 @@ package io.oecloud.node.devnet;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.oecloud.node.ApiToken;
 import io.oecloud.node.Cometbft;
 import io.oecloud.node.NodeConfig;
+import io.oecloud.node.api.ApiToken;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

@@ -1,11 +1,12 @@
 package io.oecloud.node.cli;
 
+import io.oecloud.node.api.ApiToken;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.oecloud.node.ApiToken;
+import io.oecloud.node.api.ApiToken;
 import io.oecloud.node.Node;
 import java.io.IOException;
 import java.nio.file.Files;

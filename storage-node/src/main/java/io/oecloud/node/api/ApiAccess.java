@@ -1,4 +1,4 @@
-package io.oecloud.node;
+package io.oecloud.node.api;
 
 import io.netty.handler.codec.http.HttpMethod;
 import java.net.InetSocketAddress;
@@ -34,15 +34,15 @@ import java.util.regex.Pattern;
  * @param hosts extra names this API answers to ({@code name} for any port, or {@code name:port})
  * @param corsOrigins browser origins allowed to call the API ({@code https://app.example:8443})
  */
-record ApiAccess(ApiToken token, boolean publicReads, List<String> hosts, List<String> corsOrigins) {
+public record ApiAccess(ApiToken token, boolean publicReads, List<String> hosts, List<String> corsOrigins) {
     private static final Pattern HOST_NAME = Pattern.compile("(?i)[a-z0-9]([a-z0-9-]{0,62})(\\.[a-z0-9]([a-z0-9-]{0,62}))*\\.?(:\\d{1,5})?");
     private static final Pattern IP_LITERAL = Pattern.compile("(\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}|\\[[0-9a-f:.]+\\])");
     private static final Pattern ORIGIN = Pattern.compile("(?i)https?://[a-z0-9.\\-\\[\\]:]+");
 
     /** What a route needs. */
-    enum Need { OPEN, CONTENT, TOKEN }
+    public enum Need { OPEN, CONTENT, TOKEN }
 
-    ApiAccess {
+    public ApiAccess {
         if (token == null) {
             throw new IllegalArgumentException("the API needs a token: there is no way to run it without one");
         }
@@ -71,12 +71,12 @@ record ApiAccess(ApiToken token, boolean publicReads, List<String> hosts, List<S
     }
 
     /** Only the token: public reads, no extra host names, no CORS. */
-    static ApiAccess of(ApiToken token) {
+    public static ApiAccess of(ApiToken token) {
         return new ApiAccess(token, true, List.of(), List.of());
     }
 
     /** What {@code method path} needs (path without the query). */
-    static Need need(HttpMethod method, String path) {
+    public static Need need(HttpMethod method, String path) {
         boolean read = method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD);
         if (path.startsWith("/v1/chain/") && (read || method.equals(HttpMethod.POST))) {
             return Need.OPEN;
@@ -91,7 +91,7 @@ record ApiAccess(ApiToken token, boolean publicReads, List<String> hosts, List<S
     }
 
     /** Whether an {@code Authorization} header value carries this token. */
-    boolean authorized(String authorization) {
+    public boolean authorized(String authorization) {
         if (authorization == null || authorization.length() < 7 || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
             return false;
         }
@@ -99,7 +99,7 @@ record ApiAccess(ApiToken token, boolean publicReads, List<String> hosts, List<S
     }
 
     /** The Host header values an API bound to {@code bound} answers to. */
-    Hosts hostsFor(InetSocketAddress bound) {
+    public Hosts hostsFor(InetSocketAddress bound) {
         return new Hosts(bound, hosts);
     }
 
@@ -107,7 +107,7 @@ record ApiAccess(ApiToken token, boolean publicReads, List<String> hosts, List<S
      * Whether a request from a browser page at {@code origin} may go on: no Origin (not a browser,
      * or a same-origin GET), this API's own origin, or a configured one.
      */
-    boolean originAllowed(String origin, String host) {
+    public boolean originAllowed(String origin, String host) {
         if (origin == null) {
             return true;
         }
@@ -120,7 +120,7 @@ record ApiAccess(ApiToken token, boolean publicReads, List<String> hosts, List<S
     }
 
     /** Whether {@code origin} gets CORS headers (only configured ones do). */
-    boolean cors(String origin) {
+    public boolean cors(String origin) {
         return origin != null && corsOrigins.contains(origin.strip().toLowerCase(Locale.ROOT));
     }
 
@@ -134,7 +134,7 @@ record ApiAccess(ApiToken token, boolean publicReads, List<String> hosts, List<S
     }
 
     /** The Host header check of one bound API. */
-    static final class Hosts {
+    public static final class Hosts {
         private final int port;
         private final Set<String> exact; // host:port
         private final Set<String> anyPort; // configured names without a port
@@ -171,7 +171,7 @@ record ApiAccess(ApiToken token, boolean publicReads, List<String> hosts, List<S
         }
 
         /** Whether a request with this Host header is meant for this API. */
-        boolean allowed(String host) {
+        public boolean allowed(String host) {
             if (host == null) {
                 return false;
             }

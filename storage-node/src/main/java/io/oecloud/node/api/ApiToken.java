@@ -1,4 +1,4 @@
-package io.oecloud.node;
+package io.oecloud.node.api;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -56,7 +56,7 @@ public final class ApiToken {
     }
 
     /** A new random token: 32 bytes from the system's strong random source, as 64 hex digits. */
-    static ApiToken random() {
+    public static ApiToken random() {
         byte[] b = new byte[32];
         new SecureRandom().nextBytes(b);
         return new ApiToken(HexFormat.of().formatHex(b));
@@ -80,7 +80,7 @@ public final class ApiToken {
      * @throws IOException if the file cannot be created or read, is readable by other users, or
      *                     holds no valid token (each message says how to fix it)
      */
-    static ApiToken loadOrCreate(Path dataDir) throws IOException {
+    public static ApiToken loadOrCreate(Path dataDir) throws IOException {
         Path file = dataDir.resolve(FILE);
         if (!Files.exists(file)) {
             Files.createDirectories(dataDir);
@@ -115,7 +115,7 @@ public final class ApiToken {
      *
      * @throws IOException naming the file and what to do
      */
-    static ApiToken load(Path file) throws IOException {
+    public static ApiToken load(Path file) throws IOException {
         try {
             Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
             Set<PosixFilePermission> others = java.util.EnumSet.copyOf(perms);

@@ -1,4 +1,4 @@
-package io.oecloud.node;
+package io.oecloud.node.api;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
@@ -26,6 +26,8 @@ import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
+import io.oecloud.http.HeadDeadline;
+import io.oecloud.http.Json;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -181,9 +183,9 @@ final class ApiGate extends ChannelDuplexHandler {
         boolean authenticated = access.authorized(authorization);
         if (tokenNeeded && !authenticated) {
             ReferenceCountUtil.release(req);
-            FullHttpResponse r = NodeApiServer.json(HttpResponseStatus.UNAUTHORIZED, java.util.Map.of("error", authorization == null
+            FullHttpResponse r = Json.error(HttpResponseStatus.UNAUTHORIZED, authorization == null
                     ? "this route needs the node's API token: send 'Authorization: Bearer TOKEN' (the token is the file api-token in the node's data directory)"
-                    : "the API token sent is not this node's (see the file api-token in its data directory)"));
+                    : "the API token sent is not this node's (see the file api-token in its data directory)");
             r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, authorization == null ? "Bearer realm=\"oe\"" : "Bearer realm=\"oe\", error=\"invalid_token\"");
             answerAndClose(ctx, r);
             return;
@@ -274,7 +276,7 @@ final class ApiGate extends ChannelDuplexHandler {
             ctx.close(); // the answer is on its way: a second one would corrupt it
             return;
         }
-        answerAndClose(ctx, NodeApiServer.json(status, java.util.Map.of("error", words)));
+        answerAndClose(ctx, Json.error(status, words));
     }
 
     private void answerAndClose(ChannelHandlerContext ctx, FullHttpResponse r) {

@@ -1,4 +1,4 @@
-package io.oecloud.node;
+package io.oecloud.node.api;
 
 import java.util.concurrent.atomic.AtomicLong;
 

@@ -1,4 +1,4 @@
-package io.oecloud.node;
+package io.oecloud.node.api;
 
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.net.InetAddress;

@@ -1,4 +1,4 @@
-package io.oecloud.node;
+package io.oecloud.http;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -12,13 +12,13 @@ import java.util.concurrent.TimeUnit;
  * A request head must be complete within a deadline of its first byte (placed before the HTTP
  * codec, which holds a partial head as long as the connection lives). Without it a client that
  * sends a head a byte at a time, or stops half-way, holds a connection for the idle limit of two
- * minutes, and 512 such clients hold them all (slowloris). The {@link ApiGate} says when a head
- * arrived and when the next may begin; the deadline runs from the first byte read after that, so
+ * minutes, and 512 such clients hold them all (slowloris). The handler after the codec (storage-node's
+ * ApiGate) says when a head arrived ({@link #arrived}) and when the next may begin ({@link #expect}); the deadline runs from the first byte read after that, so
  * an idle keep-alive connection is left to the idle limit; a new connection's first head is due
  * within the deadline of the connection's start. On expiry the client gets a 408 written
  * raw (the codec is mid-message) and the connection closes. Event loop only.
  */
-final class HeadDeadline extends ChannelInboundHandlerAdapter {
+public final class HeadDeadline extends ChannelInboundHandlerAdapter {
     private static final String BODY = "{\"error\":\"the request head was not complete in time\"}";
     private static final byte[] TIMEOUT = ("HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nConnection: close\r\n"
             + "X-Content-Type-Options: nosniff\r\nContent-Length: " + BODY.length() + "\r\n\r\n" + BODY).getBytes(StandardCharsets.US_ASCII);
@@ -28,7 +28,7 @@ final class HeadDeadline extends ChannelInboundHandlerAdapter {
     private boolean awaiting = true; // no head yet since the last answer
     private ScheduledFuture<?> timer;
 
-    HeadDeadline(long deadlineMillis) {
+    public HeadDeadline(long deadlineMillis) {
         this.deadlineMillis = deadlineMillis;
     }
 
@@ -52,13 +52,13 @@ final class HeadDeadline extends ChannelInboundHandlerAdapter {
     }
 
     /** The gate has a whole head: the deadline is met. */
-    void arrived() {
+    public void arrived() {
         awaiting = false;
         cancel();
     }
 
     /** The gate answered a request: the next head's deadline starts with its first byte. */
-    void expect() {
+    public void expect() {
         awaiting = true;
         cancel();
     }

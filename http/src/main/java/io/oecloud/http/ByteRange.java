@@ -1,4 +1,4 @@
-package io.oecloud.node;
+package io.oecloud.http;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -9,9 +9,10 @@ import java.util.List;
  * everything else is unsatisfiable (416, with words saying why): several ranges, a malformed one,
  * one that starts past the end. Numbers are decimal digits of any length: past 18 digits they
  * count as "more than any object" (an end is clamped to the object, a start is past it), so no
- * header can overflow a {@code long}.
+ * header can overflow a {@code long}. Multipart answers to several ranges are not served: no
+ * client of ours asks for them, and a 416 tells the others to ask for one.
  */
-sealed interface ByteRange {
+public sealed interface ByteRange {
     /** Serve bytes {@code from} (inclusive) to {@code to} (exclusive). */
     record Slice(long from, long to) implements ByteRange {
         public Slice {
@@ -19,17 +20,28 @@ sealed interface ByteRange {
                 throw new IllegalArgumentException("a slice is from <= to, was " + from + "-" + to);
             }
         }
+
+        /** The {@code Content-Range} of a 206 that answers this slice of {@code size} bytes. */
+        public String contentRange(long size) {
+            return "bytes " + from + "-" + (to - 1) + "/" + size;
+        }
     }
 
     /** Serve the whole object, as if there were no Range header. */
     record Whole() implements ByteRange {}
 
-    /** Answer 416 with {@code reason}. */
+    /** Answer 416 with {@code reason} (and {@link #unsatisfied}'s {@code Content-Range}). */
     record Unsatisfiable(String reason) implements ByteRange {}
+
+    /** The {@code Content-Range} of a 416 for a representation of {@code size} bytes (RFC 9110, 14.4). */
+    static String unsatisfied(long size) {
+        return "bytes */" + size;
+    }
 
     /** Digits beyond this many may not fit a long: they mean "beyond any object". */
     int MAX_DIGITS = 18;
 
+    /** The range {@code header} (null when absent) asks of {@code size} bytes. */
     static ByteRange parse(String header, long size) {
         if (header == null) {
             return new Whole();

@@ -1,0 +1,110 @@
+package io.oecloud.chain.node;
+
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.oecloud.chain.client.ChainViews;
+import io.oecloud.dht.PeerId;
+import io.oecloud.http.HttpError;
+import io.oecloud.http.Json;
+import io.oecloud.http.Route;
+import io.oecloud.http.Router;
+import io.oecloud.proofs.Cid;
+import io.oecloud.proofs.CidFormatException;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A super-node's chain routes for an HTTP API built on the project's front ({@code http}'s
+ * {@link Router}): OEChain through this super-node's CometBFT (the views are {@link ChainViews},
+ * the mempool {@link TxServer#submit}; this class routes and checks arguments). storage-node's API
+ * mounts them; what they answer is the chain's business, so they live here:
+ * <pre>
+ *   GET  /v1/chain/status, /v1/chain/validators, /v1/chain/candidates, /v1/chain/params
+ *   GET  /v1/chain/accounts/{addr}[?prove=true], /v1/chain/accounts/{addr}/txs, /v1/chain/txs/{hash}
+ *   GET  /v1/chain/cids/{cid}[?prove=true]
+ *   GET  /v1/chain/light/commit/{height}, /v1/chain/light/validators/{height}   (what a light client checks)
+ *   POST /v1/chain/txs[?wait=commit]   body = signed transaction bytes, into the ledger's mempool
+ *   GET  /v1/chain/mempool             {"pending"}
+ * </pre>
+ * On a node that is not a super-node every {@code /v1/chain/} path is 404 saying so ({@link #NOT_SUPER_NODE}).
+ */
+public final class ChainRoutes {
+    /** What a node that is not a super-node answers (404) for every {@code /v1/chain/} path. */
+    public static final String NOT_SUPER_NODE = "this node is not a super-node: OEChain is served by nodes started with --super-node";
+
+    private final ChainViews chain;
+    private final LedgerApp ledger;
+
+    /** Routes over {@code chain} (its CometRpc stays its owner's to close) and {@code ledger}'s mempool. */
+    public ChainRoutes(ChainViews chain, LedgerApp ledger) {
+        this.chain = chain;
+        this.ledger = ledger;
+    }
+
+    /** Adds the routes above to {@code router}. */
+    public void addTo(Router<Route> router) {
+        router.add(HttpMethod.GET, "/v1/chain/status", r -> view(chain.status()))
+                .add(HttpMethod.GET, "/v1/chain/validators", r -> view(chain.validators()))
+                .add(HttpMethod.GET, "/v1/chain/candidates", r -> view(chain.candidates()))
+                .add(HttpMethod.GET, "/v1/chain/params", r -> view(chain.params()))
+                .add(HttpMethod.GET, "/v1/chain/txs/{hash...}", r -> {
+                    String hash = r.param("hash");
+                    if (!hash.matches("(?i)(0x)?[0-9a-f]{64}")) {
+                        throw new HttpError(HttpResponseStatus.BAD_REQUEST, "a transaction hash is 64 hex digits, not '" + hash + "'");
+                    }
+                    return view(chain.tx(hash));
+                })
+                .add(HttpMethod.GET, "/v1/chain/accounts/{addr}/txs", r -> {
+                    peerId(r.param("addr")); // 400 for a malformed address
+                    return view(chain.history(r.param("addr")));
+                })
+                .add(HttpMethod.GET, "/v1/chain/accounts/{addr...}", r -> {
+                    peerId(r.param("addr"));
+                    return view(chain.account(r.param("addr"), r.flag("prove", "true")));
+                })
+                .add(HttpMethod.GET, "/v1/chain/cids/{cid...}", r ->
+                        view(chain.cid(cid(r.param("cid")).toString(), r.flag("prove", "true"))))
+                .add(HttpMethod.GET, "/v1/chain/light/{rest...}", r -> light(r.param("rest")))
+                .add(HttpMethod.POST, "/v1/chain/txs", r -> TxServer.submit(ledger, r.body(), r.flag("wait", "commit"))
+                        .thenApply(a -> Json.response(HttpResponseStatus.valueOf(a.status()), a.body())))
+                .add(HttpMethod.GET, "/v1/chain/mempool", r ->
+                        CompletableFuture.completedFuture(Json.response(HttpResponseStatus.OK, Map.of("pending", ledger.pending()))));
+    }
+
+    private CompletableFuture<FullHttpResponse> light(String rest) {
+        String[] parts = rest.split("/");
+        long height;
+        try {
+            height = parts.length == 2 ? Long.parseLong(parts[1]) : -1;
+        } catch (NumberFormatException e) {
+            height = -1;
+        }
+        if (height < 1 || !(parts[0].equals("commit") || parts[0].equals("validators"))) {
+            throw new HttpError(HttpResponseStatus.BAD_REQUEST, "use /v1/chain/light/commit/HEIGHT or /v1/chain/light/validators/HEIGHT");
+        }
+        return view(parts[0].equals("commit") ? chain.lightCommit(height) : chain.lightValidators(height));
+    }
+
+    /** 400 for an address that is not a peer ID (an account's address is its key's peer ID). */
+    private static void peerId(String s) {
+        try {
+            PeerId.parse(s);
+        } catch (IllegalArgumentException e) {
+            throw new HttpError(HttpResponseStatus.BAD_REQUEST, "malformed peer ID '" + s + "': " + e.getMessage());
+        }
+    }
+
+    private static Cid cid(String s) {
+        try {
+            return Cid.parse(s);
+        } catch (CidFormatException e) {
+            throw new HttpError(HttpResponseStatus.BAD_REQUEST, "malformed CID '" + s + "': " + e.getMessage());
+        }
+    }
+
+    /** A chain view answered with its status and JSON body. */
+    private static CompletableFuture<FullHttpResponse> view(CompletableFuture<ChainViews.View> v) {
+        return v.thenApply(x -> Json.response(HttpResponseStatus.valueOf(x.status()), x.body()));
+    }
+}
