@@ -65,6 +65,10 @@ class NodeShardHoldersTest {
     void thisNodesPeerId_reachesItsStore_forPutGetHasAndUnpin() throws Exception {
         holders.put(me.peerId(), cid, block).get(10, TimeUnit.SECONDS);
         assertTrue(pinnedBy(me.publicKey()), "pinned by this node's key");
+        // announced on the store's thread just after the put's future completes: waited for, briefly
+        for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); announced.isEmpty() && System.nanoTime() < end; ) {
+            Thread.sleep(1);
+        }
         assertEquals(List.of(cid), announced, "announced once stored");
         assertArrayEquals(block, holders.get(me.peerId(), cid).get(10, TimeUnit.SECONDS));
         assertArrayEquals(block, holders.find(me.peerId(), cid).get(10, TimeUnit.SECONDS));
