@@ -52,6 +52,15 @@ public final class HttpCaller implements AutoCloseable {
         }
     }
 
+    /** The server could not be reached: no connection was made, so nothing was sent. */
+    public static final class Unreachable extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        Unreachable(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     private final InetSocketAddress server;
     private final String name;
     private final long deadlineMillis;
@@ -92,8 +101,8 @@ public final class HttpCaller implements AutoCloseable {
 
     /**
      * Sends {@code method path} with {@code body} (null: none) of {@code contentType}; completes
-     * with the answer, or exceptionally: IOException when the server cannot be reached or closes
-     * without answering, TimeoutException past the deadline, TooLongHttpContentException (a
+     * with the answer, or exceptionally: {@link Unreachable} when the server cannot be reached,
+     * IOException when it closes without answering, TimeoutException past the deadline, TooLongHttpContentException (a
      * DecoderException) for an answer over the cap.
      */
     public CompletableFuture<Answer> call(HttpMethod method, String path, byte[] body, String contentType) {
@@ -136,7 +145,7 @@ public final class HttpCaller implements AutoCloseable {
                 });
         b.connect(server).addListener(f -> {
             if (!f.isSuccess()) {
-                result.completeExceptionally(new IOException(name + " at " + server + " does not answer: " + f.cause().getMessage()));
+                result.completeExceptionally(new Unreachable(name + " at " + server + " does not answer: " + f.cause().getMessage(), f.cause()));
                 return;
             }
             DefaultFullHttpRequest req = body == null

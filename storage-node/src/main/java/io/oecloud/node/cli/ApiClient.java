@@ -2,34 +2,13 @@ package io.oecloud.node.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.netty.bootstrap.Bootstrap;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.codec.http.DefaultFullHttpRequest;
-import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringEncoder;
-import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.oecloud.dht.Multiaddr;
 import io.oecloud.dht.PeerId;
 import io.oecloud.dht.Provider;
+import io.oecloud.http.HttpCaller;
 import io.oecloud.node.DhtOps;
 import io.oecloud.node.api.NodeApiServer;
 import io.oecloud.proofs.Cid;
@@ -37,13 +16,16 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@link DhtOps} against a running node's HTTP API (one request per connection, on Netty), with
- * the endpoint's Host header and, when it has one, its API token.
+ * {@link DhtOps} against a running node's HTTP API (one request per connection, through http's
+ * {@link HttpCaller}), with the endpoint's Host header and, when it has one, its API token.
  */
 final class ApiClient implements DhtOps {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -51,64 +33,37 @@ final class ApiClient implements DhtOps {
 
     private final ApiEndpoint endpoint;
     private final InetSocketAddress api;
-    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    /** A node answers every route within its deadline (a 504 after it); 10 s more for the way back. */
+    private final HttpCaller http;
 
     ApiClient(ApiEndpoint endpoint) {
         this.endpoint = endpoint;
         this.api = endpoint.address();
+        this.http = new HttpCaller(api, "the node", TimeUnit.SECONDS.toMillis(NodeApiServer.DEADLINE_SECONDS + 10), MAX_RESPONSE);
     }
 
     /** An HTTP answer: status and body. */
     record Answer(int status, byte[] body) {}
 
+    /** {@code method uri} with the endpoint's Host header and token; a request without a body says Content-Length 0. */
     CompletableFuture<Answer> call(HttpMethod method, String uri, byte[] body) {
-        CompletableFuture<Answer> result = new CompletableFuture<>();
-        Bootstrap b = new Bootstrap().group(group).channel(NioSocketChannel.class)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000)
-                .handler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new ReadTimeoutHandler((int) NodeApiServer.DEADLINE_SECONDS + 10))
-                                .addLast(new HttpClientCodec())
-                                .addLast(new HttpObjectAggregator(MAX_RESPONSE))
-                                .addLast(new SimpleChannelInboundHandler<FullHttpResponse>() {
-                                    @Override
-                                    protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse r) {
-                                        result.complete(new Answer(r.status().code(), ByteBufUtil.getBytes(r.content())));
-                                        ctx.close();
-                                    }
-
-                                    @Override
-                                    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-                                        result.completeExceptionally(cause);
-                                        ctx.close();
-                                    }
-
-                                    @Override
-                                    public void channelInactive(ChannelHandlerContext ctx) {
-                                        result.completeExceptionally(new IOException("the node closed the connection"));
-                                    }
-                                });
+        Map<String, String> headers = new HashMap<>();
+        headers.put(HttpHeaderNames.HOST.toString(), endpoint.hostHeader());
+        if (endpoint.authorization() != null) {
+            headers.put(HttpHeaderNames.AUTHORIZATION.toString(), endpoint.authorization());
+        }
+        return http.call(method, uri, body == null ? new byte[0] : body, null, headers)
+                .handle((a, e) -> {
+                    Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                    if (c instanceof HttpCaller.Unreachable u) {
+                        throw new CompletionException(new IOException("no node answers at " + api.getHostString() + ":"
+                                + api.getPort() + " (" + u.getCause().getMessage() + ")"));
                     }
+                    if (c != null) {
+                        throw c instanceof CompletionException ce ? ce : new CompletionException(c);
+                    }
+                    return new Answer(a.status(), a.body());
                 });
-        b.connect(api).addListener(f -> {
-            if (!f.isSuccess()) {
-                result.completeExceptionally(new IOException("no node answers at " + api.getHostString() + ":"
-                        + api.getPort() + " (" + f.cause().getMessage() + ")"));
-                return;
-            }
-            Channel ch = ((io.netty.channel.ChannelFuture) f).channel();
-            FullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, uri,
-                    body == null ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
-            req.headers().set(HttpHeaderNames.HOST, endpoint.hostHeader());
-            if (endpoint.authorization() != null) {
-                req.headers().set(HttpHeaderNames.AUTHORIZATION, endpoint.authorization());
-            }
-            req.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            HttpUtil.setContentLength(req, req.content().readableBytes());
-            ch.writeAndFlush(req);
-        });
-        return result;
     }
 
     private CompletableFuture<JsonNode> json(HttpMethod method, String uri) {
@@ -215,6 +170,6 @@ final class ApiClient implements DhtOps {
 
     @Override
     public void close() {
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        http.close();
     }
 }
