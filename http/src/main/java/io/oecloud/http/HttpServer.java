@@ -17,6 +17,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -25,9 +26,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The base every HTTP server of the project stands on: binds host:port on one Netty event loop,
- * caps the connections open at once, and gives each connection the same front of the pipeline,
- * to which the server adds its own handlers ({@link Routes}):
+ * The base every HTTP server of the project stands on: binds host:port on one Netty event loop
+ * (or several, {@link Loops}), caps the connections open at once, and gives each connection the
+ * same front of the pipeline, to which the server adds its own handlers ({@link Routes}):
  * <pre>
  *   IdleStateHandler  reader idle after {@code silence} (passed on: a stalled body is the server's to answer),
  *                     idle both ways for {@code idle}: closed (a long download keeps writing, so it stays)
@@ -70,6 +71,21 @@ public final class HttpServer implements AutoCloseable {
         }
     }
 
+    /**
+     * The event loops a server runs on: they accept, read, and run the server's handlers.
+     *
+     * @param threads how many (a connection stays on one; the API's one loop hands slow work to its own threads,
+     *                the mempool endpoint checks signatures on its loops and has two)
+     * @param threadName their names' prefix (benchmarks count a server's CPU by it); daemon threads
+     */
+    public record Loops(int threads, String threadName) {
+        public Loops {
+            if (threads < 1) {
+                throw new IllegalArgumentException("a server needs at least 1 event loop, was " + threads);
+            }
+        }
+    }
+
     /** The server's own handlers, added after the codec of each connection. */
     @FunctionalInterface
     public interface Routes {
@@ -78,12 +94,14 @@ public final class HttpServer implements AutoCloseable {
     }
 
     private final String name;
-    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final EventLoopGroup group;
     private final AtomicInteger connections = new AtomicInteger();
     private final Channel channel;
 
-    private HttpServer(String name, InetSocketAddress bind, Limits limits, Routes routes) throws IOException {
+    private HttpServer(String name, InetSocketAddress bind, Limits limits, Loops loops, Routes routes) throws IOException {
         this.name = name;
+        this.group = loops == null ? new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory())
+                : new MultiThreadIoEventLoopGroup(loops.threads(), new DefaultThreadFactory(loops.threadName(), true), NioIoHandler.newFactory());
         long silence = limits.silence().toMillis();
         ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -113,13 +131,23 @@ public final class HttpServer implements AutoCloseable {
     }
 
     /**
-     * Listens on {@code bind} (port 0: any free port).
+     * Listens on {@code bind} (port 0: any free port) with one event loop (Netty's default threads).
      *
      * @param name what the server is, for errors ("API")
      * @throws IOException when the address cannot be bound
      */
     public static HttpServer start(String name, InetSocketAddress bind, Limits limits, Routes routes) throws IOException {
-        return new HttpServer(name, bind, limits, routes);
+        return new HttpServer(name, bind, limits, null, routes);
+    }
+
+    /**
+     * Listens on {@code bind} (port 0: any free port) with the event loops {@code loops}.
+     *
+     * @param name what the server is, for errors ("mempool endpoint")
+     * @throws IOException when the address cannot be bound
+     */
+    public static HttpServer start(String name, InetSocketAddress bind, Limits limits, Loops loops, Routes routes) throws IOException {
+        return new HttpServer(name, bind, limits, loops, routes);
     }
 
     public InetSocketAddress address() {

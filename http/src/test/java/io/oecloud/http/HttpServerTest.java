@@ -167,6 +167,20 @@ class HttpServerTest {
     }
 
     @Test
+    void loops_areNamedDaemonThreads_andServe() throws IOException {
+        try (HttpServer named = HttpServer.start("loop API", new InetSocketAddress("127.0.0.1", 0), LIMITS, new HttpServer.Loops(2, "test-loop"),
+                (p, head) -> p.addLast(new HttpObjectAggregator(1024)).addLast(new Handler(head)));
+             HttpCaller c = new HttpCaller(named.address(), "loop API", 2000, 64 << 10)) {
+            assertEquals("hi", c.getJson("/echo/hi").join().path("word").asText());
+            var loops = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("test-loop")).toList();
+            assertTrue(!loops.isEmpty() && loops.size() <= 2, String.valueOf(loops));
+            assertTrue(loops.stream().allMatch(Thread::isDaemon), String.valueOf(loops));
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new HttpServer.Loops(0, "x"));
+        assertEquals("a server needs at least 1 event loop, was 0", e.getMessage());
+    }
+
+    @Test
     void bindTaken_failsNamingTheAddress() {
         IOException e = assertThrows(IOException.class, () -> HttpServer.start("other API", server.address(), LIMITS, (p, h) -> { }));
         assertTrue(e.getMessage().startsWith("cannot listen for the other API on " + server.address()), e.getMessage());

@@ -1,41 +1,34 @@
 package io.oecloud.chain.node;
 
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.ContentLengthNotAllowedException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.ReferenceCountUtil;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpRequestDecoder;
-import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.netty.handler.timeout.ReadTimeoutHandler;
+import io.netty.util.ReferenceCountUtil;
 import io.oecloud.chain.ledger.Ledger;
+import io.oecloud.http.HeadDeadline;
+import io.oecloud.http.HttpServer;
 import io.oecloud.http.Json;
 import io.oecloud.http.Router;
 import io.oecloud.wire.LengthPrefix;
 import io.oecloud.wire.WireException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,6 +36,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The ledger's mempool over HTTP:
@@ -62,12 +56,17 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>Bodies are read as they arrive, never more than the route takes: a Content-Length above the
  * route's limit is refused (413) before a byte of the body is read, a chunked body when it passes
- * the limit, and every body must be complete within {@link Limits#bodyDeadline} of its headers
+ * the limit, and every body must be complete within {@link Limits#deadline} of its headers
  * (408). Bodies being read at once are bounded in total, clients' and peers' apart (a stranger's
  * stalled uploads cannot starve the super-nodes' gossip): a request whose body does not fit in
  * what is left is answered 503 at once. Headers over 8 KiB (431), a request line over 4 KiB (414),
  * a Content-Length that is not a number or comes with chunked encoding (400) are refused and the
- * connection closed. Connections are kept alive; an idle one is closed after a minute.
+ * connection closed. Connections are kept alive; one idle both ways for a minute is closed.
+ *
+ * <p>It stands on the project's HTTP front ({@link HttpServer}), which adds two limits of its own:
+ * a request head must be whole within the same deadline of its first byte (408 and close), and at
+ * most {@link Limits#connections} connections are open at once (503 and close beyond). Two event
+ * loops ("tx-http") read, check signatures and answer, as before the move.
  */
 public final class TxServer implements AutoCloseable {
     /** Largest gossip batch body. */
@@ -75,29 +74,37 @@ public final class TxServer implements AutoCloseable {
     /** Most transactions in one gossip batch. */
     static final int MAX_BATCH_TXS = TxGossip.MAX_BATCH_TXS;
     static final long COMMIT_WAIT_MILLIS = 30_000;
+    private static final String BOTH = "Content-Length together with Transfer-Encoding: chunked";
     private static final System.Logger LOG = System.getLogger(TxServer.class.getName());
 
     /**
-     * Bounds of the bodies being read.
+     * Bounds of the requests being read.
      *
      * @param clientBytes bodies of {@code POST /v1/chain/txs} being read at once, in total (8 MiB: 128 of the largest)
      * @param peerBytes gossip batches being read at once, in total (32 MiB: 8 of the largest; each peer sends one at a time)
-     * @param bodyDeadline how long a body may take after its headers
+     * @param deadline how long a body may take after its head, and a head after its first byte
+     * @param connections open at once (1,024: eight times the 128 keep-alive connections the chain
+     *                    benchmark's senders hold on each validator, with its validators' gossip besides)
      */
-    record Limits(long clientBytes, long peerBytes, java.time.Duration bodyDeadline) {
-        static final Limits DEFAULTS = new Limits(8L << 20, 32L << 20, java.time.Duration.ofSeconds(10));
+    record Limits(long clientBytes, long peerBytes, Duration deadline, int connections) {
+        static final Limits DEFAULTS = new Limits(8L << 20, 32L << 20, Duration.ofSeconds(10), 1024);
     }
+
+    /** Request line, headers and body chunks the codec takes (414, 431 beyond; larger chunks come in parts). */
+    private static final int MAX_LINE = 4096;
+    private static final int MAX_HEADERS = 8192;
+    private static final int MAX_CHUNK = 8192;
+    /** Idle both ways this long: the connection is closed. */
+    private static final Duration IDLE = Duration.ofSeconds(60);
+    /** Admission (a transaction's signature check) runs on the loops: the two worker threads the endpoint had before it stood on the base. */
+    private static final HttpServer.Loops LOOPS = new HttpServer.Loops(2, "tx-http");
 
     private final LedgerApp app;
     private final GossipAuth auth;
     private final Limits limits;
-    private final java.util.concurrent.atomic.AtomicLong clientBytes = new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.atomic.AtomicLong peerBytes = new java.util.concurrent.atomic.AtomicLong();
-    private final EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1,
-            new io.netty.util.concurrent.DefaultThreadFactory("tx-accept", true), NioIoHandler.newFactory());
-    private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(2,
-            new io.netty.util.concurrent.DefaultThreadFactory("tx-http", true), NioIoHandler.newFactory());
-    private Channel channel;
+    private final AtomicLong clientBytes = new AtomicLong();
+    private final AtomicLong peerBytes = new AtomicLong();
+    private HttpServer server;
 
     TxServer(LedgerApp app, GossipAuth auth) {
         this(app, auth, Limits.DEFAULTS);
@@ -110,39 +117,10 @@ public final class TxServer implements AutoCloseable {
     }
 
     public TxServer start(InetSocketAddress bind) throws IOException {
-        ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
-                .childHandler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new ReadTimeoutHandler(60, TimeUnit.SECONDS)).addLast(new StrictDecoder())
-                                .addLast(new HttpResponseEncoder()).addLast(new HttpServerKeepAliveHandler()).addLast(new Handler());
-                    }
-                });
-        try {
-            channel = b.bind(bind).sync().channel();
-        } catch (Exception e) {
-            close();
-            throw new IOException("cannot listen for transactions on " + bind + ": " + e.getMessage(), e);
-        }
+        HttpServer.Limits front = new HttpServer.Limits(MAX_LINE, MAX_HEADERS, MAX_CHUNK, limits.deadline(), IDLE, limits.connections());
+        server = HttpServer.start("mempool endpoint", bind, front, LOOPS,
+                (p, head) -> p.addLast(new HttpServerKeepAliveHandler()).addLast(new Handler(head)));
         return this;
-    }
-
-    /**
-     * Netty's request decoder (request line at most 4 KiB, headers 8 KiB), except that a request
-     * with both Content-Length and chunked encoding is refused rather than read as chunked: two
-     * framings that disagree are how requests get smuggled past a proxy.
-     */
-    private static final class StrictDecoder extends HttpRequestDecoder {
-        static final String BOTH = "Content-Length together with Transfer-Encoding: chunked";
-
-        StrictDecoder() {
-            super(4096, 8192, 8192);
-        }
-
-        @Override
-        protected void handleTransferEncodingChunkedWithContentLength(io.netty.handler.codec.http.HttpMessage message) {
-            throw new IllegalArgumentException(BOTH);
-        }
     }
 
     /** Bytes of bodies being read now (clients', peers'): for tests. */
@@ -151,7 +129,12 @@ public final class TxServer implements AutoCloseable {
     }
 
     public InetSocketAddress address() {
-        return (InetSocketAddress) channel.localAddress();
+        return server.address();
+    }
+
+    /** Connections open now: for tests. */
+    int connections() {
+        return server.connections();
     }
 
     /** An HTTP answer: status and JSON body. */
@@ -253,6 +236,7 @@ public final class TxServer implements AutoCloseable {
      * end is answered at once and the connection closed, the rest of the body unread.
      */
     private final class Handler extends ChannelInboundHandlerAdapter {
+        private final HeadDeadline head;
         private Route route;
         private boolean keepAlive;
         private boolean wait;
@@ -261,11 +245,15 @@ public final class TxServer implements AutoCloseable {
         private byte[] body;
         private int filled;
         private GossipAuth.Claim claim;
-        private java.util.concurrent.atomic.AtomicLong budget;
+        private AtomicLong budget;
         private long reserved;
         private io.netty.util.concurrent.ScheduledFuture<?> deadline;
         /** An answer was sent early: the connection is closing, nothing more is read. */
         private boolean closing;
+
+        Handler(HeadDeadline head) {
+            this.head = head;
+        }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -285,13 +273,15 @@ public final class TxServer implements AutoCloseable {
         }
 
         private void begin(ChannelHandlerContext ctx, HttpRequest r) {
+            head.arrived();
             if (r.decoderResult().isFailure()) {
                 Throwable cause = r.decoderResult().cause();
                 int status = cause instanceof io.netty.handler.codec.http.TooLongHttpLineException ? 414
                         : cause instanceof io.netty.handler.codec.http.TooLongHttpHeaderException ? 431 : 400;
-                refuse(ctx, status, status == 414 ? "the request line is longer than 4096 bytes"
-                        : status == 431 ? "the request headers are larger than 8192 bytes"
-                        : cause != null && StrictDecoder.BOTH.equals(cause.getMessage()) ? StrictDecoder.BOTH
+                // the codec refuses both framings at once (RFC 9112 §6.1): two that disagree are how requests get smuggled past a proxy
+                refuse(ctx, status, status == 414 ? "the request line is longer than " + MAX_LINE + " bytes"
+                        : status == 431 ? "the request headers are larger than " + MAX_HEADERS + " bytes"
+                        : cause instanceof ContentLengthNotAllowedException ? BOTH
                         : "not a valid HTTP request (request line, headers or Content-Length)");
                 return;
             }
@@ -317,7 +307,7 @@ public final class TxServer implements AutoCloseable {
             declared = -1;
             if (cl != null) {
                 if (chunked) {
-                    refuse(ctx, 400, "Content-Length together with Transfer-Encoding: chunked");
+                    refuse(ctx, 400, BOTH);
                     return;
                 }
                 try {
@@ -362,7 +352,7 @@ public final class TxServer implements AutoCloseable {
             if (HttpUtil.is100ContinueExpected(r)) {
                 ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
             }
-            long millis = limits.bodyDeadline().toMillis();
+            long millis = limits.deadline().toMillis();
             deadline = ctx.executor().schedule(() -> {
                 if (route != null && !closing) {
                     refuse(ctx, 408, "the request body did not arrive within " + millis + " ms of its headers");
@@ -396,6 +386,7 @@ public final class TxServer implements AutoCloseable {
             GossipAuth.Claim who = claim;
             boolean ka = keepAlive;
             reset();
+            head.expect(); // the request is whole: the next head's deadline starts with its first byte
             try {
                 switch (r) {
                     case TXS -> submit(app, b, wait).thenAccept(a -> reply(ctx, a, ka));
@@ -462,10 +453,8 @@ public final class TxServer implements AutoCloseable {
 
     @Override
     public void close() {
-        if (channel != null) {
-            channel.close().syncUninterruptibly();
+        if (server != null) {
+            server.close();
         }
-        boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-        workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 }

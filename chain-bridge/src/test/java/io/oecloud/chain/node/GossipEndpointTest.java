@@ -270,7 +270,7 @@ class GossipEndpointTest {
 
     @Test
     void bodiesBeingReadAtOnce_areBoundedInTotal_andAStalledOneIsDroppedAtItsDeadline() throws Exception {
-        start(new TxServer.Limits(3L * Ledger.MAX_TX_BYTES, 32L << 20, java.time.Duration.ofSeconds(3)));
+        start(new TxServer.Limits(3L * Ledger.MAX_TX_BYTES, 32L << 20, java.time.Duration.ofSeconds(3), TxServer.Limits.DEFAULTS.connections()));
         List<Socket> stalled = new ArrayList<>();
         for (int i = 0; i < 3; i++) { // three uploads that announce 64 KiB and send 10 bytes
             Socket s = connect();
@@ -288,6 +288,36 @@ class GossipEndpointTest {
         }
         awaitBuffered(0);
         assertEquals(200, post("/v1/chain/txs", "", transfer(0)).status());
+    }
+
+    /**
+     * The limits the HTTP front adds (issue 23): a head must be whole within the deadline of its
+     * first byte, and connections over the cap are answered 503 and closed before anything is read;
+     * a keep-alive connection that answered a request waits for its next head without a deadline.
+     */
+    @Test
+    void aHeadNotWholeInTime_is408_andConnectionsOverTheCap_are503_whileKeptAliveOnesServeOn() throws Exception {
+        start(new TxServer.Limits(8L << 20, 32L << 20, java.time.Duration.ofSeconds(1), 2));
+        Socket kept = connect();
+        OutputStream out = kept.getOutputStream();
+        out.write("GET /v1/chain/mempool HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        assertEquals(200, read(kept).status());
+        Socket slow = connect(); // half a head, then nothing
+        slow.getOutputStream().write("GET /v1/chain/mempool HTTP/1.1\r\nHo".getBytes(StandardCharsets.ISO_8859_1));
+        for (int i = 0; i < 1000 && server.connections() < 2; i++) {
+            Thread.sleep(5); // the server's event loops take both connections in; a bounded wait for that event
+        }
+        Socket third = connect();
+        Reply refused = read(third);
+        assertEquals(503, refused.status(), refused.body());
+        assertTrue(refused.body().contains("too many connections"), refused.body());
+        assertEquals(-1, third.getInputStream().read(), "and the connection is closed");
+        Reply timedOut = read(slow);
+        assertEquals(408, timedOut.status(), timedOut.body());
+        assertEquals(-1, slow.getInputStream().read(), "and the connection is closed");
+        Thread.sleep(1500); // past the deadline: a kept-alive connection's next head has none until its first byte
+        out.write("GET /v1/chain/mempool HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        assertEquals(200, read(kept).status());
     }
 
     private void awaitBuffered(long bytes) throws InterruptedException {
