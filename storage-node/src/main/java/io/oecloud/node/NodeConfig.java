@@ -2,6 +2,7 @@ package io.oecloud.node;
 
 import io.oecloud.dht.Multiaddr;
 import io.oecloud.dht.PeerId;
+import io.oecloud.node.api.ApiAccess;
 import io.oecloud.node.object.ObjectService;
 import io.oecloud.node.store.Quotas;
 import java.io.IOException;
@@ -16,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -196,8 +198,8 @@ public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean 
             throw new Invalid(label.apply("owner-quota") + " and " + label.apply("strangers-quota")
                     + " must not be negative, were " + ownerQuota + " and " + strangersQuota);
         }
-        NodeConfig c = new NodeConfig(v.multiaddrs("listen"), v.apiAddress(), v.bool("api-public-reads"), v.all("api-host"),
-                v.all("api-cors-origin"), v.duration("api-body-silence"), v.multiaddrs("bootstrap"), k, m,
+        NodeConfig c = new NodeConfig(v.multiaddrs("listen"), v.apiAddress(), v.bool("api-public-reads"), v.checked("api-host", ApiAccess::hostName),
+                v.checked("api-cors-origin", ApiAccess::corsOrigin), v.duration("api-body-silence"), v.multiaddrs("bootstrap"), k, m,
                 v.writeQuorum(k, m), capacity, v.positive("scrub-interval"), v.positive("repair-interval"),
                 v.positive("gc-interval"), v.duration("gc-grace"), v.trustOwners(), ownerQuota, strangersQuota,
                 v.bool("super-node"), chainHome.isEmpty() ? dataDir.resolve("cometbft") : Path.of(chainHome),
@@ -283,6 +285,19 @@ public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean 
             }
             String d = DEFAULTS.get(key);
             return d.isEmpty() ? List.of() : List.of(d);
+        }
+
+        /** Every value of a repeatable key, each passed through {@code check}; an error names the label. */
+        List<String> checked(String key, UnaryOperator<String> check) {
+            List<String> out = new ArrayList<>();
+            for (String v : all(key)) {
+                try {
+                    out.add(check.apply(v));
+                } catch (IllegalArgumentException e) {
+                    throw new Invalid(label.apply(key) + " " + e.getMessage());
+                }
+            }
+            return out;
         }
 
         String one(String key) {

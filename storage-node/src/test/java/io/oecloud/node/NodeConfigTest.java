@@ -113,6 +113,8 @@ class NodeConfigTest {
         assertTrue(refused("owner-quota = -1\n").contains("must not be negative, were -1 and"));
         assertTrue(refused("write-quorum = 7\n").contains(NodeConfig.FILE + ": write-quorum 7 is more than the k + m = 6 shards"));
         assertTrue(refused("k = 0\n").contains("k 0, "), refused("k = 0\n"));
+        assertTrue(refused("api-host = http://x/\n").contains(NodeConfig.FILE + ": api-host must be a host name"), refused("api-host = http://x/\n"));
+        assertTrue(refused("api-cors-origin = *\n").contains(NodeConfig.FILE + ": api-cors-origin must be an origin"));
     }
 
     @Test
@@ -125,6 +127,8 @@ class NodeConfigTest {
     void flags_withAnUnknownOrBadValue_areRefusedNamingTheFlag() {
         assertTrue(assertThrows(NodeConfig.Invalid.class, () -> NodeConfig.load(dir, Map.of("k", List.of("x"))))
                 .getMessage().startsWith("--k must be a whole number, was 'x'"));
+        assertTrue(assertThrows(NodeConfig.Invalid.class, () -> NodeConfig.load(dir, Map.of("api-host", List.of("a b"))))
+                .getMessage().startsWith("--api-host must be a host name, optionally with :PORT"));
         assertTrue(assertThrows(NodeConfig.Invalid.class, () -> NodeConfig.ofFlags(Map.of("kk", List.of("4")), dir))
                 .getMessage().contains("unknown setting 'kk'"));
     }

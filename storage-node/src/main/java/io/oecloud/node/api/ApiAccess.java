@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
 /**
@@ -48,26 +49,47 @@ public record ApiAccess(ApiToken token, boolean publicReads, List<String> hosts,
         }
         List<String> h = new ArrayList<>();
         for (String name : hosts) {
-            String n = name.strip().toLowerCase(Locale.ROOT);
-            if (!HOST_NAME.matcher(n).matches() && !IP_LITERAL.matcher(hostPart(n)).matches()) {
-                throw new IllegalArgumentException("--api-host must be a host name, optionally with :PORT, like node.example.com; was '" + name + "'");
-            }
-            h.add(n);
+            h.add(named("api-host", name, ApiAccess::hostName));
         }
         hosts = List.copyOf(h);
         List<String> o = new ArrayList<>();
         for (String origin : corsOrigins) {
-            String n = origin.strip().toLowerCase(Locale.ROOT);
-            if (n.endsWith("/")) {
-                n = n.substring(0, n.length() - 1);
-            }
-            if (!ORIGIN.matcher(n).matches()) {
-                throw new IllegalArgumentException("--api-cors-origin must be an origin like https://app.example.com or http://localhost:3000"
-                        + " (scheme, host, optional port; no path, no *); was '" + origin + "'");
-            }
-            o.add(n);
+            o.add(named("api-cors-origin", origin, ApiAccess::corsOrigin));
         }
         corsOrigins = List.copyOf(o);
+    }
+
+    private static String named(String key, String value, UnaryOperator<String> check) {
+        try {
+            return check.apply(value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(key + " " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * An extra name the API answers to, lower-cased; the error says what is wrong with it but not
+     * where it came from (a flag or node.conf), which the caller adds.
+     */
+    public static String hostName(String name) {
+        String n = name.strip().toLowerCase(Locale.ROOT);
+        if (!HOST_NAME.matcher(n).matches() && !IP_LITERAL.matcher(hostPart(n)).matches()) {
+            throw new IllegalArgumentException("must be a host name, optionally with :PORT, like node.example.com; was '" + name + "'");
+        }
+        return n;
+    }
+
+    /** A browser origin allowed to call the API, lower-cased and without a trailing slash; errors as {@link #hostName}. */
+    public static String corsOrigin(String origin) {
+        String n = origin.strip().toLowerCase(Locale.ROOT);
+        if (n.endsWith("/")) {
+            n = n.substring(0, n.length() - 1);
+        }
+        if (!ORIGIN.matcher(n).matches()) {
+            throw new IllegalArgumentException("must be an origin like https://app.example.com or http://localhost:3000"
+                    + " (scheme, host, optional port; no path, no *); was '" + origin + "'");
+        }
+        return n;
     }
 
     /** Only the token: public reads, no extra host names, no CORS. */
