@@ -314,6 +314,34 @@ class SliceProofTest {
     }
 
     @Test
+    void prove_fromDirectBuffers_equalsFromTheHeap() {
+        byte[] content = content(300_001);
+        ByteBuffer direct = ByteBuffer.allocateDirect(content.length).put(content).flip();
+        Outboard heapOb = Outboard.build(content);
+        Outboard directOb = Outboard.build(direct, Outboard.DEFAULT_GROUP_CHUNKS);
+        assertArrayEquals(heapOb.bytes(), directOb.bytes());
+        assertEquals(0, direct.position(), "the buffer is not moved");
+        for (long c : new long[] {0, 17, 100, 290}) {
+            SliceProof p = SliceProver.prove(content, c, 3);
+            assertEquals(p, SliceProver.prove(direct, c, 3));
+            Outboard.DataRange r = directOb.dataRange(c, 3);
+            ByteBuffer slice = direct.slice((int) r.offset(), (int) r.length());
+            assertEquals(p, SliceProver.prove(directOb, slice, c, 3));
+        }
+    }
+
+    @Test
+    void siblingCount_matchesTheTree() {
+        assertEquals(0, TreeShape.siblingCount(1, 0, 1));
+        assertEquals(1, TreeShape.siblingCount(2, 0, 1));
+        assertEquals(3, TreeShape.siblingCount(5, 1, 1)); // [0], [2,4), [4]
+        assertEquals(1, TreeShape.siblingCount(5, 4, 1)); // [0,4)
+        assertEquals(13, TreeShape.siblingCount(8192, 4321, 1));
+        assertEquals(0, TreeShape.siblingCount(8192, 0, 8192));
+        assertEquals(4, TreeShape.siblingCount(8, 3, 2)); // [0,2), [2], [5], [6,8)
+    }
+
+    @Test
     void accessors_returnCopies() {
         SliceProof p = SliceProver.prove(content(5000), 2, 1);
         p.chunks()[0] ^= 1;
