@@ -11,6 +11,7 @@
 #   benchmarks/run.sh chain [--quick]     OEChain on 4 CometBFT validators vs CometBFT's kvstore: tx/s, commit latency
 #   benchmarks/run.sh sig [--quick]       Ed25519 checks: Bouncy Castle vs OEChain's TxSignatures (libsodium); signing a transfer
 #   benchmarks/run.sh ledger [--quick]    OEChain's ledger: one block of 100 transfers at 1,000 / 10,000 / 100,000 accounts
+#   benchmarks/run.sh slice [--quick]     BLAKE3 verified slices of an 8 MiB shard: verify, prove (outboard vs content), outboard build vs hash
 #   benchmarks/run.sh all [--quick]       erasure and hash (p2p, dht and store run on their own)
 #
 # --quick shortens warm-up and measurement (for trying things; record full runs only).
@@ -18,7 +19,7 @@ set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/../bin/env.sh"
 suite=${1:-all}
 quick=${2:-}
-case "$suite" in erasure|codec|hash|p2p|dht|store|chain|sig|ledger|all) ;; *) echo "usage: benchmarks/run.sh erasure|codec|hash|p2p|dht|store|chain|sig|ledger|all [--quick]" >&2; exit 2 ;; esac
+case "$suite" in erasure|codec|hash|p2p|dht|store|chain|sig|ledger|slice|all) ;; *) echo "usage: benchmarks/run.sh erasure|codec|hash|p2p|dht|store|chain|sig|ledger|slice|all [--quick]" >&2; exit 2 ;; esac
 
 cd "$OE_ROOT"
 results=benchmarks/results
@@ -87,6 +88,13 @@ if [ "$suite" = ledger ]; then
   { echo "machine: $machine"
     jmh LedgerBlockBenchmark -rf json -rff "$results/ledger-$stamp.json" | sed -n '/^Benchmark/,$p'; } \
     | tee "$results/summary-ledger-$stamp.txt"
+  exit 0
+fi
+
+if [ "$suite" = slice ]; then
+  { echo "machine: $machine"
+    jmh SliceBenchmark -prof gc -rf json -rff "$results/slice-$stamp.json" | sed -n '/^Benchmark/,$p'; } \
+    | tee "$results/summary-slice-$stamp.txt"
   exit 0
 fi
 

@@ -85,6 +85,29 @@ final class Blake3Simd {
         }
     }
 
+    /**
+     * Writes the chaining values of the {@code chunks / levelChunks} consecutive nodes of
+     * {@code levelChunks} chunks each (a power of two, 1 to {@code chunks}) inside the subtree of
+     * {@code chunks} whole chunks (as in {@link #subtree}) to {@code out}, 8 words a node from
+     * {@code outOff}. None of them is flagged ROOT. For outboards: node CVs below a subtree's root.
+     */
+    void subtreeLevel(MemorySegment seg, long off, int chunks, long counter, int levelChunks, int[] out, int outOff) {
+        for (int g = 0; g < chunks; g += LANES) {
+            chunks16(seg, off + (long) g * CHUNK, counter + g, g);
+        }
+        int nodes = chunks / levelChunks;
+        for (int n = chunks; n > nodes; n >>>= 1) {
+            for (int p = 0; p < n / 2; p += LANES) {
+                parents16(2 * p, p);
+            }
+        }
+        for (int i = 0; i < nodes; i++) {
+            for (int w = 0; w < 8; w++) {
+                out[outOff + 8 * i + w] = cvs[w * CAP + i];
+            }
+        }
+    }
+
     private void chunks16(MemorySegment seg, long off, long counter, int dst) {
         // counter is a multiple of 16, so counter + lane never carries into the high word.
         IntVector.broadcast(S, (int) counter).add(IOTA).intoArray(counters, 0);
