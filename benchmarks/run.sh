@@ -11,6 +11,7 @@
 #   benchmarks/run.sh chain [--quick]     OEChain on 4 CometBFT validators vs CometBFT's kvstore: tx/s, commit latency
 #   benchmarks/run.sh sig [--quick]       Ed25519 checks: Bouncy Castle vs OEChain's TxSignatures (libsodium); signing a transfer
 #   benchmarks/run.sh ledger [--quick]    OEChain's ledger: one block of 100 transfers at 1,000 / 10,000 / 100,000 accounts
+#   benchmarks/run.sh roots [--quick]     node roots: build over 100,000 entries, one inclusion proof, verify one, 32 challenges
 #   benchmarks/run.sh all [--quick]       erasure and hash (p2p, dht and store run on their own)
 #
 # --quick shortens warm-up and measurement (for trying things; record full runs only).
@@ -18,7 +19,7 @@ set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/../bin/env.sh"
 suite=${1:-all}
 quick=${2:-}
-case "$suite" in erasure|codec|hash|p2p|dht|store|chain|sig|ledger|all) ;; *) echo "usage: benchmarks/run.sh erasure|codec|hash|p2p|dht|store|chain|sig|ledger|all [--quick]" >&2; exit 2 ;; esac
+case "$suite" in erasure|codec|hash|p2p|dht|store|chain|sig|ledger|roots|all) ;; *) echo "usage: benchmarks/run.sh erasure|codec|hash|p2p|dht|store|chain|sig|ledger|roots|all [--quick]" >&2; exit 2 ;; esac
 
 cd "$OE_ROOT"
 results=benchmarks/results
@@ -87,6 +88,13 @@ if [ "$suite" = ledger ]; then
   { echo "machine: $machine"
     jmh LedgerBlockBenchmark -rf json -rff "$results/ledger-$stamp.json" | sed -n '/^Benchmark/,$p'; } \
     | tee "$results/summary-ledger-$stamp.txt"
+  exit 0
+fi
+
+if [ "$suite" = roots ]; then
+  { echo "machine: $machine"
+    jmh NodeRootBenchmark -prof gc -rf json -rff "$results/roots-$stamp.json" | sed -n '/^Benchmark/,$p'; } \
+    | tee "$results/summary-roots-$stamp.txt"
   exit 0
 fi
 

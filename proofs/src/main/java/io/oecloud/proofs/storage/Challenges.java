@@ -62,7 +62,7 @@ public final class Challenges {
             throw new StorageProofException(StorageProofException.Kind.ARGUMENT,
                     "challenge count " + c + " is outside [1, " + MAX_PER_PERIOD + "]");
         }
-        Domains h = new Domains();
+        Domains h = Domains.local();
         byte[] d = new byte[Domains.HASH_BYTES];
         List<Challenge> out = new ArrayList<>(c);
         for (int j = 0; j < c; j++) {
@@ -81,7 +81,7 @@ public final class Challenges {
         if (j < 0) {
             throw new StorageProofException(StorageProofException.Kind.ARGUMENT, "challenge number " + j + " is negative");
         }
-        return challenge(new Domains(), new byte[Domains.HASH_BYTES], seed, nodeId, period, count, j);
+        return challenge(Domains.local(), new byte[Domains.HASH_BYTES], seed, nodeId, period, count, j);
     }
 
     /** The number of 1 KiB chunks a challenge picks from: {@code max(1, ceil(size / 1024))} (an empty shard has one, empty, chunk). */

@@ -24,9 +24,18 @@ import java.nio.charset.StandardCharsets;
  * a leaf or the other way round (the second-preimage trick RFC 6962 prevents with its 0x00 / 0x01
  * prefixes).
  *
- * <p>Not thread-safe: one instance per thread or per call.
+ * <p>Not thread-safe: one instance per thread ({@link #local()}) or per call. An instance holds a
+ * {@code Blake3} (about 20 KB with its vector scratch), which is why verifiers reuse one per thread;
+ * no method here calls back into another user of the same instance.
  */
 final class Domains {
+    private static final ThreadLocal<Domains> LOCAL = ThreadLocal.withInitial(Domains::new);
+
+    /** This thread's instance; callers use it for one computation and never hold it across calls out. */
+    static Domains local() {
+        return LOCAL.get();
+    }
+
     static final byte[] LEAF = ascii("oe/node-root/leaf/v1");
     static final byte[] NODE = ascii("oe/node-root/node/v1");
     static final byte[] ROOT = ascii("oe/node-root/root/v1");

@@ -105,7 +105,7 @@ public record InclusionProof(long index, NodeEntry entry, byte[] siblings) {
             throw new StorageProofException(StorageProofException.Kind.PATH_LENGTH, "the proof has " + siblingCount()
                     + " siblings; entry " + index + " of " + count + " has a path of " + expected);
         }
-        Domains h = new Domains();
+        Domains h = Domains.local();
         byte[] node = new byte[Domains.HASH_BYTES];
         h.leaf(entry, node, 0);
         int k = 0;

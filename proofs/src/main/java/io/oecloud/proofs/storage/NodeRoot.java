@@ -189,7 +189,7 @@ public final class NodeRoot {
     /** The leaf hash of {@code entry} (its layout: proofs/README.md, "Node roots and challenges"). */
     public static byte[] leafHash(NodeEntry entry) {
         byte[] d = new byte[Domains.HASH_BYTES];
-        new Domains().leaf(entry, d, 0);
+        Domains.local().leaf(entry, d, 0);
         return d;
     }
 

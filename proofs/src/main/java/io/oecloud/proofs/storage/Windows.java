@@ -61,7 +61,7 @@ public record Windows(long periodBlocks, int windows) {
      */
     public int nodeWindow(byte[] nodeId) {
         Challenges.checkNodeId(nodeId);
-        long v = Domains.longAt(new Domains().window(nodeId), 0);
+        long v = Domains.longAt(Domains.local().window(nodeId), 0);
         return (int) Long.remainderUnsigned(v, windows);
     }
 
