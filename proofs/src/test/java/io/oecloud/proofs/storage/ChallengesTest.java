@@ -176,6 +176,8 @@ class ChallengesTest {
         assertEquals(StorageProofException.Kind.ARGUMENT, kindOf(() -> Challenges.derive(SEED, NODE, 0, 1, Challenges.MAX_PER_PERIOD + 1)));
         assertEquals(StorageProofException.Kind.ARGUMENT, kindOf(() -> Challenges.one(SEED, NODE, 0, 1, -1)));
         assertEquals(StorageProofException.Kind.ARGUMENT, kindOf(() -> Challenges.chunks(-1)));
-        assertEquals(255, Challenges.derive(SEED, new byte[255], 0, 1, 1).size() * 255);
+        // The limits themselves are accepted: a 255-byte ID, one entry, the most challenges.
+        assertEquals(0, Challenges.derive(SEED, new byte[255], 0, 1, 1).get(0).entry());
+        assertEquals(Challenges.MAX_PER_PERIOD, Challenges.derive(SEED, NODE, 0, NodeRoot.MAX_COUNT, Challenges.MAX_PER_PERIOD).size());
     }
 }
