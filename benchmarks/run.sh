@@ -12,6 +12,7 @@
 #   benchmarks/run.sh sig [--quick]       Ed25519 checks: Bouncy Castle vs OEChain's TxSignatures (libsodium); signing a transfer
 #   benchmarks/run.sh ledger [--quick]    OEChain's ledger: one block of 100 transfers at 1,000 / 10,000 / 100,000 accounts
 #   benchmarks/run.sh slice [--quick]     BLAKE3 verified slices of an 8 MiB shard: verify, prove (outboard vs content), outboard build vs hash
+#   benchmarks/run.sh roots [--quick]     node roots: build over 100,000 entries, one inclusion proof, verify one, 32 challenges
 #   benchmarks/run.sh all [--quick]       erasure and hash (p2p, dht and store run on their own)
 #
 # --quick shortens warm-up and measurement (for trying things; record full runs only).
@@ -19,7 +20,7 @@ set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/../bin/env.sh"
 suite=${1:-all}
 quick=${2:-}
-case "$suite" in erasure|codec|hash|p2p|dht|store|chain|sig|ledger|slice|all) ;; *) echo "usage: benchmarks/run.sh erasure|codec|hash|p2p|dht|store|chain|sig|ledger|slice|all [--quick]" >&2; exit 2 ;; esac
+case "$suite" in erasure|codec|hash|p2p|dht|store|chain|sig|ledger|slice|roots|all) ;; *) echo "usage: benchmarks/run.sh erasure|codec|hash|p2p|dht|store|chain|sig|ledger|slice|roots|all [--quick]" >&2; exit 2 ;; esac
 
 cd "$OE_ROOT"
 results=benchmarks/results
@@ -95,6 +96,13 @@ if [ "$suite" = slice ]; then
   { echo "machine: $machine"
     jmh SliceBenchmark -prof gc -rf json -rff "$results/slice-$stamp.json" | sed -n '/^Benchmark/,$p'; } \
     | tee "$results/summary-slice-$stamp.txt"
+  exit 0
+fi
+
+if [ "$suite" = roots ]; then
+  { echo "machine: $machine"
+    jmh NodeRootBenchmark -prof gc -rf json -rff "$results/roots-$stamp.json" | sed -n '/^Benchmark/,$p'; } \
+    | tee "$results/summary-roots-$stamp.txt"
   exit 0
 fi
 

@@ -1,0 +1,90 @@
+package io.oecloud.benchmarks;
+
+import io.oecloud.proofs.Cid;
+import io.oecloud.proofs.ContentCodec;
+import io.oecloud.proofs.HashFunction;
+import io.oecloud.proofs.storage.Challenge;
+import io.oecloud.proofs.storage.Challenges;
+import io.oecloud.proofs.storage.InclusionProof;
+import io.oecloud.proofs.storage.NodeEntry;
+import io.oecloud.proofs.storage.NodeRoot;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+
+/**
+ * What a node root costs (proofs/README.md, "Node roots and challenges"): building the tree over
+ * {@code entries} random BLAKE3 raw CIDs with sizes (the target: a few hundred ms for 100,000),
+ * producing one inclusion proof from the built tree, verifying one (with its encoded form decoded
+ * first, as a super-node receives it), and deriving a period's 32 challenges. One thread.
+ *
+ * <p>Run: {@code benchmarks/run.sh roots}
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+public class NodeRootBenchmark {
+    @Param({"100000"})
+    public int entries;
+
+    private List<NodeEntry> list;
+    private NodeRoot tree;
+    private byte[] root;
+    private byte[] encoded;
+    private long index;
+    private final byte[] seed = new byte[32];
+    private final byte[] nodeId = new byte[32];
+
+    @Setup
+    public void setup() {
+        Random rnd = new Random(42);
+        list = new ArrayList<>(entries);
+        for (int i = 0; i < entries; i++) {
+            byte[] d = new byte[32];
+            rnd.nextBytes(d);
+            list.add(new NodeEntry(Cid.of(ContentCodec.RAW, HashFunction.BLAKE3, d), rnd.nextLong(1L << 26)));
+        }
+        list.sort((a, b) -> a.cid().compareTo(b.cid()));
+        tree = NodeRoot.build(list);
+        root = tree.root();
+        index = entries / 3;
+        encoded = tree.prove(index).encode();
+        rnd.nextBytes(seed);
+        rnd.nextBytes(nodeId);
+    }
+
+    /** The whole tree: leaf hashes, every level, the root. */
+    @Benchmark
+    @OutputTimeUnit(TimeUnit.MILLISECONDS)
+    public NodeRoot build() {
+        return NodeRoot.build(list);
+    }
+
+    @Benchmark
+    public InclusionProof prove() {
+        return tree.prove(index);
+    }
+
+    /** Decode (with the encoded form's cap) and verify against (root, count), as a verifier does. */
+    @Benchmark
+    public InclusionProof decodeAndVerify() {
+        InclusionProof p = InclusionProof.decode(encoded, InclusionProof.MAX_ENCODED_BYTES);
+        p.verify(root, entries, index);
+        return p;
+    }
+
+    /** A period's 32 challenges for one node. */
+    @Benchmark
+    public List<Challenge> challenges() {
+        return Challenges.derive(seed, nodeId, 7, entries, Challenges.DEFAULT_PER_PERIOD);
+    }
+}
