@@ -155,6 +155,12 @@ class DevnetChainTest {
                 java.net.http.HttpResponse.BodyHandlers.ofString());
         assertEquals(404, storageOnly.statusCode());
         assertTrue(storageOnly.body().contains("--super-node"), storageOnly.body());
+        // that node reaches the chain through the super-nodes all the same: its account, funded at genesis, in oe status
+        String node5 = doc.at("/nodes/5/dataDir").asText();
+        awaitTrue(() -> oe("status", "--data-dir", node5).out().contains("chain.balance      1000000000000000000000\n"), 60,
+                "node 5's account read from the chain");
+        OeLauncherTest.Run status5 = oe("status", "--data-dir", node5);
+        assertTrue(status5.out().contains("chain.account      " + doc.at("/nodes/5/peerId").asText() + "\n"), status5.out());
         java.util.function.Function<String, java.net.http.HttpResponse<String>> get = path -> {
             try {
                 return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + api + path)).build(),

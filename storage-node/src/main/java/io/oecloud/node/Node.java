@@ -1,5 +1,7 @@
 package io.oecloud.node;
 
+import io.oecloud.chain.client.ChainClient;
+import io.oecloud.chain.ledger.Ledger;
 import io.oecloud.chain.ledger.TxSignatures;
 import io.oecloud.chain.node.ChainNode;
 import io.oecloud.dht.Identity;
@@ -12,19 +14,49 @@ import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A running node: its roles started from one {@link NodeConfig} through {@link Roles}, in
  * dependency order: storage (store, p2p host and DHT, object service, upkeep), then the super-node
- * (ledger and CometBFT; the API serves its routes), then the HTTP API, whose address goes to
+ * (ledger and CometBFT; the API serves its routes), then the chain link (the node's account and
+ * transactions: through its own ledger on a super-node, through {@code chain-rpc} and
+ * {@code chain-mempool} elsewhere), then the HTTP API, whose address goes to
  * {@code DATA_DIR/api} last, for client commands to find. {@link #close} closes them in reverse.
  */
 public final class Node implements AutoCloseable {
     /** The file in the data directory that tells client commands where the API listens. */
     public static final String API_FILE = "api";
 
+    /** How often a node reads its account from the chain, and how long one call to a super-node may take. */
+    private static final Duration CHAIN_REFRESH = Duration.ofSeconds(5);
+    private static final long CHAIN_DEADLINE_MILLIS = 10_000;
+
     private final Roles roles;
+
+    /** The storage role's status with the chain link's under "chain". */
+    private record WithChain(StorageNode storage, ChainLink link) implements NodeApiServer.StatusSource {
+        @Override
+        public Map<String, Object> status() {
+            Map<String, Object> m = new LinkedHashMap<>(storage.status());
+            m.put("chain", link.status());
+            return m;
+        }
+
+        @Override
+        public String metrics() {
+            return storage.metrics();
+        }
+
+        @Override
+        public Map<String, Object> upkeepNow() {
+            return storage.upkeepNow();
+        }
+    }
 
     private Node(Roles roles) {
         this.roles = roles;
@@ -71,8 +103,14 @@ public final class Node implements AutoCloseable {
             roles.start("chain gauges", () -> new ChainGauges(started, storage.metrics));
         }
         ChainNode chainNode = chain;
+        ChainClient.Endpoints endpoints = chainNode != null
+                ? new ChainClient.Endpoints(List.of(chainNode.rpcAddress()), List.of(chainNode.txAddress()))
+                : config.chainRpc().isEmpty() ? null : new ChainClient.Endpoints(config.chainRpc(), config.chainMempool());
+        ChainLink link = endpoints == null ? null : roles.start("chain link",
+                () -> ChainLink.start(new ChainClient(endpoints, id, CHAIN_DEADLINE_MILLIS), CHAIN_REFRESH, InstantSource.system()));
+        NodeApiServer.StatusSource status = link == null ? storage : new WithChain(storage, link);
         NodeApiServer server = roles.start("API", () -> {
-            NodeApiServer s = new NodeApiServer(p2p.service(() -> { }), storage.objects, access, apiLimits).withStatus(storage);
+            NodeApiServer s = new NodeApiServer(p2p.service(() -> { }), storage.objects, access, apiLimits).withStatus(status);
             if (chainNode != null) {
                 s.withChain(chainNode.rpc(), chainNode.app());
             }
@@ -119,9 +157,16 @@ public final class Node implements AutoCloseable {
                     + chainNode.rpcAddress().getPort() + " (CometBFT pid " + chainNode.enginePid() + "), mempool and gossip on http://"
                     + chainNode.txAddress().getHostString() + ":" + chainNode.txAddress().getPort() + ", transaction signatures checked by "
                     + TxSignatures.backend());
+        } else if (!config.chainRpc().isEmpty()) {
+            out.println("chain link: account " + Ledger.address(id.publicKey()) + ", reads from " + hostPorts(config.chainRpc())
+                    + ", transactions to " + hostPorts(config.chainMempool()));
         }
         out.println("DHT server, routing table " + node.dht.routingTableSize() + " peers; ready");
         out.flush();
+    }
+
+    private static String hostPorts(List<InetSocketAddress> as) {
+        return String.join(", ", as.stream().map(a -> a.getHostString() + ":" + a.getPort()).toList());
     }
 
     /** Closes the roles in reverse order of their start: the API file and API first, storage last. */

@@ -30,7 +30,8 @@ import java.util.regex.Pattern;
  * number, was 'four'}).
  *
  * <p>The file is lines of {@code key = value} with the flags' value syntax, {@code #} comments, and
- * a repeatable key (listen, bootstrap, trust-owner, api-host, api-cors-origin) once per value. Not
+ * a repeatable key (listen, bootstrap, trust-owner, api-host, api-cors-origin, chain-rpc,
+ * chain-mempool) once per value. Not
  * {@code java.util.Properties}: it keeps the last of two equal keys without a word, reads {@code \}
  * as an escape (Windows paths) and knows no line numbers; not JSON: operators edit it by hand and
  * want comments, and the flags' vocabulary works unchanged.
@@ -39,12 +40,15 @@ import java.util.regex.Pattern;
  * @param cometbft the CometBFT binary, or null for the project's pinned one
  * @param writeQuorum checked against k and m; k only when {@code allow-weak-write-quorum} said so
  * @param strangersQuota half the capacity unless set
+ * @param chainRpc super-nodes' CometBFT RPC addresses this node reads the chain from (none: the
+ *     node has no chain link, unless it is a super-node, which reads its own)
+ * @param chainMempool super-nodes' mempool endpoints this node sends its transactions to
  */
 public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean apiPublicReads, List<String> apiHosts,
         List<String> apiCorsOrigins, Duration apiBodySilence, List<Multiaddr> bootstrap, int k, int m, int writeQuorum,
         long capacity, Duration scrubInterval, Duration repairInterval, Duration gcInterval, Duration gcGrace,
         List<String> trustOwners, long ownerQuota, long strangersQuota, boolean superNode, Path chainHome, Path cometbft,
-        boolean warmUp) {
+        boolean warmUp, List<InetSocketAddress> chainRpc, List<InetSocketAddress> chainMempool) {
     /** A setting that is refused; the message names where it came from, the key and the value. */
     public static final class Invalid extends IllegalArgumentException {
         Invalid(String message) {
@@ -58,7 +62,8 @@ public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean 
     /** Every setting and its default, in the order the file lists them; "" for none (or one derived from others). */
     public static final Map<String, String> DEFAULTS = defaults();
     /** The settings that take several values: repeated lines in the file, repeated flags. */
-    public static final List<String> REPEATABLE = List.of("listen", "api-host", "api-cors-origin", "bootstrap", "trust-owner");
+    public static final List<String> REPEATABLE = List.of("listen", "api-host", "api-cors-origin", "bootstrap", "trust-owner",
+            "chain-rpc", "chain-mempool");
 
     private static Map<String, String> defaults() {
         Map<String, String> d = new LinkedHashMap<>();
@@ -84,6 +89,8 @@ public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean 
         d.put("super-node", "false");
         d.put("chain-home", ""); // DATA_DIR/cometbft
         d.put("cometbft", ""); // the project's pinned binary
+        d.put("chain-rpc", ""); // none: no chain link (a super-node reads its own)
+        d.put("chain-mempool", "");
         d.put("warm-up", "true");
         return java.util.Collections.unmodifiableMap(d);
     }
@@ -94,6 +101,8 @@ public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean 
         apiCorsOrigins = List.copyOf(apiCorsOrigins);
         bootstrap = List.copyOf(bootstrap);
         trustOwners = List.copyOf(trustOwners);
+        chainRpc = List.copyOf(chainRpc);
+        chainMempool = List.copyOf(chainMempool);
     }
 
     /**
@@ -203,7 +212,13 @@ public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean 
                 v.writeQuorum(k, m), capacity, v.positive("scrub-interval"), v.positive("repair-interval"),
                 v.positive("gc-interval"), v.duration("gc-grace"), v.trustOwners(), ownerQuota, strangersQuota,
                 v.bool("super-node"), chainHome.isEmpty() ? dataDir.resolve("cometbft") : Path.of(chainHome),
-                cometbft.isEmpty() ? null : Path.of(cometbft), v.bool("warm-up"));
+                cometbft.isEmpty() ? null : Path.of(cometbft), v.bool("warm-up"),
+                v.hostPorts("chain-rpc"), v.hostPorts("chain-mempool"));
+        if (c.chainRpc().isEmpty() != c.chainMempool().isEmpty()) {
+            throw new Invalid(label.apply("chain-rpc") + " and " + label.apply("chain-mempool")
+                    + " go together (reads from one, transactions to the other), was given " + c.chainRpc().size()
+                    + " and " + c.chainMempool().size() + " addresses");
+        }
         try {
             c.objectConfig();
         } catch (IllegalArgumentException e) {
@@ -349,6 +364,15 @@ public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean 
 
         List<Multiaddr> multiaddrs(String key) {
             return NodeConfig.multiaddrs(all(key), label.apply(key));
+        }
+
+        /** HOST:PORT values, each checked (an unresolved name is kept: it may resolve later). */
+        List<InetSocketAddress> hostPorts(String key) {
+            List<InetSocketAddress> out = new ArrayList<>();
+            for (String v : all(key)) {
+                out.add(hostPort(v, label.apply(key)));
+            }
+            return out;
         }
 
         InetSocketAddress apiAddress() {

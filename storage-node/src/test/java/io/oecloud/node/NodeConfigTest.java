@@ -115,6 +115,17 @@ class NodeConfigTest {
         assertTrue(refused("k = 0\n").contains("k 0, "), refused("k = 0\n"));
         assertTrue(refused("api-host = http://x/\n").contains(NodeConfig.FILE + ": api-host must be a host name"), refused("api-host = http://x/\n"));
         assertTrue(refused("api-cors-origin = *\n").contains(NodeConfig.FILE + ": api-cors-origin must be an origin"));
+        assertTrue(refused("chain-rpc = nowhere\n").contains("chain-rpc must be HOST:PORT, was 'nowhere'"));
+        assertTrue(refused("chain-rpc = 127.0.0.1:26657\n").contains(NodeConfig.FILE + ": chain-rpc and chain-mempool go together"
+                + " (reads from one, transactions to the other), was given 1 and 0 addresses"), refused("chain-rpc = 127.0.0.1:26657\n"));
+    }
+
+    @Test
+    void chainEndpoints_repeatedInTheFile_areReadInOrder() throws Exception {
+        NodeConfig c = load("chain-rpc = 127.0.0.1:26657\nchain-rpc = 127.0.0.1:26659\nchain-mempool = 127.0.0.1:26800\n", Map.of());
+        assertEquals(List.of(new java.net.InetSocketAddress("127.0.0.1", 26657), new java.net.InetSocketAddress("127.0.0.1", 26659)), c.chainRpc());
+        assertEquals(List.of(new java.net.InetSocketAddress("127.0.0.1", 26800)), c.chainMempool());
+        assertEquals(List.of(), NodeConfig.ofFlags(Map.of(), dir).chainRpc(), "no chain link unless told");
     }
 
     @Test

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.ByteString;
 import io.netty.handler.codec.http.HttpMethod;
+import io.oecloud.chain.client.ChainClient;
 import io.oecloud.chain.client.LightClient;
 import io.oecloud.chain.ledger.Amounts;
 import io.oecloud.chain.ledger.Ledger;
@@ -80,12 +81,11 @@ final class ChainCommands {
         JsonNode params = request(target, HttpMethod.GET, "/v1/chain/params", null);
         io.oecloud.chain.ledger.Fees fees = new io.oecloud.chain.ledger.Fees(new BigInteger(params.path("minFee").asText("0")),
                 new BigInteger(params.path("feePerByte").asText("0")));
-        body.setChainId(status.path("chainId").asText()).setSender(ByteString.copyFrom(key.publicKey()))
-                .setNonce(acct.path("nonce").asLong()).setFee(ByteString.copyFrom(Amounts.encode(fee == null ? BigInteger.ZERO : fee)));
-        byte[] tx = fees.sign(key, body);
-        if (fee != null && fee.compareTo(fees.required(tx.length)) < 0) {
-            throw new IOException("--fee " + fee + " is below the " + fees.required(tx.length) + " base units this transaction must pay ("
-                    + fees.minimum() + " + " + fees.perByte() + " per byte x " + tx.length + " bytes)");
+        byte[] tx;
+        try {
+            tx = ChainClient.sign(key, body, status.path("chainId").asText(), acct.path("nonce").asLong(), fees, fee);
+        } catch (IOException e) {
+            throw new IOException("--fee " + e.getMessage(), e);
         }
         return request(target, HttpMethod.POST, "/v1/chain/txs?wait=commit", tx);
     }

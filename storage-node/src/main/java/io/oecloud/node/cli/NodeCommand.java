@@ -91,6 +91,15 @@ final class NodeCommand implements Callable<Integer> {
     @Option(names = "--cometbft", paramLabel = "PATH", description = "The CometBFT binary (default: the project's pinned one, installed on first use).")
     Path cometbftBinary;
 
+    @Option(names = "--chain-rpc", paramLabel = "HOST:PORT",
+            description = "A super-node's CometBFT RPC to read the chain from (this node's account, the chain's parameters), repeatable; "
+                    + "with --chain-mempool. oe devnet sets both for every node.")
+    List<String> chainRpc;
+
+    @Option(names = "--chain-mempool", paramLabel = "HOST:PORT",
+            description = "A super-node's mempool endpoint to send this node's transactions to, repeatable; with --chain-rpc.")
+    List<String> chainMempool;
+
     @Option(names = "--warm-up", negatable = true, fallbackValue = "true",
             description = "Run the hashing, coding and cipher kernels on made-up bytes at start, so the JIT has compiled them "
                     + "before the first upload (about 2 CPU-seconds; default: ${DEFAULT-VALUE}).")

@@ -369,7 +369,7 @@ final class ObjectCommands {
     }
 
     /** {@code oe status}: the node's state. */
-    @Command(name = "status", description = "Show the running node's state: shards, space, connections, RS parameters.")
+    @Command(name = "status", description = "Show the running node's state: shards, space, connections, RS parameters, its chain account.")
     static final class Status implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -381,8 +381,14 @@ final class ObjectCommands {
         public Integer call() throws Exception {
             return simple(spec, target, HttpMethod.GET, "/v1/status", doc -> {
                 PrintWriter out = spec.commandLine().getOut();
-                doc.fields().forEachRemaining(e -> out.printf("%-18s %s%n", e.getKey(),
-                        e.getValue().isValueNode() ? e.getValue().asText() : e.getValue().toString()));
+                doc.fields().forEachRemaining(e -> {
+                    if (e.getValue().isObject()) { // "chain": {"account", "balance", ...} as chain.account, chain.balance, ...
+                        e.getValue().fields().forEachRemaining(f -> out.printf("%-18s %s%n", e.getKey() + "." + f.getKey(),
+                                f.getValue().isValueNode() ? f.getValue().asText() : f.getValue().toString()));
+                    } else {
+                        out.printf("%-18s %s%n", e.getKey(), e.getValue().isValueNode() ? e.getValue().asText() : e.getValue().toString());
+                    }
+                });
             });
         }
     }

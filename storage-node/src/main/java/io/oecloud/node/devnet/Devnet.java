@@ -79,7 +79,7 @@ public final class Devnet {
         }
         if (hasChain()) {
             chain = new DevnetChain(dataDir, Cometbft.binary(null));
-            chain.prepare(dataDir, plan.p2pPort() == 0 ? 0 : plan.chainPort());
+            chain.prepare(dataDir, plan.p2pPort() == 0 ? 0 : plan.chainPort(), plan.nodes());
         }
         Runtime.getRuntime().addShutdownHook(new Thread(this::stopAll, "devnet-stop"));
         // Node 0 first (the others join through it), then the rest at once: a JVM's start is mostly
@@ -139,9 +139,10 @@ public final class Devnet {
 
     /**
      * Node i's settings as its {@code node.conf} holds them: the plan's, its own capacity, trust in
-     * every other devnet node's shard pins, and for the first four the super-node's.
+     * every other devnet node's shard pins, for the first four the super-node's, and for the others
+     * the super-nodes' RPC and mempool endpoints, their link to the chain.
      */
-    static Map<String, List<String>> nodeSettings(Plan plan, int i, List<String> peers, DevnetChain chain) {
+    static Map<String, List<String>> nodeSettings(Plan plan, int i, List<String> peers, DevnetChain chain) throws IOException {
         Map<String, List<String>> s = new LinkedHashMap<>(plan.settings());
         if (plan.capacityOf().containsKey(i)) {
             s.put("capacity", List.of(String.valueOf(plan.capacityOf().get(i))));
@@ -159,6 +160,8 @@ public final class Devnet {
             s.put("super-node", List.of("true"));
             s.put("chain-home", List.of(chain.home(i).toString()));
             s.put("cometbft", List.of(chain.cometbft.toString()));
+        } else if (chain != null) {
+            s.putAll(chain.clientSettings());
         }
         return s;
     }

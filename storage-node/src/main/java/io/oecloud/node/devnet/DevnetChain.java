@@ -24,7 +24,9 @@ import java.util.Map;
  * The devnet's OEChain: four super-nodes (devnet nodes 0-3) with one genesis, made once under
  * {@code D/chain} with {@code cometbft testnet} and reused on later starts. The genesis makes the
  * four super-nodes candidates (their peer IDs are the operators, 10,000 passes self-bonded each,
- * epochs of 20 blocks), funds their accounts and a devnet key, {@code D/wallet/devnet.key}
+ * epochs of 20 blocks), funds their accounts, every other node's (1,000 passes each, for the
+ * transactions of proofs of storage; only the nodes the devnet had when its chain was made) and a
+ * devnet key, {@code D/wallet/devnet.key}
  * (unencrypted, for trying things), so passes can be sent and staked at once, and sets the
  * protocol's reserve.
  */
@@ -32,6 +34,8 @@ final class DevnetChain {
     static final int SUPER_NODES = 4;
     static final String CHAIN_ID = "oe-devnet";
     static final BigInteger SUPER_NODE_FUNDS = Amounts.PASS.multiply(BigInteger.valueOf(1_000));
+    /** Each storage node's that is not a super-node: its transactions (registration, proofs) cost fees. */
+    static final BigInteger NODE_FUNDS = Amounts.PASS.multiply(BigInteger.valueOf(1_000));
     static final BigInteger DEVNET_FUNDS = Amounts.PASS.multiply(BigInteger.valueOf(1_000_000));
     /** Each super-node's genesis stake, bonded to its own candidacy. */
     static final BigInteger SELF_BOND = Amounts.PASS.multiply(BigInteger.valueOf(10_000));
@@ -56,8 +60,16 @@ final class DevnetChain {
         return dir.resolve("node" + i);
     }
 
-    /** Creates the chain's homes and genesis unless they exist. {@code basePort} 0 picks free ports. */
+    /** {@link #prepare(Path, int, int)} for a devnet of super-nodes only. */
     void prepare(Path dataDir, int basePort) throws IOException {
+        prepare(dataDir, basePort, SUPER_NODES);
+    }
+
+    /**
+     * Creates the chain's homes and genesis unless they exist, funding nodes 0 to {@code nodes - 1}.
+     * {@code basePort} 0 picks free ports.
+     */
+    void prepare(Path dataDir, int basePort, int nodes) throws IOException {
         if (Files.exists(home(SUPER_NODES - 1).resolve("config/genesis.json"))) {
             if (!Files.exists(home(0).resolve(io.oecloud.chain.node.TxService.CONFIG))) { // a devnet made before the ledger kept the mempool
                 int[] free = basePort == 0 ? CometConfig.freePorts(SUPER_NODES) : null;
@@ -95,6 +107,10 @@ final class DevnetChain {
             candidates.addObject().put("address", Ledger.address(id.publicKey())).put("moniker", "oe-devnet-" + i)
                     .put("validatorKey", key.at("/pub_key/value").asText()).put("selfBond", SELF_BOND.toString())
                     .put("commissionPpm", 100_000);
+        }
+        for (int i = SUPER_NODES; i < nodes; i++) {
+            Identity id = Identity.loadOrCreate(dataDir.resolve("node-" + i));
+            accounts.addObject().put("address", Ledger.address(id.publicKey())).put("balance", NODE_FUNDS.toString());
         }
         accounts.addObject().put("address", WalletKey.address(walletKey)).put("balance", DEVNET_FUNDS.toString());
         String g = JSON.writerWithDefaultPrettyPrinter().writeValueAsString(CometConfig.genesis(home(0), CHAIN_ID, app));
@@ -138,6 +154,24 @@ final class DevnetChain {
             }
         }
         return true;
+    }
+
+    /**
+     * What a node that is not a super-node is told to reach the chain through ({@code chain-rpc}
+     * and {@code chain-mempool}, HOST:PORT): every super-node's CometBFT RPC and mempool endpoint.
+     */
+    Map<String, List<String>> clientSettings() throws IOException {
+        List<String> rpc = new ArrayList<>();
+        List<String> mempool = new ArrayList<>();
+        for (int i = 0; i < SUPER_NODES; i++) {
+            rpc.add(CometConfig.tomlValue(home(i).resolve("config/config.toml"), "rpc", "laddr").replace("tcp://", ""));
+            java.net.InetSocketAddress m = io.oecloud.chain.node.TxService.Config.read(home(i)).listen();
+            mempool.add(m.getHostString() + ":" + m.getPort());
+        }
+        Map<String, List<String>> s = new LinkedHashMap<>();
+        s.put("chain-rpc", rpc);
+        s.put("chain-mempool", mempool);
+        return s;
     }
 
     /** What devnet.json says of the chain. */

@@ -86,4 +86,31 @@ class DevnetChainFilesTest {
             assertEquals(3, c.peers().size());
         }
     }
+
+    @Test
+    void everyNodeIsFundedAtGenesis_andTheOthersAreToldTheSuperNodesEndpoints_whichTheirNodeConfReadsBack() throws Exception {
+        DevnetChain chain = new DevnetChain(dir, cometbft());
+        chain.prepare(dir, 30_000, 6);
+        String genesis = Files.readString(chain.home(0).resolve("config/genesis.json"));
+        for (int i = 0; i < 6; i++) {
+            String address = io.oecloud.chain.ledger.Ledger.address(io.oecloud.dht.Identity.loadOrCreate(dir.resolve("node-" + i)).publicKey());
+            assertTrue(genesis.contains("\"address\" : \"" + address + "\""), "node " + i + " funded: " + genesis);
+        }
+        Map<String, List<String>> client = chain.clientSettings();
+        assertEquals(List.of("127.0.0.1:30144", "127.0.0.1:30145", "127.0.0.1:30146", "127.0.0.1:30147"), client.get("chain-mempool"));
+        assertEquals(4, client.get("chain-rpc").size());
+        List<String> peers = new java.util.ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            peers.add(io.oecloud.dht.Identity.loadOrCreate(dir.resolve("node-" + i)).peerId().toString());
+        }
+        Devnet.Plan plan = new Devnet.Plan(6, dir, 0, 0, "512m", true, 30_000, Map.of(), Map.of(), "Main");
+        for (int i : new int[] {0, 5}) {
+            Path conf = dir.resolve("node-" + i).resolve(io.oecloud.node.NodeConfig.FILE);
+            io.oecloud.node.NodeConfig.write(conf, "test", Devnet.nodeSettings(plan, i, peers, chain));
+            io.oecloud.node.NodeConfig c = io.oecloud.node.NodeConfig.load(conf.getParent(), Map.of());
+            assertEquals(i == 0, c.superNode());
+            assertEquals(i == 0 ? 0 : 4, c.chainMempool().size(), "a super-node reads its own ledger");
+            assertEquals(i == 0 ? 0 : 4, c.chainRpc().size());
+        }
+    }
 }

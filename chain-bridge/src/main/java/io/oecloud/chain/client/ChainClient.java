@@ -1,0 +1,208 @@
+package io.oecloud.chain.client;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.google.protobuf.ByteString;
+import io.netty.handler.codec.http.HttpMethod;
+import io.oecloud.chain.ledger.Amounts;
+import io.oecloud.chain.ledger.Fees;
+import io.oecloud.chain.ledger.Ledger;
+import io.oecloud.chain.pb.ChainProto.TxBody;
+import io.oecloud.dht.Identity;
+import io.oecloud.http.HttpCaller;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+
+/**
+ * How a program that holds a key but is not a super-node acts on the chain: a storage node that
+ * registers and proves, later a gateway that pays. Reads go to a super-node's CometBFT RPC
+ * ({@code abci_query}; unverified: the light client checks what must not be taken on trust),
+ * transactions to a super-node's mempool endpoint ({@code POST /v1/chain/txs?wait=commit}), which
+ * gossips them to the others. With several endpoints of a kind, one that cannot be reached is
+ * passed over for the next; one that answers is believed only as far as the chain's own rules
+ * go (a wrong nonce or chain ID only gets the transaction refused).
+ *
+ * <p>Submissions are serialized per client: each takes the account's nonce from the chain after
+ * the previous one committed, so one key used by one client never races itself. Every call has
+ * {@code deadlineMillis}; waiting for a block is the mempool endpoint's (it answers 504 after
+ * its own wait).
+ */
+public final class ChainClient implements AutoCloseable {
+    /** Where a chain is reached: CometBFT RPC addresses for reads, mempool endpoints for transactions. */
+    public record Endpoints(List<InetSocketAddress> rpc, List<InetSocketAddress> mempool) {
+        public Endpoints {
+            rpc = List.copyOf(rpc);
+            mempool = List.copyOf(mempool);
+            if (rpc.isEmpty() || mempool.isEmpty()) {
+                throw new IllegalArgumentException("a chain client needs at least one RPC address and one mempool endpoint, was given "
+                        + rpc.size() + " and " + mempool.size());
+            }
+        }
+    }
+
+    /** An account as the chain holds it. */
+    public record Account(String address, BigInteger balance, long nonce) {}
+
+    /** The chain answered a transaction with a refusal or could not say whether it committed. */
+    public static final class Refused extends IOException {
+        private final int status;
+
+        Refused(int status, String message) {
+            super(message);
+            this.status = status;
+        }
+
+        /** The mempool endpoint's HTTP status: 422 refused by the ledger, 503 full or busy, 504 not committed in time. */
+        public int status() {
+            return status;
+        }
+    }
+
+    private static final int MAX_ANSWER = 1 << 20;
+
+    private final Identity key;
+    private final String address;
+    private final List<CometRpc> rpcs = new ArrayList<>();
+    private final List<HttpCaller> mempools = new ArrayList<>();
+    private final long deadlineMillis;
+    private int preferredRpc; // guarded by this: the last one that answered
+    private int preferredMempool; // guarded by this
+
+    public ChainClient(Endpoints endpoints, Identity key, long deadlineMillis) {
+        this.key = key;
+        this.address = Ledger.address(key.publicKey());
+        this.deadlineMillis = deadlineMillis;
+        for (InetSocketAddress a : endpoints.rpc()) {
+            rpcs.add(new CometRpc(a, deadlineMillis));
+        }
+        for (InetSocketAddress a : endpoints.mempool()) {
+            // the endpoint waits up to its own commit deadline before it answers ?wait=commit
+            mempools.add(new HttpCaller(a, "the mempool endpoint " + a.getHostString() + ":" + a.getPort(),
+                    deadlineMillis + TimeUnit.SECONDS.toMillis(30), MAX_ANSWER));
+        }
+    }
+
+    /** This client's account: the key's peer ID. */
+    public String address() {
+        return address;
+    }
+
+    /** The account as the chain holds it now (balance 0 and nonce 0 for one it has never seen). */
+    public Account account() throws IOException {
+        JsonNode a = read(rpc -> rpc.query("/account", address).join(), "the account " + address);
+        if (a == null) {
+            return new Account(address, BigInteger.ZERO, 0);
+        }
+        return new Account(address, new BigInteger(a.path("balance").asText("0")), a.path("nonce").asLong());
+    }
+
+    /** The chain's ID, from CometBFT's status. */
+    public String chainId() throws IOException {
+        String id = read(rpc -> rpc.get("/status").join().at("/result/node_info/network").asText(""), "the chain's status");
+        if (id.isEmpty()) {
+            throw new IOException("the chain's RPC answered a status without a chain ID (result.node_info.network)");
+        }
+        return id;
+    }
+
+    /** What transactions must pay, from the ledger's parameters. */
+    public Fees fees() throws IOException {
+        JsonNode p = read(rpc -> rpc.query("/params", "").join(), "the chain's parameters");
+        if (p == null) {
+            throw new IOException("the chain's RPC did not answer the ledger's parameters (abci_query /params)");
+        }
+        return new Fees(new BigInteger(p.path("minFee").asText("0")), new BigInteger(p.path("feePerByte").asText("0")));
+    }
+
+    /**
+     * Signs {@code body} as this client's account (chain ID, nonce and the fee the chain asks for
+     * its size filled in) and submits it, waiting for its block.
+     *
+     * @return the endpoint's answer: hash, code 0, log, height
+     * @throws Refused when the ledger refused it, the pool was full, or no block took it in time
+     * @throws IOException when no endpoint could be reached
+     */
+    public synchronized JsonNode submit(TxBody.Builder body) throws IOException {
+        byte[] tx = sign(key, body, chainId(), account().nonce(), fees(), null);
+        IOException last = null;
+        for (int i = 0; i < mempools.size(); i++) {
+            int at = (preferredMempool + i) % mempools.size();
+            HttpCaller.Answer a;
+            try {
+                a = wait(mempools.get(at).call(HttpMethod.POST, "/v1/chain/txs?wait=commit", tx, "application/octet-stream"),
+                        deadlineMillis + TimeUnit.SECONDS.toMillis(30));
+            } catch (IOException e) {
+                last = e; // unreachable or no answer in time: the next endpoint
+                continue;
+            }
+            preferredMempool = at;
+            JsonNode doc = a.json();
+            if (a.status() == 200) {
+                return doc;
+            }
+            throw new Refused(a.status(), "the chain refused the " + body.getKindCase() + " transaction (HTTP " + a.status() + "): "
+                    + doc.path("log").asText(doc.path("error").asText("no reason given")));
+        }
+        throw new IOException("no mempool endpoint could be reached (" + mempools.size() + " tried): "
+                + (last == null ? "none configured" : last.getMessage()), last);
+    }
+
+    /**
+     * {@code body} filled in and signed: chain ID, sender, nonce, and {@code fee} or, when null,
+     * what {@code fees} asks for the signed size (refused when a given fee is below that: the
+     * message starts with the fee, "N is below the R base units ...", for the caller to name it).
+     */
+    public static byte[] sign(Identity key, TxBody.Builder body, String chainId, long nonce, Fees fees, BigInteger fee) throws IOException {
+        body.setChainId(chainId).setSender(ByteString.copyFrom(key.publicKey())).setNonce(nonce)
+                .setFee(ByteString.copyFrom(Amounts.encode(fee == null ? BigInteger.ZERO : fee)));
+        byte[] tx = fees.sign(key, body);
+        if (fee != null && fee.compareTo(fees.required(tx.length)) < 0) {
+            throw new IOException(fee + " is below the " + fees.required(tx.length) + " base units this transaction must pay ("
+                    + fees.minimum() + " + " + fees.perByte() + " per byte x " + tx.length + " bytes)");
+        }
+        return tx;
+    }
+
+    private synchronized <T> T read(Function<CometRpc, T> call, String what) throws IOException {
+        RuntimeException last = null;
+        for (int i = 0; i < rpcs.size(); i++) {
+            int at = (preferredRpc + i) % rpcs.size();
+            try {
+                T t = call.apply(rpcs.get(at));
+                preferredRpc = at;
+                return t;
+            } catch (RuntimeException e) { // CompletionException from join: unreachable, late or malformed
+                last = e;
+            }
+        }
+        Throwable cause = last != null && last.getCause() != null ? last.getCause() : last;
+        throw new IOException("could not read " + what + " from any of " + rpcs.size() + " chain RPC addresses: "
+                + (cause == null ? "none configured" : cause.getMessage()), cause);
+    }
+
+    private static HttpCaller.Answer wait(java.util.concurrent.CompletableFuture<HttpCaller.Answer> f, long millis) throws IOException {
+        try {
+            return f.get(millis, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        } catch (TimeoutException e) {
+            f.cancel(true);
+            throw new IOException("no answer within " + millis + " ms");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        rpcs.forEach(CometRpc::close);
+        mempools.forEach(HttpCaller::close);
+    }
+}
