@@ -23,6 +23,9 @@ import io.oecloud.node.store.ShardStore;
 import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.ContentCodec;
 import io.oecloud.proofs.HashFunction;
+import io.oecloud.proofs.slice.SliceProof;
+import io.oecloud.proofs.slice.SliceProver;
+import java.util.List;
 import io.oecloud.testkit.ManualClock;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -186,6 +189,107 @@ class ShardProtocolTest {
             Cid wanted = cid(bytes(64));
             assertEquals(Status.CORRUPT, status(assertThrows(ExecutionException.class,
                     () -> shards.get(liar.peerId(), wanted).get(10, TimeUnit.SECONDS))));
+        } finally {
+            liar.close();
+        }
+    }
+
+    @Test
+    void prove_afterPut_answersVerifiedSlices_ofEveryShape() throws Exception {
+        byte[] a = bytes(2 << 20);
+        shards.put(serverId, cid(a), a).get(10, TimeUnit.SECONDS);
+        long[][] ranges = {{0, 1}, {0, 16}, {15, 2}, {1023, 2}, {2047, 1}, {100, 1024}, {1024, 1024}, {2040, 8}};
+        for (long[] r : ranges) {
+            for (long size : new long[] {a.length, -1}) {
+                SliceProof p = shards.prove(serverId, cid(a), r[0], (int) r[1], size).get(10, TimeUnit.SECONDS);
+                assertEquals(r[0], p.firstChunk());
+                assertArrayEquals(java.util.Arrays.copyOfRange(a, (int) r[0] * 1024, (int) (r[0] + r[1]) * 1024), p.chunks());
+                assertEquals(SliceProver.prove(a, r[0], (int) r[1]), p);
+            }
+        }
+        byte[] tiny = bytes(1);
+        shards.put(serverId, cid(tiny), tiny).get(10, TimeUnit.SECONDS);
+        assertArrayEquals(tiny, shards.prove(serverId, cid(tiny), 0, 1, 1).get(10, TimeUnit.SECONDS).chunks());
+    }
+
+    @Test
+    void prove_badRangesAndUnknownShards_areRefused_namingTheValues() throws Exception {
+        byte[] a = bytes(5000);
+        shards.put(serverId, cid(a), a).get(10, TimeUnit.SECONDS);
+        ExecutionException e = assertThrows(ExecutionException.class, () -> shards.prove(serverId, cid(a), 4, 2, 5000).get(10, TimeUnit.SECONDS));
+        assertEquals(Status.BAD_REQUEST, status(e));
+        assertTrue(e.getCause().getMessage().contains("[4, 6)") && e.getCause().getMessage().contains("5000 bytes"), e.getMessage());
+        assertEquals(Status.NOT_FOUND, status(assertThrows(ExecutionException.class,
+                () -> shards.prove(serverId, cid(bytes(10)), 0, 1, 10).get(10, TimeUnit.SECONDS))));
+        assertThrows(IllegalArgumentException.class, () -> shards.prove(serverId, cid(a), 0, 1025, 5000));
+        ShardResponse r = raw(s -> {
+            s.write(Frames.encode(s.alloc(), Requests.prove(cid(a), 0, 1025).toByteArray(), null));
+            s.closeWrite();
+        }).get(10, TimeUnit.SECONDS);
+        assertEquals(Status.BAD_REQUEST, r.getStatus());
+        assertTrue(r.getMessage().contains("1 to 1024 chunks, not 1025"), r.getMessage());
+        r = raw(s -> {
+            s.write(Frames.encode(s.alloc(), Requests.prove(cid(a), -1L, 1).toByteArray(), null));
+            s.closeWrite();
+        }).get(10, TimeUnit.SECONDS);
+        assertEquals(Status.BAD_REQUEST, r.getStatus());
+        assertTrue(r.getMessage().contains(Long.toUnsignedString(-1L)), r.getMessage());
+        assertEquals(0, ss.inflightBytes());
+    }
+
+    @Test
+    void prove_ofAShardCorruptedOnTheServersDisk_isCorrupt_andTheServerDropsIt() throws Exception {
+        byte[] a = bytes(100_000);
+        shards.put(serverId, cid(a), a).get(10, TimeUnit.SECONDS);
+        Path f;
+        try (Stream<Path> files = Files.walk(dir.resolve("store/shards"))) {
+            f = files.filter(Files::isRegularFile).findFirst().orElseThrow();
+        }
+        try (RandomAccessFile r = new RandomAccessFile(f.toFile(), "rw")) {
+            r.seek(5000);
+            r.write(r.read() ^ 1);
+        }
+        assertEquals(Status.CORRUPT, status(assertThrows(ExecutionException.class,
+                () -> shards.prove(serverId, cid(a), 4, 1, a.length).get(10, TimeUnit.SECONDS))));
+        assertEquals(null, store.metadata(cid(a)), "dropped, as the scrub would");
+    }
+
+    @Test
+    void aPeerAnsweringABadProof_isRefusedAsCorrupt() throws Exception {
+        byte[] a = bytes(300_000);
+        Cid c = cid(a);
+        SliceProof good = SliceProver.prove(a, 100, 4);
+        byte[] flipped = good.chunks();
+        flipped[10] ^= 1;
+        List<byte[]> lies = List.of(
+                new SliceProof(good.contentLength(), 100, 4, flipped, good.siblings()).encode(), // wrong bytes
+                SliceProver.prove(a, 101, 4).encode(), // another range
+                SliceProver.prove(bytes(300_000), 100, 4).encode(), // another shard
+                SliceProver.prove(java.util.Arrays.copyOf(a, 299_000), 100, 4).encode(), // another length (same path shape or not)
+                java.util.Arrays.copyOf(good.encode(), good.encodedSize() - 1), // truncated
+                new byte[ShardServer.maxProofBytes(4) + 1]); // more than a proof of 4 chunks can be
+        java.util.concurrent.atomic.AtomicReference<byte[]> answer = new java.util.concurrent.atomic.AtomicReference<>();
+        Host liar = new Host(Identity.generate(), HostConfig.defaults());
+        liar.setStreamHandler(ShardServer.PROTOCOL_ID, () -> new StreamHandler() {
+            @Override
+            public void onData(P2pStream s, ByteBuf data) {
+                data.release();
+                byte[] body = answer.get();
+                ShardResponse r = ShardResponse.newBuilder().setStatus(Status.OK).setSize(body.length).build();
+                s.write(Frames.encode(s.alloc(), r.toByteArray(), body));
+                s.closeWrite();
+            }
+        });
+        liar.start();
+        try {
+            client.dial(liar.listenAddresses().get(0).withPeerId(liar.peerId())).get(10, TimeUnit.SECONDS);
+            answer.set(good.encode());
+            assertEquals(good, shards.prove(liar.peerId(), c, 100, 4, a.length).get(10, TimeUnit.SECONDS), "the honest answer passes");
+            for (byte[] lie : lies) {
+                answer.set(lie);
+                assertEquals(Status.CORRUPT, status(assertThrows(ExecutionException.class,
+                        () -> shards.prove(liar.peerId(), c, 100, 4, a.length).get(10, TimeUnit.SECONDS))), lie.length + " bytes");
+            }
         } finally {
             liar.close();
         }
