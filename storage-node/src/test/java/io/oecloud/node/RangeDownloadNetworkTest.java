@@ -122,6 +122,31 @@ class RangeDownloadNetworkTest {
         assertTrue(whole.shardBytes() >= 8 * MIB && whole.sliceBytes() == 0, "a whole segment comes as whole shards: " + whole);
     }
 
+    /**
+     * Times ranges of growing length both ways (slices forced, whole shards forced), best of three,
+     * to place {@code Download.SLICE_FRACTION}; checks only the bytes.
+     */
+    @Test
+    void rangesOfGrowingLength_readBothWays_giveTheSameBytes_andTheirTimesArePrinted() throws Exception {
+        StorageNode reader = net.get(4);
+        for (int len : new int[] {4096, 256 * 1024, MIB, 2 * MIB, 4 * MIB, 8 * MIB}) {
+            long from = 8L * MIB; // segment 1 from its start
+            byte[] want = Arrays.copyOfRange(data, (int) from, (int) from + len);
+            long[] best = {Long.MAX_VALUE, Long.MAX_VALUE};
+            for (int round = 0; round < 3; round++) {
+                for (int way = 0; way < 2; way++) {
+                    try (AutoCloseable seam = io.oecloud.node.object.DownloadSeams.sliceFraction(way == 0 ? 1 : -1)) {
+                        long t0 = System.nanoTime();
+                        assertArrayEquals(want, read(reader, from, from + len));
+                        best[way] = Math.min(best[way], System.nanoTime() - t0);
+                    }
+                }
+            }
+            System.out.printf("range of %d bytes of an 8 MiB segment: slices %.1f ms, whole shards %.1f ms%n",
+                    len, best[0] / 1e6, best[1] / 1e6);
+        }
+    }
+
     @Test
     void aDataShardsHolderDown_theRangeFallsBackToWholeShards_andReadsRight() throws Exception {
         StorageNode down = holder(0, 1);

@@ -39,6 +39,8 @@ final class Download {
      * shard and MiB touched), and the whole-segment path also hedges slow holders.
      */
     static final double SLICE_FRACTION = 0.25;
+    /** Test seam: the share in force ({@link #SLICE_FRACTION}; tests that time both paths move it). */
+    static volatile double sliceFraction = SLICE_FRACTION;
 
     private final ObjectService.Config config;
     private final Identity owner;
@@ -137,7 +139,7 @@ final class Download {
                         }
                         Part q = parts.get(next++);
                         ahead.add(fetchers.submit(() -> {
-                            if (cipher == null && q.b() - q.a() <= SLICE_FRACTION * q.seg().getSize()) {
+                            if (cipher == null && q.b() - q.a() <= sliceFraction * q.seg().getSize()) {
                                 byte[] part = reader.readSlices(m, q.seg(), q.a(), q.b());
                                 if (part != null) {
                                     return new Fetched(Decoded.of(part), q.a());
