@@ -933,6 +933,9 @@ public final class ShardStore implements AutoCloseable {
                 p.verify(cid.digest(), m.size()); // ~10 µs: a bad outboard or bad bytes never leave
                 return p;
             } catch (NoSuchFileException e) {
+                if (metadata(cid) == null) { // deleted (or collected) while this proof was made
+                    throw new StoreException(StoreException.Code.NOT_FOUND, "no shard " + cid + " here");
+                }
                 drop(cid, "its file is gone");
                 throw new StoreException(StoreException.Code.CORRUPT, "shard " + cid + " lost its file and was dropped");
             } catch (IOException | SliceProofException e) {
