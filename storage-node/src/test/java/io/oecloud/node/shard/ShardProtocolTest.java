@@ -295,6 +295,70 @@ class ShardProtocolTest {
         }
     }
 
+    /**
+     * Mutated encodings of a good proof (bit flips, edge bytes, truncations, insertions; fixed seed,
+     * at most 1,000 cases or 15 s) answered by a peer: the client refuses every one as CORRUPT, and
+     * only the untouched proof is accepted.
+     */
+    @Test
+    void aPeerAnsweringMutatedProofs_neverHasOneAccepted() throws Exception {
+        byte[] a = bytes(200_000);
+        Cid c = cid(a);
+        byte[] good = SliceProver.prove(a, 60, 3).encode();
+        java.util.concurrent.atomic.AtomicReference<byte[]> answer = new java.util.concurrent.atomic.AtomicReference<>();
+        Host liar = new Host(Identity.generate(), HostConfig.defaults());
+        liar.setStreamHandler(ShardServer.PROTOCOL_ID, () -> new StreamHandler() {
+            @Override
+            public void onData(P2pStream s, ByteBuf data) {
+                data.release();
+                byte[] body = answer.get();
+                ShardResponse r = ShardResponse.newBuilder().setStatus(Status.OK).setSize(body.length).build();
+                s.write(Frames.encode(s.alloc(), r.toByteArray(), body));
+                s.closeWrite();
+            }
+        });
+        liar.start();
+        Random fuzz = new Random(2424);
+        int cases = 0;
+        try {
+            client.dial(liar.listenAddresses().get(0).withPeerId(liar.peerId())).get(10, TimeUnit.SECONDS);
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+            for (; cases < 1000 && System.nanoTime() < end; cases++) {
+                byte[] b = good.clone();
+                switch (fuzz.nextInt(4)) {
+                    case 0 -> b[fuzz.nextInt(b.length)] ^= (byte) (1 << fuzz.nextInt(8));
+                    case 1 -> b[fuzz.nextInt(Math.min(b.length, 12))] = (byte) new int[] {0, 0x7f, 0x80, 0xff}[fuzz.nextInt(4)];
+                    case 2 -> b = java.util.Arrays.copyOf(b, fuzz.nextInt(b.length));
+                    default -> {
+                        int at = fuzz.nextInt(b.length + 1);
+                        byte[] extra = new byte[1 + fuzz.nextInt(8)];
+                        fuzz.nextBytes(extra);
+                        byte[] out = new byte[b.length + extra.length];
+                        System.arraycopy(b, 0, out, 0, at);
+                        System.arraycopy(extra, 0, out, at, extra.length);
+                        System.arraycopy(b, at, out, at + extra.length, b.length - at);
+                        b = out;
+                    }
+                }
+                if (java.util.Arrays.equals(b, good)) {
+                    continue; // an edge byte written over the same value
+                }
+                answer.set(b);
+                int n = cases;
+                byte[] sent = b;
+                ExecutionException e = assertThrows(ExecutionException.class,
+                        () -> shards.prove(liar.peerId(), c, 60, 3, a.length).get(10, TimeUnit.SECONDS), () -> "case " + n
+                                + ": " + sent.length + " bytes were accepted");
+                assertEquals(Status.CORRUPT, status(e), e.toString());
+            }
+            answer.set(good);
+            assertEquals(SliceProof.decode(good, good.length), shards.prove(liar.peerId(), c, 60, 3, a.length).get(10, TimeUnit.SECONDS));
+        } finally {
+            liar.close();
+        }
+        assertTrue(cases >= 200, "the time bound left only " + cases + " cases");
+    }
+
     /** Opens a raw /oe/shard/1.0.0 stream to the server; the answer (if any) completes the future. */
     private java.util.concurrent.CompletableFuture<ShardResponse> raw(java.util.function.Consumer<P2pStream> send) throws Exception {
         var answer = new java.util.concurrent.CompletableFuture<ShardResponse>();
