@@ -37,9 +37,9 @@ final class Download {
      * wanted (plus under 2.5 KiB of proof per slice of up to 1 MiB) and spare the holders
      * whole-shard reads and hashes; but a part lies in fewer data shards than k, so it comes from
      * fewer holders at once, in 1 MiB requests. Measured on loopback (RangeDownloadNetworkTest, 8
-     * MiB segments at RS(4,2), best of 3, 2-core box): 4 KiB 13 ms by slices against 46 ms whole,
-     * 1 MiB 18 against 45, 2 MiB 31 against 53, 4 MiB 64 against 39, 8 MiB 93 against 60. The
-     * whole-segment path also hedges slow holders.
+     * MiB segments at RS(4,2), best of 3, 2-core box, two runs): 4 KiB 8-13 ms by slices against
+     * 46-63 ms whole, 1 MiB 13-18 against 39-45, 2 MiB 14-31 against 33-53, 4 MiB 41-64 against
+     * 39-46, 8 MiB 63-93 against 60. The whole-segment path also hedges slow holders.
      */
     static final double SLICE_FRACTION = 0.25;
     /** Test seam: the share in force ({@link #SLICE_FRACTION}; tests that time both paths move it). */
