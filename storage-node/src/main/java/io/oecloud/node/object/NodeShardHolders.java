@@ -5,6 +5,8 @@ import io.oecloud.node.shard.ShardClient;
 import io.oecloud.node.store.ShardStore;
 import io.oecloud.node.store.StoreException;
 import io.oecloud.proofs.Cid;
+import io.oecloud.proofs.slice.SliceProof;
+import io.oecloud.proofs.slice.SliceProofException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -127,6 +129,28 @@ final class NodeShardHolders implements ShardHolders {
             try {
                 return local.get(cid);
             } catch (StoreException e) {
+                throw new CompletionException(e);
+            }
+        }, io);
+    }
+
+    @Override
+    public CompletableFuture<SliceProof> prove(PeerId peer, Cid cid, long firstChunk, int count, long size) {
+        if (!peer.equals(self)) {
+            CompletableFuture<SliceProof> f = remote.prove(peer, cid, firstChunk, count, size);
+            f.whenComplete((p, e) -> {
+                if (e != null && !(e instanceof java.util.concurrent.CancellationException)) {
+                    troubled.failedGet(peer, e); // a proof that fails (caught by the client), an error or no answer
+                }
+            });
+            return f;
+        }
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                SliceProof p = local.prove(cid, firstChunk, count); // verified against the CID and the stored size
+                p.verify(cid, size); // and the size the caller expects
+                return p;
+            } catch (StoreException | SliceProofException e) {
                 throw new CompletionException(e);
             }
         }, io);

@@ -7,6 +7,8 @@ import io.oecloud.erasure.ErasureException;
 import io.oecloud.node.pb.ManifestProto.Manifest;
 import io.oecloud.node.pb.ManifestProto.Segment;
 import io.oecloud.proofs.Cid;
+import io.oecloud.proofs.slice.SliceProof;
+import io.oecloud.node.store.ShardStore;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -27,6 +29,11 @@ import java.util.function.BooleanSupplier;
  * to 2 s), one more is asked, and again each such interval; a shard GET that fails asks the next
  * shard. Holders that failed lately ({@link Troubled}) are asked last and never as a hedge. The
  * clock is a {@link Ticker}.
+ *
+ * <p>A small range of a public segment can be read without any whole shard ({@link #readSlices}):
+ * the code is systematic, data shard {@code i} holds the segment's bytes {@code [i * shardSize,
+ * (i + 1) * shardSize)} (the last ones zero-padded), so the chunks of the data shards covering the
+ * range are fetched as slices verified against those shards' CIDs (PROVE), and nothing is decoded.
  */
 final class SegmentReader {
     /** How long one segment may take to gather k shards. */
@@ -37,6 +44,10 @@ final class SegmentReader {
     private final Codecs codecs;
     private final Ticker ticker;
     private final Counter hedges;
+    private final Counter shardBytes;
+    private final Counter slices;
+    private final Counter sliceBytes;
+    private final Counter sliceFallbacks;
     /** Smoothed time of one successful shard GET, for the hedging delay. */
     private volatile double shardFetchNanos = TimeUnit.MILLISECONDS.toNanos(50);
 
@@ -47,6 +58,67 @@ final class SegmentReader {
         this.ticker = ticker;
         this.hedges = Counter.builder("oe_shard_hedged_requests")
                 .description("Extra shard GETs started because the first ones ran late").register(metrics);
+        this.shardBytes = Counter.builder("oe_segment_shard_bytes")
+                .description("Bytes of whole shards fetched to read segments").register(metrics);
+        this.slices = Counter.builder("oe_segment_slices")
+                .description("Verified slices (PROVE) fetched to read parts of segments").register(metrics);
+        this.sliceBytes = Counter.builder("oe_segment_slice_bytes")
+                .description("Chunk bytes of verified slices fetched to read parts of segments").register(metrics);
+        this.sliceFallbacks = Counter.builder("oe_segment_slice_fallbacks")
+                .description("Partial segment reads that fell back to whole shards (a slice could not be had)").register(metrics);
+    }
+
+    /**
+     * Bytes {@code [from, to)} of a public (unencrypted) segment, from verified slices of the data
+     * shards that hold them: chunks of at most {@link ShardStore#MAX_PROVE_CHUNKS} a request, all at
+     * once, each from the shard's first holder that answers with a proof that verifies against the
+     * shard's CID and size. Returns null, to read the whole segment instead, when any slice fails or
+     * is not there within a few shard times (a data shard's holders down or slow): only the whole
+     * segment's path can do without a data shard (decoding from parity).
+     *
+     * @throws ObjectException never for a missing slice (null instead); NOT_ENOUGH_SHARDS when interrupted
+     */
+    byte[] readSlices(Manifest m, Segment seg, int from, int to) throws ObjectException {
+        int shardSize = Manifests.shardSize(m, seg);
+        byte[] out = new byte[to - from];
+        record Asked(CompletableFuture<SliceProof> proof, int shardIndex, long firstChunk) {}
+        List<Asked> asked = new ArrayList<>();
+        int max = ShardStore.MAX_PROVE_CHUNKS;
+        for (int i = from / shardSize; i < m.getK() && (long) i * shardSize < to; i++) {
+            long base = (long) i * shardSize;
+            long lo = Math.max(from, base) - base;
+            long hi = Math.min(to, base + shardSize) - base;
+            for (long c = lo / 1024; c < Math.ceilDiv(hi, 1024); c += max) {
+                int count = (int) Math.min(max, Math.ceilDiv(hi, 1024) - c);
+                asked.add(new Asked(fetcher.prove(seg.getShards(i), c, count, shardSize), i, c));
+            }
+        }
+        long wait = Math.clamp((long) (8 * shardFetchNanos), TimeUnit.MILLISECONDS.toNanos(250), TimeUnit.SECONDS.toNanos(5));
+        long deadline = ticker.read() + wait;
+        try {
+            for (Asked a : asked) {
+                SliceProof p = a.proof().get(Math.max(0, deadline - ticker.read()), TimeUnit.NANOSECONDS);
+                slices.increment();
+                byte[] chunks = p.chunks();
+                sliceBytes.increment(chunks.length);
+                long at = (long) a.shardIndex() * shardSize + a.firstChunk() * 1024; // segment offset of the slice
+                long a0 = Math.max(at, from);
+                long a1 = Math.min(at + chunks.length, to);
+                if (a1 > a0) {
+                    System.arraycopy(chunks, (int) (a0 - at), out, (int) (a0 - from), (int) (a1 - a0));
+                }
+            }
+            return out;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ObjectException(ObjectException.Code.NOT_ENOUGH_SHARDS, "interrupted while fetching slices of segment "
+                    + Cid.fromBytes(seg.getCid().toByteArray()));
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            sliceFallbacks.increment();
+            return null;
+        } finally {
+            asked.forEach(a -> a.proof().cancel(true));
+        }
     }
 
     /** A shard GET that ended: its index and bytes, or the error. */
@@ -119,6 +191,7 @@ final class SegmentReader {
                             + " is " + f.data().length + " bytes where the manifest's sizes give " + shardSize);
                 }
                 if (f.error() == null) {
+                    shardBytes.increment(f.data().length);
                     s[f.index()] = f.data();
                     present[f.index()] = true;
                     got++;

@@ -5,6 +5,7 @@ import io.oecloud.dht.PeerId;
 import io.oecloud.dht.Provider;
 import io.oecloud.node.pb.ManifestProto.Shard;
 import io.oecloud.proofs.Cid;
+import io.oecloud.proofs.slice.SliceProof;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -16,7 +17,8 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * One shard, from its first holder that answers with bytes matching its CID: the holders the
  * manifest lists, one after another, then the providers the DHT knows (repair moves shards to new
- * nodes). Used by downloads and repair.
+ * nodes). Used by downloads and repair. A range of a shard's chunks comes the same way, as a slice
+ * verified against the CID ({@link #prove}).
  */
 final class ShardFetcher {
     /** Providers asked for when no listed holder answers. */
@@ -32,12 +34,29 @@ final class ShardFetcher {
 
     /** The shard's checked bytes; cancelling the future stops the transfer under way. */
     CompletableFuture<byte[]> fetch(Shard shard) {
+        return ask(shard, (peer, cid) -> holders.get(peer, cid));
+    }
+
+    /**
+     * Chunks {@code [firstChunk, firstChunk + count)} of the shard with their proof, verified
+     * against its CID and {@code shardSize}, from its first holder that answers with one.
+     */
+    CompletableFuture<SliceProof> prove(Shard shard, long firstChunk, int count, long shardSize) {
+        return ask(shard, (peer, cid) -> holders.prove(peer, cid, firstChunk, count, shardSize));
+    }
+
+    /** One request to one holder. */
+    private interface Request<T> {
+        CompletableFuture<T> to(PeerId peer, Cid cid);
+    }
+
+    private <T> CompletableFuture<T> ask(Shard shard, Request<T> request) {
         Cid cid = Cid.fromBytes(shard.getCid().toByteArray());
         List<PeerId> listed = new ArrayList<>();
         for (ByteString h : shard.getHoldersList()) {
             listed.add(PeerId.fromBytes(h.toByteArray()));
         }
-        CompletableFuture<byte[]> result = new CompletableFuture<>();
+        CompletableFuture<T> result = new CompletableFuture<>();
         AtomicReference<CompletableFuture<?>> current = new AtomicReference<>();
         result.whenComplete((b, e) -> { // cancelled by a hedging caller: stop the transfer under way
             CompletableFuture<?> c = current.get();
@@ -45,13 +64,13 @@ final class ShardFetcher {
                 c.cancel(true);
             }
         });
-        tryHolders(cid, listed, 0, new HashSet<>(), result, current, true);
+        tryHolders(cid, request, listed, 0, new HashSet<>(), result, current, true);
         return result;
     }
 
     /** Asks holders[i..] one after another, then (once) the DHT's providers of the CID. */
-    private void tryHolders(Cid cid, List<PeerId> from, int i, Set<PeerId> tried, CompletableFuture<byte[]> result,
-                            AtomicReference<CompletableFuture<?>> current, boolean askDht) {
+    private <T> void tryHolders(Cid cid, Request<T> request, List<PeerId> from, int i, Set<PeerId> tried,
+                                CompletableFuture<T> result, AtomicReference<CompletableFuture<?>> current, boolean askDht) {
         if (result.isDone()) {
             return;
         }
@@ -71,18 +90,18 @@ final class ShardFetcher {
                     providers.remember(p);
                     more.add(p.peer());
                 }
-                tryHolders(cid, more, 0, tried, result, current, false);
+                tryHolders(cid, request, more, 0, tried, result, current, false);
             });
             return;
         }
         int at = i;
-        CompletableFuture<byte[]> f = holders.get(from.get(at), cid);
+        CompletableFuture<T> f = request.to(from.get(at), cid);
         current.set(f);
-        f.whenComplete((bytes, e) -> {
+        f.whenComplete((answer, e) -> {
             if (e == null) {
-                result.complete(bytes);
+                result.complete(answer);
             } else {
-                tryHolders(cid, from, at + 1, tried, result, current, askDht);
+                tryHolders(cid, request, from, at + 1, tried, result, current, askDht);
             }
         });
     }

@@ -2,6 +2,7 @@ package io.oecloud.node.object;
 
 import io.oecloud.dht.PeerId;
 import io.oecloud.proofs.Cid;
+import io.oecloud.proofs.slice.SliceProof;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -43,6 +44,13 @@ interface ShardHolders {
      * looked for among the nearest nodes): a failure says nothing against the peer.
      */
     CompletableFuture<byte[]> find(PeerId peer, Cid cid);
+
+    /**
+     * Chunks {@code [firstChunk, firstChunk + count)} of a block with their proof, verified against
+     * its CID and {@code size} (the block's size, which the manifest gives), from a node listed as
+     * its holder: a failure is noted in {@link Troubled} as a failed GET is.
+     */
+    CompletableFuture<SliceProof> prove(PeerId peer, Cid cid, long firstChunk, int count, long size);
 
     /** Whether {@code peer} holds a good copy (HAS); false for no answer or an error. */
     CompletableFuture<Boolean> has(PeerId peer, Cid cid);

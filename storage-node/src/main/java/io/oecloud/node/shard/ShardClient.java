@@ -12,6 +12,9 @@ import io.oecloud.node.pb.ShardProto.ShardRequest;
 import io.oecloud.node.pb.ShardProto.ShardResponse;
 import io.oecloud.node.pb.ShardProto.ShardResponse.Status;
 import io.oecloud.proofs.Cid;
+import io.oecloud.node.store.ShardStore;
+import io.oecloud.proofs.slice.SliceProof;
+import io.oecloud.proofs.slice.SliceProofException;
 import java.security.SecureRandom;
 import java.time.InstantSource;
 import java.util.concurrent.CompletableFuture;
@@ -20,7 +23,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Asks other nodes for shards over {@code /oe/shard/1.0.0}. Every call has a deadline; a GET of a
- * whole shard is checked against its CID before it is returned (a range cannot be, and says so).
+ * whole shard is checked against its CID before it is returned (a range cannot be, and says so);
+ * a PROVE's slice is decoded within a cap and verified against the CID before it is returned.
  * Pins and deletes are signed by {@code signer} for the one holder they are sent to
  * ({@link ShardServer#pinMessage}, {@link ShardServer#deleteMessage}).
  */
@@ -105,6 +109,45 @@ public final class ShardClient {
                 .setCid(ByteString.copyFrom(cid.toBytes())).setOffset(offset).setLength(length).build(), null), a -> a.data);
     }
 
+    /**
+     * Chunks {@code [firstChunk, firstChunk + count)} of the shard, with their proof, verified
+     * against {@code cid} (and against {@code shardSize} when it is known, ≥ 0: a proof that
+     * leaves out the last chunk does not prove the length on its own) before the future completes.
+     * A holder that answers anything else fails the future with {@link Status#CORRUPT}, as a GET
+     * with bad bytes does.
+     *
+     * @param shardSize the shard's size in bytes, or -1 when the caller does not know it
+     * @throws IllegalArgumentException for a count outside [1, {@link ShardStore#MAX_PROVE_CHUNKS}] or a negative first chunk
+     */
+    public CompletableFuture<SliceProof> prove(PeerId peer, Cid cid, long firstChunk, int count, long shardSize) {
+        if (count < 1 || count > ShardStore.MAX_PROVE_CHUNKS || firstChunk < 0) {
+            throw new IllegalArgumentException("a PROVE asks for 1 to " + ShardStore.MAX_PROVE_CHUNKS
+                    + " chunks from chunk 0 on, not " + count + " from " + firstChunk);
+        }
+        return linked(call(peer, ShardRequest.newBuilder().setOp(ShardRequest.Op.PROVE)
+                .setCid(ByteString.copyFrom(cid.toBytes())).setFirstChunk(firstChunk).setChunkCount(count).build(), null), a -> {
+                    try {
+                        SliceProof p = SliceProof.decode(a.data, ShardServer.maxProofBytes(count));
+                        if (p.firstChunk() != firstChunk || p.chunkCount() != count) {
+                            throw new ShardException(Status.CORRUPT, peer + " answered a proof of chunks [" + p.firstChunk()
+                                    + ", " + (p.firstChunk() + p.chunkCount()) + ") of " + cid + " for [" + firstChunk
+                                    + ", " + (firstChunk + count) + ")");
+                        }
+                        if (shardSize >= 0) {
+                            p.verify(cid, shardSize);
+                        } else {
+                            p.verify(cid);
+                        }
+                        return p;
+                    } catch (SliceProofException e) {
+                        throw new CompletionException(new ShardException(Status.CORRUPT, peer + " answered a proof of chunks ["
+                                + firstChunk + ", " + (firstChunk + count) + ") of " + cid + " that fails: " + e.getMessage()));
+                    } catch (ShardException e) {
+                        throw new CompletionException(e);
+                    }
+                });
+    }
+
     /** The shard's size at {@code peer}, or -1 when it does not hold a good copy. */
     public CompletableFuture<Long> has(PeerId peer, Cid cid) {
         return call(peer, ShardRequest.newBuilder().setOp(ShardRequest.Op.HAS)
@@ -178,8 +221,14 @@ public final class ShardClient {
                             s.reset();
                             return;
                         }
-                        boolean withBody = request.getOp() == ShardRequest.Op.GET;
+                        boolean proof = request.getOp() == ShardRequest.Op.PROVE;
+                        boolean withBody = request.getOp() == ShardRequest.Op.GET || proof;
                         long size = response.getSize();
+                        if (proof && Long.compareUnsigned(size, ShardServer.maxProofBytes((int) request.getChunkCount())) > 0) {
+                            throw new ShardException(Status.CORRUPT, peer + " announced a proof of " + Long.toUnsignedString(size)
+                                    + " bytes for " + request.getChunkCount() + " chunks, more than "
+                                    + ShardServer.maxProofBytes((int) request.getChunkCount()));
+                        }
                         if (withBody && Long.compareUnsigned(size, ShardServer.MAX_SHARD) > 0) {
                             throw new ShardException(Status.BAD_REQUEST, peer + " announced an answer of "
                                     + Long.toUnsignedString(size) + " bytes, more than " + ShardServer.MAX_SHARD);

@@ -30,10 +30,12 @@ import org.bouncycastle.math.ec.rfc8032.Ed25519;
 
 /**
  * Serves {@code /oe/shard/1.0.0}: PUT (pins the shard for the key that signed it; the CID is
- * checked before the answer, so OK means stored and durable), GET with a byte range, HAS, and
- * DELETE (removes one pin, signed by the key that holds it, usable once).
+ * checked before the answer, so OK means stored and durable), GET with a byte range, HAS, DELETE
+ * (removes one pin, signed by the key that holds it, usable once), and PROVE (chunks of a shard
+ * with their {@link io.oecloud.proofs.slice.SliceProof} against its CID, from the store's outboard
+ * without reading the rest of the shard: {@link ShardStore#prove}).
  *
- * <p>Who may do what: anyone may GET and HAS. A PUT must carry its owner's Ed25519 signature over
+ * <p>Who may do what: anyone may GET, HAS and PROVE. A PUT must carry its owner's Ed25519 signature over
  * {@link #pinMessage} (this node's peer ID, the CID and an expiry at most an hour ahead); a PUT
  * without one is refused (FORBIDDEN), nothing is stored unpinned. The store admits the pin within
  * the owner's quota ({@link io.oecloud.node.store.Quotas}). A DELETE must carry the signature of the
@@ -54,6 +56,13 @@ public final class ShardServer {
     public static final String PROTOCOL_ID = "/oe/shard/1.0.0";
     public static final int MAX_SHARD = 32 << 20;
     static final int MAX_REQUEST = 4096;
+    /** Bytes beyond the chunks a PROVE answer may carry: its header (≤ 31) and sibling CVs (≤ 76 × 32). */
+    static final int PROOF_OVERHEAD = 4096;
+
+    /** The largest PROVE answer for {@code count} chunks: what a client accepts, and what a server holds for it. */
+    public static int maxProofBytes(int count) {
+        return count * 1024 + PROOF_OVERHEAD;
+    }
     /**
      * A pin signature may not be valid for longer than this. Windows are judged by the store's clock
      * ({@link ShardStore#clock()}): the node's one notion of now, which also times the nonces it keeps.
@@ -409,6 +418,10 @@ public final class ShardServer {
                     });
                 }
                 case DELETE -> startDelete();
+                case PROVE -> {
+                    receiving = false;
+                    run(this::prove);
+                }
                 default -> throw new Refused(Status.BAD_REQUEST, "unknown op " + request.getOpValue());
             }
         }
@@ -533,6 +546,28 @@ public final class ShardServer {
             held.addAndGet(total);
             byte[] d = offset == 0 && len == total ? store.get(cid) : store.get(cid, offset, (int) len);
             answer(Status.OK, "", d.length, d);
+        }
+
+        /** Chunks of the shard with their proof; budgeted like a GET's answer, by what the answer may hold. */
+        private void prove() throws StoreException, Refused {
+            long first = request.getFirstChunk();
+            long count = request.getChunkCount();
+            if (count == 0 || Long.compareUnsigned(count, ShardStore.MAX_PROVE_CHUNKS) > 0) {
+                throw new Refused(Status.BAD_REQUEST, "a PROVE asks for 1 to " + ShardStore.MAX_PROVE_CHUNKS
+                        + " chunks, not " + unsigned(count));
+            }
+            if (Long.compareUnsigned(first, MAX_SHARD / 1024) >= 0) {
+                throw new Refused(Status.BAD_REQUEST, "chunk " + unsigned(first) + " is past the end of any shard (at most "
+                        + MAX_SHARD / 1024 + " chunks)");
+            }
+            long hold = maxProofBytes((int) count);
+            if (!budget.take(w.remotePeer(), hold)) {
+                throw new Refused(Status.BUSY, "this node holds " + budget.used() + " of its " + budget.total()
+                        + " bytes of shard transfers; try again shortly");
+            }
+            held.addAndGet(hold);
+            byte[] proof = store.prove(cid, first, (int) count).encode();
+            answer(Status.OK, "", proof.length, proof);
         }
 
         private void startDelete() throws Refused {

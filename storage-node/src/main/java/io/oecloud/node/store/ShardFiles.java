@@ -218,6 +218,53 @@ final class ShardFiles {
         }
     }
 
+    /**
+     * {@code length} bytes of {@code file} from {@code offset} (a proof's groups: the rest of the
+     * shard is not read). With direct I/O the read is widened to whole blocks, through a pooled
+     * aligned buffer, and the bytes wanted copied out.
+     *
+     * @throws IOException also when the file ends before {@code offset + length}
+     */
+    byte[] read(Path file, long offset, int length) throws IOException {
+        byte[] out = new byte[length];
+        if (!direct) {
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+                ByteBuffer b = ByteBuffer.wrap(out);
+                while (b.hasRemaining()) {
+                    if (ch.read(b, offset + b.position()) < 0) {
+                        throw new IOException(file + " ended at byte " + (offset + b.position()) + " while "
+                                + length + " bytes from " + offset + " were read");
+                    }
+                }
+            }
+            return out;
+        }
+        try (FileChannel ch = FileChannel.open(file, options(StandardOpenOption.READ))) {
+            ByteBuffer buf = take();
+            try {
+                long pos = offset / align * align; // aligned start; the bytes before offset are skipped
+                int at = 0;
+                while (at < length) {
+                    int skip = (int) (offset + at - pos);
+                    buf.clear(); // whole buffers: direct reads want aligned lengths
+                    int r = ch.read(buf, pos);
+                    if (r <= skip) {
+                        throw new IOException(file + " ended at byte " + (pos + Math.max(r, 0)) + " while " + length
+                                + " bytes from " + offset + " were read");
+                    }
+                    int n = Math.min(r - skip, length - at);
+                    buf.flip().position(skip);
+                    buf.get(out, at, n);
+                    at += n;
+                    pos += r;
+                }
+            } finally {
+                give(buf);
+            }
+            return out;
+        }
+    }
+
     private OpenOption[] options(OpenOption... base) {
         OpenOption[] o = Arrays.copyOf(base, base.length + 1);
         o[base.length] = ExtendedOpenOption.DIRECT;

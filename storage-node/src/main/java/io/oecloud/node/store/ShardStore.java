@@ -3,6 +3,12 @@ package io.oecloud.node.store;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.oecloud.proofs.Cid;
+import io.oecloud.proofs.ContentCodec;
+import io.oecloud.proofs.HashFunction;
+import io.oecloud.proofs.slice.Outboard;
+import io.oecloud.proofs.slice.SliceProof;
+import io.oecloud.proofs.slice.SliceProofException;
+import io.oecloud.proofs.slice.SliceProver;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -67,6 +73,13 @@ import org.rocksdb.WriteOptions;
  * but re-read each entry under the lock before they delete or rewrite it, so a pin added meanwhile
  * (an acknowledged upload) is never lost or deleted.
  *
+ * <p>Each BLAKE3 shard has an outboard (its tree's parents above 16 KiB groups, 0.39 % of it),
+ * built by the pass that checks a put against its CID and written in the index entry's batch;
+ * {@link #prove} answers "chunks [a, a + n) of this shard, with proof" from it and the groups the
+ * range touches, and verifies the proof before returning it. Outboards are never trusted: a
+ * missing or bad one is rebuilt from the shard once the shard is checked against its CID (also by
+ * {@link #scrub}); they go with their shard.
+ *
  * <p>Space is counted in allocated blocks ({@link #allocated}), for the capacity and for the
  * owners' {@link Quotas}. Signed shard deletes are single-use: {@link #unpinOnce} remembers each
  * one's nonce, in the same synced write as the unpin, until the signature expires.
@@ -90,6 +103,12 @@ public final class ShardStore implements AutoCloseable {
     /** Signed deletes remembered at once (each until its signature expires, at most an hour); beyond, deletes are refused. */
     static final int MAX_REMEMBERED_DELETES = 1_000_000;
     private static final byte[] DELETES_FAMILY = "used-deletes".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] OUTBOARDS_FAMILY = "outboards".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    /** The most chunks one {@link #prove} answers: 1 MiB of shard bytes. */
+    public static final int MAX_PROVE_CHUNKS = 1024;
+    /** The stored outboard's format: {@code u8 version (1) | u8 log2(group chunks) | pairs}. */
+    static final int OUTBOARD_FORMAT = 1;
+    static final int OUTBOARD_HEADER = 2;
 
     private final Path dir;
     private final Path shardsDir;
@@ -108,6 +127,19 @@ public final class ShardStore implements AutoCloseable {
     private final ColumnFamilyHandle shardFamily;
     /** Signed deletes used: owner key || nonce -> the signature's expiry (8 bytes, big-endian). */
     private final ColumnFamilyHandle deletesFamily;
+    /**
+     * Each BLAKE3 shard's outboard ({@link Outboard}: the tree's parents above 16 KiB groups, 0.39 %
+     * of the shard): CID -> {@code u8 1 | u8 log2(groupChunks) | pairs}.
+     *
+     * <p>Why RocksDB and not a sidecar file: the outboard goes into the same synced write batch as
+     * the shard's index entry, so a crash leaves both or neither and nothing needs ordering or
+     * cleaning up; deletes remove both in one batch. A few KiB to 128 KiB a value is well within
+     * what RocksDB keeps inline, and a proof reads one value instead of opening a second file.
+     * The bytes are never trusted: their top pair must give the CID's digest, and every proof made
+     * from them is verified before it leaves ({@link #prove}); a missing or bad one is rebuilt from
+     * the shard after the shard is checked against its CID.
+     */
+    private final ColumnFamilyHandle outboardFamily;
     private final WriteOptions durable = new WriteOptions().setSync(true);
     private final WriteOptions relaxed = new WriteOptions();
     /** Space charged to each owner key, in allocated bytes, puts in progress included (guarded by writeLock). */
@@ -127,6 +159,8 @@ public final class ShardStore implements AutoCloseable {
     /** Runs with every directory forced to the device. */
     volatile Consumer<Path> directoryForced = d -> { };
     private final AtomicLong used = new AtomicLong();
+    /** Outboards the scrub found missing or damaged and wrote anew (a metric for tests). */
+    private final AtomicLong outboardsRebuilt = new AtomicLong();
     private final java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
     private final List<Consumer<Cid>> corruptionListeners = new CopyOnWriteArrayList<>();
     private final Object writeLock = new Object();
@@ -173,7 +207,8 @@ public final class ShardStore implements AutoCloseable {
             this.files = directIo ? ShardFiles.open(shardsDir) : ShardFiles.buffered();
             this.index = RocksDB.open(dbOptions, dir.resolve("index").toString(), List.of(
                     new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, familyOptions),
-                    new ColumnFamilyDescriptor(DELETES_FAMILY, familyOptions)), handles);
+                    new ColumnFamilyDescriptor(DELETES_FAMILY, familyOptions),
+                    new ColumnFamilyDescriptor(OUTBOARDS_FAMILY, familyOptions)), handles);
         } catch (Exception e) {
             handles.forEach(ColumnFamilyHandle::close);
             familyOptions.close();
@@ -184,6 +219,7 @@ public final class ShardStore implements AutoCloseable {
         }
         this.shardFamily = handles.get(0);
         this.deletesFamily = handles.get(1);
+        this.outboardFamily = handles.get(2);
         try {
             reconcile();
         } catch (StoreException | RuntimeException e) {
@@ -257,6 +293,7 @@ public final class ShardStore implements AutoCloseable {
                 recharge(null, s);
             }
             rememberedDeletes = countDeletes();
+            dropOrphanOutboards();
         }
         try (Stream<Path> files = Files.walk(shardsDir)) {
             for (Path f : files.filter(Files::isRegularFile).toList()) {
@@ -284,6 +321,28 @@ public final class ShardStore implements AutoCloseable {
             c.force(true);
         }
         directoryForced.accept(d);
+    }
+
+    /** Deletes outboards whose shard has no index entry (none should exist: they are written and deleted together). */
+    private void dropOrphanOutboards() throws StoreException {
+        enter();
+        try (RocksIterator it = index.newIterator(outboardFamily); WriteBatch batch = new WriteBatch()) {
+            int n = 0;
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                if (index.get(shardFamily, it.key()) == null) {
+                    batch.delete(outboardFamily, it.key());
+                    n++;
+                }
+            }
+            if (n > 0) {
+                index.write(durable, batch);
+                LOG.log(System.Logger.Level.INFO, "dropped {0} outboards of shards no longer held in {1}", n, dir);
+            }
+        } catch (RocksDBException e) {
+            throw io("drop orphan outboards", e);
+        } finally {
+            exit();
+        }
     }
 
     private long countDeletes() throws StoreException {
@@ -335,6 +394,11 @@ public final class ShardStore implements AutoCloseable {
         }
     }
 
+    /** Outboards {@link #scrub} found missing or damaged and rebuilt since the store opened. */
+    public long outboardsRebuilt() {
+        return outboardsRebuilt.get();
+    }
+
     /** Shards held. */
     public int count() {
         return count.get();
@@ -355,11 +419,32 @@ public final class ShardStore implements AutoCloseable {
      */
     public StoredShard put(Cid cid, byte[] data, byte[] owner) throws StoreException {
         checkOwner(owner);
-        if (!cid.verify(data)) {
-            throw new StoreException(StoreException.Code.CID_MISMATCH,
-                    "refusing " + data.length + " bytes that do not hash to " + cid);
+        Outboard ob = verified(cid, java.lang.foreign.MemorySegment.ofArray(data));
+        return store(cid, data.length, tmp -> files.write(tmp, data), owner, ob);
+    }
+
+    /**
+     * Checks {@code data} against {@code cid}; for a BLAKE3 raw CID in the same pass that builds
+     * its outboard (whose root is the digest), which it returns; null for other CIDs.
+     *
+     * @throws StoreException CID_MISMATCH
+     */
+    private static Outboard verified(Cid cid, java.lang.foreign.MemorySegment data) throws StoreException {
+        if (provable(cid)) {
+            Outboard ob = Outboard.build(data, Outboard.DEFAULT_GROUP_CHUNKS);
+            if (java.security.MessageDigest.isEqual(ob.root(), cid.digest())) {
+                return ob;
+            }
+        } else if (cid.verify(data.asByteBuffer())) {
+            return null;
         }
-        return store(cid, data.length, tmp -> files.write(tmp, data), owner);
+        throw new StoreException(StoreException.Code.CID_MISMATCH,
+                "refusing " + data.byteSize() + " bytes that do not hash to " + cid);
+    }
+
+    /** Whether slices of the shard can be proven: its CID is BLAKE3 over the raw bytes. */
+    private static boolean provable(Cid cid) {
+        return cid.function() == HashFunction.BLAKE3 && cid.codec() == ContentCodec.RAW;
     }
 
     /**
@@ -369,7 +454,7 @@ public final class ShardStore implements AutoCloseable {
      */
     public StoredShard putComputed(Cid cid, byte[] data, byte[] owner) throws StoreException {
         checkOwner(owner);
-        return store(cid, data.length, tmp -> files.write(tmp, data), owner);
+        return store(cid, data.length, tmp -> files.write(tmp, data), owner, null); // outboard built on first need
     }
 
     /**
@@ -392,11 +477,8 @@ public final class ShardStore implements AutoCloseable {
      */
     public StoredShard put(Cid cid, ByteBuffer data, byte[] owner) throws StoreException {
         checkOwner(owner);
-        if (!cid.verify(data.duplicate())) {
-            throw new StoreException(StoreException.Code.CID_MISMATCH,
-                    "refusing " + data.limit() + " bytes that do not hash to " + cid);
-        }
-        return store(cid, data.limit(), tmp -> files.write(tmp, data), owner);
+        Outboard ob = verified(cid, java.lang.foreign.MemorySegment.ofBuffer(data.duplicate().position(0)));
+        return store(cid, data.limit(), tmp -> files.write(tmp, data), owner, ob);
     }
 
     private static void checkOwner(byte[] owner) {
@@ -410,7 +492,7 @@ public final class ShardStore implements AutoCloseable {
     }
 
     /** Stores verified bytes of {@code length} that {@code writer} writes and forces to a file. */
-    private StoredShard store(Cid cid, int length, FileWriter writer, byte[] owner) throws StoreException {
+    private StoredShard store(Cid cid, int length, FileWriter writer, byte[] owner, Outboard outboard) throws StoreException {
         long cost = allocated(length);
         synchronized (writeLock) {
             StoredShard existing = metadata(cid);
@@ -483,7 +565,8 @@ public final class ShardStore implements AutoCloseable {
             long now = clock.millis();
             StoredShard s = new StoredShard(cid, length, new Holding.Raw(), now, now,
                     owner == null ? List.of() : List.of(new StoredShard.Pin(owner.clone(), 1)), owner == null ? now : 0);
-            update(null, s);
+            writeNew(s, outboard);
+            recharge(null, s);
             used.addAndGet(cost);
             count.incrementAndGet();
             return s;
@@ -556,6 +639,31 @@ public final class ShardStore implements AutoCloseable {
         writeMeta(after);
         recharge(before, after);
         return after;
+    }
+
+    /** Writes a new shard's entry and its outboard (if any) in one synced batch. */
+    private void writeNew(StoredShard s, Outboard outboard) throws StoreException {
+        enter();
+        try (WriteBatch batch = new WriteBatch()) {
+            batch.put(shardFamily, s.cid().toBytes(), s.encode());
+            if (outboard != null) {
+                batch.put(outboardFamily, s.cid().toBytes(), encodeOutboard(outboard));
+            }
+            index.write(durable, batch);
+        } catch (RocksDBException e) {
+            throw io("index " + s.cid(), e);
+        } finally {
+            exit();
+        }
+    }
+
+    static byte[] encodeOutboard(Outboard ob) {
+        byte[] pairs = ob.bytes();
+        byte[] v = new byte[OUTBOARD_HEADER + pairs.length];
+        v[0] = OUTBOARD_FORMAT;
+        v[1] = (byte) Integer.numberOfTrailingZeros(ob.groupChunks());
+        System.arraycopy(pairs, 0, v, OUTBOARD_HEADER, pairs.length);
+        return v;
     }
 
     private StoredShard writeMeta(StoredShard s) throws StoreException {
@@ -742,6 +850,17 @@ public final class ShardStore implements AutoCloseable {
      * @throws StoreException NOT_FOUND; CORRUPT (the shard was dropped and reported); IO
      */
     public byte[] get(Cid cid) throws StoreException {
+        return read(cid, false).data();
+    }
+
+    /** A shard's checked bytes, and its outboard when asked for and the CID is BLAKE3 raw (else null). */
+    private record Verified(byte[] data, Outboard outboard) {}
+
+    /**
+     * The shard's bytes checked against its CID: with {@code withOutboard}, for a BLAKE3 raw CID,
+     * by building its outboard in the same pass (same cost as the hash).
+     */
+    private Verified read(Cid cid, boolean withOutboard) throws StoreException {
         if (metadata(cid) == null) {
             throw new StoreException(StoreException.Code.NOT_FOUND, "no shard " + cid + " here");
         }
@@ -758,12 +877,155 @@ public final class ShardStore implements AutoCloseable {
         } catch (IOException e) {
             throw new StoreException(StoreException.Code.IO, "cannot read shard " + cid + ": " + e.getMessage(), e);
         }
-        if (!cid.verify(data)) {
+        Outboard ob = null;
+        boolean good;
+        if (withOutboard && provable(cid)) {
+            ob = Outboard.build(data, Outboard.DEFAULT_GROUP_CHUNKS);
+            good = java.security.MessageDigest.isEqual(ob.root(), cid.digest());
+        } else {
+            good = cid.verify(data);
+        }
+        if (!good) {
             drop(cid, "bytes no longer match the CID");
             throw new StoreException(StoreException.Code.CORRUPT, "shard " + cid + " is corrupt and was dropped");
         }
         checked.put(cid, Checked.of(seen));
-        return data;
+        return new Verified(data, ob);
+    }
+
+    /**
+     * A proof of chunks {@code [firstChunk, firstChunk + count)} (1 KiB each, the last one
+     * shorter) of the shard against its CID, verified against the CID and the shard's size before
+     * it is returned. Reads the shard's stored outboard and only the 16 KiB groups the range
+     * touches. When the outboard is missing (a shard stored before outboards, or through
+     * {@link #putComputed}), unusable, or gives a proof that does not verify, the whole shard is
+     * read and checked against its CID: a corrupt shard is dropped and reported as by
+     * {@link #scrub}; a good one gets its outboard rebuilt and stored, and answers.
+     *
+     * @throws StoreException NOT_FOUND; BAD_RANGE for a CID that is not BLAKE3 raw, a count outside
+     *     [1, {@link #MAX_PROVE_CHUNKS}] or a range outside the shard (the message names the
+     *     values); CORRUPT (the shard was dropped and reported); IO
+     */
+    public SliceProof prove(Cid cid, long firstChunk, int count) throws StoreException {
+        StoredShard m = metadata(cid);
+        if (m == null) {
+            throw new StoreException(StoreException.Code.NOT_FOUND, "no shard " + cid + " here");
+        }
+        if (!provable(cid)) {
+            throw new StoreException(StoreException.Code.BAD_RANGE, "shard " + cid + " is named by a " + cid.codec()
+                    + " " + cid.function().label() + " CID; slices are proven against BLAKE3 raw CIDs only");
+        }
+        long chunks = Math.max(1, Math.ceilDiv(m.size(), 1024L));
+        if (count < 1 || count > MAX_PROVE_CHUNKS) {
+            throw new StoreException(StoreException.Code.BAD_RANGE, "a proof covers 1 to " + MAX_PROVE_CHUNKS
+                    + " chunks, " + count + " were asked of shard " + cid);
+        }
+        if (firstChunk < 0 || firstChunk >= chunks || count > chunks - firstChunk) {
+            throw new StoreException(StoreException.Code.BAD_RANGE, "chunks [" + firstChunk + ", " + (firstChunk + count)
+                    + ") are outside shard " + cid + " of " + m.size() + " bytes (" + chunks + " chunks)");
+        }
+        Outboard ob = storedOutboard(cid, m.size());
+        if (ob != null) {
+            try {
+                Outboard.DataRange r = ob.dataRange(firstChunk, count);
+                byte[] data = files.read(file(cid), r.offset(), Math.toIntExact(r.length()));
+                SliceProof p = SliceProver.prove(ob, java.lang.foreign.MemorySegment.ofArray(data), firstChunk, count);
+                p.verify(cid.digest(), m.size()); // ~10 µs: a bad outboard or bad bytes never leave
+                return p;
+            } catch (NoSuchFileException e) {
+                if (metadata(cid) == null) { // deleted (or collected) while this proof was made
+                    throw new StoreException(StoreException.Code.NOT_FOUND, "no shard " + cid + " here");
+                }
+                drop(cid, "its file is gone");
+                throw new StoreException(StoreException.Code.CORRUPT, "shard " + cid + " lost its file and was dropped");
+            } catch (IOException | SliceProofException e) {
+                // a short file, unreadable groups, or a proof that fails: the full check below decides
+                LOG.log(System.Logger.Level.WARNING, "proof of {0} from its outboard failed ({1}); checking the whole shard",
+                        cid, e.getMessage());
+            }
+        }
+        Verified v = read(cid, true); // drops a corrupt shard (CORRUPT)
+        saveOutboard(cid, v.outboard());
+        Outboard.DataRange r = v.outboard().dataRange(firstChunk, count);
+        SliceProof p = SliceProver.prove(v.outboard(), java.lang.foreign.MemorySegment.ofArray(v.data())
+                .asSlice(r.offset(), r.length()), firstChunk, count);
+        p.verify(cid.digest(), v.data().length);
+        return p;
+    }
+
+    /** The stored outboard of a shard of {@code size} bytes, or null when missing or unusable (logged). */
+    private Outboard storedOutboard(Cid cid, long size) throws StoreException {
+        byte[] v;
+        enter();
+        try {
+            v = index.get(outboardFamily, cid.toBytes());
+        } catch (RocksDBException e) {
+            throw io("read the outboard of " + cid, e);
+        } finally {
+            exit();
+        }
+        if (v == null) {
+            return null;
+        }
+        try {
+            if (v.length < OUTBOARD_HEADER || v[0] != OUTBOARD_FORMAT || v[1] < 0 || v[1] > 9) {
+                throw new IllegalArgumentException("unknown outboard header " + (v.length < OUTBOARD_HEADER ? "(short)"
+                        : v[0] + "/" + v[1]));
+            }
+            Outboard ob = Outboard.of(java.util.Arrays.copyOfRange(v, OUTBOARD_HEADER, v.length), size, 1 << v[1]);
+            if (v.length > OUTBOARD_HEADER && !java.security.MessageDigest.isEqual(ob.root(), cid.digest())) {
+                throw new IllegalArgumentException("its top pair does not give the CID's digest");
+            }
+            return ob;
+        } catch (IllegalArgumentException e) { // SliceProofException is one
+            LOG.log(System.Logger.Level.WARNING, "the stored outboard of {0} is unusable ({1}); rebuilding it", cid, e.getMessage());
+            return null;
+        }
+    }
+
+    /** Stores a rebuilt outboard, unless the shard went meanwhile. Not synced: a lost one is rebuilt again. */
+    private void saveOutboard(Cid cid, Outboard ob) throws StoreException {
+        synchronized (writeLock) {
+            if (metadata(cid) == null) {
+                return;
+            }
+            enter();
+            try {
+                index.put(outboardFamily, relaxed, cid.toBytes(), encodeOutboard(ob));
+            } catch (RocksDBException e) {
+                throw io("store the outboard of " + cid, e);
+            } finally {
+                exit();
+            }
+        }
+    }
+
+    /** The stored outboard's bytes as kept (header included), or null: for tests. */
+    byte[] outboardBytes(Cid cid) throws StoreException {
+        enter();
+        try {
+            return index.get(outboardFamily, cid.toBytes());
+        } catch (RocksDBException e) {
+            throw io("read the outboard of " + cid, e);
+        } finally {
+            exit();
+        }
+    }
+
+    /** Replaces (or with null deletes) the stored outboard as it is: for tests that damage it. */
+    void setOutboardBytes(Cid cid, byte[] v) throws StoreException {
+        enter();
+        try {
+            if (v == null) {
+                index.delete(outboardFamily, durable, cid.toBytes());
+            } else {
+                index.put(outboardFamily, durable, cid.toBytes(), v);
+            }
+        } catch (RocksDBException e) {
+            throw io("write the outboard of " + cid, e);
+        } finally {
+            exit();
+        }
     }
 
     /**
@@ -818,8 +1080,10 @@ public final class ShardStore implements AutoCloseable {
     private boolean deleteLocked(StoredShard s) throws StoreException {
         Cid cid = s.cid();
         enter();
-        try {
-            index.delete(shardFamily, durable, cid.toBytes());
+        try (WriteBatch batch = new WriteBatch()) {
+            batch.delete(shardFamily, cid.toBytes());
+            batch.delete(outboardFamily, cid.toBytes());
+            index.write(durable, batch);
         } catch (RocksDBException e) {
             throw io("delete " + cid, e);
         } finally {
@@ -855,7 +1119,9 @@ public final class ShardStore implements AutoCloseable {
     }
 
     /**
-     * Re-hashes every shard; drops and reports those that no longer match. The time of each good
+     * Re-hashes every shard (for BLAKE3 shards by building the outboard, in the same pass, and
+     * writing it anew when the stored one is missing or differs); drops and reports those that no
+     * longer match. The time of each good
      * check is recorded into the entry as it is then (re-read under the lock), never into the
      * snapshot the pass started from, which would undo pins added meanwhile. A shard that cannot be
      * read (an I/O error, not a mismatch) is logged and skipped.
@@ -866,7 +1132,15 @@ public final class ShardStore implements AutoCloseable {
         List<Cid> corrupt = new ArrayList<>();
         for (StoredShard s : list()) {
             try {
-                get(s.cid());
+                Verified v = read(s.cid(), true);
+                if (v.outboard() != null) {
+                    byte[] want = encodeOutboard(v.outboard());
+                    if (!java.util.Arrays.equals(want, outboardBytes(s.cid()))) {
+                        // missing (stored before outboards, or by putComputed) or damaged: the shard is good, so is this one
+                        saveOutboard(s.cid(), v.outboard());
+                        outboardsRebuilt.incrementAndGet();
+                    }
+                }
                 beforeScrubRecord.run();
                 synchronized (writeLock) {
                     StoredShard current = metadata(s.cid());
@@ -909,6 +1183,7 @@ public final class ShardStore implements AutoCloseable {
             }
             closed = true;
             deletesFamily.close();
+            outboardFamily.close();
             shardFamily.close();
             index.close();
             durable.close();

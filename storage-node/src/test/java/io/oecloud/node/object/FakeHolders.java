@@ -5,6 +5,8 @@ import io.oecloud.dht.PeerId;
 import io.oecloud.node.pb.ShardProto.ShardResponse.Status;
 import io.oecloud.node.shard.ShardException;
 import io.oecloud.proofs.Cid;
+import io.oecloud.proofs.slice.SliceProof;
+import io.oecloud.proofs.slice.SliceProver;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -93,6 +95,30 @@ final class FakeHolders implements ShardHolders {
         byte[] b = stored.getOrDefault(peer, Map.of()).get(cid);
         return b == null ? CompletableFuture.failedFuture(new IOException(peer + " has no " + cid))
                 : CompletableFuture.completedFuture(b);
+    }
+
+    /** Every PROVE asked for, in order: (peer, cid). */
+    final List<Pin> proved = new CopyOnWriteArrayList<>();
+
+    @Override
+    public CompletableFuture<SliceProof> prove(PeerId peer, Cid cid, long firstChunk, int count, long size) {
+        proved.add(new Pin(peer, cid));
+        if (mode(peer) == Mode.SILENT) {
+            CompletableFuture<SliceProof> f = new CompletableFuture<>();
+            silent.add(f);
+            return f;
+        }
+        byte[] b = stored.getOrDefault(peer, Map.of()).get(cid);
+        if (b == null) {
+            return CompletableFuture.failedFuture(new IOException(peer + " has no " + cid));
+        }
+        try {
+            SliceProof p = SliceProver.prove(b, firstChunk, count);
+            p.verify(cid, size);
+            return CompletableFuture.completedFuture(p);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     @Override

@@ -120,6 +120,62 @@ class SegmentReaderTest {
     }
 
     @Test
+    void readSlices_ofEveryRangeShape_asksOnlyTheDataShardsHoldingIt_andNoWholeShard() throws Exception {
+        byte[] data = random(6); // shards of 25,001 bytes: 25 chunks, the last one short
+        Manifest m = store(data, peers);
+        Random rnd = new Random(6);
+        int[][] ranges = {{0, 1}, {0, 1024}, {1023, 1025}, {24_000, 27_000}, {25_000, 25_002}, {25_001, 25_002},
+            {SIZE - 1, SIZE}, {0, SIZE / 4}, {49_000, 76_000}, {75_003, SIZE}};
+        List<int[]> all = new ArrayList<>(List.of(ranges));
+        for (int i = 0; i < 40; i++) {
+            int a = rnd.nextInt(SIZE);
+            all.add(new int[] {a, a + 1 + rnd.nextInt(Math.min(SIZE - a, 30_000))});
+        }
+        for (int[] r : all) {
+            holders.proved.clear();
+            assertArrayEquals(java.util.Arrays.copyOfRange(data, r[0], r[1]), reader.readSlices(m, m.getSegments(0), r[0], r[1]),
+                    "bytes " + r[0] + "-" + r[1]);
+            java.util.Set<PeerId> asked = new java.util.HashSet<>();
+            holders.proved.forEach(p -> asked.add(p.peer()));
+            java.util.Set<PeerId> want = new java.util.HashSet<>();
+            for (int i = r[0] / 25_001; i <= (r[1] - 1) / 25_001; i++) {
+                want.add(peers.get(i));
+            }
+            assertEquals(want, asked, "the data shards holding " + r[0] + "-" + r[1]);
+        }
+        assertEquals(0.0, metrics.counter("oe_segment_shard_bytes").count());
+        assertEquals(0.0, metrics.counter("oe_segment_slice_fallbacks").count());
+    }
+
+    @Test
+    void readSlices_moreThanAProofHolds_isSplitIntoSeveral() throws Exception {
+        byte[] data = new byte[8 << 20]; // shards of 2 MiB
+        new Random(7).nextBytes(data);
+        Manifest m = store(data, peers);
+        int from = 100;
+        int to = (3 << 20) / 2 + 100; // 1.5 MiB of shard 0: 1,025 + 512 chunks... in two proofs
+        assertArrayEquals(java.util.Arrays.copyOfRange(data, from, to), reader.readSlices(m, m.getSegments(0), from, to));
+        assertEquals(2, holders.proved.size());
+        assertEquals(2.0, metrics.counter("oe_segment_slices").count());
+    }
+
+    @Test
+    void readSlices_aDataShardsHolderNeverAnswersOrHasNoCopy_givesNull_soTheWholeSegmentIsRead() throws Exception {
+        byte[] data = random(8);
+        Manifest m = store(data, peers);
+        holders.set(peers.get(1), FakeHolders.Mode.SILENT);
+        long t0 = System.nanoTime();
+        assertEquals(null, reader.readSlices(m, m.getSegments(0), 24_000, 27_000));
+        assertTrue(System.nanoTime() - t0 < java.util.concurrent.TimeUnit.SECONDS.toNanos(6), "within the slice deadline");
+        assertTrue(holders.silent.get(0).isCancelled(), "the slice that never came is cancelled");
+        holders.stored.get(peers.get(2)).clear();
+        assertEquals(null, reader.readSlices(m, m.getSegments(0), 51_000, 52_000));
+        assertEquals(2.0, metrics.counter("oe_segment_slice_fallbacks").count());
+        assertArrayEquals(java.util.Arrays.copyOfRange(data, 0, 30_000),
+                java.util.Arrays.copyOf(bytes(reader.read(m, 0, m.getSegments(0), null)), 30_000));
+    }
+
+    @Test
     void codecs_areKeptOncePerShape_andShared_exceptLargeOnes() {
         ReedSolomon a = codecs.of(K, M);
         assertTrue(a == codecs.of(K, M), "the same codec, with its decode plans");

@@ -38,6 +38,29 @@ public final class FaultyShardServers {
         };
     }
 
+    /** Answers every PROVE of a shard it holds with a proof whose chunk bytes were changed; counts the PROVEs. */
+    public static Supplier<StreamHandler> proofLiar(ShardServer real, ShardStore store, AtomicInteger proves) {
+        return () -> new Buffering(real.newHandler()) {
+            @Override
+            boolean answer(P2pStream s, ShardRequest r) throws Exception {
+                if (r.getOp() != ShardRequest.Op.PROVE) {
+                    return false;
+                }
+                proves.incrementAndGet();
+                io.oecloud.proofs.slice.SliceProof p = store.prove(Cid.fromBytes(r.getCid().toByteArray()), r.getFirstChunk(),
+                        (int) r.getChunkCount());
+                byte[] chunks = p.chunks();
+                chunks[0] ^= 0x5a; // same shape, wrong bytes
+                byte[] body = new io.oecloud.proofs.slice.SliceProof(p.contentLength(), p.firstChunk(), p.chunkCount(), chunks,
+                        p.siblings()).encode();
+                byte[] head = ShardResponse.newBuilder().setStatus(ShardResponse.Status.OK).setSize(body.length).build().toByteArray();
+                s.write(Frames.encode(s.alloc(), head, body));
+                s.closeWrite();
+                return true;
+            }
+        };
+    }
+
     /** Holds every PUT for {@code delayMillis} before the real server sees it. */
     public static Supplier<StreamHandler> slowPuts(ShardServer real, long delayMillis, AtomicInteger puts) {
         return () -> new Buffering(real.newHandler()) {

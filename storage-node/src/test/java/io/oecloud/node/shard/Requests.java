@@ -51,6 +51,11 @@ final class Requests {
                 .setOffset(offset).setLength(length).build();
     }
 
+    static ShardRequest prove(Cid cid, long firstChunk, long chunkCount) {
+        return ShardRequest.newBuilder().setOp(ShardRequest.Op.PROVE).setCid(com.google.protobuf.ByteString.copyFrom(cid.toBytes()))
+                .setFirstChunk(firstChunk).setChunkCount(chunkCount).build();
+    }
+
     static ShardRequest has(Cid cid) {
         return ShardRequest.newBuilder().setOp(ShardRequest.Op.HAS).setCid(ByteString.copyFrom(cid.toBytes())).build();
     }

@@ -23,6 +23,9 @@ import io.oecloud.node.store.ShardStore;
 import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.ContentCodec;
 import io.oecloud.proofs.HashFunction;
+import io.oecloud.proofs.slice.SliceProof;
+import io.oecloud.proofs.slice.SliceProver;
+import java.util.List;
 import io.oecloud.testkit.ManualClock;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -189,6 +192,171 @@ class ShardProtocolTest {
         } finally {
             liar.close();
         }
+    }
+
+    @Test
+    void prove_afterPut_answersVerifiedSlices_ofEveryShape() throws Exception {
+        byte[] a = bytes(2 << 20);
+        shards.put(serverId, cid(a), a).get(10, TimeUnit.SECONDS);
+        long[][] ranges = {{0, 1}, {0, 16}, {15, 2}, {1023, 2}, {2047, 1}, {100, 1024}, {1024, 1024}, {2040, 8}};
+        for (long[] r : ranges) {
+            for (long size : new long[] {a.length, -1}) {
+                SliceProof p = shards.prove(serverId, cid(a), r[0], (int) r[1], size).get(10, TimeUnit.SECONDS);
+                assertEquals(r[0], p.firstChunk());
+                assertArrayEquals(java.util.Arrays.copyOfRange(a, (int) r[0] * 1024, (int) (r[0] + r[1]) * 1024), p.chunks());
+                assertEquals(SliceProver.prove(a, r[0], (int) r[1]), p);
+            }
+        }
+        byte[] tiny = bytes(1);
+        shards.put(serverId, cid(tiny), tiny).get(10, TimeUnit.SECONDS);
+        assertArrayEquals(tiny, shards.prove(serverId, cid(tiny), 0, 1, 1).get(10, TimeUnit.SECONDS).chunks());
+    }
+
+    @Test
+    void prove_badRangesAndUnknownShards_areRefused_namingTheValues() throws Exception {
+        byte[] a = bytes(5000);
+        shards.put(serverId, cid(a), a).get(10, TimeUnit.SECONDS);
+        ExecutionException e = assertThrows(ExecutionException.class, () -> shards.prove(serverId, cid(a), 4, 2, 5000).get(10, TimeUnit.SECONDS));
+        assertEquals(Status.BAD_REQUEST, status(e));
+        assertTrue(e.getCause().getMessage().contains("[4, 6)") && e.getCause().getMessage().contains("5000 bytes"), e.getMessage());
+        assertEquals(Status.NOT_FOUND, status(assertThrows(ExecutionException.class,
+                () -> shards.prove(serverId, cid(bytes(10)), 0, 1, 10).get(10, TimeUnit.SECONDS))));
+        assertThrows(IllegalArgumentException.class, () -> shards.prove(serverId, cid(a), 0, 1025, 5000));
+        ShardResponse r = raw(s -> {
+            s.write(Frames.encode(s.alloc(), Requests.prove(cid(a), 0, 1025).toByteArray(), null));
+            s.closeWrite();
+        }).get(10, TimeUnit.SECONDS);
+        assertEquals(Status.BAD_REQUEST, r.getStatus());
+        assertTrue(r.getMessage().contains("1 to 1024 chunks, not 1025"), r.getMessage());
+        r = raw(s -> {
+            s.write(Frames.encode(s.alloc(), Requests.prove(cid(a), -1L, 1).toByteArray(), null));
+            s.closeWrite();
+        }).get(10, TimeUnit.SECONDS);
+        assertEquals(Status.BAD_REQUEST, r.getStatus());
+        assertTrue(r.getMessage().contains(Long.toUnsignedString(-1L)), r.getMessage());
+        assertEquals(0, ss.inflightBytes());
+    }
+
+    @Test
+    void prove_ofAShardCorruptedOnTheServersDisk_isCorrupt_andTheServerDropsIt() throws Exception {
+        byte[] a = bytes(100_000);
+        shards.put(serverId, cid(a), a).get(10, TimeUnit.SECONDS);
+        Path f;
+        try (Stream<Path> files = Files.walk(dir.resolve("store/shards"))) {
+            f = files.filter(Files::isRegularFile).findFirst().orElseThrow();
+        }
+        try (RandomAccessFile r = new RandomAccessFile(f.toFile(), "rw")) {
+            r.seek(5000);
+            r.write(r.read() ^ 1);
+        }
+        assertEquals(Status.CORRUPT, status(assertThrows(ExecutionException.class,
+                () -> shards.prove(serverId, cid(a), 4, 1, a.length).get(10, TimeUnit.SECONDS))));
+        assertEquals(null, store.metadata(cid(a)), "dropped, as the scrub would");
+    }
+
+    @Test
+    void aPeerAnsweringABadProof_isRefusedAsCorrupt() throws Exception {
+        byte[] a = bytes(300_000);
+        Cid c = cid(a);
+        SliceProof good = SliceProver.prove(a, 100, 4);
+        byte[] flipped = good.chunks();
+        flipped[10] ^= 1;
+        List<byte[]> lies = List.of(
+                new SliceProof(good.contentLength(), 100, 4, flipped, good.siblings()).encode(), // wrong bytes
+                SliceProver.prove(a, 101, 4).encode(), // another range
+                SliceProver.prove(bytes(300_000), 100, 4).encode(), // another shard
+                SliceProver.prove(java.util.Arrays.copyOf(a, 299_000), 100, 4).encode(), // another length (same path shape or not)
+                java.util.Arrays.copyOf(good.encode(), good.encodedSize() - 1), // truncated
+                new byte[ShardServer.maxProofBytes(4) + 1]); // more than a proof of 4 chunks can be
+        java.util.concurrent.atomic.AtomicReference<byte[]> answer = new java.util.concurrent.atomic.AtomicReference<>();
+        Host liar = new Host(Identity.generate(), HostConfig.defaults());
+        liar.setStreamHandler(ShardServer.PROTOCOL_ID, () -> new StreamHandler() {
+            @Override
+            public void onData(P2pStream s, ByteBuf data) {
+                data.release();
+                byte[] body = answer.get();
+                ShardResponse r = ShardResponse.newBuilder().setStatus(Status.OK).setSize(body.length).build();
+                s.write(Frames.encode(s.alloc(), r.toByteArray(), body));
+                s.closeWrite();
+            }
+        });
+        liar.start();
+        try {
+            client.dial(liar.listenAddresses().get(0).withPeerId(liar.peerId())).get(10, TimeUnit.SECONDS);
+            answer.set(good.encode());
+            assertEquals(good, shards.prove(liar.peerId(), c, 100, 4, a.length).get(10, TimeUnit.SECONDS), "the honest answer passes");
+            for (byte[] lie : lies) {
+                answer.set(lie);
+                assertEquals(Status.CORRUPT, status(assertThrows(ExecutionException.class,
+                        () -> shards.prove(liar.peerId(), c, 100, 4, a.length).get(10, TimeUnit.SECONDS))), lie.length + " bytes");
+            }
+        } finally {
+            liar.close();
+        }
+    }
+
+    /**
+     * Mutated encodings of a good proof (bit flips, edge bytes, truncations, insertions; fixed seed,
+     * at most 1,000 cases or 15 s) answered by a peer: the client refuses every one as CORRUPT, and
+     * only the untouched proof is accepted.
+     */
+    @Test
+    void aPeerAnsweringMutatedProofs_neverHasOneAccepted() throws Exception {
+        byte[] a = bytes(200_000);
+        Cid c = cid(a);
+        byte[] good = SliceProver.prove(a, 60, 3).encode();
+        java.util.concurrent.atomic.AtomicReference<byte[]> answer = new java.util.concurrent.atomic.AtomicReference<>();
+        Host liar = new Host(Identity.generate(), HostConfig.defaults());
+        liar.setStreamHandler(ShardServer.PROTOCOL_ID, () -> new StreamHandler() {
+            @Override
+            public void onData(P2pStream s, ByteBuf data) {
+                data.release();
+                byte[] body = answer.get();
+                ShardResponse r = ShardResponse.newBuilder().setStatus(Status.OK).setSize(body.length).build();
+                s.write(Frames.encode(s.alloc(), r.toByteArray(), body));
+                s.closeWrite();
+            }
+        });
+        liar.start();
+        Random fuzz = new Random(2424);
+        int cases = 0;
+        try {
+            client.dial(liar.listenAddresses().get(0).withPeerId(liar.peerId())).get(10, TimeUnit.SECONDS);
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+            for (; cases < 1000 && System.nanoTime() < end; cases++) {
+                byte[] b = good.clone();
+                switch (fuzz.nextInt(4)) {
+                    case 0 -> b[fuzz.nextInt(b.length)] ^= (byte) (1 << fuzz.nextInt(8));
+                    case 1 -> b[fuzz.nextInt(Math.min(b.length, 12))] = (byte) new int[] {0, 0x7f, 0x80, 0xff}[fuzz.nextInt(4)];
+                    case 2 -> b = java.util.Arrays.copyOf(b, fuzz.nextInt(b.length));
+                    default -> {
+                        int at = fuzz.nextInt(b.length + 1);
+                        byte[] extra = new byte[1 + fuzz.nextInt(8)];
+                        fuzz.nextBytes(extra);
+                        byte[] out = new byte[b.length + extra.length];
+                        System.arraycopy(b, 0, out, 0, at);
+                        System.arraycopy(extra, 0, out, at, extra.length);
+                        System.arraycopy(b, at, out, at + extra.length, b.length - at);
+                        b = out;
+                    }
+                }
+                if (java.util.Arrays.equals(b, good)) {
+                    continue; // an edge byte written over the same value
+                }
+                answer.set(b);
+                int n = cases;
+                byte[] sent = b;
+                ExecutionException e = assertThrows(ExecutionException.class,
+                        () -> shards.prove(liar.peerId(), c, 60, 3, a.length).get(10, TimeUnit.SECONDS), () -> "case " + n
+                                + ": " + sent.length + " bytes were accepted");
+                assertEquals(Status.CORRUPT, status(e), e.toString());
+            }
+            answer.set(good);
+            assertEquals(SliceProof.decode(good, good.length), shards.prove(liar.peerId(), c, 60, 3, a.length).get(10, TimeUnit.SECONDS));
+        } finally {
+            liar.close();
+        }
+        assertTrue(cases >= 200, "the time bound left only " + cases + " cases");
     }
 
     /** Opens a raw /oe/shard/1.0.0 stream to the server; the answer (if any) completes the future. */

@@ -18,6 +18,7 @@ import io.oecloud.node.pb.ShardProto.ShardRequest;
 import io.oecloud.node.pb.ShardProto.ShardResponse.Status;
 import io.oecloud.node.store.ShardStore;
 import io.oecloud.proofs.Cid;
+import io.oecloud.proofs.slice.SliceProof;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -33,7 +34,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Mutated and random requests (headers and bodies, split at random points) into a real shard
+ * Mutated and random requests (PROVE among them, with first chunks and counts at their edges) (headers and bodies, split at random points) into a real shard
  * server on a real store, driven in memory ({@link MemoryWire}). Each must be answered with a
  * status other than ERROR or dropped; no exception may escape, every buffer must be released (an
  * instrumented allocator counts them, Netty's leak detector runs paranoid), the memory budget must
@@ -70,7 +71,7 @@ class ShardServerFuzzTest {
     private final List<Cid> held = new ArrayList<>();
 
     private static final long[] EDGES = {0, 1, 0x7f, 0x80, 0xffff, ShardServer.MAX_SHARD, ShardServer.MAX_SHARD + 1L,
-        Integer.MAX_VALUE, 1L << 32, Long.MAX_VALUE, 1L << 63, -1L};
+        Integer.MAX_VALUE, 1L << 32, Long.MAX_VALUE, 1L << 63, -1L, 1023, 1024, 1025, ShardServer.MAX_SHARD / 1024};
 
     private long edge() {
         return rnd.nextInt(4) == 0 ? rnd.nextLong() : EDGES[rnd.nextInt(EDGES.length)];
@@ -82,6 +83,11 @@ class ShardServerFuzzTest {
             store.put(cid(d), d, owner.publicKey());
             held.add(cid(d));
         }
+        for (int i = 0; i < 4; i++) { // several 16 KiB groups: proofs with outboards
+            byte[] d = bytes(16_385 + rnd.nextInt(48_000));
+            store.put(cid(d), d, owner.publicKey());
+            held.add(cid(d));
+        }
         for (int i = 0; i < 100; i++) {
             byte[] d = bytes(rnd.nextInt(3000));
             templates.add(framed(Requests.put(owner, self, cid(d), d.length), d));
@@ -89,6 +95,7 @@ class ShardServerFuzzTest {
             templates.add(framed(Requests.delete(owner, self, c, rnd), null));
             templates.add(framed(Requests.get(c, rnd.nextInt(100), rnd.nextInt(100)), null));
             templates.add(framed(Requests.has(rnd.nextBoolean() ? c : cid(bytes(8))), null));
+            templates.add(framed(Requests.prove(c, rnd.nextInt(70), 1 + rnd.nextInt(rnd.nextBoolean() ? 4 : 70)), null));
         }
     }
 
@@ -105,7 +112,7 @@ class ShardServerFuzzTest {
         }
         ShardRequest.Builder r = ShardRequest.parseFrom(Arrays.copyOfRange(template, at, at + len)).toBuilder();
         byte[] body = Arrays.copyOfRange(template, at + len, template.length);
-        switch (rnd.nextInt(9)) {
+        switch (rnd.nextInt(11)) {
             case 0 -> r.setSize(edge());
             case 1 -> r.setOffset(edge());
             case 2 -> r.setLength(edge());
@@ -114,6 +121,8 @@ class ShardServerFuzzTest {
             case 5 -> r.setOwner(ByteString.copyFrom(bytes(rnd.nextInt(40))));
             case 6 -> r.setSignature(ByteString.copyFrom(bytes(rnd.nextInt(70))));
             case 7 -> r.setNonce(ByteString.copyFrom(bytes(rnd.nextInt(20))));
+            case 8 -> r.setFirstChunk(edge());
+            case 9 -> r.setChunkCount(edge());
             default -> r.setCid(ByteString.copyFrom(bytes(rnd.nextInt(40))));
         }
         return framed(r.build(), rnd.nextInt(4) == 0 ? bytes(rnd.nextInt(200)) : body);
@@ -222,6 +231,13 @@ class ShardServerFuzzTest {
             get.send(alloc.buffer().writeBytes(framed(Requests.get(cid(good), 0, 0), null))).finish();
             assertArrayEquals(good, get.outcome.get(10, TimeUnit.SECONDS).body());
             get.close();
+            MemoryWire prove = new MemoryWire(server, peer, loop, alloc).open();
+            prove.send(alloc.buffer().writeBytes(framed(Requests.prove(cid(good), 40, 8), null))).finish();
+            SliceProof p = SliceProof.decode(
+                    prove.outcome.get(10, TimeUnit.SECONDS).body(), ShardServer.maxProofBytes(8));
+            p.verify(cid(good), good.length);
+            assertArrayEquals(Arrays.copyOfRange(good, 40 * 1024, 48 * 1024), p.chunks());
+            prove.close();
             assertEquals(0, server.inflightBytes());
             assertEquals(0, alloc.metric().usedDirectMemory(), "every direct buffer was released");
             assertEquals(0, alloc.metric().usedHeapMemory(), "every heap buffer was released");

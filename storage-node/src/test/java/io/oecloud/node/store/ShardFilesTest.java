@@ -112,4 +112,23 @@ class ShardFilesTest {
             assertEquals(0, s.count());
         }
     }
+
+    /** Ranged reads (a proof's groups): any offset and length, direct or not; past the end is an error. */
+    @Test
+    void rangesAreReadExactly_atAnyOffset_andReadingPastTheEndFails() throws Exception {
+        for (ShardFiles files : new ShardFiles[] {ShardFiles.open(dir), ShardFiles.buffered()}) {
+            int n = 2 * ShardFiles.BUFFER + 12_345;
+            Path f = dir.resolve("ranged-" + files.direct());
+            byte[] data = bytes(n, 7);
+            files.write(f, data);
+            long[][] ranges = {{0, 0}, {0, 1}, {0, 16_384}, {16_384, 16_384}, {1, 4095}, {4095, 2}, {511, 513},
+                {ShardFiles.BUFFER - 100, 200}, {100, ShardFiles.BUFFER + 5000}, {n - 1, 1}, {n - 12_345, 12_345}, {0, n}};
+            for (long[] r : ranges) {
+                assertArrayEquals(java.util.Arrays.copyOfRange(data, (int) r[0], (int) (r[0] + r[1])),
+                        files.read(f, r[0], (int) r[1]), "direct " + files.direct() + ": " + r[1] + " bytes from " + r[0]);
+            }
+            org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> files.read(f, n - 10, 11));
+            org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> files.read(f, n + 5000, 1));
+        }
+    }
 }

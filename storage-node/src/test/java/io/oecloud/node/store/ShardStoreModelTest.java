@@ -111,6 +111,11 @@ class ShardStoreModelTest {
             rnd.nextBytes(b);
             pool.add(b);
         }
+        for (int i = 0; i < 3; i++) { // a few of several 16 KiB groups, so outboards are not all empty
+            byte[] b = new byte[16_385 + rnd.nextInt(24_000)];
+            rnd.nextBytes(b);
+            pool.add(b);
+        }
         for (int i = 0; i < 4; i++) {
             byte[] n = new byte[16];
             rnd.nextBytes(n);
@@ -137,7 +142,7 @@ class ShardStoreModelTest {
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), done);
         assertTrue(step >= 300, "the time bound left only " + step + " steps");
         for (String op : List.of("put", "put-full", "put-over-quota", "unpin", "unpinOnce", "gc", "scrub", "advance", "read",
-                "read-broken", "delete", "corrupt", "reopen")) {
+                "read-broken", "delete", "corrupt", "reopen", "prove", "prove-broken", "outboard-damage")) {
             assertTrue(done.containsKey(op), "never ran " + op + ": " + done);
         }
     }
@@ -161,7 +166,7 @@ class ShardStoreModelTest {
         } else if (dice < 80) {
             return read();
         } else if (dice < 84) {
-            return delete();
+            return rnd.nextBoolean() ? delete() : damageAnOutboard();
         } else if (dice < 92) {
             return breakAFile();
         } else if (dice < 96) {
@@ -331,7 +336,10 @@ class ShardStoreModelTest {
     private String read() throws Exception {
         Cid c = anyCid();
         Shard s = model.get(c);
-        int how = rnd.nextInt(3);
+        int how = rnd.nextInt(4);
+        if (how == 3) {
+            return prove(c, s);
+        }
         if (s == null || s.broken) {
             if (how == 0) {
                 assertFalse(store.has(c));
@@ -352,6 +360,49 @@ class ShardStoreModelTest {
             }
         }
         return "read";
+    }
+
+    /**
+     * A proof of a random range: right for an intact shard; for a broken one either right (the
+     * damage lies outside the groups read) or CORRUPT, and the shard dropped.
+     */
+    private String prove(Cid c, Shard s) throws Exception {
+        int size = s == null ? 1 : s.data.length;
+        long chunks = Math.max(1, Math.ceilDiv(size, 1024));
+        long first = rnd.nextLong(chunks);
+        int count = 1 + rnd.nextInt((int) (chunks - first));
+        if (s == null) {
+            assertEquals(StoreException.Code.NOT_FOUND, assertThrows(StoreException.class, () -> store.prove(c, 0, 1)).code());
+            return "prove-absent";
+        }
+        io.oecloud.proofs.slice.SliceProof p;
+        try {
+            p = store.prove(c, first, count);
+        } catch (StoreException e) {
+            assertTrue(s.broken && e.code() == StoreException.Code.CORRUPT, "prove of " + c + ": " + e.getMessage());
+            model.remove(c);
+            return "prove-broken";
+        }
+        p.verify(c, size);
+        assertArrayEquals(Arrays.copyOfRange(s.data, (int) first * 1024, (int) Math.min(size, (first + count) * 1024)), p.chunks());
+        return s.broken ? "prove-broken" : "prove";
+    }
+
+    /** Deletes or damages a held shard's stored outboard behind the store's back: proofs and scrubs rebuild it. */
+    private String damageAnOutboard() throws Exception {
+        List<Cid> held = model.keySet().stream().sorted(ShardStoreModelTest::compare).toList();
+        if (held.isEmpty()) {
+            return "outboard-none";
+        }
+        Cid c = held.get(rnd.nextInt(held.size()));
+        byte[] v = store.outboardBytes(c);
+        if (v == null || v.length == 0 || rnd.nextInt(3) == 0) {
+            store.setOutboardBytes(c, null);
+        } else {
+            v[rnd.nextInt(v.length)] ^= (byte) (1 + rnd.nextInt(255));
+            store.setOutboardBytes(c, v);
+        }
+        return "outboard-damage";
     }
 
     private String delete() throws Exception {
@@ -412,6 +463,7 @@ class ShardStoreModelTest {
         for (byte[] b : pool) {
             if (!model.containsKey(cid(b))) {
                 assertNull(store.metadata(cid(b)), "no entry for a shard the model does not hold");
+                assertNull(store.outboardBytes(cid(b)), "no outboard of a shard the model does not hold");
             }
         }
     }
