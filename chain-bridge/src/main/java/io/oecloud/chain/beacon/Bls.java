@@ -53,6 +53,15 @@ public final class Bls {
             return new SecretKey(sk);
         }
 
+        /**
+         * The beacon key of a node: derived from its identity's Ed25519 seed (IKM = the
+         * identity's HMAC-SHA256 secret for "oechain/beacon/bls/v1", so the seed itself is never
+         * seen), hence no key file of its own: the same identity always gives the same key.
+         */
+        public static SecretKey fromIdentity(io.oecloud.dht.Identity identity) {
+            return fromIkm(identity.deriveSecret("oechain/beacon/bls/v1"));
+        }
+
         /** The 48-byte compressed public key. */
         public byte[] publicKey() {
             return publicKey.clone();
