@@ -29,6 +29,14 @@ import io.oecloud.chain.abci.AbciTypesProto.ValidatorUpdate;
 import io.oecloud.chain.abci.AbciTypesProto.VoteInfo;
 import io.oecloud.chain.abci.CryptokeysProto.PublicKey;
 import io.oecloud.chain.abci.TypesvalidatorProto.BlockIDFlag;
+import io.oecloud.chain.abci.AbciTypesProto.ExtendedVoteInfo;
+import io.oecloud.chain.abci.AbciTypesProto.RequestExtendVote;
+import io.oecloud.chain.abci.AbciTypesProto.RequestPrepareProposal;
+import io.oecloud.chain.abci.AbciTypesProto.RequestProcessProposal;
+import io.oecloud.chain.abci.AbciTypesProto.RequestVerifyVoteExtension;
+import io.oecloud.chain.abci.AbciTypesProto.ResponsePrepareProposal;
+import io.oecloud.chain.beacon.Beacon;
+import io.oecloud.chain.beacon.Bls;
 import io.oecloud.chain.ledger.Block;
 import io.oecloud.chain.ledger.Fees;
 import io.oecloud.chain.ledger.Genesis;
@@ -68,6 +76,7 @@ import java.util.function.Consumer;
  */
 public final class LedgerApp {
     private static final HexFormat HEX = HexFormat.of().withUpperCase();
+    private static final System.Logger LOG = System.getLogger(LedgerApp.class.getName());
 
     private final LedgerStore store;
     private final BlockCommitter blocks;
@@ -81,6 +90,8 @@ public final class LedgerApp {
     private volatile Ledger.Verifier verifier = TxSignatures::verify;
     /** The operators (account addresses = peer IDs) of the committed validator set: the super-nodes that may gossip. */
     private volatile Set<String> validatorOperators;
+    /** This node's beacon key (null: it contributes nothing; its vote extensions are empty). */
+    private volatile Bls.SecretKey beaconKey;
 
     /** The app on the committed state of {@code store}, which stays the caller's to close (after this app's server). */
     public LedgerApp(LedgerStore store) throws IOException {
@@ -102,6 +113,15 @@ public final class LedgerApp {
         if (ledger != null) {
             ledger = new Ledger(ledger.chainId(), ledger.fees(), v);
         }
+    }
+
+    /**
+     * The key this node signs its beacon contributions with (its vote extensions): derived from
+     * its identity ({@link Bls.SecretKey#fromIdentity}); it signs only while the committed state
+     * holds this key for some candidate.
+     */
+    public void beaconKey(Bls.SecretKey key) {
+        beaconKey = key;
     }
 
     /** Transactions applied in committed blocks since this process started. */
@@ -268,14 +288,13 @@ public final class LedgerApp {
                     .setLastBlockHeight(blocks.committed().height()).setLastBlockAppHash(ByteString.copyFrom(blocks.appHash()))).build();
             case INIT_CHAIN -> b.setInitChain(initChain(r.getInitChain())).build();
             case CHECK_TX -> b.setCheckTx(checkTx(r.getCheckTx(), prechecked)).build();
-            case PREPARE_PROPOSAL -> b.setPrepareProposal(mempool.propose(r.getPrepareProposal(),
-                    millis(r.getPrepareProposal().getTime()), blocks.committed(), ledger)).build();
+            case PREPARE_PROPOSAL -> b.setPrepareProposal(prepareProposal(r.getPrepareProposal())).build();
             case PROCESS_PROPOSAL -> b.setProcessProposal(ResponseProcessProposal.newBuilder()
-                    .setStatus(ResponseProcessProposal.ProposalStatus.ACCEPT)).build();
-            // vote extensions are enabled from height 1; empty until the proofs issue defines the beacon
-            case EXTEND_VOTE -> b.setExtendVote(ResponseExtendVote.getDefaultInstance()).build();
+                    .setStatus(processProposal(r.getProcessProposal()))).build();
+            // vote extensions are enabled from height 1: they carry the beacon's contributions
+            case EXTEND_VOTE -> b.setExtendVote(extendVote(r.getExtendVote())).build();
             case VERIFY_VOTE_EXTENSION -> b.setVerifyVoteExtension(ResponseVerifyVoteExtension.newBuilder()
-                    .setStatus(ResponseVerifyVoteExtension.VerifyStatus.ACCEPT)).build();
+                    .setStatus(verifyVoteExtension(r.getVerifyVoteExtension()))).build();
             case FINALIZE_BLOCK -> b.setFinalizeBlock(finalizeBlock(r.getFinalizeBlock(), prechecked, hashes)).build();
             case COMMIT -> b.setCommit(commit()).build();
             case QUERY -> b.setQuery(Queries.answer(r.getQuery(), blocks, ledger == null ? null : ledger.fees())).build();
@@ -292,6 +311,114 @@ public final class LedgerApp {
     /** A block's time in ms since 1970: from CometBFT, never the clock. */
     private static long millis(com.google.protobuf.Timestamp t) {
         return t.getSeconds() * 1000 + t.getNanos() / 1_000_000;
+    }
+
+    // ---- the beacon (Beacon: contributions in vote extensions, their aggregate first in the next block) ----
+
+    /** The committed seed (seed_{h-1} while height h is voted on); seed_0 in a ledger made before the beacon. */
+    private byte[] committedSeed() {
+        byte[] s = blocks.committed().beaconSeed();
+        return s != null ? s : Beacon.seed0(ledger.chainId());
+    }
+
+    /** This node's contribution at the height being voted on: its BLS signature of the beacon's message, or nothing. */
+    private ResponseExtendVote extendVote(RequestExtendVote r) {
+        Bls.SecretKey k = beaconKey;
+        LedgerState c = blocks.committed();
+        if (k == null || ledger == null || r.getHeight() != c.height() + 1 || c.beaconKeyHolder(k.publicKey()) == null) {
+            return ResponseExtendVote.getDefaultInstance();
+        }
+        return ResponseExtendVote.newBuilder().setVoteExtension(ByteString.copyFrom(
+                k.sign(Beacon.message(ledger.chainId(), r.getHeight(), committedSeed())))).build();
+    }
+
+    /**
+     * A validator with a beacon key must extend its vote with a valid signature by that key (so a
+     * commit's keyed votes always carry what the next proposer aggregates); one without a key
+     * must send an empty extension (accepted, it counts for nothing).
+     */
+    private ResponseVerifyVoteExtension.VerifyStatus verifyVoteExtension(RequestVerifyVoteExtension r) {
+        LedgerState c = blocks.committed();
+        if (ledger == null || r.getHeight() != c.height() + 1) {
+            return ResponseVerifyVoteExtension.VerifyStatus.ACCEPT; // not the height this state can judge
+        }
+        String op = c.operatorOf(HEX.formatHex(r.getValidatorAddress().toByteArray()));
+        LedgerState.BeaconKey k = op == null ? null : c.beaconKey(op);
+        byte[] ext = r.getVoteExtension().toByteArray();
+        boolean ok = k == null ? ext.length == 0 : Bls.verify(k.publicKey(), Beacon.message(ledger.chainId(), r.getHeight(), committedSeed()), ext);
+        if (!ok) {
+            LOG.log(System.Logger.Level.WARNING, "vote extension of validator {0} at height {1} refused: {2}",
+                    HEX.formatHex(r.getValidatorAddress().toByteArray()), r.getHeight(),
+                    k == null ? "it has no beacon key, so its extension must be empty" : "not its beacon key's signature of the height's message");
+        }
+        return ok ? ResponseVerifyVoteExtension.VerifyStatus.ACCEPT : ResponseVerifyVoteExtension.VerifyStatus.REJECT;
+    }
+
+    /** The block's transactions, with the beacon of the last commit's extensions first when one can be made. */
+    private ResponsePrepareProposal prepareProposal(RequestPrepareProposal r) {
+        byte[] entry = null;
+        LedgerState c = blocks.committed();
+        if (ledger != null && r.getHeight() == c.height() + 1) {
+            List<Block.Vote> votes = new ArrayList<>();
+            List<byte[]> extensions = new ArrayList<>();
+            for (ExtendedVoteInfo v : r.getLocalLastCommit().getVotesList()) {
+                votes.add(vote(v.getValidator().getAddress(), v.getValidator().getPower(), v.getBlockIdFlag()));
+                extensions.add(v.getVoteExtension().toByteArray());
+            }
+            List<Beacon.Voter> voters = c.beaconVoters(votes, r.getHeight());
+            if (voters.stream().anyMatch(v -> v.beaconKey() != null)) {
+                byte[] before = c.beaconPreviousSeed() != null ? c.beaconPreviousSeed() : committedSeed();
+                Beacon.Entry e = Beacon.build(voters, extensions, Beacon.message(ledger.chainId(), r.getHeight() - 1, before));
+                if (e != null) {
+                    entry = Beacon.encode(e);
+                } else if (Beacon.required(voters)) {
+                    LOG.log(System.Logger.Level.WARNING, "height {0}: the last commit's extensions do not make a beacon, which is required",
+                            r.getHeight());
+                }
+            }
+        }
+        if (entry == null) {
+            return mempool.propose(r, millis(r.getTime()), c, ledger);
+        }
+        // CometBFT counts each entry with its field tag and length prefix
+        int cost = 1 + com.google.protobuf.CodedOutputStream.computeUInt32SizeNoTag(entry.length) + entry.length;
+        ResponsePrepareProposal p = mempool.propose(r.toBuilder().setMaxTxBytes(r.getMaxTxBytes() - cost).build(), millis(r.getTime()), c, ledger);
+        return ResponsePrepareProposal.newBuilder().addTxs(ByteString.copyFrom(entry)).addAllTxs(p.getTxsList()).build();
+    }
+
+    /**
+     * Rejects a proposal whose beacon is refused ({@link Block#checkBeacon}: missing while
+     * required, malformed, too little power, not verifying) or that carries a beacon entry
+     * anywhere but first. Transactions are not judged here: a refused one changes nothing.
+     */
+    private ResponseProcessProposal.ProposalStatus processProposal(RequestProcessProposal r) {
+        LedgerState c = blocks.committed();
+        if (ledger == null || r.getHeight() != c.height() + 1) {
+            return ResponseProcessProposal.ProposalStatus.ACCEPT;
+        }
+        for (int i = 1; i < r.getTxsCount(); i++) {
+            if (Beacon.isBeacon(r.getTxs(i).toByteArray())) {
+                LOG.log(System.Logger.Level.WARNING, "proposal for height {0} rejected: a beacon entry at position {1}, not first", r.getHeight(), i);
+                return ResponseProcessProposal.ProposalStatus.REJECT;
+            }
+        }
+        List<Block.Vote> votes = new ArrayList<>();
+        for (VoteInfo v : r.getProposedLastCommit().getVotesList()) {
+            votes.add(vote(v.getValidator().getAddress(), v.getValidator().getPower(), v.getBlockIdFlag()));
+        }
+        byte[] first = r.getTxsCount() > 0 ? r.getTxs(0).toByteArray() : null;
+        try {
+            Block.checkBeacon(ledger.chainId(), c, r.getHeight(), votes, first != null && Beacon.isBeacon(first) ? first : null);
+            return ResponseProcessProposal.ProposalStatus.ACCEPT;
+        } catch (Beacon.BeaconException e) {
+            LOG.log(System.Logger.Level.WARNING, "proposal for height {0} rejected: {1}", r.getHeight(), e.getMessage());
+            return ResponseProcessProposal.ProposalStatus.REJECT;
+        }
+    }
+
+    private static Block.Vote vote(ByteString address, long power, BlockIDFlag flag) {
+        return new Block.Vote(HEX.formatHex(address.toByteArray()), power, flag == BlockIDFlag.BLOCK_ID_FLAG_COMMIT,
+                flag == BlockIDFlag.BLOCK_ID_FLAG_ABSENT);
     }
 
     private ResponseInitChain initChain(RequestInitChain r) throws IOException {
@@ -340,7 +467,19 @@ public final class LedgerApp {
         ResponseFinalizeBlock.Builder b = ResponseFinalizeBlock.newBuilder();
         List<String> txHashes = new ArrayList<>(r.getTxsCount());
         List<Ledger.Result> results = new ArrayList<>(r.getTxsCount());
-        for (int i = 0; i < r.getTxsCount(); i++) {
+        // the beacon, apart from the transactions: checked again here, whatever ProcessProposal said
+        byte[] first = r.getTxsCount() > 0 ? r.getTxs(0).toByteArray() : null;
+        boolean beacon = first != null && Beacon.isBeacon(first);
+        try {
+            block.beacon(ledger.chainId(), blocks.committed(), votes, beacon ? first : null);
+        } catch (Beacon.BeaconException e) {
+            // only a block that more than 2/3 of the power accepted gets here: stop rather than commit it
+            throw new IllegalStateException("block " + r.getHeight() + " was decided with a refused beacon: " + e.getMessage());
+        }
+        if (beacon) {
+            b.addTxResults(ExecTxResult.newBuilder().setLog("beacon: seed of height " + r.getHeight()));
+        }
+        for (int i = beacon ? 1 : 0; i < r.getTxsCount(); i++) {
             Ledger.Result res;
             if (prechecked != null && hashes != null) {
                 txHashes.add(hashes.get(i));
