@@ -84,6 +84,16 @@ public final class Block {
      */
     public Beacon.Entry beacon(String chainId, LedgerState committed, List<Vote> lastCommit, byte[] entry) throws Beacon.BeaconException {
         Beacon.Entry e = checkBeacon(chainId, committed, state.height, lastCommit, entry);
+        beaconChecked(chainId, committed, e);
+        return e;
+    }
+
+    /**
+     * The seed after this block, from what {@link #checkBeacon} returned for it on
+     * {@code committed} (the caller ran the check, e.g. before taking a lock): the entry, or null
+     * when the block carries none.
+     */
+    public void beaconChecked(String chainId, LedgerState committed, Beacon.Entry e) {
         byte[] seed = committed.beaconSeed != null ? committed.beaconSeed : Beacon.seed0(chainId);
         state.beaconPrevious = seed;
         if (e != null) {
@@ -92,7 +102,6 @@ public final class Block {
         } else {
             state.beaconSeed = seed;
         }
-        return e;
     }
 
     /** Applies one of the block's transactions (refused ones change nothing and pay nothing). */

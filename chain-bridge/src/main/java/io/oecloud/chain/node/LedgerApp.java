@@ -267,11 +267,33 @@ public final class LedgerApp {
         } else if (l != null && r.hasCheckTx()) {
             prechecked = List.of(l.check(r.getCheckTx().getTx().toByteArray()));
         }
+        // the beacon's BLS work too (signing, pairings: about a millisecond each), so submissions never
+        // wait for it: it reads only the committed state, which changes at Commit and InitChain, and
+        // those arrive on this same thread
+        Object beacon = null;
+        if (l != null) {
+            switch (r.getValueCase()) {
+                case EXTEND_VOTE -> {
+                    return Response.newBuilder().setExtendVote(extendVote(r.getExtendVote())).build();
+                }
+                case VERIFY_VOTE_EXTENSION -> {
+                    return Response.newBuilder().setVerifyVoteExtension(ResponseVerifyVoteExtension.newBuilder()
+                            .setStatus(verifyVoteExtension(r.getVerifyVoteExtension()))).build();
+                }
+                case PROCESS_PROPOSAL -> {
+                    return Response.newBuilder().setProcessProposal(ResponseProcessProposal.newBuilder()
+                            .setStatus(processProposal(r.getProcessProposal()))).build();
+                }
+                case PREPARE_PROPOSAL -> beacon = beaconEntry(r.getPrepareProposal());
+                case FINALIZE_BLOCK -> beacon = finalizedBeacon(r.getFinalizeBlock());
+                default -> { }
+            }
+        }
         Response resp;
         List<Runnable> after;
         synchronized (this) {
             boolean same = ledger == l;
-            resp = dispatch(r, same ? prechecked : null, same ? hashes : null);
+            resp = dispatch(r, same ? prechecked : null, same ? hashes : null, same ? beacon : null);
             after = afterCall;
             afterCall = after.isEmpty() ? after : new ArrayList<>();
         }
@@ -279,7 +301,11 @@ public final class LedgerApp {
         return resp;
     }
 
-    private Response dispatch(Request r, List<Ledger.Checked> prechecked, List<String> hashes) throws IOException {
+    /**
+     * {@code beacon}: for PrepareProposal the beacon entry built before the lock ({@code byte[]},
+     * null when none), for FinalizeBlock the block's beacon checked before it ({@link FinalizedBeacon}).
+     */
+    private Response dispatch(Request r, List<Ledger.Checked> prechecked, List<String> hashes, Object beacon) throws IOException {
         Response.Builder b = Response.newBuilder();
         return switch (r.getValueCase()) {
             case ECHO -> b.setEcho(ResponseEcho.newBuilder().setMessage(r.getEcho().getMessage())).build();
@@ -288,14 +314,16 @@ public final class LedgerApp {
                     .setLastBlockHeight(blocks.committed().height()).setLastBlockAppHash(ByteString.copyFrom(blocks.appHash()))).build();
             case INIT_CHAIN -> b.setInitChain(initChain(r.getInitChain())).build();
             case CHECK_TX -> b.setCheckTx(checkTx(r.getCheckTx(), prechecked)).build();
-            case PREPARE_PROPOSAL -> b.setPrepareProposal(prepareProposal(r.getPrepareProposal())).build();
+            case PREPARE_PROPOSAL -> b.setPrepareProposal(prepareProposal(r.getPrepareProposal(),
+                    beacon instanceof byte[] e ? e : beaconEntry(r.getPrepareProposal()))).build();
             case PROCESS_PROPOSAL -> b.setProcessProposal(ResponseProcessProposal.newBuilder()
                     .setStatus(processProposal(r.getProcessProposal()))).build();
             // vote extensions are enabled from height 1: they carry the beacon's contributions
             case EXTEND_VOTE -> b.setExtendVote(extendVote(r.getExtendVote())).build();
             case VERIFY_VOTE_EXTENSION -> b.setVerifyVoteExtension(ResponseVerifyVoteExtension.newBuilder()
                     .setStatus(verifyVoteExtension(r.getVerifyVoteExtension()))).build();
-            case FINALIZE_BLOCK -> b.setFinalizeBlock(finalizeBlock(r.getFinalizeBlock(), prechecked, hashes)).build();
+            case FINALIZE_BLOCK -> b.setFinalizeBlock(finalizeBlock(r.getFinalizeBlock(), prechecked, hashes,
+                    beacon instanceof FinalizedBeacon f ? f : null)).build();
             case COMMIT -> b.setCommit(commit()).build();
             case QUERY -> b.setQuery(Queries.answer(r.getQuery(), blocks, ledger == null ? null : ledger.fees())).build();
             // state sync is not offered
@@ -354,8 +382,8 @@ public final class LedgerApp {
         return ok ? ResponseVerifyVoteExtension.VerifyStatus.ACCEPT : ResponseVerifyVoteExtension.VerifyStatus.REJECT;
     }
 
-    /** The block's transactions, with the beacon of the last commit's extensions first when one can be made. */
-    private ResponsePrepareProposal prepareProposal(RequestPrepareProposal r) {
+    /** The beacon entry aggregating the last commit's extensions, or null when none can be made. */
+    private byte[] beaconEntry(RequestPrepareProposal r) {
         byte[] entry = null;
         LedgerState c = blocks.committed();
         if (ledger != null && r.getHeight() == c.height() + 1) {
@@ -377,6 +405,12 @@ public final class LedgerApp {
                 }
             }
         }
+        return entry;
+    }
+
+    /** The block's transactions, with {@code entry} (the beacon, or null) first. */
+    private ResponsePrepareProposal prepareProposal(RequestPrepareProposal r, byte[] entry) {
+        LedgerState c = blocks.committed();
         if (entry == null) {
             return mempool.propose(r, millis(r.getTime()), c, ledger);
         }
@@ -416,6 +450,27 @@ public final class LedgerApp {
         }
     }
 
+    /** A FinalizeBlock's beacon, checked: its entry (null when the block carries none), or why it is refused. */
+    private record FinalizedBeacon(Beacon.Entry entry, String refusal) {}
+
+    private FinalizedBeacon finalizedBeacon(RequestFinalizeBlock r) {
+        byte[] first = r.getTxsCount() > 0 ? r.getTxs(0).toByteArray() : null;
+        try {
+            return new FinalizedBeacon(Block.checkBeacon(ledger.chainId(), blocks.committed(), r.getHeight(), votes(r),
+                    first != null && Beacon.isBeacon(first) ? first : null), null);
+        } catch (Beacon.BeaconException e) {
+            return new FinalizedBeacon(null, e.getMessage());
+        }
+    }
+
+    private static List<Block.Vote> votes(RequestFinalizeBlock r) {
+        List<Block.Vote> votes = new ArrayList<>();
+        for (VoteInfo v : r.getDecidedLastCommit().getVotesList()) {
+            votes.add(vote(v.getValidator().getAddress(), v.getValidator().getPower(), v.getBlockIdFlag()));
+        }
+        return votes;
+    }
+
     private static Block.Vote vote(ByteString address, long power, BlockIDFlag flag) {
         return new Block.Vote(HEX.formatHex(address.toByteArray()), power, flag == BlockIDFlag.BLOCK_ID_FLAG_COMMIT,
                 flag == BlockIDFlag.BLOCK_ID_FLAG_ABSENT);
@@ -450,15 +505,15 @@ public final class LedgerApp {
     }
 
     /** {@code prechecked} and {@code hashes}, when given, are the block's transactions' checks and hashes, in order. */
-    private ResponseFinalizeBlock finalizeBlock(RequestFinalizeBlock r, List<Ledger.Checked> prechecked, List<String> hashes) {
+    private ResponseFinalizeBlock finalizeBlock(RequestFinalizeBlock r, List<Ledger.Checked> prechecked, List<String> hashes,
+                                                FinalizedBeacon beacon) {
         if (ledger == null) {
             throw new IllegalStateException("FinalizeBlock before InitChain");
         }
-        List<Block.Vote> votes = new ArrayList<>();
-        for (VoteInfo v : r.getDecidedLastCommit().getVotesList()) {
-            votes.add(new Block.Vote(HEX.formatHex(v.getValidator().getAddress().toByteArray()), v.getValidator().getPower(),
-                    v.getBlockIdFlag() == BlockIDFlag.BLOCK_ID_FLAG_COMMIT, v.getBlockIdFlag() == BlockIDFlag.BLOCK_ID_FLAG_ABSENT));
+        if (beacon == null) { // not checked before the lock (the ledger changed meanwhile)
+            beacon = finalizedBeacon(r);
         }
+        List<Block.Vote> votes = votes(r);
         List<Block.Evidence> evidence = new ArrayList<>();
         for (Misbehavior m : r.getMisbehaviorList()) {
             evidence.add(new Block.Evidence(HEX.formatHex(m.getValidator().getAddress().toByteArray()), m.getHeight()));
@@ -467,19 +522,16 @@ public final class LedgerApp {
         ResponseFinalizeBlock.Builder b = ResponseFinalizeBlock.newBuilder();
         List<String> txHashes = new ArrayList<>(r.getTxsCount());
         List<Ledger.Result> results = new ArrayList<>(r.getTxsCount());
-        // the beacon, apart from the transactions: checked again here, whatever ProcessProposal said
-        byte[] first = r.getTxsCount() > 0 ? r.getTxs(0).toByteArray() : null;
-        boolean beacon = first != null && Beacon.isBeacon(first);
-        try {
-            block.beacon(ledger.chainId(), blocks.committed(), votes, beacon ? first : null);
-        } catch (Beacon.BeaconException e) {
+        // the beacon, apart from the transactions: checked again (before the lock), whatever ProcessProposal said
+        if (beacon.refusal() != null) {
             // only a block that more than 2/3 of the power accepted gets here: stop rather than commit it
-            throw new IllegalStateException("block " + r.getHeight() + " was decided with a refused beacon: " + e.getMessage());
+            throw new IllegalStateException("block " + r.getHeight() + " was decided with a refused beacon: " + beacon.refusal());
         }
-        if (beacon) {
+        block.beaconChecked(ledger.chainId(), blocks.committed(), beacon.entry());
+        if (beacon.entry() != null) {
             b.addTxResults(ExecTxResult.newBuilder().setLog("beacon: seed of height " + r.getHeight()));
         }
-        for (int i = beacon ? 1 : 0; i < r.getTxsCount(); i++) {
+        for (int i = beacon.entry() != null ? 1 : 0; i < r.getTxsCount(); i++) {
             Ledger.Result res;
             if (prechecked != null && hashes != null) {
                 txHashes.add(hashes.get(i));

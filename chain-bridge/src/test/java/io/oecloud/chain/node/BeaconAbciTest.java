@@ -214,6 +214,43 @@ class BeaconAbciTest {
         assertTrue(e.getMessage().contains("decided with a refused beacon"), e.getMessage());
     }
 
+    /** Signing and pairings run before the ledger's lock: with the lock held elsewhere, they still answer. */
+    @Test
+    void beaconWork_doesNotWaitForTheLedgersLock() throws Exception {
+        LedgerApp a = apps.get(0);
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        Thread holder = new Thread(() -> {
+            synchronized (a) {
+                held.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        holder.start();
+        held.await();
+        try {
+            java.util.concurrent.CompletableFuture<byte[]> ext = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    byte[] e = a.handle(Request.newBuilder().setExtendVote(RequestExtendVote.newBuilder().setHeight(1)).build())
+                            .getExtendVote().getVoteExtension().toByteArray();
+                    assertEquals(VerifyStatus.ACCEPT, verify(a, 1, 0, e));
+                    assertEquals(ProposalStatus.ACCEPT, process(a, 1, List.of()));
+                    return e;
+                } catch (Exception x) {
+                    throw new java.util.concurrent.CompletionException(x);
+                }
+            });
+            assertEquals(96, ext.get(10, java.util.concurrent.TimeUnit.SECONDS).length);
+        } finally {
+            release.countDown();
+            holder.join();
+        }
+    }
+
     @Test
     void theMempool_neverAdmitsABeacon() throws Exception {
         byte[] entry = Beacon.encode(new Beacon.Entry(new byte[] {0x0f}, new byte[96]));
