@@ -25,9 +25,9 @@ import org.openjdk.jmh.annotations.State;
  * org.openjdk.jmh.Main BeaconBenchmark} after {@code benchmarks/run.sh}'s build (mvn -pl
  * benchmarks -am package).
  *
- * <p>2026-12-06, 2-core Xeon shared with two other builds (load 3.5-4.6), JDK 25, -f 1 -wi 2 -i 3
- * (1 s each): contribute 414 us; verifyExtension 1,415 us; verifyBlockBeacon 2,160 us (4
- * validators, +/- 4,626: the load) and 4,000 us (21).
+ * <p>2026-12-06, 2-core Xeon shared with two other builds (load 3-4.6), JDK 25, -f 1: contribute
+ * 412 us; verifyExtension 1,370-1,570 us; verifyBlockBeacon 1,596 +/- 211 us (4 validators) and
+ * 2,710 +/- 832 us (21) with decoded keys cached (before the cache: 2,160 and 4,000 us).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)

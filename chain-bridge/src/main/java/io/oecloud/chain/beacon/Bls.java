@@ -97,13 +97,31 @@ public final class Bls {
         return publicKey(publicKey) == null ? "the beacon key must be a 48-byte compressed BLS12-381 G1 point in the subgroup, not the identity" : null;
     }
 
+    /**
+     * Valid keys already decoded (decompression and the subgroup check cost about 0.1 ms a key,
+     * and a block's check reads every signer's): only valid ones are kept, and a hit is the very
+     * same 48 bytes, so the answer is the one decoding again would give. jblst's points are only
+     * read after this (aggregation copies them), so sharing them between threads is safe.
+     */
+    private static final com.github.benmanes.caffeine.cache.Cache<java.nio.ByteBuffer, P1_Affine> KEYS =
+            com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(1024).build();
+
     private static P1_Affine publicKey(byte[] b) {
         if (b == null || b.length != PUBLIC_KEY_BYTES) {
             return null;
         }
+        java.nio.ByteBuffer k = java.nio.ByteBuffer.wrap(b.clone());
+        P1_Affine cached = KEYS.getIfPresent(k);
+        if (cached != null) {
+            return cached;
+        }
         try {
             P1_Affine p = new P1_Affine(b);
-            return p.in_group() && !p.is_inf() ? p : null;
+            if (p.in_group() && !p.is_inf()) {
+                KEYS.put(k, p);
+                return p;
+            }
+            return null;
         } catch (RuntimeException e) { // blst: bad encoding, not on the curve
             return null;
         }

@@ -113,6 +113,10 @@ final class Queries {
             m.put("jailed", c.jailed());
             m.put("jailedUntil", c.jailedUntil());
             m.put("power", s.validators().getOrDefault(op, 0L));
+            LedgerState.BeaconKey bk = s.beaconKey(op);
+            if (bk != null) { // a candidate without one cannot contribute to the beacon
+                m.put("beaconKey", java.util.Base64.getEncoder().encodeToString(bk.publicKey()));
+            }
             l.add(m);
         });
         l.sort(java.util.Comparator.comparing((Map<String, Object> m) -> new BigInteger((String) m.get("stake"))).reversed()
