@@ -76,6 +76,11 @@ public final class ChainViews {
         return rpc.query("/candidates", "").thenApply(View::ok);
     }
 
+    /** The chain's randomness beacon: the seed after the last block and its height (the {@code /beacon} query). */
+    public CompletableFuture<View> beacon() {
+        return rpc.query("/beacon", "").thenApply(View::ok);
+    }
+
     /** The ledger's parameters, pools and supply counters (its {@code /params} query). */
     public CompletableFuture<View> params() {
         return rpc.query("/params", "").thenApply(View::ok);

@@ -1,5 +1,6 @@
 package io.oecloud.chain.ledger;
 
+import io.oecloud.chain.beacon.Beacon;
 import java.util.List;
 import java.util.Set;
 
@@ -13,6 +14,7 @@ import java.util.Set;
  * <p>Usage, as FinalizeBlock runs it:
  * <pre>{@code
  * Block b = Block.begin(committed, height, blockTimeMillis, lastCommitVotes, misbehavior);
+ * b.beacon(chainId, committed, lastCommitVotes, firstEntryWhenABeacon); // throws when refused
  * for (Ledger.Checked tx : txs) results.add(b.apply(ledger, tx));
  * List<Block.Update> validatorUpdates = b.end(); // throws when the supply invariant breaks
  * }</pre>
@@ -47,6 +49,59 @@ public final class Block {
         LedgerState working = committed.copyAt(height, timeMillis);
         Set<String> changed = working.track(); // what this block writes: the entries, tree and store follow only that
         return new Block(working, changed, Staking.beginBlock(working, lastCommit, evidence));
+    }
+
+    /**
+     * Checks block {@code height}'s beacon entry ({@code entry}, null when its block carries none)
+     * against its last commit on {@code committed} (the state after {@code height - 1}); returns
+     * the entry, or null when there is none and none is required.
+     *
+     * @throws Beacon.BeaconException when the entry is refused, or missing while the last
+     *     commit's validators with beacon keys that committed hold more than 2/3 of the power
+     */
+    public static Beacon.Entry checkBeacon(String chainId, LedgerState committed, long height, List<Vote> lastCommit, byte[] entry)
+            throws Beacon.BeaconException {
+        List<Beacon.Voter> voters = committed.beaconVoters(lastCommit, height);
+        if (entry == null) {
+            if (Beacon.required(voters)) {
+                throw new Beacon.BeaconException("block " + height + " carries no beacon, but validators with beacon keys that"
+                        + " committed block " + (height - 1) + " hold more than 2/3 of the power");
+            }
+            return null;
+        }
+        byte[] seed = committed.beaconSeed != null ? committed.beaconSeed : Beacon.seed0(chainId);
+        byte[] before = committed.beaconPrevious != null ? committed.beaconPrevious : seed;
+        return Beacon.verify(entry, voters, Beacon.message(chainId, height - 1, before));
+    }
+
+    /**
+     * The block's beacon, checked again here (FinalizeBlock never trusts ProcessProposal alone):
+     * the seed advances ({@code seed_h = Beacon.nextSeed(seed_{h-1}, entry)}) when the block
+     * carries one, and stays when it carries none. Call right after {@link #begin}.
+     *
+     * @param committed the state after the previous block (what {@link #begin} copied)
+     * @return the entry, or null when the block carries none (the seed kept)
+     */
+    public Beacon.Entry beacon(String chainId, LedgerState committed, List<Vote> lastCommit, byte[] entry) throws Beacon.BeaconException {
+        Beacon.Entry e = checkBeacon(chainId, committed, state.height, lastCommit, entry);
+        beaconChecked(chainId, committed, e);
+        return e;
+    }
+
+    /**
+     * The seed after this block, from what {@link #checkBeacon} returned for it on
+     * {@code committed} (the caller ran the check, e.g. before taking a lock): the entry, or null
+     * when the block carries none.
+     */
+    public void beaconChecked(String chainId, LedgerState committed, Beacon.Entry e) {
+        byte[] seed = committed.beaconSeed != null ? committed.beaconSeed : Beacon.seed0(chainId);
+        state.beaconPrevious = seed;
+        if (e != null) {
+            state.beaconSeed = Beacon.nextSeed(seed, e);
+            state.beaconHeight = state.height;
+        } else {
+            state.beaconSeed = seed;
+        }
     }
 
     /** Applies one of the block's transactions (refused ones change nothing and pay nothing). */

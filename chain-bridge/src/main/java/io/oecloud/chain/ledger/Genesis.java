@@ -9,7 +9,8 @@ import java.util.List;
 /**
  * The ledger's first state, read from the {@code app_state} of CometBFT's genesis.json:
  * {"minFee", "feePerByte", "params": {...}, "reserve", "accounts": [{"address", "balance"}],
- * "candidates": [{"address", "validatorKey" (base64), "selfBond", "commissionPpm", "moniker"}]},
+ * "candidates": [{"address", "validatorKey" (base64), "selfBond", "commissionPpm", "moniker", "beaconKey", "beaconPop"
+ * (base64, optional: both or neither, see Bls)}]},
  * amounts in base units as decimal strings. The candidates' self-bonds are part of the genesis
  * supply and they make the first validator set, which replaces the one in CometBFT's genesis.
  * Anything wrong refuses the genesis whole (an IOException naming it), never half-loaded.
@@ -22,6 +23,18 @@ import java.util.List;
 public record Genesis(LedgerState state, Fees fees, List<Block.Update> validators) {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final System.Logger LOG = System.getLogger(Genesis.class.getName());
+
+    /**
+     * Adds a genesis candidate's {@code beaconKey} and {@code beaconPop} (base64) to its JSON
+     * object: the beacon key derived from {@code operator}'s identity (the node that runs the
+     * candidacy) and its proof of possession for the operator's address.
+     */
+    public static com.fasterxml.jackson.databind.node.ObjectNode putBeaconKey(com.fasterxml.jackson.databind.node.ObjectNode candidate,
+                                                                             io.oecloud.dht.Identity operator) {
+        io.oecloud.chain.beacon.Bls.SecretKey k = io.oecloud.chain.beacon.Bls.SecretKey.fromIdentity(operator);
+        return candidate.put("beaconKey", java.util.Base64.getEncoder().encodeToString(k.publicKey()))
+                .put("beaconPop", java.util.Base64.getEncoder().encodeToString(k.pop(Ledger.address(operator.publicKey()))));
+    }
 
     /** Reads {@code appState} (empty: all defaults) for chain {@code chainId} starting at {@code initialHeight}. */
     public static Genesis read(String chainId, byte[] appState, long initialHeight) throws IOException {
@@ -48,8 +61,12 @@ public record Genesis(LedgerState state, Fees fees, List<Block.Update> validator
             BigInteger bond = new BigInteger(c.path("selfBond").asText("0"));
             // the self-bond is created for the candidate: credit it, then bond it like a transaction would
             s.accounts.put(addr, new LedgerState.Account(s.account(addr).balance().add(bond), 0));
-            Ledger.Result res = Staking.registerCandidate(s, addr, bond, java.util.Base64.getDecoder().decode(c.path("validatorKey").asText()),
-                    c.path("commissionPpm").asInt(0), c.path("moniker").asText(""), bond);
+            byte[] beaconKey = java.util.Base64.getDecoder().decode(c.path("beaconKey").asText(""));
+            Ledger.Result res = Staking.checkBeaconKey(addr, beaconKey, java.util.Base64.getDecoder().decode(c.path("beaconPop").asText("")));
+            if (res == null) {
+                res = Staking.registerCandidate(s, addr, bond, java.util.Base64.getDecoder().decode(c.path("validatorKey").asText()),
+                        c.path("commissionPpm").asInt(0), c.path("moniker").asText(""), bond, beaconKey);
+            }
             if (!res.ok()) {
                 throw new IOException("genesis candidate " + addr + ": " + res.log());
             }
@@ -60,6 +77,9 @@ public record Genesis(LedgerState state, Fees fees, List<Block.Update> validator
             throw new IOException("genesis supply " + total + " reaches 2^128");
         }
         s.genesisSupply = total;
+        s.beaconSeed = io.oecloud.chain.beacon.Beacon.seed0(chainId); // seed_0; a genesis state has no block before it
+        s.beaconPrevious = s.beaconSeed;
+        s.beaconHeight = 0;
         List<Block.Update> set = List.of();
         if (!s.candidates.isEmpty()) {
             set = Staking.endBlockAtGenesis(s);

@@ -240,6 +240,13 @@ public final class Ledger {
         if (!chainId.equals(body.getChainId())) {
             return Checked.refused(txBytes, Code.WRONG_CHAIN, "transaction is for chain '" + body.getChainId() + "', this is '" + chainId + "'");
         }
+        if (body.getKindCase() == TxBody.KindCase.REGISTER_CANDIDATE) { // the PoP's pairings: here, outside the ledger's lock
+            Result bad = Staking.checkBeaconKey(address(pk), body.getRegisterCandidate().getBeaconKey().toByteArray(),
+                    body.getRegisterCandidate().getBeaconPop().toByteArray());
+            if (bad != null) {
+                return Checked.refused(txBytes, bad.code(), bad.log());
+            }
+        }
         BigInteger fee;
         String feeError = null;
         try {
@@ -347,7 +354,8 @@ public final class Ledger {
             r = switch (body.getKindCase()) {
                 case REGISTER_CANDIDATE -> Staking.registerCandidate(s, from, spendable,
                         body.getRegisterCandidate().getValidatorKey().toByteArray(), body.getRegisterCandidate().getCommissionPpm(),
-                        body.getRegisterCandidate().getMoniker(), Amounts.decode(body.getRegisterCandidate().getSelfBond().toByteArray(), "self-bond"));
+                        body.getRegisterCandidate().getMoniker(), Amounts.decode(body.getRegisterCandidate().getSelfBond().toByteArray(), "self-bond"),
+                        body.getRegisterCandidate().getBeaconKey().toByteArray());
                 case EDIT_CANDIDATE -> Staking.editCandidate(s, from, body.getEditCandidate().getCommissionPpm(), body.getEditCandidate().getMoniker());
                 case BOND -> Staking.delegate(s, from, spendable, from, Amounts.decode(body.getBond().getAmount().toByteArray(), "amount"));
                 case UNBOND -> Staking.undelegate(s, from, from, Amounts.decode(body.getUnbond().getAmount().toByteArray(), "amount"));

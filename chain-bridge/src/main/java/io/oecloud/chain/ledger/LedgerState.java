@@ -174,6 +174,24 @@ public final class LedgerState {
         }
     }
 
+    /**
+     * A candidate's beacon key (BLS12-381, 48 bytes, its proof of possession checked when it was
+     * registered) and the height of the block that registered it (0: genesis). Entry value: key
+     * (48) || u64 height, big-endian.
+     */
+    public record BeaconKey(byte[] publicKey, long sinceHeight) {
+        byte[] encode() {
+            return ByteBuffer.allocate(48 + 8).put(publicKey).putLong(sinceHeight).array();
+        }
+
+        static BeaconKey decode(byte[] bytes) {
+            ByteBuffer in = ByteBuffer.wrap(bytes);
+            byte[] k = new byte[48];
+            in.get(k);
+            return new BeaconKey(k, in.getLong());
+        }
+    }
+
     final Tracked<Account> accounts = new Tracked<>("account/");
     final Tracked<CidRecord> cids = new Tracked<>("cid/");
     /** Candidates by operator address. */
@@ -186,6 +204,8 @@ public final class LedgerState {
     final Tracked<Long> validators = new Tracked<>("validator/");
     /** Signing records of the validators, by operator address. */
     final Tracked<Liveness> liveness = new Tracked<>("liveness/");
+    /** Beacon keys by operator address (candidates without one are absent). */
+    final Tracked<BeaconKey> beaconKeys = new Tracked<>("beacon-key/");
     /** Operator address by CometBFT validator address (hex): derived from the candidates, not stored. */
     final TreeMap<String, String> byValidatorAddress = new TreeMap<>();
     StakingParams params = StakingParams.DEFAULTS;
@@ -200,6 +220,14 @@ public final class LedgerState {
     BigInteger minted = BigInteger.ZERO;
     BigInteger slashed = BigInteger.ZERO;
     long height;
+    /**
+     * The beacon's seed after this state's block ({@code beacon/seed}), the one before it
+     * ({@code beacon/previous}: what the block's beacon signed), and the last height whose block
+     * carried a beacon ({@code beacon/height}, 0: none yet). Null in a ledger made before the beacon.
+     */
+    byte[] beaconSeed;
+    byte[] beaconPrevious;
+    long beaconHeight;
 
     LedgerState() {
         this(BigInteger.ZERO, BigInteger.ZERO, 0);
@@ -221,6 +249,10 @@ public final class LedgerState {
         s.unbondings.load(unbondings);
         s.validators.load(validators);
         s.liveness.load(liveness);
+        s.beaconKeys.load(beaconKeys);
+        s.beaconSeed = beaconSeed;
+        s.beaconPrevious = beaconPrevious;
+        s.beaconHeight = beaconHeight;
         s.byValidatorAddress.putAll(byValidatorAddress);
         s.params = params;
         s.timeMillis = timeMillis;
@@ -323,6 +355,59 @@ public final class LedgerState {
         return height;
     }
 
+    /** {@code operator}'s beacon key, or null when it registered none. */
+    public BeaconKey beaconKey(String operator) {
+        return beaconKeys.get(operator);
+    }
+
+    /** The operator whose beacon key is {@code publicKey}, or null. */
+    public String beaconKeyHolder(byte[] publicKey) {
+        for (Map.Entry<String, BeaconKey> e : beaconKeys.entrySet()) {
+            if (java.util.Arrays.equals(e.getValue().publicKey(), publicKey)) {
+                return e.getKey();
+            }
+        }
+        return null;
+    }
+
+    /** The operator of a CometBFT validator address (upper-case hex), or null. */
+    public String operatorOf(String validatorAddress) {
+        return byValidatorAddress.get(validatorAddress);
+    }
+
+    /**
+     * The votes of a block's last commit as the beacon sees them ({@code votes} in the commit's
+     * order): each validator's beacon key, when it has one that counts for block
+     * {@code blockHeight}'s beacon (registered at height {@code blockHeight - 2} or before: the
+     * votes it aggregates were extended on the state after that height), its power, and whether it
+     * committed.
+     */
+    public List<io.oecloud.chain.beacon.Beacon.Voter> beaconVoters(List<Block.Vote> votes, long blockHeight) {
+        List<io.oecloud.chain.beacon.Beacon.Voter> l = new ArrayList<>(votes.size());
+        for (Block.Vote v : votes) {
+            String op = byValidatorAddress.get(v.validatorAddress());
+            BeaconKey k = op == null ? null : beaconKeys.get(op);
+            l.add(new io.oecloud.chain.beacon.Beacon.Voter(k != null && k.sinceHeight() <= blockHeight - 2 ? k.publicKey() : null, v.power(),
+                    v.signedBlock()));
+        }
+        return l;
+    }
+
+    /** The beacon's seed after this state's block (null in a ledger made before the beacon). */
+    public byte[] beaconSeed() {
+        return beaconSeed == null ? null : beaconSeed.clone();
+    }
+
+    /** The seed before this state's block: what the votes on this block's height sign next (see Beacon.message). */
+    public byte[] beaconPreviousSeed() {
+        return beaconPrevious == null ? null : beaconPrevious.clone();
+    }
+
+    /** The last height whose block carried a beacon (0: none yet). */
+    public long beaconHeight() {
+        return beaconHeight;
+    }
+
     /** What exists now: balances + bonded + unbonding + pools. */
     public BigInteger supply() {
         BigInteger s = feePool.add(reserve);
@@ -359,7 +444,7 @@ public final class LedgerState {
      */
     java.util.Set<String> track() {
         java.util.Set<String> changed = new java.util.HashSet<>();
-        for (Tracked<?> m : List.of(accounts, cids, candidates, delegations, unbondings, validators, liveness)) {
+        for (Tracked<?> m : List.of(accounts, cids, candidates, delegations, unbondings, validators, liveness, beaconKeys)) {
             m.changed = changed;
         }
         return changed;
@@ -367,7 +452,7 @@ public final class LedgerState {
 
     /** Stops recording (the state is committed). */
     void untrack() {
-        for (Tracked<?> m : List.of(accounts, cids, candidates, delegations, unbondings, validators, liveness)) {
+        for (Tracked<?> m : List.of(accounts, cids, candidates, delegations, unbondings, validators, liveness, beaconKeys)) {
             m.changed = null;
         }
     }
@@ -383,7 +468,16 @@ public final class LedgerState {
         m.put("supply/genesis", Amounts.encode(genesisSupply));
         m.put("supply/minted", Amounts.encode(minted));
         m.put("supply/slashed", Amounts.encode(slashed));
+        beaconScalars(m);
         return m;
+    }
+
+    private void beaconScalars(Map<String, byte[]> m) {
+        if (beaconSeed != null) {
+            m.put("beacon/seed", beaconSeed.clone());
+            m.put("beacon/previous", beaconPrevious.clone());
+            m.put("beacon/height", ByteBuffer.allocate(8).putLong(beaconHeight).array());
+        }
     }
 
     /** The value {@link #entries()} holds for a map entry's key ("account/ADDR", ...), or null when absent. */
@@ -398,6 +492,7 @@ public final class LedgerState {
             case "unbonding/" -> unbondings.containsKey(rest) ? unbondings.get(rest).encode() : null;
             case "validator/" -> validators.containsKey(rest) ? ByteBuffer.allocate(8).putLong(validators.get(rest)).array() : null;
             case "liveness/" -> liveness.containsKey(rest) ? liveness.get(rest).encode() : null;
+            case "beacon-key/" -> beaconKeys.containsKey(rest) ? beaconKeys.get(rest).encode() : null;
             default -> throw new IllegalArgumentException("not a map entry: " + key);
         };
     }
@@ -602,6 +697,9 @@ public final class LedgerState {
         for (Map.Entry<String, Liveness> e : liveness.entrySet()) {
             m.put("liveness/" + e.getKey(), e.getValue().encode());
         }
+        for (Map.Entry<String, BeaconKey> e : beaconKeys.entrySet()) {
+            m.put("beacon-key/" + e.getKey(), e.getValue().encode());
+        }
         for (Map.Entry<String, String> e : params.toMap().entrySet()) {
             m.put("params/" + e.getKey(), e.getValue().getBytes(StandardCharsets.US_ASCII));
         }
@@ -610,6 +708,7 @@ public final class LedgerState {
         m.put("supply/genesis", Amounts.encode(genesisSupply));
         m.put("supply/minted", Amounts.encode(minted));
         m.put("supply/slashed", Amounts.encode(slashed));
+        beaconScalars(m);
         return m;
     }
 
@@ -634,7 +733,16 @@ public final class LedgerState {
                 case "unbonding/" -> s.unbondings.put(rest, Unbonding.decode(v));
                 case "validator/" -> s.validators.put(rest, ByteBuffer.wrap(v).getLong());
                 case "liveness/" -> s.liveness.put(rest, Liveness.decode(v));
+                case "beacon-key/" -> s.beaconKeys.put(rest, BeaconKey.decode(v));
                 case "params/" -> params.put(rest, new String(v, StandardCharsets.US_ASCII));
+                case "beacon/" -> {
+                    switch (rest) {
+                        case "seed" -> s.beaconSeed = v.clone();
+                        case "previous" -> s.beaconPrevious = v.clone();
+                        case "height" -> s.beaconHeight = ByteBuffer.wrap(v).getLong();
+                        default -> { } // a key of a later version
+                    }
+                }
                 default -> {
                     BigInteger n = new BigInteger(1, v);
                     switch (k) {

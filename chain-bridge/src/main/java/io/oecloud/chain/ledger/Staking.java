@@ -31,8 +31,32 @@ final class Staking {
 
     // ---- transactions (the fee is charged by the caller once these return OK) ----
 
+    /**
+     * The state-free check of a candidate's beacon key and its proof of possession (two pairings:
+     * run by {@link Ledger#check}, outside the ledger's lock, and by {@link Genesis}): null when
+     * both are empty (no beacon key) or the key is valid and the proof verifies for {@code operator}.
+     */
+    static Result checkBeaconKey(String operator, byte[] beaconKey, byte[] pop) {
+        if (beaconKey.length == 0 && pop.length == 0) {
+            return null;
+        }
+        if (beaconKey.length == 0 || pop.length == 0) {
+            return new Result(Code.BAD_KEY, "a beacon key needs its proof of possession, and a proof its key (both or neither)");
+        }
+        String bad = io.oecloud.chain.beacon.Bls.checkPublicKey(beaconKey);
+        if (bad != null) {
+            return new Result(Code.BAD_KEY, bad);
+        }
+        if (!io.oecloud.chain.beacon.Bls.verifyPop(beaconKey, operator, pop)) {
+            return new Result(Code.BAD_KEY, "the beacon key's proof of possession does not verify for " + operator
+                    + " (a BLS signature of the key and the operator's address under the PoP DST)");
+        }
+        return null;
+    }
+
+    /** Registers a candidate; {@code beaconKey} is empty (none) or checked by {@link #checkBeaconKey} before. */
     static Result registerCandidate(LedgerState s, String from, BigInteger spendable, byte[] key, int commissionPpm,
-                                    String moniker, BigInteger selfBond) {
+                                    String moniker, BigInteger selfBond, byte[] beaconKey) {
         if (s.candidates.containsKey(from)) {
             return new Result(Code.CANDIDATE_EXISTS, from + " is already a candidate");
         }
@@ -42,6 +66,9 @@ final class Staking {
         String va = LedgerState.consensusAddress(key);
         if (s.byValidatorAddress.containsKey(va)) {
             return new Result(Code.KEY_TAKEN, "validator key " + va + " belongs to candidate " + s.byValidatorAddress.get(va));
+        }
+        if (beaconKey.length > 0 && s.beaconKeyHolder(beaconKey) != null) {
+            return new Result(Code.KEY_TAKEN, "beacon key belongs to candidate " + s.beaconKeyHolder(beaconKey));
         }
         if (commissionPpm < 0 || commissionPpm > StakingParams.PPM) {
             return new Result(Code.BAD_AMOUNT, "commission " + commissionPpm + " ppm is not within 0..1000000");
@@ -54,6 +81,9 @@ final class Staking {
         }
         s.candidates.put(from, new Candidate(key, commissionPpm, moniker, BigInteger.ZERO, false, 0, 0, s.height));
         s.byValidatorAddress.put(va, from);
+        if (beaconKey.length > 0) {
+            s.beaconKeys.put(from, new LedgerState.BeaconKey(beaconKey.clone(), s.height));
+        }
         if (selfBond.signum() > 0) {
             debit(s, from, selfBond);
             addStake(s, from, from, selfBond);

@@ -20,7 +20,7 @@ import java.util.concurrent.CompletableFuture;
  * the mempool {@link TxServer#submit}; this class routes and checks arguments). storage-node's API
  * mounts them; what they answer is the chain's business, so they live here:
  * <pre>
- *   GET  /v1/chain/status, /v1/chain/validators, /v1/chain/candidates, /v1/chain/params
+ *   GET  /v1/chain/status, /v1/chain/validators, /v1/chain/candidates, /v1/chain/params, /v1/chain/beacon
  *   GET  /v1/chain/accounts/{addr}[?prove=true], /v1/chain/accounts/{addr}/txs, /v1/chain/txs/{hash}
  *   GET  /v1/chain/cids/{cid}[?prove=true]
  *   GET  /v1/chain/light/commit/{height}, /v1/chain/light/validators/{height}   (what a light client checks)
@@ -48,6 +48,7 @@ public final class ChainRoutes {
                 .add(HttpMethod.GET, "/v1/chain/validators", r -> view(chain.validators()))
                 .add(HttpMethod.GET, "/v1/chain/candidates", r -> view(chain.candidates()))
                 .add(HttpMethod.GET, "/v1/chain/params", r -> view(chain.params()))
+                .add(HttpMethod.GET, "/v1/chain/beacon", r -> view(chain.beacon()))
                 .add(HttpMethod.GET, "/v1/chain/txs/{hash...}", r -> {
                     String hash = r.param("hash");
                     if (!hash.matches("(?i)(0x)?[0-9a-f]{64}")) {

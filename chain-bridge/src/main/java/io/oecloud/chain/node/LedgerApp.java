@@ -4,11 +4,16 @@ import com.google.protobuf.ByteString;
 import io.oecloud.chain.abci.AbciTypesProto.Event;
 import io.oecloud.chain.abci.AbciTypesProto.EventAttribute;
 import io.oecloud.chain.abci.AbciTypesProto.ExecTxResult;
+import io.oecloud.chain.abci.AbciTypesProto.ExtendedVoteInfo;
 import io.oecloud.chain.abci.AbciTypesProto.Misbehavior;
 import io.oecloud.chain.abci.AbciTypesProto.Request;
 import io.oecloud.chain.abci.AbciTypesProto.RequestCheckTx;
+import io.oecloud.chain.abci.AbciTypesProto.RequestExtendVote;
 import io.oecloud.chain.abci.AbciTypesProto.RequestFinalizeBlock;
 import io.oecloud.chain.abci.AbciTypesProto.RequestInitChain;
+import io.oecloud.chain.abci.AbciTypesProto.RequestPrepareProposal;
+import io.oecloud.chain.abci.AbciTypesProto.RequestProcessProposal;
+import io.oecloud.chain.abci.AbciTypesProto.RequestVerifyVoteExtension;
 import io.oecloud.chain.abci.AbciTypesProto.Response;
 import io.oecloud.chain.abci.AbciTypesProto.ResponseApplySnapshotChunk;
 import io.oecloud.chain.abci.AbciTypesProto.ResponseCheckTx;
@@ -23,12 +28,15 @@ import io.oecloud.chain.abci.AbciTypesProto.ResponseInitChain;
 import io.oecloud.chain.abci.AbciTypesProto.ResponseListSnapshots;
 import io.oecloud.chain.abci.AbciTypesProto.ResponseLoadSnapshotChunk;
 import io.oecloud.chain.abci.AbciTypesProto.ResponseOfferSnapshot;
+import io.oecloud.chain.abci.AbciTypesProto.ResponsePrepareProposal;
 import io.oecloud.chain.abci.AbciTypesProto.ResponseProcessProposal;
 import io.oecloud.chain.abci.AbciTypesProto.ResponseVerifyVoteExtension;
 import io.oecloud.chain.abci.AbciTypesProto.ValidatorUpdate;
 import io.oecloud.chain.abci.AbciTypesProto.VoteInfo;
 import io.oecloud.chain.abci.CryptokeysProto.PublicKey;
 import io.oecloud.chain.abci.TypesvalidatorProto.BlockIDFlag;
+import io.oecloud.chain.beacon.Beacon;
+import io.oecloud.chain.beacon.Bls;
 import io.oecloud.chain.ledger.Block;
 import io.oecloud.chain.ledger.Fees;
 import io.oecloud.chain.ledger.Genesis;
@@ -68,6 +76,7 @@ import java.util.function.Consumer;
  */
 public final class LedgerApp {
     private static final HexFormat HEX = HexFormat.of().withUpperCase();
+    private static final System.Logger LOG = System.getLogger(LedgerApp.class.getName());
 
     private final LedgerStore store;
     private final BlockCommitter blocks;
@@ -81,6 +90,8 @@ public final class LedgerApp {
     private volatile Ledger.Verifier verifier = TxSignatures::verify;
     /** The operators (account addresses = peer IDs) of the committed validator set: the super-nodes that may gossip. */
     private volatile Set<String> validatorOperators;
+    /** This node's beacon key (null: it contributes nothing; its vote extensions are empty). */
+    private volatile Bls.SecretKey beaconKey;
 
     /** The app on the committed state of {@code store}, which stays the caller's to close (after this app's server). */
     public LedgerApp(LedgerStore store) throws IOException {
@@ -102,6 +113,15 @@ public final class LedgerApp {
         if (ledger != null) {
             ledger = new Ledger(ledger.chainId(), ledger.fees(), v);
         }
+    }
+
+    /**
+     * The key this node signs its beacon contributions with (its vote extensions): derived from
+     * its identity ({@link Bls.SecretKey#fromIdentity}); it signs only while the committed state
+     * holds this key for some candidate.
+     */
+    public void beaconKey(Bls.SecretKey key) {
+        beaconKey = key;
     }
 
     /** Transactions applied in committed blocks since this process started. */
@@ -247,11 +267,33 @@ public final class LedgerApp {
         } else if (l != null && r.hasCheckTx()) {
             prechecked = List.of(l.check(r.getCheckTx().getTx().toByteArray()));
         }
+        // the beacon's BLS work too (signing, pairings: about a millisecond each), so submissions never
+        // wait for it: it reads only the committed state, which changes at Commit and InitChain, and
+        // those arrive on this same thread
+        Object beacon = null;
+        if (l != null) {
+            switch (r.getValueCase()) {
+                case EXTEND_VOTE -> {
+                    return Response.newBuilder().setExtendVote(extendVote(r.getExtendVote())).build();
+                }
+                case VERIFY_VOTE_EXTENSION -> {
+                    return Response.newBuilder().setVerifyVoteExtension(ResponseVerifyVoteExtension.newBuilder()
+                            .setStatus(verifyVoteExtension(r.getVerifyVoteExtension()))).build();
+                }
+                case PROCESS_PROPOSAL -> {
+                    return Response.newBuilder().setProcessProposal(ResponseProcessProposal.newBuilder()
+                            .setStatus(processProposal(r.getProcessProposal()))).build();
+                }
+                case PREPARE_PROPOSAL -> beacon = beaconEntry(r.getPrepareProposal());
+                case FINALIZE_BLOCK -> beacon = finalizedBeacon(r.getFinalizeBlock());
+                default -> { }
+            }
+        }
         Response resp;
         List<Runnable> after;
         synchronized (this) {
             boolean same = ledger == l;
-            resp = dispatch(r, same ? prechecked : null, same ? hashes : null);
+            resp = dispatch(r, same ? prechecked : null, same ? hashes : null, same ? beacon : null);
             after = afterCall;
             afterCall = after.isEmpty() ? after : new ArrayList<>();
         }
@@ -259,7 +301,11 @@ public final class LedgerApp {
         return resp;
     }
 
-    private Response dispatch(Request r, List<Ledger.Checked> prechecked, List<String> hashes) throws IOException {
+    /**
+     * {@code beacon}: for PrepareProposal the beacon entry built before the lock ({@code byte[]},
+     * null when none), for FinalizeBlock the block's beacon checked before it ({@link FinalizedBeacon}).
+     */
+    private Response dispatch(Request r, List<Ledger.Checked> prechecked, List<String> hashes, Object beacon) throws IOException {
         Response.Builder b = Response.newBuilder();
         return switch (r.getValueCase()) {
             case ECHO -> b.setEcho(ResponseEcho.newBuilder().setMessage(r.getEcho().getMessage())).build();
@@ -268,15 +314,16 @@ public final class LedgerApp {
                     .setLastBlockHeight(blocks.committed().height()).setLastBlockAppHash(ByteString.copyFrom(blocks.appHash()))).build();
             case INIT_CHAIN -> b.setInitChain(initChain(r.getInitChain())).build();
             case CHECK_TX -> b.setCheckTx(checkTx(r.getCheckTx(), prechecked)).build();
-            case PREPARE_PROPOSAL -> b.setPrepareProposal(mempool.propose(r.getPrepareProposal(),
-                    millis(r.getPrepareProposal().getTime()), blocks.committed(), ledger)).build();
+            case PREPARE_PROPOSAL -> b.setPrepareProposal(prepareProposal(r.getPrepareProposal(),
+                    beacon instanceof byte[] e ? e : beaconEntry(r.getPrepareProposal()))).build();
             case PROCESS_PROPOSAL -> b.setProcessProposal(ResponseProcessProposal.newBuilder()
-                    .setStatus(ResponseProcessProposal.ProposalStatus.ACCEPT)).build();
-            // vote extensions are enabled from height 1; empty until the proofs issue defines the beacon
-            case EXTEND_VOTE -> b.setExtendVote(ResponseExtendVote.getDefaultInstance()).build();
+                    .setStatus(processProposal(r.getProcessProposal()))).build();
+            // vote extensions are enabled from height 1: they carry the beacon's contributions
+            case EXTEND_VOTE -> b.setExtendVote(extendVote(r.getExtendVote())).build();
             case VERIFY_VOTE_EXTENSION -> b.setVerifyVoteExtension(ResponseVerifyVoteExtension.newBuilder()
-                    .setStatus(ResponseVerifyVoteExtension.VerifyStatus.ACCEPT)).build();
-            case FINALIZE_BLOCK -> b.setFinalizeBlock(finalizeBlock(r.getFinalizeBlock(), prechecked, hashes)).build();
+                    .setStatus(verifyVoteExtension(r.getVerifyVoteExtension()))).build();
+            case FINALIZE_BLOCK -> b.setFinalizeBlock(finalizeBlock(r.getFinalizeBlock(), prechecked, hashes,
+                    beacon instanceof FinalizedBeacon f ? f : null)).build();
             case COMMIT -> b.setCommit(commit()).build();
             case QUERY -> b.setQuery(Queries.answer(r.getQuery(), blocks, ledger == null ? null : ledger.fees())).build();
             // state sync is not offered
@@ -292,6 +339,141 @@ public final class LedgerApp {
     /** A block's time in ms since 1970: from CometBFT, never the clock. */
     private static long millis(com.google.protobuf.Timestamp t) {
         return t.getSeconds() * 1000 + t.getNanos() / 1_000_000;
+    }
+
+    // ---- the beacon (Beacon: contributions in vote extensions, their aggregate first in the next block) ----
+
+    /** The committed seed (seed_{h-1} while height h is voted on); seed_0 in a ledger made before the beacon. */
+    private byte[] committedSeed() {
+        byte[] s = blocks.committed().beaconSeed();
+        return s != null ? s : Beacon.seed0(ledger.chainId());
+    }
+
+    /** This node's contribution at the height being voted on: its BLS signature of the beacon's message, or nothing. */
+    private ResponseExtendVote extendVote(RequestExtendVote r) {
+        Bls.SecretKey k = beaconKey;
+        LedgerState c = blocks.committed();
+        if (k == null || ledger == null || r.getHeight() != c.height() + 1 || c.beaconKeyHolder(k.publicKey()) == null) {
+            return ResponseExtendVote.getDefaultInstance();
+        }
+        return ResponseExtendVote.newBuilder().setVoteExtension(ByteString.copyFrom(
+                k.sign(Beacon.message(ledger.chainId(), r.getHeight(), committedSeed())))).build();
+    }
+
+    /**
+     * A validator with a beacon key must extend its vote with a valid signature by that key (so a
+     * commit's keyed votes always carry what the next proposer aggregates); one without a key
+     * must send an empty extension (accepted, it counts for nothing).
+     */
+    private ResponseVerifyVoteExtension.VerifyStatus verifyVoteExtension(RequestVerifyVoteExtension r) {
+        LedgerState c = blocks.committed();
+        if (ledger == null || r.getHeight() != c.height() + 1) {
+            return ResponseVerifyVoteExtension.VerifyStatus.ACCEPT; // not the height this state can judge
+        }
+        String op = c.operatorOf(HEX.formatHex(r.getValidatorAddress().toByteArray()));
+        LedgerState.BeaconKey k = op == null ? null : c.beaconKey(op);
+        byte[] ext = r.getVoteExtension().toByteArray();
+        boolean ok = k == null ? ext.length == 0 : Bls.verify(k.publicKey(), Beacon.message(ledger.chainId(), r.getHeight(), committedSeed()), ext);
+        if (!ok) {
+            LOG.log(System.Logger.Level.WARNING, "vote extension of validator {0} at height {1} refused: {2}",
+                    HEX.formatHex(r.getValidatorAddress().toByteArray()), r.getHeight(),
+                    k == null ? "it has no beacon key, so its extension must be empty" : "not its beacon key's signature of the height's message");
+        }
+        return ok ? ResponseVerifyVoteExtension.VerifyStatus.ACCEPT : ResponseVerifyVoteExtension.VerifyStatus.REJECT;
+    }
+
+    /** The beacon entry aggregating the last commit's extensions, or null when none can be made. */
+    private byte[] beaconEntry(RequestPrepareProposal r) {
+        byte[] entry = null;
+        LedgerState c = blocks.committed();
+        if (ledger != null && r.getHeight() == c.height() + 1) {
+            List<Block.Vote> votes = new ArrayList<>();
+            List<byte[]> extensions = new ArrayList<>();
+            for (ExtendedVoteInfo v : r.getLocalLastCommit().getVotesList()) {
+                votes.add(vote(v.getValidator().getAddress(), v.getValidator().getPower(), v.getBlockIdFlag()));
+                extensions.add(v.getVoteExtension().toByteArray());
+            }
+            List<Beacon.Voter> voters = c.beaconVoters(votes, r.getHeight());
+            if (voters.stream().anyMatch(v -> v.beaconKey() != null)) {
+                byte[] before = c.beaconPreviousSeed() != null ? c.beaconPreviousSeed() : committedSeed();
+                Beacon.Entry e = Beacon.build(voters, extensions, Beacon.message(ledger.chainId(), r.getHeight() - 1, before));
+                if (e != null) {
+                    entry = Beacon.encode(e);
+                } else if (Beacon.required(voters)) {
+                    LOG.log(System.Logger.Level.WARNING, "height {0}: the last commit's extensions do not make a beacon, which is required",
+                            r.getHeight());
+                }
+            }
+        }
+        return entry;
+    }
+
+    /** The block's transactions, with {@code entry} (the beacon, or null) first. */
+    private ResponsePrepareProposal prepareProposal(RequestPrepareProposal r, byte[] entry) {
+        LedgerState c = blocks.committed();
+        if (entry == null) {
+            return mempool.propose(r, millis(r.getTime()), c, ledger);
+        }
+        // CometBFT counts each entry with its field tag and length prefix
+        int cost = 1 + com.google.protobuf.CodedOutputStream.computeUInt32SizeNoTag(entry.length) + entry.length;
+        ResponsePrepareProposal p = mempool.propose(r.toBuilder().setMaxTxBytes(r.getMaxTxBytes() - cost).build(), millis(r.getTime()), c, ledger);
+        return ResponsePrepareProposal.newBuilder().addTxs(ByteString.copyFrom(entry)).addAllTxs(p.getTxsList()).build();
+    }
+
+    /**
+     * Rejects a proposal whose beacon is refused ({@link Block#checkBeacon}: missing while
+     * required, malformed, too little power, not verifying) or that carries a beacon entry
+     * anywhere but first. Transactions are not judged here: a refused one changes nothing.
+     */
+    private ResponseProcessProposal.ProposalStatus processProposal(RequestProcessProposal r) {
+        LedgerState c = blocks.committed();
+        if (ledger == null || r.getHeight() != c.height() + 1) {
+            return ResponseProcessProposal.ProposalStatus.ACCEPT;
+        }
+        for (int i = 1; i < r.getTxsCount(); i++) {
+            if (Beacon.isBeacon(r.getTxs(i).toByteArray())) {
+                LOG.log(System.Logger.Level.WARNING, "proposal for height {0} rejected: a beacon entry at position {1}, not first", r.getHeight(), i);
+                return ResponseProcessProposal.ProposalStatus.REJECT;
+            }
+        }
+        List<Block.Vote> votes = new ArrayList<>();
+        for (VoteInfo v : r.getProposedLastCommit().getVotesList()) {
+            votes.add(vote(v.getValidator().getAddress(), v.getValidator().getPower(), v.getBlockIdFlag()));
+        }
+        byte[] first = r.getTxsCount() > 0 ? r.getTxs(0).toByteArray() : null;
+        try {
+            Block.checkBeacon(ledger.chainId(), c, r.getHeight(), votes, first != null && Beacon.isBeacon(first) ? first : null);
+            return ResponseProcessProposal.ProposalStatus.ACCEPT;
+        } catch (Beacon.BeaconException e) {
+            LOG.log(System.Logger.Level.WARNING, "proposal for height {0} rejected: {1}", r.getHeight(), e.getMessage());
+            return ResponseProcessProposal.ProposalStatus.REJECT;
+        }
+    }
+
+    /** A FinalizeBlock's beacon, checked: its entry (null when the block carries none), or why it is refused. */
+    private record FinalizedBeacon(Beacon.Entry entry, String refusal) {}
+
+    private FinalizedBeacon finalizedBeacon(RequestFinalizeBlock r) {
+        byte[] first = r.getTxsCount() > 0 ? r.getTxs(0).toByteArray() : null;
+        try {
+            return new FinalizedBeacon(Block.checkBeacon(ledger.chainId(), blocks.committed(), r.getHeight(), votes(r),
+                    first != null && Beacon.isBeacon(first) ? first : null), null);
+        } catch (Beacon.BeaconException e) {
+            return new FinalizedBeacon(null, e.getMessage());
+        }
+    }
+
+    private static List<Block.Vote> votes(RequestFinalizeBlock r) {
+        List<Block.Vote> votes = new ArrayList<>();
+        for (VoteInfo v : r.getDecidedLastCommit().getVotesList()) {
+            votes.add(vote(v.getValidator().getAddress(), v.getValidator().getPower(), v.getBlockIdFlag()));
+        }
+        return votes;
+    }
+
+    private static Block.Vote vote(ByteString address, long power, BlockIDFlag flag) {
+        return new Block.Vote(HEX.formatHex(address.toByteArray()), power, flag == BlockIDFlag.BLOCK_ID_FLAG_COMMIT,
+                flag == BlockIDFlag.BLOCK_ID_FLAG_ABSENT);
     }
 
     private ResponseInitChain initChain(RequestInitChain r) throws IOException {
@@ -323,15 +505,15 @@ public final class LedgerApp {
     }
 
     /** {@code prechecked} and {@code hashes}, when given, are the block's transactions' checks and hashes, in order. */
-    private ResponseFinalizeBlock finalizeBlock(RequestFinalizeBlock r, List<Ledger.Checked> prechecked, List<String> hashes) {
+    private ResponseFinalizeBlock finalizeBlock(RequestFinalizeBlock r, List<Ledger.Checked> prechecked, List<String> hashes,
+                                                FinalizedBeacon beacon) {
         if (ledger == null) {
             throw new IllegalStateException("FinalizeBlock before InitChain");
         }
-        List<Block.Vote> votes = new ArrayList<>();
-        for (VoteInfo v : r.getDecidedLastCommit().getVotesList()) {
-            votes.add(new Block.Vote(HEX.formatHex(v.getValidator().getAddress().toByteArray()), v.getValidator().getPower(),
-                    v.getBlockIdFlag() == BlockIDFlag.BLOCK_ID_FLAG_COMMIT, v.getBlockIdFlag() == BlockIDFlag.BLOCK_ID_FLAG_ABSENT));
+        if (beacon == null) { // not checked before the lock (the ledger changed meanwhile)
+            beacon = finalizedBeacon(r);
         }
+        List<Block.Vote> votes = votes(r);
         List<Block.Evidence> evidence = new ArrayList<>();
         for (Misbehavior m : r.getMisbehaviorList()) {
             evidence.add(new Block.Evidence(HEX.formatHex(m.getValidator().getAddress().toByteArray()), m.getHeight()));
@@ -340,7 +522,16 @@ public final class LedgerApp {
         ResponseFinalizeBlock.Builder b = ResponseFinalizeBlock.newBuilder();
         List<String> txHashes = new ArrayList<>(r.getTxsCount());
         List<Ledger.Result> results = new ArrayList<>(r.getTxsCount());
-        for (int i = 0; i < r.getTxsCount(); i++) {
+        // the beacon, apart from the transactions: checked again (before the lock), whatever ProcessProposal said
+        if (beacon.refusal() != null) {
+            // only a block that more than 2/3 of the power accepted gets here: stop rather than commit it
+            throw new IllegalStateException("block " + r.getHeight() + " was decided with a refused beacon: " + beacon.refusal());
+        }
+        block.beaconChecked(ledger.chainId(), blocks.committed(), beacon.entry());
+        if (beacon.entry() != null) {
+            b.addTxResults(ExecTxResult.newBuilder().setLog("beacon: seed of height " + r.getHeight()));
+        }
+        for (int i = beacon.entry() != null ? 1 : 0; i < r.getTxsCount(); i++) {
             Ledger.Result res;
             if (prechecked != null && hashes != null) {
                 txHashes.add(hashes.get(i));

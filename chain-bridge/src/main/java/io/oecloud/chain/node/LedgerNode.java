@@ -35,6 +35,7 @@ public final class LedgerNode implements AutoCloseable {
         AbciServer abci = null;
         try {
             LedgerApp app = new LedgerApp(store);
+            app.beaconKey(io.oecloud.chain.beacon.Bls.SecretKey.fromIdentity(self)); // the node's identity is its candidacy's operator
             abci = new AbciServer(app).start(abciAt);
             return new LedgerNode(store, app, abci, TxService.start(app, mempool, self));
         } catch (IOException | RuntimeException e) {

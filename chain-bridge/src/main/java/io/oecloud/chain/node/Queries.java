@@ -26,7 +26,7 @@ import java.util.Map;
  */
 final class Queries {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final List<String> PATHS = List.of("/account", "/cid", "/candidates", "/params");
+    private static final List<String> PATHS = List.of("/account", "/cid", "/candidates", "/params", "/beacon");
 
     private Queries() {}
 
@@ -39,12 +39,14 @@ final class Queries {
             case "/cid" -> cid(committed, data);
             case "/candidates" -> candidates(committed);
             case "/params" -> params(committed, fees);
+            case "/beacon" -> beacon(committed);
             default -> null;
         };
         ResponseQuery.Builder b = ResponseQuery.newBuilder().setHeight(committed.height()).setKey(r.getData());
         String stateKey = switch (r.getPath()) {
             case "/account" -> "account/" + data;
             case "/cid" -> "cid/" + data;
+            case "/beacon" -> "beacon/seed";
             default -> null;
         };
         if (r.getProve() && stateKey != null) {
@@ -54,7 +56,7 @@ final class Queries {
         if (answer == null) {
             boolean known = PATHS.contains(r.getPath());
             return b.setCode(known ? 2 : 1).setLog(known ? data + " is not registered" : "unknown query path '" + r.getPath()
-                    + "' (known: /account, /cid, /candidates, /params)").build();
+                    + "' (known: /account, /cid, /candidates, /params, /beacon)").build();
         }
         return b.setCode(0).setValue(ByteString.copyFrom(JSON.writeValueAsBytes(answer))).build();
     }
@@ -111,11 +113,34 @@ final class Queries {
             m.put("jailed", c.jailed());
             m.put("jailedUntil", c.jailedUntil());
             m.put("power", s.validators().getOrDefault(op, 0L));
+            LedgerState.BeaconKey bk = s.beaconKey(op);
+            if (bk != null) { // a candidate without one cannot contribute to the beacon
+                m.put("beaconKey", java.util.Base64.getEncoder().encodeToString(bk.publicKey()));
+            }
             l.add(m);
         });
         l.sort(java.util.Comparator.comparing((Map<String, Object> m) -> new BigInteger((String) m.get("stake"))).reversed()
                 .thenComparing(m -> (String) m.get("address")));
         return l;
+    }
+
+    /**
+     * The beacon after the committed block: its seed (hex), the height it is the seed of, the
+     * last height whose block carried a beacon ({@code advanced}: this block's did), and how many
+     * validators registered beacon keys. Null (not registered) in a ledger made before the beacon.
+     */
+    static Map<String, Object> beacon(LedgerState s) {
+        byte[] seed = s.beaconSeed();
+        if (seed == null) {
+            return null;
+        }
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("height", s.height());
+        m.put("seed", java.util.HexFormat.of().formatHex(seed));
+        m.put("beaconHeight", s.beaconHeight());
+        m.put("advanced", s.beaconHeight() == s.height() && s.height() > 0);
+        m.put("previousSeed", java.util.HexFormat.of().formatHex(s.beaconPreviousSeed()));
+        return m;
     }
 
     static Map<String, Object> params(LedgerState s, Fees fees) {

@@ -92,7 +92,7 @@ class ChainRoutesTest {
     @Test
     void patterns_knowEveryRoute_andTheirMethods() {
         for (String path : new String[] {"/v1/chain/status", "/v1/chain/validators", "/v1/chain/candidates", "/v1/chain/params",
-                "/v1/chain/txs/" + "ab".repeat(32), "/v1/chain/accounts/X", "/v1/chain/accounts/X/txs", "/v1/chain/cids/C",
+                "/v1/chain/beacon", "/v1/chain/txs/" + "ab".repeat(32), "/v1/chain/accounts/X", "/v1/chain/accounts/X/txs", "/v1/chain/cids/C",
                 "/v1/chain/light/commit/3", "/v1/chain/mempool"}) {
             assertInstanceOf(Router.Found.class, router.match(HttpMethod.GET, path), path);
         }

@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.ByteString;
+import io.oecloud.chain.beacon.Beacon;
+import io.oecloud.chain.beacon.Bls;
 import io.oecloud.chain.client.LightClient;
 import io.oecloud.chain.ledger.Amounts;
 import io.oecloud.chain.ledger.Fees;
@@ -113,9 +115,11 @@ class DposNetworkTest {
 
         Identity op = net.operator(4);
         byte[] key = net.validatorKey(4);
+        Bls.SecretKey beaconKey = Bls.SecretKey.fromIdentity(op); // what node 4's ledger signs its vote extensions with
         commitTx(1, hexTx(op, 0, b -> b.setRegisterCandidate(ChainProto.RegisterCandidate.newBuilder()
                 .setValidatorKey(ByteString.copyFrom(key)).setCommissionPpm(50_000).setSelfBond(passes(90))
-                .setMoniker("node4"))));
+                .setMoniker("node4").setBeaconKey(ByteString.copyFrom(beaconKey.publicKey()))
+                .setBeaconPop(ByteString.copyFrom(beaconKey.pop(Ledger.address(op.publicKey())))))));
         JsonNode voted = commitTx(2, hexTx(voter, 0, b -> b.setDelegate(ChainProto.Delegate.newBuilder()
                 .setCandidate(Ledger.address(op.publicKey())).setAmount(passes(60)))));
         long votedAt = voted.path("height").asLong();
@@ -131,12 +135,21 @@ class DposNetworkTest {
         assertTrue(validatorsAt(1, epoch + 1).contains(weakest), "the set changes exactly two blocks after the epoch");
 
         boolean signed = false;
+        int position = -1;
         for (JsonNode sig : net.rpc(1, "/commit?height=" + (epoch + 3)).at("/result/signed_header/commit/signatures")) {
+            position++;
             if (sig.path("validator_address").asText().equals(fifth) && sig.path("block_id_flag").asInt() == 2) {
                 signed = true;
+                break;
             }
         }
         assertTrue(signed, "the fifth node signed block " + (epoch + 3));
+        // and its extension of that vote is in the next block's beacon (bit = its place in the commit)
+        byte[] first = java.util.Base64.getDecoder().decode(net.rpc(1, "/block?height=" + (epoch + 4)).at("/result/block/data/txs/0").asText());
+        assertTrue(Beacon.isBeacon(first), "block " + (epoch + 4) + " starts with a beacon");
+        byte[] signers = ChainProto.BlockBeacon.parseFrom(java.util.Arrays.copyOfRange(first, Beacon.PREFIX.length, first.length))
+                .getSigners().toByteArray();
+        assertTrue(Beacon.bit(signers, position), "the fifth node's beacon key contributed to block " + (epoch + 4));
 
         JsonNode candidates = query(3, "/candidates", "");
         JsonNode top = candidates.get(0);

@@ -8,9 +8,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.ByteString;
+import io.oecloud.chain.beacon.Beacon;
 import io.oecloud.chain.ledger.Amounts;
 import io.oecloud.chain.ledger.Fees;
 import io.oecloud.chain.ledger.Ledger;
+import io.oecloud.chain.pb.ChainProto.BlockBeacon;
 import io.oecloud.chain.pb.ChainProto.Transfer;
 import io.oecloud.chain.pb.ChainProto.TxBody;
 import io.oecloud.chain.testnet.LocalTestnet;
@@ -29,7 +31,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Four CometBFT validators on loopback, each with its own ledger: agreement, double spends, crashes. */
+/** Four CometBFT validators on loopback, each with its own ledger: agreement, double spends, crashes, the beacon. */
 @Timeout(400)
 class FourValidatorsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -102,6 +104,43 @@ class FourValidatorsTest {
         }
     }
 
+    /**
+     * The beacon on real CometBFT: the genesis enables vote extensions from height 1, every block
+     * from 2 on starts with a beacon entry, and each validator's {@code /beacon} seed is the one
+     * those entries chain to from seed_0 (the same on all four, advancing every block).
+     */
+    private void assertBeaconAdvancesEveryBlock() throws Exception {
+        JsonNode genesis = JSON.readTree(net.home(0).resolve("config/genesis.json").toFile());
+        assertEquals("1", genesis.at("/consensus_params/abci/vote_extensions_enable_height").asText(), "the genesis written here");
+        List<JsonNode> answers = new ArrayList<>();
+        long top = 0;
+        for (int i = 0; i < net.size(); i++) {
+            JsonNode q = JSON.readTree(java.util.Base64.getDecoder().decode(
+                    net.rpc(i, "/abci_query?path=%22/beacon%22").at("/result/response/value").asText()));
+            answers.add(q);
+            top = Math.max(top, q.path("height").asLong());
+            assertTrue(q.path("advanced").asBoolean(), "validator " + i + ": its last block carried a beacon: " + q);
+        }
+        net.awaitHeight(0, top, 30);
+        java.util.Map<Long, String> seeds = new java.util.HashMap<>();
+        byte[] seed = Beacon.seed0(CHAIN);
+        seeds.put(1L, HexFormat.of().formatHex(seed)); // block 1 has no last commit: it keeps seed_0
+        for (long h = 2; h <= top; h++) {
+            JsonNode txs = net.rpc(0, "/block?height=" + h).at("/result/block/data/txs");
+            byte[] first = java.util.Base64.getDecoder().decode(txs.get(0).asText());
+            assertTrue(Beacon.isBeacon(first), "block " + h + " starts with a beacon");
+            BlockBeacon b = BlockBeacon.parseFrom(java.util.Arrays.copyOfRange(first, Beacon.PREFIX.length, first.length));
+            assertTrue(Integer.bitCount(b.getSigners().byteAt(0) & 0xff) >= 3, "more than 2/3 of four equal validators signed block " + h);
+            seed = Beacon.nextSeed(seed, new Beacon.Entry(b.getSigners().toByteArray(), b.getSignature().toByteArray()));
+            seeds.put(h, HexFormat.of().formatHex(seed));
+        }
+        assertEquals(top, seeds.values().stream().distinct().count(), "seed_0 at block 1, then a new seed at every block up to " + top);
+        for (int i = 0; i < net.size(); i++) {
+            JsonNode q = answers.get(i);
+            assertEquals(seeds.get(q.path("height").asLong()), q.path("seed").asText(), "validator " + i + "'s seed at " + q.path("height"));
+        }
+    }
+
     @Test
     void aThousandRandomTransactionsThroughAllValidators_oneAppHash_andADoubleSpendHappensOnce() throws Exception {
         ObjectNode app = genesis(8, Amounts.PASS.multiply(BigInteger.valueOf(1000)));
@@ -160,6 +199,7 @@ class FourValidatorsTest {
             assertEquals(1, net.account(i, addr(spender)).get("nonce").asLong());
         }
         assertSameAppHash();
+        assertBeaconAdvancesEveryBlock();
     }
 
     private JsonNode call(int node, String txHex) {
@@ -204,5 +244,6 @@ class FourValidatorsTest {
         assertEquals(Amounts.PASS.multiply(BigInteger.valueOf(1000)).add(BigInteger.TEN).toString(),
                 net.account(3, addr(keys.get(1))).get("balance").asText(), "the restarted validator has the transfer");
         assertSameAppHash();
+        assertBeaconAdvancesEveryBlock(); // three of four kept making it while one was down
     }
 }

@@ -138,9 +138,11 @@ public final class LocalTestnet implements AutoCloseable {
                 accounts.addObject().put("address", Ledger.address(op.publicKey()))
                         .put("balance", Amounts.PASS.multiply(java.math.BigInteger.valueOf(100)).toString());
                 if (i < validators) {
-                    candidates.addObject().put("address", Ledger.address(op.publicKey())).put("moniker", "node" + i)
+                    // each with its beacon key, from the identity that runs node i's ledger
+                    io.oecloud.chain.ledger.Genesis.putBeaconKey(candidates.addObject().put("address", Ledger.address(op.publicKey()))
+                            .put("moniker", "node" + i)
                             .put("selfBond", Amounts.PASS.multiply(java.math.BigInteger.valueOf(bonds[i])).toString())
-                            .put("commissionPpm", 100_000).put("validatorKey", java.util.Base64.getEncoder().encodeToString(validatorKey(i)));
+                            .put("commissionPpm", 100_000).put("validatorKey", java.util.Base64.getEncoder().encodeToString(validatorKey(i))), op);
                 }
             }
         }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.oecloud.chain.ledger.Amounts;
+import io.oecloud.chain.ledger.Genesis;
 import io.oecloud.chain.ledger.Ledger;
 import io.oecloud.chain.node.CometConfig;
 import io.oecloud.dht.Identity;
@@ -104,9 +105,10 @@ final class DevnetChain {
             Identity id = Identity.loadOrCreate(dataDir.resolve("node-" + i));
             accounts.addObject().put("address", Ledger.address(id.publicKey())).put("balance", SUPER_NODE_FUNDS.toString());
             JsonNode key = JSON.readTree(home(i).resolve("config/priv_validator_key.json").toFile());
-            candidates.addObject().put("address", Ledger.address(id.publicKey())).put("moniker", "oe-devnet-" + i)
+            // the beacon key comes from the node's identity, which runs its ledger (ChainNode)
+            Genesis.putBeaconKey(candidates.addObject().put("address", Ledger.address(id.publicKey())).put("moniker", "oe-devnet-" + i)
                     .put("validatorKey", key.at("/pub_key/value").asText()).put("selfBond", SELF_BOND.toString())
-                    .put("commissionPpm", 100_000);
+                    .put("commissionPpm", 100_000), id);
         }
         for (int i = SUPER_NODES; i < nodes; i++) {
             Identity id = Identity.loadOrCreate(dataDir.resolve("node-" + i));
