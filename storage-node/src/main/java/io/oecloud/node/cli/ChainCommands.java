@@ -488,11 +488,17 @@ final class ChainCommands {
 
         abstract TxBody.Builder body();
 
+        /** The transaction, for kinds that need to know who signs it; most do not. */
+        TxBody.Builder body(Identity sender) throws IOException {
+            return body();
+        }
+
         abstract String done();
 
         @Override
         void run() throws Exception {
-            JsonNode r = submit(target, keys.open(), fee, body());
+            Identity sender = keys.open();
+            JsonNode r = submit(target, sender, fee, body(sender));
             out().println(done() + " in block " + r.path("height").asLong() + " (tx " + r.path("hash").asText() + ")");
         }
     }
@@ -662,6 +668,28 @@ final class ChainCommands {
 
         @Option(names = "--moniker", defaultValue = "")
         String moniker;
+
+        @Option(names = "--node-dir", paramLabel = "DIR",
+                description = "The data directory of the super-node that will sign blocks for this candidacy: its identity's beacon key "
+                        + "(BLS, derived from the identity) is registered with a proof of possession, so its votes add to the chain's "
+                        + "randomness (default: the sending key is the node's own identity, as when a node registers itself).")
+        Path nodeDir;
+
+        @Override
+        TxBody.Builder body(Identity sender) throws IOException {
+            Identity node = sender;
+            if (nodeDir != null) {
+                if (!java.nio.file.Files.exists(nodeDir.resolve(Identity.KEY_FILE))) {
+                    throw new IOException("--node-dir " + nodeDir + " holds no node identity (" + Identity.KEY_FILE + ")");
+                }
+                node = Identity.loadOrCreate(nodeDir);
+            }
+            io.oecloud.chain.beacon.Bls.SecretKey beacon = io.oecloud.chain.beacon.Bls.SecretKey.fromIdentity(node);
+            TxBody.Builder b = body();
+            b.getRegisterCandidateBuilder().setBeaconKey(ByteString.copyFrom(beacon.publicKey()))
+                    .setBeaconPop(ByteString.copyFrom(beacon.pop(Ledger.address(sender.publicKey()))));
+            return b;
+        }
 
         @Override
         TxBody.Builder body() {
