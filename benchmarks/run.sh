@@ -13,6 +13,9 @@
 #   benchmarks/run.sh ledger [--quick]    OEChain's ledger: one block of 100 transfers at 1,000 / 10,000 / 100,000 accounts
 #   benchmarks/run.sh slice [--quick]     BLAKE3 verified slices of an 8 MiB shard: verify, prove (outboard vs content), outboard build vs hash
 #   benchmarks/run.sh roots [--quick]     node roots: build over 100,000 entries, one inclusion proof, verify one, 32 challenges
+#   benchmarks/run.sh beacon [--quick]    the chain's BLS beacon: a contribution, an extension's check, a block's beacon (4 and 21 validators)
+#   benchmarks/run.sh prove [--quick]     a store's chunk proof from disk (outboard + 16 KiB groups) against a whole-shard read
+#   benchmarks/run.sh proofs [--quick]    slice, roots, beacon and prove, one after the other
 #   benchmarks/run.sh all [--quick]       erasure and hash (p2p, dht and store run on their own)
 #
 # --quick shortens warm-up and measurement (for trying things; record full runs only).
@@ -20,7 +23,7 @@ set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/../bin/env.sh"
 suite=${1:-all}
 quick=${2:-}
-case "$suite" in erasure|codec|hash|p2p|dht|store|chain|sig|ledger|slice|roots|all) ;; *) echo "usage: benchmarks/run.sh erasure|codec|hash|p2p|dht|store|chain|sig|ledger|slice|roots|all [--quick]" >&2; exit 2 ;; esac
+case "$suite" in erasure|codec|hash|p2p|dht|store|chain|sig|ledger|slice|roots|beacon|prove|proofs|all) ;; *) echo "usage: benchmarks/run.sh erasure|codec|hash|p2p|dht|store|chain|sig|ledger|slice|roots|beacon|prove|proofs|all [--quick]" >&2; exit 2 ;; esac
 
 cd "$OE_ROOT"
 results=benchmarks/results
@@ -92,19 +95,20 @@ if [ "$suite" = ledger ]; then
   exit 0
 fi
 
-if [ "$suite" = slice ]; then
+# the proofs of storage's pieces: one JMH class each, a summary per suite
+proof_suite() { # NAME CLASS
   { echo "machine: $machine"
-    jmh SliceBenchmark -prof gc -rf json -rff "$results/slice-$stamp.json" | sed -n '/^Benchmark/,$p'; } \
-    | tee "$results/summary-slice-$stamp.txt"
-  exit 0
-fi
-
-if [ "$suite" = roots ]; then
-  { echo "machine: $machine"
-    jmh NodeRootBenchmark -prof gc -rf json -rff "$results/roots-$stamp.json" | sed -n '/^Benchmark/,$p'; } \
-    | tee "$results/summary-roots-$stamp.txt"
-  exit 0
-fi
+    jmh "$2" -prof gc -rf json -rff "$results/$1-$stamp.json" | sed -n '/^Benchmark/,$p'; } \
+    | tee "$results/summary-$1-$stamp.txt"
+}
+case "$suite" in
+  slice) proof_suite slice SliceBenchmark; exit 0 ;;
+  roots) proof_suite roots NodeRootBenchmark; exit 0 ;;
+  beacon) proof_suite beacon BeaconBenchmark; exit 0 ;;
+  prove) proof_suite prove ShardStoreProveBenchmark; exit 0 ;;
+  proofs) proof_suite slice SliceBenchmark; proof_suite roots NodeRootBenchmark
+          proof_suite beacon BeaconBenchmark; proof_suite prove ShardStoreProveBenchmark; exit 0 ;;
+esac
 
 if [ "$suite" = p2p ]; then
   mib=2048; runs=5
