@@ -32,19 +32,19 @@ import java.util.Random;
  * (no CometBFT), a beacon seed per block set as the beacon would (a hash of the height and a
  * salt), and storage nodes holding real shards.
  */
-final class StorageChain {
+public final class StorageChain {
     static final String CHAIN = "oe-storage-test";
     static final ObjectMapper JSON = new ObjectMapper();
     static final BigInteger MIN_COLLATERAL = BigInteger.valueOf(1_000_000);
     static final BigInteger FUNDS = BigInteger.TEN.pow(15);
 
     final Ledger ledger;
-    LedgerState state;
+    public LedgerState state;
     private final Map<String, Long> nonces = new HashMap<>();
     /** Changes the beacon's seeds (a chain with other randomness). */
     final long salt;
 
-    StorageChain(long salt, Identity... funded) throws Exception {
+    public StorageChain(long salt, Identity... funded) throws Exception {
         this.salt = salt;
         ObjectNode app = JSON.createObjectNode().put("minFee", "1").put("feePerByte", "0");
         app.putObject("storage").put("periodBlocks", 20).put("windows", 4).put("challenges", 32)
@@ -59,21 +59,21 @@ final class StorageChain {
         state = g.state();
     }
 
-    static String addr(Identity id) {
+    public static String addr(Identity id) {
         return Ledger.address(id.publicKey());
     }
 
-    Windows windows() {
+    public Windows windows() {
         return state.storageParams().windowing();
     }
 
     /** The seed the beacon would give after block {@code h}. */
-    byte[] beaconSeed(long h) {
+    public byte[] beaconSeed(long h) {
         return Ledger.sha256().digest(ByteBuffer.allocate(16).putLong(salt).putLong(h).array());
     }
 
     /** Applies the next block with {@code txs} (signed bytes); returns their results. */
-    List<Ledger.Result> block(byte[]... txs) {
+    public List<Ledger.Result> block(byte[]... txs) {
         Block b = Block.begin(state, state.height() + 1, 1_000L * (state.height() + 1), List.of(), List.of());
         b.state().beaconPrevious = b.state().beaconSeed;
         b.state().beaconSeed = beaconSeed(state.height() + 1);
@@ -87,39 +87,39 @@ final class StorageChain {
     }
 
     /** Empty blocks until the next block is {@code h}. */
-    void runTo(long h) {
+    public void runTo(long h) {
         while (state.height() + 1 < h) {
             block();
         }
     }
 
     /** Signs {@code body} for {@code key} with its next nonce (a nonce is taken only when the result is OK: call {@link #accepted}). */
-    byte[] tx(Identity key, TxBody.Builder body) {
+    public byte[] tx(Identity key, TxBody.Builder body) {
         long n = state.account(addr(key)).nonce();
         body.setChainId(CHAIN).setSender(ByteString.copyFrom(key.publicKey())).setNonce(n);
         return ledger.fees().sign(key, body);
     }
 
     /** The next block with one transaction; its result. */
-    Ledger.Result submit(Identity key, TxBody.Builder body) {
+    public Ledger.Result submit(Identity key, TxBody.Builder body) {
         return block(tx(key, body)).get(0);
     }
 
-    static TxBody.Builder register(long capacity, BigInteger collateral) {
+    public static TxBody.Builder register(long capacity, BigInteger collateral) {
         return TxBody.newBuilder().setRegisterStorageNode(ChainProto.RegisterStorageNode.newBuilder().setCapacity(capacity)
                 .setCollateral(ByteString.copyFrom(Amounts.encode(collateral))));
     }
 
-    static TxBody.Builder commit(long period, byte[] root, long count) {
+    public static TxBody.Builder commit(long period, byte[] root, long count) {
         return TxBody.newBuilder().setCommitRoot(ChainProto.CommitRoot.newBuilder().setPeriod(period)
                 .setRoot(ByteString.copyFrom(root)).setCount(count));
     }
 
-    static TxBody.Builder proof(long period, int first, List<ProofAnswer> answers) {
+    public static TxBody.Builder proof(long period, int first, List<ProofAnswer> answers) {
         return TxBody.newBuilder().setSubmitProof(ChainProto.SubmitProof.newBuilder().setPeriod(period).setFirst(first).addAllAnswers(answers));
     }
 
-    static TxBody.Builder declare(long period, List<Cid> cids) {
+    public static TxBody.Builder declare(long period, List<Cid> cids) {
         ChainProto.DeclareFaults.Builder d = ChainProto.DeclareFaults.newBuilder().setPeriod(period);
         for (Cid c : cids) {
             d.addCids(ByteString.copyFrom(c.toBytes()));
@@ -128,11 +128,11 @@ final class StorageChain {
     }
 
     /** A storage node's shards: real bytes, their BLAKE3 raw CIDs, and the node root over them. */
-    static final class Shards {
-        final Map<Cid, byte[]> content = new HashMap<>();
-        final NodeRoot tree;
+    public static final class Shards {
+        public final Map<Cid, byte[]> content = new HashMap<>();
+        public final NodeRoot tree;
 
-        Shards(long seed, int n) {
+        public Shards(long seed, int n) {
             Random r = new Random(seed);
             int[] sizes = {0, 1, 1023, 1024, 1025, 4096, 5000, 20_000};
             List<NodeEntry> es = new ArrayList<>();
@@ -148,7 +148,7 @@ final class StorageChain {
         }
 
         /** Answers to challenges {@code from .. to-1} for {@code nodeId} in {@code period} under {@code seed}, from {@code data}. */
-        List<ProofAnswer> answers(byte[] seed, byte[] nodeId, long period, int from, int to, Map<Cid, byte[]> data) {
+        public List<ProofAnswer> answers(byte[] seed, byte[] nodeId, long period, int from, int to, Map<Cid, byte[]> data) {
             List<ProofAnswer> out = new ArrayList<>();
             for (int j = from; j < to; j++) {
                 out.add(answer(Challenges.one(seed, nodeId, period, tree.count(), j), data));
