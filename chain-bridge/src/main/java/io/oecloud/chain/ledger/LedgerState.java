@@ -398,6 +398,15 @@ public final class LedgerState {
         return s;
     }
 
+    /**
+     * A copy for checking transactions as the next block would apply them (the mempool's check
+     * state): height + 1, so rules that depend on the height (storage windows and deadlines,
+     * jail terms) judge a transaction by the earliest block it can be in.
+     */
+    public LedgerState copyForNextBlock() {
+        return copyAt(height + 1, timeMillis);
+    }
+
     /** The record of a CID (its string form), or null. */
     public CidRecord cid(String cid) {
         return cids.get(cid);
