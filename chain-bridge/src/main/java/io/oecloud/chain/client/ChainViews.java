@@ -81,6 +81,17 @@ public final class ChainViews {
         return rpc.query("/beacon", "").thenApply(View::ok);
     }
 
+    /** The registered storage nodes with their collateral and records (the {@code /storage-nodes} query). */
+    public CompletableFuture<View> storageNodes() {
+        return rpc.query("/storage-nodes", "").thenApply(View::ok);
+    }
+
+    /** One storage node with its roots and fault lists (the {@code /storage-node} query): 404 when unregistered. */
+    public CompletableFuture<View> storageNode(String address) {
+        return rpc.query("/storage-node", address).thenApply(v -> v == null ? View.error(404, address + " is not a registered storage node")
+                : View.ok(v));
+    }
+
     /** The ledger's parameters, pools and supply counters (its {@code /params} query). */
     public CompletableFuture<View> params() {
         return rpc.query("/params", "").thenApply(View::ok);

@@ -47,6 +47,11 @@ public record Genesis(LedgerState state, Fees fees, List<Block.Update> validator
         }
         LedgerState s = new LedgerState();
         s.params = StakingParams.fromJson(doc.path("params"));
+        try {
+            s.storageParams = StorageParams.fromJson(doc.path("storage"));
+        } catch (IllegalArgumentException e) {
+            throw new IOException("genesis storage: " + e.getMessage());
+        }
         s.height = initialHeight - 1;
         s.reserve = new BigInteger(doc.path("reserve").asText("0"));
         for (JsonNode a : doc.path("accounts")) {

@@ -24,7 +24,9 @@ public final class Ledger {
     public enum Code {
         OK, MALFORMED, BAD_SIGNATURE, WRONG_CHAIN, BAD_NONCE, INSUFFICIENT_FUNDS, FEE_TOO_LOW, BAD_AMOUNT, TOO_LARGE,
         UNKNOWN_TYPE, BAD_ADDRESS, BAD_CID, CID_TAKEN, NOT_CID_OWNER, UNKNOWN_CID, NOT_CANDIDATE, CANDIDATE_EXISTS, BAD_KEY,
-        KEY_TAKEN, INSUFFICIENT_STAKE, NOT_JAILED, TOO_SOON, NO_GENESIS, MEMPOOL_FULL;
+        KEY_TAKEN, INSUFFICIENT_STAKE, NOT_JAILED, TOO_SOON, NO_GENESIS, MEMPOOL_FULL,
+        // proofs of storage (appended: the codes above keep their values)
+        NOT_STORAGE_NODE, TOO_LATE, ROOT_EXISTS, NO_ROOT, ALREADY_PROVEN, INVALID_PROOF;
 
         public int value() {
             return ordinal();
@@ -281,8 +283,19 @@ public final class Ledger {
             case DELEGATE -> body.getDelegate();
             case UNDELEGATE -> body.getUndelegate();
             case UNJAIL -> body.getUnjail();
+            case REGISTER_STORAGE_NODE -> body.getRegisterStorageNode();
+            case COMMIT_ROOT -> body.getCommitRoot();
+            case SUBMIT_PROOF -> body.getSubmitProof();
+            case DECLARE_FAULTS -> body.getDeclareFaults();
             case KIND_NOT_SET -> null;
         };
+        if (body.getKindCase() == TxBody.KindCase.SUBMIT_PROOF) {
+            for (io.oecloud.chain.pb.ChainProto.ProofAnswer a : body.getSubmitProof().getAnswersList()) {
+                if (!a.getUnknownFields().asMap().isEmpty()) {
+                    return "submit_proof's answer has unknown field(s) " + a.getUnknownFields().asMap().keySet();
+                }
+            }
+        }
         if (op != null && !op.getUnknownFields().asMap().isEmpty()) {
             return body.getKindCase().name().toLowerCase(java.util.Locale.ROOT) + " has unknown field(s) " + op.getUnknownFields().asMap().keySet();
         }
@@ -320,6 +333,7 @@ public final class Ledger {
             case REGISTER_CID -> registerCid(s, from, sender, fee, body.getRegisterCid());
             case TRANSFER_CID -> transferCid(s, from, sender, fee, body.getTransferCid());
             case REGISTER_CANDIDATE, EDIT_CANDIDATE, BOND, UNBOND, DELEGATE, UNDELEGATE, UNJAIL -> staking(s, from, sender, fee, body);
+            case REGISTER_STORAGE_NODE, COMMIT_ROOT, SUBMIT_PROOF, DECLARE_FAULTS -> storage(s, from, sender, fee, body);
             default -> new Result(Code.UNKNOWN_TYPE, "unknown transaction type " + body.getKindCase());
         };
         return r.ok() ? new Result(Code.OK, "", tags(from, body)) : r;
@@ -364,6 +378,36 @@ public final class Ledger {
                 case UNDELEGATE -> Staking.undelegate(s, from, body.getUndelegate().getCandidate(),
                         Amounts.decode(body.getUndelegate().getAmount().toByteArray(), "amount"));
                 case UNJAIL -> Staking.unjail(s, from);
+                default -> throw new IllegalStateException(body.getKindCase().toString());
+            };
+        } catch (Amounts.AmountException e) {
+            return new Result(Code.BAD_AMOUNT, e.getMessage());
+        }
+        if (r.ok()) {
+            LedgerState.Account now = s.account(from); // the operation may have moved the balance
+            s.accounts.put(from, new LedgerState.Account(now.balance().subtract(fee), now.nonce() + 1));
+            s.feePool = s.feePool.add(fee);
+        }
+        return r;
+    }
+
+    /** The proof-of-storage operations (Storage): checked against what the sender can spend once the fee is paid. */
+    private static Result storage(LedgerState s, String from, LedgerState.Account sender, BigInteger fee, TxBody body) {
+        if (sender.balance().compareTo(fee) < 0) {
+            return new Result(Code.INSUFFICIENT_FUNDS, from + " holds " + sender.balance() + ", the fee is " + fee);
+        }
+        BigInteger spendable = sender.balance().subtract(fee);
+        Result r;
+        try {
+            r = switch (body.getKindCase()) {
+                case REGISTER_STORAGE_NODE -> Storage.register(s, from, spendable, body.getRegisterStorageNode().getCapacity(),
+                        Amounts.decode(body.getRegisterStorageNode().getCollateral().toByteArray(), "collateral"));
+                case COMMIT_ROOT -> Storage.commitRoot(s, from, body.getCommitRoot().getPeriod(), body.getCommitRoot().getRoot().toByteArray(),
+                        body.getCommitRoot().getCount());
+                case SUBMIT_PROOF -> Storage.submitProof(s, from, body.getSubmitProof().getPeriod(), body.getSubmitProof().getFirst(),
+                        body.getSubmitProof().getAnswersList());
+                case DECLARE_FAULTS -> Storage.declareFaults(s, from, spendable, body.getDeclareFaults().getPeriod(),
+                        body.getDeclareFaults().getCidsList().stream().map(ByteString::toByteArray).toList());
                 default -> throw new IllegalStateException(body.getKindCase().toString());
             };
         } catch (Amounts.AmountException e) {

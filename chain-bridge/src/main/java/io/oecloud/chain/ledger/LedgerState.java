@@ -192,6 +192,117 @@ public final class LedgerState {
         }
     }
 
+    /**
+     * A registered storage node ({@code storage-node/ADDR}): its offered capacity, bonded
+     * collateral, since when, whether it is active (collateral at least the minimum), and its
+     * record: periods proven, windows missed, CIDs declared faulty, base units slashed.
+     * Encoded: u64 capacity, u8 n, n bytes collateral, u64 registeredHeight, u8 active,
+     * u64 proven, u64 missed, u64 faultsDeclared, u8 n, n bytes penalties (big-endian throughout).
+     */
+    public record StorageNode(long capacity, BigInteger collateral, long registeredHeight, boolean active, long proven,
+                              long missed, long faultsDeclared, BigInteger penalties) {
+        byte[] encode() {
+            byte[] c = Amounts.encode(collateral);
+            byte[] p = Amounts.encode(penalties);
+            return ByteBuffer.allocate(8 + 1 + c.length + 8 + 1 + 24 + 1 + p.length).putLong(capacity).put((byte) c.length).put(c)
+                    .putLong(registeredHeight).put((byte) (active ? 1 : 0)).putLong(proven).putLong(missed).putLong(faultsDeclared)
+                    .put((byte) p.length).put(p).array();
+        }
+
+        static StorageNode decode(byte[] bytes) {
+            ByteBuffer in = ByteBuffer.wrap(bytes);
+            long cap = in.getLong();
+            byte[] c = new byte[in.get()];
+            in.get(c);
+            long since = in.getLong();
+            boolean active = in.get() == 1;
+            long proven = in.getLong();
+            long missed = in.getLong();
+            long faults = in.getLong();
+            byte[] p = new byte[in.get()];
+            in.get(p);
+            return new StorageNode(cap, new BigInteger(1, c), since, active, proven, missed, faults, new BigInteger(1, p));
+        }
+    }
+
+    /**
+     * A node's committed root for a period ({@code storage-root/PERIOD/ADDR}, PERIOD in 20
+     * decimal digits so that a period's roots are one range): the root, the entry count, the
+     * height it was committed at, the node's window, the answers accepted so far, and the status
+     * (0 open, 1 proven, 2 missed). Encoded: 32 bytes root, u64 count, u64 height, u32 window,
+     * u32 answered, u8 status.
+     */
+    public record StorageRoot(byte[] root, long count, long height, int window, int answered, int status) {
+        public static final int OPEN = 0;
+        public static final int PROVEN = 1;
+        public static final int MISSED = 2;
+
+        public StorageRoot {
+            root = root.clone();
+        }
+
+        @Override
+        public byte[] root() {
+            return root.clone();
+        }
+
+        StorageRoot with(int newAnswered, int newStatus) {
+            return new StorageRoot(root, count, height, window, newAnswered, newStatus);
+        }
+
+        byte[] encode() {
+            return ByteBuffer.allocate(32 + 8 + 8 + 4 + 4 + 1).put(root).putLong(count).putLong(height).putInt(window)
+                    .putInt(answered).put((byte) status).array();
+        }
+
+        static StorageRoot decode(byte[] bytes) {
+            ByteBuffer in = ByteBuffer.wrap(bytes);
+            byte[] r = new byte[32];
+            in.get(r);
+            return new StorageRoot(r, in.getLong(), in.getLong(), in.getInt(), in.getInt(), in.get());
+        }
+    }
+
+    /**
+     * A node's faults in a period ({@code storage-fault/PERIOD/ADDR}): whether its window was
+     * missed (then every entry of its committed root is faulty: the chain holds the root, not the
+     * CIDs) and the CIDs it declared lost. Encoded: u8 missed, u32 n, n × (u8 length, binary CID),
+     * in the CIDs' string order.
+     */
+    public record FaultList(boolean missed, java.util.SortedSet<String> cids) {
+        public FaultList {
+            cids = java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(cids));
+        }
+
+        byte[] encode() {
+            List<byte[]> bins = new ArrayList<>(cids.size());
+            int n = 1 + 4;
+            for (String c : cids) {
+                byte[] b = io.oecloud.proofs.Cid.parse(c).toBytes();
+                bins.add(b);
+                n += 1 + b.length;
+            }
+            ByteBuffer out = ByteBuffer.allocate(n).put((byte) (missed ? 1 : 0)).putInt(bins.size());
+            for (byte[] b : bins) {
+                out.put((byte) b.length).put(b);
+            }
+            return out.array();
+        }
+
+        static FaultList decode(byte[] bytes) {
+            ByteBuffer in = ByteBuffer.wrap(bytes);
+            boolean missed = in.get() == 1;
+            int n = in.getInt();
+            java.util.TreeSet<String> cids = new java.util.TreeSet<>();
+            for (int i = 0; i < n; i++) {
+                byte[] b = new byte[in.get() & 0xff];
+                in.get(b);
+                cids.add(io.oecloud.proofs.Cid.fromBytes(b).toString());
+            }
+            return new FaultList(missed, cids);
+        }
+    }
+
     final Tracked<Account> accounts = new Tracked<>("account/");
     final Tracked<CidRecord> cids = new Tracked<>("cid/");
     /** Candidates by operator address. */
@@ -206,6 +317,15 @@ public final class LedgerState {
     final Tracked<Liveness> liveness = new Tracked<>("liveness/");
     /** Beacon keys by operator address (candidates without one are absent). */
     final Tracked<BeaconKey> beaconKeys = new Tracked<>("beacon-key/");
+    /** Storage nodes by address. */
+    final Tracked<StorageNode> storageNodes = new Tracked<>("storage-node/");
+    /** Committed roots by "PERIOD/ADDR" (Storage.periodKey). */
+    final Tracked<StorageRoot> storageRoots = new Tracked<>("storage-root/");
+    /** Fault lists by "PERIOD/ADDR". */
+    final Tracked<FaultList> storageFaults = new Tracked<>("storage-fault/");
+    /** Window seeds by "PERIOD/WINDOW" (both zero-padded): the beacon seed after the window's first block, 32 bytes. */
+    final Tracked<byte[]> storageSeeds = new Tracked<>("storage-seed/");
+    StorageParams storageParams = StorageParams.DEFAULTS;
     /** Operator address by CometBFT validator address (hex): derived from the candidates, not stored. */
     final TreeMap<String, String> byValidatorAddress = new TreeMap<>();
     StakingParams params = StakingParams.DEFAULTS;
@@ -250,6 +370,11 @@ public final class LedgerState {
         s.validators.load(validators);
         s.liveness.load(liveness);
         s.beaconKeys.load(beaconKeys);
+        s.storageNodes.load(storageNodes);
+        s.storageRoots.load(storageRoots);
+        s.storageFaults.load(storageFaults);
+        s.storageSeeds.load(storageSeeds);
+        s.storageParams = storageParams;
         s.beaconSeed = beaconSeed;
         s.beaconPrevious = beaconPrevious;
         s.beaconHeight = beaconHeight;
@@ -271,6 +396,15 @@ public final class LedgerState {
         s.height = height;
         s.timeMillis = timeMillis;
         return s;
+    }
+
+    /**
+     * A copy for checking transactions as the next block would apply them (the mempool's check
+     * state): height + 1, so rules that depend on the height (storage windows and deadlines,
+     * jail terms) judge a transaction by the earliest block it can be in.
+     */
+    public LedgerState copyForNextBlock() {
+        return copyAt(height + 1, timeMillis);
     }
 
     /** The record of a CID (its string form), or null. */
@@ -297,6 +431,61 @@ public final class LedgerState {
 
     public StakingParams params() {
         return params;
+    }
+
+    public StorageParams storageParams() {
+        return storageParams;
+    }
+
+    /** The storage node registered by {@code address}, or null. */
+    public StorageNode storageNode(String address) {
+        return storageNodes.get(address);
+    }
+
+    public java.util.SortedMap<String, StorageNode> storageNodes() {
+        return java.util.Collections.unmodifiableSortedMap(storageNodes);
+    }
+
+    /** The root {@code address} committed for {@code period}, or null. */
+    public StorageRoot storageRoot(long period, String address) {
+        return storageRoots.get(Storage.periodKey(period) + "/" + address);
+    }
+
+    /** The roots {@code address} committed that the state still holds, by period. */
+    public java.util.SortedMap<Long, StorageRoot> storageRootsOf(String address) {
+        java.util.TreeMap<Long, StorageRoot> m = new java.util.TreeMap<>();
+        for (Map.Entry<String, StorageRoot> e : storageRoots.entrySet()) {
+            if (e.getKey().endsWith("/" + address)) {
+                m.put(Long.parseLong(e.getKey().substring(0, e.getKey().indexOf('/'))), e.getValue());
+            }
+        }
+        return m;
+    }
+
+    /** The fault lists of {@code address} that the state still holds, by period. */
+    public java.util.SortedMap<Long, FaultList> storageFaultsOf(String address) {
+        java.util.TreeMap<Long, FaultList> m = new java.util.TreeMap<>();
+        for (Map.Entry<String, FaultList> e : storageFaults.entrySet()) {
+            if (e.getKey().endsWith("/" + address)) {
+                m.put(Long.parseLong(e.getKey().substring(0, e.getKey().indexOf('/'))), e.getValue());
+            }
+        }
+        return m;
+    }
+
+    /** The seed of window {@code window} of {@code period} (the beacon seed after its first block), or null before it. */
+    public byte[] storageSeed(long period, int window) {
+        byte[] v = storageSeeds.get(Storage.seedKey(period, window));
+        return v == null ? null : v.clone();
+    }
+
+    /** The collateral bonded by all storage nodes. */
+    public BigInteger storageCollateral() {
+        BigInteger s = BigInteger.ZERO;
+        for (StorageNode n : storageNodes.values()) {
+            s = s.add(n.collateral());
+        }
+        return s;
     }
 
     public BigInteger delegation(String candidate, String delegator) {
@@ -420,7 +609,7 @@ public final class LedgerState {
         for (Unbonding u : unbondings.values()) {
             s = s.add(u.amount());
         }
-        return s;
+        return s.add(storageCollateral());
     }
 
     /** What should exist: genesis + minted - slashed. The invariant is {@code supply() == expectedSupply()}. */
@@ -444,7 +633,8 @@ public final class LedgerState {
      */
     java.util.Set<String> track() {
         java.util.Set<String> changed = new java.util.HashSet<>();
-        for (Tracked<?> m : List.of(accounts, cids, candidates, delegations, unbondings, validators, liveness, beaconKeys)) {
+        for (Tracked<?> m : List.of(accounts, cids, candidates, delegations, unbondings, validators, liveness, beaconKeys, storageNodes,
+                storageRoots, storageFaults, storageSeeds)) {
             m.changed = changed;
         }
         return changed;
@@ -452,7 +642,8 @@ public final class LedgerState {
 
     /** Stops recording (the state is committed). */
     void untrack() {
-        for (Tracked<?> m : List.of(accounts, cids, candidates, delegations, unbondings, validators, liveness, beaconKeys)) {
+        for (Tracked<?> m : List.of(accounts, cids, candidates, delegations, unbondings, validators, liveness, beaconKeys, storageNodes,
+                storageRoots, storageFaults, storageSeeds)) {
             m.changed = null;
         }
     }
@@ -462,6 +653,9 @@ public final class LedgerState {
         TreeMap<String, byte[]> m = new TreeMap<>();
         for (Map.Entry<String, String> e : params.toMap().entrySet()) {
             m.put("params/" + e.getKey(), e.getValue().getBytes(StandardCharsets.US_ASCII));
+        }
+        for (Map.Entry<String, String> e : storageParams.toMap().entrySet()) {
+            m.put("storage-params/" + e.getKey(), e.getValue().getBytes(StandardCharsets.US_ASCII));
         }
         m.put("pool/fees", Amounts.encode(feePool));
         m.put("pool/reserve", Amounts.encode(reserve));
@@ -493,6 +687,10 @@ public final class LedgerState {
             case "validator/" -> validators.containsKey(rest) ? ByteBuffer.allocate(8).putLong(validators.get(rest)).array() : null;
             case "liveness/" -> liveness.containsKey(rest) ? liveness.get(rest).encode() : null;
             case "beacon-key/" -> beaconKeys.containsKey(rest) ? beaconKeys.get(rest).encode() : null;
+            case "storage-node/" -> storageNodes.containsKey(rest) ? storageNodes.get(rest).encode() : null;
+            case "storage-root/" -> storageRoots.containsKey(rest) ? storageRoots.get(rest).encode() : null;
+            case "storage-fault/" -> storageFaults.containsKey(rest) ? storageFaults.get(rest).encode() : null;
+            case "storage-seed/" -> storageSeeds.containsKey(rest) ? storageSeeds.get(rest).clone() : null;
             default -> throw new IllegalArgumentException("not a map entry: " + key);
         };
     }
@@ -700,8 +898,23 @@ public final class LedgerState {
         for (Map.Entry<String, BeaconKey> e : beaconKeys.entrySet()) {
             m.put("beacon-key/" + e.getKey(), e.getValue().encode());
         }
+        for (Map.Entry<String, StorageNode> e : storageNodes.entrySet()) {
+            m.put("storage-node/" + e.getKey(), e.getValue().encode());
+        }
+        for (Map.Entry<String, StorageRoot> e : storageRoots.entrySet()) {
+            m.put("storage-root/" + e.getKey(), e.getValue().encode());
+        }
+        for (Map.Entry<String, FaultList> e : storageFaults.entrySet()) {
+            m.put("storage-fault/" + e.getKey(), e.getValue().encode());
+        }
+        for (Map.Entry<String, byte[]> e : storageSeeds.entrySet()) {
+            m.put("storage-seed/" + e.getKey(), e.getValue().clone());
+        }
         for (Map.Entry<String, String> e : params.toMap().entrySet()) {
             m.put("params/" + e.getKey(), e.getValue().getBytes(StandardCharsets.US_ASCII));
+        }
+        for (Map.Entry<String, String> e : storageParams.toMap().entrySet()) {
+            m.put("storage-params/" + e.getKey(), e.getValue().getBytes(StandardCharsets.US_ASCII));
         }
         m.put("pool/fees", Amounts.encode(feePool));
         m.put("pool/reserve", Amounts.encode(reserve));
@@ -716,6 +929,7 @@ public final class LedgerState {
     public static LedgerState fromEntries(Map<String, byte[]> entries, long height) {
         LedgerState s = new LedgerState();
         Map<String, String> params = new java.util.LinkedHashMap<>();
+        Map<String, String> storage = new java.util.LinkedHashMap<>();
         for (Map.Entry<String, byte[]> e : entries.entrySet()) {
             String k = e.getKey();
             byte[] v = e.getValue();
@@ -735,6 +949,11 @@ public final class LedgerState {
                 case "liveness/" -> s.liveness.put(rest, Liveness.decode(v));
                 case "beacon-key/" -> s.beaconKeys.put(rest, BeaconKey.decode(v));
                 case "params/" -> params.put(rest, new String(v, StandardCharsets.US_ASCII));
+                case "storage-node/" -> s.storageNodes.put(rest, StorageNode.decode(v));
+                case "storage-root/" -> s.storageRoots.put(rest, StorageRoot.decode(v));
+                case "storage-fault/" -> s.storageFaults.put(rest, FaultList.decode(v));
+                case "storage-seed/" -> s.storageSeeds.put(rest, v.clone());
+                case "storage-params/" -> storage.put(rest, new String(v, StandardCharsets.US_ASCII));
                 case "beacon/" -> {
                     switch (rest) {
                         case "seed" -> s.beaconSeed = v.clone();
@@ -758,6 +977,9 @@ public final class LedgerState {
         }
         if (!params.isEmpty()) {
             s.params = StakingParams.fromMap(params);
+        }
+        if (!storage.isEmpty()) {
+            s.storageParams = StorageParams.fromMap(storage);
         }
         s.height = height;
         return s;

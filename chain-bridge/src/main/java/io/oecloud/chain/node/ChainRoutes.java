@@ -23,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
  *   GET  /v1/chain/status, /v1/chain/validators, /v1/chain/candidates, /v1/chain/params, /v1/chain/beacon
  *   GET  /v1/chain/accounts/{addr}[?prove=true], /v1/chain/accounts/{addr}/txs, /v1/chain/txs/{hash}
  *   GET  /v1/chain/cids/{cid}[?prove=true]
+ *   GET  /v1/chain/storage-nodes, /v1/chain/storage-nodes/{peer}   (registered storage nodes: collateral, record, roots, faults)
  *   GET  /v1/chain/light/commit/{height}, /v1/chain/light/validators/{height}   (what a light client checks)
  *   POST /v1/chain/txs[?wait=commit]   body = signed transaction bytes, into the ledger's mempool
  *   GET  /v1/chain/mempool             {"pending"}
@@ -49,6 +50,11 @@ public final class ChainRoutes {
                 .add(HttpMethod.GET, "/v1/chain/candidates", r -> view(chain.candidates()))
                 .add(HttpMethod.GET, "/v1/chain/params", r -> view(chain.params()))
                 .add(HttpMethod.GET, "/v1/chain/beacon", r -> view(chain.beacon()))
+                .add(HttpMethod.GET, "/v1/chain/storage-nodes", r -> view(chain.storageNodes()))
+                .add(HttpMethod.GET, "/v1/chain/storage-nodes/{peer...}", r -> {
+                    peerId(r.param("peer"));
+                    return view(chain.storageNode(r.param("peer")));
+                })
                 .add(HttpMethod.GET, "/v1/chain/txs/{hash...}", r -> {
                     String hash = r.param("hash");
                     if (!hash.matches("(?i)(0x)?[0-9a-f]{64}")) {

@@ -48,7 +48,7 @@ final class Mempool {
     private final AtomicLong evicted = new AtomicLong();
 
     Mempool(LedgerState committed) {
-        this.check = committed.copy();
+        this.check = committed.copyForNextBlock();
     }
 
     /**
@@ -211,7 +211,7 @@ final class Mempool {
             }
         }
         // the mempool again on the new state, in arrival order (CometBFT rechecks its own, if it has one, with CheckTx)
-        check = state.copy();
+        check = state.copyForNextBlock();
         for (TxPool.Entry p : pool.all()) {
             Ledger.Result res = ledger.apply(check, p.checked);
             if (!res.ok()) {
@@ -227,6 +227,6 @@ final class Mempool {
 
     /** A new chain's genesis: the check state starts from it. */
     void reset(LedgerState genesis) {
-        check = genesis.copy();
+        check = genesis.copyForNextBlock();
     }
 }

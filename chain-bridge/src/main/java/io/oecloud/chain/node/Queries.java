@@ -26,7 +26,7 @@ import java.util.Map;
  */
 final class Queries {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final List<String> PATHS = List.of("/account", "/cid", "/candidates", "/params", "/beacon");
+    private static final List<String> PATHS = List.of("/account", "/cid", "/candidates", "/params", "/beacon", "/storage-nodes", "/storage-node");
 
     private Queries() {}
 
@@ -40,6 +40,8 @@ final class Queries {
             case "/candidates" -> candidates(committed);
             case "/params" -> params(committed, fees);
             case "/beacon" -> beacon(committed);
+            case "/storage-nodes" -> storageNodes(committed);
+            case "/storage-node" -> storageNode(committed, data);
             default -> null;
         };
         ResponseQuery.Builder b = ResponseQuery.newBuilder().setHeight(committed.height()).setKey(r.getData());
@@ -47,6 +49,7 @@ final class Queries {
             case "/account" -> "account/" + data;
             case "/cid" -> "cid/" + data;
             case "/beacon" -> "beacon/seed";
+            case "/storage-node" -> "storage-node/" + data;
             default -> null;
         };
         if (r.getProve() && stateKey != null) {
@@ -56,7 +59,7 @@ final class Queries {
         if (answer == null) {
             boolean known = PATHS.contains(r.getPath());
             return b.setCode(known ? 2 : 1).setLog(known ? data + " is not registered" : "unknown query path '" + r.getPath()
-                    + "' (known: /account, /cid, /candidates, /params, /beacon)").build();
+                    + "' (known: /account, /cid, /candidates, /params, /beacon, /storage-nodes, /storage-node)").build();
         }
         return b.setCode(0).setValue(ByteString.copyFrom(JSON.writeValueAsBytes(answer))).build();
     }
@@ -143,6 +146,68 @@ final class Queries {
         return m;
     }
 
+    /** Every registered storage node with its collateral and record, by address. */
+    static List<Map<String, Object>> storageNodes(LedgerState s) {
+        List<Map<String, Object>> l = new ArrayList<>();
+        s.storageNodes().forEach((addr, n) -> l.add(storageNodeView(s, addr, n)));
+        return l;
+    }
+
+    /**
+     * One storage node: collateral, record, the roots it committed that the state still holds
+     * (by period: root, count, window, answers, status) and its fault lists (by period: missed,
+     * the CIDs it declared). Null (not registered) for any other address.
+     */
+    static Map<String, Object> storageNode(LedgerState s, String addr) {
+        LedgerState.StorageNode n = s.storageNode(addr);
+        if (n == null) {
+            return null;
+        }
+        Map<String, Object> m = storageNodeView(s, addr, n);
+        List<Map<String, Object>> roots = new ArrayList<>();
+        s.storageRootsOf(addr).forEach((period, r) -> {
+            Map<String, Object> e = new java.util.LinkedHashMap<>();
+            e.put("period", period);
+            e.put("root", java.util.HexFormat.of().formatHex(r.root()));
+            e.put("count", r.count());
+            e.put("committedHeight", r.height());
+            e.put("window", r.window());
+            e.put("answered", r.answered());
+            e.put("status", switch (r.status()) {
+                case LedgerState.StorageRoot.PROVEN -> "proven";
+                case LedgerState.StorageRoot.MISSED -> "missed";
+                default -> "open";
+            });
+            roots.add(e);
+        });
+        m.put("roots", roots);
+        List<Map<String, Object>> faults = new ArrayList<>();
+        s.storageFaultsOf(addr).forEach((period, f) -> {
+            Map<String, Object> e = new java.util.LinkedHashMap<>();
+            e.put("period", period);
+            e.put("missed", f.missed());
+            e.put("cids", List.copyOf(f.cids()));
+            faults.add(e);
+        });
+        m.put("faults", faults);
+        return m;
+    }
+
+    private static Map<String, Object> storageNodeView(LedgerState s, String addr, LedgerState.StorageNode n) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("address", addr);
+        m.put("capacity", n.capacity());
+        m.put("collateral", n.collateral().toString());
+        m.put("active", n.active());
+        m.put("registeredHeight", n.registeredHeight());
+        m.put("window", s.storageParams().windowing().nodeWindow(io.oecloud.chain.ledger.Storage.nodeId(addr)));
+        m.put("proven", n.proven());
+        m.put("missed", n.missed());
+        m.put("faultsDeclared", n.faultsDeclared());
+        m.put("penalties", n.penalties().toString());
+        return m;
+    }
+
     static Map<String, Object> params(LedgerState s, Fees fees) {
         Map<String, Object> m = new java.util.LinkedHashMap<>(s.params().toMap());
         if (fees != null) {
@@ -153,6 +218,8 @@ final class Queries {
         m.put("genesisSupply", s.genesisSupply().toString());
         m.put("minted", s.minted().toString());
         m.put("slashed", s.slashed().toString());
+        m.put("storage", s.storageParams().toMap());
+        m.put("storageCollateral", s.storageCollateral().toString());
         return m;
     }
 }

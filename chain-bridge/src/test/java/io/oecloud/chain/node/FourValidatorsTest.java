@@ -246,4 +246,73 @@ class FourValidatorsTest {
         assertSameAppHash();
         assertBeaconAdvancesEveryBlock(); // three of four kept making it while one was down
     }
+
+    /**
+     * Proofs of storage on real CometBFT: a storage node registers, commits its root for the next
+     * period, answers its window's 32 challenges in two transactions from the seed the chain
+     * recorded, and every validator's {@code /storage-node} shows the period proven, with one app hash.
+     */
+    @Test
+    void aStorageNodeCommitsAndProvesOnePeriod_everyValidatorRecordsIt() throws Exception {
+        ObjectNode app = genesis(1, Amounts.PASS.multiply(BigInteger.valueOf(1000)));
+        app.putObject("storage").put("periodBlocks", 20).put("windows", 2).put("minCollateral", "1000000");
+        net = new LocalTestnet(cometbft, dir.resolve("net"), 4, 0, CHAIN, app, false, new long[] {100, 100, 100, 100});
+        net.startAll();
+        for (int i = 0; i < 4; i++) {
+            net.awaitHeight(i, 2, 90);
+        }
+        Identity node = keys.get(0);
+        String address = addr(node);
+        long[] nonce = {0};
+        java.util.function.Function<TxBody.Builder, JsonNode> send = body -> {
+            try {
+                body.setChainId(CHAIN).setSender(ByteString.copyFrom(node.publicKey())).setNonce(nonce[0]);
+                JsonNode r = net.submit(0, FEES.sign(node, body), true);
+                if (r.path("code").asInt(-1) == 0) {
+                    nonce[0]++;
+                }
+                return r;
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        };
+        JsonNode reg = send.apply(io.oecloud.chain.ledger.StorageChain.register(1L << 30, BigInteger.valueOf(5_000_000)));
+        assertEquals(0, reg.path("code").asInt(-1), reg.toString());
+        io.oecloud.chain.ledger.StorageChain.Shards shards = new io.oecloud.chain.ledger.StorageChain.Shards(44, 12);
+        long period = 0;
+        JsonNode r = null;
+        for (int attempt = 0; attempt < 3 && period == 0; attempt++) { // the next period, unless its deadline passes meanwhile
+            long p = net.height(0) / 20 + 1;
+            r = send.apply(io.oecloud.chain.ledger.StorageChain.commit(p, shards.tree.root(), shards.tree.count()));
+            if (r.path("code").asInt(-1) == 0) {
+                period = p;
+            }
+        }
+        assertTrue(period > 0, "the root was committed: " + r);
+        byte[] id = io.oecloud.chain.ledger.Storage.nodeId(address);
+        io.oecloud.proofs.storage.Windows windows = net.ledger(0).committed().storageParams().windowing();
+        io.oecloud.proofs.storage.Windows.BlockRange w = windows.nodeBlocks(id, period);
+        net.awaitHeight(0, w.first(), 120);
+        byte[] seed = null;
+        for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30); seed == null; Thread.sleep(50)) {
+            assertTrue(System.nanoTime() < end, "no seed recorded for the window");
+            seed = net.ledger(0).committed().storageSeed(period, windows.nodeWindow(id));
+        }
+        List<io.oecloud.chain.pb.ChainProto.ProofAnswer> answers = shards.answers(seed, id, period, 0, 32, shards.content);
+        JsonNode first = send.apply(io.oecloud.chain.ledger.StorageChain.proof(period, 0, answers.subList(0, 16)));
+        assertEquals(0, first.path("code").asInt(-1), first.toString());
+        JsonNode second = send.apply(io.oecloud.chain.ledger.StorageChain.proof(period, 16, answers.subList(16, 32)));
+        assertEquals(0, second.path("code").asInt(-1), second.toString());
+        net.awaitHeight(0, w.end() + 1, 60);
+        for (int i = 0; i < 4; i++) {
+            net.awaitHeight(i, w.end() + 1, 60);
+            String hex = HexFormat.of().formatHex(address.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            JsonNode q = JSON.readTree(java.util.Base64.getDecoder().decode(
+                    net.rpc(i, "/abci_query?path=%22/storage-node%22&data=0x" + hex).at("/result/response/value").asText()));
+            assertEquals(1, q.path("proven").asInt(), "validator " + i + ": " + q);
+            assertEquals(0, q.path("missed").asInt(), "validator " + i + ": " + q);
+            assertEquals("5000000", q.path("collateral").asText());
+        }
+        assertSameAppHash();
+    }
 }

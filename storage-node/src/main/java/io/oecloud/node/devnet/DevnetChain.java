@@ -99,6 +99,10 @@ final class DevnetChain {
         app.putObject("params").put("epochBlocks", 20).put("maxValidators", 21).put("unbondingBlocks", 40)
                 .put("minSelfBond", Amounts.PASS.toString()).put("blockReward", Amounts.PASS.toString())
                 .put("downtimeWindow", 1000).put("downtimeMaxMissed", 500);
+        // proofs of storage: periods of seconds (20 blocks, 4 windows of 5), c = 32, a pass of collateral at least
+        app.putObject("storage").put("periodBlocks", 20).put("windows", 4).put("challenges", 32)
+                .put("minCollateral", Amounts.PASS.toString()).put("penaltyPpm", 100_000)
+                .put("faultFee", Amounts.PASS.divide(java.math.BigInteger.valueOf(1000)).toString()).put("commitDeadline", 1);
         ArrayNode accounts = app.putArray("accounts");
         ArrayNode candidates = app.putArray("candidates");
         for (int i = 0; i < SUPER_NODES; i++) {

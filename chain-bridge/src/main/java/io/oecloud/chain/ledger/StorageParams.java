@@ -1,0 +1,77 @@
+package io.oecloud.chain.ledger;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.oecloud.proofs.storage.Challenges;
+import io.oecloud.proofs.storage.Windows;
+import java.math.BigInteger;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The proof-of-storage rules, fixed at genesis ({@code app_state.storage}) and part of the state
+ * ({@code storage-params/NAME}, so of the app hash). Periods and windows are counted in blocks;
+ * fractions in parts per million.
+ *
+ * @param periodBlocks   P: blocks in a proving period (production: 24 h of blocks, 17,280 at 5 s)
+ * @param windows        W: windows in a period, dividing P (production 48: 30 min each)
+ * @param challenges     c: challenges per node per period (32)
+ * @param minCollateral  a storage node's first registration bonds at least this; below it after a
+ *                       penalty the node is inactive (placement avoids it, it may not commit roots)
+ * @param penaltyPpm     cut of the node's collateral for a missed window (slashed: burned)
+ * @param faultFee       base units per CID declared faulty, paid into the fee pool
+ * @param commitDeadline a root for period p is accepted in blocks [(p-1)·P, p·P - commitDeadline]
+ * @param retainPeriods  roots, fault lists and seeds of periods older than this are pruned
+ */
+public record StorageParams(long periodBlocks, int windows, int challenges, BigInteger minCollateral, int penaltyPpm,
+                            BigInteger faultFee, long commitDeadline, long retainPeriods) {
+    /** Production: 17,280 blocks (24 h at 5 s), 48 windows of 360 blocks (30 min), c = 32. */
+    public static final StorageParams DEFAULTS = new StorageParams(17_280, 48, Challenges.DEFAULT_PER_PERIOD, Amounts.PASS.multiply(BigInteger.valueOf(100)),
+            100_000, Amounts.PASS.divide(BigInteger.valueOf(1000)), 1, 16);
+    /** The most challenges a period may ask: bounds the verification work of one node's period. */
+    public static final int MAX_CHALLENGES = 256;
+
+    public StorageParams {
+        if (windows < 1 || windows > 10_000 || periodBlocks < windows || periodBlocks % windows != 0 || periodBlocks > 1L << 40
+                || periodBlocks / windows < 2 || challenges < 1 || challenges > MAX_CHALLENGES
+                || minCollateral == null || minCollateral.signum() <= 0 || minCollateral.compareTo(Amounts.LIMIT) >= 0
+                || penaltyPpm < 0 || penaltyPpm > StakingParams.PPM || faultFee == null || faultFee.signum() < 0
+                || faultFee.compareTo(Amounts.LIMIT) >= 0 || commitDeadline < 1 || commitDeadline >= periodBlocks
+                || retainPeriods < 2 || retainPeriods > 10_000) {
+            throw new IllegalArgumentException("storage parameters out of range: " + StorageParams.this.toMap());
+        }
+    }
+
+    /** The periods and windows these parameters cut the chain into. */
+    public Windows windowing() {
+        return new Windows(periodBlocks, windows);
+    }
+
+    /** Genesis {@code storage}: any field left out keeps its default. */
+    public static StorageParams fromJson(JsonNode p) {
+        StorageParams d = DEFAULTS;
+        return new StorageParams(p.path("periodBlocks").asLong(d.periodBlocks), p.path("windows").asInt(d.windows),
+                p.path("challenges").asInt(d.challenges), new BigInteger(p.path("minCollateral").asText(d.minCollateral.toString())),
+                p.path("penaltyPpm").asInt(d.penaltyPpm), new BigInteger(p.path("faultFee").asText(d.faultFee.toString())),
+                p.path("commitDeadline").asLong(d.commitDeadline), p.path("retainPeriods").asLong(d.retainPeriods));
+    }
+
+    /** By name, values as decimal strings: the JSON form and the state entries ("storage-params/NAME"). */
+    public Map<String, String> toMap() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("periodBlocks", Long.toString(periodBlocks));
+        m.put("windows", Integer.toString(windows));
+        m.put("challenges", Integer.toString(challenges));
+        m.put("minCollateral", String.valueOf(minCollateral));
+        m.put("penaltyPpm", Integer.toString(penaltyPpm));
+        m.put("faultFee", String.valueOf(faultFee));
+        m.put("commitDeadline", Long.toString(commitDeadline));
+        m.put("retainPeriods", Long.toString(retainPeriods));
+        return m;
+    }
+
+    static StorageParams fromMap(Map<String, String> m) {
+        com.fasterxml.jackson.databind.node.ObjectNode o = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+        m.forEach(o::put);
+        return fromJson(o);
+    }
+}

@@ -1,0 +1,67 @@
+package io.oecloud.chain.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.oecloud.chain.ledger.Ledger;
+import io.oecloud.chain.ledger.Storage;
+import io.oecloud.chain.ledger.StorageChain;
+import io.oecloud.dht.Identity;
+import io.oecloud.proofs.Cid;
+import java.math.BigInteger;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The {@code /storage-nodes} and {@code /storage-node} queries on a ledger where one node proves and one misses. */
+class StorageQueriesTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void storageNodes_showCollateralRecordRootsAndFaults() throws Exception {
+        Identity a = Identity.fromSeed(new byte[32]);
+        byte[] sb = new byte[32];
+        sb[0] = 9;
+        Identity b = Identity.fromSeed(sb);
+        StorageChain c = new StorageChain(31, a, b);
+        StorageChain.Shards shards = new StorageChain.Shards(31, 10);
+        String addrA = StorageChain.addr(a);
+        String addrB = StorageChain.addr(b);
+        c.runTo(5);
+        for (Identity id : List.of(a, b)) {
+            assertEquals(Ledger.Code.OK, c.submit(id, StorageChain.register(1L << 30, BigInteger.valueOf(5_000_000))).code());
+            assertEquals(Ledger.Code.OK, c.submit(id, StorageChain.commit(1, shards.tree.root(), shards.tree.count())).code());
+        }
+        Cid lost = shards.tree.entries().get(0).cid();
+        assertEquals(Ledger.Code.OK, c.submit(b, StorageChain.declare(1, List.of(lost))).code());
+        byte[] idA = Storage.nodeId(addrA);
+        var w = c.windows().nodeBlocks(idA, 1);
+        c.runTo(w.first() + 1);
+        byte[] seed = c.state.storageSeed(1, c.windows().nodeWindow(idA));
+        assertEquals(Ledger.Code.OK, c.submit(a, StorageChain.proof(1, 0, shards.answers(seed, idA, 1, 0, 32, shards.content))).code());
+        c.runTo(41);
+
+        JsonNode all = JSON.valueToTree(Queries.storageNodes(c.state));
+        assertEquals(2, all.size());
+        JsonNode na = JSON.valueToTree(Queries.storageNode(c.state, addrA));
+        assertEquals(1, na.path("proven").asInt());
+        assertEquals(0, na.path("missed").asInt());
+        assertEquals("5000000", na.path("collateral").asText());
+        assertEquals("proven", na.path("roots").get(0).path("status").asText());
+        assertEquals(1, na.path("roots").get(0).path("period").asLong());
+        assertEquals(shards.tree.count(), na.path("roots").get(0).path("count").asLong());
+        JsonNode nb = JSON.valueToTree(Queries.storageNode(c.state, addrB));
+        assertEquals(1, nb.path("missed").asInt());
+        assertEquals(1, nb.path("faultsDeclared").asInt());
+        assertEquals("4500000", nb.path("collateral").asText());
+        assertEquals("500000", nb.path("penalties").asText());
+        assertEquals("missed", nb.path("roots").get(0).path("status").asText());
+        assertEquals(true, nb.path("faults").get(0).path("missed").asBoolean());
+        assertEquals(lost.toString(), nb.path("faults").get(0).path("cids").get(0).asText());
+        assertNull(Queries.storageNode(c.state, "12D3KooWnobody"));
+        JsonNode params = JSON.valueToTree(Queries.params(c.state, null));
+        assertEquals(20, params.path("storage").path("periodBlocks").asInt());
+        assertEquals("9500000", params.path("storageCollateral").asText());
+    }
+}
