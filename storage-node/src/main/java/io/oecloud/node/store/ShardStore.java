@@ -6,6 +6,7 @@ import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.ContentCodec;
 import io.oecloud.proofs.HashFunction;
 import io.oecloud.proofs.slice.Outboard;
+import io.oecloud.proofs.storage.NodeEntry;
 import io.oecloud.proofs.slice.SliceProof;
 import io.oecloud.proofs.slice.SliceProofException;
 import io.oecloud.proofs.slice.SliceProver;
@@ -104,6 +105,13 @@ public final class ShardStore implements AutoCloseable {
     static final int MAX_REMEMBERED_DELETES = 1_000_000;
     private static final byte[] DELETES_FAMILY = "used-deletes".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     private static final byte[] OUTBOARDS_FAMILY = "outboards".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] HOLDS_FAMILY = "holds".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    /** Hold keys by period: {@code 'p' | u64be period} (the marker) and {@code 'p' | u64be period | CID bytes} (an entry). */
+    private static final byte HOLD_BY_PERIOD = 'p';
+    /** Hold keys by shard: {@code 'c' | CID bytes | u64be period}, empty value (what GC asks). */
+    private static final byte HOLD_BY_CID = 'c';
+    /** The hold marker's value: {@code u8 version (1) | u64be entries | u64be unprovable}. */
+    static final int HOLD_FORMAT = 1;
     /** The most chunks one {@link #prove} answers: 1 MiB of shard bytes. */
     public static final int MAX_PROVE_CHUNKS = 1024;
     /** The stored outboard's format: {@code u8 version (1) | u8 log2(group chunks) | pairs}. */
@@ -140,6 +148,13 @@ public final class ShardStore implements AutoCloseable {
      * the shard after the shard is checked against its CID.
      */
     private final ColumnFamilyHandle outboardFamily;
+    /**
+     * Commitment holds ({@link #hold}): per proving period, the entries (CID, size) of the node
+     * root committed for it, kept under two key layouts written and deleted in one synced batch:
+     * by period (what {@link #heldEntries} and {@link #release} read, in CID order) and by shard
+     * (what garbage collection asks). Layouts: {@link #HOLD_BY_PERIOD}, {@link #HOLD_BY_CID}.
+     */
+    private final ColumnFamilyHandle holdsFamily;
     private final WriteOptions durable = new WriteOptions().setSync(true);
     private final WriteOptions relaxed = new WriteOptions();
     /** Space charged to each owner key, in allocated bytes, puts in progress included (guarded by writeLock). */
@@ -208,7 +223,8 @@ public final class ShardStore implements AutoCloseable {
             this.index = RocksDB.open(dbOptions, dir.resolve("index").toString(), List.of(
                     new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, familyOptions),
                     new ColumnFamilyDescriptor(DELETES_FAMILY, familyOptions),
-                    new ColumnFamilyDescriptor(OUTBOARDS_FAMILY, familyOptions)), handles);
+                    new ColumnFamilyDescriptor(OUTBOARDS_FAMILY, familyOptions),
+                    new ColumnFamilyDescriptor(HOLDS_FAMILY, familyOptions)), handles);
         } catch (Exception e) {
             handles.forEach(ColumnFamilyHandle::close);
             familyOptions.close();
@@ -220,6 +236,7 @@ public final class ShardStore implements AutoCloseable {
         this.shardFamily = handles.get(0);
         this.deletesFamily = handles.get(1);
         this.outboardFamily = handles.get(2);
+        this.holdsFamily = handles.get(3);
         try {
             reconcile();
         } catch (StoreException | RuntimeException e) {
@@ -776,7 +793,8 @@ public final class ShardStore implements AutoCloseable {
 
     /**
      * Deletes shards unpinned for longer than {@code graceMillis}, and forgets signed deletes whose
-     * signatures expired; returns how many shards went. Each shard is re-read under the lock before it
+     * signatures expired; returns how many shards went. A shard a proving period still holds
+     * ({@link #hold}) stays until that period is released. Each shard is re-read under the lock before it
      * is deleted: one pinned again since the pass read the index stays. A shard that cannot be deleted
      * is logged and skipped.
      */
@@ -791,7 +809,7 @@ public final class ShardStore implements AutoCloseable {
             try {
                 synchronized (writeLock) {
                     StoredShard current = metadata(s.cid());
-                    if (current != null && isGarbage(current, now, graceMillis)) {
+                    if (current != null && isGarbage(current, now, graceMillis) && !isHeld(current.cid())) {
                         n += deleteLocked(current) ? 1 : 0;
                     }
                 }
@@ -1104,6 +1122,226 @@ public final class ShardStore implements AutoCloseable {
         return true;
     }
 
+    /** What {@link #forEachEntry} offered and passed over. */
+    public record Listing(long offered, long unprovable, long unpinned) {}
+
+    /**
+     * Offers every provable shard as a {@link NodeEntry} (CID, size) in CID byte order (the order
+     * a node root needs), streaming from the index: nothing is copied but the entry handed over.
+     * Offered: pinned shards with a BLAKE3 raw CID. Passed over: shards no one pins (garbage
+     * awaiting collection, repair staging), counted as {@code unpinned}; pinned shards under other
+     * CIDs, whose slices cannot be proven, counted as {@code unprovable}.
+     *
+     * <p>Reads a RocksDB iterator's implicit snapshot, so a put or unpin meanwhile is either wholly
+     * seen or not; {@link #hold} is the form that also keeps what it listed.
+     */
+    public Listing forEachEntry(Consumer<NodeEntry> sink) throws StoreException {
+        enter();
+        try (RocksIterator it = index.newIterator(shardFamily)) {
+            return listEntries(it, sink);
+        } finally {
+            exit();
+        }
+    }
+
+    private static Listing listEntries(RocksIterator it, Consumer<NodeEntry> sink) {
+        long offered = 0;
+        long unprovable = 0;
+        long unpinned = 0;
+        for (it.seekToFirst(); it.isValid(); it.next()) {
+            Cid cid = Cid.fromBytes(it.key());
+            StoredShard s = StoredShard.decode(cid, it.value());
+            if (s.pins().isEmpty()) {
+                unpinned++;
+            } else if (!provable(cid)) {
+                unprovable++;
+            } else {
+                sink.accept(new NodeEntry(cid, s.size()));
+                offered++;
+            }
+        }
+        return new Listing(offered, unprovable, unpinned);
+    }
+
+    /**
+     * A proving period's held entries: those of the root committed for it.
+     *
+     * @param period the proving period
+     * @param entries the entries in CID order (unmodifiable)
+     * @param unprovable pinned shards left out because their CIDs are not BLAKE3 raw
+     * @param created whether this call made the hold (false: it existed, and is returned as it was)
+     */
+    public record Held(long period, List<NodeEntry> entries, long unprovable, boolean created) {}
+
+    /**
+     * Lists the entries ({@link #forEachEntry}) and holds them for {@code period}, in one step: until
+     * {@link #release}{@code (period)}, garbage collection keeps every listed shard even when its
+     * last pin goes (an explicit {@link #delete} and the dropping of a corrupt shard are not held
+     * back: a lost shard is a fault to declare, not one to hide). The hold is written in one
+     * synced batch (crash: all of it or none) and survives restarts. Idempotent: a period already
+     * held returns its entries as held, whatever changed since.
+     *
+     * <p>Lists and writes under the store's write lock, so no unpin and collection can slip between
+     * the listing and the hold; puts wait meanwhile (about 0.3 s for 100,000 shards, once a
+     * period: storage-node/README.md, "Proving").
+     *
+     * @throws IllegalArgumentException for a negative period
+     */
+    public Held hold(long period) throws StoreException {
+        checkPeriod(period);
+        synchronized (writeLock) {
+            Held existing = held(period);
+            if (existing != null) {
+                return existing;
+            }
+            List<NodeEntry> entries = new ArrayList<>();
+            enter();
+            try (RocksIterator it = index.newIterator(shardFamily); WriteBatch batch = new WriteBatch()) {
+                Listing l = listEntries(it, entries::add);
+                batch.put(holdsFamily, periodKey(period), ByteBuffer.allocate(17).put((byte) HOLD_FORMAT)
+                        .putLong(l.offered()).putLong(l.unprovable()).array());
+                byte[] size = new byte[8];
+                for (NodeEntry e : entries) {
+                    byte[] cid = e.cid().toBytes();
+                    ByteBuffer.wrap(size).putLong(0, e.size());
+                    batch.put(holdsFamily, entryKey(period, cid), size);
+                    batch.put(holdsFamily, cidKey(cid, period), new byte[0]);
+                }
+                index.write(durable, batch);
+                return new Held(period, java.util.Collections.unmodifiableList(entries), l.unprovable(), true);
+            } catch (RocksDBException e) {
+                throw io("hold the entries of period " + period, e);
+            } finally {
+                exit();
+            }
+        }
+    }
+
+    /** The entries held for {@code period} in CID order, or null when the period holds nothing. */
+    public Held held(long period) throws StoreException {
+        checkPeriod(period);
+        byte[] prefix = periodKey(period);
+        enter();
+        try (RocksIterator it = index.newIterator(holdsFamily)) {
+            it.seek(prefix);
+            if (!it.isValid() || !java.util.Arrays.equals(it.key(), prefix)) {
+                return null;
+            }
+            ByteBuffer marker = ByteBuffer.wrap(it.value());
+            if (marker.remaining() != 17 || marker.get() != HOLD_FORMAT) {
+                throw new StoreException(StoreException.Code.IO, "the hold of period " + period + " in " + dir
+                        + " has an unknown marker (" + it.value().length + " bytes)");
+            }
+            long count = marker.getLong();
+            long unprovable = marker.getLong();
+            List<NodeEntry> entries = new ArrayList<>((int) Math.min(count, 1 << 20));
+            for (it.next(); it.isValid() && startsWith(it.key(), prefix); it.next()) {
+                byte[] k = it.key();
+                entries.add(new NodeEntry(Cid.fromBytes(java.util.Arrays.copyOfRange(k, prefix.length, k.length)),
+                        ByteBuffer.wrap(it.value()).getLong()));
+            }
+            if (entries.size() != count) {
+                throw new StoreException(StoreException.Code.IO, "the hold of period " + period + " in " + dir
+                        + " lists " + entries.size() + " entries, its marker says " + count);
+            }
+            return new Held(period, java.util.Collections.unmodifiableList(entries), unprovable, false);
+        } finally {
+            exit();
+        }
+    }
+
+    /** The periods that hold entries, ascending. */
+    public List<Long> heldPeriods() throws StoreException {
+        List<Long> out = new ArrayList<>();
+        enter();
+        try (RocksIterator it = index.newIterator(holdsFamily)) {
+            // markers sort first in their period: seek from one to the next period's
+            for (it.seek(new byte[] {HOLD_BY_PERIOD}); it.isValid() && it.key()[0] == HOLD_BY_PERIOD; ) {
+                long p = ByteBuffer.wrap(it.key(), 1, 8).getLong();
+                out.add(p);
+                if (p == Long.MAX_VALUE) {
+                    break;
+                }
+                it.seek(periodKey(p + 1));
+            }
+        } finally {
+            exit();
+        }
+        return out;
+    }
+
+    /**
+     * Releases the hold of {@code period} (one synced batch); its shards are collected as garbage
+     * again once nothing else holds or pins them.
+     *
+     * @return the entries it held, or -1 when the period held nothing
+     */
+    public long release(long period) throws StoreException {
+        checkPeriod(period);
+        byte[] prefix = periodKey(period);
+        synchronized (writeLock) {
+            enter();
+            try (RocksIterator it = index.newIterator(holdsFamily); WriteBatch batch = new WriteBatch()) {
+                it.seek(prefix);
+                if (!it.isValid() || !java.util.Arrays.equals(it.key(), prefix)) {
+                    return -1;
+                }
+                batch.delete(holdsFamily, prefix);
+                long n = 0;
+                for (it.next(); it.isValid() && startsWith(it.key(), prefix); it.next()) {
+                    byte[] k = it.key();
+                    batch.delete(holdsFamily, k);
+                    batch.delete(holdsFamily, cidKey(java.util.Arrays.copyOfRange(k, prefix.length, k.length), period));
+                    n++;
+                }
+                index.write(durable, batch);
+                return n;
+            } catch (RocksDBException e) {
+                throw io("release the hold of period " + period, e);
+            } finally {
+                exit();
+            }
+        }
+    }
+
+    /** Whether some period holds {@code cid} (a prefix seek in the by-shard layout). */
+    public boolean isHeld(Cid cid) throws StoreException {
+        byte[] c = cid.toBytes();
+        byte[] prefix = new byte[1 + c.length];
+        prefix[0] = HOLD_BY_CID;
+        System.arraycopy(c, 0, prefix, 1, c.length);
+        enter();
+        try (RocksIterator it = index.newIterator(holdsFamily)) {
+            it.seek(prefix);
+            // CIDs are self-delimiting, and the length check makes sure anyway
+            return it.isValid() && startsWith(it.key(), prefix) && it.key().length == prefix.length + 8;
+        } finally {
+            exit();
+        }
+    }
+
+    private static void checkPeriod(long period) {
+        if (period < 0) {
+            throw new IllegalArgumentException("period " + period + " is negative");
+        }
+    }
+
+    private static byte[] periodKey(long period) {
+        return ByteBuffer.allocate(9).put(HOLD_BY_PERIOD).putLong(period).array();
+    }
+
+    private static byte[] entryKey(long period, byte[] cid) {
+        return ByteBuffer.allocate(9 + cid.length).put(HOLD_BY_PERIOD).putLong(period).put(cid).array();
+    }
+
+    private static byte[] cidKey(byte[] cid, long period) {
+        return ByteBuffer.allocate(1 + cid.length + 8).put(HOLD_BY_CID).put(cid).putLong(period).array();
+    }
+
+    private static boolean startsWith(byte[] key, byte[] prefix) {
+        return key.length >= prefix.length && java.util.Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
+    }
+
     /** Every shard held, ordered by CID bytes. */
     public List<StoredShard> list() throws StoreException {
         List<StoredShard> out = new ArrayList<>();
@@ -1184,6 +1422,7 @@ public final class ShardStore implements AutoCloseable {
             closed = true;
             deletesFamily.close();
             outboardFamily.close();
+            holdsFamily.close();
             shardFamily.close();
             index.close();
             durable.close();
