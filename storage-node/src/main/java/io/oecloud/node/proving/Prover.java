@@ -50,6 +50,11 @@ public final class Prover {
     private final ShardStore store;
     /** Access-ordered, at most {@link #CACHED_PERIODS} (guarded by itself). */
     private final Map<Long, Committed> trees = new LinkedHashMap<>(4, 0.75f, true);
+    /**
+     * Held by whatever makes a tree from the store's hold or releases one (commit, a cache miss,
+     * release), so a released period is never cached again. Answers from a cached tree do not take it.
+     */
+    private final Object loading = new Object();
     /** Shards the store dropped since the last {@link #scrubFaults} (guarded by itself). */
     private final Set<Cid> dropped = new LinkedHashSet<>();
 
@@ -75,14 +80,16 @@ public final class Prover {
                 return c.commitment();
             }
         }
-        ShardStore.Held held;
-        try {
-            held = store.hold(period);
-        } catch (StoreException e) {
-            throw new ProvingException(ProvingException.Code.STORE, "cannot hold the entries of period " + period
-                    + ": " + e.getMessage(), e);
+        synchronized (loading) {
+            ShardStore.Held held;
+            try {
+                held = store.hold(period);
+            } catch (StoreException e) {
+                throw new ProvingException(ProvingException.Code.STORE, "cannot hold the entries of period " + period
+                        + ": " + e.getMessage(), e);
+            }
+            return remember(held).commitment();
         }
-        return remember(held).commitment();
     }
 
     /**
@@ -186,14 +193,17 @@ public final class Prover {
      * @throws ProvingException STORE when the store fails
      */
     public boolean release(long period) throws ProvingException {
-        synchronized (trees) {
-            trees.remove(period);
-        }
-        try {
-            return store.release(period) >= 0;
-        } catch (StoreException e) {
-            throw new ProvingException(ProvingException.Code.STORE, "cannot release period " + period + ": "
-                    + e.getMessage(), e);
+        synchronized (loading) { // no answer can load the period's tree from the hold meanwhile and cache it again
+            try {
+                return store.release(period) >= 0;
+            } catch (StoreException e) {
+                throw new ProvingException(ProvingException.Code.STORE, "cannot release period " + period + ": "
+                        + e.getMessage(), e);
+            } finally {
+                synchronized (trees) {
+                    trees.remove(period);
+                }
+            }
         }
     }
 
@@ -264,6 +274,19 @@ public final class Prover {
                 return c;
             }
         }
+        synchronized (loading) {
+            synchronized (trees) {
+                Committed c = trees.get(period); // loaded by another caller meanwhile
+                if (c != null) {
+                    return c;
+                }
+            }
+            return load(period);
+        }
+    }
+
+    /** Rebuilds a period's tree from the store's hold (holding {@link #loading}); null when not held. */
+    private Committed load(long period) throws ProvingException {
         ShardStore.Held held;
         try {
             held = store.held(period);
