@@ -83,6 +83,22 @@ class ProverBenchmarkTest {
                 p.release(r);
                 release[r] = System.nanoTime() - t;
             }
+            // what listing allocates (mostly garbage: keys, values, decoded entries) and what the entries keep
+            var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+            long before = retained();
+            long a0 = threads.getCurrentThreadAllocatedBytes();
+            List<NodeEntry> kept = new ArrayList<>(n);
+            s.forEachEntry(kept::add);
+            long streamed = threads.getCurrentThreadAllocatedBytes() - a0;
+            long keptBytes = retained() - before;
+            NodeRoot tree = NodeRoot.build(kept);
+            long treeBytes = retained() - before - keptBytes;
+            System.out.printf("  forEachEntry allocates %,d B an entry; kept: entries %,d B (%,d B an entry), tree %,d B more%n",
+                    streamed / n, keptBytes, keptBytes / n, treeBytes);
+            assertEquals(n, tree.count());
+            kept = null;
+            tree = null;
+
             Prover p = new Prover(s);
             p.commit(42);
             SplittableRandom rnd = new SplittableRandom(24);
@@ -144,6 +160,15 @@ class ProverBenchmarkTest {
         } finally {
             pool.shutdown();
         }
+    }
+
+    /** Heap in use after a full collection (rough: what a few MB of live objects change). */
+    private static long retained() {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+        }
+        Runtime r = Runtime.getRuntime();
+        return r.totalMemory() - r.freeMemory();
     }
 
     private static long ms(long t0) {
