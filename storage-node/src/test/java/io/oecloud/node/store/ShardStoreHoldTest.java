@@ -145,6 +145,35 @@ class ShardStoreHoldTest {
     }
 
     @Test
+    void hold_inManyPages_readsBack_findsEveryShard_andReleasesAll() throws Exception {
+        try (ShardStore s = ShardStore.open(dir, 64 << 20)) {
+            s.holdPageEntries = 3;
+            List<Cid> cids = new ArrayList<>();
+            for (int i = 0; i < 20; i++) { // 7 pages, the last one short
+                cids.add(putPinned(s, 1 + rnd.nextInt(3000)));
+            }
+            byte[] other = bytes(500);
+            s.put(cid(other), other, OWNER);
+            s.delete(cid(other)); // a CID no hold names
+            List<NodeEntry> listed = entries(s);
+            assertEquals(listed, s.hold(3).entries());
+            s.holdPageEntries = 4096;
+            assertEquals(listed, s.held(3).entries(), "pages read back in order");
+            for (Cid c : cids) {
+                assertTrue(s.isHeld(c), c + " is in a page");
+                assertTrue(s.unpin(c, OWNER));
+            }
+            assertFalse(s.isHeld(cid(other)));
+            for (int i = 0; i < 50; i++) { // CIDs before, between and after the pages
+                assertFalse(s.isHeld(cid(bytes(10))));
+            }
+            assertEquals(0, s.collectGarbage(0));
+            assertEquals(20, s.release(3));
+            assertEquals(20, s.collectGarbage(0));
+        }
+    }
+
+    @Test
     void hold_ofAnEmptyStore_isRecorded_withNoEntries() throws Exception {
         try (ShardStore s = ShardStore.open(dir, 64 << 20)) {
             assertEquals(List.of(), s.hold(0).entries());
