@@ -35,8 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  * </pre>
  *
  * ({@code oe.bench.dir}: where the store goes; tmpfs makes filling 100,000 shards take seconds
- * instead of 100,000 device syncs, but it has no direct I/O: answers then read shard groups from
- * the page cache, where on a disk each of the 32 is a direct read.)
+ * instead of 100,000 device syncs, but its reads are memory copies: on a disk each of an answer's
+ * 32 slices is a direct 16 KiB read.)
  */
 class ProverBenchmarkTest {
     @TempDir
