@@ -296,7 +296,15 @@ public final class Prover {
         } catch (IllegalArgumentException e) {
             return null; // a negative period was never committed
         }
-        return held == null ? null : remember(held);
+        if (held == null) {
+            return null;
+        }
+        try {
+            return remember(held);
+        } catch (IllegalArgumentException e) { // StorageProofException: entries out of order, a damaged hold
+            throw new ProvingException(ProvingException.Code.STORE, "the hold of period " + period
+                    + " does not make a node root: " + e.getMessage(), e);
+        }
     }
 
     private Committed remember(ShardStore.Held held) {

@@ -1237,8 +1237,13 @@ public final class ShardStore implements AutoCloseable {
             long count = marker.getLong();
             long unprovable = marker.getLong();
             List<NodeEntry> entries = new ArrayList<>((int) Math.min(count, 1 << 20));
-            for (it.next(); it.isValid() && startsWith(it.key(), prefix); it.next()) {
-                decodePage(it.value(), entries);
+            try {
+                for (it.next(); it.isValid() && startsWith(it.key(), prefix); it.next()) {
+                    decodePage(it.value(), entries);
+                }
+            } catch (RuntimeException e) { // a short page, a bad CID
+                throw new StoreException(StoreException.Code.IO, "the hold of period " + period + " in " + dir
+                        + " has a damaged page: " + e, e);
             }
             if (entries.size() != count) {
                 throw new StoreException(StoreException.Code.IO, "the hold of period " + period + " in " + dir
@@ -1323,6 +1328,18 @@ public final class ShardStore implements AutoCloseable {
         }
     }
 
+    /** Overwrites the hold page of {@code period} that starts at {@code firstCid}: for tests that damage it. */
+    void setHoldPage(long period, Cid firstCid, byte[] v) throws StoreException {
+        enter();
+        try {
+            index.put(holdsFamily, durable, pageKey(period, firstCid.toBytes()), v);
+        } catch (RocksDBException e) {
+            throw io("write a hold page", e);
+        } finally {
+            exit();
+        }
+    }
+
     private static byte[] encodePage(List<NodeEntry> page) {
         int n = 0;
         for (NodeEntry e : page) {
@@ -1345,9 +1362,14 @@ public final class ShardStore implements AutoCloseable {
         }
     }
 
+    /** Whether the page names {@code cid}; a damaged page is taken to (GC then keeps the shard). */
     private static boolean pageHolds(byte[] v, byte[] cid) {
         for (int i = 0; i < v.length; ) {
             int len = v[i] & 0xff;
+            if (i + 1 + len + 8 > v.length) {
+                LOG.log(System.Logger.Level.WARNING, "a damaged hold page: garbage collection keeps what it may name");
+                return true;
+            }
             if (len == cid.length && java.util.Arrays.equals(v, i + 1, i + 1 + len, cid, 0, len)) {
                 return true;
             }

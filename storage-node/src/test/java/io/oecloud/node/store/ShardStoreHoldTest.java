@@ -174,6 +174,23 @@ class ShardStoreHoldTest {
     }
 
     @Test
+    void damagedHoldPage_isAnIoErrorToRead_andGcKeepsWhatItMayName() throws Exception {
+        try (ShardStore s = ShardStore.open(dir, 64 << 20)) {
+            Cid a = putPinned(s, 3000);
+            List<NodeEntry> held = s.hold(1).entries();
+            assertTrue(s.unpin(a, OWNER));
+            Cid first = held.get(0).cid();
+            s.setHoldPage(1, first, new byte[] {(byte) first.toBytes().length, 1, 2}); // cut short
+            StoreException e = assertThrows(StoreException.class, () -> s.held(1));
+            assertEquals(StoreException.Code.IO, e.code());
+            assertTrue(e.getMessage().contains("damaged page"), e.getMessage());
+            assertEquals(0, s.collectGarbage(0), "kept: the page may name it");
+            assertEquals(1, s.release(1), "release still removes the hold (the count is the marker's)");
+            assertEquals(1, s.collectGarbage(0));
+        }
+    }
+
+    @Test
     void hold_ofAnEmptyStore_isRecorded_withNoEntries() throws Exception {
         try (ShardStore s = ShardStore.open(dir, 64 << 20)) {
             assertEquals(List.of(), s.hold(0).entries());
