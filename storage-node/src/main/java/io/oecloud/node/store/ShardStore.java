@@ -171,6 +171,8 @@ public final class ShardStore implements AutoCloseable {
     // Test seams: each runs at a point where a concurrent change was once lost. No-ops in production.
     /** Runs in {@link #collectGarbage} between reading the index and deleting a shard it found unpinned. */
     volatile Runnable beforeGarbageDelete = () -> { };
+    /** Runs in {@link #hold} between listing the entries and writing the hold, under the write lock. */
+    volatile Runnable beforeHoldWrite = () -> { };
     /** Entries a page of a hold gets ({@link #HOLD_PAGE_ENTRIES}; tests make pages small). */
     volatile int holdPageEntries = HOLD_PAGE_ENTRIES;
     /** Runs in {@link #scrub} between checking a shard and recording the check. */
@@ -1202,6 +1204,7 @@ public final class ShardStore implements AutoCloseable {
             enter();
             try (RocksIterator it = index.newIterator(shardFamily); WriteBatch batch = new WriteBatch()) {
                 Listing l = listEntries(it, entries::add);
+                beforeHoldWrite.run();
                 batch.put(holdsFamily, periodKey(period), ByteBuffer.allocate(17).put((byte) HOLD_FORMAT)
                         .putLong(l.offered()).putLong(l.unprovable()).array());
                 int pageEntries = holdPageEntries;

@@ -191,6 +191,37 @@ class ShardStoreHoldTest {
     }
 
     @Test
+    void hold_anUnpinAndCollectionDuringTheHold_waitForIt_andTheShardIsKept() throws Exception {
+        try (ShardStore s = ShardStore.open(dir, 64 << 20)) {
+            Cid a = putPinned(s, 3000);
+            java.util.concurrent.atomic.AtomicInteger collected = new java.util.concurrent.atomic.AtomicInteger(-1);
+            Thread[] other = new Thread[1];
+            s.beforeHoldWrite = () -> {
+                // listed, not yet written: an unpin and a collection now must wait for the hold
+                other[0] = Thread.ofPlatform().start(() -> {
+                    try {
+                        s.unpin(a, OWNER);
+                        collected.set(s.collectGarbage(0));
+                    } catch (StoreException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                assertEquals(-1, collected.get(), "nothing collected while the hold is being made");
+            };
+            assertEquals(1, s.hold(1).entries().size());
+            other[0].join(10_000);
+            assertEquals(0, collected.get(), "collected after the hold: kept");
+            assertTrue(s.has(a));
+            assertTrue(s.metadata(a).pins().isEmpty(), "the unpin went through");
+        }
+    }
+
+    @Test
     void hold_ofAnEmptyStore_isRecorded_withNoEntries() throws Exception {
         try (ShardStore s = ShardStore.open(dir, 64 << 20)) {
             assertEquals(List.of(), s.hold(0).entries());
