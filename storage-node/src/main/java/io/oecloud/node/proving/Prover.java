@@ -107,12 +107,14 @@ public final class Prover {
      * committed tree and the store: for each, the entry's inclusion proof and a proof of the
      * challenged 1 KiB chunk ({@link ShardStore#prove}, reading one 16 KiB group and the outboard).
      * A challenged shard that cannot be proven (its file lost, its bytes corrupt, or unreadable) is
-     * a fault, named once, instead of failing the answer. Every proof is decoded from its encoding
+     * a fault, named once, instead of failing the answer: its challenges carry the inclusion proof
+     * and no slice (the chain accepts that only for an entry declared faulty before the seed). Every proof is decoded from its encoding
      * and verified against the commitment and the challenge before the answer is returned.
      * A period of 0 entries has nothing to answer: no proofs, no faults.
      *
      * @param seed the period's (window's) 32-byte seed from the chain
-     * @param nodeId the node's ID bytes, as the chain derives the challenges with
+     * @param nodeId the node's ID bytes, as the chain derives the challenges with (the ASCII bytes
+     *     of the node's account address, its base58 peer ID)
      * @param c challenges, in {@code [1, Challenges.MAX_PER_PERIOD]}
      * @throws ProvingException NOT_COMMITTED; STORE when the store is closed; INVALID_ANSWER when a
      *     proof made here does not verify (a bug: nothing of the answer is returned)
@@ -140,23 +142,21 @@ public final class Prover {
             InclusionProof inclusion = committed.tree().prove(ch.entry());
             NodeEntry entry = inclusion.entry();
             long chunk = ch.chunk(entry.size());
-            if (faults.contains(entry.cid())) {
-                continue;
-            }
-            SliceProof slice;
-            try {
-                slice = store.prove(entry.cid(), chunk, 1);
-            } catch (StoreException e) {
-                if (e.code() == StoreException.Code.CLOSED) {
-                    throw new ProvingException(ProvingException.Code.STORE, "cannot answer period " + period + ": "
-                            + e.getMessage(), e);
+            SliceProof slice = null;
+            if (!faults.contains(entry.cid())) {
+                try {
+                    slice = store.prove(entry.cid(), chunk, 1);
+                } catch (StoreException e) {
+                    if (e.code() == StoreException.Code.CLOSED) {
+                        throw new ProvingException(ProvingException.Code.STORE, "cannot answer period " + period + ": "
+                                + e.getMessage(), e);
+                    }
+                    LOG.log(System.Logger.Level.WARNING, "period {0}: challenge {1} names shard {2}, which cannot be "
+                            + "proven ({3}: {4}); reported as a fault", period, ch.j(), entry.cid(), e.code(), e.getMessage());
+                    faults.add(entry.cid());
                 }
-                LOG.log(System.Logger.Level.WARNING, "period {0}: challenge {1} names shard {2}, which cannot be proven "
-                        + "({3}: {4}); reported as a fault", period, ch.j(), entry.cid(), e.code(), e.getMessage());
-                faults.add(entry.cid());
-                continue;
             }
-            Answer.Proof p = new Answer.Proof(ch.j(), inclusion.encode(), slice.encode());
+            Answer.Proof p = new Answer.Proof(ch.j(), inclusion.encode(), slice == null ? null : slice.encode());
             check(p, root, commitment.count(), ch, period);
             proofs.add(p);
         }
@@ -172,6 +172,9 @@ public final class Prover {
             InclusionProof inclusion = InclusionProof.decode(p.inclusion(), InclusionProof.MAX_ENCODED_BYTES);
             inclusion.verify(root, count, ch.entry());
             NodeEntry e = inclusion.entry();
+            if (p.slice() == null) {
+                return; // a fault: the inclusion proof alone
+            }
             SliceProof slice = SliceProof.decode(p.slice(), p.slice().length);
             long chunk = ch.chunk(e.size());
             if (slice.firstChunk() != chunk || slice.chunkCount() != 1) {
