@@ -226,7 +226,8 @@ public final class Prover {
     /**
      * The CIDs of shards the store dropped (scrub, or a read or proof that found them lost or
      * corrupt) since the last call, that a committed period still holds: the faults the node
-     * declares. Shards no committed root names are left out (nothing to declare).
+     * declares (for the periods {@link ShardStore#heldBy} names whose windows have not begun).
+     * Shards no committed root names are left out (nothing to declare).
      *
      * @throws ProvingException STORE when the store fails
      */

@@ -1313,8 +1313,18 @@ public final class ShardStore implements AutoCloseable {
      * that would hold it and a scan of that page (tens of µs; asked only of garbage candidates).
      */
     public boolean isHeld(Cid cid) throws StoreException {
+        return !heldBy(cid, true).isEmpty();
+    }
+
+    /** The periods whose holds name {@code cid}, ascending (those a dropped shard is a fault of). */
+    public List<Long> heldBy(Cid cid) throws StoreException {
+        return heldBy(cid, false);
+    }
+
+    private List<Long> heldBy(Cid cid, boolean first) throws StoreException {
         byte[] c = cid.toBytes();
         List<Long> periods = heldPeriods();
+        List<Long> out = new ArrayList<>(1);
         enter();
         try (RocksIterator it = index.newIterator(holdsFamily)) {
             for (long period : periods) {
@@ -1322,10 +1332,13 @@ public final class ShardStore implements AutoCloseable {
                 it.seekForPrev(pageKey(period, c));
                 if (it.isValid() && startsWith(it.key(), prefix) && it.key().length > prefix.length
                         && pageHolds(it.value(), c)) {
-                    return true;
+                    out.add(period);
+                    if (first) {
+                        break;
+                    }
                 }
             }
-            return false;
+            return out;
         } finally {
             exit();
         }

@@ -110,7 +110,9 @@ class ShardStoreHoldTest {
             s.hold(1);
             s.hold(2);
             assertTrue(s.unpin(a, OWNER));
+            assertEquals(List.of(1L, 2L), s.heldBy(a));
             s.release(1);
+            assertEquals(List.of(2L), s.heldBy(a));
             assertEquals(0, s.collectGarbage(0), "period 2 still holds it");
             assertTrue(s.isHeld(a));
             s.release(2);
