@@ -81,6 +81,11 @@ import org.rocksdb.WriteOptions;
  * missing or bad one is rebuilt from the shard once the shard is checked against its CID (also by
  * {@link #scrub}); they go with their shard.
  *
+ * <p>For proofs of storage the store lists what it can prove ({@link #forEachEntry}: pinned BLAKE3
+ * raw shards as node-root entries, in CID order) and keeps a proving period's committed set
+ * collectable by nothing but {@link #release}: {@link #hold} records it durably, and garbage
+ * collection skips a held shard ({@code io.oecloud.node.proving.Prover} drives both).
+ *
  * <p>Space is counted in allocated blocks ({@link #allocated}), for the capacity and for the
  * owners' {@link Quotas}. Signed shard deletes are single-use: {@link #unpinOnce} remembers each
  * one's nonce, in the same synced write as the unpin, until the signature expires.
