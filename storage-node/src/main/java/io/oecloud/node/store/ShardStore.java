@@ -6,6 +6,7 @@ import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.ContentCodec;
 import io.oecloud.proofs.HashFunction;
 import io.oecloud.proofs.slice.Outboard;
+import io.oecloud.proofs.storage.NodeEntry;
 import io.oecloud.proofs.slice.SliceProof;
 import io.oecloud.proofs.slice.SliceProofException;
 import io.oecloud.proofs.slice.SliceProver;
@@ -80,6 +81,11 @@ import org.rocksdb.WriteOptions;
  * missing or bad one is rebuilt from the shard once the shard is checked against its CID (also by
  * {@link #scrub}); they go with their shard.
  *
+ * <p>For proofs of storage the store lists what it can prove ({@link #forEachEntry}: pinned BLAKE3
+ * raw shards as node-root entries, in CID order) and keeps a proving period's committed set
+ * collectable by nothing but {@link #release}: {@link #hold} records it durably, and garbage
+ * collection skips a held shard ({@code io.oecloud.node.proving.Prover} drives both).
+ *
  * <p>Space is counted in allocated blocks ({@link #allocated}), for the capacity and for the
  * owners' {@link Quotas}. Signed shard deletes are single-use: {@link #unpinOnce} remembers each
  * one's nonce, in the same synced write as the unpin, until the signature expires.
@@ -104,6 +110,13 @@ public final class ShardStore implements AutoCloseable {
     static final int MAX_REMEMBERED_DELETES = 1_000_000;
     private static final byte[] DELETES_FAMILY = "used-deletes".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     private static final byte[] OUTBOARDS_FAMILY = "outboards".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] HOLDS_FAMILY = "holds".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    /** Hold keys: {@code 'p' | u64be period} (the marker) and {@code 'p' | u64be period | first CID's bytes} (a page). */
+    private static final byte HOLD_BY_PERIOD = 'p';
+    /** The hold marker's value: {@code u8 format (1) | u64be entries | u64be unprovable}; pages: {@code (u8 len | CID bytes | u64be size)*}. */
+    static final int HOLD_FORMAT = 1;
+    /** Entries in one page of a hold (about 180 KiB with 36-byte CIDs): 25 values for 100,000 shards. */
+    static final int HOLD_PAGE_ENTRIES = 4096;
     /** The most chunks one {@link #prove} answers: 1 MiB of shard bytes. */
     public static final int MAX_PROVE_CHUNKS = 1024;
     /** The stored outboard's format: {@code u8 version (1) | u8 log2(group chunks) | pairs}. */
@@ -140,6 +153,15 @@ public final class ShardStore implements AutoCloseable {
      * the shard after the shard is checked against its CID.
      */
     private final ColumnFamilyHandle outboardFamily;
+    /**
+     * Commitment holds ({@link #hold}): per proving period, a marker and the entries (CID, size)
+     * of the node root committed for it in pages of {@link #HOLD_PAGE_ENTRIES}, each page keyed by
+     * its first CID so that one {@code seekForPrev} finds the page that would hold a CID (what
+     * garbage collection asks). Written and deleted in one synced batch. Why pages and not a key an
+     * entry: a key an entry (two, with a by-shard index for GC) made holding 100,000 shards a
+     * 0.28 s batch under the write lock and releasing them 0.3 s; pages make both a few ms.
+     */
+    private final ColumnFamilyHandle holdsFamily;
     private final WriteOptions durable = new WriteOptions().setSync(true);
     private final WriteOptions relaxed = new WriteOptions();
     /** Space charged to each owner key, in allocated bytes, puts in progress included (guarded by writeLock). */
@@ -154,6 +176,10 @@ public final class ShardStore implements AutoCloseable {
     // Test seams: each runs at a point where a concurrent change was once lost. No-ops in production.
     /** Runs in {@link #collectGarbage} between reading the index and deleting a shard it found unpinned. */
     volatile Runnable beforeGarbageDelete = () -> { };
+    /** Runs in {@link #hold} between listing the entries and writing the hold, under the write lock. */
+    volatile Runnable beforeHoldWrite = () -> { };
+    /** Entries a page of a hold gets ({@link #HOLD_PAGE_ENTRIES}; tests make pages small). */
+    volatile int holdPageEntries = HOLD_PAGE_ENTRIES;
     /** Runs in {@link #scrub} between checking a shard and recording the check. */
     volatile Runnable beforeScrubRecord = () -> { };
     /** Runs with every directory forced to the device. */
@@ -208,7 +234,8 @@ public final class ShardStore implements AutoCloseable {
             this.index = RocksDB.open(dbOptions, dir.resolve("index").toString(), List.of(
                     new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, familyOptions),
                     new ColumnFamilyDescriptor(DELETES_FAMILY, familyOptions),
-                    new ColumnFamilyDescriptor(OUTBOARDS_FAMILY, familyOptions)), handles);
+                    new ColumnFamilyDescriptor(OUTBOARDS_FAMILY, familyOptions),
+                    new ColumnFamilyDescriptor(HOLDS_FAMILY, familyOptions)), handles);
         } catch (Exception e) {
             handles.forEach(ColumnFamilyHandle::close);
             familyOptions.close();
@@ -220,6 +247,7 @@ public final class ShardStore implements AutoCloseable {
         this.shardFamily = handles.get(0);
         this.deletesFamily = handles.get(1);
         this.outboardFamily = handles.get(2);
+        this.holdsFamily = handles.get(3);
         try {
             reconcile();
         } catch (StoreException | RuntimeException e) {
@@ -776,7 +804,8 @@ public final class ShardStore implements AutoCloseable {
 
     /**
      * Deletes shards unpinned for longer than {@code graceMillis}, and forgets signed deletes whose
-     * signatures expired; returns how many shards went. Each shard is re-read under the lock before it
+     * signatures expired; returns how many shards went. A shard a proving period still holds
+     * ({@link #hold}) stays until that period is released. Each shard is re-read under the lock before it
      * is deleted: one pinned again since the pass read the index stays. A shard that cannot be deleted
      * is logged and skipped.
      */
@@ -791,7 +820,7 @@ public final class ShardStore implements AutoCloseable {
             try {
                 synchronized (writeLock) {
                     StoredShard current = metadata(s.cid());
-                    if (current != null && isGarbage(current, now, graceMillis)) {
+                    if (current != null && isGarbage(current, now, graceMillis) && !isHeld(current.cid())) {
                         n += deleteLocked(current) ? 1 : 0;
                     }
                 }
@@ -1104,6 +1133,290 @@ public final class ShardStore implements AutoCloseable {
         return true;
     }
 
+    /** What {@link #forEachEntry} offered and passed over. */
+    public record Listing(long offered, long unprovable, long unpinned) {}
+
+    /**
+     * Offers every provable shard as a {@link NodeEntry} (CID, size) in CID byte order (the order
+     * a node root needs), streaming from the index: nothing is copied but the entry handed over.
+     * Offered: pinned shards with a BLAKE3 raw CID. Passed over: shards no one pins (garbage
+     * awaiting collection, repair staging), counted as {@code unpinned}; pinned shards under other
+     * CIDs, whose slices cannot be proven, counted as {@code unprovable}.
+     *
+     * <p>Reads a RocksDB iterator's implicit snapshot, so a put or unpin meanwhile is either wholly
+     * seen or not; {@link #hold} is the form that also keeps what it listed.
+     */
+    public Listing forEachEntry(Consumer<NodeEntry> sink) throws StoreException {
+        enter();
+        try (RocksIterator it = index.newIterator(shardFamily)) {
+            return listEntries(it, sink);
+        } finally {
+            exit();
+        }
+    }
+
+    private static Listing listEntries(RocksIterator it, Consumer<NodeEntry> sink) {
+        long offered = 0;
+        long unprovable = 0;
+        long unpinned = 0;
+        for (it.seekToFirst(); it.isValid(); it.next()) {
+            Cid cid = Cid.fromBytes(it.key());
+            StoredShard s = StoredShard.decode(cid, it.value());
+            if (s.pins().isEmpty()) {
+                unpinned++;
+            } else if (!provable(cid)) {
+                unprovable++;
+            } else {
+                sink.accept(new NodeEntry(cid, s.size()));
+                offered++;
+            }
+        }
+        return new Listing(offered, unprovable, unpinned);
+    }
+
+    /**
+     * A proving period's held entries: those of the root committed for it.
+     *
+     * @param period the proving period
+     * @param entries the entries in CID order (unmodifiable)
+     * @param unprovable pinned shards left out because their CIDs are not BLAKE3 raw
+     * @param created whether this call made the hold (false: it existed, and is returned as it was)
+     */
+    public record Held(long period, List<NodeEntry> entries, long unprovable, boolean created) {}
+
+    /**
+     * Lists the entries ({@link #forEachEntry}) and holds them for {@code period}, in one step: until
+     * {@link #release}{@code (period)}, garbage collection keeps every listed shard even when its
+     * last pin goes (an explicit {@link #delete} and the dropping of a corrupt shard are not held
+     * back: a lost shard is a fault to declare, not one to hide). The hold is written in one
+     * synced batch (crash: all of it or none) and survives restarts. Idempotent: a period already
+     * held returns its entries as held, whatever changed since.
+     *
+     * <p>Lists and writes under the store's write lock, so no unpin and collection can slip between
+     * the listing and the hold; puts wait meanwhile (the listing's time and one synced write of a
+     * few pages: tens of ms for 100,000 shards, once a period; storage-node/README.md, "Proving").
+     *
+     * @throws IllegalArgumentException for a negative period
+     */
+    public Held hold(long period) throws StoreException {
+        checkPeriod(period);
+        synchronized (writeLock) {
+            Held existing = held(period);
+            if (existing != null) {
+                return existing;
+            }
+            List<NodeEntry> entries = new ArrayList<>();
+            enter();
+            try (RocksIterator it = index.newIterator(shardFamily); WriteBatch batch = new WriteBatch()) {
+                Listing l = listEntries(it, entries::add);
+                beforeHoldWrite.run();
+                batch.put(holdsFamily, periodKey(period), ByteBuffer.allocate(17).put((byte) HOLD_FORMAT)
+                        .putLong(l.offered()).putLong(l.unprovable()).array());
+                int pageEntries = holdPageEntries;
+                for (int from = 0; from < entries.size(); from += pageEntries) {
+                    List<NodeEntry> page = entries.subList(from, Math.min(entries.size(), from + pageEntries));
+                    batch.put(holdsFamily, pageKey(period, page.get(0).cid().toBytes()), encodePage(page));
+                }
+                index.write(durable, batch);
+                return new Held(period, java.util.Collections.unmodifiableList(entries), l.unprovable(), true);
+            } catch (RocksDBException e) {
+                throw io("hold the entries of period " + period, e);
+            } finally {
+                exit();
+            }
+        }
+    }
+
+    /** The entries held for {@code period} in CID order, or null when the period holds nothing. */
+    public Held held(long period) throws StoreException {
+        checkPeriod(period);
+        byte[] prefix = periodKey(period);
+        enter();
+        try (RocksIterator it = index.newIterator(holdsFamily)) {
+            it.seek(prefix);
+            if (!it.isValid() || !java.util.Arrays.equals(it.key(), prefix)) {
+                return null;
+            }
+            ByteBuffer marker = ByteBuffer.wrap(it.value());
+            if (marker.remaining() != 17 || marker.get() != HOLD_FORMAT) {
+                throw new StoreException(StoreException.Code.IO, "the hold of period " + period + " in " + dir
+                        + " has an unknown marker (" + it.value().length + " bytes)");
+            }
+            long count = marker.getLong();
+            long unprovable = marker.getLong();
+            List<NodeEntry> entries = new ArrayList<>((int) Math.min(count, 1 << 20));
+            try {
+                for (it.next(); it.isValid() && startsWith(it.key(), prefix); it.next()) {
+                    decodePage(it.value(), entries);
+                }
+            } catch (RuntimeException e) { // a short page, a bad CID
+                throw new StoreException(StoreException.Code.IO, "the hold of period " + period + " in " + dir
+                        + " has a damaged page: " + e, e);
+            }
+            if (entries.size() != count) {
+                throw new StoreException(StoreException.Code.IO, "the hold of period " + period + " in " + dir
+                        + " lists " + entries.size() + " entries, its marker says " + count);
+            }
+            return new Held(period, java.util.Collections.unmodifiableList(entries), unprovable, false);
+        } finally {
+            exit();
+        }
+    }
+
+    /** The periods that hold entries, ascending. */
+    public List<Long> heldPeriods() throws StoreException {
+        List<Long> out = new ArrayList<>();
+        enter();
+        try (RocksIterator it = index.newIterator(holdsFamily)) {
+            // markers sort first in their period: seek from one to the next period's
+            for (it.seek(new byte[] {HOLD_BY_PERIOD}); it.isValid() && it.key()[0] == HOLD_BY_PERIOD; ) {
+                long p = ByteBuffer.wrap(it.key(), 1, 8).getLong();
+                out.add(p);
+                if (p == Long.MAX_VALUE) {
+                    break;
+                }
+                it.seek(periodKey(p + 1));
+            }
+        } finally {
+            exit();
+        }
+        return out;
+    }
+
+    /**
+     * Releases the hold of {@code period} (one synced batch); its shards are collected as garbage
+     * again once nothing else holds or pins them.
+     *
+     * @return the entries it held, or -1 when the period held nothing
+     */
+    public long release(long period) throws StoreException {
+        checkPeriod(period);
+        byte[] prefix = periodKey(period);
+        synchronized (writeLock) {
+            enter();
+            try (RocksIterator it = index.newIterator(holdsFamily); WriteBatch batch = new WriteBatch()) {
+                it.seek(prefix);
+                if (!it.isValid() || !java.util.Arrays.equals(it.key(), prefix)) {
+                    return -1;
+                }
+                long n = ByteBuffer.wrap(it.value(), 1, 8).getLong();
+                for (; it.isValid() && startsWith(it.key(), prefix); it.next()) { // the marker and the pages: few keys
+                    batch.delete(holdsFamily, it.key());
+                }
+                index.write(durable, batch);
+                return n;
+            } catch (RocksDBException e) {
+                throw io("release the hold of period " + period, e);
+            } finally {
+                exit();
+            }
+        }
+    }
+
+    /**
+     * Whether some period holds {@code cid}: per held period, one {@code seekForPrev} to the page
+     * that would hold it and a scan of that page (tens of µs; asked only of garbage candidates).
+     */
+    public boolean isHeld(Cid cid) throws StoreException {
+        return !heldBy(cid, true).isEmpty();
+    }
+
+    /** The periods whose holds name {@code cid}, ascending (those a dropped shard is a fault of). */
+    public List<Long> heldBy(Cid cid) throws StoreException {
+        return heldBy(cid, false);
+    }
+
+    private List<Long> heldBy(Cid cid, boolean first) throws StoreException {
+        byte[] c = cid.toBytes();
+        List<Long> periods = heldPeriods();
+        List<Long> out = new ArrayList<>(1);
+        enter();
+        try (RocksIterator it = index.newIterator(holdsFamily)) {
+            for (long period : periods) {
+                byte[] prefix = periodKey(period);
+                it.seekForPrev(pageKey(period, c));
+                if (it.isValid() && startsWith(it.key(), prefix) && it.key().length > prefix.length
+                        && pageHolds(it.value(), c)) {
+                    out.add(period);
+                    if (first) {
+                        break;
+                    }
+                }
+            }
+            return out;
+        } finally {
+            exit();
+        }
+    }
+
+    /** Overwrites the hold page of {@code period} that starts at {@code firstCid}: for tests that damage it. */
+    void setHoldPage(long period, Cid firstCid, byte[] v) throws StoreException {
+        enter();
+        try {
+            index.put(holdsFamily, durable, pageKey(period, firstCid.toBytes()), v);
+        } catch (RocksDBException e) {
+            throw io("write a hold page", e);
+        } finally {
+            exit();
+        }
+    }
+
+    private static byte[] encodePage(List<NodeEntry> page) {
+        int n = 0;
+        for (NodeEntry e : page) {
+            n += 1 + e.cid().toBytes().length + 8;
+        }
+        ByteBuffer b = ByteBuffer.allocate(n);
+        for (NodeEntry e : page) {
+            byte[] cid = e.cid().toBytes();
+            b.put((byte) cid.length).put(cid).putLong(e.size());
+        }
+        return b.array();
+    }
+
+    private static void decodePage(byte[] v, List<NodeEntry> out) {
+        ByteBuffer b = ByteBuffer.wrap(v);
+        while (b.hasRemaining()) {
+            byte[] cid = new byte[b.get() & 0xff];
+            b.get(cid);
+            out.add(new NodeEntry(Cid.fromBytes(cid), b.getLong()));
+        }
+    }
+
+    /** Whether the page names {@code cid}; a damaged page is taken to (GC then keeps the shard). */
+    private static boolean pageHolds(byte[] v, byte[] cid) {
+        for (int i = 0; i < v.length; ) {
+            int len = v[i] & 0xff;
+            if (i + 1 + len + 8 > v.length) {
+                LOG.log(System.Logger.Level.WARNING, "a damaged hold page: garbage collection keeps what it may name");
+                return true;
+            }
+            if (len == cid.length && java.util.Arrays.equals(v, i + 1, i + 1 + len, cid, 0, len)) {
+                return true;
+            }
+            i += 1 + len + 8;
+        }
+        return false;
+    }
+
+    private static void checkPeriod(long period) {
+        if (period < 0) {
+            throw new IllegalArgumentException("period " + period + " is negative");
+        }
+    }
+
+    private static byte[] periodKey(long period) {
+        return ByteBuffer.allocate(9).put(HOLD_BY_PERIOD).putLong(period).array();
+    }
+
+    private static byte[] pageKey(long period, byte[] firstCid) {
+        return ByteBuffer.allocate(9 + firstCid.length).put(HOLD_BY_PERIOD).putLong(period).put(firstCid).array();
+    }
+
+    private static boolean startsWith(byte[] key, byte[] prefix) {
+        return key.length >= prefix.length && java.util.Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
+    }
+
     /** Every shard held, ordered by CID bytes. */
     public List<StoredShard> list() throws StoreException {
         List<StoredShard> out = new ArrayList<>();
@@ -1184,6 +1497,7 @@ public final class ShardStore implements AutoCloseable {
             closed = true;
             deletesFamily.close();
             outboardFamily.close();
+            holdsFamily.close();
             shardFamily.close();
             index.close();
             durable.close();

@@ -1,0 +1,325 @@
+package io.oecloud.node.proving;
+
+import io.oecloud.node.store.ShardStore;
+import io.oecloud.node.store.StoreException;
+import io.oecloud.proofs.Cid;
+import io.oecloud.proofs.slice.SliceProof;
+import io.oecloud.proofs.storage.Challenge;
+import io.oecloud.proofs.storage.Challenges;
+import io.oecloud.proofs.storage.InclusionProof;
+import io.oecloud.proofs.storage.NodeEntry;
+import io.oecloud.proofs.storage.NodeRoot;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The storage node's side of proofs of storage: commits to what the store holds for a proving
+ * period and answers the period's challenges from the store.
+ *
+ * <pre>{@code
+ * Prover prover = new Prover(store);
+ * Commitment c = prover.commit(period);                    // before the period's seed exists
+ * // ... the chain client submits (c.root(), c.count()); later the seed is final:
+ * Answer a = prover.answer(period, seed, nodeId, 32);      // verified here before it is returned
+ * // ... the chain client submits a.proofs() and declares a.faults(); once the period ends:
+ * prover.release(period);
+ * }</pre>
+ *
+ * <p>Durable state is the store's: {@link ShardStore#hold} keeps the committed entries per period
+ * (synced, surviving restarts) and the root is a pure function of them, so after a restart
+ * {@link #answer} rebuilds the tree of any period still held. The last {@link #CACHED_PERIODS}
+ * trees stay in memory (entries and levels: about 240 bytes an entry, 24 MB for 100,000 shards).
+ *
+ * <p>Thread-safe.
+ */
+public final class Prover {
+    private static final System.Logger LOG = System.getLogger(Prover.class.getName());
+
+    /** Period trees kept in memory; older periods are rebuilt from the store's hold when asked. */
+    public static final int CACHED_PERIODS = 2;
+    /** Dropped shards remembered between two {@link #scrubFaults} calls; beyond, the oldest go (logged). */
+    public static final int MAX_REMEMBERED_FAULTS = 65_536;
+
+    private record Committed(Commitment commitment, NodeRoot tree) {}
+
+    private final ShardStore store;
+    /** Access-ordered, at most {@link #CACHED_PERIODS} (guarded by itself). */
+    private final Map<Long, Committed> trees = new LinkedHashMap<>(4, 0.75f, true);
+    /**
+     * Held by whatever makes a tree from the store's hold or releases one (commit, a cache miss,
+     * release), so a released period is never cached again. Answers from a cached tree do not take it.
+     */
+    private final Object loading = new Object();
+    /** Shards the store dropped since the last {@link #scrubFaults} (guarded by itself). */
+    private final Set<Cid> dropped = new LinkedHashSet<>();
+
+    /** A prover over {@code store}; it listens to the store's drops for {@link #scrubFaults}. */
+    public Prover(ShardStore store) {
+        this.store = Objects.requireNonNull(store, "store");
+        store.onCorrupt(this::droppedByStore);
+    }
+
+    /**
+     * Commits to the store's entries for {@code period}: holds them ({@link ShardStore#hold}, so
+     * none is collected before {@link #release}) and builds the node root over them. Idempotent: a
+     * period committed before (also before a restart) gives the same commitment, whatever the store
+     * took in or lost since.
+     *
+     * @throws ProvingException STORE when the store fails
+     * @throws IllegalArgumentException for a negative period
+     */
+    public Commitment commit(long period) throws ProvingException {
+        synchronized (trees) {
+            Committed c = trees.get(period);
+            if (c != null) {
+                return c.commitment();
+            }
+        }
+        synchronized (loading) {
+            ShardStore.Held held;
+            try {
+                held = store.hold(period);
+            } catch (StoreException e) {
+                throw new ProvingException(ProvingException.Code.STORE, "cannot hold the entries of period " + period
+                        + ": " + e.getMessage(), e);
+            }
+            return remember(held).commitment();
+        }
+    }
+
+    /**
+     * The commitment made for {@code period}, or null when it was never committed here (or was released).
+     *
+     * @throws ProvingException STORE when the store fails
+     */
+    public Commitment commitment(long period) throws ProvingException {
+        Committed c = committed(period);
+        return c == null ? null : c.commitment();
+    }
+
+    /**
+     * Answers challenges {@code 0..c-1} of {@code period} ({@link Challenges#derive}) from the
+     * committed tree and the store: for each, the entry's inclusion proof and a proof of the
+     * challenged 1 KiB chunk ({@link ShardStore#prove}, reading one 16 KiB group and the outboard).
+     * A challenged shard that cannot be proven (its file lost, its bytes corrupt, or unreadable) is
+     * a fault, named once, instead of failing the answer: its challenges carry the inclusion proof
+     * and no slice (the chain accepts that only for an entry declared faulty before the seed). Every proof is decoded from its encoding
+     * and verified against the commitment and the challenge before the answer is returned.
+     * A period of 0 entries has nothing to answer: no proofs, no faults.
+     *
+     * @param seed the period's (window's) 32-byte seed from the chain
+     * @param nodeId the node's ID bytes, as the chain derives the challenges with (the ASCII bytes
+     *     of the node's account address, its base58 peer ID)
+     * @param c challenges, in {@code [1, Challenges.MAX_PER_PERIOD]}
+     * @throws ProvingException NOT_COMMITTED; STORE when the store is closed; INVALID_ANSWER when a
+     *     proof made here does not verify (a bug: nothing of the answer is returned)
+     * @throws IllegalArgumentException for a bad seed, node ID or {@code c} (the message names it)
+     */
+    public Answer answer(long period, byte[] seed, byte[] nodeId, int c) throws ProvingException {
+        if (c < 1 || c > Challenges.MAX_PER_PERIOD) {
+            throw new IllegalArgumentException("challenge count " + c + " is outside [1, " + Challenges.MAX_PER_PERIOD + "]");
+        }
+        Committed committed = committed(period);
+        if (committed == null) {
+            throw new ProvingException(ProvingException.Code.NOT_COMMITTED, "period " + period
+                    + " was not committed here (or its hold was released)");
+        }
+        Commitment commitment = committed.commitment();
+        if (commitment.count() == 0) {
+            Challenges.derive(seed, nodeId, period, 1, c); // the same argument checks as a real answer
+            return new Answer(commitment, c, List.of(), List.of());
+        }
+        byte[] root = commitment.root();
+        List<Challenge> challenges = Challenges.derive(seed, nodeId, period, commitment.count(), c);
+        List<Answer.Proof> proofs = new ArrayList<>(c);
+        Set<Cid> faults = new LinkedHashSet<>();
+        for (Challenge ch : challenges) {
+            InclusionProof inclusion = committed.tree().prove(ch.entry());
+            NodeEntry entry = inclusion.entry();
+            long chunk = ch.chunk(entry.size());
+            SliceProof slice = null;
+            if (!faults.contains(entry.cid())) {
+                try {
+                    slice = store.prove(entry.cid(), chunk, 1);
+                } catch (StoreException e) {
+                    if (e.code() == StoreException.Code.CLOSED) {
+                        throw new ProvingException(ProvingException.Code.STORE, "cannot answer period " + period + ": "
+                                + e.getMessage(), e);
+                    }
+                    LOG.log(System.Logger.Level.WARNING, "period {0}: challenge {1} names shard {2}, which cannot be "
+                            + "proven ({3}: {4}); reported as a fault", period, ch.j(), entry.cid(), e.code(), e.getMessage());
+                    faults.add(entry.cid());
+                }
+            }
+            Answer.Proof p = new Answer.Proof(ch.j(), inclusion.encode(), slice == null ? null : slice.encode());
+            check(p, root, commitment.count(), ch, period);
+            proofs.add(p);
+        }
+        return new Answer(commitment, c, proofs, List.copyOf(faults));
+    }
+
+    /**
+     * Checks a proof as a verifier would, from its bytes: the inclusion proof proves the challenged
+     * entry against (root, count), and the slice is the challenged chunk of that entry's shard.
+     */
+    private static void check(Answer.Proof p, byte[] root, long count, Challenge ch, long period) throws ProvingException {
+        try {
+            InclusionProof inclusion = InclusionProof.decode(p.inclusion(), InclusionProof.MAX_ENCODED_BYTES);
+            inclusion.verify(root, count, ch.entry());
+            NodeEntry e = inclusion.entry();
+            if (p.slice() == null) {
+                return; // a fault: the inclusion proof alone
+            }
+            SliceProof slice = SliceProof.decode(p.slice(), p.slice().length);
+            long chunk = ch.chunk(e.size());
+            if (slice.firstChunk() != chunk || slice.chunkCount() != 1) {
+                throw new IllegalArgumentException("the slice covers chunks [" + slice.firstChunk() + ", "
+                        + (slice.firstChunk() + slice.chunkCount()) + "), the challenge asks for chunk " + chunk);
+            }
+            slice.verify(e.cid(), e.size());
+        } catch (IllegalArgumentException e) { // StorageProofException and SliceProofException are ones
+            throw new ProvingException(ProvingException.Code.INVALID_ANSWER, "period " + period + ", challenge " + ch.j()
+                    + ": the answer built here does not verify: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Releases {@code period}'s hold (once the period is over on the chain): its shards may be
+     * collected again, and the period can no longer be answered.
+     *
+     * @return whether the period was held
+     * @throws ProvingException STORE when the store fails
+     */
+    public boolean release(long period) throws ProvingException {
+        synchronized (loading) { // no answer can load the period's tree from the hold meanwhile and cache it again
+            try {
+                return store.release(period) >= 0;
+            } catch (StoreException e) {
+                throw new ProvingException(ProvingException.Code.STORE, "cannot release period " + period + ": "
+                        + e.getMessage(), e);
+            } finally {
+                synchronized (trees) {
+                    trees.remove(period);
+                }
+            }
+        }
+    }
+
+    /**
+     * The periods committed and not yet released, ascending (after a restart: what to answer or release).
+     *
+     * @throws ProvingException STORE when the store fails
+     */
+    public List<Long> committedPeriods() throws ProvingException {
+        try {
+            return store.heldPeriods();
+        } catch (StoreException e) {
+            throw new ProvingException(ProvingException.Code.STORE, "cannot list held periods: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The CIDs of shards the store dropped (scrub, or a read or proof that found them lost or
+     * corrupt) since the last call, that a committed period still holds: the faults the node
+     * declares (for the periods {@link ShardStore#heldBy} names whose windows have not begun).
+     * Shards no committed root names are left out (nothing to declare).
+     *
+     * @throws ProvingException STORE when the store fails
+     */
+    public List<Cid> scrubFaults() throws ProvingException {
+        List<Cid> all;
+        synchronized (dropped) {
+            all = List.copyOf(dropped);
+            dropped.clear();
+        }
+        List<Cid> held = new ArrayList<>();
+        try {
+            for (Cid cid : all) {
+                if (store.isHeld(cid)) {
+                    held.add(cid);
+                }
+            }
+        } catch (StoreException e) {
+            synchronized (dropped) {
+                dropped.addAll(all); // asked again next time
+            }
+            throw new ProvingException(ProvingException.Code.STORE, "cannot check held shards: " + e.getMessage(), e);
+        }
+        return held;
+    }
+
+    /** The committed entries of {@code period} in CID order, or null: for tests. */
+    List<NodeEntry> entries(long period) throws ProvingException {
+        Committed c = committed(period);
+        return c == null ? null : c.tree().entries();
+    }
+
+    private void droppedByStore(Cid cid) {
+        synchronized (dropped) {
+            if (dropped.size() >= MAX_REMEMBERED_FAULTS) {
+                Cid oldest = dropped.iterator().next();
+                dropped.remove(oldest);
+                LOG.log(System.Logger.Level.WARNING, "more than {0} dropped shards not yet declared; forgetting {1}",
+                        MAX_REMEMBERED_FAULTS, oldest);
+            }
+            dropped.add(cid);
+        }
+    }
+
+    private Committed committed(long period) throws ProvingException {
+        synchronized (trees) {
+            Committed c = trees.get(period);
+            if (c != null) {
+                return c;
+            }
+        }
+        synchronized (loading) {
+            synchronized (trees) {
+                Committed c = trees.get(period); // loaded by another caller meanwhile
+                if (c != null) {
+                    return c;
+                }
+            }
+            return load(period);
+        }
+    }
+
+    /** Rebuilds a period's tree from the store's hold (holding {@link #loading}); null when not held. */
+    private Committed load(long period) throws ProvingException {
+        ShardStore.Held held;
+        try {
+            held = store.held(period);
+        } catch (StoreException e) {
+            throw new ProvingException(ProvingException.Code.STORE, "cannot read the hold of period " + period + ": "
+                    + e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            return null; // a negative period was never committed
+        }
+        if (held == null) {
+            return null;
+        }
+        try {
+            return remember(held);
+        } catch (IllegalArgumentException e) { // StorageProofException: entries out of order, a damaged hold
+            throw new ProvingException(ProvingException.Code.STORE, "the hold of period " + period
+                    + " does not make a node root: " + e.getMessage(), e);
+        }
+    }
+
+    private Committed remember(ShardStore.Held held) {
+        NodeRoot tree = NodeRoot.build(held.entries()); // sorted and unique: the store's key order
+        Committed c = new Committed(new Commitment(held.period(), tree.root(), tree.count(), held.unprovable()), tree);
+        synchronized (trees) {
+            trees.put(held.period(), c);
+            while (trees.size() > CACHED_PERIODS) {
+                trees.remove(trees.keySet().iterator().next());
+            }
+        }
+        return c;
+    }
+}
