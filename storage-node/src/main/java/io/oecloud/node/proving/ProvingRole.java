@@ -257,7 +257,9 @@ public final class ProvingRole implements AutoCloseable {
     /** Commits the root for the period after the next block's, while the chain still takes it. */
     private void commitNext(long next, long current, Map<Long, JsonNode> roots, boolean active) throws IOException, ProvingException {
         long p = current + 1;
-        if (!active || roots.containsKey(p) || next > p * params.periodBlocks() - params.commitDeadline()) {
+        // not in the range's first block: a mempool a block behind the height read here would refuse it (TOO_SOON)
+        if (!active || roots.containsKey(p) || next < current * params.periodBlocks() + 2
+                || next > p * params.periodBlocks() - params.commitDeadline()) {
             return;
         }
         Commitment c = prover.commit(p);
