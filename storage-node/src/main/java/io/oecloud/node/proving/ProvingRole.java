@@ -44,7 +44,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * then, judging every transaction by the next block (the mempool's check state is at height + 1):
  * <ol>
  *   <li>registers the node ({@code RegisterStorageNode}, the configured collateral or the chain's
- *       minimum) when the chain does not know it, and does nothing else in that tick;
+ *       minimum) when the chain does not know it, and tops the collateral up to that amount when
+ *       penalties left the node inactive (below the minimum); nothing else in that tick;
  *   <li>declares the shards the store dropped since the last tick ({@link Prover#scrubFaults}) for
  *       each committed period still holding them whose window has not begun ({@code DeclareFaults},
  *       at most 1,024 a transaction), kept and retried until declared or too late;
@@ -54,7 +55,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *       {@link Prover#answer} once per period, the answers from {@code first} = those accepted so
  *       far, split into {@code SubmitProof} transactions of at most {@link #MAX_PROOF_BYTES} of
  *       proofs (under the 64 KiB limit), retried each tick until the root is proven or the window
- *       closes; an answer naming a fault not declared before the seed cannot be accepted and is
+ *       closes; an entry declared faulty is answered without its slice (also when repair put the
+ *       shard back since); an answer naming a fault not declared before the seed cannot be accepted and is
  *       not sent (the window is missed; the dropped shards are declared for later periods);
  *   <li>releases the holds of periods that ended ({@link Prover#release}).
  * </ol>
@@ -98,6 +100,7 @@ public final class ProvingRole implements AutoCloseable {
     private final Map<Long, Set<Cid>> toDeclare = new TreeMap<>(); // the tick thread's
     private final AtomicLong ticks = new AtomicLong();
     private final AtomicLong errors = new AtomicLong();
+    private final AtomicLong topUps = new AtomicLong();
     private volatile JsonNode record; // the chain's record of this node as last read (null: not registered or not read)
     private volatile boolean recordRead;
     private volatile long height = -1;
@@ -188,6 +191,17 @@ public final class ProvingRole implements AutoCloseable {
             client.submit(TxBody.newBuilder().setRegisterStorageNode(ChainProto.RegisterStorageNode.newBuilder().setCapacity(capacity)
                     .setCollateral(ByteString.copyFrom(io.oecloud.chain.ledger.Amounts.encode(bond)))));
             LOG.log(System.Logger.Level.INFO, "registered as a storage node with " + bond + " base units of collateral");
+            return;
+        }
+        BigInteger held = new BigInteger(rec.path("collateral").asText("0"));
+        BigInteger target = collateral == null ? params.minCollateral() : collateral.max(params.minCollateral());
+        if (!rec.path("active").asBoolean(true) && held.compareTo(target) < 0) {
+            // penalties took the collateral below the minimum: registering again tops it up and reactivates the node
+            BigInteger topUp = target.subtract(held);
+            client.submit(TxBody.newBuilder().setRegisterStorageNode(ChainProto.RegisterStorageNode.newBuilder().setCapacity(capacity)
+                    .setCollateral(ByteString.copyFrom(io.oecloud.chain.ledger.Amounts.encode(topUp)))));
+            topUps.incrementAndGet();
+            LOG.log(System.Logger.Level.WARNING, "collateral " + held + " fell below the chain's minimum: topped up by " + topUp);
             return;
         }
         long next = h + 1; // the earliest block a transaction sent now can be in
@@ -318,7 +332,8 @@ public final class ProvingRole implements AutoCloseable {
                     break;
                 }
                 ProofAnswer.Builder b = ProofAnswer.newBuilder().setInclusion(ByteString.copyFrom(proof.inclusion()));
-                if (proof.slice() != null) {
+                // an entry declared faulty is answered without its slice, even when the shard came back since (repair)
+                if (proof.slice() != null && !declared.contains(entryOf(proof).toString())) {
                     b.setSlice(ByteString.copyFrom(proof.slice()));
                 }
                 batch.add(b.build());
@@ -337,6 +352,10 @@ public final class ProvingRole implements AutoCloseable {
             first += batch.size();
         }
         lastAnswered = p;
+    }
+
+    private static Cid entryOf(Answer.Proof proof) {
+        return io.oecloud.proofs.storage.InclusionProof.decode(proof.inclusion(), proof.inclusion().length).entry().cid();
     }
 
     /** What {@code GET /v1/status} shows under "proving": the chain's record as last read and this role's progress. */
@@ -363,6 +382,9 @@ public final class ProvingRole implements AutoCloseable {
         }
         if (lastAnswered >= 0) {
             m.put("lastAnswered", lastAnswered);
+        }
+        if (topUps.get() > 0) {
+            m.put("topUps", topUps.get());
         }
         m.put("errors", errors.get());
         if (lastError != null) {
