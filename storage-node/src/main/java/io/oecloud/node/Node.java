@@ -9,6 +9,8 @@ import io.oecloud.dht.Multiaddr;
 import io.oecloud.node.api.ApiAccess;
 import io.oecloud.node.api.ApiToken;
 import io.oecloud.node.api.NodeApiServer;
+import io.oecloud.node.proving.Prover;
+import io.oecloud.node.proving.ProvingRole;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
@@ -25,7 +27,7 @@ import java.util.Map;
  * dependency order: storage (store, p2p host and DHT, object service, upkeep), then the super-node
  * (ledger and CometBFT; the API serves its routes), then the chain link (the node's account and
  * transactions: through its own ledger on a super-node, through {@code chain-rpc} and
- * {@code chain-mempool} elsewhere), then the HTTP API, whose address goes to
+ * {@code chain-mempool} elsewhere), then the proving role when {@code prove} is set, then the HTTP API, whose address goes to
  * {@code DATA_DIR/api} last, for client commands to find. {@link #close} closes them in reverse.
  */
 public final class Node implements AutoCloseable {
@@ -35,15 +37,20 @@ public final class Node implements AutoCloseable {
     /** How often a node reads its account from the chain, and how long one call to a super-node may take. */
     private static final Duration CHAIN_REFRESH = Duration.ofSeconds(5);
     private static final long CHAIN_DEADLINE_MILLIS = 10_000;
+    /** How often the proving role looks at the chain's height (devnet blocks come every ~0.5-1 s). */
+    private static final Duration PROVING_TICK = Duration.ofMillis(500);
 
     private final Roles roles;
 
-    /** The storage role's status with the chain link's under "chain". */
-    private record WithChain(StorageNode storage, ChainLink link) implements NodeApiServer.StatusSource {
+    /** The storage role's status with the chain link's under "chain" and the proving role's (when it runs) under "proving". */
+    private record WithChain(StorageNode storage, ChainLink link, ProvingRole proving) implements NodeApiServer.StatusSource {
         @Override
         public Map<String, Object> status() {
             Map<String, Object> m = new LinkedHashMap<>(storage.status());
             m.put("chain", link.status());
+            if (proving != null) {
+                m.put("proving", proving.status());
+            }
             return m;
         }
 
@@ -108,7 +115,10 @@ public final class Node implements AutoCloseable {
                 : config.chainRpc().isEmpty() ? null : new ChainClient.Endpoints(config.chainRpc(), config.chainMempool());
         ChainLink link = endpoints == null ? null : roles.start("chain link",
                 () -> ChainLink.start(new ChainClient(endpoints, id, CHAIN_DEADLINE_MILLIS), CHAIN_REFRESH, InstantSource.system()));
-        NodeApiServer.StatusSource status = link == null ? storage : new WithChain(storage, link);
+        ProvingRole proving = link == null || !config.prove() ? null : roles.start("proving",
+                () -> new ProvingRole(link.client(), endpoints.rpc(), new Prover(storage.store), storage.store, storage.metrics,
+                        config.proveCollateral(), config.capacity()).start(PROVING_TICK));
+        NodeApiServer.StatusSource status = link == null ? storage : new WithChain(storage, link, proving);
         NodeApiServer server = roles.start("API", () -> {
             NodeApiServer s = new NodeApiServer(p2p.service(() -> { }), storage.objects, access, apiLimits).withStatus(status);
             if (chainNode != null) {

@@ -43,12 +43,17 @@ import java.util.regex.Pattern;
  * @param chainRpc super-nodes' CometBFT RPC addresses this node reads the chain from (none: the
  *     node has no chain link, unless it is a super-node, which reads its own)
  * @param chainMempool super-nodes' mempool endpoints this node sends its transactions to
+ * @param prove whether the node proves its storage on the chain ({@code io.oecloud.node.proving.ProvingRole}):
+ *     registers, commits a root each period and answers its window; needs a chain link
+ * @param proveCollateral base units bonded when the node registers, or null for the chain's minimum
+ *     (the setting is in passes, {@code prove-collateral = 2.5})
  */
 public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean apiPublicReads, List<String> apiHosts,
         List<String> apiCorsOrigins, Duration apiBodySilence, List<Multiaddr> bootstrap, int k, int m, int writeQuorum,
         long capacity, Duration scrubInterval, Duration repairInterval, Duration gcInterval, Duration gcGrace,
         List<String> trustOwners, long ownerQuota, long strangersQuota, boolean superNode, Path chainHome, Path cometbft,
-        boolean warmUp, List<InetSocketAddress> chainRpc, List<InetSocketAddress> chainMempool) {
+        boolean warmUp, List<InetSocketAddress> chainRpc, List<InetSocketAddress> chainMempool, boolean prove,
+        java.math.BigInteger proveCollateral) {
     /** A setting that is refused; the message names where it came from, the key and the value. */
     public static final class Invalid extends IllegalArgumentException {
         Invalid(String message) {
@@ -92,6 +97,8 @@ public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean 
         d.put("chain-rpc", ""); // none: no chain link (a super-node reads its own)
         d.put("chain-mempool", "");
         d.put("warm-up", "true");
+        d.put("prove", "false");
+        d.put("prove-collateral", ""); // the chain's storage.minCollateral
         return java.util.Collections.unmodifiableMap(d);
     }
 
@@ -213,7 +220,11 @@ public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean 
                 v.positive("gc-interval"), v.duration("gc-grace"), v.trustOwners(), ownerQuota, strangersQuota,
                 v.bool("super-node"), chainHome.isEmpty() ? dataDir.resolve("cometbft") : Path.of(chainHome),
                 cometbft.isEmpty() ? null : Path.of(cometbft), v.bool("warm-up"),
-                v.hostPorts("chain-rpc"), v.hostPorts("chain-mempool"));
+                v.hostPorts("chain-rpc"), v.hostPorts("chain-mempool"), v.bool("prove"), proveCollateral(v, label));
+        if (c.prove() && !c.superNode() && c.chainRpc().isEmpty()) {
+            throw new Invalid(label.apply("prove") + " needs a chain link: " + label.apply("super-node") + ", or "
+                    + label.apply("chain-rpc") + " and " + label.apply("chain-mempool"));
+        }
         if (c.chainRpc().isEmpty() != c.chainMempool().isEmpty()) {
             throw new Invalid(label.apply("chain-rpc") + " and " + label.apply("chain-mempool")
                     + " go together (reads from one, transactions to the other), was given " + c.chainRpc().size()
@@ -225,6 +236,23 @@ public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean 
             throw new Invalid(label.apply("k") + " " + k + ", " + label.apply("m") + " " + m + ": " + e.getMessage());
         }
         return c;
+    }
+
+    private static java.math.BigInteger proveCollateral(Values v, Function<String, String> label) {
+        String passes = v.one("prove-collateral");
+        if (passes.isEmpty()) {
+            return null;
+        }
+        try {
+            java.math.BigInteger units = io.oecloud.chain.ledger.Amounts.parsePasses(passes);
+            if (units.signum() <= 0) {
+                throw new IllegalArgumentException("must be more than 0");
+            }
+            return units;
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            throw new Invalid(label.apply("prove-collateral") + " must be an amount of passes (2.5), was '" + passes + "': "
+                    + e.getMessage());
+        }
     }
 
     /** The object pipeline's settings: RS(k, m), 8 MiB segments, 64 KiB inline, 3 manifest copies. */

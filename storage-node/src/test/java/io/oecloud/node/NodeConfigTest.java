@@ -129,6 +129,23 @@ class NodeConfigTest {
     }
 
     @Test
+    void prove_needsAChainLink_andItsCollateralIsInPasses() throws Exception {
+        NodeConfig off = NodeConfig.ofFlags(Map.of(), dir);
+        assertEquals(false, off.prove(), "a node proves only when told");
+        assertEquals(null, off.proveCollateral(), "the chain's minimum unless set");
+        NodeConfig on = load("prove = true\nprove-collateral = 2.5\nchain-rpc = 127.0.0.1:26657\nchain-mempool = 127.0.0.1:26800\n",
+                Map.of());
+        assertTrue(on.prove());
+        assertEquals(new java.math.BigInteger("2500000000000000000"), on.proveCollateral());
+        assertTrue(NodeConfig.ofFlags(Map.of("prove", List.of("true"), "super-node", List.of("true")), dir).prove());
+        assertTrue(refused("prove = true\n").contains(NodeConfig.FILE + ": prove needs a chain link"), refused("prove = true\n"));
+        assertTrue(refused("prove-collateral = lots\n").contains("prove-collateral must be an amount of passes (2.5), was 'lots'"),
+                refused("prove-collateral = lots\n"));
+        assertTrue(refused("prove-collateral = 0\n").contains("must be more than 0"), refused("prove-collateral = 0\n"));
+        assertTrue(refused("prove-collateral = 0.0000000000000000001\n").contains("prove-collateral must be an amount of passes"));
+    }
+
+    @Test
     void file_withALineWithoutEqualsOrASingleValueKeyTwice_isRefused() {
         assertTrue(refused("k 4\n").contains("line 1: expected KEY = VALUE, was 'k 4'"));
         assertTrue(refused("k = 4\nk = 5\n").contains("line 2: k is set twice (4, then 5)"));

@@ -173,6 +173,7 @@ final class Queries {
             e.put("committedHeight", r.height());
             e.put("window", r.window());
             e.put("answered", r.answered());
+            e.put("seed", s.storageSeed(period, r.window()) == null ? null : java.util.HexFormat.of().formatHex(s.storageSeed(period, r.window())));
             e.put("status", switch (r.status()) {
                 case LedgerState.StorageRoot.PROVEN -> "proven";
                 case LedgerState.StorageRoot.MISSED -> "missed";

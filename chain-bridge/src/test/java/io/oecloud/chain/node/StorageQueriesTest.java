@@ -51,6 +51,7 @@ class StorageQueriesTest {
         assertEquals("proven", na.path("roots").get(0).path("status").asText());
         assertEquals(1, na.path("roots").get(0).path("period").asLong());
         assertEquals(shards.tree.count(), na.path("roots").get(0).path("count").asLong());
+        assertEquals(java.util.HexFormat.of().formatHex(seed), na.path("roots").get(0).path("seed").asText()); // the window's seed, for the node's answers
         JsonNode nb = JSON.valueToTree(Queries.storageNode(c.state, addrB));
         assertEquals(1, nb.path("missed").asInt());
         assertEquals(1, nb.path("faultsDeclared").asInt());

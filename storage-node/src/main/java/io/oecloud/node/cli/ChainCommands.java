@@ -97,6 +97,12 @@ final class ChainCommands {
                 + " passes (" + v + " base units)";
     }
 
+    /** Base units as passes alone ("1.5"), for tables. */
+    static String shortPasses(String baseUnits) {
+        return new java.math.BigDecimal(new BigInteger(baseUnits)).divide(new java.math.BigDecimal(Amounts.PASS)).stripTrailingZeros()
+                .toPlainString();
+    }
+
     abstract static class Base implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -257,7 +263,7 @@ final class ChainCommands {
 
     @Command(name = "chain", description = "OEChain: status, accounts, the CID registry.",
             subcommands = {ChainStatus.class, ChainValidators.class, ChainCandidates.class, ChainParams.class, ChainAccount.class, ChainTx.class,
-                    RegisterCidCmd.class, Whois.class, RegisterCandidateCmd.class, UnjailCmd.class})
+                    ChainStorageNodes.class, RegisterCidCmd.class, Whois.class, RegisterCandidateCmd.class, UnjailCmd.class})
     static final class Chain implements Runnable {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -285,6 +291,24 @@ final class ChainCommands {
             out().println("at height " + r.path("height").asLong());
             for (JsonNode v : r.path("validators")) {
                 out().printf("%s  power %d%n", v.path("address").asText(), v.path("power").asLong());
+            }
+        }
+    }
+
+    @Command(name = "storage-nodes", description = "Registered storage nodes and their proving records: collateral, periods "
+            + "proven and missed, faults declared, penalties.")
+    static final class ChainStorageNodes extends Base {
+        @Override
+        void run() throws Exception {
+            JsonNode nodes = request(target, HttpMethod.GET, "/v1/chain/storage-nodes", null);
+            if (nodes.isEmpty()) {
+                out().println("no storage node is registered");
+            }
+            for (JsonNode n : nodes) {
+                out().printf("%s  %s  collateral %s  window %d  proven %d  missed %d  faults %d  penalties %s%n",
+                        n.path("address").asText(), n.path("active").asBoolean() ? "active  " : "inactive",
+                        shortPasses(n.path("collateral").asText("0")), n.path("window").asInt(), n.path("proven").asLong(),
+                        n.path("missed").asLong(), n.path("faultsDeclared").asLong(), shortPasses(n.path("penalties").asText("0")));
             }
         }
     }

@@ -100,6 +100,16 @@ final class NodeCommand implements Callable<Integer> {
             description = "A super-node's mempool endpoint to send this node's transactions to, repeatable; with --chain-rpc.")
     List<String> chainMempool;
 
+    @Option(names = "--prove", negatable = true, fallbackValue = "true",
+            description = "Prove this node's storage on OEChain: register (bonding --prove-collateral), commit a root over the "
+                    + "shards held each period and answer the period's challenges in the node's window; needs --super-node or "
+                    + "--chain-rpc (default: ${DEFAULT-VALUE}).")
+    boolean prove;
+
+    @Option(names = "--prove-collateral", paramLabel = "PASSES",
+            description = "Collateral bonded when --prove registers the node, in passes (default: the chain's minimum).")
+    String proveCollateral;
+
     @Option(names = "--warm-up", negatable = true, fallbackValue = "true",
             description = "Run the hashing, coding and cipher kernels on made-up bytes at start, so the JIT has compiled them "
                     + "before the first upload (about 2 CPU-seconds; default: ${DEFAULT-VALUE}).")

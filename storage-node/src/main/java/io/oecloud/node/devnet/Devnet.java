@@ -156,6 +156,9 @@ public final class Devnet {
         if (!others.isEmpty()) {
             s.put("trust-owner", others);
         }
+        if (chain != null) {
+            s.put("prove", List.of("true")); // every node proves its storage, funded at genesis
+        }
         if (chain != null && i < DevnetChain.SUPER_NODES) {
             s.put("super-node", List.of("true"));
             s.put("chain-home", List.of(chain.home(i).toString()));

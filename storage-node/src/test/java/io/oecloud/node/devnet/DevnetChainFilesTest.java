@@ -111,6 +111,7 @@ class DevnetChainFilesTest {
             assertEquals(i == 0, c.superNode());
             assertEquals(i == 0 ? 0 : 4, c.chainMempool().size(), "a super-node reads its own ledger");
             assertEquals(i == 0 ? 0 : 4, c.chainRpc().size());
+            assertTrue(c.prove(), "every devnet node proves its storage, the super-nodes too");
         }
     }
 }

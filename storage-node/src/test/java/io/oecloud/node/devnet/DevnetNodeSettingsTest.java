@@ -33,6 +33,7 @@ class DevnetNodeSettingsTest {
             assertEquals(2, c.k());
             assertEquals(3, c.writeQuorum());
             assertFalse(c.superNode(), "no chain in this plan");
+            assertFalse(c.prove(), "no chain, nothing to prove on");
         }
     }
 }
