@@ -208,10 +208,12 @@ class ShardStoreHoldTest {
                         throw new IllegalStateException(e);
                     }
                 });
-                try {
-                    Thread.sleep(200);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+                // no sleep: the unpin is seen parked on the store's lock (10 s at most), then nothing may have been collected
+                long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+                Thread.State st;
+                while ((st = other[0].getState()) != Thread.State.BLOCKED && st != Thread.State.WAITING) {
+                    assertTrue(System.nanoTime() < end, "the unpin never waited for the hold: " + st);
+                    Thread.onSpinWait();
                 }
                 assertEquals(-1, collected.get(), "nothing collected while the hold is being made");
             };
