@@ -27,7 +27,8 @@ import java.util.Map;
  * dependency order: storage (store, p2p host and DHT, object service, upkeep), then the super-node
  * (ledger and CometBFT; the API serves its routes), then the chain link (the node's account and
  * transactions: through its own ledger on a super-node, through {@code chain-rpc} and
- * {@code chain-mempool} elsewhere), then the proving role when {@code prove} is set, then the HTTP API, whose address goes to
+ * {@code chain-mempool} elsewhere), then the proving role when {@code prove} is set, then the chain's
+ * records (fault lists for repair, standings for placement: {@link ChainRecords}), then the HTTP API, whose address goes to
  * {@code DATA_DIR/api} last, for client commands to find. {@link #close} closes them in reverse.
  */
 public final class Node implements AutoCloseable {
@@ -39,15 +40,19 @@ public final class Node implements AutoCloseable {
     private static final long CHAIN_DEADLINE_MILLIS = 10_000;
     /** How often the proving role looks at the chain's height (devnet blocks come every ~0.5-1 s). */
     private static final Duration PROVING_TICK = Duration.ofMillis(500);
+    /** How often a node reads the chain's storage-node records and fault lists (repair and placement follow them). */
+    private static final Duration CHAIN_RECORDS_REFRESH = Duration.ofSeconds(10);
 
     private final Roles roles;
 
     /** The storage role's status with the chain link's under "chain" and the proving role's (when it runs) under "proving". */
-    private record WithChain(StorageNode storage, ChainLink link, ProvingRole proving) implements NodeApiServer.StatusSource {
+    private record WithChain(StorageNode storage, ChainLink link, ProvingRole proving, ChainRecords records)
+            implements NodeApiServer.StatusSource {
         @Override
         public Map<String, Object> status() {
             Map<String, Object> m = new LinkedHashMap<>(storage.status());
             m.put("chain", link.status());
+            m.put("chainRecords", records.status());
             if (proving != null) {
                 m.put("proving", proving.status());
             }
@@ -118,7 +123,13 @@ public final class Node implements AutoCloseable {
         ProvingRole proving = link == null || !config.prove() ? null : roles.start("proving",
                 () -> new ProvingRole(link.client(), endpoints.rpc(), new Prover(storage.store), storage.store, storage.metrics,
                         config.proveCollateral(), config.capacity()).start(PROVING_TICK));
-        NodeApiServer.StatusSource status = link == null ? storage : new WithChain(storage, link, proving);
+        // The chain's fault lists reach repair, its records placement: read in the background, from memory for callers.
+        ChainRecords records = link == null ? null : roles.start("chain records", () -> {
+            ChainRecords r = ChainRecords.over(endpoints.rpc(), CHAIN_DEADLINE_MILLIS, InstantSource.system(), storage.metrics);
+            storage.followChain(r);
+            return r.start(CHAIN_RECORDS_REFRESH, storage::chainRecordsChanged);
+        });
+        NodeApiServer.StatusSource status = link == null ? storage : new WithChain(storage, link, proving, records);
         NodeApiServer server = roles.start("API", () -> {
             NodeApiServer s = new NodeApiServer(p2p.service(() -> { }), storage.objects, access, apiLimits).withStatus(status);
             if (chainNode != null) {
