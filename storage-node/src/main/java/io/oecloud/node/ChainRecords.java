@@ -93,7 +93,9 @@ final class ChainRecords implements HolderRecords, AutoCloseable {
         }
         ChainRecords r = new ChainRecords((path, data) -> {
             IOException last = null;
-            for (CometRpc c : clients) {
+            for (int i = 0; i < clients.size(); i++) {
+                CometRpc c = clients.get(i);
+                String at = rpc.get(i).getHostString() + ":" + rpc.get(i).getPort();
                 try {
                     return c.query(path, data).get(deadlineMillis + 1_000, TimeUnit.MILLISECONDS);
                 } catch (InterruptedException e) {
@@ -101,7 +103,7 @@ final class ChainRecords implements HolderRecords, AutoCloseable {
                     throw new IOException("interrupted", e);
                 } catch (Exception e) {
                     Throwable cause = e.getCause() != null ? e.getCause() : e;
-                    last = new IOException(path + " from " + c + ": " + (cause.getMessage() == null ? cause.toString() : cause.getMessage()), cause);
+                    last = new IOException(path + " from " + at + ": " + (cause.getMessage() == null ? cause.toString() : cause.getMessage()), cause);
                 }
             }
             throw last != null ? last : new IOException("no chain RPC address configured");
