@@ -240,4 +240,50 @@ class ChainFaultRepairTest {
             assertEquals(want, shards.keySet(), "the 5 clean nodes and the registered one with a record, never the unregistered");
         }
     }
+
+    @Test
+    void withOnlyTheCaughtNodeLeft_itGetsTheShardBack_butNotAgainWhileItHoldsIt() throws Exception {
+        net.close();
+        net = TestNetwork.start(dir.resolve("six"), 6); // RS(4,2): every node holds a shard of the segment
+        byte[] data = new byte[600_000];
+        new Random(27).nextBytes(data);
+        StorageNode uploader = net.get(0);
+        Cid object = uploader.objects.upload(new ByteArrayInputStream(data), null);
+        Segment seg = ManifestAccess.manifest(uploader.objects, object).getSegments(0);
+        StorageNode caught = null;
+        Cid shard = null;
+        for (int i = 0; i < seg.getShardsCount() && caught == null; i++) {
+            StorageNode h = net.holderOf(seg.getShards(i).getHolders(0));
+            if (h != uploader) {
+                caught = h;
+                shard = Cid.fromBytes(seg.getShards(i).getCid().toByteArray());
+            }
+        }
+        Records chain = new Records();
+        chain.missed.add(peer(caught));
+        chain.generation = 1;
+        for (StorageNode n : net.live()) {
+            n.followChain(chain);
+        }
+        // it still holds its shard: the only place left for it, which has it, so nothing is fetched or placed
+        boolean stillShort = false;
+        for (StorageNode n : net.live()) {
+            RepairService r = new RepairService(n.objects, 1);
+            for (Cid c : r.chainFaulted()) {
+                stillShort |= !r.chainCatchUp(c, null).none();
+            }
+        }
+        assertTrue(stillShort, "the acting node keeps the segment to look at again (the caught copy is not counted)");
+        assertEquals(0.0, chainRebuilt(), 0.0, "not rebuilt onto the node that holds it");
+        // its copy is really lost: the caught node, the last resort, gets it back
+        assertTrue(caught.store.delete(shard));
+        for (StorageNode n : net.live()) {
+            RepairService r = new RepairService(n.objects, 1);
+            for (Cid c : r.chainFaulted()) {
+                r.chainCatchUp(c, null);
+            }
+        }
+        assertEquals(1.0, chainRebuilt(), 0.0);
+        assertTrue(caught.store.has(shard), "rebuilt onto the only node without a shard of the segment");
+    }
 }

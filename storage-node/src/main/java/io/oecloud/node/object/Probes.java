@@ -62,6 +62,21 @@ final class Probes {
         return holders.has(peer, cid);
     }
 
+    /**
+     * Whether {@code peer} answers HAS for {@code cid} within 30 s, whatever the chain says of it:
+     * for repair to see that a node it cannot count (a suspect) already holds a copy it gave it.
+     */
+    boolean answersHas(PeerId peer, Cid cid) {
+        try {
+            return holders.has(peer, cid).get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (ExecutionException | TimeoutException e) {
+            return false;
+        }
+    }
+
     /** Providers of {@code cid} the DHT knows, best effort. */
     List<PeerId> providersOf(Cid cid) {
         return providers.known(cid, PROVIDERS);

@@ -323,6 +323,20 @@ public final class RepairService {
         return false;
     }
 
+    /** Whether each shard of {@code seg} not healthy is on one of {@code suspects} (they answer HAS for it). */
+    private boolean suspectsHoldMissing(Segment seg, boolean[] healthy, List<PeerId> suspects) {
+        for (int i = 0; i < healthy.length; i++) {
+            if (healthy[i]) {
+                continue;
+            }
+            Cid cid = Cid.fromBytes(seg.getShards(i).getCid().toByteArray());
+            if (suspects.stream().noneMatch(p -> probes.answersHas(p, cid))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private Mended rebuild(Manifest m, Segment seg, Cid segCid, boolean always) {
         int k = m.getK();
         int n = k + m.getM();
@@ -358,6 +372,12 @@ public final class RepairService {
         // missing is down, and every other holds a shard of this segment already): ask first.
         List<PeerId> targets = nearest.stream().filter(p -> !used.contains(p)).toList();
         if (!probes.anyAnswers(targets, segCid)) {
+            return new Mended(0, n - count);
+        }
+        if (!targets.isEmpty() && targets.stream().allMatch(rec::suspectOfAny) && suspectsHoldMissing(seg, healthy, targets)) {
+            // Only nodes the chain caught are left, and they hold the missing shards already (a
+            // copy this repair gave them, or never lost): rebuilding onto them again would change
+            // nothing until the chain clears them, so nothing is fetched.
             return new Mended(0, n - count);
         }
         int shardSize = Manifests.shardSize(m, seg);
