@@ -328,15 +328,7 @@ public final class ProvingRole implements AutoCloseable {
         if (!a.faults().stream().allMatch(c -> declared.contains(c.toString()))) {
             return; // said once, above
         }
-        int first = root.path("answered").asInt();
-        int total = a.proofs().size();
-        while (first < total) {
-            int n = total - first;
-            ChainProto.SubmitProof tx = submitProof(p, a, first, n, declared);
-            while (tx.getSerializedSize() > MAX_SUBMIT_PROOF_BYTES && n > 1) { // split only when it does not fit
-                n = Math.max(1, Math.min(n - 1, (int) ((long) n * MAX_SUBMIT_PROOF_BYTES / tx.getSerializedSize())));
-                tx = submitProof(p, a, first, n, declared);
-            }
+        for (ChainProto.SubmitProof tx : transactions(prover, p, a, root.path("answered").asInt(), declared, MAX_SUBMIT_PROOF_BYTES)) {
             long bytes = tx.getEntries().size();
             for (ProofAnswer pa : tx.getAnswersList()) {
                 bytes += pa.getSlice().size();
@@ -350,17 +342,45 @@ public final class ProvingRole implements AutoCloseable {
             }
             accepted.increment();
             proofBytes.increment(bytes);
-            first += n;
         }
         lastAnswered = p;
     }
 
     /**
-     * The SubmitProof of answers {@code first .. first+n-1}: the entries proof of their challenges
-     * and a slice each, except for an entry declared faulty, answered without its slice even when
-     * the shard came back since (repair).
+     * The SubmitProofs that carry answers {@code first ..} of {@code a}, in order: one holding them
+     * all when its message fits in {@code maxBytes}, else each the longest run from where the last
+     * stopped that fits (a single answer always goes, the chain judging its size). Each carries the
+     * entries proof of its own challenges ({@link Prover#entries}) and a slice an answer, except for
+     * an entry declared faulty, answered without its slice even when the shard came back since
+     * (repair).
      */
-    private ChainProto.SubmitProof submitProof(long p, Answer a, int first, int n, Set<String> declared) throws ProvingException {
+    static List<ChainProto.SubmitProof> transactions(Prover prover, long p, Answer a, int first, Set<String> declared, int maxBytes)
+            throws ProvingException {
+        List<ChainProto.SubmitProof> out = new ArrayList<>();
+        int total = a.proofs().size();
+        while (first < total) {
+            int n = total - first;
+            ChainProto.SubmitProof tx = submitProof(prover, p, a, first, n, declared);
+            while (tx.getSerializedSize() > maxBytes && n > 1) { // split only when it does not fit
+                n = Math.max(1, Math.min(n - 1, (int) ((long) n * maxBytes / tx.getSerializedSize())));
+                tx = submitProof(prover, p, a, first, n, declared);
+            }
+            while (n + first < total) { // the shrinking may undershoot: take more while they fit
+                ChainProto.SubmitProof more = submitProof(prover, p, a, first, n + 1, declared);
+                if (more.getSerializedSize() > maxBytes) {
+                    break;
+                }
+                tx = more;
+                n++;
+            }
+            out.add(tx);
+            first += n;
+        }
+        return out;
+    }
+
+    static ChainProto.SubmitProof submitProof(Prover prover, long p, Answer a, int first, int n, Set<String> declared)
+            throws ProvingException {
         ChainProto.SubmitProof.Builder b = ChainProto.SubmitProof.newBuilder().setPeriod(p).setFirst(first)
                 .setEntries(ByteString.copyFrom(prover.entries(a, first, first + n)));
         for (Answer.Proof proof : a.proofs().subList(first, first + n)) {
