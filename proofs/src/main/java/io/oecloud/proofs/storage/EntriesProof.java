@@ -90,13 +90,18 @@ public final class EntriesProof {
                     + " entries; a proof names 1 to " + MAX_ENTRIES + " entries, one per index");
         }
         checkIndices(indices);
+        for (int a = 0; a < entries.size(); a++) {
+            if (entries.get(a) == null) {
+                throw new StorageProofException(StorageProofException.Kind.ARGUMENT, "entry " + a + " is null");
+            }
+        }
         if (siblings.length % Domains.HASH_BYTES != 0 || siblings.length / Domains.HASH_BYTES > (long) indices.length * NodeRoot.MAX_DEPTH) {
             throw new StorageProofException(StorageProofException.Kind.FIELD_RANGE, "siblings are " + siblings.length
                     + " bytes; a proof of " + indices.length + " entries has a multiple of 32 bytes up to "
                     + indices.length * NodeRoot.MAX_DEPTH + " hashes");
         }
         this.indices = indices.clone();
-        this.entries = List.copyOf(entries); // refuses null entries
+        this.entries = List.copyOf(entries);
         this.siblings = siblings.clone();
     }
 

@@ -242,6 +242,7 @@ class EntriesProofTest {
         assertEquals(StorageProofException.Kind.FIELD_RANGE, kindOf(() -> new EntriesProof(new long[] {NodeRoot.MAX_COUNT}, List.of(entries.get(0)), new byte[0])));
         assertEquals(StorageProofException.Kind.ARGUMENT, kindOf(() -> new EntriesProof(new long[0], List.of(), new byte[0])));
         assertEquals(StorageProofException.Kind.ARGUMENT, kindOf(() -> new EntriesProof(new long[] {1}, List.of(), new byte[0])));
+        assertEquals(StorageProofException.Kind.ARGUMENT, kindOf(() -> new EntriesProof(new long[] {1}, java.util.Arrays.asList((NodeEntry) null), new byte[0])));
         assertEquals(StorageProofException.Kind.FIELD_RANGE, kindOf(() -> new EntriesProof(new long[] {1}, List.of(entries.get(0)), new byte[33])));
         assertEquals(StorageProofException.Kind.INDEX, kindOf(() -> tree.proveEntries(1000)));
         assertEquals(StorageProofException.Kind.INDEX, kindOf(() -> tree.proveEntries(-1, 3)));
