@@ -415,8 +415,7 @@ public final class Ledger {
                         Amounts.decode(body.getRegisterStorageNode().getCollateral().toByteArray(), "collateral"));
                 case COMMIT_ROOT -> Storage.commitRoot(s, from, body.getCommitRoot().getPeriod(), body.getCommitRoot().getRoot().toByteArray(),
                         body.getCommitRoot().getCount());
-                case SUBMIT_PROOF -> Storage.submitProof(s, from, body.getSubmitProof().getPeriod(), body.getSubmitProof().getFirst(),
-                        body.getSubmitProof().getAnswersList());
+                case SUBMIT_PROOF -> Storage.submitProof(s, from, body.getSubmitProof());
                 case DECLARE_FAULTS -> Storage.declareFaults(s, from, spendable, body.getDeclareFaults().getPeriod(),
                         body.getDeclareFaults().getCidsList().stream().map(ByteString::toByteArray).toList());
                 default -> throw new IllegalStateException(body.getKindCase().toString());
