@@ -323,13 +323,14 @@ class Strategy9TimedAuditTest {
         byte[] seed = state.storageSeed(1, state.storageParams().windowing().nodeWindow(nodeId));
         assertNotNull(seed);
         List<CompletableFuture<ChainProto.ProofAnswer>> answers = new ArrayList<>();
-        for (Challenge ch : Challenges.derive(seed, nodeId, 1, cheaterTree.count(), state.storageParams().challenges())) {
+        List<Challenge> challenged = Challenges.derive(seed, nodeId, 1, cheaterTree.count(), state.storageParams().challenges());
+        byte[] entries = cheaterTree.proveEntries(challenged.stream().mapToLong(Challenge::entry).toArray()).encode();
+        for (Challenge ch : challenged) {
             answers.add(CompletableFuture.supplyAsync(() -> {
                 NodeEntry e = cheaterTree.entries().get((int) ch.entry());
                 try {
                     SliceProof sp = farOrigin.prove(e.cid(), ch.chunk(e.size()), 1);
-                    return ChainProto.ProofAnswer.newBuilder().setInclusion(ByteString.copyFrom(cheaterTree.prove(ch.entry()).encode()))
-                            .setSlice(ByteString.copyFrom(sp.encode())).build();
+                    return ChainProto.ProofAnswer.newBuilder().setSlice(ByteString.copyFrom(sp.encode())).build();
                 } catch (StoreException x) {
                     throw new IllegalStateException(x);
                 }
@@ -340,7 +341,7 @@ class Strategy9TimedAuditTest {
             proof.add(a.get(60, TimeUnit.SECONDS));
         }
         Ledger.Result r = block(cheater, TxBody.newBuilder().setSubmitProof(ChainProto.SubmitProof.newBuilder().setPeriod(1).setFirst(0)
-                .addAllAnswers(proof)));
+                .setEntries(ByteString.copyFrom(entries)).addAllAnswers(proof)));
         assertTrue(r.ok(), "the window proof of a node that fetches on demand verifies: " + r.log());
         assertEquals(LedgerState.StorageRoot.PROVEN, state.storageRoot(1, addr(cheater)).status());
         assertEquals(1, state.storageNode(addr(cheater)).proven());
