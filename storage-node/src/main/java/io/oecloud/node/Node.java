@@ -40,13 +40,22 @@ public final class Node implements AutoCloseable {
     private static final long CHAIN_DEADLINE_MILLIS = 10_000;
     /** How often the proving role looks at the chain's height (devnet blocks come every ~0.5-1 s). */
     private static final Duration PROVING_TICK = Duration.ofMillis(500);
+    /** How often a super-node's auditor role looks at the chain's window, and how long a node trusts its read of the committee. */
+    private static final Duration AUDIT_TICK = Duration.ofSeconds(1);
+    private static final Duration COMMITTEE_FRESH = Duration.ofSeconds(1);
     /** How often a node reads the chain's storage-node records and fault lists (repair and placement follow them). */
     private static final Duration CHAIN_RECORDS_REFRESH = Duration.ofSeconds(10);
 
     private final Roles roles;
 
-    /** The storage role's status with the chain link's under "chain" and the proving role's (when it runs) under "proving". */
-    private record WithChain(StorageNode storage, ChainLink link, ProvingRole proving, ChainRecords records)
+    /**
+     * The storage role's status with the chain link's under "chain", the chain's records of holders
+     * under "chainRecords", the proving role's (when it runs) under "proving" and the audits' under
+     * "audits" (this node's record as the chain keeps it is in "proving"; here: audits answered,
+     * and a super-node's auditor role).
+     */
+    private record WithChain(StorageNode storage, ChainLink link, ProvingRole proving, ChainRecords records,
+                             java.util.function.Supplier<Map<String, Object>> audits)
             implements NodeApiServer.StatusSource {
         @Override
         public Map<String, Object> status() {
@@ -55,6 +64,9 @@ public final class Node implements AutoCloseable {
             m.put("chainRecords", records.status());
             if (proving != null) {
                 m.put("proving", proving.status());
+            }
+            if (audits != null) {
+                m.put("audits", audits.get());
             }
             return m;
         }
@@ -129,7 +141,9 @@ public final class Node implements AutoCloseable {
             storage.followChain(r);
             return r.start(CHAIN_RECORDS_REFRESH, storage::chainRecordsChanged);
         });
-        NodeApiServer.StatusSource status = link == null ? storage : new WithChain(storage, link, proving, records);
+        java.util.function.Supplier<Map<String, Object>> audits = link == null ? null
+                : startAudits(roles, config, storage, link, endpoints.rpc(), Ledger.address(id.publicKey()));
+        NodeApiServer.StatusSource status = link == null ? storage : new WithChain(storage, link, proving, records, audits);
         NodeApiServer server = roles.start("API", () -> {
             NodeApiServer s = new NodeApiServer(p2p.service(() -> { }), storage.objects, access, apiLimits).withStatus(status);
             if (chainNode != null) {
@@ -147,6 +161,41 @@ public final class Node implements AutoCloseable {
         });
         report(config, dataDir, id, storage, chainNode, bound, apiFile, out, err);
         return new Node(roles);
+    }
+
+    /**
+     * Timed retrieval audits (storage-node/README.md, "Timed retrieval audits"): every node with a
+     * chain link answers {@code /oe/proof/1.0.0} to the chain's committee; a super-node also runs
+     * the auditor role (it audits when the chain draws it). Returns the "audits" status.
+     */
+    private static java.util.function.Supplier<Map<String, Object>> startAudits(Roles roles, NodeConfig config, StorageNode storage,
+            ChainLink link, List<InetSocketAddress> rpc, String self) throws Exception {
+        io.oecloud.node.audit.AuditChain chain = roles.start("audit chain view", () -> io.oecloud.node.audit.AuditChain.over(link.client(), rpc));
+        io.oecloud.node.audit.AuditServer server = roles.start("audit answers", () -> {
+            io.oecloud.node.audit.AuditServer s = new io.oecloud.node.audit.AuditServer(storage.store,
+                    new io.oecloud.node.audit.CommitteeGate(chain, COMMITTEE_FRESH), io.oecloud.node.audit.AuditServer.Limits.defaults());
+            storage.p2p.host.setStreamHandler(io.oecloud.node.audit.AuditProtocol.PROTOCOL_ID, s::newHandler);
+            return s;
+        });
+        io.micrometer.core.instrument.FunctionCounter.builder("oe_audits_answered_total", server, io.oecloud.node.audit.AuditServer::answered)
+                .description("Audits this node answered for a committee member (its proof sent, or why not)").register(storage.metrics);
+        io.oecloud.node.audit.AuditorRole auditor = !config.superNode() ? null : roles.start("auditor", () ->
+                new io.oecloud.node.audit.AuditorRole(chain, new io.oecloud.node.audit.AuditClient(storage.p2p.host), self,
+                        peer -> storage.p2p.host.connect(peer).exceptionallyCompose(e -> storage.p2p.dht.findPeer(peer)
+                                .thenCompose(addrs -> storage.p2p.host.dial(addrs.getFirst().withPeerId(peer)))),
+                        storage.metrics).start(AUDIT_TICK));
+        io.oecloud.node.audit.AuditRecordView record = roles.start("audit record",
+                () -> new io.oecloud.node.audit.AuditRecordView(chain, self, Duration.ofSeconds(5)));
+        return () -> {
+            Map<String, Object> m = new LinkedHashMap<>(record.status());
+            m.put("answered", server.answered());
+            m.put("refused", server.refused());
+            m.put("malformed", server.malformed());
+            if (auditor != null) {
+                m.put("auditor", auditor.status());
+            }
+            return m;
+        };
     }
 
     private static void report(NodeConfig config, Path dataDir, Identity id, StorageNode storage, ChainNode chainNode,

@@ -116,6 +116,7 @@ public final class Block {
     public List<Update> end() {
         List<Update> updates = Staking.endBlock(state, jailed);
         Storage.endBlock(state); // window seeds, missed windows' penalties (slashed: in the invariant below)
+        Audits.endBlock(state); // the window's audit committee, old verdicts pruned
         if (!state.supply().equals(state.expectedSupply())) { // the invariant, at every block
             throw new IllegalStateException("supply invariant broken at height " + state.height + ": balances, stake and pools "
                     + state.supply() + " != genesis + minted - slashed " + state.expectedSupply());

@@ -26,7 +26,9 @@ public final class Ledger {
         UNKNOWN_TYPE, BAD_ADDRESS, BAD_CID, CID_TAKEN, NOT_CID_OWNER, UNKNOWN_CID, NOT_CANDIDATE, CANDIDATE_EXISTS, BAD_KEY,
         KEY_TAKEN, INSUFFICIENT_STAKE, NOT_JAILED, TOO_SOON, NO_GENESIS, MEMPOOL_FULL,
         // proofs of storage (appended: the codes above keep their values)
-        NOT_STORAGE_NODE, TOO_LATE, ROOT_EXISTS, NO_ROOT, ALREADY_PROVEN, INVALID_PROOF;
+        NOT_STORAGE_NODE, TOO_LATE, ROOT_EXISTS, NO_ROOT, ALREADY_PROVEN, INVALID_PROOF,
+        // timed retrieval audits (appended)
+        NOT_AUDITOR, VERDICT_EXISTS;
 
         public int value() {
             return ordinal();
@@ -287,8 +289,16 @@ public final class Ledger {
             case COMMIT_ROOT -> body.getCommitRoot();
             case SUBMIT_PROOF -> body.getSubmitProof();
             case DECLARE_FAULTS -> body.getDeclareFaults();
+            case AUDIT_VERDICTS -> body.getAuditVerdicts();
             case KIND_NOT_SET -> null;
         };
+        if (body.getKindCase() == TxBody.KindCase.AUDIT_VERDICTS) {
+            for (io.oecloud.chain.pb.ChainProto.AuditVerdict v : body.getAuditVerdicts().getVerdictsList()) {
+                if (!v.getUnknownFields().asMap().isEmpty()) {
+                    return "audit_verdicts' verdict has unknown field(s) " + v.getUnknownFields().asMap().keySet();
+                }
+            }
+        }
         if (body.getKindCase() == TxBody.KindCase.SUBMIT_PROOF) {
             for (io.oecloud.chain.pb.ChainProto.ProofAnswer a : body.getSubmitProof().getAnswersList()) {
                 if (!a.getUnknownFields().asMap().isEmpty()) {
@@ -334,6 +344,7 @@ public final class Ledger {
             case TRANSFER_CID -> transferCid(s, from, sender, fee, body.getTransferCid());
             case REGISTER_CANDIDATE, EDIT_CANDIDATE, BOND, UNBOND, DELEGATE, UNDELEGATE, UNJAIL -> staking(s, from, sender, fee, body);
             case REGISTER_STORAGE_NODE, COMMIT_ROOT, SUBMIT_PROOF, DECLARE_FAULTS -> storage(s, from, sender, fee, body);
+            case AUDIT_VERDICTS -> audit(s, from, sender, fee, body);
             default -> new Result(Code.UNKNOWN_TYPE, "unknown transaction type " + body.getKindCase());
         };
         return r.ok() ? new Result(Code.OK, "", tags(from, body)) : r;
@@ -404,8 +415,7 @@ public final class Ledger {
                         Amounts.decode(body.getRegisterStorageNode().getCollateral().toByteArray(), "collateral"));
                 case COMMIT_ROOT -> Storage.commitRoot(s, from, body.getCommitRoot().getPeriod(), body.getCommitRoot().getRoot().toByteArray(),
                         body.getCommitRoot().getCount());
-                case SUBMIT_PROOF -> Storage.submitProof(s, from, body.getSubmitProof().getPeriod(), body.getSubmitProof().getFirst(),
-                        body.getSubmitProof().getAnswersList());
+                case SUBMIT_PROOF -> Storage.submitProof(s, from, body.getSubmitProof());
                 case DECLARE_FAULTS -> Storage.declareFaults(s, from, spendable, body.getDeclareFaults().getPeriod(),
                         body.getDeclareFaults().getCidsList().stream().map(ByteString::toByteArray).toList());
                 default -> throw new IllegalStateException(body.getKindCase().toString());
@@ -419,6 +429,16 @@ public final class Ledger {
             s.feePool = s.feePool.add(fee);
         }
         return r;
+    }
+
+    /** AuditVerdicts (Audits): the fee is charged when the verdicts are recorded. */
+    private static Result audit(LedgerState s, String from, LedgerState.Account sender, BigInteger fee, TxBody body) {
+        if (sender.balance().compareTo(fee) < 0) {
+            return new Result(Code.INSUFFICIENT_FUNDS, from + " holds " + sender.balance() + ", the fee is " + fee);
+        }
+        Result r = Audits.submit(s, from, body.getAuditVerdicts().getPeriod(), body.getAuditVerdicts().getWindow(),
+                body.getAuditVerdicts().getVerdictsList());
+        return r.ok() ? charge(s, from, sender, fee) : r;
     }
 
     /** Charges the fee and takes the nonce; the caller has checked that the operation can be done. */

@@ -325,6 +325,12 @@ public final class LedgerState {
     final Tracked<FaultList> storageFaults = new Tracked<>("storage-fault/");
     /** Window seeds by "PERIOD/WINDOW" (both zero-padded): the beacon seed after the window's first block, 32 bytes. */
     final Tracked<byte[]> storageSeeds = new Tracked<>("storage-seed/");
+    /** Audit committees by "PERIOD/WINDOW", drawn at the window's first block (Audits). */
+    final Tracked<List<String>> auditCommittees = new Tracked<>("audit-committee/");
+    /** Audit verdicts by "PERIOD/AUDITOR/TARGET": one per auditor, target and period (Audits.Verdict). */
+    final Tracked<Audits.Verdict> auditVerdicts = new Tracked<>("audit-verdict/");
+    /** Audit records by address (Audits.Record). */
+    final Tracked<Audits.Record> auditRecords = new Tracked<>("audit-record/");
     StorageParams storageParams = StorageParams.DEFAULTS;
     /** Operator address by CometBFT validator address (hex): derived from the candidates, not stored. */
     final TreeMap<String, String> byValidatorAddress = new TreeMap<>();
@@ -374,6 +380,9 @@ public final class LedgerState {
         s.storageRoots.load(storageRoots);
         s.storageFaults.load(storageFaults);
         s.storageSeeds.load(storageSeeds);
+        s.auditCommittees.load(auditCommittees);
+        s.auditVerdicts.load(auditVerdicts);
+        s.auditRecords.load(auditRecords);
         s.storageParams = storageParams;
         s.beaconSeed = beaconSeed;
         s.beaconPrevious = beaconPrevious;
@@ -634,7 +643,7 @@ public final class LedgerState {
     java.util.Set<String> track() {
         java.util.Set<String> changed = new java.util.HashSet<>();
         for (Tracked<?> m : List.of(accounts, cids, candidates, delegations, unbondings, validators, liveness, beaconKeys, storageNodes,
-                storageRoots, storageFaults, storageSeeds)) {
+                storageRoots, storageFaults, storageSeeds, auditCommittees, auditVerdicts, auditRecords)) {
             m.changed = changed;
         }
         return changed;
@@ -643,7 +652,7 @@ public final class LedgerState {
     /** Stops recording (the state is committed). */
     void untrack() {
         for (Tracked<?> m : List.of(accounts, cids, candidates, delegations, unbondings, validators, liveness, beaconKeys, storageNodes,
-                storageRoots, storageFaults, storageSeeds)) {
+                storageRoots, storageFaults, storageSeeds, auditCommittees, auditVerdicts, auditRecords)) {
             m.changed = null;
         }
     }
@@ -691,6 +700,9 @@ public final class LedgerState {
             case "storage-root/" -> storageRoots.containsKey(rest) ? storageRoots.get(rest).encode() : null;
             case "storage-fault/" -> storageFaults.containsKey(rest) ? storageFaults.get(rest).encode() : null;
             case "storage-seed/" -> storageSeeds.containsKey(rest) ? storageSeeds.get(rest).clone() : null;
+            case "audit-committee/" -> auditCommittees.containsKey(rest) ? Audits.encodeCommittee(auditCommittees.get(rest)) : null;
+            case "audit-verdict/" -> auditVerdicts.containsKey(rest) ? auditVerdicts.get(rest).encode() : null;
+            case "audit-record/" -> auditRecords.containsKey(rest) ? auditRecords.get(rest).encode() : null;
             default -> throw new IllegalArgumentException("not a map entry: " + key);
         };
     }
@@ -910,6 +922,7 @@ public final class LedgerState {
         for (Map.Entry<String, byte[]> e : storageSeeds.entrySet()) {
             m.put("storage-seed/" + e.getKey(), e.getValue().clone());
         }
+        Audits.entries(this, m);
         for (Map.Entry<String, String> e : params.toMap().entrySet()) {
             m.put("params/" + e.getKey(), e.getValue().getBytes(StandardCharsets.US_ASCII));
         }
@@ -953,6 +966,9 @@ public final class LedgerState {
                 case "storage-root/" -> s.storageRoots.put(rest, StorageRoot.decode(v));
                 case "storage-fault/" -> s.storageFaults.put(rest, FaultList.decode(v));
                 case "storage-seed/" -> s.storageSeeds.put(rest, v.clone());
+                case "audit-committee/" -> s.auditCommittees.put(rest, Audits.decodeCommittee(v));
+                case "audit-verdict/" -> s.auditVerdicts.put(rest, Audits.Verdict.decode(v));
+                case "audit-record/" -> s.auditRecords.put(rest, Audits.Record.decode(v));
                 case "storage-params/" -> storage.put(rest, new String(v, StandardCharsets.US_ASCII));
                 case "beacon/" -> {
                     switch (rest) {

@@ -1,16 +1,18 @@
 package io.oecloud.chain.ledger;
 
+import com.google.protobuf.ByteString;
 import io.oecloud.chain.ledger.Ledger.Code;
 import io.oecloud.chain.ledger.Ledger.Result;
 import io.oecloud.chain.ledger.LedgerState.FaultList;
 import io.oecloud.chain.ledger.LedgerState.StorageNode;
 import io.oecloud.chain.ledger.LedgerState.StorageRoot;
 import io.oecloud.chain.pb.ChainProto.ProofAnswer;
+import io.oecloud.chain.pb.ChainProto.SubmitProof;
 import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.slice.SliceProof;
 import io.oecloud.proofs.storage.Challenge;
 import io.oecloud.proofs.storage.Challenges;
-import io.oecloud.proofs.storage.InclusionProof;
+import io.oecloud.proofs.storage.EntriesProof;
 import io.oecloud.proofs.storage.NodeEntry;
 import io.oecloud.proofs.storage.NodeRoot;
 import io.oecloud.proofs.storage.Windows;
@@ -24,7 +26,7 @@ import java.util.TreeSet;
 /**
  * The proof-of-storage rules (chain-bridge/README.md, "Storage nodes and proofs"): registration
  * with collateral, roots committed before their period, answers to the challenges of the node's
- * window verified here with proofs' {@link InclusionProof}, {@link Challenges} and
+ * window verified here with proofs' {@link EntriesProof}, {@link Challenges} and
  * {@link SliceProof} (the consensus rules for roots, challenges and chunks), declared faults, and
  * the end of each window (seeds recorded, missed windows penalized). Deterministic: integer
  * arithmetic, sorted maps, no clock.
@@ -177,12 +179,33 @@ public final class Storage {
     }
 
     /**
-     * SubmitProof: answers {@code first ..} of the node's challenges for {@code period}, in the
-     * blocks after its window's first block and up to its last. Every answer must verify, or the
-     * transaction is refused whole (INVALID_PROOF) and changes nothing: the window can still be
-     * answered correctly until it ends.
+     * SubmitProof as the transaction carries it: see {@link #submitProof(LedgerState, String, long, int, ByteString, List)}.
      */
-    static Result submitProof(LedgerState s, String from, long period, int first, List<ProofAnswer> answers) {
+    static Result submitProof(LedgerState s, String from, SubmitProof tx) {
+        return submitProof(s, from, tx.getPeriod(), tx.getFirst(), tx.getEntries(), tx.getAnswersList());
+    }
+
+    /**
+     * The largest entries proof a SubmitProof of {@code answers} answers may carry (a bound of any
+     * valid one, and never above the transaction limit), checked before it is parsed.
+     */
+    public static int maxEntriesBytes(int answers) {
+        return Math.min(Ledger.MAX_TX_BYTES, EntriesProof.maxEncodedBytes(Math.max(1, answers)));
+    }
+
+    /**
+     * SubmitProof: answers {@code first ..} of the node's challenges for {@code period}, in the
+     * blocks after its window's first block and up to its last. Sizes are checked first (the
+     * entries proof against {@link #maxEntriesBytes}, each slice against {@link #MAX_SLICE_BYTES});
+     * then {@code entries} must be one {@link EntriesProof} of exactly the distinct entries that
+     * challenges {@code first .. first+n-1} pick, under the committed (root, count); then each
+     * answer's slice is checked against its challenge's entry ({@link #verifySlice}). Any failure
+     * refuses the transaction whole (INVALID_PROOF, naming the entries proof or the challenge) and
+     * changes nothing: the window can still be answered correctly until it ends. Cost: at most c
+     * challenge hashes, one multiproof of at most c entries (about k·log2(count) node hashes) and c
+     * slice verifications.
+     */
+    static Result submitProof(LedgerState s, String from, long period, int first, ByteString entries, List<ProofAnswer> answers) {
         StorageNode n = s.storageNodes.get(from);
         if (n == null) {
             return new Result(Code.NOT_STORAGE_NODE, from + " is not a registered storage node");
@@ -214,14 +237,39 @@ public final class Storage {
             return new Result(Code.MALFORMED, "answers continue at challenge " + r.answered() + " of " + c + "; this one starts at "
                     + Integer.toUnsignedString(first) + " with " + answers.size());
         }
+        int limit = maxEntriesBytes(answers.size());
+        if (entries.size() > limit) {
+            return new Result(Code.INVALID_PROOF, "the entries proof of " + entries.size() + " bytes is over the " + limit
+                    + " that " + answers.size() + " answers may carry");
+        }
+        for (int i = 0; i < answers.size(); i++) {
+            if (answers.get(i).getSlice().size() > MAX_SLICE_BYTES) {
+                return new Result(Code.INVALID_PROOF, "answer to challenge " + (first + i) + ": a slice of "
+                        + answers.get(i).getSlice().size() + " bytes (at most " + MAX_SLICE_BYTES + ")");
+            }
+        }
         FaultList faults = s.storageFaults.get(key);
         byte[] id = nodeId(from);
         byte[] root = r.root();
+        Challenge[] challenges = new Challenge[answers.size()];
+        long[] picked = new long[answers.size()];
+        EntriesProof proof;
+        try {
+            for (int i = 0; i < answers.size(); i++) {
+                challenges[i] = Challenges.one(seed, id, period, r.count(), first + i);
+                picked[i] = challenges[i].entry();
+            }
+            proof = EntriesProof.decode(entries.toByteArray(), limit, answers.size());
+            proof.verify(root, r.count(), picked);
+        } catch (IllegalArgumentException | IllegalStateException | ArithmeticException | IndexOutOfBoundsException
+                 | NullPointerException e) {
+            return new Result(Code.INVALID_PROOF, "the entries proof of challenges " + first + " to " + (first + answers.size() - 1)
+                    + ": " + e.getClass().getSimpleName() + ": " + e.getMessage());
+        }
         for (int i = 0; i < answers.size(); i++) {
-            int j = first + i;
-            String bad = verifyAnswer(answers.get(i), seed, id, period, root, r.count(), j, faults);
+            String bad = verifySlice(answers.get(i), challenges[i], proof.entry(challenges[i].entry()), faults);
             if (bad != null) {
-                return new Result(Code.INVALID_PROOF, "answer to challenge " + j + ": " + bad);
+                return new Result(Code.INVALID_PROOF, "answer to challenge " + (first + i) + ": " + bad);
             }
         }
         int answered = first + answers.size();
@@ -236,21 +284,16 @@ public final class Storage {
     }
 
     /**
-     * Checks one answer; returns why it fails, or null. Sizes are checked before parsing; the
-     * inclusion proof must be of the challenged entry under the committed (root, count), and the
-     * slice exactly the challenged chunk of that entry, verified against its CID and size. An
-     * entry declared faulty for the period needs no slice (and must carry none).
+     * Checks one answer's slice against its challenge and the challenged entry (proven by the
+     * transaction's entries proof); returns why it fails, or null. The slice must be exactly the
+     * challenged chunk of the entry, verified against its CID and size. An entry declared faulty
+     * for the period needs no slice (and must carry none).
      */
-    static String verifyAnswer(ProofAnswer a, byte[] seed, byte[] nodeId, long period, byte[] root, long count, int j, FaultList faults) {
-        if (a.getInclusion().size() > InclusionProof.MAX_ENCODED_BYTES || a.getSlice().size() > MAX_SLICE_BYTES) {
-            return "inclusion proof of " + a.getInclusion().size() + " bytes (at most " + InclusionProof.MAX_ENCODED_BYTES
-                    + ") or slice of " + a.getSlice().size() + " (at most " + MAX_SLICE_BYTES + ")";
+    static String verifySlice(ProofAnswer a, Challenge ch, NodeEntry e, FaultList faults) {
+        if (a.getSlice().size() > MAX_SLICE_BYTES) {
+            return "a slice of " + a.getSlice().size() + " bytes (at most " + MAX_SLICE_BYTES + ")";
         }
         try {
-            Challenge ch = Challenges.one(seed, nodeId, period, count, j);
-            InclusionProof inc = InclusionProof.decode(a.getInclusion().toByteArray(), InclusionProof.MAX_ENCODED_BYTES);
-            inc.verify(root, count, ch.entry());
-            NodeEntry e = inc.entry();
             if (faults != null && faults.cids().contains(e.cid().toString())) {
                 return a.getSlice().isEmpty() ? null : "entry " + e.cid() + " was declared faulty: its answer carries no slice";
             }
@@ -265,8 +308,8 @@ public final class Storage {
             sp.verify(e.cid(), e.size());
             return null;
         } catch (IllegalArgumentException | IllegalStateException | ArithmeticException | IndexOutOfBoundsException
-                 | NullPointerException e) {
-            return e.getClass().getSimpleName() + ": " + e.getMessage();
+                 | NullPointerException x) {
+            return x.getClass().getSimpleName() + ": " + x.getMessage();
         }
     }
 

@@ -21,12 +21,36 @@ import java.util.Map;
  * @param faultFee       base units per CID declared faulty, paid into the fee pool
  * @param commitDeadline a root for period p is accepted in blocks [(p-1)·P, p·P - commitDeadline]
  * @param retainPeriods  roots, fault lists and seeds of periods older than this are pruned
+ * @param auditors       A: super-nodes drawn per window to run timed retrieval audits ({@link Audits}); 0 turns audits off
+ * @param auditTargets   verdicts one auditor may record per window (the nodes it audits), at most 256
+ * @param auditDeadlineMillis how long an audited node has to answer (kept off chain by the committee,
+ *                       published here so every auditor and node uses one figure)
+ * @param auditVerdictBlocks verdicts of a window are accepted up to this many blocks after its last
+ * @param auditStandingPeriods failures counted for standing are those of the last this many periods
+ * @param auditFailThreshold a node with at least this many failed audits (TIMEOUT or BAD) in those
+ *                       periods is in poor standing (placement avoids it)
  */
 public record StorageParams(long periodBlocks, int windows, int challenges, BigInteger minCollateral, int penaltyPpm,
-                            BigInteger faultFee, long commitDeadline, long retainPeriods) {
+                            BigInteger faultFee, long commitDeadline, long retainPeriods, int auditors, int auditTargets,
+                            long auditDeadlineMillis, long auditVerdictBlocks, int auditStandingPeriods, int auditFailThreshold) {
     /** Production: 17,280 blocks (24 h at 5 s), 48 windows of 360 blocks (30 min), c = 32. */
     public static final StorageParams DEFAULTS = new StorageParams(17_280, 48, Challenges.DEFAULT_PER_PERIOD, Amounts.PASS.multiply(BigInteger.valueOf(100)),
             100_000, Amounts.PASS.divide(BigInteger.valueOf(1000)), 1, 16);
+    /** The audit defaults: 2 auditors a window, 4 targets each, 5 s to answer, verdicts within 360 blocks, 3 failures in 4 periods. */
+    public static final int DEFAULT_AUDITORS = 2;
+    public static final int DEFAULT_AUDIT_TARGETS = 4;
+    public static final long DEFAULT_AUDIT_DEADLINE_MILLIS = 5_000;
+    public static final long DEFAULT_AUDIT_VERDICT_BLOCKS = 360;
+    public static final int DEFAULT_AUDIT_STANDING_PERIODS = 4;
+    public static final int DEFAULT_AUDIT_FAIL_THRESHOLD = 3;
+
+    /** The parameters before audits, with the audit defaults (the verdict bound at most one period). */
+    public StorageParams(long periodBlocks, int windows, int challenges, BigInteger minCollateral, int penaltyPpm,
+                         BigInteger faultFee, long commitDeadline, long retainPeriods) {
+        this(periodBlocks, windows, challenges, minCollateral, penaltyPpm, faultFee, commitDeadline, retainPeriods, DEFAULT_AUDITORS,
+                DEFAULT_AUDIT_TARGETS, DEFAULT_AUDIT_DEADLINE_MILLIS, Math.min(DEFAULT_AUDIT_VERDICT_BLOCKS, periodBlocks),
+                DEFAULT_AUDIT_STANDING_PERIODS, DEFAULT_AUDIT_FAIL_THRESHOLD);
+    }
     /** The most challenges a period may ask: bounds the verification work of one node's period. */
     public static final int MAX_CHALLENGES = 256;
 
@@ -36,7 +60,10 @@ public record StorageParams(long periodBlocks, int windows, int challenges, BigI
                 || minCollateral == null || minCollateral.signum() <= 0 || minCollateral.compareTo(Amounts.LIMIT) >= 0
                 || penaltyPpm < 0 || penaltyPpm > StakingParams.PPM || faultFee == null || faultFee.signum() < 0
                 || faultFee.compareTo(Amounts.LIMIT) >= 0 || commitDeadline < 1 || commitDeadline >= periodBlocks
-                || retainPeriods < 2 || retainPeriods > 10_000) {
+                || retainPeriods < 2 || retainPeriods > 10_000 || auditors < 0 || auditors > 64 || auditTargets < 1
+                || auditTargets > 256 || auditDeadlineMillis < 100 || auditDeadlineMillis > 600_000 || auditVerdictBlocks < 1
+                || auditVerdictBlocks > periodBlocks || auditStandingPeriods < 1 || auditStandingPeriods > retainPeriods
+                || auditFailThreshold < 1 || auditFailThreshold > 1_000_000) {
             throw new IllegalArgumentException("storage parameters out of range: " + StorageParams.this.toMap());
         }
     }
@@ -49,10 +76,16 @@ public record StorageParams(long periodBlocks, int windows, int challenges, BigI
     /** Genesis {@code storage}: any field left out keeps its default. */
     public static StorageParams fromJson(JsonNode p) {
         StorageParams d = DEFAULTS;
-        return new StorageParams(p.path("periodBlocks").asLong(d.periodBlocks), p.path("windows").asInt(d.windows),
+        long period = p.path("periodBlocks").asLong(d.periodBlocks);
+        long retain = p.path("retainPeriods").asLong(d.retainPeriods);
+        return new StorageParams(period, p.path("windows").asInt(d.windows),
                 p.path("challenges").asInt(d.challenges), new BigInteger(p.path("minCollateral").asText(d.minCollateral.toString())),
                 p.path("penaltyPpm").asInt(d.penaltyPpm), new BigInteger(p.path("faultFee").asText(d.faultFee.toString())),
-                p.path("commitDeadline").asLong(d.commitDeadline), p.path("retainPeriods").asLong(d.retainPeriods));
+                p.path("commitDeadline").asLong(d.commitDeadline), retain, p.path("auditors").asInt(d.auditors),
+                p.path("auditTargets").asInt(d.auditTargets), p.path("auditDeadlineMillis").asLong(d.auditDeadlineMillis),
+                p.path("auditVerdictBlocks").asLong(Math.min(d.auditVerdictBlocks, period)),
+                p.path("auditStandingPeriods").asInt((int) Math.min(d.auditStandingPeriods, retain)),
+                p.path("auditFailThreshold").asInt(d.auditFailThreshold));
     }
 
     /** By name, values as decimal strings: the JSON form and the state entries ("storage-params/NAME"). */
@@ -66,6 +99,12 @@ public record StorageParams(long periodBlocks, int windows, int challenges, BigI
         m.put("faultFee", String.valueOf(faultFee));
         m.put("commitDeadline", Long.toString(commitDeadline));
         m.put("retainPeriods", Long.toString(retainPeriods));
+        m.put("auditors", Integer.toString(auditors));
+        m.put("auditTargets", Integer.toString(auditTargets));
+        m.put("auditDeadlineMillis", Long.toString(auditDeadlineMillis));
+        m.put("auditVerdictBlocks", Long.toString(auditVerdictBlocks));
+        m.put("auditStandingPeriods", Integer.toString(auditStandingPeriods));
+        m.put("auditFailThreshold", Integer.toString(auditFailThreshold));
         return m;
     }
 

@@ -29,7 +29,7 @@ import java.util.Map;
 final class Queries {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<String> PATHS = List.of("/account", "/cid", "/candidates", "/params", "/beacon", "/storage-nodes", "/storage-node",
-            "/storage-faults");
+            "/audits", "/storage-faults");
     /** Fault lists per {@code /storage-faults} page, and CIDs (a page holds at least one list whatever its size). */
     static final int FAULTS_PAGE = 256;
     static final int FAULT_CIDS_PAGE = 16_384;
@@ -53,6 +53,7 @@ final class Queries {
             case "/beacon" -> beacon(committed);
             case "/storage-nodes" -> storageNodes(committed);
             case "/storage-node" -> storageNode(committed, data);
+            case "/audits" -> audits(committed, data);
             case "/storage-faults" -> storageFaults(committed, data);
             default -> null;
         };
@@ -71,7 +72,7 @@ final class Queries {
         if (answer == null) {
             boolean known = PATHS.contains(r.getPath());
             return b.setCode(known ? 2 : 1).setLog(known ? data + " is not registered" : "unknown query path '" + r.getPath()
-                    + "' (known: /account, /cid, /candidates, /params, /beacon, /storage-nodes, /storage-node, /storage-faults)").build();
+                    + "' (known: /account, /cid, /candidates, /params, /beacon, /storage-nodes, /storage-node, /audits, /storage-faults)").build();
         }
         return b.setCode(0).setValue(ByteString.copyFrom(JSON.writeValueAsBytes(answer))).build();
     }
@@ -302,6 +303,64 @@ final class Queries {
         m.put("missed", n.missed());
         m.put("faultsDeclared", n.faultsDeclared());
         m.put("penalties", n.penalties().toString());
+        io.oecloud.chain.ledger.Audits.Record a = io.oecloud.chain.ledger.Audits.record(s, addr);
+        m.put("auditsPassed", a == null ? 0 : a.passed());
+        m.put("auditsFailed", a == null ? 0 : a.failed());
+        m.put("auditTimeouts", a == null ? 0 : a.timeouts());
+        m.put("auditsBad", a == null ? 0 : a.bad());
+        m.put("poorStanding", io.oecloud.chain.ledger.Audits.poorStanding(s, addr));
+        return m;
+    }
+
+    /**
+     * The audit committee of a window and what it audits ({@code /audits}; data empty: the window
+     * of the committed height, or "PERIOD/WINDOW"): the committee (null before it is drawn), the
+     * audit parameters, and the audit targets, the active storage nodes with a non-empty root in
+     * the period (address, root hex, count). Null (not registered) for malformed data.
+     */
+    static Map<String, Object> audits(LedgerState s, String data) {
+        io.oecloud.proofs.storage.Windows w = s.storageParams().windowing();
+        long period;
+        int window;
+        try {
+            if (data.isEmpty()) {
+                long h = Math.max(0, s.height());
+                period = w.period(h);
+                window = w.window(h);
+            } else {
+                int slash = data.indexOf('/');
+                period = Long.parseLong(data.substring(0, slash));
+                window = Integer.parseInt(data.substring(slash + 1));
+                w.blocks(period, window); // in range
+            }
+        } catch (RuntimeException e) {
+            return null;
+        }
+        io.oecloud.chain.ledger.StorageParams p = s.storageParams();
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("height", s.height());
+        m.put("period", period);
+        m.put("window", window);
+        io.oecloud.proofs.storage.Windows.BlockRange r = w.blocks(period, window);
+        m.put("firstBlock", r.first());
+        m.put("lastBlock", r.last());
+        m.put("verdictsUntil", r.last() + p.auditVerdictBlocks());
+        m.put("committee", io.oecloud.chain.ledger.Audits.committee(s, period, window));
+        m.put("auditors", p.auditors());
+        m.put("auditTargets", p.auditTargets());
+        m.put("deadlineMillis", p.auditDeadlineMillis());
+        List<Map<String, Object>> targets = new ArrayList<>();
+        s.storageNodes().forEach((addr, n) -> {
+            LedgerState.StorageRoot root = s.storageRoot(period, addr);
+            if (n.active() && root != null && root.count() > 0) {
+                Map<String, Object> t = new java.util.LinkedHashMap<>();
+                t.put("address", addr);
+                t.put("root", java.util.HexFormat.of().formatHex(root.root()));
+                t.put("count", root.count());
+                targets.add(t);
+            }
+        });
+        m.put("targets", targets);
         return m;
     }
 

@@ -115,8 +115,40 @@ public final class StorageChain {
                 .setRoot(ByteString.copyFrom(root)).setCount(count));
     }
 
-    public static TxBody.Builder proof(long period, int first, List<ProofAnswer> answers) {
-        return TxBody.newBuilder().setSubmitProof(ChainProto.SubmitProof.newBuilder().setPeriod(period).setFirst(first).addAllAnswers(answers));
+    /**
+     * What one SubmitProof carries: the entries proof of its challenges' entries and one answer (a
+     * slice, or nothing for a declared fault) a challenge.
+     */
+    public record Answers(byte[] entries, List<ProofAnswer> answers) {
+        public Answers {
+            answers = List.copyOf(answers);
+        }
+
+        /** The same with answer {@code i} replaced. */
+        public Answers with(int i, ProofAnswer a) {
+            List<ProofAnswer> l = new ArrayList<>(answers);
+            l.set(i, a);
+            return new Answers(entries, l);
+        }
+
+        /** The same with another entries proof. */
+        public Answers withEntries(byte[] e) {
+            return new Answers(e, answers);
+        }
+    }
+
+    public static TxBody.Builder proof(long period, int first, Answers a) {
+        return proof(period, first, a.entries(), a.answers());
+    }
+
+    public static TxBody.Builder proof(long period, int first, byte[] entries, List<ProofAnswer> answers) {
+        return TxBody.newBuilder().setSubmitProof(ChainProto.SubmitProof.newBuilder().setPeriod(period).setFirst(first)
+                .setEntries(ByteString.copyFrom(entries)).addAllAnswers(answers));
+    }
+
+    /** The entries proof of the entries {@code challenges} pick in {@code tree}. */
+    public static byte[] entriesOf(NodeRoot tree, List<Challenge> challenges) {
+        return tree.proveEntries(challenges.stream().mapToLong(Challenge::entry).toArray()).encode();
     }
 
     public static TxBody.Builder declare(long period, List<Cid> cids) {
@@ -148,19 +180,28 @@ public final class StorageChain {
         }
 
         /** Answers to challenges {@code from .. to-1} for {@code nodeId} in {@code period} under {@code seed}, from {@code data}. */
-        public List<ProofAnswer> answers(byte[] seed, byte[] nodeId, long period, int from, int to, Map<Cid, byte[]> data) {
-            List<ProofAnswer> out = new ArrayList<>();
+        public Answers answers(byte[] seed, byte[] nodeId, long period, int from, int to, Map<Cid, byte[]> data) {
+            List<Challenge> cs = new ArrayList<>();
             for (int j = from; j < to; j++) {
-                out.add(answer(Challenges.one(seed, nodeId, period, tree.count(), j), data));
+                cs.add(Challenges.one(seed, nodeId, period, tree.count(), j));
             }
-            return out;
+            return answers(cs, data);
         }
 
+        /** The entries proof of {@code cs}' entries and each challenge's slice from {@code data}. */
+        public Answers answers(List<Challenge> cs, Map<Cid, byte[]> data) {
+            List<ProofAnswer> out = new ArrayList<>();
+            for (Challenge ch : cs) {
+                out.add(answer(ch, data));
+            }
+            return new Answers(entriesOf(tree, cs), out);
+        }
+
+        /** The slice of challenge {@code ch}, from {@code data}. */
         ProofAnswer answer(Challenge ch, Map<Cid, byte[]> data) {
             NodeEntry e = tree.entries().get((int) ch.entry());
             byte[] slice = SliceProver.prove(data.get(e.cid()), ch.chunk(e.size()), 1).encode();
-            return ProofAnswer.newBuilder().setInclusion(ByteString.copyFrom(tree.prove(ch.entry()).encode()))
-                    .setSlice(ByteString.copyFrom(slice)).build();
+            return ProofAnswer.newBuilder().setSlice(ByteString.copyFrom(slice)).build();
         }
     }
 }

@@ -17,6 +17,7 @@ import io.oecloud.proofs.ContentCodec;
 import io.oecloud.proofs.HashFunction;
 import io.oecloud.proofs.storage.Challenge;
 import io.oecloud.proofs.storage.Challenges;
+import io.oecloud.proofs.storage.EntriesProof;
 import io.oecloud.proofs.storage.NodeEntry;
 import io.oecloud.proofs.storage.NodeRoot;
 import io.oecloud.proofs.storage.Windows;
@@ -106,11 +107,14 @@ class StorageProofsTest {
             c.runTo(p * 20 - 10);
             registerAndCommit(c, a, shards, p);
             byte[] seed = toAnswering(c, a, p);
-            List<ProofAnswer> all = shards.answers(seed, id, p, 0, 32, shards.content);
-            if (p == 2) { // in two transactions of 16 answers
-                assertEquals(Code.OK, c.submit(a, StorageChain.proof(p, 0, all.subList(0, 16))).code());
+            StorageChain.Answers all = shards.answers(seed, id, p, 0, 32, shards.content);
+            if (p == 2) { // in two transactions of 16 answers, each with the entries proof of its own challenges
+                StorageChain.Answers firstHalf = shards.answers(seed, id, p, 0, 16, shards.content);
+                assertEquals(Code.INVALID_PROOF, c.submit(a, StorageChain.proof(p, 0, all.entries(), firstHalf.answers())).code(),
+                        "the whole window's entries proof is not the first half's");
+                assertEquals(Code.OK, c.submit(a, StorageChain.proof(p, 0, firstHalf)).code());
                 assertEquals(StorageRoot.OPEN, c.state.storageRoot(p, addr(a)).status());
-                Ledger.Result r = c.submit(a, StorageChain.proof(p, 16, all.subList(16, 32)));
+                Ledger.Result r = c.submit(a, StorageChain.proof(p, 16, shards.answers(seed, id, p, 16, 32, shards.content)));
                 assertEquals(Code.OK, r.code(), r.log());
             } else {
                 Ledger.Result r = c.submit(a, StorageChain.proof(p, 0, all));
@@ -119,12 +123,20 @@ class StorageProofsTest {
             assertEquals(StorageRoot.PROVEN, c.state.storageRoot(p, addr(a)).status());
             assertEquals(Code.ALREADY_PROVEN, c.submit(a, StorageChain.proof(p, 0, all)).code());
             c.runTo(window(c, a, p).end() + 1);
-            // the verify time of one answer, after the first period's warm-up
+            // the verify time of a period's proof (the entries proof and 32 slices), after the first period's warm-up
             if (p > 1) {
                 for (int rep = 0; rep < 20; rep++) {
                     long t = System.nanoTime();
+                    long[] picked = new long[32];
+                    List<Challenge> cs = new ArrayList<>();
                     for (int j = 0; j < 32; j++) {
-                        assertNull(Storage.verifyAnswer(all.get(j), seed, id, p, shards.tree.root(), shards.tree.count(), j, null));
+                        cs.add(Challenges.one(seed, id, p, shards.tree.count(), j));
+                        picked[j] = cs.get(j).entry();
+                    }
+                    EntriesProof ep = EntriesProof.decode(all.entries(), Storage.maxEntriesBytes(32), 32);
+                    ep.verify(shards.tree.root(), shards.tree.count(), picked);
+                    for (int j = 0; j < 32; j++) {
+                        assertNull(Storage.verifySlice(all.answers().get(j), cs.get(j), ep.entry(picked[j]), null));
                     }
                     verifyNanos += System.nanoTime() - t;
                     verified += 32;
@@ -137,7 +149,8 @@ class StorageProofsTest {
         assertEquals(COLLATERAL, n.collateral());
         assertTrue(c.state.storageFaultsOf(addr(a)).isEmpty());
         assertEquals(3, c.state.storageRootsOf(addr(a)).size());
-        System.out.printf("storage proofs: one answer verifies in %.1f µs (mean of %d)%n", verifyNanos / 1e3 / verified, verified);
+        System.out.printf("storage proofs: a period's proof verifies in %.1f µs a challenge (mean of %d, the entries proof shared)%n",
+                verifyNanos / 1e3 / verified, verified);
     }
 
     @Test
@@ -202,12 +215,14 @@ class StorageProofsTest {
             junk.putIfAbsent(e.cid(), new byte[(int) e.size()]);
         }
         for (long count : new long[] {real.tree.count() + 1}) {
-            List<ProofAnswer> answers = new ArrayList<>();
+            List<Challenge> clamped = new ArrayList<>();
             for (int j = 0; j < 32; j++) {
                 Challenge ch = Challenges.one(seed, id, 1, count, j);
-                answers.add(real.answer(new Challenge(j, Math.min(ch.entry(), real.tree.count() - 1), ch.chunkHigh(), ch.chunkLow()), real.content));
+                clamped.add(new Challenge(j, Math.min(ch.entry(), real.tree.count() - 1), ch.chunkHigh(), ch.chunkLow()));
             }
-            assertEquals(Code.INVALID_PROOF, c.submit(a, StorageChain.proof(1, 0, answers)).code());
+            Ledger.Result r = c.submit(a, StorageChain.proof(1, 0, real.answers(clamped, real.content)));
+            assertEquals(Code.INVALID_PROOF, r.code(), r.log());
+            assertTrue(r.log().contains("entries proof"), r.log());
         }
         c.runTo(61);
         assertEquals(1, c.state.storageNode(addr(a)).missed(), "the wrong count's window was missed");
@@ -218,25 +233,28 @@ class StorageProofsTest {
         assertEquals(Code.OK, c2.submit(a, StorageChain.commit(1, fakeTree.root(), fakeTree.count())).code());
         byte[] seed2 = toAnswering(c2, a, 1);
         List<ProofAnswer> answers = new ArrayList<>();
+        List<Challenge> cs = new ArrayList<>();
         for (int j = 0; j < 32; j++) {
             Challenge ch = Challenges.one(seed2, id, 1, fakeTree.count(), j);
+            cs.add(ch);
             NodeEntry e = fakeTree.entries().get((int) ch.entry());
             byte[] slice = io.oecloud.proofs.slice.SliceProver.prove(junk.get(e.cid()), ch.chunk(e.size()), 1).encode();
-            answers.add(ProofAnswer.newBuilder().setInclusion(ByteString.copyFrom(fakeTree.prove(ch.entry()).encode()))
-                    .setSlice(ByteString.copyFrom(slice)).build());
+            answers.add(ProofAnswer.newBuilder().setSlice(ByteString.copyFrom(slice)).build());
         }
-        assertEquals(Code.INVALID_PROOF, c2.submit(a, StorageChain.proof(1, 0, answers)).code());
+        Ledger.Result fakeResult = c2.submit(a, StorageChain.proof(1, 0, StorageChain.entriesOf(fakeTree, cs), answers));
+        assertEquals(Code.INVALID_PROOF, fakeResult.code());
+        assertTrue(fakeResult.log().contains("answer to challenge"), "the entries verify, a fake entry's slice does not: " + fakeResult.log());
         // omission or duplicate: an entry the node has substituted for the challenged one (another index) is refused
         List<ProofAnswer> substituted = new ArrayList<>();
+        long[] others = new long[32];
         for (int j = 0; j < 32; j++) {
             Challenge ch = Challenges.one(seed2, id, 1, fakeTree.count(), j);
-            long other = (ch.entry() + 1) % fakeTree.count();
-            NodeEntry e = fakeTree.entries().get((int) other);
+            others[j] = (ch.entry() + 1) % fakeTree.count();
+            NodeEntry e = fakeTree.entries().get((int) others[j]);
             byte[] slice = io.oecloud.proofs.slice.SliceProver.prove(junk.get(e.cid()), 0, 1).encode();
-            substituted.add(ProofAnswer.newBuilder().setInclusion(ByteString.copyFrom(fakeTree.prove(other).encode()))
-                    .setSlice(ByteString.copyFrom(slice)).build());
+            substituted.add(ProofAnswer.newBuilder().setSlice(ByteString.copyFrom(slice)).build());
         }
-        Ledger.Result r = c2.submit(a, StorageChain.proof(1, 0, substituted));
+        Ledger.Result r = c2.submit(a, StorageChain.proof(1, 0, fakeTree.proveEntries(others).encode(), substituted));
         assertEquals(Code.INVALID_PROOF, r.code());
         assertTrue(r.log().contains("WRONG") || r.log().contains("entry"), r.log());
     }
@@ -250,7 +268,7 @@ class StorageProofsTest {
         registerAndCommit(c, a, shards, 1);
         registerAndCommit(c, b, shards, 1); // b claims the same root: its challenges are its own
         byte[] seedA = toAnswering(c, a, 1);
-        List<ProofAnswer> aProof = shards.answers(seedA, idA, 1, 0, 32, shards.content);
+        StorageChain.Answers aProof = shards.answers(seedA, idA, 1, 0, 32, shards.content);
         assertEquals(Code.OK, c.submit(a, StorageChain.proof(1, 0, aProof)).code());
         // another node's proof
         toAnswering(c, b, 1);
@@ -301,7 +319,7 @@ class StorageProofsTest {
         registerAndCommit(c, a, shards, 1);
         Windows.BlockRange w = window(c, a, 1);
         c.runTo(w.first());
-        List<ProofAnswer> guess = shards.answers(c.beaconSeed(w.first()), Storage.nodeId(addr(a)), 1, 0, 32, shards.content);
+        StorageChain.Answers guess = shards.answers(c.beaconSeed(w.first()), Storage.nodeId(addr(a)), 1, 0, 32, shards.content);
         assertEquals(Code.TOO_SOON, c.submit(a, StorageChain.proof(1, 0, guess)).code());
     }
 
@@ -343,17 +361,18 @@ class StorageProofsTest {
         assertEquals(Code.TOO_LATE, c.submit(a, StorageChain.declare(1, all.subList(3, 6))).code());
         byte[] seed = c.state.storageSeed(1, c.windows().nodeWindow(id));
         List<ProofAnswer> answers = new ArrayList<>();
+        List<Challenge> cs = new ArrayList<>();
         Map<Cid, byte[]> kept = new HashMap<>(shards.content);
         for (Cid lost : all.subList(0, 3)) {
             kept.remove(lost);
         }
         for (int j = 0; j < 32; j++) {
             Challenge ch = Challenges.one(seed, id, 1, shards.tree.count(), j);
+            cs.add(ch);
             NodeEntry e = shards.tree.entries().get((int) ch.entry());
-            answers.add(kept.containsKey(e.cid()) ? shards.answer(ch, kept)
-                    : ProofAnswer.newBuilder().setInclusion(ByteString.copyFrom(shards.tree.prove(ch.entry()).encode())).build());
+            answers.add(kept.containsKey(e.cid()) ? shards.answer(ch, kept) : ProofAnswer.getDefaultInstance()); // a declared fault: no slice
         }
-        r = c.submit(a, StorageChain.proof(1, 0, answers));
+        r = c.submit(a, StorageChain.proof(1, 0, StorageChain.entriesOf(shards.tree, cs), answers));
         assertEquals(Code.OK, r.code(), r.log());
         assertEquals(List.copyOf(new java.util.TreeSet<>(all.subList(0, 3).stream().map(Cid::toString).toList())),
                 List.copyOf(c.state.storageFaultsOf(addr(a)).get(1L).cids()), "the fault list names the CIDs");
@@ -395,11 +414,10 @@ class StorageProofsTest {
         }
         byte[] seed = toAnswering(c1, a, 1);
         c2.runTo(c1.state.height() + 1);
-        List<ProofAnswer> good = shards.answers(seed, id, 1, 0, 32, shards.content);
-        List<ProofAnswer> bad = new ArrayList<>(good);
-        byte[] slice = bad.get(31).getSlice().toByteArray();
+        StorageChain.Answers good = shards.answers(seed, id, 1, 0, 32, shards.content);
+        byte[] slice = good.answers().get(31).getSlice().toByteArray();
         slice[slice.length - 1] ^= (byte) 0x80;
-        bad.set(31, bad.get(31).toBuilder().setSlice(ByteString.copyFrom(slice)).build());
+        StorageChain.Answers bad = good.with(31, good.answers().get(31).toBuilder().setSlice(ByteString.copyFrom(slice)).build());
         byte[] invalid = c1.tx(a, StorageChain.proof(1, 0, bad));
         // a proposer put the invalid proof in its block: both ledgers refuse it and agree on the state
         List<Ledger.Result> r1 = c1.block(invalid);

@@ -165,6 +165,52 @@ public final class NodeRoot {
     }
 
     /**
+     * Returns one proof of the entries at {@code indices} (an {@link EntriesProof}): each sibling
+     * hash the entries' paths need, once, in the proof's walk order.
+     *
+     * @param indices entry indices in any order; duplicates name one entry (two challenges of it)
+     * @throws StorageProofException {@code INDEX} if an index is not in {@code [0, count)},
+     *     {@code ARGUMENT} for no index or more than {@link EntriesProof#MAX_ENTRIES} distinct ones
+     */
+    public EntriesProof proveEntries(long... indices) {
+        if (indices == null || indices.length == 0) {
+            throw new StorageProofException(StorageProofException.Kind.ARGUMENT, "an entries proof names at least one index");
+        }
+        int n = entries.size();
+        long[] pos = EntriesProof.distinctSorted(indices);
+        if (pos[0] < 0 || pos[pos.length - 1] >= n) {
+            long bad = pos[0] < 0 ? pos[0] : pos[pos.length - 1];
+            throw new StorageProofException(StorageProofException.Kind.INDEX, "entry index " + bad + " is outside [0, " + n + ")");
+        }
+        if (pos.length > EntriesProof.MAX_ENTRIES) {
+            throw new StorageProofException(StorageProofException.Kind.ARGUMENT,
+                    pos.length + " distinct entries; a proof names at most " + EntriesProof.MAX_ENTRIES);
+        }
+        List<NodeEntry> proven = new java.util.ArrayList<>(pos.length);
+        for (long i : pos) {
+            proven.add(entries.get((int) i));
+        }
+        long[] indicesSorted = pos.clone();
+        byte[] siblings = new byte[EntriesProof.siblingCount(pos, n) * Domains.HASH_BYTES];
+        int s = 0;
+        int k = pos.length;
+        for (int d = 0, width = n; width > 1; d++, width = (width + 1) / 2) { // EntriesProof's walk
+            int out = 0;
+            for (int a = 0; a < k; a++) {
+                long i = pos[a];
+                if ((i & 1) == 0 && i + 1 < width && a + 1 < k && pos[a + 1] == i + 1) {
+                    a++;
+                } else if ((i & 1) == 1 || i + 1 < width) {
+                    System.arraycopy(levels[d], (int) (i ^ 1) * Domains.HASH_BYTES, siblings, s++ * Domains.HASH_BYTES, Domains.HASH_BYTES);
+                }
+                pos[out++] = i >>> 1;
+            }
+            k = out;
+        }
+        return new EntriesProof(indicesSorted, proven, siblings);
+    }
+
+    /**
      * The number of sibling hashes on the path of entry {@code index} in a tree of {@code count}
      * entries: one per level where the entry's ancestor has a neighbour (a promoted node has none).
      * At most {@code ceil(log2(count))}: 17 for 100,000 entries.

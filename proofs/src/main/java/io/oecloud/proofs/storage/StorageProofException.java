@@ -24,9 +24,11 @@ public final class StorageProofException extends IllegalArgumentException {
         COUNT,
         /** An entry index at or beyond the entry count. */
         INDEX,
-        /** A proof for another entry index than the one asked for (the challenged entry). */
+        /** A proof for another entry index than the one asked for (the challenged entry), or of other entries than the challenged ones. */
         WRONG_INDEX,
-        /** A proof with more or fewer sibling hashes than its index and the entry count imply. */
+        /** An entries proof whose indices are not strictly increasing. */
+        INDEX_ORDER,
+        /** A proof with more or fewer sibling hashes than its index (indices) and the entry count imply. */
         PATH_LENGTH,
         /** The recomputed root is not the committed root (a tampered entry, sibling or index). */
         ROOT_MISMATCH,

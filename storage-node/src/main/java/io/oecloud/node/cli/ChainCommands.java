@@ -296,7 +296,7 @@ final class ChainCommands {
     }
 
     @Command(name = "storage-nodes", description = "Registered storage nodes and their proving records: collateral, periods "
-            + "proven and missed, faults declared, penalties.")
+            + "proven and missed, faults declared, penalties, timed audits passed and failed, standing.")
     static final class ChainStorageNodes extends Base {
         @Override
         void run() throws Exception {
@@ -305,10 +305,13 @@ final class ChainCommands {
                 out().println("no storage node is registered");
             }
             for (JsonNode n : nodes) {
-                out().printf("%s  %s  collateral %s  window %d  proven %d  missed %d  faults %d  penalties %s%n",
+                out().printf("%s  %s  collateral %s  window %d  proven %d  missed %d  faults %d  penalties %s  audits passed %d"
+                                + " failed %d%s%n",
                         n.path("address").asText(), n.path("active").asBoolean() ? "active  " : "inactive",
                         shortPasses(n.path("collateral").asText("0")), n.path("window").asInt(), n.path("proven").asLong(),
-                        n.path("missed").asLong(), n.path("faultsDeclared").asLong(), shortPasses(n.path("penalties").asText("0")));
+                        n.path("missed").asLong(), n.path("faultsDeclared").asLong(), shortPasses(n.path("penalties").asText("0")),
+                        n.path("auditsPassed").asLong(), n.path("auditsFailed").asLong(),
+                        n.path("poorStanding").asBoolean() ? "  POOR STANDING" : "");
             }
         }
     }

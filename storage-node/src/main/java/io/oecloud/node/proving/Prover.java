@@ -6,7 +6,7 @@ import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.slice.SliceProof;
 import io.oecloud.proofs.storage.Challenge;
 import io.oecloud.proofs.storage.Challenges;
-import io.oecloud.proofs.storage.InclusionProof;
+import io.oecloud.proofs.storage.EntriesProof;
 import io.oecloud.proofs.storage.NodeEntry;
 import io.oecloud.proofs.storage.NodeRoot;
 import java.util.ArrayList;
@@ -26,7 +26,7 @@ import java.util.Set;
  * Commitment c = prover.commit(period);                    // before the period's seed exists
  * // ... the chain client submits (c.root(), c.count()); later the seed is final:
  * Answer a = prover.answer(period, seed, nodeId, 32);      // verified here before it is returned
- * // ... the chain client submits a.proofs() and declares a.faults(); once the period ends:
+ * // ... the chain client submits a.entries() and a.proofs()' slices and declares a.faults(); once the period ends:
  * prover.release(period);
  * }</pre>
  *
@@ -104,12 +104,13 @@ public final class Prover {
 
     /**
      * Answers challenges {@code 0..c-1} of {@code period} ({@link Challenges#derive}) from the
-     * committed tree and the store: for each, the entry's inclusion proof and a proof of the
-     * challenged 1 KiB chunk ({@link ShardStore#prove}, reading one 16 KiB group and the outboard).
-     * A challenged shard that cannot be proven (its file lost, its bytes corrupt, or unreadable) is
-     * a fault, named once, instead of failing the answer: its challenges carry the inclusion proof
-     * and no slice (the chain accepts that only for an entry declared faulty before the seed). Every proof is decoded from its encoding
-     * and verified against the commitment and the challenge before the answer is returned.
+     * committed tree and the store: one {@link EntriesProof} of the challenged entries (each
+     * sibling hash once) and, for each challenge, a proof of the challenged 1 KiB chunk
+     * ({@link ShardStore#prove}, reading one 16 KiB group and the outboard). A challenged shard
+     * that cannot be proven (its file lost, its bytes corrupt, or unreadable) is a fault, named
+     * once, instead of failing the answer: its challenges carry no slice (the chain accepts that
+     * only for an entry declared faulty before the seed). Every proof is decoded from its encoding
+     * and verified against the commitment and the challenges before the answer is returned.
      * A period of 0 entries has nothing to answer: no proofs, no faults.
      *
      * @param seed the period's (window's) 32-byte seed from the chain
@@ -132,15 +133,16 @@ public final class Prover {
         Commitment commitment = committed.commitment();
         if (commitment.count() == 0) {
             Challenges.derive(seed, nodeId, period, 1, c); // the same argument checks as a real answer
-            return new Answer(commitment, c, List.of(), List.of());
+            return new Answer(commitment, c, List.of(), new byte[0], List.of());
         }
         byte[] root = commitment.root();
         List<Challenge> challenges = Challenges.derive(seed, nodeId, period, commitment.count(), c);
         List<Answer.Proof> proofs = new ArrayList<>(c);
         Set<Cid> faults = new LinkedHashSet<>();
+        long[] picked = new long[c];
         for (Challenge ch : challenges) {
-            InclusionProof inclusion = committed.tree().prove(ch.entry());
-            NodeEntry entry = inclusion.entry();
+            NodeEntry entry = committed.tree().entries().get((int) ch.entry());
+            picked[ch.j()] = ch.entry();
             long chunk = ch.chunk(entry.size());
             SliceProof slice = null;
             if (!faults.contains(entry.cid())) {
@@ -156,24 +158,73 @@ public final class Prover {
                     faults.add(entry.cid());
                 }
             }
-            Answer.Proof p = new Answer.Proof(ch.j(), inclusion.encode(), slice == null ? null : slice.encode());
-            check(p, root, commitment.count(), ch, period);
-            proofs.add(p);
+            proofs.add(new Answer.Proof(ch.j(), ch.entry(), entry, slice == null ? null : slice.encode()));
         }
-        return new Answer(commitment, c, proofs, List.copyOf(faults));
+        byte[] entries = committed.tree().proveEntries(picked).encode();
+        EntriesProof proven = checkEntries(entries, root, commitment.count(), picked, period, "challenges 0 to " + (c - 1));
+        for (int j = 0; j < c; j++) {
+            check(proofs.get(j), proven.entry(picked[j]), challenges.get(j), period);
+        }
+        return new Answer(commitment, c, proofs, entries, List.copyOf(faults));
     }
 
     /**
-     * Checks a proof as a verifier would, from its bytes: the inclusion proof proves the challenged
-     * entry against (root, count), and the slice is the challenged chunk of that entry's shard.
+     * The entries proof of challenges {@code from .. to-1} of {@code answer} alone: what a
+     * SubmitProof carrying only those answers needs (the chain wants exactly the entries of its own
+     * challenges), verified before it is returned.
+     *
+     * @throws ProvingException NOT_COMMITTED when the answer's period is no longer held (or was
+     *     committed to another root); INVALID_ANSWER when the proof does not verify (a bug)
+     * @throws IllegalArgumentException for a range outside {@code [0, proofs)} or an empty one
      */
-    private static void check(Answer.Proof p, byte[] root, long count, Challenge ch, long period) throws ProvingException {
+    public byte[] entries(Answer answer, int from, int to) throws ProvingException {
+        if (from < 0 || to > answer.proofs().size() || from >= to) {
+            throw new IllegalArgumentException("challenges [" + from + ", " + to + ") of " + answer.proofs().size());
+        }
+        long period = answer.commitment().period();
+        if (from == 0 && to == answer.proofs().size()) {
+            return answer.entries();
+        }
+        Committed committed = committed(period);
+        if (committed == null || !java.util.Arrays.equals(committed.commitment().root(), answer.commitment().root())) {
+            throw new ProvingException(ProvingException.Code.NOT_COMMITTED, "period " + period
+                    + " is not held here with the answer's root (released?)");
+        }
+        long[] picked = new long[to - from];
+        for (int j = from; j < to; j++) {
+            picked[j - from] = answer.proofs().get(j).index();
+        }
+        byte[] entries = committed.tree().proveEntries(picked).encode();
+        checkEntries(entries, answer.commitment().root(), answer.commitment().count(), picked, period,
+                "challenges " + from + " to " + (to - 1));
+        return entries;
+    }
+
+    /** Decodes and verifies an entries proof made here, as the chain will. */
+    private static EntriesProof checkEntries(byte[] entries, byte[] root, long count, long[] picked, long period, String what)
+            throws ProvingException {
         try {
-            InclusionProof inclusion = InclusionProof.decode(p.inclusion(), InclusionProof.MAX_ENCODED_BYTES);
-            inclusion.verify(root, count, ch.entry());
-            NodeEntry e = inclusion.entry();
+            EntriesProof p = EntriesProof.decode(entries, entries.length, picked.length);
+            p.verify(root, count, picked);
+            return p;
+        } catch (IllegalArgumentException e) { // StorageProofException
+            throw new ProvingException(ProvingException.Code.INVALID_ANSWER, "period " + period + ", " + what
+                    + ": the entries proof built here does not verify: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Checks a proof as a verifier would, from its bytes: the entry is the one the entries proof
+     * proves at the challenged index, and the slice is the challenged chunk of that entry's shard.
+     */
+    private static void check(Answer.Proof p, NodeEntry e, Challenge ch, long period) throws ProvingException {
+        try {
+            if (!e.equals(p.entry()) || p.index() != ch.entry()) {
+                throw new IllegalArgumentException("the proof names entry " + p.index() + " (" + p.entry()
+                        + "), the entries proof has " + e + " at challenged entry " + ch.entry());
+            }
             if (p.slice() == null) {
-                return; // a fault: the inclusion proof alone
+                return; // a fault: the entry alone (in the entries proof)
             }
             SliceProof slice = SliceProof.decode(p.slice(), p.slice().length);
             long chunk = ch.chunk(e.size());
@@ -182,9 +233,9 @@ public final class Prover {
                         + (slice.firstChunk() + slice.chunkCount()) + "), the challenge asks for chunk " + chunk);
             }
             slice.verify(e.cid(), e.size());
-        } catch (IllegalArgumentException e) { // StorageProofException and SliceProofException are ones
+        } catch (IllegalArgumentException x) { // StorageProofException and SliceProofException are ones
             throw new ProvingException(ProvingException.Code.INVALID_ANSWER, "period " + period + ", challenge " + ch.j()
-                    + ": the answer built here does not verify: " + e.getMessage(), e);
+                    + ": the answer built here does not verify: " + x.getMessage(), x);
         }
     }
 

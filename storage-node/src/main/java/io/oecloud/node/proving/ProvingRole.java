@@ -53,9 +53,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *       the next block is at most {@code P·(p+1) − commitDeadline};
  *   <li>answers each open root whose window is open and whose seed the chain recorded:
  *       {@link Prover#answer} once per period, the answers from {@code first} = those accepted so
- *       far, split into {@code SubmitProof} transactions of at most {@link #MAX_PROOF_BYTES} of
- *       proofs (under the 64 KiB limit), retried each tick until the root is proven or the window
- *       closes; an entry declared faulty is answered without its slice (also when repair put the
+ *       far, in ONE {@code SubmitProof} (one entries proof for all of them, a slice each) when it
+ *       fits in {@link #MAX_SUBMIT_PROOF_BYTES} (it does at c = 32 for 100,000 entries of 8 MiB
+ *       shards: about 59 KB), split into several, each with the entries proof of its own
+ *       challenges ({@link Prover#entries}), only when it does not; retried each tick until the
+ *       root is proven or the window closes; an entry declared faulty is answered without its slice (also when repair put the
  *       shard back since); an answer naming a fault not declared before the seed cannot be accepted and is
  *       not sent (the window is missed; the dropped shards are declared for later periods);
  *   <li>releases the holds of periods that ended ({@link Prover#release}).
@@ -64,8 +66,12 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class ProvingRole implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ProvingRole.class.getName());
 
-    /** Proof bytes (inclusion + slice) per {@code SubmitProof}: 16 answers of c = 32 fit, with room for the framing. */
-    public static final int MAX_PROOF_BYTES = 48 * 1024;
+    /**
+     * The most bytes a {@code SubmitProof} message may take: the chain's transaction limit less room
+     * for the rest of the signed transaction (chain ID, sender, nonce, fee, signature and their
+     * framing: about 150 bytes).
+     */
+    public static final int MAX_SUBMIT_PROOF_BYTES = io.oecloud.chain.ledger.Ledger.MAX_TX_BYTES - 1024;
     /** CIDs per {@code DeclareFaults} transaction (the ledger's limit). */
     public static final int MAX_CIDS_PER_DECLARATION = 1024;
 
@@ -140,7 +146,7 @@ public final class ProvingRole implements AutoCloseable {
                 .register(registry);
         failed = Counter.builder("oe_proofs_failed_total")
                 .description("SubmitProof transactions refused or unsent, and answers that could not be built or sent").register(registry);
-        proofBytes = Counter.builder("oe_proof_bytes_total").description("Proof bytes (inclusion and slice) the chain accepted")
+        proofBytes = Counter.builder("oe_proof_bytes_total").description("Proof bytes (entries proofs and slices) the chain accepted")
                 .register(registry);
         buildTime = Timer.builder("oe_proof_build_seconds").description("Time to build a period's answer (and verify it)")
                 .register(registry);
@@ -322,40 +328,69 @@ public final class ProvingRole implements AutoCloseable {
         if (!a.faults().stream().allMatch(c -> declared.contains(c.toString()))) {
             return; // said once, above
         }
-        int first = root.path("answered").asInt();
-        while (first < a.proofs().size()) {
-            List<ProofAnswer> batch = new ArrayList<>();
-            long bytes = 0;
-            for (int j = first; j < a.proofs().size(); j++) {
-                Answer.Proof proof = a.proofs().get(j);
-                if (!batch.isEmpty() && bytes + proof.bytes() > MAX_PROOF_BYTES) {
-                    break;
-                }
-                ProofAnswer.Builder b = ProofAnswer.newBuilder().setInclusion(ByteString.copyFrom(proof.inclusion()));
-                // an entry declared faulty is answered without its slice, even when the shard came back since (repair)
-                if (proof.slice() != null && !declared.contains(entryOf(proof).toString())) {
-                    b.setSlice(ByteString.copyFrom(proof.slice()));
-                }
-                batch.add(b.build());
-                bytes += proof.bytes();
+        for (ChainProto.SubmitProof tx : transactions(prover, p, a, root.path("answered").asInt(), declared, MAX_SUBMIT_PROOF_BYTES)) {
+            long bytes = tx.getEntries().size();
+            for (ProofAnswer pa : tx.getAnswersList()) {
+                bytes += pa.getSlice().size();
             }
             submitted.increment();
             try {
-                client.submit(TxBody.newBuilder().setSubmitProof(ChainProto.SubmitProof.newBuilder().setPeriod(p).setFirst(first)
-                        .addAllAnswers(batch)));
+                client.submit(TxBody.newBuilder().setSubmitProof(tx));
             } catch (IOException e) {
                 failed.increment();
                 throw e; // the next tick reads the chain's count and goes on from there
             }
             accepted.increment();
             proofBytes.increment(bytes);
-            first += batch.size();
         }
         lastAnswered = p;
     }
 
-    private static Cid entryOf(Answer.Proof proof) {
-        return io.oecloud.proofs.storage.InclusionProof.decode(proof.inclusion(), proof.inclusion().length).entry().cid();
+    /**
+     * The SubmitProofs that carry answers {@code first ..} of {@code a}, in order: one holding them
+     * all when its message fits in {@code maxBytes}, else each the longest run from where the last
+     * stopped that fits (a single answer always goes, the chain judging its size). Each carries the
+     * entries proof of its own challenges ({@link Prover#entries}) and a slice an answer, except for
+     * an entry declared faulty, answered without its slice even when the shard came back since
+     * (repair).
+     */
+    static List<ChainProto.SubmitProof> transactions(Prover prover, long p, Answer a, int first, Set<String> declared, int maxBytes)
+            throws ProvingException {
+        List<ChainProto.SubmitProof> out = new ArrayList<>();
+        int total = a.proofs().size();
+        while (first < total) {
+            int n = total - first;
+            ChainProto.SubmitProof tx = submitProof(prover, p, a, first, n, declared);
+            while (tx.getSerializedSize() > maxBytes && n > 1) { // split only when it does not fit
+                n = Math.max(1, Math.min(n - 1, (int) ((long) n * maxBytes / tx.getSerializedSize())));
+                tx = submitProof(prover, p, a, first, n, declared);
+            }
+            while (n + first < total) { // the shrinking may undershoot: take more while they fit
+                ChainProto.SubmitProof more = submitProof(prover, p, a, first, n + 1, declared);
+                if (more.getSerializedSize() > maxBytes) {
+                    break;
+                }
+                tx = more;
+                n++;
+            }
+            out.add(tx);
+            first += n;
+        }
+        return out;
+    }
+
+    static ChainProto.SubmitProof submitProof(Prover prover, long p, Answer a, int first, int n, Set<String> declared)
+            throws ProvingException {
+        ChainProto.SubmitProof.Builder b = ChainProto.SubmitProof.newBuilder().setPeriod(p).setFirst(first)
+                .setEntries(ByteString.copyFrom(prover.entries(a, first, first + n)));
+        for (Answer.Proof proof : a.proofs().subList(first, first + n)) {
+            ProofAnswer.Builder pa = ProofAnswer.newBuilder();
+            if (proof.slice() != null && !declared.contains(proof.entry().cid().toString())) {
+                pa.setSlice(ByteString.copyFrom(proof.slice()));
+            }
+            b.addAnswers(pa);
+        }
+        return b.build();
     }
 
     /** What {@code GET /v1/status} shows under "proving": the chain's record as last read and this role's progress. */

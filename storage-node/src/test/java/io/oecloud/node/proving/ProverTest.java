@@ -14,7 +14,7 @@ import io.oecloud.proofs.HashFunction;
 import io.oecloud.proofs.slice.SliceProof;
 import io.oecloud.proofs.storage.Challenge;
 import io.oecloud.proofs.storage.Challenges;
-import io.oecloud.proofs.storage.InclusionProof;
+import io.oecloud.proofs.storage.EntriesProof;
 import io.oecloud.proofs.storage.NodeEntry;
 import io.oecloud.proofs.storage.NodeRoot;
 import java.nio.file.Files;
@@ -74,13 +74,20 @@ class ProverTest {
     private static void verifyAnswer(Answer a, Commitment c, byte[] seed, long period, int challenges, Map<Cid, byte[]> data) {
         assertEquals(challenges, a.challenges());
         assertEquals(c.count() == 0 ? 0 : challenges, a.proofs().size(), "one answer a challenge");
+        if (c.count() == 0) {
+            assertEquals(0, a.entries().length);
+            return;
+        }
+        long[] picked = Challenges.derive(seed, NODE, period, c.count(), challenges).stream().mapToLong(Challenge::entry).toArray();
+        EntriesProof ep = EntriesProof.decode(a.entries(), a.entries().length, challenges);
+        ep.verify(c.root(), c.count(), picked);
         for (int j = 0; j < a.proofs().size(); j++) {
             Answer.Proof p = a.proofs().get(j);
             assertEquals(j, p.j(), "in challenge order");
             Challenge ch = Challenges.one(seed, NODE, period, c.count(), p.j());
-            InclusionProof ip = InclusionProof.decode(p.inclusion(), InclusionProof.MAX_ENCODED_BYTES);
-            ip.verify(c.root(), c.count(), ch.entry());
-            NodeEntry e = ip.entry();
+            NodeEntry e = ep.entry(ch.entry());
+            assertEquals(e, p.entry());
+            assertEquals(ch.entry(), p.index());
             assertEquals(!a.faults().contains(e.cid()), p.proven(), "no slice exactly for a fault");
             if (!p.proven()) {
                 continue;
@@ -141,7 +148,17 @@ class ProverTest {
                 Answer a = p.answer(9, seed, NODE, 64);
                 assertTrue(a.complete(), "all answered");
                 verifyAnswer(a, c, seed, 9, 64, data);
-                assertTrue(a.proofBytes() < 64 * 3000, "about 2 KB a challenge, was " + a.proofBytes() / 64);
+                assertTrue(a.proofBytes() < 64 * 2000, "under 2 KB a challenge, was " + a.proofBytes() / 64);
+                // a transaction of some of the answers carries the entries proof of its own challenges
+                assertArrayEquals(a.entries(), p.entries(a, 0, 64));
+                for (int[] r : new int[][] {{0, 16}, {16, 64}, {63, 64}, {5, 6}}) {
+                    long[] sub = Challenges.derive(seed, NODE, 9, c.count(), 64).subList(r[0], r[1]).stream()
+                            .mapToLong(Challenge::entry).toArray();
+                    byte[] e = p.entries(a, r[0], r[1]);
+                    EntriesProof.decode(e, e.length, sub.length).verify(c.root(), c.count(), sub);
+                }
+                assertThrows(IllegalArgumentException.class, () -> p.entries(a, 3, 3));
+                assertThrows(IllegalArgumentException.class, () -> p.entries(a, 0, 65));
             }
         }
     }
@@ -256,12 +273,13 @@ class ProverTest {
             byte[] seed = seed();
             Answer a = p.answer(0, seed, NODE, 32);
             verifyAnswer(a, c, seed, 0, 32, data);
-            int inclusion = 1 + 1 + cid(big).toBytes().length + 4 + 1; // index 0, no siblings, size 2^23
+            int entries = 1 + 1 + 1 + cid(big).toBytes().length + 4 + 1; // one entry, index 0, size 2^23, no siblings
+            assertEquals(entries, a.entries().length);
             for (Answer.Proof pr : a.proofs()) {
                 assertTrue(pr.proven());
                 assertTrue(pr.slice().length <= 8 + 13 * 32 + 1024, "header ≤ 8, 13 siblings, one chunk: " + pr.slice().length);
-                assertEquals(inclusion, pr.inclusion().length);
             }
+            assertEquals(entries + a.proofs().stream().mapToLong(Answer.Proof::bytes).sum(), a.proofBytes());
         }
     }
 
