@@ -39,9 +39,12 @@ import java.util.function.Consumer;
  * (the query's {@code provenAfter}: the first period after p whose root N proved). While it is
  * open: a missed window makes N suspect of every block (the chain holds only N's root and entry
  * count, not which shards it lost); a CID declared (or found) faulty makes N suspect of that CID.
- * Standing: registered, active and no fault list at all in the periods the chain retains (its
- * {@code retainPeriods}: 4 on the devnet, 16 by default) is {@link HolderRecords.Standing#CLEAN};
- * registered otherwise {@code RECORD}; not registered {@code UNKNOWN}.
+ * Standing: registered, active, no fault list at all in the periods the chain retains (its
+ * {@code retainPeriods}: 4 on the devnet, 16 by default) and not in poor standing with the timed
+ * audits ({@code poorStanding}: too many failed audits lately) is
+ * {@link HolderRecords.Standing#CLEAN}; registered otherwise {@code RECORD}; not registered
+ * {@code UNKNOWN}. The audits change standing only: a failed audit names no shard the chain knows
+ * is lost, so it makes no holder suspect.
  */
 final class ChainRecords implements HolderRecords, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ChainRecords.class.getName());
@@ -153,8 +156,13 @@ final class ChainRecords implements HolderRecords, AutoCloseable {
                     + " are refused");
         }
         Map<PeerId, Boolean> active = new HashMap<>();
+        Set<PeerId> poor = new HashSet<>();
         for (JsonNode n : nodes) {
-            active.put(peer(n.path("address"), "/storage-nodes"), n.path("active").asBoolean(false));
+            PeerId p = peer(n.path("address"), "/storage-nodes");
+            active.put(p, n.path("active").asBoolean(false));
+            if (n.path("poorStanding").asBoolean(false)) {
+                poor.add(p); // its timed audits failed too often lately
+            }
         }
         Set<PeerId> all = new HashSet<>();
         Map<PeerId, Set<Cid>> cids = new HashMap<>();
@@ -221,7 +229,7 @@ final class ChainRecords implements HolderRecords, AutoCloseable {
             cursor = n;
         }
         Map<PeerId, Standing> standing = new HashMap<>();
-        active.forEach((p, a) -> standing.put(p, a && !withRecord.contains(p) ? Standing.CLEAN : Standing.RECORD));
+        active.forEach((p, a) -> standing.put(p, a && !withRecord.contains(p) && !poor.contains(p) ? Standing.CLEAN : Standing.RECORD));
         Map<PeerId, Set<Cid>> frozen = new HashMap<>();
         cids.forEach((p, s) -> frozen.put(p, Set.copyOf(s)));
         return new View(Map.copyOf(standing), Set.copyOf(all), Map.copyOf(frozen), Set.copyOf(open), lists, clock.instant());

@@ -193,4 +193,15 @@ class ChainRecordsTest {
             assertTrue(three.await(30, TimeUnit.SECONDS), "still reading after failures: " + reads.get());
         }
     }
+
+    @Test
+    void poorStandingWithTheAudits_isARecord_notASuspect() {
+        ArrayNode n = nodes(clean, declared);
+        ((ObjectNode) n.get(1)).put("poorStanding", true);
+        chainSays(n, page(null));
+        records.refresh();
+        assertEquals(Standing.CLEAN, records.standing(clean));
+        assertEquals(Standing.RECORD, records.standing(declared), "failed timed audits lately: placed after the clean nodes");
+        assertFalse(records.suspectOfAny(declared), "an audit names no lost shard: its holdings still count");
+    }
 }
