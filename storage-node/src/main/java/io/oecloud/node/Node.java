@@ -27,7 +27,8 @@ import java.util.Map;
  * dependency order: storage (store, p2p host and DHT, object service, upkeep), then the super-node
  * (ledger and CometBFT; the API serves its routes), then the chain link (the node's account and
  * transactions: through its own ledger on a super-node, through {@code chain-rpc} and
- * {@code chain-mempool} elsewhere), then the proving role when {@code prove} is set, then the HTTP API, whose address goes to
+ * {@code chain-mempool} elsewhere), then the proving role when {@code prove} is set, then the chain's
+ * records (fault lists for repair, standings for placement: {@link ChainRecords}), then the HTTP API, whose address goes to
  * {@code DATA_DIR/api} last, for client commands to find. {@link #close} closes them in reverse.
  */
 public final class Node implements AutoCloseable {
@@ -42,20 +43,25 @@ public final class Node implements AutoCloseable {
     /** How often a super-node's auditor role looks at the chain's window, and how long a node trusts its read of the committee. */
     private static final Duration AUDIT_TICK = Duration.ofSeconds(1);
     private static final Duration COMMITTEE_FRESH = Duration.ofSeconds(1);
+    /** How often a node reads the chain's storage-node records and fault lists (repair and placement follow them). */
+    private static final Duration CHAIN_RECORDS_REFRESH = Duration.ofSeconds(10);
 
     private final Roles roles;
 
     /**
-     * The storage role's status with the chain link's under "chain", the proving role's (when it
-     * runs) under "proving" and the audits' under "audits" (this node's record as the chain keeps
-     * it is in "proving"; here: audits answered, and a super-node's auditor role).
+     * The storage role's status with the chain link's under "chain", the chain's records of holders
+     * under "chainRecords", the proving role's (when it runs) under "proving" and the audits' under
+     * "audits" (this node's record as the chain keeps it is in "proving"; here: audits answered,
+     * and a super-node's auditor role).
      */
-    private record WithChain(StorageNode storage, ChainLink link, ProvingRole proving, java.util.function.Supplier<Map<String, Object>> audits)
+    private record WithChain(StorageNode storage, ChainLink link, ProvingRole proving, ChainRecords records,
+                             java.util.function.Supplier<Map<String, Object>> audits)
             implements NodeApiServer.StatusSource {
         @Override
         public Map<String, Object> status() {
             Map<String, Object> m = new LinkedHashMap<>(storage.status());
             m.put("chain", link.status());
+            m.put("chainRecords", records.status());
             if (proving != null) {
                 m.put("proving", proving.status());
             }
@@ -129,9 +135,15 @@ public final class Node implements AutoCloseable {
         ProvingRole proving = link == null || !config.prove() ? null : roles.start("proving",
                 () -> new ProvingRole(link.client(), endpoints.rpc(), new Prover(storage.store), storage.store, storage.metrics,
                         config.proveCollateral(), config.capacity()).start(PROVING_TICK));
+        // The chain's fault lists reach repair, its records placement: read in the background, from memory for callers.
+        ChainRecords records = link == null ? null : roles.start("chain records", () -> {
+            ChainRecords r = ChainRecords.over(endpoints.rpc(), CHAIN_DEADLINE_MILLIS, InstantSource.system(), storage.metrics);
+            storage.followChain(r);
+            return r.start(CHAIN_RECORDS_REFRESH, storage::chainRecordsChanged);
+        });
         java.util.function.Supplier<Map<String, Object>> audits = link == null ? null
                 : startAudits(roles, config, storage, link, endpoints.rpc(), Ledger.address(id.publicKey()));
-        NodeApiServer.StatusSource status = link == null ? storage : new WithChain(storage, link, proving, audits);
+        NodeApiServer.StatusSource status = link == null ? storage : new WithChain(storage, link, proving, records, audits);
         NodeApiServer server = roles.start("API", () -> {
             NodeApiServer s = new NodeApiServer(p2p.service(() -> { }), storage.objects, access, apiLimits).withStatus(status);
             if (chainNode != null) {

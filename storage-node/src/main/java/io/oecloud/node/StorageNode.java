@@ -129,6 +129,8 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
         this.catchUp = RepairQueue.of(repair);
         objects.onDegraded(catchUp::add);
         p2p.host.onConnection(c -> catchUp.wake());
+        // Objects whose listed holders the chain caught are repaired at once, not at the next pass.
+        this.chainRepairs = new RepairQueue(repair::chainCatchUp, java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(30), 10_000);
         every(schedule.scrub(), "scrub", this::scrub);
         every(schedule.garbage(), "gc", this::collectGarbage);
         every(schedule.repair(), "repair", this::repair);
@@ -166,6 +168,47 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
     private final io.oecloud.node.object.RepairService repair;
     /** Objects stored short of full redundancy, retried until whole. */
     final RepairQueue catchUp;
+    /** Objects listing holders the chain caught, repaired until none is short. */
+    final RepairQueue chainRepairs;
+    private final Object chainScan = new Object();
+    private long chainGeneration;
+
+    /**
+     * Follows {@code records} (the chain's word on holders) from now on: probes and repair stop
+     * counting the holders it names suspect, placement prefers the nodes it ranks best. Call
+     * {@link #chainRecordsChanged} whenever its generation may have changed.
+     */
+    void followChain(io.oecloud.node.object.HolderRecords records) {
+        objects.holderRecords(records);
+    }
+
+    /**
+     * When the records' generation changed since the last call: finds the objects held here that
+     * list a holder the chain caught and queues them for repair (a local scan of the manifests
+     * held here, nothing on the network). Never throws: a failure is logged and the next change
+     * scans again.
+     */
+    void chainRecordsChanged(io.oecloud.node.object.HolderRecords records) {
+        synchronized (chainScan) {
+            long g = records.generation();
+            if (g == chainGeneration) {
+                return;
+            }
+            try {
+                List<Cid> found = repair.chainFaulted();
+                chainGeneration = g;
+                for (Cid c : found) {
+                    chainRepairs.addFresh(c);
+                }
+                if (!found.isEmpty()) {
+                    LOG.log(System.Logger.Level.INFO, "the chain caught holders of shards of {0} objects held here: repairing them",
+                            found.size());
+                }
+            } catch (StoreException | RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "looking for objects with holders the chain caught failed: {0}", e.getMessage());
+            }
+        }
+    }
 
     private void repair() {
         try {
@@ -253,6 +296,7 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
         m.put("segmentSize", config.segmentSize());
         m.put("writeQuorum", config.writeQuorum());
         m.put("repairQueue", catchUp.size());
+        m.put("chainRepairQueue", chainRepairs.size());
         return m;
     }
 
@@ -288,6 +332,7 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
     @Override
     public void close() {
         catchUp.close();
+        chainRepairs.close();
         upkeep.shutdownNow();
         announcer.close();
         p2p.close();

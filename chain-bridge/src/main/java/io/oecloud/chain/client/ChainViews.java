@@ -92,6 +92,15 @@ public final class ChainViews {
                 : View.ok(v));
     }
 
+    /**
+     * The fault lists the chain still holds, a page at a time (the {@code /storage-faults} query):
+     * {@code after} is "" or the {@code next} of the page before; 400 for a malformed one.
+     */
+    public CompletableFuture<View> storageFaults(String after) {
+        return rpc.query("/storage-faults", after).thenApply(v -> v == null
+                ? View.error(400, "'" + after + "' is not a cursor of /storage-faults (\"next\" of the page before)") : View.ok(v));
+    }
+
     /** The ledger's parameters, pools and supply counters (its {@code /params} query). */
     public CompletableFuture<View> params() {
         return rpc.query("/params", "").thenApply(View::ok);

@@ -24,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
  *   GET  /v1/chain/accounts/{addr}[?prove=true], /v1/chain/accounts/{addr}/txs, /v1/chain/txs/{hash}
  *   GET  /v1/chain/cids/{cid}[?prove=true]
  *   GET  /v1/chain/storage-nodes, /v1/chain/storage-nodes/{peer}   (registered storage nodes: collateral, record, roots, faults)
+ *   GET  /v1/chain/storage-faults[?after=NEXT]   (every node's fault lists the chain holds, a page at a time)
  *   GET  /v1/chain/light/commit/{height}, /v1/chain/light/validators/{height}   (what a light client checks)
  *   POST /v1/chain/txs[?wait=commit]   body = signed transaction bytes, into the ledger's mempool
  *   GET  /v1/chain/mempool             {"pending"}
@@ -51,6 +52,13 @@ public final class ChainRoutes {
                 .add(HttpMethod.GET, "/v1/chain/params", r -> view(chain.params()))
                 .add(HttpMethod.GET, "/v1/chain/beacon", r -> view(chain.beacon()))
                 .add(HttpMethod.GET, "/v1/chain/storage-nodes", r -> view(chain.storageNodes()))
+                .add(HttpMethod.GET, "/v1/chain/storage-faults", r -> {
+                    String after = r.query().parameters().getOrDefault("after", java.util.List.of("")).get(0);
+                    if (after.length() > 160) {
+                        throw new HttpError(HttpResponseStatus.BAD_REQUEST, "a cursor is ADDRESS/PERIOD, at most 160 characters");
+                    }
+                    return view(chain.storageFaults(after));
+                })
                 .add(HttpMethod.GET, "/v1/chain/storage-nodes/{peer...}", r -> {
                     peerId(r.param("peer"));
                     return view(chain.storageNode(r.param("peer")));

@@ -18,7 +18,9 @@ import java.util.Map;
 
 /**
  * ABCI queries, answered at the committed height in JSON: {@code /account} (data = address),
- * {@code /cid} (data = CID), {@code /candidates}, {@code /params}. With {@code prove}, the
+ * {@code /cid} (data = CID), {@code /candidates}, {@code /params}, {@code /beacon},
+ * {@code /storage-nodes}, {@code /storage-node} (data = address), {@code /storage-faults} (data =
+ * a cursor, see {@link #storageFaults}). With {@code prove}, the
  * {@code /account} and {@code /cid} answers carry a {@link StateTree} proof of the state entry
  * (its presence, or its absence) as proof op {@link StateTree#PROOF_TYPE}.
  *
@@ -26,7 +28,11 @@ import java.util.Map;
  */
 final class Queries {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final List<String> PATHS = List.of("/account", "/cid", "/candidates", "/params", "/beacon", "/storage-nodes", "/storage-node", "/audits");
+    private static final List<String> PATHS = List.of("/account", "/cid", "/candidates", "/params", "/beacon", "/storage-nodes", "/storage-node",
+            "/audits", "/storage-faults");
+    /** Fault lists per {@code /storage-faults} page, and CIDs (a page holds at least one list whatever its size). */
+    static final int FAULTS_PAGE = 256;
+    static final int FAULT_CIDS_PAGE = 16_384;
 
     private Queries() {}
 
@@ -34,6 +40,11 @@ final class Queries {
     static ResponseQuery answer(RequestQuery r, BlockCommitter blocks, Fees fees) throws IOException {
         LedgerState committed = blocks.committed();
         String data = r.getData().toString(StandardCharsets.UTF_8);
+        if (r.getPath().equals("/storage-faults") && storageFaultsCursor(data) == null) {
+            return ResponseQuery.newBuilder().setHeight(committed.height()).setKey(r.getData()).setCode(1)
+                    .setLog("a /storage-faults cursor is empty or ADDRESS/PERIOD (the last page's \"next\"), not '"
+                            + (data.length() > 80 ? data.substring(0, 80) + "…" : data) + "'").build();
+        }
         Object answer = switch (r.getPath()) {
             case "/account" -> account(committed, data);
             case "/cid" -> cid(committed, data);
@@ -43,6 +54,7 @@ final class Queries {
             case "/storage-nodes" -> storageNodes(committed);
             case "/storage-node" -> storageNode(committed, data);
             case "/audits" -> audits(committed, data);
+            case "/storage-faults" -> storageFaults(committed, data);
             default -> null;
         };
         ResponseQuery.Builder b = ResponseQuery.newBuilder().setHeight(committed.height()).setKey(r.getData());
@@ -60,7 +72,7 @@ final class Queries {
         if (answer == null) {
             boolean known = PATHS.contains(r.getPath());
             return b.setCode(known ? 2 : 1).setLog(known ? data + " is not registered" : "unknown query path '" + r.getPath()
-                    + "' (known: /account, /cid, /candidates, /params, /beacon, /storage-nodes, /storage-node, /audits)").build();
+                    + "' (known: /account, /cid, /candidates, /params, /beacon, /storage-nodes, /storage-node, /audits, /storage-faults)").build();
         }
         return b.setCode(0).setValue(ByteString.copyFrom(JSON.writeValueAsBytes(answer))).build();
     }
@@ -192,6 +204,90 @@ final class Queries {
             faults.add(e);
         });
         m.put("faults", faults);
+        return m;
+    }
+
+    /** A parsed {@code /storage-faults} cursor: after this node's list of this period. */
+    record Cursor(String node, long period) {}
+
+    /** The cursor in {@code data}: "" (from the start) or "ADDRESS/PERIOD"; null when malformed. */
+    static Cursor storageFaultsCursor(String data) {
+        if (data.isEmpty()) {
+            return new Cursor("", -1);
+        }
+        int slash = data.lastIndexOf('/');
+        if (slash <= 0 || slash > 128 || data.length() - slash - 1 > 19) {
+            return null;
+        }
+        try {
+            long period = Long.parseLong(data.substring(slash + 1));
+            return period < 0 ? null : new Cursor(data.substring(0, slash), period);
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Every fault list the state holds (the last {@code retainPeriods} periods), by node address
+     * then period: {@code {"height", "period", "retainPeriods", "faults": [{"node", "period",
+     * "missed", "cids", "provenAfter"}], "next"}}. {@code provenAfter} is the first later period
+     * whose root the node proved (null while none is): a fault list with one is answered for. A
+     * page holds at most {@value #FAULTS_PAGE} lists and about {@value #FAULT_CIDS_PAGE} CIDs;
+     * {@code next} (null on the last page) is the cursor for the following one. Only nodes whose
+     * record counts a miss or a declared fault can have lists, so the others cost nothing.
+     *
+     * @param data "" or the cursor {@code next} of the page before (see {@link #storageFaultsCursor})
+     */
+    static Map<String, Object> storageFaults(LedgerState s, String data) {
+        Cursor after = storageFaultsCursor(data);
+        if (after == null) {
+            throw new IllegalArgumentException("malformed cursor"); // answer() refuses it first
+        }
+        long current = s.height() < 0 ? 0 : s.storageParams().windowing().period(s.height());
+        List<Map<String, Object>> lists = new ArrayList<>();
+        String next = null;
+        int cids = 0;
+        outer:
+        for (Map.Entry<String, LedgerState.StorageNode> e : s.storageNodes().tailMap(after.node()).entrySet()) {
+            String addr = e.getKey();
+            LedgerState.StorageNode n = e.getValue();
+            if (n.missed() == 0 && n.faultsDeclared() == 0) {
+                continue;
+            }
+            for (Map.Entry<Long, LedgerState.FaultList> f : s.storageFaultsOf(addr).entrySet()) {
+                long period = f.getKey();
+                if (addr.equals(after.node()) && period <= after.period()) {
+                    continue;
+                }
+                if (lists.size() == FAULTS_PAGE || (!lists.isEmpty() && cids + f.getValue().cids().size() > FAULT_CIDS_PAGE)) {
+                    Map<String, Object> last = lists.getLast();
+                    next = last.get("node") + "/" + last.get("period");
+                    break outer;
+                }
+                Long provenAfter = null;
+                for (long q = period + 1; q <= current + 1; q++) {
+                    LedgerState.StorageRoot r = s.storageRoot(q, addr);
+                    if (r != null && r.status() == LedgerState.StorageRoot.PROVEN) {
+                        provenAfter = q;
+                        break;
+                    }
+                }
+                Map<String, Object> m = new java.util.LinkedHashMap<>();
+                m.put("node", addr);
+                m.put("period", period);
+                m.put("missed", f.getValue().missed());
+                m.put("cids", List.copyOf(f.getValue().cids()));
+                m.put("provenAfter", provenAfter);
+                lists.add(m);
+                cids += f.getValue().cids().size();
+            }
+        }
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("height", s.height());
+        m.put("period", current);
+        m.put("retainPeriods", s.storageParams().retainPeriods());
+        m.put("faults", lists);
+        m.put("next", next);
         return m;
     }
 

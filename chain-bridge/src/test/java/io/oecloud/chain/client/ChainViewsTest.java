@@ -188,4 +188,21 @@ class ChainViewsTest {
         assertEquals(404, missing.status());
         assertEquals(Map.of("error", "height 99 must be less than or equal to the current blockchain height 5"), missing.body());
     }
+
+    @Test
+    void storageFaults_passesThePage_andAMalformedCursorIs400() throws Exception {
+        String page = "{\"height\": 70, \"period\": 3, \"retainPeriods\": 4, \"faults\": [{\"node\": \"12D3KooWx\", \"period\": 2,"
+                + " \"missed\": true, \"cids\": [], \"provenAfter\": null}], \"next\": null}";
+        // first match wins: the cursor "z" (0x7a) before the empty one
+        answers.put("/abci_query?path=%22/storage-faults%22&data=0x7a", "{\"result\": {\"response\": {\"code\": 1,"
+                + " \"log\": \"a /storage-faults cursor is empty or ADDRESS/PERIOD\"}}}");
+        answers.put("/abci_query?path=%22/storage-faults%22&data=0x", "{\"result\": {\"response\": {\"code\": 0, \"value\": \""
+                + Base64.getEncoder().encodeToString(page.getBytes(StandardCharsets.UTF_8)) + "\"}}}");
+        ChainViews.View v = get(views.storageFaults(""));
+        assertEquals(200, v.status());
+        assertEquals(JSON.readTree(page), body(v));
+        ChainViews.View bad = get(views.storageFaults("z"));
+        assertEquals(400, bad.status());
+        assertEquals(Map.of("error", "'z' is not a cursor of /storage-faults (\"next\" of the page before)"), bad.body());
+    }
 }

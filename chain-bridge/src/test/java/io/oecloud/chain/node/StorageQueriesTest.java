@@ -2,6 +2,7 @@ package io.oecloud.chain.node;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -64,5 +65,70 @@ class StorageQueriesTest {
         JsonNode params = JSON.valueToTree(Queries.params(c.state, null));
         assertEquals(20, params.path("storage").path("periodBlocks").asInt());
         assertEquals("9500000", params.path("storageCollateral").asText());
+    }
+
+    @Test
+    void storageFaults_listEachFaultList_untilALaterPeriodIsProven() throws Exception {
+        Identity a = Identity.fromSeed(new byte[32]);
+        byte[] sb = new byte[32];
+        sb[0] = 9;
+        Identity b = Identity.fromSeed(sb);
+        StorageChain c = new StorageChain(31, a, b);
+        StorageChain.Shards shards = new StorageChain.Shards(31, 10);
+        String addrA = StorageChain.addr(a);
+        String addrB = StorageChain.addr(b);
+        c.runTo(5);
+        for (Identity id : List.of(a, b)) {
+            assertEquals(Ledger.Code.OK, c.submit(id, StorageChain.register(1L << 30, BigInteger.valueOf(5_000_000))).code());
+            assertEquals(Ledger.Code.OK, c.submit(id, StorageChain.commit(1, shards.tree.root(), shards.tree.count())).code());
+        }
+        Cid lost = shards.tree.entries().get(0).cid();
+        assertEquals(Ledger.Code.OK, c.submit(b, StorageChain.declare(1, List.of(lost))).code());
+        byte[] idB = Storage.nodeId(addrB);
+        c.runTo(c.windows().nodeBlocks(idB, 1).end() + 1); // b's window of period 1 went by unanswered: missed
+        assertEquals(Ledger.Code.OK, c.submit(b, StorageChain.commit(2, shards.tree.root(), shards.tree.count())).code());
+
+        JsonNode page = JSON.valueToTree(Queries.storageFaults(c.state, ""));
+        assertEquals(2, page.path("faults").size(), "both missed period 1 (neither answered): " + page);
+        JsonNode fa = byNode(page, addrA);
+        assertEquals(true, fa.path("missed").asBoolean());
+        assertEquals(0, fa.path("cids").size());
+        JsonNode f = byNode(page, addrB);
+        assertEquals(addrB, f.path("node").asText());
+        assertEquals(1, f.path("period").asLong());
+        assertEquals(true, f.path("missed").asBoolean());
+        assertEquals(List.of(lost.toString()), List.of(f.path("cids").get(0).asText()));
+        assertTrue(f.path("provenAfter").isNull(), "no later period proven yet: " + f);
+        assertTrue(page.path("next").isNull());
+        assertEquals(4, page.path("retainPeriods").asLong());
+
+        // b proves period 2: its fault list of period 1 is answered for
+        var w = c.windows().nodeBlocks(idB, 2);
+        c.runTo(w.first() + 1);
+        byte[] seed = c.state.storageSeed(2, c.windows().nodeWindow(idB));
+        assertEquals(Ledger.Code.OK, c.submit(b, StorageChain.proof(2, 0, shards.answers(seed, idB, 2, 0, 32, shards.content))).code());
+        page = JSON.valueToTree(Queries.storageFaults(c.state, ""));
+        assertEquals(2, byNode(page, addrB).path("provenAfter").asLong(), page.toString());
+        assertTrue(byNode(page, addrA).path("provenAfter").isNull(), "a proved nothing since: " + page);
+
+        // the cursor goes past the list it names; a malformed one is refused
+        String first = page.path("faults").get(0).path("node").asText();
+        String second = page.path("faults").get(1).path("node").asText();
+        JsonNode rest = JSON.valueToTree(Queries.storageFaults(c.state, first + "/1"));
+        assertEquals(1, rest.path("faults").size());
+        assertEquals(second, rest.path("faults").get(0).path("node").asText());
+        assertEquals(0, JSON.valueToTree(Queries.storageFaults(c.state, second + "/1")).path("faults").size());
+        for (String bad : new String[] {"x", "/5", addrB + "/-1", addrB + "/x", addrB + "/99999999999999999999"}) {
+            assertNull(Queries.storageFaultsCursor(bad), bad);
+        }
+    }
+
+    private static JsonNode byNode(JsonNode page, String node) {
+        for (JsonNode f : page.path("faults")) {
+            if (f.path("node").asText().equals(node)) {
+                return f;
+            }
+        }
+        throw new AssertionError(node + " has no fault list in " + page);
     }
 }

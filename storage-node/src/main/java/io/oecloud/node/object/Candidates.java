@@ -23,10 +23,12 @@ import java.util.Set;
 final class Candidates {
     private final Host host;
     private final Troubled troubled;
+    private final java.util.function.Supplier<HolderRecords> records;
 
-    Candidates(Host host, Troubled troubled) {
+    Candidates(Host host, Troubled troubled, java.util.function.Supplier<HolderRecords> records) {
         this.host = host;
         this.troubled = troubled;
+        this.records = records;
     }
 
     /** Every node that stores shards, nearest to {@code key} first. */
@@ -46,11 +48,23 @@ final class Candidates {
     }
 
     /**
-     * The nodes to try for a segment's n shards: nearest to {@code key} first, subnet-diverse
-     * among the first n, recently troubled nodes last ({@link Placement#order}).
+     * The nodes to try for a segment's n shards: by standing on the chain (registered with a clean
+     * record, then registered, then the rest: {@link Placement#byStanding}), nearest to
+     * {@code key} first within a standing, subnet-diverse among the first n, recently troubled
+     * nodes last ({@link Placement#order}).
      */
     List<PeerId> forPlacement(byte[] key, int n) {
-        return Placement.order(nearest(key), this::subnetOf, troubled::test, n);
+        return Placement.order(preferred(nearest(key)), this::subnetOf, troubled::test, n);
+    }
+
+    /** {@code peers} by standing on the chain, in their order within one standing. */
+    List<PeerId> preferred(List<PeerId> peers) {
+        return Placement.byStanding(peers, records.get()::standing);
+    }
+
+    /** The records followed now. */
+    HolderRecords records() {
+        return records.get();
     }
 
     private String subnetOf(PeerId p) {

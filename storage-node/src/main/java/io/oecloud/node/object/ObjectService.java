@@ -144,6 +144,9 @@ public final class ObjectService implements ObjectStore {
     private final Upload upload;
     private final Directories directories;
     private final OwnedObjects owned;
+    final MeterRegistry metrics;
+    /** What the chain says about holders (set once the chain link is up), {@link HolderRecords#NONE} without one. */
+    private volatile HolderRecords records = HolderRecords.NONE;
 
     /**
      * @param io the node's short disk and network tasks (this node's own store, DHT lookups of probes)
@@ -154,12 +157,13 @@ public final class ObjectService implements ObjectStore {
                          Config config, ExecutorService io, Consumer<Cid> storedLocally,
                          MeterRegistry metrics) {
         Ticker ticker = Ticker.systemTicker();
+        this.metrics = metrics;
         this.config = config;
         this.ownerKey = owner.publicKey();
         this.local = local;
         Troubled troubled = new Troubled(ticker, metrics);
         this.holders = new NodeShardHolders(host.peerId(), local, shards, ownerKey, io, storedLocally, troubled);
-        this.candidates = new Candidates(host, troubled);
+        this.candidates = new Candidates(host, troubled, this::records);
         Providers providers = Providers.of(dht, host);
         this.release = new PinRelease(holders);
         this.placer = new Placer(holders, troubled, release, ticker, metrics);
@@ -175,7 +179,7 @@ public final class ObjectService implements ObjectStore {
         this.download = new Download(config, owner, new SegmentReader(fetcher, troubled, codecs, ticker, metrics), budget, metrics);
         this.directories = new Directories(manifests, owner);
         this.owned = new OwnedObjects(manifests, local, holders, candidates, providers, ownerKey);
-        this.probes = new Probes(holders, providers, manifests, io);
+        this.probes = new Probes(holders, providers, manifests, io, this::records);
     }
 
     @Override
@@ -217,6 +221,19 @@ public final class ObjectService implements ObjectStore {
     @Override
     public Health health(Cid cid) throws ObjectException {
         return probes.health(cid);
+    }
+
+    /**
+     * Follows {@code records} from now on: repair does not count a holder it names suspect, and
+     * placement prefers the nodes it ranks best ({@link HolderRecords}).
+     */
+    public void holderRecords(HolderRecords records) {
+        this.records = java.util.Objects.requireNonNull(records);
+    }
+
+    /** The records followed now ({@link HolderRecords#NONE} until {@link #holderRecords} is called). */
+    HolderRecords records() {
+        return records;
     }
 
     /** Called with each object stored short of full redundancy, for repair to catch up on it at once. */

@@ -13,7 +13,8 @@ import java.util.function.Predicate;
  * Orders the nodes that will hold a segment's shards. The nearest nodes to the segment key come
  * first, but no two of the first picks share a subnet (/24 for IPv4, /48 for IPv6) while nodes in
  * other subnets are left, so one rack, home router or hosting account losing power cannot take more
- * than its share of a segment; nodes that recently failed or said they are full go last.
+ * than its share of a segment; nodes that recently failed or said they are full go last. Before
+ * that, {@link #byStanding} puts the nodes the chain trusts most first.
  */
 final class Placement {
     private Placement() {}
@@ -55,6 +56,21 @@ final class Placement {
             }
         }
         out.addAll(bad);
+        return out;
+    }
+
+    /**
+     * {@code peers} by standing (registered with collateral and a clean record first, then
+     * registered with a record, then unregistered or unknown), in their given order within one
+     * standing: a stable sort, so a network where every node stands alike keeps its order.
+     */
+    static List<PeerId> byStanding(List<PeerId> peers, Function<PeerId, HolderRecords.Standing> standing) {
+        List<PeerId> out = new ArrayList<>(peers);
+        java.util.Map<PeerId, HolderRecords.Standing> of = new java.util.HashMap<>();
+        for (PeerId p : peers) {
+            of.put(p, standing.apply(p));
+        }
+        out.sort(java.util.Comparator.comparing(of::get));
         return out;
     }
 

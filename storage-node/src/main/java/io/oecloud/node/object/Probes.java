@@ -36,18 +36,45 @@ final class Probes {
     private final Providers providers;
     private final ManifestStore manifests;
     private final Executor io;
+    private final java.util.function.Supplier<HolderRecords> records;
 
-    /** @param io where the blocking DHT lookups of a probe run */
-    Probes(ShardHolders holders, Providers providers, ManifestStore manifests, Executor io) {
+    /**
+     * @param io where the blocking DHT lookups of a probe run
+     * @param records the chain's word on holders: a suspect one is not counted whatever it answers
+     */
+    Probes(ShardHolders holders, Providers providers, ManifestStore manifests, Executor io,
+           java.util.function.Supplier<HolderRecords> records) {
         this.holders = holders;
         this.providers = providers;
         this.manifests = manifests;
         this.io = io;
+        this.records = records;
     }
 
-    /** Whether {@code peer} holds a good copy of {@code cid}. */
+    /**
+     * Whether {@code peer} holds a good copy of {@code cid}: it answers HAS and the chain does not
+     * hold it suspect of that block ({@link HolderRecords#suspect}; then it is not even asked).
+     */
     CompletableFuture<Boolean> holds(PeerId peer, Cid cid) {
+        if (records.get().suspect(peer, cid)) {
+            return CompletableFuture.completedFuture(false);
+        }
         return holders.has(peer, cid);
+    }
+
+    /**
+     * Whether {@code peer} answers HAS for {@code cid} within 30 s, whatever the chain says of it:
+     * for repair to see that a node it cannot count (a suspect) already holds a copy it gave it.
+     */
+    boolean answersHas(PeerId peer, Cid cid) {
+        try {
+            return holders.has(peer, cid).get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (ExecutionException | TimeoutException e) {
+            return false;
+        }
     }
 
     /** Providers of {@code cid} the DHT knows, best effort. */
@@ -72,8 +99,9 @@ final class Probes {
     }
 
     /**
-     * For each shard of the segment, the nodes that answer HAS for a good copy: the holders the
-     * manifest lists, and, for a shard none of them still has, the DHT's providers (repair moved it).
+     * For each shard of the segment, the nodes that answer HAS for a good copy and that the chain
+     * does not hold suspect of it: the holders the manifest lists, and, for a shard none of them
+     * still has, the DHT's providers (repair moved it).
      * Within 60 s; what did not answer by then counts as not holding.
      */
     List<Set<PeerId>> probe(Segment seg) {

@@ -92,6 +92,19 @@ public final class RepairQueue implements AutoCloseable {
     }
 
     /**
+     * Queues {@code cid}; one already waiting is looked at whole at its next attempt (its
+     * shortfall forgotten): what made it short may have grown since.
+     */
+    public synchronized void addFresh(Cid cid) {
+        Entry e = entries.get(cid);
+        if (e == null) {
+            add(cid);
+        } else {
+            e.todo = null;
+        }
+    }
+
+    /**
      * Tries every waiting object now (at most one wake a second), whatever its backoff, which
      * starts again: a node that was missing may be back. Cheap and non-blocking (event loops call it).
      */

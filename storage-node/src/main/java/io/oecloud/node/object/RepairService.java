@@ -34,6 +34,14 @@ import java.util.function.Consumer;
  * r is: it was never whole. Such objects are also handed to {@link RepairQueue}, which calls
  * {@link #catchUp} until they are whole instead of waiting for the next pass.
  *
+ * <p>On a node linked to OEChain, the chain's fault lists reach repair through
+ * {@link HolderRecords}: a holder the chain caught (a missed window, a fault declared or found) is
+ * not counted as holding the shards it names, even when it answers HAS, and ranks last as the
+ * place for the rebuilt shard. {@link #chainFaulted} finds the objects held here that list such a
+ * holder whenever the records' {@link HolderRecords#generation} changes; a {@link RepairQueue}
+ * over {@link #chainCatchUp} repairs them at once (whatever r is: the chain proved the loss), each
+ * segment by the node that acts for it, as in a pass.
+ *
  * <p>Every manifest passes {@link Manifests#parse} before anything acts on it, and only one that
  * carries its owner's valid signature is copied to another node. One that was written before
  * signatures is repaired (its segments, never its copies) only by the node whose key it names and
@@ -55,6 +63,12 @@ public final class RepairService {
     private final Download download;
     private final Codecs codecs;
     private final int r;
+    private final java.util.function.Supplier<HolderRecords> records;
+    private final io.micrometer.core.instrument.Counter chainFaults;
+    private final io.micrometer.core.instrument.Counter chainRebuilt;
+    /** (holder, shard) pairs counted in {@code oe_repair_chain_faults_total} lately, so each is counted once. */
+    private final Cache<String, Boolean> chainSeen = Caffeine.newBuilder().maximumSize(100_000)
+            .expireAfterWrite(Duration.ofDays(1)).build();
     private volatile Consumer<Cid> beforeManifest = cid -> {};
     /** Manifests refused lately, so each is logged once a day, not at every pass. */
     private final Cache<Cid, Boolean> refused = Caffeine.newBuilder().maximumSize(10_000)
@@ -81,6 +95,12 @@ public final class RepairService {
         this.download = objects.download;
         this.codecs = objects.codecs;
         this.r = r;
+        this.records = objects::records;
+        this.chainFaults = io.micrometer.core.instrument.Counter.builder("oe_repair_chain_faults")
+                .description("Shards held here in objects' manifests whose listed holder the chain caught (each holder and shard once)")
+                .register(objects.metrics);
+        this.chainRebuilt = io.micrometer.core.instrument.Counter.builder("oe_repair_chain_rebuilt")
+                .description("Shards rebuilt and placed by repairs the chain's fault lists started").register(objects.metrics);
     }
 
     /**
@@ -258,7 +278,7 @@ public final class RepairService {
 
     /** Rebuilds a segment's missing shards; {@code m} passed {@link Manifests#check}, so its sizes and counts are in range. */
     private int repairSegment(Manifest m, Segment seg) {
-        return mend(m, seg).rebuilt();
+        return mend(m, seg, false).rebuilt();
     }
 
     /** What repairing a segment did: shards rebuilt and placed, shards still missing (-1: not looked at). */
@@ -267,13 +287,14 @@ public final class RepairService {
     /** Segments and manifest copies being repaired on this node now (a pass and a catch-up may meet). */
     private final Set<Cid> busy = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-    private Mended mend(Manifest m, Segment seg) {
+    /** @param always rebuild whatever r is (a shard the chain says is lost, or one never placed) */
+    private Mended mend(Manifest m, Segment seg, boolean always) {
         Cid segCid = Cid.fromBytes(seg.getCid().toByteArray());
         if (!busy.add(segCid)) {
             return new Mended(0, -1);
         }
         try {
-            return rebuild(m, seg, segCid);
+            return rebuild(m, seg, segCid, always);
         } finally {
             busy.remove(segCid);
         }
@@ -289,7 +310,34 @@ public final class RepairService {
         return false;
     }
 
-    private Mended rebuild(Manifest m, Segment seg, Cid segCid) {
+    /** Whether a holder the manifest lists for a shard of {@code seg} is suspect of it. */
+    static boolean listsSuspect(Segment seg, HolderRecords records) {
+        for (Shard sh : seg.getShardsList()) {
+            Cid cid = Cid.fromBytes(sh.getCid().toByteArray());
+            for (com.google.protobuf.ByteString h : sh.getHoldersList()) {
+                if (records.suspect(PeerId.fromBytes(h.toByteArray()), cid)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Whether each shard of {@code seg} not healthy is on one of {@code suspects} (they answer HAS for it). */
+    private boolean suspectsHoldMissing(Segment seg, boolean[] healthy, List<PeerId> suspects) {
+        for (int i = 0; i < healthy.length; i++) {
+            if (healthy[i]) {
+                continue;
+            }
+            Cid cid = Cid.fromBytes(seg.getShards(i).getCid().toByteArray());
+            if (suspects.stream().noneMatch(p -> probes.answersHas(p, cid))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private Mended rebuild(Manifest m, Segment seg, Cid segCid, boolean always) {
         int k = m.getK();
         int n = k + m.getM();
         boolean[] healthy = new boolean[n];
@@ -306,18 +354,30 @@ public final class RepairService {
             LOG.log(System.Logger.Level.WARNING, "segment {0}: {1} healthy shards, {2} needed: cannot repair", segCid, count, k);
             return new Mended(0, n - count);
         }
-        if (count > k + r && !recordedMissing(seg)) {
+        if (count > k + r && !always && !recordedMissing(seg)) {
             return new Mended(0, n - count); // healthy enough for the threshold; a segment never whole is not
         }
         Set<PeerId> used = new HashSet<>();
         for (Set<PeerId> hs : holders) {
             used.addAll(hs);
         }
-        List<PeerId> nearest = candidates.nearest(seg.getCid().toByteArray());
+        // Where the rebuilt shards go: nodes holding none of this segment, the chain's best-standing
+        // first (nearest first within a standing), and a node the chain holds suspect last.
+        HolderRecords rec = records.get();
+        List<PeerId> nearest = new ArrayList<>(candidates.preferred(candidates.nearest(seg.getCid().toByteArray())));
+        List<PeerId> suspects = nearest.stream().filter(rec::suspectOfAny).toList();
+        nearest.removeAll(suspects);
+        nearest.addAll(suspects);
         // Fetching and decoding k shards is wasted while no node could take the result (the one
         // missing is down, and every other holds a shard of this segment already): ask first.
         List<PeerId> targets = nearest.stream().filter(p -> !used.contains(p)).toList();
         if (!probes.anyAnswers(targets, segCid)) {
+            return new Mended(0, n - count);
+        }
+        if (!targets.isEmpty() && targets.stream().allMatch(rec::suspectOfAny) && suspectsHoldMissing(seg, healthy, targets)) {
+            // Only nodes the chain caught are left, and they hold the missing shards already (a
+            // copy this repair gave them, or never lost): rebuilding onto them again would change
+            // nothing until the chain clears them, so nothing is fetched.
             return new Mended(0, n - count);
         }
         int shardSize = Manifests.shardSize(m, seg);
@@ -440,7 +500,7 @@ public final class RepairService {
                 continue;
             }
             try {
-                if (mend(m, m.getSegments(i)).missing() != 0) {
+                if (mend(m, m.getSegments(i), false).missing() != 0) {
                     still.add(i);
                 }
             } catch (RuntimeException | Error e) {
@@ -449,5 +509,126 @@ public final class RepairService {
             }
         }
         return new Shortfall(still, manifestShort);
+    }
+
+    /**
+     * The objects held here (pinned manifests) that list, for a shard of one of their segments, a
+     * holder the chain holds suspect of it: to hand to the queue over {@link #chainCatchUp}. Reads
+     * only this node's store; each (holder, shard) found counts once in
+     * {@code oe_repair_chain_faults_total}. A manifest that cannot be read or parsed is skipped (the
+     * pass reports it).
+     */
+    public List<Cid> chainFaulted() throws StoreException {
+        HolderRecords rec = records.get();
+        List<Cid> out = new ArrayList<>();
+        for (StoredShard s : local.list()) {
+            if (Thread.currentThread().isInterrupted()) {
+                break;
+            }
+            if (s.cid().codec() != ContentCodec.MANIFEST || s.pins().isEmpty()) {
+                continue;
+            }
+            Manifest m;
+            try {
+                m = Manifests.parse(local.get(s.cid())).manifest();
+            } catch (StoreException | ObjectException | RuntimeException e) {
+                continue;
+            }
+            boolean found = false;
+            for (Segment seg : m.getSegmentsList()) {
+                for (Shard sh : seg.getShardsList()) {
+                    Cid cid = Cid.fromBytes(sh.getCid().toByteArray());
+                    for (com.google.protobuf.ByteString h : sh.getHoldersList()) {
+                        PeerId holder = PeerId.fromBytes(h.toByteArray());
+                        if (rec.suspect(holder, cid)) {
+                            found = true;
+                            if (chainSeen.asMap().putIfAbsent(holder + "/" + cid, Boolean.TRUE) == null) {
+                                chainFaults.increment();
+                            }
+                        }
+                    }
+                }
+            }
+            if (found) {
+                out.add(s.cid());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Repairs the segments of one object held here whose listed holders the chain caught
+     * ({@link #chainFaulted}): each by the node closest to its key among the manifest's live
+     * holders (none the chain holds suspect of it), so the several nodes holding the manifest do not
+     * all rebuild the same shard; whatever r is. A segment another node acts for is left to it.
+     *
+     * @param todo the segments still short after the last attempt; null the first time (then every
+     *     segment listing a suspect holder)
+     * @return the segments still short ({@link Shortfall#NONE} once none is, or when the object is
+     *     gone, unpinned or unreadable here)
+     */
+    public Shortfall chainCatchUp(Cid cid, Shortfall todo) throws StoreException {
+        StoredShard s = local.metadata(cid);
+        if (s == null || s.pins().isEmpty()) {
+            return Shortfall.NONE;
+        }
+        Manifests.Checked checked;
+        try {
+            checked = Manifests.parse(local.get(cid));
+        } catch (StoreException | ObjectException e) {
+            return Shortfall.NONE;
+        }
+        Manifest m = checked.manifest();
+        byte[] me = ownerKey;
+        boolean mine = Arrays.equals(m.getOwner().toByteArray(), me) && s.owners().stream().anyMatch(o -> Arrays.equals(o, me));
+        if (!checked.signed() && !mine) {
+            return Shortfall.NONE; // as in a pass: another key's unsigned manifest is its owner's node's to repair
+        }
+        HolderRecords rec = records.get();
+        Set<Integer> segments = new java.util.TreeSet<>();
+        if (todo == null) {
+            for (int i = 0; i < m.getSegmentsCount(); i++) {
+                if (listsSuspect(m.getSegments(i), rec)) {
+                    segments.add(i);
+                }
+            }
+        } else {
+            segments.addAll(todo.segments());
+        }
+        if (segments.isEmpty()) {
+            return Shortfall.NONE;
+        }
+        try {
+            download.checkReadable(m);
+        } catch (ObjectException e) {
+            logOnce(cid, "the segments of manifest {0} are not repaired here: {1}", e);
+            return Shortfall.NONE;
+        }
+        List<PeerId> manifestHolders = checked.signed() ? liveHolders(cid) : new ArrayList<>();
+        if (!manifestHolders.contains(self)) {
+            manifestHolders.add(self);
+        }
+        Set<Integer> still = new java.util.TreeSet<>();
+        for (int i : segments) {
+            if (i < 0 || i >= m.getSegmentsCount()) {
+                continue;
+            }
+            Segment seg = m.getSegments(i);
+            if (checked.signed() && !actsFor(seg, manifestHolders)) {
+                continue; // the closest live holder of the manifest acts for this segment
+            }
+            try {
+                Mended done = mend(m, seg, true);
+                chainRebuilt.increment(done.rebuilt());
+                if (done.missing() != 0) {
+                    still.add(i);
+                }
+            } catch (RuntimeException | Error e) {
+                LOG.log(System.Logger.Level.WARNING, "repair of segment {0} of {1} (the chain named a holder) failed ({2})",
+                        i, cid, describe(e));
+                still.add(i);
+            }
+        }
+        return new Shortfall(still, false);
     }
 }

@@ -51,4 +51,20 @@ class PlacementTest {
         assertNotEquals(Placement.subnetOf(InetAddress.getByName("10.1.2.3")), Placement.subnetOf(InetAddress.getByName("10.1.3.3")));
         assertEquals(Placement.subnetOf(InetAddress.getByName("2001:db8:1::1")), Placement.subnetOf(InetAddress.getByName("2001:db8:1:ff::9")));
     }
+
+    @Test
+    void byStanding_putsCleanNodesFirst_thenRegisteredWithARecord_thenUnknown_keepingDistanceWithin() {
+        List<PeerId> p = peers(6); // nearest first
+        Map<PeerId, HolderRecords.Standing> st = Map.of(p.get(0), HolderRecords.Standing.UNKNOWN,
+                p.get(1), HolderRecords.Standing.RECORD, p.get(2), HolderRecords.Standing.CLEAN,
+                p.get(3), HolderRecords.Standing.UNKNOWN, p.get(4), HolderRecords.Standing.CLEAN,
+                p.get(5), HolderRecords.Standing.RECORD);
+        assertEquals(List.of(p.get(2), p.get(4), p.get(1), p.get(5), p.get(0), p.get(3)), Placement.byStanding(p, st::get));
+    }
+
+    @Test
+    void byStanding_withoutAChain_keepsTheOrder() {
+        List<PeerId> p = peers(7);
+        assertEquals(p, Placement.byStanding(p, HolderRecords.NONE::standing), "a devnet without a chain, a network of new nodes");
+    }
 }

@@ -111,4 +111,23 @@ class RepairQueueTest {
                 () -> new RepairQueue((c, t) -> RepairService.Shortfall.NONE, Duration.ofSeconds(1), Duration.ofSeconds(1), 0));
     }
 
+    @Test
+    void addFresh_forgetsWhatWasShort_soTheNextAttemptLooksAtEverything() throws Exception {
+        List<RepairService.Shortfall> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        RepairService.Shortfall segment3 = new RepairService.Shortfall(Set.of(3), false);
+        CountDownLatch first = new CountDownLatch(1);
+        try (RepairQueue q = new RepairQueue((c, todo) -> {
+            seen.add(todo == null ? new RepairService.Shortfall(Set.of(-1), true) : todo);
+            first.countDown();
+            return seen.size() == 1 ? segment3 : RepairService.Shortfall.NONE;
+        }, Duration.ofMillis(200), Duration.ofSeconds(2), 100)) {
+            q.add(cid(1));
+            assertTrue(first.await(30, TimeUnit.SECONDS));
+            Thread.sleep(50); // the first attempt has recorded segment 3; the next comes 400 ms after it
+            q.addFresh(cid(1)); // the chain named more: look at everything again
+            assertTrue(q.awaitEmpty(Duration.ofSeconds(30)));
+        }
+        assertEquals(List.of(new RepairService.Shortfall(Set.of(-1), true), new RepairService.Shortfall(Set.of(-1), true)), seen,
+                "the attempt after addFresh starts over (null), not from segment 3");
+    }
 }
