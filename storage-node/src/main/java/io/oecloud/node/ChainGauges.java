@@ -35,6 +35,10 @@ final class ChainGauges implements AutoCloseable {
         Gauge.builder("oe_chain_voting_power", this, g -> g.power).description("This super-node's voting power").register(registry);
         FunctionCounter.builder("oe_chain_txs", chain.app(), a -> a.txsCommitted()).description("Transactions applied in committed blocks").register(registry);
         FunctionCounter.builder("oe_chain_txs_refused", chain.app(), a -> a.txsRefused()).description("Transactions in blocks that the ledger refused").register(registry);
+        FunctionCounter.builder("oe_chain_proofs_verified", chain.app(), a -> a.proofsApplied())
+                .description("SubmitProof transactions this super-node verified in FinalizeBlock").register(registry);
+        FunctionCounter.builder("oe_chain_proof_verify_seconds", chain.app(), a -> a.proofSeconds())
+                .description("Time this super-node spent verifying them (divide by oe_chain_proofs_verified for the mean)").register(registry);
         poller.scheduleWithFixedDelay(this::poll, 0, 2, TimeUnit.SECONDS);
     }
 

@@ -194,6 +194,11 @@ public final class Ledger {
             return refusal;
         }
 
+        /** Whether this is a SubmitProof that passed the checks (node metrics time those). */
+        public boolean isSubmitProof() {
+            return body != null && body.getKindCase() == TxBody.KindCase.SUBMIT_PROOF;
+        }
+
         public byte[] bytes() {
             return bytes;
         }

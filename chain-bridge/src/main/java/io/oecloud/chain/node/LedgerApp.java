@@ -86,6 +86,9 @@ public final class LedgerApp {
     private List<Runnable> afterCall = new ArrayList<>();
     private final AtomicLong txsCommitted = new AtomicLong();
     private final AtomicLong txsRefused = new AtomicLong();
+    /** SubmitProofs applied in FinalizeBlock and the time they took (proof verification dominates): metrics, not state. */
+    private final AtomicLong proofsApplied = new AtomicLong();
+    private final AtomicLong proofNanos = new AtomicLong();
     /** The signature check the ledgers of this app use (tests count its calls and the locks held during them). */
     private volatile Ledger.Verifier verifier = TxSignatures::verify;
     /** The operators (account addresses = peer IDs) of the committed validator set: the super-nodes that may gossip. */
@@ -132,6 +135,16 @@ public final class LedgerApp {
     /** Transactions in committed blocks that the ledger refused (their fee was not taken). */
     public long txsRefused() {
         return txsRefused.get();
+    }
+
+    /** SubmitProof transactions this node applied in FinalizeBlock (accepted or refused by the rules). */
+    public long proofsApplied() {
+        return proofsApplied.get();
+    }
+
+    /** Seconds this node spent applying them: the proofs' verification on a super-node. */
+    public double proofSeconds() {
+        return proofNanos.get() / 1e9;
     }
 
     /** The operators of the committed validator set (read without the lock). */
@@ -533,13 +546,22 @@ public final class LedgerApp {
         }
         for (int i = beacon.entry() != null ? 1 : 0; i < r.getTxsCount(); i++) {
             Ledger.Result res;
+            Ledger.Checked checked;
             if (prechecked != null && hashes != null) {
                 txHashes.add(hashes.get(i));
-                res = block.apply(ledger, prechecked.get(i));
+                checked = prechecked.get(i);
             } else {
                 byte[] bytes = r.getTxs(i).toByteArray();
                 txHashes.add(hash(bytes));
-                res = block.apply(ledger, ledger.check(bytes));
+                checked = ledger.check(bytes);
+            }
+            if (checked.isSubmitProof()) {
+                long t0 = System.nanoTime();
+                res = block.apply(ledger, checked);
+                proofNanos.addAndGet(System.nanoTime() - t0);
+                proofsApplied.incrementAndGet();
+            } else {
+                res = block.apply(ledger, checked);
             }
             results.add(res);
             ExecTxResult.Builder x = ExecTxResult.newBuilder().setCode(res.code().value()).setLog(res.log())
