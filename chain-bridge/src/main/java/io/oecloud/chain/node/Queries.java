@@ -303,6 +303,11 @@ final class Queries {
         m.put("missed", n.missed());
         m.put("faultsDeclared", n.faultsDeclared());
         m.put("penalties", n.penalties().toString());
+        // leaving: unregistered, its collateral (0 here) in a withdrawal of `withdrawing` base units paid at block withdrawAt
+        LedgerState.StorageWithdrawal w = s.storageWithdrawal(addr);
+        m.put("leaving", n.leaving());
+        m.put("withdrawAt", n.leaving() ? n.withdrawAt() : null);
+        m.put("withdrawing", w == null ? "0" : w.amount().toString());
         io.oecloud.chain.ledger.Audits.Record a = io.oecloud.chain.ledger.Audits.record(s, addr);
         m.put("auditsPassed", a == null ? 0 : a.passed());
         m.put("auditsFailed", a == null ? 0 : a.failed());
