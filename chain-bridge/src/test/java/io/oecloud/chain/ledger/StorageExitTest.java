@@ -218,6 +218,7 @@ class StorageExitTest {
         // the fee is still due: a sender that cannot pay it is refused
         Identity poor = Identity.fromSeed(seed(9));
         assertEquals(Code.INSUFFICIENT_FUNDS, c.submit(poor, unregister()).code());
+        assertEquals(32, Code.LEAVING.value(), "appended: the codes before it keep their values");
     }
 
     @Test
