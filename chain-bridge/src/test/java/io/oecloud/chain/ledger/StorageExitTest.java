@@ -233,6 +233,39 @@ class StorageExitTest {
     }
 
     /**
+     * Mutated UnregisterStorageNode bytes (seed 3131, 5,000, 1 to 4 bytes each set at random) applied
+     * to a registered node's state: never a crash, every refusal says why and changes nothing, and
+     * what is accepted is the genuine leave (a mutation the signature survives cannot change the body).
+     */
+    @Test
+    void unregister_mutatedBytes_refusedWithoutACrash_orTheGenuineLeave() throws Exception {
+        StorageChain c = new StorageChain(35, a);
+        assertEquals(Code.OK, c.submit(a, StorageChain.register(100, COLLATERAL)).code());
+        byte[] good = c.tx(a, unregister());
+        byte[] before = c.state.appHash();
+        LedgerState genuine = c.state.copy();
+        assertEquals(Code.OK, c.ledger.apply(genuine, good).code());
+        Random r = new Random(3131);
+        int accepted = 0;
+        for (int i = 0; i < 5_000; i++) {
+            byte[] t = good.clone();
+            for (int j = 0; j < 1 + r.nextInt(4); j++) {
+                t[r.nextInt(t.length)] = (byte) r.nextInt(256);
+            }
+            LedgerState s = c.state.copy();
+            Ledger.Result res = c.ledger.apply(s, t);
+            if (res.ok()) {
+                accepted++;
+                assertArrayEquals(genuine.appHash(), s.appHash(), "an accepted mutation is the same leave");
+            } else {
+                assertFalse(res.log().isEmpty(), "every refusal says why");
+                assertArrayEquals(before, s.appHash(), "a refused transaction changes nothing");
+            }
+        }
+        assertTrue(accepted < 100, "mutations are refused: " + accepted + " accepted");
+    }
+
+    /**
      * Fuzz (seed 3030, 1,500 blocks, bounded): four nodes at random register, commit roots, answer
      * their windows (or not), leave and register again, with random extra bytes in unregister
      * transactions. After every block: the supply invariant; a leaving node has 0 collateral, is
