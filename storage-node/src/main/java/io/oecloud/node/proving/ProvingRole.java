@@ -234,7 +234,10 @@ public final class ProvingRole implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, "unregistered: no new roots; answering the committed periods until the collateral returns at block "
                     + rec.path("withdrawAt").asLong());
         }
-        if (standing == Standing.LEFT) {
+        if (standing == Standing.LEFT) { // every period it committed has ended: release their holds, and nothing more
+            for (long p : prover.committedPeriods()) {
+                prover.release(p);
+            }
             handled = h;
             return;
         }
