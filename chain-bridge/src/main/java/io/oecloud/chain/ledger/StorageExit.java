@@ -20,8 +20,8 @@ import java.util.Map;
  * misses is penalized by {@code penaltyPpm} of what its withdrawal still holds ({@link #cut}).
  * With {@code withdrawPeriods >= 2} the withdrawal matures only after the last such window has
  * ended, so leaving never dodges a challenge. What it does change: no root is accepted from it any
- * more, it is inactive (placement and audits pass it by), and registering again waits for the
- * withdrawal to mature.
+ * more, it is inactive (placement passes it by; the audits still target it for the periods it
+ * committed), and registering again waits for the withdrawal to mature.
  *
  * <p>Supply: collateral, then the withdrawal, then the balance, each counted by
  * {@link LedgerState#supply()}; a cut is slashed (burned), as every storage penalty.

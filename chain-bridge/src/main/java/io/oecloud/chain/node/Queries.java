@@ -320,7 +320,7 @@ final class Queries {
     /**
      * The audit committee of a window and what it audits ({@code /audits}; data empty: the window
      * of the committed height, or "PERIOD/WINDOW"): the committee (null before it is drawn), the
-     * audit parameters, and the audit targets, the active storage nodes with a non-empty root in
+     * audit parameters, and the audit targets, the active (or leaving) storage nodes with a non-empty root in
      * the period (address, root hex, count). Null (not registered) for malformed data.
      */
     static Map<String, Object> audits(LedgerState s, String data) {
@@ -357,7 +357,8 @@ final class Queries {
         List<Map<String, Object>> targets = new ArrayList<>();
         s.storageNodes().forEach((addr, n) -> {
             LedgerState.StorageRoot root = s.storageRoot(period, addr);
-            if (n.active() && root != null && root.count() > 0) {
+            // a leaving node is audited for the periods it committed, as it is challenged for them
+            if ((n.active() || n.leaving()) && root != null && root.count() > 0) {
                 Map<String, Object> t = new java.util.LinkedHashMap<>();
                 t.put("address", addr);
                 t.put("root", java.util.HexFormat.of().formatHex(root.root()));
