@@ -28,7 +28,9 @@ public final class Ledger {
         // proofs of storage (appended: the codes above keep their values)
         NOT_STORAGE_NODE, TOO_LATE, ROOT_EXISTS, NO_ROOT, ALREADY_PROVEN, INVALID_PROOF,
         // timed retrieval audits (appended)
-        NOT_AUDITOR, VERDICT_EXISTS;
+        NOT_AUDITOR, VERDICT_EXISTS,
+        // a storage node leaving (appended)
+        LEAVING;
 
         public int value() {
             return ordinal();
@@ -295,6 +297,7 @@ public final class Ledger {
             case SUBMIT_PROOF -> body.getSubmitProof();
             case DECLARE_FAULTS -> body.getDeclareFaults();
             case AUDIT_VERDICTS -> body.getAuditVerdicts();
+            case UNREGISTER_STORAGE_NODE -> body.getUnregisterStorageNode();
             case KIND_NOT_SET -> null;
         };
         if (body.getKindCase() == TxBody.KindCase.AUDIT_VERDICTS) {
@@ -348,7 +351,7 @@ public final class Ledger {
             case REGISTER_CID -> registerCid(s, from, sender, fee, body.getRegisterCid());
             case TRANSFER_CID -> transferCid(s, from, sender, fee, body.getTransferCid());
             case REGISTER_CANDIDATE, EDIT_CANDIDATE, BOND, UNBOND, DELEGATE, UNDELEGATE, UNJAIL -> staking(s, from, sender, fee, body);
-            case REGISTER_STORAGE_NODE, COMMIT_ROOT, SUBMIT_PROOF, DECLARE_FAULTS -> storage(s, from, sender, fee, body);
+            case REGISTER_STORAGE_NODE, COMMIT_ROOT, SUBMIT_PROOF, DECLARE_FAULTS, UNREGISTER_STORAGE_NODE -> storage(s, from, sender, fee, body);
             case AUDIT_VERDICTS -> audit(s, from, sender, fee, body);
             default -> new Result(Code.UNKNOWN_TYPE, "unknown transaction type " + body.getKindCase());
         };
@@ -423,6 +426,7 @@ public final class Ledger {
                 case SUBMIT_PROOF -> Storage.submitProof(s, from, body.getSubmitProof());
                 case DECLARE_FAULTS -> Storage.declareFaults(s, from, spendable, body.getDeclareFaults().getPeriod(),
                         body.getDeclareFaults().getCidsList().stream().map(ByteString::toByteArray).toList());
+                case UNREGISTER_STORAGE_NODE -> StorageExit.unregister(s, from);
                 default -> throw new IllegalStateException(body.getKindCase().toString());
             };
         } catch (Amounts.AmountException e) {

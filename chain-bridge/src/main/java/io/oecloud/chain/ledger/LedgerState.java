@@ -195,18 +195,30 @@ public final class LedgerState {
     /**
      * A registered storage node ({@code storage-node/ADDR}): its offered capacity, bonded
      * collateral, since when, whether it is active (collateral at least the minimum), and its
-     * record: periods proven, windows missed, CIDs declared faulty, base units slashed.
+     * record: periods proven, windows missed, CIDs declared faulty, base units slashed; and, once
+     * it unregistered ({@link StorageExit}), the height its {@link StorageWithdrawal} matures at
+     * (0: not leaving; a leaving node's collateral is 0 and it is inactive).
      * Encoded: u64 capacity, u8 n, n bytes collateral, u64 registeredHeight, u8 active,
-     * u64 proven, u64 missed, u64 faultsDeclared, u8 n, n bytes penalties (big-endian throughout).
+     * u64 proven, u64 missed, u64 faultsDeclared, u8 n, n bytes penalties (big-endian throughout),
+     * then u64 withdrawAt only when it is not 0 (so a node that never left encodes as before).
      */
     public record StorageNode(long capacity, BigInteger collateral, long registeredHeight, boolean active, long proven,
-                              long missed, long faultsDeclared, BigInteger penalties) {
+                              long missed, long faultsDeclared, BigInteger penalties, long withdrawAt) {
+        /** Whether the node unregistered: its collateral is in a withdrawal maturing at {@link #withdrawAt}. */
+        public boolean leaving() {
+            return withdrawAt != 0;
+        }
+
         byte[] encode() {
             byte[] c = Amounts.encode(collateral);
             byte[] p = Amounts.encode(penalties);
-            return ByteBuffer.allocate(8 + 1 + c.length + 8 + 1 + 24 + 1 + p.length).putLong(capacity).put((byte) c.length).put(c)
-                    .putLong(registeredHeight).put((byte) (active ? 1 : 0)).putLong(proven).putLong(missed).putLong(faultsDeclared)
-                    .put((byte) p.length).put(p).array();
+            ByteBuffer out = ByteBuffer.allocate(8 + 1 + c.length + 8 + 1 + 24 + 1 + p.length + (withdrawAt != 0 ? 8 : 0))
+                    .putLong(capacity).put((byte) c.length).put(c).putLong(registeredHeight).put((byte) (active ? 1 : 0)).putLong(proven)
+                    .putLong(missed).putLong(faultsDeclared).put((byte) p.length).put(p);
+            if (withdrawAt != 0) {
+                out.putLong(withdrawAt);
+            }
+            return out.array();
         }
 
         static StorageNode decode(byte[] bytes) {
@@ -221,7 +233,44 @@ public final class LedgerState {
             long faults = in.getLong();
             byte[] p = new byte[in.get()];
             in.get(p);
-            return new StorageNode(cap, new BigInteger(1, c), since, active, proven, missed, faults, new BigInteger(1, p));
+            long withdrawAt = in.remaining() >= 8 ? in.getLong() : 0;
+            return new StorageNode(cap, new BigInteger(1, c), since, active, proven, missed, faults, new BigInteger(1, p), withdrawAt);
+        }
+    }
+
+    /**
+     * A leaving storage node's collateral on its way back ({@code storage-withdrawal/HEIGHT/ADDR},
+     * HEIGHT the maturity in 20 decimal digits, so due withdrawals are one range): counted by the
+     * supply invariant, cut by the penalties of windows it still misses, paid to the node's balance
+     * at the end of block {@code completeHeight} ({@link StorageExit}). Encoded: u16 n, n bytes
+     * address, u8 n, n bytes amount, u64 createdHeight, u64 completeHeight.
+     */
+    public record StorageWithdrawal(String node, BigInteger amount, long createdHeight, long completeHeight) {
+        String key() {
+            return key(completeHeight, node);
+        }
+
+        static String key(long completeHeight, String node) {
+            return String.format("%020d/%s", completeHeight, node);
+        }
+
+        StorageWithdrawal withAmount(BigInteger a) {
+            return new StorageWithdrawal(node, a, createdHeight, completeHeight);
+        }
+
+        byte[] encode() {
+            byte[] n = node.getBytes(StandardCharsets.UTF_8);
+            byte[] a = Amounts.encode(amount);
+            return ByteBuffer.allocate(2 + n.length + 1 + a.length + 16).putShort((short) n.length).put(n).put((byte) a.length).put(a)
+                    .putLong(createdHeight).putLong(completeHeight).array();
+        }
+
+        static StorageWithdrawal decode(byte[] bytes) {
+            ByteBuffer in = ByteBuffer.wrap(bytes);
+            String n = CidRecord.string(in);
+            byte[] a = new byte[in.get()];
+            in.get(a);
+            return new StorageWithdrawal(n, new BigInteger(1, a), in.getLong(), in.getLong());
         }
     }
 
@@ -319,6 +368,8 @@ public final class LedgerState {
     final Tracked<BeaconKey> beaconKeys = new Tracked<>("beacon-key/");
     /** Storage nodes by address. */
     final Tracked<StorageNode> storageNodes = new Tracked<>("storage-node/");
+    /** Leaving storage nodes' collateral by "COMPLETEHEIGHT/ADDR" (due withdrawals are one range). */
+    final Tracked<StorageWithdrawal> storageWithdrawals = new Tracked<>("storage-withdrawal/");
     /** Committed roots by "PERIOD/ADDR" (Storage.periodKey). */
     final Tracked<StorageRoot> storageRoots = new Tracked<>("storage-root/");
     /** Fault lists by "PERIOD/ADDR". */
@@ -377,6 +428,7 @@ public final class LedgerState {
         s.liveness.load(liveness);
         s.beaconKeys.load(beaconKeys);
         s.storageNodes.load(storageNodes);
+        s.storageWithdrawals.load(storageWithdrawals);
         s.storageRoots.load(storageRoots);
         s.storageFaults.load(storageFaults);
         s.storageSeeds.load(storageSeeds);
@@ -486,6 +538,17 @@ public final class LedgerState {
     public byte[] storageSeed(long period, int window) {
         byte[] v = storageSeeds.get(Storage.seedKey(period, window));
         return v == null ? null : v.clone();
+    }
+
+    /** The withdrawal of leaving node {@code address} (its collateral on its way back), or null when it is not leaving. */
+    public StorageWithdrawal storageWithdrawal(String address) {
+        StorageNode n = storageNodes.get(address);
+        return n == null || !n.leaving() ? null : storageWithdrawals.get(StorageWithdrawal.key(n.withdrawAt(), address));
+    }
+
+    /** Every withdrawal of leaving storage nodes, by maturity then address. */
+    public java.util.SortedMap<String, StorageWithdrawal> storageWithdrawals() {
+        return java.util.Collections.unmodifiableSortedMap(storageWithdrawals);
     }
 
     /** The collateral bonded by all storage nodes. */
@@ -606,7 +669,7 @@ public final class LedgerState {
         return beaconHeight;
     }
 
-    /** What exists now: balances + bonded + unbonding + pools. */
+    /** What exists now: balances + bonded + unbonding + pools + storage collateral + storage withdrawals. */
     public BigInteger supply() {
         BigInteger s = feePool.add(reserve);
         for (Account a : accounts.values()) {
@@ -617,6 +680,9 @@ public final class LedgerState {
         }
         for (Unbonding u : unbondings.values()) {
             s = s.add(u.amount());
+        }
+        for (StorageWithdrawal w : storageWithdrawals.values()) {
+            s = s.add(w.amount());
         }
         return s.add(storageCollateral());
     }
@@ -643,7 +709,7 @@ public final class LedgerState {
     java.util.Set<String> track() {
         java.util.Set<String> changed = new java.util.HashSet<>();
         for (Tracked<?> m : List.of(accounts, cids, candidates, delegations, unbondings, validators, liveness, beaconKeys, storageNodes,
-                storageRoots, storageFaults, storageSeeds, auditCommittees, auditVerdicts, auditRecords)) {
+                storageWithdrawals, storageRoots, storageFaults, storageSeeds, auditCommittees, auditVerdicts, auditRecords)) {
             m.changed = changed;
         }
         return changed;
@@ -652,7 +718,7 @@ public final class LedgerState {
     /** Stops recording (the state is committed). */
     void untrack() {
         for (Tracked<?> m : List.of(accounts, cids, candidates, delegations, unbondings, validators, liveness, beaconKeys, storageNodes,
-                storageRoots, storageFaults, storageSeeds, auditCommittees, auditVerdicts, auditRecords)) {
+                storageWithdrawals, storageRoots, storageFaults, storageSeeds, auditCommittees, auditVerdicts, auditRecords)) {
             m.changed = null;
         }
     }
@@ -697,6 +763,7 @@ public final class LedgerState {
             case "liveness/" -> liveness.containsKey(rest) ? liveness.get(rest).encode() : null;
             case "beacon-key/" -> beaconKeys.containsKey(rest) ? beaconKeys.get(rest).encode() : null;
             case "storage-node/" -> storageNodes.containsKey(rest) ? storageNodes.get(rest).encode() : null;
+            case "storage-withdrawal/" -> storageWithdrawals.containsKey(rest) ? storageWithdrawals.get(rest).encode() : null;
             case "storage-root/" -> storageRoots.containsKey(rest) ? storageRoots.get(rest).encode() : null;
             case "storage-fault/" -> storageFaults.containsKey(rest) ? storageFaults.get(rest).encode() : null;
             case "storage-seed/" -> storageSeeds.containsKey(rest) ? storageSeeds.get(rest).clone() : null;
@@ -913,6 +980,9 @@ public final class LedgerState {
         for (Map.Entry<String, StorageNode> e : storageNodes.entrySet()) {
             m.put("storage-node/" + e.getKey(), e.getValue().encode());
         }
+        for (Map.Entry<String, StorageWithdrawal> e : storageWithdrawals.entrySet()) {
+            m.put("storage-withdrawal/" + e.getKey(), e.getValue().encode());
+        }
         for (Map.Entry<String, StorageRoot> e : storageRoots.entrySet()) {
             m.put("storage-root/" + e.getKey(), e.getValue().encode());
         }
@@ -963,6 +1033,7 @@ public final class LedgerState {
                 case "beacon-key/" -> s.beaconKeys.put(rest, BeaconKey.decode(v));
                 case "params/" -> params.put(rest, new String(v, StandardCharsets.US_ASCII));
                 case "storage-node/" -> s.storageNodes.put(rest, StorageNode.decode(v));
+                case "storage-withdrawal/" -> s.storageWithdrawals.put(rest, StorageWithdrawal.decode(v));
                 case "storage-root/" -> s.storageRoots.put(rest, StorageRoot.decode(v));
                 case "storage-fault/" -> s.storageFaults.put(rest, FaultList.decode(v));
                 case "storage-seed/" -> s.storageSeeds.put(rest, v.clone());

@@ -28,7 +28,7 @@ import java.util.TreeSet;
  * with collateral, roots committed before their period, answers to the challenges of the node's
  * window verified here with proofs' {@link EntriesProof}, {@link Challenges} and
  * {@link SliceProof} (the consensus rules for roots, challenges and chunks), declared faults, and
- * the end of each window (seeds recorded, missed windows penalized). Deterministic: integer
+ * the end of each window (seeds recorded, missed windows penalized); leaving is {@link StorageExit}. Deterministic: integer
  * arithmetic, sorted maps, no clock.
  *
  * <p>A node's ID in the challenge and window derivations is the ASCII bytes of its account
@@ -64,6 +64,9 @@ public final class Storage {
     static Result register(LedgerState s, String from, BigInteger spendable, long capacity, BigInteger collateral) {
         StorageNode n = s.storageNodes.get(from);
         StorageParams p = s.storageParams;
+        if (n != null && n.leaving()) {
+            return new Result(Code.LEAVING, from + " is leaving: it may register again once its collateral returns at block " + n.withdrawAt());
+        }
         if (n == null && collateral.compareTo(p.minCollateral()) < 0) {
             return new Result(Code.INSUFFICIENT_STAKE, "a storage node bonds at least " + p.minCollateral() + " base units, not " + collateral);
         }
@@ -81,8 +84,8 @@ public final class Storage {
         s.accounts.put(from, new LedgerState.Account(a.balance().subtract(collateral), a.nonce()));
         boolean active = total.compareTo(p.minCollateral()) >= 0;
         s.storageNodes.put(from, n == null
-                ? new StorageNode(capacity, total, s.height, active, 0, 0, 0, BigInteger.ZERO)
-                : new StorageNode(capacity, total, n.registeredHeight(), active, n.proven(), n.missed(), n.faultsDeclared(), n.penalties()));
+                ? new StorageNode(capacity, total, s.height, active, 0, 0, 0, BigInteger.ZERO, 0)
+                : new StorageNode(capacity, total, n.registeredHeight(), active, n.proven(), n.missed(), n.faultsDeclared(), n.penalties(), 0));
         return Result.OK;
     }
 
@@ -91,6 +94,10 @@ public final class Storage {
         StorageNode n = s.storageNodes.get(from);
         if (n == null) {
             return new Result(Code.NOT_STORAGE_NODE, from + " is not a registered storage node");
+        }
+        if (n.leaving()) {
+            return new Result(Code.LEAVING, from + " unregistered: it commits no more roots (its collateral returns at block "
+                    + n.withdrawAt() + ")");
         }
         if (!n.active()) {
             return new Result(Code.NOT_STORAGE_NODE, from + " is inactive: its collateral is below the minimum, register again to top it up");
@@ -174,7 +181,7 @@ public final class Storage {
         s.feePool = s.feePool.add(cost);
         s.storageFaults.put(key, new FaultList(old != null && old.missed(), cids));
         s.storageNodes.put(from, new StorageNode(n.capacity(), n.collateral(), n.registeredHeight(), n.active(), n.proven(), n.missed(),
-                n.faultsDeclared() + added, n.penalties()));
+                n.faultsDeclared() + added, n.penalties(), n.withdrawAt()));
         return Result.OK;
     }
 
@@ -276,7 +283,7 @@ public final class Storage {
         if (answered == c) {
             s.storageRoots.put(key, r.with(answered, StorageRoot.PROVEN));
             s.storageNodes.put(from, new StorageNode(n.capacity(), n.collateral(), n.registeredHeight(), n.active(), n.proven() + 1,
-                    n.missed(), n.faultsDeclared(), n.penalties()));
+                    n.missed(), n.faultsDeclared(), n.penalties(), n.withdrawAt()));
         } else {
             s.storageRoots.put(key, r.with(answered, StorageRoot.OPEN));
         }
@@ -351,17 +358,24 @@ public final class Storage {
                 if (n == null) {
                     continue;
                 }
+                if (n.leaving()) { // its collateral is in its withdrawal: the penalty cuts that
+                    BigInteger cut = StorageExit.cut(s, node, n);
+                    s.storageNodes.put(node, new StorageNode(n.capacity(), n.collateral(), n.registeredHeight(), false, n.proven(),
+                            n.missed() + 1, n.faultsDeclared(), n.penalties().add(cut), n.withdrawAt()));
+                    continue;
+                }
                 BigInteger cut = n.collateral().multiply(BigInteger.valueOf(p.penaltyPpm())).divide(BigInteger.valueOf(StakingParams.PPM));
                 BigInteger left = n.collateral().subtract(cut);
                 s.slashed = s.slashed.add(cut);
                 s.storageNodes.put(node, new StorageNode(n.capacity(), left, n.registeredHeight(),
                         n.active() && left.compareTo(p.minCollateral()) >= 0, n.proven(), n.missed() + 1, n.faultsDeclared(),
-                        n.penalties().add(cut)));
+                        n.penalties().add(cut), 0));
             }
             if (window == p.windows() - 1 && period >= p.retainPeriods()) {
                 prune(s, period - p.retainPeriods());
             }
         }
+        StorageExit.endBlock(s); // after the penalties: a withdrawal due now has paid for its last window
     }
 
     private static void prune(LedgerState s, long period) {

@@ -29,10 +29,15 @@ import java.util.Map;
  * @param auditStandingPeriods failures counted for standing are those of the last this many periods
  * @param auditFailThreshold a node with at least this many failed audits (TIMEOUT or BAD) in those
  *                       periods is in poor standing (placement avoids it)
+ * @param withdrawPeriods a node that unregisters in period p gets its collateral back at the first
+ *                       block of period p + withdrawPeriods ({@link StorageExit}); at least 2, so
+ *                       that the last period it can have committed a root for (p + 1) has ended and
+ *                       its last window's penalty has been taken first
  */
 public record StorageParams(long periodBlocks, int windows, int challenges, BigInteger minCollateral, int penaltyPpm,
                             BigInteger faultFee, long commitDeadline, long retainPeriods, int auditors, int auditTargets,
-                            long auditDeadlineMillis, long auditVerdictBlocks, int auditStandingPeriods, int auditFailThreshold) {
+                            long auditDeadlineMillis, long auditVerdictBlocks, int auditStandingPeriods, int auditFailThreshold,
+                            long withdrawPeriods) {
     /** Production: 17,280 blocks (24 h at 5 s), 48 windows of 360 blocks (30 min), c = 32. */
     public static final StorageParams DEFAULTS = new StorageParams(17_280, 48, Challenges.DEFAULT_PER_PERIOD, Amounts.PASS.multiply(BigInteger.valueOf(100)),
             100_000, Amounts.PASS.divide(BigInteger.valueOf(1000)), 1, 16);
@@ -43,13 +48,15 @@ public record StorageParams(long periodBlocks, int windows, int challenges, BigI
     public static final long DEFAULT_AUDIT_VERDICT_BLOCKS = 360;
     public static final int DEFAULT_AUDIT_STANDING_PERIODS = 4;
     public static final int DEFAULT_AUDIT_FAIL_THRESHOLD = 3;
+    /** The withdrawal delay's default: the least that covers every period a leaving node can have committed a root for. */
+    public static final long DEFAULT_WITHDRAW_PERIODS = 2;
 
     /** The parameters before audits, with the audit defaults (the verdict bound at most one period). */
     public StorageParams(long periodBlocks, int windows, int challenges, BigInteger minCollateral, int penaltyPpm,
                          BigInteger faultFee, long commitDeadline, long retainPeriods) {
         this(periodBlocks, windows, challenges, minCollateral, penaltyPpm, faultFee, commitDeadline, retainPeriods, DEFAULT_AUDITORS,
                 DEFAULT_AUDIT_TARGETS, DEFAULT_AUDIT_DEADLINE_MILLIS, Math.min(DEFAULT_AUDIT_VERDICT_BLOCKS, periodBlocks),
-                DEFAULT_AUDIT_STANDING_PERIODS, DEFAULT_AUDIT_FAIL_THRESHOLD);
+                DEFAULT_AUDIT_STANDING_PERIODS, DEFAULT_AUDIT_FAIL_THRESHOLD, DEFAULT_WITHDRAW_PERIODS);
     }
     /** The most challenges a period may ask: bounds the verification work of one node's period. */
     public static final int MAX_CHALLENGES = 256;
@@ -63,7 +70,7 @@ public record StorageParams(long periodBlocks, int windows, int challenges, BigI
                 || retainPeriods < 2 || retainPeriods > 10_000 || auditors < 0 || auditors > 64 || auditTargets < 1
                 || auditTargets > 256 || auditDeadlineMillis < 100 || auditDeadlineMillis > 600_000 || auditVerdictBlocks < 1
                 || auditVerdictBlocks > periodBlocks || auditStandingPeriods < 1 || auditStandingPeriods > retainPeriods
-                || auditFailThreshold < 1 || auditFailThreshold > 1_000_000) {
+                || auditFailThreshold < 1 || auditFailThreshold > 1_000_000 || withdrawPeriods < 2 || withdrawPeriods > 10_000) {
             throw new IllegalArgumentException("storage parameters out of range: " + StorageParams.this.toMap());
         }
     }
@@ -85,7 +92,7 @@ public record StorageParams(long periodBlocks, int windows, int challenges, BigI
                 p.path("auditTargets").asInt(d.auditTargets), p.path("auditDeadlineMillis").asLong(d.auditDeadlineMillis),
                 p.path("auditVerdictBlocks").asLong(Math.min(d.auditVerdictBlocks, period)),
                 p.path("auditStandingPeriods").asInt((int) Math.min(d.auditStandingPeriods, retain)),
-                p.path("auditFailThreshold").asInt(d.auditFailThreshold));
+                p.path("auditFailThreshold").asInt(d.auditFailThreshold), p.path("withdrawPeriods").asLong(d.withdrawPeriods));
     }
 
     /** By name, values as decimal strings: the JSON form and the state entries ("storage-params/NAME"). */
@@ -105,6 +112,7 @@ public record StorageParams(long periodBlocks, int windows, int challenges, BigI
         m.put("auditVerdictBlocks", Long.toString(auditVerdictBlocks));
         m.put("auditStandingPeriods", Integer.toString(auditStandingPeriods));
         m.put("auditFailThreshold", Integer.toString(auditFailThreshold));
+        m.put("withdrawPeriods", Long.toString(withdrawPeriods));
         return m;
     }
 

@@ -303,6 +303,11 @@ final class Queries {
         m.put("missed", n.missed());
         m.put("faultsDeclared", n.faultsDeclared());
         m.put("penalties", n.penalties().toString());
+        // leaving: unregistered, its collateral (0 here) in a withdrawal of `withdrawing` base units paid at block withdrawAt
+        LedgerState.StorageWithdrawal w = s.storageWithdrawal(addr);
+        m.put("leaving", n.leaving());
+        m.put("withdrawAt", n.leaving() ? n.withdrawAt() : null);
+        m.put("withdrawing", w == null ? "0" : w.amount().toString());
         io.oecloud.chain.ledger.Audits.Record a = io.oecloud.chain.ledger.Audits.record(s, addr);
         m.put("auditsPassed", a == null ? 0 : a.passed());
         m.put("auditsFailed", a == null ? 0 : a.failed());
@@ -315,7 +320,7 @@ final class Queries {
     /**
      * The audit committee of a window and what it audits ({@code /audits}; data empty: the window
      * of the committed height, or "PERIOD/WINDOW"): the committee (null before it is drawn), the
-     * audit parameters, and the audit targets, the active storage nodes with a non-empty root in
+     * audit parameters, and the audit targets, the active (or leaving) storage nodes with a non-empty root in
      * the period (address, root hex, count). Null (not registered) for malformed data.
      */
     static Map<String, Object> audits(LedgerState s, String data) {
@@ -352,7 +357,8 @@ final class Queries {
         List<Map<String, Object>> targets = new ArrayList<>();
         s.storageNodes().forEach((addr, n) -> {
             LedgerState.StorageRoot root = s.storageRoot(period, addr);
-            if (n.active() && root != null && root.count() > 0) {
+            // a leaving node is audited for the periods it committed, as it is challenged for them
+            if ((n.active() || n.leaving()) && root != null && root.count() > 0) {
                 Map<String, Object> t = new java.util.LinkedHashMap<>();
                 t.put("address", addr);
                 t.put("root", java.util.HexFormat.of().formatHex(root.root()));

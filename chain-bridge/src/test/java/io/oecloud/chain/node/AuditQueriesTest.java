@@ -46,5 +46,11 @@ class AuditQueriesTest {
         assertEquals(0, n.path("auditsPassed").asLong());
         assertEquals(0, n.path("auditsFailed").asLong());
         assertFalse(n.path("poorStanding").asBoolean());
+        // leaving does not end the audits of a period it committed (it is still challenged for it)
+        assertEquals(Ledger.Code.OK, c.submit(a, io.oecloud.chain.pb.ChainProto.TxBody.newBuilder()
+                .setUnregisterStorageNode(io.oecloud.chain.pb.ChainProto.UnregisterStorageNode.getDefaultInstance())).code());
+        JsonNode leaving = JSON.valueToTree(Queries.audits(c.state, "1/3"));
+        assertEquals(1, leaving.path("targets").size(), leaving.toString());
+        assertEquals(StorageChain.addr(a), leaving.path("targets").get(0).path("address").asText());
     }
 }

@@ -313,5 +313,27 @@ class FourValidatorsTest {
             assertEquals("5000000", q.path("collateral").asText());
         }
         assertSameAppHash();
+
+        // the node leaves (UnregisterStorageNode): every validator marks it leaving, then pays the withdrawal at withdrawAt
+        JsonNode leave = send.apply(TxBody.newBuilder().setUnregisterStorageNode(
+                io.oecloud.chain.pb.ChainProto.UnregisterStorageNode.getDefaultInstance()));
+        assertEquals(0, leave.path("code").asInt(-1), leave.toString());
+        long leftAt = leave.path("height").asLong(net.height(0));
+        long withdrawAt = (leftAt / 20 + 2) * 20;
+        for (int i = 0; i < 4; i++) {
+            net.awaitHeight(i, leftAt + 1, 60);
+            io.oecloud.chain.ledger.LedgerState.StorageNode n = net.ledger(i).committed().storageNode(address);
+            assertTrue(n != null && n.leaving(), "validator " + i + ": " + n);
+            assertEquals(withdrawAt, n.withdrawAt(), "validator " + i);
+        }
+        BigInteger before = net.ledger(0).committed().account(address).balance();
+        for (int i = 0; i < 4; i++) {
+            net.awaitHeight(i, withdrawAt + 1, 120);
+            io.oecloud.chain.ledger.LedgerState s = net.ledger(i).committed();
+            assertEquals(null, s.storageNode(address), "validator " + i + ": unregistered once paid");
+            assertEquals(before.add(BigInteger.valueOf(5_000_000)), s.account(address).balance(), "validator " + i);
+            assertEquals(s.expectedSupply(), s.supply());
+        }
+        assertSameAppHash();
     }
 }

@@ -68,6 +68,30 @@ class StorageQueriesTest {
     }
 
     @Test
+    void storageNodes_showLeavingAndWithdrawAt_untilTheWithdrawalMatures() throws Exception {
+        Identity a = Identity.fromSeed(new byte[32]);
+        StorageChain c = new StorageChain(32, a);
+        String addrA = StorageChain.addr(a);
+        assertEquals(Ledger.Code.OK, c.submit(a, StorageChain.register(1L << 30, BigInteger.valueOf(5_000_000))).code());
+        JsonNode staying = JSON.valueToTree(Queries.storageNode(c.state, addrA));
+        assertEquals(false, staying.path("leaving").asBoolean());
+        assertTrue(staying.path("withdrawAt").isNull());
+        assertEquals("0", staying.path("withdrawing").asText());
+        assertEquals(Ledger.Code.OK, c.submit(a, io.oecloud.chain.pb.ChainProto.TxBody.newBuilder()
+                .setUnregisterStorageNode(io.oecloud.chain.pb.ChainProto.UnregisterStorageNode.getDefaultInstance())).code());
+        JsonNode leaving = JSON.valueToTree(Queries.storageNodes(c.state)).get(0);
+        assertEquals(addrA, leaving.path("address").asText());
+        assertEquals(true, leaving.path("leaving").asBoolean());
+        assertEquals(false, leaving.path("active").asBoolean());
+        assertEquals(40, leaving.path("withdrawAt").asLong(), "unregistered in period 0: paid at period 2's first block");
+        assertEquals("0", leaving.path("collateral").asText());
+        assertEquals("5000000", leaving.path("withdrawing").asText());
+        c.runTo(41);
+        assertNull(Queries.storageNode(c.state, addrA), "unregistered once the withdrawal is paid");
+        assertEquals(0, JSON.valueToTree(Queries.storageNodes(c.state)).size());
+    }
+
+    @Test
     void storageFaults_listEachFaultList_untilALaterPeriodIsProven() throws Exception {
         Identity a = Identity.fromSeed(new byte[32]);
         byte[] sb = new byte[32];

@@ -263,7 +263,8 @@ final class ChainCommands {
 
     @Command(name = "chain", description = "OEChain: status, accounts, the CID registry.",
             subcommands = {ChainStatus.class, ChainValidators.class, ChainCandidates.class, ChainParams.class, ChainAccount.class, ChainTx.class,
-                    ChainStorageNodes.class, RegisterCidCmd.class, Whois.class, RegisterCandidateCmd.class, UnjailCmd.class})
+                    ChainStorageNodes.class, StorageUnregisterCmd.class, RegisterCidCmd.class, Whois.class, RegisterCandidateCmd.class,
+                    UnjailCmd.class})
     static final class Chain implements Runnable {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -306,13 +307,61 @@ final class ChainCommands {
             }
             for (JsonNode n : nodes) {
                 out().printf("%s  %s  collateral %s  window %d  proven %d  missed %d  faults %d  penalties %s  audits passed %d"
-                                + " failed %d%s%n",
-                        n.path("address").asText(), n.path("active").asBoolean() ? "active  " : "inactive",
+                                + " failed %d%s%s%n",
+                        n.path("address").asText(), n.path("leaving").asBoolean() ? "leaving " : n.path("active").asBoolean() ? "active  " : "inactive",
                         shortPasses(n.path("collateral").asText("0")), n.path("window").asInt(), n.path("proven").asLong(),
                         n.path("missed").asLong(), n.path("faultsDeclared").asLong(), shortPasses(n.path("penalties").asText("0")),
                         n.path("auditsPassed").asLong(), n.path("auditsFailed").asLong(),
-                        n.path("poorStanding").asBoolean() ? "  POOR STANDING" : "");
+                        n.path("poorStanding").asBoolean() ? "  POOR STANDING" : "", leaving(n));
             }
+        }
+
+        /** What a leaving node's line adds: the withdrawal and the block that pays it. */
+        static String leaving(JsonNode n) {
+            return n.path("leaving").asBoolean() ? "  withdrawing " + shortPasses(n.path("withdrawing").asText("0")) + " at block "
+                    + n.path("withdrawAt").asLong() : "";
+        }
+    }
+
+    @Command(name = "storage-unregister", description = "A storage node leaves: it commits no new roots, still answers the periods "
+            + "it committed, and its collateral (less any penalty for a window it still misses) returns to its balance at the first "
+            + "block of period current + withdrawPeriods (chain params). Signed by the node's identity (--node-dir) or a wallet key "
+            + "holding it (oe wallet import --node-dir).")
+    static final class StorageUnregisterCmd extends Base {
+        @CommandLine.Mixin
+        KeyChoice keys;
+
+        @Option(names = "--node-dir", paramLabel = "DIR",
+                description = "The storage node's data directory: its identity.key signs (its peer ID is the registered account).")
+        Path nodeDir;
+
+        @Option(names = "--fee", paramLabel = "BASE_UNITS", description = "Fee in base units (default: what the chain asks for the transaction's size: minFee + feePerByte x bytes).")
+        BigInteger fee;
+
+        /** The signing key: the node's identity when --node-dir is given, else the wallet key. */
+        Identity signer() throws IOException {
+            if (nodeDir == null) {
+                return keys.open();
+            }
+            if (!java.nio.file.Files.exists(nodeDir.resolve(Identity.KEY_FILE))) {
+                throw new IOException("--node-dir " + nodeDir + " holds no node identity (" + Identity.KEY_FILE + ")");
+            }
+            return Identity.loadOrCreate(nodeDir);
+        }
+
+        static TxBody.Builder body() {
+            return TxBody.newBuilder().setUnregisterStorageNode(io.oecloud.chain.pb.ChainProto.UnregisterStorageNode.getDefaultInstance());
+        }
+
+        @Override
+        void run() throws Exception {
+            Identity key = signer();
+            String me = Ledger.address(key.publicKey());
+            JsonNode r = submit(target, key, fee, body());
+            JsonNode n = request(target, HttpMethod.GET, "/v1/chain/storage-nodes/" + me, null);
+            out().println(me + " unregistered in block " + r.path("height").asLong() + " (tx " + r.path("hash").asText() + "): "
+                    + passes(n.path("withdrawing").asText("0")) + " return to its balance at block " + n.path("withdrawAt").asLong()
+                    + "; it still answers the windows of the roots it committed");
         }
     }
 

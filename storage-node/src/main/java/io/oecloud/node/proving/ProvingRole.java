@@ -45,19 +45,24 @@ import java.util.concurrent.atomic.AtomicLong;
  * <ol>
  *   <li>registers the node ({@code RegisterStorageNode}, the configured collateral or the chain's
  *       minimum) when the chain does not know it, and tops the collateral up to that amount when
- *       penalties left the node inactive (below the minimum); nothing else in that tick;
+ *       penalties left the node inactive (below the minimum); nothing else in that tick. A node
+ *       whose record says it is leaving ({@code UnregisterStorageNode}, e.g. {@code oe chain
+ *       storage-unregister}) is neither topped up nor registered again by this role (not even once
+ *       its withdrawal has matured and the chain forgot it; a restarted process knows only what it
+ *       reads, so an operator who left runs the node without {@code --prove}); see {@link #standing};
  *   <li>declares the shards the store dropped since the last tick ({@link Prover#scrubFaults}) for
  *       each committed period still holding them whose window has not begun ({@code DeclareFaults},
  *       at most 1,024 a transaction), kept and retried until declared or too late;
  *   <li>commits the root for the next period ({@link Prover#commit}, {@code CommitRoot}) while
- *       the next block is at most {@code P·(p+1) − commitDeadline};
+ *       the next block is at most {@code P·(p+1) − commitDeadline}, unless the node is leaving;
  *   <li>answers each open root whose window is open and whose seed the chain recorded:
  *       {@link Prover#answer} once per period, the answers from {@code first} = those accepted so
  *       far, in ONE {@code SubmitProof} (one entries proof for all of them, a slice each) when it
  *       fits in {@link #MAX_SUBMIT_PROOF_BYTES} (it does at c = 32 for 100,000 entries of 8 MiB
  *       shards: about 59 KB), split into several, each with the entries proof of its own
  *       challenges ({@link Prover#entries}), only when it does not; retried each tick until the
- *       root is proven or the window closes; an entry declared faulty is answered without its slice (also when repair put the
+ *       root is proven or the window closes (a leaving node too: leaving does not end the periods it
+ *       committed); an entry declared faulty is answered without its slice (also when repair put the
  *       shard back since); an answer naming a fault not declared before the seed cannot be accepted and is
  *       not sent (the window is missed; the dropped shards are declared for later periods);
  *   <li>releases the holds of periods that ended ({@link Prover#release}).
@@ -74,6 +79,35 @@ public final class ProvingRole implements AutoCloseable {
     public static final int MAX_SUBMIT_PROOF_BYTES = io.oecloud.chain.ledger.Ledger.MAX_TX_BYTES - 1024;
     /** CIDs per {@code DeclareFaults} transaction (the ledger's limit). */
     public static final int MAX_CIDS_PER_DECLARATION = 1024;
+
+    /** What a tick does after reading the node's record ({@link #standing}). */
+    enum Standing {
+        /** The chain does not know the node: register it. */
+        REGISTER,
+        /** Penalties left it inactive below the collateral it should hold: top it up. */
+        TOP_UP,
+        /** Registered: declare faults, commit the next root, answer the open windows. */
+        PROVE,
+        /** Unregistered, its collateral withdrawing: declare faults and answer the committed periods, commit nothing. */
+        LEAVING,
+        /** It left (this role saw it leaving) and the chain forgot it: nothing more, never registering again. */
+        LEFT
+    }
+
+    /**
+     * The rule of a tick's first step: {@code rec} is the node's record (null: not registered),
+     * {@code left} whether this role saw it leaving before, {@code target} the collateral it keeps.
+     */
+    static Standing standing(JsonNode rec, boolean left, BigInteger target) {
+        if (rec == null) {
+            return left ? Standing.LEFT : Standing.REGISTER;
+        }
+        if (rec.path("leaving").asBoolean(false)) {
+            return Standing.LEAVING;
+        }
+        BigInteger held = new BigInteger(rec.path("collateral").asText("0"));
+        return !rec.path("active").asBoolean(true) && held.compareTo(target) < 0 ? Standing.TOP_UP : Standing.PROVE;
+    }
 
     /** The chain's storage parameters this role follows. */
     record Params(long periodBlocks, int windows, int challenges, BigInteger minCollateral, long commitDeadline) {
@@ -109,6 +143,7 @@ public final class ProvingRole implements AutoCloseable {
     private final AtomicLong topUps = new AtomicLong();
     private volatile JsonNode record; // the chain's record of this node as last read (null: not registered or not read)
     private volatile boolean recordRead;
+    private volatile boolean left; // this role saw the node's record leaving: it never registers it again
     private volatile long height = -1;
     private volatile long lastCommitted = -1;
     private volatile long lastAnswered = -1;
@@ -192,7 +227,21 @@ public final class ProvingRole implements AutoCloseable {
         JsonNode rec = query("/storage-node", address);
         record = rec;
         recordRead = true;
-        if (rec == null) {
+        BigInteger target = collateral == null ? params.minCollateral() : collateral.max(params.minCollateral());
+        Standing standing = standing(rec, left, target);
+        if (standing == Standing.LEAVING && !left) {
+            left = true;
+            LOG.log(System.Logger.Level.INFO, "unregistered: no new roots; answering the committed periods until the collateral returns at block "
+                    + rec.path("withdrawAt").asLong());
+        }
+        if (standing == Standing.LEFT) { // every period it committed has ended: release their holds, and nothing more
+            for (long p : prover.committedPeriods()) {
+                prover.release(p);
+            }
+            handled = h;
+            return;
+        }
+        if (standing == Standing.REGISTER) {
             BigInteger bond = collateral == null ? params.minCollateral() : collateral;
             client.submit(TxBody.newBuilder().setRegisterStorageNode(ChainProto.RegisterStorageNode.newBuilder().setCapacity(capacity)
                     .setCollateral(ByteString.copyFrom(io.oecloud.chain.ledger.Amounts.encode(bond)))));
@@ -200,8 +249,7 @@ public final class ProvingRole implements AutoCloseable {
             return;
         }
         BigInteger held = new BigInteger(rec.path("collateral").asText("0"));
-        BigInteger target = collateral == null ? params.minCollateral() : collateral.max(params.minCollateral());
-        if (!rec.path("active").asBoolean(true) && held.compareTo(target) < 0) {
+        if (standing == Standing.TOP_UP) {
             // penalties took the collateral below the minimum: registering again tops it up and reactivates the node
             BigInteger topUp = target.subtract(held);
             client.submit(TxBody.newBuilder().setRegisterStorageNode(ChainProto.RegisterStorageNode.newBuilder().setCapacity(capacity)
@@ -224,7 +272,7 @@ public final class ProvingRole implements AutoCloseable {
             declared.put(f.path("period").asLong(), cids);
         }
         declareFaults(next, roots, declared);
-        commitNext(next, current, roots, rec.path("active").asBoolean(true));
+        commitNext(next, current, roots, standing == Standing.PROVE && rec.path("active").asBoolean(true));
         for (Map.Entry<Long, JsonNode> e : roots.entrySet()) {
             answer(e.getKey(), e.getValue(), next, declared.getOrDefault(e.getKey(), Set.of()));
         }
@@ -398,7 +446,15 @@ public final class ProvingRole implements AutoCloseable {
         Map<String, Object> m = new LinkedHashMap<>();
         JsonNode r = record;
         m.put("registered", r != null);
+        if (r == null && left) {
+            m.put("state", "left: unregistered and its collateral returned; this role does not register it again");
+        }
         if (r != null) {
+            m.put("leaving", r.path("leaving").asBoolean(false));
+            if (r.path("leaving").asBoolean(false)) {
+                m.put("withdrawAt", r.path("withdrawAt").asLong());
+                m.put("withdrawing", r.path("withdrawing").asText("0"));
+            }
             m.put("collateral", r.path("collateral").asText());
             m.put("active", r.path("active").asBoolean());
             m.put("window", r.path("window").asInt());
