@@ -48,31 +48,15 @@ class DevnetAuditTest {
     }
 
     private JsonNode get(String api, String token, String path) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(api + path)).timeout(Duration.ofSeconds(30));
-        if (token != null) {
-            b.header("Authorization", "Bearer " + token);
-        }
-        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, r.statusCode(), path + ": " + r.body());
-        return JSON.readTree(r.body());
+        return ChainDevnet.get(http, api, token, path);
     }
 
     @Test
     void theCommitteeAuditsTheNodesHoldingDataAndHonestNodesPass() throws Exception {
-        Path data = dir.resolve("devnet");
-        Path log = dir.resolve("devnet.log");
-        Process net = new ProcessBuilder(OeLauncherTest.ROOT.resolve("bin/oe").toString(), "devnet", "--data-dir", data.toString(),
-                "--p2p-port", "0", "--api-port", "0").redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        started.add(net);
-        DevnetTest.awaitTrue(() -> Files.exists(data.resolve("devnet.json")) || !net.isAlive(), 240, "devnet start");
-        assertTrue(net.isAlive(), Files.readString(log));
-        JsonNode nodes = JSON.readTree(data.resolve("devnet.json").toFile()).get("nodes");
-        List<String> apis = new ArrayList<>();
-        List<String> tokens = new ArrayList<>();
-        for (JsonNode n : nodes) {
-            apis.add(n.get("api").asText());
-            tokens.add(Files.readString(Path.of(n.get("apiToken").asText())).strip());
-        }
+        ChainDevnet devnet = ChainDevnet.start(dir, started);
+        JsonNode nodes = devnet.nodes();
+        List<String> apis = devnet.apis();
+        List<String> tokens = devnet.tokens();
         String api0 = apis.get(0);
         Path file = DevnetTest.randomFile(dir.resolve("f.bin"), 3_000_000, 24);
         HttpResponse<String> put = http.send(HttpRequest.newBuilder(URI.create(api0 + "/v1/objects"))

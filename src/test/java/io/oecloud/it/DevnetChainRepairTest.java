@@ -67,21 +67,11 @@ class DevnetChainRepairTest {
     }
 
     private JsonNode get(String api, String token, String path) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(api + path)).timeout(Duration.ofSeconds(30));
-        if (token != null) {
-            b.header("Authorization", "Bearer " + token);
-        }
-        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, r.statusCode(), path + ": " + r.body());
-        return JSON.readTree(r.body());
+        return ChainDevnet.get(http, api, token, path);
     }
 
     private Map<String, JsonNode> records(String api) throws Exception {
-        Map<String, JsonNode> m = new java.util.HashMap<>();
-        for (JsonNode n : get(api, null, "/v1/chain/storage-nodes")) {
-            m.put(n.path("address").asText(), n);
-        }
-        return m;
+        return ChainDevnet.records(http, api);
     }
 
     /** A counter's value in a node's Prometheus text (0 when absent). */
@@ -102,21 +92,10 @@ class DevnetChainRepairTest {
 
     @Test
     void aFrozenNodeWhoseShardsWereDeleted_missesItsWindow_isPenalized_andTheChainDrivesTheRepair() throws Exception {
-        Path data = dir.resolve("devnet");
-        Path log = dir.resolve("devnet.log");
-        Process net = new ProcessBuilder(OeLauncherTest.ROOT.resolve("bin/oe").toString(), "devnet", "--nodes", "7",
-                "--data-dir", data.toString(), "--p2p-port", "0", "--api-port", "0", "--repair-interval", "1h")
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        started.add(net);
-        DevnetTest.awaitTrue(() -> Files.exists(data.resolve("devnet.json")) || !net.isAlive(), 240, "devnet start");
-        assertTrue(net.isAlive(), Files.readString(log));
-        JsonNode nodes = JSON.readTree(data.resolve("devnet.json").toFile()).get("nodes");
-        List<String> apis = new ArrayList<>();
-        List<String> tokens = new ArrayList<>();
-        for (JsonNode n : nodes) {
-            apis.add(n.get("api").asText());
-            tokens.add(Files.readString(Path.of(n.get("apiToken").asText())).strip());
-        }
+        ChainDevnet devnet = ChainDevnet.start(dir, started, "--nodes", "7", "--repair-interval", "1h");
+        JsonNode nodes = devnet.nodes();
+        List<String> apis = devnet.apis();
+        List<String> tokens = devnet.tokens();
         String api0 = apis.get(0);
 
         Path file = DevnetTest.randomFile(dir.resolve("f.bin"), 3_000_000, 2424);

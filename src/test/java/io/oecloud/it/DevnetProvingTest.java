@@ -50,21 +50,7 @@ class DevnetProvingTest {
     }
 
     private JsonNode get(String api, String token, String path) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(api + path)).timeout(Duration.ofSeconds(30));
-        if (token != null) {
-            b.header("Authorization", "Bearer " + token);
-        }
-        HttpResponse<String> r;
-        try {
-            r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        } catch (java.io.IOException e) {
-            // once, on a loaded 2-core run, a node closed a fresh connection without an answer (not
-            // reproduced since): this test is about proving, so it says so and asks once more
-            System.out.println("GET " + api + path + " failed (" + e + "); asking again");
-            r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        }
-        assertEquals(200, r.statusCode(), path + ": " + r.body());
-        return JSON.readTree(r.body());
+        return ChainDevnet.get(http, api, token, path);
     }
 
     /** A Prometheus sample's value (the first line naming it without labels), or -1. */
@@ -75,31 +61,16 @@ class DevnetProvingTest {
 
     /** The chain's records of the storage nodes, by address, through a super-node. */
     private Map<String, JsonNode> records(String api) throws Exception {
-        Map<String, JsonNode> m = new java.util.HashMap<>();
-        for (JsonNode n : get(api, null, "/v1/chain/storage-nodes")) {
-            m.put(n.path("address").asText(), n);
-        }
-        return m;
+        return ChainDevnet.records(http, api);
     }
 
     @Test
     void everyNodeProves_aNodeWhoseShardsWereDeletedIsPenalized_andTheObjectIsRepaired() throws Exception {
-        Path data = dir.resolve("devnet");
-        Path log = dir.resolve("devnet.log");
         // scrub as by default (hourly): the deleted files are found by the chain's challenge, not by the scrub
-        Process net = new ProcessBuilder(OeLauncherTest.ROOT.resolve("bin/oe").toString(), "devnet", "--data-dir", data.toString(),
-                "--p2p-port", "0", "--api-port", "0", "--repair-interval", "3s")
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        started.add(net);
-        DevnetTest.awaitTrue(() -> Files.exists(data.resolve("devnet.json")) || !net.isAlive(), 240, "devnet start");
-        assertTrue(net.isAlive(), Files.readString(log));
-        JsonNode nodes = JSON.readTree(data.resolve("devnet.json").toFile()).get("nodes");
-        List<String> apis = new ArrayList<>();
-        List<String> tokens = new ArrayList<>();
-        for (JsonNode n : nodes) {
-            apis.add(n.get("api").asText());
-            tokens.add(Files.readString(Path.of(n.get("apiToken").asText())).strip());
-        }
+        ChainDevnet devnet = ChainDevnet.start(dir, started, "--repair-interval", "3s");
+        JsonNode nodes = devnet.nodes();
+        List<String> apis = devnet.apis();
+        List<String> tokens = devnet.tokens();
         String api0 = apis.get(0);
 
         Path file = DevnetTest.randomFile(dir.resolve("f.bin"), 3_000_000, 24);

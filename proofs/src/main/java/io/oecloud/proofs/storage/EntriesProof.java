@@ -2,7 +2,6 @@ package io.oecloud.proofs.storage;
 
 import io.oecloud.proofs.Cid;
 import io.oecloud.wire.Uvarint;
-import io.oecloud.wire.WireException;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -343,7 +342,7 @@ public final class EntriesProof {
                     "an entries proof of " + bytes.length + " bytes is over the limit of " + maxBytes);
         }
         int[] pos = {0};
-        long k = varint(bytes, pos, "entry count");
+        long k = ProofBytes.varint(bytes, pos, "entry count");
         if (k < 1 || k > maxEntries) {
             throw new StorageProofException(StorageProofException.Kind.FIELD_RANGE,
                     "entry count " + Long.toUnsignedString(k) + " is outside [1, " + maxEntries + "]");
@@ -355,7 +354,7 @@ public final class EntriesProof {
         long[] indices = new long[(int) k];
         List<NodeEntry> entries = new ArrayList<>((int) k);
         for (int a = 0; a < k; a++) {
-            long index = varint(bytes, pos, "entry " + a + "'s index");
+            long index = ProofBytes.varint(bytes, pos, "entry " + a + "'s index");
             if (index >= NodeRoot.MAX_COUNT) {
                 throw new StorageProofException(StorageProofException.Kind.FIELD_RANGE,
                         "entry " + a + "'s index " + Long.toUnsignedString(index) + " is at or above " + NodeRoot.MAX_COUNT);
@@ -365,56 +364,36 @@ public final class EntriesProof {
                         + " does not follow " + indices[a - 1] + ": indices are strictly increasing");
             }
             indices[a] = index;
-            long cidLength = varint(bytes, pos, "entry " + a + "'s CID length");
+            long cidLength = ProofBytes.varint(bytes, pos, "entry " + a + "'s CID length");
             if (cidLength < 1 || cidLength > NodeEntry.MAX_CID_BYTES) {
                 throw new StorageProofException(StorageProofException.Kind.FIELD_RANGE, "entry " + a + "'s CID length "
                         + Long.toUnsignedString(cidLength) + " is outside [1, " + NodeEntry.MAX_CID_BYTES + "]");
             }
-            byte[] cidBytes = take(bytes, pos, (int) cidLength, "entry " + a + "'s CID");
+            byte[] cidBytes = ProofBytes.take(bytes, pos, (int) cidLength, "entry " + a + "'s CID");
             Cid cid;
             try {
                 cid = Cid.fromBytes(cidBytes);
             } catch (IllegalArgumentException e) { // CidFormatException
                 throw new StorageProofException(StorageProofException.Kind.CID, "entry " + a + "'s CID: " + e.getMessage(), e);
             }
-            long size = varint(bytes, pos, "entry " + a + "'s size");
+            long size = ProofBytes.varint(bytes, pos, "entry " + a + "'s size");
             if (size < 0) {
                 throw new StorageProofException(StorageProofException.Kind.FIELD_RANGE,
                         "entry " + a + "'s size " + Long.toUnsignedString(size) + " is at or above 2^63");
             }
             entries.add(new NodeEntry(cid, size));
         }
-        long count = varint(bytes, pos, "sibling count");
+        long count = ProofBytes.varint(bytes, pos, "sibling count");
         if (count < 0 || count > k * NodeRoot.MAX_DEPTH) {
             throw new StorageProofException(StorageProofException.Kind.FIELD_RANGE, "sibling count " + Long.toUnsignedString(count)
                     + " is above " + k * NodeRoot.MAX_DEPTH + " (" + NodeRoot.MAX_DEPTH + " an entry)");
         }
-        byte[] siblings = take(bytes, pos, (int) count * Domains.HASH_BYTES, "siblings");
+        byte[] siblings = ProofBytes.take(bytes, pos, (int) count * Domains.HASH_BYTES, "siblings");
         if (pos[0] != bytes.length) {
             throw new StorageProofException(StorageProofException.Kind.TRAILING_BYTES,
                     (bytes.length - pos[0]) + " bytes follow the last sibling");
         }
         return new EntriesProof(indices, entries, siblings);
-    }
-
-    private static long varint(byte[] b, int[] pos, String what) {
-        try {
-            return Uvarint.readMinimal(b, pos);
-        } catch (WireException e) {
-            StorageProofException.Kind kind = e.kind() == WireException.Kind.VARINT_TRUNCATED
-                    ? StorageProofException.Kind.TRUNCATED : StorageProofException.Kind.VARINT;
-            throw new StorageProofException(kind, what + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static byte[] take(byte[] b, int[] pos, int len, String what) {
-        if (b.length - pos[0] < len) {
-            throw new StorageProofException(StorageProofException.Kind.TRUNCATED,
-                    what + " needs " + len + " bytes, " + (b.length - pos[0]) + " are left");
-        }
-        byte[] out = Arrays.copyOfRange(b, pos[0], pos[0] + len);
-        pos[0] += len;
-        return out;
     }
 
     @Override

@@ -2,7 +2,6 @@ package io.oecloud.proofs.storage;
 
 import io.oecloud.proofs.Cid;
 import io.oecloud.wire.Uvarint;
-import io.oecloud.wire.WireException;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -157,55 +156,35 @@ public record InclusionProof(long index, NodeEntry entry, byte[] siblings) {
                     "an inclusion proof of " + bytes.length + " bytes is over the limit of " + maxBytes);
         }
         int[] pos = {0};
-        long index = varint(bytes, pos, "entry index");
+        long index = ProofBytes.varint(bytes, pos, "entry index");
         if (index >= NodeRoot.MAX_COUNT) {
             throw new StorageProofException(StorageProofException.Kind.FIELD_RANGE,
                     "entry index " + index + " is at or above " + NodeRoot.MAX_COUNT);
         }
-        long cidLength = varint(bytes, pos, "CID length");
+        long cidLength = ProofBytes.varint(bytes, pos, "CID length");
         if (cidLength < 1 || cidLength > NodeEntry.MAX_CID_BYTES) {
             throw new StorageProofException(StorageProofException.Kind.FIELD_RANGE,
                     "CID length " + cidLength + " is outside [1, " + NodeEntry.MAX_CID_BYTES + "]");
         }
-        byte[] cidBytes = take(bytes, pos, (int) cidLength, "CID");
+        byte[] cidBytes = ProofBytes.take(bytes, pos, (int) cidLength, "CID");
         Cid cid;
         try {
             cid = Cid.fromBytes(cidBytes);
         } catch (IllegalArgumentException e) { // CidFormatException
             throw new StorageProofException(StorageProofException.Kind.CID, "entry CID: " + e.getMessage(), e);
         }
-        long size = varint(bytes, pos, "entry size");
-        long count = varint(bytes, pos, "sibling count");
+        long size = ProofBytes.varint(bytes, pos, "entry size");
+        long count = ProofBytes.varint(bytes, pos, "sibling count");
         if (count > NodeRoot.MAX_DEPTH) {
             throw new StorageProofException(StorageProofException.Kind.FIELD_RANGE,
                     "sibling count " + count + " is above " + NodeRoot.MAX_DEPTH);
         }
-        byte[] siblings = take(bytes, pos, (int) count * Domains.HASH_BYTES, "siblings");
+        byte[] siblings = ProofBytes.take(bytes, pos, (int) count * Domains.HASH_BYTES, "siblings");
         if (pos[0] != bytes.length) {
             throw new StorageProofException(StorageProofException.Kind.TRAILING_BYTES,
                     (bytes.length - pos[0]) + " bytes follow the last sibling");
         }
         return new InclusionProof(index, new NodeEntry(cid, size), siblings);
-    }
-
-    private static long varint(byte[] b, int[] pos, String what) {
-        try {
-            return Uvarint.readMinimal(b, pos);
-        } catch (WireException e) {
-            StorageProofException.Kind kind = e.kind() == WireException.Kind.VARINT_TRUNCATED
-                    ? StorageProofException.Kind.TRUNCATED : StorageProofException.Kind.VARINT;
-            throw new StorageProofException(kind, what + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static byte[] take(byte[] b, int[] pos, int len, String what) {
-        if (b.length - pos[0] < len) {
-            throw new StorageProofException(StorageProofException.Kind.TRUNCATED,
-                    what + " needs " + len + " bytes, " + (b.length - pos[0]) + " are left");
-        }
-        byte[] out = Arrays.copyOfRange(b, pos[0], pos[0] + len);
-        pos[0] += len;
-        return out;
     }
 
     @Override
