@@ -134,7 +134,8 @@ public final class Node implements AutoCloseable {
                 () -> ChainLink.start(new ChainClient(endpoints, id, CHAIN_DEADLINE_MILLIS), CHAIN_REFRESH, InstantSource.system()));
         ProvingRole proving = link == null || !config.prove() ? null : roles.start("proving",
                 () -> new ProvingRole(link.client(), endpoints.rpc(), new Prover(storage.store), storage.store, storage.metrics,
-                        config.proveCollateral(), config.capacity()).start(PROVING_TICK));
+                        config.proveCollateral(), config.capacity()).leftMarker(dataDir.resolve(ProvingRole.LEFT_MARKER))
+                        .start(PROVING_TICK));
         // The chain's fault lists reach repair, its records placement: read in the background, from memory for callers.
         ChainRecords records = link == null ? null : roles.start("chain records", () -> {
             ChainRecords r = ChainRecords.over(endpoints.rpc(), CHAIN_DEADLINE_MILLIS, InstantSource.system(), storage.metrics);

@@ -48,8 +48,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *       penalties left the node inactive (below the minimum); nothing else in that tick. A node
  *       whose record says it is leaving ({@code UnregisterStorageNode}, e.g. {@code oe chain
  *       storage-unregister}) is neither topped up nor registered again by this role (not even once
- *       its withdrawal has matured and the chain forgot it; a restarted process knows only what it
- *       reads, so an operator who left runs the node without {@code --prove}); see {@link #standing};
+ *       its withdrawal has matured and the chain forgot it, nor after a restart: {@link #leftMarker}
+ *       keeps it on disk); see {@link #standing};
  *   <li>declares the shards the store dropped since the last tick ({@link Prover#scrubFaults}) for
  *       each committed period still holding them whose window has not begun ({@code DeclareFaults},
  *       at most 1,024 a transaction), kept and retried until declared or too late;
@@ -144,6 +144,7 @@ public final class ProvingRole implements AutoCloseable {
     private volatile JsonNode record; // the chain's record of this node as last read (null: not registered or not read)
     private volatile boolean recordRead;
     private volatile boolean left; // this role saw the node's record leaving: it never registers it again
+    private volatile java.nio.file.Path leftMarker; // where "left" outlives the process (null: memory only)
     private volatile long height = -1;
     private volatile long lastCommitted = -1;
     private volatile long lastAnswered = -1;
@@ -186,6 +187,23 @@ public final class ProvingRole implements AutoCloseable {
         buildTime = Timer.builder("oe_proof_build_seconds").description("Time to build a period's answer (and verify it)")
                 .register(registry);
     }
+
+    /**
+     * Keeps "this node left" in {@code marker} (the node's data directory's {@link #LEFT_MARKER}),
+     * so a restarted node does not register itself again once the chain has forgotten it: written
+     * when the role first sees its record leaving, read here. Deleting the file lets it register
+     * again.
+     */
+    public ProvingRole leftMarker(java.nio.file.Path marker) {
+        this.leftMarker = marker;
+        if (java.nio.file.Files.exists(marker)) {
+            left = true;
+        }
+        return this;
+    }
+
+    /** The file, in the node's data directory, that says the node left the chain's storage nodes. */
+    public static final String LEFT_MARKER = "proving-left";
 
     /** Starts ticking every {@code every}, the first tick now. */
     public ProvingRole start(Duration every) {
@@ -231,6 +249,7 @@ public final class ProvingRole implements AutoCloseable {
         Standing standing = standing(rec, left, target);
         if (standing == Standing.LEAVING && !left) {
             left = true;
+            rememberLeft(rec.path("withdrawAt").asLong());
             LOG.log(System.Logger.Level.INFO, "unregistered: no new roots; answering the committed periods until the collateral returns at block "
                     + rec.path("withdrawAt").asLong());
         }
@@ -462,7 +481,7 @@ public final class ProvingRole implements AutoCloseable {
             m.put("missed", r.path("missed").asLong());
             m.put("faultsDeclared", r.path("faultsDeclared").asLong());
             m.put("penalties", r.path("penalties").asText());
-        } else if (!recordRead) {
+        } else if (!recordRead && !left) {
             m.put("state", "not read yet");
         }
         if (height >= 0) {
@@ -501,6 +520,21 @@ public final class ProvingRole implements AutoCloseable {
         Throwable cause = last != null && last.getCause() != null ? last.getCause() : last;
         throw new IOException("could not read " + what + " from the chain: " + (cause == null ? "no RPC address" : cause.getMessage()),
                 cause);
+    }
+
+    /** Writes the left marker, if any (a failure is logged: the role still remembers it in memory). */
+    void rememberLeft(long withdrawAt) {
+        java.nio.file.Path m = leftMarker;
+        if (m == null) {
+            return;
+        }
+        try {
+            java.nio.file.Files.writeString(m, address + " unregistered; collateral returns at block " + withdrawAt
+                    + ". Delete this file to let the proving role register the node again.\n");
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "could not write " + m + " (" + e.getMessage()
+                    + "): a restart after the withdrawal would register the node again");
+        }
     }
 
     /** The address this role proves as (the node's account). */
