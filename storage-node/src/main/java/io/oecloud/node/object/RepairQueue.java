@@ -37,6 +37,7 @@ public final class RepairQueue implements AutoCloseable {
     private static final class Entry {
         RepairService.Shortfall todo; // null: not tried yet
         int tries;
+        long fresh; // addFresh calls so far: one during an attempt voids that attempt's shortfall
         ScheduledFuture<?> next;
     }
 
@@ -91,6 +92,12 @@ public final class RepairQueue implements AutoCloseable {
         schedule(cid, e, firstNanos);
     }
 
+    /** What the last attempt at a waiting {@code cid} left short (null: none yet, or not waiting). */
+    synchronized RepairService.Shortfall shortfallOf(Cid cid) {
+        Entry e = entries.get(cid);
+        return e == null ? null : e.todo;
+    }
+
     /**
      * Queues {@code cid}; one already waiting is looked at whole at its next attempt (its
      * shortfall forgotten): what made it short may have grown since.
@@ -101,6 +108,7 @@ public final class RepairQueue implements AutoCloseable {
             add(cid);
         } else {
             e.todo = null;
+            e.fresh++;
         }
     }
 
@@ -161,8 +169,10 @@ public final class RepairQueue implements AutoCloseable {
 
     private void attempt(Cid cid, Entry e) {
         RepairService.Shortfall todo;
+        long fresh;
         synchronized (this) {
             todo = e.todo;
+            fresh = e.fresh;
         }
         RepairService.Shortfall left = todo;
         try {
@@ -174,6 +184,12 @@ public final class RepairQueue implements AutoCloseable {
             LOG.log(System.Logger.Level.WARNING, "catching up on {0} failed (tried again later): {1}", cid, String.valueOf(t));
         }
         synchronized (this) {
+            if (e.fresh != fresh) {
+                // addFresh came while this attempt ran: what it found short is stale, look at everything again soon
+                e.todo = null;
+                schedule(cid, e, firstNanos);
+                return;
+            }
             if (left != null && left.none()) {
                 entries.remove(cid);
                 notifyAll();

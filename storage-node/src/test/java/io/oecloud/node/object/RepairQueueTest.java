@@ -115,19 +115,45 @@ class RepairQueueTest {
     void addFresh_forgetsWhatWasShort_soTheNextAttemptLooksAtEverything() throws Exception {
         List<RepairService.Shortfall> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
         RepairService.Shortfall segment3 = new RepairService.Shortfall(Set.of(3), false);
-        CountDownLatch first = new CountDownLatch(1);
         try (RepairQueue q = new RepairQueue((c, todo) -> {
             seen.add(todo == null ? new RepairService.Shortfall(Set.of(-1), true) : todo);
-            first.countDown();
             return seen.size() == 1 ? segment3 : RepairService.Shortfall.NONE;
         }, Duration.ofMillis(200), Duration.ofSeconds(2), 100)) {
             q.add(cid(1));
-            assertTrue(first.await(30, TimeUnit.SECONDS));
-            Thread.sleep(50); // the first attempt has recorded segment 3; the next comes 400 ms after it
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!segment3.equals(q.shortfallOf(cid(1)))) { // the first attempt's shortfall, recorded
+                assertTrue(System.nanoTime() < end, "the first attempt recorded segment 3");
+                Thread.onSpinWait();
+            }
             q.addFresh(cid(1)); // the chain named more: look at everything again
             assertTrue(q.awaitEmpty(Duration.ofSeconds(30)));
         }
         assertEquals(List.of(new RepairService.Shortfall(Set.of(-1), true), new RepairService.Shortfall(Set.of(-1), true)), seen,
                 "the attempt after addFresh starts over (null), not from segment 3");
+    }
+
+    @Test
+    void addFresh_duringAnAttempt_isNotOverwrittenByThatAttemptsShortfall() throws Exception {
+        List<RepairService.Shortfall> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        CountDownLatch running = new CountDownLatch(1);
+        CountDownLatch go = new CountDownLatch(1);
+        try (RepairQueue q = new RepairQueue((c, todo) -> {
+            seen.add(todo == null ? new RepairService.Shortfall(Set.of(-1), true) : todo);
+            if (seen.size() == 1) {
+                running.countDown();
+                assertTrue(go.await(30, TimeUnit.SECONDS));
+                return new RepairService.Shortfall(Set.of(3), false); // what it found before the chain named more
+            }
+            return RepairService.Shortfall.NONE;
+        }, Duration.ofMillis(50), Duration.ofSeconds(2), 100)) {
+            q.add(cid(1));
+            assertTrue(running.await(30, TimeUnit.SECONDS));
+            q.addFresh(cid(1)); // while the first attempt runs
+            go.countDown();
+            assertTrue(q.awaitEmpty(Duration.ofSeconds(30)));
+        }
+        assertEquals(2, seen.size(), seen.toString());
+        assertEquals(new RepairService.Shortfall(Set.of(-1), true), seen.get(1),
+                "the attempt after an addFresh that came mid-attempt looks at everything, not at that attempt's segment 3");
     }
 }
