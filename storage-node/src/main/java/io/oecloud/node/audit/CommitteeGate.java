@@ -17,13 +17,20 @@ public final class CommitteeGate implements AuditServer.Gate {
     private static final System.Logger LOG = System.getLogger(CommitteeGate.class.getName());
 
     private final AuditChain chain;
+    private final java.time.InstantSource clock;
     private final long freshNanos;
     private AuditChain.Window current;
     private AuditChain.Window previous;
     private long readAt;
 
     public CommitteeGate(AuditChain chain, Duration fresh) {
+        this(chain, fresh, java.time.InstantSource.system());
+    }
+
+    /** With {@code clock} for the answers' age (tests pass a manual one). */
+    public CommitteeGate(AuditChain chain, Duration fresh, java.time.InstantSource clock) {
         this.chain = chain;
+        this.clock = clock;
         this.freshNanos = fresh.toNanos();
     }
 
@@ -32,7 +39,8 @@ public final class CommitteeGate implements AuditServer.Gate {
 
     @Override
     public synchronized long admit(PeerId asker) {
-        long now = System.nanoTime();
+        java.time.Instant t = clock.instant();
+        long now = t.getEpochSecond() * 1_000_000_000L + t.getNano();
         if (current == null || now - readAt > freshNanos) {
             read(now);
         }

@@ -33,7 +33,7 @@ class CommitteeGateTest {
 
         @Override
         public void submit(TxBody.Builder tx) {
-            throw new UnsupportedOperationException();
+            throw new AssertionError("the gate only reads the chain, it never submits");
         }
     };
 
@@ -44,7 +44,8 @@ class CommitteeGateTest {
 
     @Test
     void currentAndPreviousCommitteesOnly() throws Exception {
-        CommitteeGate gate = new CommitteeGate(chain, Duration.ofMillis(50));
+        io.oecloud.testkit.ManualClock clock = new io.oecloud.testkit.ManualClock();
+        CommitteeGate gate = new CommitteeGate(chain, Duration.ofMillis(50), clock);
         down = true;
         assertEquals(-1, gate.admit(a), "a chain never read admits no one");
         down = false;
@@ -52,7 +53,7 @@ class CommitteeGateTest {
         assertEquals(20, gate.admit(a));
         assertEquals(-1, gate.admit(b));
         assertEquals(-1, gate.admit(stranger));
-        Thread.sleep(120);
+        clock.advance(Duration.ofMillis(120)); // older than fresh (50 ms) and than the miss re-read (100 ms)
         now.set(window(25, b));
         assertEquals(25, gate.admit(b), "a miss re-reads a stale answer: the asker saw the next window first");
         assertEquals(20, gate.admit(a), "the previous window's member still may (the views straddle a boundary)");
@@ -62,8 +63,20 @@ class CommitteeGateTest {
         }
         org.junit.jupiter.api.Assertions.assertTrue(reads.get() - before <= 2, "strangers do not make the node read the chain each time: "
                 + (reads.get() - before) + " reads");
+        clock.advance(Duration.ofMillis(40)); // fresh enough for the members, past nothing
+        before = reads.get();
+        for (int i = 0; i < 1000; i++) {
+            gate.admit(stranger);
+        }
+        assertEquals(0, reads.get() - before, "within 100 ms of a read, a stranger costs no read at all");
+        clock.advance(Duration.ofMillis(120));
+        before = reads.get();
+        for (int i = 0; i < 1000; i++) {
+            gate.admit(stranger);
+        }
+        assertEquals(1, reads.get() - before, "past the answer's age, a thousand strangers cost one read");
         down = true;
-        Thread.sleep(120);
+        clock.advance(Duration.ofMillis(120)); // older than fresh (50 ms) and than the miss re-read (100 ms)
         assertEquals(25, gate.admit(b), "a chain that cannot be read now keeps the last answer");
     }
 }
