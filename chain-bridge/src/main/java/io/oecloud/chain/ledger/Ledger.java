@@ -402,12 +402,7 @@ public final class Ledger {
         } catch (Amounts.AmountException e) {
             return new Result(Code.BAD_AMOUNT, e.getMessage());
         }
-        if (r.ok()) {
-            LedgerState.Account now = s.account(from); // the operation may have moved the balance
-            s.accounts.put(from, new LedgerState.Account(now.balance().subtract(fee), now.nonce() + 1));
-            s.feePool = s.feePool.add(fee);
-        }
-        return r;
+        return settle(s, from, fee, r);
     }
 
     /** The proof-of-storage operations (Storage): checked against what the sender can spend once the fee is paid. */
@@ -432,12 +427,7 @@ public final class Ledger {
         } catch (Amounts.AmountException e) {
             return new Result(Code.BAD_AMOUNT, e.getMessage());
         }
-        if (r.ok()) {
-            LedgerState.Account now = s.account(from); // the operation may have moved the balance
-            s.accounts.put(from, new LedgerState.Account(now.balance().subtract(fee), now.nonce() + 1));
-            s.feePool = s.feePool.add(fee);
-        }
-        return r;
+        return settle(s, from, fee, r);
     }
 
     /** AuditVerdicts (Audits): the fee is charged when the verdicts are recorded. */
@@ -451,6 +441,16 @@ public final class Ledger {
     }
 
     /** Charges the fee and takes the nonce; the caller has checked that the operation can be done. */
+    /** After an operation that may have moved the sender's balance: its fee and nonce, when it succeeded. */
+    private static Result settle(LedgerState s, String from, BigInteger fee, Result r) {
+        if (r.ok()) {
+            LedgerState.Account now = s.account(from);
+            s.accounts.put(from, new LedgerState.Account(now.balance().subtract(fee), now.nonce() + 1));
+            s.feePool = s.feePool.add(fee);
+        }
+        return r;
+    }
+
     private static Result charge(LedgerState s, String from, LedgerState.Account sender, BigInteger fee) {
         if (sender.balance().compareTo(fee) < 0) {
             return new Result(Code.INSUFFICIENT_FUNDS, from + " holds " + sender.balance() + ", the fee is " + fee);
