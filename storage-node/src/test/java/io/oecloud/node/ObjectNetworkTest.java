@@ -299,6 +299,42 @@ class ObjectNetworkTest {
     }
 
     @Test
+    void aNodeThatAnswersAManifestWithWrongBytes_isAskedLastForManifestsAfterwards() throws Exception {
+        byte[] data = new byte[100_000];
+        new Random(6).nextBytes(data);
+        Cid cid = nodes.get(0).objects.upload(new ByteArrayInputStream(data), null);
+        // a reader without its own copy of the manifest, and the first node it asks that has one turns liar
+        StorageNode reader = nodes.stream().filter(n -> !hasBlock(n, cid)).findFirst().orElseThrow();
+        io.oecloud.dht.PeerId liarId = ManifestAccess.manifestSources(reader.objects, cid).stream()
+                .filter(p -> nodes.stream().anyMatch(n -> n.p2p.host.peerId().equals(p) && hasBlock(n, cid)))
+                .findFirst().orElseThrow();
+        StorageNode liar = nodes.stream().filter(n -> n.p2p.host.peerId().equals(liarId)).findFirst().orElseThrow();
+        java.util.concurrent.atomic.AtomicInteger gets = new java.util.concurrent.atomic.AtomicInteger();
+        liar.p2p.host.setStreamHandler(io.oecloud.node.shard.ShardServer.PROTOCOL_ID,
+                io.oecloud.node.shard.FaultyShardServers.liar(liar.server, liar.store, gets));
+        assertArrayEquals(data, download(reader, cid), "the manifest came from the next copy");
+        assertTrue(gets.get() >= 1, "the liar was asked for the manifest and its bytes refused");
+        int asked = gets.get();
+        for (long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10); System.nanoTime() < end; ) {
+            Thread.sleep(300); // GETs the download gave up on may still arrive: counted once they stop
+            if (gets.get() == asked) {
+                break;
+            }
+            asked = gets.get();
+        }
+        assertArrayEquals(data, download(reader, cid));
+        assertEquals(asked, gets.get(), "the liar is asked last for the manifest while others have copies");
+    }
+
+    private static boolean hasBlock(StorageNode n, Cid cid) {
+        try {
+            return n.store.metadata(cid) != null;
+        } catch (io.oecloud.node.store.StoreException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
     void aSlowNode_doesNotHoldUpAnUpload_itsShardsGoElsewhere() throws Exception {
         // Seven nodes, so a spare exists for the slow node's shards.
         net.add(config);

@@ -11,6 +11,8 @@ import io.oecloud.dht.Provider;
 import io.oecloud.node.pb.ManifestProto.Manifest;
 import io.oecloud.node.pb.ManifestProto.Segment;
 import io.oecloud.node.pb.ManifestProto.Shard;
+import io.oecloud.node.pb.ShardProto.ShardResponse;
+import io.oecloud.node.shard.ShardException;
 import io.oecloud.node.shard.ShardServer;
 import io.oecloud.node.store.ShardStore;
 import io.oecloud.node.store.StoreException;
@@ -38,6 +40,7 @@ final class ManifestStore {
     private final Candidates candidates;
     private final Providers providers;
     private final Placer placer;
+    private final Troubled troubled;
     private final PinRelease release;
     private final Identity owner;
     private final int replicas;
@@ -57,12 +60,13 @@ final class ManifestStore {
      * @param quorum copies a store needs (all the known nodes when fewer are known)
      */
     ManifestStore(ShardStore local, ShardHolders holders, Candidates candidates, Providers providers, Placer placer,
-                  PinRelease release, Identity owner, int replicas, int quorum, MeterRegistry metrics) {
+                  Troubled troubled, PinRelease release, Identity owner, int replicas, int quorum, MeterRegistry metrics) {
         this.local = local;
         this.holders = holders;
         this.candidates = candidates;
         this.providers = providers;
         this.placer = placer;
+        this.troubled = troubled;
         this.release = release;
         this.owner = owner;
         this.replicas = replicas;
@@ -97,12 +101,16 @@ final class ManifestStore {
                 // the DHT is a second source; the nodes we know came first
             }
             sources.remove(holders.self()); // its copy was looked for above
+            // stable: peers that failed us lately (wrong bytes, errors) are asked last, as for shards
+            sources.sort(java.util.Comparator.comparingInt(p -> troubled.test(p) ? 1 : 0));
             for (PeerId p : sources) {
                 try {
                     bytes = holders.find(p, cid).get(30, TimeUnit.SECONDS);
                     break;
                 } catch (Exception e) {
-                    // next source
+                    if (!notFound(e)) {
+                        troubled.failedGet(p, e); // not "I have no copy" (most nodes asked have none): wrong bytes, an error or no answer
+                    }
                 }
             }
         }
@@ -117,6 +125,16 @@ final class ManifestStore {
         } catch (ObjectException e) {
             throw new ObjectException(e.code(), cid + ": " + e.getMessage());
         }
+    }
+
+    /** Whether a GET failed only because the peer has no copy. */
+    private static boolean notFound(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof ShardException se) {
+                return se.status() == ShardResponse.Status.NOT_FOUND;
+            }
+        }
+        return false;
     }
 
     /** {@link Manifests#parse} of {@code bytes}, which must have been checked against {@code cid} (every store and shard read does). */

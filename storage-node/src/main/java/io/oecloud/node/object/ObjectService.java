@@ -167,7 +167,7 @@ public final class ObjectService implements ObjectStore {
         Providers providers = Providers.of(dht, host);
         this.release = new PinRelease(holders);
         this.placer = new Placer(holders, troubled, release, ticker, metrics);
-        this.manifests = new ManifestStore(local, holders, candidates, providers, placer, release, owner,
+        this.manifests = new ManifestStore(local, holders, candidates, providers, placer, troubled, release, owner,
                 config.manifestReplicas(), config.manifestQuorum(), metrics);
         MemoryBudget budget = config.segmentSlots() > 0 ? new MemoryBudget(config.segmentSlots())
                 : MemoryBudget.forHeap(Runtime.getRuntime().maxMemory(), config.segmentSize(), config.k(), config.m());

@@ -17,6 +17,11 @@ public final class ManifestAccess {
         return objects.manifests.get(cid);
     }
 
+    /** The nodes a read asks for a manifest it has no copy of, in the order it asks them (before recent failures count). */
+    public static java.util.List<io.oecloud.dht.PeerId> manifestSources(ObjectService objects, Cid cid) {
+        return objects.candidates.nearest(cid.toBytes());
+    }
+
     /** Bytes [from, to) of the object {@code m} describes, read as a download reads them (with every check). */
     public static void download(ObjectService objects, Manifest m, long from, long to, OutputStream out)
             throws IOException, ObjectException {

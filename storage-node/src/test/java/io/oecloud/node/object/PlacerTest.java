@@ -129,16 +129,22 @@ class PlacerTest {
     void place_givesUpAfter120Seconds_readFromTheTicker() {
         List<PeerId> peers = FakeHolders.peers(2);
         peers.forEach(p -> holders.set(p, FakeHolders.Mode.SILENT));
+        // One shard lands, then the clock passes the limit while the other transfer never ends. The
+        // clock moves only after the placement read it three times since the landing: by then it has
+        // read its start and counted the landed shard (moving it earlier raced: "placed 0 of 2").
+        java.util.concurrent.atomic.AtomicInteger readsSinceLanding = new java.util.concurrent.atomic.AtomicInteger(-1);
+        Ticker counting = () -> readsSinceLanding.get() >= 0 && readsSinceLanding.incrementAndGet() > 3
+                ? now.get() + TimeUnit.SECONDS.toNanos(Placer.PLACEMENT_SECONDS + 1) : now.get();
         CompletableFuture<Void> later = CompletableFuture.runAsync(() -> {
             while (holders.silent.size() < 2) {
                 Thread.onSpinWait();
             }
-            now.addAndGet(TimeUnit.SECONDS.toNanos(Placer.PLACEMENT_SECONDS + 1));
-            ((CompletableFuture<Void>) holders.silent.get(0)).complete(null); // wakes the placement
+            readsSinceLanding.set(0);
+            ((CompletableFuture<Void>) holders.silent.get(0)).complete(null);
         });
         long t0 = System.nanoTime();
         ObjectException e = assertThrows(ObjectException.class,
-                () -> placer(ticker).place("the manifest", cids(2), blocks(2), peers, 2, pinned));
+                () -> placer(counting).place("the manifest", cids(2), blocks(2), peers, 2, pinned));
         later.join();
         assertTrue(e.getMessage().startsWith("the manifest: placed 1 of 2 in 120 s, 2 needed (write quorum); "
                 + "the other transfers did not finish"), e.getMessage());
