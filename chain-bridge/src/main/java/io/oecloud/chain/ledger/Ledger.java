@@ -298,6 +298,10 @@ public final class Ledger {
             case DECLARE_FAULTS -> body.getDeclareFaults();
             case AUDIT_VERDICTS -> body.getAuditVerdicts();
             case UNREGISTER_STORAGE_NODE -> body.getUnregisterStorageNode();
+            case CREATE_CONTRACT -> body.getCreateContract();
+            case RENEW_CONTRACT -> body.getRenewContract();
+            case END_CONTRACT -> body.getEndContract();
+            case MOVE_SHARES -> body.getMoveShares();
             case KIND_NOT_SET -> null;
         };
         if (body.getKindCase() == TxBody.KindCase.AUDIT_VERDICTS) {
