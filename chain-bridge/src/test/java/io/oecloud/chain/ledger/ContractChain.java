@@ -36,6 +36,8 @@ final class ContractChain {
     final Map<Identity, StorageChain.Shards> shards = new LinkedHashMap<>();
     /** Base units paid to nodes by settlement so far (from the payments recorded, before pruning). */
     int blocks;
+    /** Contract transactions accepted: CreateContract, RenewContract, EndContract, MoveShares. */
+    final int[] accepted = new int[4];
 
     ContractChain(long salt, Identity... funded) throws Exception {
         c = new StorageChain(salt, funded);
@@ -128,6 +130,21 @@ final class ContractChain {
     List<Ledger.Result> block(List<byte[]> txs) {
         List<Ledger.Result> rs = c.block(txs.toArray(new byte[0][]));
         blocks++;
+        for (int i = 0; i < txs.size(); i++) {
+            if (rs.get(i).ok()) {
+                try {
+                    switch (TxBody.parseFrom(ChainProto.Tx.parseFrom(txs.get(i)).getBody()).getKindCase()) {
+                        case CREATE_CONTRACT -> accepted[0]++;
+                        case RENEW_CONTRACT -> accepted[1]++;
+                        case END_CONTRACT -> accepted[2]++;
+                        case MOVE_SHARES -> accepted[3]++;
+                        default -> { }
+                    }
+                } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                    throw new AssertionError(e);
+                }
+            }
+        }
         checkBooks(c.state);
         return rs;
     }
@@ -193,14 +210,18 @@ final class ContractChain {
             }
             if (fixed == 0) { // the first block's transactions may come from the nodes: roots wait a block
                 for (Identity n : List.copyOf(toCommit)) {
-                    if (!busy.contains(n)) {
+                    LedgerState.StorageNode sn = c.state.storageNode(addr(n));
+                    if (sn == null || sn.leaving() || !sn.active()) {
+                        toCommit.remove(n); // it left or fell below the minimum in the first block
+                    } else if (!busy.contains(n)) {
                         StorageChain.Shards s = shards.get(n);
                         txs.add(c.tx(n, StorageChain.commit(p + 1, s.tree.root(), s.tree.count())));
                         toCommit.remove(n);
                     }
                 }
             }
-            ok(block(txs));
+            List<Ledger.Result> rs = block(txs);
+            ok(rs.subList(fixed, rs.size())); // the caller's transactions may be refused: theirs to judge
         }
     }
 
