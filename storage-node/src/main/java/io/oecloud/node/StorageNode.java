@@ -34,6 +34,8 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
     final P2pNode p2p;
     final ShardStore store;
     final ShardServer server;
+    /** The node's shard client (uploads, repair, and paid storage's receipts: {@link ShardClient#useChain}). */
+    final ShardClient shards;
     final ObjectService objects;
     /** The object service's short disk and network tasks (local puts, unpins, health probes). */
     final ExecutorService io;
@@ -119,8 +121,8 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
             }
         });
         p2p.host.setStreamHandler(ShardServer.PROTOCOL_ID, server::newHandler);
-        this.objects = new ObjectService(p2p.host, p2p.dht, store, new ShardClient(p2p.host, p2p.host.identity(), 60_000, store.clock()),
-                p2p.host.identity(), config, io, this::provide, metrics);
+        this.shards = new ShardClient(p2p.host, p2p.host.identity(), 60_000, store.clock());
+        this.objects = new ObjectService(p2p.host, p2p.dht, store, shards, p2p.host.identity(), config, io, this::provide, metrics);
         // A corrupt shard is dropped by the store (never served); repair rebuilds it from the other shards.
         store.onCorrupt(cid -> LOG.log(System.Logger.Level.WARNING, "shard {0} was corrupt and is dropped; it needs repair", cid));
         this.repair = new io.oecloud.node.object.RepairService(objects, 1);
