@@ -242,6 +242,30 @@ class HttpAccessTest {
         // which declared types are kept: api/MediaTypesTest
     }
 
+    @Test
+    void dashboard_filesAreOpenAndRunOnlyTheirOwnScript_itsDataStillNeedsTheToken() throws Exception {
+        HttpResponse<byte[]> moved = send("GET", "/ui", null);
+        assertEquals(301, moved.statusCode());
+        assertEquals("/ui/", moved.headers().firstValue("location").orElseThrow());
+        for (String[] f : new String[][] {{"/ui/", "text/html"}, {"/ui/app.js", "text/javascript"}, {"/ui/style.css", "text/css"}}) {
+            HttpResponse<byte[]> r = send("GET", f[0], null);
+            assertEquals(200, r.statusCode(), f[0] + " needs no token: it holds no data");
+            assertTrue(r.headers().firstValue("content-type").orElseThrow().startsWith(f[1]), f[0]);
+            String csp = r.headers().firstValue("content-security-policy").orElseThrow();
+            assertTrue(csp.contains("script-src 'self'") && csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"), csp);
+            assertFalse(csp.contains("unsafe-inline"), csp);
+            assertEquals("nosniff", r.headers().firstValue("x-content-type-options").orElseThrow());
+        }
+        String page = new String(send("GET", "/ui/", null).body(), StandardCharsets.UTF_8);
+        assertFalse(page.contains("<script>"), "no inline script: the policy would refuse it");
+        assertEquals(404, send("GET", "/ui/../v1/status", null).statusCode());
+        assertEquals(404, send("GET", "/ui/api-token", null).statusCode());
+        assertEquals(401, send("GET", "/v1/status", null).statusCode(), "what the page shows still needs the token");
+        assertEquals(405, send("POST", "/ui/app.js", new byte[0], TOKEN).statusCode());
+        assertEquals("sandbox", send("GET", "/v1/id", null).headers().firstValue("content-security-policy").orElseThrow(),
+                "every other answer stays sandboxed");
+    }
+
     /** A status source whose repair waits for the test. */
     private static final class SlowRepair implements NodeApiServer.StatusSource {
         final CountDownLatch started = new CountDownLatch(1);
@@ -311,5 +335,17 @@ class HttpAccessTest {
         DhtCommandsTest.Result ok = DhtCommandsTest.oe("ls", "--api", apiAddr, "--token-file", ApiAccessTest.tokenFile(dir).toString());
         assertEquals(0, ok.code(), ok.err());
         assertFalse(ok.err().contains("token"), ok.err());
+    }
+
+    @Test
+    void oeUi_printsTheDashboardLink_withTheTokenInTheFragmentOnly() throws Exception {
+        String apiAddr = "127.0.0.1:" + port;
+        DhtCommandsTest.Result ui = DhtCommandsTest.oe("ui", "--api", apiAddr, "--token-file", ApiAccessTest.tokenFile(dir).toString());
+        assertEquals(0, ui.code(), ui.err());
+        assertEquals("http://" + apiAddr + "/ui/#token=" + ApiAccessTest.TOKEN, ui.out().strip());
+        DhtCommandsTest.Result none = DhtCommandsTest.oe("ui", "--api", apiAddr, "--data-dir", dir.resolve("nobody").toString());
+        assertEquals(0, none.code());
+        assertEquals("http://" + apiAddr + "/ui/", none.out().strip(), "without a token: the page asks for it");
+        assertTrue(none.err().contains("no API token found"), none.err());
     }
 }

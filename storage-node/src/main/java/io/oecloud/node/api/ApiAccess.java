@@ -13,7 +13,8 @@ import java.util.regex.Pattern;
  * Who may do what through the node's HTTP API (ARCHITECTURE.md, "Access"). Three kinds of route:
  *
  * <ul>
- *   <li>{@link Need#OPEN}: anyone: {@code GET /v1/id} (what libp2p's identify tells any peer)
+ *   <li>{@link Need#OPEN}: anyone: {@code GET /v1/id} (what libp2p's identify tells any peer),
+ *       the dashboard's static files {@code /ui/*} (they hold no data: the page reads the rest with the token)
  *       and {@code /v1/chain/*} (a super-node's public face; a transaction's authority is its
  *       signature, checked by the ledger);</li>
  *   <li>{@link Need#CONTENT}: {@code GET}/{@code HEAD /v1/objects/{cid}[/path]}: open while
@@ -103,7 +104,7 @@ public record ApiAccess(ApiToken token, boolean publicReads, List<String> hosts,
         if (path.startsWith("/v1/chain/") && (read || method.equals(HttpMethod.POST))) {
             return Need.OPEN;
         }
-        if (read && path.equals("/v1/id")) {
+        if (read && (path.equals("/v1/id") || path.equals("/ui") || path.startsWith("/ui/"))) { // the dashboard's files hold no data
             return Need.OPEN;
         }
         if (read && path.startsWith("/v1/objects/") && path.length() > "/v1/objects/".length()) {

@@ -50,7 +50,8 @@ import java.util.function.Supplier;
  *       is written, and a client that pipelines gets its first answer and a closed connection
  *       (RFC 9112 lets it retry the rest);</li>
  *   <li>adds to every answer {@code X-Content-Type-Options: nosniff} and
- *       {@code Content-Security-Policy: sandbox} (nothing from this origin runs script), and CORS
+ *       {@code Content-Security-Policy: sandbox} (nothing from this origin runs script, except the
+ *       dashboard's own, whose answers set a strict policy of their own: {@link UiRoutes}), and CORS
  *       headers for configured origins only.</li>
  * </ul>
  *

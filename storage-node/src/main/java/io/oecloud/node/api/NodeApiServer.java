@@ -172,6 +172,7 @@ public final class NodeApiServer implements AutoCloseable {
         new DhtRoutes(ops).addTo(router);
         if (status != null) {
             new StatusRoutes(status, limits.repairEvery(), work).addTo(router);
+            UiRoutes.addTo(router);
         }
         if (chain != null) {
             chain.addTo(router);
