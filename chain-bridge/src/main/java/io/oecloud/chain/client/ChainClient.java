@@ -123,7 +123,7 @@ public final class ChainClient implements AutoCloseable {
     public record Payment(long period, BigInteger amount, boolean paid) {}
 
     /** A storage node's rate now and its recent payments, newest first. */
-    public record Payments(String node, BigInteger rate, List<Payment> payments) {}
+    public record Payments(String node, BigInteger rate, BigInteger earned, List<Payment> payments) {}
 
     /** The storage price of the current period. */
     public Price price() throws IOException {
@@ -187,7 +187,7 @@ public final class ChainClient implements AutoCloseable {
         for (JsonNode x : p.path("payments")) {
             l.add(new Payment(x.path("period").asLong(), new BigInteger(x.path("amount").asText("0")), x.path("paid").asBoolean()));
         }
-        return new Payments(node, new BigInteger(p.path("rate").asText("0")), List.copyOf(l));
+        return new Payments(node, new BigInteger(p.path("rate").asText("0")), new BigInteger(p.path("earned").asText("0")), List.copyOf(l));
     }
 
     /** The passes held in storage contracts' escrow. */

@@ -738,6 +738,7 @@ public final class Contracts {
             if (ok) {
                 LedgerState.Account a = s.account(node);
                 s.accounts.put(node, new LedgerState.Account(a.balance().add(r), a.nonce()));
+                s.earned.put(node, s.earned.getOrDefault(node, BigInteger.ZERO).add(r));
                 toNodes = toNodes.add(r);
                 paid++;
             } else {
@@ -829,6 +830,11 @@ public final class Contracts {
     /** The rate due to {@code node} now (base units per period). */
     public static BigInteger rate(LedgerState s, String node) {
         return s.rates.getOrDefault(node, BigInteger.ZERO);
+    }
+
+    /** What settlement paid {@code node} since genesis (0 for a node never paid). */
+    public static BigInteger earned(LedgerState s, String node) {
+        return s.earned.getOrDefault(node, BigInteger.ZERO);
     }
 
     /** {@code node}'s settled payments the state still holds, newest first. */

@@ -398,6 +398,8 @@ public final class LedgerState {
     final Tracked<BigInteger> rateChanges = new Tracked<>("rate-change/");
     /** Settled payments by "PERIOD/NODE" (20 digits), pruned after retainPeriods ({@link Contracts.Payment}). */
     final Tracked<Contracts.Payment> payments = new Tracked<>("payment/");
+    /** What settlement paid each node since genesis ("earned/NODE", base units; absent: 0): its total, kept as it is paid. */
+    final Tracked<BigInteger> earned = new Tracked<>("earned/");
     StorageParams storageParams = StorageParams.DEFAULTS;
     /** Operator address by CometBFT validator address (hex): derived from the candidates, not stored. */
     final TreeMap<String, String> byValidatorAddress = new TreeMap<>();
@@ -461,6 +463,7 @@ public final class LedgerState {
         s.auditVerdicts.load(auditVerdicts);
         s.auditRecords.load(auditRecords);
         s.storageAsks.load(storageAsks);
+        s.earned.load(earned);
         s.contracts.load(contracts);
         s.contractsByPayer.load(contractsByPayer);
         s.contractHolders.load(contractHolders);
@@ -751,7 +754,7 @@ public final class LedgerState {
     java.util.Set<String> track() {
         java.util.Set<String> changed = new java.util.HashSet<>();
         for (Tracked<?> m : List.of(accounts, cids, candidates, delegations, unbondings, validators, liveness, beaconKeys, storageNodes,
-                storageWithdrawals, storageRoots, storageFaults, storageSeeds, auditCommittees, auditVerdicts, auditRecords, storageAsks, contracts,
+                storageWithdrawals, storageRoots, storageFaults, storageSeeds, auditCommittees, auditVerdicts, auditRecords, storageAsks, earned, contracts,
                 contractsByPayer, contractHolders, contractEnds, rates, rateChanges, payments)) {
             m.changed = changed;
         }
@@ -761,7 +764,7 @@ public final class LedgerState {
     /** Stops recording (the state is committed). */
     void untrack() {
         for (Tracked<?> m : List.of(accounts, cids, candidates, delegations, unbondings, validators, liveness, beaconKeys, storageNodes,
-                storageWithdrawals, storageRoots, storageFaults, storageSeeds, auditCommittees, auditVerdicts, auditRecords, storageAsks, contracts,
+                storageWithdrawals, storageRoots, storageFaults, storageSeeds, auditCommittees, auditVerdicts, auditRecords, storageAsks, earned, contracts,
                 contractsByPayer, contractHolders, contractEnds, rates, rateChanges, payments)) {
             m.changed = null;
         }
@@ -825,6 +828,7 @@ public final class LedgerState {
             case "audit-verdict/" -> auditVerdicts.containsKey(rest) ? auditVerdicts.get(rest).encode() : null;
             case "audit-record/" -> auditRecords.containsKey(rest) ? auditRecords.get(rest).encode() : null;
             case "storage-ask/" -> storageAsks.containsKey(rest) ? Amounts.encode(storageAsks.get(rest)) : null;
+            case "earned/" -> earned.containsKey(rest) ? Amounts.encode(earned.get(rest)) : null;
             case "contract/" -> contracts.containsKey(rest) ? contracts.get(rest).encode() : null;
             case "contract-payer/" -> contractsByPayer.containsKey(rest) ? new byte[0] : null;
             case "contract-holder/" -> contractHolders.containsKey(rest) ? new byte[0] : null;
@@ -1056,6 +1060,7 @@ public final class LedgerState {
         }
         Audits.entries(this, m);
         storageAsks.forEach((k, v) -> m.put("storage-ask/" + k, Amounts.encode(v)));
+        earned.forEach((k, v) -> m.put("earned/" + k, Amounts.encode(v)));
         contracts.forEach((k, v) -> m.put("contract/" + k, v.encode()));
         contractsByPayer.forEach((k, v) -> m.put("contract-payer/" + k, new byte[0]));
         contractHolders.forEach((k, v) -> m.put("contract-holder/" + k, new byte[0]));
@@ -1114,6 +1119,7 @@ public final class LedgerState {
                 case "audit-record/" -> s.auditRecords.put(rest, Audits.Record.decode(v));
                 case "storage-params/" -> storage.put(rest, new String(v, StandardCharsets.US_ASCII));
                 case "storage-ask/" -> s.storageAsks.put(rest, new BigInteger(1, v));
+                case "earned/" -> s.earned.put(rest, new BigInteger(1, v));
                 case "contract/" -> s.contracts.put(rest, Contracts.Contract.decode(rest, v));
                 case "contract-payer/" -> s.contractsByPayer.put(rest, new byte[0]);
                 case "contract-holder/" -> s.contractHolders.put(rest, new byte[0]);

@@ -490,6 +490,7 @@ final class Queries {
         Map<String, Object> m = new java.util.LinkedHashMap<>();
         m.put("node", node);
         m.put("rate", Contracts.rate(s, node).toString());
+        m.put("earned", Contracts.earned(s, node).toString());
         List<Map<String, Object>> l = new ArrayList<>();
         for (Map.Entry<Long, Contracts.Payment> e : Contracts.payments(s, node)) {
             Map<String, Object> x = new java.util.LinkedHashMap<>();

@@ -93,6 +93,11 @@ class ContractsTest {
         assertEquals(escrow.subtract(cost), k.state().escrowPool());
         for (Identity h : List.of(a, b, cNode)) {
             assertEquals(new Contracts.Payment(shares.get(addr(h)), true), Contracts.payments(k.state(), addr(h)).getFirst().getValue());
+            assertEquals(shares.get(addr(h)), Contracts.earned(k.state(), addr(h)), "the total earned so far: one period");
+        }
+        k.finishPeriod(List.of(a, b, cNode, d)); // period 3: paid again, and the totals add up
+        for (Identity h : List.of(a, b, cNode)) {
+            assertEquals(shares.get(addr(h)).shiftLeft(1), Contracts.earned(k.state(), addr(h)));
         }
     }
 

@@ -102,6 +102,7 @@ class ContractQueriesTest {
         assertEquals(2, pay.path("payments").get(0).path("period").asLong());
         assertEquals("300", pay.path("payments").get(0).path("amount").asText());
         assertFalse(pay.path("payments").get(0).path("paid").asBoolean());
+        assertEquals("0", pay.path("earned").asText(), "an unpaid period earns nothing");
         assertEquals("1350", JSON.valueToTree(Queries.contract(c.state, cid + "/" + u)).path("escrow").asText());
         assertEquals("1350", JSON.valueToTree(Queries.params(c.state, null)).path("escrowPool").asText());
 
