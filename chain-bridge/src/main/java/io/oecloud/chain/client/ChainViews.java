@@ -142,21 +142,80 @@ public final class ChainViews {
 
     /**
      * The committed transactions {@code address} sent or received, newest first, from CometBFT's
-     * index (the ledger tags each with {@code oe.sender} and {@code oe.receiver}; at most 100 of each).
+     * index (the ledger tags each with {@code oe.sender} and {@code oe.receiver}; at most 100 of each),
+     * and its storage payments ({@link #payments}).
      */
     public CompletableFuture<View> history(String address) {
         String sent = "/tx_search?query=%22oe.sender%3D%27" + address + "%27%22&per_page=100&order_by=%22desc%22";
         String received = "/tx_search?query=%22oe.receiver%3D%27" + address + "%27%22&per_page=100&order_by=%22desc%22";
-        return rpc.get(sent).thenCombine(rpc.get(received), (a, b) -> {
-            TreeMap<String, Map<String, Object>> byKey = new TreeMap<>(Comparator.reverseOrder());
-            for (JsonNode t : a.at("/result/txs")) {
-                byKey.put(String.format("%020d/%06d", t.path("height").asLong(), t.path("index").asInt()), txView(t));
+        return rpc.get(sent).thenCombine(rpc.get(received), (a, b) -> txs(address, a, b))
+                .thenCompose(v -> payments(address, MAX_PAYMENTS_SHOWN).thenApply(p -> {
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> m = new java.util.LinkedHashMap<>((Map<String, Object>) v.body());
+                    m.put("payments", p);
+                    return View.ok(m);
+                }));
+    }
+
+    /** Payments one history shows: each costs one block_results read. */
+    static final int MAX_PAYMENTS_SHOWN = 50;
+
+    /**
+     * The storage payments of {@code address}, newest first, at most {@code max}: the blocks whose
+     * settlement emitted an {@code oe-payment} event for it (CometBFT's block index), and each
+     * event's period, amount and whether it was paid (not paid: the window was not proven and the
+     * amount went to the fee pool).
+     */
+    CompletableFuture<List<Map<String, Object>>> payments(String address, int max) {
+        String q = "/block_search?query=%22oe-payment.node%3D%27" + address + "%27%22&per_page=" + max + "&order_by=%22desc%22";
+        return rpc.get(q).thenCompose(r -> {
+            List<Long> heights = new java.util.ArrayList<>();
+            for (JsonNode blk : r.at("/result/blocks")) {
+                heights.add(blk.at("/block/header/height").asLong());
             }
-            for (JsonNode t : b.at("/result/txs")) {
-                byKey.put(String.format("%020d/%06d", t.path("height").asLong(), t.path("index").asInt()), txView(t));
+            List<CompletableFuture<List<Map<String, Object>>>> reads = new java.util.ArrayList<>();
+            for (long h : heights.subList(0, Math.min(max, heights.size()))) {
+                reads.add(rpc.get("/block_results?height=" + h).thenApply(br -> paymentsIn(address, h, br)));
             }
-            return View.ok(Map.of("address", address, "txs", List.copyOf(byKey.values())));
+            return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(x -> {
+                List<Map<String, Object>> out = new java.util.ArrayList<>();
+                reads.forEach(f -> out.addAll(f.join()));
+                return out;
+            });
         });
+    }
+
+    private static List<Map<String, Object>> paymentsIn(String address, long height, JsonNode blockResults) {
+        List<Map<String, Object>> out = new java.util.ArrayList<>();
+        for (JsonNode e : blockResults.at("/result/finalize_block_events")) {
+            if (!"oe-payment".equals(e.path("type").asText())) {
+                continue;
+            }
+            Map<String, String> attrs = new java.util.HashMap<>();
+            for (JsonNode a : e.path("attributes")) {
+                attrs.put(a.path("key").asText(), a.path("value").asText());
+            }
+            if (address.equals(attrs.get("node"))) {
+                Map<String, Object> p = new java.util.LinkedHashMap<>();
+                p.put("height", height);
+                p.put("period", Long.parseLong(attrs.getOrDefault("period", "0")));
+                p.put("amount", attrs.getOrDefault("amount", "0"));
+                p.put("paid", Boolean.parseBoolean(attrs.get("paid")));
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
+    /** The transactions of two tx_search answers (sent, received), newest first, each once. */
+    private static View txs(String address, JsonNode sent, JsonNode received) {
+        TreeMap<String, Map<String, Object>> byKey = new TreeMap<>(Comparator.reverseOrder());
+        for (JsonNode answer : List.of(sent, received)) {
+            for (JsonNode t : answer.at("/result/txs")) {
+                byKey.put(String.format("%020d/%06d", t.path("height").asLong(), t.path("index").asInt()), txView(t));
+            }
+        }
+        return View.ok(Map.of("address", address, "txs", List.copyOf(byKey.values())));
     }
 
     /** An account (its {@code /account} query); with {@code prove}, the value with its state proof. */

@@ -653,7 +653,7 @@ final class ChainCommands {
         }
     }
 
-    @Command(name = "history", description = "Committed transactions sent or received by the key's account (or ADDRESS), newest first.")
+    @Command(name = "history", description = "Committed transactions sent or received by the key's account (or ADDRESS), and its storage payments, newest first.")
     static final class WalletHistory extends Base {
         @CommandLine.Mixin
         KeyChoice keys;
@@ -665,10 +665,23 @@ final class ChainCommands {
         void run() throws Exception {
             String a = address != null ? address : WalletKey.address(keys.file());
             JsonNode r = request(target, HttpMethod.GET, "/v1/chain/accounts/" + a + "/txs", null);
+            // transactions and storage payments together, newest first
+            java.util.TreeMap<Long, java.util.List<String>> byHeight = new java.util.TreeMap<>(java.util.Comparator.reverseOrder());
             for (JsonNode t : r.path("txs")) {
-                out().println(line(t));
+                byHeight.computeIfAbsent(t.path("height").asLong(), h -> new java.util.ArrayList<>()).add(line(t));
             }
+            for (JsonNode p : r.path("payments")) {
+                byHeight.computeIfAbsent(p.path("height").asLong(), h -> new java.util.ArrayList<>()).add(paymentLine(p));
+            }
+            byHeight.values().forEach(lines -> lines.forEach(out()::println));
         }
+    }
+
+    /** One storage payment: the period settled, what the node was due, and whether it was paid. */
+    static String paymentLine(JsonNode p) {
+        return "height " + p.path("height").asLong() + "  storage payment  period " + p.path("period").asLong() + "  "
+                + passes(p.path("amount").asText()) + (p.path("paid").asBoolean()
+                ? "  paid" : "  NOT PAID (the window was not proven: to the fee pool)");
     }
 
     /** One line of a transaction: height, kind, what moved, and whether it was refused. */
