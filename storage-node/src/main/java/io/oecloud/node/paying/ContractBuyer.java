@@ -4,7 +4,6 @@ import com.google.protobuf.ByteString;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.oecloud.chain.client.ChainClient;
 import io.oecloud.chain.pb.ChainProto.CreateContract;
 import io.oecloud.chain.pb.ChainProto.EndContract;
 import io.oecloud.chain.pb.ChainProto.MoveShares;
@@ -534,12 +533,9 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
     private long send(TxBody.Builder tx, String what) throws ObjectException {
         try {
             return account.submit(tx);
-        } catch (ChainClient.Refused e) {
-            if (e.status() == 422) {
-                refused.increment();
-                throw new ObjectException(ObjectException.Code.PAYMENT_REQUIRED, what + " failed: " + e.getMessage());
-            }
-            throw unavailable(what, e);
+        } catch (PayerAccount.Refused e) {
+            refused.increment();
+            throw new ObjectException(ObjectException.Code.PAYMENT_REQUIRED, what + " failed: " + e.getMessage());
         } catch (IOException e) {
             throw unavailable(what, e);
         }

@@ -11,6 +11,15 @@ import java.math.BigInteger;
  * An interface so the payer side names exactly what it uses of the chain client.
  */
 public interface PayerAccount {
+    /** The ledger refused a transaction (its words in the message): the account cannot do that. */
+    final class Refused extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        public Refused(String message) {
+            super(message);
+        }
+    }
+
     /** The account's address (the node's peer ID). */
     String address();
 
@@ -21,8 +30,8 @@ public interface PayerAccount {
      * Signs and sends {@code tx} from the account and waits for its block.
      *
      * @return the height of the block that took it
-     * @throws ChainClient.Refused when the ledger refused it (status 422) or no block took it in time
-     * @throws IOException when no endpoint could be reached
+     * @throws Refused when the ledger refused it
+     * @throws IOException when no endpoint could be reached, the pool was full or no block took it in time
      */
     long submit(TxBody.Builder tx) throws IOException;
 
@@ -41,8 +50,15 @@ public interface PayerAccount {
 
             @Override
             public long submit(TxBody.Builder tx) throws IOException {
-                JsonNode answer = client.submit(tx);
-                return answer.path("height").asLong(-1);
+                try {
+                    JsonNode answer = client.submit(tx);
+                    return answer.path("height").asLong(-1);
+                } catch (ChainClient.Refused e) {
+                    if (e.status() == 422) { // the ledger said no; 503 and 504 say nothing about the account
+                        throw new Refused(e.getMessage());
+                    }
+                    throw e;
+                }
             }
         };
     }
