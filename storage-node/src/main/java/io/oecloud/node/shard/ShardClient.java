@@ -37,6 +37,8 @@ public final class ShardClient {
     private final Identity signer;
     private final long timeoutMillis;
     private final InstantSource clock;
+    /** The chain receipts are checked for ({@link #useChain}); null until set. */
+    private volatile String chainId;
 
     /**
      * @param signer the key that pins what this client puts and signs its deletes (the node's own)
@@ -145,6 +147,58 @@ public final class ShardClient {
                     } catch (ShardException e) {
                         throw new CompletionException(e);
                     }
+                });
+    }
+
+    /** Sets the chain ID receipts ({@link #receipt}) are signed and checked for (the node's chain). */
+    public ShardClient useChain(String chainId) {
+        if (chainId == null || chainId.isEmpty()) {
+            throw new IllegalArgumentException("a chain ID must not be empty");
+        }
+        this.chainId = chainId;
+        return this;
+    }
+
+    /**
+     * A receipt of {@code holder} for the blocks of {@code object} (a manifest CID) it holds pinned
+     * by this client's signer key (the payer), for chain period {@code period}; the future
+     * completes only once the receipt is checked: its holder, period, counts and its signature by
+     * the holder's key over the object, the payer, the counts and the period on this client's chain
+     * ({@link Receipts#problem}). A holder that answers anything else fails the future with
+     * {@link Status#CORRUPT}; one that holds nothing of the object with {@link Status#NOT_FOUND}.
+     *
+     * @throws IllegalStateException when no chain was set ({@link #useChain})
+     */
+    public CompletableFuture<io.oecloud.chain.pb.ChainProto.Receipt> receipt(PeerId holder, Cid object, long period) {
+        String chain = chainId;
+        if (chain == null) {
+            throw new IllegalStateException("receipts are checked for a chain: call useChain first");
+        }
+        if (period < 0) {
+            throw new IllegalArgumentException("period must not be negative, was " + period);
+        }
+        PeerId payer = PeerId.fromEd25519(signer.publicKey());
+        return linked(call(holder, ShardRequest.newBuilder().setOp(ShardRequest.Op.RECEIPT)
+                .setCid(ByteString.copyFrom(object.toBytes())).setOwner(ByteString.copyFrom(signer.publicKey()))
+                .setPeriod(period).build(), null), a -> {
+                    ByteString bytes = a.response.getReceipt();
+                    String problem;
+                    io.oecloud.chain.pb.ChainProto.Receipt r = null;
+                    if (bytes.size() > Receipts.MAX_ENCODED) {
+                        problem = "a receipt of " + bytes.size() + " bytes (at most " + Receipts.MAX_ENCODED + ")";
+                    } else {
+                        try {
+                            r = io.oecloud.chain.pb.ChainProto.Receipt.parseFrom(bytes);
+                            problem = Receipts.problem(r, chain, object, payer, holder, period);
+                        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                            problem = "bytes that are not a receipt";
+                        }
+                    }
+                    if (problem != null) {
+                        throw new CompletionException(new ShardException(Status.CORRUPT, holder + " answered " + object
+                                + " with " + problem));
+                    }
+                    return r;
                 });
     }
 

@@ -6,6 +6,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
+import io.oecloud.chain.pb.ChainProto.Receipt;
 import io.oecloud.dht.P2pStream;
 import io.oecloud.dht.PeerId;
 import io.oecloud.dht.StreamHandler;
@@ -16,6 +17,7 @@ import io.oecloud.node.store.ShardStore;
 import io.oecloud.node.store.StoreException;
 import io.oecloud.node.store.StoredShard;
 import io.oecloud.proofs.Cid;
+import io.oecloud.proofs.ContentCodec;
 import io.oecloud.wire.WireException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -33,12 +35,16 @@ import org.bouncycastle.math.ec.rfc8032.Ed25519;
  * checked before the answer, so OK means stored and durable), GET with a byte range, HAS, DELETE
  * (removes one pin, signed by the key that holds it, usable once), and PROVE (chunks of a shard
  * with their {@link io.oecloud.proofs.slice.SliceProof} against its CID, from the store's outboard
- * without reading the rest of the shard: {@link ShardStore#prove}).
+ * without reading the rest of the shard: {@link ShardStore#prove}), and on a node that sells storage
+ * (a chain link: {@link #signReceipts}) RECEIPT (a signed chain {@code Receipt} for the blocks of an
+ * object this node holds pinned by the payer: {@link Receipts}).
  *
  * <p>Who may do what: anyone may GET, HAS and PROVE. A PUT must carry its owner's Ed25519 signature over
  * {@link #pinMessage} (this node's peer ID, the CID and an expiry at most an hour ahead); a PUT
  * without one is refused (FORBIDDEN), nothing is stored unpinned. The store admits the pin within
- * the owner's quota ({@link io.oecloud.node.store.Quotas}). A DELETE must carry the signature of the
+ * the owner's quota ({@link io.oecloud.node.store.Quotas}). Anyone may ask for a RECEIPT (it attests
+ * what this node holds; only the payer can put it in a contract); each peer at most
+ * {@link #RECEIPTS_PER_SECOND} a second, since each costs a manifest read. A DELETE must carry the signature of the
  * key whose pin it removes over {@link #deleteMessage} (this node's peer ID, the CID, an expiry at
  * most 10 minutes ahead and a 16-byte nonce); the store remembers the nonce until the expiry, across
  * restarts, so a delete removes one pin once.
@@ -121,6 +127,16 @@ public final class ShardServer {
     private final IncomingBudget budget;
     private volatile Consumer<Cid> stored = c -> { };
     private volatile BlockCheck blockCheck = (cid, bytes) -> null;
+    private volatile Receipts receipts;
+    private volatile PeerRate receiptRate;
+    /** RECEIPT requests being worked on (each may read or fetch a manifest): at most {@link #RECEIPTS_AT_ONCE}. */
+    private final java.util.concurrent.Semaphore receiptSlots = new java.util.concurrent.Semaphore(RECEIPTS_AT_ONCE);
+    /** RECEIPT requests one peer may make a second on average (each costs a manifest read, perhaps a fetch). */
+    public static final double RECEIPTS_PER_SECOND = 4;
+    /** RECEIPT requests one peer may make at once after a quiet spell. */
+    public static final int RECEIPT_BURST = 8;
+    /** RECEIPT requests worked on at once, all peers together; beyond, BUSY. */
+    public static final int RECEIPTS_AT_ONCE = 8;
 
     /** A check of a block's meaning, beyond its CID, before it is stored (manifests: {@code object.Manifests}). */
     @FunctionalInterface
@@ -158,6 +174,16 @@ public final class ShardServer {
      */
     public void checkBlocks(BlockCheck check) {
         this.blockCheck = check;
+    }
+
+    /**
+     * Answers RECEIPT requests with receipts signed by {@code r} (paid storage; a node without a
+     * chain link signs none and refuses them), each peer at most {@link #RECEIPTS_PER_SECOND} a
+     * second ({@link #RECEIPT_BURST} at once), {@link #RECEIPTS_AT_ONCE} worked on at once in all.
+     */
+    public void signReceipts(Receipts r) {
+        this.receiptRate = new PeerRate(RECEIPTS_PER_SECOND, RECEIPT_BURST, store.clock());
+        this.receipts = r;
     }
 
     /** Bytes of requests held in memory now (for tests and metrics). */
@@ -324,6 +350,8 @@ public final class ShardServer {
         private long lastByteNanos;
         private ScheduledFuture<?> deadline;
         private ScheduledFuture<?> stallCheck;
+        /** Whether this exchange holds one of {@link #receiptSlots} (on the event loop only). */
+        private boolean holdsReceiptSlot;
 
         void open(Wire wire) {
             this.w = wire;
@@ -422,6 +450,7 @@ public final class ShardServer {
                     receiving = false;
                     run(this::prove);
                 }
+                case RECEIPT -> startReceipt();
                 default -> throw new Refused(Status.BAD_REQUEST, "unknown op " + request.getOpValue());
             }
         }
@@ -570,6 +599,50 @@ public final class ShardServer {
             answer(Status.OK, "", proof.length, proof);
         }
 
+        /** RECEIPT: checked here, rate-limited, then signed on {@code io} (a manifest read, perhaps a fetch). */
+        private void startReceipt() throws Refused {
+            receiving = false;
+            Receipts r = receipts;
+            if (r == null) {
+                throw new Refused(Status.BAD_REQUEST, "this node signs no receipts (it sells no storage: no chain link)");
+            }
+            if (cid.codec() != ContentCodec.MANIFEST) {
+                throw new Refused(Status.BAD_REQUEST, "a RECEIPT names an object (a manifest CID), not " + cid.codec().label()
+                        + " " + cid);
+            }
+            if (request.getOwner().size() != KEY) {
+                throw new Refused(Status.BAD_REQUEST, "a RECEIPT names the payer's key (32 bytes), had " + request.getOwner().size());
+            }
+            long period = request.getPeriod();
+            if (period < 0) {
+                throw new Refused(Status.BAD_REQUEST, "period " + unsigned(period) + " is out of range");
+            }
+            if (!receiptRate.take(w.remotePeer())) {
+                throw new Refused(Status.BUSY, "at most " + (int) RECEIPTS_PER_SECOND + " receipt requests a second ("
+                        + RECEIPT_BURST + " at once) from one peer; try again shortly");
+            }
+            if (!receiptSlots.tryAcquire()) {
+                throw new Refused(Status.BUSY, RECEIPTS_AT_ONCE + " receipt requests are being worked on here; try again shortly");
+            }
+            holdsReceiptSlot = true; // given back with the answer, or when the request is dropped
+            byte[] payer = request.getOwner().toByteArray();
+            PeerId asker = w.remotePeer();
+            Cid object = cid;
+            run(() -> {
+                Receipt signed;
+                try {
+                    signed = r.sign(object, payer, period, asker);
+                } catch (java.io.IOException e) {
+                    throw new Refused(Status.NOT_FOUND, "no receipt for " + object + ": " + e.getMessage());
+                }
+                if (signed == null) {
+                    throw new Refused(Status.NOT_FOUND, "no block of " + object + " pinned by "
+                            + PeerId.fromEd25519(payer) + " is held here");
+                }
+                answer(Status.OK, "", 0, null, signed.toByteArray());
+            });
+        }
+
         private void startDelete() throws Refused {
             receiving = false;
             byte[] owner = signer("DELETE");
@@ -624,6 +697,11 @@ public final class ShardServer {
          * Budget held for a GET's bytes goes back once they are written.
          */
         private void answer(Status status, String message, long answerSize, byte[] data) {
+            answer(status, message, answerSize, data, null);
+        }
+
+        /** {@link #answer(Status, String, long, byte[])} with a RECEIPT's encoded receipt in the response. */
+        private void answer(Status status, String message, long answerSize, byte[] data, byte[] receipt) {
             Runnable send = () -> {
                 long h = held.getAndSet(0);
                 if (answered) {
@@ -635,7 +713,11 @@ public final class ShardServer {
                 answered = true;
                 receiving = false;
                 release();
-                ShardResponse r = ShardResponse.newBuilder().setStatus(status).setMessage(message).setSize(answerSize).build();
+                ShardResponse.Builder b = ShardResponse.newBuilder().setStatus(status).setMessage(message).setSize(answerSize);
+                if (receipt != null) {
+                    b.setReceipt(com.google.protobuf.ByteString.copyFrom(receipt));
+                }
+                ShardResponse r = b.build();
                 Future<?> sent = w.write(Frames.encode(w.alloc(), r.toByteArray(), data));
                 if (h > 0) {
                     sent.addListener(f -> budget.give(w.remotePeer(), h));
@@ -698,6 +780,10 @@ public final class ShardServer {
             if (head != null) {
                 head.release();
                 head = null;
+            }
+            if (holdsReceiptSlot) {
+                holdsReceiptSlot = false;
+                receiptSlots.release();
             }
             long h = held.getAndSet(0);
             if (h > 0) {

@@ -111,6 +111,10 @@ public final class ShardStore implements AutoCloseable {
     private static final byte[] DELETES_FAMILY = "used-deletes".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     private static final byte[] OUTBOARDS_FAMILY = "outboards".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     private static final byte[] HOLDS_FAMILY = "holds".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] RECEIPTS_FAMILY = "receipts".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] PROVISIONAL_FAMILY = "provisional".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    /** The stored receipt's format: {@code u8 1 | u64be period | u32be n | (u8 len | CID bytes | u64be size)*n}. */
+    static final int RECEIPT_FORMAT = 1;
     /** Hold keys: {@code 'p' | u64be period} (the marker) and {@code 'p' | u64be period | first CID's bytes} (a page). */
     private static final byte HOLD_BY_PERIOD = 'p';
     /** The hold marker's value: {@code u8 format (1) | u64be entries | u64be unprovable}; pages: {@code (u8 len | CID bytes | u64be size)*}. */
@@ -162,6 +166,18 @@ public final class ShardStore implements AutoCloseable {
      * 0.28 s batch under the write lock and releasing them 0.3 s; pages make both a few ms.
      */
     private final ColumnFamilyHandle holdsFamily;
+    /**
+     * Receipts this node signed (paid storage): {@code payer key (32) | object CID} -> the period
+     * and the blocks (CID, size) it signed for ({@link SignedReceipt}). The latest per (object,
+     * payer) replaces the one before: a contract is made from one receipt per holder.
+     */
+    private final ColumnFamilyHandle receiptsFamily;
+    /**
+     * Blocks admitted provisionally (paid storage): {@code owner key (32) | CID} -> {@code u64be
+     * size | u64be admitted at (unix ms)}: pinned by an owner whose account could pay, awaiting a
+     * contract ({@link Provisional}).
+     */
+    private final ColumnFamilyHandle provisionalFamily;
     private final WriteOptions durable = new WriteOptions().setSync(true);
     private final WriteOptions relaxed = new WriteOptions();
     /** Space charged to each owner key, in allocated bytes, puts in progress included (guarded by writeLock). */
@@ -235,7 +251,9 @@ public final class ShardStore implements AutoCloseable {
                     new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, familyOptions),
                     new ColumnFamilyDescriptor(DELETES_FAMILY, familyOptions),
                     new ColumnFamilyDescriptor(OUTBOARDS_FAMILY, familyOptions),
-                    new ColumnFamilyDescriptor(HOLDS_FAMILY, familyOptions)), handles);
+                    new ColumnFamilyDescriptor(HOLDS_FAMILY, familyOptions),
+                    new ColumnFamilyDescriptor(RECEIPTS_FAMILY, familyOptions),
+                    new ColumnFamilyDescriptor(PROVISIONAL_FAMILY, familyOptions)), handles);
         } catch (Exception e) {
             handles.forEach(ColumnFamilyHandle::close);
             familyOptions.close();
@@ -248,6 +266,8 @@ public final class ShardStore implements AutoCloseable {
         this.deletesFamily = handles.get(1);
         this.outboardFamily = handles.get(2);
         this.holdsFamily = handles.get(3);
+        this.receiptsFamily = handles.get(4);
+        this.provisionalFamily = handles.get(5);
         try {
             reconcile();
         } catch (StoreException | RuntimeException e) {
@@ -1133,6 +1153,228 @@ public final class ShardStore implements AutoCloseable {
         return true;
     }
 
+    /**
+     * A receipt this node signed: the blocks of {@code object} it held pinned by {@code payer} for
+     * {@code period}, with their sizes.
+     *
+     * @param payer the payer's 32-byte Ed25519 key
+     * @param blocks (CID, size) of each block signed for, in the order signed
+     */
+    public record SignedReceipt(Cid object, byte[] payer, long period, List<NodeEntry> blocks) {
+        public SignedReceipt {
+            checkOwner(payer);
+            if (payer == null) {
+                throw new IllegalArgumentException("a receipt names its payer");
+            }
+            payer = payer.clone();
+            blocks = List.copyOf(blocks);
+        }
+
+        /** The bytes signed for: the blocks' sizes summed. */
+        public long bytes() {
+            long n = 0;
+            for (NodeEntry e : blocks) {
+                n += e.size();
+            }
+            return n;
+        }
+
+        @Override
+        public byte[] payer() {
+            return payer.clone();
+        }
+    }
+
+    /** Records a receipt this node signed (synced), replacing the one before for its object and payer. */
+    public void recordReceipt(SignedReceipt r) throws StoreException {
+        int size = 1 + 8 + 4;
+        for (NodeEntry e : r.blocks()) {
+            size += 1 + e.cid().toBytes().length + 8;
+        }
+        ByteBuffer v = ByteBuffer.allocate(size).put((byte) RECEIPT_FORMAT).putLong(r.period()).putInt(r.blocks().size());
+        for (NodeEntry e : r.blocks()) {
+            byte[] c = e.cid().toBytes();
+            v.put((byte) c.length).put(c).putLong(e.size());
+        }
+        enter();
+        try {
+            index.put(receiptsFamily, durable, ownerKey(r.payer(), r.object()), v.array());
+        } catch (RocksDBException e) {
+            throw io("record the receipt of " + r.object(), e);
+        } finally {
+            exit();
+        }
+    }
+
+    /** The receipt recorded for {@code object} and {@code payer}, or null. */
+    public SignedReceipt receipt(Cid object, byte[] payer) throws StoreException {
+        checkOwner(payer);
+        enter();
+        try {
+            byte[] v = index.get(receiptsFamily, ownerKey(payer, object));
+            return v == null ? null : decodeReceipt(object, payer, v);
+        } catch (RocksDBException e) {
+            throw io("read the receipt of " + object, e);
+        } finally {
+            exit();
+        }
+    }
+
+    /** Every receipt recorded, by payer key then object CID. */
+    public List<SignedReceipt> receipts() throws StoreException {
+        List<SignedReceipt> out = new ArrayList<>();
+        enter();
+        try (RocksIterator it = index.newIterator(receiptsFamily)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                byte[] k = it.key();
+                out.add(decodeReceipt(Cid.fromBytes(java.util.Arrays.copyOfRange(k, StoredShard.KEY, k.length)),
+                        java.util.Arrays.copyOf(k, StoredShard.KEY), it.value()));
+            }
+        } catch (RuntimeException e) {
+            throw new StoreException(StoreException.Code.IO, "a receipt recorded in " + dir + " is damaged: " + e, e);
+        } finally {
+            exit();
+        }
+        return out;
+    }
+
+    /** Forgets the receipt of {@code object} and {@code payer}; returns whether there was one. */
+    public boolean forgetReceipt(Cid object, byte[] payer) throws StoreException {
+        checkOwner(payer);
+        byte[] k = ownerKey(payer, object);
+        enter();
+        try {
+            if (index.get(receiptsFamily, k) == null) {
+                return false;
+            }
+            index.delete(receiptsFamily, durable, k);
+            return true;
+        } catch (RocksDBException e) {
+            throw io("forget the receipt of " + object, e);
+        } finally {
+            exit();
+        }
+    }
+
+    private static SignedReceipt decodeReceipt(Cid object, byte[] payer, byte[] v) {
+        ByteBuffer b = ByteBuffer.wrap(v);
+        if (b.get() != RECEIPT_FORMAT) {
+            throw new IllegalStateException("unknown receipt format " + v[0] + " for " + object);
+        }
+        long period = b.getLong();
+        int n = b.getInt();
+        List<NodeEntry> blocks = new ArrayList<>(Math.min(n, 1 << 16));
+        for (int i = 0; i < n; i++) {
+            byte[] c = new byte[b.get() & 0xff];
+            b.get(c);
+            blocks.add(new NodeEntry(Cid.fromBytes(c), b.getLong()));
+        }
+        return new SignedReceipt(object, payer, period, blocks);
+    }
+
+    /**
+     * A block pinned by {@code owner} that was admitted provisionally (its owner's chain account
+     * could pay for it) at {@code admittedAtMillis}, awaiting the contract that covers it.
+     */
+    public record Provisional(Cid cid, byte[] owner, long size, long admittedAtMillis) {
+        public Provisional {
+            checkOwner(owner);
+            if (owner == null) {
+                throw new IllegalArgumentException("a provisional block names its owner");
+            }
+            owner = owner.clone();
+        }
+
+        @Override
+        public byte[] owner() {
+            return owner.clone();
+        }
+    }
+
+    /** Records a provisional admission (synced); one already recorded for the same block and owner keeps its time. */
+    public void recordProvisional(Provisional p) throws StoreException {
+        byte[] k = ownerKey(p.owner(), p.cid());
+        synchronized (writeLock) {
+            enter();
+            try {
+                if (index.get(provisionalFamily, k) == null) {
+                    index.put(provisionalFamily, durable, k,
+                            ByteBuffer.allocate(16).putLong(p.size()).putLong(p.admittedAtMillis()).array());
+                }
+            } catch (RocksDBException e) {
+                throw io("record the provisional admission of " + p.cid(), e);
+            } finally {
+                exit();
+            }
+        }
+    }
+
+    /** Every provisional admission recorded, by owner key then CID. */
+    public List<Provisional> provisionals() throws StoreException {
+        List<Provisional> out = new ArrayList<>();
+        enter();
+        try (RocksIterator it = index.newIterator(provisionalFamily)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                byte[] k = it.key();
+                ByteBuffer v = ByteBuffer.wrap(it.value());
+                out.add(new Provisional(Cid.fromBytes(java.util.Arrays.copyOfRange(k, StoredShard.KEY, k.length)),
+                        java.util.Arrays.copyOf(k, StoredShard.KEY), v.getLong(), v.getLong()));
+            }
+        } catch (RuntimeException e) {
+            throw new StoreException(StoreException.Code.IO, "a provisional admission recorded in " + dir + " is damaged: " + e, e);
+        } finally {
+            exit();
+        }
+        return out;
+    }
+
+    /** Forgets a provisional admission (covered by a contract now, or dropped); returns whether it was recorded. */
+    public boolean forgetProvisional(Cid cid, byte[] owner) throws StoreException {
+        checkOwner(owner);
+        byte[] k = ownerKey(owner, cid);
+        synchronized (writeLock) {
+            enter();
+            try {
+                if (index.get(provisionalFamily, k) == null) {
+                    return false;
+                }
+                index.delete(provisionalFamily, durable, k);
+                return true;
+            } catch (RocksDBException e) {
+                throw io("forget the provisional admission of " + cid, e);
+            } finally {
+                exit();
+            }
+        }
+    }
+
+    /**
+     * Removes every pin {@code owner} holds on {@code cid} (however many it counted, a permanent
+     * count too): paid storage dropping a block no contract covers. A shard no one pins any more is
+     * collected by {@link #collectGarbage} after the grace, as after an unpin.
+     *
+     * @return false when the shard is not here or that owner does not pin it
+     */
+    public boolean unpinAll(Cid cid, byte[] owner) throws StoreException {
+        checkOwner(owner);
+        synchronized (writeLock) {
+            StoredShard s = metadata(cid);
+            if (s == null || !s.isPinnedBy(owner)) {
+                return false;
+            }
+            update(s, s.withoutAllPinsOf(owner, clock.millis()));
+            return true;
+        }
+    }
+
+    private static byte[] ownerKey(byte[] owner, Cid cid) {
+        byte[] c = cid.toBytes();
+        byte[] k = new byte[StoredShard.KEY + c.length];
+        System.arraycopy(owner, 0, k, 0, StoredShard.KEY);
+        System.arraycopy(c, 0, k, StoredShard.KEY, c.length);
+        return k;
+    }
+
     /** What {@link #forEachEntry} offered and passed over. */
     public record Listing(long offered, long unprovable, long unpinned) {}
 
@@ -1498,6 +1740,8 @@ public final class ShardStore implements AutoCloseable {
             deletesFamily.close();
             outboardFamily.close();
             holdsFamily.close();
+            receiptsFamily.close();
+            provisionalFamily.close();
             shardFamily.close();
             index.close();
             durable.close();

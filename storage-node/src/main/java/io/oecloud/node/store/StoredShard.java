@@ -63,7 +63,8 @@ public record StoredShard(Cid cid, long size, Holding holding, long storedAtMill
         return pins.stream().map(Pin::owner).toList();
     }
 
-    boolean isPinnedBy(byte[] owner) {
+    /** Whether {@code owner} (a 32-byte key) holds a pin on it. */
+    public boolean isPinnedBy(byte[] owner) {
         return pins.stream().anyMatch(p -> Arrays.equals(p.owner(), owner));
     }
 
@@ -93,6 +94,19 @@ public record StoredShard(Cid cid, long size, Holding holding, long storedAtMill
                 o.add(p);
             } else if (p.count() > 1) {
                 o.add(new Pin(p.owner(), p.count() - 1));
+            }
+        }
+        return new StoredShard(cid, size, holding, storedAtMillis, verifiedAtMillis, o,
+                o.isEmpty() ? (unpinnedAtMillis == 0 ? now : unpinnedAtMillis) : 0,
+                o.isEmpty() ? (pins.isEmpty() ? chargedTo : owner.clone()) : null);
+    }
+
+    /** Every pin of {@code owner} gone, whatever its count. */
+    StoredShard withoutAllPinsOf(byte[] owner, long now) {
+        List<Pin> o = new ArrayList<>();
+        for (Pin p : pins) {
+            if (!Arrays.equals(p.owner(), owner)) {
+                o.add(p);
             }
         }
         return new StoredShard(cid, size, holding, storedAtMillis, verifiedAtMillis, o,

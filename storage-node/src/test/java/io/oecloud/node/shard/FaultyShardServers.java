@@ -38,6 +38,26 @@ public final class FaultyShardServers {
         };
     }
 
+    /** Answers every RECEIPT with the real server's receipt changed by {@code change} (signed for another period, say). */
+    public static Supplier<StreamHandler> receiptForger(ShardServer real, Receipts receipts,
+                                                        java.util.function.UnaryOperator<io.oecloud.chain.pb.ChainProto.Receipt> change) {
+        return () -> new Buffering(real.newHandler()) {
+            @Override
+            boolean answer(P2pStream s, ShardRequest r) throws Exception {
+                if (r.getOp() != ShardRequest.Op.RECEIPT) {
+                    return false;
+                }
+                io.oecloud.chain.pb.ChainProto.Receipt good = receipts.sign(Cid.fromBytes(r.getCid().toByteArray()),
+                        r.getOwner().toByteArray(), r.getPeriod(), s.remotePeer());
+                byte[] head = ShardResponse.newBuilder().setStatus(ShardResponse.Status.OK)
+                        .setReceipt(change.apply(good).toByteString()).build().toByteArray();
+                s.write(Frames.encode(s.alloc(), head, null));
+                s.closeWrite();
+                return true;
+            }
+        };
+    }
+
     /** Answers every PROVE of a shard it holds with a proof whose chunk bytes were changed; counts the PROVEs. */
     public static Supplier<StreamHandler> proofLiar(ShardServer real, ShardStore store, AtomicInteger proves) {
         return () -> new Buffering(real.newHandler()) {

@@ -56,6 +56,12 @@ final class Requests {
                 .setFirstChunk(firstChunk).setChunkCount(chunkCount).build();
     }
 
+    /** A RECEIPT of {@code object} for payer {@code payer} and chain period {@code period}. */
+    static ShardRequest receipt(Identity payer, Cid object, long period) {
+        return ShardRequest.newBuilder().setOp(ShardRequest.Op.RECEIPT).setCid(ByteString.copyFrom(object.toBytes()))
+                .setOwner(ByteString.copyFrom(payer.publicKey())).setPeriod(period).build();
+    }
+
     static ShardRequest has(Cid cid) {
         return ShardRequest.newBuilder().setOp(ShardRequest.Op.HAS).setCid(ByteString.copyFrom(cid.toBytes())).build();
     }

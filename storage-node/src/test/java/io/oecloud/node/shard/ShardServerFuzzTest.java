@@ -12,8 +12,10 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.DefaultEventLoop;
 import io.netty.util.ResourceLeakDetector;
+import io.oecloud.chain.pb.ChainProto.Receipt;
 import io.oecloud.dht.Identity;
 import io.oecloud.dht.PeerId;
+import io.oecloud.node.contracts.ManifestBlocks;
 import io.oecloud.node.pb.ShardProto.ShardRequest;
 import io.oecloud.node.pb.ShardProto.ShardResponse.Status;
 import io.oecloud.node.store.ShardStore;
@@ -51,7 +53,8 @@ class ShardServerFuzzTest {
 
     private final Random rnd = new Random(20261207);
     private final Identity owner = Identity.fromSeed(rnd(1));
-    private final PeerId self = Identity.fromSeed(rnd(2)).peerId();
+    private final Identity selfId = Identity.fromSeed(rnd(2));
+    private final PeerId self = selfId.peerId();
     private final PeerId peer = Identity.fromSeed(rnd(3)).peerId();
 
     private static byte[] rnd(int seed) {
@@ -69,6 +72,7 @@ class ShardServerFuzzTest {
     /** Signed requests to mutate: made once, since signing each case would cost more than the case. */
     private final List<byte[]> templates = new ArrayList<>();
     private final List<Cid> held = new ArrayList<>();
+    private final List<Cid> objects = new ArrayList<>();
 
     private static final long[] EDGES = {0, 1, 0x7f, 0x80, 0xffff, ShardServer.MAX_SHARD, ShardServer.MAX_SHARD + 1L,
         Integer.MAX_VALUE, 1L << 32, Long.MAX_VALUE, 1L << 63, -1L, 1023, 1024, 1025, ShardServer.MAX_SHARD / 1024};
@@ -88,7 +92,16 @@ class ShardServerFuzzTest {
             store.put(cid(d), d, owner.publicKey());
             held.add(cid(d));
         }
+        for (int i = 0; i < 3; i++) { // objects the payer pins some blocks of: RECEIPTs that sign
+            TestObjects.Made o = TestObjects.make(owner, 1 + i, rnd);
+            store.put(o.cid(), o.manifest(), owner.publicKey());
+            store.put(o.shards().get(i), o.shardBytes().get(i), owner.publicKey());
+            objects.add(o.cid());
+        }
         for (int i = 0; i < 100; i++) {
+            Cid object = rnd.nextInt(4) == 0 ? TestObjects.make(owner, 1, rnd).cid() : objects.get(rnd.nextInt(objects.size()));
+            templates.add(framed(Requests.receipt(rnd.nextBoolean() ? owner : Identity.fromSeed(rnd(100 + i)), object,
+                    rnd.nextInt(1000)), null));
             byte[] d = bytes(rnd.nextInt(3000));
             templates.add(framed(Requests.put(owner, self, cid(d), d.length), d));
             Cid c = held.get(rnd.nextInt(held.size()));
@@ -112,7 +125,7 @@ class ShardServerFuzzTest {
         }
         ShardRequest.Builder r = ShardRequest.parseFrom(Arrays.copyOfRange(template, at, at + len)).toBuilder();
         byte[] body = Arrays.copyOfRange(template, at + len, template.length);
-        switch (rnd.nextInt(11)) {
+        switch (rnd.nextInt(12)) {
             case 0 -> r.setSize(edge());
             case 1 -> r.setOffset(edge());
             case 2 -> r.setLength(edge());
@@ -123,6 +136,7 @@ class ShardServerFuzzTest {
             case 7 -> r.setNonce(ByteString.copyFrom(bytes(rnd.nextInt(20))));
             case 8 -> r.setFirstChunk(edge());
             case 9 -> r.setChunkCount(edge());
+            case 10 -> r.setPeriod(edge());
             default -> r.setCid(ByteString.copyFrom(bytes(rnd.nextInt(40))));
         }
         return framed(r.build(), rnd.nextInt(4) == 0 ? bytes(rnd.nextInt(200)) : body);
@@ -178,6 +192,8 @@ class ShardServerFuzzTest {
         try (ShardStore store = ShardStore.open(dir.resolve("store"), 256 << 20)) {
             makeTemplates(store);
             ShardServer server = new ShardServer(store, io, self);
+            Receipts receipts = new Receipts(store, selfId, "fuzz-chain", new ManifestBlocks(store, null, 1_000));
+            server.signReceipts(receipts);
             var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
             long cpu0 = os.getProcessCpuTime();
             long t0 = System.nanoTime();
@@ -239,6 +255,14 @@ class ShardServerFuzzTest {
             assertArrayEquals(Arrays.copyOfRange(good, 40 * 1024, 48 * 1024), p.chunks());
             prove.close();
             assertEquals(0, server.inflightBytes());
+            // and a RECEIPT still signs (asked by a peer the fuzzing did not rate-limit)
+            MemoryWire rc = new MemoryWire(server, Identity.fromSeed(rnd(4)).peerId(), loop, alloc).open();
+            rc.send(alloc.buffer().writeBytes(framed(Requests.receipt(owner, objects.get(0), 4), null))).finish();
+            MemoryWire.Answer signed = rc.outcome.get(10, TimeUnit.SECONDS);
+            rc.close();
+            assertEquals(Status.OK, signed.response().getStatus(), signed.response().getMessage());
+            var receipt = Receipt.parseFrom(signed.response().getReceipt());
+            assertEquals(null, Receipts.problem(receipt, "fuzz-chain", objects.get(0), owner.peerId(), self, 4));
             assertEquals(0, alloc.metric().usedDirectMemory(), "every direct buffer was released");
             assertEquals(0, alloc.metric().usedHeapMemory(), "every heap buffer was released");
         } finally {

@@ -1,0 +1,184 @@
+package io.oecloud.node.shard;
+
+import io.oecloud.chain.pb.ChainProto.Receipt;
+import io.oecloud.dht.Identity;
+import io.oecloud.dht.PeerId;
+import io.oecloud.node.store.ShardStore;
+import io.oecloud.node.store.StoreException;
+import io.oecloud.node.store.StoredShard;
+import io.oecloud.proofs.Cid;
+import io.oecloud.proofs.storage.NodeEntry;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import org.bouncycastle.math.ec.rfc8032.Ed25519;
+
+/**
+ * The holder's side of paid storage's receipts: what this node signs when a payer asks
+ * ({@code RECEIPT} on {@code /oe/shard/1.0.0}, or the node's own receipt for objects it holds blocks
+ * of itself). A receipt says "I hold {@code bytes} bytes in {@code blocks} blocks of object O pinned
+ * by payer P, in period p": the blocks are the object's manifest copy and every segment's shards
+ * ({@link ObjectBlocks}), counted only when this store holds them AND the payer's key pins them.
+ * Each signed receipt is recorded in the store ({@link ShardStore#recordReceipt}): the node's
+ * coverage of its contracts is computed from these records.
+ *
+ * <p>The signature is Ed25519 by the node's identity over {@link #message}: the bytes
+ * chain-bridge's {@code Contracts.receiptMessage} defines, so the chain accepts it in a contract.
+ */
+public final class Receipts {
+    /** The most blocks one receipt counts (the chain's {@code Receipt.blocks} is a uint32; an object has far fewer). */
+    public static final int MAX_BLOCKS = 1 << 20;
+    /** An encoded receipt is at most this long (holder ≤ 60, integers ≤ 31, signature 66). */
+    public static final int MAX_ENCODED = 512;
+    static final byte[] DOMAIN = "oe-receipt:v1\n".getBytes(StandardCharsets.US_ASCII);
+
+    /** The blocks an object is made of, from its manifest; {@code shard} must not depend on {@code object}. */
+    @FunctionalInterface
+    public interface ObjectBlocks {
+        /**
+         * The object's blocks: its manifest's CID first, then every segment's shards (data and
+         * parity), each once. Reads this node's copy of the manifest, or fetches it (checked
+         * against its CID and parsed as a manifest) from {@code asker}, who wants the receipt.
+         *
+         * @throws IOException when no checked manifest can be had (the words say why)
+         */
+        List<Cid> blocks(Cid object, PeerId asker) throws IOException;
+    }
+
+    private final ShardStore store;
+    private final Identity self;
+    private final String chainId;
+    private final ObjectBlocks objects;
+
+    /**
+     * @param self the node's identity: it signs, and its peer ID is the receipt's holder
+     * @param chainId the chain the receipts are for (bound into the signature)
+     */
+    public Receipts(ShardStore store, Identity self, String chainId, ObjectBlocks objects) {
+        this.store = Objects.requireNonNull(store, "store");
+        this.self = Objects.requireNonNull(self, "self");
+        if (chainId == null || chainId.isEmpty()) {
+            throw new IllegalArgumentException("a receipt is signed for a chain ID, was empty");
+        }
+        this.chainId = chainId;
+        this.objects = Objects.requireNonNull(objects, "objects");
+    }
+
+    public String chainId() {
+        return chainId;
+    }
+
+    /**
+     * The bytes a holder signs for a receipt: {@code "oe-receipt:v1\n"}, then chain ID, object CID,
+     * payer address and holder address each as u16 length (big-endian) and bytes (strings in
+     * UTF-8), then bytes (u64), blocks (u32) and period (u64), big-endian. The same bytes as
+     * chain-bridge's {@code Contracts.receiptMessage} (a test holds them equal).
+     *
+     * @param payer the payer's address (base58 peer ID of its key)
+     * @param holder the holder's address (its peer ID)
+     */
+    public static byte[] message(String chainId, byte[] object, String payer, String holder, long bytes, int blocks,
+                                 long period) {
+        byte[] c = chainId.getBytes(StandardCharsets.UTF_8);
+        byte[] p = payer.getBytes(StandardCharsets.UTF_8);
+        byte[] h = holder.getBytes(StandardCharsets.UTF_8);
+        for (byte[] part : new byte[][] {c, object, p, h}) {
+            if (part.length > 0xffff) {
+                throw new IllegalArgumentException("a receipt field of " + part.length + " bytes does not fit a u16 length");
+            }
+        }
+        return ByteBuffer.allocate(DOMAIN.length + 8 + c.length + object.length + p.length + h.length + 8 + 4 + 8)
+                .put(DOMAIN)
+                .putShort((short) c.length).put(c)
+                .putShort((short) object.length).put(object)
+                .putShort((short) p.length).put(p)
+                .putShort((short) h.length).put(h)
+                .putLong(bytes).putInt(blocks).putLong(period)
+                .array();
+    }
+
+    /**
+     * Signs and records a receipt for the blocks of {@code object} this store holds pinned by
+     * {@code payer}, for {@code period}; null when it holds none of them (nothing recorded).
+     * Runs store reads and perhaps a manifest fetch: call it off the event loop.
+     *
+     * @param payer the payer's 32-byte Ed25519 key
+     * @param asker the peer that asked (a manifest this node lacks is fetched from it)
+     * @throws IOException when the object's manifest cannot be had
+     * @throws StoreException when the store fails
+     */
+    public Receipt sign(Cid object, byte[] payer, long period, PeerId asker) throws IOException, StoreException {
+        if (payer.length != 32) {
+            throw new IllegalArgumentException("a payer is a 32-byte Ed25519 key, had " + payer.length + " bytes");
+        }
+        if (period < 0) {
+            throw new IllegalArgumentException("period " + Long.toUnsignedString(period) + " is out of range");
+        }
+        List<NodeEntry> held = new ArrayList<>();
+        long bytes = 0;
+        for (Cid block : new LinkedHashSet<>(objects.blocks(object, asker))) {
+            StoredShard s = store.metadata(block);
+            if (s != null && s.isPinnedBy(payer)) {
+                held.add(new NodeEntry(block, s.size()));
+                bytes += s.size();
+                if (held.size() > MAX_BLOCKS) {
+                    throw new IOException(object + " names more than " + MAX_BLOCKS + " blocks held here");
+                }
+            }
+        }
+        if (held.isEmpty() || bytes == 0) {
+            return null;
+        }
+        String holder = self.peerId().toString();
+        byte[] sig = self.sign(message(chainId, object.toBytes(), PeerId.fromEd25519(payer).toString(), holder, bytes,
+                held.size(), period));
+        store.recordReceipt(new ShardStore.SignedReceipt(object, payer, period, held));
+        return Receipt.newBuilder().setHolder(holder).setBytes(bytes).setBlocks(held.size()).setPeriod(period)
+                .setSignature(com.google.protobuf.ByteString.copyFrom(sig)).build();
+    }
+
+    /** This node's own receipt for the blocks of {@code object} it holds pinned by its own key (null: none). */
+    public Receipt own(Cid object, long period) throws IOException, StoreException {
+        return sign(object, self.publicKey(), period, self.peerId());
+    }
+
+    /**
+     * Null when {@code r} is a good receipt of {@code holder} for {@code object}, {@code payer}
+     * and {@code period} on chain {@code chainId}; else what is wrong with it, in words.
+     */
+    public static String problem(Receipt r, String chainId, Cid object, PeerId payer, PeerId holder, long period) {
+        if (!r.getHolder().equals(holder.toString())) {
+            return "the receipt names holder " + abbreviate(r.getHolder()) + ", not " + holder;
+        }
+        if (r.getPeriod() != period) {
+            return "the receipt is for period " + Long.toUnsignedString(r.getPeriod()) + ", not " + period;
+        }
+        if (r.getBytes() == 0 || r.getBlocks() == 0) {
+            return "the receipt counts " + Long.toUnsignedString(r.getBytes()) + " bytes in "
+                    + Integer.toUnsignedString(r.getBlocks()) + " blocks (at least 1 of each)";
+        }
+        byte[] key = holder.ed25519PublicKey();
+        if (key == null) {
+            return "holder " + holder + " has no Ed25519 key in its ID";
+        }
+        byte[] sig = r.getSignature().toByteArray();
+        byte[] m = message(chainId, object.toBytes(), payer.toString(), holder.toString(), r.getBytes(), r.getBlocks(), period);
+        boolean good;
+        try {
+            good = sig.length == 64 && Ed25519.verify(sig, 0, key, 0, m, 0, m.length);
+        } catch (RuntimeException e) {
+            good = false;
+        }
+        return good ? null : "the receipt's signature is not " + holder + "'s over object " + object + ", payer " + payer
+                + ", " + Long.toUnsignedString(r.getBytes()) + " bytes, " + Integer.toUnsignedString(r.getBlocks())
+                + " blocks, period " + period + " on chain " + chainId;
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 60 ? s.substring(0, 60) + "…" : s;
+    }
+}
