@@ -35,6 +35,8 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
     final ShardStore store;
     final ShardServer server;
     final ObjectService objects;
+    /** The shard protocol's client the object service uses (uploads, repair; the payer side's receipts). */
+    final ShardClient shards;
     /** The object service's short disk and network tasks (local puts, unpins, health probes). */
     final ExecutorService io;
     /**
@@ -119,8 +121,8 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
             }
         });
         p2p.host.setStreamHandler(ShardServer.PROTOCOL_ID, server::newHandler);
-        this.objects = new ObjectService(p2p.host, p2p.dht, store, new ShardClient(p2p.host, p2p.host.identity(), 60_000, store.clock()),
-                p2p.host.identity(), config, io, this::provide, metrics);
+        this.shards = new ShardClient(p2p.host, p2p.host.identity(), 60_000, store.clock());
+        this.objects = new ObjectService(p2p.host, p2p.dht, store, shards, p2p.host.identity(), config, io, this::provide, metrics);
         // A corrupt shard is dropped by the store (never served); repair rebuilds it from the other shards.
         store.onCorrupt(cid -> LOG.log(System.Logger.Level.WARNING, "shard {0} was corrupt and is dropped; it needs repair", cid));
         this.repair = new io.oecloud.node.object.RepairService(objects, 1);
@@ -208,6 +210,11 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
                 LOG.log(System.Logger.Level.WARNING, "looking for objects with holders the chain caught failed: {0}", e.getMessage());
             }
         }
+    }
+
+    /** Tells {@code l} whenever repair placed rebuilt blocks on new holders (the payer side moves its contracts' shares). */
+    void onRepairPlaced(io.oecloud.node.object.RepairListener l) {
+        repair.onPlaced(l);
     }
 
     private void repair() {
