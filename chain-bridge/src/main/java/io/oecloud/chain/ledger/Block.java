@@ -48,7 +48,9 @@ public final class Block {
     public static Block begin(LedgerState committed, long height, long timeMillis, List<Vote> lastCommit, List<Evidence> evidence) {
         LedgerState working = committed.copyAt(height, timeMillis);
         Set<String> changed = working.track(); // what this block writes: the entries, tree and store follow only that
-        return new Block(working, changed, Staking.beginBlock(working, lastCommit, evidence));
+        boolean jailed = Staking.beginBlock(working, lastCommit, evidence);
+        Contracts.beginBlock(working); // the period's storage price, at its first block
+        return new Block(working, changed, jailed);
     }
 
     /**
@@ -117,6 +119,7 @@ public final class Block {
         List<Update> updates = Staking.endBlock(state, jailed);
         Storage.endBlock(state); // window seeds, missed windows' penalties (slashed: in the invariant below)
         Audits.endBlock(state); // the window's audit committee, old verdicts pruned
+        Contracts.endBlock(state); // at a period's last block: its settlement, after the last window's penalties
         if (!state.supply().equals(state.expectedSupply())) { // the invariant, at every block
             throw new IllegalStateException("supply invariant broken at height " + state.height + ": balances, stake and pools "
                     + state.supply() + " != genesis + minted - slashed " + state.expectedSupply());

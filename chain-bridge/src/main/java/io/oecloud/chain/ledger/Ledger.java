@@ -9,6 +9,7 @@ import io.oecloud.dht.Identity;
 import io.oecloud.dht.PeerId;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * The ledger's rules: a pure function from (state, transaction bytes) to (new state, result).
@@ -30,7 +31,10 @@ public final class Ledger {
         // timed retrieval audits (appended)
         NOT_AUDITOR, VERDICT_EXISTS,
         // a storage node leaving (appended)
-        LEAVING;
+        LEAVING,
+        // paid storage (appended): Contracts
+        CONTRACT_EXISTS, NO_CONTRACT, CONTRACT_ENDED, PRICE_ABOVE_MAX, BAD_RECEIPT, RECEIPT_SIGNATURE, STALE_RECEIPT, DUPLICATE_HOLDER,
+        TOO_MANY_TERMS;
 
         public int value() {
             return ordinal();
@@ -149,6 +153,19 @@ public final class Ledger {
         return m;
     }
 
+    /** A receipt's signature, through the same cache as transactions' (a receipt is checked at admission, not again). */
+    private boolean receiptValid(byte[] sig, byte[] pk, byte[] msg) {
+        java.nio.ByteBuffer key = java.nio.ByteBuffer.wrap(digest(msg, sig));
+        if (verified.getIfPresent(key) != null) {
+            return true;
+        }
+        boolean valid = verifier.verify(sig, pk, msg);
+        if (valid) {
+            verified.put(key, Boolean.TRUE);
+        }
+        return valid;
+    }
+
     private boolean signatureValid(Tx tx, byte[] pk) {
         byte[] msg = signed(tx.getBody().toByteArray());
         byte[] sig = tx.getSignature().toByteArray();
@@ -258,6 +275,16 @@ public final class Ledger {
                 return Checked.refused(txBytes, bad.code(), bad.log());
             }
         }
+        Result receipts = switch (body.getKindCase()) { // the holders' signatures: state-free, so here too
+            case CREATE_CONTRACT -> Contracts.checkReceiptSignatures(chainId, body.getCreateContract().getObject().toByteArray(),
+                    address(pk), body.getCreateContract().getReceiptsList(), this::receiptValid);
+            case MOVE_SHARES -> Contracts.checkReceiptSignatures(chainId, body.getMoveShares().getObject().toByteArray(),
+                    address(pk), body.getMoveShares().getReceiptsList(), this::receiptValid);
+            default -> null;
+        };
+        if (receipts != null) {
+            return Checked.refused(txBytes, receipts.code(), receipts.log());
+        }
         BigInteger fee;
         String feeError = null;
         try {
@@ -318,6 +345,17 @@ public final class Ledger {
                 }
             }
         }
+        List<io.oecloud.chain.pb.ChainProto.Receipt> receipts = switch (body.getKindCase()) {
+            case CREATE_CONTRACT -> body.getCreateContract().getReceiptsList();
+            case MOVE_SHARES -> body.getMoveShares().getReceiptsList();
+            default -> List.of();
+        };
+        for (io.oecloud.chain.pb.ChainProto.Receipt r : receipts) {
+            if (!r.getUnknownFields().asMap().isEmpty()) {
+                return body.getKindCase().name().toLowerCase(java.util.Locale.ROOT) + "'s receipt has unknown field(s) "
+                        + r.getUnknownFields().asMap().keySet();
+            }
+        }
         if (op != null && !op.getUnknownFields().asMap().isEmpty()) {
             return body.getKindCase().name().toLowerCase(java.util.Locale.ROOT) + " has unknown field(s) " + op.getUnknownFields().asMap().keySet();
         }
@@ -357,6 +395,7 @@ public final class Ledger {
             case REGISTER_CANDIDATE, EDIT_CANDIDATE, BOND, UNBOND, DELEGATE, UNDELEGATE, UNJAIL -> staking(s, from, sender, fee, body);
             case REGISTER_STORAGE_NODE, COMMIT_ROOT, SUBMIT_PROOF, DECLARE_FAULTS, UNREGISTER_STORAGE_NODE -> storage(s, from, sender, fee, body);
             case AUDIT_VERDICTS -> audit(s, from, sender, fee, body);
+            case CREATE_CONTRACT, RENEW_CONTRACT, END_CONTRACT, MOVE_SHARES -> contracts(s, from, sender, fee, body);
             default -> new Result(Code.UNKNOWN_TYPE, "unknown transaction type " + body.getKindCase());
         };
         return r.ok() ? new Result(Code.OK, "", tags(from, body)) : r;
@@ -419,13 +458,36 @@ public final class Ledger {
         try {
             r = switch (body.getKindCase()) {
                 case REGISTER_STORAGE_NODE -> Storage.register(s, from, spendable, body.getRegisterStorageNode().getCapacity(),
-                        Amounts.decode(body.getRegisterStorageNode().getCollateral().toByteArray(), "collateral"));
+                        Amounts.decode(body.getRegisterStorageNode().getCollateral().toByteArray(), "collateral"),
+                        body.getRegisterStorageNode().getAsk().isEmpty() ? null
+                                : Amounts.decode(body.getRegisterStorageNode().getAsk().toByteArray(), "ask"));
                 case COMMIT_ROOT -> Storage.commitRoot(s, from, body.getCommitRoot().getPeriod(), body.getCommitRoot().getRoot().toByteArray(),
                         body.getCommitRoot().getCount());
                 case SUBMIT_PROOF -> Storage.submitProof(s, from, body.getSubmitProof());
                 case DECLARE_FAULTS -> Storage.declareFaults(s, from, spendable, body.getDeclareFaults().getPeriod(),
                         body.getDeclareFaults().getCidsList().stream().map(ByteString::toByteArray).toList());
                 case UNREGISTER_STORAGE_NODE -> StorageExit.unregister(s, from);
+                default -> throw new IllegalStateException(body.getKindCase().toString());
+            };
+        } catch (Amounts.AmountException e) {
+            return new Result(Code.BAD_AMOUNT, e.getMessage());
+        }
+        return settle(s, from, fee, r);
+    }
+
+    /** The paid-storage operations (Contracts): checked against what the sender can spend once the fee is paid. */
+    private static Result contracts(LedgerState s, String from, LedgerState.Account sender, BigInteger fee, TxBody body) {
+        if (sender.balance().compareTo(fee) < 0) {
+            return new Result(Code.INSUFFICIENT_FUNDS, from + " holds " + sender.balance() + ", the fee is " + fee);
+        }
+        BigInteger spendable = sender.balance().subtract(fee);
+        Result r;
+        try {
+            r = switch (body.getKindCase()) {
+                case CREATE_CONTRACT -> Contracts.create(s, from, spendable, body.getCreateContract());
+                case RENEW_CONTRACT -> Contracts.renew(s, from, spendable, body.getRenewContract());
+                case END_CONTRACT -> Contracts.end(s, from, body.getEndContract().getObject().toByteArray());
+                case MOVE_SHARES -> Contracts.move(s, from, body.getMoveShares());
                 default -> throw new IllegalStateException(body.getKindCase().toString());
             };
         } catch (Amounts.AmountException e) {

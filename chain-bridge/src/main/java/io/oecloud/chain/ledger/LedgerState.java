@@ -382,6 +382,22 @@ public final class LedgerState {
     final Tracked<Audits.Verdict> auditVerdicts = new Tracked<>("audit-verdict/");
     /** Audit records by address (Audits.Record). */
     final Tracked<Audits.Record> auditRecords = new Tracked<>("audit-record/");
+    /** Storage nodes' asks by address ({@link Contracts}): base units per GiB per period; absent: no ask. */
+    final Tracked<BigInteger> storageAsks = new Tracked<>("storage-ask/");
+    /** Storage contracts by "OBJECTCID/PAYER" ({@link Contracts.Contract}). */
+    final Tracked<Contracts.Contract> contracts = new Tracked<>("contract/");
+    /** Index: "PAYER/OBJECTCID" of every contract (empty values): a payer's contracts are one range. */
+    final Tracked<byte[]> contractsByPayer = new Tracked<>("contract-payer/");
+    /** Index: "NODE/OBJECTCID/PAYER" of every holding (empty values): a node's contracts are one range. */
+    final Tracked<byte[]> contractHolders = new Tracked<>("contract-holder/");
+    /** Index: "PERIOD/OBJECTCID/PAYER", PERIOD the contract's end (20 digits): expired records are one range. */
+    final Tracked<byte[]> contractEnds = new Tracked<>("contract-end/");
+    /** Per-node payment rates ("rate/NODE"): base units a period due to the node now (positive; absent: 0). */
+    final Tracked<BigInteger> rates = new Tracked<>("rate/");
+    /** Scheduled rate changes by "PERIOD/NODE" (20 digits): signed deltas applied when PERIOD begins (never 0). */
+    final Tracked<BigInteger> rateChanges = new Tracked<>("rate-change/");
+    /** Settled payments by "PERIOD/NODE" (20 digits), pruned after retainPeriods ({@link Contracts.Payment}). */
+    final Tracked<Contracts.Payment> payments = new Tracked<>("payment/");
     StorageParams storageParams = StorageParams.DEFAULTS;
     /** Operator address by CometBFT validator address (hex): derived from the candidates, not stored. */
     final TreeMap<String, String> byValidatorAddress = new TreeMap<>();
@@ -389,6 +405,15 @@ public final class LedgerState {
     /** The block being applied: its time (from CometBFT, never the clock). */
     long timeMillis;
     BigInteger feePool;
+    /** Passes paid into storage contracts and not yet settled ({@code pool/escrow}, {@link Contracts}). */
+    BigInteger escrowPool = BigInteger.ZERO;
+    /**
+     * The storage price of period {@link #pricePeriod} ({@code price/period}, {@code price/value},
+     * {@code price/default}): fixed at the period's first block by {@link Contracts#beginBlock}; -1: never set.
+     */
+    long pricePeriod = -1;
+    BigInteger price = BigInteger.ZERO;
+    boolean priceDefault = true;
     /** The protocol's own reserve (for future development), set at genesis. */
     BigInteger reserve = BigInteger.ZERO;
     /** Base units created at genesis (the supply invariant's starting point). */
@@ -435,6 +460,18 @@ public final class LedgerState {
         s.auditCommittees.load(auditCommittees);
         s.auditVerdicts.load(auditVerdicts);
         s.auditRecords.load(auditRecords);
+        s.storageAsks.load(storageAsks);
+        s.contracts.load(contracts);
+        s.contractsByPayer.load(contractsByPayer);
+        s.contractHolders.load(contractHolders);
+        s.contractEnds.load(contractEnds);
+        s.rates.load(rates);
+        s.rateChanges.load(rateChanges);
+        s.payments.load(payments);
+        s.escrowPool = escrowPool;
+        s.pricePeriod = pricePeriod;
+        s.price = price;
+        s.priceDefault = priceDefault;
         s.storageParams = storageParams;
         s.beaconSeed = beaconSeed;
         s.beaconPrevious = beaconPrevious;
@@ -604,6 +641,11 @@ public final class LedgerState {
         return reserve;
     }
 
+    /** Passes in storage contracts' escrow, not yet paid out or refunded. */
+    public BigInteger escrowPool() {
+        return escrowPool;
+    }
+
     public BigInteger minted() {
         return minted;
     }
@@ -669,7 +711,7 @@ public final class LedgerState {
         return beaconHeight;
     }
 
-    /** What exists now: balances + bonded + unbonding + pools + storage collateral + storage withdrawals. */
+    /** What exists now: balances + bonded + unbonding + pools (fees, reserve, escrow) + storage collateral + storage withdrawals. */
     public BigInteger supply() {
         BigInteger s = feePool.add(reserve);
         for (Account a : accounts.values()) {
@@ -684,7 +726,7 @@ public final class LedgerState {
         for (StorageWithdrawal w : storageWithdrawals.values()) {
             s = s.add(w.amount());
         }
-        return s.add(storageCollateral());
+        return s.add(storageCollateral()).add(escrowPool);
     }
 
     /** What should exist: genesis + minted - slashed. The invariant is {@code supply() == expectedSupply()}. */
@@ -709,7 +751,8 @@ public final class LedgerState {
     java.util.Set<String> track() {
         java.util.Set<String> changed = new java.util.HashSet<>();
         for (Tracked<?> m : List.of(accounts, cids, candidates, delegations, unbondings, validators, liveness, beaconKeys, storageNodes,
-                storageWithdrawals, storageRoots, storageFaults, storageSeeds, auditCommittees, auditVerdicts, auditRecords)) {
+                storageWithdrawals, storageRoots, storageFaults, storageSeeds, auditCommittees, auditVerdicts, auditRecords, storageAsks, contracts,
+                contractsByPayer, contractHolders, contractEnds, rates, rateChanges, payments)) {
             m.changed = changed;
         }
         return changed;
@@ -718,7 +761,8 @@ public final class LedgerState {
     /** Stops recording (the state is committed). */
     void untrack() {
         for (Tracked<?> m : List.of(accounts, cids, candidates, delegations, unbondings, validators, liveness, beaconKeys, storageNodes,
-                storageWithdrawals, storageRoots, storageFaults, storageSeeds, auditCommittees, auditVerdicts, auditRecords)) {
+                storageWithdrawals, storageRoots, storageFaults, storageSeeds, auditCommittees, auditVerdicts, auditRecords, storageAsks, contracts,
+                contractsByPayer, contractHolders, contractEnds, rates, rateChanges, payments)) {
             m.changed = null;
         }
     }
@@ -734,11 +778,21 @@ public final class LedgerState {
         }
         m.put("pool/fees", Amounts.encode(feePool));
         m.put("pool/reserve", Amounts.encode(reserve));
+        m.put("pool/escrow", Amounts.encode(escrowPool));
         m.put("supply/genesis", Amounts.encode(genesisSupply));
         m.put("supply/minted", Amounts.encode(minted));
         m.put("supply/slashed", Amounts.encode(slashed));
         beaconScalars(m);
+        priceScalars(m);
         return m;
+    }
+
+    private void priceScalars(Map<String, byte[]> m) {
+        if (pricePeriod >= 0) {
+            m.put("price/period", ByteBuffer.allocate(8).putLong(pricePeriod).array());
+            m.put("price/value", Amounts.encode(price));
+            m.put("price/default", new byte[] {(byte) (priceDefault ? 1 : 0)});
+        }
     }
 
     private void beaconScalars(Map<String, byte[]> m) {
@@ -770,6 +824,14 @@ public final class LedgerState {
             case "audit-committee/" -> auditCommittees.containsKey(rest) ? Audits.encodeCommittee(auditCommittees.get(rest)) : null;
             case "audit-verdict/" -> auditVerdicts.containsKey(rest) ? auditVerdicts.get(rest).encode() : null;
             case "audit-record/" -> auditRecords.containsKey(rest) ? auditRecords.get(rest).encode() : null;
+            case "storage-ask/" -> storageAsks.containsKey(rest) ? Amounts.encode(storageAsks.get(rest)) : null;
+            case "contract/" -> contracts.containsKey(rest) ? contracts.get(rest).encode() : null;
+            case "contract-payer/" -> contractsByPayer.containsKey(rest) ? new byte[0] : null;
+            case "contract-holder/" -> contractHolders.containsKey(rest) ? new byte[0] : null;
+            case "contract-end/" -> contractEnds.containsKey(rest) ? new byte[0] : null;
+            case "rate/" -> rates.containsKey(rest) ? Amounts.encode(rates.get(rest)) : null;
+            case "rate-change/" -> rateChanges.containsKey(rest) ? rateChanges.get(rest).toByteArray() : null;
+            case "payment/" -> payments.containsKey(rest) ? payments.get(rest).encode() : null;
             default -> throw new IllegalArgumentException("not a map entry: " + key);
         };
     }
@@ -993,6 +1055,14 @@ public final class LedgerState {
             m.put("storage-seed/" + e.getKey(), e.getValue().clone());
         }
         Audits.entries(this, m);
+        storageAsks.forEach((k, v) -> m.put("storage-ask/" + k, Amounts.encode(v)));
+        contracts.forEach((k, v) -> m.put("contract/" + k, v.encode()));
+        contractsByPayer.forEach((k, v) -> m.put("contract-payer/" + k, new byte[0]));
+        contractHolders.forEach((k, v) -> m.put("contract-holder/" + k, new byte[0]));
+        contractEnds.forEach((k, v) -> m.put("contract-end/" + k, new byte[0]));
+        rates.forEach((k, v) -> m.put("rate/" + k, Amounts.encode(v)));
+        rateChanges.forEach((k, v) -> m.put("rate-change/" + k, v.toByteArray()));
+        payments.forEach((k, v) -> m.put("payment/" + k, v.encode()));
         for (Map.Entry<String, String> e : params.toMap().entrySet()) {
             m.put("params/" + e.getKey(), e.getValue().getBytes(StandardCharsets.US_ASCII));
         }
@@ -1001,10 +1071,12 @@ public final class LedgerState {
         }
         m.put("pool/fees", Amounts.encode(feePool));
         m.put("pool/reserve", Amounts.encode(reserve));
+        m.put("pool/escrow", Amounts.encode(escrowPool));
         m.put("supply/genesis", Amounts.encode(genesisSupply));
         m.put("supply/minted", Amounts.encode(minted));
         m.put("supply/slashed", Amounts.encode(slashed));
         beaconScalars(m);
+        priceScalars(m);
         return m;
     }
 
@@ -1041,6 +1113,22 @@ public final class LedgerState {
                 case "audit-verdict/" -> s.auditVerdicts.put(rest, Audits.Verdict.decode(v));
                 case "audit-record/" -> s.auditRecords.put(rest, Audits.Record.decode(v));
                 case "storage-params/" -> storage.put(rest, new String(v, StandardCharsets.US_ASCII));
+                case "storage-ask/" -> s.storageAsks.put(rest, new BigInteger(1, v));
+                case "contract/" -> s.contracts.put(rest, Contracts.Contract.decode(rest, v));
+                case "contract-payer/" -> s.contractsByPayer.put(rest, new byte[0]);
+                case "contract-holder/" -> s.contractHolders.put(rest, new byte[0]);
+                case "contract-end/" -> s.contractEnds.put(rest, new byte[0]);
+                case "rate/" -> s.rates.put(rest, new BigInteger(1, v));
+                case "rate-change/" -> s.rateChanges.put(rest, new BigInteger(v));
+                case "payment/" -> s.payments.put(rest, Contracts.Payment.decode(v));
+                case "price/" -> {
+                    switch (rest) {
+                        case "period" -> s.pricePeriod = ByteBuffer.wrap(v).getLong();
+                        case "value" -> s.price = new BigInteger(1, v);
+                        case "default" -> s.priceDefault = v.length == 1 && v[0] == 1;
+                        default -> { } // a key of a later version
+                    }
+                }
                 case "beacon/" -> {
                     switch (rest) {
                         case "seed" -> s.beaconSeed = v.clone();
@@ -1054,6 +1142,7 @@ public final class LedgerState {
                     switch (k) {
                         case "pool/fees" -> s.feePool = n;
                         case "pool/reserve" -> s.reserve = n;
+                        case "pool/escrow" -> s.escrowPool = n;
                         case "supply/genesis" -> s.genesisSupply = n;
                         case "supply/minted" -> s.minted = n;
                         case "supply/slashed" -> s.slashed = n;

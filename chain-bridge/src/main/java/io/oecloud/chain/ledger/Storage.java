@@ -61,7 +61,7 @@ public final class Storage {
     }
 
     /** Registers {@code from} or tops its collateral up: {@code spendable} is its balance after the fee. */
-    static Result register(LedgerState s, String from, BigInteger spendable, long capacity, BigInteger collateral) {
+    static Result register(LedgerState s, String from, BigInteger spendable, long capacity, BigInteger collateral, BigInteger ask) {
         StorageNode n = s.storageNodes.get(from);
         StorageParams p = s.storageParams;
         if (n != null && n.leaving()) {
@@ -70,8 +70,8 @@ public final class Storage {
         if (n == null && collateral.compareTo(p.minCollateral()) < 0) {
             return new Result(Code.INSUFFICIENT_STAKE, "a storage node bonds at least " + p.minCollateral() + " base units, not " + collateral);
         }
-        if (n != null && collateral.signum() == 0 && capacity == n.capacity()) {
-            return new Result(Code.BAD_AMOUNT, from + " is registered: registering again adds collateral or changes the capacity");
+        if (n != null && collateral.signum() == 0 && capacity == n.capacity() && (ask == null || ask.equals(s.storageAsks.get(from)))) {
+            return new Result(Code.BAD_AMOUNT, from + " is registered: registering again adds collateral or changes the capacity or the ask");
         }
         if (spendable.compareTo(collateral) < 0) {
             return new Result(Code.INSUFFICIENT_FUNDS, from + " can spend " + spendable + " after the fee, the collateral is " + collateral);
@@ -83,6 +83,9 @@ public final class Storage {
         LedgerState.Account a = s.account(from);
         s.accounts.put(from, new LedgerState.Account(a.balance().subtract(collateral), a.nonce()));
         boolean active = total.compareTo(p.minCollateral()) >= 0;
+        if (ask != null) { // the price of the next period counts it (Contracts.computePrice)
+            s.storageAsks.put(from, ask);
+        }
         s.storageNodes.put(from, n == null
                 ? new StorageNode(capacity, total, s.height, active, 0, 0, 0, BigInteger.ZERO, 0)
                 : new StorageNode(capacity, total, n.registeredHeight(), active, n.proven(), n.missed(), n.faultsDeclared(), n.penalties(), 0));

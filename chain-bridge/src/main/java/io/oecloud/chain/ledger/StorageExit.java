@@ -87,6 +87,7 @@ final class StorageExit {
             StorageNode n = s.storageNodes.get(w.node());
             if (n != null && n.withdrawAt() == w.completeHeight()) {
                 s.storageNodes.remove(w.node());
+                s.storageAsks.remove(w.node());
             }
         }
     }

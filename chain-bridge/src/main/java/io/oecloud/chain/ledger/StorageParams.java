@@ -33,11 +33,21 @@ import java.util.Map;
  *                       block of period p + withdrawPeriods ({@link StorageExit}); at least 2, so
  *                       that the last period it can have committed a root for (p + 1) has ended and
  *                       its last window's penalty has been taken first
+ * @param defaultPrice   base units per GiB (2^30 bytes) per period when no active node has an ask
+ *                       ({@link Contracts}): 1/1000 pass by default (at the production period of a
+ *                       day, 0.365 pass per GiB-year: a placeholder until operators publish asks)
+ * @param maxContractPeriods the most periods one CreateContract or RenewContract buys (10,000,000 by
+ *                       default: 30 days of devnet periods of a few seconds fit, and cost · periods
+ *                       stays far from 2^128)
+ * @param contractGracePeriods a contract's record stays this many periods after its end (so holders
+ *                       see it expired before it disappears), then it is removed ({@code contract-end/} index)
  */
 public record StorageParams(long periodBlocks, int windows, int challenges, BigInteger minCollateral, int penaltyPpm,
                             BigInteger faultFee, long commitDeadline, long retainPeriods, int auditors, int auditTargets,
                             long auditDeadlineMillis, long auditVerdictBlocks, int auditStandingPeriods, int auditFailThreshold,
-                            long withdrawPeriods) {
+                            long withdrawPeriods, BigInteger defaultPrice, long maxContractPeriods, long contractGracePeriods) {
+    /** Paid storage's default price (declared before DEFAULTS, which reads it). */
+    public static final BigInteger DEFAULT_PRICE = Amounts.PASS.divide(BigInteger.valueOf(1000));
     /** Production: 17,280 blocks (24 h at 5 s), 48 windows of 360 blocks (30 min), c = 32. */
     public static final StorageParams DEFAULTS = new StorageParams(17_280, 48, Challenges.DEFAULT_PER_PERIOD, Amounts.PASS.multiply(BigInteger.valueOf(100)),
             100_000, Amounts.PASS.divide(BigInteger.valueOf(1000)), 1, 16);
@@ -50,6 +60,19 @@ public record StorageParams(long periodBlocks, int windows, int challenges, BigI
     public static final int DEFAULT_AUDIT_FAIL_THRESHOLD = 3;
     /** The withdrawal delay's default: the least that covers every period a leaving node can have committed a root for. */
     public static final long DEFAULT_WITHDRAW_PERIODS = 2;
+    /** Paid storage's defaults: at most 10,000,000 periods a purchase, 2 periods of grace. */
+    public static final long DEFAULT_MAX_CONTRACT_PERIODS = 10_000_000;
+    public static final long DEFAULT_CONTRACT_GRACE_PERIODS = 2;
+
+    /** The parameters before paid storage, with its defaults. */
+    public StorageParams(long periodBlocks, int windows, int challenges, BigInteger minCollateral, int penaltyPpm,
+                         BigInteger faultFee, long commitDeadline, long retainPeriods, int auditors, int auditTargets,
+                         long auditDeadlineMillis, long auditVerdictBlocks, int auditStandingPeriods, int auditFailThreshold,
+                         long withdrawPeriods) {
+        this(periodBlocks, windows, challenges, minCollateral, penaltyPpm, faultFee, commitDeadline, retainPeriods, auditors, auditTargets,
+                auditDeadlineMillis, auditVerdictBlocks, auditStandingPeriods, auditFailThreshold, withdrawPeriods, DEFAULT_PRICE,
+                DEFAULT_MAX_CONTRACT_PERIODS, DEFAULT_CONTRACT_GRACE_PERIODS);
+    }
 
     /** The parameters before audits, with the audit defaults (the verdict bound at most one period). */
     public StorageParams(long periodBlocks, int windows, int challenges, BigInteger minCollateral, int penaltyPpm,
@@ -70,7 +93,9 @@ public record StorageParams(long periodBlocks, int windows, int challenges, BigI
                 || retainPeriods < 2 || retainPeriods > 10_000 || auditors < 0 || auditors > 64 || auditTargets < 1
                 || auditTargets > 256 || auditDeadlineMillis < 100 || auditDeadlineMillis > 600_000 || auditVerdictBlocks < 1
                 || auditVerdictBlocks > periodBlocks || auditStandingPeriods < 1 || auditStandingPeriods > retainPeriods
-                || auditFailThreshold < 1 || auditFailThreshold > 1_000_000 || withdrawPeriods < 2 || withdrawPeriods > 10_000) {
+                || auditFailThreshold < 1 || auditFailThreshold > 1_000_000 || withdrawPeriods < 2 || withdrawPeriods > 10_000
+                || defaultPrice == null || defaultPrice.signum() < 0 || defaultPrice.compareTo(Amounts.LIMIT) >= 0
+                || maxContractPeriods < 1 || maxContractPeriods > 1L << 40 || contractGracePeriods < 1 || contractGracePeriods > 10_000) {
             throw new IllegalArgumentException("storage parameters out of range: " + StorageParams.this.toMap());
         }
     }
@@ -92,7 +117,9 @@ public record StorageParams(long periodBlocks, int windows, int challenges, BigI
                 p.path("auditTargets").asInt(d.auditTargets), p.path("auditDeadlineMillis").asLong(d.auditDeadlineMillis),
                 p.path("auditVerdictBlocks").asLong(Math.min(d.auditVerdictBlocks, period)),
                 p.path("auditStandingPeriods").asInt((int) Math.min(d.auditStandingPeriods, retain)),
-                p.path("auditFailThreshold").asInt(d.auditFailThreshold), p.path("withdrawPeriods").asLong(d.withdrawPeriods));
+                p.path("auditFailThreshold").asInt(d.auditFailThreshold), p.path("withdrawPeriods").asLong(d.withdrawPeriods),
+                new BigInteger(p.path("defaultPrice").asText(d.defaultPrice.toString())),
+                p.path("maxContractPeriods").asLong(d.maxContractPeriods), p.path("contractGracePeriods").asLong(d.contractGracePeriods));
     }
 
     /** By name, values as decimal strings: the JSON form and the state entries ("storage-params/NAME"). */
@@ -113,6 +140,9 @@ public record StorageParams(long periodBlocks, int windows, int challenges, BigI
         m.put("auditStandingPeriods", Integer.toString(auditStandingPeriods));
         m.put("auditFailThreshold", Integer.toString(auditFailThreshold));
         m.put("withdrawPeriods", Long.toString(withdrawPeriods));
+        m.put("defaultPrice", String.valueOf(defaultPrice));
+        m.put("maxContractPeriods", Long.toString(maxContractPeriods));
+        m.put("contractGracePeriods", Long.toString(contractGracePeriods));
         return m;
     }
 

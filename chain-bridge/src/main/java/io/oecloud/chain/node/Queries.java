@@ -6,6 +6,7 @@ import io.oecloud.chain.abci.AbciTypesProto.RequestQuery;
 import io.oecloud.chain.abci.AbciTypesProto.ResponseQuery;
 import io.oecloud.chain.abci.CryptoproofProto.ProofOp;
 import io.oecloud.chain.abci.CryptoproofProto.ProofOps;
+import io.oecloud.chain.ledger.Contracts;
 import io.oecloud.chain.ledger.Fees;
 import io.oecloud.chain.ledger.LedgerState;
 import io.oecloud.chain.ledger.StateTree;
@@ -29,7 +30,9 @@ import java.util.Map;
 final class Queries {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<String> PATHS = List.of("/account", "/cid", "/candidates", "/params", "/beacon", "/storage-nodes", "/storage-node",
-            "/audits", "/storage-faults");
+            "/audits", "/storage-faults", "/price", "/contract", "/contracts-paid", "/contracts-held", "/payments", "/escrow");
+    /** Contracts per {@code /contracts-paid} and {@code /contracts-held} page. */
+    static final int CONTRACTS_PAGE = 1000;
     /** Fault lists per {@code /storage-faults} page, and CIDs (a page holds at least one list whatever its size). */
     static final int FAULTS_PAGE = 256;
     static final int FAULT_CIDS_PAGE = 16_384;
@@ -55,6 +58,12 @@ final class Queries {
             case "/storage-node" -> storageNode(committed, data);
             case "/audits" -> audits(committed, data);
             case "/storage-faults" -> storageFaults(committed, data);
+            case "/price" -> price(committed);
+            case "/contract" -> contract(committed, data);
+            case "/contracts-paid" -> contractsPage(committed, data, true);
+            case "/contracts-held" -> contractsPage(committed, data, false);
+            case "/payments" -> payments(committed, data);
+            case "/escrow" -> Map.of("pool", committed.escrowPool().toString(), "height", committed.height());
             default -> null;
         };
         ResponseQuery.Builder b = ResponseQuery.newBuilder().setHeight(committed.height()).setKey(r.getData());
@@ -63,6 +72,10 @@ final class Queries {
             case "/cid" -> "cid/" + data;
             case "/beacon" -> "beacon/seed";
             case "/storage-node" -> "storage-node/" + data;
+            case "/contract" -> "contract/" + data;
+            case "/price" -> "price/value";
+            case "/payments" -> "rate/" + data;
+            case "/escrow" -> "pool/escrow";
             default -> null;
         };
         if (r.getProve() && stateKey != null) {
@@ -72,7 +85,7 @@ final class Queries {
         if (answer == null) {
             boolean known = PATHS.contains(r.getPath());
             return b.setCode(known ? 2 : 1).setLog(known ? data + " is not registered" : "unknown query path '" + r.getPath()
-                    + "' (known: /account, /cid, /candidates, /params, /beacon, /storage-nodes, /storage-node, /audits, /storage-faults)").build();
+                    + "' (known: /account, /cid, /candidates, /params, /beacon, /storage-nodes, /storage-node, /audits, /storage-faults, /price, /contract, /contracts-paid, /contracts-held, /payments, /escrow)").build();
         }
         return b.setCode(0).setValue(ByteString.copyFrom(JSON.writeValueAsBytes(answer))).build();
     }
@@ -370,6 +383,121 @@ final class Queries {
         return m;
     }
 
+    /**
+     * {@code /price}: the price of the current period, {@code {"period", "price", "default"}}, and
+     * the asks it came from ({@code "asks": [{"node", "ask", "capacity"}]}, active non-leaving nodes).
+     */
+    static Map<String, Object> price(LedgerState s) {
+        Contracts.Price p = Contracts.currentPrice(s);
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("period", p.period());
+        m.put("price", p.value().toString());
+        m.put("default", p.isDefault());
+        List<Map<String, Object>> asks = new ArrayList<>();
+        s.storageNodes().forEach((addr, n) -> {
+            java.math.BigInteger ask = Contracts.ask(s, addr);
+            if (ask != null && n.active() && !n.leaving()) {
+                asks.add(Map.of("node", addr, "ask", ask.toString(), "capacity", n.capacity()));
+            }
+        });
+        m.put("asks", asks);
+        return m;
+    }
+
+    /** {@code /contract} (data "OBJECTCID/PAYER"): the contract, or null. */
+    static Map<String, Object> contract(LedgerState s, String data) {
+        int slash = data.indexOf('/');
+        if (slash <= 0) {
+            return null;
+        }
+        Contracts.Contract c = Contracts.contract(s, data.substring(0, slash), data.substring(slash + 1));
+        return c == null ? null : contractView(s, c);
+    }
+
+    /** A contract as the queries show it; {@code escrow} is what it still holds (periods not settled yet). */
+    static Map<String, Object> contractView(LedgerState s, Contracts.Contract c) {
+        long p = s.height() < 0 ? 0 : s.storageParams().windowing().period(s.height());
+        // the last block of a period settled it
+        long unsettled = s.height() >= 0 && s.height() % s.storageParams().periodBlocks() == s.storageParams().periodBlocks() - 1 ? p + 1 : p;
+        java.math.BigInteger cost = c.costAt(Math.max(p + 1, c.start()));
+        if (cost.signum() == 0) {
+            cost = c.terms().isEmpty() ? java.math.BigInteger.ZERO : c.terms().getLast().cost();
+        }
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("object", c.object());
+        m.put("payer", c.payer());
+        m.put("bytes", c.bytes());
+        m.put("start", c.start());
+        m.put("end", c.end());
+        m.put("costPerPeriod", cost.toString());
+        m.put("escrow", c.unspent(unsettled).toString());
+        List<Map<String, Object>> holders = new ArrayList<>();
+        java.util.SortedMap<String, java.math.BigInteger> shares = c.shares(cost);
+        c.holders().forEach((h, x) -> {
+            Map<String, Object> e = new java.util.LinkedHashMap<>();
+            e.put("holder", h);
+            e.put("bytes", x.bytes());
+            e.put("blocks", x.blocks());
+            e.put("share", shares.getOrDefault(h, java.math.BigInteger.ZERO).toString());
+            holders.add(e);
+        });
+        m.put("holders", holders);
+        List<Map<String, Object>> terms = new ArrayList<>();
+        for (Contracts.Term t : c.terms()) {
+            Map<String, Object> e = new java.util.LinkedHashMap<>();
+            e.put("start", t.start());
+            e.put("end", t.end());
+            e.put("cost", t.cost().toString());
+            terms.add(e);
+        }
+        m.put("terms", terms);
+        return m;
+    }
+
+    /**
+     * {@code /contracts-paid} (data PAYER or PAYER/CURSOR, CURSOR the last page's object) and
+     * {@code /contracts-held} (data NODE or NODE/CURSOR, CURSOR "OBJECT/PAYER"): at most
+     * {@value #CONTRACTS_PAGE} contracts and {@code next}, the cursor of the following page ("" on the last).
+     */
+    static Map<String, Object> contractsPage(LedgerState s, String data, boolean paid) {
+        int slash = data.indexOf('/');
+        String who = slash < 0 ? data : data.substring(0, slash);
+        String after = slash < 0 ? "" : data.substring(slash + 1);
+        List<Contracts.Contract> page = paid ? Contracts.paidBy(s, who, after, CONTRACTS_PAGE + 1)
+                : Contracts.heldBy(s, who, after, CONTRACTS_PAGE + 1);
+        String next = "";
+        if (page.size() > CONTRACTS_PAGE) {
+            page = page.subList(0, CONTRACTS_PAGE);
+            Contracts.Contract last = page.getLast();
+            next = paid ? last.object() : last.object() + "/" + last.payer();
+        }
+        List<Map<String, Object>> l = new ArrayList<>();
+        for (Contracts.Contract c : page) {
+            l.add(contractView(s, c));
+        }
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("contracts", l);
+        m.put("next", next);
+        return m;
+    }
+
+    /** {@code /payments} (data NODE): its rate now and its settled payments the state holds, newest first. */
+    static Map<String, Object> payments(LedgerState s, String node) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("node", node);
+        m.put("rate", Contracts.rate(s, node).toString());
+        List<Map<String, Object>> l = new ArrayList<>();
+        for (Map.Entry<Long, Contracts.Payment> e : Contracts.payments(s, node)) {
+            Map<String, Object> x = new java.util.LinkedHashMap<>();
+            x.put("period", e.getKey());
+            x.put("amount", e.getValue().amount().toString());
+            x.put("paid", e.getValue().paid());
+            l.add(x);
+        }
+        m.put("payments", l);
+        return m;
+    }
+
     static Map<String, Object> params(LedgerState s, Fees fees) {
         Map<String, Object> m = new java.util.LinkedHashMap<>(s.params().toMap());
         if (fees != null) {
@@ -382,6 +510,7 @@ final class Queries {
         m.put("slashed", s.slashed().toString());
         m.put("storage", s.storageParams().toMap());
         m.put("storageCollateral", s.storageCollateral().toString());
+        m.put("escrowPool", s.escrowPool().toString());
         return m;
     }
 }
