@@ -1,0 +1,253 @@
+package io.oecloud.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.ByteString;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.oecloud.chain.ledger.Amounts;
+import io.oecloud.chain.ledger.Ledger;
+import io.oecloud.chain.pb.ChainProto;
+import io.oecloud.chain.pb.ChainProto.TxBody;
+import io.oecloud.dht.Identity;
+import io.oecloud.dht.PeerId;
+import io.oecloud.node.contracts.ManifestBlocks;
+import io.oecloud.node.object.ObjectException;
+import io.oecloud.node.paying.ContractBuyer;
+import io.oecloud.node.paying.NodeReceipts;
+import io.oecloud.node.paying.PayerChain;
+import io.oecloud.node.paying.Terms;
+import io.oecloud.node.shard.Receipts;
+import io.oecloud.node.store.StoredShard;
+import io.oecloud.proofs.Cid;
+import java.io.ByteArrayInputStream;
+import java.math.BigInteger;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * An upload buys its storage contract (paying.ContractBuyer): six storage nodes on loopback with
+ * their shard servers signing receipts, and OEChain's ledger application in process as the chain.
+ * Exactly the escrow moves from the payer's account to the escrow pool; the holders named are the
+ * nodes that hold the object's blocks, each for the bytes it holds; an account that cannot pay
+ * gets a 402-kind refusal and the upload's blocks are taken back; ending refunds exactly the paid
+ * periods after the current one; renewing charges the current price for the added periods.
+ */
+class PaidUploadTest {
+    private static final String CHAIN = "oe-paid-upload";
+    /** The default price: 1/1000 pass per GiB per period. */
+    private static final BigInteger PRICE = Amounts.PASS.divide(BigInteger.valueOf(1000));
+
+    @TempDir
+    Path dir;
+
+    private TestNetwork net;
+    private InProcessChain chain;
+    private final List<AutoCloseable> closing = new ArrayList<>();
+    private final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+
+    @BeforeEach
+    void start() throws Exception {
+        net = TestNetwork.start(dir.resolve("net"), 6);
+        ObjectNode app = InProcessChain.JSON.createObjectNode().put("minFee", "1000").put("feePerByte", "10");
+        app.putObject("storage").put("periodBlocks", 20).put("windows", 4).put("challenges", 4).put("minCollateral", "1000000")
+                .put("penaltyPpm", 100_000).put("faultFee", "10").put("commitDeadline", 1);
+        ArrayNode accounts = app.putArray("accounts");
+        for (StorageNode n : net.nodes()) {
+            accounts.addObject().put("address", n.p2p.host.peerId().toString()).put("balance", Amounts.PASS.multiply(BigInteger.TEN).toString());
+        }
+        Identity poor = poor();
+        accounts.addObject().put("address", Ledger.address(poor.publicKey())).put("balance", "100000000"); // fees, not storage
+        chain = new InProcessChain(dir.resolve("chain"), CHAIN, app);
+        for (StorageNode n : net.nodes()) {
+            InProcessChain.Result r = chain.submit(n.p2p.host.identity(), TxBody.newBuilder().setRegisterStorageNode(
+                    ChainProto.RegisterStorageNode.newBuilder().setCapacity(1L << 30)
+                            .setCollateral(ByteString.copyFrom(Amounts.encode(BigInteger.valueOf(1_000_000))))));
+            assertEquals(0, r.code(), r.log());
+            n.server.signReceipts(new Receipts(n.store, n.p2p.host.identity(), CHAIN, new ManifestBlocks(n.store, n.shards, 5_000)));
+        }
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (AutoCloseable c : closing.reversed()) {
+            c.close();
+        }
+        if (net != null) {
+            net.close();
+        }
+        if (chain != null) {
+            chain.close();
+        }
+    }
+
+    private static Identity poor() {
+        byte[] seed = new byte[32];
+        seed[0] = 'p';
+        return Identity.fromSeed(seed);
+    }
+
+    /** Node 0's buyer, paying from {@code account}'s key (node 0's own by default). */
+    private ContractBuyer buyer(StorageNode n, Identity account, Duration deadline) {
+        var exec = Executors.newVirtualThreadPerTaskExecutor();
+        closing.add(exec::shutdownNow);
+        NodeReceipts receipts = new NodeReceipts(n.p2p.host.peerId(), n.shards, () -> CHAIN,
+                id -> new Receipts(n.store, n.p2p.host.identity(), id, new ManifestBlocks(n.store, n.shards, 5_000)), exec);
+        ContractBuyer b = new ContractBuyer(new PayerChain(chain.source()), chain.account(account), receipts,
+                n.p2p.host.identity().publicKey(), deadline, metrics);
+        closing.add(b);
+        return b;
+    }
+
+    private static byte[] data(int size, long seed) {
+        byte[] b = new byte[size];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    @Test
+    void upload_buysItsContract_escrowMovesExactly_endRefunds_renewCharges() throws Exception {
+        StorageNode payer = net.get(0);
+        String payerAddr = payer.p2p.host.peerId().toString();
+        ContractBuyer buyer = buyer(payer, payer.p2p.host.identity(), Duration.ofSeconds(20));
+        chain.runTo(25); // period 1
+        BigInteger balance0 = chain.balance(payerAddr);
+        BigInteger pool0 = chain.escrowPool();
+        BigInteger fees0 = chain.feePool();
+
+        AtomicReference<ContractBuyer.Bought> bought = new AtomicReference<>();
+        Cid cid = payer.objects.upload(new ByteArrayInputStream(data(3 << 20, 1)), "application/octet-stream", false,
+                buyer.hook(new Terms(10, 0), bought));
+        ContractBuyer.Bought b = bought.get();
+        assertNotNull(b, "the upload bought a contract");
+        assertEquals(cid.toString(), b.object());
+        assertEquals(10, b.periods());
+        assertTrue(b.unanswered().isEmpty(), "every holder answered: " + b.unanswered());
+
+        // the holders are exactly the nodes holding its blocks pinned by the payer, each for those blocks' bytes
+        Set<String> expected = new HashSet<>();
+        long expectedBytes = 0;
+        for (StorageNode n : net.nodes()) {
+            long held = 0;
+            for (StoredShard s : n.store.list()) {
+                if (s.isPinnedBy(payer.p2p.host.identity().publicKey())) {
+                    held += s.size();
+                }
+            }
+            if (held > 0) {
+                expected.add(n.p2p.host.peerId().toString());
+                expectedBytes += held;
+                long h = held;
+                assertEquals(h, b.holders().stream().filter(x -> x.holder().equals(n.p2p.host.peerId().toString()))
+                        .findFirst().orElseThrow().bytes(), "bytes of " + n.p2p.host.peerId());
+            }
+        }
+        assertEquals(expected, new HashSet<>(b.holders().stream().map(ContractBuyer.Held::holder).toList()));
+        assertEquals(expectedBytes, b.bytes());
+        BigInteger cost = BigInteger.valueOf(expectedBytes).multiply(PRICE).add(BigInteger.ONE.shiftLeft(30).subtract(BigInteger.ONE))
+                .shiftRight(30);
+        assertEquals(cost, b.costPerPeriod());
+        BigInteger escrow = cost.multiply(BigInteger.TEN);
+        assertEquals(escrow, b.escrow());
+        // exactly the escrow left the account for the pool; the rest of its drop is the fee, which went to the fee pool
+        assertEquals(pool0.add(escrow), chain.escrowPool());
+        BigInteger fee = chain.feePool().subtract(fees0);
+        assertTrue(fee.signum() > 0);
+        assertEquals(balance0.subtract(escrow).subtract(fee), chain.balance(payerAddr));
+        long p = chain.height() / 20;
+        assertEquals(p + 1, b.start());
+        assertEquals(p + 10, b.paidThrough());
+        assertEquals(java.time.Instant.ofEpochSecond(InProcessChain.GENESIS_SECONDS + (p + 11) * 20), b.paidUntil(),
+                "paid until the end of the last paid period, at the chain's pace of a block a second");
+
+        // the same object again: the contract it has, nothing charged
+        BigInteger before = chain.balance(payerAddr);
+        ContractBuyer.Bought again = buyer.buy(cid,
+                io.oecloud.node.pb.ManifestProto.Manifest.parseFrom(payer.store.get(cid)), List.of(payer.p2p.host.peerId()), Terms.DEFAULT);
+        assertTrue(again.existing());
+        assertEquals(before, chain.balance(payerAddr));
+
+        // renewing for 5 periods at the same price: 5 more periods, 5 costs more in escrow
+        BigInteger pool1 = chain.escrowPool();
+        ContractBuyer.Bought renewed = buyer.renew(cid, new Terms(5, 0));
+        assertEquals(p + 15, renewed.paidThrough());
+        assertEquals(pool1.add(cost.multiply(BigInteger.valueOf(5))), chain.escrowPool());
+
+        // ending it early: every paid period after the current one comes back, exactly
+        BigInteger beforeEnd = chain.balance(payerAddr);
+        BigInteger feesBeforeEnd = chain.feePool();
+        BigInteger poolBeforeEnd = chain.escrowPool();
+        ContractBuyer.Ended ended = buyer.end(cid);
+        long q = chain.height() / 20;
+        BigInteger refund = cost.multiply(BigInteger.valueOf(p + 16 - (q + 1)));
+        assertEquals(refund, ended.refund());
+        BigInteger endFee = chain.feePool().subtract(feesBeforeEnd);
+        assertEquals(beforeEnd.add(refund).subtract(endFee), chain.balance(payerAddr));
+        assertEquals(poolBeforeEnd.subtract(refund), chain.escrowPool());
+        assertEquals(q, ended.paidThrough());
+        assertEquals(1, metrics.counter("oe_contracts_bought").count());
+        assertEquals(1, metrics.counter("oe_contracts_renewed").count());
+        assertEquals(1, metrics.counter("oe_contracts_ended").count());
+    }
+
+    @Test
+    void anAccountThatCannotPay_isRefused_andTheUploadsBlocksAreTakenBack() throws Exception {
+        StorageNode payer = net.get(0);
+        Identity poor = poor();
+        ContractBuyer buyer = buyer(payer, poor, Duration.ofSeconds(20));
+        chain.runTo(25);
+        BigInteger pool0 = chain.escrowPool();
+        ObjectException e = assertThrows(ObjectException.class, () -> payer.objects.upload(
+                new ByteArrayInputStream(data(2 << 20, 2)), null, false, buyer.hook(new Terms(1_000_000, 0), new AtomicReference<>())));
+        assertEquals(ObjectException.Code.PAYMENT_REQUIRED, e.code());
+        assertTrue(e.getMessage().contains("not enough"), e.getMessage());
+        assertEquals(pool0, chain.escrowPool());
+        assertTrue(payer.objects.awaitReleases(Duration.ofSeconds(60)));
+        for (StorageNode n : net.nodes()) {
+            for (StoredShard s : n.store.list()) {
+                assertFalse(s.isPinnedBy(payer.p2p.host.identity().publicKey()), "a block of the refused upload is still pinned on "
+                        + n.p2p.host.peerId());
+            }
+        }
+    }
+
+    @Test
+    void aHolderThatDoesNotAnswer_isLeftOut_theContractCoversTheOthers() throws Exception {
+        StorageNode payer = net.get(0);
+        ContractBuyer buyer = buyer(payer, payer.p2p.host.identity(), Duration.ofSeconds(5));
+        chain.runTo(25);
+        // node 5 holds blocks but signs no receipts
+        StorageNode silent = net.get(5);
+        silent.server.signReceipts(null);
+        AtomicReference<ContractBuyer.Bought> bought = new AtomicReference<>();
+        payer.objects.upload(new ByteArrayInputStream(data(3 << 20, 3)), null, false, buyer.hook(new Terms(3, 0), bought));
+        ContractBuyer.Bought b = bought.get();
+        String silentAddr = silent.p2p.host.peerId().toString();
+        boolean silentHolds = silent.store.list().stream().anyMatch(s -> s.isPinnedBy(payer.p2p.host.identity().publicKey()));
+        assertTrue(silentHolds, "RS(4,2) on six nodes puts a shard on each");
+        assertEquals(List.of(silentAddr), b.unanswered());
+        assertTrue(b.holders().stream().noneMatch(h -> h.holder().equals(silentAddr)));
+        JsonNode onChain = chain.query("/contract", b.object() + "/" + payer.p2p.host.peerId());
+        assertEquals(b.holders().size(), onChain.path("holders").size());
+        assertTrue(metrics.counter("oe_contract_receipts_failed").count() >= 1);
+        assertNull(chain.query("/contract", b.object() + "/" + silentAddr));
+    }
+}
