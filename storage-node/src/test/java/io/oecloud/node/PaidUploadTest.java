@@ -250,4 +250,59 @@ class PaidUploadTest {
         assertTrue(metrics.counter("oe_contract_receipts_failed").count() >= 1);
         assertNull(chain.query("/contract", b.object() + "/" + silentAddr));
     }
+
+    @Test
+    void theCommands_putSaysWhatItCostsAndUntilWhen_contractsListsIt_renewExtends_rmRefunds() throws Exception {
+        StorageNode node = net.get(0);
+        ContractBuyer buyer = buyer(node, node.p2p.host.identity(), Duration.ofSeconds(20));
+        chain.runTo(25);
+        io.oecloud.node.api.NodeApiServer api = new io.oecloud.node.api.NodeApiServer(node.p2p.service(() -> { }), node.objects,
+                ApiAccessTest.access(), io.oecloud.node.api.NodeApiServer.Limits.defaults()).withStatus(node)
+                .withPayer(buyer, () -> java.util.Map.of("paying", "shown")).start(new java.net.InetSocketAddress("127.0.0.1", 0));
+        closing.add(api);
+        String apiAddr = "127.0.0.1:" + api.address().getPort();
+        String token = ApiAccessTest.tokenFile(dir).toString();
+        Path file = java.nio.file.Files.write(dir.resolve("photo.bin"), data(300_000, 4));
+
+        DhtCommandsTest.Result put = DhtCommandsTest.oe("put", file.toString(), "--periods", "3", "--api", apiAddr, "--token-file", token);
+        assertEquals(0, put.code(), put.err());
+        String cid = put.out();
+        assertEquals(1, cid.lines().count(), "stdout is the CID alone: " + cid);
+        JsonNode c = chain.query("/contract", cid + "/" + node.p2p.host.peerId());
+        assertNotNull(c, "the upload bought a contract");
+        long paidThrough = c.path("end").asLong() - 1;
+        String cost = c.path("costPerPeriod").asText();
+        assertTrue(put.err().contains("cost " + passes(cost) + " passes (" + cost + " base units) a period; paid for 3 periods, through period "
+                + paidThrough + " (about "), put.err());
+
+        DhtCommandsTest.Result list = DhtCommandsTest.oe("contracts", "--api", apiAddr, "--token-file", token);
+        assertEquals(0, list.code(), list.err());
+        assertTrue(list.out().contains(cid), list.out());
+        assertTrue(list.out().contains("1 contracts paid by " + node.p2p.host.peerId()), list.out());
+
+        DhtCommandsTest.Result renew = DhtCommandsTest.oe("renew", cid, "--periods", "2", "--api", apiAddr, "--token-file", token);
+        assertEquals(0, renew.code(), renew.err());
+        assertTrue(renew.out().contains("paid through period " + (paidThrough + 2)), renew.out());
+        assertEquals(paidThrough + 3, chain.query("/contract", cid + "/" + node.p2p.host.peerId()).path("end").asLong());
+
+        DhtCommandsTest.Result noTerms = DhtCommandsTest.oe("renew", cid, "--api", apiAddr, "--token-file", token);
+        assertEquals(2, noTerms.code(), "picocli: --periods or --days is required");
+
+        BigInteger before = chain.balance(node.p2p.host.peerId().toString());
+        DhtCommandsTest.Result rm = DhtCommandsTest.oe("rm", cid, "--api", apiAddr, "--token-file", token);
+        assertEquals(0, rm.code(), rm.err());
+        long q = chain.height() / 20;
+        BigInteger refund = new BigInteger(cost).multiply(BigInteger.valueOf(paidThrough + 3 - (q + 1)));
+        assertTrue(rm.out().contains("contract ended: " + passes(refund.toString()) + " passes (" + refund + " base units) refunded"), rm.out());
+        assertTrue(chain.balance(node.p2p.host.peerId().toString()).compareTo(before) > 0, "the refund is more than the fee");
+
+        DhtCommandsTest.Result status = DhtCommandsTest.oe("status", "--api", apiAddr, "--token-file", token);
+        assertEquals(0, status.code(), status.err());
+        assertTrue(status.out().contains("paidStorage.paying"), status.out());
+    }
+
+    private static String passes(String baseUnits) {
+        return new java.math.BigDecimal(new BigInteger(baseUnits)).divide(new java.math.BigDecimal(Amounts.PASS)).stripTrailingZeros()
+                .toPlainString();
+    }
 }
