@@ -301,6 +301,66 @@ class PaidUploadTest {
         assertTrue(status.out().contains("paidStorage.paying"), status.out());
     }
 
+    @Test
+    void repairOnANewHolder_movesTheShare_fromTheLostHolder_toTheNewOne() throws Exception {
+        StorageNode payer = net.get(0);
+        ContractBuyer buyer = buyer(payer, payer.p2p.host.identity(), Duration.ofSeconds(5));
+        chain.runTo(25);
+        AtomicReference<ContractBuyer.Bought> bought = new AtomicReference<>();
+        Cid cid = payer.objects.upload(new ByteArrayInputStream(data((1 << 20) - 1000, 5)), null, false,
+                buyer.hook(new Terms(10, 0), bought)); // one segment: a shard on each of the six nodes
+        ContractBuyer.Bought b = bought.get();
+        assertEquals(6, b.holders().size(), "every node holds a block of it: " + b.holders());
+
+        // a seventh node joins (registered, signing receipts): the only place left for a rebuilt shard
+        StorageNode fresh = net.add(TestNetwork.CONFIG);
+        // ... funded by node 1 (genesis funded the first six)
+        assertEquals(0, chain.submit(net.get(1).p2p.host.identity(), TxBody.newBuilder().setTransfer(ChainProto.Transfer.newBuilder()
+                .setTo(fresh.p2p.host.peerId().toString()).setAmount(ByteString.copyFrom(Amounts.encode(Amounts.PASS))))).code());
+        assertEquals(0, chain.submit(fresh.p2p.host.identity(), TxBody.newBuilder().setRegisterStorageNode(
+                ChainProto.RegisterStorageNode.newBuilder().setCapacity(1L << 30)
+                        .setCollateral(ByteString.copyFrom(Amounts.encode(BigInteger.valueOf(1_000_000)))))).code(), "fresh registers");
+        fresh.server.signReceipts(new Receipts(fresh.store, fresh.p2p.host.identity(), CHAIN,
+                new ManifestBlocks(fresh.store, fresh.shards, 5_000)));
+
+        // a holder of a shard (not the payer) is lost
+        io.oecloud.node.pb.ManifestProto.Manifest m = io.oecloud.node.pb.ManifestProto.Manifest.parseFrom(payer.store.get(cid));
+        StorageNode victim = null;
+        for (var sh : m.getSegments(0).getShardsList()) {
+            StorageNode h = net.holderOf(sh.getHolders(0));
+            if (h != payer && !h.store.has(cid)) { // one without a manifest copy, so only its shard moves
+                victim = h;
+                break;
+            }
+        }
+        assertNotNull(victim);
+        String lost = victim.p2p.host.peerId().toString();
+        net.kill(net.indexOf(victim));
+
+        // the payer's node repairs its object; repair tells the buyer, which moves the share on chain
+        io.oecloud.node.object.RepairService repair = new io.oecloud.node.object.RepairService(payer.objects, 1).onPlaced(buyer);
+        repair.catchUp(cid, new io.oecloud.node.object.RepairService.Shortfall(Set.of(0), false));
+        String added = fresh.p2p.host.peerId().toString();
+        JsonNode c = null;
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) { // the move runs on the buyer's own thread: poll the chain
+            c = chain.query("/contract", cid + "/" + payer.p2p.host.peerId());
+            Set<String> now = new HashSet<>();
+            c.path("holders").forEach(h -> now.add(h.path("holder").asText()));
+            if (now.contains(added) && !now.contains(lost)) {
+                break;
+            }
+            chain.block(List.of()); // a block, as the chain would make anyway
+        }
+        Set<String> holders = new HashSet<>();
+        c.path("holders").forEach(h -> holders.add(h.path("holder").asText()));
+        assertTrue(holders.contains(added), "the new holder is in the contract: " + c);
+        assertFalse(holders.contains(lost), "the lost holder is out: " + c);
+        assertEquals(6, holders.size());
+        assertEquals(b.costPerPeriod().toString(), c.path("costPerPeriod").asText(), "the cost is unchanged: it was paid for");
+        assertEquals(1, metrics.counter("oe_contract_moves").count());
+    }
+
     private static String passes(String baseUnits) {
         return new java.math.BigDecimal(new BigInteger(baseUnits)).divide(new java.math.BigDecimal(Amounts.PASS)).stripTrailingZeros()
                 .toPlainString();
