@@ -55,7 +55,7 @@ public final class Node implements AutoCloseable {
      * and a super-node's auditor role).
      */
     private record WithChain(StorageNode storage, ChainLink link, ProvingRole proving, ChainRecords records,
-                             java.util.function.Supplier<Map<String, Object>> audits)
+                             java.util.function.Supplier<Map<String, Object>> audits, io.oecloud.node.contracts.HolderSide holder)
             implements NodeApiServer.StatusSource {
         @Override
         public Map<String, Object> status() {
@@ -67,6 +67,9 @@ public final class Node implements AutoCloseable {
             }
             if (audits != null) {
                 m.put("audits", audits.get());
+            }
+            if (holder != null) {
+                m.put("holder", holder.view().toMap());
             }
             return m;
         }
@@ -132,8 +135,16 @@ public final class Node implements AutoCloseable {
                 : config.chainRpc().isEmpty() ? null : new ChainClient.Endpoints(config.chainRpc(), config.chainMempool());
         ChainLink link = endpoints == null ? null : roles.start("chain link",
                 () -> ChainLink.start(new ChainClient(endpoints, id, CHAIN_DEADLINE_MILLIS), CHAIN_REFRESH, InstantSource.system()));
+        // Paid storage's holder side: PUTs admitted while their owners can pay, receipts, the blocks contracts cover.
+        io.oecloud.node.contracts.HolderSide holder = link == null || !config.paid().enabled() ? null : roles.start("paid storage", () -> {
+            List<AutoCloseable> rpcs = new java.util.ArrayList<>();
+            io.oecloud.node.contracts.ChainSource source = io.oecloud.node.contracts.HolderSide.over(endpoints.rpc(), CHAIN_DEADLINE_MILLIS, rpcs);
+            return io.oecloud.node.contracts.HolderSide.start(storage.store, storage.server, storage.shards, id, source,
+                    () -> link.client().chainId(), config.paid(), InstantSource.system(), storage.metrics).owning(rpcs);
+        });
+        java.util.function.Predicate<io.oecloud.proofs.Cid> proves = holder == null ? c -> true : holder.proves();
         ProvingRole proving = link == null || !config.prove() ? null : roles.start("proving",
-                () -> new ProvingRole(link.client(), endpoints.rpc(), new Prover(storage.store), storage.store, storage.metrics,
+                () -> new ProvingRole(link.client(), endpoints.rpc(), new Prover(storage.store, proves), storage.store, storage.metrics,
                         config.proveCollateral(), config.capacity()).leftMarker(dataDir.resolve(ProvingRole.LEFT_MARKER))
                         .start(PROVING_TICK));
         // The chain's fault lists reach repair, its records placement: read in the background, from memory for callers.
@@ -144,9 +155,9 @@ public final class Node implements AutoCloseable {
         });
         java.util.function.Supplier<Map<String, Object>> audits = link == null ? null
                 : startAudits(roles, config, storage, link, endpoints.rpc(), Ledger.address(id.publicKey()));
-        // Paid storage, the payer side: uploads buy contracts from this node's account, deletes end them.
-        Paying paying = link == null ? null : startPaying(roles, storage, link, endpoints.rpc(), id);
-        NodeApiServer.StatusSource status = link == null ? storage : new WithChain(storage, link, proving, records, audits);
+        // Paid storage, the payer side (with the holder side: the same setting): uploads buy contracts from this node's account.
+        Paying paying = holder == null ? null : startPaying(roles, storage, link, endpoints.rpc(), id);
+        NodeApiServer.StatusSource status = link == null ? storage : new WithChain(storage, link, proving, records, audits, holder);
         NodeApiServer server = roles.start("API", () -> {
             NodeApiServer s = new NodeApiServer(p2p.service(() -> { }), storage.objects, access, apiLimits).withStatus(status);
             if (chainNode != null) {
@@ -180,19 +191,15 @@ public final class Node implements AutoCloseable {
     /**
      * The payer side (io.oecloud.node.paying): a {@link io.oecloud.node.paying.ContractBuyer} whose
      * receipts come over the shard protocol (this node's own signed locally), told by repair when it
-     * moved blocks; the paid-storage figures of the status. This node's shard server signs receipts
-     * for others' uploads with the same signer.
+     * moved blocks; the paid-storage figures of the status. (This node's shard server signs others'
+     * receipts through the holder side, {@link io.oecloud.node.contracts.HolderSide}.)
      */
     private static Paying startPaying(Roles roles, StorageNode storage, ChainLink link, List<InetSocketAddress> rpc, Identity id)
             throws Exception {
-        java.util.function.Function<String, io.oecloud.node.shard.Receipts> signer = chainId -> {
-            io.oecloud.node.shard.Receipts r = new io.oecloud.node.shard.Receipts(storage.store, id, chainId,
-                    new io.oecloud.node.contracts.ManifestBlocks(storage.store, storage.shards, 30_000));
-            storage.server.signReceipts(r);
-            return r;
-        };
+        java.util.function.Function<String, io.oecloud.node.shard.Receipts> signer = chainId -> new io.oecloud.node.shard.Receipts(
+                storage.store, id, chainId, new io.oecloud.node.contracts.ManifestBlocks(storage.store, storage.shards, 30_000));
         io.oecloud.node.paying.NodeReceipts receipts = new io.oecloud.node.paying.NodeReceipts(storage.p2p.host.peerId(), storage.shards,
-                link.client()::chainId, signer, storage.io).prepareInBackground(Duration.ofSeconds(2));
+                link.client()::chainId, signer, storage.io);
         io.oecloud.node.paying.ContractBuyer buyer = roles.start("contract buyer", () -> new io.oecloud.node.paying.ContractBuyer(
                 io.oecloud.node.paying.PayerChain.over(rpc, CHAIN_DEADLINE_MILLIS), io.oecloud.node.paying.PayerAccount.of(link.client()),
                 receipts, id.publicKey(), RECEIPT_DEADLINE, storage.metrics));

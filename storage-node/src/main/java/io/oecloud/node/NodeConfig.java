@@ -47,13 +47,16 @@ import java.util.regex.Pattern;
  *     registers, commits a root each period and answers its window; needs a chain link
  * @param proveCollateral base units bonded when the node registers, or null for the chain's minimum
  *     (the setting is in passes, {@code prove-collateral = 2.5})
+ * @param paid paid storage's holder side, used only with a chain link: {@code paid-storage} (on),
+ *     {@code provisional-grace} (10m), {@code provisional-per-owner} (1 GiB), {@code provisional-total}
+ *     (an eighth of the capacity, at least 1 GiB), {@code coverage-interval} (30s)
  */
 public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean apiPublicReads, List<String> apiHosts,
         List<String> apiCorsOrigins, Duration apiBodySilence, List<Multiaddr> bootstrap, int k, int m, int writeQuorum,
         long capacity, Duration scrubInterval, Duration repairInterval, Duration gcInterval, Duration gcGrace,
         List<String> trustOwners, long ownerQuota, long strangersQuota, boolean superNode, Path chainHome, Path cometbft,
         boolean warmUp, List<InetSocketAddress> chainRpc, List<InetSocketAddress> chainMempool, boolean prove,
-        java.math.BigInteger proveCollateral) {
+        java.math.BigInteger proveCollateral, io.oecloud.node.contracts.PaidConfig paid) {
     /** A setting that is refused; the message names where it came from, the key and the value. */
     public static final class Invalid extends IllegalArgumentException {
         Invalid(String message) {
@@ -99,6 +102,11 @@ public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean 
         d.put("warm-up", "true");
         d.put("prove", "false");
         d.put("prove-collateral", ""); // the chain's storage.minCollateral
+        d.put("paid-storage", "true"); // with a chain link: admission, coverage, proving covered blocks only
+        d.put("provisional-grace", "10m");
+        d.put("provisional-per-owner", String.valueOf(io.oecloud.node.contracts.PaidConfig.DEFAULT_PER_OWNER));
+        d.put("provisional-total", ""); // capacity / 8, at least provisional-per-owner
+        d.put("coverage-interval", "30s");
         return java.util.Collections.unmodifiableMap(d);
     }
 
@@ -220,7 +228,8 @@ public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean 
                 v.positive("gc-interval"), v.duration("gc-grace"), v.trustOwners(), ownerQuota, strangersQuota,
                 v.bool("super-node"), chainHome.isEmpty() ? dataDir.resolve("cometbft") : Path.of(chainHome),
                 cometbft.isEmpty() ? null : Path.of(cometbft), v.bool("warm-up"),
-                v.hostPorts("chain-rpc"), v.hostPorts("chain-mempool"), v.bool("prove"), proveCollateral(v, label));
+                v.hostPorts("chain-rpc"), v.hostPorts("chain-mempool"), v.bool("prove"), proveCollateral(v, label),
+                paid(v, label, capacity));
         if (c.prove() && !c.superNode() && c.chainRpc().isEmpty()) {
             throw new Invalid(label.apply("prove") + " needs a chain link: " + label.apply("super-node") + ", or "
                     + label.apply("chain-rpc") + " and " + label.apply("chain-mempool"));
@@ -236,6 +245,20 @@ public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean 
             throw new Invalid(label.apply("k") + " " + k + ", " + label.apply("m") + " " + m + ": " + e.getMessage());
         }
         return c;
+    }
+
+    private static io.oecloud.node.contracts.PaidConfig paid(Values v, Function<String, String> label, long capacity) {
+        long perOwner = v.number("provisional-per-owner");
+        String total = v.one("provisional-total");
+        long all = total.isEmpty() ? Math.max(perOwner, capacity / 8) : v.number("provisional-total");
+        try {
+            return new io.oecloud.node.contracts.PaidConfig(v.bool("paid-storage"), v.duration("provisional-grace"), perOwner, all,
+                    v.positive("coverage-interval"), io.oecloud.node.contracts.PaidConfig.DEFAULT_MIN_PERIODS,
+                    io.oecloud.node.contracts.PaidConfig.DEFAULT_GRACE_PERIODS);
+        } catch (IllegalArgumentException e) {
+            throw new Invalid(label.apply("provisional-per-owner") + " " + perOwner + ", " + label.apply("provisional-total") + " "
+                    + all + ", " + label.apply("provisional-grace") + ": " + e.getMessage());
+        }
     }
 
     private static java.math.BigInteger proveCollateral(Values v, Function<String, String> label) {

@@ -34,9 +34,9 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
     final P2pNode p2p;
     final ShardStore store;
     final ShardServer server;
-    final ObjectService objects;
-    /** The shard protocol's client the object service uses (uploads, repair; the payer side's receipts). */
+    /** The node's shard client (uploads, repair, and paid storage's receipts: {@link ShardClient#useChain}). */
     final ShardClient shards;
+    final ObjectService objects;
     /** The object service's short disk and network tasks (local puts, unpins, health probes). */
     final ExecutorService io;
     /**

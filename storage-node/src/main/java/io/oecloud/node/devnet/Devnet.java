@@ -158,6 +158,9 @@ public final class Devnet {
         }
         if (chain != null) {
             s.put("prove", List.of("true")); // every node proves its storage, funded at genesis
+            // paid storage at devnet speed: a stranger's blocks without a contract go within a minute
+            s.putIfAbsent("provisional-grace", List.of("1m"));
+            s.putIfAbsent("coverage-interval", List.of("5s"));
         }
         if (chain != null && i < DevnetChain.SUPER_NODES) {
             s.put("super-node", List.of("true"));

@@ -67,31 +67,6 @@ public final class NodeReceipts implements ContractBuyer.Receipts {
         }, io);
     }
 
-    /**
-     * Reads the chain ID now, on a thread of its own, every {@code retry} until the chain answers
-     * (or the node closes: the thread is a daemon and stops when interrupted), so this node signs
-     * others' receipts from the start and not only after its own first upload.
-     */
-    public NodeReceipts prepareInBackground(java.time.Duration retry) {
-        Thread t = new Thread(() -> {
-            while (!Thread.currentThread().isInterrupted()) {
-                try {
-                    own();
-                    return;
-                } catch (IOException | RuntimeException e) {
-                    try {
-                        Thread.sleep(retry.toMillis()); // a retry pace, not a test's wait
-                    } catch (InterruptedException x) {
-                        return;
-                    }
-                }
-            }
-        }, "oe-receipts-chain-id");
-        t.setDaemon(true);
-        t.start();
-        return this;
-    }
-
     private Receipts own() throws IOException {
         Receipts r = own;
         if (r == null) {

@@ -48,6 +48,8 @@ public final class Prover {
     private record Committed(Commitment commitment, NodeRoot tree) {}
 
     private final ShardStore store;
+    /** Which entries a commitment takes (all, without paid storage). */
+    private final java.util.function.Predicate<Cid> include;
     /** Access-ordered, at most {@link #CACHED_PERIODS} (guarded by itself). */
     private final Map<Long, Committed> trees = new LinkedHashMap<>(4, 0.75f, true);
     /**
@@ -60,7 +62,17 @@ public final class Prover {
 
     /** A prover over {@code store}; it listens to the store's drops for {@link #scrubFaults}. */
     public Prover(ShardStore store) {
+        this(store, c -> true);
+    }
+
+    /**
+     * A prover that commits to the store's entries {@code include} accepts only: on a node that
+     * sells storage, the blocks its contracts cover ({@code contracts.Coverage#covers}); blocks
+     * admitted provisionally are neither paid nor proven.
+     */
+    public Prover(ShardStore store, java.util.function.Predicate<Cid> include) {
         this.store = Objects.requireNonNull(store, "store");
+        this.include = Objects.requireNonNull(include, "include");
         store.onCorrupt(this::droppedByStore);
     }
 
@@ -83,7 +95,7 @@ public final class Prover {
         synchronized (loading) {
             ShardStore.Held held;
             try {
-                held = store.hold(period);
+                held = store.hold(period, include);
             } catch (StoreException e) {
                 throw new ProvingException(ProvingException.Code.STORE, "cannot hold the entries of period " + period
                         + ": " + e.getMessage(), e);

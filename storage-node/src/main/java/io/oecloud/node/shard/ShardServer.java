@@ -128,6 +128,7 @@ public final class ShardServer {
     private volatile Consumer<Cid> stored = c -> { };
     private volatile BlockCheck blockCheck = (cid, bytes) -> null;
     private volatile Receipts receipts;
+    private volatile Admission admission;
     private volatile PeerRate receiptRate;
     /** RECEIPT requests being worked on (each may read or fetch a manifest): at most {@link #RECEIPTS_AT_ONCE}. */
     private final java.util.concurrent.Semaphore receiptSlots = new java.util.concurrent.Semaphore(RECEIPTS_AT_ONCE);
@@ -137,6 +138,23 @@ public final class ShardServer {
     public static final int RECEIPT_BURST = 8;
     /** RECEIPT requests worked on at once, all peers together; beyond, BUSY. */
     public static final int RECEIPTS_AT_ONCE = 8;
+
+    /**
+     * Whether a PUT's pin may be taken, beyond the store's quotas: paid storage admits a stranger's
+     * block only while the owner's chain account can pay for it ({@code contracts.PaidAdmission}).
+     * Both calls run on an I/O thread, never on the event loop (the answer may need a chain read).
+     */
+    public interface Admission {
+        /**
+         * Before the block is stored: null admits it (and reserves its bytes), "" admits it with
+         * nothing reserved (nothing new to pay for: {@link #settled} is not called), else why not,
+         * in words (answered PAYMENT_REQUIRED).
+         */
+        String admit(Cid cid, byte[] owner, long size);
+
+        /** After {@link #admit} said yes: whether the store took the pin; an admission not stored is given back. */
+        void settled(Cid cid, byte[] owner, long size, boolean stored);
+    }
 
     /** A check of a block's meaning, beyond its CID, before it is stored (manifests: {@code object.Manifests}). */
     @FunctionalInterface
@@ -184,6 +202,11 @@ public final class ShardServer {
     public void signReceipts(Receipts r) {
         this.receiptRate = new PeerRate(RECEIPTS_PER_SECOND, RECEIPT_BURST, store.clock());
         this.receipts = r;
+    }
+
+    /** Admits each PUT's pin through {@code a} too (after the block check, before the store); null: the quotas alone. */
+    public void admitThrough(Admission a) {
+        this.admission = a;
     }
 
     /** Bytes of requests held in memory now (for tests and metrics). */
@@ -528,7 +551,29 @@ public final class ShardServer {
                             answer(Status.BAD_REQUEST, "refused " + c + ": " + problem, 0, null);
                             return;
                         }
-                        store.put(c, buf, owner);
+                        Admission a = admission;
+                        if (a != null) {
+                            String refused = a.admit(c, owner, n);
+                            if (refused != null && refused.isEmpty()) {
+                                a = null; // admitted, nothing reserved
+                                refused = null;
+                            }
+                            if (refused != null) {
+                                answer(Status.PAYMENT_REQUIRED, "refused " + c + ": " + refused, 0, null);
+                                return;
+                            }
+                        }
+                        if (a != null) {
+                            boolean done = false;
+                            try {
+                                store.put(c, buf, owner);
+                                done = true;
+                            } finally {
+                                a.settled(c, owner, n, done);
+                            }
+                        } else {
+                            store.put(c, buf, owner);
+                        }
                         answer(Status.OK, "", n, null);
                         stored.accept(c);
                     } catch (StoreException e) {

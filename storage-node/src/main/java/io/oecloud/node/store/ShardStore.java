@@ -1291,16 +1291,23 @@ public final class ShardStore implements AutoCloseable {
         }
     }
 
-    /** Records a provisional admission (synced); one already recorded for the same block and owner keeps its time. */
-    public void recordProvisional(Provisional p) throws StoreException {
+    /**
+     * Records a provisional admission (synced); one already recorded for the same block and owner
+     * keeps its time.
+     *
+     * @return whether it was recorded now (false: one was already)
+     */
+    public boolean recordProvisional(Provisional p) throws StoreException {
         byte[] k = ownerKey(p.owner(), p.cid());
         synchronized (writeLock) {
             enter();
             try {
-                if (index.get(provisionalFamily, k) == null) {
-                    index.put(provisionalFamily, durable, k,
-                            ByteBuffer.allocate(16).putLong(p.size()).putLong(p.admittedAtMillis()).array());
+                if (index.get(provisionalFamily, k) != null) {
+                    return false;
                 }
+                index.put(provisionalFamily, durable, k,
+                        ByteBuffer.allocate(16).putLong(p.size()).putLong(p.admittedAtMillis()).array());
+                return true;
             } catch (RocksDBException e) {
                 throw io("record the provisional admission of " + p.cid(), e);
             } finally {
@@ -1441,6 +1448,15 @@ public final class ShardStore implements AutoCloseable {
      * @throws IllegalArgumentException for a negative period
      */
     public Held hold(long period) throws StoreException {
+        return hold(period, c -> true);
+    }
+
+    /**
+     * {@link #hold(long)} of the entries {@code include} accepts only (paid storage: the blocks
+     * contracts cover); the others are left out as if not held. A period held before is returned
+     * as it was, whatever {@code include} says now.
+     */
+    public Held hold(long period, java.util.function.Predicate<Cid> include) throws StoreException {
         checkPeriod(period);
         synchronized (writeLock) {
             Held existing = held(period);
@@ -1450,10 +1466,14 @@ public final class ShardStore implements AutoCloseable {
             List<NodeEntry> entries = new ArrayList<>();
             enter();
             try (RocksIterator it = index.newIterator(shardFamily); WriteBatch batch = new WriteBatch()) {
-                Listing l = listEntries(it, entries::add);
+                Listing l = listEntries(it, e -> {
+                    if (include.test(e.cid())) {
+                        entries.add(e);
+                    }
+                });
                 beforeHoldWrite.run();
                 batch.put(holdsFamily, periodKey(period), ByteBuffer.allocate(17).put((byte) HOLD_FORMAT)
-                        .putLong(l.offered()).putLong(l.unprovable()).array());
+                        .putLong(entries.size()).putLong(l.unprovable()).array());
                 int pageEntries = holdPageEntries;
                 for (int from = 0; from < entries.size(); from += pageEntries) {
                     List<NodeEntry> page = entries.subList(from, Math.min(entries.size(), from + pageEntries));

@@ -1,0 +1,314 @@
+package io.oecloud.node.contracts;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.oecloud.dht.PeerId;
+import io.oecloud.node.store.ShardStore;
+import io.oecloud.node.store.StoreException;
+import io.oecloud.node.store.StoredShard;
+import io.oecloud.proofs.Cid;
+import io.oecloud.proofs.storage.NodeEntry;
+import java.io.IOException;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Which blocks this node's contracts cover, and the dropping of those nothing pays for.
+ *
+ * <p>Every {@link PaidConfig#every} a pass reads the current period ({@code /price}) and the
+ * contracts that list this node ({@code /contracts-held}, page by page), then, from the receipts
+ * this node signed ({@link ShardStore#receipts}): a block is <em>covered</em> for owner O when a
+ * receipt of (object, O) lists it and the chain's contract of (object, O) is live (its end plus
+ * {@link PaidConfig#gracePeriods} is after the current period) and names this node as a holder.
+ *
+ * <p>Then each pin of an owner the operator does not trust: covered → kept (a provisional record
+ * of it is forgotten: it is paid for now); provisional for less than {@link PaidConfig#grace} →
+ * kept; pinned without a record (pinned before paid storage, or its contract ended) → recorded now,
+ * so the grace starts; otherwise the owner's pin goes ({@link ShardStore#unpinAll}) and the garbage
+ * collector reclaims the block once no pin is left. Expiry and early deletion reclaim blocks the
+ * same way: the contract stops covering them, the grace runs, the pin goes.
+ *
+ * <p>Failures: a read that fails or an answer that does not make sense keeps the last view, drops
+ * nothing, is counted and shown ({@link #view}); the task never dies. A pin is dropped only when the
+ * chain answered, in full, and the answer did not cover it.
+ */
+public final class Coverage implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Coverage.class.getName());
+    /** Contracts in one page, pages in one read (a node holding more is refused, loudly). */
+    static final int MAX_PAGE = 1_000;
+    static final int MAX_PAGES = 1_024;
+    /** Holders one contract may list (the chain's receipts limit). */
+    static final int MAX_HOLDERS = 256;
+
+    /** One contract as this node needs it. */
+    record Held(Cid object, PeerId payer, long end, boolean listsThisNode) {}
+
+    /** What a read found: the current period and the contracts listing this node, by (object, payer). */
+    record Read(long period, Map<String, Held> contracts, Instant at) {}
+
+    private final ShardStore store;
+    private final ChainSource chain;
+    private final PeerId self;
+    private final PaidConfig config;
+    private final PaidAdmission admission;
+    private final InstantSource clock;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "oe-coverage");
+        t.setDaemon(true);
+        return t;
+    });
+    private final Counter failures;
+    private final Counter droppedProvisional;
+    private final Counter droppedUncovered;
+    private final AtomicLong dropped = new AtomicLong();
+    private volatile Set<Cid> covered = Set.of();
+    private volatile HolderView view = HolderView.NOT_READ;
+    private volatile String error;
+
+    public Coverage(ShardStore store, ChainSource chain, PeerId self, PaidConfig config, PaidAdmission admission,
+                    InstantSource clock, MeterRegistry metrics) {
+        this.store = store;
+        this.chain = chain;
+        this.self = self;
+        this.config = config;
+        this.admission = admission;
+        this.clock = clock;
+        this.failures = Counter.builder("oe_coverage_failures")
+                .description("Reads of this node's contracts from the chain that failed or were refused (nothing dropped)")
+                .register(metrics);
+        this.droppedProvisional = Counter.builder("oe_paid_pins_dropped").tag("reason", "no-contract")
+                .description("Pins dropped because no contract covered the block within the grace").register(metrics);
+        this.droppedUncovered = Counter.builder("oe_paid_pins_dropped").tag("reason", "contract-ended") // or never made after a receipt
+                .description("Pins dropped because no contract covered the block within the grace").register(metrics);
+        Gauge.builder("oe_paid_contracts_held", this, c -> c.view.contracts()).description("Live contracts listing this node")
+                .register(metrics);
+        Gauge.builder("oe_paid_covered_bytes", this, c -> c.view.coveredBytes()).description("Bytes of blocks contracts cover")
+                .register(metrics);
+        Gauge.builder("oe_paid_provisional_bytes", this, c -> c.view.provisionalBytes())
+                .description("Bytes of blocks admitted provisionally, awaiting a contract").register(metrics);
+    }
+
+    /** Reads now and then every {@link PaidConfig#every}. */
+    public Coverage start() {
+        timer.scheduleWithFixedDelay(this::refresh, 0, config.every().toMillis(), TimeUnit.MILLISECONDS);
+        return this;
+    }
+
+    /** Whether a live contract covers {@code cid} (for some owner): what the node commits to and proves. */
+    public boolean covers(Cid cid) {
+        return covered.contains(cid);
+    }
+
+    /** What the status shows of the holder side. */
+    public HolderView view() {
+        return view;
+    }
+
+    /** One pass; never throws (a periodic task never dies). */
+    public void refresh() {
+        Read read;
+        try {
+            read = read();
+        } catch (Exception | Error e) {
+            failures.increment();
+            String why = e.getMessage() == null ? e.toString() : e.getMessage();
+            LOG.log(why.equals(error) ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING,
+                    "reading this node's contracts from the chain failed (nothing is dropped, the last view is kept): {0}", why);
+            error = why;
+            view = view.withError(why);
+            return;
+        }
+        error = null;
+        try {
+            apply(read);
+        } catch (Exception | Error e) {
+            failures.increment();
+            String why = e.getMessage() == null ? e.toString() : e.getMessage();
+            LOG.log(System.Logger.Level.WARNING, "acting on this node's contracts failed: {0}", why);
+            view = view.withError(why);
+        }
+    }
+
+    /** Reads the period and every contract listing this node; throws with the reason when the answer is refused. */
+    Read read() throws IOException {
+        JsonNode price = chain.query("/price", "");
+        if (price == null || !price.path("period").canConvertToLong() || price.path("period").asLong(-1) < 0) {
+            throw new IOException("the chain's /price answer has no period");
+        }
+        long period = price.path("period").asLong();
+        Map<String, Held> contracts = new HashMap<>();
+        String cursor = "";
+        Set<String> cursors = new HashSet<>();
+        String me = self.toString();
+        for (int page = 0; ; page++) {
+            if (page == MAX_PAGES) {
+                throw new IOException("the chain's /contracts-held answer goes on past " + MAX_PAGES + " pages: refused");
+            }
+            JsonNode p = chain.query("/contracts-held", cursor.isEmpty() ? me : me + "/" + cursor);
+            if (p == null || !p.path("contracts").isArray()) {
+                throw new IOException("the chain's /contracts-held answer has no list of contracts");
+            }
+            JsonNode list = p.path("contracts");
+            if (list.size() > MAX_PAGE) {
+                throw new IOException("a /contracts-held page holds " + list.size() + " contracts, more than " + MAX_PAGE);
+            }
+            for (JsonNode c : list) {
+                Held h = held(c, me);
+                contracts.put(key(h.object(), h.payer()), h);
+            }
+            String next = p.path("next").asText("");
+            if (next.isEmpty()) {
+                break;
+            }
+            if (next.length() > 300 || !cursors.add(next)) {
+                throw new IOException("the chain's /contracts-held cursor '" + abbreviate(next) + "' is too long or was given"
+                        + " before (the pages would not end)");
+            }
+            cursor = next;
+        }
+        return new Read(period, Map.copyOf(contracts), clock.instant());
+    }
+
+    private static Held held(JsonNode c, String me) throws IOException {
+        Cid object;
+        PeerId payer;
+        try {
+            object = Cid.parse(c.path("object").asText());
+            payer = PeerId.parse(c.path("payer").asText());
+        } catch (RuntimeException e) {
+            throw new IOException("a /contracts-held contract names '" + abbreviate(c.path("object").asText()) + "' by '"
+                    + abbreviate(c.path("payer").asText()) + "': not an object CID and a payer address");
+        }
+        JsonNode end = c.path("end");
+        JsonNode holders = c.path("holders");
+        if (!end.canConvertToLong() || end.asLong(-1) < 0 || !holders.isArray() || holders.size() > MAX_HOLDERS) {
+            throw new IOException("a /contracts-held contract of " + object + " is malformed (end " + abbreviate(end.toString())
+                    + ", " + (holders.isArray() ? holders.size() + " holders" : "no holders") + ")");
+        }
+        boolean listed = false;
+        for (JsonNode h : holders) {
+            listed |= me.equals(h.path("holder").asText());
+        }
+        return new Held(object, payer, end.asLong(), listed);
+    }
+
+    private static String key(Cid object, PeerId payer) {
+        return object + "/" + payer;
+    }
+
+    /** Computes the covered blocks from the store's receipts and drops the pins nothing pays for. */
+    void apply(Read read) throws StoreException {
+        long now = clock.millis();
+        Set<String> coveredPins = new HashSet<>(); // CID + "/" + owner key
+        Set<Cid> coveredCids = new HashSet<>();
+        long coveredBytes = 0;
+        int live = 0;
+        Set<String> liveKeys = new HashSet<>();
+        for (Held h : read.contracts().values()) {
+            if (h.listsThisNode() && h.end() + config.gracePeriods() > read.period()) {
+                liveKeys.add(key(h.object(), h.payer()));
+                live++;
+            }
+        }
+        Set<String> signedPins = new HashSet<>(); // pins some receipt names, covered or not
+        java.util.List<ShardStore.SignedReceipt> stale = new java.util.ArrayList<>();
+        for (ShardStore.SignedReceipt r : store.receipts()) {
+            for (NodeEntry e : r.blocks()) {
+                signedPins.add(pin(e.cid(), r.payer()));
+            }
+            if (liveKeys.contains(key(r.object(), PeerId.fromEd25519(r.payer())))) {
+                for (NodeEntry e : r.blocks()) {
+                    if (coveredPins.add(pin(e.cid(), r.payer())) && coveredCids.add(e.cid())) {
+                        coveredBytes += e.size();
+                    }
+                }
+            } else if (r.period() + 2 < read.period()) {
+                stale.add(r); // too old for a new contract, and no live one uses it: forgotten once its pins are gone
+            }
+        }
+        Map<String, ShardStore.Provisional> provisional = new HashMap<>();
+        for (ShardStore.Provisional p : store.provisionals()) {
+            provisional.put(pin(p.cid(), p.owner()), p);
+        }
+        Set<String> pinned = new HashSet<>();
+        long provisionalBytes = 0;
+        int provisionalBlocks = 0;
+        for (StoredShard s : store.list()) {
+            for (byte[] owner : s.owners()) {
+                if (store.quotas().trusts(owner)) {
+                    continue; // the operator's keys: stored as before paid storage
+                }
+                String k = pin(s.cid(), owner);
+                pinned.add(k);
+                ShardStore.Provisional p = provisional.get(k);
+                if (coveredPins.contains(k)) {
+                    if (p != null) {
+                        store.forgetProvisional(s.cid(), owner);
+                    }
+                    continue;
+                }
+                if (p == null) {
+                    // pinned before paid storage, or its contract ended: the grace starts now
+                    store.recordProvisional(new ShardStore.Provisional(s.cid(), owner, s.size(), now));
+                    provisionalBytes += s.size();
+                    provisionalBlocks++;
+                    continue;
+                }
+                if (now - p.admittedAtMillis() < config.grace().toMillis()) {
+                    provisionalBytes += s.size();
+                    provisionalBlocks++;
+                    continue;
+                }
+                if (store.unpinAll(s.cid(), owner)) {
+                    pinned.remove(k);
+                    boolean signed = signedPins.contains(k); // a receipt was signed: its contract ended (or never came)
+                    dropped.incrementAndGet();
+                    (signed ? droppedUncovered : droppedProvisional).increment();
+                    LOG.log(System.Logger.Level.INFO, "dropped {0}''s pin of {1} ({2} bytes): no contract covers it {3} after {4}",
+                            PeerId.fromEd25519(owner), s.cid(), s.size(), config.grace(),
+                            signed ? "its receipt (the contract ended, or never came)" : "its provisional admission");
+                }
+                store.forgetProvisional(s.cid(), owner);
+            }
+        }
+        for (var e : provisional.entrySet()) {
+            if (!pinned.contains(e.getKey())) {
+                store.forgetProvisional(e.getValue().cid(), e.getValue().owner()); // unpinned or collected meanwhile
+            }
+        }
+        for (ShardStore.SignedReceipt r : stale) {
+            if (r.blocks().stream().noneMatch(e -> pinned.contains(pin(e.cid(), r.payer())))) {
+                store.forgetReceipt(r.object(), r.payer());
+            }
+        }
+        covered = Set.copyOf(coveredCids);
+        if (admission != null) {
+            admission.recount();
+        }
+        view = new HolderView(read.period(), live, coveredCids.size(), coveredBytes, provisionalBlocks, provisionalBytes,
+                dropped.get(), read.at(), null);
+    }
+
+    private static String pin(Cid cid, byte[] owner) {
+        return cid + "/" + java.util.HexFormat.of().formatHex(owner);
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 80 ? s.substring(0, 80) + "…" : s;
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+    }
+}
