@@ -6,6 +6,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.oecloud.chain.ledger.Amounts;
 import io.oecloud.chain.ledger.Fees;
 import io.oecloud.chain.ledger.Ledger;
+import io.oecloud.chain.pb.ChainProto;
 import io.oecloud.chain.pb.ChainProto.TxBody;
 import io.oecloud.dht.Identity;
 import io.oecloud.http.HttpCaller;
@@ -100,6 +101,169 @@ public final class ChainClient implements AutoCloseable {
             return new Account(address, BigInteger.ZERO, 0);
         }
         return new Account(address, new BigInteger(a.path("balance").asText("0")), a.path("nonce").asLong());
+    }
+
+    /** A period's storage price: base units per GiB per period, and whether it is the genesis default (no node has an ask). */
+    public record Price(long period, BigInteger price, boolean isDefault) {}
+
+    /** A holder of a contract: its bytes and its share of the cost per period. */
+    public record Holder(String holder, long bytes, BigInteger share) {}
+
+    /** Paid periods [start, end) at {@code cost} base units a period. */
+    public record Term(long start, long end, BigInteger cost) {}
+
+    /** A storage contract as the chain holds it ({@code escrow}: what it still holds for the periods not settled). */
+    public record Contract(String object, String payer, long bytes, long start, long end, BigInteger costPerPeriod, BigInteger escrow,
+                           List<Holder> holders, List<Term> terms) {}
+
+    /** A page of contracts; {@code next} is the cursor of the following page ("" on the last). */
+    public record ContractPage(List<Contract> contracts, String next) {}
+
+    /** A settled period of a node: what it was due and whether it was paid (else the fee pool took it). */
+    public record Payment(long period, BigInteger amount, boolean paid) {}
+
+    /** A storage node's rate now and its recent payments, newest first. */
+    public record Payments(String node, BigInteger rate, List<Payment> payments) {}
+
+    /** The storage price of the current period. */
+    public Price price() throws IOException {
+        JsonNode p = read(rpc -> rpc.query("/price", "").join(), "the storage price");
+        if (p == null) {
+            throw new IOException("the chain's RPC did not answer the storage price (abci_query /price)");
+        }
+        return new Price(p.path("period").asLong(), new BigInteger(p.path("price").asText("0")), p.path("default").asBoolean());
+    }
+
+    /** The contract of {@code cid} (text form) paid by {@code payer}, or null when there is none. */
+    public Contract contract(String cid, String payer) throws IOException {
+        JsonNode c = read(rpc -> rpc.query("/contract", cid + "/" + payer).join(), "the contract of " + cid);
+        return c == null ? null : contract(c);
+    }
+
+    /** A page of the contracts {@code payer} pays; {@code cursor} "" or the last page's {@code next}. */
+    public ContractPage contractsPaid(String payer, String cursor) throws IOException {
+        return page("/contracts-paid", payer, cursor);
+    }
+
+    /** A page of the contracts {@code node} holds; {@code cursor} "" or the last page's {@code next}. */
+    public ContractPage contractsHeld(String node, String cursor) throws IOException {
+        return page("/contracts-held", node, cursor);
+    }
+
+    private ContractPage page(String path, String who, String cursor) throws IOException {
+        String data = cursor.isEmpty() ? who : who + "/" + cursor;
+        JsonNode p = read(rpc -> rpc.query(path, data).join(), "the contracts of " + who);
+        if (p == null) {
+            throw new IOException("the chain's RPC did not answer " + path + " for " + who);
+        }
+        List<Contract> l = new ArrayList<>();
+        for (JsonNode c : p.path("contracts")) {
+            l.add(contract(c));
+        }
+        return new ContractPage(List.copyOf(l), p.path("next").asText(""));
+    }
+
+    static Contract contract(JsonNode c) {
+        List<Holder> holders = new ArrayList<>();
+        for (JsonNode h : c.path("holders")) {
+            holders.add(new Holder(h.path("holder").asText(), h.path("bytes").asLong(), new BigInteger(h.path("share").asText("0"))));
+        }
+        List<Term> terms = new ArrayList<>();
+        for (JsonNode t : c.path("terms")) {
+            terms.add(new Term(t.path("start").asLong(), t.path("end").asLong(), new BigInteger(t.path("cost").asText("0"))));
+        }
+        return new Contract(c.path("object").asText(), c.path("payer").asText(), c.path("bytes").asLong(), c.path("start").asLong(),
+                c.path("end").asLong(), new BigInteger(c.path("costPerPeriod").asText("0")), new BigInteger(c.path("escrow").asText("0")),
+                List.copyOf(holders), List.copyOf(terms));
+    }
+
+    /** {@code node}'s rate and recent payments. */
+    public Payments payments(String node) throws IOException {
+        JsonNode p = read(rpc -> rpc.query("/payments", node).join(), "the payments of " + node);
+        if (p == null) {
+            throw new IOException("the chain's RPC did not answer the payments of " + node);
+        }
+        List<Payment> l = new ArrayList<>();
+        for (JsonNode x : p.path("payments")) {
+            l.add(new Payment(x.path("period").asLong(), new BigInteger(x.path("amount").asText("0")), x.path("paid").asBoolean()));
+        }
+        return new Payments(node, new BigInteger(p.path("rate").asText("0")), List.copyOf(l));
+    }
+
+    /** The passes held in storage contracts' escrow. */
+    public BigInteger escrowPool() throws IOException {
+        JsonNode p = read(rpc -> rpc.query("/escrow", "").join(), "the escrow pool");
+        if (p == null) {
+            throw new IOException("the chain's RPC did not answer the escrow pool (abci_query /escrow)");
+        }
+        return new BigInteger(p.path("pool").asText("0"));
+    }
+
+    /**
+     * A holder's receipt for {@code bytes} bytes in {@code blocks} blocks of {@code object} (binary
+     * CID) paid by {@code payer}, signed in {@code period} by {@code holder}'s key over
+     * {@link io.oecloud.chain.ledger.Contracts#receiptMessage}.
+     */
+    public static ChainProto.Receipt receipt(Identity holder, String chainId, byte[] object, String payer, long bytes, int blocks, long period) {
+        String h = Ledger.address(holder.publicKey());
+        byte[] sig = holder.sign(io.oecloud.chain.ledger.Contracts.receiptMessage(chainId, object, payer, h, bytes, blocks, period));
+        return ChainProto.Receipt.newBuilder().setHolder(h).setBytes(bytes).setBlocks(blocks).setPeriod(period)
+                .setSignature(ByteString.copyFrom(sig)).build();
+    }
+
+    private static ByteString amount(BigInteger a) {
+        return a == null ? ByteString.EMPTY : ByteString.copyFrom(Amounts.encode(a));
+    }
+
+    /** RegisterStorageNode: capacity, collateral added (0 for none), and the ask (null keeps the one it has). */
+    public static TxBody.Builder registerStorageNodeTx(long capacity, BigInteger collateral, BigInteger ask) {
+        return TxBody.newBuilder().setRegisterStorageNode(ChainProto.RegisterStorageNode.newBuilder().setCapacity(capacity)
+                .setCollateral(amount(collateral.signum() == 0 ? null : collateral)).setAsk(amount(ask)));
+    }
+
+    /** CreateContract of {@code object} (binary CID) for {@code periods} periods with the holders' receipts; {@code maxPrice} null: any. */
+    public static TxBody.Builder createContractTx(byte[] object, int periods, List<ChainProto.Receipt> receipts, BigInteger maxPrice) {
+        return TxBody.newBuilder().setCreateContract(ChainProto.CreateContract.newBuilder().setObject(ByteString.copyFrom(object))
+                .setPeriods(periods).addAllReceipts(receipts).setMaxPrice(amount(maxPrice)));
+    }
+
+    /** RenewContract: {@code periods} more after its end at the current price; {@code maxPrice} null: any. */
+    public static TxBody.Builder renewContractTx(byte[] object, int periods, BigInteger maxPrice) {
+        return TxBody.newBuilder().setRenewContract(ChainProto.RenewContract.newBuilder().setObject(ByteString.copyFrom(object))
+                .setPeriods(periods).setMaxPrice(amount(maxPrice)));
+    }
+
+    /** EndContract: the escrow of every period after the current one returns to the payer. */
+    public static TxBody.Builder endContractTx(byte[] object) {
+        return TxBody.newBuilder().setEndContract(ChainProto.EndContract.newBuilder().setObject(ByteString.copyFrom(object)));
+    }
+
+    /** MoveShares: holders removed and receipts of new (or changed) holders, from the next period on. */
+    public static TxBody.Builder moveSharesTx(byte[] object, List<String> remove, List<ChainProto.Receipt> receipts) {
+        return TxBody.newBuilder().setMoveShares(ChainProto.MoveShares.newBuilder().setObject(ByteString.copyFrom(object))
+                .addAllRemove(remove).addAllReceipts(receipts));
+    }
+
+    /** Registers this client's account as a storage node (or changes its capacity, collateral or ask), waiting for the block. */
+    public JsonNode registerStorageNode(long capacity, BigInteger collateral, BigInteger ask) throws IOException {
+        return submit(registerStorageNodeTx(capacity, collateral, ask));
+    }
+
+    /** Buys storage of {@code object} (this client's account pays), waiting for the block. */
+    public JsonNode createContract(byte[] object, int periods, List<ChainProto.Receipt> receipts, BigInteger maxPrice) throws IOException {
+        return submit(createContractTx(object, periods, receipts, maxPrice));
+    }
+
+    public JsonNode renewContract(byte[] object, int periods, BigInteger maxPrice) throws IOException {
+        return submit(renewContractTx(object, periods, maxPrice));
+    }
+
+    public JsonNode endContract(byte[] object) throws IOException {
+        return submit(endContractTx(object));
+    }
+
+    public JsonNode moveShares(byte[] object, List<String> remove, List<ChainProto.Receipt> receipts) throws IOException {
+        return submit(moveSharesTx(object, remove, receipts));
     }
 
     /** The chain's ID, from CometBFT's status. */

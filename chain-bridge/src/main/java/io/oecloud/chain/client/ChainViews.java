@@ -101,6 +101,33 @@ public final class ChainViews {
                 ? View.error(400, "'" + after + "' is not a cursor of /storage-faults (\"next\" of the page before)") : View.ok(v));
     }
 
+    /** The storage price of the current period, and the asks it came from (the {@code /price} query). */
+    public CompletableFuture<View> price() {
+        return rpc.query("/price", "").thenApply(View::ok);
+    }
+
+    /** The contract of {@code cid} paid by {@code payer} (the {@code /contract} query): 404 when there is none. */
+    public CompletableFuture<View> contract(String cid, String payer) {
+        return rpc.query("/contract", cid + "/" + payer).thenApply(v -> v == null
+                ? View.error(404, payer + " has no contract for " + cid) : View.ok(v));
+    }
+
+    /**
+     * A page of the contracts {@code payer} pays ({@code byPayer}) or {@code address} holds
+     * (the {@code /contracts-paid} and {@code /contracts-held} queries); {@code cursor} is "" or the
+     * {@code next} of the page before.
+     */
+    public CompletableFuture<View> contracts(String address, boolean byPayer, String cursor) {
+        String data = cursor.isEmpty() ? address : address + "/" + cursor;
+        return rpc.query(byPayer ? "/contracts-paid" : "/contracts-held", data).thenApply(v -> v == null
+                ? View.error(400, "the chain did not answer the contracts of " + address) : View.ok(v));
+    }
+
+    /** A storage node's rate and its recent payments, newest first (the {@code /payments} query). */
+    public CompletableFuture<View> payments(String address) {
+        return rpc.query("/payments", address).thenApply(View::ok);
+    }
+
     /** The ledger's parameters, pools and supply counters (its {@code /params} query). */
     public CompletableFuture<View> params() {
         return rpc.query("/params", "").thenApply(View::ok);

@@ -32,9 +32,27 @@ final class TxView {
         for (Map.Entry<FieldDescriptor, Object> f : body.getAllFields().entrySet()) {
             if (f.getKey().getContainingOneof() != null && f.getValue() instanceof Message op) {
                 for (Map.Entry<FieldDescriptor, Object> e : op.getAllFields().entrySet()) {
-                    m.put(e.getKey().getJsonName(), value(e.getKey().getName(), e.getValue()));
+                    Object v = e.getValue();
+                    if (v instanceof java.util.List<?> l) { // receipts, or addresses removed
+                        java.util.List<Object> out = new java.util.ArrayList<>();
+                        for (Object x : l) {
+                            out.add(x instanceof Message r ? fields(r) : value(e.getKey().getName(), x));
+                        }
+                        m.put(e.getKey().getJsonName(), out);
+                    } else {
+                        m.put(e.getKey().getJsonName(), value(e.getKey().getName(), v));
+                    }
                 }
             }
+        }
+        return m;
+    }
+
+    /** A nested message (a receipt): its fields, the signature in base64. */
+    private static Map<String, Object> fields(Message r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (Map.Entry<FieldDescriptor, Object> e : r.getAllFields().entrySet()) {
+            m.put(e.getKey().getJsonName(), value(e.getKey().getName(), e.getValue()));
         }
         return m;
     }
@@ -44,14 +62,14 @@ final class TxView {
             return v;
         }
         return switch (name) {
-            case "cid" -> {
+            case "cid", "object", "cids" -> {
                 try {
                     yield io.oecloud.proofs.Cid.fromBytes(b.toByteArray()).toString();
                 } catch (IllegalArgumentException e) {
                     yield Base64.getEncoder().encodeToString(b.toByteArray());
                 }
             }
-            case "validator_key" -> Base64.getEncoder().encodeToString(b.toByteArray());
+            case "validator_key", "signature" -> Base64.getEncoder().encodeToString(b.toByteArray());
             default -> new BigInteger(1, b.toByteArray()).toString(); // amounts
         };
     }

@@ -25,6 +25,10 @@ import java.util.concurrent.CompletableFuture;
  *   GET  /v1/chain/cids/{cid}[?prove=true]
  *   GET  /v1/chain/storage-nodes, /v1/chain/storage-nodes/{peer}   (registered storage nodes: collateral, record, roots, faults)
  *   GET  /v1/chain/storage-faults[?after=NEXT]   (every node's fault lists the chain holds, a page at a time)
+ *   GET  /v1/chain/price                          (the storage price of the current period and the asks it came from)
+ *   GET  /v1/chain/contract/{cid}?payer=ADDR      (one storage contract)
+ *   GET  /v1/chain/contracts?payer=ADDR|holder=ADDR[&cursor=NEXT]   (contracts paid or held, 1,000 a page)
+ *   GET  /v1/chain/payments/{addr}                (a storage node's rate and recent payments)
  *   GET  /v1/chain/light/commit/{height}, /v1/chain/light/validators/{height}   (what a light client checks)
  *   POST /v1/chain/txs[?wait=commit]   body = signed transaction bytes, into the ledger's mempool
  *   GET  /v1/chain/mempool             {"pending"}
@@ -58,6 +62,33 @@ public final class ChainRoutes {
                         throw new HttpError(HttpResponseStatus.BAD_REQUEST, "a cursor is ADDRESS/PERIOD, at most 160 characters");
                     }
                     return view(chain.storageFaults(after));
+                })
+                .add(HttpMethod.GET, "/v1/chain/price", r -> view(chain.price()))
+                .add(HttpMethod.GET, "/v1/chain/contract/{cid...}", r -> {
+                    String payer = r.query().parameters().getOrDefault("payer", java.util.List.of("")).get(0);
+                    if (payer.isEmpty()) {
+                        throw new HttpError(HttpResponseStatus.BAD_REQUEST, "name the contract's payer: /v1/chain/contract/CID?payer=ADDRESS");
+                    }
+                    peerId(payer);
+                    return view(chain.contract(cid(r.param("cid")).toString(), payer));
+                })
+                .add(HttpMethod.GET, "/v1/chain/contracts", r -> {
+                    Map<String, java.util.List<String>> q = r.query().parameters();
+                    String payer = q.getOrDefault("payer", java.util.List.of("")).get(0);
+                    String holder = q.getOrDefault("holder", java.util.List.of("")).get(0);
+                    String cursor = q.getOrDefault("cursor", java.util.List.of("")).get(0);
+                    if (payer.isEmpty() == holder.isEmpty()) {
+                        throw new HttpError(HttpResponseStatus.BAD_REQUEST, "name either payer=ADDRESS or holder=ADDRESS");
+                    }
+                    if (cursor.length() > 200) {
+                        throw new HttpError(HttpResponseStatus.BAD_REQUEST, "a cursor is the \"next\" of the page before, at most 200 characters");
+                    }
+                    peerId(payer.isEmpty() ? holder : payer);
+                    return view(chain.contracts(payer.isEmpty() ? holder : payer, !payer.isEmpty(), cursor));
+                })
+                .add(HttpMethod.GET, "/v1/chain/payments/{addr...}", r -> {
+                    peerId(r.param("addr"));
+                    return view(chain.payments(r.param("addr")));
                 })
                 .add(HttpMethod.GET, "/v1/chain/storage-nodes/{peer...}", r -> {
                     peerId(r.param("peer"));

@@ -33,12 +33,12 @@ import java.util.Random;
  * salt), and storage nodes holding real shards.
  */
 public final class StorageChain {
-    static final String CHAIN = "oe-storage-test";
+    public static final String CHAIN = "oe-storage-test";
     static final ObjectMapper JSON = new ObjectMapper();
     static final BigInteger MIN_COLLATERAL = BigInteger.valueOf(1_000_000);
     static final BigInteger FUNDS = BigInteger.TEN.pow(15);
 
-    final Ledger ledger;
+    public final Ledger ledger;
     public LedgerState state;
     private final Map<String, Long> nonces = new HashMap<>();
     /** Changes the beacon's seeds (a chain with other randomness). */
