@@ -42,7 +42,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>Buying, the last step of an upload ({@link #hook}): every node the manifest names (each
  * shard's holders, and the nodes that took a copy of the manifest, this one among them) is asked
  * at once for a receipt of the object's blocks it holds pinned by this node's key, for the current
- * period; those that answer within {@code receiptDeadline} form the certificate. The contract
+ * period (only those the chain lists as active storage nodes: no other can be paid); those that
+ * answer within {@code receiptDeadline} form the certificate. The contract
  * covers the holders that answered. One that did not is not paid: it drops the blocks after its
  * grace (nothing covers them), and repair then rebuilds them elsewhere and moves the share to the
  * new holder ({@link #placed}). Before sending, the cost is checked against the account's balance so
@@ -237,7 +238,21 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
         }
         long periods = terms.toPeriods(periodBlocks, pace.blockMillis());
         Set<PeerId> holders = holdersOf(manifest, copies);
-        Map<PeerId, Receipt> got = gather(holders, object, price.period());
+        Set<String> active;
+        try {
+            active = chain.activeStorageNodes();
+        } catch (IOException e) {
+            throw unavailable("reading the storage nodes", e);
+        }
+        // Only registered, active storage nodes can be paid (the ledger refuses a receipt of any
+        // other): the rest are not asked, and count as holders that gave no receipt.
+        Set<PeerId> payable = new LinkedHashSet<>();
+        for (PeerId p : holders) {
+            if (active.contains(p.toString())) {
+                payable.add(p);
+            }
+        }
+        Map<PeerId, Receipt> got = gather(payable, object, price.period());
         List<String> unanswered = new ArrayList<>();
         for (PeerId p : holders) {
             if (!got.containsKey(p)) {
@@ -246,7 +261,9 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
         }
         if (got.isEmpty()) {
             throw new ObjectException(ObjectException.Code.PLACEMENT_FAILED, "none of the " + holders.size() + " holders of " + cid
-                    + " signed a receipt for it within " + receiptDeadline.toSeconds() + " s, so no contract could be bought");
+                    + " could be paid: " + (payable.isEmpty() ? "none is a registered, active storage node on the chain yet"
+                    : "none of the " + payable.size() + " registered ones signed a receipt within " + receiptDeadline.toSeconds() + " s")
+                    + ", so no contract could be bought");
         }
         long bytes = got.values().stream().mapToLong(Receipt::getBytes).sum();
         BigInteger cost = costPerPeriod(bytes, price.price());
@@ -415,6 +432,12 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
             if (current.contains(p.toString())) {
                 ask.add(p);
             }
+        }
+        try {
+            Set<String> active = chain.activeStorageNodes();
+            ask.removeIf(p -> !active.contains(p.toString()) && !current.contains(p.toString()));
+        } catch (IOException e) {
+            throw unavailable("reading the storage nodes", e);
         }
         Map<PeerId, Receipt> got = gather(ask, object, price.period());
         MoveShares.Builder ms = MoveShares.newBuilder().setObject(ByteString.copyFrom(object.toBytes()));

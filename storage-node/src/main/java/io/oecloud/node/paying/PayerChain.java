@@ -184,6 +184,21 @@ public final class PayerChain implements AutoCloseable {
         return new Payments(node, p.has("rate") ? amount(p, "rate", "/payments") : BigInteger.ZERO, out);
     }
 
+    /** The addresses of the registered storage nodes that are active and not leaving: the holders a contract may name. */
+    public java.util.Set<String> activeStorageNodes() throws IOException {
+        JsonNode nodes = source.query("/storage-nodes", "");
+        java.util.Set<String> out = new java.util.HashSet<>();
+        if (nodes == null || !nodes.isArray()) {
+            return out;
+        }
+        for (JsonNode n : nodes) {
+            if (n.path("active").asBoolean(false) && !n.path("leaving").asBoolean(false)) {
+                out.add(n.path("address").asText());
+            }
+        }
+        return out;
+    }
+
     /** The chain's record of storage node {@code node} as its query answers it, or null when not registered. */
     public JsonNode storageNode(String node) throws IOException {
         JsonNode n = source.query("/storage-node", node);
