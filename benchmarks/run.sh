@@ -10,7 +10,8 @@
 #   benchmarks/run.sh store [--quick]     shard store layouts: RocksDB BlobDB vs files indexed by RocksDB
 #   benchmarks/run.sh chain [--quick]     OEChain on 4 CometBFT validators vs CometBFT's kvstore: tx/s, commit latency
 #   benchmarks/run.sh sig [--quick]       Ed25519 checks: Bouncy Castle vs OEChain's TxSignatures (libsodium); signing a transfer
-#   benchmarks/run.sh ledger [--quick]    OEChain's ledger: one block of 100 transfers at 1,000 / 10,000 / 100,000 accounts
+#   benchmarks/run.sh ledger [--quick]    OEChain's ledger: one block of 100 transfers at 1,000 / 10,000 / 100,000 accounts; then settlement
+#   benchmarks/run.sh settlement [--quick] paid storage: settling one period, 1,000 nodes, 10,000 and 100,000 contracts
 #   benchmarks/run.sh slice [--quick]     BLAKE3 verified slices of an 8 MiB shard: verify, prove (outboard vs content), outboard build vs hash
 #   benchmarks/run.sh roots [--quick]     node roots: build over 100,000 entries, one inclusion proof, verify one, 32 challenges
 #   benchmarks/run.sh beacon [--quick]    the chain's BLS beacon: a contribution, an extension's check, a block's beacon (4 and 21 validators)
@@ -23,7 +24,7 @@ set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/../bin/env.sh"
 suite=${1:-all}
 quick=${2:-}
-case "$suite" in erasure|codec|hash|p2p|dht|store|chain|sig|ledger|slice|roots|beacon|prove|proofs|all) ;; *) echo "usage: benchmarks/run.sh erasure|codec|hash|p2p|dht|store|chain|sig|ledger|slice|roots|beacon|prove|proofs|all [--quick]" >&2; exit 2 ;; esac
+case "$suite" in erasure|codec|hash|p2p|dht|store|chain|sig|ledger|settlement|slice|roots|beacon|prove|proofs|all) ;; *) echo "usage: benchmarks/run.sh erasure|codec|hash|p2p|dht|store|chain|sig|ledger|settlement|slice|roots|beacon|prove|proofs|all [--quick]" >&2; exit 2 ;; esac
 
 cd "$OE_ROOT"
 results=benchmarks/results
@@ -92,6 +93,13 @@ if [ "$suite" = ledger ]; then
   { echo "machine: $machine"
     jmh LedgerBlockBenchmark -rf json -rff "$results/ledger-$stamp.json" | sed -n '/^Benchmark/,$p'; } \
     | tee "$results/summary-ledger-$stamp.txt"
+fi
+
+if [ "$suite" = ledger ] || [ "$suite" = settlement ]; then
+  # the state is built once per contract count (100,000 CreateContract transactions: about a minute), then copied per settlement
+  { echo "machine: $machine"
+    jmh SettlementBenchmark -rf json -rff "$results/settlement-$stamp.json" | sed -n 's/^\(state: .*\)/\1/p;/^Benchmark/,$p'; } \
+    | tee "$results/summary-settlement-$stamp.txt"
   exit 0
 fi
 

@@ -146,6 +146,25 @@ class NodeConfigTest {
     }
 
     @Test
+    void paidStorage_defaultsAndLimits() throws Exception {
+        NodeConfig d = NodeConfig.ofFlags(Map.of("capacity", List.of(String.valueOf(64L << 30))), dir);
+        assertTrue(d.paid().enabled(), "on by default (it acts only with a chain link)");
+        assertEquals(java.time.Duration.ofMinutes(10), d.paid().grace());
+        assertEquals(1L << 30, d.paid().perOwner());
+        assertEquals(8L << 30, d.paid().total(), "an eighth of the capacity");
+        assertEquals(java.time.Duration.ofSeconds(30), d.paid().every());
+        NodeConfig set = load("paid-storage = false\nprovisional-grace = 2m\nprovisional-per-owner = 1000\n"
+                + "provisional-total = 5000\ncoverage-interval = 5s\n", Map.of());
+        assertEquals(false, set.paid().enabled());
+        assertEquals(java.time.Duration.ofMinutes(2), set.paid().grace());
+        assertEquals(1000, set.paid().perOwner());
+        assertEquals(5000, set.paid().total());
+        assertEquals(java.time.Duration.ofSeconds(5), set.paid().every());
+        String r = refused("provisional-per-owner = 9000\nprovisional-total = 5000\n");
+        assertTrue(r.contains("provisional-per-owner 9000") && r.contains("no more than the total"), r);
+    }
+
+    @Test
     void file_withALineWithoutEqualsOrASingleValueKeyTwice_isRefused() {
         assertTrue(refused("k 4\n").contains("line 1: expected KEY = VALUE, was 'k 4'"));
         assertTrue(refused("k = 4\nk = 5\n").contains("line 2: k is set twice (4, then 5)"));

@@ -34,6 +34,7 @@ public final class Block {
     private final LedgerState state;
     private final Set<String> changed;
     private final boolean jailed;
+    private Contracts.Settlement settlement;
 
     private Block(LedgerState state, Set<String> changed, boolean jailed) {
         this.state = state;
@@ -119,13 +120,18 @@ public final class Block {
         List<Update> updates = Staking.endBlock(state, jailed);
         Storage.endBlock(state); // window seeds, missed windows' penalties (slashed: in the invariant below)
         Audits.endBlock(state); // the window's audit committee, old verdicts pruned
-        Contracts.endBlock(state); // at a period's last block: its settlement, after the last window's penalties
+        settlement = Contracts.endBlock(state); // at a period's last block: its settlement, after the last window's penalties
         if (!state.supply().equals(state.expectedSupply())) { // the invariant, at every block
             throw new IllegalStateException("supply invariant broken at height " + state.height + ": balances, stake and pools "
                     + state.supply() + " != genesis + minted - slashed " + state.expectedSupply());
         }
         state.untrack();
         return updates;
+    }
+
+    /** The paid-storage settlement this block did (its period's last block), or null. */
+    public Contracts.Settlement settlement() {
+        return settlement;
     }
 
     /** The state after the block (after {@link #end}: what is committed). */

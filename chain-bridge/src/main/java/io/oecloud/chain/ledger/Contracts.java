@@ -700,18 +700,20 @@ public final class Contracts {
     }
 
     /** The end of block {@code s.height}: at a period's last block, the period is settled ({@link #settle}). */
-    static void endBlock(LedgerState s) {
+    static Settlement endBlock(LedgerState s) {
         if (s.height < 0) {
-            return;
+            return null;
         }
         long pb = s.storageParams.periodBlocks();
-        if (s.height % pb == pb - 1) {
-            settle(s, s.height / pb);
-        }
+        return s.height % pb == pb - 1 ? settle(s, s.height / pb) : null;
     }
 
-    /** What one settlement did: nodes paid and unpaid, base units each way, rate changes applied, records pruned. */
-    public record Settlement(int paid, int unpaid, BigInteger toNodes, BigInteger toFees, int changes, int pruned) {}
+    /**
+     * What one settlement did: the period, each node's payment (FinalizeBlock's events show them),
+     * nodes paid and unpaid, base units each way, rate changes applied, records pruned.
+     */
+    public record Settlement(long period, SortedMap<String, Payment> payments, int paid, int unpaid, BigInteger toNodes, BigInteger toFees,
+                             int changes, int pruned) {}
 
     /**
      * Settles period {@code p} on {@code s} (its last block, after the window penalties): each
@@ -728,6 +730,7 @@ public final class Contracts {
         BigInteger toNodes = BigInteger.ZERO;
         BigInteger toFees = BigInteger.ZERO;
         String pk = Storage.periodKey(p);
+        TreeMap<String, Payment> done = new TreeMap<>();
         for (Map.Entry<String, BigInteger> e : s.rates.entrySet()) {
             String node = e.getKey();
             BigInteger r = e.getValue();
@@ -741,7 +744,9 @@ public final class Contracts {
                 toFees = toFees.add(r);
                 unpaid++;
             }
-            s.payments.put(pk + "/" + node, new Payment(r, ok));
+            Payment pay = new Payment(r, ok);
+            s.payments.put(pk + "/" + node, pay);
+            done.put(node, pay);
         }
         s.feePool = s.feePool.add(toFees);
         s.escrowPool = s.escrowPool.subtract(toNodes).subtract(toFees);
@@ -787,7 +792,7 @@ public final class Contracts {
             }
             pruned++;
         }
-        return new Settlement(paid, unpaid, toNodes, toFees, due.size(), pruned);
+        return new Settlement(p, Collections.unmodifiableSortedMap(done), paid, unpaid, toNodes, toFees, due.size(), pruned);
     }
 
     /** The contract of {@code object} (CID text) paid by {@code payer}, or null. */

@@ -576,6 +576,13 @@ public final class LedgerApp {
         for (Block.Update u : block.end()) {
             b.addValidatorUpdates(update(u));
         }
+        if (block.settlement() != null) { // one event per node settled: what `oe wallet history` can find with block_search
+            block.settlement().payments().forEach((node, pay) -> b.addEvents(Event.newBuilder().setType("oe-payment")
+                    .addAttributes(EventAttribute.newBuilder().setKey("node").setValue(node).setIndex(true))
+                    .addAttributes(EventAttribute.newBuilder().setKey("period").setValue(Long.toString(block.settlement().period())).setIndex(true))
+                    .addAttributes(EventAttribute.newBuilder().setKey("amount").setValue(pay.amount().toString()))
+                    .addAttributes(EventAttribute.newBuilder().setKey("paid").setValue(Boolean.toString(pay.paid())).setIndex(true))));
+        }
         return b.setAppHash(ByteString.copyFrom(blocks.finish(block, txHashes, results))).build();
     }
 

@@ -146,6 +146,40 @@ public final class PaidAdmission implements ShardServer.Admission {
         }
     }
 
+    /**
+     * {@inheritDoc} Here: from fresh answers cached ({@link #BALANCE_FRESH}, {@link #PRICE_FRESH}), the owner's
+     * account is known to be absent, or its balance cannot pay one period of this block alone. A
+     * fuller refusal (what it has pending, the caps) waits for {@link #admit}: a block it already
+     * pins here costs nothing more, which only the store can say.
+     */
+    @Override
+    public String refuseEarly(byte[] owner, long size) {
+        if (store.quotas().trusts(owner)) {
+            return null;
+        }
+        long now = clock.millis();
+        Read<BigInteger> b = balances.get(ByteBuffer.wrap(owner));
+        Read<BigInteger> p = price;
+        if (b == null || now - b.atMillis() >= BALANCE_FRESH.toMillis()) {
+            return null; // only a fresh answer refuses early: an account funded since is read again by admit
+        }
+        String payer = Ledger.address(owner);
+        if (b.value() == null) {
+            return "account " + payer + " does not exist on the chain: storage here is paid for (PAYMENT_REQUIRED)";
+        }
+        if (p == null || now - p.atMillis() >= PRICE_FRESH.toMillis()) {
+            return null;
+        }
+        BigInteger perPeriod = ceilDiv(BigInteger.valueOf(Math.max(0, size)).multiply(p.value()), BigInteger.ONE.shiftLeft(30))
+                .max(BigInteger.ONE);
+        BigInteger needed = perPeriod.multiply(BigInteger.valueOf(config.minPeriods()));
+        if (b.value().compareTo(needed) < 0) {
+            return "account " + payer + " has " + b.value() + " base units; " + size + " bytes for " + config.minPeriods()
+                    + " period(s) at " + p.value() + " per GiB-period need " + needed;
+        }
+        return null;
+    }
+
     /** Counts the provisional bytes again from the store's records (the coverage pass calls it after it changed them). */
     public synchronized void recount() throws StoreException {
         recountLocked();

@@ -9,8 +9,6 @@ import io.oecloud.node.store.StoredShard;
 import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.storage.NodeEntry;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -34,7 +32,6 @@ public final class Receipts {
     public static final int MAX_BLOCKS = 1 << 20;
     /** An encoded receipt is at most this long (holder ≤ 60, integers ≤ 31, signature 66). */
     public static final int MAX_ENCODED = 512;
-    static final byte[] DOMAIN = "oe-receipt:v1\n".getBytes(StandardCharsets.US_ASCII);
 
     /** The blocks an object is made of, from its manifest; {@code shard} must not depend on {@code object}. */
     @FunctionalInterface
@@ -73,32 +70,18 @@ public final class Receipts {
     }
 
     /**
-     * The bytes a holder signs for a receipt: {@code "oe-receipt:v1\n"}, then chain ID, object CID,
-     * payer address and holder address each as u16 length (big-endian) and bytes (strings in
-     * UTF-8), then bytes (u64), blocks (u32) and period (u64), big-endian. The same bytes as
-     * chain-bridge's {@code Contracts.receiptMessage} (a test holds them equal).
+     * The bytes a holder signs for a receipt: the ledger's own
+     * {@link io.oecloud.chain.ledger.Contracts#receiptMessage} ({@code "oechain/receipt/v1"}, then
+     * chain ID, object CID, payer address and holder address each as a u16 length (big-endian) and
+     * bytes, then bytes (u64), blocks (u32) and period (u64), big-endian), so the chain accepts what
+     * a holder signs ({@code ReceiptMessageTest} holds the layout to its description).
      *
      * @param payer the payer's address (base58 peer ID of its key)
      * @param holder the holder's address (its peer ID)
      */
     public static byte[] message(String chainId, byte[] object, String payer, String holder, long bytes, int blocks,
                                  long period) {
-        byte[] c = chainId.getBytes(StandardCharsets.UTF_8);
-        byte[] p = payer.getBytes(StandardCharsets.UTF_8);
-        byte[] h = holder.getBytes(StandardCharsets.UTF_8);
-        for (byte[] part : new byte[][] {c, object, p, h}) {
-            if (part.length > 0xffff) {
-                throw new IllegalArgumentException("a receipt field of " + part.length + " bytes does not fit a u16 length");
-            }
-        }
-        return ByteBuffer.allocate(DOMAIN.length + 8 + c.length + object.length + p.length + h.length + 8 + 4 + 8)
-                .put(DOMAIN)
-                .putShort((short) c.length).put(c)
-                .putShort((short) object.length).put(object)
-                .putShort((short) p.length).put(p)
-                .putShort((short) h.length).put(h)
-                .putLong(bytes).putInt(blocks).putLong(period)
-                .array();
+        return io.oecloud.chain.ledger.Contracts.receiptMessage(chainId, object, payer, holder, bytes, blocks, period);
     }
 
     /**

@@ -154,6 +154,15 @@ public final class ShardServer {
 
         /** After {@link #admit} said yes: whether the store took the pin; an admission not stored is given back. */
         void settled(Cid cid, byte[] owner, long size, boolean stored);
+
+        /**
+         * From the header, before any body byte is taken, on the event loop (so from memory only,
+         * never a read): why {@code owner} cannot be admitted whatever the block, or null when
+         * that is not known yet ({@link #admit} decides once the body is here).
+         */
+        default String refuseEarly(byte[] owner, long size) {
+            return null;
+        }
     }
 
     /** A check of a block's meaning, beyond its CID, before it is stored (manifests: {@code object.Manifests}). */
@@ -491,6 +500,11 @@ public final class ShardServer {
             if (!verify(request.getSignature().toByteArray(), owner, pinMessage(self, cid, request.getNotAfter()))) {
                 throw new Refused(Status.FORBIDDEN, "pin of " + cid + " refused: the signature is not "
                         + PeerId.fromEd25519(owner) + "'s over this CID for this node (" + self + ")");
+            }
+            Admission a = admission;
+            String early = a == null ? null : a.refuseEarly(owner, declared);
+            if (early != null) {
+                throw new Refused(Status.PAYMENT_REQUIRED, "pin of " + cid + " refused: " + early);
             }
             size = declared;
             body = w.alloc().compositeBuffer(Integer.MAX_VALUE); // grows as bytes arrive, never to what the header says

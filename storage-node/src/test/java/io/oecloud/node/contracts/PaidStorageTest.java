@@ -150,6 +150,31 @@ class PaidStorageTest {
     }
 
     @Test
+    void anOwnerKnownUnableToPay_isRefusedFromTheHeader_withoutAChainRead() throws Exception {
+        byte[] b = shard();
+        ShardException first = refusal(assertThrows(ExecutionException.class,
+                () -> as(payer).put(holder.peerId(), TestObjects.raw(b), b).get(10, TimeUnit.SECONDS)));
+        assertTrue(first.getMessage().contains(": refused "), "decided with the body, after a chain read: " + first.getMessage());
+        int reads = chain.queries.get();
+        byte[] big = new byte[4 << 20];
+        rnd.nextBytes(big);
+        ShardException early = refusal(assertThrows(ExecutionException.class,
+                () -> as(payer).put(holder.peerId(), TestObjects.raw(big), big).get(10, TimeUnit.SECONDS)));
+        assertEquals(Status.PAYMENT_REQUIRED, early.status());
+        assertTrue(early.getMessage().contains(": pin of ") && early.getMessage().contains("does not exist on the chain"),
+                "refused from the header, before its 4 MiB: " + early.getMessage());
+        assertEquals(reads, chain.queries.get(), "from memory, not a read on the event loop");
+        fund(payer, 100); // less than one period of a 2 KiB block
+        clock.advance(PaidAdmission.BALANCE_FRESH);
+        refusal(assertThrows(ExecutionException.class,
+                () -> as(payer).put(holder.peerId(), TestObjects.raw(b), b).get(10, TimeUnit.SECONDS))); // read again
+        early = refusal(assertThrows(ExecutionException.class,
+                () -> as(payer).put(holder.peerId(), TestObjects.raw(big), big).get(10, TimeUnit.SECONDS)));
+        assertTrue(early.getMessage().contains(": pin of ") && early.getMessage().contains("has 100 base units"), early.getMessage());
+        assertEquals(0, store.count());
+    }
+
+    @Test
     void fundedOwner_isAdmittedUntilItsCap_andAllOwnersUntilTheTotal() throws Exception {
         fund(payer, 1_000_000);
         fund(other, 1_000_000);
