@@ -41,7 +41,7 @@ import org.openjdk.jmh.annotations.State;
  * (holders' receipts signed and verified) for 1 to 100 periods, so that the rate changes due each
  * period are spread as in a live chain. Settlement walks the nodes with a rate and the changes due
  * next period, never the contracts: the figure must not grow from 10,000 to 100,000 contracts.
- * Each invocation settles a fresh copy of the same state (the copy is not measured).
+ * Each iteration settles a fresh copy of the same state once (single shot: the copy is not measured).
  *
  * <p>No node proved the period here (proofs need real shards), so every rate goes to the fee
  * pool; a paid node costs one more account write, the same O(nodes).
@@ -49,7 +49,7 @@ import org.openjdk.jmh.annotations.State;
  * <p>Run: {@code benchmarks/run.sh settlement} (or as part of {@code benchmarks/run.sh ledger})
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
+@BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class SettlementBenchmark {
     private static final String CHAIN = "oechain-settlement-bench";
@@ -140,7 +140,7 @@ public class SettlementBenchmark {
      * map entries at 100,000 contracts), and without it the garbage collector would run inside the
      * measured settlement, timing the copy's garbage instead of the settlement.
      */
-    @Setup(Level.Invocation)
+    @Setup(Level.Iteration)
     public void copy() {
         work = base.copy();
         System.gc();

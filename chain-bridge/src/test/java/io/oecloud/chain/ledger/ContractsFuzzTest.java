@@ -140,6 +140,15 @@ class ContractsFuzzTest {
         assertTrue(ok[0] > 3 && ok[1] > 0 && ok[2] > 0 && ok[3] > 0, "accepted creates, renews, ends, moves: " + java.util.Arrays.toString(ok));
         assertTrue(paidPeriods > 10 && missedPeriods > 3, paidPeriods + " paid, " + missedPeriods + " missed node-periods");
         assertEquals(k.state().expectedSupply(), k.state().supply());
+        // the contracts' entries round-trip: a state read back from its entries has the same entries (so the same app hash)
+        java.util.Map<String, byte[]> entries = k.state().entries();
+        assertTrue(entries.keySet().stream().anyMatch(x -> x.startsWith("contract/")) && entries.containsKey("price/value")
+                && entries.keySet().stream().anyMatch(x -> x.startsWith("rate-change/")));
+        java.util.Map<String, byte[]> again = LedgerState.fromEntries(entries, k.state().height()).entries();
+        assertEquals(entries.keySet(), again.keySet());
+        entries.forEach((key, v) -> org.junit.jupiter.api.Assertions.assertArrayEquals(v, again.get(key), key));
+        assertEquals(java.util.HexFormat.of().formatHex(LedgerState.appHash(entries)),
+                java.util.HexFormat.of().formatHex(LedgerState.appHash(again)));
     }
 
     private static BigInteger paidSoFar(LedgerState s, List<Identity> nodes, long p) {
