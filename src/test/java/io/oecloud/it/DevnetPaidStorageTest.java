@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Issue 25 on bin/oe devnet, the payer's side: an upload through node 0's API buys the object's
  * storage contract from node 0's account (the answer says what it costs a period and through when
  * it is paid), the chain holds it with exactly cost x periods in escrow and names the nodes that
- * hold the object's blocks; oe contracts lists it; deleting the object ends it and refunds exactly
+ * hold the object's blocks; oe contracts lists it; oe renew extends it; deleting the object ends it and refunds exactly
  * the paid periods after the current one, by the ledger's rule.
  */
 @Timeout(420)
@@ -97,7 +97,7 @@ class DevnetPaidStorageTest {
         // the chain holds it: paid periods [p+1, p+1+PERIODS), cost x PERIODS put in escrow by its create_contract
         JsonNode c = get(api0, null, "/v1/chain/contract/" + cid + "?payer=" + payer);
         long start = c.path("start").asLong();
-        long end = c.path("end").asLong();
+        long end = c.path("end").asLong(); // changed by the renewal below
         assertEquals(PERIODS, end - start, c.toString());
         assertEquals(cost.toString(), c.path("costPerPeriod").asText());
         assertEquals(start + PERIODS - 1, bought.path("paidThrough").asLong());
@@ -129,6 +129,16 @@ class DevnetPaidStorageTest {
         assertEquals(0, list.code(), list.err());
         assertTrue(list.out().contains(cid), list.out());
 
+        // oe renew adds periods after its end, at the current price
+        OeLauncherTest.Run renew = OeLauncherTest.oe(Map.of(), "renew", cid, "--periods", "5", "--api", api0.substring("http://".length()),
+                "--token-file", nodes.get(0).get("apiToken").asText());
+        assertEquals(0, renew.code(), renew.err());
+        JsonNode renewed = get(api0, null, "/v1/chain/contract/" + cid + "?payer=" + payer);
+        assertEquals(end + 5, renewed.path("end").asLong(), renewed.toString());
+        assertTrue(renew.out().contains("paid through period " + (end + 4)), renew.out());
+        end = renewed.path("end").asLong();
+        BigInteger renewedCost = new BigInteger(renewed.path("terms").get(renewed.path("terms").size() - 1).path("cost").asText());
+
         // deleting it ends the contract: every paid period after the current one comes back
         HttpResponse<String> rm = http.send(HttpRequest.newBuilder(URI.create(api0 + "/v1/objects/" + cid))
                 .header("Authorization", "Bearer " + token0).timeout(Duration.ofMinutes(2)).DELETE().build(),
@@ -138,7 +148,14 @@ class DevnetPaidStorageTest {
         JsonNode endTx = sent(api0, payer).stream().filter(t -> "end_contract".equals(t.path("kind").asText())).findFirst().orElseThrow();
         assertEquals(0, endTx.path("code").asInt(), endTx.toString());
         long q = endTx.path("height").asLong() / periodBlocks;
-        BigInteger refund = cost.multiply(BigInteger.valueOf(end - Math.max(start, q + 1)));
+        BigInteger refund = BigInteger.ZERO;
+        for (JsonNode t : renewed.path("terms")) { // each term's periods after q, at its own cost
+            long from = Math.max(t.path("start").asLong(), q + 1);
+            if (t.path("end").asLong() > from) {
+                refund = refund.add(new BigInteger(t.path("cost").asText()).multiply(BigInteger.valueOf(t.path("end").asLong() - from)));
+            }
+        }
+        assertEquals(cost, renewedCost, "the price did not change on the devnet (no node's ask moved it)");
         assertEquals(refund.toString(), ended.path("refund").asText(), rm.body());
         assertTrue(refund.signum() > 0);
         JsonNode after = get(api0, null, "/v1/chain/contract/" + cid + "?payer=" + payer);

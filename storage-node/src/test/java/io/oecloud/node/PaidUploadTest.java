@@ -296,6 +296,17 @@ class PaidUploadTest {
         assertTrue(rm.out().contains("contract ended: " + passes(refund.toString()) + " passes (" + refund + " base units) refunded"), rm.out());
         assertTrue(chain.balance(node.p2p.host.peerId().toString()).compareTo(before) > 0, "the refund is more than the fee");
 
+        // an account that cannot pay: the upload is refused with the reason, 402
+        io.oecloud.node.api.NodeApiServer poorApi = new io.oecloud.node.api.NodeApiServer(node.p2p.service(() -> { }), node.objects,
+                ApiAccessTest.access(), io.oecloud.node.api.NodeApiServer.Limits.defaults()).withStatus(node)
+                .withPayer(buyer(node, poor(), Duration.ofSeconds(20)), java.util.Map::of).start(new java.net.InetSocketAddress("127.0.0.1", 0));
+        closing.add(poorApi);
+        DhtCommandsTest.Result refused = DhtCommandsTest.oe("put", file.toString(), "--days", "3650", "--api",
+                "127.0.0.1:" + poorApi.address().getPort(), "--token-file", token);
+        assertEquals(1, refused.code(), refused.out());
+        assertTrue(refused.err().contains("not enough"), refused.err());
+        assertEquals("", refused.out(), "no CID for an upload that was not paid for");
+
         DhtCommandsTest.Result status = DhtCommandsTest.oe("status", "--api", apiAddr, "--token-file", token);
         assertEquals(0, status.code(), status.err());
         assertTrue(status.out().contains("paidStorage.paying"), status.out());
