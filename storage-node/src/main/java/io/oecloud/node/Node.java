@@ -156,7 +156,7 @@ public final class Node implements AutoCloseable {
         java.util.function.Supplier<Map<String, Object>> audits = link == null ? null
                 : startAudits(roles, config, storage, link, endpoints.rpc(), Ledger.address(id.publicKey()));
         // Paid storage, the payer side (with the holder side: the same setting): uploads buy contracts from this node's account.
-        Paying paying = holder == null ? null : startPaying(roles, storage, link, endpoints.rpc(), id);
+        Paying paying = holder == null ? null : startPaying(roles, config, storage, link, endpoints.rpc(), id);
         NodeApiServer.StatusSource status = link == null ? storage : new WithChain(storage, link, proving, records, audits, holder);
         NodeApiServer server = roles.start("API", () -> {
             NodeApiServer s = new NodeApiServer(p2p.service(() -> { }), storage.objects, access, apiLimits).withStatus(status);
@@ -191,10 +191,12 @@ public final class Node implements AutoCloseable {
     /**
      * The payer side (io.oecloud.node.paying): a {@link io.oecloud.node.paying.ContractBuyer} whose
      * receipts come over the shard protocol (this node's own signed locally), told by repair when it
-     * moved blocks; the paid-storage figures of the status. (This node's shard server signs others'
+     * moved blocks; a {@link io.oecloud.node.paying.ContractKeeper} that repairs the paid objects from
+     * this node at the repair interval; the paid-storage figures of the status. (This node's shard server signs others'
      * receipts through the holder side, {@link io.oecloud.node.contracts.HolderSide}.)
      */
-    private static Paying startPaying(Roles roles, StorageNode storage, ChainLink link, List<InetSocketAddress> rpc, Identity id)
+    private static Paying startPaying(Roles roles, NodeConfig config, StorageNode storage, ChainLink link, List<InetSocketAddress> rpc,
+                                      Identity id)
             throws Exception {
         java.util.function.Function<String, io.oecloud.node.shard.Receipts> signer = chainId -> new io.oecloud.node.shard.Receipts(
                 storage.store, id, chainId, new io.oecloud.node.contracts.ManifestBlocks(storage.store, storage.shards, 30_000));
@@ -204,6 +206,8 @@ public final class Node implements AutoCloseable {
                 io.oecloud.node.paying.PayerChain.over(rpc, CHAIN_DEADLINE_MILLIS), io.oecloud.node.paying.PayerAccount.of(link.client()),
                 receipts, id.publicKey(), RECEIPT_DEADLINE, storage.metrics));
         storage.onRepairPlaced(buyer);
+        roles.start("contract keeper", () -> new io.oecloud.node.paying.ContractKeeper(buyer, storage::repairPaid, storage.metrics)
+                .start(config.upkeep().repair()));
         io.oecloud.node.paying.PaidStorageView view = roles.start("paid storage view", () -> new io.oecloud.node.paying.PaidStorageView(
                 io.oecloud.node.paying.PayerChain.over(rpc, CHAIN_DEADLINE_MILLIS), Ledger.address(id.publicKey()), InstantSource.system(),
                 storage.metrics).start(PAID_STORAGE_REFRESH));

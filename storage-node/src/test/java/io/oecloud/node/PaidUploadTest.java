@@ -313,7 +313,7 @@ class PaidUploadTest {
     }
 
     @Test
-    void repairOnANewHolder_movesTheShare_fromTheLostHolder_toTheNewOne() throws Exception {
+    void theKeeperRepairsAPaidObject_fromThePayersNode_andTheShareMoves_fromTheLostHolderToTheNewOne() throws Exception {
         StorageNode payer = net.get(0);
         ContractBuyer buyer = buyer(payer, payer.p2p.host.identity(), Duration.ofSeconds(5));
         chain.runTo(25);
@@ -348,9 +348,13 @@ class PaidUploadTest {
         String lost = victim.p2p.host.peerId().toString();
         net.kill(net.indexOf(victim));
 
-        // the payer's node repairs its object; repair tells the buyer, which moves the share on chain
-        io.oecloud.node.object.RepairService repair = new io.oecloud.node.object.RepairService(payer.objects, 1).onPlaced(buyer);
-        repair.catchUp(cid, new io.oecloud.node.object.RepairService.Shortfall(Set.of(0), false));
+        // the payer's node looks after what it pays for (ContractKeeper): it repairs the object itself, so the
+        // rebuilt shard is pinned by its key; repair tells the buyer, which moves the share on chain
+        payer.onRepairPlaced(buyer);
+        io.oecloud.node.paying.ContractKeeper keeper = new io.oecloud.node.paying.ContractKeeper(buyer, payer::repairPaid, metrics);
+        closing.add(keeper);
+        keeper.runOnce();
+        assertEquals(1, metrics.counter("oe_contract_keeper_objects").count(), "one paid object looked after");
         String added = fresh.p2p.host.peerId().toString();
         JsonNode c = null;
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
