@@ -238,12 +238,7 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
         }
         long periods = terms.toPeriods(periodBlocks, pace.blockMillis());
         Set<PeerId> holders = holdersOf(manifest, copies);
-        Set<String> active;
-        try {
-            active = chain.activeStorageNodes();
-        } catch (IOException e) {
-            throw unavailable("reading the storage nodes", e);
-        }
+        Set<String> active = activeAmong(holders);
         // Only registered, active storage nodes can be paid (the ledger refuses a receipt of any
         // other): the rest are not asked, and count as holders that gave no receipt.
         Set<PeerId> payable = new LinkedHashSet<>();
@@ -463,6 +458,33 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
         LOG.log(System.Logger.Level.INFO, "contract of {0}: removed {1}, new receipts from {2}", cid, ms.getRemoveList(),
                 ms.getReceiptsList().stream().map(Receipt::getHolder).toList());
         return true;
+    }
+
+    /**
+     * The chain's active storage nodes, read again every second for up to {@code receiptDeadline}
+     * while some of {@code holders} are not among them yet (a node just started registers within
+     * seconds: a devnet's first uploads must not leave its holders unpaid for that).
+     */
+    private Set<String> activeAmong(Set<PeerId> holders) throws ObjectException {
+        long until = System.nanoTime() + receiptDeadline.toNanos();
+        while (true) {
+            Set<String> active;
+            try {
+                active = chain.activeStorageNodes();
+            } catch (IOException e) {
+                throw unavailable("reading the storage nodes", e);
+            }
+            boolean all = holders.stream().allMatch(p -> active.contains(p.toString()));
+            if (all || System.nanoTime() - until > 0) {
+                return active;
+            }
+            try {
+                Thread.sleep(1_000); // a poll with a deadline: registrations come with blocks
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return active;
+            }
+        }
     }
 
     /** The nodes that hold blocks of the object: its shards' holders and its manifest's copies. */
