@@ -29,7 +29,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -44,9 +43,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * at once for a receipt of the object's blocks it holds pinned by this node's key, for the current
  * period (only those the chain lists as active storage nodes: no other can be paid); those that
  * answer within {@code receiptDeadline} form the certificate. The contract
- * covers the holders that answered. One that did not is not paid: it drops the blocks after its
- * grace (nothing covers them), and repair then rebuilds them elsewhere and moves the share to the
- * new holder ({@link #placed}). Before sending, the cost is checked against the account's balance so
+ * covers the holders that answered. One that did not is asked again every few seconds for a minute
+ * and added when it signs (a node that had not registered yet, or was restarting); failing that it
+ * is not paid: it drops the blocks after its grace (nothing covers them), and repair then rebuilds
+ * them elsewhere and moves the share to the new holder ({@link #placed}, {@link ContractKeeper}). Before sending, the cost is checked against the account's balance so
  * an account that cannot pay is told so at once; the ledger stays the judge. A refusal fails the
  * upload with {@link ObjectException.Code#PAYMENT_REQUIRED} and the chain's words, and the upload's
  * blocks are taken back: nothing unpaid is acknowledged.
@@ -145,7 +145,7 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
     private final PayerAccount account;
     private final Receipts receipts;
     private final Duration receiptDeadline;
-    private final ExecutorService moves = Executors.newSingleThreadExecutor(r -> {
+    private final java.util.concurrent.ScheduledExecutorService moves = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "oe-contract-moves");
         t.setDaemon(true);
         return t;
@@ -272,8 +272,11 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
         bought.increment();
         escrowPaid.increment(escrow.doubleValue());
         if (!unanswered.isEmpty()) {
-            LOG.log(System.Logger.Level.INFO, "the contract of {0} covers {1} of its {2} holders; {3} gave no receipt: they drop their"
-                    + " blocks after the grace and repair moves them", cid, got.size(), holders.size(), unanswered);
+            LOG.log(System.Logger.Level.INFO, "the contract of {0} covers {1} of its {2} holders; {3} gave no receipt: they are asked"
+                    + " again for a while (LATE_TRIES), and failing that drop their blocks after the grace and repair moves them",
+                    cid, got.size(), holders.size(), unanswered);
+            List<PeerId> late = holders.stream().filter(p -> !got.containsKey(p)).toList();
+            moves.schedule(() -> askLate(object, late, LATE_TRIES), LATE_EVERY.toMillis(), TimeUnit.MILLISECONDS);
         }
         return readBack(cid, periods, unanswered, periodBlocks, pace,
                 new PayerChain.Contract(cid, payer(), bytes, price.period() + 1, price.period() + 1 + periods, cost, escrow,
@@ -397,6 +400,47 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
                 LOG.log(System.Logger.Level.WARNING, "moving the contract shares of {0} after repair failed: {1}", object, e.getMessage());
             }
         });
+    }
+
+    /** Times a holder that gave no receipt at upload is asked again, {@link #LATE_EVERY} apart (a minute in all). */
+    static final int LATE_TRIES = 12;
+    static final Duration LATE_EVERY = Duration.ofSeconds(5);
+
+    /**
+     * Asks holders that gave no receipt at upload (not registered yet, slow, restarting) again, and
+     * adds those that now sign to the contract ({@code MoveShares} with their receipts), before their
+     * grace for blocks without a contract runs out; tries {@code tries} times.
+     */
+    private void askLate(Cid object, List<PeerId> late, int tries) {
+        List<PeerId> still = late;
+        try {
+            PayerChain.Contract c = chain.contract(object.toString(), payer());
+            if (c == null || c.end() <= price().period() + 1) {
+                return;
+            }
+            Set<String> active = chain.activeStorageNodes();
+            Set<PeerId> ask = new LinkedHashSet<>();
+            for (PeerId p : late) {
+                if (active.contains(p.toString())) {
+                    ask.add(p);
+                }
+            }
+            Map<PeerId, Receipt> got = ask.isEmpty() ? Map.of() : gather(ask, object, price().period());
+            if (!got.isEmpty()) {
+                MoveShares.Builder ms = MoveShares.newBuilder().setObject(ByteString.copyFrom(object.toBytes()));
+                got.values().forEach(ms::addReceipts);
+                send(TxBody.newBuilder().setMoveShares(ms), "adding late holders to the contract of " + object);
+                moved.increment();
+                LOG.log(System.Logger.Level.INFO, "contract of {0}: late receipts from {1} added", object, got.keySet());
+            }
+            still = late.stream().filter(p -> !got.containsKey(p)).toList();
+        } catch (IOException | ObjectException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "asking the late holders of {0} failed: {1}", object, e.getMessage());
+        }
+        if (!still.isEmpty() && tries > 1) {
+            List<PeerId> next = still;
+            moves.schedule(() -> askLate(object, next, tries - 1), LATE_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+        }
     }
 
     /**
