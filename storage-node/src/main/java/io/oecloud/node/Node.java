@@ -155,11 +155,16 @@ public final class Node implements AutoCloseable {
         });
         java.util.function.Supplier<Map<String, Object>> audits = link == null ? null
                 : startAudits(roles, config, storage, link, endpoints.rpc(), Ledger.address(id.publicKey()));
+        // Paid storage, the payer side (with the holder side: the same setting): uploads buy contracts from this node's account.
+        Paying paying = holder == null ? null : startPaying(roles, config, storage, link, endpoints.rpc(), id);
         NodeApiServer.StatusSource status = link == null ? storage : new WithChain(storage, link, proving, records, audits, holder);
         NodeApiServer server = roles.start("API", () -> {
             NodeApiServer s = new NodeApiServer(p2p.service(() -> { }), storage.objects, access, apiLimits).withStatus(status);
             if (chainNode != null) {
                 s.withChain(chainNode.rpc(), chainNode.app());
+            }
+            if (paying != null) {
+                s.withPayer(paying.buyer(), paying.view()::status);
             }
             s.start(apiAddr);
             return s;
@@ -173,6 +178,40 @@ public final class Node implements AutoCloseable {
         });
         report(config, dataDir, id, storage, chainNode, bound, apiFile, out, err);
         return new Node(roles);
+    }
+
+    /** The payer side's parts: the buyer of contracts and the paid-storage view of the status. */
+    private record Paying(io.oecloud.node.paying.ContractBuyer buyer, io.oecloud.node.paying.PaidStorageView view) {}
+
+    /** How long an upload waits for its holders' receipts before it buys the contract with those it has. */
+    private static final Duration RECEIPT_DEADLINE = Duration.ofSeconds(20);
+    /** How often the status's paid-storage figures are read from the chain. */
+    private static final Duration PAID_STORAGE_REFRESH = Duration.ofSeconds(10);
+
+    /**
+     * The payer side (io.oecloud.node.paying): a {@link io.oecloud.node.paying.ContractBuyer} whose
+     * receipts come over the shard protocol (this node's own signed locally), told by repair when it
+     * moved blocks; a {@link io.oecloud.node.paying.ContractKeeper} that repairs the paid objects from
+     * this node at the repair interval; the paid-storage figures of the status. (This node's shard server signs others'
+     * receipts through the holder side, {@link io.oecloud.node.contracts.HolderSide}.)
+     */
+    private static Paying startPaying(Roles roles, NodeConfig config, StorageNode storage, ChainLink link, List<InetSocketAddress> rpc,
+                                      Identity id)
+            throws Exception {
+        java.util.function.Function<String, io.oecloud.node.shard.Receipts> signer = chainId -> new io.oecloud.node.shard.Receipts(
+                storage.store, id, chainId, new io.oecloud.node.contracts.ManifestBlocks(storage.store, storage.shards, 30_000));
+        io.oecloud.node.paying.NodeReceipts receipts = new io.oecloud.node.paying.NodeReceipts(storage.p2p.host.peerId(), storage.shards,
+                link.client()::chainId, signer, storage.io);
+        io.oecloud.node.paying.ContractBuyer buyer = roles.start("contract buyer", () -> new io.oecloud.node.paying.ContractBuyer(
+                io.oecloud.node.paying.PayerChain.over(rpc, CHAIN_DEADLINE_MILLIS), io.oecloud.node.paying.PayerAccount.of(link.client()),
+                receipts, id.publicKey(), RECEIPT_DEADLINE, storage.metrics));
+        storage.onRepairPlaced(buyer);
+        roles.start("contract keeper", () -> new io.oecloud.node.paying.ContractKeeper(buyer, storage::repairPaid, storage.metrics)
+                .start(config.upkeep().repair()));
+        io.oecloud.node.paying.PaidStorageView view = roles.start("paid storage view", () -> new io.oecloud.node.paying.PaidStorageView(
+                io.oecloud.node.paying.PayerChain.over(rpc, CHAIN_DEADLINE_MILLIS), Ledger.address(id.publicKey()), InstantSource.system(),
+                storage.metrics).start(PAID_STORAGE_REFRESH));
+        return new Paying(buyer, view);
     }
 
     /**

@@ -212,6 +212,30 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
         }
     }
 
+    /**
+     * Repairs an object this node pays for, from this node whatever its distance to the keys (the
+     * payer side's {@link io.oecloud.node.paying.ContractKeeper}): every segment short enough to
+     * repair, and the manifest's copies. Nothing when this node holds no pinned copy of its manifest.
+     */
+    void repairPaid(Cid cid) throws StoreException, io.oecloud.node.object.ObjectException {
+        if (store.metadata(cid) == null) {
+            return;
+        }
+        int segments = Manifests.parse(store.get(cid)).manifest().getSegmentsCount();
+        java.util.Set<Integer> all = new java.util.HashSet<>();
+        for (int i = 0; i < segments; i++) {
+            all.add(i);
+        }
+        synchronized (upkeepLock) {
+            repair.catchUp(cid, new io.oecloud.node.object.RepairService.Shortfall(all, true));
+        }
+    }
+
+    /** Tells {@code l} whenever repair placed rebuilt blocks on new holders (the payer side moves its contracts' shares). */
+    void onRepairPlaced(io.oecloud.node.object.RepairListener l) {
+        repair.onPlaced(l);
+    }
+
     private void repair() {
         try {
             synchronized (upkeepLock) {

@@ -26,13 +26,20 @@ final class DirectoryHandler {
     static final int MAX_DIRECTORY_BODY = 32 << 20;
 
     private final ObjectStore objects;
+    private final io.oecloud.node.paying.ContractBuyer buyer;
 
-    DirectoryHandler(ObjectStore objects) {
+    DirectoryHandler(ObjectStore objects, io.oecloud.node.paying.ContractBuyer buyer) {
         this.objects = objects;
+        this.buyer = buyer;
     }
 
-    /** Stores the listing in {@code body} (read, not released: the caller owns it). */
-    void put(ChannelHandlerContext ctx, ByteBuf body, boolean keepAlive) {
+    /**
+     * Stores the listing in {@code body} (read, not released: the caller owns it). On a node that
+     * pays, the directory's manifest gets a contract of its own, for {@code terms}: it is a block
+     * the holders keep only while a contract covers it, like any other (its entries' objects have
+     * theirs from their uploads).
+     */
+    void put(ChannelHandlerContext ctx, ByteBuf body, boolean keepAlive, io.oecloud.node.paying.Terms terms) {
         try {
             JsonNode doc;
             try {
@@ -62,8 +69,10 @@ final class DirectoryHandler {
                     return;
                 }
             }
-            Cid cid = objects.putDirectory(entries);
-            Answers.json(ctx, HttpResponseStatus.CREATED, Map.of("cid", cid.toString()), keepAlive);
+            java.util.concurrent.atomic.AtomicReference<io.oecloud.node.paying.ContractBuyer.Bought> contract =
+                    new java.util.concurrent.atomic.AtomicReference<>();
+            Cid cid = objects.putDirectory(entries, buyer == null ? io.oecloud.node.object.StoredHook.NONE : buyer.hook(terms, contract));
+            Answers.json(ctx, HttpResponseStatus.CREATED, UploadHandler.answer(cid, contract.get()), keepAlive);
         } catch (ObjectException e) {
             Answers.refused(ctx, e, keepAlive);
         } catch (RuntimeException e) {

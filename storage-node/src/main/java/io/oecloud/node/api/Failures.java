@@ -26,7 +26,8 @@ final class Failures {
     static HttpResponseStatus status(ObjectException.Code code) {
         return switch (code) {
             case NOT_FOUND -> HttpResponseStatus.NOT_FOUND;
-            case NOT_ENOUGH_SHARDS, PLACEMENT_FAILED, BUSY -> HttpResponseStatus.SERVICE_UNAVAILABLE;
+            case NOT_ENOUGH_SHARDS, PLACEMENT_FAILED, BUSY, CHAIN_UNAVAILABLE -> HttpResponseStatus.SERVICE_UNAVAILABLE;
+            case PAYMENT_REQUIRED -> HttpResponseStatus.PAYMENT_REQUIRED;
             case BAD_RANGE -> HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE;
             case CORRUPT -> HttpResponseStatus.BAD_GATEWAY;
             case NOT_OWNER -> HttpResponseStatus.FORBIDDEN;

@@ -37,7 +37,8 @@ import java.util.function.Supplier;
  *                        request at a time; nosniff and CSP sandbox on every answer
  *   ObjectsHttpHandler   /v1/objects, /v1/directories, /v1/health: bodies streamed, work on virtual threads
  *   HttpObjectAggregator the other routes' bodies, at most 64 KiB
- *   JsonRoutesHandler    the routes of DhtRoutes, StatusRoutes (with a StatusSource), chain-bridge's ChainRoutes (on a super-node)
+ *   JsonRoutesHandler    the routes of DhtRoutes, StatusRoutes (with a StatusSource), ContractRoutes (with a payer),
+ *                        chain-bridge's ChainRoutes (on a super-node)
  * </pre>
  */
 public final class NodeApiServer implements AutoCloseable {
@@ -116,6 +117,8 @@ public final class NodeApiServer implements AutoCloseable {
     private final ExecutorService work;
     private StatusSource status;
     private ChainRoutes chain;
+    private io.oecloud.node.paying.ContractBuyer buyer;
+    private java.util.function.Supplier<Map<String, Object>> paidStorage;
     private HttpServer server;
 
     /** The identity, ping and DHT routes only. */
@@ -145,6 +148,17 @@ public final class NodeApiServer implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Pays for what is stored from this node's account ({@code buyer}: uploads buy contracts,
+     * deletes end them, /v1/contracts lists and renews them), and shows {@code paidStorage} (the
+     * contracts paid and held, earnings, collateral) under "paidStorage" in /v1/status.
+     */
+    public NodeApiServer withPayer(io.oecloud.node.paying.ContractBuyer buyer, java.util.function.Supplier<Map<String, Object>> paidStorage) {
+        this.buyer = buyer;
+        this.paidStorage = paidStorage;
+        return this;
+    }
+
     /** Serves /v1/status, /metrics and /v1/repair from {@code s}. */
     public NodeApiServer withStatus(StatusSource s) {
         this.status = s;
@@ -171,8 +185,11 @@ public final class NodeApiServer implements AutoCloseable {
         Router<Route> router = new Router<>();
         new DhtRoutes(ops).addTo(router);
         if (status != null) {
-            new StatusRoutes(status, limits.repairEvery(), work).addTo(router);
+            new StatusRoutes(status, limits.repairEvery(), work, paidStorage).addTo(router);
             UiRoutes.addTo(router);
+        }
+        if (buyer != null) {
+            new ContractRoutes(buyer, work).addTo(router);
         }
         if (chain != null) {
             chain.addTo(router);
@@ -184,7 +201,7 @@ public final class NodeApiServer implements AutoCloseable {
     void addHandlers(ChannelPipeline p, HeadDeadline headDeadline, Supplier<ApiAccess.Hosts> hosts, Router<Route> router) {
         p.addLast(new ApiGate(access, hosts, limits.bodySilence(), headDeadline));
         if (objects != null) {
-            p.addLast(new ObjectsHttpHandler(objects, work, uploads, buffered, limits.bodySilence()));
+            p.addLast(new ObjectsHttpHandler(objects, work, uploads, buffered, limits.bodySilence(), buyer));
         }
         p.addLast(new HttpObjectAggregator(MAX_BODY)).addLast(new JsonRoutesHandler(router, chain != null, DEADLINE_SECONDS));
     }

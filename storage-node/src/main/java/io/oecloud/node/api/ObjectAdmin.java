@@ -17,15 +17,18 @@ import java.util.Map;
  * What this node holds for its owner, answered as JSON on a work thread:
  * <pre>
  *   GET    /v1/objects          the objects uploaded through this node -> {"objects": [...]}
- *   DELETE /v1/objects/{cid}    unpin (this node's key must be the owner) -> {"cid", "unpinned"}
+ *   DELETE /v1/objects/{cid}    unpin (this node's key must be the owner) -> {"cid", "unpinned"}; on a node that
+ *                               pays, its contract ends first -> {"cid", "unpinned", "contract": {"refund", "paidThrough"}}
  *   GET    /v1/health/{cid}     healthy shards per segment (HAS probes) -> {"k", "m", "weakest", "healthy": [...]}
  * </pre>
  */
 final class ObjectAdmin {
     private final ObjectStore objects;
+    private final io.oecloud.node.paying.ContractBuyer buyer;
 
-    ObjectAdmin(ObjectStore objects) {
+    ObjectAdmin(ObjectStore objects, io.oecloud.node.paying.ContractBuyer buyer) {
         this.objects = objects;
+        this.buyer = buyer;
     }
 
     void list(ChannelHandlerContext ctx, boolean keepAlive) {
@@ -48,7 +51,28 @@ final class ObjectAdmin {
     }
 
     void unpin(ChannelHandlerContext ctx, String cidText, boolean keepAlive) {
-        byCid(ctx, cidText, keepAlive, cid -> Map.of("cid", cid.toString(), "unpinned", objects.unpin(cid)));
+        byCid(ctx, cidText, keepAlive, cid -> {
+            // The contract ends first: an unpinned object whose contract could not be ended would
+            // keep paying holders for blocks they are about to drop. Ended, the unpin follows; an
+            // object already unpinned here whose contract was still running counts as deleted.
+            io.oecloud.node.paying.ContractBuyer.Ended ended = buyer == null ? null : buyer.end(cid);
+            int unpinned;
+            try {
+                unpinned = objects.unpin(cid);
+            } catch (ObjectException e) {
+                if (ended == null || e.code() != ObjectException.Code.NOT_FOUND) {
+                    throw e;
+                }
+                unpinned = 0;
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("cid", cid.toString());
+            m.put("unpinned", unpinned);
+            if (ended != null) {
+                m.put("contract", ended.toMap());
+            }
+            return m;
+        });
     }
 
     void health(ChannelHandlerContext ctx, String cidText, boolean keepAlive) {

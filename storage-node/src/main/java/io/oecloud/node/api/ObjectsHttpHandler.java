@@ -69,14 +69,21 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
     private BodyStream upload; // non-null while a POST body streams in
     private ByteBuf directory; // non-null while a POST /v1/directories body comes in
     private boolean directoryKeepAlive;
+    private io.oecloud.node.paying.Terms directoryTerms;
 
     ObjectsHttpHandler(ObjectStore objects, Executor work, UploadLimits uploads, BodyBudget buffered, java.time.Duration bodySilence) {
+        this(objects, work, uploads, buffered, bodySilence, null);
+    }
+
+    /** @param buyer pays for what is stored (a node with a chain link), or null */
+    ObjectsHttpHandler(ObjectStore objects, Executor work, UploadLimits uploads, BodyBudget buffered, java.time.Duration bodySilence,
+                       io.oecloud.node.paying.ContractBuyer buyer) {
         this.work = work;
         this.buffered = buffered;
-        this.uploads = new UploadHandler(objects, work, uploads, bodySilence.toMillis());
+        this.uploads = new UploadHandler(objects, work, uploads, bodySilence.toMillis(), buyer);
         this.downloads = new DownloadHandler(objects);
-        this.directories = new DirectoryHandler(objects);
-        this.admin = new ObjectAdmin(objects);
+        this.directories = new DirectoryHandler(objects, buyer);
+        this.admin = new ObjectAdmin(objects, buyer);
     }
 
     @Override
@@ -157,6 +164,12 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
 
     private void startDirectory(ChannelHandlerContext ctx, HttpRequest req, boolean keepAlive) {
         directoryKeepAlive = keepAlive;
+        try {
+            directoryTerms = UploadHandler.terms(new io.netty.handler.codec.http.QueryStringDecoder(req.uri()).parameters());
+        } catch (IllegalArgumentException e) {
+            Answers.error(ctx, HttpResponseStatus.BAD_REQUEST, e.getMessage() == null ? "the query is malformed" : e.getMessage(), false);
+            return;
+        }
         if (HttpUtil.getContentLength(req, 0L) > DirectoryHandler.MAX_DIRECTORY_BODY) {
             tooLarge(ctx);
             return;
@@ -190,9 +203,10 @@ final class ObjectsHttpHandler extends ChannelDuplexHandler {
             ByteBuf body = directory;
             directory = null;
             boolean keepAlive = directoryKeepAlive;
+            io.oecloud.node.paying.Terms terms = directoryTerms;
             work.execute(Answers.guarded(ctx, () -> {
                 try {
-                    directories.put(ctx, body, keepAlive);
+                    directories.put(ctx, body, keepAlive, terms);
                 } finally {
                     buffered.release(body.writerIndex());
                     body.release();

@@ -21,7 +21,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * The node's state and upkeep:
  * <pre>
- *   GET  /v1/status    shards, bytes used and capacity, connections, RS parameters
+ *   GET  /v1/status    shards, bytes used and capacity, connections, RS parameters; on a node with a chain
+ *                      link "paidStorage": contracts paid and held, bytes, earnings, collateral, penalties
  *   GET  /metrics      Prometheus (Micrometer): store, connections, DHT, JVM memory
  *   POST /v1/repair    scrub and repair now -> {"corrupt", "rebuilt"}
  * </pre>
@@ -32,15 +33,23 @@ final class StatusRoutes {
     private final Executor work;
     private final AtomicBoolean repairing = new AtomicBoolean();
     private volatile long lastRepairNanos = System.nanoTime() - Duration.ofDays(1).toNanos();
+    private final java.util.function.Supplier<Map<String, Object>> paidStorage;
 
     StatusRoutes(NodeApiServer.StatusSource status, Duration repairEvery, Executor work) {
+        this(status, repairEvery, work, null);
+    }
+
+    /** @param paidStorage the paid-storage view shown under "paidStorage" (answered from memory), or null */
+    StatusRoutes(NodeApiServer.StatusSource status, Duration repairEvery, Executor work,
+                 java.util.function.Supplier<Map<String, Object>> paidStorage) {
+        this.paidStorage = paidStorage;
         this.status = status;
         this.repairEvery = repairEvery;
         this.work = work;
     }
 
     void addTo(Router<Route> router) {
-        router.add(HttpMethod.GET, "/v1/status", r -> CompletableFuture.completedFuture(Json.response(HttpResponseStatus.OK, status.status())))
+        router.add(HttpMethod.GET, "/v1/status", r -> CompletableFuture.completedFuture(Json.response(HttpResponseStatus.OK, statusNow())))
                 .add(HttpMethod.GET, "/metrics", r -> {
                     FullHttpResponse m = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
                             Unpooled.copiedBuffer(status.metrics(), StandardCharsets.UTF_8));
@@ -48,6 +57,16 @@ final class StatusRoutes {
                     return CompletableFuture.completedFuture(m);
                 })
                 .add(HttpMethod.POST, "/v1/repair", r -> repairNow());
+    }
+
+    private Map<String, Object> statusNow() {
+        Map<String, Object> m = status.status();
+        if (paidStorage == null) {
+            return m;
+        }
+        Map<String, Object> out = new java.util.LinkedHashMap<>(m);
+        out.put("paidStorage", paidStorage.get());
+        return out;
     }
 
     /**

@@ -12,6 +12,9 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.oecloud.http.Json;
 import io.oecloud.node.object.ObjectException;
 import io.oecloud.node.object.ObjectStore;
+import io.oecloud.node.object.StoredHook;
+import io.oecloud.node.paying.ContractBuyer;
+import io.oecloud.node.paying.Terms;
 import io.oecloud.proofs.Cid;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -28,6 +31,11 @@ import java.util.function.Consumer;
  * Retry-After), a malformed query (400). A body that never ends stores nothing and is answered
  * as its {@link BodyStream.Aborted} says. Shared by the connections; the upload itself runs on
  * {@code work}.
+ *
+ * <p>On a node that pays for storage (a {@link ContractBuyer}: a node with a chain link), the upload
+ * buys the object's contract before it is acknowledged, for {@code ?periods=N} or {@code ?days=D}
+ * ({@link Terms#DEFAULT} when neither), and the answer carries it: 201 {"cid", "contract": {...}}.
+ * When the account cannot pay the answer is 402 with the chain's reason, and nothing is kept.
  */
 final class UploadHandler {
     static final long MAX_OBJECT = 1L << 40;
@@ -36,8 +44,10 @@ final class UploadHandler {
     private final Executor work;
     private final UploadLimits uploads;
     private final long silenceMillis;
+    private final ContractBuyer buyer;
 
-    UploadHandler(ObjectStore objects, Executor work, UploadLimits uploads, long silenceMillis) {
+    UploadHandler(ObjectStore objects, Executor work, UploadLimits uploads, long silenceMillis, ContractBuyer buyer) {
+        this.buyer = buyer;
         this.objects = objects;
         this.work = work;
         this.uploads = uploads;
@@ -65,11 +75,21 @@ final class UploadHandler {
         }
         String type = MediaTypes.servedType(req.headers().get(HttpHeaderNames.CONTENT_TYPE));
         List<String> enc;
+        Map<String, List<String>> query;
         try {
-            enc = new QueryStringDecoder(req.uri()).parameters().getOrDefault("encrypt", List.of());
+            query = new QueryStringDecoder(req.uri()).parameters();
+            enc = query.getOrDefault("encrypt", List.of());
         } catch (IllegalArgumentException e) {
             uploads.release(client);
             Answers.error(ctx, HttpResponseStatus.BAD_REQUEST, "the query has malformed percent-encoding", false);
+            return null;
+        }
+        Terms terms;
+        try {
+            terms = terms(query);
+        } catch (IllegalArgumentException e) {
+            uploads.release(client);
+            Answers.error(ctx, HttpResponseStatus.BAD_REQUEST, e.getMessage(), false);
             return null;
         }
         boolean encrypt = enc.contains("true") || "true".equalsIgnoreCase(req.headers().get("X-OE-Encrypt"));
@@ -81,9 +101,11 @@ final class UploadHandler {
         boolean keepAlive = HttpUtil.isKeepAlive(req);
         work.execute(() -> {
             try {
-                Cid cid = objects.upload(body, type, encrypt);
+                java.util.concurrent.atomic.AtomicReference<ContractBuyer.Bought> contract = new java.util.concurrent.atomic.AtomicReference<>();
+                StoredHook hook = buyer == null ? StoredHook.NONE : buyer.hook(terms, contract);
+                Cid cid = objects.upload(body, type, encrypt, hook);
                 body.drain();
-                Answers.json(ctx, HttpResponseStatus.CREATED, Map.of("cid", cid.toString()), keepAlive);
+                Answers.json(ctx, HttpResponseStatus.CREATED, answer(cid, contract.get()), keepAlive);
             } catch (Throwable t) { // never leave a client waiting for an answer that will not come
                 body.drain();
                 BodyStream.Aborted aborted = body.failure();
@@ -102,5 +124,25 @@ final class UploadHandler {
             }
         });
         return body;
+    }
+
+    /** The terms of {@code ?periods=N} or {@code ?days=D}; the default when neither. */
+    static Terms terms(Map<String, List<String>> query) {
+        List<String> p = query.getOrDefault("periods", List.of());
+        List<String> d = query.getOrDefault("days", List.of());
+        if (p.size() > 1 || d.size() > 1) {
+            throw new IllegalArgumentException("give periods or days once");
+        }
+        return Terms.parse(p.isEmpty() ? null : p.get(0), d.isEmpty() ? null : d.get(0));
+    }
+
+    /** {"cid"} and, when one was bought, {"contract"}. */
+    static Map<String, Object> answer(Cid cid, ContractBuyer.Bought contract) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("cid", cid.toString());
+        if (contract != null) {
+            m.put("contract", contract.toMap());
+        }
+        return m;
     }
 }

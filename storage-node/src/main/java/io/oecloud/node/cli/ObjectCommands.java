@@ -176,6 +176,22 @@ final class ObjectCommands {
         @Option(names = "--encrypt", description = "Encrypt the segments (AES-256-GCM); only this node can read the object back.")
         boolean encrypt;
 
+        @CommandLine.ArgGroup(exclusive = true)
+        Duration duration;
+
+        /** How long the storage is paid for (a node with a chain link pays from its account); 30 days when not given. */
+        static final class Duration {
+            @Option(names = "--periods", paramLabel = "N", description = "Pay for N chain periods.")
+            Long periods;
+
+            @Option(names = "--days", paramLabel = "D", description = "Pay for D days (default 30), converted with the chain's period length and block time.")
+            Long days;
+
+            String query() {
+                return periods != null ? "periods=" + periods : days != null ? "days=" + days : null;
+            }
+        }
+
         private int files;
         private int directories;
 
@@ -205,6 +221,7 @@ final class ObjectCommands {
                     }
                     cid = putFile(api, file, type);
                 }
+                err.flush();
                 spec.commandLine().getOut().println(cid);
                 return 0;
             } catch (IOException e) {
@@ -237,11 +254,13 @@ final class ObjectCommands {
                 entries.add(java.util.Map.of("name", c.getFileName().toString(), "cid", cid));
             }
             byte[] body = new ObjectMapper().writeValueAsBytes(java.util.Map.of("entries", entries));
-            ApiClient.Answer a = client.call(HttpMethod.POST, "/v1/directories", body).get(10, TimeUnit.MINUTES);
+            String q = duration == null ? null : duration.query();
+            ApiClient.Answer a = client.call(HttpMethod.POST, "/v1/directories" + (q == null ? "" : "?" + q), body).get(10, TimeUnit.MINUTES);
             if (a.status() != 201) {
                 throw new IOException(dir + ": " + client.errorOf(a));
             }
             var json = new ObjectMapper().readTree(a.body());
+            paid(dir + "/", json.path("contract"), err);
             directories++;
             return json.path("cid").asText();
         }
@@ -249,8 +268,9 @@ final class ObjectCommands {
         private String putFile(ApiEndpoint api, Path f, String mimeType) throws Exception {
             try (FileChannel fc = FileChannel.open(f, StandardOpenOption.READ)) {
                 long size = fc.size();
-                HttpRequest req = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST,
-                        encrypt ? "/v1/objects?encrypt=true" : "/v1/objects");
+                String q = duration == null ? null : duration.query();
+                String uri = "/v1/objects" + (encrypt ? "?encrypt=true" : "") + (q == null ? "" : (encrypt ? "&" : "?") + q);
+                HttpRequest req = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, uri);
                 String mime = mimeType != null ? mimeType : Files.probeContentType(f);
                 req.headers().set(HttpHeaderNames.CONTENT_TYPE, mime == null ? "application/octet-stream" : mime)
                         .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
@@ -273,8 +293,32 @@ final class ObjectCommands {
                 if (code != 201) {
                     throw new IOException(f + ": " + api.explain(code, json.path("error").asText("HTTP " + code)));
                 }
+                paid(f.toString(), json.path("contract"), spec.commandLine().getErr());
                 return json.path("cid").asText();
             }
+        }
+    }
+
+    /**
+     * What an upload's contract costs and how long it is paid, on stderr (stdout keeps the CID
+     * alone, for scripts): nothing when the node does not pay (no chain link).
+     */
+    static void paid(String what, com.fasterxml.jackson.databind.JsonNode c, PrintWriter err) {
+        if (c == null || c.isMissingNode() || c.isNull()) {
+            return;
+        }
+        String cost = ChainCommands.passes(c.path("costPerPeriod").asText("0"));
+        String until = c.path("paidUntil").isTextual() ? " (about " + c.path("paidUntil").asText() + ")" : "";
+        if (c.path("existing").asBoolean(false)) {
+            err.println(what + ": already paid for: " + cost + " a period, through period " + c.path("paidThrough").asLong() + until);
+            return;
+        }
+        err.println(what + ": " + c.path("bytes").asLong() + " bytes on " + c.path("holders").size() + " holders cost " + cost
+                + " a period; paid for " + c.path("periods").asLong() + " periods, through period " + c.path("paidThrough").asLong()
+                + until + "; " + ChainCommands.passes(c.path("escrow").asText("0")) + " in escrow");
+        if (c.path("unanswered").size() > 0) {
+            err.println(what + ": " + c.path("unanswered").size() + " holders gave no receipt and are not paid: they drop their"
+                    + " blocks after the grace, and repair rebuilds them on nodes that sign");
         }
     }
 
@@ -363,8 +407,15 @@ final class ObjectCommands {
                 spec.commandLine().getErr().println("oe rm: malformed CID '" + cid + "': " + e.getMessage());
                 return 1;
             }
-            return simple(spec, target, HttpMethod.DELETE, "/v1/objects/" + cid, doc ->
-                    spec.commandLine().getOut().println("unpinned " + doc.path("cid").asText() + " (" + doc.path("unpinned").asInt() + " pins removed)"));
+            return simple(spec, target, HttpMethod.DELETE, "/v1/objects/" + cid, doc -> {
+                PrintWriter out = spec.commandLine().getOut();
+                out.println("unpinned " + doc.path("cid").asText() + " (" + doc.path("unpinned").asInt() + " pins removed)");
+                var c = doc.path("contract");
+                if (!c.isMissingNode()) {
+                    out.println("contract ended: " + ChainCommands.passes(c.path("refund").asText("0")) + " refunded, paid through period "
+                            + c.path("paidThrough").asLong());
+                }
+            });
         }
     }
 
@@ -381,20 +432,28 @@ final class ObjectCommands {
         public Integer call() throws Exception {
             return simple(spec, target, HttpMethod.GET, "/v1/status", doc -> {
                 PrintWriter out = spec.commandLine().getOut();
-                doc.fields().forEachRemaining(e -> {
-                    if (e.getValue().isObject()) { // "chain": {"account", "balance", ...} as chain.account, chain.balance, ...
-                        e.getValue().fields().forEachRemaining(f -> out.printf("%-18s %s%n", e.getKey() + "." + f.getKey(),
-                                f.getValue().isValueNode() ? f.getValue().asText() : f.getValue().toString()));
-                    } else {
-                        out.printf("%-18s %s%n", e.getKey(), e.getValue().isValueNode() ? e.getValue().asText() : e.getValue().toString());
-                    }
-                });
+                flatten("", doc, out);
             });
         }
     }
 
+    /**
+     * {@code doc}'s fields one a line, nested objects by dotted names ("chain": {"account", ...} as
+     * chain.account, ...; "paidStorage": {"holding": {"bytes"}} as paidStorage.holding.bytes); arrays as JSON.
+     */
+    static void flatten(String prefix, com.fasterxml.jackson.databind.JsonNode doc, PrintWriter out) {
+        doc.fields().forEachRemaining(e -> {
+            String name = prefix + e.getKey();
+            if (e.getValue().isObject()) {
+                flatten(name + ".", e.getValue(), out);
+            } else {
+                out.printf("%-18s %s%n", name, e.getValue().isValueNode() ? e.getValue().asText() : e.getValue().toString());
+            }
+        });
+    }
+
     /** One JSON request to the node; non-2xx answers become "oe CMD: message". */
-    private static int simple(CommandLine.Model.CommandSpec spec, NodeChoice target, HttpMethod method, String uri,
+    static int simple(CommandLine.Model.CommandSpec spec, NodeChoice target, HttpMethod method, String uri,
                               java.util.function.Consumer<com.fasterxml.jackson.databind.JsonNode> show) {
         PrintWriter err = spec.commandLine().getErr();
         String name = spec.name();

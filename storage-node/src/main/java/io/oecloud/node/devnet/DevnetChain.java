@@ -25,18 +25,25 @@ import java.util.Map;
  * The devnet's OEChain: four super-nodes (devnet nodes 0-3) with one genesis, made once under
  * {@code D/chain} with {@code cometbft testnet} and reused on later starts. The genesis makes the
  * four super-nodes candidates (their peer IDs are the operators, 10,000 passes self-bonded each,
- * epochs of 20 blocks), funds their accounts, every other node's (1,000 passes each, for the
- * transactions of proofs of storage; only the nodes the devnet had when its chain was made) and a
- * devnet key, {@code D/wallet/devnet.key}
+ * epochs of 20 blocks), funds their accounts and every other node's ({@link #NODE_FUNDS} each:
+ * the fees of proofs of storage and the storage contracts its uploads buy; only the nodes the
+ * devnet had when its chain was made) and a devnet key, {@code D/wallet/devnet.key}
  * (unencrypted, for trying things), so passes can be sent and staked at once, and sets the
  * protocol's reserve.
  */
 final class DevnetChain {
     static final int SUPER_NODES = 4;
     static final String CHAIN_ID = "oe-devnet";
-    static final BigInteger SUPER_NODE_FUNDS = Amounts.PASS.multiply(BigInteger.valueOf(1_000));
-    /** Each storage node's that is not a super-node: its transactions (registration, proofs) cost fees. */
-    static final BigInteger NODE_FUNDS = Amounts.PASS.multiply(BigInteger.valueOf(1_000));
+    static final BigInteger SUPER_NODE_FUNDS = Amounts.PASS.multiply(BigInteger.valueOf(10_000));
+    /**
+     * Each storage node's that is not a super-node (a super-node's balance is the same): its
+     * transactions (registration, proofs) cost fees, and every upload through it buys a storage
+     * contract from its account. At a price of 1/1,000 pass per GiB per period (the chain's default
+     * when no node asks) and devnet periods of 20 blocks (~20 s), the default 30 days are ~129,600
+     * periods: ~130 passes per GiB, so 10,000 passes pay for tens of GiB at that price and a few
+     * GiB at ten times it.
+     */
+    static final BigInteger NODE_FUNDS = Amounts.PASS.multiply(BigInteger.valueOf(10_000));
     static final BigInteger DEVNET_FUNDS = Amounts.PASS.multiply(BigInteger.valueOf(1_000_000));
     /** Each super-node's genesis stake, bonded to its own candidacy. */
     static final BigInteger SELF_BOND = Amounts.PASS.multiply(BigInteger.valueOf(10_000));

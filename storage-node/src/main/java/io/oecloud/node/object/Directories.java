@@ -36,6 +36,11 @@ final class Directories {
      * @throws ObjectException BAD_INPUT for a bad or repeated name, too many entries or an unknown object
      */
     Cid put(List<ObjectStore.NewEntry> entries) throws ObjectException {
+        return put(entries, StoredHook.NONE);
+    }
+
+    /** {@link #put(List)}, with {@code hook} as the last step of storing the directory's manifest. */
+    Cid put(List<ObjectStore.NewEntry> entries, StoredHook hook) throws ObjectException {
         if (entries.size() > ObjectStore.MAX_ENTRIES) {
             throw new ObjectException(ObjectException.Code.BAD_INPUT, "a directory holds at most " + ObjectStore.MAX_ENTRIES
                     + " entries, was given " + entries.size());
@@ -65,7 +70,7 @@ final class Directories {
         out.sort(Comparator.comparing((Entry e) -> e.getName().getBytes(StandardCharsets.UTF_8), Arrays::compareUnsigned));
         Manifest m = Manifest.newBuilder().setKind(Kind.DIRECTORY).setContentType(ObjectStore.DIRECTORY_TYPE).setSize(total)
                 .setOwner(ByteString.copyFrom(owner.publicKey())).addAllEntries(out).build();
-        return manifests.store(m);
+        return manifests.store(m, hook);
     }
 
     /**

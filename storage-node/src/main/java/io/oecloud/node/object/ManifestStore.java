@@ -200,12 +200,16 @@ final class ManifestStore {
         return cid;
     }
 
-    /** A manifest stored alone (a directory): its copies are taken back when it cannot reach its quorum. */
-    Cid store(Manifest m) throws ObjectException {
+    /**
+     * A manifest stored alone (a directory): its copies are taken back when it cannot reach its
+     * quorum or {@code hook} throws.
+     */
+    Cid store(Manifest m, StoredHook hook) throws ObjectException {
         Queue<Pin> pinned = new ConcurrentLinkedQueue<>();
         boolean stored = false;
         try {
             Cid cid = store(m, pinned);
+            hook.stored(cid, m, copies(cid, pinned));
             stored = true;
             return cid;
         } finally {
@@ -213,6 +217,11 @@ final class ManifestStore {
                 release.release(pinned, "a failed manifest");
             }
         }
+    }
+
+    /** The nodes that took a copy of manifest {@code cid}, as the pins of its store recorded them (distinct, in order). */
+    static List<PeerId> copies(Cid cid, Queue<Pin> pinned) {
+        return pinned.stream().filter(p -> p.cid().equals(cid)).map(Pin::peer).distinct().toList();
     }
 
     /** Called with each object stored short of full redundancy, for repair to catch up on it at once. */

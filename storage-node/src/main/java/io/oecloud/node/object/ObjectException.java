@@ -21,7 +21,11 @@ public final class ObjectException extends Exception {
         /** A malformed request: a bad directory entry name, a path through a file (400). */
         BAD_INPUT,
         /** The node's memory budget stayed full: try again later or elsewhere (503). */
-        BUSY
+        BUSY,
+        /** The payer's account could not pay for the object's storage contract; the chain's reason in the message (402). */
+        PAYMENT_REQUIRED,
+        /** The chain could not be reached or did not answer in time, so nothing could be paid (503). */
+        CHAIN_UNAVAILABLE
     }
 
     private final Code code;

@@ -188,6 +188,11 @@ public final class ObjectService implements ObjectStore {
     }
 
     @Override
+    public Cid upload(InputStream in, String contentType, boolean encrypt, StoredHook hook) throws IOException, ObjectException {
+        return upload.upload(in, contentType, encrypt, hook);
+    }
+
+    @Override
     public ObjectView resolve(Cid root, List<String> path) throws ObjectException {
         return directories.resolve(root, path);
     }
@@ -200,6 +205,11 @@ public final class ObjectService implements ObjectStore {
     @Override
     public Cid putDirectory(List<NewEntry> entries) throws ObjectException {
         return directories.put(entries);
+    }
+
+    @Override
+    public Cid putDirectory(List<NewEntry> entries, StoredHook hook) throws ObjectException {
+        return directories.put(entries, hook);
     }
 
     @Override

@@ -40,6 +40,20 @@ public interface ObjectStore {
      */
     Cid upload(InputStream in, String contentType, boolean encrypt) throws IOException, ObjectException;
 
+    /**
+     * {@link #upload(InputStream, String, boolean)} with {@code hook} as the store's last step,
+     * before the upload is acknowledged: when it throws, the upload fails and its blocks are taken
+     * back. A store that does not place blocks on nodes (a test's in-memory one) never calls it.
+     */
+    default Cid upload(InputStream in, String contentType, boolean encrypt, StoredHook hook) throws IOException, ObjectException {
+        return upload(in, contentType, encrypt);
+    }
+
+    /** {@link #putDirectory(List)} with {@code hook} as its last step (see {@link #upload(InputStream, String, boolean, StoredHook)}). */
+    default Cid putDirectory(List<NewEntry> entries, StoredHook hook) throws ObjectException {
+        return putDirectory(entries);
+    }
+
     /** {@link #upload(InputStream, String, boolean)} of public (unencrypted) content. */
     default Cid upload(InputStream in, String contentType) throws IOException, ObjectException {
         return upload(in, contentType, false);

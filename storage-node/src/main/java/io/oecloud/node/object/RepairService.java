@@ -70,6 +70,7 @@ public final class RepairService {
     private final Cache<String, Boolean> chainSeen = Caffeine.newBuilder().maximumSize(100_000)
             .expireAfterWrite(Duration.ofDays(1)).build();
     private volatile Consumer<Cid> beforeManifest = cid -> {};
+    private volatile RepairListener placedListener = RepairListener.NONE;
     /** Manifests refused lately, so each is logged once a day, not at every pass. */
     private final Cache<Cid, Boolean> refused = Caffeine.newBuilder().maximumSize(10_000)
             .expireAfterWrite(Duration.ofDays(1)).build();
@@ -120,6 +121,24 @@ public final class RepairService {
     public RepairService beforeManifest(Consumer<Cid> hook) {
         this.beforeManifest = hook;
         return this;
+    }
+
+    /** Told whenever this node placed rebuilt blocks of an object on new holders (the payer side moves its contract's shares). */
+    public RepairService onPlaced(RepairListener listener) {
+        this.placedListener = java.util.Objects.requireNonNull(listener);
+        return this;
+    }
+
+    /** Tells the listener; what it throws is logged, never the repair's failure. */
+    private void told(Cid object, Manifest m, List<PeerId> added, List<PeerId> lost) {
+        if (added.isEmpty()) {
+            return;
+        }
+        try {
+            placedListener.placed(object, m, List.copyOf(added), List.copyOf(lost));
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "the repair listener failed for {0} ({1})", object, describe(e));
+        }
     }
 
     /** One pass over the manifests this node holds. */
@@ -186,7 +205,7 @@ public final class RepairService {
                 continue;
             }
             try {
-                done[0] += repairSegment(m, seg);
+                done[0] += repairSegment(cid, m, seg);
             } catch (RuntimeException | Error e) {
                 done[2]++;
                 LOG.log(System.Logger.Level.WARNING, "repair of a segment of {0} failed ({1}); the pass goes on", cid, describe(e));
@@ -249,6 +268,7 @@ public final class RepairService {
         }
         try {
             Set<PeerId> avoid = new HashSet<>(live);
+            List<PeerId> placedOn = new ArrayList<>();
             int added = 0;
             for (int i = live.size(); i < manifestReplicas; i++) {
                 PeerId at = placer.placeOne(cid, bytes, order, avoid, m.getOwner().toByteArray());
@@ -256,9 +276,11 @@ public final class RepairService {
                     break;
                 }
                 avoid.add(at);
+                placedOn.add(at);
                 added++;
                 LOG.log(System.Logger.Level.INFO, "stored another copy of manifest {0} on {1}", cid, at);
             }
+            told(cid, m, placedOn, List.of());
             return added;
         } finally {
             busy.remove(cid);
@@ -277,8 +299,8 @@ public final class RepairService {
     }
 
     /** Rebuilds a segment's missing shards; {@code m} passed {@link Manifests#check}, so its sizes and counts are in range. */
-    private int repairSegment(Manifest m, Segment seg) {
-        return mend(m, seg, false).rebuilt();
+    private int repairSegment(Cid object, Manifest m, Segment seg) {
+        return mend(object, m, seg, false).rebuilt();
     }
 
     /** What repairing a segment did: shards rebuilt and placed, shards still missing (-1: not looked at). */
@@ -288,13 +310,13 @@ public final class RepairService {
     private final Set<Cid> busy = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** @param always rebuild whatever r is (a shard the chain says is lost, or one never placed) */
-    private Mended mend(Manifest m, Segment seg, boolean always) {
+    private Mended mend(Cid object, Manifest m, Segment seg, boolean always) {
         Cid segCid = Cid.fromBytes(seg.getCid().toByteArray());
         if (!busy.add(segCid)) {
             return new Mended(0, -1);
         }
         try {
-            return rebuild(m, seg, segCid, always);
+            return rebuild(object, m, seg, segCid, always);
         } finally {
             busy.remove(segCid);
         }
@@ -337,7 +359,7 @@ public final class RepairService {
         return true;
     }
 
-    private Mended rebuild(Manifest m, Segment seg, Cid segCid, boolean always) {
+    private Mended rebuild(Cid object, Manifest m, Segment seg, Cid segCid, boolean always) {
         int k = m.getK();
         int n = k + m.getM();
         boolean[] healthy = new boolean[n];
@@ -415,9 +437,17 @@ public final class RepairService {
         }
         codecs.of(k, m.getM()).reconstruct(s, present, 0, shardSize);
         int rebuilt = 0;
+        List<PeerId> placedOn = new ArrayList<>();
+        List<PeerId> lost = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             if (healthy[i]) {
                 continue;
+            }
+            for (com.google.protobuf.ByteString h : seg.getShards(i).getHoldersList()) {
+                PeerId listed = PeerId.fromBytes(h.toByteArray());
+                if (!lost.contains(listed)) {
+                    lost.add(listed);
+                }
             }
             Cid cid = Cid.fromBytes(seg.getShards(i).getCid().toByteArray());
             if (!cid.verify(s[i])) {
@@ -427,10 +457,12 @@ public final class RepairService {
             PeerId at = placer.placeOne(cid, s[i], nearest, used, m.getOwner().toByteArray());
             if (at != null) {
                 used.add(at);
+                placedOn.add(at);
                 rebuilt++;
                 LOG.log(System.Logger.Level.INFO, "rebuilt shard {0} onto {1}", cid, at);
             }
         }
+        told(object, m, placedOn, lost);
         return new Mended(rebuilt, n - count - rebuilt);
     }
 
@@ -500,7 +532,7 @@ public final class RepairService {
                 continue;
             }
             try {
-                if (mend(m, m.getSegments(i), false).missing() != 0) {
+                if (mend(cid, m, m.getSegments(i), false).missing() != 0) {
                     still.add(i);
                 }
             } catch (RuntimeException | Error e) {
@@ -618,7 +650,7 @@ public final class RepairService {
                 continue; // the closest live holder of the manifest acts for this segment
             }
             try {
-                Mended done = mend(m, seg, true);
+                Mended done = mend(cid, m, seg, true);
                 chainRebuilt.increment(done.rebuilt());
                 if (done.missing() != 0) {
                     still.add(i);

@@ -80,13 +80,18 @@ final class Upload {
      * @param encrypt encrypt the segments (AES-256-GCM) with a key only this node's identity can open
      */
     Cid upload(InputStream in, String contentType, boolean encrypt) throws IOException, ObjectException {
+        return upload(in, contentType, encrypt, StoredHook.NONE);
+    }
+
+    /** {@link #upload(InputStream, String, boolean)}, with {@code hook} as its last step (a throw fails it and takes its pins back). */
+    Cid upload(InputStream in, String contentType, boolean encrypt, StoredHook hook) throws IOException, ObjectException {
         String badType = contentType == null ? null : Manifests.contentTypeProblem(contentType);
         if (badType != null) { // refused before any byte is read or placed: the manifest could not carry it
             throw new ObjectException(ObjectException.Code.BAD_INPUT, "content type " + badType);
         }
         long t0 = System.nanoTime();
         try {
-            Stored r = storeOrNothing(in, contentType, encrypt);
+            Stored r = storeOrNothing(in, contentType, encrypt, hook);
             uploads.increment();
             uploadBytes.increment(r.size());
             return r.cid();
@@ -98,7 +103,7 @@ final class Upload {
         }
     }
 
-    private record Stored(Cid cid, long size) {}
+    private record Stored(Cid cid, long size, Manifest manifest) {}
 
     /**
      * Stores the object, or nothing: when anything fails (the body ends early or breaks off, a
@@ -106,11 +111,13 @@ final class Upload {
      * had already placed is taken back, in the background ({@link PinRelease}), so an upload that
      * was not acknowledged leaves no pinned shards behind.
      */
-    private Stored storeOrNothing(InputStream in, String contentType, boolean encrypt) throws IOException, ObjectException {
+    private Stored storeOrNothing(InputStream in, String contentType, boolean encrypt, StoredHook hook)
+            throws IOException, ObjectException {
         Queue<Pin> pinned = new ConcurrentLinkedQueue<>();
         boolean stored = false;
         try {
             Stored r = store(in, contentType, encrypt, pinned);
+            hook.stored(r.cid(), r.manifest(), ManifestStore.copies(r.cid(), pinned));
             stored = true;
             return r;
         } finally {
@@ -136,7 +143,8 @@ final class Upload {
                 budget.release();
                 holding = false;
                 mb.setSize(first).setInlineData(ByteString.copyFrom(segment.join(first)));
-                return new Stored(manifests.store(mb.build(), pinned), first);
+                Manifest inline = mb.build();
+                return new Stored(manifests.store(inline, pinned), first, inline);
             }
             SegmentCipher cipher = null;
             if (encrypt) {
@@ -204,7 +212,8 @@ final class Upload {
                 budget.release();
             }
         }
-        return new Stored(manifests.store(mb.setSize(total).build(), pinned), total);
+        Manifest whole = mb.setSize(total).build();
+        return new Stored(manifests.store(whole, pinned), total, whole);
     }
 
     /**

@@ -212,7 +212,8 @@ class ObjectRoutesTest {
                 ObjectException.Code.NOT_FOUND, 404, ObjectException.Code.NOT_ENOUGH_SHARDS, 503,
                 ObjectException.Code.PLACEMENT_FAILED, 503, ObjectException.Code.BAD_RANGE, 416,
                 ObjectException.Code.CORRUPT, 502, ObjectException.Code.NOT_OWNER, 403,
-                ObjectException.Code.BAD_INPUT, 400, ObjectException.Code.BUSY, 503));
+                ObjectException.Code.BAD_INPUT, 400, ObjectException.Code.BUSY, 503,
+                ObjectException.Code.PAYMENT_REQUIRED, 402, ObjectException.Code.CHAIN_UNAVAILABLE, 503));
         Cid cid = upload("x", "text/plain");
         for (ObjectException.Code code : ObjectException.Code.values()) {
             assertTrue(expected.containsKey(code), code + " has no expected status here: add it");

@@ -1,0 +1,165 @@
+package io.oecloud.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.math.BigInteger;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 25 on bin/oe devnet, the payer's side: an upload through node 0's API buys the object's
+ * storage contract from node 0's account (the answer says what it costs a period and through when
+ * it is paid), the chain holds it with exactly cost x periods in escrow and names the nodes that
+ * hold the object's blocks; oe contracts lists it; oe renew extends it; deleting the object ends it and refunds exactly
+ * the paid periods after the current one, by the ledger's rule.
+ */
+@Timeout(420)
+class DevnetPaidStorageTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int PERIODS = 40;
+
+    @TempDir
+    Path dir;
+
+    private final List<Process> started = new ArrayList<>();
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @AfterEach
+    void stop() throws Exception {
+        for (Process p : started) {
+            p.destroy();
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+        }
+    }
+
+    private JsonNode get(String api, String token, String path) throws Exception {
+        return ChainDevnet.get(http, api, token, path);
+    }
+
+    /** The txs {@code addr} sent, newest first, as the super-node at {@code api} shows them. */
+    private List<JsonNode> sent(String api, String addr) throws Exception {
+        List<JsonNode> out = new ArrayList<>();
+        JsonNode h = get(api, null, "/v1/chain/accounts/" + addr + "/txs");
+        for (JsonNode t : h.isArray() ? h : h.path("txs")) {
+            if (addr.equals(t.path("sender").asText())) {
+                out.add(t);
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void anUploadBuysItsContract_theEscrowIsCostTimesPeriods_rmEndsItAndRefundsExactly() throws Exception {
+        ChainDevnet devnet = ChainDevnet.start(dir, started, "--repair-interval", "1h");
+        JsonNode nodes = devnet.nodes();
+        String api0 = devnet.apis().get(0);
+        String token0 = devnet.tokens().get(0);
+        String payer = nodes.get(0).get("peerId").asText();
+
+        // every node registers (its ask included) before it can be paid
+        DevnetTest.awaitTrue(() -> {
+            Map<String, JsonNode> r = ChainDevnet.records(http, api0);
+            return r.size() == nodes.size() && r.values().stream().allMatch(n -> n.path("active").asBoolean());
+        }, 120, "every node registered and active");
+
+        Path file = DevnetTest.randomFile(dir.resolve("f.bin"), 3_000_000, 25);
+        HttpResponse<String> put = http.send(HttpRequest.newBuilder(URI.create(api0 + "/v1/objects?periods=" + PERIODS))
+                .header("Authorization", "Bearer " + token0).timeout(Duration.ofMinutes(2))
+                .POST(HttpRequest.BodyPublishers.ofFile(file)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(201, put.statusCode(), put.body());
+        JsonNode answer = JSON.readTree(put.body());
+        String cid = answer.path("cid").asText();
+        JsonNode bought = answer.path("contract");
+        assertEquals(PERIODS, bought.path("periods").asLong(), put.body());
+        BigInteger cost = new BigInteger(bought.path("costPerPeriod").asText());
+        assertTrue(cost.signum() > 0, put.body());
+
+        // the chain holds it: paid periods [p+1, p+1+PERIODS), cost x PERIODS put in escrow by its create_contract
+        JsonNode c = get(api0, null, "/v1/chain/contract/" + cid + "?payer=" + payer);
+        long start = c.path("start").asLong();
+        long end = c.path("end").asLong(); // changed by the renewal below
+        assertEquals(PERIODS, end - start, c.toString());
+        assertEquals(cost.toString(), c.path("costPerPeriod").asText());
+        assertEquals(start + PERIODS - 1, bought.path("paidThrough").asLong());
+        JsonNode create = sent(api0, payer).stream().filter(t -> "create_contract".equals(t.path("kind").asText())).findFirst().orElseThrow();
+        assertEquals(0, create.path("code").asInt(), create.toString());
+        long createdIn = create.path("height").asLong();
+        long periodBlocks = get(api0, null, "/v1/chain/params").path("storage").path("periodBlocks").asLong();
+        assertEquals(createdIn / periodBlocks + 1, start, "paid from the period after the one it was bought in");
+        // what it still holds: every period not settled yet (a period is settled at its last block)
+        long height = get(api0, null, "/v1/chain/status").path("height").asLong(-1);
+        if (height >= 0 && height / periodBlocks < start) {
+            assertEquals(cost.multiply(BigInteger.valueOf(PERIODS)).toString(), c.path("escrow").asText(), c.toString());
+        }
+        // it names the nodes that hold the object's blocks, each for the bytes of the blocks it holds
+        Set<String> holders = new HashSet<>();
+        long bytes = 0;
+        for (JsonNode h : c.path("holders")) {
+            holders.add(h.path("holder").asText());
+            bytes += h.path("bytes").asLong();
+        }
+        assertEquals(c.path("bytes").asLong(), bytes);
+        assertTrue(holders.contains(payer), "the uploading node keeps a manifest copy and signs its own receipt: " + holders);
+        assertTrue(holders.size() >= 4, "at least k + 1 holders: " + holders);
+        assertTrue(bytes > 3_000_000, "shards with parity and the manifest copies: " + bytes);
+
+        // oe contracts lists it
+        OeLauncherTest.Run list = OeLauncherTest.oe(Map.of(), "contracts", "--api", api0.substring("http://".length()),
+                "--token-file", nodes.get(0).get("apiToken").asText());
+        assertEquals(0, list.code(), list.err());
+        assertTrue(list.out().contains(cid), list.out());
+
+        // oe renew adds periods after its end, at the current price
+        OeLauncherTest.Run renew = OeLauncherTest.oe(Map.of(), "renew", cid, "--periods", "5", "--api", api0.substring("http://".length()),
+                "--token-file", nodes.get(0).get("apiToken").asText());
+        assertEquals(0, renew.code(), renew.err());
+        JsonNode renewed = get(api0, null, "/v1/chain/contract/" + cid + "?payer=" + payer);
+        assertEquals(end + 5, renewed.path("end").asLong(), renewed.toString());
+        assertTrue(renew.out().contains("paid through period " + (end + 4)), renew.out());
+        end = renewed.path("end").asLong();
+        BigInteger renewedCost = new BigInteger(renewed.path("terms").get(renewed.path("terms").size() - 1).path("cost").asText());
+
+        // deleting it ends the contract: every paid period after the current one comes back
+        HttpResponse<String> rm = http.send(HttpRequest.newBuilder(URI.create(api0 + "/v1/objects/" + cid))
+                .header("Authorization", "Bearer " + token0).timeout(Duration.ofMinutes(2)).DELETE().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, rm.statusCode(), rm.body());
+        JsonNode ended = JSON.readTree(rm.body()).path("contract");
+        JsonNode endTx = sent(api0, payer).stream().filter(t -> "end_contract".equals(t.path("kind").asText())).findFirst().orElseThrow();
+        assertEquals(0, endTx.path("code").asInt(), endTx.toString());
+        long q = endTx.path("height").asLong() / periodBlocks;
+        BigInteger refund = BigInteger.ZERO;
+        for (JsonNode t : renewed.path("terms")) { // each term's periods after q, at its own cost
+            long from = Math.max(t.path("start").asLong(), q + 1);
+            if (t.path("end").asLong() > from) {
+                refund = refund.add(new BigInteger(t.path("cost").asText()).multiply(BigInteger.valueOf(t.path("end").asLong() - from)));
+            }
+        }
+        assertEquals(cost, renewedCost, "the price did not change on the devnet (no node's ask moved it)");
+        assertEquals(refund.toString(), ended.path("refund").asText(), rm.body());
+        assertTrue(refund.signum() > 0);
+        JsonNode after = get(api0, null, "/v1/chain/contract/" + cid + "?payer=" + payer);
+        assertEquals(q + 1, after.path("end").asLong(), "paid through the period it was ended in: " + after);
+        assertFalse(JSON.readTree(rm.body()).path("unpinned").asInt() < 0);
+    }
+}
