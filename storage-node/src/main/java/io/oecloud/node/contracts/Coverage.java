@@ -31,7 +31,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * receipt of (object, O) lists it and the chain's contract of (object, O) is live (its end plus
  * {@link PaidConfig#gracePeriods} is after the current period) and names this node as a holder.
  *
- * <p>Then each pin of an owner the operator does not trust: covered → kept (a provisional record
+ * <p>Then each pin of an owner the operator does not trust, and each pin of a trusted owner
+ * (this node's own key, {@code trust-owner}) that a receipt names, so that blocks a contract paid
+ * for go when it ends whoever the payer is: covered → kept (a provisional record
  * of it is forgotten: it is paid for now); provisional for less than {@link PaidConfig#grace} →
  * kept; pinned without a record (pinned before paid storage, or its contract ended) → recorded now,
  * so the grace starts; otherwise the owner's pin goes ({@link ShardStore#unpinAll}) and the garbage
@@ -245,10 +247,10 @@ public final class Coverage implements AutoCloseable {
         int provisionalBlocks = 0;
         for (StoredShard s : store.list()) {
             for (byte[] owner : s.owners()) {
-                if (store.quotas().trusts(owner)) {
-                    continue; // the operator's keys: stored as before paid storage
-                }
                 String k = pin(s.cid(), owner);
+                if (store.quotas().trusts(owner) && !signedPins.contains(k)) {
+                    continue; // the operator's keys: stored as before paid storage, unless a contract paid for it and is over
+                }
                 pinned.add(k);
                 ShardStore.Provisional p = provisional.get(k);
                 if (coveredPins.contains(k)) {

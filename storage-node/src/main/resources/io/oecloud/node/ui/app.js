@@ -22,6 +22,9 @@ async function get(path, tok) {
   if (r.status === 401) {
     throw Object.assign(new Error("the API token was refused"), { unauthorized: true });
   }
+  if (r.status === 404) {
+    throw Object.assign(new Error(path + ": not served by this node"), { notFound: true });
+  }
   if (!r.ok) {
     throw new Error(path + ": HTTP " + r.status + " " + (await r.text()).slice(0, 200));
   }
@@ -120,10 +123,11 @@ function render(status, contracts) {
   show("free-bytes", free, bytes(free));
   show("shards", status.shards);
   document.getElementById("used-bar").style.width = cap > 0n ? Number((used * 1000n) / cap) / 10 + "%" : "0";
-  const held = status.holding || {};
+  const paid = status.paidStorage || {};
+  const held = paid.holding || {};
+  const p = Object.assign({}, status.proving || {}, held); // the chain's record of this node, as last read
   show("contracts-held", held.contracts);
   show("contract-bytes", held.bytes, held.bytes === undefined ? undefined : bytes(held.bytes));
-  const p = status.proving || {};
   show("collateral", p.collateral, p.collateral === undefined ? undefined : passes(p.collateral));
   show("proven", p.proven);
   show("missed", p.missed);
@@ -131,12 +135,11 @@ function render(status, contracts) {
   show("penalties", p.penalties, p.penalties === undefined ? undefined : passes(p.penalties));
   const chain = status.chain || {};
   show("balance", chain.balance, chain.balance === undefined ? undefined : passes(chain.balance));
-  const e = status.earnings || {};
-  show("rate", e.rate, e.rate === undefined ? undefined : passes(e.rate));
-  show("earned-last", e.lastPeriod, e.lastPeriod === undefined ? undefined : passes(e.lastPeriod));
-  show("earned-total", e.total, e.total === undefined ? undefined : passes(e.total));
-  chart(e.payments);
-  show("price", contracts.price, contracts.price === undefined ? undefined : passes(contracts.price));
+  show("rate", held.ratePerPeriod, held.ratePerPeriod === undefined ? undefined : passes(held.ratePerPeriod));
+  show("earned-last", held.earnedLastPeriod, held.earnedLastPeriod === undefined ? undefined : passes(held.earnedLastPeriod));
+  show("earned-total", held.earnedTotal, held.earnedTotal === undefined ? undefined : passes(held.earnedTotal));
+  chart(held.payments);
+  show("price", paid.price, paid.price === undefined ? undefined : passes(paid.price));
   contractsTable(contracts.contracts || []);
 }
 
@@ -149,7 +152,9 @@ async function refresh() {
     return;
   }
   try {
-    const [status, contracts] = await Promise.all([get("/v1/status", tok), get("/v1/contracts", tok)]);
+    // /v1/contracts exists on a node with a chain link; without one the page shows storage only
+    const [status, contracts] = await Promise.all([get("/v1/status", tok),
+      get("/v1/contracts", tok).catch((e) => (e.notFound ? { contracts: [] } : Promise.reject(e)))]);
     render(status, contracts);
     document.getElementById("main").hidden = false;
     document.getElementById("token-form").hidden = true;

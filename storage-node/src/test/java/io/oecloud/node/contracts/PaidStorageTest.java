@@ -336,7 +336,7 @@ class PaidStorageTest {
     }
 
     @Test
-    void theOperatorsTrustedKeys_areNeitherChargedNorDropped() throws Exception {
+    void theOperatorsTrustedKeys_areNeitherChargedNorDropped_butWhatAnEndedContractPaidForGoes() throws Exception {
         try (ShardStore trusting = ShardStore.open(dir.resolve("trusting"), 64 << 20, Quotas.unlimited().trusting(payer.publicKey()),
                 clock)) {
             PaidConfig config = PaidConfig.defaults(64 << 20);
@@ -344,11 +344,31 @@ class PaidStorageTest {
             byte[] b = shard();
             assertNull(a.admit(TestObjects.raw(b), payer.publicKey(), b.length), "no account needed");
             trusting.put(TestObjects.raw(b), b, payer.publicKey());
+            // and a paid object of the same trusted payer, whose contract this node holds
+            TestObjects.Made o = TestObjects.make(payer, 1, rnd);
+            trusting.put(o.shards().get(0), o.shardBytes().get(0), payer.publicKey());
+            trusting.recordReceipt(new ShardStore.SignedReceipt(o.cid(), payer.publicKey(), chain.period,
+                    List.of(new NodeEntry(o.shards().get(0), o.shardBytes().get(0).length))));
+            synchronized (chain) {
+                chain.contracts.add(new FakeChain.Contract(o.cid(), payer.peerId(), chain.period + 1, chain.period + 3,
+                        List.of(holderId.peerId())));
+            }
             try (Coverage c = new Coverage(trusting, chain, holderId.peerId(), config, a, clock, new SimpleMeterRegistry())) {
                 c.refresh();
+                assertTrue(c.covers(o.shards().get(0)));
                 clock.advance(Duration.ofDays(1));
                 c.refresh();
                 assertTrue(trusting.metadata(TestObjects.raw(b)).isPinnedBy(payer.publicKey()));
+                assertTrue(trusting.metadata(o.shards().get(0)).isPinnedBy(payer.publicKey()), "covered");
+                // its contract ends: a block a contract paid for goes after the grace, trusted payer or not
+                chain.period += 3 + config.gracePeriods();
+                c.refresh();
+                assertTrue(trusting.metadata(o.shards().get(0)).isPinnedBy(payer.publicKey()), "the grace starts");
+                clock.advance(config.grace());
+                c.refresh();
+                assertFalse(trusting.metadata(o.shards().get(0)) != null && trusting.metadata(o.shards().get(0)).isPinnedBy(payer.publicKey()),
+                        "the ended contract's block went");
+                assertTrue(trusting.metadata(TestObjects.raw(b)).isPinnedBy(payer.publicKey()), "the never-paid trusted block stays");
             }
         }
     }
