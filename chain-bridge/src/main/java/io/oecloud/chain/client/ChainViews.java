@@ -128,6 +128,11 @@ public final class ChainViews {
         return rpc.query("/payments", address).thenApply(View::ok);
     }
 
+    /** The supply invariant of the committed state, part by part (its {@code /supply} query). */
+    public CompletableFuture<View> supply() {
+        return rpc.query("/supply", "").thenApply(View::ok);
+    }
+
     /** The ledger's parameters, pools and supply counters (its {@code /params} query). */
     public CompletableFuture<View> params() {
         return rpc.query("/params", "").thenApply(View::ok);

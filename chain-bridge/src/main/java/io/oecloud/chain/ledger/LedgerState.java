@@ -716,20 +716,45 @@ public final class LedgerState {
 
     /** What exists now: balances + bonded + unbonding + pools (fees, reserve, escrow) + storage collateral + storage withdrawals. */
     public BigInteger supply() {
-        BigInteger s = feePool.add(reserve);
+        BigInteger s = BigInteger.ZERO;
+        for (BigInteger part : supplyParts().values()) {
+            s = s.add(part);
+        }
+        return s;
+    }
+
+    /**
+     * Where the supply is, part by part (their sum is {@link #supply()}): balances, bonded stake
+     * (delegations), unbonding, the fee pool, the reserve, storage collateral, storage withdrawals
+     * and the escrow of storage contracts.
+     */
+    public Map<String, BigInteger> supplyParts() {
+        BigInteger balances = BigInteger.ZERO;
         for (Account a : accounts.values()) {
-            s = s.add(a.balance());
+            balances = balances.add(a.balance());
         }
+        BigInteger bonded = BigInteger.ZERO;
         for (BigInteger d : delegations.values()) {
-            s = s.add(d);
+            bonded = bonded.add(d);
         }
+        BigInteger unbonding = BigInteger.ZERO;
         for (Unbonding u : unbondings.values()) {
-            s = s.add(u.amount());
+            unbonding = unbonding.add(u.amount());
         }
+        BigInteger withdrawals = BigInteger.ZERO;
         for (StorageWithdrawal w : storageWithdrawals.values()) {
-            s = s.add(w.amount());
+            withdrawals = withdrawals.add(w.amount());
         }
-        return s.add(storageCollateral()).add(escrowPool);
+        Map<String, BigInteger> m = new java.util.LinkedHashMap<>();
+        m.put("balances", balances);
+        m.put("bonded", bonded);
+        m.put("unbonding", unbonding);
+        m.put("feePool", feePool);
+        m.put("reserve", reserve);
+        m.put("collateral", storageCollateral());
+        m.put("withdrawals", withdrawals);
+        m.put("escrow", escrowPool);
+        return m;
     }
 
     /** What should exist: genesis + minted - slashed. The invariant is {@code supply() == expectedSupply()}. */

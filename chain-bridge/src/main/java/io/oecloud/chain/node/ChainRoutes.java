@@ -21,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
  * mounts them; what they answer is the chain's business, so they live here:
  * <pre>
  *   GET  /v1/chain/status, /v1/chain/validators, /v1/chain/candidates, /v1/chain/params, /v1/chain/beacon
+ *   GET  /v1/chain/supply                         (the supply invariant of the committed state, part by part)
  *   GET  /v1/chain/accounts/{addr}[?prove=true], /v1/chain/accounts/{addr}/txs, /v1/chain/txs/{hash}
  *   GET  /v1/chain/cids/{cid}[?prove=true]
  *   GET  /v1/chain/storage-nodes, /v1/chain/storage-nodes/{peer}   (registered storage nodes: collateral, record, roots, faults)
@@ -54,6 +55,7 @@ public final class ChainRoutes {
                 .add(HttpMethod.GET, "/v1/chain/validators", r -> view(chain.validators()))
                 .add(HttpMethod.GET, "/v1/chain/candidates", r -> view(chain.candidates()))
                 .add(HttpMethod.GET, "/v1/chain/params", r -> view(chain.params()))
+                .add(HttpMethod.GET, "/v1/chain/supply", r -> view(chain.supply()))
                 .add(HttpMethod.GET, "/v1/chain/beacon", r -> view(chain.beacon()))
                 .add(HttpMethod.GET, "/v1/chain/storage-nodes", r -> view(chain.storageNodes()))
                 .add(HttpMethod.GET, "/v1/chain/storage-faults", r -> {

@@ -68,6 +68,7 @@ final class Queries {
             case "/contracts-held" -> contractsPage(committed, data, false);
             case "/payments" -> payments(committed, data);
             case "/escrow" -> Map.of("pool", committed.escrowPool().toString(), "height", committed.height());
+            case "/supply" -> supply(committed);
             default -> null;
         };
         ResponseQuery.Builder b = ResponseQuery.newBuilder().setHeight(committed.height()).setKey(r.getData());
@@ -500,6 +501,25 @@ final class Queries {
             l.add(x);
         }
         m.put("payments", l);
+        return m;
+    }
+
+    /**
+     * The supply invariant of the committed state, as the ledger checks it at the end of every block
+     * (a block that broke it would not have been committed): supply, where it is, and what it should
+     * be (genesis + minted − slashed).
+     */
+    static Map<String, Object> supply(LedgerState s) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("height", s.height());
+        m.put("supply", s.supply().toString());
+        m.put("expected", s.expectedSupply().toString());
+        Map<String, String> parts = new java.util.LinkedHashMap<>();
+        s.supplyParts().forEach((k, v) -> parts.put(k, v.toString()));
+        m.put("parts", parts);
+        m.put("genesis", s.genesisSupply().toString());
+        m.put("minted", s.minted().toString());
+        m.put("slashed", s.slashed().toString());
         return m;
     }
 

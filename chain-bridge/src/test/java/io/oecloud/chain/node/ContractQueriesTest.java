@@ -105,6 +105,16 @@ class ContractQueriesTest {
         assertEquals("0", pay.path("earned").asText(), "an unpaid period earns nothing");
         assertEquals("1350", JSON.valueToTree(Queries.contract(c.state, cid + "/" + u)).path("escrow").asText());
         assertEquals("1350", JSON.valueToTree(Queries.params(c.state, null)).path("escrowPool").asText());
+        JsonNode supply = JSON.valueToTree(Queries.supply(c.state));
+        assertEquals(supply.path("expected").asText(), supply.path("supply").asText());
+        assertEquals("1350", supply.path("parts").path("escrow").asText());
+        BigInteger parts = BigInteger.ZERO;
+        for (JsonNode v : supply.path("parts")) {
+            parts = parts.add(new BigInteger(v.asText()));
+        }
+        assertEquals(supply.path("supply").asText(), parts.toString(), "the parts add up to the supply");
+        assertEquals(new BigInteger(supply.path("genesis").asText()).add(new BigInteger(supply.path("minted").asText()))
+                .subtract(new BigInteger(supply.path("slashed").asText())).toString(), supply.path("expected").asText());
 
         // 1,000 more contracts by the same payer, held by a: two pages each way
         long nonce = c.state.account(u).nonce();
