@@ -68,7 +68,8 @@ public final class HolderSide implements AutoCloseable {
     private void learnChain(ShardStore store, ShardServer server, ShardClient shards, Identity id, Callable<String> chainId) {
         try {
             String chain = chainId.call();
-            Receipts r = new Receipts(store, id, chain, new ManifestBlocks(store, shards, MANIFEST_FETCH_MILLIS));
+            Receipts r = new Receipts(store, id, chain, new ManifestBlocks(store, shards, MANIFEST_FETCH_MILLIS))
+                    .periodsNear(() -> coverage.view().period());
             shards.useChain(chain);
             server.signReceipts(r);
             receipts = r;

@@ -50,6 +50,8 @@ public final class Receipts {
     private final Identity self;
     private final String chainId;
     private final ObjectBlocks objects;
+    /** The chain's current period as this node last read it, or -1 when unknown. */
+    private volatile java.util.function.LongSupplier currentPeriod = () -> -1;
 
     /**
      * @param self the node's identity: it signs, and its peer ID is the receipt's holder
@@ -67,6 +69,17 @@ public final class Receipts {
 
     public String chainId() {
         return chainId;
+    }
+
+    /**
+     * Signs only for periods within one of {@code current} (the chain's period as this node last
+     * read it; -1 while unknown, when any period is signed): the chain takes a receipt in its own
+     * period and the next, so a receipt for a period far ahead could only be kept for later, when
+     * this node may no longer hold what it signed for.
+     */
+    public Receipts periodsNear(java.util.function.LongSupplier current) {
+        this.currentPeriod = current;
+        return this;
     }
 
     /**
@@ -93,6 +106,8 @@ public final class Receipts {
      * @param asker the peer that asked (a manifest this node lacks is fetched from it)
      * @throws IOException when the object's manifest cannot be had
      * @throws StoreException when the store fails
+     * @throws IllegalArgumentException for a payer that is no 32-byte key, or a period out of range
+     *     or (when this node knows the chain's) not within one of the chain's
      */
     public Receipt sign(Cid object, byte[] payer, long period, PeerId asker) throws IOException, StoreException {
         if (payer.length != 32) {
@@ -100,6 +115,11 @@ public final class Receipts {
         }
         if (period < 0) {
             throw new IllegalArgumentException("period " + Long.toUnsignedString(period) + " is out of range");
+        }
+        long now = currentPeriod.getAsLong();
+        if (now >= 0 && (period < now - 1 || period > now + 1)) {
+            throw new IllegalArgumentException("period " + period + " is not within one of the chain's period " + now
+                    + " as this node reads it");
         }
         List<NodeEntry> held = new ArrayList<>();
         long bytes = 0;

@@ -693,6 +693,8 @@ public final class ShardServer {
                     signed = r.sign(object, payer, period, asker);
                 } catch (java.io.IOException e) {
                     throw new Refused(Status.NOT_FOUND, "no receipt for " + object + ": " + e.getMessage());
+                } catch (IllegalArgumentException e) {
+                    throw new Refused(Status.BAD_REQUEST, "no receipt for " + object + ": " + e.getMessage());
                 }
                 if (signed == null) {
                     throw new Refused(Status.NOT_FOUND, "no block of " + object + " pinned by "

@@ -209,6 +209,27 @@ class ShardReceiptTest {
     }
 
     @Test
+    void periodsFarFromTheChainsAsTheHolderReadsIt_areRefused() throws Exception {
+        TestObjects.Made o = TestObjects.make(payer, 1, rnd);
+        holderStore.put(o.cid(), o.manifest(), payer.publicKey());
+        long[] chainPeriod = {-1};
+        receipts.periodsNear(() -> chainPeriod[0]);
+        client.receipt(holder.peerId(), o.cid(), 1_000).get(10, TimeUnit.SECONDS); // unknown yet: any period
+        chainPeriod[0] = 50;
+        for (long ok : new long[] {49, 50, 51}) {
+            assertEquals(ok, client.receipt(holder.peerId(), o.cid(), ok).get(10, TimeUnit.SECONDS).getPeriod());
+        }
+        clock.advance(Duration.ofSeconds(2)); // the rate's tokens back
+        for (long far : new long[] {48, 52, 1_000}) {
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> client.receipt(holder.peerId(), o.cid(), far).get(10, TimeUnit.SECONDS));
+            assertEquals(Status.BAD_REQUEST, status(e));
+            assertTrue(e.getCause().getMessage().contains("not within one of the chain's period 50"), e.getCause().getMessage());
+        }
+        assertEquals(51, holderStore.receipt(o.cid(), payer.publicKey()).period(), "a refused period records nothing");
+    }
+
+    @Test
     void aNodeWithoutReceipts_refusesTheOp() throws Exception {
         ShardServer plain = new ShardServer(holderStore, io, holderId.peerId());
         holder.setStreamHandler(ShardServer.PROTOCOL_ID, plain::newHandler);
