@@ -21,9 +21,13 @@ import java.util.Map;
  * ABCI queries, answered at the committed height in JSON: {@code /account} (data = address),
  * {@code /cid} (data = CID), {@code /candidates}, {@code /params}, {@code /beacon},
  * {@code /storage-nodes}, {@code /storage-node} (data = address), {@code /storage-faults} (data =
- * a cursor, see {@link #storageFaults}). With {@code prove}, the
- * {@code /account} and {@code /cid} answers carry a {@link StateTree} proof of the state entry
- * (its presence, or its absence) as proof op {@link StateTree#PROOF_TYPE}.
+ * a cursor, see {@link #storageFaults}), and paid storage's {@code /price}, {@code /contract} (data =
+ * OBJECTCID/PAYER), {@code /contracts-paid} and {@code /contracts-held} (data = address or
+ * address/cursor), {@code /payments} (data = address), {@code /escrow}. With {@code prove}, the
+ * answers with one state entry behind them ({@code /account}, {@code /cid}, {@code /beacon},
+ * {@code /storage-node}, {@code /contract}, {@code /price}, {@code /payments}: the node's rate,
+ * {@code /escrow}) carry a {@link StateTree} proof of the entry (its presence, or its absence) as
+ * proof op {@link StateTree#PROOF_TYPE}.
  *
  * <p>Threading: called under the {@link LedgerApp}'s monitor (the committed tree is built lazily).
  */

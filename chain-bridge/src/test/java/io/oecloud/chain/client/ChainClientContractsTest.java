@@ -65,6 +65,28 @@ class ChainClientContractsTest {
         }
     }
 
+    private static LightClient.Source lightSource() {
+        return new LightClient.Source() {
+            @Override
+            public com.fasterxml.jackson.databind.JsonNode commit(long height) throws Exception {
+                net.awaitHeight(0, height + 1, 30);
+                return net.rpc(0, "/commit?height=" + height).path("result").deepCopy();
+            }
+
+            @Override
+            public com.fasterxml.jackson.databind.JsonNode validators(long height) throws Exception {
+                return net.rpc(0, "/validators?height=" + height + "&per_page=100").path("result").deepCopy();
+            }
+        };
+    }
+
+    private static ChainProto.StateProof proofOf(String path, String data) throws Exception {
+        String hex = java.util.HexFormat.of().formatHex(data.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        com.fasterxml.jackson.databind.JsonNode r = net.rpc(0, "/abci_query?path=%22" + path + "%22&data=0x" + hex + "&prove=true")
+                .at("/result/response");
+        return ChainProto.StateProof.parseFrom(java.util.Base64.getDecoder().decode(r.at("/proofOps/ops/0/data").asText()));
+    }
+
     private static ChainClient client(Identity key) {
         InetSocketAddress rpc = new InetSocketAddress("127.0.0.1", net.rpc[0]);
         InetSocketAddress tx = new InetSocketAddress("127.0.0.1", net.tx[0]);
@@ -106,6 +128,17 @@ class ChainClientContractsTest {
             assertEquals(1, u.contractsHeld(ca.address(), "").contracts().size());
             assertNull(u.contract(cid, ca.address()));
             assertEquals(BigInteger.ZERO, u.payments(ca.address()).rate(), "nothing due before the first paid period");
+            // the answers are proven: the contract, the escrow pool and the price against a signed header's app hash
+            LightClient lc = new LightClient(lightSource(), dir.resolve("light.json"), CHAIN, null);
+            LightClient.Proven proven = lc.verifyEntry(proofOf("/contract", cid + "/" + u.address()), "contract/" + cid + "/" + u.address());
+            io.oecloud.chain.ledger.Contracts.Contract entry = io.oecloud.chain.ledger.Contracts.Contract.decode(cid + "/" + u.address(),
+                    proven.value());
+            assertEquals(k.end(), entry.end());
+            assertEquals(cost, entry.terms().getFirst().cost());
+            assertEquals(k.escrow(), new BigInteger(1, lc.verifyEntry(proofOf("/escrow", ""), "pool/escrow").value()));
+            assertEquals(price.price(), new BigInteger(1, lc.verifyEntry(proofOf("/price", ""), "price/value").value()));
+            assertNull(lc.verifyEntry(proofOf("/contract", cid + "/" + ca.address()), "contract/" + cid + "/" + ca.address()).value(),
+                    "absence is proven");
 
             u.renewContract(obj, 5, null);
             assertEquals(p + 16, u.contract(cid, u.address()).end());

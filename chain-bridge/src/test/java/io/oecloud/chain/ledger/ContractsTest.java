@@ -318,6 +318,40 @@ class ContractsTest {
     }
 
     @Test
+    void garbageReceipts_areRefusedWithACode_neverThrow() throws Exception {
+        ContractChain k = started();
+        java.util.Random rnd = new java.util.Random(7);
+        String u = addr(payer);
+        String[] holders = {"", "b", "bafz", "x".repeat(129), "12D3KooW", addr(a), addr(a).substring(1), "1", "Qm" + "1".repeat(44),
+            "baaaa" + "a".repeat(50), "\u00e9\u0000/", addr(a).replace('1', '0')};
+        int ok = 0;
+        for (int i = 0; i < 400; i++) {
+            byte[] obj = new byte[rnd.nextInt(4) == 0 ? rnd.nextInt(80) : 0];
+            rnd.nextBytes(obj);
+            if (obj.length == 0) {
+                obj = ContractChain.object("g" + i);
+            }
+            List<ChainProto.Receipt> rs = new ArrayList<>();
+            for (int j = rnd.nextInt(4); j >= 0; j--) {
+                ChainProto.Receipt r = rnd.nextBoolean() ? receipt(a, obj, u, rnd.nextInt(3), rnd.nextInt(3), rnd.nextInt(3))
+                        : ChainProto.Receipt.newBuilder().setHolder(holders[rnd.nextInt(holders.length)]).setBytes(rnd.nextLong())
+                                .setBlocks(rnd.nextInt()).setPeriod(rnd.nextLong())
+                                .setSignature(com.google.protobuf.ByteString.copyFrom(new byte[rnd.nextInt(3) * 32])).build();
+                rs.add(r);
+            }
+            TxBody.Builder body = rnd.nextBoolean() ? create(obj, rnd.nextInt(4), rs)
+                    : ContractChain.move(obj, List.of(holders[rnd.nextInt(holders.length)]), rs);
+            LedgerState copy = k.state().copyForNextBlock();
+            Ledger.Result r = k.c.ledger.apply(copy, k.c.tx(payer, body));
+            assertNotNull(r.code());
+            assertFalse(!r.ok() && r.log().isEmpty(), "a refusal says why: " + r.code());
+            assertEquals(copy.expectedSupply(), copy.supply());
+            ok += r.ok() ? 1 : 0;
+        }
+        assertTrue(ok < 400);
+    }
+
+    @Test
     void registering_onlyANewAsk_isAccepted_theSameAskIsNot() throws Exception {
         ContractChain k = started();
         BigInteger ask = ASK.add(BigInteger.ONE);

@@ -83,6 +83,10 @@ public final class StorageChain {
         }
         b.end(); // throws when the supply invariant breaks
         state = b.state();
+        if (!state.escrowPool().equals(ContractChain.unspentEscrow(state))) { // paid storage's books, at every block of every ledger test
+            throw new AssertionError("escrow pool " + state.escrowPool() + " != the contracts' unspent escrow "
+                    + ContractChain.unspentEscrow(state) + " at block " + state.height());
+        }
         return rs;
     }
 

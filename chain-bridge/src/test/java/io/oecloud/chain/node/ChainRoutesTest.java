@@ -71,6 +71,22 @@ class ChainRoutesTest {
     }
 
     @Test
+    void contractRoutes_checkTheirArguments() {
+        String cid = io.oecloud.proofs.Cid.compute(io.oecloud.proofs.ContentCodec.RAW, io.oecloud.proofs.HashFunction.BLAKE3, new byte[1])
+                .toString();
+        String addr = io.oecloud.chain.ledger.Ledger.address(io.oecloud.dht.Identity.generate().publicKey());
+        assertTrue(refused(HttpMethod.GET, "/v1/chain/contract/" + cid).contains("payer="));
+        assertTrue(refused(HttpMethod.GET, "/v1/chain/contract/" + cid + "?payer=nobody").contains("malformed peer ID"));
+        assertTrue(refused(HttpMethod.GET, "/v1/chain/contract/not-a-cid?payer=" + addr).contains("malformed CID"));
+        assertTrue(refused(HttpMethod.GET, "/v1/chain/contracts").contains("payer=ADDRESS or holder=ADDRESS"));
+        assertTrue(refused(HttpMethod.GET, "/v1/chain/contracts?payer=" + addr + "&holder=" + addr).contains("either"));
+        assertTrue(refused(HttpMethod.GET, "/v1/chain/contracts?holder=x").contains("malformed peer ID"));
+        assertTrue(refused(HttpMethod.GET, "/v1/chain/contracts?payer=" + addr + "&cursor=" + "c".repeat(201)).contains("cursor"));
+        assertTrue(refused(HttpMethod.GET, "/v1/chain/payments/x").contains("malformed peer ID"));
+        assertInstanceOf(Router.Found.class, router.match(HttpMethod.GET, "/v1/chain/price"));
+    }
+
+    @Test
     void mempool_countsPending() throws Exception {
         String[] a = call(HttpMethod.GET, "/v1/chain/mempool");
         assertEquals("200", a[0]);
