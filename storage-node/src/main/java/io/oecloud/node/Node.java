@@ -145,7 +145,7 @@ public final class Node implements AutoCloseable {
         java.util.function.Predicate<io.oecloud.proofs.Cid> proves = holder == null ? c -> true : holder.proves();
         ProvingRole proving = link == null || !config.prove() ? null : roles.start("proving",
                 () -> new ProvingRole(link.client(), endpoints.rpc(), new Prover(storage.store, proves), storage.store, storage.metrics,
-                        config.proveCollateral(), config.capacity()).leftMarker(dataDir.resolve(ProvingRole.LEFT_MARKER))
+                        config.proveCollateral(), config.capacity()).asking(config.storageAsk()).leftMarker(dataDir.resolve(ProvingRole.LEFT_MARKER))
                         .start(PROVING_TICK));
         // The chain's fault lists reach repair, its records placement: read in the background, from memory for callers.
         ChainRecords records = link == null ? null : roles.start("chain records", () -> {

@@ -46,6 +46,8 @@ import java.util.regex.Pattern;
  * @param prove whether the node proves its storage on the chain ({@code io.oecloud.node.proving.ProvingRole}):
  *     registers, commits a root each period and answers its window; needs a chain link
  * @param proveCollateral base units bonded when the node registers, or null for the chain's minimum
+ * @param storageAsk the price this node asks, base units per GiB per period ({@code storage-ask}, in
+ *     passes), published with its registration; null: no ask (the node is left out of the price)
  *     (the setting is in passes, {@code prove-collateral = 2.5})
  * @param paid paid storage's holder side, used only with a chain link: {@code paid-storage} (on),
  *     {@code provisional-grace} (10m), {@code provisional-per-owner} (1 GiB), {@code provisional-total}
@@ -56,7 +58,7 @@ public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean 
         long capacity, Duration scrubInterval, Duration repairInterval, Duration gcInterval, Duration gcGrace,
         List<String> trustOwners, long ownerQuota, long strangersQuota, boolean superNode, Path chainHome, Path cometbft,
         boolean warmUp, List<InetSocketAddress> chainRpc, List<InetSocketAddress> chainMempool, boolean prove,
-        java.math.BigInteger proveCollateral, io.oecloud.node.contracts.PaidConfig paid) {
+        java.math.BigInteger proveCollateral, java.math.BigInteger storageAsk, io.oecloud.node.contracts.PaidConfig paid) {
     /** A setting that is refused; the message names where it came from, the key and the value. */
     public static final class Invalid extends IllegalArgumentException {
         Invalid(String message) {
@@ -102,6 +104,7 @@ public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean 
         d.put("warm-up", "true");
         d.put("prove", "false");
         d.put("prove-collateral", ""); // the chain's storage.minCollateral
+        d.put("storage-ask", "0.001"); // passes per GiB per period: the chain's default price, until operators say otherwise
         d.put("paid-storage", "true"); // with a chain link: admission, coverage, proving covered blocks only
         d.put("provisional-grace", "10m");
         d.put("provisional-per-owner", String.valueOf(io.oecloud.node.contracts.PaidConfig.DEFAULT_PER_OWNER));
@@ -229,7 +232,7 @@ public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean 
                 v.bool("super-node"), chainHome.isEmpty() ? dataDir.resolve("cometbft") : Path.of(chainHome),
                 cometbft.isEmpty() ? null : Path.of(cometbft), v.bool("warm-up"),
                 v.hostPorts("chain-rpc"), v.hostPorts("chain-mempool"), v.bool("prove"), proveCollateral(v, label),
-                paid(v, label, capacity));
+                storageAsk(v, label), paid(v, label, capacity));
         if (c.prove() && !c.superNode() && c.chainRpc().isEmpty()) {
             throw new Invalid(label.apply("prove") + " needs a chain link: " + label.apply("super-node") + ", or "
                     + label.apply("chain-rpc") + " and " + label.apply("chain-mempool"));
@@ -258,6 +261,23 @@ public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean 
         } catch (IllegalArgumentException e) {
             throw new Invalid(label.apply("provisional-per-owner") + " " + perOwner + ", " + label.apply("provisional-total") + " "
                     + all + ", " + label.apply("provisional-grace") + ": " + e.getMessage());
+        }
+    }
+
+    private static java.math.BigInteger storageAsk(Values v, Function<String, String> label) {
+        String passes = v.one("storage-ask");
+        if (passes.isEmpty()) {
+            return null;
+        }
+        try {
+            java.math.BigInteger units = io.oecloud.chain.ledger.Amounts.parsePasses(passes);
+            if (units.signum() < 0 || units.compareTo(io.oecloud.chain.ledger.Amounts.LIMIT) >= 0) {
+                throw new IllegalArgumentException("out of range");
+            }
+            return units;
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            throw new Invalid(label.apply("storage-ask") + " must be an amount of passes per GiB per period (0.001), was '" + passes
+                    + "': " + e.getMessage());
         }
     }
 

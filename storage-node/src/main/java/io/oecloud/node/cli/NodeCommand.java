@@ -110,6 +110,11 @@ final class NodeCommand implements Callable<Integer> {
             description = "Collateral bonded when --prove registers the node, in passes (default: the chain's minimum).")
     String proveCollateral;
 
+    @Option(names = "--storage-ask", paramLabel = "PASSES",
+            description = "The price this node asks for storage, in passes per GiB per period, published on the chain with its "
+                    + "registration; each period's price is the capacity-weighted median of the nodes' asks (default: ${DEFAULT-VALUE}).")
+    String storageAsk;
+
     @Option(names = "--warm-up", negatable = true, fallbackValue = "true",
             description = "Run the hashing, coding and cipher kernels on made-up bytes at start, so the JIT has compiled them "
                     + "before the first upload (about 2 CPU-seconds; default: ${DEFAULT-VALUE}).")

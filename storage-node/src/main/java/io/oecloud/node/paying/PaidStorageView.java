@@ -128,6 +128,12 @@ public final class PaidStorageView implements AutoCloseable {
         earnedLast = last != null && last.paid() ? last.amount().doubleValue() : 0;
         holder.put("earnedRecent", recent.toString());
         holder.put("recentPeriods", pay.payments().size());
+        holder.put("earnedTotal", pay.earned().toString()); // since genesis: the chain keeps the sum as it pays
+        List<Map<String, Object>> payments = new java.util.ArrayList<>();
+        for (PayerChain.Payment p : pay.payments()) { // the periods the chain still lists, newest first: the dashboard's chart
+            payments.add(Map.of("period", p.period(), "amount", p.amount().toString(), "paid", p.paid()));
+        }
+        holder.put("payments", payments);
         JsonNode node = chain.storageNode(self);
         if (node != null) {
             holder.put("collateral", node.path("collateral").asText("0"));

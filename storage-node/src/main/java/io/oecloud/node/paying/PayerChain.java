@@ -57,8 +57,8 @@ public final class PayerChain implements AutoCloseable {
     /** One period's payment to a node ({@code paid} false: it did not prove, the amount went to the fee pool). */
     public record Payment(long period, BigInteger amount, boolean paid) {}
 
-    /** A node's rate (base units a period it is due now) and its recent payments, newest first. */
-    public record Payments(String node, BigInteger rate, List<Payment> payments) {}
+    /** A node's rate (base units a period it is due now), what settlement paid it since genesis, and its recent payments, newest first. */
+    public record Payments(String node, BigInteger rate, BigInteger earned, List<Payment> payments) {}
 
     private final Source source;
     private final List<CometRpc> owned = new ArrayList<>();
@@ -175,13 +175,14 @@ public final class PayerChain implements AutoCloseable {
     public Payments payments(String node) throws IOException {
         JsonNode p = source.query("/payments", node);
         if (p == null || p.isNull()) {
-            return new Payments(node, BigInteger.ZERO, List.of());
+            return new Payments(node, BigInteger.ZERO, BigInteger.ZERO, List.of());
         }
         List<Payment> out = new ArrayList<>();
         for (JsonNode e : p.path("payments")) {
             out.add(new Payment(count(e, "period", "/payments"), amount(e, "amount", "/payments"), e.path("paid").asBoolean(false)));
         }
-        return new Payments(node, p.has("rate") ? amount(p, "rate", "/payments") : BigInteger.ZERO, out);
+        return new Payments(node, p.has("rate") ? amount(p, "rate", "/payments") : BigInteger.ZERO,
+                p.has("earned") ? amount(p, "earned", "/payments") : BigInteger.ZERO, out);
     }
 
     /** The addresses of the registered storage nodes that are active and not leaving: the holders a contract may name. */

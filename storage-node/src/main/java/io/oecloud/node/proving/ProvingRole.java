@@ -121,6 +121,9 @@ public final class ProvingRole implements AutoCloseable {
     private final Prover prover;
     private final ShardStore store;
     private final BigInteger collateral;
+    /** The ask to publish (null: none), and whether the chain has it (read or sent since this role started). */
+    private volatile BigInteger ask;
+    private volatile boolean askPublished;
     private final long capacity;
     private final String address;
     private final byte[] nodeId;
@@ -194,6 +197,16 @@ public final class ProvingRole implements AutoCloseable {
      * when the role first sees its record leaving, read here. Deleting the file lets it register
      * again.
      */
+    /**
+     * The price this node asks (base units per GiB per period), published with its registration and
+     * again whenever the chain's record of it differs (a restart with another {@code storage-ask});
+     * null publishes none.
+     */
+    public ProvingRole asking(BigInteger ask) {
+        this.ask = ask;
+        return this;
+    }
+
     public ProvingRole leftMarker(java.nio.file.Path marker) {
         this.leftMarker = marker;
         if (java.nio.file.Files.exists(marker)) {
@@ -262,9 +275,13 @@ public final class ProvingRole implements AutoCloseable {
         }
         if (standing == Standing.REGISTER) {
             BigInteger bond = collateral == null ? params.minCollateral() : collateral;
-            client.submit(TxBody.newBuilder().setRegisterStorageNode(ChainProto.RegisterStorageNode.newBuilder().setCapacity(capacity)
-                    .setCollateral(ByteString.copyFrom(io.oecloud.chain.ledger.Amounts.encode(bond)))));
-            LOG.log(System.Logger.Level.INFO, "registered as a storage node with " + bond + " base units of collateral");
+            client.submit(ChainClient.registerStorageNodeTx(capacity, bond, ask));
+            LOG.log(System.Logger.Level.INFO, "registered as a storage node with " + bond + " base units of collateral"
+                    + (ask == null ? "" : ", asking " + ask + " base units per GiB per period"));
+            askPublished = true;
+            return;
+        }
+        if (ask != null && !askPublished && standing != Standing.LEAVING && publishAsk()) {
             return;
         }
         BigInteger held = new BigInteger(rec.path("collateral").asText("0"));
@@ -502,6 +519,26 @@ public final class ProvingRole implements AutoCloseable {
             m.put("lastErrorAt", lastErrorAt.toString());
         }
         return m;
+    }
+
+    /**
+     * Publishes this node's ask when the chain's price record does not show it (a node registered
+     * before asks, or restarted with another {@code storage-ask}): a registration that changes only
+     * the ask. Returns whether a transaction was sent (this round is then over).
+     */
+    private boolean publishAsk() throws IOException {
+        JsonNode price = query("/price", "");
+        String self = client.address();
+        for (JsonNode a : price.path("asks")) {
+            if (self.equals(a.path("node").asText()) && ask.toString().equals(a.path("ask").asText())) {
+                askPublished = true;
+                return false;
+            }
+        }
+        client.submit(ChainClient.registerStorageNodeTx(capacity, BigInteger.ZERO, ask));
+        askPublished = true;
+        LOG.log(System.Logger.Level.INFO, "published this node's ask: " + ask + " base units per GiB per period");
+        return true;
     }
 
     private JsonNode query(String path, String data) throws IOException {
