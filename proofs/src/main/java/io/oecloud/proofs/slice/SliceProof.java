@@ -137,7 +137,7 @@ public record SliceProof(long contentLength, long firstChunk, int chunkCount, by
         verify(root);
     }
 
-    /** As {@link #verify(byte[], long)}, against a BLAKE3 raw CID's digest. */
+    /** As {@link #verify(byte[], long)}, against a BLAKE3 CID's digest. */
     public void verify(Cid cid, long contentLength) {
         if (this.contentLength != contentLength) {
             throw new SliceProofException(SliceProofException.Kind.LENGTH_MISMATCH, "proof claims "
@@ -152,15 +152,17 @@ public record SliceProof(long contentLength, long firstChunk, int chunkCount, by
     }
 
     /**
-     * Checks the proof against a BLAKE3 raw CID's digest, as {@link #verify(byte[])}.
+     * Checks the proof against a BLAKE3 CID's digest, as {@link #verify(byte[])}. The codec is a
+     * label (raw shards, manifests): a BLAKE3 CID's digest is the BLAKE3 hash of the bytes whatever
+     * it names, so manifest copies are proven as shards are (paid storage pays for both).
      *
-     * @throws SliceProofException {@code NOT_BLAKE3_RAW_CID} for any other CID, or what
+     * @throws SliceProofException {@code NOT_BLAKE3_CID} for a CID of another hash function, or what
      *     {@link #verify(byte[])} throws
      */
     public void verify(Cid cid) {
-        if (cid.function() != HashFunction.BLAKE3 || cid.codec() != ContentCodec.RAW) {
-            throw new SliceProofException(SliceProofException.Kind.NOT_BLAKE3_RAW_CID, "CID " + cid + " is "
-                    + cid.codec() + " with " + cid.function().label() + "; slices prove against BLAKE3 raw CIDs only");
+        if (cid.function() != HashFunction.BLAKE3) {
+            throw new SliceProofException(SliceProofException.Kind.NOT_BLAKE3_CID, "CID " + cid + " is "
+                    + cid.codec() + " with " + cid.function().label() + "; slices prove against BLAKE3 CIDs only");
         }
         verify(cid.digest());
     }

@@ -30,8 +30,8 @@ public final class SliceProofException extends IllegalArgumentException {
         RANGE_OUTSIDE_CONTENT,
         /** Chunk bytes of another length than the range has in content of the claimed length. */
         CHUNK_BYTES_LENGTH,
-        /** A CID that is not a BLAKE3 raw CID, the only kind a slice proves against. */
-        NOT_BLAKE3_RAW_CID,
+        /** A CID of another hash function than BLAKE3, the only kind a slice proves against. */
+        NOT_BLAKE3_CID,
         /** An encoding whose format version is not {@link SliceProof#FORMAT_VERSION}. */
         VERSION,
         /** A varint in the encoding that is truncated, too long or not minimal. */

@@ -9,7 +9,7 @@ import java.util.HexFormat;
  * @param period the proving period
  * @param root the 32-byte node root; copied in and out
  * @param count the entries under it (0: the empty root, no challenge can be answered or asked)
- * @param unprovable pinned shards left out because their CIDs are not BLAKE3 raw
+ * @param unprovable pinned blocks left out because their CIDs are not BLAKE3
  */
 public record Commitment(long period, byte[] root, long count, long unprovable) {
     public Commitment {

@@ -472,7 +472,7 @@ public final class ShardStore implements AutoCloseable {
     }
 
     /**
-     * Checks {@code data} against {@code cid}; for a BLAKE3 raw CID in the same pass that builds
+     * Checks {@code data} against {@code cid}; for a BLAKE3 CID in the same pass that builds
      * its outboard (whose root is the digest), which it returns; null for other CIDs.
      *
      * @throws StoreException CID_MISMATCH
@@ -490,9 +490,12 @@ public final class ShardStore implements AutoCloseable {
                 "refusing " + data.byteSize() + " bytes that do not hash to " + cid);
     }
 
-    /** Whether slices of the shard can be proven: its CID is BLAKE3 over the raw bytes. */
+    /**
+     * Whether slices of the block can be proven: its CID is BLAKE3 (a shard, or a manifest copy: the
+     * codec only labels the bytes, the digest is their BLAKE3 hash either way).
+     */
     private static boolean provable(Cid cid) {
-        return cid.function() == HashFunction.BLAKE3 && cid.codec() == ContentCodec.RAW;
+        return cid.function() == HashFunction.BLAKE3;
     }
 
     /**
@@ -902,11 +905,11 @@ public final class ShardStore implements AutoCloseable {
         return read(cid, false).data();
     }
 
-    /** A shard's checked bytes, and its outboard when asked for and the CID is BLAKE3 raw (else null). */
+    /** A shard's checked bytes, and its outboard when asked for and the CID is BLAKE3 (else null). */
     private record Verified(byte[] data, Outboard outboard) {}
 
     /**
-     * The shard's bytes checked against its CID: with {@code withOutboard}, for a BLAKE3 raw CID,
+     * The shard's bytes checked against its CID: with {@code withOutboard}, for a BLAKE3 CID,
      * by building its outboard in the same pass (same cost as the hash).
      */
     private Verified read(Cid cid, boolean withOutboard) throws StoreException {
@@ -951,7 +954,7 @@ public final class ShardStore implements AutoCloseable {
      * read and checked against its CID: a corrupt shard is dropped and reported as by
      * {@link #scrub}; a good one gets its outboard rebuilt and stored, and answers.
      *
-     * @throws StoreException NOT_FOUND; BAD_RANGE for a CID that is not BLAKE3 raw, a count outside
+     * @throws StoreException NOT_FOUND; BAD_RANGE for a CID that is not BLAKE3, a count outside
      *     [1, {@link #MAX_PROVE_CHUNKS}] or a range outside the shard (the message names the
      *     values); CORRUPT (the shard was dropped and reported); IO
      */
@@ -962,7 +965,7 @@ public final class ShardStore implements AutoCloseable {
         }
         if (!provable(cid)) {
             throw new StoreException(StoreException.Code.BAD_RANGE, "shard " + cid + " is named by a " + cid.codec()
-                    + " " + cid.function().label() + " CID; slices are proven against BLAKE3 raw CIDs only");
+                    + " " + cid.function().label() + " CID; slices are proven against BLAKE3 CIDs only");
         }
         long chunks = Math.max(1, Math.ceilDiv(m.size(), 1024L));
         if (count < 1 || count > MAX_PROVE_CHUNKS) {
@@ -1388,7 +1391,7 @@ public final class ShardStore implements AutoCloseable {
     /**
      * Offers every provable shard as a {@link NodeEntry} (CID, size) in CID byte order (the order
      * a node root needs), streaming from the index: nothing is copied but the entry handed over.
-     * Offered: pinned shards with a BLAKE3 raw CID. Passed over: shards no one pins (garbage
+     * Offered: pinned blocks with a BLAKE3 CID (shards and manifest copies). Passed over: shards no one pins (garbage
      * awaiting collection, repair staging), counted as {@code unpinned}; pinned shards under other
      * CIDs, whose slices cannot be proven, counted as {@code unprovable}.
      *
@@ -1428,7 +1431,7 @@ public final class ShardStore implements AutoCloseable {
      *
      * @param period the proving period
      * @param entries the entries in CID order (unmodifiable)
-     * @param unprovable pinned shards left out because their CIDs are not BLAKE3 raw
+     * @param unprovable pinned blocks left out because their CIDs are not BLAKE3
      * @param created whether this call made the hold (false: it existed, and is returned as it was)
      */
     public record Held(long period, List<NodeEntry> entries, long unprovable, boolean created) {}

@@ -86,7 +86,7 @@ class CoverageOnLedgerTest {
                 assertEquals(1, coverage.view().contracts());
                 assertTrue(coverage.covers(o.cid()) && coverage.covers(o.shards().get(0)) && coverage.covers(o.shards().get(1)));
                 assertEquals(0, admission.provisionalBytes(), "covered blocks are paid for, no longer pending");
-                assertEquals(2, new Prover(store, coverage::covers).commit(chain.period() + 1).count());
+                assertEquals(3, new Prover(store, coverage::covers).commit(chain.period() + 1).count(), "the two shards and the manifest copy");
                 clock.advance(Duration.ofHours(1));
                 coverage.refresh();
                 assertTrue(pinned(store, o.shards().get(0), payer), "covered: kept past the grace");

@@ -270,12 +270,12 @@ class PaidStorageTest {
         assertEquals(2, coverage.view().contracts());
         assertEquals(1, store.provisionals().size(), "covered blocks are no longer provisional");
 
-        // what the node proves: exactly the covered blocks (the loose, provisional block is not; the
-        // manifest copy is kept but, not being a BLAKE3 raw block, was never provable)
+        // what the node proves: exactly the covered blocks, its manifest copy included (a BLAKE3
+        // CID: proven as the shards are, and paid as they are); the loose, provisional block is not
         Prover prover = new Prover(store, coverage::covers);
         Commitment commit = prover.commit(11);
-        assertEquals(2, commit.count());
-        assertEquals(List.of(o.shards().get(0), o.shards().get(1)).stream().sorted().toList(),
+        assertEquals(3, commit.count());
+        assertEquals(List.of(o.cid(), o.shards().get(0), o.shards().get(1)).stream().sorted().toList(),
                 store.held(11).entries().stream().map(NodeEntry::cid).toList());
 
         clock.advance(GRACE.plusMinutes(1));
