@@ -588,6 +588,15 @@ public final class RepairService {
         return out;
     }
 
+    /** The peer of the manifest's owner key, or null when the key is not an Ed25519 key. */
+    private static PeerId ownerPeer(Manifest m) {
+        try {
+            return m.getOwner().size() == 32 ? PeerId.fromEd25519(m.getOwner().toByteArray()) : null;
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
     /**
      * Repairs the segments of one object held here whose listed holders the chain caught
      * ({@link #chainFaulted}): each by the node closest to its key among the manifest's live
@@ -640,13 +649,22 @@ public final class RepairService {
         if (!manifestHolders.contains(self)) {
             manifestHolders.add(self);
         }
+        // With paid storage (a placed listener: the payer side), the owner acts when it is a live
+        // holder of the manifest: the blocks it rebuilds carry its pin, so their new holders can sign
+        // it receipts and the contract's share moves to them; a block another node rebuilt would be
+        // pinned by that node's key and paid by no one. Without the owner, the closest holder acts.
+        PeerId owner = ownerPeer(m);
+        boolean ownerActs = checked.signed() && placedListener != RepairListener.NONE && owner != null && manifestHolders.contains(owner);
+        if (ownerActs && !owner.equals(self)) {
+            return new Shortfall(new java.util.TreeSet<>(), false); // its owner repairs it
+        }
         Set<Integer> still = new java.util.TreeSet<>();
         for (int i : segments) {
             if (i < 0 || i >= m.getSegmentsCount()) {
                 continue;
             }
             Segment seg = m.getSegments(i);
-            if (checked.signed() && !actsFor(seg, manifestHolders)) {
+            if (checked.signed() && !ownerActs && !actsFor(seg, manifestHolders)) {
                 continue; // the closest live holder of the manifest acts for this segment
             }
             try {
