@@ -18,12 +18,19 @@
 #
 #   benchmarks/devnet.sh [SIZE_MIB] [RUNS]      defaults: 1024 MiB, 3 runs (median reported)
 #   WARMUP=0 benchmarks/devnet.sh               measures right after the first object instead
+#   CHAIN=1 [PAID=0] benchmarks/devnet.sh       with OEChain: uploads buy contracts (PAID=0: they do not)
 set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/../bin/env.sh"
 size_mib=${1:-1024}
 runs=${2:-3}
 warmup=${WARMUP:-32}
 cd "$OE_ROOT"
+# CHAIN=1: with OEChain (4 super-nodes), uploads buying storage contracts; CHAIN=1 PAID=0: with
+# OEChain but no contracts (the same processes, for the contracts' own cost)
+chain_flags=--no-chain
+if [ "${CHAIN:-0}" = 1 ]; then
+  chain_flags=; [ "${PAID:-1}" = 0 ] && chain_flags=--no-paid-storage
+fi
 
 work=$(mktemp -d /tmp/oe-devnet-bench.XXXXXX)
 devnet_pid=
@@ -42,7 +49,7 @@ bin/oe version >/dev/null # builds once, before anything is timed
 echo "starting a 6-node devnet in $work ..." >&2
 # GC log per node: the heap left after each collection is what the node really needs
 OE_NODE_JAVA_OPTS="-Xlog:gc:file=$work/gc-%p.log" \
-bin/oe devnet --data-dir "$work/devnet" --p2p-port 0 --api-port 0 --repair-interval 1h --node-heap 512m --no-chain \
+bin/oe devnet --data-dir "$work/devnet" --p2p-port 0 --api-port 0 --repair-interval 1h --node-heap 512m $chain_flags \
   > "$work/devnet.log" 2>&1 &
 devnet_pid=$!
 for _ in $(seq 1 600); do

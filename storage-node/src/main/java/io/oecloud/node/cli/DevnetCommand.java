@@ -52,6 +52,10 @@ final class DevnetCommand implements Callable<Integer> {
     @Option(names = "--no-chain", description = "Storage nodes only: no OEChain super-nodes.")
     boolean noChain;
 
+    @Option(names = "--no-paid-storage", description = "With OEChain but without paid storage: uploads buy no contracts, nodes admit "
+            + "and prove every block (for comparing figures; the benchmarks use it).")
+    boolean noPaidStorage;
+
     @Option(names = "--chain-port", defaultValue = "26656",
             description = "Super-node i's CometBFT p2p on this + 2i, RPC on this + 2i + 1, ABCI on this + 100 + i, mempool and gossip on this + 144 + i (default: ${DEFAULT-VALUE}; with --p2p-port 0, free ports).")
     int chainPort;
@@ -80,6 +84,9 @@ final class DevnetCommand implements Callable<Integer> {
     Map<String, List<String>> settings() {
         Map<String, List<String>> s = coding.settings();
         s.put("capacity", List.of(String.valueOf(capacity)));
+        if (noPaidStorage) {
+            s.put("paid-storage", List.of("false"));
+        }
         return s;
     }
 
