@@ -35,7 +35,9 @@ import org.junit.jupiter.api.io.TempDir;
  * its holders exactly its share for every period it proves; a holder whose shard files were
  * deleted (and that is frozen across its window) is not paid for that period, is penalized, and
  * its share moves to the node that took its blocks; the node's dashboard, loaded in headless
- * Chromium, shows the figures the chain holds; `oe wallet history` lists the payments. All along,
+ * Chromium, shows the figures the chain holds; `oe wallet history` lists the payments; the contract
+ * is renewed and then ended early (refund), and an object paid for one period expires and its
+ * holders drop its blocks after the grace. All along,
  * the supply invariant (genesis + minted - slashed = balances + bonded + unbonding + pools +
  * collateral + withdrawals + escrow) is read from the chain as often as it can be: the ledger
  * checks it at the end of every block and would halt rather than commit a block that broke it,
@@ -161,122 +163,167 @@ class DevnetPaymentsTest {
             }
         });
 
-        DevnetTest.awaitTrue(() -> {
-            Map<String, JsonNode> r = ChainDevnet.records(http, api0);
-            return r.size() == nodes.size() && r.values().stream().allMatch(n -> n.path("active").asBoolean());
-        }, 120, "every node registered and active");
-        // each published its ask (storage-ask) with its registration: the price comes from them from the next period on
-        DevnetTest.awaitTrue(() -> get(api0, null, "/v1/chain/price").path("asks").size() == nodes.size(), 60, "every node's ask on the chain");
-        DevnetTest.awaitTrue(() -> !get(api0, null, "/v1/chain/price").path("default").asBoolean(true), 120,
-                "a period priced from the nodes' asks");
-        Path file = DevnetTest.randomFile(dir.resolve("f.bin"), 3_000_000, 2525);
-        HttpResponse<String> put = http.send(HttpRequest.newBuilder(URI.create(api0 + "/v1/objects?periods=500"))
-                .header("Authorization", "Bearer " + token0).timeout(Duration.ofMinutes(2))
-                .POST(HttpRequest.BodyPublishers.ofFile(file)).build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(201, put.statusCode(), put.body());
-        String cid = JSON.readTree(put.body()).path("cid").asText();
-        JsonNode contract = get(api0, null, "/v1/chain/contract/" + cid + "?payer=" + payer);
-        long start = contract.path("start").asLong();
-        Set<String> holders = new HashSet<>();
-        contract.path("holders").forEach(h -> holders.add(h.path("holder").asText()));
-        System.out.println("contract " + contract);
+        try {
+            DevnetTest.awaitTrue(() -> {
+                Map<String, JsonNode> r = ChainDevnet.records(http, api0);
+                return r.size() == nodes.size() && r.values().stream().allMatch(n -> n.path("active").asBoolean());
+            }, 120, "every node registered and active");
+            // each published its ask (storage-ask) with its registration: the price comes from them from the next period on
+            DevnetTest.awaitTrue(() -> get(api0, null, "/v1/chain/price").path("asks").size() == nodes.size(), 60, "every node's ask on the chain");
+            DevnetTest.awaitTrue(() -> !get(api0, null, "/v1/chain/price").path("default").asBoolean(true), 120,
+                    "a period priced from the nodes' asks");
+            Path file = DevnetTest.randomFile(dir.resolve("f.bin"), 3_000_000, 2525);
+            HttpResponse<String> put = http.send(HttpRequest.newBuilder(URI.create(api0 + "/v1/objects?periods=500"))
+                    .header("Authorization", "Bearer " + token0).timeout(Duration.ofMinutes(2))
+                    .POST(HttpRequest.BodyPublishers.ofFile(file)).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(201, put.statusCode(), put.body());
+            String cid = JSON.readTree(put.body()).path("cid").asText();
+            // and an object paid for one period only: it expires during the test
+            Path brief = DevnetTest.randomFile(dir.resolve("brief.bin"), 600_000, 2526);
+            HttpResponse<String> putBrief = http.send(HttpRequest.newBuilder(URI.create(api0 + "/v1/objects?periods=1"))
+                    .header("Authorization", "Bearer " + token0).timeout(Duration.ofMinutes(2))
+                    .POST(HttpRequest.BodyPublishers.ofFile(brief)).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(201, putBrief.statusCode(), putBrief.body());
+            String briefCid = JSON.readTree(putBrief.body()).path("cid").asText();
+            Set<String> briefHolders = new HashSet<>();
+            get(api0, null, "/v1/chain/contract/" + briefCid + "?payer=" + payer).path("holders")
+                    .forEach(h -> briefHolders.add(h.path("holder").asText()));
+            JsonNode contract = get(api0, null, "/v1/chain/contract/" + cid + "?payer=" + payer);
+            long start = contract.path("start").asLong();
+            Set<String> holders = new HashSet<>();
+            contract.path("holders").forEach(h -> holders.add(h.path("holder").asText()));
+            System.out.println("contract " + contract);
 
-        // every holder is paid exactly its share for each period it proves, from the first it can prove on
-        long checkUpTo = start + 2;
-        DevnetTest.awaitTrue(() -> get(api0, null, "/v1/chain/status").path("height").asLong() >= (checkUpTo + 1) * periodBlocks + 1,
-                240, "periods " + start + " to " + checkUpTo + " settled");
-        for (String h : holders) {
-            List<JsonNode> theirs = held(api0, h);
-            BigInteger paidTotal = BigInteger.ZERO;
-            for (long p = start; p <= checkUpTo; p++) {
-                JsonNode pay = payment(api0, h, p);
-                assertNotNull(pay, h + " has no payment record for period " + p);
-                assertEquals(due(theirs, h, p).toString(), pay.path("amount").asText(), h + " period " + p);
-                if (pay.path("paid").asBoolean()) {
-                    paidTotal = paidTotal.add(new BigInteger(pay.path("amount").asText()));
+            // every holder is paid exactly its share for each period it proves, from the first it can prove on
+            long checkUpTo = start + 2;
+            DevnetTest.awaitTrue(() -> get(api0, null, "/v1/chain/status").path("height").asLong() >= (checkUpTo + 1) * periodBlocks + 1,
+                    240, "periods " + start + " to " + checkUpTo + " settled");
+            for (String h : holders) {
+                List<JsonNode> theirs = held(api0, h);
+                BigInteger paidTotal = BigInteger.ZERO;
+                for (long p = start; p <= checkUpTo; p++) {
+                    JsonNode pay = payment(api0, h, p);
+                    assertNotNull(pay, h + " has no payment record for period " + p);
+                    assertEquals(due(theirs, h, p).toString(), pay.path("amount").asText(), h + " period " + p);
+                    if (pay.path("paid").asBoolean()) {
+                        paidTotal = paidTotal.add(new BigInteger(pay.path("amount").asText()));
+                    }
+                }
+                JsonNode last = payment(api0, h, checkUpTo);
+                assertTrue(last.path("paid").asBoolean(), h + " proved period " + checkUpTo + " and was paid for it: " + last);
+                assertTrue(new BigInteger(get(api0, null, "/v1/chain/payments/" + h).path("earned").asText()).compareTo(paidTotal) >= 0);
+            }
+
+            // a holder (not a super-node) loses its shard files and is frozen across its window
+            int victim = -1;
+            for (int i = nodes.size() - 1; i >= 4 && victim < 0; i--) {
+                if (holders.contains(nodes.get(i).get("peerId").asText()) && !shardFiles(Path.of(nodes.get(i).get("dataDir").asText())).isEmpty()) {
+                    victim = i;
                 }
             }
-            JsonNode last = payment(api0, h, checkUpTo);
-            assertTrue(last.path("paid").asBoolean(), h + " proved period " + checkUpTo + " and was paid for it: " + last);
-            assertTrue(new BigInteger(get(api0, null, "/v1/chain/payments/" + h).path("earned").asText()).compareTo(paidTotal) >= 0);
-        }
-
-        // a holder (not a super-node) loses its shard files and is frozen across its window
-        int victim = -1;
-        for (int i = nodes.size() - 1; i >= 4 && victim < 0; i--) {
-            if (holders.contains(nodes.get(i).get("peerId").asText()) && !shardFiles(Path.of(nodes.get(i).get("dataDir").asText())).isEmpty()) {
-                victim = i;
-            }
-        }
-        assertTrue(victim >= 0, "a storage node holds shards of the object");
-        String victimAddr = nodes.get(victim).get("peerId").asText();
-        long[] window = new long[2];
-        DevnetTest.awaitTrue(() -> {
-            long height = get(api0, null, "/v1/chain/status").path("height").asLong();
-            for (JsonNode r : get(api0, null, "/v1/chain/storage-nodes/" + victimAddr).path("roots")) {
-                long first = r.path("period").asLong() * periodBlocks + r.path("window").asLong() * windowBlocks;
-                if (r.path("status").asText().equals("open") && first > height + 1 && r.path("count").asLong() > 0) {
-                    window[0] = r.path("period").asLong();
-                    window[1] = first;
-                    return true;
+            assertTrue(victim >= 0, "a storage node holds shards of the object");
+            String victimAddr = nodes.get(victim).get("peerId").asText();
+            long[] window = new long[2];
+            DevnetTest.awaitTrue(() -> {
+                long height = get(api0, null, "/v1/chain/status").path("height").asLong();
+                for (JsonNode r : get(api0, null, "/v1/chain/storage-nodes/" + victimAddr).path("roots")) {
+                    long first = r.path("period").asLong() * periodBlocks + r.path("window").asLong() * windowBlocks;
+                    if (r.path("status").asText().equals("open") && first > height + 1 && r.path("count").asLong() > 0) {
+                        window[0] = r.path("period").asLong();
+                        window[1] = first;
+                        return true;
+                    }
                 }
+                return false;
+            }, 60, "an open root of the victim with its window ahead");
+            for (Path f : shardFiles(Path.of(nodes.get(victim).get("dataDir").asText()))) {
+                Files.delete(f);
             }
-            return false;
-        }, 60, "an open root of the victim with its window ahead");
-        for (Path f : shardFiles(Path.of(nodes.get(victim).get("dataDir").asText()))) {
-            Files.delete(f);
+            BigInteger penaltiesBefore = new BigInteger(ChainDevnet.records(http, api0).get(victimAddr).path("penalties").asText("0"));
+            signal("STOP", nodes.get(victim).get("pid").asLong());
+            frozen = nodes.get(victim).get("pid").asLong();
+            long missedPeriod = window[0];
+            DevnetTest.awaitTrue(() -> payment(api0, victimAddr, missedPeriod) != null, 180, "period " + missedPeriod + " settled");
+            JsonNode unpaid = payment(api0, victimAddr, missedPeriod);
+            assertFalse(unpaid.path("paid").asBoolean(), "a holder that missed its window is not paid for the period: " + unpaid);
+            assertTrue(new BigInteger(ChainDevnet.records(http, api0).get(victimAddr).path("penalties").asText("0")).compareTo(penaltiesBefore) > 0,
+                    "and is penalized");
+
+            // repair moves its share: the payer's node rebuilds the blocks elsewhere and sends MoveShares
+            try {
+                DevnetTest.awaitTrue(() -> {
+                    JsonNode c = get(api0, null, "/v1/chain/contract/" + cid + "?payer=" + payer);
+                    Set<String> now = new HashSet<>();
+                    c.path("holders").forEach(h -> now.add(h.path("holder").asText()));
+                    return !now.contains(victimAddr) && !holders.containsAll(now);
+                }, 240, "the victim's share moved to the node that took its blocks");
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + "; what the devnet's log says of contracts and repair:\n"
+                        + logLines(dir.resolve("devnet.log"), "contract of|moving the contract|rebuilt|chain caught|repair of segment"), e);
+            }
+            JsonNode moved = get(api0, null, "/v1/chain/contract/" + cid + "?payer=" + payer);
+            assertEquals(contract.path("costPerPeriod").asText(), moved.path("costPerPeriod").asText(), "a move keeps the cost");
+            signal("CONT", frozen);
+            frozen = -1;
+
+            // the dashboard shows what the chain holds: the node reads the chain every few seconds, the
+            // page reads the node; loaded until they agree (the chain read before and after each load)
+            Path profile = Files.createDirectories(dir.resolve("chromium"));
+            String[] dom = {null};
+            Map<String, String> shown = new HashMap<>();
+            Map<String, String> chain = new HashMap<>();
+            DevnetTest.awaitTrue(() -> {
+                Map<String, String> before = dashboardFigures(api0, payer);
+                dom[0] = Chromium.dumpDom(api0 + "/ui/#token=" + token0, profile, 15_000);
+                Map<String, String> after = dashboardFigures(api0, payer);
+                shown.clear();
+                after.keySet().forEach(k -> shown.put(k, Chromium.value(dom[0], k)));
+                chain.clear();
+                chain.putAll(after);
+                return before.equals(after) && shown.equals(after);
+            }, 90, "the dashboard showing the chain's figures");
+            assertTrue(dom[0].contains("data-loaded=\"true\""), "the page loaded its data");
+            assertEquals(chain, shown);
+            assertTrue(dom[0].contains("data-object=\"" + cid + "\""), "the payer's contract is in its table");
+            System.out.println("the dashboard shows " + shown);
+
+            // oe wallet history shows a holder's storage payments
+            String paidHolder = holders.stream().filter(h -> !h.equals(victimAddr)).findFirst().orElseThrow();
+            OeLauncherTest.Run history = OeLauncherTest.oe(Map.of(), "wallet", "history", paidHolder, "--api", api0.substring("http://".length()));
+            assertEquals(0, history.code(), history.err());
+            assertTrue(history.out().contains("storage payment  period " + checkUpTo), history.out());
+
+            // the one-period object expired: its holders dropped its blocks after the grace (the only
+            // blocks dropped so far; the victim, whose files were deleted, is left out)
+            briefHolders.remove(victimAddr);
+            DevnetTest.awaitTrue(() -> {
+                for (int i = 0; i < nodes.size(); i++) {
+                    if (briefHolders.contains(nodes.get(i).get("peerId").asText())
+                            && metric(apis.get(i), devnet.tokens().get(i), "oe_paid_pins_dropped_total") < 1) {
+                        return false;
+                    }
+                }
+                return true;
+            }, 240, "each holder of the expired object dropping its blocks");
+
+            // renewal and early deletion, as the payer's account sees them
+            String hostPort = api0.substring("http://".length());
+            String tokenFile = nodes.get(0).get("apiToken").asText();
+            long endBefore = get(api0, null, "/v1/chain/contract/" + cid + "?payer=" + payer).path("end").asLong();
+            OeLauncherTest.Run renew = OeLauncherTest.oe(Map.of(), "renew", cid, "--periods", "10", "--api", hostPort, "--token-file", tokenFile);
+            assertEquals(0, renew.code(), renew.err());
+            assertEquals(endBefore + 10, get(api0, null, "/v1/chain/contract/" + cid + "?payer=" + payer).path("end").asLong());
+            OeLauncherTest.Run rm = OeLauncherTest.oe(Map.of(), "rm", cid, "--api", hostPort, "--token-file", tokenFile);
+            assertEquals(0, rm.code(), rm.err());
+            assertTrue(rm.out().contains("contract ended: ") && rm.out().contains(" refunded"), rm.out());
+            JsonNode endedContract = get(api0, null, "/v1/chain/contract/" + cid + "?payer=" + payer);
+            assertTrue(endedContract.path("end").asLong() < endBefore, "ended early, the later periods refunded: " + endedContract);
+            // (the refund's exact amount, by the ledger's rule: DevnetPaidStorageTest)
+        } finally {
+            reading.set(false); // the books' reader stops with the test, failed or not
+            books.join(Duration.ofSeconds(30));
         }
-        BigInteger penaltiesBefore = new BigInteger(ChainDevnet.records(http, api0).get(victimAddr).path("penalties").asText("0"));
-        signal("STOP", nodes.get(victim).get("pid").asLong());
-        frozen = nodes.get(victim).get("pid").asLong();
-        long missedPeriod = window[0];
-        DevnetTest.awaitTrue(() -> payment(api0, victimAddr, missedPeriod) != null, 180, "period " + missedPeriod + " settled");
-        JsonNode unpaid = payment(api0, victimAddr, missedPeriod);
-        assertFalse(unpaid.path("paid").asBoolean(), "a holder that missed its window is not paid for the period: " + unpaid);
-        assertTrue(new BigInteger(ChainDevnet.records(http, api0).get(victimAddr).path("penalties").asText("0")).compareTo(penaltiesBefore) > 0,
-                "and is penalized");
 
-        // repair moves its share: the payer's node rebuilds the blocks elsewhere and sends MoveShares
-        DevnetTest.awaitTrue(() -> {
-            JsonNode c = get(api0, null, "/v1/chain/contract/" + cid + "?payer=" + payer);
-            Set<String> now = new HashSet<>();
-            c.path("holders").forEach(h -> now.add(h.path("holder").asText()));
-            return !now.contains(victimAddr) && !holders.containsAll(now);
-        }, 240, "the victim's share moved to the node that took its blocks");
-        JsonNode moved = get(api0, null, "/v1/chain/contract/" + cid + "?payer=" + payer);
-        assertEquals(contract.path("costPerPeriod").asText(), moved.path("costPerPeriod").asText(), "a move keeps the cost");
-        signal("CONT", frozen);
-        frozen = -1;
-
-        // the dashboard shows what the chain holds: the node reads the chain every few seconds, the
-        // page reads the node; loaded until they agree (the chain read before and after each load)
-        Path profile = Files.createDirectories(dir.resolve("chromium"));
-        String[] dom = {null};
-        Map<String, String> shown = new HashMap<>();
-        Map<String, String> chain = new HashMap<>();
-        DevnetTest.awaitTrue(() -> {
-            Map<String, String> before = dashboardFigures(api0, payer);
-            dom[0] = Chromium.dumpDom(api0 + "/ui/#token=" + token0, profile, 15_000);
-            Map<String, String> after = dashboardFigures(api0, payer);
-            shown.clear();
-            after.keySet().forEach(k -> shown.put(k, Chromium.value(dom[0], k)));
-            chain.clear();
-            chain.putAll(after);
-            return before.equals(after) && shown.equals(after);
-        }, 90, "the dashboard showing the chain's figures");
-        assertTrue(dom[0].contains("data-loaded=\"true\""), "the page loaded its data");
-        assertEquals(chain, shown);
-        assertTrue(dom[0].contains("data-object=\"" + cid + "\""), "the payer's contract is in its table");
-        System.out.println("the dashboard shows " + shown);
-
-        // oe wallet history shows a holder's storage payments
-        String paidHolder = holders.stream().filter(h -> !h.equals(victimAddr)).findFirst().orElseThrow();
-        OeLauncherTest.Run history = OeLauncherTest.oe(Map.of(), "wallet", "history", paidHolder, "--api", api0.substring("http://".length()));
-        assertEquals(0, history.code(), history.err());
-        assertTrue(history.out().contains("storage payment  period " + checkUpTo), history.out());
-
-        reading.set(false);
-        books.join(Duration.ofSeconds(30));
         assertTrue(supply.size() >= 20, "the books were read at " + supply.size() + " heights");
         for (JsonNode s : supply.values()) {
             assertEquals(s.path("expected").asText(), s.path("supply").asText(), "supply at height " + s.path("height") + ": " + s);
@@ -286,6 +333,26 @@ class DevnetPaymentsTest {
         System.out.printf("supply read at %d of the %d heights %d-%d, equal to genesis + minted - slashed at each%n",
                 supply.size(), last - first + 1, first, last);
         assertTrue(new BigInteger(supply.lastEntry().getValue().path("parts").path("escrow").asText()).signum() > 0, "the escrow is in the books");
+    }
+
+    /** The last 40 lines of {@code log} matching {@code regex}. */
+    private static String logLines(Path log, String regex) {
+        try (Stream<String> lines = Files.lines(log)) {
+            java.util.regex.Pattern p = java.util.regex.Pattern.compile(regex);
+            List<String> hits = lines.filter(l -> p.matcher(l).find()).toList();
+            return String.join("\n", hits.subList(Math.max(0, hits.size() - 40), hits.size()));
+        } catch (Exception e) {
+            return "(" + log + " unreadable: " + e + ")";
+        }
+    }
+
+    /** A counter's value in a node's Prometheus text, summed over its tags (0 when absent). */
+    private double metric(String api, String token, String name) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(api + "/metrics")).header("Authorization", "Bearer " + token)
+                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        return r.body().lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
     /** The figures node 0's dashboard shows, as the chain holds them now (ids of the page's elements). */

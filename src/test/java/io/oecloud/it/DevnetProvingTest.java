@@ -130,21 +130,29 @@ class DevnetProvingTest {
         long t1 = System.nanoTime();
         // within two periods it is caught: its window's challenges name a lost shard it cannot answer (the window is
         // missed: a penalty), or something read the lost file first (a repair probe, a read), the store dropped it and the
-        // node declared it before its window's seed (a fault in its record, paid for)
+        // node declared it before its window's seed (a fault in its record, paid for). With paid storage there is a third
+        // outcome: the store dropped the lost blocks after its last window and before its next root, which then leaves
+        // them out; the chain does not see the loss, and the payer's repair (every 3 s here) rebuilds the blocks and moves
+        // the victim's share of the contract away (until then it is paid for blocks it lost: a gap of the present design,
+        // see chain-bridge/README.md, "Attack analysis")
+        String payer = nodes.get(0).get("peerId").asText();
         JsonNode[] seen = new JsonNode[1];
         try {
             DevnetTest.awaitTrue(() -> {
                 seen[0] = records(api0).get(victimAddr);
-                return seen[0].path("missed").asLong() >= 1 || seen[0].path("faultsDeclared").asLong() > faultsBefore;
-            }, 60, "the node whose shards were deleted caught");
+                return seen[0].path("missed").asLong() >= 1 || seen[0].path("faultsDeclared").asLong() > faultsBefore
+                        || !get(api0, null, "/v1/chain/contract/" + cid + "?payer=" + payer).path("holders").toString().contains(victimAddr);
+            }, 90, "the node whose shards were deleted caught, or its share moved");
         } catch (AssertionError e) {
             throw new AssertionError(e.getMessage() + "; its record: " + seen[0] + "; its status: "
                     + get(apis.get(v), tokens.get(v), "/v1/status").path("proving"), e);
         }
         JsonNode r = records(api0).get(victimAddr);
         boolean missed = r.path("missed").asLong() >= 1;
+        boolean declared = r.path("faultsDeclared").asLong() > faultsBefore;
         System.out.printf("node %d %s %.1f s after its %d shard files were deleted: %s%n", v, missed ? "missed a window"
-                : "declared the lost shards", (System.nanoTime() - t1) / 1e9, deleted, r);
+                : declared ? "declared the lost shards" : "left the lost blocks out of its next root; its share moved",
+                (System.nanoTime() - t1) / 1e9, deleted, r);
         if (missed) {
             assertTrue(new BigInteger(r.path("penalties").asText("0")).signum() > 0, "a missed window is penalized: " + r);
             DevnetTest.awaitTrue(() -> get(apis.get(v), tokens.get(v), "/v1/status").path("proving").path("missed").asLong() >= 1,
@@ -163,6 +171,9 @@ class DevnetProvingTest {
         System.out.printf("repaired %.1f s after the deletion%n", (System.nanoTime() - t1) / 1e9);
 
         // a penalty takes the collateral below the minimum (1 pass): the node tops it up by itself; either way it proves again
+        if (!missed) {
+            return; // declared (nothing penalized) or its share moved: what remains is the penalty's course
+        }
         long provenBefore = r.path("proven").asLong();
         DevnetTest.awaitTrue(() -> {
             JsonNode now = records(api0).get(victimAddr);

@@ -649,12 +649,14 @@ public final class RepairService {
         if (!manifestHolders.contains(self)) {
             manifestHolders.add(self);
         }
-        // With paid storage (a placed listener: the payer side), the owner acts when it is a live
-        // holder of the manifest: the blocks it rebuilds carry its pin, so their new holders can sign
-        // it receipts and the contract's share moves to them; a block another node rebuilt would be
-        // pinned by that node's key and paid by no one. Without the owner, the closest holder acts.
+        // With paid storage (a placed listener: the payer side), the chain's faults are the owner's to
+        // repair: the blocks it rebuilds carry its pin, so their new holders can sign it receipts and
+        // the contract's share moves to them; a block another node rebuilt would be pinned by that
+        // node's key and paid by no one (and, the segment looking whole, the owner would never move
+        // the share). Whether the owner looked live from here was a race under load. An owner that
+        // is gone leaves the object to the periodic repair pass of the nodes nearest its keys.
         PeerId owner = ownerPeer(m);
-        boolean ownerActs = checked.signed() && placedListener != RepairListener.NONE && owner != null && manifestHolders.contains(owner);
+        boolean ownerActs = checked.signed() && placedListener != RepairListener.NONE && owner != null;
         if (ownerActs && !owner.equals(self)) {
             return new Shortfall(new java.util.TreeSet<>(), false); // its owner repairs it
         }
