@@ -2,7 +2,6 @@ package io.oecloud.chain.node;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.ContentLengthNotAllowedException;
@@ -23,6 +22,7 @@ import io.oecloud.chain.ledger.Ledger;
 import io.oecloud.http.HeadDeadline;
 import io.oecloud.http.HttpServer;
 import io.oecloud.http.Json;
+import io.oecloud.http.LingeringClose;
 import io.oecloud.http.Router;
 import io.oecloud.wire.LengthPrefix;
 import io.oecloud.wire.WireException;
@@ -447,7 +447,7 @@ public final class TxServer implements AutoCloseable {
         HttpUtil.setKeepAlive(r, keepAlive);
         var f = ctx.writeAndFlush(r);
         if (!keepAlive) {
-            f.addListener(ChannelFutureListener.CLOSE);
+            f.addListener(LingeringClose.AFTER);
         }
     }
 

@@ -1,12 +1,12 @@
 package io.oecloud.node.api;
 
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.oecloud.http.Json;
+import io.oecloud.http.LingeringClose;
 import io.oecloud.node.object.ObjectException;
 
 /**
@@ -22,7 +22,7 @@ final class Answers {
         HttpUtil.setKeepAlive(r, keepAlive);
         ChannelFuture f = ctx.writeAndFlush(r);
         if (!keepAlive) {
-            f.addListener(ChannelFutureListener.CLOSE);
+            f.addListener(LingeringClose.AFTER);
         }
     }
 

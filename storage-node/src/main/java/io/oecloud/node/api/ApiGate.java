@@ -2,7 +2,6 @@ package io.oecloud.node.api;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.DecoderResult;
@@ -28,6 +27,7 @@ import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import io.oecloud.http.HeadDeadline;
 import io.oecloud.http.Json;
+import io.oecloud.http.LingeringClose;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -250,7 +250,7 @@ final class ApiGate extends ChannelDuplexHandler {
             responding = false;
             if (closeAfterResponse) {
                 promise = promise.unvoid();
-                promise.addListener(ChannelFutureListener.CLOSE);
+                promise.addListener(LingeringClose.AFTER);
             } else if (!requestOpen) {
                 headDeadline.expect();
                 if (paused) {
