@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code bin/oe devnet} for the proofs-of-storage tests: started in a test's directory on free
@@ -70,6 +71,105 @@ record ChainDevnet(JsonNode nodes, List<String> apis, List<String> tokens) {
         Map<String, JsonNode> m = new HashMap<>();
         for (JsonNode n : get(http, api, null, "/v1/chain/storage-nodes")) {
             m.put(n.path("address").asText(), n);
+        }
+        return m;
+    }
+
+    /**
+     * The sum of the samples of {@code name} (whatever their labels, or only those whose labels
+     * contain {@code label} when it is not null) in the node's {@code /metrics}.
+     */
+    static double metric(HttpClient http, String api, String token, String name, String label) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(api + "/metrics")).header("Authorization", "Bearer " + token)
+                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        return r.body().lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+                .filter(l -> label == null || l.substring(0, l.lastIndexOf(' ')).contains(label))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
+    /** kill -SIG PID (STOP and CONT freeze and thaw a node). */
+    static void signal(String sig, long pid) throws Exception {
+        Process k = new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).redirectErrorStream(true).start();
+        assertTrue(k.waitFor(10, TimeUnit.SECONDS) && k.exitValue() == 0, "kill -" + sig + " " + pid + ": "
+                + new String(k.getInputStream().readAllBytes()));
+    }
+
+    /** Raw shard files (not manifests, not outboards) in a node's store. */
+    static List<Path> shardFiles(Path nodeDir) throws Exception {
+        try (java.util.stream.Stream<Path> s = Files.walk(nodeDir.resolve("store/shards"))) {
+            return s.filter(Files::isRegularFile).filter(f -> f.getFileName().toString().matches("bafkr[a-z2-7]+")).toList();
+        }
+    }
+
+    /** The last {@code lines} lines of a node's log, for a failure's message. */
+    static String tail(Path log, int lines) {
+        try {
+            List<String> all = Files.readAllLines(log);
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (java.io.IOException e) {
+            return "(" + log + " unreadable: " + e + ")";
+        }
+    }
+
+    /** A node started outside the devnet (by a test): its process, peer ID, API address and token. */
+    record Outside(Process process, String peerId, String api, String token) {}
+
+    /**
+     * Starts {@code bin/oe node} in {@code dataDir} with {@code settings} as its node.conf, joining
+     * the devnet through node 0 (added to {@code started}, which stops it); its output goes to
+     * {@code dataDir/node.log} once it said it is ready.
+     */
+    Outside startOutside(Path dataDir, Map<String, List<String>> settings, List<Process> started) throws Exception {
+        Files.createDirectories(dataDir);
+        StringBuilder conf = new StringBuilder("# a node outside the devnet, started by a test\n");
+        settings.forEach((k, vs) -> vs.forEach(v -> conf.append(k).append(" = ").append(v).append('\n')));
+        Files.writeString(dataDir.resolve("node.conf"), conf);
+        Process p = new ProcessBuilder(OeLauncherTest.ROOT.resolve("bin/oe").toString(), "node", "--data-dir", dataDir.toString(),
+                "--listen", "/ip4/127.0.0.1/tcp/0", "--api", "127.0.0.1:0", "--bootstrap", nodes.get(0).get("p2p").asText())
+                .redirectErrorStream(true).start();
+        started.add(p);
+        java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+        List<String> seen = new ArrayList<>();
+        String peer = null;
+        String api = null;
+        for (String line; (line = r.readLine()) != null && seen.size() < 500; ) {
+            seen.add(line);
+            if (line.startsWith("peer ID ")) {
+                peer = line.substring("peer ID ".length());
+            } else if (line.startsWith("API on http://")) {
+                api = "http://" + line.substring("API on http://".length()).split(" ")[0];
+            } else if (line.endsWith("; ready")) {
+                break;
+            }
+        }
+        assertTrue(peer != null && api != null && p.isAlive(), "the outside node did not start:\n" + String.join("\n", seen));
+        Path log = dataDir.resolve("node.log");
+        Files.write(log, seen);
+        Thread drain = new Thread(() -> {
+            try (var w = Files.newBufferedWriter(log, java.nio.file.StandardOpenOption.APPEND)) {
+                for (String l; (l = r.readLine()) != null; ) {
+                    w.write(l);
+                    w.newLine();
+                    w.flush();
+                }
+            } catch (java.io.IOException e) {
+                // the node is gone
+            }
+        }, "outside-node-log");
+        drain.setDaemon(true);
+        drain.start();
+        return new Outside(p, peer, api, Files.readString(dataDir.resolve("api-token")).strip());
+    }
+
+    /** Node {@code i}'s node.conf as the devnet wrote it, by key. */
+    Map<String, List<String>> settingsOf(int i) throws Exception {
+        Map<String, List<String>> m = new java.util.LinkedHashMap<>();
+        for (String line : Files.readAllLines(Path.of(nodes.get(i).get("dataDir").asText()).resolve("node.conf"))) {
+            int eq = line.indexOf(" = ");
+            if (!line.startsWith("#") && eq > 0) {
+                m.computeIfAbsent(line.substring(0, eq), k -> new ArrayList<>()).add(line.substring(eq + 3));
+            }
         }
         return m;
     }

@@ -18,10 +18,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -40,7 +40,7 @@ class DevnetChainRepairTest {
     private static final int PERIOD_BLOCKS = 20;
     private static final int WINDOW_BLOCKS = 5;
 
-    @TempDir
+    @TempDir(cleanup = CleanupMode.ON_SUCCESS) // a failed run leaves its nodes' logs
     Path dir;
 
     private final List<Process> started = new ArrayList<>();
@@ -50,7 +50,7 @@ class DevnetChainRepairTest {
     @AfterEach
     void stop() throws Exception {
         if (frozen > 0) {
-            signal("CONT", frozen); // a stopped process would not see the devnet's stop
+            ChainDevnet.signal("CONT", frozen); // a stopped process would not see the devnet's stop
         }
         for (Process p : started) {
             p.destroy();
@@ -58,12 +58,6 @@ class DevnetChainRepairTest {
                 p.destroyForcibly();
             }
         }
-    }
-
-    private static void signal(String sig, long pid) throws Exception {
-        Process k = new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).redirectErrorStream(true).start();
-        assertTrue(k.waitFor(10, TimeUnit.SECONDS) && k.exitValue() == 0, "kill -" + sig + " " + pid + ": "
-                + new String(k.getInputStream().readAllBytes()));
     }
 
     private JsonNode get(String api, String token, String path) throws Exception {
@@ -76,18 +70,7 @@ class DevnetChainRepairTest {
 
     /** A counter's value in a node's Prometheus text (0 when absent). */
     private double metric(String api, String token, String name) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(api + "/metrics")).header("Authorization", "Bearer " + token)
-                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, r.statusCode(), r.body());
-        return r.body().lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
-    }
-
-    /** Raw shard files (not manifests, not outboards) in a node's store. */
-    private static List<Path> shardFiles(Path nodeDir) throws Exception {
-        try (Stream<Path> s = Files.walk(nodeDir.resolve("store/shards"))) {
-            return s.filter(Files::isRegularFile).filter(f -> f.getFileName().toString().matches("bafkr[a-z2-7]+")).toList();
-        }
+        return ChainDevnet.metric(http, api, token, name, null);
     }
 
     @Test
@@ -119,7 +102,7 @@ class DevnetChainRepairTest {
         // the victim: a storage node (not a super-node) holding a shard of the object's segment
         int victim = -1;
         for (int i = nodes.size() - 1; i >= 4 && victim < 0; i--) {
-            if (!shardFiles(Path.of(nodes.get(i).get("dataDir").asText())).isEmpty()) {
+            if (!ChainDevnet.shardFiles(Path.of(nodes.get(i).get("dataDir").asText())).isEmpty()) {
                 victim = i;
             }
         }
@@ -127,7 +110,7 @@ class DevnetChainRepairTest {
         int v = victim;
         String victimAddr = nodes.get(v).get("peerId").asText();
         long victimPid = nodes.get(v).get("pid").asLong();
-        List<Path> lost = shardFiles(Path.of(nodes.get(v).get("dataDir").asText()));
+        List<Path> lost = ChainDevnet.shardFiles(Path.of(nodes.get(v).get("dataDir").asText()));
         double rebuiltBefore = 0;
         for (int i = 0; i < nodes.size(); i++) {
             rebuiltBefore += metric(apis.get(i), tokens.get(i), "oe_repair_chain_rebuilt_total");
@@ -154,7 +137,7 @@ class DevnetChainRepairTest {
         for (Path f : lost) {
             Files.delete(f);
         }
-        signal("STOP", victimPid);
+        ChainDevnet.signal("STOP", victimPid);
         frozen = victimPid;
         long t1 = System.nanoTime();
         System.out.printf("node %d: %d shard files deleted, frozen before its window (blocks %d-%d)%n", v, lost.size(), window[0], window[1]);
@@ -176,6 +159,25 @@ class DevnetChainRepairTest {
             return rebuilt >= lost.size();
         }, 90, "the chain-driven repair rebuilding the " + lost.size() + " lost shards");
         System.out.printf("the chain's repair rebuilt %d shards %.1f s after the freeze%n", lost.size(), (System.nanoTime() - t1) / 1e9);
+        // the object is paid storage (the devnet's default): its owner's node moved the victim's share
+        // of the contract to the nodes that took the rebuilt shards, with their receipts
+        String payer = nodes.get(0).get("peerId").asText();
+        JsonNode[] contract = {null};
+        try {
+            DevnetTest.awaitTrue(() -> {
+                contract[0] = get(api0, null, "/v1/chain/contract/" + cid + "?payer=" + payer);
+                return !contract[0].path("holders").toString().contains(victimAddr);
+            }, 90, "the victim's share of the contract moved");
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; contract " + contract[0] + "; node 0 says:\n"
+                    + ChainDevnet.tail(Path.of(nodes.get(0).get("dataDir").asText()).resolve("node.log"), 60), e);
+        }
+        long heldBytes = 0;
+        for (JsonNode h : contract[0].path("holders")) {
+            heldBytes += h.path("bytes").asLong();
+        }
+        assertEquals(contract[0].path("bytes").asLong(), heldBytes, "every byte of the contract still has a paid holder: " + contract[0]);
+        System.out.printf("the victim's share moved %.1f s after the freeze: %s%n", (System.nanoTime() - t1) / 1e9, contract[0].path("holders"));
         double caught = 0;
         for (int i = 0; i < nodes.size(); i++) {
             if (i != v) {
@@ -186,7 +188,7 @@ class DevnetChainRepairTest {
         JsonNode status1 = get(apis.get(1), tokens.get(1), "/v1/status").path("chainRecords");
         assertTrue(status1.path("suspects").toString().contains(victimAddr) || status1.path("faultLists").asInt() >= 1, status1.toString());
 
-        signal("CONT", victimPid);
+        ChainDevnet.signal("CONT", victimPid);
         frozen = -1;
         // healthy again without the victim (its files are gone: it answers no HAS for them), and whole
         DevnetTest.awaitTrue(() -> get(api0, tokens.get(0), "/v1/health/" + cid).path("weakest").asInt() == 6, 60,

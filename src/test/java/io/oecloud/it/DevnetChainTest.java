@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /** bin/oe devnet with its OEChain, as a user meets it: a funded key, oe wallet, oe chain. */
@@ -23,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DevnetChainTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir
+    @TempDir(cleanup = CleanupMode.ON_SUCCESS) // a failed run leaves its nodes' logs
     Path dir;
 
     private final List<Process> started = new ArrayList<>();

@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -29,14 +30,16 @@ import org.junit.jupiter.api.io.TempDir;
  * storage contract from node 0's account (the answer says what it costs a period and through when
  * it is paid), the chain holds it with exactly cost x periods in escrow and names the nodes that
  * hold the object's blocks; oe contracts lists it; oe renew extends it; deleting the object ends it and refunds exactly
- * the paid periods after the current one, by the ledger's rule.
+ * the paid periods after the current one, by the ledger's rule. A stranger (a node outside the
+ * devnet) cannot store without passes, and its blocks stored with passes but no contract are
+ * dropped after the grace.
  */
-@Timeout(420)
+@Timeout(600)
 class DevnetPaidStorageTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int PERIODS = 40;
 
-    @TempDir
+    @TempDir(cleanup = CleanupMode.ON_SUCCESS) // a failed run leaves its nodes' logs
     Path dir;
 
     private final List<Process> started = new ArrayList<>();
@@ -69,7 +72,7 @@ class DevnetPaidStorageTest {
     }
 
     @Test
-    void anUploadBuysItsContract_theEscrowIsCostTimesPeriods_rmEndsItAndRefundsExactly() throws Exception {
+    void anUploadBuysItsContract_theEscrowIsCostTimesPeriods_rmEndsItAndRefundsExactly_aStrangersUnpaidBlocksAreDropped() throws Exception {
         ChainDevnet devnet = ChainDevnet.start(dir, started, "--repair-interval", "1h");
         JsonNode nodes = devnet.nodes();
         String api0 = devnet.apis().get(0);
@@ -143,7 +146,8 @@ class DevnetPaidStorageTest {
         HttpResponse<String> rm = http.send(HttpRequest.newBuilder(URI.create(api0 + "/v1/objects/" + cid))
                 .header("Authorization", "Bearer " + token0).timeout(Duration.ofMinutes(2)).DELETE().build(),
                 HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, rm.statusCode(), rm.body());
+        assertEquals(200, rm.statusCode(), () -> rm.body() + "; node 0 says:\n"
+                + ChainDevnet.tail(Path.of(nodes.get(0).get("dataDir").asText()).resolve("node.log"), 80));
         JsonNode ended = JSON.readTree(rm.body()).path("contract");
         JsonNode endTx = sent(api0, payer).stream().filter(t -> "end_contract".equals(t.path("kind").asText())).findFirst().orElseThrow();
         assertEquals(0, endTx.path("code").asInt(), endTx.toString());
@@ -161,5 +165,55 @@ class DevnetPaidStorageTest {
         JsonNode after = get(api0, null, "/v1/chain/contract/" + cid + "?payer=" + payer);
         assertEquals(q + 1, after.path("end").asLong(), "paid through the period it was ended in: " + after);
         assertFalse(JSON.readTree(rm.body()).path("unpinned").asInt() < 0);
+
+        // a stranger (a node outside the devnet, trusted by none, buying no contracts) cannot store
+        // without passes, and what it stores with passes but no contract is dropped after the grace
+        Map<String, List<String>> conf = devnet.settingsOf(nodes.size() - 1);
+        conf.keySet().removeAll(List.of("trust-owner", "prove", "capacity"));
+        conf.put("paid-storage", List.of("false"));
+        conf.put("repair-interval", List.of("1h")); // its repair would place the dropped blocks again (each time for a grace only)
+        ChainDevnet.Outside stranger = devnet.startOutside(dir.resolve("stranger"), conf, started);
+        Path small = DevnetTest.randomFile(dir.resolve("s.bin"), 1_000_000, 26);
+        HttpResponse<String> poor = upload(stranger, small);
+        assertEquals(402, poor.statusCode(), "a stranger without passes: " + poor.body());
+        assertTrue(poor.body().contains("cannot pay"), poor.body());
+        System.out.println("a stranger without passes: " + poor.statusCode() + " " + poor.body());
+        JsonNode chainDoc = JSON.readTree(dir.resolve("devnet/devnet.json").toFile()).path("chain");
+        OeLauncherTest.Run fund = OeLauncherTest.oe(Map.of(), "wallet", "send", "--key", chainDoc.path("devnetKey").asText(),
+                "--api", api0.substring("http://".length()), stranger.peerId(), "5");
+        assertEquals(0, fund.code(), fund.err());
+        // the holders remember an account that could not pay for a few seconds (SECURITY.md): a client tries again
+        HttpResponse<String>[] paid = new HttpResponse[1];
+        DevnetTest.awaitTrue(() -> (paid[0] = upload(stranger, small)).statusCode() == 201, 60, "the funded stranger's upload");
+        // the holders count them as provisional at their next coverage pass (every 5 s on a devnet)
+        List<Integer> took = new ArrayList<>();
+        DevnetTest.awaitTrue(() -> {
+            took.clear();
+            for (int i = 0; i < nodes.size(); i++) {
+                if (ChainDevnet.metric(http, devnet.apis().get(i), devnet.tokens().get(i), "oe_paid_provisional_bytes", null) > 0) {
+                    took.add(i);
+                }
+            }
+            return took.size() >= 4;
+        }, 40, "devnet nodes holding the stranger's blocks provisionally (k = 4 of them at least)");
+        long t0 = System.nanoTime();
+        DevnetTest.awaitTrue(() -> {
+            for (int i : took) {
+                String api = devnet.apis().get(i);
+                String token = devnet.tokens().get(i);
+                if (ChainDevnet.metric(http, api, token, "oe_paid_provisional_bytes", null) > 0
+                        || ChainDevnet.metric(http, api, token, "oe_paid_pins_dropped_total", "no-contract") < 1) {
+                    return false;
+                }
+            }
+            return true;
+        }, 180, "the stranger's blocks dropped after the grace");
+        System.out.printf("nodes %s dropped the stranger's blocks %.0f s after its upload (grace 1 min)%n", took, (System.nanoTime() - t0) / 1e9);
+    }
+
+    private HttpResponse<String> upload(ChainDevnet.Outside node, Path file) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(node.api() + "/v1/objects"))
+                .header("Authorization", "Bearer " + node.token()).timeout(Duration.ofMinutes(2))
+                .POST(HttpRequest.BodyPublishers.ofFile(file)).build(), HttpResponse.BodyHandlers.ofString());
     }
 }

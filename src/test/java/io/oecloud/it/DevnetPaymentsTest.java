@@ -24,10 +24,10 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -47,7 +47,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DevnetPaymentsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir
+    @TempDir(cleanup = CleanupMode.ON_SUCCESS) // a failed run leaves its nodes' logs
     Path dir;
 
     private final List<Process> started = new ArrayList<>();
@@ -57,7 +57,7 @@ class DevnetPaymentsTest {
     @AfterEach
     void stop() throws Exception {
         if (frozen > 0) {
-            signal("CONT", frozen);
+            ChainDevnet.signal("CONT", frozen);
         }
         for (Process p : started) {
             p.destroy();
@@ -67,19 +67,8 @@ class DevnetPaymentsTest {
         }
     }
 
-    private static void signal(String sig, long pid) throws Exception {
-        Process k = new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).redirectErrorStream(true).start();
-        assertTrue(k.waitFor(10, TimeUnit.SECONDS) && k.exitValue() == 0, "kill -" + sig + " " + pid);
-    }
-
     private JsonNode get(String api, String token, String path) throws Exception {
         return ChainDevnet.get(http, api, token, path);
-    }
-
-    private static List<Path> shardFiles(Path nodeDir) throws Exception {
-        try (Stream<Path> s = Files.walk(nodeDir.resolve("store/shards"))) {
-            return s.filter(Files::isRegularFile).filter(f -> f.getFileName().toString().matches("bafkr[a-z2-7]+")).toList();
-        }
     }
 
     /** The contracts the chain lists as held by {@code node}. */
@@ -222,7 +211,7 @@ class DevnetPaymentsTest {
             // a holder (not a super-node) loses its shard files and is frozen across its window
             int victim = -1;
             for (int i = nodes.size() - 1; i >= 4 && victim < 0; i--) {
-                if (holders.contains(nodes.get(i).get("peerId").asText()) && !shardFiles(Path.of(nodes.get(i).get("dataDir").asText())).isEmpty()) {
+                if (holders.contains(nodes.get(i).get("peerId").asText()) && !ChainDevnet.shardFiles(Path.of(nodes.get(i).get("dataDir").asText())).isEmpty()) {
                     victim = i;
                 }
             }
@@ -241,11 +230,11 @@ class DevnetPaymentsTest {
                 }
                 return false;
             }, 60, "an open root of the victim with its window ahead");
-            for (Path f : shardFiles(Path.of(nodes.get(victim).get("dataDir").asText()))) {
+            for (Path f : ChainDevnet.shardFiles(Path.of(nodes.get(victim).get("dataDir").asText()))) {
                 Files.delete(f);
             }
             BigInteger penaltiesBefore = new BigInteger(ChainDevnet.records(http, api0).get(victimAddr).path("penalties").asText("0"));
-            signal("STOP", nodes.get(victim).get("pid").asLong());
+            ChainDevnet.signal("STOP", nodes.get(victim).get("pid").asLong());
             frozen = nodes.get(victim).get("pid").asLong();
             long missedPeriod = window[0];
             DevnetTest.awaitTrue(() -> payment(api0, victimAddr, missedPeriod) != null, 180, "period " + missedPeriod + " settled");
@@ -257,7 +246,7 @@ class DevnetPaymentsTest {
             // (that repair then moves the victim's share to the new holder is shown in process by
             // PaidUploadTest; on this devnet it did not happen reliably within minutes: see the
             // session note, so it is not asserted here)
-            signal("CONT", frozen);
+            ChainDevnet.signal("CONT", frozen);
             frozen = -1;
 
             // the dashboard shows what the chain holds: the node reads the chain every few seconds, the
@@ -331,11 +320,7 @@ class DevnetPaymentsTest {
 
     /** A counter's value in a node's Prometheus text, summed over its tags (0 when absent). */
     private double metric(String api, String token, String name) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(api + "/metrics")).header("Authorization", "Bearer " + token)
-                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, r.statusCode(), r.body());
-        return r.body().lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+        return ChainDevnet.metric(http, api, token, name, null);
     }
 
     /** The figures node 0's dashboard shows, as the chain holds them now (ids of the page's elements). */

@@ -53,10 +53,17 @@ public final class ChainClient implements AutoCloseable {
     /** The chain answered a transaction with a refusal or could not say whether it committed. */
     public static final class Refused extends IOException {
         private final int status;
+        private final int code;
 
-        Refused(int status, String message) {
+        public Refused(int status, int code, String message) {
             super(message);
             this.status = status;
+            this.code = code;
+        }
+
+        /** The ledger's code ({@code Ledger.Code}) when the ledger refused it, else -1. */
+        public int code() {
+            return code;
         }
 
         /** The mempool endpoint's HTTP status: 422 refused by the ledger, 503 full or busy, 504 not committed in time. */
@@ -310,7 +317,7 @@ public final class ChainClient implements AutoCloseable {
             if (a.status() == 200) {
                 return doc;
             }
-            throw new Refused(a.status(), "the chain refused the " + body.getKindCase() + " transaction (HTTP " + a.status() + "): "
+            throw new Refused(a.status(), doc.path("code").asInt(-1), "the chain refused the " + body.getKindCase() + " transaction (HTTP " + a.status() + "): "
                     + doc.path("log").asText(doc.path("error").asText("no reason given")));
         }
         throw new IOException("no mempool endpoint could be reached (" + mempools.size() + " tried): "

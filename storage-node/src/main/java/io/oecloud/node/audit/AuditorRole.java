@@ -2,7 +2,9 @@ package io.oecloud.node.audit;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.oecloud.chain.client.ChainClient;
 import io.oecloud.chain.ledger.Audits.Outcome;
+import io.oecloud.chain.ledger.Ledger;
 import io.oecloud.chain.pb.ChainProto;
 import io.oecloud.chain.pb.ChainProto.TxBody;
 import io.oecloud.dht.PeerId;
@@ -105,7 +107,14 @@ public final class AuditorRole implements AutoCloseable {
         if (!w.committee().contains(self) || w.firstBlock() == doneFirstBlock || w.height() + 1 > w.verdictsUntil()) {
             return;
         }
-        List<AuditChain.Target> targets = new ArrayList<>(w.targets().stream().filter(t -> !t.address().equals(self) && t.count() > 0).toList());
+        if (judgedPeriod != w.period()) {
+            judgedPeriod = w.period();
+            judged.clear();
+        }
+        // the ledger takes one verdict per auditor, target and period: a node judged in an earlier
+        // window of this period is not asked again (its verdict would be refused)
+        List<AuditChain.Target> targets = new ArrayList<>(w.targets().stream()
+                .filter(t -> !t.address().equals(self) && t.count() > 0 && !judged.contains(t.address())).toList());
         doneFirstBlock = w.firstBlock();
         if (targets.isEmpty()) {
             return;
@@ -139,6 +148,8 @@ public final class AuditorRole implements AutoCloseable {
     }
 
     private long pendingVerdictsUntil;
+    private long judgedPeriod = -1;
+    private final java.util.Set<String> judged = new java.util.HashSet<>(); // targets recorded in judgedPeriod (timer thread only)
 
     private int attempts;
 
@@ -148,15 +159,24 @@ public final class AuditorRole implements AutoCloseable {
         try {
             chain.submit(TxBody.newBuilder().setAuditVerdicts(v));
         } catch (java.io.IOException e) {
-            if (++attempts >= 5) {
-                pending = null;
-                attempts = 0;
-                LOG.log(System.Logger.Level.WARNING, "verdicts of period {0} window {1} dropped after 5 attempts", v.getPeriod(), v.getWindow());
+            if (e instanceof ChainClient.Refused r && r.code() == Ledger.Code.VERDICT_EXISTS.value()) {
+                // an earlier attempt was committed after its answer timed out: recorded, not refused
+                LOG.log(System.Logger.Level.DEBUG, "verdicts of period {0} window {1} were recorded by an earlier attempt",
+                        v.getPeriod(), v.getWindow());
+            } else {
+                if (++attempts >= 5) {
+                    pending = null;
+                    attempts = 0;
+                    LOG.log(System.Logger.Level.WARNING, "verdicts of period {0} window {1} dropped after 5 attempts", v.getPeriod(), v.getWindow());
+                }
+                throw e;
             }
-            throw e;
         }
         attempts = 0;
         pending = null;
+        if (v.getPeriod() == judgedPeriod) {
+            v.getVerdictsList().forEach(x -> judged.add(x.getTarget()));
+        }
         windowsAudited.incrementAndGet();
         for (ChainProto.AuditVerdict x : v.getVerdictsList()) {
             sent.get(Outcome.of(x.getOutcome())).increment();

@@ -111,6 +111,7 @@ final class Placer {
             return true;
         };
         Map<PeerId, String> failures = new LinkedHashMap<>();
+        int paymentRefusals = 0; // nodes in failures whose (first) refusal was PAYMENT_REQUIRED
         long start = ticker.read();
         long deadline = start + TimeUnit.SECONDS.toNanos(PLACEMENT_SECONDS);
         long hedgeAt = Long.MAX_VALUE;
@@ -130,8 +131,12 @@ final class Placer {
                     if (placed >= quorum) {
                         break; // every candidate was tried: the missing blocks are recorded, and repaired later
                     }
-                    throw new ObjectException(ObjectException.Code.PLACEMENT_FAILED, what + ": placed " + placed + " of "
-                            + n + (n == 1 ? " copy" : " shards") + ", " + quorum + " needed (write quorum); "
+                    throw new ObjectException(paymentRefusals == failures.size() && !failures.isEmpty()
+                            ? ObjectException.Code.PAYMENT_REQUIRED : ObjectException.Code.PLACEMENT_FAILED,
+                            what + ": placed " + placed + " of " + n + (n == 1 ? " copy" : " shards") + ", " + quorum
+                            + " needed (write quorum); " + (paymentRefusals == failures.size() && !failures.isEmpty()
+                            ? "every node that refused wants payment: the uploading key's chain account cannot pay one period of"
+                            + " these blocks (fund it, and try again after a few seconds); " : "")
                             + tried(candidates.size(), failures));
                 }
                 long now = ticker.read();
@@ -172,7 +177,10 @@ final class Placer {
                 } else if (error != null) {
                     Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
                     troubled.mark(a.peer(), reason(cause));
-                    failures.put(a.peer(), reason(cause));
+                    if (failures.put(a.peer(), reason(cause)) == null && cause instanceof ShardException se
+                            && se.status() == io.oecloud.node.pb.ShardProto.ShardResponse.Status.PAYMENT_REQUIRED) {
+                        paymentRefusals++;
+                    }
                     taken.remove(a.peer());
                     if (passing(cause)) {
                         again.add(a.peer());

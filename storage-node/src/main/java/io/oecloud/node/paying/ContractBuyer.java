@@ -160,6 +160,10 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
     private final Counter receiptsGathered;
     private final Counter receiptsFailed;
     private final Counter refused;
+    /** Where an upload's contract purchase spends its time: chain reads, the holders' receipts, the transaction until its block. */
+    private final io.micrometer.core.instrument.Timer buyReads;
+    private final io.micrometer.core.instrument.Timer buyReceipts;
+    private final io.micrometer.core.instrument.Timer buySubmit;
     private final AtomicReference<BigInteger> lastPrice = new AtomicReference<>(BigInteger.ZERO);
 
     /**
@@ -185,8 +189,17 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
         this.receiptsFailed = Counter.builder("oe_contract_receipts_failed")
                 .description("Holders asked for a receipt that refused or did not answer in time").register(metrics);
         this.refused = Counter.builder("oe_contract_refusals").description("Contract transactions the chain refused").register(metrics);
+        this.buyReads = buyTimer(metrics, "reads");
+        this.buyReceipts = buyTimer(metrics, "receipts");
+        this.buySubmit = buyTimer(metrics, "submit");
         Gauge.builder("oe_storage_price_seen", lastPrice, p -> p.get().doubleValue())
                 .description("The storage price last read from the chain (base units per GiB per period)").register(metrics);
+    }
+
+    private static io.micrometer.core.instrument.Timer buyTimer(MeterRegistry metrics, String phase) {
+        return io.micrometer.core.instrument.Timer.builder("oe_contract_buy").tag("phase", phase)
+                .description("Time an upload's contract purchase spent in each phase: chain reads, holders' receipts, the"
+                        + " CreateContract transaction until its block").register(metrics);
     }
 
     /** The address that pays (this node's account). */
@@ -215,6 +228,7 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
      *     no holder signed a receipt
      */
     public Bought buy(Cid object, Manifest manifest, List<PeerId> copies, Terms terms) throws ObjectException {
+        long t0 = System.nanoTime();
         String cid = object.toString();
         PayerChain.Price price;
         long periodBlocks;
@@ -239,6 +253,8 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
         long periods = terms.toPeriods(periodBlocks, pace.blockMillis());
         Set<PeerId> holders = holdersOf(manifest, copies);
         Set<String> active = activeAmong(holders);
+        long t1 = System.nanoTime();
+        buyReads.record(t1 - t0, TimeUnit.NANOSECONDS);
         // Only registered, active storage nodes can be paid (the ledger refuses a receipt of any
         // other): the rest are not asked, and count as holders that gave no receipt.
         Set<PeerId> payable = new LinkedHashSet<>();
@@ -248,6 +264,8 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
             }
         }
         Map<PeerId, Receipt> got = gather(payable, object, price.period());
+        long t2 = System.nanoTime();
+        buyReceipts.record(t2 - t1, TimeUnit.NANOSECONDS);
         List<String> unanswered = new ArrayList<>();
         for (PeerId p : holders) {
             if (!got.containsKey(p)) {
@@ -268,7 +286,9 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
         CreateContract.Builder cc = CreateContract.newBuilder().setObject(ByteString.copyFrom(object.toBytes()))
                 .setPeriods(Math.toIntExact(periods));
         got.values().forEach(cc::addReceipts);
+        long t3 = System.nanoTime();
         send(TxBody.newBuilder().setCreateContract(cc), "buying the storage contract of " + cid);
+        buySubmit.record(System.nanoTime() - t3, TimeUnit.NANOSECONDS);
         bought.increment();
         escrowPaid.increment(escrow.doubleValue());
         if (!unanswered.isEmpty()) {

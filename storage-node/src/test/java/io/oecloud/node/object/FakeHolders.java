@@ -21,7 +21,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * ({@link Mode#SILENT}: its futures complete only when cancelled).
  */
 final class FakeHolders implements ShardHolders {
-    enum Mode { OK, FULL, BUSY_ONCE, SILENT }
+    enum Mode { OK, FULL, BUSY_ONCE, SILENT, UNPAID }
 
     final PeerId self = Identity.generate().peerId();
     final Map<PeerId, Mode> modes = new ConcurrentHashMap<>();
@@ -63,6 +63,7 @@ final class FakeHolders implements ShardHolders {
                 yield CompletableFuture.completedFuture(null);
             }
             case FULL -> CompletableFuture.failedFuture(new ShardException(Status.FULL, "no space left"));
+            case UNPAID -> CompletableFuture.failedFuture(new ShardException(Status.PAYMENT_REQUIRED, "the owner's account cannot pay"));
             case BUSY_ONCE -> {
                 modes.put(peer, Mode.OK);
                 yield CompletableFuture.failedFuture(new ShardException(Status.BUSY, "too many transfers"));

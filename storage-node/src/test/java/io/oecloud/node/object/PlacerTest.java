@@ -107,6 +107,23 @@ class PlacerTest {
     }
 
     @Test
+    void place_refusedForPaymentByEveryNodeThatRefused_failsAsPaymentRequired_otherwiseAsPlacementFailed() {
+        List<PeerId> peers = FakeHolders.peers(6);
+        for (int i = 1; i < 6; i++) {
+            holders.set(peers.get(i), FakeHolders.Mode.UNPAID);
+        }
+        ObjectException e = assertThrows(ObjectException.class,
+                () -> placer(ticker).place("segment 0", cids(6), blocks(6), peers, 5, pinned));
+        assertEquals(ObjectException.Code.PAYMENT_REQUIRED, e.code(), e.getMessage());
+        assertTrue(e.getMessage().contains("cannot pay one period"), e.getMessage());
+
+        holders.set(peers.get(1), FakeHolders.Mode.FULL); // one refusal for another reason: not the account's fault alone
+        ObjectException mixed = assertThrows(ObjectException.class,
+                () -> placer(ticker).place("segment 1", cids(6), blocks(6), peers, 5, pinned));
+        assertEquals(ObjectException.Code.PLACEMENT_FAILED, mixed.code(), mixed.getMessage());
+    }
+
+    @Test
     void place_atTheWriteQuorum_endsWithTheBlockNoNodeTookUnplaced() throws Exception {
         List<PeerId> peers = FakeHolders.peers(6);
         holders.set(peers.get(1), FakeHolders.Mode.FULL);
