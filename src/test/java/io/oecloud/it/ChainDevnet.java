@@ -173,4 +173,21 @@ record ChainDevnet(JsonNode nodes, List<String> apis, List<String> tokens) {
         }
         return m;
     }
+
+    /**
+     * The chain's contract of {@code cid} paid by {@code payer}, once a block holds it: an upload is
+     * answered when the chain's mempool admitted its purchase, about a block before.
+     */
+    static JsonNode awaitContract(HttpClient http, String api, String cid, String payer) throws Exception {
+        JsonNode[] found = {null};
+        DevnetTest.awaitTrue(() -> {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(api + "/v1/chain/contract/" + cid + "?payer=" + payer))
+                    .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() == 200) {
+                found[0] = JSON.readTree(r.body());
+            }
+            return found[0] != null;
+        }, 30, "the contract of " + cid + " in a block");
+        return found[0];
+    }
 }

@@ -175,9 +175,8 @@ class DevnetPaymentsTest {
             assertEquals(201, putBrief.statusCode(), putBrief.body());
             String briefCid = JSON.readTree(putBrief.body()).path("cid").asText();
             Set<String> briefHolders = new HashSet<>();
-            get(api0, null, "/v1/chain/contract/" + briefCid + "?payer=" + payer).path("holders")
-                    .forEach(h -> briefHolders.add(h.path("holder").asText()));
-            JsonNode contract = get(api0, null, "/v1/chain/contract/" + cid + "?payer=" + payer);
+            ChainDevnet.awaitContract(http, api0, briefCid, payer).path("holders").forEach(h -> briefHolders.add(h.path("holder").asText()));
+            JsonNode contract = ChainDevnet.awaitContract(http, api0, cid, payer);
             long start = contract.path("start").asLong();
             Set<String> holders = new HashSet<>();
             contract.path("holders").forEach(h -> holders.add(h.path("holder").asText()));

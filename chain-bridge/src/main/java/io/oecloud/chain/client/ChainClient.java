@@ -81,6 +81,7 @@ public final class ChainClient implements AutoCloseable {
     private final long deadlineMillis;
     private int preferredRpc; // guarded by this: the last one that answered
     private int preferredMempool; // guarded by this
+    private long nextNonce = -1; // guarded by this: the nonce after the last transaction a mempool admitted from here
 
     public ChainClient(Endpoints endpoints, Identity key, long deadlineMillis) {
         this.key = key;
@@ -299,15 +300,53 @@ public final class ChainClient implements AutoCloseable {
      * @throws Refused when the ledger refused it, the pool was full, or no block took it in time
      * @throws IOException when no endpoint could be reached
      */
-    public synchronized JsonNode submit(TxBody.Builder body) throws IOException {
-        byte[] tx = sign(key, body, chainId(), account().nonce(), fees(), null);
+    public JsonNode submit(TxBody.Builder body) throws IOException {
+        return submit(body, true);
+    }
+
+    /**
+     * As {@link #submit(TxBody.Builder)}, but answered once the mempool admitted the transaction
+     * (checked against the committed state and what the mempool admitted before it: nonce,
+     * balance, the operation's rules), without waiting for its block.
+     *
+     * @return the endpoint's answer: hash, code 0, log (no height)
+     */
+    public JsonNode submitAdmitted(TxBody.Builder body) throws IOException {
+        return submit(body, false);
+    }
+
+    private synchronized JsonNode submit(TxBody.Builder body, boolean waitCommit) throws IOException {
+        long committed = account().nonce();
+        // a transaction admitted but not yet in a block has taken the committed nonce already
+        long nonce = Math.max(committed, nextNonce);
+        try {
+            JsonNode answer = post(body, nonce, waitCommit);
+            nextNonce = nonce + 1;
+            return answer;
+        } catch (Refused e) {
+            if (e.code() != Ledger.Code.BAD_NONCE.value() || nonce == committed) {
+                throw e;
+            }
+            // what was admitted after the committed nonce left the mempool without a block (dropped
+            // for better-paying ones, or the node restarted): from the committed nonce again, once
+            nextNonce = -1;
+            JsonNode answer = post(body, committed, waitCommit);
+            nextNonce = committed + 1;
+            return answer;
+        }
+    }
+
+    /** Signs {@code body} with {@code nonce} and posts it to the mempool endpoints in turn. */
+    private JsonNode post(TxBody.Builder body, long nonce, boolean waitCommit) throws IOException {
+        byte[] tx = sign(key, body, chainId(), nonce, fees(), null);
+        String path = waitCommit ? "/v1/chain/txs?wait=commit" : "/v1/chain/txs";
         IOException last = null;
         for (int i = 0; i < mempools.size(); i++) {
             int at = (preferredMempool + i) % mempools.size();
             HttpCaller.Answer a;
             try {
-                a = wait(mempools.get(at).call(HttpMethod.POST, "/v1/chain/txs?wait=commit", tx, "application/octet-stream"),
-                        deadlineMillis + TimeUnit.SECONDS.toMillis(30));
+                a = wait(mempools.get(at).call(HttpMethod.POST, path, tx, "application/octet-stream"),
+                        deadlineMillis + (waitCommit ? TimeUnit.SECONDS.toMillis(30) : 0));
             } catch (IOException e) {
                 last = e; // unreachable or no answer in time: the next endpoint
                 continue;
@@ -317,8 +356,8 @@ public final class ChainClient implements AutoCloseable {
             if (a.status() == 200) {
                 return doc;
             }
-            throw new Refused(a.status(), doc.path("code").asInt(-1), "the chain refused the " + body.getKindCase() + " transaction (HTTP " + a.status() + "): "
-                    + doc.path("log").asText(doc.path("error").asText("no reason given")));
+            throw new Refused(a.status(), doc.path("code").asInt(-1), "the chain refused the " + body.getKindCase() + " transaction (HTTP "
+                    + a.status() + "): " + doc.path("log").asText(doc.path("error").asText("no reason given")));
         }
         throw new IOException("no mempool endpoint could be reached (" + mempools.size() + " tried): "
                 + (last == null ? "none configured" : last.getMessage()), last);

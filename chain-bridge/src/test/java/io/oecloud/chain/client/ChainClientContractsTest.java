@@ -93,6 +93,30 @@ class ChainClientContractsTest {
         return new ChainClient(new ChainClient.Endpoints(List.of(rpc), List.of(tx)), key, 10_000);
     }
 
+    private static ChainProto.TxBody.Builder transfer(Identity to, long amount) {
+        return ChainProto.TxBody.newBuilder().setTransfer(ChainProto.Transfer.newBuilder().setTo(Ledger.address(to.publicKey()))
+                .setAmount(com.google.protobuf.ByteString.copyFrom(Amounts.encode(BigInteger.valueOf(amount)))));
+    }
+
+    @Test
+    void transactionsAnsweredAtAdmission_takeConsecutiveNonces_andAllCommit_thenOneWaitingForItsBlockFollows() throws Exception {
+        Identity sender = a; // its own account: the other test's contracts use the payer's
+        Identity to = Identity.generate();
+        try (ChainClient c = client(sender)) {
+            long first = c.account().nonce();
+            for (int i = 0; i < 3; i++) { // no block between them: each nonce taken from what the mempool admitted before
+                String hash = c.submitAdmitted(transfer(to, 1 + i)).path("hash").asText();
+                assertEquals(64, hash.length(), "answered with the transaction's hash");
+            }
+            com.fasterxml.jackson.databind.JsonNode waited = c.submit(transfer(to, 10)); // after the three, in a block
+            assertTrue(waited.path("height").asLong() > 0, waited.toString());
+            assertEquals(first + 4, c.account().nonce(), "all four committed, in order");
+        }
+        try (ChainClient receiver = client(to)) {
+            assertEquals(BigInteger.valueOf(1 + 2 + 3 + 10), receiver.account().balance());
+        }
+    }
+
     @Test
     void contracts_boughtRenewedMovedAndEnded_readAsRecords() throws Exception {
         BigInteger ask = BigInteger.valueOf(5).shiftLeft(30);

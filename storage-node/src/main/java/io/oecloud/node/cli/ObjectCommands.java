@@ -316,6 +316,10 @@ final class ObjectCommands {
         err.println(what + ": " + c.path("bytes").asLong() + " bytes on " + c.path("holders").size() + " holders cost " + cost
                 + " a period; paid for " + c.path("periods").asLong() + " periods, through period " + c.path("paidThrough").asLong()
                 + until + "; " + ChainCommands.passes(c.path("escrow").asText("0")) + " in escrow");
+        if (c.path("pending").asBoolean(false)) {
+            err.println(what + ": the contract is in the chain's mempool (tx " + c.path("tx").asText() + "); `oe contracts` lists it once"
+                    + " a block holds it, in a second or so (paid from the period after that block's)");
+        }
         if (c.path("unanswered").size() > 0) {
             err.println(what + ": " + c.path("unanswered").size() + " holders gave no receipt and are not paid: they drop their"
                     + " blocks after the grace, and repair rebuilds them on nodes that sign");

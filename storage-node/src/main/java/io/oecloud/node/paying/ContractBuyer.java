@@ -87,10 +87,15 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
      * @param existing the contract was there before this request (an upload of an object already paid for)
      */
     public record Bought(String object, long bytes, long periods, BigInteger costPerPeriod, BigInteger escrow, long start, long end,
-                         Instant paidUntil, List<Held> holders, List<String> unanswered, boolean existing) {
+                         Instant paidUntil, List<Held> holders, List<String> unanswered, boolean existing, String pendingTx) {
         public Bought {
             holders = List.copyOf(holders);
             unanswered = List.copyOf(unanswered);
+        }
+
+        /** The same purchase, as answered to a later upload of the same object. */
+        Bought asExisting() {
+            return new Bought(object, bytes, periods, costPerPeriod, escrow, start, end, paidUntil, holders, unanswered, true, pendingTx);
         }
 
         /** The last paid period. */
@@ -126,6 +131,12 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
             if (existing) {
                 m.put("existing", true);
             }
+            if (pendingTx != null) {
+                // sent and admitted by the chain's mempool, not yet in a block: start and paidThrough
+                // hold if a block of the current period takes it (one later if the next does)
+                m.put("pending", true);
+                m.put("tx", pendingTx);
+            }
             return m;
         }
     }
@@ -150,6 +161,12 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
         t.setDaemon(true);
         return t;
     });
+    /** Looks for pending purchases on the chain; apart from {@link #moves}, whose tasks may wait for them. */
+    private final java.util.concurrent.ScheduledExecutorService confirms = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "oe-contract-confirms");
+        t.setDaemon(true);
+        return t;
+    });
     private final byte[] ownerKey;
     private final Counter bought;
     private final Counter renewed;
@@ -164,6 +181,13 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
     private final io.micrometer.core.instrument.Timer buyReads;
     private final io.micrometer.core.instrument.Timer buyReceipts;
     private final io.micrometer.core.instrument.Timer buySubmit;
+    private final Counter unconfirmed;
+    /**
+     * Purchases the mempool admitted whose contract is not on the chain yet, by object CID: an
+     * upload is answered at admission (about a block, 0.6 s on a devnet, sooner than waiting for
+     * it), and what needs the contract on the chain (ending, renewing, moving it) waits for it.
+     */
+    private final Map<String, Pending> pending = new java.util.concurrent.ConcurrentHashMap<>();
     private final AtomicReference<BigInteger> lastPrice = new AtomicReference<>(BigInteger.ZERO);
 
     /**
@@ -189,6 +213,9 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
         this.receiptsFailed = Counter.builder("oe_contract_receipts_failed")
                 .description("Holders asked for a receipt that refused or did not answer in time").register(metrics);
         this.refused = Counter.builder("oe_contract_refusals").description("Contract transactions the chain refused").register(metrics);
+        this.unconfirmed = Counter.builder("oe_contracts_unconfirmed")
+                .description("Contract purchases the mempool admitted that no block took within " + CONFIRM_TRIES + " s (bought again once)")
+                .register(metrics);
         this.buyReads = buyTimer(metrics, "reads");
         this.buyReceipts = buyTimer(metrics, "receipts");
         this.buySubmit = buyTimer(metrics, "submit");
@@ -228,8 +255,16 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
      *     no holder signed a receipt
      */
     public Bought buy(Cid object, Manifest manifest, List<PeerId> copies, Terms terms) throws ObjectException {
+        return buy(object, manifest, copies, terms, true);
+    }
+
+    private Bought buy(Cid object, Manifest manifest, List<PeerId> copies, Terms terms, boolean retryIfLost) throws ObjectException {
         long t0 = System.nanoTime();
         String cid = object.toString();
+        Pending sent = pending.get(cid);
+        if (sent != null) {
+            return sent.bought().asExisting(); // the same object uploaded again while its purchase is on its way
+        }
         PayerChain.Price price;
         long periodBlocks;
         PayerChain.Pace pace;
@@ -287,7 +322,7 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
                 .setPeriods(Math.toIntExact(periods));
         got.values().forEach(cc::addReceipts);
         long t3 = System.nanoTime();
-        send(TxBody.newBuilder().setCreateContract(cc), "buying the storage contract of " + cid);
+        String tx = sendAdmitted(TxBody.newBuilder().setCreateContract(cc), "buying the storage contract of " + cid);
         buySubmit.record(System.nanoTime() - t3, TimeUnit.NANOSECONDS);
         bought.increment();
         escrowPaid.increment(escrow.doubleValue());
@@ -298,10 +333,84 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
             List<PeerId> late = holders.stream().filter(p -> !got.containsKey(p)).toList();
             moves.schedule(() -> askLate(object, late, LATE_TRIES), LATE_EVERY.toMillis(), TimeUnit.MILLISECONDS);
         }
-        return readBack(cid, periods, unanswered, periodBlocks, pace,
-                new PayerChain.Contract(cid, payer(), bytes, price.period() + 1, price.period() + 1 + periods, cost, escrow,
-                        got.values().stream().map(r -> new PayerChain.Holder(r.getHolder(), r.getBytes(), BigInteger.ZERO)).toList(),
-                        List.of(new PayerChain.Term(price.period() + 1, price.period() + 1 + periods, cost))));
+        PayerChain.Contract expected = new PayerChain.Contract(cid, payer(), bytes, price.period() + 1, price.period() + 1 + periods, cost,
+                escrow, got.values().stream().map(r -> new PayerChain.Holder(r.getHolder(), r.getBytes(), BigInteger.ZERO)).toList(),
+                List.of(new PayerChain.Term(price.period() + 1, price.period() + 1 + periods, cost)));
+        Bought v = view(expected, periods, unanswered, false, periodBlocks, pace);
+        Bought answer = new Bought(v.object(), v.bytes(), v.periods(), v.costPerPeriod(), v.escrow(), v.start(), v.end(), v.paidUntil(),
+                v.holders(), v.unanswered(), false, tx);
+        Pending p = new Pending(answer, new CompletableFuture<>(), () -> {
+            if (retryIfLost) {
+                buy(object, manifest, copies, terms, false);
+            }
+        });
+        pending.put(cid, p);
+        confirms.schedule(() -> confirm(cid, p, CONFIRM_TRIES), CONFIRM_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+        return answer;
+    }
+
+    /** Seconds a purchase the mempool admitted is looked for on the chain, once a second, before it is bought again. */
+    static final int CONFIRM_TRIES = 30;
+    static final Duration CONFIRM_EVERY = Duration.ofSeconds(1);
+
+    /** A purchase sent but not seen on the chain yet: what the upload was told, done when seen (true) or given up (false). */
+    private record Pending(Bought bought, CompletableFuture<Boolean> onChain, Rebuy rebuy) {}
+
+    @FunctionalInterface
+    private interface Rebuy {
+        void run() throws ObjectException;
+    }
+
+    /** Looks for a pending purchase's contract on the chain; buys once more when no block took it in time. */
+    private void confirm(String cid, Pending p, int tries) {
+        try {
+            if (chain.contract(cid, payer()) != null) {
+                pending.remove(cid, p);
+                p.onChain().complete(true);
+                return;
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "looking for the contract of {0} failed: {1}", cid, e.getMessage());
+        }
+        if (tries > 1) {
+            confirms.schedule(() -> confirm(cid, p, tries - 1), CONFIRM_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+            return;
+        }
+        unconfirmed.increment();
+        pending.remove(cid, p);
+        p.onChain().complete(false);
+        LOG.log(System.Logger.Level.WARNING, "the contract of {0} (tx {1}) is not on the chain {2} s after the mempool admitted it;"
+                + " buying it again", cid, p.bought().pendingTx(), CONFIRM_TRIES);
+        try {
+            p.rebuy().run();
+        } catch (ObjectException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "buying the contract of {0} again failed: {1} (its holders drop the blocks after"
+                    + " their grace)", cid, e.getMessage());
+        }
+    }
+
+    /** Waits (at most the confirmation time and a little) until a pending purchase of {@code cid} is on the chain or given up. */
+    private void awaitPending(String cid) {
+        Pending p = pending.get(cid);
+        if (p == null) {
+            return;
+        }
+        try {
+            if (chain.contract(cid, payer()) != null) { // in a block already: no need to wait for the next look
+                pending.remove(cid, p);
+                p.onChain().complete(true);
+                return;
+            }
+        } catch (IOException | RuntimeException e) {
+            // wait for the confirmations' verdict
+        }
+        try {
+            p.onChain().get(CONFIRM_TRIES * CONFIRM_EVERY.toMillis() + 5_000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            // read what the chain holds now
+        }
     }
 
     /**
@@ -312,6 +421,7 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
      */
     public Bought renew(Cid object, Terms terms) throws ObjectException {
         String cid = object.toString();
+        awaitPending(cid);
         PayerChain.Price price;
         long periodBlocks;
         PayerChain.Pace pace;
@@ -348,6 +458,7 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
      */
     public Ended end(Cid object) throws ObjectException {
         String cid = object.toString();
+        awaitPending(cid);
         PayerChain.Contract c;
         long periodBlocks;
         try {
@@ -396,7 +507,11 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
     public Bought contract(Cid object) throws ObjectException {
         try {
             PayerChain.Contract c = chain.contract(object.toString(), payer());
-            return c == null ? null : view(c, 0, List.of(), false, chain.periodBlocks(), chain.pace());
+            if (c == null) {
+                Pending p = pending.get(object.toString());
+                return p == null ? null : p.bought(); // admitted, not in a block yet
+            }
+            return view(c, 0, List.of(), false, chain.periodBlocks(), chain.pace());
         } catch (IOException e) {
             throw unavailable("reading the contract", e);
         }
@@ -433,6 +548,7 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
      */
     private void askLate(Cid object, List<PeerId> late, int tries) {
         List<PeerId> still = late;
+        awaitPending(object.toString());
         try {
             PayerChain.Contract c = chain.contract(object.toString(), payer());
             if (c == null || c.end() <= price().period() + 1) {
@@ -470,6 +586,7 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
      */
     boolean move(Cid object, List<PeerId> added, List<PeerId> lost) throws ObjectException {
         String cid = object.toString();
+        awaitPending(cid);
         PayerChain.Contract c;
         PayerChain.Price price;
         try {
@@ -639,6 +756,18 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
     }
 
     /** Sends {@code tx}; the height of its block (-1 when the endpoint did not say). */
+    /** As {@link #send}, answered at the mempool's admission: the transaction's hash. */
+    private String sendAdmitted(TxBody.Builder tx, String what) throws ObjectException {
+        try {
+            return account.submitAdmitted(tx);
+        } catch (PayerAccount.Refused e) {
+            refused.increment();
+            throw new ObjectException(ObjectException.Code.PAYMENT_REQUIRED, what + " failed: " + e.getMessage());
+        } catch (IOException e) {
+            throw unavailable(what, e);
+        }
+    }
+
     private long send(TxBody.Builder tx, String what) throws ObjectException {
         try {
             return account.submit(tx);
@@ -678,12 +807,13 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
         }
         List<Held> holders = c.holders().stream().map(h -> new Held(h.holder(), h.bytes(), h.share())).toList();
         return new Bought(c.object(), c.bytes(), periods, c.costPerPeriod(), c.escrow(), c.start(), c.end(), until, holders,
-                unanswered, existing);
+                unanswered, existing, null);
     }
 
     @Override
     public void close() {
         moves.shutdownNow();
+        confirms.shutdownNow();
         chain.close();
     }
 }

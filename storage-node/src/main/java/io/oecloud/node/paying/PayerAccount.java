@@ -35,6 +35,19 @@ public interface PayerAccount {
      */
     long submit(TxBody.Builder tx) throws IOException;
 
+    /**
+     * Signs and sends {@code tx} from the account; answered once the chain's mempool admitted it
+     * (its nonce, balance and rules checked against the committed state and what was admitted
+     * before it), not when a block takes it.
+     *
+     * @return the transaction's hash (hex), or "" when this account does not know it
+     * @throws Refused when the ledger refused it
+     */
+    default String submitAdmitted(TxBody.Builder tx) throws IOException {
+        submit(tx);
+        return "";
+    }
+
     /** The account of {@code client}'s key. */
     static PayerAccount of(ChainClient client) {
         return new PayerAccount() {
@@ -54,11 +67,22 @@ public interface PayerAccount {
                     JsonNode answer = client.submit(tx);
                     return answer.path("height").asLong(-1);
                 } catch (ChainClient.Refused e) {
-                    if (e.status() == 422) { // the ledger said no; 503 and 504 say nothing about the account
-                        throw new Refused(e.getMessage());
-                    }
-                    throw e;
+                    throw refusal(e);
                 }
+            }
+
+            @Override
+            public String submitAdmitted(TxBody.Builder tx) throws IOException {
+                try {
+                    return client.submitAdmitted(tx).path("hash").asText("");
+                } catch (ChainClient.Refused e) {
+                    throw refusal(e);
+                }
+            }
+
+            private IOException refusal(ChainClient.Refused e) {
+                // the ledger said no; 503 and 504 say nothing about the account
+                return e.status() == 422 ? new Refused(e.getMessage()) : e;
             }
         };
     }
