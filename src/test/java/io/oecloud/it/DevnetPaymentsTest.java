@@ -242,9 +242,8 @@ class DevnetPaymentsTest {
             assertTrue(new BigInteger(ChainDevnet.records(http, api0).get(victimAddr).path("penalties").asText("0")).compareTo(penaltiesBefore) > 0,
                     "and is penalized");
 
-            // (that repair then moves the victim's share to the new holder is shown in process by
-            // PaidUploadTest; on this devnet it did not happen reliably within minutes: see the
-            // session note, so it is not asserted here)
+            // (that repair then moves the victim's share to the new holder is DevnetChainRepairTest's:
+            // it keeps the victim frozen until the rebuilt shard is placed; here it is thawed at once)
             ChainDevnet.signal("CONT", frozen);
             frozen = -1;
 
