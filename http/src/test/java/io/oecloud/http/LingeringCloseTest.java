@@ -60,6 +60,14 @@ class LingeringCloseTest {
         return ((InetSocketAddress) server.localAddress()).getPort();
     }
 
+    /** A connection to {@code port} that has sent the head of a POST announcing {@code length} bytes. */
+    private static Socket post(int port, long length) throws IOException {
+        Socket s = new Socket("127.0.0.1", port);
+        s.setSoTimeout(10_000);
+        s.getOutputStream().write(("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: " + length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        return s;
+    }
+
     private static String readAll(InputStream in) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         in.transferTo(out);
@@ -70,10 +78,8 @@ class LingeringCloseTest {
     void aClientStillSendingItsBody_readsTheRefusalAndThenTheEnd() throws Exception {
         int port = serve(Boolean.getBoolean("plainclose") ? ChannelFutureListener.CLOSE : LingeringClose.AFTER);
         for (int round = 0; round < 5; round++) {
-            try (Socket s = new Socket("127.0.0.1", port)) {
-                s.setSoTimeout(10_000);
+            try (Socket s = post(port, 4 << 20)) {
                 OutputStream out = s.getOutputStream();
-                out.write("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 4194304\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
                 byte[] piece = new byte[64 << 10];
                 for (int i = 0; i < 64; i++) { // 4 MiB: the server answered after the first bytes and reads none of these
                     out.write(piece);
@@ -88,10 +94,8 @@ class LingeringCloseTest {
     @Test
     void aClientThatNeitherStopsNorCloses_isClosedWithinTheTimeLimit() throws Exception {
         int port = serve(LingeringClose.AFTER);
-        try (Socket s = new Socket("127.0.0.1", port)) {
-            s.setSoTimeout(10_000);
+        try (Socket s = post(port, 99_999)) {
             OutputStream out = s.getOutputStream();
-            out.write("POST /x HTTP/1.1\r\nContent-Length: 99999\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             assertTrue(readAll(s.getInputStream()).startsWith("HTTP/1.1 413")); // the answer, then the server's FIN
             long start = System.nanoTime();
             IOException cut = null;
@@ -113,10 +117,8 @@ class LingeringCloseTest {
     @Test
     void aClientSendingMoreThanTheDropLimit_isCut() throws Exception {
         int port = serve(LingeringClose.AFTER);
-        try (Socket s = new Socket("127.0.0.1", port)) {
-            s.setSoTimeout(10_000);
+        try (Socket s = post(port, 99_999_999)) {
             OutputStream out = s.getOutputStream();
-            out.write("POST /x HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             byte[] piece = new byte[64 << 10];
             long sent = 0;
             IOException cut = null;

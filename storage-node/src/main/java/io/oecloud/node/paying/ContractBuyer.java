@@ -226,7 +226,7 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
     private static io.micrometer.core.instrument.Timer buyTimer(MeterRegistry metrics, String phase) {
         return io.micrometer.core.instrument.Timer.builder("oe_contract_buy").tag("phase", phase)
                 .description("Time an upload's contract purchase spent in each phase: chain reads, holders' receipts, the"
-                        + " CreateContract transaction until its block").register(metrics);
+                        + " CreateContract transaction until the chain's mempool admitted it").register(metrics);
     }
 
     /** The address that pays (this node's account). */
@@ -755,22 +755,26 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
         }
     }
 
-    /** Sends {@code tx}; the height of its block (-1 when the endpoint did not say). */
-    /** As {@link #send}, answered at the mempool's admission: the transaction's hash. */
-    private String sendAdmitted(TxBody.Builder tx, String what) throws ObjectException {
-        try {
-            return account.submitAdmitted(tx);
-        } catch (PayerAccount.Refused e) {
-            refused.increment();
-            throw new ObjectException(ObjectException.Code.PAYMENT_REQUIRED, what + " failed: " + e.getMessage());
-        } catch (IOException e) {
-            throw unavailable(what, e);
-        }
+    /** Sends {@code tx} and waits for its block: the block's height (-1 when the endpoint did not say). */
+    private long send(TxBody.Builder tx, String what) throws ObjectException {
+        return onChain(() -> account.submit(tx), what);
     }
 
-    private long send(TxBody.Builder tx, String what) throws ObjectException {
+    /** As {@link #send}, answered at the mempool's admission: the transaction's hash. */
+    private String sendAdmitted(TxBody.Builder tx, String what) throws ObjectException {
+        return onChain(() -> account.submitAdmitted(tx), what);
+    }
+
+    /** A transaction of the account's. */
+    @FunctionalInterface
+    private interface Submission<T> {
+        T run() throws IOException;
+    }
+
+    /** Runs {@code s}: a refusal is PAYMENT_REQUIRED with the ledger's words, a chain that did not answer CHAIN_UNAVAILABLE. */
+    private <T> T onChain(Submission<T> s, String what) throws ObjectException {
         try {
-            return account.submit(tx);
+            return s.run();
         } catch (PayerAccount.Refused e) {
             refused.increment();
             throw new ObjectException(ObjectException.Code.PAYMENT_REQUIRED, what + " failed: " + e.getMessage());
