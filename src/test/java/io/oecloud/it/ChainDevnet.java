@@ -190,4 +190,23 @@ record ChainDevnet(JsonNode nodes, List<String> apis, List<String> tokens) {
         }, 30, "the contract of " + cid + " in a block");
         return found[0];
     }
+
+    /** Stops what a test started (the devnet, nodes outside it): each asked to end, killed after 30 s. */
+    static void stopAll(List<Process> started) throws InterruptedException {
+        for (Process p : started) {
+            p.destroy();
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+        }
+    }
+
+    /** Uploads {@code file} through the node at {@code api} ({@code query} added, e.g. "periods=5"): its CID, after a 201. */
+    static String upload(HttpClient http, String api, String token, Path file, String query) throws Exception {
+        HttpResponse<String> put = http.send(HttpRequest.newBuilder(URI.create(api + "/v1/objects?" + query))
+                .header("Authorization", "Bearer " + token).timeout(Duration.ofMinutes(2))
+                .POST(HttpRequest.BodyPublishers.ofFile(file)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(201, put.statusCode(), put.body());
+        return JSON.readTree(put.body()).path("cid").asText();
+    }
 }

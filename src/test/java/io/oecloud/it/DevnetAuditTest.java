@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -40,12 +39,7 @@ class DevnetAuditTest {
 
     @AfterEach
     void stop() throws Exception {
-        for (Process p : started) {
-            p.destroy();
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-            }
-        }
+        ChainDevnet.stopAll(started);
     }
 
     private JsonNode get(String api, String token, String path) throws Exception {

@@ -31,12 +31,7 @@ class DevnetChainTest {
 
     @AfterEach
     void stop() throws Exception {
-        for (Process p : started) {
-            p.destroy();
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-            }
-        }
+        ChainDevnet.stopAll(started);
     }
 
     private static void awaitTrue(DevnetTest.Check c, long seconds, String what) throws Exception {

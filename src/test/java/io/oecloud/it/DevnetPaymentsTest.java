@@ -22,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -59,12 +58,7 @@ class DevnetPaymentsTest {
         if (frozen > 0) {
             ChainDevnet.signal("CONT", frozen);
         }
-        for (Process p : started) {
-            p.destroy();
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-            }
-        }
+        ChainDevnet.stopAll(started);
     }
 
     private JsonNode get(String api, String token, String path) throws Exception {
@@ -162,18 +156,10 @@ class DevnetPaymentsTest {
             DevnetTest.awaitTrue(() -> !get(api0, null, "/v1/chain/price").path("default").asBoolean(true), 120,
                     "a period priced from the nodes' asks");
             Path file = DevnetTest.randomFile(dir.resolve("f.bin"), 3_000_000, 2525);
-            HttpResponse<String> put = http.send(HttpRequest.newBuilder(URI.create(api0 + "/v1/objects?periods=500"))
-                    .header("Authorization", "Bearer " + token0).timeout(Duration.ofMinutes(2))
-                    .POST(HttpRequest.BodyPublishers.ofFile(file)).build(), HttpResponse.BodyHandlers.ofString());
-            assertEquals(201, put.statusCode(), put.body());
-            String cid = JSON.readTree(put.body()).path("cid").asText();
+            String cid = ChainDevnet.upload(http, api0, token0, file, "periods=500");
             // and an object paid for one period only: it expires during the test
             Path brief = DevnetTest.randomFile(dir.resolve("brief.bin"), 600_000, 2526);
-            HttpResponse<String> putBrief = http.send(HttpRequest.newBuilder(URI.create(api0 + "/v1/objects?periods=1"))
-                    .header("Authorization", "Bearer " + token0).timeout(Duration.ofMinutes(2))
-                    .POST(HttpRequest.BodyPublishers.ofFile(brief)).build(), HttpResponse.BodyHandlers.ofString());
-            assertEquals(201, putBrief.statusCode(), putBrief.body());
-            String briefCid = JSON.readTree(putBrief.body()).path("cid").asText();
+            String briefCid = ChainDevnet.upload(http, api0, token0, brief, "periods=1");
             Set<String> briefHolders = new HashSet<>();
             ChainDevnet.awaitContract(http, api0, briefCid, payer).path("holders").forEach(h -> briefHolders.add(h.path("holder").asText()));
             JsonNode contract = ChainDevnet.awaitContract(http, api0, cid, payer);

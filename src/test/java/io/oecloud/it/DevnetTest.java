@@ -47,12 +47,7 @@ class DevnetTest {
 
     @AfterEach
     void stopEverything() throws Exception {
-        for (Process p : started) {
-            p.destroy();
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-            }
-        }
+        ChainDevnet.stopAll(started);
     }
 
     /** Starts bin/oe devnet and waits for devnet.json (written once every node is up). */

@@ -48,12 +48,7 @@ class DevnetWriteQuorumTest {
 
     @AfterEach
     void stopEverything() throws Exception {
-        for (Process p : started) {
-            p.destroy();
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-            }
-        }
+        ChainDevnet.stopAll(started);
     }
 
     /**
