@@ -125,11 +125,11 @@ class DevnetProvingTest {
         long t1 = System.nanoTime();
         // within two periods it is caught: its window's challenges name a lost shard it cannot answer (the window is
         // missed: a penalty), or something read the lost file first (a repair probe, a read), the store dropped it and the
-        // node declared it before its window's seed (a fault in its record, paid for). With paid storage there is a third
-        // outcome: the store dropped the lost blocks after its last window and before its next root, which then leaves
-        // them out; the chain does not see the loss, and the payer's repair (every 3 s here) rebuilds the blocks and moves
-        // the victim's share of the contract away (until then it is paid for blocks it lost: a gap of the present design,
-        // see chain-bridge/README.md, "Attack analysis")
+        // node declared it before its window's seed (a fault in its record, paid for); a root committed after the drop
+        // still names the lost blocks its contract pays for, and they are declared too (ProvingRoleLostBlocksTest). With
+        // paid storage there is a third outcome: the loss came after the victim's window, and the payer's repair (every 3 s
+        // here) rebuilt the blocks and moved its share away before its next root, which then owes them no more: it is paid
+        // for no period after the one it lost them in
         String payer = nodes.get(0).get("peerId").asText();
         JsonNode[] seen = new JsonNode[1];
         try {

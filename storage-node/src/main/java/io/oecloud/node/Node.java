@@ -142,9 +142,10 @@ public final class Node implements AutoCloseable {
             return io.oecloud.node.contracts.HolderSide.start(storage.store, storage.server, storage.shards, id, source,
                     () -> link.client().chainId(), config.paid(), InstantSource.system(), storage.metrics).owning(rpcs);
         });
-        java.util.function.Predicate<io.oecloud.proofs.Cid> proves = holder == null ? c -> true : holder.proves();
+        // with paid storage the root names what contracts pay for (held, or lost and declared), and nothing else
         ProvingRole proving = link == null || !config.prove() ? null : roles.start("proving",
-                () -> new ProvingRole(link.client(), endpoints.rpc(), new Prover(storage.store, proves), storage.store, storage.metrics,
+                () -> new ProvingRole(link.client(), endpoints.rpc(), holder == null ? new Prover(storage.store)
+                        : Prover.ofContracts(storage.store, holder.owes()), storage.store, storage.metrics,
                         config.proveCollateral(), config.capacity()).asking(config.storageAsk()).leftMarker(dataDir.resolve(ProvingRole.LEFT_MARKER))
                         .start(PROVING_TICK));
         // The chain's fault lists reach repair, its records placement: read in the background, from memory for callers.

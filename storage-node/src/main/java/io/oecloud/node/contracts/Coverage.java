@@ -74,6 +74,7 @@ public final class Coverage implements AutoCloseable {
     private final Counter droppedUncovered;
     private final AtomicLong dropped = new AtomicLong();
     private volatile Set<Cid> covered = Set.of();
+    private volatile Map<NodeEntry, Long> owed = Map.of();
     private volatile HolderView view = HolderView.NOT_READ;
     private volatile String error;
 
@@ -106,9 +107,28 @@ public final class Coverage implements AutoCloseable {
         return this;
     }
 
-    /** Whether a live contract covers {@code cid} (for some owner): what the node commits to and proves. */
+    /** Whether a live contract (or one in its grace periods) covers {@code cid} for some owner: its pins are kept. */
     public boolean covers(Cid cid) {
         return covered.contains(cid);
+    }
+
+    /**
+     * The blocks contracts pay this node for in {@code period}, as its receipts name them: those of
+     * contracts that list this node and end after {@code period}, in CID order. The node's root for
+     * the period must name each of them, held or not ({@code proving.Prover}): a lost one is declared
+     * as a fault instead of being left out, so the chain does not pay for blocks the root quietly
+     * lost. As of the last read (a contract the payer ended or moved away since is still owed until
+     * the next read, a few seconds; a root committed meanwhile names it, and it is held or declared).
+     */
+    public java.util.List<NodeEntry> owed(long period) {
+        java.util.List<NodeEntry> out = new java.util.ArrayList<>();
+        for (Map.Entry<NodeEntry, Long> e : owed.entrySet()) {
+            if (e.getValue() > period) {
+                out.add(e.getKey());
+            }
+        }
+        out.sort(java.util.Comparator.comparing(NodeEntry::cid));
+        return out;
     }
 
     /** What the status shows of the holder side. */
@@ -223,10 +243,17 @@ public final class Coverage implements AutoCloseable {
             }
         }
         Set<String> signedPins = new HashSet<>(); // pins some receipt names, covered or not
+        Map<NodeEntry, Long> owedEnds = new HashMap<>(); // blocks of contracts listing this node -> the last end
         java.util.List<ShardStore.SignedReceipt> stale = new java.util.ArrayList<>();
         for (ShardStore.SignedReceipt r : store.receipts()) {
             for (NodeEntry e : r.blocks()) {
                 signedPins.add(pin(e.cid(), r.payer()));
+            }
+            Held contract = read.contracts().get(key(r.object(), PeerId.fromEd25519(r.payer())));
+            if (contract != null && contract.listsThisNode()) { // paid until its end: owed in every root until then
+                for (NodeEntry e : r.blocks()) {
+                    owedEnds.merge(e, contract.end(), Math::max);
+                }
             }
             if (liveKeys.contains(key(r.object(), PeerId.fromEd25519(r.payer())))) {
                 for (NodeEntry e : r.blocks()) {
@@ -294,6 +321,7 @@ public final class Coverage implements AutoCloseable {
             }
         }
         covered = Set.copyOf(coveredCids);
+        owed = Map.copyOf(owedEnds);
         if (admission != null) {
             admission.recount();
         }

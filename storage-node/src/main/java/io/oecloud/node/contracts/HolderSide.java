@@ -8,7 +8,6 @@ import io.oecloud.node.shard.ShardClient;
 import io.oecloud.node.shard.ShardServer;
 import io.oecloud.node.store.ShardStore;
 import io.oecloud.node.store.StoreException;
-import io.oecloud.proofs.Cid;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -18,7 +17,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.time.InstantSource;
-import java.util.function.Predicate;
 
 /**
  * The holder side of paid storage on a node with a chain link, wired together: admission of PUTs
@@ -111,9 +109,9 @@ public final class HolderSide implements AutoCloseable {
         return this;
     }
 
-    /** What the node commits to and proves: the blocks its live contracts cover. */
-    public Predicate<Cid> proves() {
-        return coverage::covers;
+    /** What the node's root for a period names, held or not: exactly the blocks its contracts pay it for then. */
+    public java.util.function.LongFunction<java.util.Collection<io.oecloud.proofs.storage.NodeEntry>> owes() {
+        return coverage::owed;
     }
 
     public Coverage coverage() {

@@ -50,6 +50,8 @@ public final class Prover {
     private final ShardStore store;
     /** Which entries a commitment takes (all, without paid storage). */
     private final java.util.function.Predicate<Cid> include;
+    /** What a commitment must take whether the store has it or not: the blocks contracts pay for in a period. */
+    private final java.util.function.LongFunction<java.util.Collection<NodeEntry>> owed;
     /** Access-ordered, at most {@link #CACHED_PERIODS} (guarded by itself). */
     private final Map<Long, Committed> trees = new LinkedHashMap<>(4, 0.75f, true);
     /**
@@ -71,8 +73,31 @@ public final class Prover {
      * admitted provisionally are neither paid nor proven.
      */
     public Prover(ShardStore store, java.util.function.Predicate<Cid> include) {
+        this(store, include, period -> List.of());
+    }
+
+    /**
+     * A prover for a node that sells storage: each period's root names exactly the blocks its
+     * contracts pay it for in that period ({@code contracts.Coverage#owed}), those it holds with the
+     * store's size and those it lost as the contract names them ({@link #absent}, declared as
+     * faults). Blocks admitted provisionally, or whose contract ended, are neither proven nor paid.
+     */
+    public static Prover ofContracts(ShardStore store, java.util.function.LongFunction<java.util.Collection<NodeEntry>> owed) {
+        return new Prover(store, cid -> false, owed);
+    }
+
+    /**
+     * A prover that commits to the store's entries {@code include} accepts and to every entry
+     * {@code owed(period)} names, held or not: on a node that sells storage, the blocks its
+     * contracts pay it for in that period ({@code contracts.Coverage#owed}). A paid block the store
+     * lost stays in the root and is declared ({@link #absent}): the chain sees the loss (a fault,
+     * repair) instead of paying for blocks that quietly left the root.
+     */
+    public Prover(ShardStore store, java.util.function.Predicate<Cid> include,
+                  java.util.function.LongFunction<java.util.Collection<NodeEntry>> owed) {
         this.store = Objects.requireNonNull(store, "store");
         this.include = Objects.requireNonNull(include, "include");
+        this.owed = Objects.requireNonNull(owed, "owed");
         store.onCorrupt(this::droppedByStore);
     }
 
@@ -95,7 +120,7 @@ public final class Prover {
         synchronized (loading) {
             ShardStore.Held held;
             try {
-                held = store.hold(period, include);
+                held = store.hold(period, include, owed.apply(period));
             } catch (StoreException e) {
                 throw new ProvingException(ProvingException.Code.STORE, "cannot hold the entries of period " + period
                         + ": " + e.getMessage(), e);
@@ -314,6 +339,33 @@ public final class Prover {
             throw new ProvingException(ProvingException.Code.STORE, "cannot check held shards: " + e.getMessage(), e);
         }
         return held;
+    }
+
+    /**
+     * The entries committed for {@code period} that the store has no record of (lost and dropped
+     * before or after the commitment, or committed because a contract pays for them): faults to
+     * declare before the period's window. Empty when the period is not committed here. One index
+     * read an entry ({@link ShardStore#metadata}, no file is touched), asked once a period.
+     *
+     * @throws ProvingException STORE when the store fails
+     */
+    public List<Cid> absent(long period) throws ProvingException {
+        Committed c = committed(period);
+        if (c == null) {
+            return List.of();
+        }
+        List<Cid> out = new ArrayList<>();
+        try {
+            for (NodeEntry e : c.tree().entries()) {
+                if (store.metadata(e.cid()) == null) {
+                    out.add(e.cid());
+                }
+            }
+        } catch (StoreException e) {
+            throw new ProvingException(ProvingException.Code.STORE, "cannot check the entries of period " + period + ": "
+                    + e.getMessage(), e);
+        }
+        return out;
     }
 
     /** The committed entries of {@code period} in CID order, or null: for tests. */

@@ -51,8 +51,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *       its withdrawal has matured and the chain forgot it, nor after a restart: {@link #leftMarker}
  *       keeps it on disk); see {@link #standing};
  *   <li>declares the shards the store dropped since the last tick ({@link Prover#scrubFaults}) for
- *       each committed period still holding them whose window has not begun ({@code DeclareFaults},
- *       at most 1,024 a transaction), kept and retried until declared or too late;
+ *       each committed period still holding them whose window has not begun, and, once a period's
+ *       root is on the chain, the entries it committed that the store does not have
+ *       ({@link Prover#absent}: blocks a contract pays for that were lost before the commitment)
+ *       ({@code DeclareFaults}, at most 1,024 a transaction), kept and retried until declared or too late;
  *   <li>commits the root for the next period ({@link Prover#commit}, {@code CommitRoot}) while
  *       the next block is at most {@code P·(p+1) − commitDeadline}, unless the node is leaving;
  *   <li>answers each open root whose window is open and whose seed the chain recorded:
@@ -141,6 +143,7 @@ public final class ProvingRole implements AutoCloseable {
     private long lastAnsweredTried = -1; // the tick thread's: the period whose answer was built last
     private Answer lastAnswer; // the tick thread's
     private final Map<Long, Set<Cid>> toDeclare = new TreeMap<>(); // the tick thread's
+    private final Set<Long> absentChecked = new java.util.HashSet<>(); // the tick thread's: periods whose absent entries were queued
     private final AtomicLong ticks = new AtomicLong();
     private final AtomicLong errors = new AtomicLong();
     private final AtomicLong topUps = new AtomicLong();
@@ -328,6 +331,7 @@ public final class ProvingRole implements AutoCloseable {
                 toDeclare.computeIfAbsent(p, x -> new LinkedHashSet<>()).add(cid);
             }
         }
+        queueAbsent(roots.keySet());
         var it = toDeclare.entrySet().iterator();
         while (it.hasNext()) {
             var e = it.next();
@@ -356,6 +360,30 @@ public final class ProvingRole implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, "period {0}: declared {1} faulty shards", p, cids.size());
             it.remove();
         }
+    }
+
+    /**
+     * Queues for declaration, once per period whose root is on the chain ({@code onChain}), the
+     * entries this node committed without holding them ({@link Prover#absent}: blocks a contract
+     * pays for that the store lost before the commitment). Forgets the periods no longer on the chain.
+     */
+    void queueAbsent(Set<Long> onChain) throws ProvingException {
+        for (long p : prover.committedPeriods()) {
+            if (onChain.contains(p) && absentChecked.add(p)) {
+                List<Cid> absent = prover.absent(p);
+                if (!absent.isEmpty()) {
+                    LOG.log(System.Logger.Level.WARNING, "period {0}: {1} committed blocks that contracts pay for are not in the store"
+                            + " (lost); declaring them", p, absent.size());
+                    toDeclare.computeIfAbsent(p, x -> new LinkedHashSet<>()).addAll(absent);
+                }
+            }
+        }
+        absentChecked.retainAll(onChain);
+    }
+
+    /** The faults queued for declaration, by period (the tick thread's; for tests). */
+    Map<Long, Set<Cid>> toDeclare() {
+        return toDeclare;
     }
 
     /** Commits the root for the period after the next block's, while the chain still takes it. */

@@ -1460,20 +1460,39 @@ public final class ShardStore implements AutoCloseable {
      * as it was, whatever {@code include} says now.
      */
     public Held hold(long period, java.util.function.Predicate<Cid> include) throws StoreException {
+        return hold(period, include, List.of());
+    }
+
+    /**
+     * {@link #hold(long, java.util.function.Predicate)}, and also every entry of {@code owed} the
+     * listing did not take (paid storage: a block a contract pays this node for in {@code period}
+     * that the store no longer has, lost or found corrupt and dropped). Such an entry is committed
+     * all the same, so that the root covers what the node is paid for and the loss is declared as a
+     * fault rather than hidden by leaving the block out (those {@link #metadata} knows nothing of).
+     * Entries of {@code owed} under non-BLAKE3 CIDs are passed over (no slice of them can be proven);
+     * where the store has the CID its own size counts.
+     */
+    public Held hold(long period, java.util.function.Predicate<Cid> include, java.util.Collection<NodeEntry> owed)
+            throws StoreException {
         checkPeriod(period);
         synchronized (writeLock) {
             Held existing = held(period);
             if (existing != null) {
                 return existing;
             }
-            List<NodeEntry> entries = new ArrayList<>();
+            List<NodeEntry> listed = new ArrayList<>();
+            Map<Cid, NodeEntry> stored = owed.isEmpty() ? null : new HashMap<>(); // what the listing offered (only needed with owed entries)
             enter();
             try (RocksIterator it = index.newIterator(shardFamily); WriteBatch batch = new WriteBatch()) {
                 Listing l = listEntries(it, e -> {
+                    if (stored != null) {
+                        stored.put(e.cid(), e);
+                    }
                     if (include.test(e.cid())) {
-                        entries.add(e);
+                        listed.add(e);
                     }
                 });
+                List<NodeEntry> entries = withOwed(listed, stored, owed);
                 beforeHoldWrite.run();
                 batch.put(holdsFamily, periodKey(period), ByteBuffer.allocate(17).put((byte) HOLD_FORMAT)
                         .putLong(entries.size()).putLong(l.unprovable()).array());
@@ -1490,6 +1509,28 @@ public final class ShardStore implements AutoCloseable {
                 exit();
             }
         }
+    }
+
+    /**
+     * {@code listed} (in CID order) with every provable entry of {@code owed} it lacks, in CID order:
+     * the store's entry when the store offered one (pinned, provable, left out by the filter),
+     * else the owed entry as the contract names it (a block the store lost).
+     */
+    private static List<NodeEntry> withOwed(List<NodeEntry> listed, Map<Cid, NodeEntry> stored, java.util.Collection<NodeEntry> owed) {
+        if (owed.isEmpty()) {
+            return listed;
+        }
+        java.util.TreeMap<Cid, NodeEntry> all = new java.util.TreeMap<>();
+        for (NodeEntry e : listed) {
+            all.put(e.cid(), e);
+        }
+        int before = all.size();
+        for (NodeEntry e : owed) {
+            if (provable(e.cid()) && !all.containsKey(e.cid())) {
+                all.put(e.cid(), stored.getOrDefault(e.cid(), e));
+            }
+        }
+        return all.size() == before ? listed : new ArrayList<>(all.values());
     }
 
     /** The entries held for {@code period} in CID order, or null when the period holds nothing. */

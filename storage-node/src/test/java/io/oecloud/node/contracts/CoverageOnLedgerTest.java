@@ -17,6 +17,7 @@ import io.oecloud.node.store.Quotas;
 import io.oecloud.node.store.ShardStore;
 import io.oecloud.node.store.StoredShard;
 import io.oecloud.proofs.Cid;
+import io.oecloud.proofs.storage.NodeEntry;
 import io.oecloud.testkit.ManualClock;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -87,6 +88,14 @@ class CoverageOnLedgerTest {
                 assertTrue(coverage.covers(o.cid()) && coverage.covers(o.shards().get(0)) && coverage.covers(o.shards().get(1)));
                 assertEquals(0, admission.provisionalBytes(), "covered blocks are paid for, no longer pending");
                 assertEquals(3, new Prover(store, coverage::covers).commit(chain.period() + 1).count(), "the two shards and the manifest copy");
+                long start = chain.period() + 1; // the contract pays periods [start, start + 3)
+                List<Cid> blocks = new java.util.ArrayList<>(List.of(o.cid(), o.shards().get(0), o.shards().get(1)));
+                blocks.sort(null);
+                assertEquals(blocks, coverage.owed(start + 2).stream().map(NodeEntry::cid).toList(),
+                        "owed in each paid period, in CID order: what the root must name, held or not");
+                assertEquals(List.of((long) TestObjects.SHARD), coverage.owed(start).stream().filter(e -> e.cid().equals(o.shards().get(0)))
+                        .map(NodeEntry::size).toList(), "with the size the receipt names");
+                assertTrue(coverage.owed(start + 3).isEmpty(), "nothing after its last paid period");
                 clock.advance(Duration.ofHours(1));
                 coverage.refresh();
                 assertTrue(pinned(store, o.shards().get(0), payer), "covered: kept past the grace");
@@ -94,6 +103,9 @@ class CoverageOnLedgerTest {
                 // the payer ends the contract early: from one period after its end nothing covers the blocks
                 Ledger.Result ended = chain.submit(payer, LedgerChain.end(o.cid().toBytes()));
                 assertEquals(Ledger.Code.OK, ended.code(), ended.log());
+                assertEquals(3, coverage.owed(chain.period()).size(), "the period the end was sent in is still paid");
+                coverage.refresh();
+                assertTrue(coverage.owed(chain.period() + 1).isEmpty(), "ended early: nothing owed after the current period");
                 chain.runToPeriod(chain.period() + 3);
                 coverage.refresh();
                 assertFalse(coverage.covers(o.shards().get(0)));

@@ -190,6 +190,47 @@ class ProverTest {
         }
     }
 
+    @Test
+    void owedBlockTheStoreLost_staysInTheRoot_isNamedAbsent_andItsChallengesAreFaults() throws Exception {
+        try (ShardStore s = open()) {
+            Map<Cid, byte[]> data = fill(s, 6, 20_000);
+            List<NodeEntry> all = new ArrayList<>();
+            for (Map.Entry<Cid, byte[]> e : data.entrySet()) {
+                all.add(new NodeEntry(e.getKey(), e.getValue().length));
+            }
+            all.sort(java.util.Comparator.comparing(NodeEntry::cid));
+            Cid lost = all.get(2).cid();
+            deleteShardFile(lost);
+            assertFalse(s.has(lost), "a read finds the file gone");
+            assertNull(s.metadata(lost), "and the store drops it");
+            Cid unpaid = all.get(4).cid(); // held, but no contract pays for it: not committed
+            java.util.function.Predicate<Cid> covers = c -> !c.equals(unpaid);
+
+            // without what contracts owe, the root quietly loses the block: 4 entries, nothing to declare
+            Prover before = new Prover(s, covers);
+            assertEquals(4, before.commit(1).count());
+            assertEquals(List.of(), before.absent(1));
+
+            // with it, the block stays in the root (its size as the contract names it), and is named to be declared
+            List<NodeEntry> owed = all.stream().filter(e -> !e.cid().equals(unpaid)).toList();
+            Prover p = new Prover(s, covers, period -> period == 2 ? owed : List.of());
+            Commitment c = p.commit(2);
+            assertEquals(5, c.count());
+            assertEquals(owed, p.entries(2));
+            assertEquals(List.of(lost), p.absent(2));
+            byte[] seed = seed();
+            Answer a = p.answer(2, seed, NODE, 256); // 256 draws over 5 entries: every one is challenged
+            assertEquals(List.of(lost), a.faults(), "its challenges cannot be answered: declared, they are accepted without a slice");
+            verifyAnswer(a, c, seed, 2, 256, data);
+            assertEquals(List.of(), p.absent(1), "a period not committed by this prover's rule is not its business");
+        }
+        try (ShardStore s = open()) {
+            Prover restarted = new Prover(s, c -> true, period -> List.of());
+            assertEquals(5, restarted.commitment(2).count(), "the hold keeps the lost entry across a restart");
+            assertEquals(1, restarted.absent(2).size());
+        }
+    }
+
     private void deleteShardFile(Cid cid) throws Exception {
         try (Stream<Path> files = Files.walk(dir.resolve("shards"))) {
             Path f = files.filter(x -> x.getFileName().toString().equals(cid.toString())).findFirst().orElseThrow();
