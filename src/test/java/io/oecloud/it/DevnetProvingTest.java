@@ -114,13 +114,14 @@ class DevnetProvingTest {
         String victimAddr = nodes.get(v).get("peerId").asText();
         Path shards = Path.of(nodes.get(v).get("dataDir").asText()).resolve("store/shards");
         long faultsBefore = records(api0).get(victimAddr).path("faultsDeclared").asLong();
-        int deleted = 0;
+        List<Path> lost;
         try (Stream<Path> s = Files.walk(shards)) {
-            for (Path f : s.filter(Files::isRegularFile).toList()) {
-                Files.delete(f);
-                deleted++;
-            }
+            lost = s.filter(Files::isRegularFile).toList();
         }
+        for (Path f : lost) {
+            Files.delete(f);
+        }
+        int deleted = lost.size();
         assertTrue(deleted > 0);
         long t1 = System.nanoTime();
         // within two periods it is caught: its window's challenges name a lost shard it cannot answer (the window is
@@ -129,15 +130,19 @@ class DevnetProvingTest {
         // still names the lost blocks its contract pays for, and they are declared too (ProvingRoleLostBlocksTest). With
         // paid storage there is a third outcome: the loss came after the victim's window, and the payer's repair (every 3 s
         // here) rebuilt the blocks and moved its share away before its next root, which then owes them no more: it is paid
-        // for no period after the one it lost them in
+        // for no period after the one it lost them in. And a fourth: a repair probe found the files gone, the store dropped
+        // them after the windows of the periods holding them had begun (too late to declare), and repair (which places a
+        // rebuilt shard on a node holding no other shard of its segment) put every one back on the victim itself before a
+        // window needed them: nothing is missing any more, on the chain or on disk
         String payer = nodes.get(0).get("peerId").asText();
         JsonNode[] seen = new JsonNode[1];
         try {
             DevnetTest.awaitTrue(() -> {
                 seen[0] = records(api0).get(victimAddr);
                 return seen[0].path("missed").asLong() >= 1 || seen[0].path("faultsDeclared").asLong() > faultsBefore
-                        || !get(api0, null, "/v1/chain/contract/" + cid + "?payer=" + payer).path("holders").toString().contains(victimAddr);
-            }, 90, "the node whose shards were deleted caught, or its share moved");
+                        || !get(api0, null, "/v1/chain/contract/" + cid + "?payer=" + payer).path("holders").toString().contains(victimAddr)
+                        || lost.stream().allMatch(Files::exists);
+            }, 90, "the node whose shards were deleted caught, its share moved, or its shards put back by repair");
         } catch (AssertionError e) {
             throw new AssertionError(e.getMessage() + "; its record: " + seen[0] + "; its status: "
                     + get(apis.get(v), tokens.get(v), "/v1/status").path("proving"), e);
@@ -146,7 +151,8 @@ class DevnetProvingTest {
         boolean missed = r.path("missed").asLong() >= 1;
         boolean declared = r.path("faultsDeclared").asLong() > faultsBefore;
         System.out.printf("node %d %s %.1f s after its %d shard files were deleted: %s%n", v, missed ? "missed a window"
-                : declared ? "declared the lost shards" : "left the lost blocks out of its next root; its share moved",
+                : declared ? "declared the lost shards" : lost.stream().allMatch(Files::exists) ? "had its shards put back by repair"
+                : "lost its share of the contract to the repairer",
                 (System.nanoTime() - t1) / 1e9, deleted, r);
         if (missed) {
             assertTrue(new BigInteger(r.path("penalties").asText("0")).signum() > 0, "a missed window is penalized: " + r);

@@ -135,13 +135,13 @@ final class ChainRecords implements HolderRecords, AutoCloseable {
             failures.increment();
             String why = e.getMessage() == null ? e.toString() : e.getMessage();
             LOG.log(why.equals(error) ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING,
-                    "reading the chain's fault lists failed (the last view is kept): {0}", why);
+                    "reading the chain''s fault lists failed (the last view is kept): {0}", why);
             error = why;
         }
         try {
             onRead.accept(this);
         } catch (Exception | Error e) {
-            LOG.log(System.Logger.Level.WARNING, "acting on the chain's fault lists failed: {0}", String.valueOf(e));
+            LOG.log(System.Logger.Level.WARNING, "acting on the chain''s fault lists failed: {0}", String.valueOf(e));
         }
     }
 

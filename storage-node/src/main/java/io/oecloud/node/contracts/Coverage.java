@@ -145,7 +145,7 @@ public final class Coverage implements AutoCloseable {
             failures.increment();
             String why = e.getMessage() == null ? e.toString() : e.getMessage();
             LOG.log(why.equals(error) ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING,
-                    "reading this node's contracts from the chain failed (nothing is dropped, the last view is kept): {0}", why);
+                    "reading this node''s contracts from the chain failed (nothing is dropped, the last view is kept): {0}", why);
             error = why;
             view = view.withError(why);
             return;
@@ -156,7 +156,7 @@ public final class Coverage implements AutoCloseable {
         } catch (Exception | Error e) {
             failures.increment();
             String why = e.getMessage() == null ? e.toString() : e.getMessage();
-            LOG.log(System.Logger.Level.WARNING, "acting on this node's contracts failed: {0}", why);
+            LOG.log(System.Logger.Level.WARNING, "acting on this node''s contracts failed: {0}", why);
             view = view.withError(why);
         }
     }

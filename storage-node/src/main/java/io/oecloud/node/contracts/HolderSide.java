@@ -72,7 +72,7 @@ public final class HolderSide implements AutoCloseable {
             server.signReceipts(r);
             receipts = r;
         } catch (Exception | Error e) {
-            LOG.log(System.Logger.Level.DEBUG, "the chain's ID could not be read yet (receipts wait for it): {0}", String.valueOf(e));
+            LOG.log(System.Logger.Level.DEBUG, "the chain''s ID could not be read yet (receipts wait for it): {0}", String.valueOf(e));
             timer.schedule(() -> learnChain(store, server, shards, id, chainId), 5, TimeUnit.SECONDS);
         }
     }

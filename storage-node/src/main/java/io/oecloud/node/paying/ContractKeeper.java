@@ -66,7 +66,7 @@ public final class ContractKeeper implements AutoCloseable {
             period = buyer.chain().price().period();
         } catch (Exception | Error e) {
             failures.increment();
-            LOG.log(System.Logger.Level.WARNING, "reading this node's contracts failed (next run tries again): {0}", e.getMessage());
+            LOG.log(System.Logger.Level.WARNING, "reading this node''s contracts failed (next run tries again): {0}", e.getMessage());
             return;
         }
         for (ContractBuyer.Bought c : contracts) {
