@@ -7,7 +7,7 @@ source "$(dirname "$(readlink -f "$0")")/../bin/env.sh"; cd "$OE_ROOT"
 w=$(mktemp -d /tmp/oe-thr.XXXXXX)
 bin/oe devnet --data-dir $w/d --p2p-port 0 --api-port 0 --repair-interval 1h --node-heap 512m "$@" > $w/devnet.log 2>&1 &
 dp=$!
-trap 'kill $dp 2>/dev/null; wait $dp 2>/dev/null; rm -rf $w' EXIT
+trap 'set +e; kill $dp 2>/dev/null; wait $dp 2>/dev/null; rm -rf "$w"' EXIT # set +e: a killed devnet's exit status must not stop the clean-up (20 GB a run)
 for i in $(seq 1 300); do [ -f $w/d/devnet.json ] && break; sleep 0.5; done
 api0=$(python3 -c "import json;print(json.load(open('$w/d/devnet.json'))['nodes'][0]['api'])")
 api3=$(python3 -c "import json;print(json.load(open('$w/d/devnet.json'))['nodes'][3]['api'])")
