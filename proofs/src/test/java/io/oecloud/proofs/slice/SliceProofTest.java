@@ -32,8 +32,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Slice proofs over content of the lengths where BLAKE3's tree changes shape, checked against
  * {@link Blake3#hash} and, where the length has one, the reference implementation's digest in
- * {@code blake3-vectors.txt} (b3sum is not installed here and cargo cannot fetch it offline; the
- * vectors are what b3sum prints for the same bytes, {@code i % 251}).
+ * {@code blake3-vectors.txt} (what b3sum prints for the same bytes, {@code i % 251}). The same
+ * sizes are also checked against Debian's {@code b3sum} binary itself by
+ * {@link SliceProofAgainstB3sumTest} (installed by {@code .ci/run} or the test's setup).
  */
 class SliceProofTest {
     private static final int[] GROUPS = {1, 16, 64};
