@@ -369,13 +369,14 @@ public final class ProvingRole implements AutoCloseable {
      */
     void queueAbsent(Set<Long> onChain) throws ProvingException {
         for (long p : prover.committedPeriods()) {
-            if (onChain.contains(p) && absentChecked.add(p)) {
-                List<Cid> absent = prover.absent(p);
+            if (onChain.contains(p) && !absentChecked.contains(p)) {
+                List<Cid> absent = prover.absent(p); // a store failure throws: the period is checked again next tick
                 if (!absent.isEmpty()) {
                     LOG.log(System.Logger.Level.WARNING, "period {0}: {1} committed blocks that contracts pay for are not in the store"
                             + " (lost); declaring them", p, absent.size());
                     toDeclare.computeIfAbsent(p, x -> new LinkedHashSet<>()).addAll(absent);
                 }
+                absentChecked.add(p);
             }
         }
         absentChecked.retainAll(onChain);

@@ -1,6 +1,7 @@
 package io.oecloud.node.proving;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -56,6 +57,26 @@ class ProvingRoleLostBlocksTest {
                 role.queueAbsent(Set.of(3L, 4L));
                 assertTrue(role.toDeclare().isEmpty(), "once a period: " + role.toDeclare());
             }
+        }
+    }
+
+    @Test
+    void aPeriodWhoseCheckFailed_isCheckedAgain_notMarkedDone() throws Exception {
+        byte[] owner = new byte[32];
+        byte[] data = new byte[3_000];
+        new Random(26).nextBytes(data);
+        Cid cid = Cid.compute(ContentCodec.RAW, HashFunction.BLAKE3, data);
+        ShardStore store = ShardStore.open(dir, 1L << 30, false);
+        store.put(cid, data, owner);
+        Prover prover = new Prover(store, c -> true, period -> List.of(new NodeEntry(cid, data.length)));
+        InetSocketAddress nowhere = new InetSocketAddress("127.0.0.1", 1);
+        ChainClient client = new ChainClient(new ChainClient.Endpoints(List.of(nowhere), List.of(nowhere)), Identity.generate(), 1_000);
+        try (ProvingRole role = new ProvingRole(client, List.of(nowhere), prover, store, new SimpleMeterRegistry(), null, 1L << 30)) {
+            prover.commit(4);
+            store.close(); // every read now fails
+            assertThrows(ProvingException.class, () -> role.queueAbsent(Set.of(4L)));
+            assertThrows(ProvingException.class, () -> role.queueAbsent(Set.of(4L)),
+                    "the failed period is not marked checked: the next tick reads the store again");
         }
     }
 }
