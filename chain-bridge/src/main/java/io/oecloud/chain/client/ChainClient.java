@@ -209,14 +209,16 @@ public final class ChainClient implements AutoCloseable {
 
     /**
      * A holder's receipt for {@code bytes} bytes in {@code blocks} blocks of {@code object} (binary
-     * CID) paid by {@code payer}, signed in {@code period} by {@code holder}'s key over
+     * CID) paid by {@code payer}, {@code entriesRoot} the NodeRoot over those blocks' sorted (CID,
+     * size) entries (32 bytes), signed in {@code period} by {@code holder}'s key over
      * {@link io.oecloud.chain.ledger.Contracts#receiptMessage}.
      */
-    public static ChainProto.Receipt receipt(Identity holder, String chainId, byte[] object, String payer, long bytes, int blocks, long period) {
+    public static ChainProto.Receipt receipt(Identity holder, String chainId, byte[] object, String payer, long bytes, int blocks,
+                                             byte[] entriesRoot, long period) {
         String h = Ledger.address(holder.publicKey());
-        byte[] sig = holder.sign(io.oecloud.chain.ledger.Contracts.receiptMessage(chainId, object, payer, h, bytes, blocks, period));
-        return ChainProto.Receipt.newBuilder().setHolder(h).setBytes(bytes).setBlocks(blocks).setPeriod(period)
-                .setSignature(ByteString.copyFrom(sig)).build();
+        byte[] sig = holder.sign(io.oecloud.chain.ledger.Contracts.receiptMessage(chainId, object, payer, h, bytes, blocks, entriesRoot, period));
+        return ChainProto.Receipt.newBuilder().setHolder(h).setBytes(bytes).setBlocks(blocks).setEntriesRoot(ByteString.copyFrom(entriesRoot))
+                .setPeriod(period).setSignature(ByteString.copyFrom(sig)).build();
     }
 
     private static ByteString amount(BigInteger a) {

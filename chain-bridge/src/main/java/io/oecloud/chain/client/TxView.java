@@ -70,6 +70,7 @@ final class TxView {
                 }
             }
             case "validator_key", "signature" -> Base64.getEncoder().encodeToString(b.toByteArray());
+            case "entries_root" -> java.util.HexFormat.of().formatHex(b.toByteArray());
             default -> new BigInteger(1, b.toByteArray()).toString(); // amounts
         };
     }

@@ -10,6 +10,7 @@ import io.oecloud.chain.pb.ChainProto.Receipt;
 import io.oecloud.chain.pb.ChainProto.RenewContract;
 import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.storage.NodeEntry;
+import io.oecloud.proofs.storage.NodeRoot;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -42,14 +43,45 @@ public final class Contracts {
     public static final int MAX_TERMS = 16;
     /** A contract holds at most 2^50 bytes (1 PiB). */
     public static final long MAX_BYTES = 1L << 50;
-    /** The domain of a holder's receipt signature. */
-    static final byte[] RECEIPT_DOMAIN = "oechain/receipt/v1".getBytes(StandardCharsets.US_ASCII);
+    /** The domain of a holder's receipt signature (v2: the receipt commits to the holder's entries root). */
+    static final byte[] RECEIPT_DOMAIN = "oechain/receipt/v2".getBytes(StandardCharsets.US_ASCII);
     private static final BigInteger GIB = BigInteger.ONE.shiftLeft(30);
 
     private Contracts() {}
 
-    /** A holder's part of a contract: bytes and blocks (shards and manifest copies) it holds. */
-    public record Holding(long bytes, int blocks) {}
+    /**
+     * A holder's part of a contract: bytes and blocks (shards and manifest copies) it holds, and
+     * {@code root}, proofs' NodeRoot over those blocks' (CID, size) entries from its receipt (32
+     * bytes): the tree the contract picks are answered under.
+     */
+    public record Holding(long bytes, int blocks, byte[] root) {
+        public Holding {
+            if (root == null || root.length != 32) {
+                throw new IllegalArgumentException("a holding's entries root is 32 bytes, not " + (root == null ? "null" : root.length));
+            }
+            root = root.clone();
+        }
+
+        @Override
+        public byte[] root() {
+            return root.clone();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Holding h && bytes == h.bytes && blocks == h.blocks && java.util.Arrays.equals(root, h.root);
+        }
+
+        @Override
+        public int hashCode() {
+            return (Long.hashCode(bytes) * 31 + blocks) * 31 + java.util.Arrays.hashCode(root);
+        }
+
+        @Override
+        public String toString() {
+            return "Holding[bytes=" + bytes + ", blocks=" + blocks + ", root=" + java.util.HexFormat.of().formatHex(root) + "]";
+        }
+    }
 
     /** Paid periods [start, end) at {@code cost} base units a period. */
     public record Term(long start, long end, BigInteger cost) {}
@@ -60,7 +92,8 @@ public final class Contracts {
      * holders paid from it, each its bytes' share of the current term's cost. An ended contract
      * (EndContract before it started) may have no term left: start == end. Encoded: u64
      * createdHeight, u64 start, u64 end, u16 n, n × (u16 length, holder address, u64 bytes, u32
-     * blocks) in address order, u8 m, m × (u64 start, u64 end, u8 length, cost), big-endian.
+     * blocks, 32-byte entries root) in address order, u8 m, m × (u64 start, u64 end, u8 length,
+     * cost), big-endian.
      */
     public record Contract(String object, String payer, long createdHeight, long start, long end, SortedMap<String, Holding> holders,
                            List<Term> terms) {
@@ -115,7 +148,7 @@ public final class Contracts {
             for (String h : holders.keySet()) {
                 byte[] b = h.getBytes(StandardCharsets.US_ASCII);
                 names.add(b);
-                n += 2 + b.length + 8 + 4;
+                n += 2 + b.length + 8 + 4 + 32;
             }
             List<byte[]> costs = new ArrayList<>();
             for (Term t : terms) {
@@ -127,7 +160,7 @@ public final class Contracts {
             int i = 0;
             for (Holding h : holders.values()) {
                 byte[] b = names.get(i++);
-                out.putShort((short) b.length).put(b).putLong(h.bytes()).putInt(h.blocks());
+                out.putShort((short) b.length).put(b).putLong(h.bytes()).putInt(h.blocks()).put(h.root);
             }
             out.put((byte) terms.size());
             for (int j = 0; j < terms.size(); j++) {
@@ -136,7 +169,7 @@ public final class Contracts {
             return out.array();
         }
 
-        /** The contract stored at {@code key} ("OBJECTCID/PAYER") with value {@code bytes}. */
+        /** The contract stored at {@code key} ("OBJECTCID/PAYER") with value {@code bytes} (the form {@link #encode} writes). */
         public static Contract decode(String key, byte[] bytes) {
             int slash = key.indexOf('/');
             ByteBuffer in = ByteBuffer.wrap(bytes);
@@ -148,7 +181,11 @@ public final class Contracts {
             for (int i = 0; i < n; i++) {
                 byte[] b = new byte[in.getShort() & 0xffff];
                 in.get(b);
-                holders.put(new String(b, StandardCharsets.US_ASCII), new Holding(in.getLong(), in.getInt()));
+                long bytesHeld = in.getLong();
+                int blocks = in.getInt();
+                byte[] root = new byte[32];
+                in.get(root);
+                holders.put(new String(b, StandardCharsets.US_ASCII), new Holding(bytesHeld, blocks, root));
             }
             int m = in.get() & 0xff;
             List<Term> terms = new ArrayList<>();
@@ -179,21 +216,29 @@ public final class Contracts {
     public record Price(long period, BigInteger value, boolean isDefault) {}
 
     /**
-     * The message a holder signs for a receipt: "oechain/receipt/v1", then each of chain ID,
+     * The message a holder signs for a receipt: "oechain/receipt/v2", then each of chain ID,
      * object (binary CID), payer and holder (addresses, ASCII) as u16 length + bytes, then u64
-     * bytes, u32 blocks, u64 period, all big-endian. The storage node signs it with its peer key
-     * (Ed25519); the chain checks it with the key inside the holder's peer ID.
+     * bytes, u32 blocks, the 32-byte entries root (proofs' NodeRoot over the holder's sorted,
+     * distinct (CID, size) entries of the object's blocks the receipt counts: {@code blocks} of
+     * them, {@code bytes} their size sum), u64 period, all big-endian. The storage node signs it
+     * with its peer key (Ed25519); the chain checks it with the key inside the holder's peer ID.
+     *
+     * @throws IllegalArgumentException unless the root is 32 bytes, or for a field over 65,535 bytes
      */
-    public static byte[] receiptMessage(String chainId, byte[] object, String payer, String holder, long bytes, int blocks, long period) {
+    public static byte[] receiptMessage(String chainId, byte[] object, String payer, String holder, long bytes, int blocks, byte[] entriesRoot,
+                                        long period) {
         byte[] c = chainId.getBytes(StandardCharsets.UTF_8);
         byte[] p = payer.getBytes(StandardCharsets.US_ASCII);
         byte[] h = holder.getBytes(StandardCharsets.US_ASCII);
         if (c.length > 0xffff || object.length > 0xffff || p.length > 0xffff || h.length > 0xffff) {
             throw new IllegalArgumentException("a receipt's chain ID, object, payer and holder are at most 65,535 bytes each");
         }
-        return ByteBuffer.allocate(RECEIPT_DOMAIN.length + 8 + c.length + object.length + p.length + h.length + 20).put(RECEIPT_DOMAIN)
+        if (entriesRoot == null || entriesRoot.length != 32) {
+            throw new IllegalArgumentException("a receipt's entries root is 32 bytes, not " + (entriesRoot == null ? "null" : entriesRoot.length));
+        }
+        return ByteBuffer.allocate(RECEIPT_DOMAIN.length + 8 + c.length + object.length + p.length + h.length + 20 + 32).put(RECEIPT_DOMAIN)
                 .putShort((short) c.length).put(c).putShort((short) object.length).put(object).putShort((short) p.length).put(p)
-                .putShort((short) h.length).put(h).putLong(bytes).putInt(blocks).putLong(period).array();
+                .putShort((short) h.length).put(h).putLong(bytes).putInt(blocks).put(entriesRoot).putLong(period).array();
     }
 
     /** Each holder's share of {@code cost}: floor(cost · bytes / total), the remainder to the holder with the most bytes (ties: lowest address). */
@@ -300,8 +345,8 @@ public final class Contracts {
     /**
      * The state-free checks of a transaction's receipts (Ledger.check runs them, outside the
      * ledger's lock): at most {@link #MAX_RECEIPTS}, each holder an address whose peer ID carries
-     * its Ed25519 key, the signature 64 bytes and valid over {@link #receiptMessage}. Null when
-     * they pass.
+     * its Ed25519 key, the entries root 32 bytes, the signature 64 bytes and valid over
+     * {@link #receiptMessage}. Null when they pass.
      */
     static Result checkReceiptSignatures(String chainId, byte[] object, String payer, List<Receipt> receipts, Ledger.Verifier verify) {
         if (receipts.size() > MAX_RECEIPTS) {
@@ -314,14 +359,20 @@ public final class Contracts {
                 return new Result(Code.BAD_RECEIPT, "receipt " + i + ": holder '" + abbreviate(r.getHolder())
                         + "' is not a peer ID that carries an Ed25519 key");
             }
+            if (r.getEntriesRoot().size() != 32) {
+                return new Result(Code.BAD_RECEIPT, "receipt " + i + " of " + r.getHolder() + ": an entries root is 32 bytes, not "
+                        + r.getEntriesRoot().size());
+            }
             if (r.getSignature().size() != 64) {
                 return new Result(Code.RECEIPT_SIGNATURE, "receipt " + i + " of " + r.getHolder() + ": a signature is 64 bytes, not "
                         + r.getSignature().size());
             }
-            byte[] msg = receiptMessage(chainId, object, payer, r.getHolder(), r.getBytes(), r.getBlocks(), r.getPeriod());
+            byte[] msg = receiptMessage(chainId, object, payer, r.getHolder(), r.getBytes(), r.getBlocks(), r.getEntriesRoot().toByteArray(),
+                    r.getPeriod());
             if (!verify.verify(r.getSignature().toByteArray(), key, msg)) {
                 return new Result(Code.RECEIPT_SIGNATURE, "receipt " + i + " of " + r.getHolder() + " does not verify for object, payer "
-                        + payer + ", " + r.getBytes() + " bytes, " + r.getBlocks() + " blocks, period " + r.getPeriod()
+                        + payer + ", " + r.getBytes() + " bytes, " + r.getBlocks() + " blocks, entries root "
+                        + java.util.HexFormat.of().formatHex(r.getEntriesRoot().toByteArray()) + ", period " + r.getPeriod()
                         + " on chain " + chainId);
             }
         }
@@ -348,9 +399,10 @@ public final class Contracts {
 
     /**
      * The stateful checks of receipts in period {@code p} into {@code holders} (replacing a
-     * holder's bytes): distinct holders not in {@code removed}, bytes and blocks at least 1,
-     * signed in p or p - 1, each a registered, active storage node that is not leaving. Null when
-     * they pass (holders filled), else the refusal.
+     * holder's holding): distinct holders not in {@code removed}, bytes 1 to 2^50, blocks 1 to
+     * 2^31 - 1 (an entry count of a NodeRoot, so at most NodeRoot.MAX_COUNT), signed in p or
+     * p - 1, each a registered, active storage node that is not leaving. Null when they pass
+     * (holders filled with each receipt's bytes, blocks and entries root), else the refusal.
      */
     private static Result takeReceipts(LedgerState s, List<Receipt> receipts, long p, java.util.Set<String> removed,
                                        TreeMap<String, Holding> holders) {
@@ -361,7 +413,8 @@ public final class Contracts {
             if (!seen.add(h) || removed.contains(h)) {
                 return new Result(Code.DUPLICATE_HOLDER, "receipt " + i + ": " + h + (removed.contains(h) ? " is also removed" : " has a receipt already"));
             }
-            if (r.getBytes() < 1 || r.getBytes() > MAX_BYTES || r.getBlocks() < 1) {
+            // blocks is read signed: 1 .. 2^31 - 1, within a NodeRoot's count (the picks' Challenges need that)
+            if (r.getBytes() < 1 || r.getBytes() > MAX_BYTES || r.getBlocks() < 1 || r.getBlocks() > NodeRoot.MAX_COUNT) {
                 return new Result(Code.BAD_RECEIPT, "receipt " + i + " of " + h + ": bytes must be 1 to 2^50 and blocks at least 1, were "
                         + Long.toUnsignedString(r.getBytes()) + " and " + Integer.toUnsignedString(r.getBlocks()));
             }
@@ -379,7 +432,10 @@ public final class Contracts {
             if (!n.active()) {
                 return new Result(Code.NOT_STORAGE_NODE, "receipt " + i + ": " + h + " is inactive (collateral below the minimum)");
             }
-            holders.put(h, new Holding(r.getBytes(), r.getBlocks()));
+            if (r.getEntriesRoot().size() != 32) { // checkReceiptSignatures refused it first; never a throw here
+                return new Result(Code.BAD_RECEIPT, "receipt " + i + " of " + h + ": an entries root is 32 bytes, not " + r.getEntriesRoot().size());
+            }
+            holders.put(h, new Holding(r.getBytes(), r.getBlocks(), r.getEntriesRoot().toByteArray()));
         }
         return null;
     }
@@ -600,7 +656,8 @@ public final class Contracts {
     /**
      * Stores {@code neu} in place of {@code old} (null: a new contract) with its indexes, and
      * schedules the rate changes that make each holder's rate follow {@code neu} from period
-     * {@code from} on (before it, {@code old} was and stays what is paid). O(holders × terms).
+     * {@code from} on (before it, {@code old} was and stays what is paid). A holder removed
+     * leaves its held list now, a holder added joins it now. O(holders × terms).
      */
     private static void put(LedgerState s, Contract old, Contract neu, long from) {
         String key = neu.key();
@@ -610,6 +667,7 @@ public final class Contracts {
             for (String h : old.holders().keySet()) {
                 if (!neu.holders().containsKey(h)) {
                     s.contractHolders.remove(h + "/" + key);
+                    leaveHeld(s, h, key);
                 }
             }
             if (old.end() != neu.end()) {
@@ -618,9 +676,64 @@ public final class Contracts {
         }
         for (String h : neu.holders().keySet()) {
             s.contractHolders.put(h + "/" + key, new byte[0]);
+            joinHeld(s, h, key); // a no-op for a holder already listed (a renewal, an end, a receipt replacing its holding)
         }
         s.contractEnds.put(Storage.periodKey(neu.end()) + "/" + key, new byte[0]);
         reschedule(s, old, neu, from);
+    }
+
+    /** The key of index {@code i} of {@code node}'s held list: "NODE/" and the index in 20 digits. */
+    static String heldListKey(String node, long i) {
+        return node + "/" + Storage.periodKey(i);
+    }
+
+    /**
+     * Adds contract {@code key} to {@code node}'s held list (the contracts it can be picked for,
+     * {@link Storage#contractPicks}), at its end; nothing when it is listed already. O(log n).
+     */
+    static void joinHeld(LedgerState s, String node, String key) {
+        String ik = node + "/" + key;
+        if (s.heldIndex.containsKey(ik)) {
+            return;
+        }
+        long n = s.heldCount.getOrDefault(node, 0L);
+        s.heldList.put(heldListKey(node, n), key);
+        s.heldIndex.put(ik, n);
+        s.heldCount.put(node, n + 1);
+    }
+
+    /**
+     * Removes contract {@code key} from {@code node}'s held list, moving the last entry into its
+     * place so the list stays dense (a pick is one index below the count); nothing when it is not
+     * listed. O(log n).
+     */
+    static void leaveHeld(LedgerState s, String node, String key) {
+        Long i = s.heldIndex.remove(node + "/" + key);
+        if (i == null) {
+            return;
+        }
+        long last = s.heldCount.get(node) - 1;
+        if (i != last) {
+            String moved = s.heldList.get(heldListKey(node, last));
+            s.heldList.put(heldListKey(node, i), moved);
+            s.heldIndex.put(node + "/" + moved, i);
+        }
+        s.heldList.remove(heldListKey(node, last));
+        if (last == 0) {
+            s.heldCount.remove(node);
+        } else {
+            s.heldCount.put(node, last);
+        }
+    }
+
+    /** How many contracts {@code node}'s held list has: those that pay it for the current period or later. */
+    public static long heldCount(LedgerState s, String node) {
+        return s.heldCount.getOrDefault(node, 0L);
+    }
+
+    /** The contract key ("OBJECT/PAYER") at index {@code i} of {@code node}'s held list, or null. */
+    public static String held(LedgerState s, String node, long i) {
+        return s.heldList.get(heldListKey(node, i));
     }
 
     /** Each holder's rate from {@code c} as a step function: period → the rate from that period on. */
@@ -718,9 +831,11 @@ public final class Contracts {
     /**
      * Settles period {@code p} on {@code s} (its last block, after the window penalties): each
      * node with a rate is paid it when it {@link #proved} p, else the rate goes to the fee pool;
-     * the escrow pool gives the sum; the rate changes of p + 1 are applied and removed; payments
-     * of p - retainPeriods and contracts whose end + contractGracePeriods has come are removed.
-     * Work: O(nodes with a rate + changes due + records pruned), never O(contracts). Public for the
+     * the escrow pool gives the sum; the rate changes of p + 1 are applied and removed; the
+     * contracts whose last paid period was p (end p + 1, the {@code contract-end/} range of p + 1)
+     * leave their holders' held lists; payments of p - retainPeriods and contracts whose end +
+     * contractGracePeriods has come are removed. Work: O(nodes with a rate + changes due +
+     * contracts ending + records pruned), never O(contracts). Public for the
      * ledger benchmark, which times it on a copy of a large state; the ledger calls it from
      * {@link Block#end}.
      */
@@ -769,6 +884,14 @@ public final class Contracts {
             }
             s.rateChanges.remove(e.getKey());
         }
+        // paid through p: no later period pays for their blocks, so no later pick may name them
+        for (String k : s.contractEnds.subMap(next + "/", next + "0").keySet()) {
+            String key = k.substring(next.length() + 1);
+            Contract c = s.contracts.get(key);
+            for (String h : c.holders().keySet()) {
+                leaveHeld(s, h, key);
+            }
+        }
         int pruned = 0;
         long retain = s.storageParams.retainPeriods();
         if (p >= retain) {
@@ -789,6 +912,7 @@ public final class Contracts {
                 s.contractsByPayer.remove(c.payer() + "/" + c.object());
                 for (String h : c.holders().keySet()) {
                     s.contractHolders.remove(h + "/" + key);
+                    leaveHeld(s, h, key); // left at its end's settlement already: a no-op kept for safety
                 }
             }
             pruned++;

@@ -344,6 +344,11 @@ public final class Ledger {
                     return "submit_proof's answer has unknown field(s) " + a.getUnknownFields().asMap().keySet();
                 }
             }
+            for (io.oecloud.chain.pb.ChainProto.ContractAnswer a : body.getSubmitProof().getContractAnswersList()) {
+                if (!a.getUnknownFields().asMap().isEmpty()) {
+                    return "submit_proof's contract answer has unknown field(s) " + a.getUnknownFields().asMap().keySet();
+                }
+            }
         }
         List<io.oecloud.chain.pb.ChainProto.Receipt> receipts = switch (body.getKindCase()) {
             case CREATE_CONTRACT -> body.getCreateContract().getReceiptsList();

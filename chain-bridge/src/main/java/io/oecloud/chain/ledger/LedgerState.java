@@ -376,6 +376,8 @@ public final class LedgerState {
     final Tracked<FaultList> storageFaults = new Tracked<>("storage-fault/");
     /** Window seeds by "PERIOD/WINDOW" (both zero-padded): the beacon seed after the window's first block, 32 bytes. */
     final Tracked<byte[]> storageSeeds = new Tracked<>("storage-seed/");
+    /** Contract picks by "PERIOD/NODE", fixed when the node's window seed is recorded ({@link Storage#contractPicks}). */
+    final Tracked<List<Storage.ContractPick>> storageContractPicks = new Tracked<>("storage-picks/");
     /** Audit committees by "PERIOD/WINDOW", drawn at the window's first block (Audits). */
     final Tracked<List<String>> auditCommittees = new Tracked<>("audit-committee/");
     /** Audit verdicts by "PERIOD/AUDITOR/TARGET": one per auditor, target and period (Audits.Verdict). */
@@ -392,6 +394,16 @@ public final class LedgerState {
     final Tracked<byte[]> contractHolders = new Tracked<>("contract-holder/");
     /** Index: "PERIOD/OBJECTCID/PAYER", PERIOD the contract's end (20 digits): expired records are one range. */
     final Tracked<byte[]> contractEnds = new Tracked<>("contract-end/");
+    /**
+     * Each node's held list, dense: "NODE/INDEX" (INDEX 20 digits, below the node's count) to the key
+     * "OBJECTCID/PAYER" of a contract that pays the node for the current period or later; the
+     * contract picks draw an index ({@link Contracts#joinHeld}, {@link Contracts#leaveHeld}).
+     */
+    final Tracked<String> heldList = new Tracked<>("held-list/");
+    /** The held list's positions: "NODE/OBJECTCID/PAYER" to its index there. */
+    final Tracked<Long> heldIndex = new Tracked<>("held-index/");
+    /** The held list's lengths by node (absent: 0). */
+    final Tracked<Long> heldCount = new Tracked<>("held-count/");
     /** Per-node payment rates ("rate/NODE"): base units a period due to the node now (positive; absent: 0). */
     final Tracked<BigInteger> rates = new Tracked<>("rate/");
     /** Scheduled rate changes by "PERIOD/NODE" (20 digits): signed deltas applied when PERIOD begins (never 0). */
@@ -459,6 +471,7 @@ public final class LedgerState {
         s.storageRoots.load(storageRoots);
         s.storageFaults.load(storageFaults);
         s.storageSeeds.load(storageSeeds);
+        s.storageContractPicks.load(storageContractPicks);
         s.auditCommittees.load(auditCommittees);
         s.auditVerdicts.load(auditVerdicts);
         s.auditRecords.load(auditRecords);
@@ -468,6 +481,9 @@ public final class LedgerState {
         s.contractsByPayer.load(contractsByPayer);
         s.contractHolders.load(contractHolders);
         s.contractEnds.load(contractEnds);
+        s.heldList.load(heldList);
+        s.heldIndex.load(heldIndex);
+        s.heldCount.load(heldCount);
         s.rates.load(rates);
         s.rateChanges.load(rateChanges);
         s.payments.load(payments);
@@ -779,8 +795,9 @@ public final class LedgerState {
     java.util.Set<String> track() {
         java.util.Set<String> changed = new java.util.HashSet<>();
         for (Tracked<?> m : List.of(accounts, cids, candidates, delegations, unbondings, validators, liveness, beaconKeys, storageNodes,
-                storageWithdrawals, storageRoots, storageFaults, storageSeeds, auditCommittees, auditVerdicts, auditRecords, storageAsks, earned, contracts,
-                contractsByPayer, contractHolders, contractEnds, rates, rateChanges, payments)) {
+                storageWithdrawals, storageRoots, storageFaults, storageSeeds, storageContractPicks, auditCommittees, auditVerdicts, auditRecords,
+                storageAsks, earned, contracts, contractsByPayer, contractHolders, contractEnds, heldList, heldIndex, heldCount, rates, rateChanges,
+                payments)) {
             m.changed = changed;
         }
         return changed;
@@ -789,8 +806,9 @@ public final class LedgerState {
     /** Stops recording (the state is committed). */
     void untrack() {
         for (Tracked<?> m : List.of(accounts, cids, candidates, delegations, unbondings, validators, liveness, beaconKeys, storageNodes,
-                storageWithdrawals, storageRoots, storageFaults, storageSeeds, auditCommittees, auditVerdicts, auditRecords, storageAsks, earned, contracts,
-                contractsByPayer, contractHolders, contractEnds, rates, rateChanges, payments)) {
+                storageWithdrawals, storageRoots, storageFaults, storageSeeds, storageContractPicks, auditCommittees, auditVerdicts, auditRecords,
+                storageAsks, earned, contracts, contractsByPayer, contractHolders, contractEnds, heldList, heldIndex, heldCount, rates, rateChanges,
+                payments)) {
             m.changed = null;
         }
     }
@@ -849,6 +867,7 @@ public final class LedgerState {
             case "storage-root/" -> storageRoots.containsKey(rest) ? storageRoots.get(rest).encode() : null;
             case "storage-fault/" -> storageFaults.containsKey(rest) ? storageFaults.get(rest).encode() : null;
             case "storage-seed/" -> storageSeeds.containsKey(rest) ? storageSeeds.get(rest).clone() : null;
+            case "storage-picks/" -> storageContractPicks.containsKey(rest) ? Storage.encodePicks(storageContractPicks.get(rest)) : null;
             case "audit-committee/" -> auditCommittees.containsKey(rest) ? Audits.encodeCommittee(auditCommittees.get(rest)) : null;
             case "audit-verdict/" -> auditVerdicts.containsKey(rest) ? auditVerdicts.get(rest).encode() : null;
             case "audit-record/" -> auditRecords.containsKey(rest) ? auditRecords.get(rest).encode() : null;
@@ -858,6 +877,9 @@ public final class LedgerState {
             case "contract-payer/" -> contractsByPayer.containsKey(rest) ? new byte[0] : null;
             case "contract-holder/" -> contractHolders.containsKey(rest) ? new byte[0] : null;
             case "contract-end/" -> contractEnds.containsKey(rest) ? new byte[0] : null;
+            case "held-list/" -> heldList.containsKey(rest) ? heldList.get(rest).getBytes(StandardCharsets.US_ASCII) : null;
+            case "held-index/" -> heldIndex.containsKey(rest) ? u64(heldIndex.get(rest)) : null;
+            case "held-count/" -> heldCount.containsKey(rest) ? u64(heldCount.get(rest)) : null;
             case "rate/" -> rates.containsKey(rest) ? Amounts.encode(rates.get(rest)) : null;
             case "rate-change/" -> rateChanges.containsKey(rest) ? rateChanges.get(rest).toByteArray() : null;
             case "payment/" -> payments.containsKey(rest) ? payments.get(rest).encode() : null;
@@ -1083,6 +1105,7 @@ public final class LedgerState {
         for (Map.Entry<String, byte[]> e : storageSeeds.entrySet()) {
             m.put("storage-seed/" + e.getKey(), e.getValue().clone());
         }
+        storageContractPicks.forEach((k, v) -> m.put("storage-picks/" + k, Storage.encodePicks(v)));
         Audits.entries(this, m);
         storageAsks.forEach((k, v) -> m.put("storage-ask/" + k, Amounts.encode(v)));
         earned.forEach((k, v) -> m.put("earned/" + k, Amounts.encode(v)));
@@ -1090,6 +1113,9 @@ public final class LedgerState {
         contractsByPayer.forEach((k, v) -> m.put("contract-payer/" + k, new byte[0]));
         contractHolders.forEach((k, v) -> m.put("contract-holder/" + k, new byte[0]));
         contractEnds.forEach((k, v) -> m.put("contract-end/" + k, new byte[0]));
+        heldList.forEach((k, v) -> m.put("held-list/" + k, v.getBytes(StandardCharsets.US_ASCII)));
+        heldIndex.forEach((k, v) -> m.put("held-index/" + k, u64(v)));
+        heldCount.forEach((k, v) -> m.put("held-count/" + k, u64(v)));
         rates.forEach((k, v) -> m.put("rate/" + k, Amounts.encode(v)));
         rateChanges.forEach((k, v) -> m.put("rate-change/" + k, v.toByteArray()));
         payments.forEach((k, v) -> m.put("payment/" + k, v.encode()));
@@ -1108,6 +1134,10 @@ public final class LedgerState {
         beaconScalars(m);
         priceScalars(m);
         return m;
+    }
+
+    private static byte[] u64(long v) {
+        return ByteBuffer.allocate(8).putLong(v).array();
     }
 
     /** The state whose {@link #entries()} these are (with the height, kept beside them). */
@@ -1139,6 +1169,7 @@ public final class LedgerState {
                 case "storage-root/" -> s.storageRoots.put(rest, StorageRoot.decode(v));
                 case "storage-fault/" -> s.storageFaults.put(rest, FaultList.decode(v));
                 case "storage-seed/" -> s.storageSeeds.put(rest, v.clone());
+                case "storage-picks/" -> s.storageContractPicks.put(rest, Storage.decodePicks(v));
                 case "audit-committee/" -> s.auditCommittees.put(rest, Audits.decodeCommittee(v));
                 case "audit-verdict/" -> s.auditVerdicts.put(rest, Audits.Verdict.decode(v));
                 case "audit-record/" -> s.auditRecords.put(rest, Audits.Record.decode(v));
@@ -1149,6 +1180,9 @@ public final class LedgerState {
                 case "contract-payer/" -> s.contractsByPayer.put(rest, new byte[0]);
                 case "contract-holder/" -> s.contractHolders.put(rest, new byte[0]);
                 case "contract-end/" -> s.contractEnds.put(rest, new byte[0]);
+                case "held-list/" -> s.heldList.put(rest, new String(v, StandardCharsets.US_ASCII));
+                case "held-index/" -> s.heldIndex.put(rest, ByteBuffer.wrap(v).getLong());
+                case "held-count/" -> s.heldCount.put(rest, ByteBuffer.wrap(v).getLong());
                 case "rate/" -> s.rates.put(rest, new BigInteger(1, v));
                 case "rate-change/" -> s.rateChanges.put(rest, new BigInteger(v));
                 case "payment/" -> s.payments.put(rest, Contracts.Payment.decode(v));

@@ -6,8 +6,10 @@ import io.oecloud.chain.ledger.Ledger.Result;
 import io.oecloud.chain.ledger.LedgerState.FaultList;
 import io.oecloud.chain.ledger.LedgerState.StorageNode;
 import io.oecloud.chain.ledger.LedgerState.StorageRoot;
+import io.oecloud.chain.pb.ChainProto.ContractAnswer;
 import io.oecloud.chain.pb.ChainProto.ProofAnswer;
 import io.oecloud.chain.pb.ChainProto.SubmitProof;
+import io.oecloud.proofs.Blake3;
 import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.slice.SliceProof;
 import io.oecloud.proofs.storage.Challenge;
@@ -17,6 +19,7 @@ import io.oecloud.proofs.storage.NodeEntry;
 import io.oecloud.proofs.storage.NodeRoot;
 import io.oecloud.proofs.storage.Windows;
 import java.math.BigInteger;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,8 +46,147 @@ public final class Storage {
      * shard) and a header of 4 varints; anything larger is refused before it is parsed.
      */
     public static final int MAX_SLICE_BYTES = 1024 + 38 * 32 + 4 * 10;
+    /** The largest entries proof a contract answer may carry: one entry ({@link EntriesProof#maxEncodedBytes}). */
+    public static final int MAX_CONTRACT_ENTRIES_BYTES = EntriesProof.maxEncodedBytes(1);
+    /** The domains of the two seeds a window's contract picks hash from (the contract, then the block in it). */
+    private static final byte[] PICK_DOMAIN = "oechain/contract-pick/v1".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] ENTRY_DOMAIN = "oechain/contract-entry/v1".getBytes(StandardCharsets.US_ASCII);
 
     private Storage() {}
+
+    /**
+     * One contract pick of a node's period (chain-bridge/README.md, "Lost blocks stay in the
+     * root"): the contract {@code object}/{@code payer} drawn from the node's held list, the
+     * node's entries root and block count in it (its receipt's, as the contract held them at the
+     * seed), and the challenge of one entry and chunk under that root. The node answers it with a
+     * {@code ContractAnswer} in the SubmitProof that completes its window.
+     */
+    public record ContractPick(String object, String payer, byte[] root, long count, Challenge challenge) {
+        public ContractPick {
+            if (root == null || root.length != 32) {
+                throw new IllegalArgumentException("a pick's root is 32 bytes");
+            }
+            root = root.clone();
+        }
+
+        @Override
+        public byte[] root() {
+            return root.clone();
+        }
+
+        /** The contract's key, "OBJECTCID/PAYER". */
+        public String contract() {
+            return object + "/" + payer;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof ContractPick p && object.equals(p.object) && payer.equals(p.payer) && java.util.Arrays.equals(root, p.root)
+                    && count == p.count && challenge.equals(p.challenge);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(object, payer, java.util.Arrays.hashCode(root), count, challenge);
+        }
+
+        @Override
+        public String toString() {
+            return "ContractPick[" + contract() + ", root=" + java.util.HexFormat.of().formatHex(root) + ", count=" + count + ", " + challenge
+                    + "]";
+        }
+    }
+
+    /**
+     * A period's picks as the state stores them ({@code storage-picks/PERIOD/NODE}): u8 n, n ×
+     * (u16 length, "OBJECTCID/PAYER" ASCII, 32-byte root, u64 count, u32 j, u64 entry, u64
+     * chunkHigh, u64 chunkLow), big-endian, in pick order.
+     */
+    static byte[] encodePicks(List<ContractPick> picks) {
+        List<byte[]> keys = new ArrayList<>(picks.size());
+        int n = 1;
+        for (ContractPick p : picks) {
+            byte[] k = p.contract().getBytes(StandardCharsets.US_ASCII);
+            keys.add(k);
+            n += 2 + k.length + 32 + 8 + 4 + 24;
+        }
+        ByteBuffer out = ByteBuffer.allocate(n).put((byte) picks.size());
+        for (int i = 0; i < picks.size(); i++) {
+            ContractPick p = picks.get(i);
+            Challenge c = p.challenge();
+            out.putShort((short) keys.get(i).length).put(keys.get(i)).put(p.root).putLong(p.count()).putInt(c.j()).putLong(c.entry())
+                    .putLong(c.chunkHigh()).putLong(c.chunkLow());
+        }
+        return out.array();
+    }
+
+    static List<ContractPick> decodePicks(byte[] bytes) {
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        int n = in.get() & 0xff;
+        List<ContractPick> l = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            byte[] k = new byte[in.getShort() & 0xffff];
+            in.get(k);
+            String key = new String(k, StandardCharsets.US_ASCII);
+            byte[] root = new byte[32];
+            in.get(root);
+            long count = in.getLong();
+            Challenge c = new Challenge(in.getInt(), in.getLong(), in.getLong(), in.getLong());
+            int slash = key.indexOf('/');
+            l.add(new ContractPick(key.substring(0, slash), key.substring(slash + 1), root, count, c));
+        }
+        return List.copyOf(l);
+    }
+
+    /** {@code node}'s contract picks for {@code period}, in order (empty when it has none, or before its window's seed). */
+    public static List<ContractPick> contractPicks(LedgerState s, long period, String node) {
+        return s.storageContractPicks.getOrDefault(periodKey(period) + "/" + node, List.of());
+    }
+
+    /**
+     * Fixes the contract picks of window {@code window} of {@code period} from its {@code seed}
+     * (its first block, once the seed is recorded): for each node of the window with an open,
+     * non-empty root and a non-empty held list, k = contractChallenges picks j = 0 .. k-1, each a
+     * contract at index {@code Challenges.one(BLAKE3("oechain/contract-pick/v1" || seed), node,
+     * period, heldCount, j).entry()} of its held list, and in it the node's entry challenge
+     * {@code Challenges.one(BLAKE3("oechain/contract-entry/v1" || seed), node, period, blocks, j)}
+     * under its holding's root. Stored, so that a contract created, moved or ended after the seed
+     * moves no pick. Work: the period's roots scanned (as the end-of-window rule does), then
+     * O(k × log) per node of the window; never a walk over contracts.
+     */
+    static void pickContracts(LedgerState s, long period, int window, byte[] seed) {
+        int k = s.storageParams.contractChallenges();
+        if (k == 0) {
+            return;
+        }
+        byte[] pickSeed = Blake3.hash(concat(PICK_DOMAIN, seed));
+        byte[] entrySeed = Blake3.hash(concat(ENTRY_DOMAIN, seed));
+        String prefix = periodKey(period) + "/";
+        for (Map.Entry<String, StorageRoot> e : s.storageRoots.subMap(prefix, periodKey(period) + "0").entrySet()) {
+            StorageRoot r = e.getValue();
+            String node = e.getKey().substring(prefix.length());
+            long held = Contracts.heldCount(s, node);
+            if (r.window() != window || r.status() != StorageRoot.OPEN || r.count() == 0 || held == 0) {
+                continue;
+            }
+            byte[] id = nodeId(node);
+            List<ContractPick> picks = new ArrayList<>(k);
+            for (int j = 0; j < k; j++) {
+                String key = Contracts.held(s, node, Challenges.one(pickSeed, id, period, held, j).entry());
+                Contracts.Holding h = s.contracts.get(key).holders().get(node);
+                Challenge ch = Challenges.one(entrySeed, id, period, h.blocks(), j);
+                int slash = key.indexOf('/');
+                picks.add(new ContractPick(key.substring(0, slash), key.substring(slash + 1), h.root(), h.blocks(), ch));
+            }
+            s.storageContractPicks.put(e.getKey(), List.copyOf(picks));
+        }
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
 
     /** A period as the state keys spell it: 20 decimal digits, so that keys sort by period. */
     public static String periodKey(long period) {
@@ -189,10 +331,10 @@ public final class Storage {
     }
 
     /**
-     * SubmitProof as the transaction carries it: see {@link #submitProof(LedgerState, String, long, int, ByteString, List)}.
+     * SubmitProof as the transaction carries it: see {@link #submitProof(LedgerState, String, long, int, ByteString, List, List)}.
      */
     static Result submitProof(LedgerState s, String from, SubmitProof tx) {
-        return submitProof(s, from, tx.getPeriod(), tx.getFirst(), tx.getEntries(), tx.getAnswersList());
+        return submitProof(s, from, tx.getPeriod(), tx.getFirst(), tx.getEntries(), tx.getAnswersList(), tx.getContractAnswersList());
     }
 
     /**
@@ -209,13 +351,19 @@ public final class Storage {
      * entries proof against {@link #maxEntriesBytes}, each slice against {@link #MAX_SLICE_BYTES});
      * then {@code entries} must be one {@link EntriesProof} of exactly the distinct entries that
      * challenges {@code first .. first+n-1} pick, under the committed (root, count); then each
-     * answer's slice is checked against its challenge's entry ({@link #verifySlice}). Any failure
-     * refuses the transaction whole (INVALID_PROOF, naming the entries proof or the challenge) and
-     * changes nothing: the window can still be answered correctly until it ends. Cost: at most c
-     * challenge hashes, one multiproof of at most c entries (about k·log2(count) node hashes) and c
-     * slice verifications.
+     * answer's slice is checked against its challenge's entry ({@link #verifySlice}). The
+     * transaction that completes the window's c answers carries one contract answer per
+     * {@link #contractPicks pick}, in order (any other carries none; MALFORMED otherwise): each an
+     * entries proof of exactly the picked entry under the pick's (root, count) and that entry's
+     * picked chunk by the same slice rule, checked before the answers (they are cheaper). Any
+     * failure refuses the transaction whole (INVALID_PROOF, naming the entries proof, the
+     * challenge or the contract answer) and changes nothing: the window can still be answered
+     * correctly until it ends. Cost: at most c challenge
+     * hashes, one multiproof of at most c entries (about k·log2(count) node hashes) and c slice
+     * verifications, plus one single-entry proof and one slice per pick.
      */
-    static Result submitProof(LedgerState s, String from, long period, int first, ByteString entries, List<ProofAnswer> answers) {
+    static Result submitProof(LedgerState s, String from, long period, int first, ByteString entries, List<ProofAnswer> answers,
+                              List<ContractAnswer> contractAnswers) {
         StorageNode n = s.storageNodes.get(from);
         if (n == null) {
             return new Result(Code.NOT_STORAGE_NODE, from + " is not a registered storage node");
@@ -247,6 +395,15 @@ public final class Storage {
             return new Result(Code.MALFORMED, "answers continue at challenge " + r.answered() + " of " + c + "; this one starts at "
                     + Integer.toUnsignedString(first) + " with " + answers.size());
         }
+        boolean completes = first + answers.size() == c;
+        List<ContractPick> picks = completes ? contractPicks(s, period, from) : List.of();
+        if (contractAnswers.size() != picks.size()) {
+            return new Result(Code.MALFORMED, completes
+                    ? "the transaction that completes the window answers its " + picks.size() + " contract picks, one answer each, not "
+                            + contractAnswers.size()
+                    : "contract answers come with the transaction that completes the window's " + c + " answers; this one ends at "
+                            + (first + answers.size()));
+        }
         int limit = maxEntriesBytes(answers.size());
         if (entries.size() > limit) {
             return new Result(Code.INVALID_PROOF, "the entries proof of " + entries.size() + " bytes is over the " + limit
@@ -258,7 +415,22 @@ public final class Storage {
                         + answers.get(i).getSlice().size() + " bytes (at most " + MAX_SLICE_BYTES + ")");
             }
         }
+        for (int i = 0; i < contractAnswers.size(); i++) {
+            ContractAnswer ca = contractAnswers.get(i);
+            if (ca.getEntries().size() > MAX_CONTRACT_ENTRIES_BYTES || ca.getSlice().size() > MAX_SLICE_BYTES) {
+                return new Result(Code.INVALID_PROOF, "contract answer " + i + " (" + picks.get(i).contract() + "): an entries proof of "
+                        + ca.getEntries().size() + " bytes (at most " + MAX_CONTRACT_ENTRIES_BYTES + ") and a slice of " + ca.getSlice().size()
+                        + " bytes (at most " + MAX_SLICE_BYTES + ")");
+            }
+        }
         FaultList faults = s.storageFaults.get(key);
+        // the contract answers first: k small proofs, so a bad one is refused before the window's c slices are checked
+        for (int i = 0; i < contractAnswers.size(); i++) {
+            String bad = verifyContractAnswer(contractAnswers.get(i), picks.get(i), faults);
+            if (bad != null) {
+                return new Result(Code.INVALID_PROOF, "contract answer " + i + " (" + picks.get(i).contract() + "): " + bad);
+            }
+        }
         byte[] id = nodeId(from);
         byte[] root = r.root();
         Challenge[] challenges = new Challenge[answers.size()];
@@ -300,17 +472,22 @@ public final class Storage {
      * for the period needs no slice (and must carry none).
      */
     static String verifySlice(ProofAnswer a, Challenge ch, NodeEntry e, FaultList faults) {
-        if (a.getSlice().size() > MAX_SLICE_BYTES) {
-            return "a slice of " + a.getSlice().size() + " bytes (at most " + MAX_SLICE_BYTES + ")";
+        return verifySlice(a.getSlice(), ch, e, faults);
+    }
+
+    /** {@link #verifySlice(ProofAnswer, Challenge, NodeEntry, FaultList)} of a slice as carried (a ProofAnswer's or a ContractAnswer's). */
+    static String verifySlice(ByteString slice, Challenge ch, NodeEntry e, FaultList faults) {
+        if (slice.size() > MAX_SLICE_BYTES) {
+            return "a slice of " + slice.size() + " bytes (at most " + MAX_SLICE_BYTES + ")";
         }
         try {
             if (faults != null && faults.cids().contains(e.cid().toString())) {
-                return a.getSlice().isEmpty() ? null : "entry " + e.cid() + " was declared faulty: its answer carries no slice";
+                return slice.isEmpty() ? null : "entry " + e.cid() + " was declared faulty: its answer carries no slice";
             }
-            if (a.getSlice().isEmpty()) {
+            if (slice.isEmpty()) {
                 return "no slice for entry " + e.cid();
             }
-            SliceProof sp = SliceProof.decode(a.getSlice().toByteArray(), MAX_SLICE_BYTES);
+            SliceProof sp = SliceProof.decode(slice.toByteArray(), MAX_SLICE_BYTES);
             long chunk = ch.chunk(e.size());
             if (sp.chunkCount() != 1 || sp.firstChunk() != chunk) {
                 return "the slice proves chunks [" + sp.firstChunk() + ", +" + sp.chunkCount() + "), the challenge is chunk " + chunk;
@@ -324,8 +501,28 @@ public final class Storage {
     }
 
     /**
+     * Checks one contract answer against its pick: the entries proof (at most
+     * {@link #MAX_CONTRACT_ENTRIES_BYTES}) proves exactly the picked entry under the pick's (root,
+     * count), and the slice is that entry's picked chunk ({@link #verifySlice}; none for an entry
+     * declared faulty for the period). Returns why it fails, or null.
+     */
+    static String verifyContractAnswer(ContractAnswer a, ContractPick pick, FaultList faults) {
+        NodeEntry e;
+        try {
+            EntriesProof ep = EntriesProof.decode(a.getEntries().toByteArray(), MAX_CONTRACT_ENTRIES_BYTES, 1);
+            ep.verify(pick.root, pick.count(), new long[] {pick.challenge().entry()});
+            e = ep.entry(pick.challenge().entry());
+        } catch (IllegalArgumentException | IllegalStateException | ArithmeticException | IndexOutOfBoundsException
+                 | NullPointerException x) {
+            return "the entries proof of entry " + pick.challenge().entry() + " of " + pick.count() + ": " + x.getClass().getSimpleName()
+                    + ": " + x.getMessage();
+        }
+        return verifySlice(a.getSlice(), pick.challenge(), e, faults);
+    }
+
+    /**
      * The end of block {@code s.height}: at a window's first block its seed is recorded (the
-     * beacon seed after this block); at a window's last block every open root of that window is
+     * beacon seed after this block) and the window's contract picks fixed from it; at a window's last block every open root of that window is
      * missed: collateral cut by penaltyPpm (slashed), missed + 1, the whole root faulty, the node
      * inactive below the minimum collateral. At a period's last block, the records of period
      * {@code p - retainPeriods} are pruned.
@@ -342,6 +539,7 @@ public final class Storage {
         long inWindow = h % w.windowBlocks();
         if (inWindow == 0 && s.beaconSeed != null) {
             s.storageSeeds.put(seedKey(period, window), s.beaconSeed.clone());
+            pickContracts(s, period, window, s.beaconSeed);
         }
         if (inWindow == w.windowBlocks() - 1) {
             String prefix = periodKey(period) + "/";
@@ -384,7 +582,7 @@ public final class Storage {
     private static void prune(LedgerState s, long period) {
         String from = periodKey(period) + "/";
         String to = periodKey(period) + "0";
-        for (LedgerState.Tracked<?> m : List.of(s.storageRoots, s.storageFaults, s.storageSeeds)) {
+        for (LedgerState.Tracked<?> m : List.of(s.storageRoots, s.storageFaults, s.storageSeeds, s.storageContractPicks)) {
             for (String k : new ArrayList<>(m.subMap(from, to).keySet())) {
                 m.remove(k);
             }

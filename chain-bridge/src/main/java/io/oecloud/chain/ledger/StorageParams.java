@@ -41,11 +41,15 @@ import java.util.Map;
  *                       stays far from 2^128)
  * @param contractGracePeriods a contract's record stays this many periods after its end (so holders
  *                       see it expired before it disappears), then it is removed ({@code contract-end/} index)
+ * @param contractChallenges k: contract picks per node and period, 0 to {@link #MAX_CONTRACT_CHALLENGES}
+ *                       (0 turns them off): each names one of the node's contracts and one block of
+ *                       it, answered under the holder's receipt root ({@link Storage#contractPicks})
  */
 public record StorageParams(long periodBlocks, int windows, int challenges, BigInteger minCollateral, int penaltyPpm,
                             BigInteger faultFee, long commitDeadline, long retainPeriods, int auditors, int auditTargets,
                             long auditDeadlineMillis, long auditVerdictBlocks, int auditStandingPeriods, int auditFailThreshold,
-                            long withdrawPeriods, BigInteger defaultPrice, long maxContractPeriods, long contractGracePeriods) {
+                            long withdrawPeriods, BigInteger defaultPrice, long maxContractPeriods, long contractGracePeriods,
+                            int contractChallenges) {
     /** Paid storage's default price (declared before DEFAULTS, which reads it). */
     public static final BigInteger DEFAULT_PRICE = Amounts.PASS.divide(BigInteger.valueOf(1000));
     /** Production: 17,280 blocks (24 h at 5 s), 48 windows of 360 blocks (30 min), c = 32. */
@@ -63,6 +67,19 @@ public record StorageParams(long periodBlocks, int windows, int challenges, BigI
     /** Paid storage's defaults: at most 10,000,000 periods a purchase, 2 periods of grace. */
     public static final long DEFAULT_MAX_CONTRACT_PERIODS = 10_000_000;
     public static final long DEFAULT_CONTRACT_GRACE_PERIODS = 2;
+    /** Contract picks a period by default, and at most (each adds a small answer to the window's last SubmitProof). */
+    public static final int DEFAULT_CONTRACT_CHALLENGES = 2;
+    public static final int MAX_CONTRACT_CHALLENGES = 16;
+
+    /** The parameters before contract picks, with their default. */
+    public StorageParams(long periodBlocks, int windows, int challenges, BigInteger minCollateral, int penaltyPpm,
+                         BigInteger faultFee, long commitDeadline, long retainPeriods, int auditors, int auditTargets,
+                         long auditDeadlineMillis, long auditVerdictBlocks, int auditStandingPeriods, int auditFailThreshold,
+                         long withdrawPeriods, BigInteger defaultPrice, long maxContractPeriods, long contractGracePeriods) {
+        this(periodBlocks, windows, challenges, minCollateral, penaltyPpm, faultFee, commitDeadline, retainPeriods, auditors, auditTargets,
+                auditDeadlineMillis, auditVerdictBlocks, auditStandingPeriods, auditFailThreshold, withdrawPeriods, defaultPrice,
+                maxContractPeriods, contractGracePeriods, DEFAULT_CONTRACT_CHALLENGES);
+    }
 
     /** The parameters before paid storage, with its defaults. */
     public StorageParams(long periodBlocks, int windows, int challenges, BigInteger minCollateral, int penaltyPpm,
@@ -85,6 +102,10 @@ public record StorageParams(long periodBlocks, int windows, int challenges, BigI
     public static final int MAX_CHALLENGES = 256;
 
     public StorageParams {
+        if (contractChallenges < 0 || contractChallenges > MAX_CONTRACT_CHALLENGES) {
+            throw new IllegalArgumentException("storage parameter contractChallenges is 0 to " + MAX_CONTRACT_CHALLENGES + ", not "
+                    + contractChallenges);
+        }
         if (windows < 1 || windows > 10_000 || periodBlocks < windows || periodBlocks % windows != 0 || periodBlocks > 1L << 40
                 || periodBlocks / windows < 2 || challenges < 1 || challenges > MAX_CHALLENGES
                 || minCollateral == null || minCollateral.signum() <= 0 || minCollateral.compareTo(Amounts.LIMIT) >= 0
@@ -119,7 +140,8 @@ public record StorageParams(long periodBlocks, int windows, int challenges, BigI
                 p.path("auditStandingPeriods").asInt((int) Math.min(d.auditStandingPeriods, retain)),
                 p.path("auditFailThreshold").asInt(d.auditFailThreshold), p.path("withdrawPeriods").asLong(d.withdrawPeriods),
                 new BigInteger(p.path("defaultPrice").asText(d.defaultPrice.toString())),
-                p.path("maxContractPeriods").asLong(d.maxContractPeriods), p.path("contractGracePeriods").asLong(d.contractGracePeriods));
+                p.path("maxContractPeriods").asLong(d.maxContractPeriods), p.path("contractGracePeriods").asLong(d.contractGracePeriods),
+                p.path("contractChallenges").asInt(d.contractChallenges));
     }
 
     /** By name, values as decimal strings: the JSON form and the state entries ("storage-params/NAME"). */
@@ -143,6 +165,7 @@ public record StorageParams(long periodBlocks, int windows, int challenges, BigI
         m.put("defaultPrice", String.valueOf(defaultPrice));
         m.put("maxContractPeriods", Long.toString(maxContractPeriods));
         m.put("contractGracePeriods", Long.toString(contractGracePeriods));
+        m.put("contractChallenges", Integer.toString(contractChallenges));
         return m;
     }
 

@@ -128,8 +128,8 @@ class ChainClientContractsTest {
             long p = price.period();
             byte[] obj = Cid.compute(ContentCodec.RAW, HashFunction.BLAKE3, new byte[] {9, 9}).toBytes();
             String cid = Cid.fromBytes(obj).toString();
-            List<ChainProto.Receipt> rs = List.of(ChainClient.receipt(a, CHAIN, obj, u.address(), 1L << 20, 2, p),
-                    ChainClient.receipt(b, CHAIN, obj, u.address(), 1L << 19, 1, p));
+            List<ChainProto.Receipt> rs = List.of(ChainClient.receipt(a, CHAIN, obj, u.address(), 1L << 20, 2, io.oecloud.proofs.Blake3.hash(new byte[] {1}), p),
+                    ChainClient.receipt(b, CHAIN, obj, u.address(), 1L << 19, 1, io.oecloud.proofs.Blake3.hash(new byte[] {2}), p));
             ChainClient.Refused tooCheap = assertThrows(ChainClient.Refused.class,
                     () -> u.createContract(obj, 10, rs, BigInteger.ONE));
             assertTrue(tooCheap.getMessage().contains("max_price"), tooCheap.getMessage());

@@ -34,7 +34,8 @@ class ContractTxViewTest {
         Identity holder = Identity.generate();
         Cid cid = Cid.compute(ContentCodec.RAW, HashFunction.BLAKE3, new byte[] {1, 2, 3});
         String u = Ledger.address(payer.publicKey());
-        ChainProto.Receipt r = ChainClient.receipt(holder, "c", cid.toBytes(), u, 4096, 2, 7);
+        byte[] root = io.oecloud.proofs.Blake3.hash(new byte[] {9});
+        ChainProto.Receipt r = ChainClient.receipt(holder, "c", cid.toBytes(), u, 4096, 2, root, 7);
         JsonNode create = view(payer, ChainClient.createContractTx(cid.toBytes(), 30, List.of(r), BigInteger.valueOf(1000)));
         assertEquals("create_contract", create.path("kind").asText());
         assertEquals(cid.toString(), create.path("object").asText());
@@ -45,6 +46,7 @@ class ContractTxViewTest {
         assertEquals(4096, rv.path("bytes").asLong());
         assertEquals(2, rv.path("blocks").asInt());
         assertEquals(7, rv.path("period").asLong());
+        assertEquals(java.util.HexFormat.of().formatHex(root), rv.path("entriesRoot").asText(), "the entries root in hex");
         assertEquals(Base64.getEncoder().encodeToString(r.getSignature().toByteArray()), rv.path("signature").asText());
         JsonNode move = view(payer, ChainClient.moveSharesTx(cid.toBytes(), List.of(Ledger.address(holder.publicKey())), List.of()));
         assertEquals(Ledger.address(holder.publicKey()), move.path("remove").get(0).asText());

@@ -12,9 +12,11 @@ import io.oecloud.proofs.ContentCodec;
 import io.oecloud.proofs.HashFunction;
 import io.oecloud.proofs.storage.Windows;
 import java.math.BigInteger;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,13 +27,18 @@ import java.util.TreeMap;
 
 /**
  * A {@link StorageChain} for the paid-storage tests: storage nodes with real shards that commit
- * their roots and prove their windows period after period (or, when told, miss them), payers,
- * receipts signed by the holders' keys, and after every block the checks of the ledger's books:
- * the supply invariant (also checked by {@link Block#end}), the escrow pool equal to the unspent
- * escrow recomputed over every contract, and, at each period's last block (after its settlement),
- * every node's rate equal to the sum of its shares of the contracts' next period.
+ * their roots and prove their windows period after period (or, when told, miss them), answering
+ * their contract picks from the blocks their receipts' entries roots name, payers, receipts signed
+ * by the holders' keys, and after every block the checks of the ledger's books: the supply
+ * invariant (also checked by {@link Block#end}), the escrow pool equal to the unspent escrow
+ * recomputed over every contract, every node's held list against the contracts
+ * ({@link #checkHeld}), and, at each period's last block (after its settlement), every node's
+ * rate equal to the sum of its shares of the contracts' next period.
  */
 final class ContractChain {
+    /** The blocks behind every entries root a receipt of these tests was signed over, by root (hex): what a holder answers its picks from. */
+    static final Map<String, StorageChain.Shards> HELD = new java.util.concurrent.ConcurrentHashMap<>();
+
     final StorageChain c;
     final Map<Identity, StorageChain.Shards> shards = new LinkedHashMap<>();
     /** Base units paid to nodes by settlement so far (from the payments recorded, before pruning). */
@@ -84,11 +91,49 @@ final class ContractChain {
         return b;
     }
 
-    /** A receipt signed by {@code holder} for this chain. */
+    /**
+     * A receipt signed by {@code holder} for this chain, its entries root over {@link #heldBlocks}
+     * of the arguments (a zero root for a block count no tree has: the receipts tests expect refused).
+     */
     static ChainProto.Receipt receipt(Identity holder, byte[] object, String payer, long bytes, int blocks, long period) {
-        byte[] sig = holder.sign(Contracts.receiptMessage(StorageChain.CHAIN, object, payer, addr(holder), bytes, blocks, period));
+        byte[] root = blocks >= 1 && blocks <= 4096 ? heldBlocks(addr(holder) + "/" + payer, object, blocks).tree.root() : new byte[32];
+        return receipt(holder, object, payer, bytes, blocks, root, period);
+    }
+
+    /** A receipt signed by {@code holder} over {@code root}. */
+    static ChainProto.Receipt receipt(Identity holder, byte[] object, String payer, long bytes, int blocks, byte[] root, long period) {
+        byte[] sig = holder.sign(Contracts.receiptMessage(StorageChain.CHAIN, object, payer, addr(holder), bytes, blocks, root, period));
         return ChainProto.Receipt.newBuilder().setHolder(addr(holder)).setBytes(bytes).setBlocks(blocks).setPeriod(period)
-                .setSignature(ByteString.copyFrom(sig)).build();
+                .setEntriesRoot(ByteString.copyFrom(root)).setSignature(ByteString.copyFrom(sig)).build();
+    }
+
+    /**
+     * {@code blocks} distinct small blocks of {@code object} (real bytes, BLAKE3 raw CIDs), the same
+     * for the same arguments, with their tree: what a holder named {@code who} keeps for it.
+     * Registered in {@link #HELD} under its root.
+     */
+    static StorageChain.Shards heldBlocks(String who, byte[] object, int blocks) {
+        java.util.Random r = new java.util.Random(java.util.Arrays.hashCode(object) * 1_000_003L + who.hashCode() * 7919L + blocks);
+        Map<Cid, byte[]> content = new HashMap<>();
+        for (int i = 0; i < blocks; i++) {
+            byte[] b = new byte[4 + r.nextInt(3000)];
+            r.nextBytes(b);
+            ByteBuffer.wrap(b).putInt(i); // distinct blocks, distinct CIDs
+            content.put(Cid.compute(ContentCodec.RAW, HashFunction.BLAKE3, b), b);
+        }
+        StorageChain.Shards s = new StorageChain.Shards(content);
+        HELD.put(java.util.HexFormat.of().formatHex(s.tree.root()), s);
+        return s;
+    }
+
+    /** {@code n}'s answers to its contract picks of period {@code p}, from the blocks under each pick's root ({@link #HELD}). */
+    List<ChainProto.ContractAnswer> contractAnswers(Identity n, long p) {
+        List<ChainProto.ContractAnswer> l = new ArrayList<>();
+        for (Storage.ContractPick pick : Storage.contractPicks(c.state, p, addr(n))) {
+            StorageChain.Shards held = HELD.get(java.util.HexFormat.of().formatHex(pick.root()));
+            l.add(StorageChain.contractAnswer(pick, held, held.content));
+        }
+        return l;
     }
 
     static TxBody.Builder create(byte[] object, int periods, List<ChainProto.Receipt> receipts) {
@@ -174,8 +219,12 @@ final class ContractChain {
     }
 
     private void runPeriod(Collection<Identity> provers, List<byte[]> first, int stopBefore) {
+        runUntil(provers, first, (nextPeriod() + 1) * c.state.storageParams().periodBlocks() - 1 - stopBefore);
+    }
+
+    /** {@link #finishPeriod} up to block {@code last} of the next block's period, included (the rest can follow with another call). */
+    void runUntil(Collection<Identity> provers, List<byte[]> first, long last) {
         long p = nextPeriod();
-        long last = (p + 1) * c.state.storageParams().periodBlocks() - 1 - stopBefore;
         Set<Identity> toCommit = new HashSet<>();
         for (Identity n : shards.keySet()) {
             LedgerState.StorageNode sn = c.state.storageNode(addr(n));
@@ -203,7 +252,7 @@ final class ContractChain {
                     byte[] seed = c.state.storageSeed(p, c.windows().nodeWindow(Storage.nodeId(addr(n))));
                     assertNotNull(seed);
                     txs.add(c.tx(n, StorageChain.proof(p, 0, shards.get(n).answers(seed, Storage.nodeId(addr(n)), p, 0, 32,
-                            shards.get(n).content))));
+                            shards.get(n).content), contractAnswers(n, p))));
                     busy.add(n);
                     toProve.remove(n);
                 }
@@ -241,6 +290,45 @@ final class ContractChain {
         return sum;
     }
 
+    /**
+     * The held lists' invariant, after any block: with u the first period not settled yet (the
+     * current one, or the next after its last block's settlement), node N's list holds exactly the
+     * contracts that list N as a holder and end after u (that pay it for u or later), each once;
+     * its indexes are exactly 0 .. count - 1 (dense, no hole), {@code held-index} names each one's
+     * position, a count is never 0, and no entry is left over for any node.
+     */
+    static void checkHeld(LedgerState s) {
+        long pb = s.storageParams().periodBlocks();
+        long h = Math.max(0, s.height());
+        long unsettled = h / pb + (h % pb == pb - 1 ? 1 : 0);
+        TreeMap<String, java.util.TreeSet<String>> want = new TreeMap<>();
+        for (Contracts.Contract k : Contracts.all(s).values()) {
+            if (k.end() > unsettled) {
+                for (String n : k.holders().keySet()) {
+                    want.computeIfAbsent(n, x -> new java.util.TreeSet<>()).add(k.key());
+                }
+            }
+        }
+        java.util.TreeSet<String> nodes = new java.util.TreeSet<>(want.keySet());
+        nodes.addAll(s.heldCount.keySet());
+        long total = 0;
+        for (String n : nodes) {
+            long count = Contracts.heldCount(s, n);
+            java.util.TreeSet<String> got = new java.util.TreeSet<>();
+            for (long i = 0; i < count; i++) {
+                String key = Contracts.held(s, n, i);
+                assertNotNull(key, "held list of " + n + " has a hole at " + i + " of " + count + ", block " + s.height());
+                assertEquals(Long.valueOf(i), s.heldIndex.get(n + "/" + key), "the index of " + key + " in " + n + "'s list");
+                org.junit.jupiter.api.Assertions.assertTrue(got.add(key), key + " twice in " + n + "'s list");
+            }
+            org.junit.jupiter.api.Assertions.assertNotEquals(Long.valueOf(0), s.heldCount.get(n), "a count of 0 is absent");
+            assertEquals(want.getOrDefault(n, new java.util.TreeSet<>()), got, "held list of " + n + " at block " + s.height());
+            total += count;
+        }
+        assertEquals(total, s.heldList.size(), "held-list entries beyond the counts at block " + s.height());
+        assertEquals(total, s.heldIndex.size(), "held-index entries beyond the counts at block " + s.height());
+    }
+
     /** Every node's due rate for period {@code q}, from the contracts: the sum of its shares of their cost in q. */
     static SortedMap<String, BigInteger> expectedRates(LedgerState s, long q) {
         TreeMap<String, BigInteger> m = new TreeMap<>();
@@ -254,10 +342,11 @@ final class ContractChain {
         return m;
     }
 
-    /** The books: supply, escrow pool against its recomputation, and after a settlement the rates against the contracts. */
+    /** The books: supply, escrow pool against its recomputation, held lists, and after a settlement the rates against the contracts. */
     static void checkBooks(LedgerState s) {
         assertEquals(s.expectedSupply(), s.supply(), "supply at block " + s.height());
         assertEquals(unspentEscrow(s), s.escrowPool(), "escrow pool against the contracts' unspent escrow at block " + s.height());
+        checkHeld(s);
         long pb = s.storageParams().periodBlocks();
         if (s.height() % pb == pb - 1) {
             assertEquals(expectedRates(s, s.height() / pb + 1), Contracts.rates(s), "rates after settling period " + s.height() / pb);

@@ -19,9 +19,12 @@ import org.junit.jupiter.api.Test;
  * A randomized run (fixed seed, bounded: 6 storage nodes, 4 payers, 24 periods of 20 blocks)
  * mixing creates, renewals, early ends, moves, ask changes, a node leaving, and windows missed at
  * random, with {@link ContractChain}'s books checked after every block: the supply invariant, the
- * escrow pool equal to the unspent escrow recomputed over every contract, and after every
- * settlement each node's rate equal to its shares of the contracts' next period. Also: every base
- * unit that left the escrow went to a node that proved or to the fee pool, and nothing else.
+ * escrow pool equal to the unspent escrow recomputed over every contract, the held lists
+ * ({@link ContractChain#checkHeld}: for each node exactly the contracts listing it as a holder
+ * that end after the first unsettled period, dense, each index named), and after every settlement
+ * each node's rate equal to its shares of the contracts' next period; the provers answer their
+ * contract picks. Also: every base unit that left the escrow went to a node that proved or to the
+ * fee pool, and nothing else.
  */
 class ContractsFuzzTest {
     @Test
@@ -52,6 +55,9 @@ class ContractsFuzzTest {
         }
         int paidPeriods = 0;
         int missedPeriods = 0;
+        long maxHeld = 0;
+        int heldShrank = 0;
+        long heldBefore = 0;
         for (int period = 0; period < 24; period++) {
             long p = k.nextPeriod();
             List<byte[]> first = new ArrayList<>();
@@ -132,6 +138,13 @@ class ContractsFuzzTest {
             }
             assertTrue(paidSoFar(k.state(), nodes, p).compareTo(paidBefore) >= 0);
             assertTrue(escrowBefore.signum() >= 0);
+            long held = 0;
+            for (Identity n : nodes) {
+                held += Contracts.heldCount(k.state(), addr(n));
+                maxHeld = Math.max(maxHeld, Contracts.heldCount(k.state(), addr(n)));
+            }
+            heldShrank += held < heldBefore ? 1 : 0;
+            heldBefore = held;
         }
         // the mix happened: contracts were made, renewed, ended and moved, and periods were paid and missed
         int[] ok = k.accepted;
@@ -139,11 +152,15 @@ class ContractsFuzzTest {
                 + ", unpaid " + missedPeriods + "; " + k.blocks + " blocks");
         assertTrue(ok[0] > 3 && ok[1] > 0 && ok[2] > 0 && ok[3] > 0, "accepted creates, renews, ends, moves: " + java.util.Arrays.toString(ok));
         assertTrue(paidPeriods > 10 && missedPeriods > 3, paidPeriods + " paid, " + missedPeriods + " missed node-periods");
+        System.out.println("held lists: at most " + maxHeld + " contracts a node; the lists shrank over " + heldShrank + " periods");
+        assertTrue(maxHeld >= 3 && heldShrank > 0, "the held lists grew and shrank: " + maxHeld + ", " + heldShrank);
         assertEquals(k.state().expectedSupply(), k.state().supply());
         // the contracts' entries round-trip: a state read back from its entries has the same entries (so the same app hash)
         java.util.Map<String, byte[]> entries = k.state().entries();
         assertTrue(entries.keySet().stream().anyMatch(x -> x.startsWith("contract/")) && entries.containsKey("price/value")
-                && entries.keySet().stream().anyMatch(x -> x.startsWith("rate-change/")));
+                && entries.keySet().stream().anyMatch(x -> x.startsWith("rate-change/"))
+                && entries.keySet().stream().anyMatch(x -> x.startsWith("held-list/"))
+                && entries.keySet().stream().anyMatch(x -> x.startsWith("storage-picks/")));
         java.util.Map<String, byte[]> again = LedgerState.fromEntries(entries, k.state().height()).entries();
         assertEquals(entries.keySet(), again.keySet());
         entries.forEach((key, v) -> org.junit.jupiter.api.Assertions.assertArrayEquals(v, again.get(key), key));

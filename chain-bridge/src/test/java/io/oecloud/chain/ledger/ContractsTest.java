@@ -323,6 +323,50 @@ class ContractsTest {
     }
 
     @Test
+    void receipts_withoutA32ByteEntriesRoot_orSignedOverAnotherRoot_areRefused_andChangeNothing() throws Exception {
+        ContractChain k = started();
+        byte[] obj = ContractChain.object("roots");
+        String u = addr(payer);
+        long p = k.nextPeriod();
+        ChainProto.Receipt good = receipt(a, obj, u, 100, 3, p);
+        byte[] otherRoot = ContractChain.heldBlocks("someone else", obj, 3).tree.root();
+        for (int len : new int[] {0, 31, 33}) {
+            ChainProto.Receipt r = good.toBuilder().setEntriesRoot(com.google.protobuf.ByteString.copyFrom(new byte[len])).build();
+            LedgerState copy = k.state().copyForNextBlock();
+            Ledger.Result res = k.c.ledger.apply(copy, k.c.tx(payer, create(obj, 2, List.of(r))));
+            assertEquals(Code.BAD_RECEIPT, res.code(), res.log());
+            assertEquals("receipt 0 of " + addr(a) + ": an entries root is 32 bytes, not " + len, res.log());
+            refused(k, Code.BAD_RECEIPT, k.c.tx(payer, ContractChain.move(ContractChain.object("none"), List.of(), List.of(r))));
+        }
+        // the signature covers the root: the same receipt naming another root does not verify, in a create or a move
+        ChainProto.Receipt swapped = good.toBuilder().setEntriesRoot(com.google.protobuf.ByteString.copyFrom(otherRoot)).build();
+        refused(k, Code.RECEIPT_SIGNATURE, k.c.tx(payer, create(obj, 2, List.of(swapped))));
+        assertEquals(Code.OK, k.submit(payer, create(obj, 2, List.of(receipt(b, obj, u, 100, 3, p)))).code());
+        refused(k, Code.RECEIPT_SIGNATURE, k.c.tx(payer, ContractChain.move(obj, List.of(), List.of(swapped))));
+        // the good one is taken, and the contract keeps its root for the holder
+        assertEquals(Code.OK, k.submit(payer, ContractChain.move(obj, List.of(), List.of(good))).code());
+        Contracts.Holding h = Contracts.contract(k.state(), ContractChain.objectText(obj), u).holders().get(addr(a));
+        assertArrayEquals(good.getEntriesRoot().toByteArray(), h.root());
+        assertEquals(new Contracts.Holding(100, 3, good.getEntriesRoot().toByteArray()), h, "a holding equals by its root's contents");
+    }
+
+    @Test
+    void receiptMessage_isTheV2LayoutWithTheEntriesRoot() {
+        byte[] root = new byte[32];
+        java.util.Arrays.fill(root, (byte) 0xab);
+        byte[] m = Contracts.receiptMessage("ch", new byte[] {1, 2}, "P", "H", 7, 3, root, 9);
+        java.nio.ByteBuffer want = java.nio.ByteBuffer.allocate(18 + 4 + 4 + 3 + 3 + 8 + 4 + 32 + 8);
+        want.put("oechain/receipt/v2".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putShort((short) 2).put("ch".getBytes())
+                .putShort((short) 2).put(new byte[] {1, 2}).putShort((short) 1).put((byte) 'P').putShort((short) 1).put((byte) 'H')
+                .putLong(7).putInt(3).put(root).putLong(9);
+        assertArrayEquals(want.array(), m);
+        for (byte[] bad : new byte[][] {new byte[0], new byte[31], new byte[33], null}) {
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> Contracts.receiptMessage("ch", new byte[] {1, 2}, "P", "H", 7, 3, bad, 9));
+        }
+    }
+
+    @Test
     void garbageReceipts_areRefusedWithACode_neverThrow() throws Exception {
         ContractChain k = started();
         java.util.Random rnd = new java.util.Random(7);
@@ -441,6 +485,6 @@ class ContractsTest {
         assertEquals(Code.OK, r.code(), r.log());
         byte[] rec = k.state().entry("contract/" + ContractChain.objectText(obj) + "/" + addr(payer));
         System.out.println("its contract record: " + rec.length + " bytes, with 6 holder index entries and a payer and end index entry");
-        assertTrue(rec.length < 600);
+        assertTrue(rec.length < 700); // 6 × 32 bytes of entries roots since receipts name their blocks
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.ByteString;
 import io.oecloud.chain.pb.ChainProto;
+import io.oecloud.chain.pb.ChainProto.ContractAnswer;
 import io.oecloud.chain.pb.ChainProto.ProofAnswer;
 import io.oecloud.chain.pb.ChainProto.TxBody;
 import io.oecloud.dht.Identity;
@@ -150,6 +151,26 @@ public final class StorageChain {
                 .setEntries(ByteString.copyFrom(entries)).addAllAnswers(answers));
     }
 
+    /** A SubmitProof with the contract answers the window's completing transaction carries. */
+    public static TxBody.Builder proof(long period, int first, Answers a, List<ContractAnswer> contract) {
+        TxBody.Builder b = proof(period, first, a);
+        b.getSubmitProofBuilder().addAllContractAnswers(contract);
+        return b;
+    }
+
+    /**
+     * The answer to {@code pick} from the holder's blocks under the pick's root ({@code held}, its
+     * tree and bytes): the entries proof of the picked entry, and its picked chunk's slice, or no
+     * slice when {@code data} lacks the entry's bytes (declared faulty, or lost).
+     */
+    public static ContractAnswer contractAnswer(Storage.ContractPick pick, Shards held, Map<Cid, byte[]> data) {
+        NodeEntry e = held.tree.entries().get((int) pick.challenge().entry());
+        byte[] b = data.get(e.cid());
+        return ContractAnswer.newBuilder().setEntries(ByteString.copyFrom(held.tree.proveEntries(pick.challenge().entry()).encode()))
+                .setSlice(b == null ? ByteString.EMPTY : ByteString.copyFrom(SliceProver.prove(b, pick.challenge().chunk(e.size()), 1).encode()))
+                .build();
+    }
+
     /** The entries proof of the entries {@code challenges} pick in {@code tree}. */
     public static byte[] entriesOf(NodeRoot tree, List<Challenge> challenges) {
         return tree.proveEntries(challenges.stream().mapToLong(Challenge::entry).toArray()).encode();
@@ -179,6 +200,17 @@ public final class StorageChain {
                 content.put(c, b);
                 es.add(new NodeEntry(c, b.length));
             }
+            es.sort(Comparator.comparing(NodeEntry::cid));
+            tree = NodeRoot.build(es);
+        }
+
+        /** The shards {@code content} holds (the tree over their entries). */
+        public Shards(Map<Cid, byte[]> content) {
+            List<NodeEntry> es = new ArrayList<>();
+            content.forEach((c, b) -> {
+                this.content.put(c, b);
+                es.add(new NodeEntry(c, b.length));
+            });
             es.sort(Comparator.comparing(NodeEntry::cid));
             tree = NodeRoot.build(es);
         }

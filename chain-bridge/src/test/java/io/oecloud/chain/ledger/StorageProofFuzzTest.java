@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import io.oecloud.chain.ledger.Ledger.Code;
+import io.oecloud.chain.pb.ChainProto.ContractAnswer;
 import io.oecloud.chain.pb.ChainProto.ProofAnswer;
 import io.oecloud.dht.Identity;
 import io.oecloud.proofs.Cid;
@@ -25,27 +26,41 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Strategy 14 of issue 24: malformed proofs (sibling counts, indices out of range, entries left out
- * or added, empty, huge, the old answer form, 10^5 fuzzed transactions) are refused as
- * INVALID_PROOF, MALFORMED or TOO_LARGE, never accepted and never a crash; and the byte cost of a
- * period's proof at c = 32 against the 64 KiB transaction limit.
+ * or added, empty, huge, the old answer form, contract answers missing, extra, of another tree,
+ * entry or chunk, 10^5 fuzzed transactions) are refused as INVALID_PROOF, MALFORMED or TOO_LARGE,
+ * never accepted and never a crash; and the byte cost of a period's proof at c = 32 (with its
+ * contract answers) against the 64 KiB transaction limit.
  */
 class StorageProofFuzzTest {
     private final Identity a = Identity.fromSeed(new byte[32]);
+    private final Identity payer = ContractChain.id(61);
 
     @Test
     void strategy14_malformedAndFuzzedProofsAreRefusedWithoutACrash() throws Exception {
-        StorageChain c = new StorageChain(21, a);
+        StorageChain c = new StorageChain(21, a, payer);
         StorageChain.Shards shards = new StorageChain.Shards(14, 64);
         StorageChain.Shards other = new StorageChain.Shards(15, 64);
+        StorageChain.Shards held = new StorageChain.Shards(16, 8); // the node's blocks of a contracted object
+        StorageChain.Shards heldOther = new StorageChain.Shards(17, 8);
         String node = StorageChain.addr(a);
         byte[] id = Storage.nodeId(node);
         c.runTo(5);
         assertEquals(Code.OK, c.submit(a, StorageChain.register(1, BigInteger.valueOf(5_000_000))).code());
         assertEquals(Code.OK, c.submit(a, StorageChain.commit(1, shards.tree.root(), shards.tree.count())).code());
+        byte[] obj = ContractChain.object("fuzzed");
+        Ledger.Result made = c.submit(payer, ContractChain.create(obj, 3, List.of(ContractChain.receipt(a, obj, StorageChain.addr(payer),
+                100_000, (int) held.tree.count(), held.tree.root(), 0))));
+        assertEquals(Code.OK, made.code(), made.log());
         var w = c.windows().nodeBlocks(id, 1);
         c.runTo(w.first() + 1);
         byte[] seed = c.state.storageSeed(1, c.windows().nodeWindow(id));
         StorageChain.Answers good = shards.answers(seed, id, 1, 0, 32, shards.content);
+        List<Storage.ContractPick> picks = Storage.contractPicks(c.state, 1, node);
+        assertEquals(2, picks.size(), "k = 2 picks of the node's one contract");
+        List<ContractAnswer> goodContract = new ArrayList<>();
+        for (Storage.ContractPick pick : picks) {
+            goodContract.add(StorageChain.contractAnswer(pick, held, held.content));
+        }
         List<Challenge> cs = new ArrayList<>();
         for (int j = 0; j < 32; j++) {
             cs.add(Challenges.one(seed, id, 1, shards.tree.count(), j));
@@ -78,10 +93,39 @@ class StorageProofFuzzTest {
                 new StorageChain.Answers(new byte[60_000], List.of(g0)), // huge, for one answer
                 new StorageChain.Answers(shards.tree.proveEntries(cs.get(0).entry()).encode(),
                         List.of(g0.toBuilder().setSlice(ByteString.copyFrom(new byte[60_000])).build())));
+        // the contract answers' own faults, each with good node answers: another tree's entry at the index, another
+        // index, none, no slice, another chunk's or entry's slice, a slice of two chunks, too big
+        Storage.ContractPick p0 = picks.getFirst();
+        long e0c = p0.challenge().entry();
+        NodeEntry held0 = held.tree.entries().get((int) e0c);
+        long wrongIndex = (e0c + 1) % held.tree.count();
+        long chunk0 = p0.challenge().chunk(held0.size());
+        ContractAnswer ca0 = goodContract.getFirst();
+        byte[] anotherChunk = SliceProver.prove(held.content.get(held0.cid()), (chunk0 + 1) % held0.chunks(), 1).encode();
+        NodeEntry heldW = held.tree.entries().get((int) wrongIndex);
+        byte[] anotherEntry = SliceProver.prove(held.content.get(heldW.cid()), 0, 1).encode();
+        NodeEntry big = held0.chunks() >= 2 ? held0 : held.tree.entries().stream().filter(e -> e.chunks() >= 2).findFirst().orElseThrow();
+        byte[] twoChunks = SliceProver.prove(held.content.get(big.cid()), 0, 2).encode();
+        List<ContractAnswer> contractNamed = List.of(
+                ca0.toBuilder().setEntries(ByteString.copyFrom(heldOther.tree.proveEntries(e0c).encode())).build(),
+                ca0.toBuilder().setEntries(ByteString.copyFrom(held.tree.proveEntries(wrongIndex).encode())).build(),
+                ca0.toBuilder().setEntries(ByteString.EMPTY).build(),
+                ca0.toBuilder().setSlice(ByteString.EMPTY).build(),
+                ca0.toBuilder().setSlice(ByteString.copyFrom(held0.chunks() > 1 ? anotherChunk : anotherEntry)).build(),
+                ca0.toBuilder().setSlice(ByteString.copyFrom(anotherEntry)).build(),
+                ca0.toBuilder().setSlice(ByteString.copyFrom(twoChunks)).build(),
+                ca0.toBuilder().setEntries(ByteString.copyFrom(new byte[Storage.MAX_CONTRACT_ENTRIES_BYTES + 1])).build(),
+                ca0.toBuilder().setSlice(ByteString.copyFrom(new byte[Storage.MAX_SLICE_BYTES + 1])).build());
         // all in one block (the window has P/W - 1 = 4 answering blocks): each refused, none changes the state
         List<byte[]> txs = new ArrayList<>();
         for (StorageChain.Answers bad : named) {
-            txs.add(c.tx(a, StorageChain.proof(1, 0, bad)));
+            // a transaction of 32 answers completes the window: it carries the contract answers
+            txs.add(c.tx(a, StorageChain.proof(1, 0, bad, bad.answers().size() == 32 ? goodContract : List.of())));
+        }
+        for (ContractAnswer bad : contractNamed) {
+            List<ContractAnswer> l = new ArrayList<>(goodContract);
+            l.set(0, bad);
+            txs.add(c.tx(a, StorageChain.proof(1, 0, good, l)));
         }
         // an answer more than c, a wrong start, none at all, a transaction above 64 KiB, an answer of the old form (field 1)
         List<ProofAnswer> tooMany = new ArrayList<>(good.answers());
@@ -91,38 +135,62 @@ class StorageProofFuzzTest {
         txs.add(c.tx(a, StorageChain.proof(1, 0, good.entries(), List.of())));
         txs.add(c.tx(a, StorageChain.proof(1, 0, new byte[70_000], List.of(g0))));
         ProofAnswer oldForm = withInclusion(g0, shards.tree.prove(cs.get(0).entry()).encode());
-        txs.add(c.tx(a, StorageChain.proof(1, 0, good.with(0, oldForm))));
+        txs.add(c.tx(a, StorageChain.proof(1, 0, good.with(0, oldForm), goodContract)));
+        // the window completed without its contract answers, with one too many, and a part that does not complete it carrying them
+        txs.add(c.tx(a, StorageChain.proof(1, 0, good, List.of())));
+        List<ContractAnswer> extra = new ArrayList<>(goodContract);
+        extra.add(ca0);
+        txs.add(c.tx(a, StorageChain.proof(1, 0, good, extra)));
+        txs.add(c.tx(a, StorageChain.proof(1, 0, shards.answers(seed, id, 1, 0, 31, shards.content), goodContract)));
         List<Ledger.Result> rs = c.block(txs.toArray(byte[][]::new));
-        for (int i = 0; i < named.size(); i++) {
+        int bad = named.size() + contractNamed.size();
+        for (int i = 0; i < bad; i++) {
             assertEquals(Code.INVALID_PROOF, rs.get(i).code(), "case " + i + ": " + rs.get(i).log());
         }
-        assertEquals(List.of(Code.MALFORMED, Code.MALFORMED, Code.MALFORMED, Code.TOO_LARGE, Code.MALFORMED),
-                rs.subList(named.size(), rs.size()).stream().map(Ledger.Result::code).toList());
-        assertTrue(rs.getLast().log().contains("unknown field(s) [1]"), rs.getLast().log());
+        for (int i = named.size(); i < bad; i++) {
+            assertTrue(rs.get(i).log().startsWith("contract answer 0 (" + p0.contract() + "): "), rs.get(i).log());
+        }
+        assertEquals(List.of(Code.MALFORMED, Code.MALFORMED, Code.MALFORMED, Code.TOO_LARGE, Code.MALFORMED, Code.MALFORMED, Code.MALFORMED,
+                Code.MALFORMED), rs.subList(bad, rs.size()).stream().map(Ledger.Result::code).toList());
+        assertTrue(rs.get(bad + 4).log().contains("unknown field(s) [1]"), rs.get(bad + 4).log());
+        assertTrue(rs.get(bad + 5).log().contains("answers its 2 contract picks, one answer each, not 0"), rs.get(bad + 5).log());
+        assertTrue(rs.get(bad + 6).log().contains("not 3"), rs.get(bad + 6).log());
+        assertTrue(rs.get(bad + 7).log().contains("contract answers come with the transaction that completes"), rs.get(bad + 7).log());
         assertEquals(0, c.state.storageRoot(1, node).answered());
 
-        // 10^5 fuzzed transactions (seed 2424): the entries proof or one slice mutated, verified by the
-        // transaction's whole rule on a copy of the state: never accepted unless unchanged
+        // 10^5 fuzzed transactions (seed 2424): the entries proof, one slice, or a contract answer's entries proof or
+        // slice mutated, verified by the transaction's whole rule on a copy of the state: never accepted unless unchanged
         Random r = new Random(2424);
         LedgerState s = c.state.copyAt(c.state.height() + 1, 0);
         byte[] before = s.appHash();
         long t = System.nanoTime();
         int refused = 0;
         int onEntries = 0;
+        int onContract = 0;
         for (int i = 0; i < 100_000; i++) {
-            StorageChain.Answers fuzzed;
+            StorageChain.Answers fuzzed = good;
+            List<ContractAnswer> fuzzedContract = goodContract;
             int j = r.nextInt(32);
-            if (r.nextBoolean()) {
+            int target = r.nextInt(6);
+            if (target < 2) {
                 fuzzed = good.withEntries(mutate(good.entries(), r));
                 onEntries++;
-            } else {
+            } else if (target < 5) {
                 ProofAnswer g = good.answers().get(j);
                 fuzzed = good.with(j, g.toBuilder().setSlice(ByteString.copyFrom(mutate(g.getSlice().toByteArray(), r))).build());
+            } else {
+                int q = r.nextInt(goodContract.size());
+                ContractAnswer g = goodContract.get(q);
+                List<ContractAnswer> l = new ArrayList<>(goodContract);
+                l.set(q, r.nextBoolean() ? g.toBuilder().setEntries(ByteString.copyFrom(mutate(g.getEntries().toByteArray(), r))).build()
+                        : g.toBuilder().setSlice(ByteString.copyFrom(mutate(g.getSlice().toByteArray(), r))).build());
+                fuzzedContract = l;
+                onContract++;
             }
-            if (Arrays.equals(fuzzed.entries(), good.entries()) && fuzzed.answers().equals(good.answers())) {
+            if (Arrays.equals(fuzzed.entries(), good.entries()) && fuzzed.answers().equals(good.answers()) && fuzzedContract.equals(goodContract)) {
                 continue;
             }
-            Ledger.Result res = Storage.submitProof(s, node, 1, 0, ByteString.copyFrom(fuzzed.entries()), fuzzed.answers());
+            Ledger.Result res = Storage.submitProof(s, node, 1, 0, ByteString.copyFrom(fuzzed.entries()), fuzzed.answers(), fuzzedContract);
             assertEquals(Code.INVALID_PROOF, res.code(), "fuzzed case " + i + ": " + res.log());
             refused++;
         }
@@ -131,9 +199,11 @@ class StorageProofFuzzTest {
         assertTrue(ms < 60_000, "10^5 fuzzed transactions took " + ms + " ms");
         assertEquals(0, s.storageRoot(1, node).answered());
         assertEquals(java.util.HexFormat.of().formatHex(before), java.util.HexFormat.of().formatHex(s.appHash()), "nothing changed");
-        System.out.printf("storage proofs: %d fuzzed transactions (%d on the entries proof) refused in %d ms%n", refused, onEntries, ms);
+        System.out.printf("storage proofs: %d fuzzed transactions (%d on the entries proof, %d on a contract answer) refused in %d ms%n",
+                refused, onEntries, onContract, ms);
+        assertTrue(onContract > 10_000, onContract + " on a contract answer");
         // and the good one is accepted
-        assertEquals(Code.OK, Storage.submitProof(s, node, 1, 0, ByteString.copyFrom(good.entries()), good.answers()).code());
+        assertEquals(Code.OK, Storage.submitProof(s, node, 1, 0, ByteString.copyFrom(good.entries()), good.answers(), goodContract).code());
     }
 
     private static byte[] mutate(byte[] b, Random r) {
@@ -165,7 +235,9 @@ class StorageProofFuzzTest {
      * A period's proof at c = 32 for a node of 100,000 entries of 8 MiB shards: the entries proof,
      * the slices and the signed SubmitProof transaction, which must fit in one transaction with
      * room to spare (at most 64,000 bytes: issue 24's "64 KB a node a day" at one period a day);
-     * also the bytes at 1,000 and 10^6 entries, against the old format (one inclusion proof an answer).
+     * also the bytes at 1,000 and 10^6 entries, against the old format (one inclusion proof an
+     * answer); and the same window with its k = 2 contract answers, each for an 8 MiB shard in a
+     * receipt of 32 entries (a single-entry proof and a one-chunk slice), also within 64,000 bytes.
      */
     @Test
     void proofBytesAtThirtyTwoChallenges() throws Exception {
@@ -221,6 +293,37 @@ class StorageProofFuzzTest {
         }
         assertTrue(whole <= 64_000, "a period's proof in one signed transaction: " + whole + " bytes");
         assertTrue(maxSlice <= 1448, "slice " + maxSlice);
+
+        // k = 2 contract answers: the receipt names 32 entries of 8 MiB shards, one of them the real shard (every 8 MiB
+        // entry's slice has its shape)
+        List<NodeEntry> receiptEntries = new ArrayList<>(32);
+        receiptEntries.add(new NodeEntry(real, shard.length));
+        for (int i = 1; i < 32; i++) {
+            r.nextBytes(d);
+            receiptEntries.add(new NodeEntry(Cid.of(ContentCodec.RAW, HashFunction.BLAKE3, d.clone()), shard.length));
+        }
+        receiptEntries.sort(java.util.Comparator.comparing(NodeEntry::cid));
+        NodeRoot receipt = NodeRoot.build(receiptEntries);
+        List<ContractAnswer> contract = new ArrayList<>();
+        int answerBytes = 0;
+        for (int j = 0; j < 2; j++) {
+            Challenge ch = Challenges.one(seed, id, 1, receipt.count(), j);
+            byte[] ep = receipt.proveEntries(ch.entry()).encode();
+            EntriesProof.decode(ep, Storage.MAX_CONTRACT_ENTRIES_BYTES, 1).verify(receipt.root(), receipt.count(), new long[] {ch.entry()});
+            byte[] slice = SliceProver.prove(shard, ch.chunk(shard.length), 1).encode();
+            contract.add(ContractAnswer.newBuilder().setEntries(ByteString.copyFrom(ep)).setSlice(ByteString.copyFrom(slice)).build());
+            answerBytes = Math.max(answerBytes, contract.getLast().getSerializedSize());
+            System.out.printf("contract answer %d: entries proof %d B (bound %d), slice %d B, ContractAnswer %d B%n", j, ep.length,
+                    Storage.MAX_CONTRACT_ENTRIES_BYTES, slice.length, contract.getLast().getSerializedSize());
+        }
+        io.oecloud.chain.pb.ChainProto.TxBody.Builder b = StorageChain.proof(1, 0, entries, answers);
+        b.getSubmitProofBuilder().addAllContractAnswers(contract);
+        int withPicks = c.tx(a, b).length;
+        System.out.printf("storage proofs at c = 32, 100,000 entries, k = 2 contract answers: signed SubmitProof %d B (%d B more;"
+                + " at 10^6 entries about %d B)%n", withPicks, withPicks - whole,
+                withPicks + entriesBytes(Challenges.derive(seed, id, 1, 1_000_000, 32), 1_000_000, shard.length) - entries.length);
+        assertTrue(answerBytes <= 1_700, "a contract answer of an 8 MiB shard in 32 entries: " + answerBytes + " bytes");
+        assertTrue(withPicks <= 64_000, "a period's proof with its contract answers in one signed transaction: " + withPicks + " bytes");
     }
 
     /** {@code a} with an inclusion proof in field 1, as answers were before the entries proof (now a reserved field). */

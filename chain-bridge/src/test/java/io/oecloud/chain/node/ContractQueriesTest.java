@@ -32,6 +32,8 @@ import org.junit.jupiter.api.Test;
  */
 class ContractQueriesTest {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The holders' entries root in these receipts (no pick is answered here). */
+    private static final byte[] ROOT = io.oecloud.proofs.Blake3.hash(new byte[] {7});
 
     private static Identity id(int i) {
         byte[] s = new byte[32];
@@ -68,8 +70,8 @@ class ContractQueriesTest {
         assertFalse(price.path("default").asBoolean());
 
         byte[] obj = object("q");
-        List<ChainProto.Receipt> rs = List.of(ChainClient.receipt(a, StorageChain.CHAIN, obj, u, 100, 2, 1),
-                ChainClient.receipt(b, StorageChain.CHAIN, obj, u, 50, 1, 1));
+        List<ChainProto.Receipt> rs = List.of(ChainClient.receipt(a, StorageChain.CHAIN, obj, u, 100, 2, ROOT, 1),
+                ChainClient.receipt(b, StorageChain.CHAIN, obj, u, 50, 1, ROOT, 1));
         Ledger.Result r = c.submit(payer, ChainClient.createContractTx(obj, 4, rs, ask));
         assertEquals(Ledger.Code.OK, r.code(), r.log());
         String cid = Cid.fromBytes(obj).toString();
@@ -122,7 +124,7 @@ class ContractQueriesTest {
         List<byte[]> txs = new ArrayList<>();
         for (int i = 0; i < 1000; i++) {
             byte[] o = object("page-" + i);
-            TxBody.Builder body = ChainClient.createContractTx(o, 1, List.of(ChainClient.receipt(a, StorageChain.CHAIN, o, u, 10, 1, period)), null);
+            TxBody.Builder body = ChainClient.createContractTx(o, 1, List.of(ChainClient.receipt(a, StorageChain.CHAIN, o, u, 10, 1, ROOT, period)), null);
             body.setChainId(StorageChain.CHAIN).setSender(ByteString.copyFrom(payer.publicKey())).setNonce(nonce + i);
             txs.add(c.ledger.fees().sign(payer, body));
         }

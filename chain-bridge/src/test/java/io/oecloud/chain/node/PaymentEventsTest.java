@@ -78,7 +78,7 @@ class PaymentEventsTest {
             byte[] obj = Cid.compute(ContentCodec.RAW, HashFunction.BLAKE3, new byte[] {4}).toBytes();
             String u = Ledger.address(payer.publicKey());
             ResponseFinalizeBlock created = block(ledger, tx(fees, payer, 0, ChainClient.createContractTx(obj, 3,
-                    List.of(ChainClient.receipt(node, CHAIN, obj, u, 1000, 1, 0)), null)));
+                    List.of(ChainClient.receipt(node, CHAIN, obj, u, 1000, 1, new byte[32], 0)), null)));
             assertEquals(0, created.getTxResults(0).getCode(), created.getTxResults(0).getLog());
             ResponseFinalizeBlock last = null;
             while (height < 15) { // period 1 = blocks 8..15: settled at 15
