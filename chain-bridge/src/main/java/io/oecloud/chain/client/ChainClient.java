@@ -221,6 +221,16 @@ public final class ChainClient implements AutoCloseable {
                 .setPeriod(period).setSignature(ByteString.copyFrom(sig)).build();
     }
 
+    /**
+     * {@code node}'s contract picks for {@code period} as the chain fixed them at its window's seed
+     * (the {@code /storage-node} query's root of that period, {@code contractPicks}): empty before
+     * the seed, or when it has none. What the SubmitProof completing the window answers.
+     */
+    public List<io.oecloud.chain.ledger.Storage.ContractPick> contractPicks(String node, long period) throws IOException {
+        JsonNode n = read(rpc -> rpc.query("/storage-node", node).join(), "the storage node " + node);
+        return n == null ? List.of() : ChainViews.contractPicks(n, period);
+    }
+
     private static ByteString amount(BigInteger a) {
         return a == null ? ByteString.EMPTY : ByteString.copyFrom(Amounts.encode(a));
     }

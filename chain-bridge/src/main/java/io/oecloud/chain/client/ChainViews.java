@@ -93,6 +93,37 @@ public final class ChainViews {
     }
 
     /**
+     * {@code node}'s contract picks for {@code period} (from the {@code /storage-node} query; see
+     * {@link #contractPicks(JsonNode, long)}): empty when it is unregistered, has no root for the
+     * period, its window's seed is not recorded yet, or it has no contract.
+     */
+    public CompletableFuture<List<io.oecloud.chain.ledger.Storage.ContractPick>> contractPicks(String node, long period) {
+        return rpc.query("/storage-node", node).thenApply(v -> v == null ? List.of() : contractPicks(v, period));
+    }
+
+    /**
+     * The contract picks of {@code period} in a {@code /storage-node} answer: its root of that
+     * period's {@code contractPicks}, each {@code {"object", "payer", "root" (hex), "count",
+     * "entry", "j", "chunkHigh", "chunkLow"}}, as the chain's {@link io.oecloud.chain.ledger.Storage.ContractPick}s
+     * (empty when the answer has no root of the period, or no picks).
+     */
+    public static List<io.oecloud.chain.ledger.Storage.ContractPick> contractPicks(JsonNode storageNode, long period) {
+        List<io.oecloud.chain.ledger.Storage.ContractPick> l = new ArrayList<>();
+        for (JsonNode r : storageNode.path("roots")) {
+            if (r.path("period").asLong(-1) != period) {
+                continue;
+            }
+            for (JsonNode p : r.path("contractPicks")) {
+                l.add(new io.oecloud.chain.ledger.Storage.ContractPick(p.path("object").asText(), p.path("payer").asText(),
+                        java.util.HexFormat.of().parseHex(p.path("root").asText()), p.path("count").asLong(),
+                        new io.oecloud.proofs.storage.Challenge(p.path("j").asInt(), p.path("entry").asLong(), p.path("chunkHigh").asLong(),
+                                p.path("chunkLow").asLong())));
+            }
+        }
+        return List.copyOf(l);
+    }
+
+    /**
      * The fault lists the chain still holds, a page at a time (the {@code /storage-faults} query):
      * {@code after} is "" or the {@code next} of the page before; 400 for a malformed one.
      */

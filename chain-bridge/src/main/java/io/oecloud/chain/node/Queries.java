@@ -186,8 +186,9 @@ final class Queries {
 
     /**
      * One storage node: collateral, record, the roots it committed that the state still holds
-     * (by period: root, count, window, answers, status) and its fault lists (by period: missed,
-     * the CIDs it declared). Null (not registered) for any other address.
+     * (by period: root, count, window, answers, seed, status, and the contract picks fixed at the
+     * seed: object, payer, root, count, entry, j, chunkHigh, chunkLow) and its fault lists (by
+     * period: missed, the CIDs it declared). Null (not registered) for any other address.
      */
     static Map<String, Object> storageNode(LedgerState s, String addr) {
         LedgerState.StorageNode n = s.storageNode(addr);
@@ -210,6 +211,21 @@ final class Queries {
                 case LedgerState.StorageRoot.MISSED -> "missed";
                 default -> "open";
             });
+            // fixed with the seed; the SubmitProof completing the window answers each under its root
+            List<Map<String, Object>> picks = new ArrayList<>();
+            for (io.oecloud.chain.ledger.Storage.ContractPick p : io.oecloud.chain.ledger.Storage.contractPicks(s, period, addr)) {
+                Map<String, Object> x = new java.util.LinkedHashMap<>();
+                x.put("object", p.object());
+                x.put("payer", p.payer());
+                x.put("root", java.util.HexFormat.of().formatHex(p.root()));
+                x.put("count", p.count());
+                x.put("entry", p.challenge().entry());
+                x.put("j", p.challenge().j());
+                x.put("chunkHigh", p.challenge().chunkHigh());
+                x.put("chunkLow", p.challenge().chunkLow());
+                picks.add(x);
+            }
+            e.put("contractPicks", picks);
             roots.add(e);
         });
         m.put("roots", roots);
@@ -443,6 +459,7 @@ final class Queries {
             e.put("holder", h);
             e.put("bytes", x.bytes());
             e.put("blocks", x.blocks());
+            e.put("root", java.util.HexFormat.of().formatHex(x.root())); // the holder's entries root from its receipt
             e.put("share", shares.getOrDefault(h, java.math.BigInteger.ZERO).toString());
             holders.add(e);
         });

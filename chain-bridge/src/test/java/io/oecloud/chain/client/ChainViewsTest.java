@@ -205,4 +205,25 @@ class ChainViewsTest {
         assertEquals(400, bad.status());
         assertEquals(Map.of("error", "'z' is not a cursor of /storage-faults (\"next\" of the page before)"), bad.body());
     }
+    @Test
+    void contractPicks_readsTheRootOfThePeriod_andIsEmptyForAnUnregisteredNode() throws Exception {
+        String root = "ab".repeat(32);
+        String node = "{\"address\": \"n\", \"roots\": [{\"period\": 6, \"contractPicks\": []}, {\"period\": 7, \"contractPicks\": ["
+                + "{\"object\": \"bafo\", \"payer\": \"p1\", \"root\": \"" + root + "\", \"count\": 32, \"entry\": 5, \"j\": 0,"
+                + " \"chunkHigh\": -2, \"chunkLow\": 9223372036854775807},"
+                + "{\"object\": \"bafo\", \"payer\": \"p1\", \"root\": \"" + root + "\", \"count\": 32, \"entry\": 31, \"j\": 1,"
+                + " \"chunkHigh\": 0, \"chunkLow\": 1}]}]}";
+        String value = Base64.getEncoder().encodeToString(node.getBytes(StandardCharsets.UTF_8));
+        answers.put("/abci_query?path=%22/storage-node%22&data=0x6e", "{\"result\": {\"response\": {\"code\": 0, \"value\": \"" + value
+                + "\"}}}");
+        answers.put("/abci_query?path=%22/storage-node%22&data=0x78", "{\"result\": {\"response\": {\"code\": 2, \"log\": \"x is not registered\"}}}");
+        byte[] r = java.util.HexFormat.of().parseHex(root);
+        List<io.oecloud.chain.ledger.Storage.ContractPick> picks = views.contractPicks("n", 7).get(20, TimeUnit.SECONDS);
+        assertEquals(List.of(new io.oecloud.chain.ledger.Storage.ContractPick("bafo", "p1", r, 32, new io.oecloud.proofs.storage.Challenge(0, 5, -2,
+                Long.MAX_VALUE)), new io.oecloud.chain.ledger.Storage.ContractPick("bafo", "p1", r, 32,
+                new io.oecloud.proofs.storage.Challenge(1, 31, 0, 1))), picks);
+        assertEquals(List.of(), views.contractPicks("n", 6).get(20, TimeUnit.SECONDS), "a root without picks");
+        assertEquals(List.of(), views.contractPicks("n", 8).get(20, TimeUnit.SECONDS), "no root of the period");
+        assertEquals(List.of(), views.contractPicks("x", 7).get(20, TimeUnit.SECONDS), "unregistered");
+    }
 }

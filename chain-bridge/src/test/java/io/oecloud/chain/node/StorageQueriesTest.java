@@ -67,6 +67,65 @@ class StorageQueriesTest {
         assertEquals("9500000", params.path("storageCollateral").asText());
     }
 
+    /**
+     * A root's contract picks as {@code /storage-node} shows them (object, payer, root, count, entry,
+     * j, chunkHigh, chunkLow), read back over the wire by {@link io.oecloud.chain.client.ChainViews#contractPicks}
+     * as exactly the ledger's picks, which the node then answers.
+     */
+    @Test
+    void storageNode_showsARootsContractPicks_andChainViewsReadsThemBackAsTheLedgersPicks() throws Exception {
+        Identity a = Identity.fromSeed(new byte[32]);
+        byte[] sp = new byte[32];
+        sp[0] = 5;
+        Identity payer = Identity.fromSeed(sp);
+        StorageChain c = new StorageChain(33, a, payer);
+        StorageChain.Shards shards = new StorageChain.Shards(33, 10);
+        StorageChain.Shards held = new StorageChain.Shards(34, 6);
+        String addrA = StorageChain.addr(a);
+        String u = StorageChain.addr(payer);
+        c.runTo(5);
+        assertEquals(Ledger.Code.OK, c.submit(a, StorageChain.register(1L << 30, BigInteger.valueOf(5_000_000))).code());
+        assertEquals(Ledger.Code.OK, c.submit(a, StorageChain.commit(1, shards.tree.root(), shards.tree.count())).code());
+        byte[] obj = Cid.compute(io.oecloud.proofs.ContentCodec.RAW, io.oecloud.proofs.HashFunction.BLAKE3, new byte[] {1}).toBytes();
+        Ledger.Result made = c.submit(payer, io.oecloud.chain.client.ChainClient.createContractTx(obj, 3, List.of(
+                io.oecloud.chain.client.ChainClient.receipt(a, StorageChain.CHAIN, obj, u, 6000, (int) held.tree.count(), held.tree.root(), 0)),
+                null));
+        assertEquals(Ledger.Code.OK, made.code(), made.log());
+        byte[] idA = Storage.nodeId(addrA);
+        var w = c.windows().nodeBlocks(idA, 1);
+        c.runTo(w.first());
+        JsonNode before = JSON.readTree(JSON.writeValueAsString(Queries.storageNode(c.state, addrA)));
+        assertEquals(0, before.path("roots").get(0).path("contractPicks").size(), "none before the window's seed");
+        c.runTo(w.first() + 1);
+        List<Storage.ContractPick> picks = Storage.contractPicks(c.state, 1, addrA);
+        assertEquals(2, picks.size());
+        JsonNode na = JSON.readTree(JSON.writeValueAsString(Queries.storageNode(c.state, addrA)));
+        JsonNode shown = na.path("roots").get(0).path("contractPicks");
+        assertEquals(2, shown.size());
+        for (int i = 0; i < 2; i++) {
+            Storage.ContractPick p = picks.get(i);
+            JsonNode x = shown.get(i);
+            assertEquals(Cid.fromBytes(obj).toString(), x.path("object").asText());
+            assertEquals(u, x.path("payer").asText());
+            assertEquals(java.util.HexFormat.of().formatHex(held.tree.root()), x.path("root").asText());
+            assertEquals(held.tree.count(), x.path("count").asLong());
+            assertEquals(p.challenge().entry(), x.path("entry").asLong());
+            assertEquals(i, x.path("j").asInt());
+            assertEquals(p.challenge().chunkHigh(), x.path("chunkHigh").asLong());
+            assertEquals(p.challenge().chunkLow(), x.path("chunkLow").asLong());
+        }
+        assertEquals(picks, io.oecloud.chain.client.ChainViews.contractPicks(na, 1));
+        assertEquals(List.of(), io.oecloud.chain.client.ChainViews.contractPicks(na, 2));
+        // what the storage node does with them: answer each under its root, with the window's answers
+        List<io.oecloud.chain.pb.ChainProto.ContractAnswer> ca = new java.util.ArrayList<>();
+        for (Storage.ContractPick p : io.oecloud.chain.client.ChainViews.contractPicks(na, 1)) {
+            ca.add(StorageChain.contractAnswer(p, held, held.content));
+        }
+        byte[] seed = c.state.storageSeed(1, c.windows().nodeWindow(idA));
+        Ledger.Result r = c.submit(a, StorageChain.proof(1, 0, shards.answers(seed, idA, 1, 0, 32, shards.content), ca));
+        assertEquals(Ledger.Code.OK, r.code(), r.log());
+    }
+
     @Test
     void storageNodes_showLeavingAndWithdrawAt_untilTheWithdrawalMatures() throws Exception {
         Identity a = Identity.fromSeed(new byte[32]);
