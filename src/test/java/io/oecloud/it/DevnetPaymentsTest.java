@@ -190,6 +190,13 @@ class DevnetPaymentsTest {
                 }
                 JsonNode last = payment(api0, h, checkUpTo);
                 assertTrue(last.path("paid").asBoolean(), h + " proved period " + checkUpTo + " and was paid for it: " + last);
+                JsonNode root = null; // and it was paid having answered the chain's contract challenges, not its root's alone
+                for (JsonNode r : get(api0, null, "/v1/chain/storage-nodes/" + h).path("roots")) {
+                    root = r.path("period").asLong() == checkUpTo ? r : root;
+                }
+                assertNotNull(root, h + " has no root of period " + checkUpTo);
+                assertEquals("proven", root.path("status").asText(), h + ": " + root);
+                assertEquals(2, root.path("contractPicks").size(), h + " holds contracts: two were picked at its seed: " + root);
                 assertTrue(new BigInteger(get(api0, null, "/v1/chain/payments/" + h).path("earned").asText()).compareTo(paidTotal) >= 0);
             }
 

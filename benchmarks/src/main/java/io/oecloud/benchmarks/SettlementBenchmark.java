@@ -99,7 +99,9 @@ public class SettlementBenchmark {
             List<ChainProto.Receipt> rs = new ArrayList<>();
             int first = rnd.nextInt(NODES);
             for (int h = 0; h < HOLDERS; h++) {
-                rs.add(ChainClient.receipt(nodes.get((first + h * 331) % NODES), CHAIN, object, u, 1 + rnd.nextInt(1 << 24), 4, 0));
+                byte[] root = new byte[32]; // the entries root: the chain keeps it, settlement never reads it
+                rnd.nextBytes(root);
+                rs.add(ChainClient.receipt(nodes.get((first + h * 331) % NODES), CHAIN, object, u, 1 + rnd.nextInt(1 << 24), 4, root, 0));
             }
             txs.add(sign(fees, payer, nonces[p]++, ChainClient.createContractTx(object, 1 + rnd.nextInt(100), rs, null)));
             if (txs.size() == PER_BLOCK) {

@@ -161,6 +161,33 @@ public final class Manifests {
         return out;
     }
 
+    /**
+     * The bytes of {@code m}'s block once signed ({@link #sign}): its fields without the signature,
+     * then the 64-byte signature as field 12, as protobuf writes them.
+     */
+    public static int signedSize(Manifest m) {
+        return m.toBuilder().clearSignature().build().getSerializedSize()
+                + com.google.protobuf.CodedOutputStream.computeBytesSize(Manifest.SIGNATURE_FIELD_NUMBER, ByteString.copyFrom(new byte[SIGNATURE_BYTES]));
+    }
+
+    /**
+     * The blocks of object {@code object} with their sizes, in the order a holder's receipt maps
+     * them: its manifest (signed), then every segment's shards (data, then parity), repeats
+     * skipped. For a manifest that passed {@link #check} (or that this node made).
+     */
+    public static java.util.List<io.oecloud.proofs.storage.NodeEntry> blockEntries(Cid object, Manifest m) {
+        java.util.LinkedHashMap<Cid, io.oecloud.proofs.storage.NodeEntry> out = new java.util.LinkedHashMap<>();
+        out.put(object, new io.oecloud.proofs.storage.NodeEntry(object, signedSize(m)));
+        for (Segment seg : m.getSegmentsList()) {
+            long size = shardSize(m, seg);
+            for (Shard sh : seg.getShardsList()) {
+                Cid c = Cid.fromBytes(sh.getCid().toByteArray());
+                out.putIfAbsent(c, new io.oecloud.proofs.storage.NodeEntry(c, size));
+            }
+        }
+        return new java.util.ArrayList<>(out.values());
+    }
+
     /** Bytes of each shard of {@code seg}: ceil(coded bytes / k). Only for a manifest that passed {@link #check}. */
     static int shardSize(Manifest m, Segment seg) {
         return Math.toIntExact(Math.ceilDiv(codedSize(m, seg), m.getK()));

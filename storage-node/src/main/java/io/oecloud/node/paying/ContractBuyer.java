@@ -62,10 +62,14 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
     /** A GiB, the unit of the price. */
     private static final BigInteger GIB = BigInteger.ONE.shiftLeft(30);
 
-    /** Asks a holder for its signed receipt of the object's blocks pinned by this node's key, for {@code period}. */
+    /**
+     * Asks a holder for its signed receipt of the object's blocks pinned by this node's key, for
+     * {@code period}, with the map of the blocks it counts (checked against the manifest before
+     * the receipt is used: {@link ReceiptBlocks}).
+     */
     @FunctionalInterface
     public interface Receipts {
-        CompletableFuture<Receipt> receipt(PeerId holder, Cid object, long period);
+        CompletableFuture<io.oecloud.node.shard.Receipts.Signed> receipt(PeerId holder, Cid object, long period);
     }
 
     /** A holder of a contract as the answers show it. */
@@ -298,7 +302,7 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
                 payable.add(p);
             }
         }
-        Map<PeerId, Receipt> got = gather(payable, object, price.period());
+        Map<PeerId, Receipt> got = gather(payable, object, new ReceiptBlocks(object, manifest), price.period());
         long t2 = System.nanoTime();
         buyReceipts.record(t2 - t1, TimeUnit.NANOSECONDS);
         List<String> unanswered = new ArrayList<>();
@@ -331,10 +335,11 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
                     + " again for a while (LATE_TRIES), and failing that drop their blocks after the grace and repair moves them",
                     cid, got.size(), holders.size(), unanswered);
             List<PeerId> late = holders.stream().filter(p -> !got.containsKey(p)).toList();
-            moves.schedule(() -> askLate(object, late, LATE_TRIES), LATE_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+            moves.schedule(() -> askLate(object, manifest, late, LATE_TRIES), LATE_EVERY.toMillis(), TimeUnit.MILLISECONDS);
         }
         PayerChain.Contract expected = new PayerChain.Contract(cid, payer(), bytes, price.period() + 1, price.period() + 1 + periods, cost,
-                escrow, got.values().stream().map(r -> new PayerChain.Holder(r.getHolder(), r.getBytes(), BigInteger.ZERO)).toList(),
+                escrow, got.values().stream().map(r -> new PayerChain.Holder(r.getHolder(), r.getBytes(), BigInteger.ZERO,
+                        java.util.HexFormat.of().formatHex(r.getEntriesRoot().toByteArray()))).toList(),
                 List.of(new PayerChain.Term(price.period() + 1, price.period() + 1 + periods, cost)));
         Bought v = view(expected, periods, unanswered, false, periodBlocks, pace);
         Bought answer = new Bought(v.object(), v.bytes(), v.periods(), v.costPerPeriod(), v.escrow(), v.start(), v.end(), v.paidUntil(),
@@ -530,7 +535,7 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
         }
         moves.execute(() -> {
             try {
-                move(object, added, lost);
+                move(object, manifest, added, lost);
             } catch (ObjectException | RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "moving the contract shares of {0} after repair failed: {1}", object, e.getMessage());
             }
@@ -546,7 +551,7 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
      * adds those that now sign to the contract ({@code MoveShares} with their receipts), before their
      * grace for blocks without a contract runs out; tries {@code tries} times.
      */
-    private void askLate(Cid object, List<PeerId> late, int tries) {
+    private void askLate(Cid object, Manifest manifest, List<PeerId> late, int tries) {
         List<PeerId> still = late;
         awaitPending(object.toString());
         try {
@@ -561,7 +566,7 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
                     ask.add(p);
                 }
             }
-            Map<PeerId, Receipt> got = ask.isEmpty() ? Map.of() : gather(ask, object, price().period());
+            Map<PeerId, Receipt> got = ask.isEmpty() ? Map.of() : gather(ask, object, new ReceiptBlocks(object, manifest), price().period());
             if (!got.isEmpty()) {
                 MoveShares.Builder ms = MoveShares.newBuilder().setObject(ByteString.copyFrom(object.toBytes()));
                 got.values().forEach(ms::addReceipts);
@@ -575,7 +580,7 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
         }
         if (!still.isEmpty() && tries > 1) {
             List<PeerId> next = still;
-            moves.schedule(() -> askLate(object, next, tries - 1), LATE_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+            moves.schedule(() -> askLate(object, manifest, next, tries - 1), LATE_EVERY.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
 
@@ -584,7 +589,7 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
      *
      * @return whether a transaction was sent (false: no contract, or nothing to change)
      */
-    boolean move(Cid object, List<PeerId> added, List<PeerId> lost) throws ObjectException {
+    boolean move(Cid object, Manifest manifest, List<PeerId> added, List<PeerId> lost) throws ObjectException {
         String cid = object.toString();
         awaitPending(cid);
         PayerChain.Contract c;
@@ -615,7 +620,7 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
         } catch (IOException e) {
             throw unavailable("reading the storage nodes", e);
         }
-        Map<PeerId, Receipt> got = gather(ask, object, price.period());
+        Map<PeerId, Receipt> got = gather(ask, object, new ReceiptBlocks(object, manifest), price.period());
         MoveShares.Builder ms = MoveShares.newBuilder().setObject(ByteString.copyFrom(object.toBytes()));
         for (PeerId p : lost) {
             if (current.contains(p.toString()) && !got.containsKey(p) && !added.contains(p)) {
@@ -624,7 +629,9 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
         }
         for (Map.Entry<PeerId, Receipt> e : got.entrySet()) {
             PayerChain.Holder now = c.holders().stream().filter(h -> h.holder().equals(e.getKey().toString())).findFirst().orElse(null);
-            if (now == null || now.bytes() != e.getValue().getBytes()) {
+            // another root is news too (blocks changed, same bytes): the chain must challenge the holder under what it now keeps
+            if (now == null || now.bytes() != e.getValue().getBytes()
+                    || !now.root().equals(java.util.HexFormat.of().formatHex(e.getValue().getEntriesRoot().toByteArray()))) {
                 ms.addReceipts(e.getValue());
             }
         }
@@ -681,11 +688,14 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
         return out;
     }
 
-    /** Receipts of {@code holders}, asked at once; those that answered well within the deadline. */
-    private Map<PeerId, Receipt> gather(Set<PeerId> holders, Cid object, long period) {
-        Map<PeerId, CompletableFuture<Receipt>> asked = new LinkedHashMap<>();
+    /**
+     * Receipts of {@code holders}, asked at once; those that answered well within the deadline
+     * with a receipt of the object's own blocks ({@code blocks}).
+     */
+    private Map<PeerId, Receipt> gather(Set<PeerId> holders, Cid object, ReceiptBlocks blocks, long period) {
+        Map<PeerId, CompletableFuture<io.oecloud.node.shard.Receipts.Signed>> asked = new LinkedHashMap<>();
         for (PeerId p : holders) {
-            CompletableFuture<Receipt> f;
+            CompletableFuture<io.oecloud.node.shard.Receipts.Signed> f;
             try {
                 f = receipts.receipt(p, object, period);
             } catch (RuntimeException e) {
@@ -703,25 +713,31 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
         }
         Map<PeerId, Receipt> got = new LinkedHashMap<>();
         asked.forEach((p, f) -> {
+            String why = null;
             if (f.isDone() && !f.isCompletedExceptionally() && !f.isCancelled()) {
-                Receipt r = f.join();
-                if (r != null && r.getHolder().equals(p.toString()) && r.getBytes() > 0) {
+                io.oecloud.node.shard.Receipts.Signed s = f.join();
+                Receipt r = s == null ? null : s.receipt();
+                if (r == null || !r.getHolder().equals(p.toString()) || r.getBytes() <= 0) {
+                    why = "a receipt for another holder or of no bytes";
+                } else if ((why = blocks.problem(s)) == null) {
                     got.put(p, r);
                     receiptsGathered.increment();
                     return;
                 }
+            } else {
+                f.cancel(true);
+                why = f.isDone() ? describe(f) : "no answer in time";
             }
-            f.cancel(true);
             receiptsFailed.increment();
-            LOG.log(System.Logger.Level.DEBUG, "no receipt of {0} from {1}: {2}", object, p, f.isDone() ? describe(f) : "no answer in time");
+            LOG.log(System.Logger.Level.DEBUG, "no receipt of {0} from {1}: {2}", object, p, why);
         });
         return got;
     }
 
-    private static String describe(CompletableFuture<Receipt> f) {
+    private static String describe(CompletableFuture<?> f) {
         try {
             f.join();
-            return "a receipt for another holder or of no bytes";
+            return "an answer that is no receipt";
         } catch (RuntimeException e) {
             Throwable c = e.getCause() != null ? e.getCause() : e;
             return c.getMessage() == null ? c.toString() : c.getMessage();

@@ -1,6 +1,5 @@
 package io.oecloud.node.paying;
 
-import io.oecloud.chain.pb.ChainProto.Receipt;
 import io.oecloud.dht.PeerId;
 import io.oecloud.node.shard.Receipts;
 import io.oecloud.node.shard.ShardClient;
@@ -44,7 +43,7 @@ public final class NodeReceipts implements ContractBuyer.Receipts {
     }
 
     @Override
-    public CompletableFuture<Receipt> receipt(PeerId holder, Cid object, long period) {
+    public CompletableFuture<Receipts.Signed> receipt(PeerId holder, Cid object, long period) {
         Receipts r;
         try {
             r = own();
@@ -52,11 +51,11 @@ public final class NodeReceipts implements ContractBuyer.Receipts {
             return CompletableFuture.failedFuture(e);
         }
         if (!holder.equals(self)) {
-            return shards.receipt(holder, object, period);
+            return shards.receiptBlocks(holder, object, period);
         }
         return CompletableFuture.supplyAsync(() -> {
             try {
-                Receipt mine = r.own(object, period);
+                Receipts.Signed mine = r.ownBlocks(object, period);
                 if (mine == null) {
                     throw new ShardException(ShardResponse.Status.NOT_FOUND, "this node holds no block of " + object + " pinned by its key");
                 }

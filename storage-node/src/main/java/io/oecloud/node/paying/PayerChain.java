@@ -36,8 +36,11 @@ public final class PayerChain implements AutoCloseable {
     /** The chain's head and pace: the latest height, its block's time, milliseconds per block lately. */
     public record Pace(long height, Instant time, long blockMillis) {}
 
-    /** A holder of a contract: its address, the bytes it is paid for and its share of each period's cost. */
-    public record Holder(String holder, long bytes, BigInteger share) {}
+    /**
+     * A holder of a contract: its address, the bytes it is paid for, its share of each period's
+     * cost, and the entries root of its receipt (hex; the chain challenges it under that root).
+     */
+    public record Holder(String holder, long bytes, BigInteger share, String root) {}
 
     /** A term of a contract: periods [start, end) at {@code cost} a period. */
     public record Term(long start, long end, BigInteger cost) {}
@@ -235,7 +238,7 @@ public final class PayerChain implements AutoCloseable {
         String payer = text(c, "payer", what);
         List<Holder> holders = new ArrayList<>();
         for (JsonNode h : c.path("holders")) {
-            holders.add(new Holder(text(h, "holder", what), count(h, "bytes", what), amount(h, "share", what)));
+            holders.add(new Holder(text(h, "holder", what), count(h, "bytes", what), amount(h, "share", what), text(h, "root", what)));
         }
         List<Term> terms = new ArrayList<>();
         for (JsonNode t : c.path("terms")) {

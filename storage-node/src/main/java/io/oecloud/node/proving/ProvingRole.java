@@ -142,6 +142,7 @@ public final class ProvingRole implements AutoCloseable {
     private long handled = -1; // the tick thread's: the height of the last round that went through
     private long lastAnsweredTried = -1; // the tick thread's: the period whose answer was built last
     private Answer lastAnswer; // the tick thread's
+    private List<ChainProto.ContractAnswer> lastContractAnswers; // the tick thread's: lastAnswer's contract answers, null until built
     private final Map<Long, Set<Cid>> toDeclare = new TreeMap<>(); // the tick thread's
     private final Set<Long> absentChecked = new java.util.HashSet<>(); // the tick thread's: periods whose absent entries were queued
     private final AtomicLong ticks = new AtomicLong();
@@ -429,6 +430,7 @@ public final class ProvingRole implements AutoCloseable {
             lastAnswer = prover.answer(p, seed, nodeId, params.challenges());
             buildTime.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
             built.increment();
+            lastContractAnswers = null;
             List<String> undeclared = lastAnswer.faults().stream().map(Cid::toString).filter(c -> !declared.contains(c)).toList();
             if (!undeclared.isEmpty()) {
                 failed.increment();
@@ -436,15 +438,26 @@ public final class ProvingRole implements AutoCloseable {
                         + " declared before the seed (" + undeclared.getFirst() + (undeclared.size() > 1 ? ", ..." : "")
                         + "): the window will be missed");
             }
+            try {
+                lastContractAnswers = ContractAnswers.build(store, io.oecloud.chain.client.ChainViews.contractPicks(record, p), p, declared);
+            } catch (IOException e) {
+                failed.increment();
+                throw e; // said once: the window will be missed
+            }
         }
         Answer a = lastAnswer;
-        if (!a.faults().stream().allMatch(c -> declared.contains(c.toString()))) {
+        List<ChainProto.ContractAnswer> contract = lastContractAnswers;
+        if (!a.faults().stream().allMatch(c -> declared.contains(c.toString())) || contract == null) {
             return; // said once, above
         }
-        for (ChainProto.SubmitProof tx : transactions(prover, p, a, root.path("answered").asInt(), declared, MAX_SUBMIT_PROOF_BYTES)) {
+        for (ChainProto.SubmitProof tx : transactions(prover, p, a, root.path("answered").asInt(), declared, contract,
+                MAX_SUBMIT_PROOF_BYTES)) {
             long bytes = tx.getEntries().size();
             for (ProofAnswer pa : tx.getAnswersList()) {
                 bytes += pa.getSlice().size();
+            }
+            for (ChainProto.ContractAnswer ca : tx.getContractAnswersList()) {
+                bytes += ca.getEntries().size() + ca.getSlice().size();
             }
             submitted.increment();
             try {
@@ -465,21 +478,22 @@ public final class ProvingRole implements AutoCloseable {
      * stopped that fits (a single answer always goes, the chain judging its size). Each carries the
      * entries proof of its own challenges ({@link Prover#entries}) and a slice an answer, except for
      * an entry declared faulty, answered without its slice even when the shard came back since
-     * (repair).
+     * (repair). The one that completes the window carries the contract challenges' answers
+     * ({@code contract}), as the chain wants them.
      */
-    static List<ChainProto.SubmitProof> transactions(Prover prover, long p, Answer a, int first, Set<String> declared, int maxBytes)
-            throws ProvingException {
+    static List<ChainProto.SubmitProof> transactions(Prover prover, long p, Answer a, int first, Set<String> declared,
+                                                     List<ChainProto.ContractAnswer> contract, int maxBytes) throws ProvingException {
         List<ChainProto.SubmitProof> out = new ArrayList<>();
         int total = a.proofs().size();
         while (first < total) {
             int n = total - first;
-            ChainProto.SubmitProof tx = submitProof(prover, p, a, first, n, declared);
+            ChainProto.SubmitProof tx = submitProof(prover, p, a, first, n, declared, contract);
             while (tx.getSerializedSize() > maxBytes && n > 1) { // split only when it does not fit
                 n = Math.max(1, Math.min(n - 1, (int) ((long) n * maxBytes / tx.getSerializedSize())));
-                tx = submitProof(prover, p, a, first, n, declared);
+                tx = submitProof(prover, p, a, first, n, declared, contract);
             }
             while (n + first < total) { // the shrinking may undershoot: take more while they fit
-                ChainProto.SubmitProof more = submitProof(prover, p, a, first, n + 1, declared);
+                ChainProto.SubmitProof more = submitProof(prover, p, a, first, n + 1, declared, contract);
                 if (more.getSerializedSize() > maxBytes) {
                     break;
                 }
@@ -492,8 +506,8 @@ public final class ProvingRole implements AutoCloseable {
         return out;
     }
 
-    static ChainProto.SubmitProof submitProof(Prover prover, long p, Answer a, int first, int n, Set<String> declared)
-            throws ProvingException {
+    static ChainProto.SubmitProof submitProof(Prover prover, long p, Answer a, int first, int n, Set<String> declared,
+                                              List<ChainProto.ContractAnswer> contract) throws ProvingException {
         ChainProto.SubmitProof.Builder b = ChainProto.SubmitProof.newBuilder().setPeriod(p).setFirst(first)
                 .setEntries(ByteString.copyFrom(prover.entries(a, first, first + n)));
         for (Answer.Proof proof : a.proofs().subList(first, first + n)) {
@@ -502,6 +516,9 @@ public final class ProvingRole implements AutoCloseable {
                 pa.setSlice(ByteString.copyFrom(proof.slice()));
             }
             b.addAnswers(pa);
+        }
+        if (first + n == a.proofs().size()) {
+            b.addAllContractAnswers(contract);
         }
         return b.build();
     }

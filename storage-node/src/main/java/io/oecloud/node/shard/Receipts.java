@@ -8,6 +8,7 @@ import io.oecloud.node.store.StoreException;
 import io.oecloud.node.store.StoredShard;
 import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.storage.NodeEntry;
+import io.oecloud.proofs.storage.NodeRoot;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -30,8 +31,10 @@ import org.bouncycastle.math.ec.rfc8032.Ed25519;
 public final class Receipts {
     /** The most blocks one receipt counts (the chain's {@code Receipt.blocks} is a uint32; an object has far fewer). */
     public static final int MAX_BLOCKS = 1 << 20;
-    /** An encoded receipt is at most this long (holder ≤ 60, integers ≤ 31, signature 66). */
+    /** An encoded receipt is at most this long (holder ≤ 60, integers ≤ 31, entries root 34, signature 66). */
     public static final int MAX_ENCODED = 512;
+    /** The most bytes a RECEIPT answer's block map takes: a bit for each of at most {@link #MAX_BLOCKS} blocks. */
+    public static final int MAX_BLOCK_MAP = MAX_BLOCKS / 8;
 
     /** The blocks an object is made of, from its manifest; {@code shard} must not depend on {@code object}. */
     @FunctionalInterface
@@ -84,17 +87,43 @@ public final class Receipts {
 
     /**
      * The bytes a holder signs for a receipt: the ledger's own
-     * {@link io.oecloud.chain.ledger.Contracts#receiptMessage} ({@code "oechain/receipt/v1"}, then
+     * {@link io.oecloud.chain.ledger.Contracts#receiptMessage} ({@code "oechain/receipt/v2"}, then
      * chain ID, object CID, payer address and holder address each as a u16 length (big-endian) and
-     * bytes, then bytes (u64), blocks (u32) and period (u64), big-endian), so the chain accepts what
-     * a holder signs ({@code ReceiptMessageTest} holds the layout to its description).
+     * bytes, then bytes (u64), blocks (u32), the 32-byte entries root and period (u64),
+     * big-endian), so the chain accepts what a holder signs ({@code ReceiptMessageTest} holds the
+     * layout to its description).
      *
      * @param payer the payer's address (base58 peer ID of its key)
      * @param holder the holder's address (its peer ID)
+     * @param entriesRoot the {@link NodeRoot} over the receipt's (CID, size) entries in CID order
      */
     public static byte[] message(String chainId, byte[] object, String payer, String holder, long bytes, int blocks,
-                                 long period) {
-        return io.oecloud.chain.ledger.Contracts.receiptMessage(chainId, object, payer, holder, bytes, blocks, period);
+                                 byte[] entriesRoot, long period) {
+        return io.oecloud.chain.ledger.Contracts.receiptMessage(chainId, object, payer, holder, bytes, blocks, entriesRoot, period);
+    }
+
+    /**
+     * A signed receipt and which of the object's blocks it counts: bit i (byte i / 8, bit i % 8,
+     * least significant first) for the i-th block of {@link ObjectBlocks#blocks} with repeats
+     * skipped. The payer rebuilds the entries from its manifest and this map, and takes the
+     * receipt only when they give its root, count and bytes ({@code paying.ReceiptBlocks}): a
+     * holder cannot be paid for blocks that are not the object's, or at sizes that are not theirs.
+     */
+    public record Signed(Receipt receipt, byte[] blocks) {
+        public Signed {
+            Objects.requireNonNull(receipt, "receipt");
+            blocks = blocks.clone();
+        }
+
+        @Override
+        public byte[] blocks() {
+            return blocks.clone();
+        }
+    }
+
+    /** The root the chain keeps for a receipt of {@code entries}: a {@link NodeRoot} over them in CID order, repeats dropped. */
+    public static NodeRoot entriesRoot(java.util.Collection<NodeEntry> entries) {
+        return ShardStore.SignedReceipt.treeOf(entries);
     }
 
     /**
@@ -110,6 +139,12 @@ public final class Receipts {
      *     or (when this node knows the chain's) not within one of the chain's
      */
     public Receipt sign(Cid object, byte[] payer, long period, PeerId asker) throws IOException, StoreException {
+        Signed s = signBlocks(object, payer, period, asker);
+        return s == null ? null : s.receipt();
+    }
+
+    /** {@link #sign}, with which of the object's blocks the receipt counts (what the RECEIPT answer carries). */
+    public Signed signBlocks(Cid object, byte[] payer, long period, PeerId asker) throws IOException, StoreException {
         if (payer.length != 32) {
             throw new IllegalArgumentException("a payer is a 32-byte Ed25519 key, had " + payer.length + " bytes");
         }
@@ -121,32 +156,44 @@ public final class Receipts {
             throw new IllegalArgumentException("period " + period + " is not within one of the chain's period " + now
                     + " as this node reads it");
         }
+        List<Cid> all = new ArrayList<>(new LinkedHashSet<>(objects.blocks(object, asker)));
+        if (all.size() > MAX_BLOCKS) {
+            throw new IOException(object + " names " + all.size() + " blocks, more than the " + MAX_BLOCKS + " a receipt counts");
+        }
+        byte[] map = new byte[(all.size() + 7) / 8];
         List<NodeEntry> held = new ArrayList<>();
         long bytes = 0;
-        for (Cid block : new LinkedHashSet<>(objects.blocks(object, asker))) {
+        for (int i = 0; i < all.size(); i++) {
+            Cid block = all.get(i);
             StoredShard s = store.metadata(block);
             if (s != null && s.isPinnedBy(payer)) {
                 held.add(new NodeEntry(block, s.size()));
                 bytes += s.size();
-                if (held.size() > MAX_BLOCKS) {
-                    throw new IOException(object + " names more than " + MAX_BLOCKS + " blocks held here");
-                }
+                map[i >>> 3] |= (byte) (1 << (i & 7));
             }
         }
         if (held.isEmpty() || bytes == 0) {
             return null;
         }
         String holder = self.peerId().toString();
+        byte[] root = entriesRoot(held).root();
         byte[] sig = self.sign(message(chainId, object.toBytes(), PeerId.fromEd25519(payer).toString(), holder, bytes,
-                held.size(), period));
+                held.size(), root, period));
         store.recordReceipt(new ShardStore.SignedReceipt(object, payer, period, held));
-        return Receipt.newBuilder().setHolder(holder).setBytes(bytes).setBlocks(held.size()).setPeriod(period)
+        Receipt r = Receipt.newBuilder().setHolder(holder).setBytes(bytes).setBlocks(held.size()).setPeriod(period)
+                .setEntriesRoot(com.google.protobuf.ByteString.copyFrom(root))
                 .setSignature(com.google.protobuf.ByteString.copyFrom(sig)).build();
+        return new Signed(r, map);
     }
 
     /** This node's own receipt for the blocks of {@code object} it holds pinned by its own key (null: none). */
     public Receipt own(Cid object, long period) throws IOException, StoreException {
         return sign(object, self.publicKey(), period, self.peerId());
+    }
+
+    /** {@link #own}, with the map of the blocks it counts (null: none). */
+    public Signed ownBlocks(Cid object, long period) throws IOException, StoreException {
+        return signBlocks(object, self.publicKey(), period, self.peerId());
     }
 
     /**
@@ -164,12 +211,16 @@ public final class Receipts {
             return "the receipt counts " + Long.toUnsignedString(r.getBytes()) + " bytes in "
                     + Integer.toUnsignedString(r.getBlocks()) + " blocks (at least 1 of each)";
         }
+        if (r.getEntriesRoot().size() != 32) {
+            return "the receipt's entries root is " + r.getEntriesRoot().size() + " bytes, not 32";
+        }
         byte[] key = holder.ed25519PublicKey();
         if (key == null) {
             return "holder " + holder + " has no Ed25519 key in its ID";
         }
         byte[] sig = r.getSignature().toByteArray();
-        byte[] m = message(chainId, object.toBytes(), payer.toString(), holder.toString(), r.getBytes(), r.getBlocks(), period);
+        byte[] m = message(chainId, object.toBytes(), payer.toString(), holder.toString(), r.getBytes(), r.getBlocks(),
+                r.getEntriesRoot().toByteArray(), period);
         boolean good;
         try {
             good = sig.length == 64 && Ed25519.verify(sig, 0, key, 0, m, 0, m.length);

@@ -170,6 +170,14 @@ public final class ShardClient {
      * @throws IllegalStateException when no chain was set ({@link #useChain})
      */
     public CompletableFuture<io.oecloud.chain.pb.ChainProto.Receipt> receipt(PeerId holder, Cid object, long period) {
+        return receiptBlocks(holder, object, period).thenApply(Receipts.Signed::receipt);
+    }
+
+    /**
+     * {@link #receipt}, with the map of the object's blocks the receipt counts (the answer's body,
+     * at most {@link Receipts#MAX_BLOCK_MAP} bytes): the payer checks the entries root against it.
+     */
+    public CompletableFuture<Receipts.Signed> receiptBlocks(PeerId holder, Cid object, long period) {
         String chain = chainId;
         if (chain == null) {
             throw new IllegalStateException("receipts are checked for a chain: call useChain first");
@@ -198,7 +206,7 @@ public final class ShardClient {
                         throw new CompletionException(new ShardException(Status.CORRUPT, holder + " answered " + object
                                 + " with " + problem));
                     }
-                    return r;
+                    return new Receipts.Signed(r, a.data);
                 });
     }
 
@@ -276,8 +284,13 @@ public final class ShardClient {
                             return;
                         }
                         boolean proof = request.getOp() == ShardRequest.Op.PROVE;
-                        boolean withBody = request.getOp() == ShardRequest.Op.GET || proof;
+                        boolean receipt = request.getOp() == ShardRequest.Op.RECEIPT; // its body: the map of the blocks it counts
+                        boolean withBody = request.getOp() == ShardRequest.Op.GET || proof || receipt;
                         long size = response.getSize();
+                        if (receipt && Long.compareUnsigned(size, Receipts.MAX_BLOCK_MAP) > 0) {
+                            throw new ShardException(Status.CORRUPT, peer + " announced a block map of " + Long.toUnsignedString(size)
+                                    + " bytes with its receipt, more than " + Receipts.MAX_BLOCK_MAP);
+                        }
                         if (proof && Long.compareUnsigned(size, ShardServer.maxProofBytes((int) request.getChunkCount())) > 0) {
                             throw new ShardException(Status.CORRUPT, peer + " announced a proof of " + Long.toUnsignedString(size)
                                     + " bytes for " + request.getChunkCount() + " chunks, more than "

@@ -688,9 +688,9 @@ public final class ShardServer {
             PeerId asker = w.remotePeer();
             Cid object = cid;
             run(() -> {
-                Receipt signed;
+                Receipts.Signed signed;
                 try {
-                    signed = r.sign(object, payer, period, asker);
+                    signed = r.signBlocks(object, payer, period, asker);
                 } catch (java.io.IOException e) {
                     throw new Refused(Status.NOT_FOUND, "no receipt for " + object + ": " + e.getMessage());
                 } catch (IllegalArgumentException e) {
@@ -700,7 +700,8 @@ public final class ShardServer {
                     throw new Refused(Status.NOT_FOUND, "no block of " + object + " pinned by "
                             + PeerId.fromEd25519(payer) + " is held here");
                 }
-                answer(Status.OK, "", 0, null, signed.toByteArray());
+                byte[] map = signed.blocks(); // the body: which of the object's blocks the receipt counts
+                answer(Status.OK, "", map.length, map, signed.receipt().toByteArray());
             });
         }
 

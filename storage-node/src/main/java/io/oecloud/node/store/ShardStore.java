@@ -10,6 +10,7 @@ import io.oecloud.proofs.storage.NodeEntry;
 import io.oecloud.proofs.slice.SliceProof;
 import io.oecloud.proofs.slice.SliceProofException;
 import io.oecloud.proofs.slice.SliceProver;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -113,8 +114,15 @@ public final class ShardStore implements AutoCloseable {
     private static final byte[] HOLDS_FAMILY = "holds".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     private static final byte[] RECEIPTS_FAMILY = "receipts".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     private static final byte[] PROVISIONAL_FAMILY = "provisional".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    /** The stored receipt's format: {@code u8 1 | u64be period | u32be n | (u8 len | CID bytes | u64be size)*n}. */
+    /**
+     * A stored receipt's format: {@code u8 1 | u64be period | u32be n | (u8 len | CID bytes | u64be size)*n}; the
+     * value for an (owner, object) is the one in force followed by earlier ones ({@link #recordReceipt}).
+     */
     static final int RECEIPT_FORMAT = 1;
+    /** Receipts kept for one object and payer, the one in force included. */
+    static final int RECEIPT_VERSIONS = 4;
+    /** Earlier receipts are kept only while the record stays within this many bytes (1 MiB: ~23,000 blocks). */
+    static final int RECEIPT_VERSIONS_BYTES = 1 << 20;
     /** Hold keys: {@code 'p' | u64be period} (the marker) and {@code 'p' | u64be period | first CID's bytes} (a page). */
     private static final byte HOLD_BY_PERIOD = 'p';
     /** The hold marker's value: {@code u8 format (1) | u64be entries | u64be unprovable}; pages: {@code (u8 len | CID bytes | u64be size)*}. */
@@ -206,6 +214,7 @@ public final class ShardStore implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
     private final List<Consumer<Cid>> corruptionListeners = new CopyOnWriteArrayList<>();
     private final Object writeLock = new Object();
+    private final Object receiptsLock = new Object(); // a receipt's record is read, then rewritten with the earlier ones
     /**
      * Read-held around every RocksDB call, write-held by {@link #close}: RocksJava frees the native
      * database on close, and a call racing it (a scrub still running while the node stops) crashes
@@ -1186,10 +1195,62 @@ public final class ShardStore implements AutoCloseable {
         public byte[] payer() {
             return payer.clone();
         }
+
+        /** The tree whose root the receipt carries and the chain challenges under: {@link #treeOf} its blocks. */
+        public io.oecloud.proofs.storage.NodeRoot tree() {
+            return treeOf(blocks);
+        }
+
+        /** A {@link io.oecloud.proofs.storage.NodeRoot} over {@code entries} in CID order, repeats dropped: a receipt's entries root. */
+        public static io.oecloud.proofs.storage.NodeRoot treeOf(java.util.Collection<NodeEntry> entries) {
+            java.util.TreeMap<Cid, NodeEntry> sorted = new java.util.TreeMap<>();
+            for (NodeEntry e : entries) {
+                sorted.putIfAbsent(e.cid(), e);
+            }
+            return io.oecloud.proofs.storage.NodeRoot.build(new ArrayList<>(sorted.values()));
+        }
     }
 
-    /** Records a receipt this node signed (synced), replacing the one before for its object and payer. */
+    /**
+     * Records a receipt this node signed (synced), as the one in force for its object and payer.
+     * Up to {@link #RECEIPT_VERSIONS} earlier receipts with other blocks are kept behind it (within
+     * {@link #RECEIPT_VERSIONS_BYTES}): the chain keeps whichever one the payer put in its contract,
+     * which may be an earlier one for a while (a receipt signed during repair that the payer has not
+     * sent, or will not), and challenges this node under that one's root.
+     */
     public void recordReceipt(SignedReceipt r) throws StoreException {
+        byte[] k = ownerKey(r.payer(), r.object());
+        synchronized (receiptsLock) {
+            enter();
+            try {
+                ByteArrayOutputStream v = new ByteArrayOutputStream();
+                v.writeBytes(encodeReceipt(r));
+                byte[] old = index.get(receiptsFamily, k);
+                if (old != null) {
+                    int kept = 1;
+                    for (SignedReceipt e : decodeReceipts(r.object(), r.payer(), old)) {
+                        byte[] b = encodeReceipt(e);
+                        if (kept == RECEIPT_VERSIONS || v.size() + b.length > RECEIPT_VERSIONS_BYTES) {
+                            break;
+                        }
+                        if (!e.blocks().equals(r.blocks())) {
+                            v.writeBytes(b);
+                            kept++;
+                        }
+                    }
+                }
+                index.put(receiptsFamily, durable, k, v.toByteArray());
+            } catch (RocksDBException e) {
+                throw io("record the receipt of " + r.object(), e);
+            } catch (RuntimeException e) {
+                throw new StoreException(StoreException.Code.IO, "the receipts recorded for " + r.object() + " are damaged: " + e, e);
+            } finally {
+                exit();
+            }
+        }
+    }
+
+    private static byte[] encodeReceipt(SignedReceipt r) {
         int size = 1 + 8 + 4;
         for (NodeEntry e : r.blocks()) {
             size += 1 + e.cid().toBytes().length + 8;
@@ -1199,25 +1260,26 @@ public final class ShardStore implements AutoCloseable {
             byte[] c = e.cid().toBytes();
             v.put((byte) c.length).put(c).putLong(e.size());
         }
-        enter();
-        try {
-            index.put(receiptsFamily, durable, ownerKey(r.payer(), r.object()), v.array());
-        } catch (RocksDBException e) {
-            throw io("record the receipt of " + r.object(), e);
-        } finally {
-            exit();
-        }
+        return v.array();
     }
 
-    /** The receipt recorded for {@code object} and {@code payer}, or null. */
+    /** The receipt recorded for {@code object} and {@code payer} (the one in force), or null. */
     public SignedReceipt receipt(Cid object, byte[] payer) throws StoreException {
+        List<SignedReceipt> all = receiptVersions(object, payer);
+        return all.isEmpty() ? null : all.getFirst();
+    }
+
+    /** The receipts recorded for {@code object} and {@code payer}: the one in force first, then earlier ones with other blocks. */
+    public List<SignedReceipt> receiptVersions(Cid object, byte[] payer) throws StoreException {
         checkOwner(payer);
         enter();
         try {
             byte[] v = index.get(receiptsFamily, ownerKey(payer, object));
-            return v == null ? null : decodeReceipt(object, payer, v);
+            return v == null ? List.of() : decodeReceipts(object, payer, v);
         } catch (RocksDBException e) {
             throw io("read the receipt of " + object, e);
+        } catch (RuntimeException e) {
+            throw new StoreException(StoreException.Code.IO, "the receipts recorded for " + object + " are damaged: " + e, e);
         } finally {
             exit();
         }
@@ -1260,9 +1322,22 @@ public final class ShardStore implements AutoCloseable {
     }
 
     private static SignedReceipt decodeReceipt(Cid object, byte[] payer, byte[] v) {
+        return decodeOne(object, payer, ByteBuffer.wrap(v));
+    }
+
+    private static List<SignedReceipt> decodeReceipts(Cid object, byte[] payer, byte[] v) {
         ByteBuffer b = ByteBuffer.wrap(v);
-        if (b.get() != RECEIPT_FORMAT) {
-            throw new IllegalStateException("unknown receipt format " + v[0] + " for " + object);
+        List<SignedReceipt> out = new ArrayList<>();
+        while (b.hasRemaining()) {
+            out.add(decodeOne(object, payer, b));
+        }
+        return out;
+    }
+
+    private static SignedReceipt decodeOne(Cid object, byte[] payer, ByteBuffer b) {
+        byte format = b.get();
+        if (format != RECEIPT_FORMAT) {
+            throw new IllegalStateException("unknown receipt format " + format + " for " + object);
         }
         long period = b.getLong();
         int n = b.getInt();

@@ -66,7 +66,7 @@ class ProvingRoleTransactionsTest {
                 sp.verify(e.cid(), e.size());
             }
             if (t + 1 < txs.size() && n > 1) { // the longest run that fits: one more answer would not
-                int size = ProvingRole.submitProof(prover, period, a, next, n + 1, declared).getSerializedSize();
+                int size = ProvingRole.submitProof(prover, period, a, next, n + 1, declared, List.of()).getSerializedSize();
                 assertTrue(size > maxBytes, "transaction " + t + " stopped at " + n + " answers; " + (n + 1) + " take " + size + " B");
             }
             next += n;
@@ -98,27 +98,39 @@ class ProvingRoleTransactionsTest {
             int max = ProvingRole.MAX_SUBMIT_PROOF_BYTES;
 
             Answer a32 = p.answer(5, seed, NODE, 32);
-            List<ChainProto.SubmitProof> one = ProvingRole.transactions(p, 5, a32, 0, Set.of(), max);
+            List<ChainProto.SubmitProof> one = ProvingRole.transactions(p, 5, a32, 0, Set.of(), List.of(), max);
             assertEquals(1, one.size(), "c = 32 goes in one transaction");
             assertArrayEquals(a32.entries(), one.get(0).getEntries().toByteArray(), "the window's entries proof");
             checkAsTheChain(p, one, a32, seed, 5, 0, Set.of(), max);
-            List<ChainProto.SubmitProof> rest = ProvingRole.transactions(p, 5, a32, 20, Set.of(), max);
+            List<ChainProto.SubmitProof> rest = ProvingRole.transactions(p, 5, a32, 20, Set.of(), List.of(), max);
             assertEquals(1, rest.size());
             checkAsTheChain(p, rest, a32, seed, 5, 20, Set.of(), max);
 
             Answer a128 = p.answer(5, seed, NODE, 128); // about 3 KB x 128 of slices at most: more than one transaction
-            List<ChainProto.SubmitProof> split = ProvingRole.transactions(p, 5, a128, 0, Set.of(), max);
+            List<ChainProto.SubmitProof> split = ProvingRole.transactions(p, 5, a128, 0, Set.of(), List.of(), max);
             assertTrue(split.size() >= 2, split.size() + " transactions");
             checkAsTheChain(p, split, a128, seed, 5, 0, Set.of(), max);
 
             for (int limit : new int[] {4000, 9000, 20_000}) {
-                List<ChainProto.SubmitProof> many = ProvingRole.transactions(p, 5, a32, 0, Set.of(), limit);
+                List<ChainProto.SubmitProof> many = ProvingRole.transactions(p, 5, a32, 0, Set.of(), List.of(), limit);
                 assertTrue(many.size() > 1, "limit " + limit);
                 checkAsTheChain(p, many, a32, seed, 5, 0, Set.of(), limit);
             }
 
+            List<ChainProto.ContractAnswer> contract = List.of(
+                    ChainProto.ContractAnswer.newBuilder().setEntries(com.google.protobuf.ByteString.copyFrom(new byte[300])).build(),
+                    ChainProto.ContractAnswer.newBuilder().setEntries(com.google.protobuf.ByteString.copyFrom(new byte[200])).build());
+            for (int limit : new int[] {max, 9000}) {
+                List<ChainProto.SubmitProof> withContracts = ProvingRole.transactions(p, 5, a32, 0, Set.of(), contract, limit);
+                for (int t = 0; t < withContracts.size(); t++) {
+                    assertEquals(t == withContracts.size() - 1 ? contract : List.of(), withContracts.get(t).getContractAnswersList(),
+                            "only the transaction that completes the window carries the contract answers (limit " + limit + ")");
+                    assertTrue(withContracts.get(t).getSerializedSize() <= limit, "transaction " + t + " fits with them");
+                }
+            }
+
             Set<String> declared = Set.of(cids.get(0).toString(), cids.get(1).toString());
-            List<ChainProto.SubmitProof> faulty = ProvingRole.transactions(p, 5, a32, 0, declared, max);
+            List<ChainProto.SubmitProof> faulty = ProvingRole.transactions(p, 5, a32, 0, declared, List.of(), max);
             assertEquals(1, faulty.size());
             checkAsTheChain(p, faulty, a32, seed, 5, 0, declared, max);
         }

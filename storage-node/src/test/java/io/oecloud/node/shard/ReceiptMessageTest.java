@@ -21,17 +21,21 @@ import org.junit.jupiter.api.Test;
  * (oechain.proto's Receipt, Contracts' Javadoc), for many field values at their edges.
  */
 class ReceiptMessageTest {
-    /** The layout, from the description: domain, then u16-length-prefixed chain, object, payer, holder, then u64, u32, u64. */
-    private static byte[] described(String chain, byte[] object, String payer, String holder, long bytes, int blocks, long period) {
+    /**
+     * The layout, from the description: domain, then u16-length-prefixed chain, object, payer,
+     * holder, then u64 bytes, u32 blocks, the 32-byte entries root, u64 period.
+     */
+    private static byte[] described(String chain, byte[] object, String payer, String holder, long bytes, int blocks, byte[] root,
+                                    long period) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.writeBytes("oechain/receipt/v1".getBytes(StandardCharsets.US_ASCII));
+        out.writeBytes("oechain/receipt/v2".getBytes(StandardCharsets.US_ASCII));
         for (byte[] part : new byte[][] {chain.getBytes(StandardCharsets.UTF_8), object, payer.getBytes(StandardCharsets.US_ASCII),
             holder.getBytes(StandardCharsets.US_ASCII)}) {
             out.write(part.length >>> 8);
             out.write(part.length & 0xff);
             out.writeBytes(part);
         }
-        out.writeBytes(ByteBuffer.allocate(20).putLong(bytes).putInt(blocks).putLong(period).array());
+        out.writeBytes(ByteBuffer.allocate(52).putLong(bytes).putInt(blocks).put(root).putLong(period).array());
         return out.toByteArray();
     }
 
@@ -52,9 +56,11 @@ class ReceiptMessageTest {
             long bytes = i < edges.length ? edges[i] : rnd.nextLong();
             int blocks = i < edges.length ? (int) edges[i] : rnd.nextInt();
             long period = i < edges.length ? edges[edges.length - 1 - i] : rnd.nextLong();
-            byte[] ours = Receipts.message(chain, object, payer, holder, bytes, blocks, period);
-            assertArrayEquals(Contracts.receiptMessage(chain, object, payer, holder, bytes, blocks, period), ours);
-            assertArrayEquals(described(chain, object, payer, holder, bytes, blocks, period), ours);
+            byte[] root = new byte[32];
+            rnd.nextBytes(root);
+            byte[] ours = Receipts.message(chain, object, payer, holder, bytes, blocks, root, period);
+            assertArrayEquals(Contracts.receiptMessage(chain, object, payer, holder, bytes, blocks, root, period), ours);
+            assertArrayEquals(described(chain, object, payer, holder, bytes, blocks, root, period), ours);
         }
     }
 
@@ -66,13 +72,17 @@ class ReceiptMessageTest {
         byte[] s1 = new byte[32];
         s1[0] = 1;
         String b = Identity.fromSeed(s1).peerId().toString();
-        byte[] base = Receipts.message("c", object, a, b, 10, 2, 5);
-        byte[][] changed = {Receipts.message("d", object, a, b, 10, 2, 5), Receipts.message("c", other, a, b, 10, 2, 5),
-            Receipts.message("c", object, b, a, 10, 2, 5), Receipts.message("c", object, a, b, 11, 2, 5),
-            Receipts.message("c", object, a, b, 10, 3, 5), Receipts.message("c", object, a, b, 10, 2, 6)};
+        byte[] r = new byte[32];
+        byte[] r2 = new byte[32];
+        r2[31] = 1;
+        byte[] base = Receipts.message("c", object, a, b, 10, 2, r, 5);
+        byte[][] changed = {Receipts.message("d", object, a, b, 10, 2, r, 5), Receipts.message("c", other, a, b, 10, 2, r, 5),
+            Receipts.message("c", object, b, a, 10, 2, r, 5), Receipts.message("c", object, a, b, 11, 2, r, 5),
+            Receipts.message("c", object, a, b, 10, 3, r, 5), Receipts.message("c", object, a, b, 10, 2, r2, 5),
+            Receipts.message("c", object, a, b, 10, 2, r, 6)};
         for (byte[] c : changed) {
             assertFalse(java.util.Arrays.equals(base, c));
         }
-        assertEquals(18 + 2 + 1 + 2 + object.length + 2 + a.length() + 2 + b.length() + 20, base.length);
+        assertEquals(18 + 2 + 1 + 2 + object.length + 2 + a.length() + 2 + b.length() + 52, base.length);
     }
 }

@@ -1,5 +1,6 @@
 package io.oecloud.node.shard;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -109,8 +110,10 @@ class ShardReceiptTest {
         holderStore.put(o.shards().get(2), o.shardBytes().get(2), stranger.publicKey()); // not the payer's pin
         holderStore.put(o.shards().get(3), o.shardBytes().get(3)); // pinned by no one
 
-        Receipt r = client.receipt(holder.peerId(), o.cid(), 7).get(10, TimeUnit.SECONDS);
+        Receipts.Signed signed = client.receiptBlocks(holder.peerId(), o.cid(), 7).get(10, TimeUnit.SECONDS);
+        Receipt r = signed.receipt();
 
+        assertArrayEquals(new byte[] {0b0010_0011}, signed.blocks(), "the map: the manifest (0), shards 0 (1) and 4 (5)");
         long bytes = o.manifest().length + 2L * TestObjects.SHARD;
         assertEquals(bytes, r.getBytes());
         assertEquals(3, r.getBlocks());
@@ -121,6 +124,7 @@ class ShardReceiptTest {
         assertEquals(List.of(new NodeEntry(o.cid(), o.manifest().length), new NodeEntry(o.shards().get(0), TestObjects.SHARD),
                 new NodeEntry(o.shards().get(4), TestObjects.SHARD)), recorded.blocks());
         assertEquals(bytes, recorded.bytes());
+        assertArrayEquals(recorded.tree().root(), r.getEntriesRoot().toByteArray(), "the root of the recorded blocks, in CID order");
         assertEquals(1, holderStore.receipts().size());
     }
 
@@ -169,6 +173,8 @@ class ShardReceiptTest {
         List<UnaryOperator<Receipt>> forgeries = List.of(
                 r -> r.toBuilder().setBytes(r.getBytes() + 1).build(),            // more bytes than signed
                 r -> r.toBuilder().setBlocks(r.getBlocks() + 1).build(),
+                r -> r.toBuilder().setEntriesRoot(com.google.protobuf.ByteString.copyFrom(new byte[32])).build(), // another root
+                r -> r.toBuilder().clearEntriesRoot().build(),
                 r -> r.toBuilder().setPeriod(r.getPeriod() + 1).build(),          // another period
                 r -> r.toBuilder().setHolder(stranger.peerId().toString()).build(), // another holder
                 r -> r.toBuilder().setSignature(com.google.protobuf.ByteString.copyFrom(new byte[64])).build(),

@@ -75,6 +75,32 @@ class ShardStorePaidTest {
     }
 
     @Test
+    void earlierReceiptsWithOtherBlocks_areKeptBehindTheOneInForce_atMostFour_andSurviveARestart() throws Exception {
+        Cid object = Cid.compute(ContentCodec.MANIFEST, HashFunction.BLAKE3, bytes(100));
+        List<NodeEntry> all = new java.util.ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            all.add(new NodeEntry(cid(bytes(10 + i)), 10 + i));
+        }
+        try (ShardStore s = ShardStore.open(dir, 64 << 20)) {
+            s.recordReceipt(new ShardStore.SignedReceipt(object, owner(1), 1, all.subList(0, 1)));
+            s.recordReceipt(new ShardStore.SignedReceipt(object, owner(1), 2, all.subList(0, 2)));
+            s.recordReceipt(new ShardStore.SignedReceipt(object, owner(1), 3, all.subList(0, 2))); // the same blocks: one version
+            s.recordReceipt(new ShardStore.SignedReceipt(object, owner(1), 4, all.subList(0, 3)));
+            s.recordReceipt(new ShardStore.SignedReceipt(object, owner(1), 5, all.subList(0, 4)));
+            s.recordReceipt(new ShardStore.SignedReceipt(object, owner(1), 6, all.subList(0, 5)));
+        }
+        try (ShardStore s = ShardStore.open(dir, 64 << 20)) {
+            List<ShardStore.SignedReceipt> v = s.receiptVersions(object, owner(1));
+            assertEquals(List.of(6L, 5L, 4L, 3L), v.stream().map(ShardStore.SignedReceipt::period).toList(),
+                    "the one in force first, then the earlier ones with other blocks; period 2's blocks are period 3's");
+            assertEquals(5, s.receipt(object, owner(1)).blocks().size());
+            assertEquals(1, s.receipts().size(), "one record an object and payer");
+            assertTrue(s.forgetReceipt(object, owner(1)));
+            assertEquals(List.of(), s.receiptVersions(object, owner(1)), "forgotten with every version");
+        }
+    }
+
+    @Test
     void unpinAll_removesEveryPinOfOneOwner_andLeavesTheOthers() throws Exception {
         try (ShardStore s = ShardStore.open(dir, 64 << 20)) {
             byte[] d = bytes(5000);
