@@ -14,6 +14,11 @@ public record HolderView(long period, int contracts, int coveredBlocks, long cov
                          long provisionalBytes, long dropped, Instant readAt, String error) {
     static final HolderView NOT_READ = new HolderView(-1, 0, 0, 0, 0, 0, 0, null, null);
 
+    /** The same figures, read again at {@code at} (a pass that found nothing changed), the error cleared. */
+    HolderView readAt(Instant at) {
+        return new HolderView(period, contracts, coveredBlocks, coveredBytes, provisionalBlocks, provisionalBytes, dropped, at, null);
+    }
+
     HolderView withError(String why) {
         return new HolderView(period, contracts, coveredBlocks, coveredBytes, provisionalBlocks, provisionalBytes, dropped, readAt,
                 why);

@@ -209,6 +209,8 @@ public final class ShardStore implements AutoCloseable {
     /** Runs with every directory forced to the device. */
     volatile Consumer<Path> directoryForced = d -> { };
     private final AtomicLong used = new AtomicLong();
+    /** Writes that changed shards, pins, receipts or provisional records: {@link #mutations}. */
+    private final AtomicLong mutations = new AtomicLong();
     /** Outboards the scrub found missing or damaged and wrote anew (a metric for tests). */
     private final AtomicLong outboardsRebuilt = new AtomicLong();
     private final java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
@@ -449,6 +451,15 @@ public final class ShardStore implements AutoCloseable {
         synchronized (writeLock) {
             return charged.getOrDefault(ByteBuffer.wrap(owner), 0L);
         }
+    }
+
+    /**
+     * A count of the writes that changed shards, their pins, receipts or provisional admissions
+     * (not outboards or holds): equal counts mean none of those changed in between, so a pass over
+     * them (paid storage's coverage) may skip when nothing else it reads changed either.
+     */
+    public long mutations() {
+        return mutations.get();
     }
 
     /** Outboards {@link #scrub} found missing or damaged and rebuilt since the store opened. */
@@ -710,6 +721,7 @@ public final class ShardStore implements AutoCloseable {
                 batch.put(outboardFamily, s.cid().toBytes(), encodeOutboard(outboard));
             }
             index.write(durable, batch);
+            mutations.incrementAndGet();
         } catch (RocksDBException e) {
             throw io("index " + s.cid(), e);
         } finally {
@@ -734,6 +746,7 @@ public final class ShardStore implements AutoCloseable {
         enter();
         try {
             index.put(shardFamily, how, s.cid().toBytes(), s.encode());
+            mutations.incrementAndGet();
             return s;
         } catch (RocksDBException e) {
             throw io("index " + s.cid(), e);
@@ -811,6 +824,7 @@ public final class ShardStore implements AutoCloseable {
                     batch.put(shardFamily, cid.toBytes(), after.encode());
                     batch.put(deletesFamily, key, ByteBuffer.allocate(8).putLong(notAfterMillis).array());
                     index.write(durable, batch);
+                    mutations.incrementAndGet();
                 }
                 rememberedDeletes++;
                 recharge(s, after);
@@ -882,6 +896,7 @@ public final class ShardStore implements AutoCloseable {
                 }
                 if (n > 0) {
                     index.write(relaxed, batch); // forgetting is safe to lose: expired signatures are refused anyway
+                    mutations.incrementAndGet();
                     rememberedDeletes -= n;
                 }
             } catch (RocksDBException e) {
@@ -1145,6 +1160,7 @@ public final class ShardStore implements AutoCloseable {
             batch.delete(shardFamily, cid.toBytes());
             batch.delete(outboardFamily, cid.toBytes());
             index.write(durable, batch);
+            mutations.incrementAndGet();
         } catch (RocksDBException e) {
             throw io("delete " + cid, e);
         } finally {
@@ -1240,6 +1256,7 @@ public final class ShardStore implements AutoCloseable {
                     }
                 }
                 index.put(receiptsFamily, durable, k, v.toByteArray());
+                mutations.incrementAndGet();
             } catch (RocksDBException e) {
                 throw io("record the receipt of " + r.object(), e);
             } catch (RuntimeException e) {
@@ -1313,6 +1330,7 @@ public final class ShardStore implements AutoCloseable {
                 return false;
             }
             index.delete(receiptsFamily, durable, k);
+            mutations.incrementAndGet();
             return true;
         } catch (RocksDBException e) {
             throw io("forget the receipt of " + object, e);
@@ -1385,6 +1403,7 @@ public final class ShardStore implements AutoCloseable {
                 }
                 index.put(provisionalFamily, durable, k,
                         ByteBuffer.allocate(16).putLong(p.size()).putLong(p.admittedAtMillis()).array());
+                mutations.incrementAndGet();
                 return true;
             } catch (RocksDBException e) {
                 throw io("record the provisional admission of " + p.cid(), e);
@@ -1424,6 +1443,7 @@ public final class ShardStore implements AutoCloseable {
                     return false;
                 }
                 index.delete(provisionalFamily, durable, k);
+                mutations.incrementAndGet();
                 return true;
             } catch (RocksDBException e) {
                 throw io("forget the provisional admission of " + cid, e);

@@ -239,6 +239,53 @@ class PaidStorageTest {
         assertNull(store.metadata(c));
     }
 
+    private double passes(String result) {
+        return metrics.get("oe_coverage_passes").tag("result", result).counter().count();
+    }
+
+    @Test
+    void aPassWithNothingChanged_isSkipped_whileAStoreWriteAContractAGraceEndingOrTheFullPassRunsIt() throws Exception {
+        fund(payer, 1_000_000);
+        byte[] b = shard();
+        Cid c = TestObjects.raw(b);
+        as(payer).put(holder.peerId(), c, b).get(10, TimeUnit.SECONDS);
+        coverage.refresh();
+        assertEquals(1, passes("applied"));
+        coverage.refresh();
+        assertEquals(1, passes("skipped"), "nothing changed");
+        assertEquals(1, passes("applied"));
+        assertEquals(clock.instant(), coverage.view().readAt(), "a skipped pass still says when it read the chain");
+
+        byte[] b2 = shard();
+        as(payer).put(holder.peerId(), TestObjects.raw(b2), b2).get(10, TimeUnit.SECONDS);
+        coverage.refresh();
+        assertEquals(2, passes("applied"), "a store write runs it");
+        coverage.refresh();
+        coverage.refresh();
+        assertEquals(3, passes("skipped"));
+
+        synchronized (chain) {
+            chain.contracts.add(new FakeChain.Contract(TestObjects.make(other, 1, rnd).cid(), other.peerId(), 11, 20,
+                    List.of(holderId.peerId())));
+        }
+        coverage.refresh();
+        assertEquals(3, passes("applied"), "another chain answer runs it");
+
+        clock.advance(GRACE.minusMillis(1));
+        coverage.refresh();
+        assertEquals(4, passes("skipped"), "the grace has not ended");
+        clock.advance(Duration.ofMillis(1));
+        coverage.refresh();
+        assertEquals(4, passes("applied"), "a grace ending runs it");
+        assertFalse(pinnedBy(c, payer), "and the pin goes as it would have");
+
+        double applied = passes("applied");
+        for (int i = 0; i < Coverage.FULL_EVERY + 2; i++) {
+            coverage.refresh();
+        }
+        assertTrue(passes("applied") >= applied + 1, "a full pass at least every " + Coverage.FULL_EVERY + " whatever the inputs say");
+    }
+
     /** Stores an object of the payer's on the holder (manifest and all shards) and has the holder sign a receipt. */
     private TestObjects.Made heldAndSigned(long period) throws Exception {
         fund(payer, 1_000_000);
