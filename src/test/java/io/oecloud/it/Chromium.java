@@ -1,14 +1,10 @@
 package io.oecloud.it;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * Debian's headless Chromium for the tests of what a browser shows: it loads a page, runs its
@@ -24,21 +20,8 @@ final class Chromium {
     private Chromium() {}
 
     /** The binary, installed now when it is missing and this user may (root, or sudo without a password). */
-    static synchronized Path require() throws Exception {
-        if (!Files.isExecutable(BINARY)) {
-            boolean root = "root".equals(System.getProperty("user.name"));
-            List<String> sudo = root ? List.of() : List.of("sudo", "-n");
-            run(concat(sudo, List.of("apt-get", "update", "-qq")), 600);
-            run(concat(sudo, List.of("apt-get", "install", "-y", "-qq", "chromium")), 900);
-        }
-        if (!Files.isExecutable(BINARY)) {
-            String why = BINARY + " is missing and apt-get could not install Debian's chromium package";
-            if ("true".equals(System.getenv("CI"))) {
-                throw new AssertionError(why);
-            }
-            Assumptions.abort(why);
-        }
-        return BINARY;
+    static Path require() {
+        return io.oecloud.testkit.DebianPackage.require(BINARY, "chromium");
     }
 
     /** The DOM of {@code url} after its scripts ran for up to {@code budgetMillis} of virtual time. */
@@ -64,18 +47,5 @@ final class Chromium {
             }
         }
         return null;
-    }
-
-    private static void run(List<String> cmd, long seconds) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-        }
-    }
-
-    private static List<String> concat(List<String> a, List<String> b) {
-        List<String> l = new java.util.ArrayList<>(a);
-        l.addAll(b);
-        return l;
     }
 }
