@@ -43,6 +43,10 @@ public final class Contracts {
     public static final int MAX_TERMS = 16;
     /** A contract holds at most 2^50 bytes (1 PiB). */
     public static final long MAX_BYTES = 1L << 50;
+    /** The most contracts one node's held list may hold: the implicit size of its weight tree ({@code held-weight/}). */
+    public static final long MAX_HELD = 1L << 24;
+    /** The most bytes one node may hold in its listed contracts together (2^62, 4 EiB): every weight sum fits a u64 (and a long). */
+    public static final long MAX_HELD_BYTES = 1L << 62;
     /** The domain of a holder's receipt signature (v2: the receipt commits to the holder's entries root). */
     static final byte[] RECEIPT_DOMAIN = "oechain/receipt/v2".getBytes(StandardCharsets.US_ASCII);
     private static final BigInteger GIB = BigInteger.ONE.shiftLeft(30);
@@ -485,6 +489,10 @@ public final class Contracts {
         if (bytes > MAX_BYTES) {
             return new Result(Code.TOO_LARGE, "the receipts hold " + bytes + " bytes, a contract at most 2^50");
         }
+        Result full = heldLimits(s, key, holders);
+        if (full != null) {
+            return full;
+        }
         Price price = currentPrice(s);
         if (max != null && price.value().compareTo(max) > 0) {
             return new Result(Code.PRICE_ABOVE_MAX, "the price of period " + p + " is " + price.value() + " base units per GiB per period,"
@@ -649,6 +657,10 @@ public final class Contracts {
         if (bytes > MAX_BYTES) {
             return new Result(Code.TOO_LARGE, "the holders would hold " + bytes + " bytes, a contract at most 2^50");
         }
+        Result full = heldLimits(s, c.key(), holders);
+        if (full != null) {
+            return full;
+        }
         put(s, c, new Contract(c.object(), c.payer(), c.createdHeight(), c.start(), c.end(), holders, c.terms()), p + 1);
         return Result.OK;
     }
@@ -674,9 +686,11 @@ public final class Contracts {
                 s.contractEnds.remove(Storage.periodKey(old.end()) + "/" + key);
             }
         }
-        for (String h : neu.holders().keySet()) {
+        for (Map.Entry<String, Holding> e : neu.holders().entrySet()) {
+            String h = e.getKey();
             s.contractHolders.put(h + "/" + key, new byte[0]);
-            joinHeld(s, h, key); // a no-op for a holder already listed (a renewal, an end, a receipt replacing its holding)
+            // a holder already listed keeps its index (a renewal, an end); a receipt replacing its holding changes its weight
+            joinHeld(s, h, key, e.getValue().bytes());
         }
         s.contractEnds.put(Storage.periodKey(neu.end()) + "/" + key, new byte[0]);
         reschedule(s, old, neu, from);
@@ -689,22 +703,34 @@ public final class Contracts {
 
     /**
      * Adds contract {@code key} to {@code node}'s held list (the contracts it can be picked for,
-     * {@link Storage#contractPicks}), at its end; nothing when it is listed already. O(log n).
+     * {@link Storage#contractPicks}), at its end, with weight {@code bytes} (the node's bytes in it);
+     * when it is listed already, sets its weight to {@code bytes}. O(log n) reads, O(log 2^24) writes.
+     * The caller checked {@link #heldLimits}.
      */
-    static void joinHeld(LedgerState s, String node, String key) {
+    static void joinHeld(LedgerState s, String node, String key, long bytes) {
         String ik = node + "/" + key;
-        if (s.heldIndex.containsKey(ik)) {
+        Long at = s.heldIndex.get(ik);
+        if (at != null) {
+            long d = bytes - weightAt(s, node, at);
+            if (d != 0) {
+                addWeight(s, node, at, d);
+            }
             return;
         }
         long n = s.heldCount.getOrDefault(node, 0L);
+        if (n >= MAX_HELD) { // heldLimits refused it first; never reached
+            throw new IllegalStateException(node + "'s held list is full (" + MAX_HELD + " contracts)");
+        }
         s.heldList.put(heldListKey(node, n), key);
         s.heldIndex.put(ik, n);
         s.heldCount.put(node, n + 1);
+        addWeight(s, node, n, bytes);
     }
 
     /**
      * Removes contract {@code key} from {@code node}'s held list, moving the last entry into its
-     * place so the list stays dense (a pick is one index below the count); nothing when it is not
+     * place so the list stays dense (a pick is one index below the count), and its weight with it
+     * (at the hole: + w(last) - w(removed); at the last index: - w(last)); nothing when it is not
      * listed. O(log n).
      */
     static void leaveHeld(LedgerState s, String node, String key) {
@@ -713,17 +739,114 @@ public final class Contracts {
             return;
         }
         long last = s.heldCount.get(node) - 1;
+        long wLast = weightAt(s, node, last);
         if (i != last) {
+            long wRemoved = weightAt(s, node, i);
             String moved = s.heldList.get(heldListKey(node, last));
             s.heldList.put(heldListKey(node, i), moved);
             s.heldIndex.put(node + "/" + moved, i);
+            if (wLast != wRemoved) {
+                addWeight(s, node, i, wLast - wRemoved);
+            }
         }
+        addWeight(s, node, last, -wLast);
         s.heldList.remove(heldListKey(node, last));
         if (last == 0) {
             s.heldCount.remove(node);
         } else {
             s.heldCount.put(node, last);
         }
+    }
+
+    /**
+     * Null when every holder of {@code holders} can hold contract {@code key} with those bytes (its
+     * list below {@link #MAX_HELD} contracts when it joins, its listed bytes at most
+     * {@link #MAX_HELD_BYTES} after), else the refusal ({@code TOO_LARGE}). O(holders × log).
+     */
+    static Result heldLimits(LedgerState s, String key, SortedMap<String, Holding> holders) {
+        for (Map.Entry<String, Holding> e : holders.entrySet()) {
+            String h = e.getKey();
+            Long at = s.heldIndex.get(h + "/" + key);
+            long n = heldCount(s, h);
+            if (at == null && n >= MAX_HELD) {
+                return new Result(Code.TOO_LARGE, h + " holds " + n + " contracts, the most one node's held list may hold (2^24)");
+            }
+            long after = heldBytes(s, h) - (at == null ? 0 : weightAt(s, h, at)) + e.getValue().bytes();
+            if (after > MAX_HELD_BYTES) {
+                return new Result(Code.TOO_LARGE, h + " would hold " + after + " bytes in its contracts, one node at most 2^62");
+            }
+        }
+        return null;
+    }
+
+    /** The key of Fenwick position {@code pos} (1 .. 2^24) of {@code node}'s weight tree: "NODE/" and 10 digits. */
+    static String heldWeightKey(String node, long pos) {
+        return node + "/" + String.format("%010d", pos);
+    }
+
+    private static long tree(LedgerState s, String node, long pos) {
+        Long v = s.heldWeight.get(heldWeightKey(node, pos));
+        return v == null ? 0 : v;
+    }
+
+    /** Adds {@code d} to the weight at index {@code i} of {@code node}'s list: the Fenwick update, O(log 2^24) writes; a sum of 0 is removed. */
+    private static void addWeight(LedgerState s, String node, long i, long d) {
+        for (long pos = i + 1; pos <= MAX_HELD; pos += pos & -pos) {
+            String k = heldWeightKey(node, pos);
+            long v = tree(s, node, pos) + d;
+            if (v < 0) {
+                throw new IllegalStateException("weight sum of " + k + " negative: " + v);
+            }
+            if (v == 0) {
+                s.heldWeight.remove(k);
+            } else {
+                s.heldWeight.put(k, v);
+            }
+        }
+    }
+
+    /** The weight (the node's bytes) of index {@code i} of {@code node}'s held list: a Fenwick point query, O(log) reads. */
+    static long weightAt(LedgerState s, String node, long i) {
+        long pos = i + 1;
+        long w = tree(s, node, pos);
+        long stop = pos - (pos & -pos);
+        for (long y = pos - 1; y > stop; y -= y & -y) {
+            w -= tree(s, node, y);
+        }
+        return w;
+    }
+
+    /** The bytes {@code node} holds in its listed contracts together (the tree's root, position 2^24; absent: 0). */
+    public static long heldBytes(LedgerState s, String node) {
+        return tree(s, node, MAX_HELD);
+    }
+
+    /** The sum of the weights of indexes 0 .. {@code n} - 1 of {@code node}'s list: a Fenwick prefix query, O(log). */
+    static long heldPrefix(LedgerState s, String node, long n) {
+        long sum = 0;
+        for (long pos = n; pos > 0; pos -= pos & -pos) {
+            sum += tree(s, node, pos);
+        }
+        return sum;
+    }
+
+    /**
+     * The index of {@code node}'s held list whose weight interval [prefix(i), prefix(i) + w(i))
+     * holds {@code r} (0 <= r < {@link #heldBytes}): the Fenwick descent, O(log 2^24) reads.
+     */
+    static long heldAt(LedgerState s, String node, long r) {
+        long pos = 0;
+        for (long step = MAX_HELD; step > 0; step >>= 1) {
+            long next = pos + step;
+            if (next <= MAX_HELD) {
+                long v = tree(s, node, next);
+                if (v <= r) {
+                    pos = next;
+                    r -= v;
+                }
+            }
+        }
+        return pos; // the largest pos with prefix(pos) <= r: index pos's interval holds r
     }
 
     /** How many contracts {@code node}'s held list has: those that pay it for the current period or later. */

@@ -404,6 +404,14 @@ public final class LedgerState {
     final Tracked<Long> heldIndex = new Tracked<>("held-index/");
     /** The held list's lengths by node (absent: 0). */
     final Tracked<Long> heldCount = new Tracked<>("held-count/");
+    /**
+     * Each node's held-list weights as a Fenwick tree over the list's indexes (implicit size
+     * 2^24, {@link Contracts#MAX_HELD}): "NODE/POSITION" (POSITION 1 .. 2^24, 10 digits) to the
+     * sum of the node's bytes in the contracts at indexes [POSITION - lowbit(POSITION), POSITION);
+     * only positions whose sum is non-zero exist, and "NODE/2^24" is the node's total. The
+     * contract picks draw a byte of the total ({@link Contracts#heldAt}).
+     */
+    final Tracked<Long> heldWeight = new Tracked<>("held-weight/");
     /** Per-node payment rates ("rate/NODE"): base units a period due to the node now (positive; absent: 0). */
     final Tracked<BigInteger> rates = new Tracked<>("rate/");
     /** Scheduled rate changes by "PERIOD/NODE" (20 digits): signed deltas applied when PERIOD begins (never 0). */
@@ -484,6 +492,7 @@ public final class LedgerState {
         s.heldList.load(heldList);
         s.heldIndex.load(heldIndex);
         s.heldCount.load(heldCount);
+        s.heldWeight.load(heldWeight);
         s.rates.load(rates);
         s.rateChanges.load(rateChanges);
         s.payments.load(payments);
@@ -796,7 +805,7 @@ public final class LedgerState {
         java.util.Set<String> changed = new java.util.HashSet<>();
         for (Tracked<?> m : List.of(accounts, cids, candidates, delegations, unbondings, validators, liveness, beaconKeys, storageNodes,
                 storageWithdrawals, storageRoots, storageFaults, storageSeeds, storageContractPicks, auditCommittees, auditVerdicts, auditRecords,
-                storageAsks, earned, contracts, contractsByPayer, contractHolders, contractEnds, heldList, heldIndex, heldCount, rates, rateChanges,
+                storageAsks, earned, contracts, contractsByPayer, contractHolders, contractEnds, heldList, heldIndex, heldCount, heldWeight, rates, rateChanges,
                 payments)) {
             m.changed = changed;
         }
@@ -807,7 +816,7 @@ public final class LedgerState {
     void untrack() {
         for (Tracked<?> m : List.of(accounts, cids, candidates, delegations, unbondings, validators, liveness, beaconKeys, storageNodes,
                 storageWithdrawals, storageRoots, storageFaults, storageSeeds, storageContractPicks, auditCommittees, auditVerdicts, auditRecords,
-                storageAsks, earned, contracts, contractsByPayer, contractHolders, contractEnds, heldList, heldIndex, heldCount, rates, rateChanges,
+                storageAsks, earned, contracts, contractsByPayer, contractHolders, contractEnds, heldList, heldIndex, heldCount, heldWeight, rates, rateChanges,
                 payments)) {
             m.changed = null;
         }
@@ -880,6 +889,7 @@ public final class LedgerState {
             case "held-list/" -> heldList.containsKey(rest) ? heldList.get(rest).getBytes(StandardCharsets.US_ASCII) : null;
             case "held-index/" -> heldIndex.containsKey(rest) ? u64(heldIndex.get(rest)) : null;
             case "held-count/" -> heldCount.containsKey(rest) ? u64(heldCount.get(rest)) : null;
+            case "held-weight/" -> heldWeight.containsKey(rest) ? u64(heldWeight.get(rest)) : null;
             case "rate/" -> rates.containsKey(rest) ? Amounts.encode(rates.get(rest)) : null;
             case "rate-change/" -> rateChanges.containsKey(rest) ? rateChanges.get(rest).toByteArray() : null;
             case "payment/" -> payments.containsKey(rest) ? payments.get(rest).encode() : null;
@@ -1116,6 +1126,7 @@ public final class LedgerState {
         heldList.forEach((k, v) -> m.put("held-list/" + k, v.getBytes(StandardCharsets.US_ASCII)));
         heldIndex.forEach((k, v) -> m.put("held-index/" + k, u64(v)));
         heldCount.forEach((k, v) -> m.put("held-count/" + k, u64(v)));
+        heldWeight.forEach((k, v) -> m.put("held-weight/" + k, u64(v)));
         rates.forEach((k, v) -> m.put("rate/" + k, Amounts.encode(v)));
         rateChanges.forEach((k, v) -> m.put("rate-change/" + k, v.toByteArray()));
         payments.forEach((k, v) -> m.put("payment/" + k, v.encode()));
@@ -1183,6 +1194,7 @@ public final class LedgerState {
                 case "held-list/" -> s.heldList.put(rest, new String(v, StandardCharsets.US_ASCII));
                 case "held-index/" -> s.heldIndex.put(rest, ByteBuffer.wrap(v).getLong());
                 case "held-count/" -> s.heldCount.put(rest, ByteBuffer.wrap(v).getLong());
+                case "held-weight/" -> s.heldWeight.put(rest, ByteBuffer.wrap(v).getLong());
                 case "rate/" -> s.rates.put(rest, new BigInteger(1, v));
                 case "rate-change/" -> s.rateChanges.put(rest, new BigInteger(v));
                 case "payment/" -> s.payments.put(rest, Contracts.Payment.decode(v));

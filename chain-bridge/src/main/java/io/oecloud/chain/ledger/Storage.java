@@ -49,7 +49,8 @@ public final class Storage {
     /** The largest entries proof a contract answer may carry: one entry ({@link EntriesProof#maxEncodedBytes}). */
     public static final int MAX_CONTRACT_ENTRIES_BYTES = EntriesProof.maxEncodedBytes(1);
     /** The domains of the two seeds a window's contract picks hash from (the contract, then the block in it). */
-    private static final byte[] PICK_DOMAIN = "oechain/contract-pick/v1".getBytes(StandardCharsets.US_ASCII);
+    /** v2: a pick draws a byte of the node's listed bytes (weighted by bytes); v1 drew an index of its list. */
+    private static final byte[] PICK_DOMAIN = "oechain/contract-pick/v2".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] ENTRY_DOMAIN = "oechain/contract-entry/v1".getBytes(StandardCharsets.US_ASCII);
 
     private Storage() {}
@@ -146,9 +147,10 @@ public final class Storage {
     /**
      * Fixes the contract picks of window {@code window} of {@code period} from its {@code seed}
      * (its first block, once the seed is recorded): for each node of the window with an open,
-     * non-empty root and a non-empty held list, k = contractChallenges picks j = 0 .. k-1, each a
-     * contract at index {@code Challenges.one(BLAKE3("oechain/contract-pick/v1" || seed), node,
-     * period, heldCount, j).entry()} of its held list, and in it the node's entry challenge
+     * non-empty root and a non-empty held list, k = contractChallenges picks j = 0 .. k-1, each the
+     * contract of its held list whose interval of the node's listed bytes holds the byte
+     * {@link #pickByte} r of j (so a contract is picked with its share of the node's bytes; the
+     * Fenwick descent {@link Contracts#heldAt}), and in it the node's entry challenge
      * {@code Challenges.one(BLAKE3("oechain/contract-entry/v1" || seed), node, period, blocks, j)}
      * under its holding's root. Stored, so that a contract created, moved or ended after the seed
      * moves no pick. Work: the period's roots scanned (as the end-of-window rule does), then
@@ -165,14 +167,14 @@ public final class Storage {
         for (Map.Entry<String, StorageRoot> e : s.storageRoots.subMap(prefix, periodKey(period) + "0").entrySet()) {
             StorageRoot r = e.getValue();
             String node = e.getKey().substring(prefix.length());
-            long held = Contracts.heldCount(s, node);
+            long held = Contracts.heldBytes(s, node);
             if (r.window() != window || r.status() != StorageRoot.OPEN || r.count() == 0 || held == 0) {
                 continue;
             }
             byte[] id = nodeId(node);
             List<ContractPick> picks = new ArrayList<>(k);
             for (int j = 0; j < k; j++) {
-                String key = Contracts.held(s, node, Challenges.one(pickSeed, id, period, held, j).entry());
+                String key = Contracts.held(s, node, Contracts.heldAt(s, node, pickByte(pickSeed, id, period, held, j)));
                 Contracts.Holding h = s.contracts.get(key).holders().get(node);
                 Challenge ch = Challenges.one(entrySeed, id, period, h.blocks(), j);
                 int slash = key.indexOf('/');
@@ -180,6 +182,20 @@ public final class Storage {
             }
             s.storageContractPicks.put(e.getKey(), List.copyOf(picks));
         }
+    }
+
+    /**
+     * The byte pick j draws of a node's {@code total} listed bytes (1 .. 2^62, more than a
+     * Challenges count, which stops at 2^32): h = BLAKE3(pickSeed || u8 len(id) || id || u64be
+     * period || u32be j), r = floor(u128be(h[0..16)) × total / 2^128), uniform over [0, total)
+     * but for a bias below total / 2^128 < 2^-66 (the multiply-high of Challenges, over BigInteger).
+     */
+    static long pickByte(byte[] pickSeed, byte[] id, long period, long total, int j) {
+        ByteBuffer b = ByteBuffer.allocate(pickSeed.length + 1 + id.length + 8 + 4);
+        b.put(pickSeed).put((byte) id.length).put(id).putLong(period).putInt(j);
+        byte[] h = Blake3.hash(b.array());
+        BigInteger u = new BigInteger(1, java.util.Arrays.copyOf(h, 16));
+        return u.multiply(BigInteger.valueOf(total)).shiftRight(128).longValueExact();
     }
 
     private static byte[] concat(byte[] a, byte[] b) {

@@ -309,9 +309,11 @@ final class ContractChain {
                 }
             }
         }
+        Map<String, Contracts.Contract> all = Contracts.all(s);
         java.util.TreeSet<String> nodes = new java.util.TreeSet<>(want.keySet());
         nodes.addAll(s.heldCount.keySet());
         long total = 0;
+        long weights = 0;
         for (String n : nodes) {
             long count = Contracts.heldCount(s, n);
             java.util.TreeSet<String> got = new java.util.TreeSet<>();
@@ -324,9 +326,28 @@ final class ContractChain {
             org.junit.jupiter.api.Assertions.assertNotEquals(Long.valueOf(0), s.heldCount.get(n), "a count of 0 is absent");
             assertEquals(want.getOrDefault(n, new java.util.TreeSet<>()), got, "held list of " + n + " at block " + s.height());
             total += count;
+            // the weight tree: every position whose range [pos - lowbit, pos) meets [0, count) holds the sum of the node's
+            // bytes in the contracts there (recomputed from the holdings), no other position exists, the root is the total
+            long[] prefix = new long[(int) count + 1];
+            for (int i = 0; i < count; i++) {
+                prefix[i + 1] = prefix[i] + all.get(Contracts.held(s, n, i)).holders().get(n).bytes();
+            }
+            TreeMap<String, Long> tree = new TreeMap<>();
+            for (long i = 0; i < count; i++) {
+                for (long pos = i + 1; pos <= Contracts.MAX_HELD; pos += pos & -pos) {
+                    tree.put(Contracts.heldWeightKey(n, pos), prefix[(int) Math.min(pos, count)] - prefix[(int) (pos - (pos & -pos))]);
+                }
+            }
+            assertEquals(tree, new TreeMap<>(s.heldWeight.subMap(n + "/", n + "0")), "weight tree of " + n + " at block " + s.height());
+            assertEquals(prefix[(int) count], Contracts.heldBytes(s, n), "listed bytes of " + n);
+            for (long i = 0; i <= count; i++) {
+                assertEquals(prefix[(int) i], Contracts.heldPrefix(s, n, i), "prefix " + i + " of " + n);
+            }
+            weights += tree.size();
         }
         assertEquals(total, s.heldList.size(), "held-list entries beyond the counts at block " + s.height());
         assertEquals(total, s.heldIndex.size(), "held-index entries beyond the counts at block " + s.height());
+        assertEquals(weights, s.heldWeight.size(), "held-weight entries of nodes without a list at block " + s.height());
     }
 
     /** Every node's due rate for period {@code q}, from the contracts: the sum of its shares of their cost in q. */

@@ -60,12 +60,21 @@ class ContractPicksTest {
         return e;
     }
 
-    /** The held-list indices the rule picks j = 0 .. k-1 under {@code seed} for a node with {@code held} contracts. */
-    private static long[] pickedContracts(byte[] seed, String node, long period, long held, int k) {
-        byte[] pickSeed = Blake3.hash(concat("oechain/contract-pick/v1".getBytes(StandardCharsets.US_ASCII), seed));
+    /**
+     * The held-list indices the rule picks j = 0 .. k-1 under {@code seed} for a node whose list holds
+     * contracts of {@code weights} bytes: the byte r drawn of their total, found by a walk here.
+     */
+    private static long[] pickedContracts(byte[] seed, String node, long period, long[] weights, int k) {
+        byte[] pickSeed = Blake3.hash(concat("oechain/contract-pick/v2".getBytes(StandardCharsets.US_ASCII), seed));
+        long total = java.util.Arrays.stream(weights).sum();
         long[] e = new long[k];
         for (int j = 0; j < k; j++) {
-            e[j] = Challenges.one(pickSeed, Storage.nodeId(node), period, held, j).entry();
+            long r = Storage.pickByte(pickSeed, Storage.nodeId(node), period, total, j);
+            int i = 0;
+            while (r >= weights[i]) {
+                r -= weights[i++];
+            }
+            e[j] = i;
         }
         return e;
     }
@@ -235,7 +244,7 @@ class ContractPicksTest {
         int wn = w.nodeWindow(Storage.nodeId(addr(n)));
         long salt = -1;
         for (long s = 1; s <= 300 && salt < 0; s++) { // a pick of index 0: the contract the node will be removed from
-            long[] idx = pickedContracts(windowSeed(s, w, 1, wn), addr(n), 1, 2, 2);
+            long[] idx = pickedContracts(windowSeed(s, w, 1, wn), addr(n), 1, new long[] {1000, 1000}, 2);
             if (idx[0] == 0 || idx[1] == 0) {
                 salt = s;
             }
@@ -327,7 +336,10 @@ class ContractPicksTest {
         // the maps are state: entries, entry(), fromEntries round-trip them
         Map<String, byte[]> entries = k.state().entries();
         assertTrue(entries.keySet().stream().anyMatch(x -> x.startsWith("held-list/")) && entries.containsKey("held-count/" + addr(m))
-                && entries.containsKey("held-index/" + addr(m) + "/" + keys.get(1)));
+                && entries.containsKey("held-index/" + addr(m) + "/" + keys.get(1))
+                && entries.containsKey("held-weight/" + Contracts.heldWeightKey(addr(m), Contracts.MAX_HELD)));
+        assertArrayEquals(entries.get("held-weight/" + Contracts.heldWeightKey(addr(m), 1)),
+                k.state().entry("held-weight/" + Contracts.heldWeightKey(addr(m), 1)));
         assertArrayEquals(entries.get("held-count/" + addr(m)), k.state().entry("held-count/" + addr(m)));
         Map<String, byte[]> again = LedgerState.fromEntries(entries, k.state().height()).entries();
         assertEquals(entries.keySet(), again.keySet());
@@ -335,25 +347,33 @@ class ContractPicksTest {
         k.finishPeriod(List.of());
         assertEquals(0, Contracts.heldCount(k.state(), addr(n)));
         assertEquals(0, Contracts.heldCount(k.state(), addr(m)));
-        assertTrue(k.state().heldList.isEmpty() && k.state().heldIndex.isEmpty() && k.state().heldCount.isEmpty());
+        assertTrue(k.state().heldList.isEmpty() && k.state().heldIndex.isEmpty() && k.state().heldCount.isEmpty()
+                && k.state().heldWeight.isEmpty());
     }
 
     /**
-     * Uniform picks (chi-square, fixed seed, bounded): 5,000 window seeds × k = 2 picks of a node
-     * with 10 contracts of 8 blocks each; the contracts drawn and the entries drawn in them are
-     * within the 0.1 % critical value of chi-square (9 and 7 degrees of freedom). The picks are
-     * stored as state entries that round-trip.
+     * Picks weighted by bytes (chi-square, fixed seed, bounded): 5,000 window seeds × k = 2 picks of a
+     * node with 8 contracts of 100 · 2^i bytes (i = 0 .. 7), 8 blocks each; the contracts drawn are
+     * within the 0.1 % critical value of chi-square (7 degrees of freedom) against their shares of
+     * the node's bytes, and the entries drawn in them against uniform (7 dof). The picks are stored
+     * as state entries that round-trip.
      */
     @Test
-    void picks_areUniformOverTheNodesContracts_andTheirBlocks() throws Exception {
+    void picks_areWeightedByTheNodesBytesInEachContract_andUniformOverTheirBlocks() throws Exception {
         Identity n = id(7);
         ContractChain k = new ContractChain(17, n, payer);
         k.registerNodes(List.of(n), new long[] {1L << 40}, null);
         String u = addr(payer);
-        for (int i = 0; i < 10; i++) {
+        Map<String, Long> bytes = new HashMap<>();
+        long total = 0;
+        for (int i = 0; i < 8; i++) {
             byte[] o = ContractChain.object("u" + i);
-            assertEquals(Code.OK, k.submit(payer, create(o, 5, List.of(receipt(n, o, u, 100, 8, 0)))).code());
+            long b = 100L << i;
+            assertEquals(Code.OK, k.submit(payer, create(o, 5, List.of(receipt(n, o, u, b, 8, 0)))).code());
+            bytes.put(ContractChain.objectText(o) + "/" + u, b);
+            total += b;
         }
+        assertEquals(total, Contracts.heldBytes(k.state(), addr(n)));
         k.finishPeriod(List.of());
         int wn = k.c.windows().nodeWindow(Storage.nodeId(addr(n)));
         k.runUntil(List.of(), List.of(), k.c.windows().blocks(1, wn).first());
@@ -374,13 +394,177 @@ class ContractPicksTest {
                 byEntry[(int) p.challenge().entry()]++;
             }
         }
-        assertEquals(10, byContract.size());
-        double chiContracts = chiSquare(byContract.values().stream().mapToInt(Integer::intValue).toArray(), 2.0 * draws / 10);
+        assertEquals(8, byContract.size());
+        double chiContracts = 0;
+        for (Map.Entry<String, Integer> e : byContract.entrySet()) {
+            double expected = 2.0 * draws * bytes.get(e.getKey()) / total;
+            chiContracts += (e.getValue() - expected) * (e.getValue() - expected) / expected;
+        }
         double chiEntries = chiSquare(byEntry, 2.0 * draws / 8);
-        System.out.printf("contract picks: chi-square %.2f over 10 contracts (9 dof, 0.1 %% critical 27.88), %.2f over 8 entries"
-                + " (7 dof, 24.32)%n", chiContracts, chiEntries);
-        assertTrue(chiContracts < 27.88, "contracts " + byContract);
+        System.out.printf("contract picks: chi-square %.2f over 8 contracts of 100 · 2^i bytes (7 dof, 0.1 %% critical 24.32), %.2f over"
+                + " 8 entries (7 dof, 24.32)%n", chiContracts, chiEntries);
+        assertTrue(chiContracts < 24.32, "contracts " + byContract);
         assertTrue(chiEntries < 24.32, "entries " + java.util.Arrays.toString(byEntry));
+    }
+
+    /**
+     * The outsized-contract attack the uniform picks allowed (README, "Lost blocks stay in the
+     * root"): a node holds one contract of 1,000× the bytes of each of 100 small ones (the small ones
+     * it could buy from itself). Picks weighted by bytes land on the big one with its share,
+     * 1000/1100 = 90.9 % (2,000 seeds × k = 2: within ±3 points), where a uniform pick over the 101
+     * contracts, the rule before, landed on it 1/101 ≈ 1 % of the time (drawn here for the same seeds).
+     */
+    @Test
+    void anOutsizedContractAmongManySmallOnes_isPickedWithItsShareOfTheBytes_notOneInAHundredAndOne() throws Exception {
+        Identity n = id(8);
+        List<Identity> payers = new ArrayList<>();
+        for (int i = 0; i < 101; i++) {
+            payers.add(id(100 + i));
+        }
+        List<Identity> funded = new ArrayList<>(payers);
+        funded.add(n);
+        ContractChain k = new ContractChain(23, funded.toArray(new Identity[0]));
+        k.registerNodes(List.of(n), new long[] {1L << 40}, null);
+        byte[] big = ContractChain.object("big");
+        List<byte[]> txs = new ArrayList<>();
+        txs.add(k.c.tx(payers.get(0), create(big, 5, List.of(receipt(n, big, addr(payers.get(0)), 1_000_000, 8, 0)))));
+        for (int i = 1; i <= 100; i++) { // 100 small contracts of 1,000 bytes, each from its own payer
+            byte[] o = ContractChain.object("small" + i);
+            txs.add(k.c.tx(payers.get(i), create(o, 5, List.of(receipt(n, o, addr(payers.get(i)), 1_000, 8, 0)))));
+        }
+        ContractChain.ok(k.block(txs));
+        assertEquals(101, Contracts.heldCount(k.state(), addr(n)));
+        assertEquals(1_100_000, Contracts.heldBytes(k.state(), addr(n)));
+        String bigKey = ContractChain.objectText(big) + "/" + addr(payers.get(0));
+        k.finishPeriod(List.of());
+        int wn = k.c.windows().nodeWindow(Storage.nodeId(addr(n)));
+        k.runUntil(List.of(), List.of(), k.c.windows().blocks(1, wn).first());
+        LedgerState s = k.state().copy();
+        long bigIndex = s.heldIndex.get(addr(n) + "/" + bigKey);
+        Random r = new Random(1100);
+        int draws = 2_000;
+        int onBig = 0;
+        int onBigUniform = 0;
+        for (int i = 0; i < draws; i++) {
+            byte[] seed = new byte[32];
+            r.nextBytes(seed);
+            Storage.pickContracts(s, 1, wn, seed);
+            for (Storage.ContractPick p : Storage.contractPicks(s, 1, addr(n))) {
+                onBig += p.contract().equals(bigKey) ? 1 : 0;
+            }
+            byte[] uniformSeed = Blake3.hash(concat("oechain/contract-pick/v1".getBytes(StandardCharsets.US_ASCII), seed));
+            for (int j = 0; j < 2; j++) {
+                onBigUniform += Challenges.one(uniformSeed, Storage.nodeId(addr(n)), 1, 101, j).entry() == bigIndex ? 1 : 0;
+            }
+        }
+        double weighted = onBig / (2.0 * draws);
+        double uniform = onBigUniform / (2.0 * draws);
+        System.out.printf("outsized contract: picked %.4f of the time weighted by bytes (share 1000/1100 = 0.9091), %.4f uniformly (1/101 ="
+                + " 0.0099)%n", weighted, uniform);
+        assertEquals(1000.0 / 1100, weighted, 0.03);
+        assertEquals(1.0 / 101, uniform, 0.01);
+    }
+
+    /**
+     * The limits of a node's held list: a CreateContract or MoveShares that would make one node's
+     * list hold more than 2^24 contracts, or its listed bytes more than 2^62, is refused TOO_LARGE by
+     * name and changes nothing (the counts set here on a copy of the state: no test makes 2^24 contracts).
+     */
+    @Test
+    void aHeldListBeyond2To24Contracts_orANodeBeyond2To62Bytes_isRefusedTooLarge() throws Exception {
+        Identity n = id(9);
+        ContractChain k = new ContractChain(29, n, payer);
+        k.registerNodes(List.of(n), new long[] {1L << 40}, null);
+        String u = addr(payer);
+        byte[] o1 = ContractChain.object("full1");
+        assertEquals(Code.OK, k.submit(payer, create(o1, 5, List.of(receipt(n, o1, u, 1000, 2, 0)))).code());
+        byte[] o2 = ContractChain.object("full2");
+        ChainProto.CreateContract tx = create(o2, 5, List.of(receipt(n, o2, u, 1000, 2, 0))).getCreateContract();
+        BigInteger spendable = k.state().account(u).balance();
+        // the count at the limit
+        LedgerState full = k.state().copy();
+        full.heldCount.put(addr(n), Contracts.MAX_HELD);
+        Map<String, byte[]> before = full.entries();
+        Ledger.Result r = Contracts.create(full, u, spendable, tx);
+        assertEquals(Code.TOO_LARGE, r.code());
+        assertTrue(r.log().contains("held list") && r.log().contains("2^24"), r.log());
+        assertEquals(before.keySet(), full.entries().keySet(), "a refusal changes nothing");
+        // one below: accepted
+        LedgerState room = k.state().copy();
+        room.heldCount.put(addr(n), Contracts.MAX_HELD - 1); // o1 at index 0, the new one joins at the last index, 2^24 - 1
+        assertEquals(Code.OK, Contracts.create(room, u, spendable, tx).code());
+        assertEquals(Contracts.MAX_HELD, Contracts.heldCount(room, addr(n)));
+        assertEquals(2000, Contracts.heldBytes(room, addr(n)));
+        assertEquals(1000, Contracts.weightAt(room, addr(n), Contracts.MAX_HELD - 1));
+        // the bytes: a node at 2^62 - 999 listed bytes takes no receipt of 1,000 more, by create or by a move
+        LedgerState heavy = k.state().copy();
+        heavy.heldWeight.put(Contracts.heldWeightKey(addr(n), Contracts.MAX_HELD), Contracts.MAX_HELD_BYTES - 999);
+        r = Contracts.create(heavy, u, spendable, tx);
+        assertEquals(Code.TOO_LARGE, r.code());
+        assertTrue(r.log().contains("2^62"), r.log());
+        ChainProto.MoveShares grow = ContractChain.move(o1, List.of(), List.of(receipt(n, o1, u, 2000, 2, 0))).getMoveShares();
+        r = Contracts.move(heavy, u, grow);
+        assertEquals(Code.TOO_LARGE, r.code(), r.log());
+        // on the chain's own state the same move is accepted: its weight goes from 1,000 to 2,000 in place, no new list entry
+        assertEquals(Code.OK, k.submit(payer, ContractChain.move(o1, List.of(), List.of(receipt(n, o1, u, 2000, 2, 0)))).code());
+        assertEquals(1, Contracts.heldCount(k.state(), addr(n)));
+        assertEquals(2000, Contracts.heldBytes(k.state(), addr(n)));
+    }
+
+    /**
+     * The weight tree against a plain list (random joins, weight changes and leaves with
+     * swap-with-last on one node of a bare state, seeded): every index's weight, every prefix, and
+     * the descent's index for the first and last byte of every contract's interval.
+     */
+    @Test
+    void weightTree_followsJoinsWeightChangesAndLeaves_andItsDescentFindsEachBytesContract() {
+        LedgerState s = new LedgerState();
+        String node = "node";
+        List<String> list = new ArrayList<>();
+        Map<String, Long> weight = new HashMap<>();
+        Random r = new Random(77);
+        int next = 0;
+        for (int step = 0; step < 3000; step++) {
+            int op = r.nextInt(10);
+            if (list.isEmpty() || op < 5) {
+                String key = "c" + next++;
+                long w = 1 + (r.nextInt(4) == 0 ? (long) r.nextInt(1 << 30) << 20 : r.nextInt(5000));
+                Contracts.joinHeld(s, node, key, w);
+                list.add(key);
+                weight.put(key, w);
+            } else if (op < 7) {
+                String key = list.get(r.nextInt(list.size()));
+                long w = 1 + r.nextInt(100_000);
+                Contracts.joinHeld(s, node, key, w); // listed: its weight set in place
+                weight.put(key, w);
+            } else {
+                int i = r.nextInt(list.size());
+                String key = list.get(i);
+                Contracts.leaveHeld(s, node, key);
+                String last = list.removeLast();
+                if (i < list.size()) {
+                    list.set(i, last);
+                }
+                weight.remove(key);
+            }
+            if (step % 100 == 99 || step < 50) {
+                long sum = 0;
+                for (int i = 0; i < list.size(); i++) {
+                    assertEquals(list.get(i), Contracts.held(s, node, i));
+                    long w = weight.get(list.get(i));
+                    assertEquals(w, Contracts.weightAt(s, node, i));
+                    assertEquals(sum, Contracts.heldPrefix(s, node, i));
+                    assertEquals(i, Contracts.heldAt(s, node, sum), "first byte of " + i);
+                    assertEquals(i, Contracts.heldAt(s, node, sum + w - 1), "last byte of " + i);
+                    sum += w;
+                }
+                assertEquals(sum, Contracts.heldBytes(s, node));
+            }
+        }
+        while (!list.isEmpty()) {
+            Contracts.leaveHeld(s, node, list.removeLast());
+        }
+        assertTrue(s.heldWeight.isEmpty() && s.heldList.isEmpty() && s.heldCount.isEmpty(), "nothing stays: " + s.heldWeight);
     }
 
     private static double chiSquare(int[] observed, double expected) {

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -486,5 +487,22 @@ class ContractsTest {
         byte[] rec = k.state().entry("contract/" + ContractChain.objectText(obj) + "/" + addr(payer));
         System.out.println("its contract record: " + rec.length + " bytes, with 6 holder index entries and a payer and end index entry");
         assertTrue(rec.length < 700); // 6 × 32 bytes of entries roots since receipts name their blocks
+        // the state writes of one more such contract (the holders' lists hold 1 contract each now), by key prefix:
+        // the held-weight trees (implicit size 2^24) take the path from index n + 1 to 2^24, 24 writes a holder at n = 1
+        byte[] obj2 = ContractChain.object("six2");
+        List<ChainProto.Receipt> rs2 = new ArrayList<>();
+        for (Identity n : nodes) {
+            rs2.add(receipt(n, obj2, addr(payer), 1L << 24, 8, 0));
+        }
+        LedgerState s = k.state().copy();
+        java.util.Set<String> changed = s.track();
+        assertEquals(Code.OK, Contracts.create(s, addr(payer), s.account(addr(payer)).balance(),
+                create(obj2, 5, rs2).getCreateContract()).code());
+        TreeMap<String, Integer> byPrefix = new TreeMap<>();
+        for (String key : changed) {
+            byPrefix.merge(key.substring(0, key.indexOf('/') + 1), 1, Integer::sum);
+        }
+        System.out.println("state writes of a CreateContract of 6 holders (lists of 1 before): " + changed.size() + " " + byPrefix);
+        assertEquals(6 * 24, byPrefix.get("held-weight/"));
     }
 }
