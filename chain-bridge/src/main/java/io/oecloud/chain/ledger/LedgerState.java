@@ -412,6 +412,12 @@ public final class LedgerState {
      * contract picks draw a byte of the total ({@link Contracts#heldAt}).
      */
     final Tracked<Long> heldWeight = new Tracked<>("held-weight/");
+    /**
+     * How far the held lists have let go of ended contracts: the one key "" to the last
+     * {@link #contractEnds} key ("PERIOD/OBJECTCID/PAYER") whose holders left their lists
+     * ({@link Contracts#leaveEnded}, a bounded number a block); absent before the first.
+     */
+    final Tracked<String> heldCursor = new Tracked<>("held-cursor/");
     /** Per-node payment rates ("rate/NODE"): base units a period due to the node now (positive; absent: 0). */
     final Tracked<BigInteger> rates = new Tracked<>("rate/");
     /** Scheduled rate changes by "PERIOD/NODE" (20 digits): signed deltas applied when PERIOD begins (never 0). */
@@ -492,6 +498,7 @@ public final class LedgerState {
         s.heldList.load(heldList);
         s.heldIndex.load(heldIndex);
         s.heldCount.load(heldCount);
+        s.heldCursor.load(heldCursor);
         s.heldWeight.load(heldWeight);
         s.rates.load(rates);
         s.rateChanges.load(rateChanges);
@@ -805,7 +812,7 @@ public final class LedgerState {
         java.util.Set<String> changed = new java.util.HashSet<>();
         for (Tracked<?> m : List.of(accounts, cids, candidates, delegations, unbondings, validators, liveness, beaconKeys, storageNodes,
                 storageWithdrawals, storageRoots, storageFaults, storageSeeds, storageContractPicks, auditCommittees, auditVerdicts, auditRecords,
-                storageAsks, earned, contracts, contractsByPayer, contractHolders, contractEnds, heldList, heldIndex, heldCount, heldWeight, rates, rateChanges,
+                storageAsks, earned, contracts, contractsByPayer, contractHolders, contractEnds, heldList, heldIndex, heldCount, heldWeight, heldCursor, rates, rateChanges,
                 payments)) {
             m.changed = changed;
         }
@@ -816,7 +823,7 @@ public final class LedgerState {
     void untrack() {
         for (Tracked<?> m : List.of(accounts, cids, candidates, delegations, unbondings, validators, liveness, beaconKeys, storageNodes,
                 storageWithdrawals, storageRoots, storageFaults, storageSeeds, storageContractPicks, auditCommittees, auditVerdicts, auditRecords,
-                storageAsks, earned, contracts, contractsByPayer, contractHolders, contractEnds, heldList, heldIndex, heldCount, heldWeight, rates, rateChanges,
+                storageAsks, earned, contracts, contractsByPayer, contractHolders, contractEnds, heldList, heldIndex, heldCount, heldWeight, heldCursor, rates, rateChanges,
                 payments)) {
             m.changed = null;
         }
@@ -889,6 +896,7 @@ public final class LedgerState {
             case "held-list/" -> heldList.containsKey(rest) ? heldList.get(rest).getBytes(StandardCharsets.US_ASCII) : null;
             case "held-index/" -> heldIndex.containsKey(rest) ? u64(heldIndex.get(rest)) : null;
             case "held-count/" -> heldCount.containsKey(rest) ? u64(heldCount.get(rest)) : null;
+            case "held-cursor/" -> heldCursor.containsKey(rest) ? heldCursor.get(rest).getBytes(StandardCharsets.US_ASCII) : null;
             case "held-weight/" -> heldWeight.containsKey(rest) ? u64(heldWeight.get(rest)) : null;
             case "rate/" -> rates.containsKey(rest) ? Amounts.encode(rates.get(rest)) : null;
             case "rate-change/" -> rateChanges.containsKey(rest) ? rateChanges.get(rest).toByteArray() : null;
@@ -1126,6 +1134,7 @@ public final class LedgerState {
         heldList.forEach((k, v) -> m.put("held-list/" + k, v.getBytes(StandardCharsets.US_ASCII)));
         heldIndex.forEach((k, v) -> m.put("held-index/" + k, u64(v)));
         heldCount.forEach((k, v) -> m.put("held-count/" + k, u64(v)));
+        heldCursor.forEach((k, v) -> m.put("held-cursor/" + k, v.getBytes(StandardCharsets.US_ASCII)));
         heldWeight.forEach((k, v) -> m.put("held-weight/" + k, u64(v)));
         rates.forEach((k, v) -> m.put("rate/" + k, Amounts.encode(v)));
         rateChanges.forEach((k, v) -> m.put("rate-change/" + k, v.toByteArray()));
@@ -1194,6 +1203,7 @@ public final class LedgerState {
                 case "held-list/" -> s.heldList.put(rest, new String(v, StandardCharsets.US_ASCII));
                 case "held-index/" -> s.heldIndex.put(rest, ByteBuffer.wrap(v).getLong());
                 case "held-count/" -> s.heldCount.put(rest, ByteBuffer.wrap(v).getLong());
+                case "held-cursor/" -> s.heldCursor.put(rest, new String(v, StandardCharsets.US_ASCII));
                 case "held-weight/" -> s.heldWeight.put(rest, ByteBuffer.wrap(v).getLong());
                 case "rate/" -> s.rates.put(rest, new BigInteger(1, v));
                 case "rate-change/" -> s.rateChanges.put(rest, new BigInteger(v));

@@ -175,7 +175,11 @@ public final class Storage {
             List<ContractPick> picks = new ArrayList<>(k);
             for (int j = 0; j < k; j++) {
                 String key = Contracts.held(s, node, Contracts.heldAt(s, node, pickByte(pickSeed, id, period, held, j)));
-                Contracts.Holding h = s.contracts.get(key).holders().get(node);
+                Contracts.Contract c = s.contracts.get(key);
+                if (c == null || c.end() <= period || !c.holders().containsKey(node)) {
+                    continue; // ended, its holders not yet out of the lists (Contracts.leaveEnded): nothing to prove for it now
+                }
+                Contracts.Holding h = c.holders().get(node);
                 Challenge ch = Challenges.one(entrySeed, id, period, h.blocks(), j);
                 int slash = key.indexOf('/');
                 picks.add(new ContractPick(key.substring(0, slash), key.substring(slash + 1), h.root(), h.blocks(), ch));

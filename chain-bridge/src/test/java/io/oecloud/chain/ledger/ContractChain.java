@@ -302,8 +302,10 @@ final class ContractChain {
         long h = Math.max(0, s.height());
         long unsettled = h / pb + (h % pb == pb - 1 ? 1 : 0);
         TreeMap<String, java.util.TreeSet<String>> want = new TreeMap<>();
+        String cursor = s.heldCursor.get(""); // ended contracts after it may still be listed (Contracts.leaveEnded)
         for (Contracts.Contract k : Contracts.all(s).values()) {
-            if (k.end() > unsettled) {
+            String endKey = Storage.periodKey(k.end()) + "/" + k.key();
+            if (k.end() > unsettled || (cursor == null || endKey.compareTo(cursor) > 0)) {
                 for (String n : k.holders().keySet()) {
                     want.computeIfAbsent(n, x -> new java.util.TreeSet<>()).add(k.key());
                 }

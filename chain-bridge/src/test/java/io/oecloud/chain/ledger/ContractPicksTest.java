@@ -359,6 +359,35 @@ class ContractPicksTest {
      * as state entries that round-trip.
      */
     @Test
+    void contractsEnding_leaveTheHeldListsAfterSettlement_aBoundedNumberAtATime_notInsideIt() throws Exception {
+        Identity n = id(5);
+        Identity m = id(6);
+        ContractChain k = new ContractChain(9, n, m, payer);
+        k.registerNodes(List.of(n, m), new long[] {1L << 40, 1L << 40}, null);
+        String u = addr(payer);
+        for (int i = 0; i < 5; i++) { // each pays period 1 only, held by both nodes
+            byte[] o = ContractChain.object("e" + i);
+            assertEquals(Code.OK, k.submit(payer, create(o, 1, List.of(receipt(n, o, u, 100, 2, 0), receipt(m, o, u, 50, 1, 0)))).code());
+        }
+        k.finishPeriod(List.of());
+        k.finishPeriodUntilLast(List.of()); // the next block settles period 1
+        LedgerState copy = LedgerState.fromEntries(k.state().entries(), k.state().height());
+        Contracts.settle(copy, 1);
+        assertEquals(5, Contracts.heldCount(copy, addr(n)), "settlement itself takes no contract out of a list");
+        int[] left = new int[4];
+        for (int round = 0; round < 4; round++) {
+            Contracts.leaveEnded(copy, 2, 3); // three holders a round: a contract's two go together, so two contracts
+            left[round] = (int) Contracts.heldCount(copy, addr(n));
+        }
+        assertArrayEquals(new int[] {3, 1, 0, 0}, left, "two contracts a round, from the cursor on, until none is left");
+        assertEquals(0, Contracts.heldCount(copy, addr(m)));
+        assertEquals(0, Contracts.heldBytes(copy, addr(n)), "their weights went with them");
+        k.block(); // the real block: settlement, then the bounded removal (256 holders a block) takes all ten
+        assertEquals(0, Contracts.heldCount(k.state(), addr(n)));
+        assertEquals(0, Contracts.heldCount(k.state(), addr(m)));
+    }
+
+    @Test
     void picks_areWeightedByTheNodesBytesInEachContract_andUniformOverTheirBlocks() throws Exception {
         Identity n = id(7);
         ContractChain k = new ContractChain(17, n, payer);
