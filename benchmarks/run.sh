@@ -11,7 +11,7 @@
 #   benchmarks/run.sh chain [--quick]     OEChain on 4 CometBFT validators vs CometBFT's kvstore: tx/s, commit latency
 #   benchmarks/run.sh sig [--quick]       Ed25519 checks: Bouncy Castle vs OEChain's TxSignatures (libsodium); signing a transfer
 #   benchmarks/run.sh ledger [--quick]    OEChain's ledger: one block of 100 transfers at 1,000 / 10,000 / 100,000 accounts; then settlement
-#   benchmarks/run.sh settlement [--quick] paid storage: settling one period, 1,000 nodes, 10,000 and 100,000 contracts
+#   benchmarks/run.sh settlement [--quick] paid storage: settling one period, and one block of held-list leaves, 1,000 nodes, 10,000 and 100,000 contracts
 #   benchmarks/run.sh slice [--quick]     BLAKE3 verified slices of an 8 MiB shard: verify, prove (outboard vs content), outboard build vs hash
 #   benchmarks/run.sh roots [--quick]     node roots: build over 100,000 entries, one inclusion proof, verify one, 32 challenges
 #   benchmarks/run.sh beacon [--quick]    the chain's BLS beacon: a contribution, an extension's check, a block's beacon (4 and 21 validators)
@@ -97,7 +97,7 @@ fi
 
 if [ "$suite" = ledger ] || [ "$suite" = settlement ]; then
   # the state is built once per contract count (100,000 CreateContract transactions: about a minute), then copied per settlement
-  # one settlement per iteration (single shot: the copy and a collection before each are not measured), 40 of them
+  # one settlement (or one block's held-list leaves) per iteration (single shot: the copy and a collection before each are not measured), 40 of them
   if [ "$quick" = --quick ]; then shots=(-wi 2 -i 5); else shots=(-wi 10 -i 40); fi
   { echo "machine: $machine"
     "$JAVA" "${OE_JVM_FLAGS[@]}" -cp "$cp" org.openjdk.jmh.Main -f 1 "${shots[@]}" -bm ss -tu us -jvmArgsAppend "${OE_JVM_FLAGS[*]}" \

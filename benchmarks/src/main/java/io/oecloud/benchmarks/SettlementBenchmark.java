@@ -153,4 +153,16 @@ public class SettlementBenchmark {
     public Contracts.Settlement settle() {
         return Contracts.settle(work, 1);
     }
+
+    /**
+     * One block's bounded step after settlement ({@link Contracts#leaveEnded} with the ledger's
+     * budget of 256 holders): the contracts of one paid period (about 1 % of all, more holders
+     * than the budget at either size) leave their holders' held lists and Fenwick trees. Every
+     * block runs it; it must not grow with the contracts either.
+     */
+    @Benchmark
+    public LedgerState leaveEnded() {
+        Contracts.leaveEnded(work, 2, Contracts.LEAVES_PER_BLOCK);
+        return work;
+    }
 }

@@ -947,7 +947,7 @@ public final class Contracts {
     }
 
     /** Holders taken out of held lists in one block at most (a contract's holders go together). */
-    static final int LEAVES_PER_BLOCK = 256;
+    public static final int LEAVES_PER_BLOCK = 256;
 
     /**
      * Takes the holders of contracts whose last paid period is settled (end ≤ {@code unsettled},
@@ -955,9 +955,10 @@ public final class Contracts {
      * {@code held-cursor/} on, until {@code budget} holders left (the contract under way is
      * finished). Until then a pick may still land on such a contract and is passed over
      * ({@link Storage#pickContracts}); its holders keep its blocks through its grace periods
-     * anyway. Work a block: O(budget × log), whatever the number of contracts.
+     * anyway. Work a block: O(budget × log), whatever the number of contracts. Public for the
+     * settlement benchmark, which times one block's step on a large state.
      */
-    static void leaveEnded(LedgerState s, long unsettled, int budget) {
+    public static void leaveEnded(LedgerState s, long unsettled, int budget) {
         String cursor = s.heldCursor.get("");
         String upTo = Storage.periodKey(unsettled) + "0"; // every key of an end ≤ unsettled sorts below it
         java.util.SortedMap<String, byte[]> ended = cursor == null ? s.contractEnds.headMap(upTo)
@@ -993,11 +994,11 @@ public final class Contracts {
     /**
      * Settles period {@code p} on {@code s} (its last block, after the window penalties): each
      * node with a rate is paid it when it {@link #proved} p, else the rate goes to the fee pool;
-     * the escrow pool gives the sum; the rate changes of p + 1 are applied and removed; the
-     * contracts whose last paid period was p (end p + 1, the {@code contract-end/} range of p + 1)
-     * leave their holders' held lists; payments of p - retainPeriods and contracts whose end +
-     * contractGracePeriods has come are removed. Work: O(nodes with a rate + changes due +
-     * contracts ending + records pruned), never O(contracts). Public for the
+     * the escrow pool gives the sum; the rate changes of p + 1 are applied and removed; payments of
+     * p - retainPeriods and contracts whose end + contractGracePeriods has come are removed. The
+     * contracts whose last paid period was p leave their holders' held lists later, a bounded
+     * number a block ({@link #leaveEnded}). Work: O(nodes with a rate + changes due + records
+     * pruned), never O(contracts). Public for the
      * ledger benchmark, which times it on a copy of a large state; the ledger calls it from
      * {@link Block#end}.
      */
