@@ -11,7 +11,7 @@ import io.oecloud.node.object.ObjectService;
 import io.oecloud.node.object.ObjectStore;
 import io.oecloud.node.object.ObjectStore.ByteSpan;
 import io.oecloud.node.object.ObjectView;
-import io.oecloud.node.pb.ManifestProto.Manifest;
+import io.oecloud.proofs.pb.ManifestProto.Manifest;
 import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.ContentCodec;
 import java.io.ByteArrayInputStream;

@@ -181,7 +181,7 @@ class PaidUploadTest {
         // the same object again: the contract it has, nothing charged
         BigInteger before = chain.balance(payerAddr);
         ContractBuyer.Bought again = buyer.buy(cid,
-                io.oecloud.node.pb.ManifestProto.Manifest.parseFrom(payer.store.get(cid)), List.of(payer.p2p.host.peerId()), Terms.DEFAULT);
+                io.oecloud.proofs.pb.ManifestProto.Manifest.parseFrom(payer.store.get(cid)), List.of(payer.p2p.host.peerId()), Terms.DEFAULT);
         assertTrue(again.existing());
         assertEquals(before, chain.balance(payerAddr));
 
@@ -351,7 +351,7 @@ class PaidUploadTest {
                 new ManifestBlocks(fresh.store, fresh.shards, 5_000)));
 
         // a holder of a shard (not the payer) is lost
-        io.oecloud.node.pb.ManifestProto.Manifest m = io.oecloud.node.pb.ManifestProto.Manifest.parseFrom(payer.store.get(cid));
+        io.oecloud.proofs.pb.ManifestProto.Manifest m = io.oecloud.proofs.pb.ManifestProto.Manifest.parseFrom(payer.store.get(cid));
         StorageNode victim = null;
         for (var sh : m.getSegments(0).getShardsList()) {
             StorageNode h = net.holderOf(sh.getHolders(0));

@@ -10,7 +10,7 @@ import io.oecloud.node.object.ManifestAccess;
 import io.oecloud.node.object.ObjectService;
 import io.oecloud.node.object.ObjectStore.ByteSpan;
 import io.oecloud.node.object.ObjectView;
-import io.oecloud.node.pb.ManifestProto.Manifest;
+import io.oecloud.proofs.pb.ManifestProto.Manifest;
 import io.oecloud.node.shard.FaultyShardServers;
 import io.oecloud.node.shard.ShardServer;
 import io.oecloud.proofs.Cid;

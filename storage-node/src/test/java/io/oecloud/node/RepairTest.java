@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.oecloud.node.object.ManifestAccess;
 import io.oecloud.node.object.ObjectException;
 import io.oecloud.node.object.RepairService;
-import io.oecloud.node.pb.ManifestProto.Segment;
+import io.oecloud.proofs.pb.ManifestProto.Segment;
 import io.oecloud.proofs.Cid;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Path;

@@ -2,7 +2,7 @@ package io.oecloud.node;
 
 import com.google.protobuf.ByteString;
 import io.oecloud.dht.Identity;
-import io.oecloud.node.pb.ManifestProto.Manifest;
+import io.oecloud.proofs.pb.ManifestProto.Manifest;
 import java.nio.charset.StandardCharsets;
 
 /** Manifests as their owners sign them, for the tests that store made-up ones on a {@link TestNetwork}. */

@@ -9,7 +9,7 @@ import io.oecloud.dht.PeerId;
 import io.oecloud.node.object.ObjectService;
 import io.oecloud.node.object.ObjectStore;
 import io.oecloud.node.object.ObjectView;
-import io.oecloud.node.pb.ManifestProto.Manifest;
+import io.oecloud.proofs.pb.ManifestProto.Manifest;
 import io.oecloud.proofs.Cid;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintWriter;

@@ -2,9 +2,9 @@ package io.oecloud.node.object;
 
 import com.google.protobuf.ByteString;
 import io.oecloud.dht.Identity;
-import io.oecloud.node.pb.ManifestProto.Entry;
-import io.oecloud.node.pb.ManifestProto.Kind;
-import io.oecloud.node.pb.ManifestProto.Manifest;
+import io.oecloud.proofs.pb.ManifestProto.Entry;
+import io.oecloud.proofs.pb.ManifestProto.Kind;
+import io.oecloud.proofs.pb.ManifestProto.Manifest;
 import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.ContentCodec;
 import java.nio.charset.StandardCharsets;

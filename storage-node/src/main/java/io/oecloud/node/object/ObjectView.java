@@ -1,8 +1,8 @@
 package io.oecloud.node.object;
 
-import io.oecloud.node.pb.ManifestProto.Entry;
-import io.oecloud.node.pb.ManifestProto.Kind;
-import io.oecloud.node.pb.ManifestProto.Manifest;
+import io.oecloud.proofs.pb.ManifestProto.Entry;
+import io.oecloud.proofs.pb.ManifestProto.Kind;
+import io.oecloud.proofs.pb.ManifestProto.Manifest;
 import io.oecloud.proofs.Cid;
 import java.util.ArrayList;
 import java.util.List;

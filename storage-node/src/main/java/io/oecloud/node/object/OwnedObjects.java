@@ -2,10 +2,10 @@ package io.oecloud.node.object;
 
 import com.google.protobuf.ByteString;
 import io.oecloud.dht.PeerId;
-import io.oecloud.node.pb.ManifestProto.Kind;
-import io.oecloud.node.pb.ManifestProto.Manifest;
-import io.oecloud.node.pb.ManifestProto.Segment;
-import io.oecloud.node.pb.ManifestProto.Shard;
+import io.oecloud.proofs.pb.ManifestProto.Kind;
+import io.oecloud.proofs.pb.ManifestProto.Manifest;
+import io.oecloud.proofs.pb.ManifestProto.Segment;
+import io.oecloud.proofs.pb.ManifestProto.Shard;
 import io.oecloud.node.store.ShardStore;
 import io.oecloud.node.store.StoreException;
 import io.oecloud.node.store.StoredShard;

@@ -2,9 +2,9 @@ package io.oecloud.node.object;
 
 import io.oecloud.dht.Deadlines;
 import io.oecloud.dht.PeerId;
-import io.oecloud.node.pb.ManifestProto.Manifest;
-import io.oecloud.node.pb.ManifestProto.Segment;
-import io.oecloud.node.pb.ManifestProto.Shard;
+import io.oecloud.proofs.pb.ManifestProto.Manifest;
+import io.oecloud.proofs.pb.ManifestProto.Segment;
+import io.oecloud.proofs.pb.ManifestProto.Shard;
 import io.oecloud.proofs.Cid;
 import java.io.IOException;
 import java.util.ArrayList;

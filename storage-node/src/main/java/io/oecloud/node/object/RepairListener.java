@@ -1,7 +1,7 @@
 package io.oecloud.node.object;
 
 import io.oecloud.dht.PeerId;
-import io.oecloud.node.pb.ManifestProto.Manifest;
+import io.oecloud.proofs.pb.ManifestProto.Manifest;
 import io.oecloud.proofs.Cid;
 import java.util.List;
 

@@ -2,7 +2,7 @@ package io.oecloud.node.object;
 
 import com.google.protobuf.ByteString;
 import io.oecloud.dht.Identity;
-import io.oecloud.node.pb.ManifestProto.Encryption;
+import io.oecloud.proofs.pb.ManifestProto.Encryption;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import javax.crypto.Cipher;

@@ -3,7 +3,7 @@ package io.oecloud.node.object;
 import com.google.protobuf.ByteString;
 import io.oecloud.dht.PeerId;
 import io.oecloud.dht.Provider;
-import io.oecloud.node.pb.ManifestProto.Shard;
+import io.oecloud.proofs.pb.ManifestProto.Shard;
 import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.slice.SliceProof;
 import java.io.IOException;

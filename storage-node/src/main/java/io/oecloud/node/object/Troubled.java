@@ -7,7 +7,7 @@ import com.google.protobuf.ByteString;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.oecloud.dht.PeerId;
-import io.oecloud.node.pb.ManifestProto.Shard;
+import io.oecloud.proofs.pb.ManifestProto.Shard;
 import java.time.Duration;
 
 /**

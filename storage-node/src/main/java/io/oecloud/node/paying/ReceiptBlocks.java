@@ -2,7 +2,7 @@ package io.oecloud.node.paying;
 
 import io.oecloud.chain.pb.ChainProto.Receipt;
 import io.oecloud.node.object.Manifests;
-import io.oecloud.node.pb.ManifestProto.Manifest;
+import io.oecloud.proofs.pb.ManifestProto.Manifest;
 import io.oecloud.node.shard.Receipts;
 import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.storage.NodeEntry;

@@ -1,6 +1,6 @@
 package io.oecloud.node.object;
 
-import io.oecloud.node.pb.ManifestProto.Manifest;
+import io.oecloud.proofs.pb.ManifestProto.Manifest;
 import io.oecloud.proofs.Cid;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -3,11 +3,11 @@ package io.oecloud.node.object;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-import io.oecloud.node.pb.ManifestProto.Encryption;
-import io.oecloud.node.pb.ManifestProto.Entry;
-import io.oecloud.node.pb.ManifestProto.Manifest;
-import io.oecloud.node.pb.ManifestProto.Segment;
-import io.oecloud.node.pb.ManifestProto.Shard;
+import io.oecloud.proofs.pb.ManifestProto.Encryption;
+import io.oecloud.proofs.pb.ManifestProto.Entry;
+import io.oecloud.proofs.pb.ManifestProto.Manifest;
+import io.oecloud.proofs.pb.ManifestProto.Segment;
+import io.oecloud.proofs.pb.ManifestProto.Shard;
 import io.oecloud.node.shard.ShardServer;
 import java.util.ArrayList;
 import java.util.HexFormat;

@@ -9,12 +9,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import io.oecloud.dht.Identity;
-import io.oecloud.node.pb.ManifestProto.Encryption;
-import io.oecloud.node.pb.ManifestProto.Entry;
-import io.oecloud.node.pb.ManifestProto.Kind;
-import io.oecloud.node.pb.ManifestProto.Manifest;
-import io.oecloud.node.pb.ManifestProto.Segment;
-import io.oecloud.node.pb.ManifestProto.Shard;
+import io.oecloud.proofs.pb.ManifestProto.Encryption;
+import io.oecloud.proofs.pb.ManifestProto.Entry;
+import io.oecloud.proofs.pb.ManifestProto.Kind;
+import io.oecloud.proofs.pb.ManifestProto.Manifest;
+import io.oecloud.proofs.pb.ManifestProto.Segment;
+import io.oecloud.proofs.pb.ManifestProto.Shard;
 import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.ContentCodec;
 import io.oecloud.proofs.HashFunction;

@@ -1,10 +1,10 @@
 package io.oecloud.node.object;
 
 import com.google.protobuf.ByteString;
-import io.oecloud.node.pb.ManifestProto.Encryption;
-import io.oecloud.node.pb.ManifestProto.Entry;
-import io.oecloud.node.pb.ManifestProto.Kind;
-import io.oecloud.node.pb.ManifestProto.Manifest;
+import io.oecloud.proofs.pb.ManifestProto.Encryption;
+import io.oecloud.proofs.pb.ManifestProto.Entry;
+import io.oecloud.proofs.pb.ManifestProto.Kind;
+import io.oecloud.proofs.pb.ManifestProto.Manifest;
 import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.ContentCodec;
 import io.oecloud.proofs.HashFunction;

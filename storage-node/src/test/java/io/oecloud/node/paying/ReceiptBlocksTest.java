@@ -9,7 +9,7 @@ import io.oecloud.chain.pb.ChainProto.Receipt;
 import io.oecloud.dht.Identity;
 import io.oecloud.node.contracts.ManifestBlocks;
 import io.oecloud.node.object.Manifests;
-import io.oecloud.node.pb.ManifestProto.Manifest;
+import io.oecloud.proofs.pb.ManifestProto.Manifest;
 import io.oecloud.node.shard.Receipts;
 import io.oecloud.node.shard.TestObjects;
 import io.oecloud.node.store.ShardStore;

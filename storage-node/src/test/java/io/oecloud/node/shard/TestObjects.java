@@ -2,9 +2,9 @@ package io.oecloud.node.shard;
 
 import com.google.protobuf.ByteString;
 import io.oecloud.dht.Identity;
-import io.oecloud.node.pb.ManifestProto.Manifest;
-import io.oecloud.node.pb.ManifestProto.Segment;
-import io.oecloud.node.pb.ManifestProto.Shard;
+import io.oecloud.proofs.pb.ManifestProto.Manifest;
+import io.oecloud.proofs.pb.ManifestProto.Segment;
+import io.oecloud.proofs.pb.ManifestProto.Shard;
 import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.ContentCodec;
 import io.oecloud.proofs.HashFunction;
