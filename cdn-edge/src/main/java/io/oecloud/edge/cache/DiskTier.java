@@ -72,7 +72,7 @@ import org.rocksdb.WriteOptions;
  * I/O errors and corrupt files become misses (logged and counted), and a put that cannot be
  * written is simply not cached.
  */
-public final class DiskTier implements AutoCloseable {
+public final class DiskTier implements ChunkStore, AutoCloseable {
     static {
         RocksDB.loadLibrary();
     }
@@ -165,7 +165,7 @@ public final class DiskTier implements AutoCloseable {
     private final Counter ioErrors;
     private final List<Meter> meters = new ArrayList<>();
 
-    private DiskTier(Path dir, long capacity, MeterRegistry metrics) throws IOException {
+    private DiskTier(Path dir, long capacity, MeterRegistry metrics, String store) throws IOException {
         this.dir = dir;
         this.chunksDir = dir.resolve("chunks");
         this.capacity = capacity;
@@ -192,15 +192,15 @@ public final class DiskTier implements AutoCloseable {
                 .removalListener((ChunkKey k, Entry e, RemovalCause cause) -> removed(k, e, cause))
                 .build();
         this.evictions = register(Counter.builder("oe_edge_disk_evictions")
-                .description("chunks the disk tier evicted to stay within its capacity").register(metrics));
+                .description("chunks the disk tier evicted to stay within its capacity").tag("store", store).register(metrics));
         this.corrupt = register(Counter.builder("oe_edge_disk_corrupt")
-                .description("chunks dropped because their file no longer matched their digest").register(metrics));
+                .description("chunks dropped because their file no longer matched their digest").tag("store", store).register(metrics));
         this.ioErrors = register(Counter.builder("oe_edge_disk_io_errors")
-                .description("disk tier reads and writes that failed with an I/O error").register(metrics));
+                .description("disk tier reads and writes that failed with an I/O error").tag("store", store).register(metrics));
         register(Gauge.builder("oe_edge_disk_bytes", used, AtomicLong::get).baseUnit("bytes")
-                .description("space the disk tier's chunks take, in allocated blocks").register(metrics));
+                .description("space the disk tier's chunks take, in allocated blocks").tag("store", store).register(metrics));
         register(Gauge.builder("oe_edge_disk_chunks", count, AtomicLong::get)
-                .description("chunks in the disk tier").register(metrics));
+                .description("chunks in the disk tier").tag("store", store).register(metrics));
         try {
             load();
         } catch (IOException | RuntimeException e) {
@@ -228,7 +228,21 @@ public final class DiskTier implements AutoCloseable {
             throw new IllegalArgumentException("a disk tier's capacity must be at least "
                     + (BLOCK + PER_ENTRY_OVERHEAD) + " bytes, was " + capacityBytes);
         }
-        return new DiskTier(dir, capacityBytes, metrics);
+        return new DiskTier(dir, capacityBytes, metrics, "chunks");
+    }
+
+    /**
+     * {@link #open(Path, long, MeterRegistry)} with its meters tagged {@code store=NAME}, so two
+     * tiers (the edge's chunks and its manifests) share one registry.
+     */
+    public static DiskTier open(Path dir, long capacityBytes, MeterRegistry metrics, String store) throws IOException {
+        Objects.requireNonNull(dir, "dir");
+        Objects.requireNonNull(metrics, "metrics");
+        if (capacityBytes < BLOCK + PER_ENTRY_OVERHEAD) {
+            throw new IllegalArgumentException("a disk tier's capacity must be at least "
+                    + (BLOCK + PER_ENTRY_OVERHEAD) + " bytes, was " + capacityBytes);
+        }
+        return new DiskTier(dir, capacityBytes, metrics, store);
     }
 
     /**

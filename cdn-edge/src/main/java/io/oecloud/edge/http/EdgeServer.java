@@ -1,0 +1,110 @@
+package io.oecloud.edge.http;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.oecloud.edge.EdgeCache;
+import io.oecloud.edge.EdgeConfig;
+import io.oecloud.http.HttpServer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * The edge's HTTP front on the project's server base ({@link HttpServer}: head deadline, idle
+ * close, line and header caps, a connection cap), plus a cap on connections from one address
+ * (429 and close beyond it, so one client cannot take the others' share) and bodies of at most
+ * 4 KiB (a GET has none; 413 beyond). Requests go to {@link EdgeHandler}.
+ */
+public final class EdgeServer implements AutoCloseable {
+    /** Request line and headers: generous for browsers, small enough that a flood is cut short. */
+    static final int MAX_LINE = 8 << 10;
+    static final int MAX_HEADERS = 16 << 10;
+    static final int MAX_BODY = 4 << 10;
+
+    private final HttpServer server;
+
+    private EdgeServer(HttpServer server) {
+        this.server = server;
+    }
+
+    /**
+     * Listens on {@code config.bind()}.
+     *
+     * @param metricsText the Prometheus text {@code GET /metrics} answers
+     */
+    public static EdgeServer start(EdgeConfig config, EdgeCache cache, Sites sites, Supplier<String> metricsText) throws IOException {
+        EdgeHandler.Shared shared = EdgeHandler.Shared.of(cache, sites, config.token(), metricsText, config.writeDeadline());
+        PerAddress perAddress = new PerAddress(config.perAddress());
+        HttpServer.Limits limits = new HttpServer.Limits(MAX_LINE, MAX_HEADERS, 64 << 10, Duration.ofSeconds(10),
+                Duration.ofSeconds(60), config.connections());
+        HttpServer s = HttpServer.start("edge", config.bind(), limits,
+                new HttpServer.Loops(Math.max(1, Runtime.getRuntime().availableProcessors()), "edge-http"),
+                (p, head) -> p.addLast(perAddress).addLast(new HttpObjectAggregator(MAX_BODY)).addLast(new EdgeHandler(shared)));
+        return new EdgeServer(s);
+    }
+
+    public InetSocketAddress address() {
+        return server.address();
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+
+    /** Open connections per remote address, capped: 429 and close for one over the cap. */
+    @ChannelHandler.Sharable
+    static final class PerAddress extends ChannelInboundHandlerAdapter {
+        private static final io.netty.util.AttributeKey<Boolean> REJECTED = io.netty.util.AttributeKey.valueOf("oe-edge-rejected");
+        private final int max;
+        private final ConcurrentHashMap<InetAddress, AtomicInteger> open = new ConcurrentHashMap<>();
+
+        PerAddress(int max) {
+            this.max = max;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) throws Exception {
+            InetAddress a = ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress();
+            AtomicInteger n = open.compute(a, (k, v) -> {
+                AtomicInteger c = v == null ? new AtomicInteger() : v;
+                c.incrementAndGet();
+                return c;
+            });
+            ctx.channel().closeFuture().addListener(f -> open.computeIfPresent(a, (k, v) -> v.decrementAndGet() == 0 ? null : v));
+            if (n.get() > max) {
+                FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.TOO_MANY_REQUESTS,
+                        Unpooled.copiedBuffer("too many connections from your address (" + max + " at most)\n", StandardCharsets.UTF_8));
+                r.headers().set(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes()).set(HttpHeaderNames.CONNECTION, "close")
+                        .set(HttpHeaderNames.RETRY_AFTER, 1);
+                ctx.channel().attr(REJECTED).set(Boolean.TRUE);
+                ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+                return;
+            }
+            super.channelActive(ctx);
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+            if (ctx.channel().hasAttr(REJECTED)) {
+                io.netty.util.ReferenceCountUtil.release(msg); // answered 429 and closing: nothing of it is served
+                return;
+            }
+            super.channelRead(ctx, msg);
+        }
+    }
+}
