@@ -60,6 +60,13 @@ final class DevnetCommand implements Callable<Integer> {
             description = "Super-node i's CometBFT p2p on this + 2i, RPC on this + 2i + 1, ABCI on this + 100 + i, mempool and gossip on this + 144 + i (default: ${DEFAULT-VALUE}; with --p2p-port 0, free ports).")
     int chainPort;
 
+    @Option(names = "--edge-port", defaultValue = "9080",
+            description = "The CDN edge's HTTP port (default: ${DEFAULT-VALUE}; with --p2p-port 0, a free port).")
+    int edgePort;
+
+    @Option(names = "--no-edge", description = "No CDN edge process.")
+    boolean noEdge;
+
     @Override
     public Integer call() throws Exception {
         if (nodes < coding.k + coding.m) {
@@ -91,6 +98,7 @@ final class DevnetCommand implements Callable<Integer> {
     }
 
     Devnet.Plan plan(Map<String, List<String>> settings) {
-        return new Devnet.Plan(nodes, dataDir, p2pPort, apiPort, nodeHeap, !noChain, chainPort, settings, capacityOf, Oe.class.getName());
+        int edge = noEdge ? -1 : p2pPort == 0 ? 0 : edgePort;
+        return new Devnet.Plan(nodes, dataDir, p2pPort, apiPort, nodeHeap, !noChain, chainPort, edge, settings, capacityOf, Oe.class.getName());
     }
 }

@@ -41,9 +41,10 @@ public final class Devnet {
      * @param settings every node's settings, by {@link NodeConfig} key (k, m, capacity, ...)
      * @param capacityOf a node's capacity in place of the settings' one, by index
      * @param chainPort the base of the super-nodes' ports, or 0 for free ones; ignored without chain
+     * @param edgePort the edge's HTTP port (0: a free one; -1: no edge)
      * @param mainClass the {@code oe} program's main class, run with {@code node} for each node
      */
-    public record Plan(int nodes, Path dataDir, int p2pPort, int apiPort, String nodeHeap, boolean chain, int chainPort,
+    public record Plan(int nodes, Path dataDir, int p2pPort, int apiPort, String nodeHeap, boolean chain, int chainPort, int edgePort,
             Map<String, List<String>> settings, Map<Integer, Long> capacityOf, String mainClass) {
         public Plan {
             settings = Map.copyOf(settings);
@@ -53,9 +54,13 @@ public final class Devnet {
 
     record Started(int index, Process process, String peerId, String p2p, String api, Path dir, List<String> cmd) {}
 
+    /** The edge process: its HTTP front's address, data directory and restart command. */
+    record StartedEdge(Process process, String peerId, String http, Path dir, List<String> cmd) {}
+
     private final Plan plan;
     private DevnetChain chain;
     private final List<Started> started = new CopyOnWriteArrayList<>(); // read by the stop hook
+    private volatile StartedEdge edge;
     /** Each node's peer ID, by index. */
     private final List<String> peers = new ArrayList<>();
 
@@ -106,6 +111,9 @@ public final class Devnet {
         if (failed != null) {
             throw failed;
         }
+        if (plan.edgePort() >= 0) {
+            edge = startEdge(bootstrap);
+        }
         for (Started s : started) {
             out.printf("node %d  peer %s  p2p %s  API http://%s  (pid %d)%n", s.index(), s.peerId(), s.p2p(), s.api(), s.process().pid());
         }
@@ -126,6 +134,11 @@ public final class Devnet {
             out.println("send:     bin/oe wallet send --key " + c.get("devnetKey") + " --api " + first.api() + " ADDRESS 5");
             out.println("stake:    bin/oe wallet delegate --key " + c.get("devnetKey") + " --api " + first.api()
                     + " CANDIDATE 100   (bin/oe chain candidates --api " + first.api() + ")");
+        }
+        if (edge != null) {
+            String port = edge.http().substring(edge.http().lastIndexOf(':') + 1);
+            out.println("edge:     http://" + edge.http() + "/c/CID  (a site on its own origin: http://CID.c.localhost:" + port
+                    + "/; its cache in " + edge.dir().resolve("cache") + ", pid " + edge.process().pid() + ")");
         }
         out.println("nodes are listed in " + dataDir.resolve(JSON_FILE) + "; Ctrl-C stops them");
         out.flush();
@@ -198,6 +211,49 @@ public final class Devnet {
         }
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         Path log = dir.resolve("node.log");
+        Map<String, String> found = awaitReady(p, log, "node " + i, "API on http://");
+        String peer = found.get("peer");
+        String p2p = found.get("p2p");
+        String api = found.get("API on http://").split(" ")[0];
+        List<String> again = new ArrayList<>(cmd); // restarting it by hand: same ports, same identity, data and node.conf
+        int at = again.indexOf("--listen");
+        again.set(at + 1, p2p.replaceFirst("/p2p/.*$", ""));
+        again.set(again.indexOf("--api") + 1, api);
+        return new Started(i, p, peer, p2p, api, dir, again);
+    }
+
+    /** The edge: {@code oe edge} in {@code D/edge}, joined through node 0, its HTTP front on the plan's edge port. */
+    private StartedEdge startEdge(String bootstrap) throws IOException, InterruptedException {
+        Path dir = plan.dataDir().resolve("edge");
+        Files.createDirectories(dir);
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        cmd.addAll(List.of("--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "--sun-misc-unsafe-memory-access=allow", "-Xmx" + plan.nodeHeap(), "-Xms" + plan.nodeHeap(),
+                "-Dio.netty.allocator.lowMemory=false",
+                "-cp", System.getProperty("java.class.path"), plan.mainClass(), "edge",
+                "--data-dir", dir.toString(),
+                "--listen", "/ip4/127.0.0.1/tcp/" + (plan.p2pPort() == 0 ? 0 : plan.p2pPort() + 100),
+                "--http", "127.0.0.1:" + plan.edgePort(),
+                "--memory", "128MiB", "--disk", "2GiB",
+                "--bootstrap", bootstrap));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        Map<String, String> found = awaitReady(p, dir.resolve("edge.log"), "the edge", "edge on http://");
+        String http = found.get("edge on http://").split(" ")[0];
+        List<String> again = new ArrayList<>(cmd);
+        again.set(again.indexOf("--listen") + 1, found.get("p2p").replaceFirst("/p2p/.*$", ""));
+        again.set(again.indexOf("--http") + 1, http);
+        return new StartedEdge(p, found.get("peer"), http, dir, again);
+    }
+
+    /**
+     * Reads a started process's output until its "; ready" line (60 s at most): its peer ID, first
+     * listen address and the line starting with {@code key} (what follows it); then keeps copying
+     * its output to {@code log} so the pipe never fills.
+     *
+     * @throws IOException with what it printed, when it did not start
+     */
+    private static Map<String, String> awaitReady(Process p, Path log, String what, String key) throws IOException {
         String peer = null;
         String p2p = null;
         String api = null;
@@ -211,8 +267,8 @@ public final class Devnet {
                 peer = line.substring("peer ID ".length());
             } else if (line.startsWith("listening on ") && p2p == null) {
                 p2p = line.substring("listening on ".length());
-            } else if (line.startsWith("API on http://")) {
-                api = line.substring("API on http://".length()).split(" ")[0];
+            } else if (line.startsWith(key)) {
+                api = line.substring(key.length());
             } else if (line.endsWith("; ready")) {
                 break;
             }
@@ -222,7 +278,7 @@ public final class Devnet {
         }
         if (peer == null || p2p == null || api == null || !p.isAlive()) {
             p.destroyForcibly();
-            throw new IOException("node " + i + " did not start:\n" + String.join("\n", seen));
+            throw new IOException(what + " did not start:\n" + String.join("\n", seen));
         }
         Files.write(log, seen, StandardCharsets.UTF_8);
         // keep draining its output into node.log so the pipe never fills
@@ -236,14 +292,10 @@ public final class Devnet {
             } catch (IOException ignored) {
                 // the node is gone
             }
-        }, "devnet-log-" + i);
+        }, "devnet-log-" + log.getParent().getFileName());
         drain.setDaemon(true);
         drain.start();
-        List<String> again = new ArrayList<>(cmd); // restarting it by hand: same ports, same identity, data and node.conf
-        int at = again.indexOf("--listen");
-        again.set(at + 1, p2p.replaceFirst("/p2p/.*$", ""));
-        again.set(again.indexOf("--api") + 1, api);
-        return new Started(i, p, peer, p2p, api, dir, again);
+        return Map.of("peer", peer, "p2p", p2p, key, api);
     }
 
     private void writeDevnetJson() throws IOException {
@@ -264,6 +316,16 @@ public final class Devnet {
             list.add(n);
         }
         doc.put("nodes", list);
+        if (edge != null) {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("url", "http://" + edge.http());
+            e.put("pid", edge.process().pid());
+            e.put("peerId", edge.peerId());
+            e.put("dataDir", edge.dir().toString());
+            e.put("adminToken", edge.dir().resolve(ApiToken.FILE).toString()); // for DELETE /cache/{cid}
+            e.put("cmd", edge.cmd());
+            doc.put("edge", e);
+        }
         if (chain != null) {
             doc.put("chain", chain.describe());
         }
@@ -272,6 +334,10 @@ public final class Devnet {
     }
 
     private void stopAll() {
+        StartedEdge front = edge;
+        if (front != null) {
+            front.process().destroy();
+        }
         for (Started s : started) {
             s.process().destroy(); // SIGTERM: each node closes its store and saves its peers
         }

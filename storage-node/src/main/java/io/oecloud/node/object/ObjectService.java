@@ -139,6 +139,7 @@ public final class ObjectService implements ObjectStore {
     final ShardFetcher fetcher;
     final Probes probes;
     final Download download;
+    final SegmentReader reader;
     final ManifestStore manifests;
     private final PinRelease release;
     private final Upload upload;
@@ -176,10 +177,16 @@ public final class ObjectService implements ObjectStore {
         ReedSolomon rs = codecs.of(config.k(), config.m());
         this.upload = new Upload(config, owner, rs, candidates, placer, manifests, release, budget, metrics);
         this.fetcher = new ShardFetcher(holders, providers);
-        this.download = new Download(config, owner, new SegmentReader(fetcher, troubled, codecs, ticker, metrics), budget, metrics);
+        this.reader = new SegmentReader(fetcher, troubled, codecs, ticker, metrics);
+        this.download = new Download(config, owner, reader, budget, metrics);
         this.directories = new Directories(manifests, owner);
         this.owned = new OwnedObjects(manifests, local, holders, candidates, providers, ownerKey);
         this.probes = new Probes(holders, providers, manifests, io, this::records);
+    }
+
+    /** This service as a CDN edge's origin ({@link NetworkOrigin}): the edge checks what it gets itself. */
+    public io.oecloud.edge.Origin edgeOrigin() {
+        return new NetworkOrigin(this);
     }
 
     @Override
