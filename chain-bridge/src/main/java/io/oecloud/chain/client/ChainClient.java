@@ -264,6 +264,37 @@ public final class ChainClient implements AutoCloseable {
                 .addAllRemove(remove).addAllReceipts(receipts));
     }
 
+    /** RegisterName: {@code name} (see {@link io.oecloud.chain.ledger.Names#problem}) pointing at {@code root}; pays names.registerFee. */
+    public static TxBody.Builder registerNameTx(String name, io.oecloud.proofs.Cid root) {
+        return TxBody.newBuilder().setRegisterName(ChainProto.RegisterName.newBuilder().setName(name)
+                .setRoot(ByteString.copyFrom(root.toBytes())));
+    }
+
+    /** UpdateName: the owner points {@code name} at {@code root}. */
+    public static TxBody.Builder updateNameTx(String name, io.oecloud.proofs.Cid root) {
+        return TxBody.newBuilder().setUpdateName(ChainProto.UpdateName.newBuilder().setName(name).setRoot(ByteString.copyFrom(root.toBytes())));
+    }
+
+    /** TransferName: the owner gives {@code name} to the address {@code to}. */
+    public static TxBody.Builder transferNameTx(String name, String to) {
+        return TxBody.newBuilder().setTransferName(ChainProto.TransferName.newBuilder().setName(name).setTo(to));
+    }
+
+    /** Registers {@code name} to this client's account, pointing at {@code root}, waiting for the block. */
+    public JsonNode registerName(String name, io.oecloud.proofs.Cid root) throws IOException {
+        return submit(registerNameTx(name, root));
+    }
+
+    /** Points this client's {@code name} at {@code root}, waiting for the block. */
+    public JsonNode updateName(String name, io.oecloud.proofs.Cid root) throws IOException {
+        return submit(updateNameTx(name, root));
+    }
+
+    /** Gives this client's {@code name} to {@code to}, waiting for the block. */
+    public JsonNode transferName(String name, String to) throws IOException {
+        return submit(transferNameTx(name, to));
+    }
+
     /** Registers this client's account as a storage node (or changes its capacity, collateral or ask), waiting for the block. */
     public JsonNode registerStorageNode(long capacity, BigInteger collateral, BigInteger ask) throws IOException {
         return submit(registerStorageNodeTx(capacity, collateral, ask));

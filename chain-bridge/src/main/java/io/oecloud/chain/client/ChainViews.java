@@ -270,6 +270,14 @@ public final class ChainViews {
         return rpc.query("/cid", cid).thenApply(v -> v == null ? View.error(404, cid + " is not registered") : View.ok(v));
     }
 
+    /** A name's record (its {@code /name} query): 404 when unregistered, with a proof of absence when proved. */
+    public CompletableFuture<View> name(String name, boolean prove) {
+        if (prove) {
+            return rpc.queryProved("/name", name).thenApply(r -> proved(r, r.path("code").asInt() == 0 ? 200 : 404));
+        }
+        return rpc.query("/name", name).thenApply(v -> v == null ? View.error(404, "name '" + name + "' is not registered") : View.ok(v));
+    }
+
     /** CometBFT's {@code /commit} at {@code height}, for a light client (404 when there is none). */
     public CompletableFuture<View> lightCommit(long height) {
         return light("/commit?height=" + height);

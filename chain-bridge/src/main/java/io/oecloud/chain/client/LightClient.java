@@ -405,6 +405,84 @@ public final class LightClient {
         Files.move(tmp, trustFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
+    /**
+     * A super-node's CometBFT RPC as a source: {@code /commit} and {@code /validators}, waiting up
+     * to {@code wait} for a height the chain has not reached yet (a proof of the state after block
+     * H needs header H + 1, which comes with the next block). The caller keeps {@code rpc} and closes it.
+     */
+    public static Source rpcSource(CometRpc rpc, java.time.Duration wait) {
+        return new Source() {
+            @Override
+            public JsonNode commit(long height) throws Exception {
+                awaitHeight(height, wait, () -> join(rpc.get("/status")).at("/result/sync_info/latest_block_height").asLong());
+                return result(join(rpc.get("/commit?height=" + height)), "commit " + height);
+            }
+
+            @Override
+            public JsonNode validators(long height) throws Exception {
+                return result(join(rpc.get("/validators?height=" + height + "&per_page=100")), "validators " + height);
+            }
+        };
+    }
+
+    /**
+     * A super-node's HTTP API as a source: {@code GET /v1/chain/light/commit/H} and
+     * {@code /v1/chain/light/validators/H}, waiting up to {@code wait} for a height the chain has not
+     * reached yet. The caller keeps {@code api} and closes it.
+     */
+    public static Source apiSource(io.oecloud.http.HttpCaller api, java.time.Duration wait) {
+        return new Source() {
+            @Override
+            public JsonNode commit(long height) throws Exception {
+                awaitHeight(height, wait, () -> ok(join(api.get("/v1/chain/status")), "status").path("height").asLong());
+                return ok(join(api.get("/v1/chain/light/commit/" + height)), "commit " + height);
+            }
+
+            @Override
+            public JsonNode validators(long height) throws Exception {
+                return ok(join(api.get("/v1/chain/light/validators/" + height)), "validators " + height);
+            }
+        };
+    }
+
+    private interface HeightNow {
+        long get() throws Exception;
+    }
+
+    private static void awaitHeight(long height, java.time.Duration wait, HeightNow now) throws Exception {
+        long end = System.nanoTime() + wait.toNanos();
+        while (now.get() < height) {
+            if (System.nanoTime() > end) {
+                throw new java.io.IOException("the chain did not reach height " + height + " within " + wait);
+            }
+            Thread.sleep(200); // the next block comes within a commit timeout
+        }
+    }
+
+    private static <T> T join(java.util.concurrent.CompletableFuture<T> f) throws java.io.IOException {
+        try {
+            return f.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            Throwable c = e.getCause() == null ? e : e.getCause();
+            throw c instanceof java.io.IOException io ? io : new java.io.IOException(c.getMessage(), c);
+        }
+    }
+
+    private static JsonNode result(JsonNode r, String what) throws java.io.IOException {
+        if (r.has("error")) {
+            throw new java.io.IOException("the chain's RPC refused " + what + ": " + r.at("/error/data").asText(r.at("/error/message").asText()));
+        }
+        return r.path("result");
+    }
+
+    private static JsonNode ok(io.oecloud.http.HttpCaller.Answer a, String what) throws java.io.IOException {
+        JsonNode doc = a.json();
+        if (a.status() / 100 != 2) {
+            throw new java.io.IOException("the node refused " + what + " (HTTP " + a.status() + "): " + doc.path("error").asText(""));
+        }
+        return doc;
+    }
+
     /** A state entry's value (null when proven absent) and the verified header whose app hash proves it. */
     public record Proven(byte[] value, Verified header) {}
 

@@ -69,6 +69,13 @@ final class TxView {
                     yield Base64.getEncoder().encodeToString(b.toByteArray());
                 }
             }
+            case "root" -> { // a name's root CID; CommitRoot's root is a 32-byte hash, shown as before
+                try {
+                    yield io.oecloud.proofs.Cid.fromBytes(b.toByteArray()).toString();
+                } catch (IllegalArgumentException e) {
+                    yield new BigInteger(1, b.toByteArray()).toString();
+                }
+            }
             case "validator_key", "signature" -> Base64.getEncoder().encodeToString(b.toByteArray());
             case "entries_root" -> java.util.HexFormat.of().formatHex(b.toByteArray());
             default -> new BigInteger(1, b.toByteArray()).toString(); // amounts

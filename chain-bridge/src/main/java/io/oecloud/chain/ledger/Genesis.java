@@ -8,7 +8,7 @@ import java.util.List;
 
 /**
  * The ledger's first state, read from the {@code app_state} of CometBFT's genesis.json:
- * {"minFee", "feePerByte", "params": {...}, "reserve", "accounts": [{"address", "balance"}],
+ * {"minFee", "feePerByte", "params": {...}, "names": {"registerFee"}, "reserve", "accounts": [{"address", "balance"}],
  * "candidates": [{"address", "validatorKey" (base64), "selfBond", "commissionPpm", "moniker", "beaconKey", "beaconPop"
  * (base64, optional: both or neither, see Bls)}]},
  * amounts in base units as decimal strings. The candidates' self-bonds are part of the genesis
@@ -36,6 +36,24 @@ public record Genesis(LedgerState state, Fees fees, List<Block.Update> validator
                 .put("beaconPop", java.util.Base64.getEncoder().encodeToString(k.pop(Ledger.address(operator.publicKey()))));
     }
 
+    /** Genesis {@code names.registerFee}: base units as a decimal string, 0 up to 2^128 (default 1 pass). */
+    static BigInteger nameRegisterFee(JsonNode names) throws IOException {
+        JsonNode f = names.path("registerFee");
+        if (f.isMissingNode() || f.isNull()) {
+            return Names.DEFAULT_REGISTER_FEE;
+        }
+        BigInteger fee;
+        try {
+            fee = new BigInteger(f.asText());
+        } catch (NumberFormatException e) {
+            throw new IOException("genesis names.registerFee is base units as a decimal string, not '" + f.asText() + "'");
+        }
+        if (fee.signum() < 0 || fee.compareTo(Amounts.LIMIT) >= 0) {
+            throw new IOException("genesis names.registerFee is 0 up to 2^128 base units, not " + fee);
+        }
+        return fee;
+    }
+
     /** Reads {@code appState} (empty: all defaults) for chain {@code chainId} starting at {@code initialHeight}. */
     public static Genesis read(String chainId, byte[] appState, long initialHeight) throws IOException {
         JsonNode doc = appState.length == 0 ? JSON.createObjectNode() : JSON.readTree(appState);
@@ -52,6 +70,7 @@ public record Genesis(LedgerState state, Fees fees, List<Block.Update> validator
         } catch (IllegalArgumentException e) {
             throw new IOException("genesis storage: " + e.getMessage());
         }
+        s.nameRegisterFee = nameRegisterFee(doc.path("names"));
         s.height = initialHeight - 1;
         s.reserve = new BigInteger(doc.path("reserve").asText("0"));
         for (JsonNode a : doc.path("accounts")) {

@@ -34,7 +34,9 @@ public final class Ledger {
         LEAVING,
         // paid storage (appended): Contracts
         CONTRACT_EXISTS, NO_CONTRACT, CONTRACT_ENDED, PRICE_ABOVE_MAX, BAD_RECEIPT, RECEIPT_SIGNATURE, STALE_RECEIPT, DUPLICATE_HOLDER,
-        TOO_MANY_TERMS;
+        TOO_MANY_TERMS,
+        // the name registry (appended): Names
+        BAD_NAME, NAME_TAKEN, NOT_OWNER, UNKNOWN_NAME;
 
         public int value() {
             return ordinal();
@@ -329,6 +331,9 @@ public final class Ledger {
             case RENEW_CONTRACT -> body.getRenewContract();
             case END_CONTRACT -> body.getEndContract();
             case MOVE_SHARES -> body.getMoveShares();
+            case REGISTER_NAME -> body.getRegisterName();
+            case UPDATE_NAME -> body.getUpdateName();
+            case TRANSFER_NAME -> body.getTransferName();
             case KIND_NOT_SET -> null;
         };
         if (body.getKindCase() == TxBody.KindCase.AUDIT_VERDICTS) {
@@ -401,6 +406,7 @@ public final class Ledger {
             case REGISTER_STORAGE_NODE, COMMIT_ROOT, SUBMIT_PROOF, DECLARE_FAULTS, UNREGISTER_STORAGE_NODE -> storage(s, from, sender, fee, body);
             case AUDIT_VERDICTS -> audit(s, from, sender, fee, body);
             case CREATE_CONTRACT, RENEW_CONTRACT, END_CONTRACT, MOVE_SHARES -> contracts(s, from, sender, fee, body);
+            case REGISTER_NAME, UPDATE_NAME, TRANSFER_NAME -> names(s, from, sender, fee, body);
             default -> new Result(Code.UNKNOWN_TYPE, "unknown transaction type " + body.getKindCase());
         };
         return r.ok() ? new Result(Code.OK, "", tags(from, body)) : r;
@@ -411,6 +417,7 @@ public final class Ledger {
         String to = switch (body.getKindCase()) {
             case TRANSFER -> body.getTransfer().getTo();
             case TRANSFER_CID -> body.getTransferCid().getTo();
+            case TRANSFER_NAME -> body.getTransferName().getTo();
             case DELEGATE -> body.getDelegate().getCandidate();
             case UNDELEGATE -> body.getUndelegate().getCandidate();
             default -> "";
@@ -498,6 +505,20 @@ public final class Ledger {
         } catch (Amounts.AmountException e) {
             return new Result(Code.BAD_AMOUNT, e.getMessage());
         }
+        return settle(s, from, fee, r);
+    }
+
+    /** The name registry's operations (Names): checked against what the sender can spend once the fee is paid. */
+    private static Result names(LedgerState s, String from, LedgerState.Account sender, BigInteger fee, TxBody body) {
+        if (sender.balance().compareTo(fee) < 0) {
+            return new Result(Code.INSUFFICIENT_FUNDS, from + " holds " + sender.balance() + ", the fee is " + fee);
+        }
+        Result r = switch (body.getKindCase()) {
+            case REGISTER_NAME -> Names.register(s, from, sender.balance().subtract(fee), body.getRegisterName());
+            case UPDATE_NAME -> Names.update(s, from, body.getUpdateName());
+            case TRANSFER_NAME -> Names.transfer(s, from, body.getTransferName());
+            default -> throw new IllegalStateException(body.getKindCase().toString());
+        };
         return settle(s, from, fee, r);
     }
 

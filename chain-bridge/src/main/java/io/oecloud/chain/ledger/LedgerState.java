@@ -354,6 +354,10 @@ public final class LedgerState {
 
     final Tracked<Account> accounts = new Tracked<>("account/");
     final Tracked<CidRecord> cids = new Tracked<>("cid/");
+    /** The name registry by name ({@link Names}). */
+    final Tracked<Names.Record> names = new Tracked<>("name/");
+    /** What a RegisterName pays into the fee pool ({@code names-params/registerFee}, from genesis {@code names.registerFee}). */
+    BigInteger nameRegisterFee = Names.DEFAULT_REGISTER_FEE;
     /** Candidates by operator address. */
     final Tracked<Candidate> candidates = new Tracked<>("candidate/");
     /** Bonded stake by "candidate/delegator" (a candidate's delegations are one range). */
@@ -474,6 +478,8 @@ public final class LedgerState {
         LedgerState s = new LedgerState(feePool, genesisSupply, height);
         s.accounts.load(accounts);
         s.cids.load(cids);
+        s.names.load(names);
+        s.nameRegisterFee = nameRegisterFee;
         s.candidates.load(candidates);
         s.delegations.load(delegations);
         s.unbondings.load(unbondings);
@@ -543,6 +549,16 @@ public final class LedgerState {
     /** The record of a CID (its string form), or null. */
     public CidRecord cid(String cid) {
         return cids.get(cid);
+    }
+
+    /** The record of a name, or null when it is not registered. */
+    public Names.Record name(String name) {
+        return names.get(name);
+    }
+
+    /** What a RegisterName pays into the fee pool, on top of the transaction's fee. */
+    public BigInteger nameRegisterFee() {
+        return nameRegisterFee;
     }
 
     public Account account(String address) {
@@ -813,7 +829,7 @@ public final class LedgerState {
         for (Tracked<?> m : List.of(accounts, cids, candidates, delegations, unbondings, validators, liveness, beaconKeys, storageNodes,
                 storageWithdrawals, storageRoots, storageFaults, storageSeeds, storageContractPicks, auditCommittees, auditVerdicts, auditRecords,
                 storageAsks, earned, contracts, contractsByPayer, contractHolders, contractEnds, heldList, heldIndex, heldCount, heldWeight, heldCursor, rates, rateChanges,
-                payments)) {
+                payments, names)) {
             m.changed = changed;
         }
         return changed;
@@ -824,7 +840,7 @@ public final class LedgerState {
         for (Tracked<?> m : List.of(accounts, cids, candidates, delegations, unbondings, validators, liveness, beaconKeys, storageNodes,
                 storageWithdrawals, storageRoots, storageFaults, storageSeeds, storageContractPicks, auditCommittees, auditVerdicts, auditRecords,
                 storageAsks, earned, contracts, contractsByPayer, contractHolders, contractEnds, heldList, heldIndex, heldCount, heldWeight, heldCursor, rates, rateChanges,
-                payments)) {
+                payments, names)) {
             m.changed = null;
         }
     }
@@ -838,6 +854,7 @@ public final class LedgerState {
         for (Map.Entry<String, String> e : storageParams.toMap().entrySet()) {
             m.put("storage-params/" + e.getKey(), e.getValue().getBytes(StandardCharsets.US_ASCII));
         }
+        m.put("names-params/registerFee", nameRegisterFee.toString().getBytes(StandardCharsets.US_ASCII));
         m.put("pool/fees", Amounts.encode(feePool));
         m.put("pool/reserve", Amounts.encode(reserve));
         m.put("pool/escrow", Amounts.encode(escrowPool));
@@ -872,6 +889,7 @@ public final class LedgerState {
         return switch (key.substring(0, slash + 1)) {
             case "account/" -> accounts.containsKey(rest) ? accounts.get(rest).encode() : null;
             case "cid/" -> cids.containsKey(rest) ? cids.get(rest).encode() : null;
+            case "name/" -> names.containsKey(rest) ? names.get(rest).encode() : null;
             case "candidate/" -> candidates.containsKey(rest) ? candidates.get(rest).encode() : null;
             case "delegation/" -> delegations.containsKey(rest) ? Amounts.encode(delegations.get(rest)) : null;
             case "unbonding/" -> unbondings.containsKey(rest) ? unbondings.get(rest).encode() : null;
@@ -1090,6 +1108,7 @@ public final class LedgerState {
         for (Map.Entry<String, CidRecord> e : cids.entrySet()) {
             m.put("cid/" + e.getKey(), e.getValue().encode());
         }
+        names.forEach((k, v) -> m.put("name/" + k, v.encode()));
         for (Map.Entry<String, Candidate> e : candidates.entrySet()) {
             m.put("candidate/" + e.getKey(), e.getValue().encode());
         }
@@ -1145,6 +1164,7 @@ public final class LedgerState {
         for (Map.Entry<String, String> e : storageParams.toMap().entrySet()) {
             m.put("storage-params/" + e.getKey(), e.getValue().getBytes(StandardCharsets.US_ASCII));
         }
+        m.put("names-params/registerFee", nameRegisterFee.toString().getBytes(StandardCharsets.US_ASCII));
         m.put("pool/fees", Amounts.encode(feePool));
         m.put("pool/reserve", Amounts.encode(reserve));
         m.put("pool/escrow", Amounts.encode(escrowPool));
@@ -1173,6 +1193,12 @@ public final class LedgerState {
             switch (k.substring(0, slash + 1)) {
                 case "account/" -> s.accounts.put(rest, Account.decode(v));
                 case "cid/" -> s.cids.put(rest, CidRecord.decode(v));
+                case "name/" -> s.names.put(rest, Names.Record.decode(v));
+                case "names-params/" -> {
+                    if (rest.equals("registerFee")) {
+                        s.nameRegisterFee = new BigInteger(new String(v, StandardCharsets.US_ASCII));
+                    }
+                }
                 case "candidate/" -> {
                     Candidate c = Candidate.decode(v);
                     s.candidates.put(rest, c);

@@ -24,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
  *   GET  /v1/chain/supply                         (the supply invariant of the committed state, part by part)
  *   GET  /v1/chain/accounts/{addr}[?prove=true], /v1/chain/accounts/{addr}/txs, /v1/chain/txs/{hash}
  *   GET  /v1/chain/cids/{cid}[?prove=true]
+ *   GET  /v1/chain/names/{name}[?prove=true]     (a name's owner and root CID; 404 when unregistered)
  *   GET  /v1/chain/storage-nodes, /v1/chain/storage-nodes/{peer}   (registered storage nodes: collateral, record, roots, faults)
  *   GET  /v1/chain/storage-faults[?after=NEXT]   (every node's fault lists the chain holds, a page at a time)
  *   GET  /v1/chain/price                          (the storage price of the current period and the asks it came from)
@@ -113,6 +114,13 @@ public final class ChainRoutes {
                 })
                 .add(HttpMethod.GET, "/v1/chain/cids/{cid...}", r ->
                         view(chain.cid(cid(r.param("cid")).toString(), r.flag("prove", "true"))))
+                .add(HttpMethod.GET, "/v1/chain/names/{name...}", r -> {
+                    String why = io.oecloud.chain.ledger.Names.problem(r.param("name"));
+                    if (why != null) {
+                        throw new HttpError(HttpResponseStatus.BAD_REQUEST, why);
+                    }
+                    return view(chain.name(r.param("name"), r.flag("prove", "true")));
+                })
                 .add(HttpMethod.GET, "/v1/chain/light/{rest...}", r -> light(r.param("rest")))
                 .add(HttpMethod.POST, "/v1/chain/txs", r -> TxServer.submit(ledger, r.body(), r.flag("wait", "commit"))
                         .thenApply(a -> Json.response(HttpResponseStatus.valueOf(a.status()), a.body())))

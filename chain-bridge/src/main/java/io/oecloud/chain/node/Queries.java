@@ -19,12 +19,12 @@ import java.util.Map;
 
 /**
  * ABCI queries, answered at the committed height in JSON: {@code /account} (data = address),
- * {@code /cid} (data = CID), {@code /candidates}, {@code /params}, {@code /beacon},
+ * {@code /cid} (data = CID), {@code /name} (data = a name; code 1 naming what is wrong with an invalid one), {@code /candidates}, {@code /params}, {@code /beacon},
  * {@code /storage-nodes}, {@code /storage-node} (data = address), {@code /storage-faults} (data =
  * a cursor, see {@link #storageFaults}), and paid storage's {@code /price}, {@code /contract} (data =
  * OBJECTCID/PAYER), {@code /contracts-paid} and {@code /contracts-held} (data = address or
  * address/cursor), {@code /payments} (data = address), {@code /escrow}. With {@code prove}, the
- * answers with one state entry behind them ({@code /account}, {@code /cid}, {@code /beacon},
+ * answers with one state entry behind them ({@code /account}, {@code /cid}, {@code /name}, {@code /beacon},
  * {@code /storage-node}, {@code /contract}, {@code /price}, {@code /payments}: the node's rate,
  * {@code /escrow}) carry a {@link StateTree} proof of the entry (its presence, or its absence) as
  * proof op {@link StateTree#PROOF_TYPE}.
@@ -33,7 +33,7 @@ import java.util.Map;
  */
 final class Queries {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final List<String> PATHS = List.of("/account", "/cid", "/candidates", "/params", "/beacon", "/storage-nodes", "/storage-node",
+    private static final List<String> PATHS = List.of("/account", "/cid", "/name", "/candidates", "/params", "/beacon", "/storage-nodes", "/storage-node",
             "/audits", "/storage-faults", "/price", "/contract", "/contracts-paid", "/contracts-held", "/payments", "/escrow");
     /** Contracts per {@code /contracts-paid} and {@code /contracts-held} page. */
     static final int CONTRACTS_PAGE = 1000;
@@ -52,9 +52,14 @@ final class Queries {
                     .setLog("a /storage-faults cursor is empty or ADDRESS/PERIOD (the last page's \"next\"), not '"
                             + (data.length() > 80 ? data.substring(0, 80) + "…" : data) + "'").build();
         }
+        if (r.getPath().equals("/name") && io.oecloud.chain.ledger.Names.problem(data) != null) {
+            return ResponseQuery.newBuilder().setHeight(committed.height()).setKey(r.getData()).setCode(1)
+                    .setLog(io.oecloud.chain.ledger.Names.problem(data)).build();
+        }
         Object answer = switch (r.getPath()) {
             case "/account" -> account(committed, data);
             case "/cid" -> cid(committed, data);
+            case "/name" -> name(committed, data);
             case "/candidates" -> candidates(committed);
             case "/params" -> params(committed, fees);
             case "/beacon" -> beacon(committed);
@@ -75,6 +80,7 @@ final class Queries {
         String stateKey = switch (r.getPath()) {
             case "/account" -> "account/" + data;
             case "/cid" -> "cid/" + data;
+            case "/name" -> "name/" + data;
             case "/beacon" -> "beacon/seed";
             case "/storage-node" -> "storage-node/" + data;
             case "/contract" -> "contract/" + data;
@@ -90,7 +96,7 @@ final class Queries {
         if (answer == null) {
             boolean known = PATHS.contains(r.getPath());
             return b.setCode(known ? 2 : 1).setLog(known ? data + " is not registered" : "unknown query path '" + r.getPath()
-                    + "' (known: /account, /cid, /candidates, /params, /beacon, /storage-nodes, /storage-node, /audits, /storage-faults, /price, /contract, /contracts-paid, /contracts-held, /payments, /escrow)").build();
+                    + "' (known: /account, /cid, /name, /candidates, /params, /beacon, /storage-nodes, /storage-node, /audits, /storage-faults, /price, /contract, /contracts-paid, /contracts-held, /payments, /escrow)").build();
         }
         return b.setCode(0).setValue(ByteString.copyFrom(JSON.writeValueAsBytes(answer))).build();
     }
@@ -128,6 +134,22 @@ final class Queries {
         m.put("sinceTime", java.time.Instant.ofEpochMilli(c.sinceMillis()).toString());
         m.put("title", c.title());
         m.put("license", c.license());
+        return m;
+    }
+
+    /** A name's record ({@code /name}): null when it is not registered. */
+    static Map<String, Object> name(LedgerState s, String name) {
+        io.oecloud.chain.ledger.Names.Record n = s.name(name);
+        if (n == null) {
+            return null;
+        }
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("name", name);
+        m.put("owner", n.owner());
+        m.put("root", n.root().toString());
+        m.put("sinceHeight", n.sinceHeight());
+        m.put("updatedHeight", n.updatedHeight());
+        m.put("updatedTime", java.time.Instant.ofEpochMilli(n.updatedMillis()).toString());
         return m;
     }
 
@@ -553,6 +575,7 @@ final class Queries {
         m.put("storage", s.storageParams().toMap());
         m.put("storageCollateral", s.storageCollateral().toString());
         m.put("escrowPool", s.escrowPool().toString());
+        m.put("names", Map.of("registerFee", s.nameRegisterFee().toString()));
         return m;
     }
 }

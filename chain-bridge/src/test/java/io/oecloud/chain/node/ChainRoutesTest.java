@@ -102,6 +102,8 @@ class ChainRoutesTest {
         assertEquals("a cursor is ADDRESS/PERIOD, at most 160 characters",
                 refused(HttpMethod.GET, "/v1/chain/storage-faults?after=" + "x".repeat(161)));
         assertTrue(refused(HttpMethod.GET, "/v1/chain/cids/bnot").startsWith("malformed CID 'bnot'"));
+        assertEquals(io.oecloud.chain.ledger.Names.problem("No.Such"), refused(HttpMethod.GET, "/v1/chain/names/No.Such"));
+        assertTrue(refused(HttpMethod.GET, "/v1/chain/names/" + "a".repeat(300)).contains("300 bytes"));
         for (String light : new String[] {"/v1/chain/light/", "/v1/chain/light/commit/0", "/v1/chain/light/commit/x",
                 "/v1/chain/light/headers/5", "/v1/chain/light/commit/5/6"}) {
             assertEquals("use /v1/chain/light/commit/HEIGHT or /v1/chain/light/validators/HEIGHT", refused(HttpMethod.GET, light));
@@ -112,7 +114,7 @@ class ChainRoutesTest {
     void patterns_knowEveryRoute_andTheirMethods() {
         for (String path : new String[] {"/v1/chain/status", "/v1/chain/validators", "/v1/chain/candidates", "/v1/chain/params",
                 "/v1/chain/beacon", "/v1/chain/txs/" + "ab".repeat(32), "/v1/chain/accounts/X", "/v1/chain/accounts/X/txs", "/v1/chain/cids/C",
-                "/v1/chain/storage-nodes", "/v1/chain/storage-nodes/X", "/v1/chain/storage-faults", "/v1/chain/light/commit/3", "/v1/chain/mempool"}) {
+                "/v1/chain/names/my-site", "/v1/chain/storage-nodes", "/v1/chain/storage-nodes/X", "/v1/chain/storage-faults", "/v1/chain/light/commit/3", "/v1/chain/mempool"}) {
             assertInstanceOf(Router.Found.class, router.match(HttpMethod.GET, path), path);
         }
         assertInstanceOf(Router.Found.class, router.match(HttpMethod.POST, "/v1/chain/txs"));

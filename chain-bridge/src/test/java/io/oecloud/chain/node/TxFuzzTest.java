@@ -141,7 +141,20 @@ class TxFuzzTest {
         return rnd.nextInt(5) == 0 ? ByteString.copyFrom(randomBytes(40)) : ByteString.copyFrom(Identity.generate().publicKey());
     }
 
-    /** A body of any kind with plausible or broken fields. */
+    /** A name: mostly from a few valid ones (so they collide), else any characters of any length up to 100. */
+    private String name() {
+        if (rnd.nextInt(3) != 0) {
+            return List.of("site", "my-site", "a-b", "blog").get(rnd.nextInt(4));
+        }
+        StringBuilder b = new StringBuilder();
+        int n = rnd.nextInt(100);
+        for (int i = 0; i < n; i++) {
+            b.append((char) (0x20 + rnd.nextInt(0x5f)));
+        }
+        return b.toString();
+    }
+
+        /** A body of any kind with plausible or broken fields. */
     private TxBody.Builder body(Identity from, long[] nonces, int who) {
         TxBody.Builder b = TxBody.newBuilder().setChainId(rnd.nextInt(30) == 0 ? "other" : CHAIN)
                 .setSender(ByteString.copyFrom(from.publicKey()));
@@ -152,7 +165,7 @@ class TxFuzzTest {
             case 2 -> Math.max(0, n - 1);
             default -> n;
         });
-        switch (rnd.nextInt(10)) {
+        switch (rnd.nextInt(13)) {
             case 0 -> b.setTransfer(ChainProto.Transfer.newBuilder().setTo(address()).setAmount(amount()));
             case 1 -> b.setRegisterCid(ChainProto.RegisterCid.newBuilder().setCid(cid()).setTitle("t".repeat(rnd.nextInt(300)))
                     .setLicense("l".repeat(rnd.nextInt(140))));
@@ -164,6 +177,9 @@ class TxFuzzTest {
             case 6 -> b.setUnbond(ChainProto.Unbond.newBuilder().setAmount(amount()));
             case 7 -> b.setDelegate(ChainProto.Delegate.newBuilder().setCandidate(address()).setAmount(amount()));
             case 8 -> b.setUndelegate(ChainProto.Undelegate.newBuilder().setCandidate(address()).setAmount(amount()));
+            case 9 -> b.setRegisterName(ChainProto.RegisterName.newBuilder().setName(name()).setRoot(cid()));
+            case 10 -> b.setUpdateName(ChainProto.UpdateName.newBuilder().setName(name()).setRoot(cid()));
+            case 11 -> b.setTransferName(ChainProto.TransferName.newBuilder().setName(name()).setTo(address()));
             default -> b.setUnjail(ChainProto.Unjail.getDefaultInstance());
         }
         if (rnd.nextInt(40) == 0) {

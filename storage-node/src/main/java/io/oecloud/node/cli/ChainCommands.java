@@ -261,10 +261,10 @@ final class ChainCommands {
         }
     }
 
-    @Command(name = "chain", description = "OEChain: status, accounts, the CID registry.",
+    @Command(name = "chain", description = "OEChain: status, accounts, the CID and name registries.",
             subcommands = {ChainStatus.class, ChainValidators.class, ChainCandidates.class, ChainParams.class, ChainAccount.class, ChainTx.class,
-                    ChainStorageNodes.class, StorageUnregisterCmd.class, RegisterCidCmd.class, Whois.class, RegisterCandidateCmd.class,
-                    UnjailCmd.class})
+                    ChainStorageNodes.class, StorageUnregisterCmd.class, RegisterCidCmd.class, Whois.class, NameRegisterCmd.class,
+                    NameUpdateCmd.class, NameTransferCmd.class, NameCmd.class, RegisterCandidateCmd.class, UnjailCmd.class})
     static final class Chain implements Runnable {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -459,6 +459,188 @@ final class ChainCommands {
             }
             JsonNode r = request(target, HttpMethod.GET, "/v1/chain/cids/" + c, null);
             r.fields().forEachRemaining(e -> out().printf("%-12s %s%n", e.getKey(), e.getValue().asText()));
+        }
+    }
+
+    /** A name as the chain's rule allows it (IllegalArgumentException naming what is wrong otherwise). */
+    static String checkedName(String name) {
+        String why = io.oecloud.chain.ledger.Names.problem(name);
+        if (why != null) {
+            throw new IllegalArgumentException(why);
+        }
+        return name;
+    }
+
+    /** A name's record proven by the light client (null when proven absent), compared with the node's answer. */
+    static io.oecloud.chain.ledger.Names.Record verifiedName(NodeChoice target, VerifyOptions o, String name, PrintWriter out) throws Exception {
+        JsonNode answer = provedAnswer(target, "/v1/chain/names/" + name + "?prove=true");
+        byte[] v = verified(target, o, answer, "name/" + name, out);
+        if (v == null) {
+            if (answer.has("value")) {
+                throw new IOException("the node's answer (owner " + answer.at("/value/owner").asText() + ") differs from the proven state ("
+                        + name + " is not registered)");
+            }
+            return null;
+        }
+        io.oecloud.chain.ledger.Names.Record r = io.oecloud.chain.ledger.Names.Record.decode(v);
+        if (!r.owner().equals(answer.at("/value/owner").asText()) || !r.root().toString().equals(answer.at("/value/root").asText())) {
+            throw new IOException("the node's answer (owner " + answer.at("/value/owner").asText() + ", root " + answer.at("/value/root").asText()
+                    + ") differs from the proven state (owner " + r.owner() + ", root " + r.root() + ")");
+        }
+        return r;
+    }
+
+    /** Submits a name transaction, says what happened, and with --verify checks the proven record. */
+    abstract static class NameTx extends Base {
+        @CommandLine.Mixin
+        KeyChoice keys;
+
+        @Option(names = "--fee", paramLabel = "BASE_UNITS", description = "Fee in base units (default: what the chain asks for the transaction's size: minFee + feePerByte x bytes).")
+        BigInteger fee;
+
+        @CommandLine.Mixin
+        VerifyOptions verify;
+
+        /** The transaction; its arguments are checked here, before anything is asked of the node. */
+        abstract TxBody.Builder body();
+
+        abstract String done();
+
+        /** Whether the proven record is what this transaction made. */
+        abstract boolean holds(io.oecloud.chain.ledger.Names.Record r, String sender);
+
+        abstract String name();
+
+        @Override
+        void run() throws Exception {
+            TxBody.Builder body = body();
+            Identity key = keys.open();
+            JsonNode r = submit(target, key, fee, body);
+            out().println(done() + " in block " + r.path("height").asLong() + " (tx " + r.path("hash").asText() + ")");
+            if (verify.verify) {
+                io.oecloud.chain.ledger.Names.Record rec = verifiedName(target, verify, name(), out());
+                if (rec == null || !holds(rec, Ledger.address(key.publicKey()))) {
+                    throw new IOException("the proven registry does not show the change to " + name());
+                }
+            }
+        }
+    }
+
+    @Command(name = "name-register", description = "Register NAME to the key's account, pointing at CID (the first registration wins; "
+            + "pays the chain's names.registerFee on top of the fee). NAME: 3-63 of a-z, 0-9, '-', not first or last.")
+    static final class NameRegisterCmd extends NameTx {
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+
+        @Parameters(index = "1", paramLabel = "CID")
+        String cid;
+
+        @Override
+        TxBody.Builder body() {
+            return io.oecloud.chain.client.ChainClient.registerNameTx(checkedName(name), Cid.parse(cid));
+        }
+
+        @Override
+        String done() {
+            return "registered " + name + " -> " + Cid.parse(cid);
+        }
+
+        @Override
+        boolean holds(io.oecloud.chain.ledger.Names.Record r, String sender) {
+            return r.owner().equals(sender) && r.root().equals(Cid.parse(cid));
+        }
+
+        @Override
+        String name() {
+            return name;
+        }
+    }
+
+    @Command(name = "name-update", description = "Point the key's NAME at CID.")
+    static final class NameUpdateCmd extends NameTx {
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+
+        @Parameters(index = "1", paramLabel = "CID")
+        String cid;
+
+        @Override
+        TxBody.Builder body() {
+            return io.oecloud.chain.client.ChainClient.updateNameTx(checkedName(name), Cid.parse(cid));
+        }
+
+        @Override
+        String done() {
+            return "updated " + name + " -> " + Cid.parse(cid);
+        }
+
+        @Override
+        boolean holds(io.oecloud.chain.ledger.Names.Record r, String sender) {
+            return r.owner().equals(sender) && r.root().equals(Cid.parse(cid));
+        }
+
+        @Override
+        String name() {
+            return name;
+        }
+    }
+
+    @Command(name = "name-transfer", description = "Give the key's NAME to ADDRESS (its root stays).")
+    static final class NameTransferCmd extends NameTx {
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+
+        @Parameters(index = "1", paramLabel = "ADDRESS")
+        String to;
+
+        @Override
+        TxBody.Builder body() {
+            io.oecloud.dht.PeerId.parse(to);
+            return io.oecloud.chain.client.ChainClient.transferNameTx(checkedName(name), to);
+        }
+
+        @Override
+        String done() {
+            return "transferred " + name + " to " + to;
+        }
+
+        @Override
+        boolean holds(io.oecloud.chain.ledger.Names.Record r, String sender) {
+            return r.owner().equals(to);
+        }
+
+        @Override
+        String name() {
+            return name;
+        }
+    }
+
+    @Command(name = "name", description = "Who owns NAME and which root CID it points to.")
+    static final class NameCmd extends Base {
+        @Parameters(paramLabel = "NAME")
+        String name;
+
+        @CommandLine.Mixin
+        VerifyOptions verify;
+
+        @Override
+        void run() throws Exception {
+            checkedName(name);
+            if (verify.verify) {
+                java.io.StringWriter note = new java.io.StringWriter();
+                io.oecloud.chain.ledger.Names.Record r = verifiedName(target, verify, name, new PrintWriter(note));
+                if (r == null) {
+                    out().print(note);
+                    throw new IOException(name + " is not registered (proven absent)");
+                }
+                out().printf("%-14s %s%n%-14s %s%n%-14s %s%n%-14s %d%n%-14s %d%n%-14s %s%n", "name", name, "owner", r.owner(), "root", r.root(),
+                        "sinceHeight", r.sinceHeight(), "updatedHeight", r.updatedHeight(), "updatedTime",
+                        java.time.Instant.ofEpochMilli(r.updatedMillis()));
+                out().print(note);
+                return;
+            }
+            JsonNode r = request(target, HttpMethod.GET, "/v1/chain/names/" + name, null);
+            r.fields().forEachRemaining(e -> out().printf("%-14s %s%n", e.getKey(), e.getValue().asText()));
         }
     }
 
