@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.oecloud.proofs.Cid;
+import io.oecloud.testkit.RawHttp;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -263,7 +264,7 @@ class EdgeHttpTest {
         RawHttp.Response miss = RawHttp.get(at(), "GET", "/c/" + site + "/nope.html");
         assertEquals(404, miss.status());
         assertTrue(miss.text().contains("not here"), "the site's own 404.html");
-        String host = "Host: " + site + ".c.localhost:" + at().getPort();
+        String host = "Host: " + site.toBase36() + ".c.localhost:" + at().getPort();
         RawHttp.Response own = RawHttp.get(at(), "GET", "/style.css", host);
         assertEquals(200, own.status());
         assertEquals("h1 { color: rgb(1, 2, 3) }", own.text());

@@ -66,7 +66,9 @@ public final class Cid implements Comparable<Cid> {
     }
 
     /**
-     * Parses the multibase base32 form.
+     * Parses the multibase base32 form ({@code b...}), or the base36 form ({@code k...}) that
+     * subdomains use (a DNS label holds 63 characters; a BLAKE3 manifest CID is 64 in base32, 60
+     * in base36: {@link #toBase36()}).
      *
      * @throws CidFormatException naming the part that is wrong
      */
@@ -79,6 +81,9 @@ public final class Cid implements Comparable<Cid> {
                     "CID is " + s.length() + " characters, longer than any supported CID (" + MAX_STRING_LENGTH + ")");
         }
         char prefix = s.charAt(0);
+        if (prefix == 'k') {
+            return fromBytes(base36(s));
+        }
         if (prefix != 'b' && prefix != 'B') {
             throw new CidFormatException(CidFormatException.Part.MULTIBASE, "multibase prefix '" + prefix + "'"
                     + multibaseName(s) + " is not supported; CIDs are base32 and start with 'b'");
@@ -92,6 +97,46 @@ public final class Cid implements Comparable<Cid> {
         return fromBytes(b);
     }
 
+    private static final String BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz";
+
+    /** The bytes of a multibase base36 string (after its 'k'): a big-endian number, each leading '0' a zero byte. */
+    private static byte[] base36(String s) {
+        int zeros = 0;
+        while (1 + zeros < s.length() && s.charAt(1 + zeros) == '0') {
+            zeros++;
+        }
+        java.math.BigInteger n = java.math.BigInteger.ZERO;
+        java.math.BigInteger radix = java.math.BigInteger.valueOf(36);
+        for (int i = 1 + zeros; i < s.length(); i++) {
+            int d = BASE36.indexOf(s.charAt(i));
+            if (d < 0) {
+                throw new CidFormatException(CidFormatException.Part.BASE36, "character '" + s.charAt(i) + "' at " + i
+                        + " is not base36 (0-9, a-z)");
+            }
+            n = n.multiply(radix).add(java.math.BigInteger.valueOf(d));
+        }
+        byte[] v = n.signum() == 0 ? new byte[0] : n.toByteArray();
+        if (v.length > 1 && v[0] == 0) {
+            v = Arrays.copyOfRange(v, 1, v.length); // BigInteger's sign byte
+        }
+        byte[] out = new byte[zeros + v.length];
+        System.arraycopy(v, 0, out, zeros, v.length);
+        return out;
+    }
+
+    /**
+     * The multibase base36 form, {@code k...} (lower case): what a subdomain carries, since a DNS
+     * label holds at most 63 characters and this CID's base32 form may not fit.
+     */
+    public String toBase36() {
+        int zeros = 0;
+        while (zeros < bytes.length && bytes[zeros] == 0) {
+            zeros++;
+        }
+        String digits = new java.math.BigInteger(1, bytes).toString(36);
+        return "k" + "0".repeat(zeros) + (zeros == bytes.length ? "" : digits);
+    }
+
     private static String multibaseName(String s) {
         if (s.startsWith("Qm") && s.length() == 46) {
             return " (a CIDv0; convert it with 'ipfs cid base32')";
@@ -100,7 +145,7 @@ public final class Cid implements Comparable<Cid> {
             case 'z' -> " (base58btc)";
             case 'f', 'F' -> " (base16)";
             case 'm', 'M', 'u', 'U' -> " (base64)";
-            case 'k', 'K' -> " (base36)";
+            case 'K' -> " (base36 upper case; use lower case)";
             default -> "";
         };
     }

@@ -6,8 +6,10 @@ public final class CidFormatException extends IllegalArgumentException {
 
     /** The part of a CID that failed to parse. */
     public enum Part {
-        /** Empty input or a multibase prefix other than base32 ('b'). */
+        /** Empty input or a multibase prefix other than base32 ('b') and base36 ('k'). */
         MULTIBASE,
+        /** A character outside the base36 alphabet (lower case), or a value with leading zero bytes written otherwise. */
+        BASE36,
         /** A character outside the base32 alphabet, or non-canonical padding bits. */
         BASE32,
         /** A varint that is truncated, too long or not minimally encoded. */

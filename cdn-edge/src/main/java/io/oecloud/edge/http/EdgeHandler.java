@@ -82,13 +82,17 @@ final class EdgeHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private static final System.Logger LOG = System.getLogger(EdgeHandler.class.getName());
     private final Shared shared;
+    /** This connection's head deadline: met when a whole request is here, running again once it is answered. */
+    private final io.oecloud.http.HeadDeadline head;
 
-    EdgeHandler(Shared shared) {
+    EdgeHandler(Shared shared, io.oecloud.http.HeadDeadline head) {
         this.shared = shared;
+        this.head = head;
     }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+        head.arrived();
         if (req.decoderResult().isFailure()) {
             Throwable cause = req.decoderResult().cause();
             HttpResponseStatus status = cause instanceof TooLongHttpLineException ? HttpResponseStatus.REQUEST_URI_TOO_LONG
@@ -109,6 +113,7 @@ final class EdgeHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             } finally {
                 req.release();
                 ctx.channel().eventLoop().execute(() -> {
+                    head.expect(); // the next request's head is due within the deadline of its first byte
                     ctx.channel().config().setAutoRead(true);
                     ctx.read();
                 });
@@ -160,7 +165,7 @@ final class EdgeHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
         if (!rawPath.startsWith("/c/")) {
             throw new EdgeException(EdgeException.Kind.NOT_FOUND, "nothing at " + shorten(rawPath) + ": content is at /c/{cid}[/path]"
-                    + " or on its own origin, http://{cid}.c." + "DOMAIN/");
+                    + " or on its own origin, http://{cid in base36}.c.DOMAIN/");
         }
         int slash = rawPath.indexOf('/', 3);
         String cidText = slash < 0 ? rawPath.substring(3) : rawPath.substring(3, slash);

@@ -53,7 +53,7 @@ public final class EdgeServer implements AutoCloseable {
                 Duration.ofSeconds(60), config.connections());
         HttpServer s = HttpServer.start("edge", config.bind(), limits,
                 new HttpServer.Loops(Math.max(1, Runtime.getRuntime().availableProcessors()), "edge-http"),
-                (p, head) -> p.addLast(perAddress).addLast(new HttpObjectAggregator(MAX_BODY)).addLast(new EdgeHandler(shared)));
+                (p, head) -> p.addLast(perAddress).addLast(new HttpObjectAggregator(MAX_BODY)).addLast(new EdgeHandler(shared, head)));
         return new EdgeServer(s);
     }
 

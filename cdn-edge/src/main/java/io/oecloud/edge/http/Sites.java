@@ -16,7 +16,9 @@ import java.util.Optional;
  *   <li>{@code DOMAIN} itself (and 127.0.0.1, [::1]): the path gateway, {@code /c/{cid}/...};</li>
  *   <li>{@code {cid}.c.DOMAIN}: that object on its own origin, as IPFS subdomain gateways do, so
  *       one site's scripts cannot read another's storage or cookies (browsers resolve
- *       {@code *.localhost} to loopback);</li>
+ *       {@code *.localhost} to loopback). The CID is in base36 ({@code k...}, {@link Cid#toBase36}):
+ *       a DNS label holds 63 characters and a BLAKE3 manifest CID is 64 in base32 (60 in base36),
+ *       so browsers cannot resolve the base32 form; a base32 label that fits is taken too;</li>
  *   <li>{@code {name}.n.DOMAIN}: a site name of OEChain's registry, resolved (with a proof) by the
  *       {@link NameResolver} and kept for {@code nameTtl}, so an update is followed within it;</li>
  *   <li>a host mapped by the operator ({@code oe edge --site HOST=CID} or {@code HOST=NAME}).</li>
@@ -102,9 +104,9 @@ public final class Sites {
         return known.orElseThrow(() -> new EdgeException(EdgeException.Kind.NOT_FOUND, "no site is registered under the name '" + name + "'"));
     }
 
-    /** The subdomain origin of {@code cid} on this edge ({@code {cid}.c.DOMAIN}). */
+    /** The subdomain origin of {@code cid} on this edge ({@code {base36 cid}.c.DOMAIN}). */
     public String subdomain(Cid cid) {
-        return cid + ".c." + domain;
+        return cid.toBase36() + ".c." + domain;
     }
 
     private static String stripPort(String h) {

@@ -60,6 +60,19 @@ final class EdgeCommand implements Callable<Integer> {
             description = "Bytes a cached chunk holds: a range request caches only the chunks it touches (default: ${DEFAULT-VALUE}).")
     long chunkSize;
 
+    @Option(names = "--connections-per-address", paramLabel = "N", defaultValue = "64",
+            description = "Open connections one client address may hold; more are answered 429 and closed (default: ${DEFAULT-VALUE}).")
+    int perAddress;
+
+    @Option(names = "--chain-rpc", paramLabel = "HOST:PORT",
+            description = "A super-node's CometBFT RPC to resolve site names ({name}.n.DOMAIN, --site HOST=NAME) from OEChain's "
+                    + "registry, each answer checked by a light client; without it names are not served.")
+    String chainRpc;
+
+    @Option(names = "--trust-hash", paramLabel = "HEX",
+            description = "The hash of the chain's first header, to pin the light client's trust (default: trusted as first seen).")
+    String trustHash;
+
     private final CountDownLatch stop = new CountDownLatch(1);
 
     @Override
@@ -76,9 +89,22 @@ final class EdgeCommand implements Callable<Integer> {
         for (String b : bootstrap) {
             join.add(multiaddr(b, "--bootstrap"));
         }
-        EdgeNode node = EdgeNode.start(dataDir, listenAt, join, config, null, spec.commandLine().getOut(), spec.commandLine().getErr());
+        io.oecloud.node.ChainNames names = null;
+        if (chainRpc != null) {
+            int colon = chainRpc.lastIndexOf(':');
+            if (colon < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--chain-rpc '" + chainRpc + "' is not HOST:PORT");
+            }
+            names = io.oecloud.node.ChainNames.open(new InetSocketAddress(chainRpc.substring(0, colon),
+                    Integer.parseInt(chainRpc.substring(colon + 1))), dataDir, trustHash);
+        }
+        EdgeNode node = EdgeNode.start(dataDir, listenAt, join, config, names, spec.commandLine().getOut(), spec.commandLine().getErr());
+        io.oecloud.node.ChainNames registry = names;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             node.close();
+            if (registry != null) {
+                registry.close();
+            }
             stop.countDown();
         }, "oe-edge-shutdown"));
         stop.await();
@@ -112,7 +138,7 @@ final class EdgeCommand implements Callable<Integer> {
         try {
             return new EdgeConfig(new InetSocketAddress(http.substring(0, colon), port), domain.toLowerCase(Locale.ROOT), mapped,
                     disk == 0 ? null : dataDir, (int) chunkSize, memory, disk, token, Duration.ofSeconds(30), Duration.ofSeconds(30),
-                    Duration.ofSeconds(5), 4096, 64);
+                    Duration.ofSeconds(5), 4096, perAddress);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }

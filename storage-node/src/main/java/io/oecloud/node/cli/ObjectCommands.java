@@ -206,10 +206,7 @@ final class ObjectCommands {
                         err.println("oe put: " + file + " is not a directory (-r uploads directories)");
                         return 1;
                     }
-                    try (ApiClient client = new ApiClient(api)) {
-                        cid = putTree(api, client, file, err);
-                    }
-                    err.println(files + " files, " + directories + " directories");
+                    cid = putDirectory(api, err);
                 } else {
                     if (Files.isDirectory(file)) {
                         err.println("oe put: " + file + " is a directory; use oe put -r to upload it");
@@ -228,6 +225,16 @@ final class ObjectCommands {
                 err.println("oe put: " + e.getMessage());
                 return 1;
             }
+        }
+
+        /** {@code oe put -r}: uploads the directory {@link #file} through {@code api}; returns its CID (also for {@code oe site publish}). */
+        String putDirectory(ApiEndpoint api, PrintWriter err) throws Exception {
+            String cid;
+            try (ApiClient client = new ApiClient(api)) {
+                cid = putTree(api, client, file, err);
+            }
+            err.println(files + " files, " + directories + " directories");
+            return cid;
         }
 
         /** Uploads the files under {@code dir} (depth first, by name), then the directory naming them. */

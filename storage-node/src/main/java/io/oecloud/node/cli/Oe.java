@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = VersionCommand.Provider.class,
         description = "OE Cloud: decentralized storage and CDN.",
-        subcommands = {VersionCommand.class, CidCommand.class, NodeCommand.class, EdgeCommand.class, DevnetCommand.class,
+        subcommands = {VersionCommand.class, CidCommand.class, NodeCommand.class, EdgeCommand.class, SiteCommand.class, DevnetCommand.class,
             ObjectCommands.Put.class, ObjectCommands.Get.class, ObjectCommands.Ls.class, ObjectCommands.Rm.class,
             ObjectCommands.Status.class, ContractCommands.Contracts.class, ContractCommands.Renew.class, ChainCommands.Wallet.class, ChainCommands.Chain.class, IdCommand.class,
             PingCommand.class, DhtCommand.class, UiCommand.class, CommandLine.HelpCommand.class})

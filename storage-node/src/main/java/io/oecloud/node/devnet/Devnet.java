@@ -137,7 +137,7 @@ public final class Devnet {
         }
         if (edge != null) {
             String port = edge.http().substring(edge.http().lastIndexOf(':') + 1);
-            out.println("edge:     http://" + edge.http() + "/c/CID  (a site on its own origin: http://CID.c.localhost:" + port
+            out.println("edge:     http://" + edge.http() + "/c/CID  (a site on its own origin: http://{CID in base36, k...}.c.localhost:" + port
                     + "/; its cache in " + edge.dir().resolve("cache") + ", pid " + edge.process().pid() + ")");
         }
         out.println("nodes are listed in " + dataDir.resolve(JSON_FILE) + "; Ctrl-C stops them");
@@ -236,7 +236,11 @@ public final class Devnet {
                 "--listen", "/ip4/127.0.0.1/tcp/" + (plan.p2pPort() == 0 ? 0 : plan.p2pPort() + 100),
                 "--http", "127.0.0.1:" + plan.edgePort(),
                 "--memory", "128MiB", "--disk", "2GiB",
+                "--connections-per-address", "256", // every local client is 127.0.0.1
                 "--bootstrap", bootstrap));
+        if (chain != null) {
+            cmd.addAll(List.of("--chain-rpc", chain.clientSettings().get("chain-rpc").getFirst()));
+        }
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         Map<String, String> found = awaitReady(p, dir.resolve("edge.log"), "the edge", "edge on http://");
         String http = found.get("edge on http://").split(" ")[0];

@@ -1,4 +1,4 @@
-package io.oecloud.edge;
+package io.oecloud.testkit;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -15,13 +15,13 @@ import java.util.Map;
  * A plain HTTP/1.1 client over one socket, for tests that must set any Host header, send what
  * no client library would, and read the answer byte for byte (bodies by Content-Length).
  */
-final class RawHttp implements AutoCloseable {
-    record Response(int status, Map<String, String> headers, byte[] body) {
-        String header(String name) {
+public final class RawHttp implements AutoCloseable {
+    public record Response(int status, Map<String, String> headers, byte[] body) {
+        public String header(String name) {
             return headers.get(name.toLowerCase(Locale.ROOT));
         }
 
-        String text() {
+        public String text() {
             return new String(body, StandardCharsets.UTF_8);
         }
     }
@@ -30,7 +30,7 @@ final class RawHttp implements AutoCloseable {
     private final InputStream in;
     private final OutputStream out;
 
-    RawHttp(InetSocketAddress address) throws IOException {
+    public RawHttp(InetSocketAddress address) throws IOException {
         socket = new Socket(address.getAddress(), address.getPort());
         socket.setSoTimeout(30_000);
         in = new java.io.BufferedInputStream(socket.getInputStream());
@@ -38,14 +38,14 @@ final class RawHttp implements AutoCloseable {
     }
 
     /** One request on a fresh connection. */
-    static Response get(InetSocketAddress a, String method, String target, String... headers) throws IOException {
+    public static Response get(InetSocketAddress a, String method, String target, String... headers) throws IOException {
         try (RawHttp h = new RawHttp(a)) {
             return h.request(method, target, headers);
         }
     }
 
     /** {@code headers} as "Name: value"; Host defaults to localhost. */
-    Response request(String method, String target, String... headers) throws IOException {
+    public Response request(String method, String target, String... headers) throws IOException {
         StringBuilder b = new StringBuilder(method).append(' ').append(target).append(" HTTP/1.1\r\n");
         boolean host = false;
         for (String h : headers) {
@@ -59,12 +59,12 @@ final class RawHttp implements AutoCloseable {
         return read(method.equals("HEAD"));
     }
 
-    void send(byte[] raw) throws IOException {
+    public void send(byte[] raw) throws IOException {
         out.write(raw);
         out.flush();
     }
 
-    Response read(boolean head) throws IOException {
+    public Response read(boolean head) throws IOException {
         String status = line();
         if (status == null) {
             throw new IOException("the connection closed before an answer");
@@ -83,16 +83,7 @@ final class RawHttp implements AutoCloseable {
         return new Response(code, headers, body);
     }
 
-    /** Whether the server closed the connection (a read sees the end). */
-    boolean closedByServer() throws IOException {
-        try {
-            return in.read() < 0;
-        } catch (java.net.SocketException e) {
-            return true;
-        }
-    }
-
-    Socket socket() {
+    public Socket socket() {
         return socket;
     }
 
