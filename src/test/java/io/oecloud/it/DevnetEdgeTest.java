@@ -118,8 +118,9 @@ class DevnetEdgeTest {
         double fetchesBefore = edgeMetric(edge, "oe_edge_origin_fetch_seconds_count", null);
         double coalescedBefore = edgeMetric(edge, "oe_edge_coalesced_requests_total", null);
         List<CompletableFuture<HttpResponse<byte[]>>> all = new ArrayList<>();
-        for (int i = 0; i < 200; i++) {
-            all.add(http.sendAsync(HttpRequest.newBuilder(URI.create(edge + "/c/" + smallCid)).timeout(Duration.ofMinutes(2)).build(),
+        HttpClient h1 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+        for (int i = 0; i < 200; i++) { // 200 connections (over HTTP/2 the edge allows 100 streams at once a connection)
+            all.add(h1.sendAsync(HttpRequest.newBuilder(URI.create(edge + "/c/" + smallCid)).timeout(Duration.ofMinutes(2)).build(),
                     HttpResponse.BodyHandlers.ofByteArray()));
         }
         for (CompletableFuture<HttpResponse<byte[]>> f : all) {

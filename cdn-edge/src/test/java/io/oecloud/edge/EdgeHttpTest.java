@@ -387,4 +387,33 @@ class EdgeHttpTest {
         assertEquals("two", now, "the update is followed within the name TTL");
         assertEquals(404, RawHttp.get(at(), "GET", "/", "Host: nobody.n.localhost").status());
     }
+
+    @Test
+    void http2ByTheH2cUpgrade_servesWholeObjectsAndRanges_onOneConnection() throws Exception {
+        byte[] bytes = random(3 << 20, 10);
+        Cid cid = origin.putFile(bytes, "application/octet-stream", 1 << 20, 2);
+        start();
+        java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_2).build();
+        java.net.URI uri = java.net.URI.create("http://127.0.0.1:" + at().getPort() + "/c/" + cid);
+        java.net.http.HttpResponse<byte[]> whole = client.send(java.net.http.HttpRequest.newBuilder(uri).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(200, whole.statusCode());
+        assertArrayEquals(bytes, whole.body());
+        java.net.http.HttpResponse<byte[]> part = client.send(java.net.http.HttpRequest.newBuilder(uri).header("Range", "bytes=1000-2999").build(),
+                java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(java.net.http.HttpClient.Version.HTTP_2, part.version(), "upgraded to h2c");
+        assertEquals(206, part.statusCode());
+        assertArrayEquals(Arrays.copyOfRange(bytes, 1000, 3000), part.body());
+        assertEquals("HIT", part.headers().firstValue("x-cache").orElse(""));
+        List<java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<byte[]>>> many = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            many.add(client.sendAsync(java.net.http.HttpRequest.newBuilder(uri).header("Range", "bytes=" + i * 1000 + "-" + (i * 1000 + 99)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofByteArray()));
+        }
+        for (int i = 0; i < 20; i++) {
+            java.net.http.HttpResponse<byte[]> r = many.get(i).get();
+            assertEquals(java.net.http.HttpClient.Version.HTTP_2, r.version());
+            assertArrayEquals(Arrays.copyOfRange(bytes, i * 1000, i * 1000 + 100), r.body(), "stream " + i);
+        }
+    }
 }

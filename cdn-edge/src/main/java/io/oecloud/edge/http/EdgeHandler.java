@@ -82,7 +82,7 @@ final class EdgeHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private static final System.Logger LOG = System.getLogger(EdgeHandler.class.getName());
     private final Shared shared;
-    /** This connection's head deadline: met when a whole request is here, running again once it is answered. */
+    /** This connection's head deadline (null on an HTTP/2 stream): met when a whole request is here, running again once it is answered. */
     private final io.oecloud.http.HeadDeadline head;
 
     EdgeHandler(Shared shared, io.oecloud.http.HeadDeadline head) {
@@ -92,7 +92,9 @@ final class EdgeHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
-        head.arrived();
+        if (head != null) {
+            head.arrived();
+        }
         if (req.decoderResult().isFailure()) {
             Throwable cause = req.decoderResult().cause();
             HttpResponseStatus status = cause instanceof TooLongHttpLineException ? HttpResponseStatus.REQUEST_URI_TOO_LONG
@@ -113,12 +115,22 @@ final class EdgeHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             } finally {
                 req.release();
                 ctx.channel().eventLoop().execute(() -> {
-                    head.expect(); // the next request's head is due within the deadline of its first byte
+                    if (head != null) {
+                        head.expect(); // the next request's head is due within the deadline of its first byte
+                    }
                     ctx.channel().config().setAutoRead(true);
                     ctx.read();
                 });
             }
         });
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof io.netty.handler.codec.http.HttpServerUpgradeHandler.UpgradeEvent && head != null) {
+            head.arrived(); // HTTP/2 now: its frames are not heads (idle connections are closed by the idle limit)
+        }
+        super.userEventTriggered(ctx, evt);
     }
 
     @Override

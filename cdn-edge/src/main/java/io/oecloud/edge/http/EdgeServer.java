@@ -11,6 +11,17 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.channel.ChannelInitializer;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerUpgradeHandler;
+import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.util.AsciiString;
 import io.oecloud.edge.EdgeCache;
 import io.oecloud.edge.EdgeConfig;
 import io.oecloud.http.HttpServer;
@@ -27,13 +38,18 @@ import java.util.function.Supplier;
  * The edge's HTTP front on the project's server base ({@link HttpServer}: head deadline, idle
  * close, line and header caps, a connection cap), plus a cap on connections from one address
  * (429 and close beyond it, so one client cannot take the others' share) and bodies of at most
- * 4 KiB (a GET has none; 413 beyond). Requests go to {@link EdgeHandler}.
+ * 4 KiB (a GET has none; 413 beyond). Requests go to {@link EdgeHandler}. HTTP/2 by the h2c
+ * upgrade: a request with {@code Upgrade: h2c} turns the connection into HTTP/2, whose streams
+ * (at most {@value #MAX_STREAMS} open at once) go to the same handler; HTTP/2 over TLS is not
+ * built yet.
  */
 public final class EdgeServer implements AutoCloseable {
     /** Request line and headers: generous for browsers, small enough that a flood is cut short. */
     static final int MAX_LINE = 8 << 10;
     static final int MAX_HEADERS = 16 << 10;
     static final int MAX_BODY = 4 << 10;
+    /** Streams one HTTP/2 connection may have open at once (each a request served on its own). */
+    static final int MAX_STREAMS = 100;
 
     private final HttpServer server;
 
@@ -51,9 +67,26 @@ public final class EdgeServer implements AutoCloseable {
         PerAddress perAddress = new PerAddress(config.perAddress());
         HttpServer.Limits limits = new HttpServer.Limits(MAX_LINE, MAX_HEADERS, 64 << 10, Duration.ofSeconds(10),
                 Duration.ofSeconds(60), config.connections());
+        // HTTP/2 over cleartext by the Upgrade header (RFC 7540, 3.2): each stream becomes a child
+        // channel that speaks HTTP/1 objects to the same handler, one request a stream
+        ChannelInitializer<Http2StreamChannel> stream = new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Http2StreamChannel ch) {
+                ch.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true)).addLast(new HttpObjectAggregator(MAX_BODY))
+                        .addLast(new EdgeHandler(shared, null));
+            }
+        };
         HttpServer s = HttpServer.start("edge", config.bind(), limits,
                 new HttpServer.Loops(Math.max(1, Runtime.getRuntime().availableProcessors()), "edge-http"),
-                (p, head) -> p.addLast(perAddress).addLast(new HttpObjectAggregator(MAX_BODY)).addLast(new EdgeHandler(shared, head)));
+                (p, head) -> p.addLast(perAddress)
+                        .addLast(new HttpServerUpgradeHandler(p.get(HttpServerCodec.class), protocol ->
+                                AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
+                                        ? new Http2ServerUpgradeCodec(Http2FrameCodecBuilder.forServer()
+                                                .initialSettings(Http2Settings.defaultSettings().maxConcurrentStreams(MAX_STREAMS)
+                                                        .maxHeaderListSize(MAX_HEADERS))
+                                                .build(), new Http2MultiplexHandler(stream))
+                                        : null, MAX_BODY))
+                        .addLast(new HttpObjectAggregator(MAX_BODY)).addLast(new EdgeHandler(shared, head)));
         return new EdgeServer(s);
     }
 
