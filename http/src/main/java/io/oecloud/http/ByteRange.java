@@ -9,8 +9,8 @@ import java.util.List;
  * everything else is unsatisfiable (416, with words saying why): several ranges, a malformed one,
  * one that starts past the end. Numbers are decimal digits of any length: past 18 digits they
  * count as "more than any object" (an end is clamped to the object, a start is past it), so no
- * header can overflow a {@code long}. Multipart answers to several ranges are not served: no
- * client of ours asks for them, and a 416 tells the others to ask for one.
+ * header can overflow a {@code long}. The node's API serves one range; {@link RangeSet} reads
+ * several, for fronts that answer them as multipart/byteranges (the CDN edge).
  */
 public sealed interface ByteRange {
     /** Serve bytes {@code from} (inclusive) to {@code to} (exclusive). */
@@ -69,44 +69,24 @@ public sealed interface ByteRange {
         int dash = spec.indexOf('-');
         String first = dash < 0 ? spec : spec.substring(0, dash).strip();
         String last = dash < 0 ? "" : spec.substring(dash + 1).strip();
-        if (dash < 0 || !digitsOrEmpty(first) || !digitsOrEmpty(last) || first.isEmpty() && last.isEmpty()) {
+        if (dash < 0 || !RangeNumbers.digits(first) || !RangeNumbers.digits(last) || first.isEmpty() && last.isEmpty()) {
             return new Unsatisfiable("range '" + shown + "' is malformed: use bytes=FIRST-LAST, bytes=FIRST- or bytes=-SUFFIX");
         }
         if (first.isEmpty()) { // the last N bytes
-            long n = number(last);
+            long n = RangeNumbers.number(last);
             if (n == 0 || size == 0) {
                 return new Unsatisfiable("range '" + shown + "' asks for no bytes of an object of " + size);
             }
             return new Slice(Math.max(0, size - n), size);
         }
-        long from = number(first);
-        if (!last.isEmpty() && number(last) < from) {
+        long from = RangeNumbers.number(first);
+        if (!last.isEmpty() && RangeNumbers.number(last) < from) {
             return new Unsatisfiable("range '" + shown + "' ends before it starts");
         }
         if (from >= size) {
             return new Unsatisfiable("range '" + shown + "' starts past the end of the object's " + size + " bytes");
         }
-        long to = last.isEmpty() || number(last) >= size - 1 ? size : number(last) + 1;
+        long to = last.isEmpty() || RangeNumbers.number(last) >= size - 1 ? size : RangeNumbers.number(last) + 1;
         return new Slice(from, to);
-    }
-
-    private static boolean digitsOrEmpty(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c < '0' || c > '9') {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** A run of digits as a long; longer than {@link #MAX_DIGITS} digits (leading zeros aside): Long.MAX_VALUE. */
-    private static long number(String digits) {
-        int start = 0;
-        while (start < digits.length() - 1 && digits.charAt(start) == '0') {
-            start++;
-        }
-        String d = digits.substring(start);
-        return d.length() > MAX_DIGITS ? Long.MAX_VALUE : Long.parseLong(d);
     }
 }

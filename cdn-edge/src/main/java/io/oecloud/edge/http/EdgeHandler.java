@@ -33,6 +33,7 @@ import io.oecloud.edge.EdgeMetrics.Tier;
 import io.oecloud.edge.EdgeObject;
 import io.oecloud.http.CacheHeaders;
 import io.oecloud.http.Conditional;
+import io.oecloud.http.RangeSet;
 import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.pb.ManifestProto.Entry;
 import java.io.ByteArrayOutputStream;

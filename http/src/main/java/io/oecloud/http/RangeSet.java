@@ -1,4 +1,4 @@
-package io.oecloud.edge.http;
+package io.oecloud.http;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -29,6 +29,7 @@ public sealed interface RangeSet {
     /** Not servable: 416 with this reason. */
     record Unsatisfiable(String reason) implements RangeSet {}
 
+    /** The ranges {@code header} (null when absent) asks of {@code size} bytes. */
     static RangeSet parse(String header, long size) {
         if (header == null) {
             return new Whole();
@@ -55,22 +56,22 @@ public sealed interface RangeSet {
             int dash = spec.indexOf('-');
             String first = dash < 0 ? spec : spec.substring(0, dash).strip();
             String last = dash < 0 ? "" : spec.substring(dash + 1).strip();
-            if (dash < 0 || !digits(first) || !digits(last) || first.isEmpty() && last.isEmpty()) {
+            if (dash < 0 || !RangeNumbers.digits(first) || !RangeNumbers.digits(last) || first.isEmpty() && last.isEmpty()) {
                 return new Unsatisfiable("range '" + shown + "' is malformed: use bytes=FIRST-LAST, bytes=FIRST- or bytes=-SUFFIX");
             }
             if (first.isEmpty()) {
-                long n = number(last);
+                long n = RangeNumbers.number(last);
                 if (n > 0 && size > 0) {
                     spans.add(new long[] {Math.max(0, size - n), size});
                 }
                 continue;
             }
-            long from = number(first);
-            if (!last.isEmpty() && number(last) < from) {
+            long from = RangeNumbers.number(first);
+            if (!last.isEmpty() && RangeNumbers.number(last) < from) {
                 return new Unsatisfiable("range '" + shown + "' has a range that ends before it starts");
             }
             if (from < size) { // ranges past the end are skipped; all of them past it is a 416
-                spans.add(new long[] {from, last.isEmpty() || number(last) >= size - 1 ? size : number(last) + 1});
+                spans.add(new long[] {from, last.isEmpty() || RangeNumbers.number(last) >= size - 1 ? size : RangeNumbers.number(last) + 1});
             }
         }
         if (spans.isEmpty()) {
@@ -87,23 +88,5 @@ public sealed interface RangeSet {
             }
         }
         return new Spans(List.copyOf(merged));
-    }
-
-    private static boolean digits(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            if (s.charAt(i) < '0' || s.charAt(i) > '9') {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static long number(String d) {
-        int start = 0;
-        while (start < d.length() - 1 && d.charAt(start) == '0') {
-            start++;
-        }
-        String s = d.substring(start);
-        return s.length() > 18 ? Long.MAX_VALUE : Long.parseLong(s);
     }
 }
