@@ -21,11 +21,15 @@ import java.util.Map;
  * @param nameTtl how long a resolved name is used (an update is followed within it)
  * @param connections open connections at once
  * @param perAddress open connections from one address at once
+ * @param tls the certificate to serve HTTPS with (HTTP/2 and HTTP/1.1 by ALPN), or null for plain HTTP
  */
 public record EdgeConfig(InetSocketAddress bind, String domain, Map<String, String> sites, Path dataDir, int chunkSize,
                          long memoryBytes, long diskBytes, String token, Duration originDeadline, Duration writeDeadline,
-                         Duration nameTtl, int connections, int perAddress) {
+                         Duration nameTtl, int connections, int perAddress, Tls tls) {
     public static final int DEFAULT_PORT = 9080;
+
+    /** A certificate chain and its private key, both PEM files (the key in PKCS#8, as openssl writes it). */
+    public record Tls(java.nio.file.Path certificateChain, java.nio.file.Path privateKey) {}
 
     public EdgeConfig {
         sites = Map.copyOf(sites);
@@ -44,11 +48,11 @@ public record EdgeConfig(InetSocketAddress bind, String domain, Map<String, Stri
     /** The defaults on {@code bind}: 1 MiB chunks, 256 MiB of memory, 10 GiB of disk under {@code dataDir}. */
     public static EdgeConfig defaults(InetSocketAddress bind, Path dataDir, String token) {
         return new EdgeConfig(bind, "localhost", Map.of(), dataDir, 1 << 20, 256L << 20, 10L << 30, token,
-                Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofSeconds(5), 4096, 64);
+                Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofSeconds(5), 4096, 64, null);
     }
 
     public EdgeConfig withSites(Map<String, String> s) {
         return new EdgeConfig(bind, domain, s, dataDir, chunkSize, memoryBytes, diskBytes, token, originDeadline, writeDeadline,
-                nameTtl, connections, perAddress);
+                nameTtl, connections, perAddress, tls);
     }
 }

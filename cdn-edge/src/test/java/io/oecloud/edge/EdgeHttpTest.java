@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -12,6 +13,7 @@ import io.oecloud.testkit.RawHttp;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -51,7 +53,7 @@ class EdgeHttpTest {
 
     private static EdgeConfig config(int chunk, long memory, Duration writeDeadline, int perAddress) {
         return new EdgeConfig(new InetSocketAddress("127.0.0.1", 0), "localhost", Map.of(), null, chunk, memory, 0, "admin-token",
-                Duration.ofSeconds(10), writeDeadline, Duration.ofMillis(200), 512, perAddress);
+                Duration.ofSeconds(10), writeDeadline, Duration.ofMillis(200), 512, perAddress, null);
     }
 
     @AfterEach
@@ -415,5 +417,42 @@ class EdgeHttpTest {
             assertEquals(java.net.http.HttpClient.Version.HTTP_2, r.version());
             assertArrayEquals(Arrays.copyOfRange(bytes, i * 1000, i * 1000 + 100), r.body(), "stream " + i);
         }
+    }
+
+    @Test
+    void withACertificate_theEdgeSpeaksTls_andAlpnChoosesHttp2OrHttp11() throws Exception {
+        Path dir = java.nio.file.Files.createTempDirectory("edge-tls");
+        Path cert = dir.resolve("cert.pem");
+        Path key = dir.resolve("key.pem");
+        Path openssl = io.oecloud.testkit.DebianPackage.require(Path.of("/usr/bin/openssl"), "openssl");
+        Process p = new ProcessBuilder(openssl.toString(), "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key.toString(),
+                "-out", cert.toString(), "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1")
+                .redirectErrorStream(true).start();
+        String said = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) && p.exitValue() == 0, said);
+        byte[] bytes = random(2 << 20, 11);
+        Cid cid = origin.putFile(bytes, "application/octet-stream", 1 << 20, 2);
+        EdgeConfig c = config(1 << 20, 64L << 20);
+        start(new EdgeConfig(c.bind(), c.domain(), c.sites(), null, c.chunkSize(), c.memoryBytes(), 0, c.token(), c.originDeadline(),
+                c.writeDeadline(), c.nameTtl(), c.connections(), c.perAddress(), new EdgeConfig.Tls(cert, key)));
+        java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        try (var in = java.nio.file.Files.newInputStream(cert)) {
+            trust.setCertificateEntry("edge", java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        javax.net.ssl.SSLContext ssl = javax.net.ssl.SSLContext.getInstance("TLS");
+        ssl.init(null, tmf.getTrustManagers(), null);
+        java.net.URI uri = java.net.URI.create("https://127.0.0.1:" + at().getPort() + "/c/" + cid);
+        for (java.net.http.HttpClient.Version v : java.net.http.HttpClient.Version.values()) {
+            java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder().sslContext(ssl).version(v).build();
+            java.net.http.HttpResponse<byte[]> r = client.send(java.net.http.HttpRequest.newBuilder(uri).header("Range", "bytes=100-199").build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(v, r.version(), "ALPN gave the client what it asked for");
+            assertEquals(206, r.statusCode());
+            assertArrayEquals(Arrays.copyOfRange(bytes, 100, 200), r.body());
+        }
+        assertThrows(java.io.IOException.class, () -> RawHttp.get(at(), "GET", "/c/" + cid), "plain HTTP on the TLS port is not answered");
     }
 }

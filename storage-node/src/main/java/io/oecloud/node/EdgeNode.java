@@ -81,7 +81,7 @@ public final class EdgeNode implements AutoCloseable {
                 out.println("listening on " + a.withPeerId(id.peerId()));
             }
             InetSocketAddress at = edge.address();
-            out.println("edge on http://" + at.getHostString() + ":" + at.getPort() + " (content at /c/{cid}, sites at http://{base36 cid}.c."
+            out.println("edge on " + (config.tls() == null ? "http" : "https") + "://" + at.getHostString() + ":" + at.getPort() + " (content at /c/{cid}, sites at http://{base36 cid}.c."
                     + config.domain() + ":" + at.getPort() + "/" + (names == null ? "" : " and http://{name}.n." + config.domain() + ":"
                     + at.getPort() + "/") + "; cache " + (config.dataDir() == null ? "in memory" : "in " + config.dataDir().resolve("cache")) + ")");
             out.println("DHT client, routing table " + p2p.dht.routingTableSize() + " peers; ready");

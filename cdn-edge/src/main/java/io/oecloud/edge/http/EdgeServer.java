@@ -22,6 +22,14 @@ import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.util.AsciiString;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.oecloud.http.HeadDeadline;
 import io.oecloud.edge.EdgeCache;
 import io.oecloud.edge.EdgeConfig;
 import io.oecloud.http.HttpServer;
@@ -40,8 +48,8 @@ import java.util.function.Supplier;
  * (429 and close beyond it, so one client cannot take the others' share) and bodies of at most
  * 4 KiB (a GET has none; 413 beyond). Requests go to {@link EdgeHandler}. HTTP/2 by the h2c
  * upgrade: a request with {@code Upgrade: h2c} turns the connection into HTTP/2, whose streams
- * (at most {@value #MAX_STREAMS} open at once) go to the same handler; HTTP/2 over TLS is not
- * built yet.
+ * (at most {@value #MAX_STREAMS} open at once) go to the same handler. With a certificate
+ * ({@link EdgeConfig.Tls}) the edge speaks TLS only, and ALPN chooses HTTP/2 or HTTP/1.1.
  */
 public final class EdgeServer implements AutoCloseable {
     /** Request line and headers: generous for browsers, small enough that a flood is cut short. */
@@ -76,18 +84,73 @@ public final class EdgeServer implements AutoCloseable {
                         .addLast(new EdgeHandler(shared, null));
             }
         };
+        SslContext ssl = config.tls() == null ? null : tls(config.tls());
         HttpServer s = HttpServer.start("edge", config.bind(), limits,
                 new HttpServer.Loops(Math.max(1, Runtime.getRuntime().availableProcessors()), "edge-http"),
-                (p, head) -> p.addLast(perAddress)
-                        .addLast(new HttpServerUpgradeHandler(p.get(HttpServerCodec.class), protocol ->
-                                AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
-                                        ? new Http2ServerUpgradeCodec(Http2FrameCodecBuilder.forServer()
-                                                .initialSettings(Http2Settings.defaultSettings().maxConcurrentStreams(MAX_STREAMS)
-                                                        .maxHeaderListSize(MAX_HEADERS))
-                                                .build(), new Http2MultiplexHandler(stream))
-                                        : null, MAX_BODY))
-                        .addLast(new HttpObjectAggregator(MAX_BODY)).addLast(new EdgeHandler(shared, head)));
+                (p, head) -> {
+                    if (ssl != null) {
+                        p.addFirst("tls", ssl.newHandler(p.channel().alloc()));
+                        p.addAfter("tls", "alpn", new Alpn(head, stream));
+                    }
+                    p.addLast(perAddress)
+                            .addLast(new HttpServerUpgradeHandler(p.get(HttpServerCodec.class), protocol ->
+                                    AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol) && ssl == null
+                                            ? new Http2ServerUpgradeCodec(http2(), new Http2MultiplexHandler(stream)) : null, MAX_BODY))
+                            .addLast(new HttpObjectAggregator(MAX_BODY)).addLast(new EdgeHandler(shared, head));
+                });
         return new EdgeServer(s);
+    }
+
+    private static Http2FrameCodec http2() {
+        return Http2FrameCodecBuilder.forServer()
+                .initialSettings(Http2Settings.defaultSettings().maxConcurrentStreams(MAX_STREAMS).maxHeaderListSize(MAX_HEADERS))
+                .build();
+    }
+
+    /** The server's TLS: the configured certificate, HTTP/2 and HTTP/1.1 offered by ALPN (JDK provider). */
+    private static SslContext tls(EdgeConfig.Tls t) throws IOException {
+        try {
+            return SslContextBuilder.forServer(t.certificateChain().toFile(), t.privateKey().toFile())
+                    .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                            ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1))
+                    .build();
+        } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
+            throw new IOException("cannot use the certificate " + t.certificateChain() + " with the key " + t.privateKey()
+                    + " (PEM, the key in PKCS#8): " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * After the TLS handshake: HTTP/1.1 keeps the pipeline as it is; HTTP/2 replaces the HTTP/1
+     * handlers (codec, head deadline, upgrade, aggregator, handler) with the HTTP/2 codec, whose
+     * streams go to the edge's handler one request each.
+     */
+    private static final class Alpn extends ApplicationProtocolNegotiationHandler {
+        private final HeadDeadline head;
+        private final ChannelInitializer<Http2StreamChannel> stream;
+
+        Alpn(HeadDeadline head, ChannelInitializer<Http2StreamChannel> stream) {
+            super(ApplicationProtocolNames.HTTP_1_1);
+            this.head = head;
+            this.stream = stream;
+        }
+
+        @Override
+        protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
+            if (!ApplicationProtocolNames.HTTP_2.equals(protocol)) {
+                return;
+            }
+            ChannelPipeline p = ctx.pipeline();
+            head.arrived(); // its timer stops: HTTP/2 frames are not heads (the idle limit still closes a silent connection)
+            p.remove(head);
+            p.remove(HttpServerCodec.class);
+            p.remove(HttpServerUpgradeHandler.class);
+            p.remove(HttpObjectAggregator.class);
+            p.remove(EdgeHandler.class);
+            p.addLast(http2(), new Http2MultiplexHandler(stream));
+        }
     }
 
     public InetSocketAddress address() {

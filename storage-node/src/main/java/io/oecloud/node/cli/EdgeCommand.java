@@ -64,6 +64,13 @@ final class EdgeCommand implements Callable<Integer> {
             description = "Open connections one client address may hold; more are answered 429 and closed (default: ${DEFAULT-VALUE}).")
     int perAddress;
 
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "Serve HTTPS with this certificate chain (PEM; with --tls-key): HTTP/2 and HTTP/1.1 chosen by ALPN.")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "The certificate's private key (PEM, PKCS#8, as openssl writes it).")
+    Path tlsKey;
+
     @Option(names = "--chain-rpc", paramLabel = "HOST:PORT",
             description = "A super-node's CometBFT RPC to resolve site names ({name}.n.DOMAIN, --site HOST=NAME) from OEChain's "
                     + "registry, each answer checked by a light client; without it names are not served.")
@@ -133,12 +140,15 @@ final class EdgeCommand implements Callable<Integer> {
         if (chunkSize < 1024 || chunkSize > (16 << 20)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--chunk-size must be 1KiB to 16MiB, was " + chunkSize);
         }
+        if ((tlsCert == null) != (tlsKey == null)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--tls-cert and --tls-key go together");
+        }
         java.nio.file.Files.createDirectories(dataDir);
         String token = ApiToken.loadOrCreate(dataDir).value();
         try {
             return new EdgeConfig(new InetSocketAddress(http.substring(0, colon), port), domain.toLowerCase(Locale.ROOT), mapped,
                     disk == 0 ? null : dataDir, (int) chunkSize, memory, disk, token, Duration.ofSeconds(30), Duration.ofSeconds(30),
-                    Duration.ofSeconds(5), 4096, perAddress);
+                    Duration.ofSeconds(5), 4096, perAddress, tlsCert == null ? null : new EdgeConfig.Tls(tlsCert, tlsKey));
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
