@@ -81,6 +81,7 @@ http {
 }
 CONF
 mkdir -p "$work/nginx-tmp"
+chmod 755 "$work" "$work/www" && chmod 644 "$work"/www/* # nginx's worker runs as an unprivileged user
 taskset -c 0 "$NGINX" -c "$work/nginx.conf"
 nginx_started=1
 sleep 0.5
@@ -89,7 +90,7 @@ curl -sf -o /dev/null "http://127.0.0.1:$nginx_port/4k.bin"
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out=benchmarks/results/edge-$stamp.txt
-machine="$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; $("$JAVA" -version 2>&1 | head -1); $("$NGINX" -v 2>&1); $(wrk -v 2>&1 | head -1)"
+machine="$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; $("$JAVA" -version 2>&1 | head -1); $("$NGINX" -v 2>&1); $( (wrk -v 2>&1 || true) | head -1)"
 run() { # name url -> "req/s MB/s p99"
   taskset -c 1 wrk -t1 -c32 -d10s --latency "$2" > "$work/wrk.txt" 2>&1
   python3 - "$work/wrk.txt" "$1" <<'PY'

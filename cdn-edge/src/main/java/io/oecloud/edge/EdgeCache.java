@@ -125,6 +125,11 @@ public final class EdgeCache {
         return fetched;
     }
 
+    /** Counts {@code n} bytes served whole from the HTTP front's hot answers (the memory tier's bytes, kept whole). */
+    public void servedHot(int n) {
+        metrics.served(Tier.MEMORY, n);
+    }
+
     /** Chunk {@code index} of {@code o} if it is in memory, else null: never blocks. */
     public byte[] memoryChunk(EdgeObject o, long index) {
         return memory.get(new ChunkKey(o.cid(), index));

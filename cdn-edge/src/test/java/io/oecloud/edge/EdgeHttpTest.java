@@ -455,4 +455,38 @@ class EdgeHttpTest {
         }
         assertThrows(java.io.IOException.class, () -> RawHttp.get(at(), "GET", "/c/" + cid), "plain HTTP on the TLS port is not answered");
     }
+
+    @Test
+    void pipelinedRequests_areAnsweredInOrder_andAPurgeDropsTheHotAnswers() throws Exception {
+        byte[] small = random(5000, 12);
+        byte[] big = random(3 << 20, 13);
+        Cid smallCid = origin.putFile(small, "application/octet-stream", 1 << 20, 2);
+        Cid bigCid = origin.putFile(big, "application/octet-stream", 1 << 20, 2);
+        origin.delayMillis = 50;
+        start();
+        try (RawHttp h = new RawHttp(at())) {
+            StringBuilder three = new StringBuilder();
+            for (String target : List.of("/c/" + smallCid, "/c/" + bigCid, "/c/" + smallCid, "/c/" + bigCid)) {
+                three.append("GET ").append(target).append(" HTTP/1.1\r\nHost: localhost\r\nRange: bytes=0-4999\r\n\r\n");
+            }
+            h.send(three.toString().getBytes(StandardCharsets.US_ASCII)); // four requests in one write
+            for (byte[] expected : List.of(small, big, small, big)) {
+                RawHttp.Response r = h.read(false);
+                assertEquals(206, r.status());
+                assertArrayEquals(Arrays.copyOf(expected, 5000), r.body(), "answers in the order asked");
+            }
+        }
+        assertEquals("HIT", RawHttp.get(at(), "GET", "/c/" + smallCid).header("X-Cache"), "its one chunk came with the ranges");
+        int slices = origin.sliceCalls.get();
+        RawHttp.Response hot = RawHttp.get(at(), "GET", "/c/" + smallCid);
+        assertEquals("HIT", hot.header("X-Cache"));
+        assertArrayEquals(small, hot.body());
+        assertEquals("\"" + smallCid + "\"", hot.header("ETag"));
+        assertEquals(0, RawHttp.get(at(), "HEAD", "/c/" + smallCid).body().length);
+        assertEquals(slices, origin.sliceCalls.get());
+        assertEquals(200, RawHttp.get(at(), "DELETE", "/cache/" + smallCid, "Authorization: Bearer admin-token").status());
+        RawHttp.Response after = RawHttp.get(at(), "GET", "/c/" + smallCid);
+        assertEquals("MISS", after.header("X-Cache"), "the purge took the hot answer too");
+        assertArrayEquals(small, after.body());
+    }
 }

@@ -72,17 +72,24 @@ final class EdgeHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     /** What the handlers of all connections share. */
     record Shared(EdgeCache cache, Sites sites, String token, Supplier<String> metricsText, Duration writeDeadline,
-                  Cache<Cid, byte[]> gzipped, Cache<Cid, AtomicInteger> popularity, Cache<Cid, Long> lastChunk) {
+                  Cache<Cid, byte[]> gzipped, Cache<Cid, AtomicInteger> popularity, Cache<Cid, Long> lastChunk, Cache<String, Hot> hot) {
         static Shared of(EdgeCache cache, Sites sites, String token, Supplier<String> metricsText, Duration writeDeadline) {
             return new Shared(cache, sites, token, metricsText, writeDeadline,
                     Caffeine.newBuilder().maximumWeight(64L << 20).weigher((Cid c, byte[] b) -> b.length + 64).build(),
                     Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(Duration.ofMinutes(1)).build(),
-                    Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(Duration.ofMinutes(1)).build());
+                    Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(Duration.ofMinutes(1)).build(),
+                    Caffeine.newBuilder().maximumWeight(32L << 20).weigher((String k, Hot h) -> h.body().length + 1024).build());
         }
     }
 
     private static final System.Logger LOG = System.getLogger(EdgeHandler.class.getName());
+    /** Bodies up to this size are kept whole for the fast path. */
+    static final int MAX_HOT_BODY = 64 << 10;
     private final Shared shared;
+    /** Requests of this connection that arrived while one was being served (event loop only). */
+    private final java.util.ArrayDeque<FullHttpRequest> waiting = new java.util.ArrayDeque<>();
+    /** Whether a request of this connection is being served on a virtual thread (event loop only). */
+    private boolean busy;
     /** This connection's head deadline (null on an HTTP/2 stream): met when a whole request is here, running again once it is answered. */
     private final io.oecloud.http.HeadDeadline head;
 
@@ -106,6 +113,24 @@ final class EdgeHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             return;
         }
         req.retain();
+        if (busy) {
+            waiting.add(req); // pipelined behind one being served: answered after it, in order
+            ctx.channel().config().setAutoRead(false);
+            return;
+        }
+        serve(ctx, req);
+    }
+
+    /** Serves {@code req} (retained): from the hot answers on this event loop, else on a virtual thread with reads paused. */
+    private void serve(ChannelHandlerContext ctx, FullHttpRequest req) {
+        if (hot(ctx, req)) {
+            req.release();
+            if (head != null) {
+                head.expect();
+            }
+            return;
+        }
+        busy = true;
         ctx.channel().config().setAutoRead(false);
         Thread.ofVirtual().name("edge-request").start(() -> {
             try {
@@ -116,14 +141,73 @@ final class EdgeHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             } finally {
                 req.release();
                 ctx.channel().eventLoop().execute(() -> {
+                    busy = false;
                     if (head != null) {
                         head.expect(); // the next request's head is due within the deadline of its first byte
+                    }
+                    FullHttpRequest next = waiting.poll();
+                    if (next != null) {
+                        serve(ctx, next);
+                        return;
                     }
                     ctx.channel().config().setAutoRead(true);
                     ctx.read();
                 });
             }
         });
+    }
+
+    /**
+     * The event loop's fast path: a plain GET or HEAD (no Range, no validators) whose whole answer
+     * is in {@link Shared#hot}, the answers of small files named by CID that were served whole
+     * before (their bytes never change; only {@code Age} is set anew). Returns false for
+     * everything else, which the virtual thread serves.
+     */
+    private boolean hot(ChannelHandlerContext ctx, FullHttpRequest req) {
+        boolean headOnly = req.method().equals(HttpMethod.HEAD);
+        if (!headOnly && !req.method().equals(HttpMethod.GET)) {
+            return false;
+        }
+        HttpHeaders in = req.headers();
+        if (in.contains(HttpHeaderNames.RANGE) || in.contains(HttpHeaderNames.IF_NONE_MATCH) || in.contains(HttpHeaderNames.IF_RANGE)) {
+            return false;
+        }
+        Hot h = shared.hot().getIfPresent(hotKey(req));
+        if (h == null) {
+            return false;
+        }
+        DefaultFullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                headOnly ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(h.body()));
+        r.headers().set(h.headers()).set(HttpHeaderNames.AGE, shared.cache().ageSeconds(h.fetchedAtMillis()))
+                .set(HttpHeaderNames.CONTENT_LENGTH, h.body().length).set(X_CACHE, "HIT");
+        boolean keepAlive = HttpUtil.isKeepAlive(req);
+        if (!keepAlive) {
+            r.headers().set(HttpHeaderNames.CONNECTION, "close");
+        }
+        ChannelFuture f = ctx.writeAndFlush(r);
+        if (!keepAlive) {
+            f.addListener(ChannelFutureListener.CLOSE);
+        }
+        shared.cache().servedHot(h.body().length);
+        return true;
+    }
+
+    /** The key of a hot answer: host, target and whether the client takes gzip (the answer differs by them). */
+    private static String hotKey(FullHttpRequest req) {
+        return req.headers().get(HttpHeaderNames.HOST, "") + " " + req.uri() + (acceptsGzip(req.headers().get(HttpHeaderNames.ACCEPT_ENCODING)) ? " gz" : "");
+    }
+
+    /** A whole answer kept for the fast path: headers but Age, the body, the object's first fetch. */
+    record Hot(Cid cid, HttpHeaders headers, byte[] body, long fetchedAtMillis) {}
+
+    /** Keeps a whole 200 answer of a small immutable file for the fast path. */
+    private void keepHot(FullHttpRequest req, EdgeObject o, long fetchedAt, HttpHeaders h, byte[] body) {
+        if (body.length <= MAX_HOT_BODY) {
+            HttpHeaders copy = new io.netty.handler.codec.http.DefaultHttpHeaders().set(h);
+            copy.remove(HttpHeaderNames.AGE);
+            copy.remove(X_CACHE);
+            shared.hot().put(hotKey(req), new Hot(o.cid(), copy, body, fetchedAt));
+        }
     }
 
     @Override
@@ -311,6 +395,7 @@ final class EdgeHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             ranges = new RangeSet.Whole(); // a representation other than the client's: send it whole (RFC 9110, 13.1.5)
         }
         boolean head = req.method().equals(HttpMethod.HEAD);
+        boolean immutable = status.code() == 200 && CacheHeaders.IMMUTABLE.equals(cacheControl); // names move: never hot
         switch (ranges) {
             case RangeSet.Unsatisfiable u -> {
                 FullHttpResponse r = text(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, u.reason());
@@ -320,17 +405,27 @@ final class EdgeHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             case RangeSet.Whole w when wantsGzip -> {
                 Compressed z = gzipped(o);
                 h.set(HttpHeaderNames.CONTENT_ENCODING, "gzip").remove(HttpHeaderNames.ACCEPT_RANGES);
+                if (immutable) {
+                    keepHot(req, o, c.fetchedAtMillis(), h, z.bytes());
+                }
                 FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(z.bytes()));
                 r.headers().set(h).set(X_CACHE, z.hit() ? "HIT" : "MISS");
                 send(ctx, req, r);
             }
-            case RangeSet.Whole w -> stream(ctx, req, status, h, o, List.of(new long[] {0, o.size()}), null, head);
+            case RangeSet.Whole w -> {
+                Chunk first = null;
+                if (immutable && !head && o.size() > 0 && o.size() <= Math.min(MAX_HOT_BODY, shared.cache().chunkSize())) {
+                    first = shared.cache().chunk(o, 0);
+                    keepHot(req, o, c.fetchedAtMillis(), h, first.bytes());
+                }
+                stream(ctx, req, status, h, o, List.of(new long[] {0, o.size()}), null, head, first);
+            }
             case RangeSet.Spans s when s.spans().size() == 1 -> {
                 long[] span = s.spans().get(0);
                 h.set(HttpHeaderNames.CONTENT_RANGE, "bytes " + span[0] + "-" + (span[1] - 1) + "/" + o.size());
-                stream(ctx, req, HttpResponseStatus.PARTIAL_CONTENT, h, o, s.spans(), null, head);
+                stream(ctx, req, HttpResponseStatus.PARTIAL_CONTENT, h, o, s.spans(), null, head, null);
             }
-            case RangeSet.Spans s -> stream(ctx, req, HttpResponseStatus.PARTIAL_CONTENT, h, o, s.spans(), type, head);
+            case RangeSet.Spans s -> stream(ctx, req, HttpResponseStatus.PARTIAL_CONTENT, h, o, s.spans(), type, head, null);
         }
     }
 
@@ -391,12 +486,12 @@ final class EdgeHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     /**
      * Writes {@code spans} of {@code o}: one span as a plain body, several as
-     * multipart/byteranges of {@code partType}. The first chunk is fetched before the head is
+     * multipart/byteranges of {@code partType} ({@code fetched}: chunk 0 when the caller has it). The first chunk is fetched before the head is
      * written, so a failing origin still gets a clean error status; a failure later closes the
      * connection (the short body tells the client).
      */
     private void stream(ChannelHandlerContext ctx, FullHttpRequest req, HttpResponseStatus status, HttpHeaders h, EdgeObject o,
-                        List<long[]> spans, String partType, boolean head) throws EdgeException {
+                        List<long[]> spans, String partType, boolean head, Chunk fetched) throws EdgeException {
         int cs = shared.cache().chunkSize();
         String boundary = partType == null ? null : "oe-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
         List<byte[]> partHeads = new ArrayList<>();
@@ -428,7 +523,7 @@ final class EdgeHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
         long firstIndex = spans.get(0)[0] / cs;
         long lastIndex = (spans.get(spans.size() - 1)[1] - 1) / cs;
-        Chunk first = shared.cache().chunk(o, firstIndex);
+        Chunk first = fetched != null && firstIndex == 0 ? fetched : shared.cache().chunk(o, firstIndex);
         r.headers().set(X_CACHE, first.tier() == Tier.ORIGIN ? "MISS" : "HIT");
         Long prev = shared.lastChunk().getIfPresent(o.cid());
         if (prev != null && (firstIndex == prev || firstIndex == prev + 1)) {
@@ -519,6 +614,7 @@ final class EdgeHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
         int n = shared.cache().purge(cid);
         shared.gzipped().invalidate(cid);
+        shared.hot().asMap().values().removeIf(h -> h.cid().equals(cid));
         FullHttpResponse r = text(HttpResponseStatus.OK, "{\"cid\":\"" + cid + "\",\"chunks\":" + n + "}");
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
         send(ctx, req, r);
