@@ -41,6 +41,10 @@ public final class EdgeMetrics {
             bytes.put(t, Counter.builder("oe_edge_served_bytes").tag("tier", t.label())
                     .description("Bytes of chunks served, by tier").register(registry));
         }
+        for (Tier t : Tier.values()) {
+            io.micrometer.core.instrument.Gauge.builder("oe_edge_hit_ratio", this, m -> m.ratio(t)).tag("tier", t.label())
+                    .description("Share of the chunks served that came from this tier since start (origin: the miss ratio)").register(registry);
+        }
         coalesced = Counter.builder("oe_edge_coalesced_requests")
                 .description("Chunk misses that waited for a fetch another request had started").register(registry);
         verificationFailures = Counter.builder("oe_edge_verification_failures")
@@ -97,6 +101,14 @@ public final class EdgeMetrics {
     /** Chunks served from {@code tier} so far. */
     public long chunks(Tier tier) {
         return (long) chunks.get(tier).count();
+    }
+
+    private double ratio(Tier t) {
+        double all = 0;
+        for (Counter c : chunks.values()) {
+            all += c.count();
+        }
+        return all == 0 ? 0 : chunks.get(t).count() / all;
     }
 
     public long coalescedRequests() {
