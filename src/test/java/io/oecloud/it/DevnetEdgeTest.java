@@ -183,6 +183,39 @@ class DevnetEdgeTest {
         assertArrayEquals(big, warm.body());
         assertEquals(0, edgeMetric(edge, "oe_edge_origin_fetch_seconds_count", null), "served from the disk tier: no origin fetch");
         assertTrue(edgeMetric(edge, "oe_edge_chunks_total", "tier=\"disk\"") >= 20);
+
+        // a scan of 10x the memory tier keeps a hot set's hit ratio: the edge restarted with 1 MiB of
+        // memory, no disk and 64 KiB chunks; 3 hot objects of 100 KiB (2 chunks each, over the 64 KiB
+        // of the hot answers) read between 100 one-time objects of 100 KiB (10 MiB)
+        ChainDevnet.signal("TERM", restarted.pid());
+        DevnetTest.awaitTrue(() -> !restarted.isAlive(), 30, "the edge to stop again");
+        List<String> tinyCmd = new ArrayList<>(cmd);
+        tinyCmd.set(tinyCmd.indexOf("--memory") + 1, "1MiB");
+        tinyCmd.set(tinyCmd.indexOf("--disk") + 1, "0");
+        tinyCmd.addAll(List.of("--chunk-size", "64KiB"));
+        Process tiny = new ProcessBuilder(tinyCmd).redirectErrorStream(true).redirectOutput(dir.resolve("edge-tiny.log").toFile()).start();
+        started.add(tiny);
+        DevnetTest.awaitTrue(() -> Files.readString(dir.resolve("edge-tiny.log")).contains("; ready") || !tiny.isAlive(), 60, "the small edge");
+        Random s = new Random(29);
+        List<String> hot = new ArrayList<>();
+        List<String> scan = new ArrayList<>();
+        for (int i = 0; i < 103; i++) {
+            byte[] b = new byte[100 << 10];
+            s.nextBytes(b);
+            (i < 3 ? hot : scan).add(upload(api, token, b));
+        }
+        for (int round = 0; round < 5; round++) {
+            for (String c : hot) {
+                assertEquals(200, RawHttp.get(at, "GET", "/c/" + c).status());
+            }
+        }
+        int hits = 0;
+        for (int i = 0; i < scan.size(); i++) {
+            assertEquals(200, RawHttp.get(at, "GET", "/c/" + scan.get(i)).status());
+            RawHttp.Response h = RawHttp.get(at, "GET", "/c/" + hot.get(i % hot.size()));
+            hits += "HIT".equals(h.header("X-Cache")) ? 1 : 0;
+        }
+        assertTrue(hits >= 90, hits + " of 100 hot reads were hits during a scan of 10x the memory tier");
     }
 
     /** An index page whose script reports the heading's color, the image's width and the page's origin once loaded. */

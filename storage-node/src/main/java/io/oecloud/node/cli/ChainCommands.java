@@ -526,23 +526,28 @@ final class ChainCommands {
         }
     }
 
-    @Command(name = "name-register", description = "Register NAME to the key's account, pointing at CID (the first registration wins; "
-            + "pays the chain's names.registerFee on top of the fee). NAME: 3-63 of a-z, 0-9, '-', not first or last.")
-    static final class NameRegisterCmd extends NameTx {
+    /** A name pointed at a root CID by its owner: registered or updated, the same arguments and the same proven outcome. */
+    abstract static class NamePointTx extends NameTx {
         @Parameters(index = "0", paramLabel = "NAME")
         String name;
 
         @Parameters(index = "1", paramLabel = "CID")
         String cid;
 
+        /** The transaction for a checked name and a parsed CID. */
+        abstract TxBody.Builder body(String checkedName, Cid root);
+
+        /** What was done, for the output: "registered", "updated". */
+        abstract String verb();
+
         @Override
         TxBody.Builder body() {
-            return io.oecloud.chain.client.ChainClient.registerNameTx(checkedName(name), Cid.parse(cid));
+            return body(checkedName(name), Cid.parse(cid));
         }
 
         @Override
         String done() {
-            return "registered " + name + " -> " + Cid.parse(cid);
+            return verb() + " " + name + " -> " + Cid.parse(cid);
         }
 
         @Override
@@ -556,32 +561,30 @@ final class ChainCommands {
         }
     }
 
+    @Command(name = "name-register", description = "Register NAME to the key's account, pointing at CID (the first registration wins; "
+            + "pays the chain's names.registerFee on top of the fee). NAME: 3-63 of a-z, 0-9, '-', not first or last.")
+    static final class NameRegisterCmd extends NamePointTx {
+        @Override
+        TxBody.Builder body(String checkedName, Cid root) {
+            return io.oecloud.chain.client.ChainClient.registerNameTx(checkedName, root);
+        }
+
+        @Override
+        String verb() {
+            return "registered";
+        }
+    }
+
     @Command(name = "name-update", description = "Point the key's NAME at CID.")
-    static final class NameUpdateCmd extends NameTx {
-        @Parameters(index = "0", paramLabel = "NAME")
-        String name;
-
-        @Parameters(index = "1", paramLabel = "CID")
-        String cid;
-
+    static final class NameUpdateCmd extends NamePointTx {
         @Override
-        TxBody.Builder body() {
-            return io.oecloud.chain.client.ChainClient.updateNameTx(checkedName(name), Cid.parse(cid));
+        TxBody.Builder body(String checkedName, Cid root) {
+            return io.oecloud.chain.client.ChainClient.updateNameTx(checkedName, root);
         }
 
         @Override
-        String done() {
-            return "updated " + name + " -> " + Cid.parse(cid);
-        }
-
-        @Override
-        boolean holds(io.oecloud.chain.ledger.Names.Record r, String sender) {
-            return r.owner().equals(sender) && r.root().equals(Cid.parse(cid));
-        }
-
-        @Override
-        String name() {
-            return name;
+        String verb() {
+            return "updated";
         }
     }
 
