@@ -84,6 +84,7 @@ class NamesLightClientTest {
         JsonNode r = submit(alice, 0, ChainClient.registerNameTx("my-site", SITE));
         assertEquals(0, r.path("code").asInt(-1), r.toString());
         registeredAt = r.path("height").asLong();
+        net.awaitHeight(1, registeredAt + 1, 30); // the node asked (node 1) has the block and the header after it
     }
 
     @AfterAll
@@ -125,6 +126,7 @@ class NamesLightClientTest {
         assertEquals(0, r.path("code").asInt(-1), r.toString());
         JsonNode u = submit(bob, 1, ChainClient.updateNameTx("bobs-site", SITE2));
         assertEquals(0, u.path("code").asInt(-1), u.toString());
+        net.awaitHeight(1, u.path("height").asLong() + 1, 30); // committed on node 0; node 1, asked below, may be a block behind
         LightClient lc = light("update", LightClient.rpcSource(rpc1, Duration.ofSeconds(30)));
         NameResolver.NameRecord rec = new NameResolver(NameResolver.rpcProofs(rpc1), lc).resolveName("bobs-site").orElseThrow();
         assertEquals(SITE2, rec.root());
