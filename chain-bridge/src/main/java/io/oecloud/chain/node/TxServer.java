@@ -12,7 +12,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -118,8 +117,9 @@ public final class TxServer implements AutoCloseable {
 
     public TxServer start(InetSocketAddress bind) throws IOException {
         HttpServer.Limits front = new HttpServer.Limits(MAX_LINE, MAX_HEADERS, MAX_CHUNK, limits.deadline(), IDLE, limits.connections());
-        server = HttpServer.start("mempool endpoint", bind, front, LOOPS,
-                (p, head) -> p.addLast(new HttpServerKeepAliveHandler()).addLast(new Handler(head)));
+        // no HttpServerKeepAliveHandler: it closes at once after an answer with Connection: close, so a
+        // refusal sent while the body still arrives was reset away (reply's lingering close keeps it)
+        server = HttpServer.start("mempool endpoint", bind, front, LOOPS, (p, head) -> p.addLast(new Handler(head)));
         return this;
     }
 
