@@ -177,6 +177,16 @@ public final class Node implements AutoCloseable {
             // best effort at close: a stale file only makes clients say no node answers
             return () -> Files.deleteIfExists(apiFile);
         });
+        if (config.s3() != null) {
+            io.oecloud.node.s3.S3Server s3 = roles.start("S3 gateway", () -> io.oecloud.node.s3.S3Server.start(
+                    io.oecloud.node.s3.S3Server.Config.defaults(config.s3()).withDomain(config.s3Domain()), dataDir, storage.objects,
+                    paying == null ? null : paying.buyer(), key -> {
+                        out.println("S3 access key created (shown once; `oe s3 keys create` makes more): AWS_ACCESS_KEY_ID="
+                                + key.accessKeyId() + " AWS_SECRET_ACCESS_KEY=" + key.secret());
+                    }));
+            out.println("S3 gateway on http://" + s3.address().getHostString() + ":" + s3.address().getPort()
+                    + " (region us-east-1, path style or BUCKET." + config.s3Domain() + "; keys in " + s3.keys().file() + ")");
+        }
         report(config, dataDir, id, storage, chainNode, bound, apiFile, out, err);
         return new Node(roles);
     }

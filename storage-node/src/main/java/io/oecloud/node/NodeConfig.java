@@ -52,13 +52,16 @@ import java.util.regex.Pattern;
  * @param paid paid storage's holder side, used only with a chain link: {@code paid-storage} (on),
  *     {@code provisional-grace} (10m), {@code provisional-per-owner} (1 GiB), {@code provisional-total}
  *     (an eighth of the capacity, at least 1 GiB), {@code coverage-interval} (30s)
+ * @param s3 where the S3 gateway listens ({@code s3 = 127.0.0.1:9000}), or null: no gateway (the default)
+ * @param s3Domain virtual-host-style S3 requests name their bucket as {@code BUCKET.s3Domain} ({@code localhost})
  */
 public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean apiPublicReads, List<String> apiHosts,
         List<String> apiCorsOrigins, Duration apiBodySilence, List<Multiaddr> bootstrap, int k, int m, int writeQuorum,
         long capacity, Duration scrubInterval, Duration repairInterval, Duration gcInterval, Duration gcGrace,
         List<String> trustOwners, long ownerQuota, long strangersQuota, boolean superNode, Path chainHome, Path cometbft,
         boolean warmUp, List<InetSocketAddress> chainRpc, List<InetSocketAddress> chainMempool, boolean prove,
-        java.math.BigInteger proveCollateral, java.math.BigInteger storageAsk, io.oecloud.node.contracts.PaidConfig paid) {
+        java.math.BigInteger proveCollateral, java.math.BigInteger storageAsk, io.oecloud.node.contracts.PaidConfig paid,
+        InetSocketAddress s3, String s3Domain) {
     /** A setting that is refused; the message names where it came from, the key and the value. */
     public static final class Invalid extends IllegalArgumentException {
         Invalid(String message) {
@@ -110,6 +113,8 @@ public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean 
         d.put("provisional-per-owner", String.valueOf(io.oecloud.node.contracts.PaidConfig.DEFAULT_PER_OWNER));
         d.put("provisional-total", ""); // capacity / 8, at least provisional-per-owner
         d.put("coverage-interval", "30s");
+        d.put("s3", ""); // off; HOST:PORT runs the S3 gateway there (oe node --s3: 127.0.0.1:9000)
+        d.put("s3-domain", "localhost"); // virtual-host-style requests: BUCKET.s3-domain
         return java.util.Collections.unmodifiableMap(d);
     }
 
@@ -232,7 +237,7 @@ public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean 
                 v.bool("super-node"), chainHome.isEmpty() ? dataDir.resolve("cometbft") : Path.of(chainHome),
                 cometbft.isEmpty() ? null : Path.of(cometbft), v.bool("warm-up"),
                 v.hostPorts("chain-rpc"), v.hostPorts("chain-mempool"), v.bool("prove"), proveCollateral(v, label),
-                storageAsk(v, label), paid(v, label, capacity));
+                storageAsk(v, label), paid(v, label, capacity), v.one("s3").isEmpty() ? null : v.resolved("s3"), v.one("s3-domain"));
         if (c.prove() && !c.superNode() && c.chainRpc().isEmpty()) {
             throw new Invalid(label.apply("prove") + " needs a chain link: " + label.apply("super-node") + ", or "
                     + label.apply("chain-rpc") + " and " + label.apply("chain-mempool"));
@@ -447,10 +452,15 @@ public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean 
         }
 
         InetSocketAddress apiAddress() {
-            String v = one("api");
-            InetSocketAddress a = hostPort(v, label.apply("api"));
+            return resolved("api");
+        }
+
+        /** A HOST:PORT to listen on: its host must resolve. */
+        InetSocketAddress resolved(String key) {
+            String v = one(key);
+            InetSocketAddress a = hostPort(v, label.apply(key));
             if (a.isUnresolved()) {
-                throw new Invalid(label.apply("api") + " " + v + ": the host name does not resolve");
+                throw new Invalid(label.apply(key) + " " + v + ": the host name does not resolve");
             }
             return a;
         }

@@ -24,17 +24,17 @@ import java.util.concurrent.locks.ReentrantLock;
  * the socket was being read) every read throws {@link Aborted}, so the upload fails and
  * nothing is stored.
  */
-final class BodyStream extends InputStream {
+public final class BodyStream extends InputStream {
     static final int MAX_QUEUED = 8 << 20;
     static final int WAKE_AT = 1 << 20;
     static final long SLOW_CLIENT_MILLIS = 20;
 
     /** Why the body ended early; {@code status} is the answer to send, null when there is none to send. */
-    static final class Aborted extends IOException {
+    public static final class Aborted extends IOException {
         private static final long serialVersionUID = 1L;
-        final transient HttpResponseStatus status;
+        public final transient HttpResponseStatus status;
 
-        Aborted(String message, HttpResponseStatus status) {
+        public Aborted(String message, HttpResponseStatus status) {
             super(message);
             this.status = status;
         }
@@ -53,13 +53,13 @@ final class BodyStream extends InputStream {
     private ByteBuf current; // the reader's
     private boolean eof; // the reader's
 
-    BodyStream(ChannelHandlerContext ctx, long silenceMillis) {
+    public BodyStream(ChannelHandlerContext ctx, long silenceMillis) {
         this.ctx = ctx;
         this.silenceNanos = TimeUnit.MILLISECONDS.toNanos(silenceMillis);
     }
 
     /** Event loop: queue a chunk; stop reading the socket while the uploader is behind. */
-    void offer(ChannelHandlerContext c, HttpContent content) {
+    public void offer(ChannelHandlerContext c, HttpContent content) {
         ByteBuf b = content.content();
         boolean pause;
         lock.lock();
@@ -90,7 +90,7 @@ final class BodyStream extends InputStream {
     }
 
     /** The body will never end: every read from now on throws {@code why} (once the reader sees it). */
-    void abort(Aborted why) {
+    public void abort(Aborted why) {
         lock.lock();
         try {
             if (failure == null && !ended) {
@@ -103,7 +103,7 @@ final class BodyStream extends InputStream {
     }
 
     /** Why the body ended early, or null. */
-    Aborted failure() {
+    public Aborted failure() {
         lock.lock();
         try {
             return failure;
@@ -189,7 +189,7 @@ final class BodyStream extends InputStream {
     }
 
     /** Releases what the uploader did not read (after an error), and whatever still arrives. */
-    void drain() {
+    public void drain() {
         if (current != null) {
             current.release();
             current = null;

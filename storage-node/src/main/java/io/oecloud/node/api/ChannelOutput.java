@@ -12,13 +12,13 @@ import java.io.OutputStream;
 import java.util.concurrent.TimeUnit;
 
 /** Writes the response head on the first bytes, then chunks, waiting while the socket is full. */
-final class ChannelOutput extends OutputStream {
+public final class ChannelOutput extends OutputStream {
     private static final int WRITE_SLICE = 64 << 10;
     private final ChannelHandlerContext ctx;
     private final HttpResponse head;
     boolean started;
 
-    ChannelOutput(ChannelHandlerContext ctx, HttpResponse head) {
+    public ChannelOutput(ChannelHandlerContext ctx, HttpResponse head) {
         this.ctx = ctx;
         this.head = head;
     }
@@ -55,7 +55,12 @@ final class ChannelOutput extends OutputStream {
         }
     }
 
-    void finish(boolean keepAlive) {
+    /** Whether the response head was written (an error can no longer be answered cleanly). */
+    public boolean started() {
+        return started;
+    }
+
+    public void finish(boolean keepAlive) {
         if (!started) {
             started = true;
             ctx.writeAndFlush(head);

@@ -67,6 +67,13 @@ final class DevnetCommand implements Callable<Integer> {
     @Option(names = "--no-edge", description = "No CDN edge process.")
     boolean noEdge;
 
+    @Option(names = "--s3-port", defaultValue = "9000",
+            description = "Node 0's S3 gateway port (default: ${DEFAULT-VALUE}; with --p2p-port 0, a free port).")
+    int s3Port;
+
+    @Option(names = "--no-s3", description = "No S3 gateway.")
+    boolean noS3;
+
     @Override
     public Integer call() throws Exception {
         if (nodes < coding.k + coding.m) {
@@ -99,6 +106,7 @@ final class DevnetCommand implements Callable<Integer> {
 
     Devnet.Plan plan(Map<String, List<String>> settings) {
         int edge = noEdge ? -1 : p2pPort == 0 ? 0 : edgePort;
-        return new Devnet.Plan(nodes, dataDir, p2pPort, apiPort, nodeHeap, !noChain, chainPort, edge, settings, capacityOf, Oe.class.getName());
+        int s3 = noS3 ? -1 : p2pPort == 0 ? 0 : s3Port;
+        return new Devnet.Plan(nodes, dataDir, p2pPort, apiPort, nodeHeap, !noChain, chainPort, edge, s3, settings, capacityOf, Oe.class.getName());
     }
 }

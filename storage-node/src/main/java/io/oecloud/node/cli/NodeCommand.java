@@ -52,6 +52,15 @@ final class NodeCommand implements Callable<Integer> {
             description = "Drop an upload or other request body that sends nothing for this long (default: ${DEFAULT-VALUE}).")
     String apiBodySilence;
 
+    @Option(names = "--s3", paramLabel = "HOST:PORT", arity = "0..1", fallbackValue = "127.0.0.1:9000",
+            description = "Run the S3 gateway (aws cli, rclone, the AWS SDKs) on HOST:PORT (127.0.0.1:9000 when given alone;"
+                    + " default: off). Its first start prints an access key; `oe s3 keys` manages them.")
+    String s3;
+
+    @Option(names = "--s3-domain", paramLabel = "DOMAIN",
+            description = "Virtual-host-style S3 requests name the bucket as BUCKET.DOMAIN (default: ${DEFAULT-VALUE}).")
+    String s3Domain;
+
     @CommandLine.Mixin
     CodingOptions coding;
 

@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
         subcommands = {VersionCommand.class, CidCommand.class, NodeCommand.class, EdgeCommand.class, SiteCommand.class, DevnetCommand.class,
             ObjectCommands.Put.class, ObjectCommands.Get.class, ObjectCommands.Ls.class, ObjectCommands.Rm.class,
             ObjectCommands.Status.class, ContractCommands.Contracts.class, ContractCommands.Renew.class, ChainCommands.Wallet.class, ChainCommands.Chain.class, IdCommand.class,
-            PingCommand.class, DhtCommand.class, UiCommand.class, CommandLine.HelpCommand.class})
+            PingCommand.class, DhtCommand.class, UiCommand.class, S3Commands.class, CommandLine.HelpCommand.class})
 public final class Oe implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -42,17 +42,18 @@ public final class Devnet {
      * @param capacityOf a node's capacity in place of the settings' one, by index
      * @param chainPort the base of the super-nodes' ports, or 0 for free ones; ignored without chain
      * @param edgePort the edge's HTTP port (0: a free one; -1: no edge)
+     * @param s3Port node 0's S3 gateway port (0: a free one; -1: no gateway)
      * @param mainClass the {@code oe} program's main class, run with {@code node} for each node
      */
     public record Plan(int nodes, Path dataDir, int p2pPort, int apiPort, String nodeHeap, boolean chain, int chainPort, int edgePort,
-            Map<String, List<String>> settings, Map<Integer, Long> capacityOf, String mainClass) {
+            int s3Port, Map<String, List<String>> settings, Map<Integer, Long> capacityOf, String mainClass) {
         public Plan {
             settings = Map.copyOf(settings);
             capacityOf = Map.copyOf(capacityOf);
         }
     }
 
-    record Started(int index, Process process, String peerId, String p2p, String api, Path dir, List<String> cmd) {}
+    record Started(int index, Process process, String peerId, String p2p, String api, Path dir, List<String> cmd, String s3) {}
 
     /** The edge process: its HTTP front's address, data directory and restart command. */
     record StartedEdge(Process process, String peerId, String http, Path dir, List<String> cmd) {}
@@ -89,6 +90,12 @@ public final class Devnet {
         Runtime.getRuntime().addShutdownHook(new Thread(this::stopAll, "devnet-stop"));
         // Node 0 first (the others join through it), then the rest at once: a JVM's start is mostly
         // CPU, so waiting for each in turn left cores idle (6 nodes with their warm-up: 50 s in turn, 11-32 s at once).
+        if (plan.s3Port() >= 0) { // the gateway's first key, made here so the devnet can print it (a node prints only a key it made)
+            io.oecloud.node.s3.S3Keys keys = io.oecloud.node.s3.S3Keys.in(dataDir.resolve("node-0"));
+            if (keys.list().isEmpty()) {
+                keys.create(System.currentTimeMillis());
+            }
+        }
         started.add(startNode(0, null));
         String bootstrap = started.get(0).p2p();
         List<Future<Started>> rest = new ArrayList<>();
@@ -126,6 +133,13 @@ public final class Devnet {
         out.println("upload:   curl -H \"Authorization: Bearer $(cat " + token0 + ")\" -X POST -T FILE http://" + first.api() + "/v1/objects");
         out.println("          or: bin/oe put FILE --data-dir " + first.dir());
         out.println("download: curl -o OUT http://" + first.api() + "/v1/objects/CID");
+        if (first.s3() != null) {
+            io.oecloud.node.s3.S3Keys.Key key = io.oecloud.node.s3.S3Keys.in(first.dir()).list().getFirst();
+            out.println("S3:       export AWS_ACCESS_KEY_ID=" + key.accessKeyId() + " AWS_SECRET_ACCESS_KEY=" + key.secret()
+                    + " AWS_DEFAULT_REGION=us-east-1");
+            out.println("          aws --endpoint-url http://" + first.s3() + " s3 mb s3://my-bucket   (node 0's gateway; its keys:"
+                    + " bin/oe s3 keys list --data-dir " + first.dir() + ")");
+        }
         if (chain != null) {
             Map<String, Object> c = chain.describe();
             out.println("OEChain " + DevnetChain.CHAIN_ID + ": nodes 0-3 are super-nodes (CometBFT RPC "
@@ -175,6 +189,9 @@ public final class Devnet {
             s.putIfAbsent("provisional-grace", List.of("1m"));
             s.putIfAbsent("coverage-interval", List.of("5s"));
         }
+        if (i == 0 && plan.s3Port() >= 0) {
+            s.put("s3", List.of("127.0.0.1:" + plan.s3Port()));
+        }
         if (chain != null && i < DevnetChain.SUPER_NODES) {
             s.put("super-node", List.of("true"));
             s.put("chain-home", List.of(chain.home(i).toString()));
@@ -219,10 +236,12 @@ public final class Devnet {
         int at = again.indexOf("--listen");
         again.set(at + 1, p2p.replaceFirst("/p2p/.*$", ""));
         again.set(again.indexOf("--api") + 1, api);
-        return new Started(i, p, peer, p2p, api, dir, again);
+        return new Started(i, p, peer, p2p, api, dir, again, found.get("s3"));
     }
 
     /** The edge: {@code oe edge} in {@code D/edge}, joined through node 0, its HTTP front on the plan's edge port. */
+    private static final String S3_LINE = "S3 gateway on http://";
+
     private StartedEdge startEdge(String bootstrap) throws IOException, InterruptedException {
         Path dir = plan.dataDir().resolve("edge");
         Files.createDirectories(dir);
@@ -261,6 +280,7 @@ public final class Devnet {
         String peer = null;
         String p2p = null;
         String api = null;
+        String s3 = null;
         BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         List<String> seen = new ArrayList<>();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -273,6 +293,8 @@ public final class Devnet {
                 p2p = line.substring("listening on ".length());
             } else if (line.startsWith(key)) {
                 api = line.substring(key.length());
+            } else if (line.startsWith(S3_LINE)) {
+                s3 = line.substring(S3_LINE.length()).split(" ")[0];
             } else if (line.endsWith("; ready")) {
                 break;
             }
@@ -299,7 +321,11 @@ public final class Devnet {
         }, "devnet-log-" + log.getParent().getFileName());
         drain.setDaemon(true);
         drain.start();
-        return Map.of("peer", peer, "p2p", p2p, key, api);
+        Map<String, String> found = new java.util.HashMap<>(Map.of("peer", peer, "p2p", p2p, key, api));
+        if (s3 != null) {
+            found.put("s3", s3);
+        }
+        return found;
     }
 
     private void writeDevnetJson() throws IOException {
@@ -320,6 +346,15 @@ public final class Devnet {
             list.add(n);
         }
         doc.put("nodes", list);
+        Started first = started.isEmpty() ? null : started.getFirst();
+        if (first != null && first.s3() != null) {
+            Map<String, Object> g = new LinkedHashMap<>();
+            g.put("url", "http://" + first.s3());
+            g.put("region", "us-east-1");
+            g.put("node", 0);
+            g.put("keys", first.dir().resolve(io.oecloud.node.s3.S3Keys.FILE).toString()); // the file, never a secret
+            doc.put("s3", g);
+        }
         if (edge != null) {
             Map<String, Object> e = new LinkedHashMap<>();
             e.put("url", "http://" + edge.http());

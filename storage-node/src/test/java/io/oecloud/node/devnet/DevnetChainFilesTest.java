@@ -103,7 +103,7 @@ class DevnetChainFilesTest {
         for (int i = 0; i < 6; i++) {
             peers.add(io.oecloud.dht.Identity.loadOrCreate(dir.resolve("node-" + i)).peerId().toString());
         }
-        Devnet.Plan plan = new Devnet.Plan(6, dir, 0, 0, "512m", true, 30_000, -1, Map.of(), Map.of(), "Main");
+        Devnet.Plan plan = new Devnet.Plan(6, dir, 0, 0, "512m", true, 30_000, -1, -1, Map.of(), Map.of(), "Main");
         for (int i : new int[] {0, 5}) {
             Path conf = dir.resolve("node-" + i).resolve(io.oecloud.node.NodeConfig.FILE);
             io.oecloud.node.NodeConfig.write(conf, "test", Devnet.nodeSettings(plan, i, peers, chain));

@@ -20,7 +20,7 @@ class DevnetNodeSettingsTest {
     void nodeSettings_trustTheOtherNodes_andTakeANodesOwnCapacity() throws Exception {
         List<String> peers = List.of(Identity.generate().peerId().toString(), Identity.generate().peerId().toString(),
                 Identity.generate().peerId().toString());
-        Devnet.Plan plan = new Devnet.Plan(3, dir, 0, 0, "512m", false, 0, -1,
+        Devnet.Plan plan = new Devnet.Plan(3, dir, 0, 0, "512m", false, 0, -1, -1,
                 Map.of("k", List.of("2"), "m", List.of("1"), "capacity", List.of("1000000")), Map.of(2, 5000L), "Main");
         for (int i = 0; i < 3; i++) {
             Path conf = dir.resolve("node-" + i).resolve(NodeConfig.FILE);

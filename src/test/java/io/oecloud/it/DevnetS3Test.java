@@ -1,0 +1,292 @@
+package io.oecloud.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.oecloud.node.s3.S3Keys;
+import io.oecloud.node.s3.S3Signer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.ResponseBytes;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.ChecksumMode;
+import software.amazon.awssdk.services.s3.model.CommonPrefix;
+import software.amazon.awssdk.services.s3.model.CompletedMultipartUpload;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.MetadataDirective;
+import software.amazon.awssdk.services.s3.model.ObjectCannedACL;
+import software.amazon.awssdk.services.s3.model.BucketCannedACL;
+import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.S3Object;
+import software.amazon.awssdk.services.s3.presigner.S3Presigner;
+
+/**
+ * The S3 gateway of a real devnet (node 0, {@code oe devnet}'s default) driven by the AWS SDK for
+ * Java v2 as an application would: buckets, objects with the SDK's default checksums (aws-chunked
+ * with a signed trailer over plain HTTP), ranges and conditions, copies, listings with delimiters
+ * and pages, a multipart upload sent in parallel, presigned URLs used with a plain HTTP client,
+ * public buckets read anonymously, and each kind of bad request answered with its S3 error.
+ */
+class DevnetS3Test {
+    @TempDir(cleanup = CleanupMode.ON_SUCCESS)
+    Path dir;
+
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+    private final List<Process> started = new ArrayList<>();
+
+    @AfterEach
+    void stop() throws Exception {
+        ChainDevnet.stopAll(started);
+    }
+
+    private static S3Client client(URI endpoint, String id, String secret) {
+        return S3Client.builder().endpointOverride(endpoint).region(Region.US_EAST_1).forcePathStyle(true)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(id, secret)))
+                .httpClient(UrlConnectionHttpClient.builder().socketTimeout(Duration.ofMinutes(2)).build()).build();
+    }
+
+    private static byte[] random(int n, long seed) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    private static int status(Runnable r) {
+        S3Exception e = assertThrows(S3Exception.class, r::run);
+        return e.statusCode();
+    }
+
+    private static String code(Runnable r) {
+        S3Exception e = assertThrows(S3Exception.class, r::run);
+        return e.awsErrorDetails().errorCode();
+    }
+
+    @Test
+    void theDevnetsGateway_servesTheAwsSdk_everyOperation_withS3sErrors() throws Exception {
+        ChainDevnet.start(dir, started);
+        JsonNode doc = ChainDevnet.JSON.readTree(dir.resolve("devnet/devnet.json").toFile());
+        URI endpoint = URI.create(doc.path("s3").path("url").asText());
+        S3Keys.Key key = S3Keys.in(Path.of(doc.path("nodes").get(0).path("dataDir").asText())).list().getFirst();
+        try (S3Client s3 = client(endpoint, key.accessKeyId(), key.secret());
+             S3Presigner presigner = S3Presigner.builder().endpointOverride(endpoint).region(Region.US_EAST_1)
+                     .serviceConfiguration(software.amazon.awssdk.services.s3.S3Configuration.builder().pathStyleAccessEnabled(true).build())
+                     .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(key.accessKeyId(), key.secret()))).build()) {
+            // buckets
+            s3.createBucket(b -> b.bucket("photos"));
+            assertEquals("BucketAlreadyOwnedByYou", code(() -> s3.createBucket(b -> b.bucket("photos"))));
+            assertEquals("InvalidBucketName", code(() -> s3.createBucket(b -> b.bucket("Bad_Name"))));
+            s3.headBucket(b -> b.bucket("photos"));
+            assertEquals(404, status(() -> s3.headBucket(b -> b.bucket("nothing-here"))));
+            assertTrue(s3.listBuckets().buckets().stream().anyMatch(b -> b.name().equals("photos")));
+            s3.getBucketLocation(b -> b.bucket("photos"));
+            assertEquals(null, s3.getBucketVersioning(b -> b.bucket("photos")).status());
+            assertEquals("NoSuchBucket", code(() -> s3.putObject(b -> b.bucket("nothing-here").key("a"), RequestBody.fromString("x"))));
+
+            // a small and a multi-segment object, with the SDK's default checksum (a CRC32 trailer)
+            byte[] small = "hello, gateway".getBytes(StandardCharsets.UTF_8);
+            var put = s3.putObject(b -> b.bucket("photos").key("dir/hello.txt").contentType("text/plain").metadata(Map.of("owner", "ann")),
+                    RequestBody.fromBytes(small));
+            assertNotNull(put.eTag());
+            byte[] big = random(20 << 20, 1);
+            s3.putObject(b -> b.bucket("photos").key("dir/sub/big.bin"), RequestBody.fromBytes(big));
+            ResponseBytes<GetObjectResponse> got = s3.getObjectAsBytes(b -> b.bucket("photos").key("dir/sub/big.bin"));
+            assertArrayEquals(big, got.asByteArray());
+            ResponseBytes<GetObjectResponse> hello = s3.getObjectAsBytes(b -> b.bucket("photos").key("dir/hello.txt"));
+            assertArrayEquals(small, hello.asByteArray());
+            assertEquals("text/plain", hello.response().contentType());
+            assertEquals("ann", hello.response().metadata().get("owner"));
+            assertEquals(put.eTag(), hello.response().eTag());
+            // ranges, conditions, overrides, checksum mode
+            byte[] part = s3.getObjectAsBytes(b -> b.bucket("photos").key("dir/sub/big.bin").range("bytes=8388000-8389999")).asByteArray();
+            assertArrayEquals(Arrays.copyOfRange(big, 8_388_000, 8_390_000), part);
+            assertEquals("InvalidRange", code(() -> s3.getObjectAsBytes(b -> b.bucket("photos").key("dir/hello.txt").range("bytes=999-"))));
+            assertEquals(304, status(() -> s3.getObjectAsBytes(b -> b.bucket("photos").key("dir/hello.txt").ifNoneMatch(put.eTag()))));
+            assertEquals(412, status(() -> s3.getObjectAsBytes(b -> b.bucket("photos").key("dir/hello.txt").ifMatch("\"0000\""))));
+            assertEquals("attachment", s3.getObjectAsBytes(b -> b.bucket("photos").key("dir/hello.txt")
+                    .responseContentDisposition("attachment")).response().contentDisposition());
+            HeadObjectResponse head = s3.headObject(b -> b.bucket("photos").key("dir/hello.txt").checksumMode(ChecksumMode.ENABLED));
+            assertEquals(small.length, head.contentLength());
+            assertNotNull(head.checksumCRC32(), "the checksum the SDK sent in its trailer is kept and returned");
+            assertEquals("NoSuchKey", code(() -> s3.getObjectAsBytes(b -> b.bucket("photos").key("dir/none"))));
+            assertEquals(404, status(() -> s3.headObject(b -> b.bucket("photos").key("dir/none"))));
+
+            // copy: the same bytes under a new key, metadata copied or replaced
+            s3.copyObject(b -> b.sourceBucket("photos").sourceKey("dir/hello.txt").destinationBucket("photos").destinationKey("copy.txt"));
+            assertEquals("ann", s3.headObject(b -> b.bucket("photos").key("copy.txt")).metadata().get("owner"));
+            s3.copyObject(b -> b.sourceBucket("photos").sourceKey("dir/hello.txt").destinationBucket("photos").destinationKey("copy2.txt")
+                    .metadataDirective(MetadataDirective.REPLACE).metadata(Map.of("owner", "bob")).contentType("text/markdown"));
+            HeadObjectResponse c2 = s3.headObject(b -> b.bucket("photos").key("copy2.txt"));
+            assertEquals("bob", c2.metadata().get("owner"));
+            assertEquals("text/markdown", c2.contentType());
+            s3.deleteObject(b -> b.bucket("photos").key("dir/hello.txt"));
+            assertArrayEquals(small, s3.getObjectAsBytes(b -> b.bucket("photos").key("copy.txt")).asByteArray(),
+                    "deleting the source leaves the copy's shared bytes in place");
+
+            // listings: 2,000 keys in 20 folders, delimiters and pages
+            s3.createBucket(b -> b.bucket("many"));
+            ExecutorService pool = Executors.newFixedThreadPool(16);
+            List<Future<?>> puts = new ArrayList<>();
+            Set<String> keys = new HashSet<>();
+            for (int i = 0; i < 2000; i++) {
+                String k = "f" + (i % 20) + "/k" + i;
+                keys.add(k);
+                puts.add(pool.submit(() -> s3.putObject(b -> b.bucket("many").key(k), RequestBody.fromString(k))));
+            }
+            for (Future<?> f : puts) {
+                f.get();
+            }
+            ListObjectsV2Response top = s3.listObjectsV2(b -> b.bucket("many").delimiter("/"));
+            assertEquals(20, top.commonPrefixes().size());
+            assertTrue(top.contents().isEmpty());
+            Set<String> seen = new HashSet<>();
+            String token = null;
+            int pages = 0;
+            do {
+                String t = token;
+                ListObjectsV2Response page = s3.listObjectsV2(b -> b.bucket("many").maxKeys(300).continuationToken(t));
+                for (S3Object o : page.contents()) {
+                    assertTrue(seen.add(o.key()), "listed twice: " + o.key());
+                }
+                token = page.nextContinuationToken();
+                pages++;
+            } while (token != null);
+            assertEquals(keys, seen);
+            assertEquals(7, pages);
+            var paged = s3.listObjectsV2Paginator(b -> b.bucket("many").prefix("f3/").maxKeys(50));
+            assertEquals(100, paged.contents().stream().count());
+            var v1 = s3.listObjects(b -> b.bucket("many").prefix("f1").delimiter("/"));
+            assertEquals(List.of("f1/", "f10/", "f11/", "f12/", "f13/", "f14/", "f15/", "f16/", "f17/", "f18/", "f19/"),
+                    v1.commonPrefixes().stream().map(CommonPrefix::prefix).toList());
+            var deleted = s3.deleteObjects(b -> b.bucket("many").delete(d -> d.objects(
+                    keys.stream().filter(k -> k.startsWith("f7/")).map(k -> ObjectIdentifier.builder().key(k).build()).toList())));
+            assertEquals(100, deleted.deleted().size());
+            assertTrue(s3.listObjectsV2(b -> b.bucket("many").prefix("f7/")).contents().isEmpty());
+            assertEquals("BucketNotEmpty", code(() -> s3.deleteBucket(b -> b.bucket("many"))));
+
+            // multipart: 100 MiB in 20 parts sent in parallel, completed without moving bytes again
+            byte[] large = random(100 << 20, 2);
+            String id = s3.createMultipartUpload(b -> b.bucket("photos").key("video.bin").contentType("video/mp4")).uploadId();
+            List<Future<CompletedPart>> parts = new ArrayList<>();
+            int partSize = 5 << 20;
+            for (int n = 1; n <= 20; n++) {
+                int number = n;
+                byte[] bytes = Arrays.copyOfRange(large, (n - 1) * partSize, n * partSize);
+                parts.add(pool.submit(() -> CompletedPart.builder().partNumber(number).eTag(s3.uploadPart(b -> b.bucket("photos")
+                        .key("video.bin").uploadId(id).partNumber(number), RequestBody.fromBytes(bytes)).eTag()).build()));
+            }
+            List<CompletedPart> done = new ArrayList<>();
+            for (Future<CompletedPart> f : parts) {
+                done.add(f.get());
+            }
+            assertEquals(20, s3.listParts(b -> b.bucket("photos").key("video.bin").uploadId(id)).parts().size());
+            assertTrue(s3.listMultipartUploads(b -> b.bucket("photos")).uploads().stream().anyMatch(u -> u.uploadId().equals(id)));
+            List<CompletedPart> reversed = new ArrayList<>(done);
+            java.util.Collections.reverse(reversed);
+            assertEquals("InvalidPartOrder", code(() -> s3.completeMultipartUpload(b -> b.bucket("photos").key("video.bin").uploadId(id)
+                    .multipartUpload(CompletedMultipartUpload.builder().parts(reversed).build()))));
+            var completed = s3.completeMultipartUpload(b -> b.bucket("photos").key("video.bin").uploadId(id)
+                    .multipartUpload(CompletedMultipartUpload.builder().parts(done).build()));
+            assertTrue(completed.eTag().endsWith("-20\""), completed.eTag());
+            assertArrayEquals(large, s3.getObjectAsBytes(b -> b.bucket("photos").key("video.bin")).asByteArray());
+            byte[] across = s3.getObjectAsBytes(b -> b.bucket("photos").key("video.bin").range("bytes=5242000-5243999")).asByteArray();
+            assertArrayEquals(Arrays.copyOfRange(large, 5_242_000, 5_244_000), across, "a range across two parts");
+            assertEquals("NoSuchUpload", code(() -> s3.listParts(b -> b.bucket("photos").key("video.bin").uploadId(id))));
+            String aborted = s3.createMultipartUpload(b -> b.bucket("photos").key("gone.bin")).uploadId();
+            s3.uploadPart(b -> b.bucket("photos").key("gone.bin").uploadId(aborted).partNumber(1), RequestBody.fromBytes(random(1000, 3)));
+            s3.abortMultipartUpload(b -> b.bucket("photos").key("gone.bin").uploadId(aborted));
+            assertEquals(404, status(() -> s3.headObject(b -> b.bucket("photos").key("gone.bin"))), "an aborted upload leaves no object");
+            assertTrue(s3.listMultipartUploads(b -> b.bucket("photos")).uploads().isEmpty());
+            pool.shutdown();
+
+            // presigned GET and PUT with a plain HTTP client
+            var getUrl = presigner.presignGetObject(b -> b.signatureDuration(Duration.ofMinutes(5))
+                    .getObjectRequest(g -> g.bucket("photos").key("copy.txt"))).url();
+            HttpResponse<byte[]> pg = http.send(HttpRequest.newBuilder(getUrl.toURI()).build(), HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(200, pg.statusCode());
+            assertArrayEquals(small, pg.body());
+            var putUrl = presigner.presignPutObject(b -> b.signatureDuration(Duration.ofMinutes(5))
+                    .putObjectRequest(p -> p.bucket("photos").key("presigned.txt"))).url();
+            HttpResponse<String> pp = http.send(HttpRequest.newBuilder(putUrl.toURI()).PUT(HttpRequest.BodyPublishers.ofString("via url")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, pp.statusCode(), pp.body());
+            assertEquals("via url", s3.getObjectAsBytes(b -> b.bucket("photos").key("presigned.txt")).asUtf8String());
+            var shortUrl = presigner.presignGetObject(b -> b.signatureDuration(Duration.ofSeconds(1))
+                    .getObjectRequest(g -> g.bucket("photos").key("copy.txt"))).url();
+            Thread.sleep(2100); // the URL's lifetime is what is under test
+            HttpResponse<String> expired = http.send(HttpRequest.newBuilder(shortUrl.toURI()).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(403, expired.statusCode());
+            assertTrue(expired.body().contains("<Code>AccessDenied</Code>") && expired.body().contains("expired"), expired.body());
+            String tampered = getUrl.toString().replace("copy.txt", "presigned.txt");
+            HttpResponse<String> other = http.send(HttpRequest.newBuilder(URI.create(tampered)).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(403, other.statusCode(), "a URL signed for one key reads no other");
+            assertTrue(other.body().contains("SignatureDoesNotMatch"), other.body());
+
+            // anonymous reads: public buckets only
+            s3.createBucket(b -> b.bucket("site").acl(BucketCannedACL.PUBLIC_READ));
+            s3.putObject(b -> b.bucket("site").key("index.html").contentType("text/html"), RequestBody.fromString("<h1>hi</h1>"));
+            HttpResponse<String> anon = http.send(HttpRequest.newBuilder(URI.create(endpoint + "/site/index.html")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, anon.statusCode());
+            assertEquals("<h1>hi</h1>", anon.body());
+            HttpResponse<String> privateAnon = http.send(HttpRequest.newBuilder(URI.create(endpoint + "/photos/copy.txt")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(403, privateAnon.statusCode());
+            assertTrue(privateAnon.body().contains("<Code>AccessDenied</Code>"), privateAnon.body());
+            HttpResponse<String> anonPut = http.send(HttpRequest.newBuilder(URI.create(endpoint + "/site/x.html"))
+                    .PUT(HttpRequest.BodyPublishers.ofString("defaced")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(403, anonPut.statusCode(), "anonymous callers never write, public bucket or not");
+            assertFalse(s3.listObjectsV2(b -> b.bucket("site")).contents().stream().anyMatch(o -> o.key().equals("x.html")));
+
+            // bad credentials and clocks
+            try (S3Client wrong = client(endpoint, key.accessKeyId(), "not-the-secret-not-the-secret-000000000")) {
+                assertEquals("SignatureDoesNotMatch", code(() -> wrong.listBuckets()));
+            }
+            try (S3Client unknown = client(endpoint, "OEAAAAAAAAAAAAAAAAAA", key.secret())) {
+                assertEquals("InvalidAccessKeyId", code(() -> unknown.listBuckets()));
+            }
+            URI list = URI.create(endpoint + "/photos?list-type=2");
+            HttpRequest.Builder skewed = HttpRequest.newBuilder(list).GET();
+            S3Signer.sign(skewed, "GET", list, Map.of(), key, "us-east-1", Instant.now().minus(Duration.ofMinutes(20)));
+            HttpResponse<String> sk = http.send(skewed.build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(403, sk.statusCode());
+            assertTrue(sk.body().contains("RequestTimeTooSkewed"), sk.body());
+            HttpRequest.Builder fresh = HttpRequest.newBuilder(list).GET();
+            S3Signer.sign(fresh, "GET", list, Map.of(), key, "us-east-1", Instant.now());
+            assertEquals(200, http.send(fresh.build(), HttpResponse.BodyHandlers.ofString()).statusCode(), "the same request signed now passes");
+        }
+    }
+}

@@ -1,0 +1,108 @@
+package io.oecloud.node.s3;
+
+import io.oecloud.http.HttpServer;
+import io.oecloud.node.object.ObjectStore;
+import io.oecloud.node.paying.ContractBuyer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * The S3 gateway of a storage node ({@code oe node --s3}): S3's HTTP API on its own port (9000 by
+ * default), its namespace in {@code DATA_DIR/s3/index} (RocksDB), its keys in
+ * {@code DATA_DIR/s3-keys.json}, its bytes in the node's object store. On a node that pays for
+ * storage, its account pays for the gateway's objects like any upload.
+ *
+ * <pre>
+ *   HttpServer base    idle 120 s; head within the silence limit; 512 connections
+ *   HttpServerCodec    request line 8 KiB (long keys, presigned queries), headers 16 KiB, chunks up to 1 MiB
+ *   S3Connection       one request at a time; body streamed to the request's virtual thread
+ *   S3Gateway          addressing, SigV4 (S3Auth), then S3Buckets / S3Objects
+ * </pre>
+ */
+public final class S3Server implements AutoCloseable {
+    public static final int DEFAULT_PORT = 9000;
+    static final int MAX_LINE = 8192;
+    static final int MAX_HEADERS = 16384;
+    static final int MAX_CHUNK = 1 << 20;
+
+    /**
+     * @param bind where to listen
+     * @param domain virtual-host-style requests come to {@code BUCKET.DOMAIN} (empty: path style only)
+     * @param region the one region this gateway is (signatures name it)
+     * @param bodySilence a request body that sends nothing for this long fails (and stores nothing)
+     */
+    public record Config(InetSocketAddress bind, String domain, String region, Duration bodySilence, int connections) {
+        public static Config defaults(InetSocketAddress bind) {
+            return new Config(bind, "localhost", "us-east-1", Duration.ofSeconds(30), 512);
+        }
+
+        public Config withDomain(String d) {
+            return new Config(bind, d, region, bodySilence, connections);
+        }
+    }
+
+    private final S3Namespace namespace;
+    private final ExecutorService work;
+    private final HttpServer server;
+    private final S3Keys keys;
+
+    private S3Server(S3Namespace namespace, ExecutorService work, HttpServer server, S3Keys keys) {
+        this.namespace = namespace;
+        this.work = work;
+        this.server = server;
+        this.keys = keys;
+    }
+
+    /**
+     * Opens the namespace under {@code dataDir} and listens. When the node has no access key yet, one
+     * is created and {@code firstKey} gets it (to print once).
+     */
+    public static S3Server start(Config config, Path dataDir, ObjectStore objects, ContractBuyer buyer,
+                                 java.util.function.Consumer<S3Keys.Key> firstKey) throws IOException {
+        S3Keys keys = S3Keys.in(dataDir);
+        if (keys.list().isEmpty()) {
+            firstKey.accept(keys.create(System.currentTimeMillis()));
+        }
+        S3Namespace namespace = S3Namespace.open(dataDir.resolve("s3").resolve("index"));
+        ExecutorService work = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("s3-work-", 0).factory());
+        S3Gateway gateway = new S3Gateway(new S3Auth(keys, config.region()), namespace, new S3Pieces(objects, buyer), config.domain(),
+                Clock.systemUTC());
+        HttpServer.Limits limits = new HttpServer.Limits(MAX_LINE, MAX_HEADERS, MAX_CHUNK, config.bodySilence(), Duration.ofSeconds(120),
+                config.connections());
+        long silence = config.bodySilence().toMillis();
+        try {
+            HttpServer server = HttpServer.start("S3 gateway", config.bind(), limits,
+                    (p, head) -> p.addLast(new S3Connection(gateway, work, head, silence)));
+            return new S3Server(namespace, work, server, keys);
+        } catch (IOException | RuntimeException e) {
+            work.shutdownNow();
+            namespace.close();
+            throw e;
+        }
+    }
+
+    public InetSocketAddress address() {
+        return server.address();
+    }
+
+    public S3Keys keys() {
+        return keys;
+    }
+
+    @Override
+    public void close() {
+        server.close();
+        work.shutdownNow();
+        try {
+            work.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        namespace.close();
+    }
+}
