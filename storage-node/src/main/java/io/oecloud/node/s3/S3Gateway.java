@@ -73,11 +73,17 @@ final class S3Gateway {
             dispatch(req, body, x);
         } catch (S3Exception e) {
             x.error(e);
-        } catch (IOException e) { // the body never ended: the client is gone or broke the framing
-            if (e instanceof io.oecloud.node.api.BodyStream.Aborted a && a.status == null) {
+        } catch (IOException e) { // the body never ended: the client is gone, stalled or broke the framing
+            x.closeAfter();
+            if (e instanceof io.oecloud.node.api.BodyStream.Aborted a) {
+                if (a.status == null) {
+                    return; // nobody to answer
+                }
+                x.error(a.status.code() == 408 ? new S3Exception(S3Error.RequestTimeout, "Your socket connection to the server was not"
+                        + " read from or written to within the timeout period: " + S3Text.shorten(a.getMessage()))
+                        : new S3Exception(S3Error.IncompleteBody, S3Text.shorten(a.getMessage())));
                 return;
             }
-            x.closeAfter();
             x.error(new S3Exception(S3Error.IncompleteBody, "the request body did not arrive whole: " + S3Text.shorten(e.getMessage())));
         }
     }

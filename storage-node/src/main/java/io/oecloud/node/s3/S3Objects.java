@@ -539,7 +539,7 @@ final class S3Objects {
         }
         List<S3Model.Piece> ps = new ArrayList<>();
         java.io.ByteArrayOutputStream md5s = new java.io.ByteArrayOutputStream();
-        java.io.ByteArrayOutputStream sums = new java.io.ByteArrayOutputStream();
+        List<String> sums = new ArrayList<>();
         long size = 0;
         int last = 0;
         for (int i = 0; i < asked.size(); i++) {
@@ -561,7 +561,7 @@ final class S3Objects {
             size += p.piece().size();
             md5s.writeBytes(HexFormat.of().parseHex(unquote(p.etag())));
             if (u.checksumAlgorithm() != null && p.checksums().containsKey(u.checksumAlgorithm())) {
-                sums.writeBytes(java.util.Base64.getDecoder().decode(p.checksums().get(u.checksumAlgorithm())));
+                sums.add(p.checksums().get(u.checksumAlgorithm()));
             }
         }
         if (size > MAX_PUT * 1024) {
@@ -569,9 +569,9 @@ final class S3Objects {
         }
         String etag = quote(HexFormat.of().formatHex(md5().digest(md5s.toByteArray())) + "-" + ps.size());
         Map<String, String> checksums = Map.of();
-        if (u.checksumAlgorithm() != null && sums.size() > 0) {
+        if (u.checksumAlgorithm() != null && sums.size() == ps.size()) { // S3's checksum of the parts' checksums
             Checksums.Algorithm alg = Checksums.Algorithm.valueOf(u.checksumAlgorithm());
-            checksums = Map.of(alg.name(), Checksums.composite(alg, sums.toByteArray(), ps.size()));
+            checksums = Map.of(alg.name(), Checksums.composite(alg, sums));
         }
         S3Model.ObjectEntry e = new S3Model.ObjectEntry(u.key(), ps, size, etag, clock.millis(), u.headers(), u.userMetadata(),
                 checksums, !bucket.publicRead());

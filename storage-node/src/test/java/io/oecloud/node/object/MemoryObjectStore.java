@@ -42,6 +42,11 @@ public final class MemoryObjectStore implements ObjectStore {
         failReadAfter = bytes;
     }
 
+    /** Objects held now. */
+    public int count() {
+        return objects.size();
+    }
+
     /** What was called, in order ("upload text/plain false", "read CID 0-5", ...). */
     public List<String> calls() {
         synchronized (calls) {
