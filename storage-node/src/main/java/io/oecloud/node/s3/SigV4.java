@@ -71,11 +71,20 @@ public final class SigV4 {
 
     /** The signature (hex) of {@code toSign} with {@code secret} in {@code scope}. */
     public static String signature(String secret, Scope scope, String toSign) {
+        return hmacHex(signingKey(secret, scope), toSign);
+    }
+
+    /** The signing key of {@code secret} in {@code scope}: HMACs of date, region, service and "aws4_request". */
+    public static byte[] signingKey(String secret, Scope scope) {
         byte[] k = hmac(("AWS4" + secret).getBytes(StandardCharsets.UTF_8), scope.date());
         k = hmac(k, scope.region());
         k = hmac(k, scope.service());
-        k = hmac(k, "aws4_request");
-        return hex(hmac(k, toSign));
+        return hmac(k, "aws4_request");
+    }
+
+    /** Hex HMAC-SHA256 of {@code data} (UTF-8) with {@code key}. */
+    public static String hmacHex(byte[] key, String data) {
+        return hex(hmac(key, data));
     }
 
     /** Whether {@code given} (hex, from the client) is the signature of the request, compared in constant time. */
@@ -116,7 +125,8 @@ public final class SigV4 {
         }
     }
 
-    private static String hex(byte[] b) {
+    /** Lower-case hex. */
+    public static String hex(byte[] b) {
         return HexFormat.of().formatHex(b);
     }
 }
