@@ -27,6 +27,12 @@ import java.util.concurrent.Executor;
 final class S3Connection extends ChannelDuplexHandler {
     private static final System.Logger LOG = System.getLogger(S3Connection.class.getName());
 
+    /**
+     * Last in the pipeline: answers are written from its context, so they pass through
+     * {@link S3Connection#write} (a write from a handler's own context skips that handler).
+     */
+    static final class Tail extends io.netty.channel.ChannelInboundHandlerAdapter {}
+
     private final S3Gateway gateway;
     private final Executor work;
     private final HeadDeadline headDeadline;
@@ -84,7 +90,7 @@ final class S3Connection extends ChannelDuplexHandler {
         String id = Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong()).toUpperCase(java.util.Locale.ROOT);
         if (req.decoderResult().isFailure()) {
             closing = true;
-            S3Exchange x = new S3Exchange(ctx, id, headMethod, false);
+            S3Exchange x = new S3Exchange(tail(ctx), id, headMethod, false);
             exchange = x;
             Throwable cause = req.decoderResult().cause();
             String words = cause instanceof io.netty.handler.codec.http.TooLongHttpLineException ? "the request line is too long"
@@ -93,7 +99,7 @@ final class S3Connection extends ChannelDuplexHandler {
             x.error(new S3Exception(S3Error.InvalidRequest, words));
             return;
         }
-        S3Exchange x = new S3Exchange(ctx, id, headMethod, HttpUtil.isKeepAlive(req));
+        S3Exchange x = new S3Exchange(tail(ctx), id, headMethod, HttpUtil.isKeepAlive(req));
         exchange = x;
         bodyEnded = false;
         BodyStream b = new BodyStream(ctx, silenceMillis);
@@ -115,6 +121,10 @@ final class S3Connection extends ChannelDuplexHandler {
                 b.drain();
             }
         });
+    }
+
+    private static ChannelHandlerContext tail(ChannelHandlerContext ctx) {
+        return ctx.pipeline().context(Tail.class);
     }
 
     @Override

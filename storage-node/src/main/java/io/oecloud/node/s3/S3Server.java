@@ -77,7 +77,7 @@ public final class S3Server implements AutoCloseable {
         long silence = config.bodySilence().toMillis();
         try {
             HttpServer server = HttpServer.start("S3 gateway", config.bind(), limits,
-                    (p, head) -> p.addLast(new S3Connection(gateway, work, head, silence)));
+                    (p, head) -> p.addLast(new S3Connection(gateway, work, head, silence)).addLast(new S3Connection.Tail()));
             return new S3Server(namespace, work, server, keys);
         } catch (IOException | RuntimeException e) {
             work.shutdownNow();

@@ -96,12 +96,12 @@ class S3ServerTest {
 
     @Test
     void theSdksDefaultUpload_withItsSignedChunksAndChecksumTrailer_isStoredAndReadBack() {
-        s3.createBucket(b -> b.bucket("b1"));
+        s3.createBucket(b -> b.bucket("bkt1"));
         byte[] body = random(300_000, 1);
-        var put = s3.putObject(b -> b.bucket("b1").key("a/b c+d.bin"), RequestBody.fromBytes(body));
+        var put = s3.putObject(b -> b.bucket("bkt1").key("a/b c+d.bin"), RequestBody.fromBytes(body));
         assertNotNull(put.checksumCRC32());
-        assertArrayEquals(body, s3.getObjectAsBytes(b -> b.bucket("b1").key("a/b c+d.bin")).asByteArray());
-        var head = s3.headObject(b -> b.bucket("b1").key("a/b c+d.bin").checksumMode(ChecksumMode.ENABLED));
+        assertArrayEquals(body, s3.getObjectAsBytes(b -> b.bucket("bkt1").key("a/b c+d.bin")).asByteArray());
+        var head = s3.headObject(b -> b.bucket("bkt1").key("a/b c+d.bin").checksumMode(ChecksumMode.ENABLED));
         assertEquals(put.checksumCRC32(), head.checksumCRC32());
         assertEquals(1, objects.count(), "one object in the store, no partial ones");
     }
@@ -109,8 +109,8 @@ class S3ServerTest {
     @Test
     void everyChecksumAlgorithm_isCheckedStoredAndReturned() {
         s3.createBucket(b -> b.bucket("sums"));
-        for (ChecksumAlgorithm a : List.of(ChecksumAlgorithm.CRC32, ChecksumAlgorithm.CRC32_C, ChecksumAlgorithm.CRC64_NVME,
-                ChecksumAlgorithm.SHA1, ChecksumAlgorithm.SHA256)) {
+        // CRC64NVME too, but the SDK computes it only with the native aws-crt library (ChecksumsTest checks ours)
+        for (ChecksumAlgorithm a : List.of(ChecksumAlgorithm.CRC32, ChecksumAlgorithm.CRC32_C, ChecksumAlgorithm.SHA1, ChecksumAlgorithm.SHA256)) {
             byte[] body = random(70_000, a.ordinal());
             s3.putObject(b -> b.bucket("sums").key(a.toString()).checksumAlgorithm(a), RequestBody.fromBytes(body));
             var head = s3.headObject(b -> b.bucket("sums").key(a.toString()).checksumMode(ChecksumMode.ENABLED));
@@ -137,43 +137,43 @@ class S3ServerTest {
 
     @Test
     void multipart_joinsItsPartsInOrder_withS3sEtag_andRefusesSmallOrUnknownParts() {
-        s3.createBucket(b -> b.bucket("mp"));
-        String id = s3.createMultipartUpload(b -> b.bucket("mp").key("big")).uploadId();
+        s3.createBucket(b -> b.bucket("mpu"));
+        String id = s3.createMultipartUpload(b -> b.bucket("mpu").key("big")).uploadId();
         byte[] p1 = random(5 << 20, 1);
         byte[] p2 = random(1000, 2);
-        String e1 = s3.uploadPart(b -> b.bucket("mp").key("big").uploadId(id).partNumber(1), RequestBody.fromBytes(p1)).eTag();
-        String e2 = s3.uploadPart(b -> b.bucket("mp").key("big").uploadId(id).partNumber(2), RequestBody.fromBytes(p2)).eTag();
-        assertEquals("InvalidPart", code(() -> s3.completeMultipartUpload(b -> b.bucket("mp").key("big").uploadId(id)
+        String e1 = s3.uploadPart(b -> b.bucket("mpu").key("big").uploadId(id).partNumber(1), RequestBody.fromBytes(p1)).eTag();
+        String e2 = s3.uploadPart(b -> b.bucket("mpu").key("big").uploadId(id).partNumber(2), RequestBody.fromBytes(p2)).eTag();
+        assertEquals("InvalidPart", code(() -> s3.completeMultipartUpload(b -> b.bucket("mpu").key("big").uploadId(id)
                 .multipartUpload(CompletedMultipartUpload.builder().parts(CompletedPart.builder().partNumber(3).eTag(e2).build()).build()))));
-        var done = s3.completeMultipartUpload(b -> b.bucket("mp").key("big").uploadId(id).multipartUpload(CompletedMultipartUpload.builder()
+        var done = s3.completeMultipartUpload(b -> b.bucket("mpu").key("big").uploadId(id).multipartUpload(CompletedMultipartUpload.builder()
                 .parts(CompletedPart.builder().partNumber(1).eTag(e1).build(), CompletedPart.builder().partNumber(2).eTag(e2).build()).build()));
         assertTrue(done.eTag().endsWith("-2\""));
         byte[] all = new byte[p1.length + p2.length];
         System.arraycopy(p1, 0, all, 0, p1.length);
         System.arraycopy(p2, 0, all, p1.length, p2.length);
-        assertArrayEquals(all, s3.getObjectAsBytes(b -> b.bucket("mp").key("big")).asByteArray());
-        assertArrayEquals(p2, s3.getObjectAsBytes(b -> b.bucket("mp").key("big").partNumber(2)).asByteArray());
+        assertArrayEquals(all, s3.getObjectAsBytes(b -> b.bucket("mpu").key("big")).asByteArray());
+        assertArrayEquals(p2, s3.getObjectAsBytes(b -> b.bucket("mpu").key("big").partNumber(2)).asByteArray());
 
-        String small = s3.createMultipartUpload(b -> b.bucket("mp").key("small")).uploadId();
-        String s1 = s3.uploadPart(b -> b.bucket("mp").key("small").uploadId(small).partNumber(1), RequestBody.fromBytes(p2)).eTag();
-        String s2 = s3.uploadPart(b -> b.bucket("mp").key("small").uploadId(small).partNumber(2), RequestBody.fromBytes(p2)).eTag();
-        assertEquals("EntityTooSmall", code(() -> s3.completeMultipartUpload(b -> b.bucket("mp").key("small").uploadId(small)
+        String small = s3.createMultipartUpload(b -> b.bucket("mpu").key("small")).uploadId();
+        String s1 = s3.uploadPart(b -> b.bucket("mpu").key("small").uploadId(small).partNumber(1), RequestBody.fromBytes(p2)).eTag();
+        String s2 = s3.uploadPart(b -> b.bucket("mpu").key("small").uploadId(small).partNumber(2), RequestBody.fromBytes(p2)).eTag();
+        assertEquals("EntityTooSmall", code(() -> s3.completeMultipartUpload(b -> b.bucket("mpu").key("small").uploadId(small)
                 .multipartUpload(CompletedMultipartUpload.builder().parts(CompletedPart.builder().partNumber(1).eTag(s1).build(),
                         CompletedPart.builder().partNumber(2).eTag(s2).build()).build()))));
     }
 
     @Test
     void deletingAKey_releasesItsPieces_unlessACopyStillHoldsThem() {
-        s3.createBucket(b -> b.bucket("d"));
-        s3.putObject(b -> b.bucket("d").key("orig"), RequestBody.fromBytes(random(100_000, 5)));
-        s3.copyObject(b -> b.sourceBucket("d").sourceKey("orig").destinationBucket("d").destinationKey("copy"));
-        s3.deleteObject(b -> b.bucket("d").key("orig"));
+        s3.createBucket(b -> b.bucket("del"));
+        s3.putObject(b -> b.bucket("del").key("orig"), RequestBody.fromBytes(random(100_000, 5)));
+        s3.copyObject(b -> b.sourceBucket("del").sourceKey("orig").destinationBucket("del").destinationKey("copy"));
+        s3.deleteObject(b -> b.bucket("del").key("orig"));
         assertEquals(1, objects.count(), "the copy still holds the piece");
-        assertEquals(100_000, s3.getObjectAsBytes(b -> b.bucket("d").key("copy")).asByteArray().length);
-        s3.deleteObject(b -> b.bucket("d").key("copy"));
+        assertEquals(100_000, s3.getObjectAsBytes(b -> b.bucket("del").key("copy")).asByteArray().length);
+        s3.deleteObject(b -> b.bucket("del").key("copy"));
         assertEquals(0, objects.count(), "the last key gone, the piece is let go");
-        s3.putObject(b -> b.bucket("d").key("x"), RequestBody.fromString("one"));
-        s3.putObject(b -> b.bucket("d").key("x"), RequestBody.fromString("two"));
+        s3.putObject(b -> b.bucket("del").key("x"), RequestBody.fromString("one"));
+        s3.putObject(b -> b.bucket("del").key("x"), RequestBody.fromString("two"));
         assertEquals(1, objects.count(), "an overwritten object's piece is let go");
     }
 
@@ -202,7 +202,7 @@ class S3ServerTest {
         HttpRequest signed = b.PUT(HttpRequest.BodyPublishers.noBody()).build();
         StringBuilder head = new StringBuilder("PUT " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + endpoint.getPort() + "\r\n");
         signed.headers().map().forEach((k, vs) -> head.append(k).append(": ").append(vs.getFirst()).append("\r\n"));
-        head.append("Content-Length: ").append(declared).append("\r\n\r\n");
+        head.append("Connection: close\r\nContent-Length: ").append(declared).append("\r\n\r\n");
         try (Socket s = new Socket("127.0.0.1", endpoint.getPort())) {
             s.setSoTimeout(15_000);
             OutputStream out = s.getOutputStream();
@@ -236,18 +236,18 @@ class S3ServerTest {
 
     @Test
     void aPresignedUrl_readsOnlyItsKey_untilItExpires() throws Exception {
-        s3.createBucket(b -> b.bucket("p"));
-        s3.putObject(b -> b.bucket("p").key("a"), RequestBody.fromString("A"));
-        s3.putObject(b -> b.bucket("p").key("b"), RequestBody.fromString("B"));
+        s3.createBucket(b -> b.bucket("pre"));
+        s3.putObject(b -> b.bucket("pre").key("a"), RequestBody.fromString("A"));
+        s3.putObject(b -> b.bucket("pre").key("b"), RequestBody.fromString("B"));
         try (var presigner = software.amazon.awssdk.services.s3.presigner.S3Presigner.builder().endpointOverride(endpoint)
                 .region(Region.US_EAST_1)
                 .serviceConfiguration(software.amazon.awssdk.services.s3.S3Configuration.builder().pathStyleAccessEnabled(true).build())
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(key.accessKeyId(), key.secret()))).build()) {
-            URI url = presigner.presignGetObject(b -> b.signatureDuration(Duration.ofMinutes(1)).getObjectRequest(g -> g.bucket("p").key("a")))
+            URI url = presigner.presignGetObject(b -> b.signatureDuration(Duration.ofMinutes(1)).getObjectRequest(g -> g.bucket("pre").key("a")))
                     .url().toURI();
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             assertEquals("A", http.send(HttpRequest.newBuilder(url).build(), HttpResponse.BodyHandlers.ofString()).body());
-            HttpResponse<String> other = http.send(HttpRequest.newBuilder(URI.create(url.toString().replace("/p/a?", "/p/b?"))).build(),
+            HttpResponse<String> other = http.send(HttpRequest.newBuilder(URI.create(url.toString().replace("/pre/a?", "/pre/b?"))).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(403, other.statusCode());
             assertTrue(other.body().contains("SignatureDoesNotMatch"), other.body());
@@ -256,22 +256,31 @@ class S3ServerTest {
 
     @Test
     void listings_pageThroughEveryKeyOnce_withDelimitersRolledUp() {
-        s3.createBucket(b -> b.bucket("l"));
+        s3.createBucket(b -> b.bucket("lst"));
         List<String> keys = new ArrayList<>();
         for (int i = 0; i < 120; i++) {
             String k = (i % 3 == 0 ? "x/" : "y/") + "k" + String.format("%03d", i);
             keys.add(k);
-            s3.putObject(b -> b.bucket("l").key(k), RequestBody.fromString(k));
+            s3.putObject(b -> b.bucket("lst").key(k), RequestBody.fromString(k));
         }
-        var top = s3.listObjectsV2(b -> b.bucket("l").delimiter("/"));
+        var top = s3.listObjectsV2(b -> b.bucket("lst").delimiter("/"));
         assertEquals(List.of("x/", "y/"), top.commonPrefixes().stream().map(p -> p.prefix()).toList());
         List<String> seen = new ArrayList<>();
-        s3.listObjectsV2Paginator(b -> b.bucket("l").maxKeys(7)).contents().forEach(o -> seen.add(o.key()));
+        s3.listObjectsV2Paginator(b -> b.bucket("lst").maxKeys(7)).contents().forEach(o -> seen.add(o.key()));
         List<String> sorted = new ArrayList<>(keys);
         sorted.sort(null);
         assertEquals(sorted, seen);
         List<String> v1 = new ArrayList<>();
-        s3.listObjectsPaginator(b -> b.bucket("l").prefix("x/").maxKeys(9)).contents().forEach(o -> v1.add(o.key()));
+        String marker = null;
+        for (int page = 0; page < 20; page++) { // v1 pages on from the last key (NextMarker only comes with a delimiter)
+            String m = marker;
+            var r = s3.listObjects(b -> b.bucket("lst").prefix("x/").maxKeys(9).marker(m));
+            r.contents().forEach(o -> v1.add(o.key()));
+            if (!r.isTruncated()) {
+                break;
+            }
+            marker = r.contents().getLast().key();
+        }
         assertEquals(40, v1.size());
         assertEquals(Arrays.asList(sorted.stream().filter(k -> k.startsWith("x/")).toArray()), List.copyOf(v1));
     }
