@@ -255,33 +255,39 @@ class S3ServerTest {
     }
 
     @Test
-    void listings_pageThroughEveryKeyOnce_withDelimitersRolledUp() {
+    void listingsOfTwoThousandKeys_pageThroughEveryKeyOnce_withDelimitersRolledUp() throws Exception {
         s3.createBucket(b -> b.bucket("lst"));
         List<String> keys = new ArrayList<>();
-        for (int i = 0; i < 120; i++) {
-            String k = (i % 3 == 0 ? "x/" : "y/") + "k" + String.format("%03d", i);
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        List<java.util.concurrent.Future<?>> puts = new ArrayList<>();
+        for (int i = 0; i < 2000; i++) {
+            String k = (i % 3 == 0 ? "x/" : "y/") + "k" + String.format("%04d", i);
             keys.add(k);
-            s3.putObject(b -> b.bucket("lst").key(k), RequestBody.fromString(k));
+            puts.add(pool.submit(() -> s3.putObject(b -> b.bucket("lst").key(k), RequestBody.fromString(k))));
         }
+        for (var f : puts) {
+            f.get();
+        }
+        pool.shutdown();
         var top = s3.listObjectsV2(b -> b.bucket("lst").delimiter("/"));
         assertEquals(List.of("x/", "y/"), top.commonPrefixes().stream().map(p -> p.prefix()).toList());
         List<String> seen = new ArrayList<>();
-        s3.listObjectsV2Paginator(b -> b.bucket("lst").maxKeys(7)).contents().forEach(o -> seen.add(o.key()));
+        s3.listObjectsV2Paginator(b -> b.bucket("lst").maxKeys(70)).contents().forEach(o -> seen.add(o.key()));
         List<String> sorted = new ArrayList<>(keys);
         sorted.sort(null);
         assertEquals(sorted, seen);
         List<String> v1 = new ArrayList<>();
         String marker = null;
-        for (int page = 0; page < 20; page++) { // v1 pages on from the last key (NextMarker only comes with a delimiter)
+        for (int page = 0; page < 100; page++) { // v1 pages on from the last key (NextMarker only comes with a delimiter)
             String m = marker;
-            var r = s3.listObjects(b -> b.bucket("lst").prefix("x/").maxKeys(9).marker(m));
+            var r = s3.listObjects(b -> b.bucket("lst").prefix("x/").maxKeys(90).marker(m));
             r.contents().forEach(o -> v1.add(o.key()));
             if (!r.isTruncated()) {
                 break;
             }
             marker = r.contents().getLast().key();
         }
-        assertEquals(40, v1.size());
+        assertEquals(667, v1.size());
         assertEquals(Arrays.asList(sorted.stream().filter(k -> k.startsWith("x/")).toArray()), List.copyOf(v1));
     }
 }
