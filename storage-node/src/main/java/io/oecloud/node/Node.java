@@ -183,9 +183,14 @@ public final class Node implements AutoCloseable {
                     paying == null ? null : paying.buyer(), key -> {
                         out.println("S3 access key created (shown once; `oe s3 keys create` makes more): AWS_ACCESS_KEY_ID="
                                 + key.accessKeyId() + " AWS_SECRET_ACCESS_KEY=" + key.secret());
-                    }));
+                    }, link == null ? null : new io.oecloud.node.s3.ChainNamePublisher(link.client(), endpoints,
+                            Identity.loadOrCreate(dataDir.resolve("s3")), CHAIN_DEADLINE_MILLIS)));
             out.println("S3 gateway on http://" + s3.address().getHostString() + ":" + s3.address().getPort()
                     + " (region us-east-1, path style or BUCKET." + config.s3Domain() + "; keys in " + s3.keys().file() + ")");
+            if (s3.snapshots() != null) {
+                out.println("S3 namespace snapshots published as the name " + s3.snapshots().name() + " on OEChain (namespace key: "
+                        + dataDir.resolve("s3").resolve(Identity.KEY_FILE) + "; `oe s3 restore` rebuilds the namespace from it)");
+            }
         }
         report(config, dataDir, id, storage, chainNode, bound, apiFile, out, err);
         return new Node(roles);

@@ -24,7 +24,7 @@ import picocli.CommandLine.Parameters;
  * may be given for its gateway node's (node 0).
  */
 @Command(name = "s3", description = "The S3 gateway: access keys and public buckets.",
-        subcommands = {S3Commands.Keys.class, S3Commands.Public.class})
+        subcommands = {S3Commands.Keys.class, S3Commands.Public.class, S3Commands.Restore.class})
 final class S3Commands {
     private S3Commands() {}
 
@@ -95,6 +95,93 @@ final class S3Commands {
             out.flush();
             return 0;
         }
+    }
+
+    @Command(name = "restore", description = "Rebuild the gateway's namespace (buckets, keys, uploads) from its latest snapshot on the"
+            + " network: the name the namespace key publishes on OEChain, the sealed snapshot it points to. Run it with the node stopped;"
+            + " the node's s3/index must not exist.")
+    static final class Restore implements Callable<Integer> {
+        @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "${sys:user.home}/.oecloud",
+                description = "The gateway node's data directory, or a devnet's (its node 0) (default: ${DEFAULT-VALUE}).")
+        Path dataDir;
+
+        @Option(names = "--namespace-key", paramLabel = "FILE",
+                description = "The namespace key (a copy of the old DATA_DIR/s3/identity.key; default: the one in DIR/s3).")
+        Path namespaceKey;
+
+        @Option(names = "--api", paramLabel = "HOST:PORT", description = "A running super-node's API to read the name and the snapshot"
+                + " through (default for a devnet: its node 1).")
+        String api;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            Path node = gatewayDir(dataDir);
+            Path s3 = node.resolve("s3");
+            Path index = s3.resolve("index");
+            if (Files.exists(index)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), index + " exists: stop the node and move it away first"
+                        + " (restore builds a new index and never overwrites one)");
+            }
+            Files.createDirectories(s3);
+            Path keyFile = s3.resolve(io.oecloud.dht.Identity.KEY_FILE);
+            if (namespaceKey != null && !Files.exists(keyFile)) {
+                Files.copy(namespaceKey, keyFile);
+                Files.setPosixFilePermissions(keyFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            } else if (namespaceKey != null && !Files.isSameFile(namespaceKey, keyFile)
+                    && !java.util.Arrays.equals(Files.readAllBytes(namespaceKey), Files.readAllBytes(keyFile))) {
+                throw new CommandLine.ParameterException(spec.commandLine(), keyFile + " holds another namespace key than " + namespaceKey);
+            }
+            if (!Files.exists(keyFile)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "no namespace key: give --namespace-key FILE (a copy of the"
+                        + " lost node's s3/identity.key)");
+            }
+            io.oecloud.dht.Identity key = io.oecloud.dht.Identity.loadOrCreate(s3);
+            String name = io.oecloud.node.s3.S3Snapshots.name(key.publicKey());
+            String base = "http://" + (api != null ? api : devnetApi(dataDir, 1));
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+            HttpResponse<String> rec = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/chain/names/" + name))
+                    .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+            if (rec.statusCode() == 404) {
+                spec.commandLine().getErr().println("the name " + name + " is not registered: this namespace published no snapshot");
+                return 1;
+            }
+            if (rec.statusCode() != 200) {
+                spec.commandLine().getErr().println("the chain did not answer for " + name + " (" + rec.statusCode() + "): " + rec.body());
+                return 1;
+            }
+            var doc = new com.fasterxml.jackson.databind.ObjectMapper().readTree(rec.body());
+            String owner = doc.findValue("owner") == null ? "" : doc.findValue("owner").asText();
+            if (!owner.equals(io.oecloud.chain.ledger.Ledger.address(key.publicKey()))) {
+                spec.commandLine().getErr().println("the name " + name + " belongs to " + owner + ", not to this namespace key");
+                return 1;
+            }
+            String cid = doc.findValue("root").asText();
+            HttpResponse<byte[]> snap = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/objects/" + cid))
+                    .timeout(Duration.ofMinutes(10)).build(), HttpResponse.BodyHandlers.ofByteArray());
+            if (snap.statusCode() != 200) {
+                spec.commandLine().getErr().println("the snapshot " + cid + " could not be read (" + snap.statusCode() + ")");
+                return 1;
+            }
+            io.oecloud.node.s3.S3Snapshots.restore(key, snap.body(), index);
+            spec.commandLine().getOut().println("restored the namespace " + name + " from snapshot " + cid + " (" + snap.body().length
+                    + " bytes) into " + index + "; start the node with --s3");
+            return 0;
+        }
+    }
+
+    /** The API (HOST:PORT) of node {@code i} of the devnet in {@code dir} or {@code dir/devnet}. */
+    static String devnetApi(Path dir, int i) throws IOException {
+        for (Path candidate : new Path[] {dir, dir.resolve("devnet")}) {
+            Path f = candidate.resolve("devnet.json");
+            if (Files.exists(f)) {
+                String api = new com.fasterxml.jackson.databind.ObjectMapper().readTree(f.toFile()).path("nodes").get(i).path("api").asText();
+                return api.replaceFirst("^http://", "");
+            }
+        }
+        throw new IOException("give --api HOST:PORT (a running super-node's API): " + dir + " is not a devnet's directory");
     }
 
     @Command(name = "public", description = "Turn a bucket's public reads on (objects stored unencrypted, readable by anyone) or off.")

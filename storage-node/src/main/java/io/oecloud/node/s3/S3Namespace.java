@@ -30,6 +30,12 @@ final class S3Namespace implements AutoCloseable {
 
     private final S3Index index;
     private final Map<String, Integer> refs = new HashMap<>(); // guarded by this
+    private final java.util.concurrent.atomic.AtomicLong changes = new java.util.concurrent.atomic.AtomicLong();
+
+    /** Changes made since the namespace opened (snapshots compare it with what they saved). */
+    long changes() {
+        return changes.get();
+    }
 
     private S3Namespace(S3Index index) {
         this.index = index;
@@ -83,6 +89,7 @@ final class S3Namespace implements AutoCloseable {
     // ---- buckets (no pieces) ----
 
     boolean createBucket(String name, long nowMillis, boolean publicRead) {
+        changes.incrementAndGet();
         return index.createBucket(name, nowMillis, publicRead);
     }
 
@@ -95,10 +102,12 @@ final class S3Namespace implements AutoCloseable {
     }
 
     synchronized S3Index.DeleteBucket deleteBucket(String name) {
+        changes.incrementAndGet();
         return index.deleteBucket(name);
     }
 
     boolean setPublic(String name, boolean publicRead) {
+        changes.incrementAndGet();
         return index.setPublic(name, publicRead);
     }
 
@@ -117,12 +126,14 @@ final class S3Namespace implements AutoCloseable {
         if (index.bucket(bucket).isEmpty()) {
             throw new NoBucketException();
         }
+        changes.incrementAndGet();
         Optional<S3Model.ObjectEntry> old = index.put(bucket, e);
         e.pieces().forEach(this::ref);
         return old.map(o -> unref(o.pieces())).orElse(List.of());
     }
 
     synchronized List<S3Model.Piece> deleteObject(String bucket, String key) {
+        changes.incrementAndGet();
         return index.delete(bucket, key).map(o -> unref(o.pieces())).orElse(List.of());
     }
 
@@ -132,6 +143,7 @@ final class S3Namespace implements AutoCloseable {
         if (index.bucket(u.bucket()).isEmpty()) {
             throw S3Buckets.noSuchBucket(u.bucket());
         }
+        changes.incrementAndGet();
         index.createUpload(u);
     }
 
@@ -143,6 +155,7 @@ final class S3Namespace implements AutoCloseable {
         if (index.upload(uploadId).isEmpty()) {
             throw new NoUploadException();
         }
+        changes.incrementAndGet();
         Optional<S3Model.Part> old = index.putPart(uploadId, p);
         ref(p.piece());
         return old.map(o -> unref(List.of(o.piece()))).orElse(List.of());
@@ -161,6 +174,7 @@ final class S3Namespace implements AutoCloseable {
     }
 
     synchronized List<S3Model.Piece> abortUpload(String uploadId) {
+        changes.incrementAndGet();
         List<S3Model.Piece> gone = new ArrayList<>();
         for (S3Model.Part p : index.abortUpload(uploadId)) {
             gone.add(p.piece());
@@ -180,6 +194,7 @@ final class S3Namespace implements AutoCloseable {
         for (S3Model.Part p : index.allParts(uploadId)) {
             parts.add(p.piece());
         }
+        changes.incrementAndGet();
         Optional<S3Model.ObjectEntry> old = index.completeUpload(uploadId, e);
         e.pieces().forEach(this::ref);
         List<S3Model.Piece> free = new ArrayList<>(unref(parts));

@@ -50,8 +50,10 @@ public final class S3Server implements AutoCloseable {
     private final ExecutorService work;
     private final HttpServer server;
     private final S3Keys keys;
+    private final S3Snapshots snapshots;
 
-    private S3Server(S3Namespace namespace, ExecutorService work, HttpServer server, S3Keys keys) {
+    private S3Server(S3Namespace namespace, ExecutorService work, HttpServer server, S3Keys keys, S3Snapshots snapshots) {
+        this.snapshots = snapshots;
         this.namespace = namespace;
         this.work = work;
         this.server = server;
@@ -64,21 +66,39 @@ public final class S3Server implements AutoCloseable {
      */
     public static S3Server start(Config config, Path dataDir, ObjectStore objects, ContractBuyer buyer,
                                  java.util.function.Consumer<S3Keys.Key> firstKey) throws IOException {
+        return start(config, dataDir, objects, buyer, firstKey, null);
+    }
+
+    /**
+     * {@link #start(Config, Path, ObjectStore, ContractBuyer, java.util.function.Consumer)} that also
+     * keeps the namespace on the network ({@link S3Snapshots}), published through {@code publisher};
+     * null: no snapshots (the namespace lives on this disk only).
+     */
+    public static S3Server start(Config config, Path dataDir, ObjectStore objects, ContractBuyer buyer,
+                                 java.util.function.Consumer<S3Keys.Key> firstKey, S3Snapshots.Publisher publisher) throws IOException {
         S3Keys keys = S3Keys.in(dataDir);
         if (keys.list().isEmpty()) {
             firstKey.accept(keys.create(System.currentTimeMillis()));
         }
         S3Namespace namespace = S3Namespace.open(dataDir.resolve("s3").resolve("index"));
         ExecutorService work = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("s3-work-", 0).factory());
-        S3Gateway gateway = new S3Gateway(new S3Auth(keys, config.region()), namespace, new S3Pieces(objects, buyer), config.domain(),
-                Clock.systemUTC());
+        S3Pieces pieces = new S3Pieces(objects, buyer);
+        S3Gateway gateway = new S3Gateway(new S3Auth(keys, config.region()), namespace, pieces, config.domain(), Clock.systemUTC());
+        S3Snapshots snapshots = null;
+        if (publisher != null) {
+            Path s3 = dataDir.resolve("s3");
+            snapshots = new S3Snapshots(namespace, pieces, io.oecloud.dht.Identity.loadOrCreate(s3), s3, publisher, Clock.systemUTC());
+        }
         HttpServer.Limits limits = new HttpServer.Limits(MAX_LINE, MAX_HEADERS, MAX_CHUNK, config.bodySilence(), Duration.ofSeconds(120),
                 config.connections());
         long silence = config.bodySilence().toMillis();
         try {
             HttpServer server = HttpServer.start("S3 gateway", config.bind(), limits,
                     (p, head) -> p.addLast(new S3Connection(gateway, work, head, silence)).addLast(new S3Connection.Tail()));
-            return new S3Server(namespace, work, server, keys);
+            if (snapshots != null) {
+                snapshots.start();
+            }
+            return new S3Server(namespace, work, server, keys, snapshots);
         } catch (IOException | RuntimeException e) {
             work.shutdownNow();
             namespace.close();
@@ -94,9 +114,17 @@ public final class S3Server implements AutoCloseable {
         return keys;
     }
 
+    /** The namespace's snapshots, or null when they are off. */
+    public S3Snapshots snapshots() {
+        return snapshots;
+    }
+
     @Override
     public void close() {
         server.close();
+        if (snapshots != null) {
+            snapshots.close();
+        }
         work.shutdownNow();
         try {
             work.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
