@@ -102,6 +102,12 @@ class DevnetS3Test {
         JsonNode doc = ChainDevnet.JSON.readTree(dir.resolve("devnet/devnet.json").toFile());
         URI endpoint = URI.create(doc.path("s3").path("url").asText());
         S3Keys.Key key = S3Keys.in(Path.of(doc.path("nodes").get(0).path("dataDir").asText())).list().getFirst();
+        String api0 = doc.path("nodes").get(0).path("api").asText();
+        // contracts name their holders, and the chain takes only registered, active nodes as holders
+        DevnetTest.awaitTrue(() -> {
+            Map<String, JsonNode> r = ChainDevnet.records(http, api0);
+            return r.size() == doc.path("nodes").size() && r.values().stream().allMatch(n -> n.path("active").asBoolean());
+        }, 120, "every node registered and active");
         try (S3Client s3 = client(endpoint, key.accessKeyId(), key.secret());
              S3Presigner presigner = S3Presigner.builder().endpointOverride(endpoint).region(Region.US_EAST_1)
                      .serviceConfiguration(software.amazon.awssdk.services.s3.S3Configuration.builder().pathStyleAccessEnabled(true).build())
@@ -296,14 +302,80 @@ class DevnetS3Test {
             assertEquals(200, http.send(fresh.build(), HttpResponse.BodyHandlers.ofString()).statusCode(), "the same request signed now passes");
         }
         awsCliAndRclone(endpoint, key);
-        killedMidPut(doc, key);
+        Restarted node0 = killedMidPut(doc, key);
+        restoredAfterLosingTheIndex(doc, key, node0);
+    }
+
+    /** Node 0 as restarted by the test: its process, its log, its gateway's URL. */
+    private record Restarted(Process process, Path log, URI s3) {}
+
+    /** Starts node 0 again with its devnet command line; waits for it and reads its gateway's URL from its log. */
+    private Restarted startNode0(JsonNode doc, String logName) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        doc.at("/nodes/0").get("cmd").forEach(c -> cmd.add(c.asText()));
+        Path log = dir.resolve(logName);
+        Process again = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        started.add(again);
+        DevnetTest.awaitTrue(() -> java.nio.file.Files.readString(log).contains("; ready") || !again.isAlive(), 120, "node 0 restart");
+        String line = java.nio.file.Files.readString(log).lines().filter(l -> l.startsWith("S3 gateway on http://")).findFirst().orElseThrow();
+        return new Restarted(again, log, URI.create(line.substring("S3 gateway on ".length()).split(" ")[0]));
+    }
+
+    /**
+     * The gateway node's index is lost (its s3 directory deleted while the node is down): {@code oe s3
+     * restore} with a copy of the namespace key rebuilds it from the snapshot its name points to on
+     * the chain, and the restarted gateway lists and serves what it held at that snapshot.
+     */
+    private void restoredAfterLosingTheIndex(JsonNode doc, S3Keys.Key key, Restarted node0) throws Exception {
+        Path dataDir = Path.of(doc.at("/nodes/0").path("dataDir").asText());
+        String api1 = doc.at("/nodes/1").path("api").asText();
+        byte[] late = "written after the crash".getBytes(StandardCharsets.UTF_8);
+        long wrote = System.currentTimeMillis();
+        try (S3Client s3 = client(node0.s3(), key.accessKeyId(), key.secret())) {
+            s3.putObject(b -> b.bucket("crash").key("after-crash.txt"), RequestBody.fromBytes(late));
+        }
+        String nameLine = java.nio.file.Files.readString(node0.log()).lines().filter(l -> l.startsWith("S3 namespace snapshots published as"))
+                .findFirst().orElseThrow();
+        String name = nameLine.split(" ")[7];
+        Path state = dataDir.resolve("s3/snapshot.json");
+        DevnetTest.awaitTrue(() -> { // a snapshot taken after that write, and the name pointing at it
+            if (!java.nio.file.Files.exists(state)) {
+                return false;
+            }
+            JsonNode st = ChainDevnet.JSON.readTree(state.toFile());
+            if (Instant.parse(st.path("at").asText()).toEpochMilli() < wrote) {
+                return false;
+            }
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(api1 + "/v1/chain/names/" + name)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return r.statusCode() == 200 && ChainDevnet.JSON.readTree(r.body()).findValue("root").asText().equals(st.path("cid").asText());
+        }, 150, "a snapshot after the last write, published as " + name);
+        Path savedKey = dir.resolve("namespace.key");
+        java.nio.file.Files.copy(dataDir.resolve("s3/identity.key"), savedKey);
+        ChainDevnet.signal("TERM", node0.process().pid());
+        DevnetTest.awaitTrue(() -> !node0.process().isAlive(), 60, "node 0 to stop");
+        try (var files = java.nio.file.Files.walk(dataDir.resolve("s3"))) { // the gateway's disk is lost
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+        OeLauncherTest.Run restore = OeLauncherTest.oe(Map.of(), "s3", "restore", "--data-dir", dir.resolve("devnet").toString(),
+                "--namespace-key", savedKey.toString());
+        assertEquals(0, restore.code(), restore.out() + restore.err());
+        assertTrue(restore.out().contains("restored the namespace " + name), restore.out());
+        Restarted back = startNode0(doc, "node0-restored.log");
+        try (S3Client s3 = client(back.s3(), key.accessKeyId(), key.secret())) {
+            assertEquals(List.of("after-crash.txt", "kept.bin"),
+                    s3.listObjectsV2(b -> b.bucket("crash")).contents().stream().map(S3Object::key).toList());
+            assertArrayEquals(late, s3.getObjectAsBytes(b -> b.bucket("crash").key("after-crash.txt")).asByteArray());
+            assertTrue(s3.listBuckets().buckets().stream().map(b -> b.name()).toList().containsAll(List.of("photos", "crash", "site", "many")));
+            assertEquals(190, s3.listObjectsV2Paginator(b -> b.bucket("many")).contents().stream().count());
+        }
     }
 
     /**
      * kill -9 of the gateway's node in the middle of a PUT: after its restart the half-sent object is
      * nowhere (no key, no listing entry), and everything acknowledged before is there, byte for byte.
      */
-    private void killedMidPut(JsonNode doc, S3Keys.Key key) throws Exception {
+    private Restarted killedMidPut(JsonNode doc, S3Keys.Key key) throws Exception {
         URI endpoint = URI.create(doc.path("s3").path("url").asText());
         byte[] kept = random(3 << 20, 11);
         try (S3Client s3 = client(endpoint, key.accessKeyId(), key.secret())) {
@@ -345,20 +417,14 @@ class DevnetS3Test {
         victim.destroyForcibly(); // SIGKILL
         victim.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
         put.join(Duration.ofSeconds(60));
-        List<String> cmd = new ArrayList<>();
-        node0.get("cmd").forEach(c -> cmd.add(c.asText()));
-        Path log = dir.resolve("node0-again.log");
-        Process again = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        started.add(again);
-        DevnetTest.awaitTrue(() -> java.nio.file.Files.readString(log).contains("; ready") || !again.isAlive(), 120, "node 0 restart");
-        String line = java.nio.file.Files.readString(log).lines().filter(l -> l.startsWith("S3 gateway on http://")).findFirst().orElseThrow();
-        URI restarted = URI.create(line.substring("S3 gateway on ".length()).split(" ")[0]);
-        try (S3Client s3 = client(restarted, key.accessKeyId(), key.secret())) {
+        Restarted again = startNode0(doc, "node0-again.log");
+        try (S3Client s3 = client(again.s3(), key.accessKeyId(), key.secret())) {
             assertEquals(404, status(() -> s3.headObject(b -> b.bucket("crash").key("half.bin"))), "no half object after the crash");
             assertEquals(List.of("kept.bin"), s3.listObjectsV2(b -> b.bucket("crash")).contents().stream().map(S3Object::key).toList());
             assertArrayEquals(kept, s3.getObjectAsBytes(b -> b.bucket("crash").key("kept.bin")).asByteArray());
             assertTrue(s3.listBuckets().buckets().stream().anyMatch(b -> b.name().equals("photos")), "the namespace survived the kill");
         }
+        return again;
     }
 
     /** Runs {@code cmd} with the gateway's credentials; its output when it exits 0 within 5 minutes, else a failure. */
@@ -415,10 +481,10 @@ class DevnetS3Test {
         run(key, endpoint, concat(aws, "s3", "rm", "--recursive", "s3://cli/site"));
         assertEquals(1, run(key, endpoint, concat(aws, "s3", "ls", "--recursive", "s3://cli/")).lines().filter(l -> !l.isBlank()).count());
 
-        run(key, endpoint, List.of(rclone.toString(), "mkdir", "oe:rc"));
-        run(key, endpoint, List.of(rclone.toString(), "copy", local.toString(), "oe:rc/dir"));
-        run(key, endpoint, List.of(rclone.toString(), "check", local.toString(), "oe:rc/dir"));
-        String lsf = run(key, endpoint, List.of(rclone.toString(), "lsf", "-R", "oe:rc/dir"));
+        run(key, endpoint, List.of(rclone.toString(), "mkdir", "oe:rcl"));
+        run(key, endpoint, List.of(rclone.toString(), "copy", local.toString(), "oe:rcl/dir"));
+        run(key, endpoint, List.of(rclone.toString(), "check", local.toString(), "oe:rcl/dir"));
+        String lsf = run(key, endpoint, List.of(rclone.toString(), "lsf", "-R", "oe:rcl/dir"));
         assertTrue(lsf.lines().anyMatch(l -> l.equals("big.bin")) && lsf.lines().anyMatch(l -> l.equals("sub/file11.txt")), lsf);
     }
 

@@ -347,17 +347,8 @@ final class ApiGate extends ChannelDuplexHandler {
         return "malformed chunked body";
     }
 
-    /** At most 100 printable ASCII characters of {@code s} (others as '?'): a client's text quoted back in an error. */
+    /** A client's text quoted back in an error ({@link io.oecloud.http.Quote#shorten}). */
     static String shorten(String s) {
-        if (s == null) {
-            return "";
-        }
-        String t = s.length() > 100 ? s.substring(0, 100) + "..." : s;
-        StringBuilder b = new StringBuilder(t.length());
-        for (int i = 0; i < t.length(); i++) {
-            char c = t.charAt(i);
-            b.append(c < 0x20 || c > 0x7e ? '?' : c);
-        }
-        return b.toString();
+        return io.oecloud.http.Quote.shorten(s);
     }
 }

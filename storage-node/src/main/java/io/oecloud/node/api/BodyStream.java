@@ -41,6 +41,7 @@ public final class BodyStream extends InputStream {
     }
 
     private final ChannelHandlerContext ctx;
+    private final int maxQueued;
     private final long silenceNanos;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition arrived = lock.newCondition();
@@ -54,6 +55,12 @@ public final class BodyStream extends InputStream {
     private boolean eof; // the reader's
 
     public BodyStream(ChannelHandlerContext ctx, long silenceMillis) {
+        this(ctx, silenceMillis, MAX_QUEUED);
+    }
+
+    /** @param maxQueued bytes queued before the socket pauses (the S3 gateway, with many more bodies at once, queues less) */
+    public BodyStream(ChannelHandlerContext ctx, long silenceMillis, int maxQueued) {
+        this.maxQueued = maxQueued;
         this.ctx = ctx;
         this.silenceNanos = TimeUnit.MILLISECONDS.toNanos(silenceMillis);
     }
@@ -79,7 +86,7 @@ public final class BodyStream extends InputStream {
                 wanted = 0;
                 arrived.signal();
             }
-            pause = queued > MAX_QUEUED;
+            pause = queued > maxQueued;
         } finally {
             lock.unlock();
         }
@@ -178,7 +185,7 @@ public final class BodyStream extends InputStream {
             if (chunk != null) {
                 queued -= chunk.readableBytes();
             }
-            resume = queued <= MAX_QUEUED / 2 && !ended; // after the end the gate decides when to read
+            resume = queued <= maxQueued / 2 && !ended; // after the end the gate decides when to read
         } finally {
             lock.unlock();
         }

@@ -33,6 +33,12 @@ final class S3Connection extends ChannelDuplexHandler {
      */
     static final class Tail extends io.netty.channel.ChannelInboundHandlerAdapter {}
 
+    /**
+     * Body bytes queued per request before its socket pauses: 64 bodies at once (the gateway's
+     * limit, {@link S3Gateway#MAX_BODIES}) hold at most 128 MiB of buffers.
+     */
+    static final int MAX_QUEUED = 2 << 20;
+
     private final S3Gateway gateway;
     private final Executor work;
     private final HeadDeadline headDeadline;
@@ -102,7 +108,7 @@ final class S3Connection extends ChannelDuplexHandler {
         S3Exchange x = new S3Exchange(tail(ctx), id, headMethod, HttpUtil.isKeepAlive(req));
         exchange = x;
         bodyEnded = false;
-        BodyStream b = new BodyStream(ctx, silenceMillis);
+        BodyStream b = new BodyStream(ctx, silenceMillis, MAX_QUEUED);
         body = b;
         if (HttpUtil.is100ContinueExpected(req)) { // aws cli asks before large bodies
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));

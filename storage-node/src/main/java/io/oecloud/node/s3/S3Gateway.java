@@ -26,6 +26,8 @@ import java.util.Map;
 final class S3Gateway {
     /** Largest XML body read whole (DeleteObjects of 1,000 keys, CompleteMultipartUpload of 10,000 parts). */
     static final int MAX_XML = 2 << 20;
+    /** Requests with a body (PUTs, parts, XML) handled at once; more get SlowDown (503), as S3 answers a burst. */
+    static final int MAX_BODIES = 64;
 
     private final S3Auth auth;
     private final S3Namespace index;
@@ -33,6 +35,7 @@ final class S3Gateway {
     private final Clock clock;
     private final S3Buckets buckets;
     private final S3Objects objects;
+    private final java.util.concurrent.Semaphore bodies = new java.util.concurrent.Semaphore(MAX_BODIES);
 
     S3Gateway(S3Auth auth, S3Namespace index, S3Pieces pieces, String domain, Clock clock) {
         this.auth = auth;
@@ -69,6 +72,13 @@ final class S3Gateway {
     }
 
     void handle(HttpRequest req, InputStream body, S3Exchange x) {
+        boolean hasBody = io.netty.handler.codec.http.HttpUtil.getContentLength(req, 0L) > 0
+                || io.netty.handler.codec.http.HttpUtil.isTransferEncodingChunked(req);
+        if (hasBody && !bodies.tryAcquire()) {
+            x.closeAfter();
+            x.error(new S3Exception(S3Error.SlowDown, "Please reduce your request rate: " + MAX_BODIES + " uploads are streaming in"));
+            return;
+        }
         try {
             dispatch(req, body, x);
         } catch (S3Exception e) {
@@ -85,6 +95,10 @@ final class S3Gateway {
                 return;
             }
             x.error(new S3Exception(S3Error.IncompleteBody, "the request body did not arrive whole: " + S3Text.shorten(e.getMessage())));
+        } finally {
+            if (hasBody) {
+                bodies.release();
+            }
         }
     }
 

@@ -5,22 +5,13 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 
-/** Small text helpers of the gateway: quoting a client's text back, HTTP dates, bucket names. */
+/** Small text helpers of the gateway: quoting a client's text back, HTTP dates, bucket and key names. */
 final class S3Text {
     private S3Text() {}
 
-    /** At most 100 printable ASCII characters of {@code s} (others as '?'). */
+    /** A client's text quoted back in an error ({@link io.oecloud.http.Quote#shorten}). */
     static String shorten(String s) {
-        if (s == null) {
-            return "";
-        }
-        String t = s.length() > 100 ? s.substring(0, 100) + "..." : s;
-        StringBuilder b = new StringBuilder(t.length());
-        for (int i = 0; i < t.length(); i++) {
-            char c = t.charAt(i);
-            b.append(c < 0x20 || c > 0x7e ? '?' : c);
-        }
-        return b.toString();
+        return io.oecloud.http.Quote.shorten(s);
     }
 
     /** RFC 1123 date, as Last-Modified carries it. */

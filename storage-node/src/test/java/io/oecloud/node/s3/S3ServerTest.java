@@ -235,6 +235,38 @@ class S3ServerTest {
     }
 
     @Test
+    void moreBodiesAtOnceThanTheLimit_getSlowDown_andStalledOnesTimeOut() throws Exception {
+        s3.createBucket(b -> b.bucket("many"));
+        List<Socket> stalled = new ArrayList<>();
+        try {
+            for (int i = 0; i < S3Gateway.MAX_BODIES; i++) { // signed PUTs that announce 100 bytes and send none
+                URI uri = URI.create(endpoint + "/many/k" + i);
+                HttpRequest.Builder b = HttpRequest.newBuilder(uri);
+                S3Signer.sign(b, "PUT", uri, Map.of(), key, "us-east-1", Instant.now());
+                StringBuilder head = new StringBuilder("PUT /many/k" + i + " HTTP/1.1\r\nHost: 127.0.0.1:" + endpoint.getPort() + "\r\n");
+                b.PUT(HttpRequest.BodyPublishers.noBody()).build().headers().map()
+                        .forEach((k, vs) -> head.append(k).append(": ").append(vs.getFirst()).append("\r\n"));
+                Socket s = new Socket("127.0.0.1", endpoint.getPort());
+                s.setSoTimeout(15_000);
+                s.getOutputStream().write((head + "Content-Length: 100\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                stalled.add(s);
+            }
+            Thread.sleep(300); // the 64 heads are in and their bodies awaited: the state under test
+            String refused = new String(rawPut("/many/one-more", 1, new byte[1], false), StandardCharsets.UTF_8);
+            assertTrue(refused.startsWith("HTTP/1.1 503") && refused.contains("SlowDown"), refused);
+            String timedOut = new String(stalled.getFirst().getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(timedOut.contains("RequestTimeout"), timedOut);
+        } finally {
+            for (Socket s : stalled) {
+                s.close();
+            }
+        }
+        Thread.sleep(2500); // the other stalled bodies time out as well and give their places back
+        s3.putObject(b -> b.bucket("many").key("after"), RequestBody.fromString("room again"));
+        assertEquals(1, objects.count());
+    }
+
+    @Test
     void aPresignedUrl_readsOnlyItsKey_untilItExpires() throws Exception {
         s3.createBucket(b -> b.bucket("pre"));
         s3.putObject(b -> b.bucket("pre").key("a"), RequestBody.fromString("A"));
