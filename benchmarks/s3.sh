@@ -11,7 +11,8 @@
 # (benchmarks/src/main/java/io/oecloud/bench/S3Load.java) share both cores; PIN=1 puts the servers
 # on core 0 and the load generator on core 1, as edge.sh does (six JVMs on one core: slow).
 # Each server first gets a warm-up (not counted): one 256 MiB object and 1,000 small round trips.
-# The 1-minute load average is sampled every 10 s and reported: other work on the machine shows.
+# The 1-minute load average is sampled every 10 s and reported (it counts this run's own threads too),
+# and the busiest other processes at the end: other work on the machine shows.
 # Runs alternate the servers, ROUNDS times (default 3); the summary gives each run, the medians and
 # the ratios gateway/S3Proxy.
 #
@@ -132,7 +133,7 @@ S3LOAD_A_KEY=$gw_key S3LOAD_A_SECRET=$gw_secret S3LOAD_B_KEY=$proxy_key S3LOAD_B
 grep -v -e '^SLF4J' "$work/load.err" >> "$out" || true
 kill "$sampler" 2>/dev/null; sampler=
 {
-  echo "1-minute load average over the run (every 10 s): $(sort -n "$work/loadavg" | awk '{a[NR]=$1} END {print "min " a[1] ", median " a[int((NR+1)/2)] ", max " a[NR]}')"
+  echo "1-minute load average over the run (every 10 s; it counts this run's own threads too): $(sort -n "$work/loadavg" | awk '{a[NR]=$1} END {print "min " a[1] ", median " a[int((NR+1)/2)] ", max " a[NR]}')"
   echo "other processes at the end (CPU% since start, top 5, ours excluded):"
   ps -eo pid,pcpu,etime,comm,args --sort=-pcpu | grep -v -e "$work" -e S3Load -e "ps -eo" | sed -n '2,6p' | cut -c1-160
 } >> "$out"
