@@ -151,7 +151,25 @@ public final class Host implements AutoCloseable {
                 throw new IOException("cannot listen on " + m + ": " + e.getMessage(), e);
             }
         }
+        // saved while running too, not only at close: a process killed with SIGKILL restarts with the
+        // peers it knew a minute before (without them a node that had no --bootstrap came back alone)
+        group.next().scheduleWithFixedDelay(() -> Thread.startVirtualThread(this::savePeers), PEER_SAVE_SECONDS, PEER_SAVE_SECONDS,
+                TimeUnit.SECONDS);
         return this;
+    }
+
+    /** How often the peer store is written while the host runs. */
+    static final long PEER_SAVE_SECONDS = 30;
+
+    private void savePeers() {
+        if (closed) {
+            return;
+        }
+        try {
+            peerStore.save();
+        } catch (IOException e) {
+            log(System.Logger.Level.WARNING, "cannot save the peer store: " + e.getMessage());
+        }
     }
 
     /** Where we listen, with the ports actually bound (no /p2p suffix). */
