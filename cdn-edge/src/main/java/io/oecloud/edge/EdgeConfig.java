@@ -22,11 +22,15 @@ import java.util.Map;
  * @param connections open connections at once
  * @param perAddress open connections from one address at once
  * @param tls the certificate to serve HTTPS with (HTTP/2 and HTTP/1.1 by ALPN), or null for plain HTTP
+ * @param headDeadline a request head must be whole within this of its first byte ({@link #HEAD_DEADLINE}); an idle
+ *     keep-alive connection and a long download are not held to it
  */
 public record EdgeConfig(InetSocketAddress bind, String domain, Map<String, String> sites, Path dataDir, int chunkSize,
                          long memoryBytes, long diskBytes, String token, Duration originDeadline, Duration writeDeadline,
-                         Duration nameTtl, int connections, int perAddress, Tls tls) {
+                         Duration nameTtl, int connections, int perAddress, Tls tls, Duration headDeadline) {
     public static final int DEFAULT_PORT = 9080;
+    /** A request head must be whole within this of its first byte (the slowloris bound). */
+    public static final Duration HEAD_DEADLINE = Duration.ofSeconds(10);
 
     /** A certificate chain and its private key, both PEM files (the key in PKCS#8, as openssl writes it). */
     public record Tls(java.nio.file.Path certificateChain, java.nio.file.Path privateKey) {}
@@ -39,6 +43,9 @@ public record EdgeConfig(InetSocketAddress bind, String domain, Map<String, Stri
         if (memoryBytes < 4L * chunkSize) {
             throw new IllegalArgumentException("--memory must hold at least 4 chunks (" + 4L * chunkSize + " bytes), was " + memoryBytes);
         }
+        if (headDeadline.toMillis() < 1) {
+            throw new IllegalArgumentException("the head deadline must be positive, was " + headDeadline);
+        }
         if (perAddress < 1 || connections < perAddress) {
             throw new IllegalArgumentException("connections per address must be 1 to the connection limit, were "
                     + perAddress + " of " + connections);
@@ -48,11 +55,11 @@ public record EdgeConfig(InetSocketAddress bind, String domain, Map<String, Stri
     /** The defaults on {@code bind}: 1 MiB chunks, 256 MiB of memory, 10 GiB of disk under {@code dataDir}. */
     public static EdgeConfig defaults(InetSocketAddress bind, Path dataDir, String token) {
         return new EdgeConfig(bind, "localhost", Map.of(), dataDir, 1 << 20, 256L << 20, 10L << 30, token,
-                Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofSeconds(5), 4096, 64, null);
+                Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofSeconds(5), 4096, 64, null, HEAD_DEADLINE);
     }
 
     public EdgeConfig withSites(Map<String, String> s) {
         return new EdgeConfig(bind, domain, s, dataDir, chunkSize, memoryBytes, diskBytes, token, originDeadline, writeDeadline,
-                nameTtl, connections, perAddress, tls);
+                nameTtl, connections, perAddress, tls, headDeadline);
     }
 }

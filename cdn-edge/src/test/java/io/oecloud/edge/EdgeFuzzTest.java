@@ -36,7 +36,7 @@ class EdgeFuzzTest {
         Cid site = origin.putDirectory(Map.of("index.html", origin.putFile("<p>hi".getBytes(StandardCharsets.UTF_8), "", 1 << 20, 2),
                 "a b.txt", file));
         EdgeConfig config = new EdgeConfig(new InetSocketAddress("127.0.0.1", 0), "localhost", Map.of("mapped.example", site.toString()),
-                null, 64 << 10, 16L << 20, 0, "token", Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(1), 512, 512, null);
+                null, 64 << 10, 16L << 20, 0, "token", Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(1), 512, 512, null, EdgeConfig.HEAD_DEADLINE);
         try (Edge edge = Edge.start(config, origin, n -> null, null, null, new SimpleMeterRegistry(), () -> "")) {
             InetSocketAddress at = edge.address();
             Random r = new Random(20261207);

@@ -53,7 +53,7 @@ class EdgeHttpTest {
 
     private static EdgeConfig config(int chunk, long memory, Duration writeDeadline, int perAddress) {
         return new EdgeConfig(new InetSocketAddress("127.0.0.1", 0), "localhost", Map.of(), null, chunk, memory, 0, "admin-token",
-                Duration.ofSeconds(10), writeDeadline, Duration.ofMillis(200), 512, perAddress, null);
+                Duration.ofSeconds(10), writeDeadline, Duration.ofMillis(200), 512, perAddress, null, EdgeConfig.HEAD_DEADLINE);
     }
 
     @AfterEach
@@ -342,6 +342,49 @@ class EdgeHttpTest {
     }
 
     @Test
+    void theHeadDeadline_cutsAStalledHead_butNotAnIdleKeepAliveConnection_norALongDownload() throws Exception {
+        byte[] bytes = random(6 << 20, 21);
+        Cid cid = origin.putFile(bytes, "", 2 << 20, 2);
+        EdgeConfig c = config(1 << 20, 64L << 20);
+        Duration deadline = Duration.ofMillis(600);
+        start(new EdgeConfig(c.bind(), c.domain(), c.sites(), null, c.chunkSize(), c.memoryBytes(), 0, c.token(), c.originDeadline(),
+                c.writeDeadline(), c.nameTtl(), c.connections(), c.perAddress(), null, deadline));
+        try (RawHttp h = new RawHttp(at())) {
+            assertEquals(206, h.request("GET", "/c/" + cid, "Range: bytes=0-9").status());
+            Thread.sleep(3 * deadline.toMillis()); // idle between requests, three deadlines long: what is under test
+            assertEquals(206, h.request("GET", "/c/" + cid, "Range: bytes=10-19").status(), "the idle keep-alive connection still serves");
+            // a download read slowly, over many deadlines, is not a late head
+            h.send(("GET /c/" + cid + " HTTP/1.1\r\nHost: localhost\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            java.io.InputStream in = h.socket().getInputStream();
+            byte[] buf = new byte[64 << 10];
+            long got = 0;
+            long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+            while (System.nanoTime() < end) {
+                int n = in.read(buf);
+                if (n < 0) {
+                    break;
+                }
+                all.write(buf, 0, n);
+                got += n;
+                if (all.toString(StandardCharsets.ISO_8859_1).contains("\r\n\r\n") && got >= bytes.length) {
+                    break;
+                }
+                Thread.sleep(25); // about 2.5 MB/s: the 6 MiB take several deadlines
+            }
+            assertTrue(got >= bytes.length, "the slow download completed: " + got + " bytes");
+        }
+        try (RawHttp stalled = new RawHttp(at())) {
+            stalled.send("GET /c/".getBytes(StandardCharsets.US_ASCII)); // half a request line, then nothing
+            long t0 = System.nanoTime();
+            RawHttp.Response r = stalled.read(false);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertEquals(408, r.status());
+            assertTrue(ms >= deadline.toMillis() - 100 && ms < deadline.toMillis() + 5_000, ms + " ms");
+        }
+    }
+
+    @Test
     void aClientThatStopsReading_isCutOff_andOthersAreServed() throws Exception {
         byte[] bytes = random(24 << 20, 8);
         Cid cid = origin.putFile(bytes, "", 8 << 20, 4);
@@ -434,7 +477,7 @@ class EdgeHttpTest {
         Cid cid = origin.putFile(bytes, "application/octet-stream", 1 << 20, 2);
         EdgeConfig c = config(1 << 20, 64L << 20);
         start(new EdgeConfig(c.bind(), c.domain(), c.sites(), null, c.chunkSize(), c.memoryBytes(), 0, c.token(), c.originDeadline(),
-                c.writeDeadline(), c.nameTtl(), c.connections(), c.perAddress(), new EdgeConfig.Tls(cert, key)));
+                c.writeDeadline(), c.nameTtl(), c.connections(), c.perAddress(), new EdgeConfig.Tls(cert, key), c.headDeadline()));
         java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
         trust.load(null, null);
         try (var in = java.nio.file.Files.newInputStream(cert)) {

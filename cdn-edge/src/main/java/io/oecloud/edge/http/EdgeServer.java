@@ -73,7 +73,7 @@ public final class EdgeServer implements AutoCloseable {
     public static EdgeServer start(EdgeConfig config, EdgeCache cache, Sites sites, Supplier<String> metricsText) throws IOException {
         EdgeHandler.Shared shared = EdgeHandler.Shared.of(cache, sites, config.token(), metricsText, config.writeDeadline());
         PerAddress perAddress = new PerAddress(config.perAddress());
-        HttpServer.Limits limits = new HttpServer.Limits(MAX_LINE, MAX_HEADERS, 64 << 10, Duration.ofSeconds(10),
+        HttpServer.Limits limits = new HttpServer.Limits(MAX_LINE, MAX_HEADERS, 64 << 10, config.headDeadline(),
                 Duration.ofSeconds(60), config.connections());
         // HTTP/2 over cleartext by the Upgrade header (RFC 7540, 3.2): each stream becomes a child
         // channel that speaks HTTP/1 objects to the same handler, one request a stream

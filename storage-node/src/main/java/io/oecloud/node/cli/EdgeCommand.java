@@ -148,7 +148,8 @@ final class EdgeCommand implements Callable<Integer> {
         try {
             return new EdgeConfig(new InetSocketAddress(http.substring(0, colon), port), domain.toLowerCase(Locale.ROOT), mapped,
                     disk == 0 ? null : dataDir, (int) chunkSize, memory, disk, token, Duration.ofSeconds(30), Duration.ofSeconds(30),
-                    Duration.ofSeconds(5), 4096, perAddress, tlsCert == null ? null : new EdgeConfig.Tls(tlsCert, tlsKey));
+                    Duration.ofSeconds(5), 4096, perAddress, tlsCert == null ? null : new EdgeConfig.Tls(tlsCert, tlsKey),
+                    EdgeConfig.HEAD_DEADLINE);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
