@@ -99,7 +99,8 @@ public final class EdgeObject {
             throw bad(cid, "is of an unknown kind " + m.getKindValue());
         }
         if (!m.getInlineData().isEmpty()) {
-            if (m.getInlineData().size() != m.getSize() || m.getSegmentsCount() > 0) {
+            // an encrypted object's inline bytes carry its 16-byte AES-GCM tag (the edge serves none of them)
+            if (m.getInlineData().size() != m.getSize() + (m.hasEncryption() ? 16 : 0) || m.getSegmentsCount() > 0) {
                 throw bad(cid, "has inline bytes that are not its size or beside segments");
             }
             return;

@@ -197,6 +197,24 @@ class ObjectNetworkTest {
         // an empty encrypted object still round-trips
         Cid empty = nodes.get(1).objects.upload(new ByteArrayInputStream(new byte[0]), null, true);
         assertEquals(0, download(nodes.get(1), empty).length);
+        // a small one is sealed inside its manifest (one manifest stored, no shards): no plaintext anywhere, owner only
+        byte[] small = new byte[4096];
+        Arrays.fill(small, (byte) 'B');
+        Cid inline = nodes.get(1).objects.upload(new ByteArrayInputStream(small), "text/plain", true);
+        ObjectView iv = nodes.get(1).objects.stat(inline);
+        assertTrue(iv.encrypted());
+        assertEquals(4096, iv.size());
+        assertArrayEquals(small, download(nodes.get(1), inline));
+        ByteArrayOutputStream mid = new ByteArrayOutputStream();
+        nodes.get(1).objects.read(iv, new ByteSpan(100, 200), mid);
+        assertEquals(100, mid.size());
+        Arrays.fill(run, (byte) 'B');
+        for (StorageNode n : nodes) {
+            for (var held : n.store.list()) {
+                assertTrue(indexOf(n.store.get(held.cid()), run) < 0, "a stored block contains the small object's plaintext");
+            }
+        }
+        assertEquals(ObjectException.Code.NOT_OWNER, assertThrows(ObjectException.class, () -> download(nodes.get(3), inline)).code());
     }
 
     /** A counter's value in the node's Prometheus text. */

@@ -110,7 +110,11 @@ final class Download {
                     + " is outside the object of " + m.getSize() + " bytes");
         }
         if (!m.getInlineData().isEmpty() || m.getSegmentsCount() == 0) {
-            out.write(m.getInlineData().toByteArray(), (int) from, (int) (to - from));
+            byte[] bytes = m.getInlineData().toByteArray();
+            if (m.hasEncryption()) {
+                bytes = SegmentCipher.open(owner, m.getEncryption(), "this object").open(0, bytes, bytes.length, "of the inline bytes");
+            }
+            out.write(bytes, (int) from, (int) (to - from));
             downloadBytes.increment(to - from);
             return;
         }

@@ -279,11 +279,12 @@ public final class Manifests {
         }
         long size = m.getSize();
         if (!m.getInlineData().isEmpty()) {
-            if (m.getSegmentsCount() > 0 || encrypted) {
-                throw corrupt("has inline bytes and also " + (encrypted ? "encryption" : m.getSegmentsCount() + " segments"));
+            if (m.getSegmentsCount() > 0) {
+                throw corrupt("has inline bytes and also " + m.getSegmentsCount() + " segments");
             }
-            if (m.getInlineData().size() != size) {
-                throw corrupt("inline bytes are " + m.getInlineData().size() + ", its size says " + size);
+            long inline = size + (encrypted ? SegmentCipher.TAG : 0); // encrypted: sealed as segment 0, with its tag
+            if (m.getInlineData().size() != inline) {
+                throw corrupt("inline bytes are " + m.getInlineData().size() + ", its size says " + inline);
             }
             return;
         }

@@ -139,10 +139,16 @@ final class Upload {
         try {
             SegmentPieces segment = new SegmentPieces(config.segmentSize(), config.k());
             int first = segment.readFrom(in);
-            if (first < config.inlineThreshold() && !encrypt) {
+            if (first < config.inlineThreshold()) {
                 budget.release();
                 holding = false;
-                mb.setSize(first).setInlineData(ByteString.copyFrom(segment.join(first)));
+                byte[] bytes = segment.join(first);
+                if (encrypt) { // sealed inline as segment 0: a small private object costs one manifest, not k + m shards
+                    Encryption.Builder eb = Encryption.newBuilder();
+                    bytes = SegmentCipher.create(owner, eb).seal(0, bytes, first);
+                    mb.setEncryption(eb);
+                }
+                mb.setSize(first).setInlineData(ByteString.copyFrom(bytes));
                 Manifest inline = mb.build();
                 return new Stored(manifests.store(inline, pinned), first, inline);
             }

@@ -167,9 +167,11 @@ class ManifestsTest {
                 .setSegmentSize(1 << 20).setK(4).setM(2).setOwner(ByteString.copyFrom(OWNER.publicKey())).build();
         assertRefused(inline.toBuilder().setSize(4).build(), "inline bytes are 3, its size says 4");
         assertRefused(inline.toBuilder().addSegments(file(3, 1 << 20, 4, 2).getSegments(0)).build(), "inline bytes and also 1 segments");
-        assertRefused(inline.toBuilder().setEncryption(Encryption.newBuilder().setAlgorithm("AES-256-GCM")
-                .setWrappedKey(ByteString.copyFrom(new byte[48])).setWrapNonce(ByteString.copyFrom(new byte[12]))).build(),
-                "inline bytes and also encryption");
+        // encrypted inline bytes are the object sealed as segment 0: its size and the 16-byte tag
+        Manifest.Builder sealed = inline.toBuilder().setEncryption(Encryption.newBuilder().setAlgorithm("AES-256-GCM")
+                .setWrappedKey(ByteString.copyFrom(new byte[48])).setWrapNonce(ByteString.copyFrom(new byte[12])));
+        assertRefused(sealed.build(), "inline bytes are 3, its size says 19");
+        assertRefused(sealed.setInlineData(ByteString.copyFrom(new byte[20])).build(), "inline bytes are 20, its size says 19");
     }
 
     @Test
