@@ -382,7 +382,7 @@ class DevnetS3Test {
             s3.createBucket(b -> b.bucket("crash"));
             s3.putObject(b -> b.bucket("crash").key("kept.bin"), RequestBody.fromBytes(kept));
         }
-        java.util.concurrent.CountDownLatch sending = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicLong handed = new java.util.concurrent.atomic.AtomicLong();
         InputStream slow = new InputStream() { // 256 MiB at about 16 MiB/s: still sending when the node dies
             long left = 256L << 20;
             @Override
@@ -395,8 +395,8 @@ class DevnetS3Test {
                 if (left == 0) {
                     return -1;
                 }
-                sending.countDown();
                 int n = (int) Math.min(Math.min(len, 64 << 10), left);
+                handed.addAndGet(n);
                 java.util.Arrays.fill(b, off, off + n, (byte) 7);
                 left -= n;
                 java.util.concurrent.locks.LockSupport.parkNanos(4_000_000);
@@ -410,8 +410,7 @@ class DevnetS3Test {
                 // the node died under it: expected
             }
         });
-        assertTrue(sending.await(60, java.util.concurrent.TimeUnit.SECONDS), "the PUT began");
-        Thread.sleep(2000); // mid-body: what is under test is a kill while bytes stream in
+        DevnetTest.awaitTrue(() -> handed.get() >= 32L << 20, 60, "32 MiB of the PUT sent"); // mid-body: the kill comes while bytes stream in
         JsonNode node0 = doc.at("/nodes/0");
         ProcessHandle victim = ProcessHandle.of(node0.get("pid").asLong()).orElseThrow();
         victim.destroyForcibly(); // SIGKILL
