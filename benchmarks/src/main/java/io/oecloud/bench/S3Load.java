@@ -69,7 +69,7 @@ import software.amazon.awssdk.services.s3.model.GetObjectResponse;
  * <pre>
  * S3LOAD_A_KEY=... S3LOAD_A_SECRET=... S3LOAD_B_KEY=... S3LOAD_B_SECRET=... \
  * java -cp 'benchmarks/target/oe-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*' io.oecloud.bench.S3Load \
- *   --a gateway=http://127.0.0.1:9000 --b s3proxy=http://127.0.0.1:8081 --dir /tmp/x \
+ *   --a gateway=http://127.0.0.1:9000 [--b s3proxy=http://127.0.0.1:8081] --dir /tmp/x \
  *   [--rounds 3] [--large-mib 1024] [--count 10000] [--threads 32] [--small-size 4096] \
  *   [--warmup-large-mib 256] [--warmup-small 2000] [--only large,small] [--checksums when-required|default]
  * </pre>
@@ -108,8 +108,10 @@ public final class S3Load {
             case "when-required" -> false;
             default -> throw new IllegalArgumentException("--checksums is default or when-required, got " + opt.get("checksums"));
         };
-        List<Target> targets = List.of(target(require(opt, "a"), "S3LOAD_A", sdkDefaultChecksums),
-                target(require(opt, "b"), "S3LOAD_B", sdkDefaultChecksums));
+        // --b is optional: one server alone is a profiling run, not a comparison
+        List<Target> targets = opt.containsKey("b")
+                ? List.of(target(require(opt, "a"), "S3LOAD_A", sdkDefaultChecksums), target(opt.get("b"), "S3LOAD_B", sdkDefaultChecksums))
+                : List.of(target(require(opt, "a"), "S3LOAD_A", sdkDefaultChecksums));
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
             for (Target t : targets) {

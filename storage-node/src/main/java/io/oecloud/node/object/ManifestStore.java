@@ -160,12 +160,12 @@ final class ManifestStore {
      * @param pinned receives the pin of every copy placed, for an upload that fails to take back
      */
     Cid store(Manifest m, Queue<Pin> pinned) throws ObjectException {
-        byte[] bytes = Manifests.sign(m, owner); // signed by this node's key (its owner), checked below as every receiver will
+        byte[] bytes = Manifests.sign(m, owner); // signed by this node's key (its owner), checked below as every receiver will but the signature
         if (bytes.length > ShardServer.MAX_SHARD) {
             throw new ObjectException(ObjectException.Code.BAD_INPUT, "the manifest would be " + bytes.length
                     + " bytes, over the block limit of " + ShardServer.MAX_SHARD);
         }
-        String problem = Manifests.problem(bytes);
+        String problem = Manifests.problemOfOwn(bytes);
         if (problem != null) {
             throw new ObjectException(ObjectException.Code.BAD_INPUT, "the nodes would refuse this object's " + problem);
         }

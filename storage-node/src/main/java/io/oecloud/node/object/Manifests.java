@@ -122,6 +122,23 @@ public final class Manifests {
      * @throws ObjectException CORRUPT naming what is wrong
      */
     public static Checked parse(byte[] bytes) throws ObjectException {
+        return parse(bytes, true);
+    }
+
+    /**
+     * {@link #problem(byte[])} of a block this process has just signed ({@link #sign}): every check
+     * a receiver makes but the signature's, which cannot fail (an Ed25519 verify was 12% of a
+     * small-object upload's CPU on the uploading node).
+     */
+    static String problemOfOwn(byte[] bytes) {
+        try {
+            return parse(bytes, false).signed() ? null : "manifest carries no owner signature";
+        } catch (ObjectException e) {
+            return e.getMessage();
+        }
+    }
+
+    private static Checked parse(byte[] bytes, boolean verify) throws ObjectException {
         scanShape(bytes);
         Manifest m;
         try {
@@ -141,9 +158,11 @@ public final class Manifests {
         if (sig.size() != SIGNATURE_BYTES) {
             throw corrupt("signature is " + sig.size() + " bytes; Ed25519 signatures are " + SIGNATURE_BYTES);
         }
-        byte[] signed = signedBytes(m);
-        if (!Ed25519.verify(sig.toByteArray(), 0, m.getOwner().toByteArray(), 0, signed, 0, signed.length)) {
-            throw corrupt("signature does not verify against its owner key");
+        if (verify) {
+            byte[] signed = signedBytes(m);
+            if (!Ed25519.verify(sig.toByteArray(), 0, m.getOwner().toByteArray(), 0, signed, 0, signed.length)) {
+                throw corrupt("signature does not verify against its owner key");
+            }
         }
         return new Checked(m, true);
     }

@@ -564,6 +564,31 @@ public final class ShardStore implements AutoCloseable {
 
     /** Stores verified bytes of {@code length} that {@code writer} writes and forces to a file. */
     private StoredShard store(Cid cid, int length, FileWriter writer, byte[] owner, Outboard outboard) throws StoreException {
+        StoredShard s = storeUnsynced(cid, length, writer, owner, outboard);
+        syncIndex(); // durable before the caller acknowledges: this write and every one made before it
+        return s;
+    }
+
+    /**
+     * Makes every index write made so far durable. The writes of {@link #store} go to RocksDB's log
+     * under writeLock without a sync and are synced here, after the lock: a synced write under the
+     * lock made every put queue behind one fsync at a time (S3 4 KiB PUTs, 32 clients: 520 waits of
+     * 30 ms average in 40 s on node 0), while one sync here covers every write logged before it, so
+     * concurrent puts share their fsyncs. A put that finds its entry already written (by another
+     * put that has not synced yet) passes through here too before it returns.
+     */
+    private void syncIndex() throws StoreException {
+        enter();
+        try {
+            index.syncWal();
+        } catch (RocksDBException e) {
+            throw io("sync the index log", e);
+        } finally {
+            exit();
+        }
+    }
+
+    private StoredShard storeUnsynced(Cid cid, int length, FileWriter writer, byte[] owner, Outboard outboard) throws StoreException {
         long cost = allocated(length);
         synchronized (writeLock) {
             StoredShard existing = metadata(cid);
@@ -636,7 +661,7 @@ public final class ShardStore implements AutoCloseable {
             long now = clock.millis();
             StoredShard s = new StoredShard(cid, length, new Holding.Raw(), now, now,
                     owner == null ? List.of() : List.of(new StoredShard.Pin(owner.clone(), 1)), owner == null ? now : 0);
-            writeNew(s, outboard);
+            writeNew(s, outboard, relaxed); // synced by the caller, after the lock (syncIndex)
             recharge(null, s);
             used.addAndGet(cost);
             count.incrementAndGet();
@@ -649,7 +674,10 @@ public final class ShardStore implements AutoCloseable {
         if (!containsKey(existing.charged(), owner)) {
             admit(owner, existing.cid(), allocated(existing.size()));
         }
-        return update(existing, existing.withOwner(owner));
+        StoredShard after = existing.withOwner(owner);
+        writeMeta(after, relaxed); // synced by the caller, after the lock (syncIndex)
+        recharge(existing, after);
+        return after;
     }
 
     private static boolean containsKey(List<byte[]> keys, byte[] key) {
@@ -712,15 +740,15 @@ public final class ShardStore implements AutoCloseable {
         return after;
     }
 
-    /** Writes a new shard's entry and its outboard (if any) in one synced batch. */
-    private void writeNew(StoredShard s, Outboard outboard) throws StoreException {
+    /** Writes a new shard's entry and its outboard (if any) in one batch, {@code how} (synced or not). */
+    private void writeNew(StoredShard s, Outboard outboard, WriteOptions how) throws StoreException {
         enter();
         try (WriteBatch batch = new WriteBatch()) {
             batch.put(shardFamily, s.cid().toBytes(), s.encode());
             if (outboard != null) {
                 batch.put(outboardFamily, s.cid().toBytes(), encodeOutboard(outboard));
             }
-            index.write(durable, batch);
+            index.write(how, batch);
             mutations.incrementAndGet();
         } catch (RocksDBException e) {
             throw io("index " + s.cid(), e);
