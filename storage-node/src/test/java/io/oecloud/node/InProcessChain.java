@@ -154,7 +154,7 @@ final class InProcessChain implements AutoCloseable {
             public long submit(TxBody.Builder tx) throws IOException {
                 Result r = InProcessChain.this.submit(key, tx);
                 if (r.code() != 0) {
-                    throw new PayerAccount.Refused(r.log());
+                    throw new PayerAccount.Refused(r.code(), r.log());
                 }
                 return r.height();
             }

@@ -257,6 +257,42 @@ class ContractsTest {
         assertEquals(Code.OK, k.submit(payer, create(obj, 1, List.of(receipt(a, obj, u, 10, 1, p)))).code());
     }
 
+    /**
+     * What a payer's node acts on (storage-node's ContractBuyer): a holder that turned inactive (a
+     * missed window cut its collateral below the minimum) or is leaving gets the whole contract
+     * refused with NOT_STORAGE_NODE or LEAVING, and the same contract without its receipt goes through.
+     */
+    @Test
+    void aReceiptOfAHolderThatTurnedInactiveOrIsLeaving_refusesTheWholeContract_withoutItTheContractGoesThrough() throws Exception {
+        ContractChain k = started();
+        Identity e = id(5);
+        byte[] obj = ContractChain.object("turned inactive");
+        String u = addr(payer);
+        assertEquals(Code.OK, k.submit(payer, TxBody.newBuilder().setTransfer(ChainProto.Transfer.newBuilder().setTo(addr(e))
+                .setAmount(com.google.protobuf.ByteString.copyFrom(Amounts.encode(StorageChain.MIN_COLLATERAL.shiftLeft(1)))))).code());
+        // e registers with exactly the minimum collateral and commits a root for the next period that it will not prove
+        assertEquals(Code.OK, k.submit(e, ContractChain.register(1L << 40, StorageChain.MIN_COLLATERAL, ASK)).code());
+        long p = k.nextPeriod();
+        Ledger.Result commit = k.submit(e, StorageChain.commit(p + 1, new byte[32], 1));
+        assertEquals(Code.OK, commit.code(), commit.log());
+        assertEquals(Code.OK, k.submit(payer, create(ContractChain.object("before"), 1, List.of(receipt(e, ContractChain.object("before"), u,
+                100, 1, p)))).code(), "active: it can be paid");
+        k.finishPeriod(List.of(a, b, cNode, d));
+        k.finishPeriod(List.of(a, b, cNode, d)); // e misses its window
+        assertFalse(k.state().storageNode(addr(e)).active(), "below the minimum after its miss");
+
+        long q = k.nextPeriod();
+        LedgerState copy = k.state().copyForNextBlock();
+        Ledger.Result r = k.c.ledger.apply(copy, k.c.tx(payer, create(obj, 2, List.of(receipt(a, obj, u, 100, 1, q),
+                receipt(e, obj, u, 100, 1, q)))));
+        assertEquals(Code.NOT_STORAGE_NODE, r.code(), r.log());
+        assertTrue(r.log().contains(addr(e)) && r.log().contains("inactive"), r.log());
+        refused(k, Code.NOT_STORAGE_NODE, k.c.tx(payer, create(obj, 2, List.of(receipt(a, obj, u, 100, 1, q), receipt(e, obj, u, 100, 1, q)))));
+        assertEquals(Code.OK, k.submit(b, StorageExitTest.unregister()).code());
+        refused(k, Code.LEAVING, k.c.tx(payer, create(obj, 2, List.of(receipt(a, obj, u, 100, 1, q), receipt(b, obj, u, 100, 1, q)))));
+        assertEquals(Code.OK, k.submit(payer, create(obj, 2, List.of(receipt(a, obj, u, 100, 1, q)))).code(), "without them");
+    }
+
     /** Applies {@code tx} to a copy of the state as the next block would; asserts the code and that nothing changed. */
     private static void refused(ContractChain k, Code code, byte[] tx) {
         LedgerState copy = k.state().copyForNextBlock();

@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.oecloud.chain.ledger.Ledger;
 import io.oecloud.chain.pb.ChainProto.CreateContract;
 import io.oecloud.chain.pb.ChainProto.EndContract;
 import io.oecloud.chain.pb.ChainProto.MoveShares;
@@ -49,7 +50,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * them elsewhere and moves the share to the new holder ({@link #placed}, {@link ContractKeeper}). Before sending, the cost is checked against the account's balance so
  * an account that cannot pay is told so at once; the ledger stays the judge. A refusal fails the
  * upload with {@link ObjectException.Code#PAYMENT_REQUIRED} and the chain's words, and the upload's
- * blocks are taken back: nothing unpaid is acknowledged.
+ * blocks are taken back: nothing unpaid is acknowledged. One refusal is remedied instead: a holder
+ * that stopped being an active storage node between the read of the active nodes and the
+ * transaction (a missed proof cut its collateral) is left out and the contract sent again with the
+ * others ({@link #HOLDER_RESENDS} times at most).
  *
  * <p>An object uploaded twice (the same CID) by this node has one contract: the second upload is
  * answered with the contract already paid, and nothing is charged.
@@ -181,6 +185,7 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
     private final Counter receiptsGathered;
     private final Counter receiptsFailed;
     private final Counter refused;
+    private final Counter holdersDropped;
     /** Where an upload's contract purchase spends its time: chain reads, the holders' receipts, the transaction until its block. */
     private final io.micrometer.core.instrument.Timer buyReads;
     private final io.micrometer.core.instrument.Timer buyReceipts;
@@ -217,6 +222,9 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
         this.receiptsFailed = Counter.builder("oe_contract_receipts_failed")
                 .description("Holders asked for a receipt that refused or did not answer in time").register(metrics);
         this.refused = Counter.builder("oe_contract_refusals").description("Contract transactions the chain refused").register(metrics);
+        this.holdersDropped = Counter.builder("oe_contract_holders_dropped")
+                .description("Receipts left out of a contract sent again: their holders stopped being active storage nodes meanwhile")
+                .register(metrics);
         this.unconfirmed = Counter.builder("oe_contracts_unconfirmed")
                 .description("Contract purchases the mempool admitted that no block took within " + CONFIRM_TRIES + " s (bought again once)")
                 .register(metrics);
@@ -305,29 +313,25 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
         Map<PeerId, Receipt> got = gather(payable, object, new ReceiptBlocks(object, manifest), price.period());
         long t2 = System.nanoTime();
         buyReceipts.record(t2 - t1, TimeUnit.NANOSECONDS);
-        List<String> unanswered = new ArrayList<>();
-        for (PeerId p : holders) {
-            if (!got.containsKey(p)) {
-                unanswered.add(p.toString());
-            }
-        }
         if (got.isEmpty()) {
             throw new ObjectException(ObjectException.Code.PLACEMENT_FAILED, "none of the " + holders.size() + " holders of " + cid
                     + " could be paid: " + (payable.isEmpty() ? "none is a registered, active storage node on the chain yet"
                     : "none of the " + payable.size() + " registered ones signed a receipt within " + receiptDeadline.toSeconds() + " s")
                     + ", so no contract could be bought");
         }
-        long bytes = got.values().stream().mapToLong(Receipt::getBytes).sum();
-        BigInteger cost = costPerPeriod(bytes, price.price());
-        BigInteger escrow = cost.multiply(BigInteger.valueOf(periods));
-        checkBalance(escrow, "storing " + bytes + " bytes of " + cid + " for " + periods + " periods (" + terms + ") at " + price.price()
-                + " base units per GiB per period costs " + cost + " a period, " + escrow + " in all");
-        CreateContract.Builder cc = CreateContract.newBuilder().setObject(ByteString.copyFrom(object.toBytes()))
-                .setPeriods(Math.toIntExact(periods));
-        got.values().forEach(cc::addReceipts);
         long t3 = System.nanoTime();
-        String tx = sendAdmitted(TxBody.newBuilder().setCreateContract(cc), "buying the storage contract of " + cid);
+        Created created = create(object, got, periods, terms, price);
         buySubmit.record(System.nanoTime() - t3, TimeUnit.NANOSECONDS);
+        long bytes = created.bytes();
+        BigInteger cost = created.cost();
+        BigInteger escrow = created.escrow();
+        String tx = created.tx();
+        List<String> unanswered = new ArrayList<>();
+        for (PeerId p : holders) {
+            if (!got.containsKey(p)) {
+                unanswered.add(p.toString());
+            }
+        }
         bought.increment();
         escrowPaid.increment(escrow.doubleValue());
         if (!unanswered.isEmpty()) {
@@ -352,6 +356,83 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
         pending.put(cid, p);
         confirms.schedule(() -> confirm(cid, p, CONFIRM_TRIES), CONFIRM_EVERY.toMillis(), TimeUnit.MILLISECONDS);
         return answer;
+    }
+
+    /**
+     * Times a CreateContract is sent again after the chain refused a holder of its receipts it
+     * cannot pay (see {@link #create}).
+     */
+    static final int HOLDER_RESENDS = 2;
+
+    /** A CreateContract the chain's mempool admitted: the bytes its receipts cover, their cost, and the transaction's hash. */
+    private record Created(long bytes, BigInteger cost, BigInteger escrow, String tx) {}
+
+    /**
+     * Sends the CreateContract of {@code got}'s receipts, answered at the mempool's admission.
+     *
+     * <p>The active storage nodes were read before the receipts were gathered; a holder may turn
+     * inactive meanwhile (its collateral cut below the minimum for a missed proof) or start
+     * leaving, and the ledger then refuses the whole contract ({@code NOT_STORAGE_NODE} or
+     * {@code LEAVING}, the codes CreateContract gives only for a receipt's holder). On that
+     * refusal the active set is read again, the receipts of holders no longer in it are removed
+     * from {@code got}, and the contract is sent again with the rest, at most
+     * {@value #HOLDER_RESENDS} times. The removed holders are then holders without a receipt: they
+     * are asked again later like any ({@link #askLate}, which asks only active ones).
+     *
+     * @throws ObjectException PLACEMENT_FAILED when no receipt is left (naming the cause);
+     *     PAYMENT_REQUIRED on any other refusal, or when the chain refuses a holder yet lists them all as
+     *     active; CHAIN_UNAVAILABLE
+     */
+    private Created create(Cid object, Map<PeerId, Receipt> got, long periods, Terms terms, PayerChain.Price price) throws ObjectException {
+        String cid = object.toString();
+        String what = "buying the storage contract of " + cid;
+        List<String> dropped = new ArrayList<>();
+        for (int resends = 0; ; resends++) {
+            long bytes = got.values().stream().mapToLong(Receipt::getBytes).sum();
+            BigInteger cost = costPerPeriod(bytes, price.price());
+            BigInteger escrow = cost.multiply(BigInteger.valueOf(periods));
+            checkBalance(escrow, "storing " + bytes + " bytes of " + cid + " for " + periods + " periods (" + terms + ") at " + price.price()
+                    + " base units per GiB per period costs " + cost + " a period, " + escrow + " in all");
+            CreateContract.Builder cc = CreateContract.newBuilder().setObject(ByteString.copyFrom(object.toBytes()))
+                    .setPeriods(Math.toIntExact(periods));
+            got.values().forEach(cc::addReceipts);
+            PayerAccount.Refused no;
+            try {
+                return new Created(bytes, cost, escrow, account.submitAdmitted(TxBody.newBuilder().setCreateContract(cc)));
+            } catch (PayerAccount.Refused e) {
+                refused.increment();
+                no = e;
+            } catch (IOException e) {
+                throw unavailable(what, e);
+            }
+            boolean holderRefused = no.is(Ledger.Code.NOT_STORAGE_NODE) || no.is(Ledger.Code.LEAVING);
+            if (!holderRefused || resends >= HOLDER_RESENDS) {
+                throw new ObjectException(ObjectException.Code.PAYMENT_REQUIRED, what + " failed: " + no.getMessage()
+                        + (dropped.isEmpty() ? "" : " (sent again without " + dropped + ", no longer active storage nodes)"));
+            }
+            Set<String> active;
+            try {
+                active = chain.activeStorageNodes();
+            } catch (IOException e) {
+                throw unavailable("reading the storage nodes again after the chain refused a holder of " + cid, e);
+            }
+            List<PeerId> gone = got.keySet().stream().filter(p -> !active.contains(p.toString())).toList();
+            if (gone.isEmpty()) {
+                throw new ObjectException(ObjectException.Code.PAYMENT_REQUIRED, what + " failed: " + no.getMessage()
+                        + "; yet the chain lists every holder of its receipts as an active storage node");
+            }
+            gone.forEach(got::remove);
+            gone.forEach(p -> dropped.add(p.toString()));
+            holdersDropped.increment(gone.size());
+            if (got.isEmpty()) {
+                throw new ObjectException(ObjectException.Code.PLACEMENT_FAILED, "no holder of " + cid + " can be paid: every one that"
+                        + " signed a receipt (" + dropped + ") stopped being an active storage node on the chain while the contract was"
+                        + " bought (collateral below the minimum after a missed proof, or leaving; the chain said: " + no.getMessage()
+                        + "), so no contract could be bought");
+            }
+            LOG.log(System.Logger.Level.INFO, "the chain refused the contract of {0} for a holder it cannot pay ({1}); sending it again"
+                    + " without {2}, no longer active storage nodes", cid, no.getMessage(), gone);
+        }
     }
 
     /** Seconds a purchase the mempool admitted is looked for on the chain, once a second, before it is bought again. */
@@ -774,11 +855,6 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
     /** Sends {@code tx} and waits for its block: the block's height (-1 when the endpoint did not say). */
     private long send(TxBody.Builder tx, String what) throws ObjectException {
         return onChain(() -> account.submit(tx), what);
-    }
-
-    /** As {@link #send}, answered at the mempool's admission: the transaction's hash. */
-    private String sendAdmitted(TxBody.Builder tx, String what) throws ObjectException {
-        return onChain(() -> account.submitAdmitted(tx), what);
     }
 
     /** A transaction of the account's. */

@@ -20,8 +20,14 @@ import java.util.concurrent.TimeUnit;
  * a holder that gave no receipt at upload drops its block the same way. Either way the object runs
  * short, and this is where it is made whole again with a paid holder.
  *
- * <p>A periodic task never dies: a failed read or repair is logged and counted, and the next run
- * comes on schedule.
+ * <p>With a {@link Renewal} it also renews, before the repairs, each contract whose object is
+ * still wanted and whose paid periods end within the renewal's margin (the S3 gateway's pieces:
+ * paid like any upload, renewed while a key refers to them, ended by the gateway on delete).
+ * Without one (the node's own API uploads) nothing is renewed: their owner renews them
+ * ({@code oe renew}).
+ *
+ * <p>A periodic task never dies: a failed read, renewal or repair is logged and counted, and the
+ * next run comes on schedule (a renewal still due is tried again then).
  */
 public final class ContractKeeper implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ContractKeeper.class.getName());
@@ -36,15 +42,30 @@ public final class ContractKeeper implements AutoCloseable {
     private final Repair repair;
     private final Counter runs;
     private final Counter failures;
+    private final Renewal renewal; // null: nothing is renewed
+    private final Counter renewals;
+    private final Counter renewalFailures;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "oe-contract-keeper");
         t.setDaemon(true);
         return t;
     });
 
+    /** A keeper that repairs and renews nothing. */
     public ContractKeeper(ContractBuyer buyer, Repair repair, MeterRegistry metrics) {
+        this(buyer, repair, metrics, null);
+    }
+
+    /** A keeper that also renews by {@code renewal} (null: renews nothing). */
+    public ContractKeeper(ContractBuyer buyer, Repair repair, MeterRegistry metrics, Renewal renewal) {
         this.buyer = buyer;
         this.repair = repair;
+        this.renewal = renewal;
+        this.renewals = Counter.builder("oe_contract_keeper_renewals").description("Contracts the keeper renewed (their objects still wanted)")
+                .register(metrics);
+        this.renewalFailures = Counter.builder("oe_contract_keeper_renewal_failures")
+                .description("Renewals due that failed: refused, the account cannot pay, the chain did not answer (tried again next run)")
+                .register(metrics);
         this.runs = Counter.builder("oe_contract_keeper_objects").description("Paid objects this node looked after (repaired if short)")
                 .register(metrics);
         this.failures = Counter.builder("oe_contract_keeper_failures").description("Paid objects whose look-after failed (tried again next run)")
@@ -57,7 +78,7 @@ public final class ContractKeeper implements AutoCloseable {
         return this;
     }
 
-    /** One run over the account's live contracts; never throws. */
+    /** One run over the account's live contracts (renewals first, then repairs); never throws. */
     public void runOnce() {
         java.util.List<ContractBuyer.Bought> contracts;
         long period;
@@ -68,6 +89,9 @@ public final class ContractKeeper implements AutoCloseable {
             failures.increment();
             LOG.log(System.Logger.Level.WARNING, "reading this node''s contracts failed (next run tries again): {0}", e.getMessage());
             return;
+        }
+        if (renewal != null) {
+            renew(contracts, period);
         }
         for (ContractBuyer.Bought c : contracts) {
             if (Thread.currentThread().isInterrupted()) {
@@ -85,6 +109,48 @@ public final class ContractKeeper implements AutoCloseable {
             } catch (Exception | Error e) {
                 failures.increment();
                 LOG.log(System.Logger.Level.WARNING, "looking after paid object {0} failed: {1}", c.object(), String.valueOf(e));
+            }
+        }
+    }
+
+    /** Renews each contract of {@code contracts} that is due and still wanted; {@code period} is the current one. */
+    private void renew(java.util.List<ContractBuyer.Bought> contracts, long period) {
+        long periodBlocks;
+        PayerChain.Pace pace;
+        try {
+            periodBlocks = buyer.chain().periodBlocks();
+            pace = buyer.chain().pace();
+        } catch (Exception | Error e) {
+            renewalFailures.increment();
+            LOG.log(System.Logger.Level.WARNING, "reading the chain''s pace for renewals failed (next run tries again): {0}", e.getMessage());
+            return;
+        }
+        for (ContractBuyer.Bought c : contracts) {
+            if (Thread.currentThread().isInterrupted()) {
+                return;
+            }
+            try {
+                if (!renewal.due(c.end(), periodBlocks, pace.height(), pace.blockMillis())) {
+                    continue;
+                }
+                Cid object = Cid.parse(c.object());
+                if (!renewal.wanted().test(object)) {
+                    continue; // not wanted any more: its owner ends it, or it runs out
+                }
+                if (c.end() <= period + 1) {
+                    renewalFailures.increment(); // the chain renews no contract without a paid period ahead
+                    LOG.log(System.Logger.Level.WARNING, "the contract of wanted object {0} has no paid period after {1}: too late to"
+                            + " renew it; it must be bought again once the chain drops it", c.object(), period);
+                    continue;
+                }
+                ContractBuyer.Bought after = buyer.renew(object, renewal.terms());
+                renewals.increment();
+                LOG.log(System.Logger.Level.INFO, "renewed the contract of {0} by {1}: paid through period {2} (was {3})", c.object(),
+                        renewal.terms(), after.paidThrough(), c.paidThrough());
+            } catch (Exception | Error e) {
+                renewalFailures.increment();
+                LOG.log(System.Logger.Level.WARNING, "renewing the contract of {0} failed (next run tries again): {1}", c.object(),
+                        String.valueOf(e));
             }
         }
     }

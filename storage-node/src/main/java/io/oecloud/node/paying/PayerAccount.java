@@ -2,6 +2,7 @@ package io.oecloud.node.paying;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.oecloud.chain.client.ChainClient;
+import io.oecloud.chain.ledger.Ledger;
 import io.oecloud.chain.pb.ChainProto.TxBody;
 import java.io.IOException;
 import java.math.BigInteger;
@@ -11,12 +12,33 @@ import java.math.BigInteger;
  * An interface so the payer side names exactly what it uses of the chain client.
  */
 public interface PayerAccount {
-    /** The ledger refused a transaction (its words in the message): the account cannot do that. */
+    /**
+     * The ledger refused a transaction (its words in the message): the account cannot do that.
+     * {@link #code} says why in a form a caller can act on (the ledger's {@link Ledger.Code}).
+     */
     final class Refused extends IOException {
         private static final long serialVersionUID = 1L;
+        private final int code;
 
+        /** A refusal whose ledger code is not known. */
         public Refused(String message) {
+            this(-1, message);
+        }
+
+        /** @param code the ledger's code ({@link Ledger.Code#value()}), -1 when not known */
+        public Refused(int code, String message) {
             super(message);
+            this.code = code;
+        }
+
+        /** The ledger's code ({@link Ledger.Code#value()}), -1 when not known. */
+        public int code() {
+            return code;
+        }
+
+        /** Whether the ledger refused it with {@code c}. */
+        public boolean is(Ledger.Code c) {
+            return code == c.value();
         }
     }
 
@@ -82,7 +104,7 @@ public interface PayerAccount {
 
             private IOException refusal(ChainClient.Refused e) {
                 // the ledger said no; 503 and 504 say nothing about the account
-                return e.status() == 422 ? new Refused(e.getMessage()) : e;
+                return e.status() == 422 ? new Refused(e.code(), e.getMessage()) : e;
             }
         };
     }

@@ -202,6 +202,15 @@ final class S3Namespace implements AutoCloseable {
         return free;
     }
 
+    /**
+     * Whether a key or a part of an upload in progress refers to the piece {@code cid} (its text
+     * form): what keeps a piece's contract worth renewing. A piece being stored counts from the
+     * moment its key or part is put.
+     */
+    synchronized boolean refersTo(String cid) {
+        return refs.containsKey(cid);
+    }
+
     private void ref(S3Model.Piece p) {
         refs.merge(p.cid(), 1, Integer::sum);
     }

@@ -114,6 +114,15 @@ public final class S3Server implements AutoCloseable {
         return keys;
     }
 
+    /**
+     * Whether a piece (an OE object of this gateway's) is still in use: a key or a part of an upload
+     * in progress refers to it. What a {@link io.oecloud.node.paying.Renewal} of the gateway's
+     * contracts asks; answered from memory.
+     */
+    public java.util.function.Predicate<io.oecloud.proofs.Cid> piecesInUse() {
+        return cid -> namespace.refersTo(cid.toString());
+    }
+
     /** The namespace's snapshots, or null when they are off. */
     public S3Snapshots snapshots() {
         return snapshots;

@@ -2,6 +2,7 @@ package io.oecloud.node.s3;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -175,6 +176,36 @@ class S3ServerTest {
         s3.putObject(b -> b.bucket("del").key("x"), RequestBody.fromString("one"));
         s3.putObject(b -> b.bucket("del").key("x"), RequestBody.fromString("two"));
         assertEquals(1, objects.count(), "an overwritten object's piece is let go");
+    }
+
+    @Test
+    void piecesInUse_followsKeysCopiesAndParts_andSurvivesARestart() throws Exception {
+        var inUse = server.piecesInUse();
+        s3.createBucket(b -> b.bucket("use"));
+        s3.putObject(b -> b.bucket("use").key("orig"), RequestBody.fromBytes(random(50_000, 8)));
+        io.oecloud.proofs.Cid piece = objects.list().getFirst().cid();
+        assertTrue(inUse.test(piece), "a key refers to it");
+        s3.copyObject(b -> b.sourceBucket("use").sourceKey("orig").destinationBucket("use").destinationKey("copy"));
+        s3.deleteObject(b -> b.bucket("use").key("orig"));
+        assertTrue(inUse.test(piece), "the copy still refers to it");
+
+        String id = s3.createMultipartUpload(b -> b.bucket("use").key("mpu")).uploadId();
+        s3.uploadPart(b -> b.bucket("use").key("mpu").uploadId(id).partNumber(1), RequestBody.fromBytes(random(1000, 9)));
+        io.oecloud.proofs.Cid part = objects.list().stream().map(io.oecloud.node.object.ObjectStore.ObjectInfo::cid)
+                .filter(c -> !c.equals(piece)).findFirst().orElseThrow();
+        assertTrue(inUse.test(part), "a part of an upload in progress refers to it");
+
+        s3.close();
+        server.close();
+        server = S3Server.start(config(), dir, objects, null, k -> { });
+        endpoint = URI.create("http://127.0.0.1:" + server.address().getPort());
+        s3 = client(key.secret());
+        var after = server.piecesInUse();
+        assertTrue(after.test(piece) && after.test(part), "the references are counted again from the index");
+        s3.deleteObject(b -> b.bucket("use").key("copy"));
+        s3.abortMultipartUpload(b -> b.bucket("use").key("mpu").uploadId(id));
+        assertFalse(after.test(piece), "no key refers to it any more");
+        assertFalse(after.test(part), "its upload was aborted");
     }
 
     @Test
