@@ -48,7 +48,7 @@ class DevnetAuditTest {
 
     @Test
     void theCommitteeAuditsTheNodesHoldingDataAndHonestNodesPass() throws Exception {
-        ChainDevnet devnet = ChainDevnet.start(dir, started);
+        ChainDevnet devnet = ChainDevnet.start(dir, started, "--no-edge");
         JsonNode nodes = devnet.nodes();
         List<String> apis = devnet.apis();
         List<String> tokens = devnet.tokens();

@@ -69,7 +69,7 @@ class DevnetChainRepairTest {
 
     @Test
     void aFrozenNodeWhoseShardsWereDeleted_missesItsWindow_isPenalized_andTheChainDrivesTheRepair() throws Exception {
-        ChainDevnet devnet = ChainDevnet.start(dir, started, "--nodes", "7", "--repair-interval", "1h");
+        ChainDevnet devnet = ChainDevnet.start(dir, started, "--nodes", "7", "--repair-interval", "1h", "--no-edge");
         JsonNode nodes = devnet.nodes();
         List<String> apis = devnet.apis();
         List<String> tokens = devnet.tokens();

@@ -67,7 +67,7 @@ class DevnetPaidStorageTest {
 
     @Test
     void anUploadBuysItsContract_theEscrowIsCostTimesPeriods_rmEndsItAndRefundsExactly_aStrangersUnpaidBlocksAreDropped() throws Exception {
-        ChainDevnet devnet = ChainDevnet.start(dir, started, "--repair-interval", "1h");
+        ChainDevnet devnet = ChainDevnet.start(dir, started, "--repair-interval", "1h", "--no-edge");
         JsonNode nodes = devnet.nodes();
         String api0 = devnet.apis().get(0);
         String token0 = devnet.tokens().get(0);

@@ -120,7 +120,7 @@ class DevnetPaymentsTest {
 
     @Test
     void holdersArePaidExactlyForProvenPeriods_aFailedHolderIsNotAndIsPenalized_andTheDashboardShowsTheChain() throws Exception {
-        ChainDevnet devnet = ChainDevnet.start(dir, started, "--nodes", "7", "--repair-interval", "20s");
+        ChainDevnet devnet = ChainDevnet.start(dir, started, "--nodes", "7", "--repair-interval", "20s", "--no-edge");
         JsonNode nodes = devnet.nodes();
         List<String> apis = devnet.apis();
         String api0 = apis.get(0);

@@ -62,7 +62,7 @@ class DevnetProvingTest {
     @Test
     void everyNodeProves_aNodeWhoseShardsWereDeletedIsPenalized_andTheObjectIsRepaired() throws Exception {
         // scrub as by default (hourly): the deleted files are found by the chain's challenge, not by the scrub
-        ChainDevnet devnet = ChainDevnet.start(dir, started, "--repair-interval", "3s");
+        ChainDevnet devnet = ChainDevnet.start(dir, started, "--repair-interval", "3s", "--no-edge");
         JsonNode nodes = devnet.nodes();
         List<String> apis = devnet.apis();
         List<String> tokens = devnet.tokens();
