@@ -168,29 +168,41 @@ class DevnetS3Test {
             assertArrayEquals(small, s3.getObjectAsBytes(b -> b.bucket("photos").key("copy.txt")).asByteArray(),
                     "deleting the source leaves the copy's shared bytes in place");
 
-            // listings: 120 keys in 12 folders, delimiters and pages (each PUT buys its storage contract on the chain, about
-            // 4 a second here; S3ServerTest lists 2,000 keys over an in-memory store)
+            // listings: 2,000 keys in 20 folders, delimiters and pages. 20 are PUTs (each buys its storage contract on the
+            // chain, about 4 a second here); the other 1,980 are copies of them, which share their pieces (no bytes moved,
+            // no contract bought) but are keys like any other in the namespace
             s3.createBucket(b -> b.bucket("many"));
             ExecutorService pool = Executors.newFixedThreadPool(16);
-            List<Future<?>> puts = new ArrayList<>();
             Set<String> keys = new HashSet<>();
-            for (int i = 0; i < 120; i++) {
-                String k = "f" + (i % 12) + "/k" + i;
+            List<Future<?>> puts = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                String k = "f" + i + "/k" + i;
                 keys.add(k);
                 puts.add(pool.submit(() -> s3.putObject(b -> b.bucket("many").key(k), RequestBody.fromString(k))));
             }
             for (Future<?> f : puts) {
                 f.get();
             }
+            List<Future<?>> copies = new ArrayList<>();
+            for (int i = 20; i < 2000; i++) {
+                String source = "f" + (i % 20) + "/k" + (i % 20);
+                String k = "f" + (i % 20) + "/k" + i;
+                keys.add(k);
+                copies.add(pool.submit(() -> s3.copyObject(b -> b.sourceBucket("many").sourceKey(source)
+                        .destinationBucket("many").destinationKey(k))));
+            }
+            for (Future<?> f : copies) {
+                f.get();
+            }
             ListObjectsV2Response top = s3.listObjectsV2(b -> b.bucket("many").delimiter("/"));
-            assertEquals(12, top.commonPrefixes().size());
+            assertEquals(20, top.commonPrefixes().size());
             assertTrue(top.contents().isEmpty());
             Set<String> seen = new HashSet<>();
             String token = null;
             int pages = 0;
             do {
                 String t = token;
-                ListObjectsV2Response page = s3.listObjectsV2(b -> b.bucket("many").maxKeys(30).continuationToken(t));
+                ListObjectsV2Response page = s3.listObjectsV2(b -> b.bucket("many").maxKeys(300).continuationToken(t));
                 for (S3Object o : page.contents()) {
                     assertTrue(seen.add(o.key()), "listed twice: " + o.key());
                 }
@@ -198,15 +210,17 @@ class DevnetS3Test {
                 pages++;
             } while (token != null);
             assertEquals(keys, seen);
-            assertEquals(4, pages);
-            var paged = s3.listObjectsV2Paginator(b -> b.bucket("many").prefix("f3/").maxKeys(4));
-            assertEquals(10, paged.contents().stream().count());
+            assertEquals(7, pages);
+            assertEquals(2000, s3.listObjectsV2Paginator(b -> b.bucket("many")).contents().stream().count(), "the SDK's own paging");
+            var paged = s3.listObjectsV2Paginator(b -> b.bucket("many").prefix("f3/").maxKeys(40));
+            assertEquals(100, paged.contents().stream().count());
+            assertEquals("f3/k3", s3.getObjectAsBytes(b -> b.bucket("many").key("f3/k1003")).asUtf8String(), "a copy reads its source's bytes");
             var v1 = s3.listObjects(b -> b.bucket("many").prefix("f1").delimiter("/"));
-            assertEquals(List.of("f1/", "f10/", "f11/"),
+            assertEquals(List.of("f1/", "f10/", "f11/", "f12/", "f13/", "f14/", "f15/", "f16/", "f17/", "f18/", "f19/"),
                     v1.commonPrefixes().stream().map(CommonPrefix::prefix).toList());
             var deleted = s3.deleteObjects(b -> b.bucket("many").delete(d -> d.objects(
                     keys.stream().filter(k -> k.startsWith("f7/")).map(k -> ObjectIdentifier.builder().key(k).build()).toList())));
-            assertEquals(10, deleted.deleted().size());
+            assertEquals(100, deleted.deleted().size());
             assertTrue(s3.listObjectsV2(b -> b.bucket("many").prefix("f7/")).contents().isEmpty());
             assertEquals("BucketNotEmpty", code(() -> s3.deleteBucket(b -> b.bucket("many"))));
 
@@ -367,7 +381,7 @@ class DevnetS3Test {
                     s3.listObjectsV2(b -> b.bucket("crash")).contents().stream().map(S3Object::key).toList());
             assertArrayEquals(late, s3.getObjectAsBytes(b -> b.bucket("crash").key("after-crash.txt")).asByteArray());
             assertTrue(s3.listBuckets().buckets().stream().map(b -> b.name()).toList().containsAll(List.of("photos", "crash", "site", "many")));
-            assertEquals(110, s3.listObjectsV2Paginator(b -> b.bucket("many")).contents().stream().count());
+            assertEquals(1900, s3.listObjectsV2Paginator(b -> b.bucket("many")).contents().stream().count());
         }
     }
 
