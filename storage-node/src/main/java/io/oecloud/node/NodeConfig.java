@@ -55,7 +55,7 @@ import java.util.regex.Pattern;
  * @param s3 where the S3 gateway listens ({@code s3 = 127.0.0.1:9000}), or null: no gateway (the default)
  * @param s3Domain virtual-host-style S3 requests name their bucket as {@code BUCKET.s3Domain} ({@code localhost})
  * @param s3AccountFloor base units under which the node's account tops up the S3 namespace's
- *     ({@code s3-account-floor}, in passes, 2 by default; 0: never, the operator funds it)
+ *     ({@code s3-account-floor}, in passes, 10 by default; 0: never, the operator funds it)
  */
 public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean apiPublicReads, List<String> apiHosts,
         List<String> apiCorsOrigins, Duration apiBodySilence, List<Multiaddr> bootstrap, int k, int m, int writeQuorum,
@@ -117,7 +117,9 @@ public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean 
         d.put("coverage-interval", "30s");
         d.put("s3", ""); // off; HOST:PORT runs the S3 gateway there (oe node --s3: 127.0.0.1:9000)
         d.put("s3-domain", "localhost"); // virtual-host-style requests: BUCKET.s3-domain
-        d.put("s3-account-floor", "2"); // passes: under this the node's account tops the namespace account up to twice it
+        // passes: under this the node's account tops the namespace account up to twice it; above what a burst of
+        // parallel uploads buys between two checks (a devnet's 20 parallel 5 MiB parts buy about 13 passes)
+        d.put("s3-account-floor", "10");
         return java.util.Collections.unmodifiableMap(d);
     }
 
@@ -299,7 +301,7 @@ public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean 
             }
             return units;
         } catch (IllegalArgumentException | ArithmeticException e) {
-            throw new Invalid(label.apply("s3-account-floor") + " must be an amount of passes (2, or 0 for no top-ups), was '"
+            throw new Invalid(label.apply("s3-account-floor") + " must be an amount of passes (10, or 0 for no top-ups), was '"
                     + passes + "': " + e.getMessage());
         }
     }

@@ -144,9 +144,10 @@ class S3NamespaceMoveTest {
         Files.copy(NamespaceKey.file(dirA), copy);
         Path dirB = dir.resolve("gateway-b");
         Identity restored = NamespaceKey.read(copy);
+        assertTrue(NamespaceKey.checkInstallable(restored, dirB, false));
+        S3Snapshots.restore(restored, snapshot, readAll(b.objects, snapshot), dirB.resolve("s3")); // the index first, then the key
         assertNull(NamespaceKey.install(restored, dirB, false));
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(NamespaceKey.file(dirB))));
-        S3Snapshots.restore(restored, snapshot, readAll(b.objects, snapshot), dirB.resolve("s3"));
         S3Keys.Key keyB = S3Keys.in(dirB).create(System.currentTimeMillis());
         S3Server gwB = gateway(b, dirB, new ArrayList<>());
         S3Client s3b = client(gwB, keyB);

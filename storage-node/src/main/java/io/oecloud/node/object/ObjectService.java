@@ -35,7 +35,7 @@ import java.util.function.Consumer;
  *   download    Download       range -> segments, read-ahead -> SegmentReader (hedging, decoding)
  *                                -> ShardFetcher (listed holders, then DHT providers)
  *   directories Directories    putDirectory, resolve (paths)    -> ManifestStore
- *   unpin, list OwnedObjects   this node's key's objects
+ *   unpin, list OwnedObjects   the owner's objects (the node's key, or another's: {@link #owning})
  *   health      Probes         HAS probes of every shard
  *   shared      ManifestStore  manifests fetched, checked (Manifests), signed and stored with a quorum
  *               Placer         distinct nodes, write quorum, long tail; repair's placeOne

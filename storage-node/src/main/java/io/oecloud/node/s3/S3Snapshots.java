@@ -157,6 +157,7 @@ public final class S3Snapshots implements AutoCloseable {
      * published the next one (its namespace key owns it).
      */
     public static void restore(Identity namespaceKey, Cid cid, byte[] sealed, Path s3Dir) throws IOException {
+        Files.createDirectories(s3Dir);
         restore(namespaceKey, sealed, s3Dir.resolve("index"));
         io.oecloud.node.NodeConfig.writeAtomically(s3Dir.resolve(STATE), JSON.writeValueAsString(Map.of("cid", cid.toString(),
                 "name", name(namespaceKey.publicKey()), "bytes", sealed.length, "restored", true)));
