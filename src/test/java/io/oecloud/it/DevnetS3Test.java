@@ -303,7 +303,7 @@ class DevnetS3Test {
         }
         awsCliAndRclone(endpoint, key);
         Restarted node0 = killedMidPut(doc, key);
-        restoredAfterLosingTheIndex(doc, key, node0);
+        namespaceMovedToAnotherNode(doc, key, node0);
     }
 
     /** Node 0 as restarted by the test: its process, its log, its gateway's URL. */
@@ -334,7 +334,7 @@ class DevnetS3Test {
      * on, that node lists and serves what the namespace held at that snapshot, private buckets' objects
      * included (they are the namespace key's, not the lost node's), and deletes them.
      */
-    private void restoredAfterLosingTheIndex(JsonNode doc, S3Keys.Key key, Restarted node0) throws Exception {
+    private void namespaceMovedToAnotherNode(JsonNode doc, S3Keys.Key key, Restarted node0) throws Exception {
         Path dataDir = Path.of(doc.at("/nodes/0").path("dataDir").asText());
         String api1 = doc.at("/nodes/1").path("api").asText();
         byte[] late = "written after the crash".getBytes(StandardCharsets.UTF_8);
