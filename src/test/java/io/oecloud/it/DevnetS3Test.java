@@ -317,7 +317,7 @@ class DevnetS3Test {
         }
         awsCliAndRclone(endpoint, key);
         Restarted node0 = killedMidPut(doc, key);
-        restoredAfterLosingTheIndex(doc, key, node0);
+        namespaceMovedToAnotherNode(doc, key, node0);
     }
 
     /** Node 0 as restarted by the test: its process, its log, its gateway's URL. */
@@ -325,22 +325,30 @@ class DevnetS3Test {
 
     /** Starts node 0 again with its devnet command line; waits for it and reads its gateway's URL from its log. */
     private Restarted startNode0(JsonNode doc, String logName) throws Exception {
+        return startNode(doc, 0, logName);
+    }
+
+    /** Starts node {@code i} again with its devnet command line and {@code extra} flags; waits for it and reads its gateway's URL. */
+    private Restarted startNode(JsonNode doc, int i, String logName, String... extra) throws Exception {
         List<String> cmd = new ArrayList<>();
-        doc.at("/nodes/0").get("cmd").forEach(c -> cmd.add(c.asText()));
+        doc.at("/nodes/" + i).get("cmd").forEach(c -> cmd.add(c.asText()));
+        cmd.addAll(List.of(extra));
         Path log = dir.resolve(logName);
         Process again = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         started.add(again);
-        DevnetTest.awaitTrue(() -> java.nio.file.Files.readString(log).contains("; ready") || !again.isAlive(), 120, "node 0 restart");
+        DevnetTest.awaitTrue(() -> java.nio.file.Files.readString(log).contains("; ready") || !again.isAlive(), 120, "node " + i + " restart");
         String line = java.nio.file.Files.readString(log).lines().filter(l -> l.startsWith("S3 gateway on http://")).findFirst().orElseThrow();
         return new Restarted(again, log, URI.create(line.substring("S3 gateway on ".length()).split(" ")[0]));
     }
 
     /**
-     * The gateway node's index is lost (its s3 directory deleted while the node is down): {@code oe s3
-     * restore} with a copy of the namespace key rebuilds it from the snapshot its name points to on
-     * the chain, and the restarted gateway lists and serves what it held at that snapshot.
+     * The gateway's node is lost for good: {@code oe s3 restore} with a copy of the namespace key
+     * rebuilds the namespace on another node (node 4: a storage node, not a super-node, so the chain
+     * keeps its quorum) from the snapshot its name points to on the chain; started with the gateway
+     * on, that node lists and serves what the namespace held at that snapshot, private buckets' objects
+     * included (they are the namespace key's, not the lost node's), and deletes them.
      */
-    private void restoredAfterLosingTheIndex(JsonNode doc, S3Keys.Key key, Restarted node0) throws Exception {
+    private void namespaceMovedToAnotherNode(JsonNode doc, S3Keys.Key key, Restarted node0) throws Exception {
         Path dataDir = Path.of(doc.at("/nodes/0").path("dataDir").asText());
         String api1 = doc.at("/nodes/1").path("api").asText();
         byte[] late = "written after the crash".getBytes(StandardCharsets.UTF_8);
@@ -366,23 +374,42 @@ class DevnetS3Test {
         }, 150, "a snapshot after the last write, published as " + name);
         Path savedKey = dir.resolve("namespace.key");
         java.nio.file.Files.copy(dataDir.resolve("s3/identity.key"), savedKey);
-        ChainDevnet.signal("TERM", node0.process().pid());
+        ChainDevnet.signal("TERM", node0.process().pid()); // the gateway's node is gone, and stays gone
         DevnetTest.awaitTrue(() -> !node0.process().isAlive(), 60, "node 0 to stop");
-        try (var files = java.nio.file.Files.walk(dataDir.resolve("s3"))) { // the gateway's disk is lost
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-        }
-        OeLauncherTest.Run restore = OeLauncherTest.oe(Map.of(), "s3", "restore", "--data-dir", dir.resolve("devnet").toString(),
-                "--namespace-key", savedKey.toString());
+
+        // node 4 takes the namespace over: stopped, restored with the key, started with the gateway (and the access keys copied)
+        int taker = 4;
+        JsonNode other = doc.at("/nodes/" + taker);
+        Path otherDir = Path.of(other.path("dataDir").asText());
+        ProcessHandle running = ProcessHandle.of(other.get("pid").asLong()).orElseThrow();
+        ChainDevnet.signal("TERM", running.pid());
+        running.onExit().get(60, java.util.concurrent.TimeUnit.SECONDS);
+        OeLauncherTest.Run restore = OeLauncherTest.oe(Map.of(), "s3", "restore", "--data-dir", otherDir.toString(),
+                "--namespace-key", savedKey.toString(), "--api", api1.replaceFirst("^http://", ""));
         assertEquals(0, restore.code(), restore.out() + restore.err());
         assertTrue(restore.out().contains("restored the namespace " + name), restore.out());
-        Restarted back = startNode0(doc, "node0-restored.log");
+        assertArrayEquals(java.nio.file.Files.readAllBytes(savedKey), java.nio.file.Files.readAllBytes(otherDir.resolve("s3/identity.key")),
+                "the namespace key is installed on node " + taker);
+        java.nio.file.Files.copy(dataDir.resolve(S3Keys.FILE), otherDir.resolve(S3Keys.FILE));
+        // (its devnet command bootstraps from node 0, which is gone: node 1 as well)
+        Restarted back = startNode(doc, taker, "node" + taker + "-gateway.log", "--s3", "127.0.0.1:0",
+                "--bootstrap", doc.at("/nodes/1").path("p2p").asText());
         try (S3Client s3 = client(back.s3(), key.accessKeyId(), key.secret())) {
             assertEquals(List.of("after-crash.txt", "kept.bin"),
                     s3.listObjectsV2(b -> b.bucket("crash")).contents().stream().map(S3Object::key).toList());
-            assertArrayEquals(late, s3.getObjectAsBytes(b -> b.bucket("crash").key("after-crash.txt")).asByteArray());
+            assertArrayEquals(late, s3.getObjectAsBytes(b -> b.bucket("crash").key("after-crash.txt")).asByteArray(),
+                    "a private bucket's object, read on another node");
+            assertArrayEquals(random(3 << 20, 11), s3.getObjectAsBytes(b -> b.bucket("crash").key("kept.bin")).asByteArray());
             assertTrue(s3.listBuckets().buckets().stream().map(b -> b.name()).toList().containsAll(List.of("photos", "crash", "site", "many")));
             assertEquals(1900, s3.listObjectsV2Paginator(b -> b.bucket("many")).contents().stream().count());
+            s3.deleteObject(b -> b.bucket("crash").key("kept.bin"));
+            assertEquals(List.of("after-crash.txt"), s3.listObjectsV2(b -> b.bucket("crash")).contents().stream().map(S3Object::key).toList());
+            byte[] fresh = "written on the node that took over".getBytes(StandardCharsets.UTF_8);
+            s3.putObject(b -> b.bucket("crash").key("fresh.txt"), RequestBody.fromBytes(fresh)); // paid by the namespace account
+            assertArrayEquals(fresh, s3.getObjectAsBytes(b -> b.bucket("crash").key("fresh.txt")).asByteArray());
         }
+        String log = java.nio.file.Files.readString(back.log());
+        assertTrue(log.contains("S3 objects owned by the namespace key"), log);
     }
 
     /**

@@ -68,7 +68,12 @@ public final class Identity {
         return id;
     }
 
-    static Identity load(Path file) throws IOException {
+    /**
+     * Loads a key file written by {@link #loadOrCreate} (any name).
+     *
+     * @throws IOException if the file cannot be read or holds no Ed25519 key
+     */
+    public static Identity load(Path file) throws IOException {
         byte[] bytes = Files.readAllBytes(file);
         try {
             Keys.PrivateKey pk = Keys.PrivateKey.parseFrom(bytes);

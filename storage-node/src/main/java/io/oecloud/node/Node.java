@@ -115,9 +115,13 @@ public final class Node implements AutoCloseable {
             err.flush();
         }
         Identity id = Identity.loadOrCreate(dataDir);
+        // The S3 namespace key owns the gateway's objects (pins, manifests, encryption, contracts); the
+        // node's own store holds them as freely as the node's own.
+        Identity namespaceKey = config.s3() == null ? null : Identity.loadOrCreate(dataDir.resolve("s3"));
+        io.oecloud.node.store.Quotas quotas = namespaceKey == null ? config.quotas() : config.quotas().trusting(namespaceKey.publicKey());
         Roles roles = new Roles();
         StorageNode storage = roles.start("storage", () -> StorageNode.start(id, config.listen(), dataDir, config.capacity(),
-                config.objectConfig(), config.upkeep(), config.quotas()));
+                config.objectConfig(), config.upkeep(), quotas));
         if (config.warmUp()) {
             Warmup.start(config.k(), config.m(), config.objectConfig().segmentSize());
         }
@@ -178,15 +182,25 @@ public final class Node implements AutoCloseable {
             return () -> Files.deleteIfExists(apiFile);
         });
         if (config.s3() != null) {
+            StorageNode.Owned gateway = storage.owning(namespaceKey);
+            ChainClient namespaceClient = link == null ? null : new ChainClient(endpoints, namespaceKey, CHAIN_DEADLINE_MILLIS);
+            io.oecloud.node.paying.FundedAccount funds = link == null ? null : roles.start("S3 namespace account",
+                    () -> new io.oecloud.node.paying.FundedAccount(io.oecloud.node.paying.PayerAccount.of(namespaceClient),
+                            io.oecloud.node.paying.PayerAccount.of(link.client()), config.s3AccountFloor()).start(NAMESPACE_FUNDS_CHECK));
+            io.oecloud.node.paying.ContractBuyer namespaceBuyer = paying == null ? null
+                    : startNamespacePaying(roles, config, storage, link, endpoints.rpc(), gateway, funds);
             io.oecloud.node.s3.S3Server s3 = roles.start("S3 gateway", () -> io.oecloud.node.s3.S3Server.start(
-                    io.oecloud.node.s3.S3Server.Config.defaults(config.s3()).withDomain(config.s3Domain()), dataDir, storage.objects,
-                    paying == null ? null : paying.buyer(), key -> {
+                    io.oecloud.node.s3.S3Server.Config.defaults(config.s3()).withDomain(config.s3Domain()), dataDir, gateway.objects(),
+                    namespaceBuyer, key -> {
                         out.println("S3 access key created (shown once; `oe s3 keys create` makes more): AWS_ACCESS_KEY_ID="
                                 + key.accessKeyId() + " AWS_SECRET_ACCESS_KEY=" + key.secret());
-                    }, link == null ? null : new io.oecloud.node.s3.ChainNamePublisher(link.client(), endpoints,
-                            Identity.loadOrCreate(dataDir.resolve("s3")), CHAIN_DEADLINE_MILLIS)));
+                    }, link == null ? null : new io.oecloud.node.s3.ChainNamePublisher(namespaceClient, funds)));
             out.println("S3 gateway on http://" + s3.address().getHostString() + ":" + s3.address().getPort()
                     + " (region us-east-1, path style or BUCKET." + config.s3Domain() + "; keys in " + s3.keys().file() + ")");
+            out.println("S3 objects owned by the namespace key " + dataDir.resolve("s3").resolve(Identity.KEY_FILE)
+                    + (funds == null ? "" : " (account " + funds.address() + ", kept at "
+                    + new java.math.BigDecimal(config.s3AccountFloor()).movePointLeft(18).stripTrailingZeros().toPlainString()
+                    + " passes or more by this node's account)"));
             if (s3.snapshots() != null) {
                 out.println("S3 namespace snapshots published as the name " + s3.snapshots().name() + " on OEChain (namespace key: "
                         + dataDir.resolve("s3").resolve(Identity.KEY_FILE) + "; `oe s3 restore` rebuilds the namespace from it)");
@@ -228,6 +242,33 @@ public final class Node implements AutoCloseable {
                 io.oecloud.node.paying.PayerChain.over(rpc, CHAIN_DEADLINE_MILLIS), Ledger.address(id.publicKey()), InstantSource.system(),
                 storage.metrics).start(PAID_STORAGE_REFRESH));
         return new Paying(buyer, view);
+    }
+
+    /** How often the node checks that the S3 namespace's account holds its floor. */
+    private static final Duration NAMESPACE_FUNDS_CHECK = Duration.ofSeconds(30);
+
+    /**
+     * The payer side of the S3 gateway's objects: a {@link io.oecloud.node.paying.ContractBuyer} for
+     * the namespace key's account ({@code funds}), whose receipts are asked for that key's pins, told
+     * by the namespace's repair when it moved blocks; a {@link io.oecloud.node.paying.ContractKeeper}
+     * that repairs the namespace's paid objects from this node with pins of the namespace key. Any
+     * node holding the namespace key can end, renew and repair these contracts.
+     */
+    private static io.oecloud.node.paying.ContractBuyer startNamespacePaying(Roles roles, NodeConfig config, StorageNode storage,
+            ChainLink link, List<InetSocketAddress> rpc, StorageNode.Owned gateway, io.oecloud.node.paying.PayerAccount funds)
+            throws Exception {
+        Identity holderKey = storage.p2p.host.identity(); // this node signs receipts as a holder; the payer is the namespace
+        java.util.function.Function<String, io.oecloud.node.shard.Receipts> signer = chainId -> new io.oecloud.node.shard.Receipts(
+                storage.store, holderKey, chainId, new io.oecloud.node.contracts.ManifestBlocks(storage.store, storage.shards, 30_000));
+        io.oecloud.node.paying.NodeReceipts receipts = new io.oecloud.node.paying.NodeReceipts(storage.p2p.host.peerId(),
+                gateway.shards(), link.client()::chainId, signer, storage.io);
+        io.oecloud.node.paying.ContractBuyer buyer = roles.start("S3 contract buyer", () -> new io.oecloud.node.paying.ContractBuyer(
+                io.oecloud.node.paying.PayerChain.over(rpc, CHAIN_DEADLINE_MILLIS), funds, receipts, gateway.shards().signerKey(),
+                RECEIPT_DEADLINE, storage.metrics));
+        gateway.onRepairPlaced(buyer);
+        roles.start("S3 contract keeper", () -> new io.oecloud.node.paying.ContractKeeper(buyer, cid -> storage.repairPaid(gateway, cid),
+                storage.metrics).start(config.upkeep().repair()));
+        return buyer;
     }
 
     /**

@@ -54,6 +54,8 @@ import java.util.regex.Pattern;
  *     (an eighth of the capacity, at least 1 GiB), {@code coverage-interval} (30s)
  * @param s3 where the S3 gateway listens ({@code s3 = 127.0.0.1:9000}), or null: no gateway (the default)
  * @param s3Domain virtual-host-style S3 requests name their bucket as {@code BUCKET.s3Domain} ({@code localhost})
+ * @param s3AccountFloor base units under which the node's account tops up the S3 namespace's
+ *     ({@code s3-account-floor}, in passes, 10 by default; 0: never, the operator funds it)
  */
 public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean apiPublicReads, List<String> apiHosts,
         List<String> apiCorsOrigins, Duration apiBodySilence, List<Multiaddr> bootstrap, int k, int m, int writeQuorum,
@@ -61,7 +63,7 @@ public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean 
         List<String> trustOwners, long ownerQuota, long strangersQuota, boolean superNode, Path chainHome, Path cometbft,
         boolean warmUp, List<InetSocketAddress> chainRpc, List<InetSocketAddress> chainMempool, boolean prove,
         java.math.BigInteger proveCollateral, java.math.BigInteger storageAsk, io.oecloud.node.contracts.PaidConfig paid,
-        InetSocketAddress s3, String s3Domain) {
+        InetSocketAddress s3, String s3Domain, java.math.BigInteger s3AccountFloor) {
     /** A setting that is refused; the message names where it came from, the key and the value. */
     public static final class Invalid extends IllegalArgumentException {
         Invalid(String message) {
@@ -115,6 +117,9 @@ public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean 
         d.put("coverage-interval", "30s");
         d.put("s3", ""); // off; HOST:PORT runs the S3 gateway there (oe node --s3: 127.0.0.1:9000)
         d.put("s3-domain", "localhost"); // virtual-host-style requests: BUCKET.s3-domain
+        // passes: under this the node's account tops the namespace account up to twice it; above what a burst of
+        // parallel uploads buys between two checks (a devnet's 20 parallel 5 MiB parts buy about 13 passes)
+        d.put("s3-account-floor", "10");
         return java.util.Collections.unmodifiableMap(d);
     }
 
@@ -237,7 +242,8 @@ public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean 
                 v.bool("super-node"), chainHome.isEmpty() ? dataDir.resolve("cometbft") : Path.of(chainHome),
                 cometbft.isEmpty() ? null : Path.of(cometbft), v.bool("warm-up"),
                 v.hostPorts("chain-rpc"), v.hostPorts("chain-mempool"), v.bool("prove"), proveCollateral(v, label),
-                storageAsk(v, label), paid(v, label, capacity), v.one("s3").isEmpty() ? null : v.resolved("s3"), v.one("s3-domain"));
+                storageAsk(v, label), paid(v, label, capacity), v.one("s3").isEmpty() ? null : v.resolved("s3"), v.one("s3-domain"),
+                s3AccountFloor(v, label));
         if (c.prove() && !c.superNode() && c.chainRpc().isEmpty()) {
             throw new Invalid(label.apply("prove") + " needs a chain link: " + label.apply("super-node") + ", or "
                     + label.apply("chain-rpc") + " and " + label.apply("chain-mempool"));
@@ -283,6 +289,20 @@ public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean 
         } catch (IllegalArgumentException | ArithmeticException e) {
             throw new Invalid(label.apply("storage-ask") + " must be an amount of passes per GiB per period (0.001), was '" + passes
                     + "': " + e.getMessage());
+        }
+    }
+
+    private static java.math.BigInteger s3AccountFloor(Values v, Function<String, String> label) {
+        String passes = v.one("s3-account-floor");
+        try {
+            java.math.BigInteger units = io.oecloud.chain.ledger.Amounts.parsePasses(passes);
+            if (units.signum() < 0 || units.compareTo(io.oecloud.chain.ledger.Amounts.LIMIT) >= 0) {
+                throw new IllegalArgumentException("out of range");
+            }
+            return units;
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            throw new Invalid(label.apply("s3-account-floor") + " must be an amount of passes (10, or 0 for no top-ups), was '"
+                    + passes + "': " + e.getMessage());
         }
     }
 

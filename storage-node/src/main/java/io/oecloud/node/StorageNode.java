@@ -218,6 +218,16 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
      * repair, and the manifest's copies. Nothing when this node holds no pinned copy of its manifest.
      */
     void repairPaid(Cid cid) throws StoreException, io.oecloud.node.object.ObjectException {
+        repairPaid(repair, cid);
+    }
+
+    /** {@link #repairPaid(Cid)} of an object {@code owned}'s key pays for: rebuilt blocks pinned by that key. */
+    void repairPaid(Owned owned, Cid cid) throws StoreException, io.oecloud.node.object.ObjectException {
+        repairPaid(owned.repair(), cid);
+    }
+
+    private void repairPaid(io.oecloud.node.object.RepairService repair, Cid cid)
+            throws StoreException, io.oecloud.node.object.ObjectException {
         if (store.metadata(cid) == null) {
             return;
         }
@@ -229,6 +239,38 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
         synchronized (upkeepLock) {
             repair.catchUp(cid, new io.oecloud.node.object.RepairService.Shortfall(all, true));
         }
+    }
+
+    /**
+     * The objects of another key that this node stores for: a view of the node's object store
+     * ({@link ObjectService#owning}) whose uploads, pins, unpins and encryption are that key's,
+     * its shard client (pins and receipts asked as that key), and a repair of its own whose rebuilt
+     * blocks that key pins. The S3 gateway's objects belong to its namespace key this way.
+     */
+    record Owned(ObjectService objects, ShardClient shards, io.oecloud.node.object.RepairService repair) {
+        /** Tells {@code l} whenever this key's repair placed rebuilt blocks on new holders (its payer moves the shares). */
+        void onRepairPlaced(io.oecloud.node.object.RepairListener l) {
+            repair.onPlaced(l);
+        }
+    }
+
+    /** The catch-up queues of the {@link Owned} views, closed with the node. */
+    private final List<RepairQueue> ownedQueues = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /**
+     * The objects {@code owner} owns through this node ({@link Owned}). Its uploads stored short of
+     * full redundancy are caught up at once, as the node's are, pinned by {@code owner}; the periodic
+     * repair pass stays the node's (it looks at every manifest held here, whoever owns it).
+     */
+    Owned owning(Identity owner) {
+        ShardClient client = new ShardClient(p2p.host, owner, 60_000, store.clock());
+        ObjectService view = objects.owning(owner, client);
+        io.oecloud.node.object.RepairService ownRepair = new io.oecloud.node.object.RepairService(view, 1);
+        RepairQueue queue = RepairQueue.of(ownRepair);
+        ownedQueues.add(queue);
+        view.onDegraded(queue::add);
+        p2p.host.onConnection(c -> queue.wake());
+        return new Owned(view, client, ownRepair);
     }
 
     /** Tells {@code l} whenever repair placed rebuilt blocks on new holders (the payer side moves its contracts' shares). */
@@ -359,6 +401,7 @@ final class StorageNode implements AutoCloseable, NodeApiServer.StatusSource {
     public void close() {
         catchUp.close();
         chainRepairs.close();
+        ownedQueues.forEach(RepairQueue::close);
         upkeep.shutdownNow();
         announcer.close();
         p2p.close();

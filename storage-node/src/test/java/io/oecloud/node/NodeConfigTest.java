@@ -146,6 +146,15 @@ class NodeConfigTest {
     }
 
     @Test
+    void s3AccountFloor_isInPasses_tenByDefault_zeroForNoTopUps() throws Exception {
+        assertEquals(io.oecloud.chain.ledger.Amounts.PASS.multiply(java.math.BigInteger.TEN), NodeConfig.ofFlags(Map.of(), dir).s3AccountFloor());
+        assertEquals(new java.math.BigInteger("2500000000000000000"), load("s3-account-floor = 2.5\n", Map.of()).s3AccountFloor());
+        assertEquals(java.math.BigInteger.ZERO, NodeConfig.ofFlags(Map.of("s3-account-floor", List.of("0")), dir).s3AccountFloor());
+        String r = refused("s3-account-floor = -1\n");
+        assertTrue(r.contains("s3-account-floor must be an amount of passes") && r.contains("'-1'"), r);
+    }
+
+    @Test
     void paidStorage_defaultsAndLimits() throws Exception {
         NodeConfig d = NodeConfig.ofFlags(Map.of("capacity", List.of(String.valueOf(64L << 30))), dir);
         assertTrue(d.paid().enabled(), "on by default (it acts only with a chain link)");

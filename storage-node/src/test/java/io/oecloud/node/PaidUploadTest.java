@@ -392,6 +392,64 @@ class PaidUploadTest {
         assertEquals(1, metrics.counter("oe_contract_moves").count());
     }
 
+    /** A buyer for the key {@code owned} stores as, on node {@code n}: receipts asked for that key's pins, paid by {@code account}. */
+    private ContractBuyer ownedBuyer(StorageNode n, StorageNode.Owned owned, io.oecloud.node.paying.PayerAccount account) {
+        var exec = Executors.newVirtualThreadPerTaskExecutor();
+        closing.add(exec::shutdownNow);
+        NodeReceipts receipts = new NodeReceipts(n.p2p.host.peerId(), owned.shards(), () -> CHAIN,
+                id -> new Receipts(n.store, n.p2p.host.identity(), id, new ManifestBlocks(n.store, n.shards, 5_000)), exec);
+        ContractBuyer b = new ContractBuyer(new PayerChain(chain.source()), account, receipts, owned.shards().signerKey(),
+                Duration.ofSeconds(20), metrics);
+        closing.add(b);
+        return b;
+    }
+
+    @Test
+    void aNamespacesObjects_arePaidByItsAccount_fundedByTheNode_andAnotherNodeWithTheKeyEndsTheContract() throws Exception {
+        StorageNode a = net.get(0);
+        StorageNode b = net.get(1);
+        Identity namespace = Identity.generate();
+        String account = Ledger.address(namespace.publicKey());
+        chain.runTo(25);
+        BigInteger floor = Amounts.PASS;
+        io.oecloud.node.paying.FundedAccount funds = new io.oecloud.node.paying.FundedAccount(chain.account(namespace),
+                chain.account(a.p2p.host.identity()), floor);
+        closing.add(funds);
+        assertEquals(BigInteger.ZERO, chain.balance(account));
+        BigInteger nodeBefore = chain.balance(a.p2p.host.peerId().toString());
+        assertEquals(floor.shiftLeft(1), funds.topUp(), "under the floor: brought to twice the floor");
+        assertTrue(chain.balance(a.p2p.host.peerId().toString()).compareTo(nodeBefore.subtract(floor.shiftLeft(1))) <= 0,
+                "by the node's account");
+        assertEquals(floor.shiftLeft(1), funds.topUp(), "at or over the floor: nothing moves");
+
+        StorageNode.Owned onA = a.owning(namespace);
+        ContractBuyer buyer = ownedBuyer(a, onA, funds);
+        assertEquals(account, buyer.payer());
+        AtomicReference<ContractBuyer.Bought> bought = new AtomicReference<>();
+        Cid cid = onA.objects().upload(new ByteArrayInputStream(data(2 << 20, 9)), null, true, buyer.hook(new Terms(10, 0), bought));
+        assertTrue(bought.get().unanswered().isEmpty(), "every holder signed a receipt for the namespace's pins: " + bought.get());
+        assertTrue(bought.get().holders().size() >= 5, bought.get().holders().toString());
+        BigInteger escrow = bought.get().escrow();
+        assertTrue(chain.balance(account).compareTo(floor.shiftLeft(1).subtract(escrow)) <= 0, "the namespace account paid the escrow");
+        assertNotNull(chain.query("/contract", cid + "/" + account), "the contract is the namespace account's");
+        assertNull(chain.query("/contract", cid + "/" + a.p2p.host.peerId()), "not the node's");
+
+        // another node holding the namespace key sees the contract, ends it (the refund goes to the namespace account) and unpins
+        StorageNode.Owned onB = b.owning(namespace);
+        ContractBuyer other = ownedBuyer(b, onB, chain.account(namespace));
+        assertTrue(other.contracts().stream().anyMatch(c -> c.object().equals(cid.toString())));
+        BigInteger beforeEnd = chain.balance(account);
+        ContractBuyer.Ended ended = other.end(cid);
+        assertTrue(ended.refund().signum() > 0);
+        assertTrue(chain.balance(account).compareTo(beforeEnd) > 0, "the refund came back to the namespace account");
+        assertTrue(onB.objects().unpin(cid) > 0);
+        for (StorageNode n : net.nodes()) {
+            for (StoredShard st : n.store.list()) {
+                assertFalse(st.isPinnedBy(namespace.publicKey()), "a block is still pinned by the namespace key on " + n.p2p.host.peerId());
+            }
+        }
+    }
+
     private static String passes(String baseUnits) {
         return new java.math.BigDecimal(new BigInteger(baseUnits)).divide(new java.math.BigDecimal(Amounts.PASS)).stripTrailingZeros()
                 .toPlainString();

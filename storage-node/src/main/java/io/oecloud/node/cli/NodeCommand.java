@@ -61,6 +61,11 @@ final class NodeCommand implements Callable<Integer> {
             description = "Virtual-host-style S3 requests name the bucket as BUCKET.DOMAIN (default: ${DEFAULT-VALUE}).")
     String s3Domain;
 
+    @Option(names = "--s3-account-floor", paramLabel = "PASSES",
+            description = "The S3 namespace key's account pays for the gateway's storage: when it holds less than this, the node's"
+                    + " account sends it what brings it to twice this; 0: never (fund it yourself) (default: ${DEFAULT-VALUE}).")
+    String s3AccountFloor;
+
     @CommandLine.Mixin
     CodingOptions coding;
 

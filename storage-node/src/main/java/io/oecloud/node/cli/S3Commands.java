@@ -98,16 +98,22 @@ final class S3Commands {
     }
 
     @Command(name = "restore", description = "Rebuild the gateway's namespace (buckets, keys, uploads) from its latest snapshot on the"
-            + " network: the name the namespace key publishes on OEChain, the sealed snapshot it points to. Run it with the node stopped;"
-            + " the node's s3/index must not exist.")
+            + " network: the name the namespace key publishes on OEChain, the sealed snapshot it points to. With --namespace-key the key"
+            + " becomes this node's namespace key (DIR/s3/identity.key), so a fresh node takes the namespace over: it reads, deletes"
+            + " and pays for the objects as the old one did. Run it with the node stopped; the node's s3/index must not exist.")
     static final class Restore implements Callable<Integer> {
         @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "${sys:user.home}/.oecloud",
                 description = "The gateway node's data directory, or a devnet's (its node 0) (default: ${DEFAULT-VALUE}).")
         Path dataDir;
 
         @Option(names = "--namespace-key", paramLabel = "FILE",
-                description = "The namespace key (a copy of the old DATA_DIR/s3/identity.key; default: the one in DIR/s3).")
+                description = "The namespace key (a copy of the old DATA_DIR/s3/identity.key; default: the one in DIR/s3), installed as"
+                        + " this node's.")
         Path namespaceKey;
+
+        @Option(names = "--replace-namespace-key", description = "DIR/s3 holds another namespace key: set it aside"
+                + " (identity.key.replaced-MILLIS) and install the given one. Without it restore refuses.")
+        boolean replace;
 
         @Option(names = "--api", paramLabel = "HOST:PORT", description = "A running super-node's API to read the name and the snapshot"
                 + " through (default for a devnet: its node 1).")
@@ -125,20 +131,18 @@ final class S3Commands {
                 throw new CommandLine.ParameterException(spec.commandLine(), index + " exists: stop the node and move it away first"
                         + " (restore builds a new index and never overwrites one)");
             }
-            Files.createDirectories(s3);
-            Path keyFile = s3.resolve(io.oecloud.dht.Identity.KEY_FILE);
-            if (namespaceKey != null && !Files.exists(keyFile)) {
-                Files.copy(namespaceKey, keyFile);
-                Files.setPosixFilePermissions(keyFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-            } else if (namespaceKey != null && !Files.isSameFile(namespaceKey, keyFile)
-                    && !java.util.Arrays.equals(Files.readAllBytes(namespaceKey), Files.readAllBytes(keyFile))) {
-                throw new CommandLine.ParameterException(spec.commandLine(), keyFile + " holds another namespace key than " + namespaceKey);
-            }
-            if (!Files.exists(keyFile)) {
+            Path installed = io.oecloud.node.s3.NamespaceKey.file(node);
+            if (namespaceKey == null && !Files.exists(installed)) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "no namespace key: give --namespace-key FILE (a copy of the"
                         + " lost node's s3/identity.key)");
             }
-            io.oecloud.dht.Identity key = io.oecloud.dht.Identity.loadOrCreate(s3);
+            io.oecloud.dht.Identity key;
+            try {
+                key = io.oecloud.node.s3.NamespaceKey.read(namespaceKey != null ? namespaceKey : installed);
+                io.oecloud.node.s3.NamespaceKey.checkInstallable(key, node, replace); // refused before anything is read or written
+            } catch (IOException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
             String name = io.oecloud.node.s3.S3Snapshots.name(key.publicKey());
             String base = "http://" + (api != null ? api : devnetApi(dataDir, 1));
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
@@ -165,9 +169,16 @@ final class S3Commands {
                 spec.commandLine().getErr().println("the snapshot " + cid + " could not be read (" + snap.statusCode() + ")");
                 return 1;
             }
-            io.oecloud.node.s3.S3Snapshots.restore(key, snap.body(), index);
-            spec.commandLine().getOut().println("restored the namespace " + name + " from snapshot " + cid + " (" + snap.body().length
-                    + " bytes) into " + index + "; start the node with --s3");
+            // the index first: a key installed without its index would start an empty namespace that could overwrite the name
+            io.oecloud.node.s3.S3Snapshots.restore(key, io.oecloud.proofs.Cid.parse(cid), snap.body(), s3);
+            Path aside = io.oecloud.node.s3.NamespaceKey.install(key, node, replace);
+            var out = spec.commandLine().getOut();
+            if (aside != null) {
+                out.println("the namespace key that was in " + s3 + " is now " + aside);
+            }
+            out.println("restored the namespace " + name + " from snapshot " + cid + " (" + snap.body().length
+                    + " bytes) into " + index + ", owned by the namespace key " + installed + " (account "
+                    + io.oecloud.chain.ledger.Ledger.address(key.publicKey()) + "); start the node with --s3");
             return 0;
         }
     }

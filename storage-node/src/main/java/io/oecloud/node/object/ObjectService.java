@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.oecloud.dht.Host;
 import io.oecloud.dht.Identity;
 import io.oecloud.dht.KadDht;
+import io.oecloud.dht.PeerId;
 import io.oecloud.erasure.ReedSolomon;
 import io.oecloud.node.shard.ShardClient;
 import io.oecloud.node.store.ShardStore;
@@ -17,6 +18,7 @@ import java.io.OutputStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -33,7 +35,7 @@ import java.util.function.Consumer;
  *   download    Download       range -> segments, read-ahead -> SegmentReader (hedging, decoding)
  *                                -> ShardFetcher (listed holders, then DHT providers)
  *   directories Directories    putDirectory, resolve (paths)    -> ManifestStore
- *   unpin, list OwnedObjects   this node's key's objects
+ *   unpin, list OwnedObjects   the owner's objects (the node's key, or another's: {@link #owning})
  *   health      Probes         HAS probes of every shard
  *   shared      ManifestStore  manifests fetched, checked (Manifests), signed and stored with a quorum
  *               Placer         distinct nodes, write quorum, long tail; repair's placeOne
@@ -127,14 +129,24 @@ public final class ObjectService implements ObjectStore {
         }
     }
 
+    /**
+     * What every owner-bound view of one node's object store shares ({@link #owning}): the node's
+     * store, its I/O, its metrics, the peers that failed lately, the nodes it knows, the DHT's
+     * providers, the segment memory budget and the chain's records.
+     */
+    private record Shared(PeerId self, ShardStore local, Config config, ExecutorService io, Consumer<Cid> storedLocally,
+                          MeterRegistry metrics, Troubled troubled, Candidates candidates, Providers providers, MemoryBudget budget,
+                          Codecs codecs, AtomicReference<HolderRecords> records) {}
+
     // The parts, package-private: RepairService takes those it uses by name.
+    private final Shared shared;
     final Config config;
-    /** This node's key: the owner of what it uploads. */
+    /** The owner's key: of the node, or of an owner-bound view ({@link #owning}). */
     final byte[] ownerKey;
     final ShardStore local;
     final ShardHolders holders;
     final Candidates candidates;
-    final Codecs codecs = new Codecs();
+    final Codecs codecs;
     final Placer placer;
     final ShardFetcher fetcher;
     final Probes probes;
@@ -146,8 +158,6 @@ public final class ObjectService implements ObjectStore {
     private final Directories directories;
     private final OwnedObjects owned;
     final MeterRegistry metrics;
-    /** What the chain says about holders (set once the chain link is up), {@link HolderRecords#NONE} without one. */
-    private volatile HolderRecords records = HolderRecords.NONE;
 
     /**
      * @param io the node's short disk and network tasks (this node's own store, DHT lookups of probes)
@@ -157,31 +167,63 @@ public final class ObjectService implements ObjectStore {
     public ObjectService(Host host, KadDht dht, ShardStore local, ShardClient shards, Identity owner,
                          Config config, ExecutorService io, Consumer<Cid> storedLocally,
                          MeterRegistry metrics) {
-        Ticker ticker = Ticker.systemTicker();
-        this.metrics = metrics;
-        this.config = config;
-        this.ownerKey = owner.publicKey();
-        this.local = local;
-        Troubled troubled = new Troubled(ticker, metrics);
-        this.holders = new NodeShardHolders(host.peerId(), local, shards, ownerKey, io, storedLocally, troubled);
-        this.candidates = new Candidates(host, troubled, this::records);
-        Providers providers = Providers.of(dht, host);
-        this.release = new PinRelease(holders);
-        this.placer = new Placer(holders, troubled, release, ticker, metrics);
-        this.manifests = new ManifestStore(local, holders, candidates, providers, placer, troubled, release, owner,
-                config.manifestReplicas(), config.manifestQuorum(), metrics);
+        this(shared(host, dht, local, config, io, storedLocally, metrics), shards, owner);
+    }
+
+    private static Shared shared(Host host, KadDht dht, ShardStore local, Config config, ExecutorService io,
+                                 Consumer<Cid> storedLocally, MeterRegistry metrics) {
+        Troubled troubled = new Troubled(Ticker.systemTicker(), metrics);
+        AtomicReference<HolderRecords> records = new AtomicReference<>(HolderRecords.NONE);
         MemoryBudget budget = config.segmentSlots() > 0 ? new MemoryBudget(config.segmentSlots())
                 : MemoryBudget.forHeap(Runtime.getRuntime().maxMemory(), config.segmentSize(), config.k(), config.m());
         Gauge.builder("oe_segment_slots_free", budget, MemoryBudget::available)
                 .description("Segments that may still enter memory (of the node's budget)").register(metrics);
+        return new Shared(host.peerId(), local, config, io, storedLocally, metrics, troubled,
+                new Candidates(host, troubled, records::get), Providers.of(dht, host), budget, new Codecs(), records);
+    }
+
+    private ObjectService(Shared s, ShardClient shards, Identity owner) {
+        Ticker ticker = Ticker.systemTicker();
+        this.shared = s;
+        this.metrics = s.metrics();
+        this.config = s.config();
+        this.ownerKey = owner.publicKey();
+        this.local = s.local();
+        this.candidates = s.candidates();
+        this.codecs = s.codecs();
+        Troubled troubled = s.troubled();
+        Providers providers = s.providers();
+        this.holders = new NodeShardHolders(s.self(), local, shards, ownerKey, s.io(), s.storedLocally(), troubled);
+        this.release = new PinRelease(holders);
+        this.placer = new Placer(holders, troubled, release, ticker, metrics);
+        this.manifests = new ManifestStore(local, holders, candidates, providers, placer, troubled, release, owner,
+                config.manifestReplicas(), config.manifestQuorum(), metrics);
         ReedSolomon rs = codecs.of(config.k(), config.m());
-        this.upload = new Upload(config, owner, rs, candidates, placer, manifests, release, budget, metrics);
+        this.upload = new Upload(config, owner, rs, candidates, placer, manifests, release, s.budget(), metrics);
         this.fetcher = new ShardFetcher(holders, providers);
         this.reader = new SegmentReader(fetcher, troubled, codecs, ticker, metrics);
-        this.download = new Download(config, owner, reader, budget, metrics);
+        this.download = new Download(config, owner, reader, s.budget(), metrics);
         this.directories = new Directories(manifests, owner);
         this.owned = new OwnedObjects(manifests, local, holders, candidates, providers, ownerKey);
-        this.probes = new Probes(holders, providers, manifests, io, this::records);
+        this.probes = new Probes(holders, providers, manifests, s.io(), this::records);
+    }
+
+    /**
+     * The same node's object store with another owner: what it uploads is signed by {@code owner}
+     * (the manifest), pinned by {@code owner} (shards and manifest copies, here and on the holders:
+     * {@code shards} must sign with {@code owner}) and, when encrypted, opened only with
+     * {@code owner}'s key; its unpins and {@link #list} are {@code owner}'s. It shares this node's
+     * store, I/O, memory budget, known peers and metrics (its counters add to the node's); it
+     * starts nothing of its own. Used by the S3 gateway, whose namespace key owns its objects so
+     * that another node holding that key can take the namespace over.
+     *
+     * @throws IllegalArgumentException when {@code shards} does not sign with {@code owner}
+     */
+    public ObjectService owning(Identity owner, ShardClient shards) {
+        if (!java.util.Arrays.equals(shards.signerKey(), owner.publicKey())) {
+            throw new IllegalArgumentException("the shard client of an owner-bound view must sign with that owner's key");
+        }
+        return new ObjectService(shared, shards, owner);
     }
 
     /** This service as a CDN edge's origin ({@link NetworkOrigin}): the edge checks what it gets itself. */
@@ -245,12 +287,12 @@ public final class ObjectService implements ObjectStore {
      * placement prefers the nodes it ranks best ({@link HolderRecords}).
      */
     public void holderRecords(HolderRecords records) {
-        this.records = java.util.Objects.requireNonNull(records);
+        shared.records().set(java.util.Objects.requireNonNull(records));
     }
 
     /** The records followed now ({@link HolderRecords#NONE} until {@link #holderRecords} is called). */
     HolderRecords records() {
-        return records;
+        return shared.records().get();
     }
 
     /** Called with each object stored short of full redundancy, for repair to catch up on it at once. */

@@ -847,7 +847,7 @@ public final class ContractBuyer implements RepairListener, AutoCloseable {
         }
         if (balance.compareTo(escrow) < 0) {
             refused.increment();
-            throw new ObjectException(ObjectException.Code.PAYMENT_REQUIRED, "this node's account " + payer() + " holds " + balance
+            throw new ObjectException(ObjectException.Code.PAYMENT_REQUIRED, "the paying account " + payer() + " holds " + balance
                     + " base units: not enough, " + what + " (plus the transaction fee)");
         }
     }

@@ -15,7 +15,9 @@ import java.util.function.Function;
 /**
  * Receipts as a storage node gathers them for its uploads: a peer's through the shard protocol's
  * RECEIPT ({@link ShardClient#receipt}, checked before it completes), this node's own signed
- * locally ({@link Receipts#own}, on {@code io}: store reads). The chain ID both are bound to is read
+ * locally ({@link Receipts#signBlocks}, on {@code io}: store reads). The payer is the key
+ * {@code shards} signs with ({@link ShardClient#signerKey}): the node's own, or the S3 namespace's
+ * for the gateway's objects. The chain ID both are bound to is read
  * once, at the first receipt (the chain may not answer yet when the node starts); a failed read is
  * tried again at the next.
  */
@@ -55,9 +57,10 @@ public final class NodeReceipts implements ContractBuyer.Receipts {
         }
         return CompletableFuture.supplyAsync(() -> {
             try {
-                Receipts.Signed mine = r.ownBlocks(object, period);
+                Receipts.Signed mine = r.signBlocks(object, shards.signerKey(), period, self);
                 if (mine == null) {
-                    throw new ShardException(ShardResponse.Status.NOT_FOUND, "this node holds no block of " + object + " pinned by its key");
+                    throw new ShardException(ShardResponse.Status.NOT_FOUND, "this node holds no block of " + object
+                            + " pinned by the payer's key");
                 }
                 return mine;
             } catch (Exception e) {

@@ -1,41 +1,37 @@
 package io.oecloud.node.s3;
 
-import com.google.protobuf.ByteString;
 import io.oecloud.chain.client.ChainClient;
-import io.oecloud.chain.ledger.Amounts;
 import io.oecloud.chain.ledger.Ledger;
-import io.oecloud.chain.pb.ChainProto;
-import io.oecloud.dht.Identity;
+import io.oecloud.node.paying.FundedAccount;
 import io.oecloud.proofs.Cid;
 import java.io.IOException;
-import java.math.BigInteger;
 
 /**
  * Publishes namespace snapshots on OEChain's name registry: the name is registered to the
  * namespace key's own account (so whoever holds that key, on any node, can move it) and updated to
- * each snapshot. The namespace account pays the registration and fees; when it holds less than
- * {@link #LOW}, the node's account sends it {@link #TOP_UP} first.
+ * each snapshot. The namespace account pays the registration and fees; it is topped up first when
+ * under its floor ({@link FundedAccount}: the node's account pays).
  */
 public final class ChainNamePublisher implements S3Snapshots.Publisher {
-    static final BigInteger LOW = Amounts.PASS.multiply(BigInteger.TWO);
-    static final BigInteger TOP_UP = Amounts.PASS.multiply(BigInteger.valueOf(5));
-
-    private final ChainClient node;
     private final ChainClient namespace;
+    private final FundedAccount funds;
     private boolean registered;
 
-    /** @param node the node's client (its account funds the namespace's); {@code endpoints}: the chain the node uses */
-    public ChainNamePublisher(ChainClient node, ChainClient.Endpoints endpoints, Identity namespaceKey, long deadlineMillis) {
-        this.node = node;
-        this.namespace = new ChainClient(endpoints, namespaceKey, deadlineMillis);
+    /**
+     * @param namespace the namespace key's client (its account owns the name)
+     * @param funds that account, kept funded by the node's (or by the operator: a floor of 0)
+     */
+    public ChainNamePublisher(ChainClient namespace, FundedAccount funds) {
+        if (!namespace.address().equals(funds.address())) {
+            throw new IllegalArgumentException("the name's account " + namespace.address() + " is not the funded one " + funds.address());
+        }
+        this.namespace = namespace;
+        this.funds = funds;
     }
 
     @Override
     public synchronized void publish(String name, Cid snapshot) throws IOException {
-        if (namespace.account().balance().compareTo(LOW) < 0) {
-            node.submit(ChainProto.TxBody.newBuilder().setTransfer(ChainProto.Transfer.newBuilder().setTo(namespace.address())
-                    .setAmount(ByteString.copyFrom(Amounts.encode(TOP_UP)))));
-        }
+        funds.topUp();
         if (!registered) {
             try {
                 namespace.registerName(name, snapshot);

@@ -15,7 +15,8 @@ import java.util.List;
 /**
  * The gateway's bytes in the object store: each PUT or part is one OE object (a piece); an S3
  * object's range is read across its pieces in order; a piece no key refers to any more is let go
- * (its contract ended when the node pays for storage, then unpinned, so the holders collect it).
+ * (its contract ended when the gateway pays for storage, then unpinned, so the holders collect it).
+ * Owner and payer are whoever {@code objects} and {@code buyer} act for: the namespace key.
  */
 final class S3Pieces {
     private static final System.Logger LOG = System.getLogger(S3Pieces.class.getName());

@@ -14,8 +14,11 @@ import java.util.concurrent.Executors;
 /**
  * The S3 gateway of a storage node ({@code oe node --s3}): S3's HTTP API on its own port (9000 by
  * default), its namespace in {@code DATA_DIR/s3/index} (RocksDB), its keys in
- * {@code DATA_DIR/s3-keys.json}, its bytes in the node's object store. On a node that pays for
- * storage, its account pays for the gateway's objects like any upload.
+ * {@code DATA_DIR/s3-keys.json}, its bytes in the object store it is given: on a node, the view
+ * of the node's store owned by the namespace key ({@code DATA_DIR/s3/identity.key}), so the
+ * namespace key signs, pins and (private buckets) encrypts every piece, and the buyer it is given
+ * pays from the namespace key's account. A node holding a copy of that key can take the namespace
+ * over ({@code oe s3 restore}).
  *
  * <pre>
  *   HttpServer base    idle 120 s; head within the silence limit; 512 connections
@@ -63,6 +66,9 @@ public final class S3Server implements AutoCloseable {
     /**
      * Opens the namespace under {@code dataDir} and listens. When the node has no access key yet, one
      * is created and {@code firstKey} gets it (to print once).
+     *
+     * @param objects where the pieces go, owned by the namespace key ({@code io.oecloud.node.object.ObjectService#owning})
+     * @param buyer buys the pieces' contracts from the namespace key's account; null: nothing is paid
      */
     public static S3Server start(Config config, Path dataDir, ObjectStore objects, ContractBuyer buyer,
                                  java.util.function.Consumer<S3Keys.Key> firstKey) throws IOException {

@@ -151,6 +151,18 @@ public final class S3Snapshots implements AutoCloseable {
         return lastCid;
     }
 
+    /**
+     * Rebuilds a gateway's namespace in {@code s3Dir} (its {@code index}) from snapshot {@code cid}'s
+     * sealed bytes, and records {@code cid} as the last snapshot, so the gateway lets it go once it
+     * published the next one (its namespace key owns it).
+     */
+    public static void restore(Identity namespaceKey, Cid cid, byte[] sealed, Path s3Dir) throws IOException {
+        Files.createDirectories(s3Dir);
+        restore(namespaceKey, sealed, s3Dir.resolve("index"));
+        io.oecloud.node.NodeConfig.writeAtomically(s3Dir.resolve(STATE), JSON.writeValueAsString(Map.of("cid", cid.toString(),
+                "name", name(namespaceKey.publicKey()), "bytes", sealed.length, "restored", true)));
+    }
+
     /** Rebuilds an index directory from a sealed snapshot's bytes (refuses a non-empty directory). */
     public static void restore(Identity namespaceKey, byte[] sealed, Path indexDir) throws IOException {
         byte[] dump = SnapshotSeal.open(sealKey(namespaceKey), new ByteArrayInputStream(sealed));

@@ -55,6 +55,11 @@ public final class ShardClient {
         this.clock = clock;
     }
 
+    /** The public key this client pins, deletes and asks receipts for. */
+    public byte[] signerKey() {
+        return signer.publicKey();
+    }
+
     /** Stores a shard on {@code peer}, pinned by the signer's key; completes once durable there. */
     public CompletableFuture<Void> put(PeerId peer, Cid cid, byte[] data) {
         long notAfter = clock.millis() + SIGNATURE_VALIDITY_MILLIS;
