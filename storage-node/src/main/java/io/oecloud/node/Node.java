@@ -195,6 +195,11 @@ public final class Node implements AutoCloseable {
                         out.println("S3 access key created (shown once; `oe s3 keys create` makes more): AWS_ACCESS_KEY_ID="
                                 + key.accessKeyId() + " AWS_SECRET_ACCESS_KEY=" + key.secret());
                     }, link == null ? null : new io.oecloud.node.s3.ChainNamePublisher(namespaceClient, funds)));
+            if (namespaceBuyer != null) { // after the gateway: what it still refers to is what gets renewed
+                roles.start("S3 contract keeper", () -> new io.oecloud.node.paying.ContractKeeper(namespaceBuyer,
+                        cid -> storage.repairPaid(gateway, cid), storage.metrics, new io.oecloud.node.paying.Renewal(s3.piecesInUse(),
+                        S3_RENEWAL_MARGIN, io.oecloud.node.paying.Terms.DEFAULT)).start(config.upkeep().repair()));
+            }
             out.println("S3 gateway on http://" + s3.address().getHostString() + ":" + s3.address().getPort()
                     + " (region us-east-1, path style or BUCKET." + config.s3Domain() + "; keys in " + s3.keys().file() + ")");
             out.println("S3 objects owned by the namespace key " + dataDir.resolve("s3").resolve(Identity.KEY_FILE)
@@ -212,6 +217,13 @@ public final class Node implements AutoCloseable {
 
     /** The payer side's parts: the buyer of contracts and the paid-storage view of the status. */
     private record Paying(io.oecloud.node.paying.ContractBuyer buyer, io.oecloud.node.paying.PaidStorageView view) {}
+
+    /**
+     * The S3 gateway renews a contract whose paid periods end within this, while a key or part still
+     * refers to its piece, by {@link io.oecloud.node.paying.Terms#DEFAULT} (30 days): a week leaves
+     * room for many keeper runs (one a repair interval) to retry a refused renewal.
+     */
+    static final Duration S3_RENEWAL_MARGIN = Duration.ofDays(7);
 
     /** How long an upload waits for its holders' receipts before it buys the contract with those it has. */
     private static final Duration RECEIPT_DEADLINE = Duration.ofSeconds(20);
@@ -250,9 +262,10 @@ public final class Node implements AutoCloseable {
     /**
      * The payer side of the S3 gateway's objects: a {@link io.oecloud.node.paying.ContractBuyer} for
      * the namespace key's account ({@code funds}), whose receipts are asked for that key's pins, told
-     * by the namespace's repair when it moved blocks; a {@link io.oecloud.node.paying.ContractKeeper}
-     * that repairs the namespace's paid objects from this node with pins of the namespace key. Any
-     * node holding the namespace key can end, renew and repair these contracts.
+     * by the namespace's repair when it moved blocks. (Its {@link io.oecloud.node.paying.ContractKeeper},
+     * started once the gateway runs, repairs the namespace's paid objects from this node with pins of
+     * the namespace key and renews those a key still refers to.) Any node holding the namespace key
+     * can end, renew and repair these contracts.
      */
     private static io.oecloud.node.paying.ContractBuyer startNamespacePaying(Roles roles, NodeConfig config, StorageNode storage,
             ChainLink link, List<InetSocketAddress> rpc, StorageNode.Owned gateway, io.oecloud.node.paying.PayerAccount funds)
@@ -266,8 +279,6 @@ public final class Node implements AutoCloseable {
                 io.oecloud.node.paying.PayerChain.over(rpc, CHAIN_DEADLINE_MILLIS), funds, receipts, gateway.shards().signerKey(),
                 RECEIPT_DEADLINE, storage.metrics));
         gateway.onRepairPlaced(buyer);
-        roles.start("S3 contract keeper", () -> new io.oecloud.node.paying.ContractKeeper(buyer, cid -> storage.repairPaid(gateway, cid),
-                storage.metrics).start(config.upkeep().repair()));
         return buyer;
     }
 
