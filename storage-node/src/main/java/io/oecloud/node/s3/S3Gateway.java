@@ -161,6 +161,10 @@ final class S3Gateway {
             bucket = slash < 0 ? rest : rest.substring(0, slash);
             key = slash < 0 ? "" : rest.substring(slash + 1);
         }
+        S3Text.checkBucketChars(bucket);
+        if (bucket.isEmpty() && !key.isEmpty()) { // "//key": no bucket to look the key up in
+            throw new S3Exception(S3Error.InvalidBucketName, "The specified bucket is not valid: the path names a key but no bucket");
+        }
         Call call = new Call(req.method(), bucket, key, query, req.headers(), caller, body, x);
         if (caller.anonymous() && !(publicRead(call))) {
             throw new S3Exception(S3Error.AccessDenied, "Access Denied (sign the request with an access key of this gateway; "

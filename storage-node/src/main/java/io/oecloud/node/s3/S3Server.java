@@ -1,5 +1,6 @@
 package io.oecloud.node.s3;
 
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.oecloud.http.HttpServer;
 import io.oecloud.node.object.ObjectStore;
 import io.oecloud.node.paying.ContractBuyer;
@@ -29,6 +30,17 @@ public final class S3Server implements AutoCloseable {
     static final int MAX_LINE = 8192;
     static final int MAX_HEADERS = 16384;
     static final int MAX_CHUNK = 1 << 20;
+    /** What the HTTP base answers itself (a head not whole in time, a connection over the cap), as S3 errors: S3 clients read XML. */
+    static final HttpServer.Refusals REFUSALS = new HttpServer.Refusals(
+            refusal(S3Error.RequestTimeout, "Your socket connection to the server was not read from or written to within the timeout period:"
+                    + " the request head was not complete in time"),
+            refusal(S3Error.SlowDown, "Please reduce your request rate: too many connections to this gateway"));
+
+    private static byte[] refusal(S3Error error, String message) {
+        HttpResponseStatus status = HttpResponseStatus.valueOf(error.status());
+        return HttpServer.Refusals.answer(status.code(), status.reasonPhrase(), "application/xml",
+                S3Xml.error(new S3Exception(error, message), "0000000000000000"));
+    }
 
     /**
      * @param bind where to listen
@@ -113,7 +125,7 @@ public final class S3Server implements AutoCloseable {
                 config.connections());
         long silence = config.bodySilence().toMillis();
         try {
-            HttpServer server = HttpServer.start("S3 gateway", config.bind(), limits,
+            HttpServer server = HttpServer.start("S3 gateway", config.bind(), limits, REFUSALS,
                     (p, head) -> p.addLast(new S3Connection(gateway, work, head, silence)).addLast(new S3Connection.Tail()));
             if (snapshots != null) {
                 snapshots.start();
