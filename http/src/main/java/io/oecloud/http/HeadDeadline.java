@@ -20,16 +20,25 @@ import java.util.concurrent.TimeUnit;
  */
 public final class HeadDeadline extends ChannelInboundHandlerAdapter {
     private static final String BODY = "{\"error\":\"the request head was not complete in time\"}";
-    private static final byte[] TIMEOUT = ("HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nConnection: close\r\n"
+    /** The answer a server whose errors are JSON writes on expiry. */
+    static final byte[] TIMEOUT = ("HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nConnection: close\r\n"
             + "X-Content-Type-Options: nosniff\r\nContent-Length: " + BODY.length() + "\r\n\r\n" + BODY).getBytes(StandardCharsets.US_ASCII);
 
     private final long deadlineMillis;
+    private final byte[] timeout;
     private ChannelHandlerContext ctx;
     private boolean awaiting = true; // no head yet since the last answer
     private ScheduledFuture<?> timer;
 
+    /** A deadline that answers a JSON 408 on expiry. */
     public HeadDeadline(long deadlineMillis) {
+        this(deadlineMillis, TIMEOUT);
+    }
+
+    /** @param timeout the raw answer written on expiry (a whole HTTP/1.1 response that closes the connection) */
+    public HeadDeadline(long deadlineMillis, byte[] timeout) {
         this.deadlineMillis = deadlineMillis;
+        this.timeout = timeout.clone();
     }
 
     @Override
@@ -66,7 +75,7 @@ public final class HeadDeadline extends ChannelInboundHandlerAdapter {
     private void expire() {
         timer = null;
         if (awaiting && ctx.channel().isActive()) {
-            ctx.writeAndFlush(Unpooled.wrappedBuffer(TIMEOUT)).addListener(ChannelFutureListener.CLOSE);
+            ctx.writeAndFlush(Unpooled.wrappedBuffer(timeout)).addListener(ChannelFutureListener.CLOSE);
         }
     }
 

@@ -43,8 +43,32 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class HttpServer implements AutoCloseable {
     private static final String TOO_MANY_CONNECTIONS_BODY = "{\"error\":\"too many connections to this API; try again shortly\"}";
-    private static final String TOO_MANY_CONNECTIONS = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-            + "Connection: close\r\nContent-Length: " + TOO_MANY_CONNECTIONS_BODY.length() + "\r\n\r\n" + TOO_MANY_CONNECTIONS_BODY;
+
+    /**
+     * The answers the base writes itself, raw, before the server's handlers see the request: in the
+     * server's own error format (JSON by default; the S3 gateway's are S3 XML errors).
+     *
+     * @param headTimeout to a head not complete within the silence limit
+     * @param tooManyConnections to a connection over the cap
+     */
+    public record Refusals(byte[] headTimeout, byte[] tooManyConnections) {
+        public static final Refusals JSON = new Refusals(HeadDeadline.TIMEOUT, answer(503, "Service Unavailable", "application/json",
+                TOO_MANY_CONNECTIONS_BODY.getBytes(StandardCharsets.US_ASCII)));
+
+        public Refusals {
+            headTimeout = headTimeout.clone();
+            tooManyConnections = tooManyConnections.clone();
+        }
+
+        /** A whole HTTP/1.1 answer with {@code body} that closes the connection. */
+        public static byte[] answer(int status, String reason, String contentType, byte[] body) {
+            byte[] head = ("HTTP/1.1 " + status + " " + reason + "\r\nContent-Type: " + contentType + "\r\nConnection: close\r\n"
+                    + "X-Content-Type-Options: nosniff\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+            byte[] all = java.util.Arrays.copyOf(head, head.length + body.length);
+            System.arraycopy(body, 0, all, head.length, body.length);
+            return all;
+        }
+    }
 
     /**
      * What every connection is held to.
@@ -98,7 +122,7 @@ public final class HttpServer implements AutoCloseable {
     private final AtomicInteger connections = new AtomicInteger();
     private final Channel channel;
 
-    private HttpServer(String name, InetSocketAddress bind, Limits limits, Loops loops, Routes routes) throws IOException {
+    private HttpServer(String name, InetSocketAddress bind, Limits limits, Loops loops, Refusals refusals, Routes routes) throws IOException {
         this.name = name;
         this.group = loops == null ? new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory())
                 : new MultiThreadIoEventLoopGroup(loops.threads(), new DefaultThreadFactory(loops.threadName(), true), NioIoHandler.newFactory());
@@ -109,12 +133,12 @@ public final class HttpServer implements AutoCloseable {
                     protected void initChannel(SocketChannel ch) {
                         if (connections.incrementAndGet() > limits.connections()) {
                             connections.decrementAndGet();
-                            ch.writeAndFlush(Unpooled.copiedBuffer(TOO_MANY_CONNECTIONS, StandardCharsets.US_ASCII))
+                            ch.writeAndFlush(Unpooled.wrappedBuffer(refusals.tooManyConnections()))
                                     .addListener(ChannelFutureListener.CLOSE);
                             return;
                         }
                         ch.closeFuture().addListener(f -> connections.decrementAndGet());
-                        HeadDeadline head = new HeadDeadline(silence);
+                        HeadDeadline head = new HeadDeadline(silence, refusals.headTimeout());
                         ch.pipeline().addLast(new IdleStateHandler(silence, 0, limits.idle().toMillis(), TimeUnit.MILLISECONDS))
                                 .addLast(new CloseWhenIdle())
                                 .addLast(head)
@@ -137,7 +161,7 @@ public final class HttpServer implements AutoCloseable {
      * @throws IOException when the address cannot be bound
      */
     public static HttpServer start(String name, InetSocketAddress bind, Limits limits, Routes routes) throws IOException {
-        return new HttpServer(name, bind, limits, null, routes);
+        return new HttpServer(name, bind, limits, null, Refusals.JSON, routes);
     }
 
     /**
@@ -147,7 +171,17 @@ public final class HttpServer implements AutoCloseable {
      * @throws IOException when the address cannot be bound
      */
     public static HttpServer start(String name, InetSocketAddress bind, Limits limits, Loops loops, Routes routes) throws IOException {
-        return new HttpServer(name, bind, limits, loops, routes);
+        return new HttpServer(name, bind, limits, loops, Refusals.JSON, routes);
+    }
+
+    /**
+     * Listens on {@code bind} (port 0: any free port) with one event loop, writing {@code refusals} in the server's own format.
+     *
+     * @param name what the server is, for errors ("S3 gateway")
+     * @throws IOException when the address cannot be bound
+     */
+    public static HttpServer start(String name, InetSocketAddress bind, Limits limits, Refusals refusals, Routes routes) throws IOException {
+        return new HttpServer(name, bind, limits, null, refusals, routes);
     }
 
     public InetSocketAddress address() {

@@ -115,10 +115,12 @@ final class S3Connection extends ChannelDuplexHandler {
         }
         req.headers().remove(io.netty.handler.codec.http.HttpHeaderNames.EXPECT);
         HttpRequest copy = new io.netty.handler.codec.http.DefaultHttpRequest(req.protocolVersion(), req.method(), req.uri(), req.headers().copy());
-        String remote = String.valueOf(ctx.channel().remoteAddress());
+        java.net.SocketAddress from = ctx.channel().remoteAddress();
+        java.net.InetAddress client = from instanceof java.net.InetSocketAddress a ? a.getAddress() : null;
+        String remote = String.valueOf(from);
         work.execute(() -> {
             try {
-                gateway.handle(copy, b, x);
+                gateway.handle(copy, b, x, client);
             } catch (Throwable t) { // never leave a client waiting
                 LOG.log(System.Logger.Level.ERROR, "S3 request from " + remote + " failed", t);
                 x.closeAfter();

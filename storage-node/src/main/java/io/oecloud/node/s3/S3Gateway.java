@@ -28,6 +28,8 @@ final class S3Gateway {
     static final int MAX_XML = 2 << 20;
     /** Requests with a body (PUTs, parts, XML) handled at once; more get SlowDown (503), as S3 answers a burst. */
     static final int MAX_BODIES = 64;
+    /** Of {@link #MAX_BODIES}, what one client address may hold by default ({@link S3Server.Config#bodiesPerClient}). */
+    static final int BODIES_PER_CLIENT = 16;
 
     private final S3Auth auth;
     private final S3Namespace index;
@@ -35,9 +37,11 @@ final class S3Gateway {
     private final Clock clock;
     private final S3Buckets buckets;
     private final S3Objects objects;
-    private final java.util.concurrent.Semaphore bodies = new java.util.concurrent.Semaphore(MAX_BODIES);
+    private final BodyPlaces bodies;
 
-    S3Gateway(S3Auth auth, S3Namespace index, S3Pieces pieces, String domain, Clock clock) {
+    /** @param bodiesPerClient body places one client address may hold at once (1 to {@link #MAX_BODIES}) */
+    S3Gateway(S3Auth auth, S3Namespace index, S3Pieces pieces, String domain, Clock clock, int bodiesPerClient) {
+        this.bodies = new BodyPlaces(MAX_BODIES, bodiesPerClient);
         this.auth = auth;
         this.index = index;
         this.domain = domain.toLowerCase(Locale.ROOT);
@@ -71,13 +75,27 @@ final class S3Gateway {
         }
     }
 
-    void handle(HttpRequest req, InputStream body, S3Exchange x) {
+    /** The body places: how many bodies stream in now, in all and per client. */
+    BodyPlaces bodies() {
+        return bodies;
+    }
+
+    /**
+     * Answers {@code req}, whose body streams in as {@code body}, from {@code client} (null: unknown).
+     * A request with a body holds one of the body places until it is answered or fails.
+     */
+    void handle(HttpRequest req, InputStream body, S3Exchange x, java.net.InetAddress client) {
         boolean hasBody = io.netty.handler.codec.http.HttpUtil.getContentLength(req, 0L) > 0
                 || io.netty.handler.codec.http.HttpUtil.isTransferEncodingChunked(req);
-        if (hasBody && !bodies.tryAcquire()) {
-            x.closeAfter();
-            x.error(new S3Exception(S3Error.SlowDown, "Please reduce your request rate: " + MAX_BODIES + " uploads are streaming in"));
-            return;
+        BodyPlaces.Place place = null;
+        if (hasBody) {
+            try {
+                place = bodies.take(client);
+            } catch (S3Exception e) {
+                x.closeAfter();
+                x.error(e);
+                return;
+            }
         }
         try {
             dispatch(req, body, x);
@@ -96,8 +114,8 @@ final class S3Gateway {
             }
             x.error(new S3Exception(S3Error.IncompleteBody, "the request body did not arrive whole: " + S3Text.shorten(e.getMessage())));
         } finally {
-            if (hasBody) {
-                bodies.release();
+            if (place != null) {
+                place.close();
             }
         }
     }
@@ -142,6 +160,10 @@ final class S3Gateway {
             int slash = rest.indexOf('/');
             bucket = slash < 0 ? rest : rest.substring(0, slash);
             key = slash < 0 ? "" : rest.substring(slash + 1);
+        }
+        S3Text.checkBucketChars(bucket);
+        if (bucket.isEmpty() && !key.isEmpty()) { // "//key": no bucket to look the key up in
+            throw new S3Exception(S3Error.InvalidBucketName, "The specified bucket is not valid: the path names a key but no bucket");
         }
         Call call = new Call(req.method(), bucket, key, query, req.headers(), caller, body, x);
         if (caller.anonymous() && !(publicRead(call))) {

@@ -270,7 +270,10 @@ final class S3Objects {
         if (slash <= 0 || slash == v.length() - 1) {
             throw new S3Exception(S3Error.InvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey");
         }
-        return new Source(v.substring(0, slash), v.substring(slash + 1), null);
+        Source src = new Source(v.substring(0, slash), v.substring(slash + 1), null);
+        S3Text.checkBucketChars(src.bucket());
+        S3Text.checkKey(src.key());
+        return src;
     }
 
     private static void checkCopyConditions(S3Gateway.Call c, S3Model.ObjectEntry from) throws S3Exception {
@@ -430,7 +433,9 @@ final class S3Objects {
     }
 
     private S3Model.Upload upload(S3Gateway.Call c) throws S3Exception {
-        S3Model.Upload u = index.upload(c.param("uploadId")).orElse(null);
+        String id = c.param("uploadId");
+        boolean possible = !id.isEmpty() && id.indexOf('\0') < 0; // ids the namespace cannot hold name no upload
+        S3Model.Upload u = possible ? index.upload(id).orElse(null) : null;
         if (u == null || !u.bucket().equals(c.bucket()) || !u.key().equals(c.key())) {
             throw new S3Exception(S3Error.NoSuchUpload, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.");
         }
@@ -610,6 +615,9 @@ final class S3Objects {
         String prefix = c.param("prefix") == null ? "" : c.param("prefix");
         String keyMarker = c.param("key-marker");
         String idMarker = c.param("upload-id-marker");
+        if (idMarker != null && idMarker.indexOf('\0') >= 0) {
+            throw new S3Exception(S3Error.InvalidArgument, "upload-id-marker must not hold U+0000");
+        }
         int max = c.param("max-uploads") == null ? 1000 : Math.min(1000, intParam(c.param("max-uploads"), "max-uploads"));
         List<S3Model.Upload> page = index.uploads(c.bucket(), prefix, keyMarker, idMarker, max + 1);
         boolean truncated = page.size() > max;

@@ -1,5 +1,6 @@
 package io.oecloud.node.s3;
 
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.oecloud.http.HttpServer;
 import io.oecloud.node.object.ObjectStore;
 import io.oecloud.node.paying.ContractBuyer;
@@ -32,20 +33,48 @@ public final class S3Server implements AutoCloseable {
     static final int MAX_LINE = 8192;
     static final int MAX_HEADERS = 16384;
     static final int MAX_CHUNK = 1 << 20;
+    /** What the HTTP base answers itself (a head not whole in time, a connection over the cap), as S3 errors: S3 clients read XML. */
+    static final HttpServer.Refusals REFUSALS = new HttpServer.Refusals(
+            refusal(S3Error.RequestTimeout, "Your socket connection to the server was not read from or written to within the timeout period:"
+                    + " the request head was not complete in time"),
+            refusal(S3Error.SlowDown, "Please reduce your request rate: too many connections to this gateway"));
+
+    private static byte[] refusal(S3Error error, String message) {
+        HttpResponseStatus status = HttpResponseStatus.valueOf(error.status());
+        return HttpServer.Refusals.answer(status.code(), status.reasonPhrase(), "application/xml",
+                S3Xml.error(new S3Exception(error, message), "0000000000000000"));
+    }
 
     /**
      * @param bind where to listen
      * @param domain virtual-host-style requests come to {@code BUCKET.DOMAIN} (empty: path style only)
      * @param region the one region this gateway is (signatures name it)
      * @param bodySilence a request body that sends nothing for this long fails (and stores nothing)
+     * @param connections open at once; more are answered 503 and closed
+     * @param bodiesPerClient of the {@value S3Gateway#MAX_BODIES} bodies streamed in at once, what one client address
+     *                        (an IPv6 /64) may hold; over it that client gets SlowDown while others still get places
      */
-    public record Config(InetSocketAddress bind, String domain, String region, Duration bodySilence, int connections) {
+    public record Config(InetSocketAddress bind, String domain, String region, Duration bodySilence, int connections, int bodiesPerClient) {
+        public Config {
+            if (bodiesPerClient < 1 || bodiesPerClient > S3Gateway.MAX_BODIES) {
+                throw new IllegalArgumentException("bodies per client must be 1 to " + S3Gateway.MAX_BODIES + ", was " + bodiesPerClient);
+            }
+        }
+
         public static Config defaults(InetSocketAddress bind) {
-            return new Config(bind, "localhost", "us-east-1", Duration.ofSeconds(30), 512);
+            return new Config(bind, "localhost", "us-east-1", Duration.ofSeconds(30), 512, S3Gateway.BODIES_PER_CLIENT);
         }
 
         public Config withDomain(String d) {
-            return new Config(bind, d, region, bodySilence, connections);
+            return new Config(bind, d, region, bodySilence, connections, bodiesPerClient);
+        }
+
+        public Config withBodySilence(Duration d) {
+            return new Config(bind, domain, region, d, connections, bodiesPerClient);
+        }
+
+        public Config withBodiesPerClient(int n) {
+            return new Config(bind, domain, region, bodySilence, connections, n);
         }
     }
 
@@ -54,8 +83,10 @@ public final class S3Server implements AutoCloseable {
     private final HttpServer server;
     private final S3Keys keys;
     private final S3Snapshots snapshots;
+    private final S3Gateway gateway;
 
-    private S3Server(S3Namespace namespace, ExecutorService work, HttpServer server, S3Keys keys, S3Snapshots snapshots) {
+    private S3Server(S3Namespace namespace, ExecutorService work, HttpServer server, S3Keys keys, S3Snapshots snapshots, S3Gateway gateway) {
+        this.gateway = gateway;
         this.snapshots = snapshots;
         this.namespace = namespace;
         this.work = work;
@@ -89,7 +120,8 @@ public final class S3Server implements AutoCloseable {
         S3Namespace namespace = S3Namespace.open(dataDir.resolve("s3").resolve("index"));
         ExecutorService work = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("s3-work-", 0).factory());
         S3Pieces pieces = new S3Pieces(objects, buyer);
-        S3Gateway gateway = new S3Gateway(new S3Auth(keys, config.region()), namespace, pieces, config.domain(), Clock.systemUTC());
+        S3Gateway gateway = new S3Gateway(new S3Auth(keys, config.region()), namespace, pieces, config.domain(), Clock.systemUTC(),
+                config.bodiesPerClient());
         S3Snapshots snapshots = null;
         if (publisher != null) {
             Path s3 = dataDir.resolve("s3");
@@ -99,12 +131,12 @@ public final class S3Server implements AutoCloseable {
                 config.connections());
         long silence = config.bodySilence().toMillis();
         try {
-            HttpServer server = HttpServer.start("S3 gateway", config.bind(), limits,
+            HttpServer server = HttpServer.start("S3 gateway", config.bind(), limits, REFUSALS,
                     (p, head) -> p.addLast(new S3Connection(gateway, work, head, silence)).addLast(new S3Connection.Tail()));
             if (snapshots != null) {
                 snapshots.start();
             }
-            return new S3Server(namespace, work, server, keys, snapshots);
+            return new S3Server(namespace, work, server, keys, snapshots, gateway);
         } catch (IOException | RuntimeException e) {
             work.shutdownNow();
             namespace.close();
@@ -114,6 +146,16 @@ public final class S3Server implements AutoCloseable {
 
     public InetSocketAddress address() {
         return server.address();
+    }
+
+    /** Request bodies streaming in now (each holds a body place until its request is answered or fails). */
+    int bodiesInFlight() {
+        return gateway.bodies().inFlight();
+    }
+
+    /** Request bodies streaming in now from {@code client}'s share. */
+    int bodiesInFlight(java.net.InetAddress client) {
+        return gateway.bodies().inFlight(client);
     }
 
     public S3Keys keys() {

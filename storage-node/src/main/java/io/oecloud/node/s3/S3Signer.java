@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** Signs a bodiless request to the gateway with SigV4 (the CLI's {@code oe s3 public}, and tests). */
+/** Signs a request to the gateway with SigV4 in its Authorization header (the CLI's {@code oe s3 public}, and tests). */
 public final class S3Signer {
     private static final DateTimeFormatter AMZ = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'", Locale.ROOT).withZone(ZoneOffset.UTC);
 
@@ -22,11 +22,19 @@ public final class S3Signer {
     /** Adds the headers and Authorization of a SigV4 signature of {@code method uri} with {@code headers} and an empty body. */
     public static void sign(HttpRequest.Builder b, String method, URI uri, Map<String, String> headers, S3Keys.Key key, String region,
                             Instant now) {
+        sign(b, method, uri, headers, key, region, now, SigV4.hex(SigV4.sha256(new byte[0])));
+    }
+
+    /**
+     * Adds the headers and Authorization of a SigV4 signature of {@code method uri} with {@code headers} and a body
+     * declared by {@code payloadHash} (its SHA-256 in hex, {@link SigV4#UNSIGNED_PAYLOAD} or a STREAMING- mode).
+     */
+    public static void sign(HttpRequest.Builder b, String method, URI uri, Map<String, String> headers, S3Keys.Key key, String region,
+                            Instant now, String payloadHash) {
         String amzDate = AMZ.format(now);
-        String empty = SigV4.hex(SigV4.sha256(new byte[0]));
         Map<String, String> signed = new LinkedHashMap<>();
         signed.put("host", uri.getPort() < 0 ? uri.getHost() : uri.getHost() + ":" + uri.getPort());
-        signed.put("x-amz-content-sha256", empty);
+        signed.put("x-amz-content-sha256", payloadHash);
         signed.put("x-amz-date", amzDate);
         headers.forEach((k, v) -> signed.put(k.toLowerCase(Locale.ROOT), v));
         List<Map.Entry<String, String>> query = new ArrayList<>();
@@ -38,7 +46,7 @@ public final class S3Signer {
             }
         }
         SigV4.Scope scope = new SigV4.Scope(amzDate.substring(0, 8), region, "s3");
-        String canonical = SigV4.canonicalRequest(new SigV4.Request(method, uri.getRawPath(), query, signed, empty));
+        String canonical = SigV4.canonicalRequest(new SigV4.Request(method, uri.getRawPath(), query, signed, payloadHash));
         String signature = SigV4.signature(key.secret(), scope, SigV4.stringToSign(amzDate, scope, canonical));
         signed.forEach((k, v) -> {
             if (!k.equals("host")) {

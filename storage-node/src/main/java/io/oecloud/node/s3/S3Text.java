@@ -41,6 +41,17 @@ final class S3Text {
         }
     }
 
+    /**
+     * A bucket name the namespace can hold (no U+0000), for any request; names the rules for new
+     * buckets refuse ({@link #checkBucketName}) may still be looked up, and are simply not found.
+     */
+    static void checkBucketChars(String name) throws S3Exception {
+        if (name.indexOf('\0') >= 0) {
+            throw new S3Exception(S3Error.InvalidBucketName, "The specified bucket is not valid: '" + shorten(name.replace("\0", "\\0"))
+                    + "' (a bucket name has no U+0000)");
+        }
+    }
+
     /** Keys are 1 to 1024 bytes of UTF-8. */
     static void checkKey(String key) throws S3Exception {
         int n = key.getBytes(StandardCharsets.UTF_8).length;

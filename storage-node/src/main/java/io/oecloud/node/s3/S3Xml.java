@@ -64,12 +64,35 @@ public final class S3Xml {
 
     // ---- writing ----
 
-    /** {@code <Error>}: Code, Message, Resource (if any), RequestId, then the exception's extra elements. No namespace, as S3. */
+    /**
+     * {@code <Error>}: Code, Message, Resource (if any), RequestId, then the exception's extra elements. No namespace, as S3.
+     * Unlike a listing, an error must always parse (a client that cannot read it cannot say what went wrong), so the
+     * characters XML 1.0 cannot carry, which a client's key or header may hold, become U+FFFD here.
+     */
     public static byte[] error(S3Exception e, String requestId) {
         Xml x = new Xml("Error", null);
-        x.el("Code", e.error().code()).el("Message", e.getMessage()).opt("Resource", e.resource()).el("RequestId", requestId);
-        e.extra().forEach(x::el);
+        x.el("Code", e.error().code()).el("Message", xml10(e.getMessage()));
+        if (e.resource() != null) {
+            x.el("Resource", xml10(e.resource()));
+        }
+        x.el("RequestId", requestId);
+        e.extra().forEach((k, v) -> x.el(k, xml10(v)));
         return x.end();
+    }
+
+    /** {@code s} with every character XML 1.0 cannot carry, even as a reference (C0 controls but tab, LF and CR), as U+FFFD. */
+    static String xml10(String s) {
+        StringBuilder b = null;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0xfffe || c == 0xffff) {
+                if (b == null) {
+                    b = new StringBuilder(s);
+                }
+                b.setCharAt(i, '\ufffd');
+            }
+        }
+        return b == null ? s : b.toString();
     }
 
     /** ListAllMyBucketsResult. */
