@@ -276,24 +276,16 @@ public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean 
     }
 
     private static java.math.BigInteger storageAsk(Values v, Function<String, String> label) {
-        String passes = v.one("storage-ask");
-        if (passes.isEmpty()) {
-            return null;
-        }
-        try {
-            java.math.BigInteger units = io.oecloud.chain.ledger.Amounts.parsePasses(passes);
-            if (units.signum() < 0 || units.compareTo(io.oecloud.chain.ledger.Amounts.LIMIT) >= 0) {
-                throw new IllegalArgumentException("out of range");
-            }
-            return units;
-        } catch (IllegalArgumentException | ArithmeticException e) {
-            throw new Invalid(label.apply("storage-ask") + " must be an amount of passes per GiB per period (0.001), was '" + passes
-                    + "': " + e.getMessage());
-        }
+        return v.one("storage-ask").isEmpty() ? null : passes(v, label, "storage-ask", "per GiB per period (0.001)");
     }
 
     private static java.math.BigInteger s3AccountFloor(Values v, Function<String, String> label) {
-        String passes = v.one("s3-account-floor");
+        return passes(v, label, "s3-account-floor", "(10, or 0 for no top-ups)");
+    }
+
+    /** Setting {@code key} as base units of passes, from 0 to the ledger's limit; {@code what} shows the form in the error. */
+    private static java.math.BigInteger passes(Values v, Function<String, String> label, String key, String what) {
+        String passes = v.one(key);
         try {
             java.math.BigInteger units = io.oecloud.chain.ledger.Amounts.parsePasses(passes);
             if (units.signum() < 0 || units.compareTo(io.oecloud.chain.ledger.Amounts.LIMIT) >= 0) {
@@ -301,8 +293,7 @@ public record NodeConfig(List<Multiaddr> listen, InetSocketAddress api, boolean 
             }
             return units;
         } catch (IllegalArgumentException | ArithmeticException e) {
-            throw new Invalid(label.apply("s3-account-floor") + " must be an amount of passes (10, or 0 for no top-ups), was '"
-                    + passes + "': " + e.getMessage());
+            throw new Invalid(label.apply(key) + " must be an amount of passes " + what + ", was '" + passes + "': " + e.getMessage());
         }
     }
 

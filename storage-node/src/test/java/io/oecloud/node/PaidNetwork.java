@@ -54,13 +54,7 @@ final class PaidNetwork implements AutoCloseable {
             accounts.addObject().put("address", n.p2p.host.peerId().toString()).put("balance", Amounts.PASS.multiply(BigInteger.TEN).toString());
         }
         chain = new InProcessChain(dir.resolve("chain"), CHAIN, app);
-        for (StorageNode n : net.nodes()) {
-            InProcessChain.Result r = chain.submit(n.p2p.host.identity(), TxBody.newBuilder().setRegisterStorageNode(
-                    ChainProto.RegisterStorageNode.newBuilder().setCapacity(1L << 30)
-                            .setCollateral(ByteString.copyFrom(Amounts.encode(BigInteger.valueOf(1_000_000))))));
-            assertEquals(0, r.code(), r.log());
-            n.server.signReceipts(new Receipts(n.store, n.p2p.host.identity(), CHAIN, new ManifestBlocks(n.store, n.shards, 5_000)));
-        }
+        registerHolders(chain, net.nodes(), CHAIN);
     }
 
     /** {@code n}'s buyer paying from its own account, its receipts asked through {@code wrap} (the identity: as they come). */
@@ -95,6 +89,20 @@ final class PaidNetwork implements AutoCloseable {
     }
 
     /** Moves {@code amount} base units from {@code from}'s account to {@code to}'s. */
+    /**
+     * Registers each of {@code nodes} as a storage node on {@code chain} (1 GiB, collateral 1,000,000
+     * base units) and has it sign receipts for chain {@code chainId}.
+     */
+    static void registerHolders(InProcessChain chain, List<StorageNode> nodes, String chainId) throws Exception {
+        for (StorageNode n : nodes) {
+            InProcessChain.Result r = chain.submit(n.p2p.host.identity(), TxBody.newBuilder().setRegisterStorageNode(
+                    ChainProto.RegisterStorageNode.newBuilder().setCapacity(1L << 30)
+                            .setCollateral(ByteString.copyFrom(Amounts.encode(BigInteger.valueOf(1_000_000))))));
+            assertEquals(0, r.code(), r.log());
+            n.server.signReceipts(new Receipts(n.store, n.p2p.host.identity(), chainId, new ManifestBlocks(n.store, n.shards, 5_000)));
+        }
+    }
+
     void transfer(StorageNode from, StorageNode to, BigInteger amount) throws Exception {
         InProcessChain.Result r = chain.submit(from.p2p.host.identity(), TxBody.newBuilder().setTransfer(ChainProto.Transfer.newBuilder()
                 .setTo(to.p2p.host.peerId().toString()).setAmount(ByteString.copyFrom(Amounts.encode(amount)))));

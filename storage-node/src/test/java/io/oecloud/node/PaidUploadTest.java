@@ -77,13 +77,7 @@ class PaidUploadTest {
         Identity poor = poor();
         accounts.addObject().put("address", Ledger.address(poor.publicKey())).put("balance", "100000000"); // fees, not storage
         chain = new InProcessChain(dir.resolve("chain"), CHAIN, app);
-        for (StorageNode n : net.nodes()) {
-            InProcessChain.Result r = chain.submit(n.p2p.host.identity(), TxBody.newBuilder().setRegisterStorageNode(
-                    ChainProto.RegisterStorageNode.newBuilder().setCapacity(1L << 30)
-                            .setCollateral(ByteString.copyFrom(Amounts.encode(BigInteger.valueOf(1_000_000))))));
-            assertEquals(0, r.code(), r.log());
-            n.server.signReceipts(new Receipts(n.store, n.p2p.host.identity(), CHAIN, new ManifestBlocks(n.store, n.shards, 5_000)));
-        }
+        PaidNetwork.registerHolders(chain, net.nodes(), CHAIN);
     }
 
     @AfterEach

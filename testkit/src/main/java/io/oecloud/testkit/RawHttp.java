@@ -88,6 +88,14 @@ public final class RawHttp implements AutoCloseable {
     }
 
     private String line() throws IOException {
+        return readLine(in);
+    }
+
+    /**
+     * One line of an HTTP head from {@code in}, without its CRLF (or bare LF); what is left at the
+     * end of the stream, or null when nothing is. Bytes as ISO-8859-1, as a head is.
+     */
+    public static String readLine(java.io.InputStream in) throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         int c;
         while ((c = in.read()) >= 0) {

@@ -694,15 +694,7 @@ class S3FuzzTest {
     }
 
     private static String line(InputStream in) throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        for (int c; (c = in.read()) >= 0; ) {
-            if (c == '\n') {
-                String s = b.toString(StandardCharsets.ISO_8859_1);
-                return s.endsWith("\r") ? s.substring(0, s.length() - 1) : s;
-            }
-            b.write(c);
-        }
-        return b.size() == 0 ? null : b.toString(StandardCharsets.ISO_8859_1);
+        return io.oecloud.testkit.RawHttp.readLine(in);
     }
 
     /** Sends {@code raw} on a new connection and reads the answer, within the case deadline. */
@@ -833,7 +825,12 @@ class S3FuzzTest {
             long t0 = System.nanoTime();
             Answer a = exchange(raw, headRequest, halfClose);
             long took = (System.nanoTime() - t0) / 1_000_000;
-            String wrong = took > CASE_DEADLINE_MILLIS ? "took " + took + " ms" : judge(d, a, headRequest);
+            // A client that declared more body than it sent and closed its side broke the request: the gateway
+            // drops the connection when the body ends short, even in the middle of an answer it had begun (a GET
+            // answers before its body is read). The client then sees a body shorter than its Content-Length,
+            // never a wrong one; the namespace check below shows such a request stored nothing.
+            boolean mayCut = halfClose && d.incomplete && a.problem() != null && a.problem().startsWith("body cut");
+            String wrong = took > CASE_DEADLINE_MILLIS ? "took " + took + " ms" : mayCut ? null : judge(d, a, headRequest);
             if (wrong != null) {
                 failures.add("case " + cases + " " + d.mutations + ": " + wrong + "\n  request: "
                         + S3Text.shorten(new String(raw, 0, Math.min(raw.length, 600), StandardCharsets.ISO_8859_1)));
