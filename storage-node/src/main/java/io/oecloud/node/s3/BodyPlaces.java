@@ -8,12 +8,15 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The places for request bodies streamed in at once: {@code total} for the node, of which one
- * client holds at most {@code perClient}, so one address that opens bodies and stalls them (each
- * is cut only after the body silence) cannot take every place and starve the others. A client is
- * its IPv4 address, or its IPv6 /64 (one host may hold a whole /64). Over either limit a request
- * gets SlowDown, as S3 answers a burst. Thread-safe; a place is given back once however often it
- * is closed.
+ * The places for request bodies streamed in at once: {@code total} for the node, and a share of
+ * {@code perClient} for each client, which a client may go past only while a share's worth of
+ * places stays free after it: one address that opens bodies and stalls them (each is cut only
+ * after the body silence) cannot take every place and starve the others, while one busy client
+ * alone on the node (an SDK with 32 connections) still gets the places nobody else wants. With
+ * 64 and 16: one address holds at most 48, and 16 always stay for the others. A client is its
+ * IPv4 address, or its IPv6 /64 (one host may hold a whole /64). Over either limit a request gets
+ * SlowDown, as S3 answers a burst. Thread-safe; a place is given back once however often it is
+ * closed.
  */
 final class BodyPlaces {
     /** A place held; {@link #close} gives it back. */
@@ -49,7 +52,8 @@ final class BodyPlaces {
     /**
      * A place for a body from {@code client} (null: unknown, all such share one share).
      *
-     * @throws S3Exception SlowDown when the node's places or this client's share are all taken
+     * @throws S3Exception SlowDown when the node's places are all taken, or this client's share is and
+     *     taking one more would leave fewer than a share free
      */
     Place take(InetAddress client) throws S3Exception {
         Object key = key(client);
@@ -58,9 +62,10 @@ final class BodyPlaces {
                 throw new S3Exception(S3Error.SlowDown, "Please reduce your request rate: " + total + " uploads are streaming in");
             }
             int mine = byClient.getOrDefault(key, 0);
-            if (mine >= perClient) {
+            if (mine >= perClient && total - inFlight - 1 < perClient) {
                 throw new S3Exception(S3Error.SlowDown, "Please reduce your request rate: " + mine
-                        + " uploads from your address are streaming in (at most " + perClient + " at once)");
+                        + " uploads from your address are streaming in (past its share of " + perClient + " only while "
+                        + perClient + " places stay free for others)");
             }
             byClient.put(key, mine + 1);
             inFlight++;

@@ -22,14 +22,30 @@ class S3BodyPlacesTest {
     }
 
     @Test
-    void take_overAClientsShare_isSlowDownForThatClientOnly() throws Exception {
+    void take_pastAClientsShare_onlyWhileAShareStaysFree_thenSlowDownForThatClientOnly() throws Exception {
         BodyPlaces p = new BodyPlaces(8, 2);
-        p.take(ip("10.0.0.1"));
-        p.take(ip("10.0.0.1"));
+        for (int i = 0; i < 6; i++) {
+            p.take(ip("10.0.0.1")); // alone on the node, a client uses what nobody else wants
+        }
         assertTrue(refusal(p, ip("10.0.0.1")).contains("from your address"));
         p.take(ip("10.0.0.2"));
-        assertEquals(3, p.inFlight());
-        assertEquals(2, p.inFlight(ip("10.0.0.1")));
+        p.take(ip("10.0.0.2"));
+        assertEquals(8, p.inFlight());
+        assertEquals(6, p.inFlight(ip("10.0.0.1")));
+    }
+
+    @Test
+    void take_withinItsShare_isGrantedWhileTheNodeHasPlaces_howeverBusyOthersAre() throws Exception {
+        BodyPlaces p = new BodyPlaces(8, 2);
+        for (int i = 0; i < 4; i++) {
+            p.take(ip("10.0.0.1"));
+        }
+        p.take(ip("10.0.0.2"));
+        p.take(ip("10.0.0.3"));
+        assertTrue(refusal(p, ip("10.0.0.1")).contains("from your address"), "4 past its share with 2 free: no more");
+        p.take(ip("10.0.0.2"));
+        p.take(ip("10.0.0.3"));
+        assertTrue(refusal(p, ip("10.0.0.4")).contains("8 uploads are streaming in"));
     }
 
     @Test
@@ -43,7 +59,7 @@ class S3BodyPlacesTest {
 
     @Test
     void take_fromOneIpv6Slash64_countsAsOneClient() throws Exception {
-        BodyPlaces p = new BodyPlaces(8, 2);
+        BodyPlaces p = new BodyPlaces(4, 2);
         p.take(ip("2001:db8:1:2::1"));
         p.take(ip("2001:db8:1:2:ffff::7"));
         refusal(p, ip("2001:db8:1:2::abcd"));
