@@ -2,6 +2,7 @@ package io.oecloud.node;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,6 +17,7 @@ import io.oecloud.proofs.Cid;
 import io.oecloud.proofs.ContentCodec;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -421,6 +423,45 @@ class ObjectNetworkTest {
             }
             for (int i = 0; i < downs.size(); i++) {
                 assertArrayEquals(objects.get(i / 2), downs.get(i).get());
+            }
+        }
+        assertEquals(1.0, metric(tight, "oe_segment_slots_free"), "every slot is given back");
+    }
+
+    @Test
+    void aSmallUpload_storesInline_whileALargeOneHoldsTheOnlySegmentSlot() throws Exception {
+        StorageNode tight = net.add(new ObjectService.Config(4, 2, 1 << 20, 64 * 1024, 3, 1));
+        java.util.concurrent.CountDownLatch more = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch waiting = new java.util.concurrent.CountDownLatch(1);
+        byte[] head = new byte[(1 << 20) + 100]; // past one segment: the reader holds the slot while it waits
+        new Random(41).nextBytes(head);
+        InputStream stalling = new java.io.SequenceInputStream(new ByteArrayInputStream(head), new InputStream() {
+            @Override
+            public int read() throws java.io.IOException {
+                waiting.countDown(); // the second segment's reader, holding the slot
+                try {
+                    more.await();
+                } catch (InterruptedException e) {
+                    throw new java.io.InterruptedIOException();
+                }
+                return -1;
+            }
+        });
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            try {
+                java.util.concurrent.Future<Cid> large = pool.submit(() -> tight.objects.upload(stalling, null));
+                assertTrue(waiting.await(20, java.util.concurrent.TimeUnit.SECONDS), "the large upload reached its second segment");
+                assertEquals(0.0, metric(tight, "oe_segment_slots_free"), "the large upload holds the only slot");
+                byte[] small = new byte[4096];
+                new Random(42).nextBytes(small);
+                Cid c = pool.submit(() -> tight.objects.upload(new ByteArrayInputStream(small), null))
+                        .get(20, java.util.concurrent.TimeUnit.SECONDS); // before: waited for the slot (60 s, then BUSY)
+                assertArrayEquals(small, download(tight, c));
+                assertFalse(large.isDone(), "the large upload is still reading");
+                more.countDown();
+                assertArrayEquals(head, download(tight, large.get(60, java.util.concurrent.TimeUnit.SECONDS)));
+            } finally {
+                more.countDown(); // a failed assertion must not leave the large upload (and the pool's close) waiting
             }
         }
         assertEquals(1.0, metric(tight, "oe_segment_slots_free"), "every slot is given back");
