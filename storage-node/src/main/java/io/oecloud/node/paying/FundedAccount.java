@@ -70,21 +70,21 @@ public final class FundedAccount implements PayerAccount, AutoCloseable {
     }
 
     private void check(Duration every) {
-        Duration next = every;
+        Duration next = RETRY.compareTo(every) < 0 ? RETRY : every; // unless the check succeeds
         try {
             topUp();
             answered = true;
+            next = every;
         } catch (IOException | RuntimeException e) {
-            next = RETRY.compareTo(every) < 0 ? RETRY : every;
             // quiet while the chain has never answered (a node starting with its chain)
             LOG.log(answered ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG,
                     "could not read the balance of account {0} (tried again in {1}): {2}", account.address(), next, e.getMessage());
-        }
-        try {
-            Duration d = next;
-            timer.schedule(() -> check(every), d.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException closed) {
-            // closed: no more checks
+        } finally { // a periodic task never dies: whatever the check threw, the next one is scheduled
+            try {
+                timer.schedule(() -> check(every), next.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closed) {
+                // closed: no more checks
+            }
         }
     }
 
